@@ -1,0 +1,1 @@
+"""facecam's latency and quality benchmarks; results land in benchmarks/results/."""

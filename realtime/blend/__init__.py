@@ -1,0 +1,1 @@
+"""Blend: masks, colour transfer and compositing of rendered faces into the frame."""

@@ -1,0 +1,62 @@
+"""Face masks: the face oval, eroded and feathered in proportion to the face, with the holes
+where the target's own eyes and mouth must show through."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from realtime.faces.topology import topology
+from realtime.frame import Box
+from realtime.settings import BlendSettings
+
+# The outer mask is built at 1/_OUTER_STEP resolution: it is blurred by many pixels anyway.
+_OUTER_STEP = 4
+
+
+def _odd(value: float) -> int:
+    size = int(value) | 1
+    return max(size, 1)
+
+
+def face_mask(points: np.ndarray, box: Box, face_size: float, settings: BlendSettings) -> np.ndarray:
+    """(h, w) float32 alpha over `box`: 1 on the face, 0 outside, soft in between.
+
+    points: (>=468, 2) landmarks in frame pixels.
+    The outer edge is pulled in by erosion + feather so that the soft edge ends inside the face
+    oval (where the warped face ends); the eyes and the inner mouth are cut out with a narrow
+    soft edge (or the whole lips, with mouth_mask).
+    """
+    top = topology()
+    x0, y0, x1, y1 = box
+    width, height = x1 - x0, y1 - y0
+    local = points[:, :2] - np.array([x0, y0], dtype=np.float32)
+
+    small_w = max(1, -(-width // _OUTER_STEP))
+    small_h = max(1, -(-height // _OUTER_STEP))
+    outer = np.zeros((small_h, small_w), dtype=np.uint8)
+    oval = np.round(local[top.face_oval] / _OUTER_STEP * 16).astype(np.int32)
+    cv2.fillPoly(outer, [oval], 255, lineType=cv2.LINE_AA, shift=4)
+    feather_px = settings.feather * face_size
+    erode_px = (settings.erosion * face_size + feather_px) / _OUTER_STEP
+    if erode_px >= 1:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_odd(2 * erode_px), _odd(2 * erode_px)))
+        outer = cv2.erode(outer, kernel)
+    sigma = feather_px / 2 / _OUTER_STEP
+    outer = outer.astype(np.float32) * (1.0 / 255.0)
+    if sigma > 0.3:
+        outer = cv2.GaussianBlur(outer, (0, 0), sigma)
+    alpha = cv2.resize(outer, (width, height), interpolation=cv2.INTER_LINEAR)
+
+    holes = np.zeros((height, width), dtype=np.uint8)
+    mouth = top.outer_lips if settings.mouth_mask else top.inner_mouth
+    polygons = [np.round(local[region] * 16).astype(np.int32)
+                for region in (mouth, top.right_eye, top.left_eye)]
+    cv2.fillPoly(holes, polygons, 255, lineType=cv2.LINE_AA, shift=4)
+    if settings.mouth_mask:
+        grow = _odd(0.03 * face_size)
+        holes = cv2.dilate(holes, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    hole_sigma = max(0.8, 0.006 * face_size)
+    holes_soft = cv2.GaussianBlur(holes, (0, 0), hole_sigma)
+    alpha *= 1.0 - holes_soft.astype(np.float32) * (1.0 / 255.0)
+    return alpha

@@ -1,0 +1,263 @@
+"""`facecam` command line: run, and the tools around it.
+
+Exit codes: 0 done, 1 internal error (a bug: please report it), 2 a problem with the input,
+the settings or the machine (the message says what to do), 130 stopped by Ctrl-C or SIGTERM
+(outputs are finalised first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+from realtime.errors import FacecamError
+
+log = logging.getLogger("facecam")
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USER = 2
+EXIT_INTERRUPTED = 130
+
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM: stop cleanly."""
+
+
+# -- argument helpers --------------------------------------------------------------------------
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must look like 1280x720, not {text!r}") from None
+    if not (16 <= width <= 8192 and 16 <= height <= 8192):
+        raise argparse.ArgumentTypeError(f"size {text} is out of range (16..8192 per side)")
+    return width, height
+
+
+def parse_position(text: str) -> tuple[float, float]:
+    try:
+        x, y = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"position must look like 0.5,0.4, not {text!r}") from None
+    return x, y
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own errors: one line, exit 2
+        self.exit(EXIT_USER, f"{self.prog}: error: {message}\n")
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by `run` and `bench` (how to build the pipeline)."""
+    parser.add_argument("--source", metavar="PHOTO",
+                        help="photo to wear (swap) or portrait to animate; default: a built-in face")
+    parser.add_argument("--input", "-i", default=None, metavar="0|FILE|demo",
+                        help="camera index, video or picture file, or 'demo'; "
+                             "default: camera 0 if one opens, else the demo clip")
+    parser.add_argument("--output", "-o", action="append", metavar="window|vcam|null|FILE",
+                        help="where frames go (repeatable); default: a window if a display exists, "
+                             "else out/facecam-demo.mp4")
+    parser.add_argument("--mode", choices=("swap", "animate", "passthrough"), default=None)
+    parser.add_argument("--swapper", default=None, help="swapper implementation (default: mesh)")
+    parser.add_argument("--animator", default=None, help="animator implementation (default: mesh)")
+    parser.add_argument("--size", type=parse_size, metavar="WxH", help="capture size, e.g. 1280x720")
+    parser.add_argument("--fps", type=float, help="capture frame rate")
+    parser.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    pacing = parser.add_mutually_exclusive_group()
+    pacing.add_argument("--live", dest="live", action="store_true", default=None,
+                        help="pace file input at its frame rate and drop frames instead of queueing")
+    pacing.add_argument("--no-live", dest="live", action="store_false",
+                        help="process every frame in order even with a window (file mode)")
+    parser.add_argument("--loop", action="store_true", default=None, help="loop a video file input")
+    parser.add_argument("--faces", choices=("all", "largest", "nearest"), default=None,
+                        help="which faces in the frame get the source face")
+    parser.add_argument("--face-position", type=parse_position, metavar="X,Y",
+                        help="with --faces nearest: the point (fractions of the frame) to be near")
+    parser.add_argument("--max-faces", type=int, help="faces to find per frame (default 1)")
+    parser.add_argument("--opacity", type=float)
+    parser.add_argument("--feather", type=float)
+    parser.add_argument("--erosion", type=float)
+    parser.add_argument("--color-transfer", type=float)
+    parser.add_argument("--mouth-mask", action="store_true", default=None, help="keep the real mouth")
+    parser.add_argument("--smoothing", type=float, help="landmark smoothing 0..1 (default 0.5)")
+    parser.add_argument("--mirror", action="store_true", default=None)
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "tensorrt"), default=None,
+                        help="ONNX Runtime provider for neural models")
+    parser.add_argument("--config", metavar="FILE.toml", help="settings file (options override it)")
+
+
+def settings_from_args(args: argparse.Namespace):
+    from realtime.settings import Settings
+
+    settings = Settings.load(args.config) if getattr(args, "config", None) else Settings()
+    changes = {
+        "source": args.source, "input": args.input, "mode": args.mode, "swapper": args.swapper,
+        "animator": args.animator, "size": args.size, "fps": args.fps, "max_frames": args.max_frames,
+        "live": args.live, "loop": args.loop, "faces": args.faces, "face_position": args.face_position,
+        "max_faces": args.max_faces, "opacity": args.opacity, "feather": args.feather,
+        "erosion": args.erosion, "color_transfer": args.color_transfer, "mouth_mask": args.mouth_mask,
+        "smoothing": args.smoothing, "mirror": args.mirror, "device": args.device,
+    }
+    if args.output:
+        changes["outputs"] = tuple(args.output)
+    return settings.replace(**{k: v for k, v in changes.items() if v is not None})
+
+
+# -- run ---------------------------------------------------------------------------------------
+def _progress_bar(total: int | None, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="frame", dynamic_ncols=True, leave=False, file=sys.stderr)
+
+
+def command_run(args: argparse.Namespace) -> int:
+    from realtime.engine import Engine
+    from realtime.output.window import WindowOutput
+
+    settings = settings_from_args(args)
+    if settings.source is None and settings.mode != "passthrough":
+        log.info("no --source given: wearing the built-in face (Grace Hopper)")
+    engine: Engine | None = None
+
+    def stats():
+        return engine.stats()
+
+    engine = Engine(settings, output_options={"stats": stats})
+    interactive = sys.stderr.isatty() and not args.json
+    engine.start()
+    output_names = [output.name for output in engine.outputs]
+    window = next((o for o in engine.outputs if isinstance(o, WindowOutput)), None)
+    total = engine.source.frame_count
+    if settings.capture.max_frames is not None:
+        total = min(total, settings.capture.max_frames) if total else settings.capture.max_frames
+    bar = _progress_bar(total, interactive and window is None and not engine.source.live)
+    interrupted = False
+    try:
+        shown = 0
+        while engine.running:
+            if window is not None:
+                key = window.pump()
+                if key in (27, ord("q")):
+                    break
+                if key == ord("c"):
+                    engine.update(calibrate=True)
+                elif key == ord("m"):
+                    engine.update(mirror=not engine.settings.output.mirror)
+                elif key == ord("s"):
+                    window.show_stats = not window.show_stats
+            else:
+                time.sleep(0.1)
+            if bar is not None:
+                done = engine.stats().frames_out
+                bar.update(done - shown)
+                shown = done
+    except (KeyboardInterrupt, Interrupted):
+        interrupted = True
+        print("\nstopping: finishing the outputs...", file=sys.stderr)
+    finally:
+        if bar is not None:
+            bar.close()
+        engine.stop()
+    if engine.failure is not None:
+        raise engine.failure
+    final = engine.stats()
+    if args.json:
+        print(json.dumps(final.as_dict(), indent=2))
+    elif not args.quiet:
+        print(f"{engine.source.name} -> {', '.join(output_names)}", file=sys.stderr)
+        print(final.summary(), file=sys.stderr)
+    return EXIT_INTERRUPTED if interrupted else EXIT_OK
+
+
+# -- entry point -------------------------------------------------------------------------------
+CommandTable = dict[str, tuple[Callable[[argparse.Namespace], int], Callable[[argparse.ArgumentParser], None], str]]
+
+
+def build_parser(commands: CommandTable) -> argparse.ArgumentParser:
+    parser = _Parser(prog="facecam", description="Real-time face swap and live portraits. "
+                     "Every output is marked as AI-altered.")
+    parser.add_argument("--version", action="version", version="facecam 0.1.0")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (_, add_arguments, help_text) in commands.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        command.add_argument("--debug", action="store_true", help="tracebacks and debug logging")
+        command.add_argument("--verbose", "-v", action="store_true", help="more messages")
+        command.add_argument("--quiet", "-q", action="store_true", help="only errors")
+        command.add_argument("--json", action="store_true", help="machine-readable result on stdout")
+        add_arguments(command)
+    return parser
+
+
+def _add_run(parser: argparse.ArgumentParser) -> None:
+    add_run_arguments(parser)
+
+
+def commands() -> CommandTable:
+    return {
+        "run": (command_run, _add_run, "swap or animate a face live, or process a video file"),
+    }
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    level = logging.WARNING if getattr(args, "quiet", False) else logging.INFO
+    if getattr(args, "debug", False):
+        level = logging.DEBUG
+    elif getattr(args, "verbose", False):
+        level = logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("facecam: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # Third-party chatter stays out of the user's way unless debugging.
+    for noisy in ("absl", "matplotlib", "PIL", "libav"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if level == logging.DEBUG else logging.ERROR)
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    table = commands()
+    parser = build_parser(table)
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USER
+    _configure_logging(args)
+    if hasattr(signal, "SIGTERM"):
+        with contextlib.suppress(ValueError):  # ValueError: not the main thread (embedded use)
+            signal.signal(signal.SIGTERM, _raise_interrupted)
+    handler = table[args.command][0]
+    try:
+        return handler(args)
+    except FacecamError as error:
+        if args.debug:
+            log.exception("failed")
+        print(f"facecam: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except (KeyboardInterrupt, Interrupted):
+        print("facecam: stopped", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:  # a bug: one line, the traceback with --debug
+        if args.debug:
+            raise
+        print(f"facecam: internal error: {type(error).__name__}: {error} "
+              "(run again with --debug for details, and please report it)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())

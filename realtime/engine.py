@@ -1,0 +1,283 @@
+"""The Engine: the one object a front end talks to.
+
+    engine = Engine(Settings(source="me.jpg"))
+    engine.start()                 # opens the input, the outputs, starts the stage threads
+    engine.update(opacity=0.7)     # takes effect on the next frame, capture keeps running
+    engine.stats()                 # FPS, latency per stage and end to end, drops, errors
+    engine.stop()                  # finishes the outputs (a recording is finalised)
+
+Problems the user must fix (no such file, no face in the photo, no camera) raise FacecamError
+from `start` and `update`, before anything changes; problems during the run end it and are kept
+in `engine.failure`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+
+from realtime.blend.stage import BlendStage
+from realtime.capture import Source, open_source
+from realtime.errors import FacecamError
+from realtime.faces.source import SourceFace, SourceLibrary
+from realtime.faces.stage import DetectStage
+from realtime.frame import Frame
+from realtime.metrics import Metrics, Stats
+from realtime.output import Output, OutputFormat, open_output, output_is_live, resolve_outputs
+from realtime.output.stage import Finisher, OutputStage
+from realtime.pipeline import Pipeline, SettingsBox, Stage
+from realtime.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class ModeStage:
+    """Position 2 of the pipeline: swap, animate or pass through, as the `mode` setting says.
+
+    Its name follows the mode, so the metrics call the stage by what it does."""
+
+    def __init__(self, settings: Settings, sources: SourceLibrary) -> None:
+        self._sources = sources
+        self._stages: dict[str, Stage] = {}
+        self._current: Stage | None = None
+        self.name = settings.mode
+        self.configure(settings)
+
+    def _stage_for(self, settings: Settings) -> Stage | None:
+        mode = settings.mode
+        if mode == "passthrough":
+            return None
+        if mode not in self._stages:
+            if mode == "swap":
+                from realtime.swap.stage import SwapStage
+
+                self._stages[mode] = SwapStage(settings, self._sources)
+            else:
+                from realtime.animate.stage import AnimateStage
+
+                self._stages[mode] = AnimateStage(settings, self._sources)
+        return self._stages[mode]
+
+    def configure(self, settings: Settings) -> None:
+        self._current = self._stage_for(settings)
+        self.name = settings.mode
+        if self._current is not None:
+            self._current.configure(settings)
+
+    def process(self, frame: Frame) -> Frame:
+        if self._current is None:
+            return frame
+        return self._current.process(frame)
+
+    def close(self) -> None:
+        for stage in self._stages.values():
+            stage.close()
+        self._stages.clear()
+
+
+class Engine:
+    def __init__(self, settings: Settings | None = None, *, source: Source | None = None,
+                 outputs: Sequence[Output] = (), finishers: Sequence[Finisher] = (),
+                 output_options: dict | None = None, metrics_window: int = 2000) -> None:
+        """settings: what to do. source: a ready Source instead of settings.capture.input.
+        outputs: outputs owned by the caller (a GUI preview), kept besides settings.output.
+        finishers: last touches on every output picture. output_options: passed to outputs
+        that are opened from the settings (e.g. `stats` for the window overlay)."""
+        self._settings = settings or Settings()
+        self._settings.validate()
+        self._given_source = source
+        self._extra_outputs = list(outputs)
+        self._finishers = list(finishers)
+        self._output_options = dict(output_options or {})
+        self.metrics = Metrics(window=metrics_window)
+        self.sources = SourceLibrary()
+        self.source: Source | None = None
+        self.failure: BaseException | None = None
+        self._box = SettingsBox(self._settings)
+        self._pipeline: Pipeline | None = None
+        self._output_stage: OutputStage | None = None
+        self._spec_outputs: dict[str, Output] = {}
+        self._stages: list[Stage] = []
+        self._latest: Frame | None = None
+        self._latest_lock = threading.Lock()
+        self._listeners: list[Callable[[Frame], None]] = []
+        self._update_lock = threading.Lock()
+        self._stopped = threading.Event()
+        self.live = False
+
+    # -- life cycle ----------------------------------------------------------------------------
+    def start(self) -> Engine:
+        settings = self._settings
+        try:
+            if settings.mode != "passthrough":
+                self.sources.get(settings.source)  # a bad photo fails here, before anything opens
+            self.source = self._given_source or open_source(settings.capture)
+            specs = resolve_outputs(settings.output.outputs)
+            live = settings.capture.live
+            if live is None:
+                live = self.source.live or any(output_is_live(s) for s in specs) or \
+                    any(getattr(o, "live", False) for o in self._extra_outputs)
+            self.live = bool(live)
+            self._output_stage = OutputStage(settings, finishers=self._finishers,
+                                             on_error=self._stage_error)
+            self._sync_outputs(settings)
+            self._stages = [DetectStage(settings), ModeStage(settings, self.sources),
+                            BlendStage(settings), self._output_stage]
+        except BaseException:
+            self._close_everything()
+            raise
+        self._pipeline = Pipeline(self.source, self._stages, self._box, self.metrics, live=self.live,
+                                  max_frames=settings.capture.max_frames,
+                                  on_output=self._frame_out, on_failure=self._pipeline_failed)
+        self._pipeline.start()
+        log.info("running: %s -> %s (%s mode)", self.source.name,
+                 ", ".join(o.name for o in self._output_stage.outputs) or "nothing",
+                 "live" if self.live else "file")
+        return self
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the input ends (or stop() is called); True when finished."""
+        if self._pipeline is None:
+            return True
+        return self._pipeline.join(timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop capturing, let the frames inside reach the outputs, close everything.
+        Safe to call more than once and from any thread but the stage threads."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        if self._pipeline is not None:
+            self._pipeline.stop()
+            if not self._pipeline.join(timeout):
+                log.warning("some stages did not stop within %.0f s", timeout)
+        self._close_everything()
+
+    def __enter__(self) -> Engine:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._pipeline is not None and not self._pipeline.finished
+
+    @property
+    def settings(self) -> Settings:
+        return self._box.get()[0]
+
+    @property
+    def outputs(self) -> list[Output]:
+        """The outputs frames go to now."""
+        return self._output_stage.outputs if self._output_stage is not None else []
+
+    @property
+    def threads(self) -> list[threading.Thread]:
+        return self._pipeline.threads if self._pipeline is not None else []
+
+    # -- live changes --------------------------------------------------------------------------
+    def update(self, **changes) -> Settings:
+        """Change settings while running; they apply from the next frame.
+
+        Takes any setting by its bare name (`opacity=0.5`, `source="me.jpg"`, `mode="animate"`)
+        and one action: `calibrate=True` (animate: take the next frame as the neutral face).
+        Raises FacecamError, changing nothing, when a value cannot work."""
+        with self._update_lock:
+            current = self.settings
+            if changes.pop("calibrate", False):
+                changes["calibration"] = current.animate.calibration + 1
+            updated = current.replace(**changes)
+            if updated.mode != "passthrough" and (
+                    updated.source != current.source or updated.mode != current.mode):
+                self.sources.get(updated.source)
+            if self._output_stage is not None and (
+                    updated.output.outputs != current.output.outputs):
+                self._sync_outputs(updated)
+            self._box.set(updated)
+            self._settings = updated
+            return updated
+
+    def source_face(self) -> SourceFace | None:
+        """The loaded source face (for a GUI thumbnail), None in passthrough."""
+        if self.settings.mode == "passthrough":
+            return None
+        return self.sources.get(self.settings.source)
+
+    # -- observation ---------------------------------------------------------------------------
+    def stats(self) -> Stats:
+        return self.metrics.snapshot()
+
+    def latest_frame(self) -> Frame | None:
+        """The newest frame that reached the outputs."""
+        with self._latest_lock:
+            return self._latest
+
+    def add_listener(self, callback: Callable[[Frame], None]) -> None:
+        """Call `callback(frame)` on the output thread for every output frame (keep it quick)."""
+        self._listeners.append(callback)
+
+    # -- internals -----------------------------------------------------------------------------
+    def _output_format(self) -> OutputFormat:
+        source = self.source
+        path = getattr(source, "path", None)
+        return OutputFormat(size=tuple(source.size), fps=float(source.fps), live=self.live,
+                            source_path=str(path) if path is not None else None)
+
+    def _sync_outputs(self, settings: Settings) -> None:
+        """Open outputs newly named in the settings, close those no longer named."""
+        specs = resolve_outputs(settings.output.outputs)
+        opened: dict[str, Output] = {}
+        try:
+            for spec in specs:
+                if spec in self._spec_outputs:
+                    opened[spec] = self._spec_outputs[spec]
+                else:
+                    opened[spec] = open_output(spec, self._output_format(), settings=settings,
+                                               **self._output_options)
+        except BaseException:
+            for spec, output in opened.items():
+                if spec not in self._spec_outputs:
+                    output.close()
+            raise
+        removed = self._output_stage.replace_outputs(self._extra_outputs + list(opened.values()))
+        self._spec_outputs = opened
+        for output in removed:
+            self._close_quietly(output)
+
+    def _frame_out(self, frame: Frame) -> None:
+        with self._latest_lock:
+            self._latest = frame
+        for listener in self._listeners:
+            try:
+                listener(frame)
+            except Exception as error:
+                self._stage_error("listener", error)
+
+    def _stage_error(self, where: str, error: BaseException) -> None:
+        if self.metrics.error(where, error):
+            log.warning("%s failed: %s (later errors of this kind are only counted)", where, error)
+
+    def _pipeline_failed(self, error: BaseException) -> None:
+        if self.failure is None:
+            self.failure = error
+
+    def _close_quietly(self, closable) -> None:
+        try:
+            closable.close()
+        except FacecamError as error:
+            if self.failure is None:
+                self.failure = error
+        except Exception as error:
+            log.warning("closing %s: %s", getattr(closable, "name", closable), error)
+
+    def _close_everything(self) -> None:
+        for stage in self._stages:
+            self._close_quietly(stage)
+        self._stages = []
+        if self._output_stage is not None:
+            self._close_quietly(self._output_stage)
+        if self.source is not None and self._given_source is None:
+            self._close_quietly(self.source)
+        self.sources.close()

@@ -1,0 +1,106 @@
+"""Face detector + 478 landmarks: MediaPipe's legacy face mesh, whose models ship inside the
+mediapipe 0.10.21 wheel (no download)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+
+import cv2
+import numpy as np
+
+from realtime.faces.pose import head_pose
+from realtime.faces.tracking import box_of
+from realtime.frame import Face
+from realtime.settings import FaceSettings
+
+# MediaPipe's C++ side logs through glog/absl; keep its INFO chatter out of the user's terminal.
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+_STDERR_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """TFLite prints 'Created TensorFlow Lite XNNPACK delegate' straight to fd 2 when a graph
+    starts; hide that one line's worth of native output while a graph is created."""
+    with _STDERR_LOCK:
+        try:
+            saved = os.dup(2)
+        except OSError:  # no fd 2 (some GUI launchers)
+            yield
+            return
+        try:
+            with open(os.devnull, "wb") as devnull:
+                os.dup2(devnull.fileno(), 2)
+                yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+class MediaPipeFaceMesh:
+    """`Detector` over MediaPipe's face mesh.
+
+    static=True treats every picture on its own (photos); static=False tracks between
+    frames (video), which is faster and steadier.
+    """
+
+    name = "mediapipe"
+
+    def __init__(self, settings: FaceSettings, static: bool = False) -> None:
+        self.static = static
+        self._mesh = None
+        self._key: tuple | None = None
+        self._seen_face = False
+        self.configure(settings)
+
+    def configure(self, settings: FaceSettings) -> None:
+        key = (settings.max_faces, settings.min_confidence)
+        if key == self._key:
+            return
+        import mediapipe as mp  # imported here: it takes seconds and is needed only to detect
+
+        self.close()
+        with _native_stderr_silenced():
+            self._mesh = mp.solutions.face_mesh.FaceMesh(
+                static_image_mode=self.static,
+                max_num_faces=settings.max_faces,
+                refine_landmarks=True,
+                min_detection_confidence=settings.min_confidence,
+                min_tracking_confidence=settings.min_confidence,
+            )
+            self._seen_face = False
+            # The first graph run initialises the TFLite delegates and logs a warning about
+            # non-square pictures once: run it here, with native output hidden.
+            self._mesh.process(np.zeros((48, 64, 3), dtype=np.uint8))
+        self._key = key
+
+    def detect(self, image: np.ndarray) -> list[Face]:
+        """Faces in a BGR uint8 picture, landmarks in its pixels."""
+        height, width = image.shape[:2]
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        rgb.flags.writeable = False
+        if self.static or not self._seen_face:
+            # MediaPipe logs "Using NORM_RECT without IMAGE_DIMENSIONS..." from C++ the first
+            # time a graph projects landmarks (and for every photo), which tells a user nothing.
+            with _native_stderr_silenced():
+                result = self._mesh.process(rgb)
+            self._seen_face = bool(result.multi_face_landmarks)
+        else:
+            result = self._mesh.process(rgb)
+        faces: list[Face] = []
+        for face_landmarks in result.multi_face_landmarks or ():
+            landmarks = np.array([(p.x, p.y, p.z) for p in face_landmarks.landmark], dtype=np.float32)
+            landmarks *= np.array([width, height, width], dtype=np.float32)
+            faces.append(Face(landmarks=landmarks, box=box_of(landmarks, width, height),
+                              pose=head_pose(landmarks)))
+        return faces
+
+    def close(self) -> None:
+        if self._mesh is not None:
+            self._mesh.close()
+            self._mesh = None
+            self._key = None

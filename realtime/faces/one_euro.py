@@ -1,0 +1,64 @@
+"""The One Euro filter (Casiez, Roussel, Vogel, CHI 2012), vectorised over all coordinates of a
+face.
+
+A low-pass filter whose cutoff rises with speed: a still face gets heavy smoothing (no jitter),
+a fast turn gets little (no lag). One difference from filtering each coordinate on its own:
+the speed that sets the cutoff is the face's (the median speed of its points, in face sizes per
+second), so every point of a face is smoothed alike and the face keeps its shape while it moves.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def _alpha(cutoff_hz: float, dt_s: float) -> float:
+    tau = 1.0 / (2.0 * math.pi * cutoff_hz)
+    return 1.0 / (1.0 + tau / dt_s)
+
+
+class OneEuroFilter:
+    """Filter an array of coordinates over time, with real timestamps.
+
+    min_cutoff_hz: the cutoff of a still signal (lower = smoother, more lag at rest).
+    beta: how fast the cutoff grows with speed (in cutoff Hz per face size per second).
+    derivative_cutoff_hz: cutoff for the speed estimate itself.
+    """
+
+    def __init__(self, min_cutoff_hz: float = 1.0, beta: float = 1.0,
+                 derivative_cutoff_hz: float = 1.0) -> None:
+        self.min_cutoff_hz = min_cutoff_hz
+        self.beta = beta
+        self.derivative_cutoff_hz = derivative_cutoff_hz
+        self._value: np.ndarray | None = None
+        self._speed = 0.0
+        self._time_s: float | None = None
+
+    def reset(self) -> None:
+        self._value = None
+        self._speed = 0.0
+        self._time_s = None
+
+    def __call__(self, value: np.ndarray, time_s: float, scale: float = 1.0) -> np.ndarray:
+        """Filter one sample. `scale` converts coordinates to face sizes (speed is per size)."""
+        value = np.asarray(value, dtype=np.float32)
+        if self._value is None or self._time_s is None:
+            self._value = value.copy()
+            self._time_s = time_s
+            return value.copy()
+        if time_s <= self._time_s:  # time did not advance (a repeated frame): nothing new
+            return self._value.copy()
+        dt = time_s - self._time_s
+        self._time_s = time_s
+        step = value - self._value
+        step = step.reshape(step.shape[0], -1) if step.ndim > 1 else step[:, None]
+        point_speed = np.linalg.norm(step, axis=1) / max(scale, 1e-6) / dt
+        raw_speed = float(np.median(point_speed))
+        a_d = _alpha(self.derivative_cutoff_hz, dt)
+        self._speed = a_d * raw_speed + (1.0 - a_d) * self._speed
+        cutoff = self.min_cutoff_hz + self.beta * self._speed
+        a = _alpha(cutoff, dt)
+        self._value = a * value + (1.0 - a) * self._value
+        return self._value.copy()

@@ -1,0 +1,30 @@
+"""The detect stage: landmarks for every face, then tracking and smoothing."""
+
+from __future__ import annotations
+
+from realtime.faces import create_detector
+from realtime.faces.tracking import FaceTracker
+from realtime.frame import Frame
+from realtime.settings import Settings
+
+
+class DetectStage:
+    name = "detect"
+
+    def __init__(self, settings: Settings) -> None:
+        self.detector = create_detector(settings.faces, static=False)
+        self.tracker = FaceTracker(settings.faces)
+
+    def configure(self, settings: Settings) -> None:
+        self.detector.configure(settings.faces)
+        self.tracker.configure(settings.faces)
+
+    def process(self, frame: Frame) -> Frame:
+        faces = self.detector.detect(frame.image)
+        # Media time for files (deterministic), capture time for cameras.
+        time_s = frame.pts if frame.pts is not None else frame.capture_ns / 1e9
+        frame.faces = self.tracker.update(faces, time_s, frame.width, frame.height)
+        return frame
+
+    def close(self) -> None:
+        self.detector.close()

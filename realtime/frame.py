@@ -1,0 +1,90 @@
+"""The records that travel through the pipeline: a Frame carries one picture and what the
+stages learned about it; a Face is one detected face; a FaceLayer is a rendered face waiting
+to be composited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+Box = tuple[int, int, int, int]
+"""x0, y0, x1, y1 in pixels; x1/y1 exclusive."""
+
+
+@dataclass(slots=True)
+class Face:
+    """One face in one picture.
+
+    landmarks: (478, 3) float32, MediaPipe face-mesh order (468 mesh points + 10 iris points);
+    x and y in pixels of the picture, z in the same pixel scale (smaller = nearer the camera).
+    """
+
+    landmarks: np.ndarray
+    box: Box
+    score: float = 1.0
+    track_id: int = -1
+    # yaw, pitch, roll in degrees; yaw > 0 when the face turns to its own left.
+    pose: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    # Frames since this geometry was last really observed (0: detected in this frame).
+    held: int = 0
+
+    @property
+    def points(self) -> np.ndarray:
+        """(478, 2) x, y in pixels."""
+        return self.landmarks[:, :2]
+
+    @property
+    def size(self) -> float:
+        """A face size in pixels: the diagonal of the box."""
+        x0, y0, x1, y1 = self.box
+        return float(np.hypot(x1 - x0, y1 - y0))
+
+
+@dataclass(slots=True)
+class FaceLayer:
+    """A face rendered by a swapper, in the coordinates of `box` of the frame.
+
+    image: (h, w, 3) uint8 BGR; alpha: (h, w) float32 in [0, 1] (1 = fully the rendered face).
+    """
+
+    box: Box
+    image: np.ndarray
+    alpha: np.ndarray
+    face: Face
+
+
+@dataclass(slots=True)
+class Frame:
+    """One picture on its way from capture to the outputs."""
+
+    index: int
+    image: np.ndarray
+    """The captured BGR uint8 picture. Stages never write into it."""
+    capture_ns: int
+    """time.monotonic_ns() when the picture was captured."""
+    pts: float | None = None
+    """Presentation time in seconds within the source media (files), None for cameras."""
+    faces: list[Face] = field(default_factory=list)
+    layers: list[FaceLayer] = field(default_factory=list)
+    output: np.ndarray | None = None
+    """The composed result, once a stage has produced one; None means `image` unchanged."""
+    stamps: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """stage name -> (enter, exit) in monotonic ns."""
+    errors: list[str] = field(default_factory=list)
+    """Stages that failed on this frame (the frame went on without their work)."""
+    placeholder: bool = False
+    """True for a frame made up by capture while the real source is unavailable."""
+
+    @property
+    def result(self) -> np.ndarray:
+        """What an output should show: the composed result, or the picture itself."""
+        return self.output if self.output is not None else self.image
+
+    @property
+    def height(self) -> int:
+        return int(self.image.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.image.shape[1])

@@ -1,0 +1,52 @@
+"""The swap stage: choose the target faces, render the source face onto each."""
+
+from __future__ import annotations
+
+from realtime.faces.source import SourceFace, SourceLibrary
+from realtime.frame import Face, Frame
+from realtime.settings import Settings, SwapSettings
+from realtime.swap import Swapper, create_swapper
+
+
+def select_faces(faces: list[Face], settings: SwapSettings, width: int, height: int) -> list[Face]:
+    if not faces or settings.faces == "all":
+        return faces
+    if settings.faces == "largest":
+        return [max(faces, key=lambda face: face.size)]
+    target_x, target_y = settings.face_position[0] * width, settings.face_position[1] * height
+
+    def distance(face: Face) -> float:
+        x0, y0, x1, y1 = face.box
+        return ((x0 + x1) / 2 - target_x) ** 2 + ((y0 + y1) / 2 - target_y) ** 2
+
+    return [min(faces, key=distance)]
+
+
+class SwapStage:
+    name = "swap"
+
+    def __init__(self, settings: Settings, sources: SourceLibrary) -> None:
+        self.sources = sources
+        self.swapper: Swapper = create_swapper(settings)
+        self._source: SourceFace | None = None
+        self.configure(settings)
+
+    def configure(self, settings: Settings) -> None:
+        if settings.swap.swapper != self.swapper.name:
+            self.swapper.close()
+            self.swapper = create_swapper(settings)
+            self._source = None
+        self.swapper.configure(settings)
+        source = self.sources.get(settings.source)
+        if source is not self._source:
+            self.swapper.set_source(source)
+            self._source = source
+        self.settings = settings.swap
+
+    def process(self, frame: Frame) -> Frame:
+        faces = select_faces(frame.faces, self.settings, frame.width, frame.height)
+        frame.layers = self.swapper.swap(frame, faces)
+        return frame
+
+    def close(self) -> None:
+        self.swapper.close()

@@ -1,0 +1,87 @@
+"""Shared test helpers: the real media beside the project (skipped when absent), synthetic
+sources and stages, and a way to run the CLI in-process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parent.parent
+MEDIA = Path(os.environ.get("FACECAM_MEDIA", ROOT.parent / "shared" / "media"))
+
+
+def media(name: str) -> Path:
+    """A file of ../shared/media; the test is skipped, saying why, when it is not there."""
+    path = MEDIA / name
+    if not path.exists():
+        pytest.skip(f"needs {path} (the shared test media beside the project); not present here")
+    return path
+
+
+@pytest.fixture
+def media_path():
+    return media
+
+
+def run_cli(*args: str, timeout: float = 300, env: dict | None = None,
+            cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run `facecam ARGS` as a user would (a separate process, no display), capturing its output."""
+    full_env = dict(os.environ)
+    full_env.pop("DISPLAY", None)
+    full_env.pop("WAYLAND_DISPLAY", None)
+    full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), full_env.get("PYTHONPATH")]))
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "realtime.cli", *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=cwd or ROOT, env=full_env)
+
+
+def psnr(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:
+    diff = (a.astype(np.float64) - b.astype(np.float64)) ** 2
+    if mask is not None:
+        diff = diff[mask.astype(bool)]
+    mse = float(diff.mean()) if diff.size else 0.0
+    return float("inf") if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
+
+
+def read_video(path: Path) -> list[np.ndarray]:
+    """Every frame of a video, decoded the way facecam's own video input decodes."""
+    import av
+
+    from realtime.capture.video import frame_to_bgr
+
+    with av.open(str(path)) as container:
+        return [frame_to_bgr(frame) for frame in container.decode(video=0)]
+
+
+class ListSource:
+    """A Source over pictures in memory."""
+
+    def __init__(self, images: list[np.ndarray], fps: float = 30.0, live: bool = False) -> None:
+        from realtime.capture import Captured
+
+        self._captured = Captured
+        self.images = images
+        self.name = "list"
+        self.live = live
+        self.fps = fps
+        self.size = (images[0].shape[1], images[0].shape[0])
+        self.frame_count = len(images)
+        self._index = 0
+        self.closed = False
+
+    def read(self):
+        if self._index >= len(self.images):
+            return None
+        image = self.images[self._index]
+        self._index += 1
+        return self._captured(image, pts=(self._index - 1) / self.fps)
+
+    def close(self) -> None:
+        self.closed = True

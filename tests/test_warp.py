@@ -1,0 +1,70 @@
+import cv2
+import numpy as np
+
+from realtime.faces.topology import topology
+from realtime.faces.warp import piecewise_affine_maps, triangle_affines
+
+
+def grid_mesh(width, height, step):
+    xs, ys = np.meshgrid(np.arange(0, width + 1, step), np.arange(0, height + 1, step))
+    points = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float32)
+    columns = width // step + 1
+    triangles = []
+    for row in range(height // step):
+        for col in range(width // step):
+            a = row * columns + col
+            triangles += [(a, a + 1, a + columns), (a + 1, a + columns + 1, a + columns)]
+    return points, np.array(triangles, dtype=np.int32)
+
+
+def test_affines_map_corners_exactly():
+    rng = np.random.default_rng(1)
+    dst = rng.uniform(0, 100, (30, 2)).astype(np.float32)
+    src = rng.uniform(0, 100, (30, 2)).astype(np.float32)
+    triangles = np.array([[0, 1, 2], [3, 4, 5], [6, 7, 8]])
+    affines = triangle_affines(dst, src, triangles)
+    for index, tri in enumerate(triangles):
+        corners = np.concatenate([dst[tri], np.ones((3, 1))], axis=1)
+        assert np.allclose(corners @ affines[index].T, src[tri], atol=1e-3)
+
+
+def test_identity_warp_reproduces_the_picture():
+    rng = np.random.default_rng(0)
+    image = cv2.GaussianBlur(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8), (0, 0), 2)
+    points, triangles = grid_mesh(159, 119, 20)
+    maps = piecewise_affine_maps(points, points, triangles, (0, 0, 160, 120))
+    out = maps.remap(image)
+    assert np.abs(out.astype(int) - image.astype(int)).max() <= 1
+
+
+def test_translation_warp_moves_the_picture():
+    rng = np.random.default_rng(0)
+    image = cv2.GaussianBlur(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8), (0, 0), 2)
+    points, triangles = grid_mesh(100, 80, 20)
+    dst = points + np.array([30, 20], dtype=np.float32)
+    maps = piecewise_affine_maps(dst, points, triangles, (30, 20, 130, 100))
+    out = maps.remap(image)
+    assert np.abs(out.astype(int) - image[0:80, 0:100].astype(int)).max() <= 2
+
+
+def test_nearer_triangles_win_when_the_mesh_folds():
+    # Two triangles over the same spot: the one with smaller depth must be drawn last.
+    points = np.array([[0, 0], [40, 0], [0, 40], [0, 0], [40, 0], [0, 40]], dtype=np.float32)
+    triangles = np.array([[0, 1, 2], [3, 4, 5]], dtype=np.int32)
+    for near in (0, 1):
+        depth = np.ones(6, dtype=np.float32)
+        depth[triangles[near]] = -1
+        maps = piecewise_affine_maps(points, points, triangles, (0, 0, 40, 40), depth=depth)
+        ids = maps.triangle_ids
+        assert (ids[ids >= 0] == near).all()
+
+
+def test_face_mesh_maps_cover_the_face_box():
+    top = topology()
+    rng = np.random.default_rng(3)
+    # A plausible face: the canonical grid of landmarks of a real face is not needed, only a
+    # non-degenerate mesh: jitter a scaled copy of itself.
+    base = rng.uniform(100, 300, (468, 2)).astype(np.float32)
+    maps = piecewise_affine_maps(base, base + 5, top.triangles, (100, 100, 300, 300))
+    assert maps.map_x.shape == (200, 200)
+    assert np.isfinite(maps.map_x).all() and np.isfinite(maps.map_y).all()
