@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from realtime.errors import FacecamError
 
@@ -180,32 +180,41 @@ def command_run(args: argparse.Namespace) -> int:
 
 
 # -- entry point -------------------------------------------------------------------------------
-CommandTable = dict[str, tuple[Callable[[argparse.Namespace], int], Callable[[argparse.ArgumentParser], None], str]]
+# Each command lives beside what it drives: a module with `add_arguments(parser)` and
+# `run(args) -> exit code`. Imported only when its command runs (or for --help).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("realtime.cli", "swap or animate a face live, or process a video file"),
+}
 
 
-def build_parser(commands: CommandTable) -> argparse.ArgumentParser:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """`facecam run`'s options."""
+    add_run_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    return command_run(args)
+
+
+def _command_module(name: str):
+    import importlib
+
+    return importlib.import_module(COMMANDS[name][0])
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="facecam", description="Real-time face swap and live portraits. "
                      "Every output is marked as AI-altered.")
     parser.add_argument("--version", action="version", version="facecam 0.1.0")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name, (_, add_arguments, help_text) in commands.items():
+    for name, (_, help_text) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
         command.add_argument("--debug", action="store_true", help="tracebacks and debug logging")
         command.add_argument("--verbose", "-v", action="store_true", help="more messages")
         command.add_argument("--quiet", "-q", action="store_true", help="only errors")
         command.add_argument("--json", action="store_true", help="machine-readable result on stdout")
-        add_arguments(command)
+        _command_module(name).add_arguments(command)
     return parser
-
-
-def _add_run(parser: argparse.ArgumentParser) -> None:
-    add_run_arguments(parser)
-
-
-def commands() -> CommandTable:
-    return {
-        "run": (command_run, _add_run, "swap or animate a face live, or process a video file"),
-    }
 
 
 def _configure_logging(args: argparse.Namespace) -> None:
@@ -229,8 +238,7 @@ def _raise_interrupted(signum, frame):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    table = commands()
-    parser = build_parser(table)
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)
@@ -239,9 +247,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if hasattr(signal, "SIGTERM"):
         with contextlib.suppress(ValueError):  # ValueError: not the main thread (embedded use)
             signal.signal(signal.SIGTERM, _raise_interrupted)
-    handler = table[args.command][0]
     try:
-        return handler(args)
+        return _command_module(args.command).run(args)
     except FacecamError as error:
         if args.debug:
             log.exception("failed")
