@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from realtime.inference.manifest import load_manifest
 from realtime.inference.store import ModelStore
 from realtime.settings import Settings
 from realtime.swap.inswapper import InswapperSwapper, read_emap
-from tests.conftest import psnr
+from tests.conftest import ROOT, psnr, run_cli
 
 pytest.importorskip("onnx")
 
@@ -128,3 +129,34 @@ def test_enhancer_every_nth_frame_reuses_its_correction(tmp_path, source):
         lift = float((layer.image.astype(np.float32) - base.image)[inside].mean())
         assert 8.0 < lift < 16.0
     assert swapper.enhancer.runs == 2  # frames 0 and 3
+
+
+def _standin_folder(folder):
+    """A model folder with stand-ins under the real file names and its own catalogue."""
+    standins.identity_swapper(folder / "inswapper_128.onnx", batch="N")
+    standins.recogniser(folder / "w600k_r50.onnx")
+    standins.enhancer(folder / "gfpgan_1.4.onnx")
+    standins.liveportrait_set(folder)
+    text = (ROOT / "models" / "manifest.toml").read_text(encoding="utf-8")
+    text = "\n".join(line for line in text.splitlines()
+                     if not line.startswith(("sha256", "size")))  # trust on first use
+    (folder / "manifest.toml").write_text(text, encoding="utf-8")
+
+
+def test_cli_runs_neural_swap_enhance_and_animate(tmp_path):
+    models = tmp_path / "models"
+    _standin_folder(models)
+    env = {"FACECAM_MODELS": str(models)}
+    swap = run_cli("run", "--swapper", "inswapper", "--enhance", "gfpgan", "--enhance-every", "2",
+                   "--device", "cpu", "--input", "demo", "--max-frames", "4", "--no-live",
+                   "-o", str(tmp_path / "swap.mp4"), "--json", timeout=240, env=env)
+    assert swap.returncode == 0, swap.stderr
+    stats = json.loads(swap.stdout)
+    assert stats["frames_out"] == 4 and not stats["errors"], stats
+    assert "running on CPUExecutionProvider" in swap.stderr
+    animate = run_cli("run", "--mode", "animate", "--animator", "liveportrait", "--device", "cpu",
+                      "--input", "demo", "--max-frames", "3", "--no-live", "-o", "null", "--json",
+                      timeout=240, env=env)
+    assert animate.returncode == 0, animate.stderr
+    stats = json.loads(animate.stdout)
+    assert stats["frames_out"] == 3 and not stats["errors"], stats

@@ -308,7 +308,7 @@ class ModelSession:
         return time.perf_counter() - start
 
     def describe(self) -> str:
-        return f"{self.name}: {self.provider}" + (" + IO binding" if self.io_binding else "") + (
+        return f"{self.name}: running on {self.provider}" + (" + IO binding" if self.io_binding else "") + (
             " + CUDA graph" if self.cuda_graph else "")
 
 
@@ -392,5 +392,5 @@ def create_session(path: str | Path, config: SessionConfig | None = None, name: 
         model = ModelSession(session, what, path, config.device, config, warnings)
         if config.warm_up:
             model.warm_up()
-    log.debug("%s", model.describe())
+    log.info("%s", model.describe())  # the provider that really runs, never silent
     return model

@@ -53,6 +53,9 @@ class ModelStore:
     def __init__(self, root: str | Path | None = None, manifest: dict[str, ModelSpec] | None = None,
                  manifest_path: str | Path | None = None) -> None:
         self.root = Path(root) if root is not None else models_dir()
+        if manifest_path is None and (self.root / "manifest.toml").exists():
+            # A model folder may carry its own catalogue (a private mirror, test stand-ins).
+            manifest_path = self.root / "manifest.toml"
         self.specs = manifest if manifest is not None else load_manifest(manifest_path)
 
     @classmethod
