@@ -132,3 +132,19 @@ def test_heavy_standin_has_inswapper_interface(tmp_path):
                           "source": np.zeros((1, 512), np.float32)})
     assert out.shape == (1, 3, 128, 128)
     assert Path(path).stat().st_size > 0 and standins.parameter_count(path) > 512 * 512
+
+
+def test_gpu_benchmark_script_smoke_on_cpu(tmp_path):
+    """The script the GPU run will use: on CPU with a tiny stand-in, every case must report."""
+    import json
+
+    from benchmarks import gpu_inference
+
+    out = tmp_path / "gpu.json"
+    assert gpu_inference.main(["--devices", "cpu", "--quick", "--workdir", str(tmp_path / "w"),
+                               "--json", str(out)]) == 0
+    results = json.loads(out.read_text())
+    assert results["models"] and not [row for row in results["models"] if "error" in row]
+    assert {row["mode"] for row in results["models"]} == {"numpy", "iobinding"}
+    assert results["pipeline"][0]["frames"] == 3 and not results["pipeline"][0]["errors"]
+    assert results["gridsample"][0]["gridsample_providers"] == [CPU]

@@ -140,8 +140,7 @@ def liveportrait_set(folder: Path) -> dict[str, Path]:
                numpy_helper.from_array(np.array([0, 0, 8, 0, 0], np.int64), "starts"),
                numpy_helper.from_array(np.array([1, 3, 9, 64, 64], np.int64), "ends"),
                numpy_helper.from_array(np.array([1, 3, 64, 64], np.int64), "shape4"),
-               numpy_helper.from_array(np.array([1, 3, 512, 512], np.int64), "size"),
-               numpy_helper.from_array(np.full((1,), 0.5, np.float32), "half")]
+               numpy_helper.from_array(np.array([1, 3, 512, 512], np.int64), "size")]
     g_nodes = [helper.make_node("Sub", ["target", "source"], ["motion"]),
                helper.make_node("ReduceMean", ["motion"], ["shift"], keepdims=0),
                helper.make_node("Add", ["grid", "shift"], ["moved"]),
