@@ -175,8 +175,8 @@ def check_providers(device: str, planned: Sequence[str], used: Sequence[str], wh
     if device in ("cuda", "tensorrt") and wanted in missing:
         raise DeviceError(f"{what}: --device {device} asked for {wanted}, but it failed to load "
                           f"(ONNX Runtime fell back to {running}); check the CUDA/cuDNN"
-                          f"{'/TensorRT' if device == 'tensorrt' else ''} libraries, or run "
-                          f"`facecam doctor`")
+                          f"{'/TensorRT' if device == 'tensorrt' else ''} libraries (run again "
+                          f"with --debug to see ONNX Runtime's reason) or use --device auto")
     warnings = [f"{what}: {name} did not load, running on {running}" for name in missing]
     for line in warnings:
         log.warning(line)
@@ -372,8 +372,9 @@ def create_session(path: str | Path, config: SessionConfig | None = None, name: 
         cache_dir.mkdir(parents=True, exist_ok=True)
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    # Provider load failures are reported by check_providers in one line, not ORT's log spam.
-    options.log_severity_level = 3
+    # Provider load failures are reported by check_providers in one line, not ORT's log spam;
+    # with --debug, ONNX Runtime says why (the missing library) itself.
+    options.log_severity_level = 1 if log.isEnabledFor(logging.DEBUG) else 3
     if threads:
         options.intra_op_num_threads = threads
     building = plan[0][0] == TENSORRT and (cache_dir is None or not any(cache_dir.glob("*.engine")))
