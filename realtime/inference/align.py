@@ -74,9 +74,10 @@ def paste_region(crop: np.ndarray, matrix: np.ndarray, box: tuple[int, int, int,
 
 
 def crop_coverage(size: int, matrix: np.ndarray, box: tuple[int, int, int, int],
-                  margin: int = 2) -> np.ndarray:
+                  margin: int = 6) -> np.ndarray:
     """(h, w) float32 over `box`: 1 where the aligned crop has real pixels, fading to 0 within
-    `margin` crop pixels of its border (so a replicated edge never shows)."""
+    `margin` crop pixels of its border (a soft seam where the crop cuts the forehead, and a
+    replicated edge never shows)."""
     inside = np.zeros((size, size), np.float32)
     inside[margin:size - margin, margin:size - margin] = 1.0
     inside = cv2.GaussianBlur(inside, (0, 0), max(margin / 2, 0.5))
