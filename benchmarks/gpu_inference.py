@@ -97,7 +97,9 @@ def pipeline_run(models: Path, device: str, frames: int, size: str) -> dict:
     command = [sys.executable, "-m", "realtime.cli", "run", "--swapper", "inswapper", "--device", device,
                "--input", "demo", "--size", size, "--max-frames", str(frames), "--no-live",
                "-o", "null", "--json"]
-    env = dict(os.environ, FACECAM_MODELS=str(models), PYTHONPATH=str(ROOT))
+    # Keep the caller's PYTHONPATH (the GPU machine installs wheels under $HOME/site).
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = dict(os.environ, FACECAM_MODELS=str(models), PYTHONPATH=path)
     env.pop("DISPLAY", None)
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=1800)
     if done.returncode != 0:
@@ -159,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--iterations", type=int, default=50, help="timed runs per GPU case")
     parser.add_argument("--cpu-iterations", type=int, default=5, help="timed runs per CPU case")
     parser.add_argument("--width", type=int, default=1024, help="stand-in channels (1024: ~130 M params)")
-    parser.add_argument("--blocks", type=int, default=12, help="stand-in 3x3 blocks at 32x32")
+    parser.add_argument("--blocks", type=int, default=12, help="stand-in 3x3 blocks at 16x16")
     parser.add_argument("--pipeline-frames", type=int, default=120, help="frames of the 720p run (GPU)")
     parser.add_argument("--cpu-pipeline-frames", type=int, default=10)
     parser.add_argument("--size", default="1280x720")

@@ -174,3 +174,19 @@ def test_cli_list_fetch_verify(server, tmp_path):
     (tmp_path / "w600k_r50.onnx").write_bytes(b"not a model")
     verify = run_cli("models", "verify", timeout=60, env=env)
     assert verify.returncode == 2 and "facecam models fetch w600k_r50" in verify.stderr + verify.stdout
+
+
+def test_cli_fetch_verify_repair_with_a_folder_catalogue(server, tmp_path):
+    _write_manifest(tmp_path / "manifest.toml", server.url, SHA)
+    env = {"FACECAM_MODELS": str(tmp_path)}
+    fetched = run_cli("models", "fetch", "tiny", timeout=60, env=env)
+    assert fetched.returncode == 0, fetched.stderr
+    assert (tmp_path / "tiny.onnx").read_bytes() == PAYLOAD and "test licence" in fetched.stderr
+    assert run_cli("models", "path", "tiny", timeout=60, env=env).stdout.strip() == str(tmp_path / "tiny.onnx")
+    assert run_cli("models", "verify", timeout=60, env=env).returncode == 0
+    (tmp_path / "tiny.onnx").write_bytes(PAYLOAD[:-1] + b"X")
+    damaged = run_cli("models", "verify", timeout=60, env=env)
+    assert damaged.returncode == 2 and "corrupt" in damaged.stdout
+    assert "facecam models fetch tiny" in damaged.stderr
+    repaired = run_cli("models", "verify", "--repair", timeout=60, env=env)
+    assert repaired.returncode == 0 and (tmp_path / "tiny.onnx").read_bytes() == PAYLOAD

@@ -159,8 +159,9 @@ def liveportrait_set(folder: Path) -> dict[str, Path]:
 
 
 def heavy_swapper(path: Path, width: int = 1024, blocks: int = 12, seed: int = 3) -> Path:
-    """inswapper's interface and about its size: 3x3 convolutions of `width` channels at 32x32
-    (width=1024, blocks=12: ~130 M parameters, ~520 MB). Weights random; output in [0, 1]."""
+    """inswapper's interface and about its size: 3x3 convolutions of `width` channels at 16x16
+    (width=1024, blocks=12: ~127 M parameters, ~510 MB, ~30 GMAC). Weights random; output in
+    [0, 1]."""
     onnx, tp, helper, numpy_helper = _onnx()
     rng = np.random.default_rng(seed)
     inits, nodes = [], []
@@ -180,9 +181,10 @@ def heavy_swapper(path: Path, width: int = 1024, blocks: int = 12, seed: int = 3
     x = conv("target", 3, quarter // 2, 3, 1, "c0")
     x = conv(x, quarter // 2, quarter, 3, 2, "c1")
     x = conv(x, quarter, width, 3, 2, "c2")
+    x = conv(x, width, width, 3, 2, "c3")
     for index in range(blocks):
         x = conv(x, width, width, 3, 1, f"b{index}")
-    scales = numpy_helper.from_array(np.array([1, 1, 4, 4], np.float32), "up")
+    scales = numpy_helper.from_array(np.array([1, 1, 8, 8], np.float32), "up")
     nodes.append(helper.make_node("Resize", [x, "", "up"], ["u"], mode="nearest"))
     inits.append(scales)
     x = conv("u", width, quarter // 2, 3, 1, "d0")
