@@ -160,3 +160,13 @@ def test_cli_runs_neural_swap_enhance_and_animate(tmp_path):
     assert animate.returncode == 0, animate.stderr
     stats = json.loads(animate.stdout)
     assert stats["frames_out"] == 3 and not stats["errors"], stats
+
+
+def test_enhancer_switches_on_and_off_live(tmp_path, source):
+    swapper = InswapperSwapper(Settings(), store=_store(tmp_path, enhancer=True))
+    swapper.set_source(source)
+    assert swapper.enhancer is None
+    swapper.configure(Settings().replace(enhancer="gfpgan", enhance_every=2))
+    assert swapper.enhancer is not None and swapper.enhancer.every == 2
+    swapper.configure(Settings())
+    assert swapper.enhancer is None and swapper._latent is not None

@@ -82,38 +82,51 @@ class InswapperSwapper:
     name = "inswapper"
 
     def __init__(self, settings: Settings, store: ModelStore | None = None) -> None:
-        store = store or ModelStore.from_settings(settings)
+        self._store = store or ModelStore.from_settings(settings)
         inference = settings.inference
         # Every missing file is reported before anything heavy is loaded.
-        swap_path = store.require(inference.swap_model)
-        recogniser_path = store.require(RECOGNISER)
-        enhancer_path = store.require(ENHANCER) if inference.enhancer == "gfpgan" else None
-        config = SessionConfig.from_settings(settings)
-        self.swapper = create_session(swap_path, config, name=inference.swap_model)
-        self.recogniser = create_session(recogniser_path, config, name=RECOGNISER)
-        for session, name in ((self.swapper, inference.swap_model), (self.recogniser, RECOGNISER)):
-            store.spec(name).check_io({t.name: t.shape for t in session.inputs},
-                                      {t.name: t.shape for t in session.outputs})
-        self.emap = read_emap(swap_path)
+        for name in (inference.swap_model, RECOGNISER) + ((ENHANCER,) if inference.enhancer == "gfpgan" else ()):
+            self._store.require(name)
+        self._config = SessionConfig.from_settings(settings)
+        self.recogniser = self._session(RECOGNISER)
+        self.swap_model = ""
         self.enhancer = None
-        if enhancer_path is not None:
-            from realtime.blend.enhance import FaceEnhancer
+        self._latent: np.ndarray | None = None
+        self._embedding: np.ndarray | None = None
+        self.configure(settings)
 
-            session = create_session(enhancer_path, config, name=ENHANCER)
-            store.spec(ENHANCER).check_io({t.name: t.shape for t in session.inputs},
-                                          {t.name: t.shape for t in session.outputs})
-            self.enhancer = FaceEnhancer(session, inference.enhance_every)
+    def _session(self, name: str):
+        session = create_session(self._store.require(name), self._config, name=name)
+        self._store.spec(name).check_io({t.name: t.shape for t in session.inputs},
+                                        {t.name: t.shape for t in session.outputs})
+        return session
+
+    def _load_swapper(self, name: str) -> None:
+        self.swapper = self._session(name)
+        self.emap = read_emap(self._store.require(name))
+        self.swap_model = name
         # A fixed batch dimension of 1 (the released model) means one run per face.
         self.batched = not is_static(self.swapper.input("target").shape[:1])
         self._target_type = self.swapper.input("target").dtype
         self._source_type = self.swapper.input("source").dtype
-        self._latent: np.ndarray | None = None
-        self.configure(settings)
+        if self._embedding is not None:
+            self._latent = self._project(self._embedding)
 
     def configure(self, settings: Settings) -> None:
+        """Blend options, enhancer on/off and the swapper weights change live (the device needs
+        a new swapper: it is fixed when the sessions are created)."""
+        inference = settings.inference
         self.blend = settings.blend
+        if inference.swap_model != self.swap_model:
+            self._load_swapper(inference.swap_model)
+        if inference.enhancer == "gfpgan" and self.enhancer is None:
+            from realtime.blend.enhance import FaceEnhancer
+
+            self.enhancer = FaceEnhancer(self._session(ENHANCER), inference.enhance_every)
+        elif inference.enhancer == "none":
+            self.enhancer = None
         if self.enhancer is not None:
-            self.enhancer.every = settings.inference.enhance_every
+            self.enhancer.every = inference.enhance_every
 
     # -- source ------------------------------------------------------------------------------
     def embedding(self, image: np.ndarray, face: Face) -> np.ndarray:
@@ -124,9 +137,13 @@ class InswapperSwapper:
         vector = vector.reshape(-1).astype(np.float32)
         return vector / max(float(np.linalg.norm(vector)), 1e-6)
 
+    def _project(self, embedding: np.ndarray) -> np.ndarray:
+        latent = embedding[None] @ self.emap
+        return (latent / max(float(np.linalg.norm(latent)), 1e-6)).astype(self._source_type)
+
     def set_source(self, source: SourceFace) -> None:
-        latent = self.embedding(source.image, source.face)[None] @ self.emap
-        self._latent = (latent / max(float(np.linalg.norm(latent)), 1e-6)).astype(self._source_type)
+        self._embedding = self.embedding(source.image, source.face)
+        self._latent = self._project(self._embedding)
 
     # -- frames ------------------------------------------------------------------------------
     def _swap_crops(self, blobs: np.ndarray) -> np.ndarray:
