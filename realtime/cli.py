@@ -116,6 +116,9 @@ def settings_from_args(args: argparse.Namespace):
     }
     changes.update({"enhancer": getattr(args, "enhance", None), "enhance_every": getattr(args, "enhance_every", None),
                     "swap_model": getattr(args, "swap_model", None), "models_dir": getattr(args, "models_dir", None)})
+    if getattr(args, "enhance", None) == "gfpgan" and (args.swapper or settings.swap.swapper) != "inswapper":
+        log.warning("--enhance gfpgan enhances the neural swapper's face: it has no effect without "
+                    "--swapper inswapper")
     if args.output:
         changes["outputs"] = tuple(args.output)
     return settings.replace(**{k: v for k, v in changes.items() if v is not None})
