@@ -280,14 +280,18 @@ class ModelSession:
             return [value.numpy() for value in self._graph_outputs]
         binding.clear_binding_inputs()
         binding.clear_binding_outputs()
+        # The bound arrays may be used in place by ONNX Runtime: keep them alive until the run ends.
+        keep_alive = []
         for name, value in feeds.items():
             if isinstance(value, np.ndarray):
-                binding.bind_cpu_input(name, np.ascontiguousarray(value))
+                keep_alive.append(np.ascontiguousarray(value))
+                binding.bind_cpu_input(name, keep_alive[-1])
             else:
                 binding.bind_ortvalue_input(name, value)
         for name in self.output_names:
             binding.bind_output(name, self._device_type, self._device_id)
         self.session.run_with_iobinding(binding)
+        del keep_alive
         if on_device:
             return list(binding.get_outputs())
         return binding.copy_outputs_to_cpu()
