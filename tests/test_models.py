@@ -16,17 +16,13 @@ from realtime.inference.manifest import ModelSpec, load_manifest
 from realtime.inference.store import ModelStore
 from tests.conftest import run_cli
 
-PAYLOAD = bytes(range(256)) * 4096  # 1 MiB, not a multiple of the 1 MiB chunk boundary issue
-PAYLOAD += b"tail"
+PAYLOAD = bytes(range(256)) * 4096 + b"tail"  # just over the 1 MiB read chunk
 SHA = hashlib.sha256(PAYLOAD).hexdigest()
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    """Serves PAYLOAD at any path with Range support; `cut_after` bytes then hangs up (once)."""
-
-    payload = PAYLOAD
-    cut_after: int | None = None
-    ranges: list[str | None] = []
+    """Serves the server's payload at any path with Range support (unless `ignore_range`);
+    with `cut_after` set, sends that many bytes and hangs up (once)."""
 
     def do_GET(self):  # noqa: N802 (http.server's naming)
         server = self.server
