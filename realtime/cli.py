@@ -91,6 +91,14 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mirror", action="store_true", default=None)
     parser.add_argument("--device", choices=("auto", "cpu", "cuda", "tensorrt"), default=None,
                         help="ONNX Runtime provider for neural models")
+    # Neural models (realtime/inference): weights from `facecam models fetch NAME`.
+    parser.add_argument("--enhance", choices=("none", "gfpgan"), default=None,
+                        help="enhance the neural swapper's face (GFPGAN 1.4)")
+    parser.add_argument("--enhance-every", type=int, metavar="N",
+                        help="run the enhancer every Nth frame, reusing its correction in between")
+    parser.add_argument("--swap-model", choices=("inswapper_128", "inswapper_128_fp16"), default=None,
+                        help="weights of --swapper inswapper")
+    parser.add_argument("--models-dir", metavar="DIR", help="model folder (default: models/)")
     parser.add_argument("--config", metavar="FILE.toml", help="settings file (options override it)")
 
 
@@ -106,6 +114,11 @@ def settings_from_args(args: argparse.Namespace):
         "erosion": args.erosion, "color_transfer": args.color_transfer, "mouth_mask": args.mouth_mask,
         "smoothing": args.smoothing, "mirror": args.mirror, "device": args.device,
     }
+    changes.update({"enhancer": getattr(args, "enhance", None), "enhance_every": getattr(args, "enhance_every", None),
+                    "swap_model": getattr(args, "swap_model", None), "models_dir": getattr(args, "models_dir", None)})
+    if getattr(args, "enhance", None) == "gfpgan" and (args.swapper or settings.swap.swapper) != "inswapper":
+        log.warning("--enhance gfpgan enhances the neural swapper's face: it has no effect without "
+                    "--swapper inswapper")
     if args.output:
         changes["outputs"] = tuple(args.output)
     return settings.replace(**{k: v for k, v in changes.items() if v is not None})
@@ -184,6 +197,7 @@ def command_run(args: argparse.Namespace) -> int:
 # `run(args) -> exit code`. Imported only when its command runs (or for --help).
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("realtime.cli", "swap or animate a face live, or process a video file"),
+    "models": ("realtime.inference.cli", "list, fetch, verify neural models; build TensorRT engines"),
 }
 
 

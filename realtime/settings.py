@@ -84,6 +84,18 @@ class OutputSettings:
 class InferenceSettings:
     device: str = field(default="auto", metadata=_choice(
         "auto", "cpu", "cuda", "tensorrt", help="ONNX Runtime execution provider for neural models"))
+    models_dir: str | None = field(default=None, metadata={
+        "help": "where weights and engine caches live; None: $FACECAM_MODELS, else the project's models/"})
+    swap_model: str = field(default="inswapper_128", metadata=_choice(
+        "inswapper_128", "inswapper_128_fp16", help="weights of the inswapper swapper"))
+    enhancer: str = field(default="none", metadata=_choice(
+        "none", "gfpgan", help="face enhancer run on the swapped face (inswapper)"))
+    enhance_every: int = field(default=1, metadata=_range(
+        1, 120, "run the enhancer every Nth frame, reusing its last correction in between"))
+    io_binding: bool = field(default=True, metadata={
+        "help": "bind inputs/outputs to device buffers (fewer copies on CUDA)"})
+    cuda_graph: bool = field(default=False, metadata={
+        "help": "capture fixed-shape models as CUDA graphs (CUDA provider, IO binding)"})
 
 
 MODES = ("swap", "animate", "passthrough")
