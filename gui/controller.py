@@ -224,6 +224,12 @@ class EngineController(QObject):
 
     def _do_update(self, changes: dict) -> None:
         engine = self.engine
+        if engine is not None and engine.failure is not None and not engine.running:
+            # The run ended on an error (a model that failed to load, an input that broke):
+            # the user's next change starts it again with that change.
+            changes = {k: v for k, v in changes.items() if k != "calibrate"}
+            self._do_restart(changes)
+            return
         try:
             if engine is not None:
                 self._settings = engine.update(**changes)

@@ -118,6 +118,7 @@ class SourcePanel(QWidget):
         """The SourceFace in use (None: passthrough, or nothing loaded)."""
         if source_face is None:
             self.face.clear()
+            self.name.setText("(not used in passthrough)" if mode == "passthrough" else "")
             self.face.setText("passthrough" if mode == "passthrough" else "no source")
             return
         crop = face_crop(source_face.image, source_face.face.box)

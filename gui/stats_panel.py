@@ -11,7 +11,7 @@ from collections import deque
 
 from PyQt6.QtCore import QPointF, Qt
 from PyQt6.QtGui import QColor, QPainter, QPen, QPolygonF
-from PyQt6.QtWidgets import QGridLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from realtime.metrics import Stats
 
@@ -70,8 +70,11 @@ class HistoryPlot(QWidget):
 class StatsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        numbers = QWidget()
+        layout = QVBoxLayout(numbers)
+        layout.setContentsMargins(0, 0, 0, 0)
         self.summary = QLabel("no frames yet")
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.provider = QLabel(CLASSICAL_PROVIDER)
@@ -83,9 +86,14 @@ class StatsPanel(QWidget):
         self._bars = QGridLayout(self._bars_widget)
         self._bars.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._bars_widget)
+        layout.addStretch(1)
+        outer.addWidget(numbers, 3)
+        history = QVBoxLayout()
         self.plot = HistoryPlot()
-        layout.addWidget(self.plot)
-        layout.addWidget(self.notes)
+        self.plot.setMinimumWidth(220)
+        history.addWidget(self.plot, 1)
+        history.addWidget(self.notes)
+        outer.addLayout(history, 2)
         self.stage_bars: dict[str, QProgressBar] = {}
         self.last: Stats | None = None
 

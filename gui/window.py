@@ -120,13 +120,15 @@ class MainWindow(QMainWindow):
         column_layout = QVBoxLayout(column)
         column_layout.addWidget(_group("Source", self.source_panel))
         column_layout.addWidget(_group("Mode and input", self.mode_panel))
-        column_layout.addWidget(_group("Blending", self.blend_panel))
+        self.blend_box = _group("Blending", self.blend_panel)
+        column_layout.addWidget(self.blend_box)
         column_layout.addWidget(_group("Output", self.output_panel))
         column_layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(column)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(340)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(column.sizeHint().width() + 20)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
@@ -275,6 +277,7 @@ class MainWindow(QMainWindow):
             self.output_panel.record_state.setText("not recording")
         self.mode_panel.show_settings(settings)
         self.blend_panel.show_settings(settings)
+        self.blend_box.setEnabled(settings.mode == "swap")  # blending acts on swapped faces
         self.output_panel.show_settings(settings, device, recording)
         self._update_title(settings)
 
@@ -306,7 +309,8 @@ class MainWindow(QMainWindow):
                 f"● {elapsed // 60:02d}:{elapsed % 60:02d}  {Path(self._recording() or '').name}")
         if engine.failure is not None and engine.failure is not self._failure_shown:
             self._failure_shown = engine.failure
-            self.show_error(f"the input stopped: {engine.failure}")
+            self.show_error(f"stopped: {engine.failure}")
+            self.preview.clear("stopped: change a setting or the input to start again")
 
     # -- drag and drop -----------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802

@@ -240,6 +240,38 @@ def test_the_preview_keeps_up_with_a_30_fps_input(open_window, qtbot):
     assert len(lags) >= 30  # at least 10 FPS shown even on a busy machine
 
 
+def test_a_missing_camera_is_said_and_the_previous_input_kept(open_window, qtbot):
+    window = open_window(input=str(media("d9.mp4")))
+    window.change({"input": "7"})  # what choosing a camera that is not there does
+    qtbot.waitUntil(lambda: bool(window.errors), timeout=WAIT_MS)
+    assert "camera 7 not found" in window.errors[-1]
+    qtbot.waitUntil(lambda: window.controller.engine is not None and window.controller.engine.running,
+                    timeout=WAIT_MS)
+    assert window.controller.settings.capture.input.endswith("d9.mp4")
+    shown = window.preview.frames_shown
+    qtbot.waitUntil(lambda: window.preview.frames_shown > shown + 5, timeout=WAIT_MS)
+
+    window.change({"input": "demo", "size": (640, 360)})
+    qtbot.waitUntil(lambda: "demo clip" in window.windowTitle(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.preview.picture is not None and window.preview.picture.shape[:2] == (360, 640),
+                    timeout=WAIT_MS)
+    assert window.mode_panel.size.currentText() == "640x360"
+
+
+def test_snapshot_and_mirror_from_the_keyboard(open_window, qtbot, tmp_path):
+    from PyQt6.QtCore import Qt
+
+    window = open_window(input=str(media("d9.mp4")))
+    qtbot.keyClick(window, Qt.Key.Key_M)
+    qtbot.waitUntil(lambda: window.controller.settings.output.mirror, timeout=WAIT_MS)
+    assert window.output_panel.mirror.isChecked()
+    qtbot.keyClick(window, Qt.Key.Key_P)
+    qtbot.waitUntil(lambda: bool(list((tmp_path / "media").glob("facecam-*.png"))), timeout=WAIT_MS)
+    saved = cv2.imread(str(next((tmp_path / "media").glob("facecam-*.png"))))
+    assert saved.shape == (480, 512, 3) and saved.std() > 10  # a real picture, not a blank
+    qtbot.waitUntil(lambda: "snapshot saved" in window.statusBar().currentMessage(), timeout=WAIT_MS)
+
+
 def test_opencv_qt_plugin_path_is_dropped():
     import cv2 as opencv
 
