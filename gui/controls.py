@@ -134,6 +134,29 @@ class ModePanel(QWidget):
         layout.addRow("Resolution", shape)
         self._input_specs: list[str] = []
 
+        # Implementations come from the engine's registries, so neural stages appear here as
+        # they are added there; the device only matters to them.
+        from realtime.animate import ANIMATORS
+        from realtime.swap import SWAPPERS
+
+        self.choices: dict[str, QComboBox] = {}
+        engine = QHBoxLayout()
+        for name, label, options in (("swapper", "swap", SWAPPERS), ("animator", "animate", ANIMATORS),
+                                     ("device", "device", None)):
+            found = setting_field(name)
+            if found is None:
+                continue
+            values = list(options) if options is not None else list(found.metadata.get("choices", ()))
+            combo = QComboBox()
+            combo.addItems(values)
+            combo.setToolTip(found.metadata.get("help", ""))
+            combo.setEnabled(len(values) > 1)
+            combo.activated.connect(lambda _, n=name, c=combo: self.changed.emit({n: c.currentText()}))
+            engine.addWidget(QLabel(label))
+            engine.addWidget(combo, 1)
+            self.choices[name] = combo
+        layout.addRow("Engine", engine)
+
     def _fill_inputs(self, current: str) -> None:
         specs = [str(index) for index in cameras()] + ["demo"]
         if current not in specs and current != "auto":
@@ -191,6 +214,9 @@ class ModePanel(QWidget):
         with _block(self.size), _block(self.fps):
             self.size.setCurrentText(size_text)
             self.fps.setCurrentText(fps_text)
+        for name, combo in self.choices.items():
+            with _block(combo):
+                combo.setCurrentText(str(_value(settings, name)))
 
 
 class BlendPanel(QWidget):

@@ -277,7 +277,7 @@ class MainWindow(QMainWindow):
             self.output_panel.record_state.setText("not recording")
         self.mode_panel.show_settings(settings)
         self.blend_panel.show_settings(settings)
-        self.blend_box.setEnabled(settings.mode == "swap")  # blending acts on swapped faces
+        self.blend_box.setEnabled(settings.mode != "passthrough")
         self.output_panel.show_settings(settings, device, recording)
         self._update_title(settings)
 

@@ -70,6 +70,11 @@ def still_video(path, picture: np.ndarray, frames: int = 30, fps: int = 30):
     return path
 
 
+def running(window) -> bool:
+    engine = window.controller.engine  # None while the control thread restarts it
+    return engine is not None and engine.running
+
+
 def face_box(window) -> tuple[int, int, int, int]:
     frame = window.controller.engine.latest_frame()
     assert frame is not None and frame.faces, "the face in the input must be found"
@@ -240,13 +245,43 @@ def test_the_preview_keeps_up_with_a_30_fps_input(open_window, qtbot):
     assert len(lags) >= 30  # at least 10 FPS shown even on a busy machine
 
 
+class MissingModelSwapper:
+    """A swapper whose weights are not downloaded: what a neural swapper says then."""
+
+    name = "needs-model"
+
+    def __init__(self, settings) -> None:
+        from realtime.errors import FacecamError
+
+        raise FacecamError("model inswapper_128 is not downloaded; run: facecam models fetch inswapper_128")
+
+
+def test_a_missing_model_is_said_and_another_choice_runs_again(open_window, qtbot, monkeypatch):
+    from realtime import swap
+
+    monkeypatch.setitem(swap.SWAPPERS, "needs-model", "tests.test_gui:MissingModelSwapper")
+    window = open_window(input=str(media("d9.mp4")))
+    combo = window.mode_panel.choices["swapper"]
+    assert combo.isEnabled() and combo.findText("needs-model") >= 0
+    combo.setCurrentText("needs-model")
+    combo.activated.emit(combo.currentIndex())  # as a user's pick does
+    qtbot.waitUntil(lambda: bool(window.errors), timeout=WAIT_MS)
+    assert "facecam models fetch inswapper_128" in window.errors[-1]
+    assert "Traceback" not in window.banner.text()
+
+    window.change({"swapper": "mesh"})
+    qtbot.waitUntil(lambda: running(window) and window.controller.engine.failure is None, timeout=WAIT_MS)
+    shown = window.preview.frames_shown
+    qtbot.waitUntil(lambda: window.preview.frames_shown > shown + 5, timeout=WAIT_MS)
+    assert window.mode_panel.choices["swapper"].currentText() == "mesh"
+
+
 def test_a_missing_camera_is_said_and_the_previous_input_kept(open_window, qtbot):
     window = open_window(input=str(media("d9.mp4")))
     window.change({"input": "7"})  # what choosing a camera that is not there does
     qtbot.waitUntil(lambda: bool(window.errors), timeout=WAIT_MS)
     assert "camera 7 not found" in window.errors[-1]
-    qtbot.waitUntil(lambda: window.controller.engine is not None and window.controller.engine.running,
-                    timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: running(window), timeout=WAIT_MS)
     assert window.controller.settings.capture.input.endswith("d9.mp4")
     shown = window.preview.frames_shown
     qtbot.waitUntil(lambda: window.preview.frames_shown > shown + 5, timeout=WAIT_MS)
