@@ -44,7 +44,33 @@ def run(args: argparse.Namespace) -> int:
 
     window = MainWindow(settings, store)
     window.show()
-    return app.exec()
+    interrupted = _close_on_signals(window)
+    code = app.exec()
+    return 130 if interrupted else code
+
+
+def _close_on_signals(window) -> list[int]:
+    """Ctrl-C and SIGTERM close the window the normal way (settings saved, recording finalised,
+    threads stopped). Python runs signal handlers only when it has control, so a timer hands it
+    control a few times a second while Qt's event loop runs. Returns a list that gets the signal
+    number when one arrived."""
+    import signal
+
+    from PyQt6.QtCore import QTimer
+
+    received: list[int] = []
+
+    def close(signum, frame) -> None:
+        received.append(signum)
+        QTimer.singleShot(0, window.close)
+
+    for name in ("SIGINT", "SIGTERM"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), close)
+    wake = QTimer(window)
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+    return received
 
 
 def _offscreen() -> bool:
