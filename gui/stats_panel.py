@@ -130,5 +130,5 @@ class StatsPanel(QWidget):
         lines = [f"{where}: {count}" for where, count in stats.errors.items()]
         lines += [note for note in stats.notes if note != provider_of(stats)]
         self.notes.setText("\n".join(lines))
-        if stats.frames_out:
+        if stats.frames_out >= 15:  # the first frames of a run (warm-up) are not representative
             self.plot.add(stats.fps, e2e.p50)
