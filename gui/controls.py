@@ -259,6 +259,14 @@ class BlendPanel(QWidget):
             self.checks[name] = check
             row += 1
 
+    def set_mode(self, mode: str) -> None:
+        """Blending acts on swapped faces; landmark smoothing on every mode that finds faces."""
+        for name, widget in [*self.sliders.items(), *self.checks.items()]:
+            enabled = mode == "swap" or (name == "smoothing" and mode != "passthrough")
+            widget.setEnabled(enabled)
+            if name in self.values:
+                self.values[name].setEnabled(enabled)
+
     def value_of(self, name: str, step: int) -> float:
         low, high = self._ranges[name]
         return round(low + (high - low) * step / SLIDER_STEPS, 4)
@@ -338,3 +346,74 @@ class OutputPanel(QWidget):
             self.record.setChecked(recording is not None)
         with _block(self.mirror):
             self.mirror.setChecked(settings.output.mirror)
+
+
+def _type_text(group_type: type, name: str) -> str:
+    import typing
+
+    return str(typing.get_type_hints(group_type)[name])
+
+
+class SettingsForm(QWidget):
+    """Controls made from one settings group's fields: a slider for a number with a range, a
+    check box for a switch, a list for a choice. Options other stages add to their group (the
+    animator's, the neural models') appear here without GUI changes."""
+
+    changed = pyqtSignal(dict)
+
+    def __init__(self, group: str, exclude: tuple[str, ...] = (), parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QFormLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.group = group
+        self.controls: dict[str, QWidget] = {}
+        self._scales: dict[str, tuple[float, float, int, bool]] = {}
+        group_type = type(getattr(Settings(), group))
+        for f in dataclasses.fields(group_type):
+            if f.name in exclude:
+                continue
+            kind = _type_text(group_type, f.name)
+            meta = f.metadata
+            label = f.name.replace("_", " ")
+            if "choices" in meta:
+                control = QComboBox()
+                control.addItems([str(c) for c in meta["choices"]])
+                control.activated.connect(lambda _, n=f.name, c=control: self.changed.emit({n: c.currentText()}))
+            elif "bool" in kind:
+                control = QCheckBox()
+                control.toggled.connect(lambda on, n=f.name: self.changed.emit({n: bool(on)}))
+            elif "range" in meta and "None" not in kind and ("float" in kind or "int" in kind):
+                low, high = meta["range"]
+                whole = "float" not in kind
+                steps = int(high - low) if whole and high - low <= 200 else SLIDER_STEPS
+                control = QSlider(Qt.Orientation.Horizontal)
+                control.setRange(0, steps)
+                control.valueChanged.connect(lambda step, n=f.name: self._slid(n, step))
+                self._scales[f.name] = (low, high, steps, whole)
+            else:
+                continue  # sizes, paths: set in the settings file
+            control.setToolTip(meta.get("help", ""))
+            control.setObjectName(f.name)
+            layout.addRow(label, control)
+            self.controls[f.name] = control
+
+    def value_of(self, name: str, step: int) -> float | int:
+        low, high, steps, whole = self._scales[name]
+        value = low + (high - low) * step / steps
+        return int(round(value)) if whole else round(value, 4)
+
+    def _slid(self, name: str, step: int) -> None:
+        self.changed.emit({name: self.value_of(name, step)})
+
+    def show_settings(self, settings: Settings) -> None:
+        values = getattr(settings, self.group)
+        for name, control in self.controls.items():
+            value = getattr(values, name)
+            with _block(control):
+                if isinstance(control, QComboBox):
+                    control.setCurrentText(str(value))
+                elif isinstance(control, QCheckBox):
+                    control.setChecked(bool(value))
+                else:
+                    low, high, steps, _ = self._scales[name]
+                    control.setValue(round((value - low) / (high - low) * steps))

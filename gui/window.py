@@ -23,7 +23,7 @@ from PyQt6.QtWidgets import (
 )
 
 from gui.controller import EngineController, EngineFactory
-from gui.controls import BlendPanel, ModePanel, OutputPanel
+from gui.controls import BlendPanel, ModePanel, OutputPanel, SettingsForm
 from gui.preview import PreviewWidget
 from gui.source_panel import SourcePanel, is_picture
 from gui.state import GuiState, Store, default_media_dir, gui_settings
@@ -116,12 +116,20 @@ class MainWindow(QMainWindow):
         self.mode_panel = ModePanel(settings)
         self.blend_panel = BlendPanel()
         self.output_panel = OutputPanel()
+        # Options of the animator and of the neural models, from their settings groups.
+        self.animate_form = SettingsForm("animate", exclude=("animator", "calibration"))
+        self.neural_form = SettingsForm("inference", exclude=("device", "models_dir"))
         column = QWidget()
         column_layout = QVBoxLayout(column)
         column_layout.addWidget(_group("Source", self.source_panel))
         column_layout.addWidget(_group("Mode and input", self.mode_panel))
         self.blend_box = _group("Blending", self.blend_panel)
         column_layout.addWidget(self.blend_box)
+        self.animate_box = _group("Animation", self.animate_form)
+        self.neural_box = _group("Neural models", self.neural_form)
+        for box, form in ((self.animate_box, self.animate_form), (self.neural_box, self.neural_form)):
+            box.setVisible(bool(form.controls))  # only when the engine has such options
+            column_layout.addWidget(box)
         column_layout.addWidget(_group("Output", self.output_panel))
         column_layout.addStretch(1)
         scroll = QScrollArea()
@@ -159,6 +167,8 @@ class MainWindow(QMainWindow):
         self.mode_panel.calibrate.connect(c.calibrate)
         self.blend_panel.changed.connect(self.change)
         self.output_panel.changed.connect(self.change)
+        self.animate_form.changed.connect(self.change)
+        self.neural_form.changed.connect(self.change)
         self.output_panel.vcam_toggled.connect(self.set_vcam)
         self.output_panel.record_toggled.connect(self.set_recording)
         self.output_panel.snapshot.connect(self.snapshot)
@@ -277,7 +287,10 @@ class MainWindow(QMainWindow):
             self.output_panel.record_state.setText("not recording")
         self.mode_panel.show_settings(settings)
         self.blend_panel.show_settings(settings)
-        self.blend_box.setEnabled(settings.mode != "passthrough")
+        self.blend_panel.set_mode(settings.mode)
+        self.animate_form.show_settings(settings)
+        self.animate_box.setEnabled(settings.mode == "animate")
+        self.neural_form.show_settings(settings)
         self.output_panel.show_settings(settings, device, recording)
         self._update_title(settings)
 

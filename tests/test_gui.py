@@ -308,6 +308,24 @@ def test_snapshot_and_mirror_from_the_keyboard(open_window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: "snapshot saved" in window.statusBar().currentMessage(), timeout=WAIT_MS)
 
 
+def test_a_settings_group_becomes_controls_that_emit_engine_changes(qtbot):
+    from gui.controls import SettingsForm
+
+    form = SettingsForm("faces", exclude=("smoothing",))
+    qtbot.addWidget(form)
+    assert set(form.controls) == {"max_faces", "min_confidence", "hold_frames"}
+    form.show_settings(Settings().replace(max_faces=3, hold_frames=30))
+    assert form.value_of("max_faces", form.controls["max_faces"].value()) == 3
+    assert form.value_of("hold_frames", form.controls["hold_frames"].value()) == 30
+    with qtbot.waitSignal(form.changed) as emitted:
+        form.controls["hold_frames"].setValue(form.controls["hold_frames"].maximum())
+    assert emitted.args == [{"hold_frames": 120}]
+    Settings().replace(**emitted.args[0])  # a change the engine accepts
+    output = SettingsForm("output", exclude=("outputs",))
+    qtbot.addWidget(output)
+    assert {"mirror", "stats_overlay", "label"} <= set(output.controls)
+
+
 def test_opencv_qt_plugin_path_is_dropped():
     import cv2 as opencv
 
