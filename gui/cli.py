@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 
 from realtime.errors import FacecamError
@@ -45,7 +46,11 @@ def run(args: argparse.Namespace) -> int:
     window = MainWindow(settings, store)
     window.show()
     interrupted = _close_on_signals(window)
-    code = app.exec()
+    previous_hook, sys.excepthook = sys.excepthook, window.internal_error
+    try:
+        code = app.exec()
+    finally:
+        sys.excepthook = previous_hook
     return 130 if interrupted else code
 
 

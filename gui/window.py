@@ -144,6 +144,8 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
         self.setCentralWidget(self.splitter)
+        self.busy = QLabel("")
+        self.statusBar().addPermanentWidget(self.busy)
         self.resize(1280, 760)
         self.stats_timer = QTimer(self)
         self.stats_timer.setInterval(STATS_INTERVAL_MS)
@@ -162,6 +164,7 @@ class MainWindow(QMainWindow):
         c.error.connect(self.show_error)
         c.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         c.running_changed.connect(self._running)
+        c.busy_changed.connect(lambda busy: self.busy.setText("working…" if busy else ""))
         self.source_panel.source_chosen.connect(self.choose_source)
         self.mode_panel.changed.connect(self.change)
         self.mode_panel.calibrate.connect(c.calibrate)
@@ -246,6 +249,15 @@ class MainWindow(QMainWindow):
         if "virtual camera" in text:
             self.output_panel.vcam_state.setText("unavailable: " + text)
 
+    def internal_error(self, kind, value, trace) -> None:
+        """sys.excepthook while the app runs: a bug in a slot is shown, not a crash (PyQt would
+        abort the process otherwise); the traceback goes to the log."""
+        import logging
+        import traceback
+
+        logging.getLogger(__name__).error("".join(traceback.format_exception(kind, value, trace)))
+        self.show_error(f"internal error: {kind.__name__}: {value} (please report it)")
+
     def dismiss_error(self) -> None:
         self.banner_row.hide()
 
@@ -256,7 +268,7 @@ class MainWindow(QMainWindow):
     def _show_frame(self) -> None:
         frame = self.controller.take_frame()
         if frame is not None:
-            self.preview.show_picture(frame.output if frame.output is not None else frame.result)
+            self.preview.show_picture(frame.result)
             now = time.monotonic_ns()
             self.display_lags_ms.append((now - frame.capture_ns) / 1e6)
             self._shown_times.append(now / 1e9)

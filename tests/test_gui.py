@@ -70,6 +70,19 @@ def still_video(path, picture: np.ndarray, frames: int = 30, fps: int = 30):
     return path
 
 
+def drop_file(window, path) -> None:
+    """Drop a file on the window, as from a file manager."""
+    from PyQt6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PyQt6.QtGui import QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                       Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    assert event.isAccepted()
+
+
 def running(window) -> bool:
     engine = window.controller.engine  # None while the control thread restarts it
     return engine is not None and engine.running
@@ -97,7 +110,7 @@ def test_choosing_a_source_photo_changes_the_output(open_window, qtbot, tmp_path
     before = window.preview.picture[y0:y1, x0:x1].astype(int)
     assert "s12.jpg" in window.windowTitle()
 
-    window.open_dropped(str(media("s42.jpg")))  # what dropping the photo on the window does
+    drop_file(window, media("s42.jpg"))
     qtbot.waitUntil(lambda: "s42.jpg" in window.windowTitle(), timeout=WAIT_MS)
     kept = collect_frames(window)
     qtbot.waitUntil(lambda: len(kept) >= 6, timeout=WAIT_MS)  # past the frames already in flight
@@ -337,6 +350,8 @@ def test_opencv_qt_plugin_path_is_dropped():
 
 
 def test_gui_without_a_display_says_so():
+    helped = run_cli("gui", "--help")
+    assert helped.returncode == 0 and "--config-dir" in helped.stdout
     result = run_cli("gui", env={"QT_QPA_PLATFORM": ""})
     assert result.returncode == 2
     assert "needs a display" in result.stderr and "Traceback" not in result.stderr
