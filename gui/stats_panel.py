@@ -14,17 +14,23 @@ from PyQt6.QtGui import QColor, QPainter, QPen, QPolygonF
 from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from realtime.metrics import Stats
+from realtime.settings import Settings
 
 CLASSICAL_PROVIDER = "CPU (classical mesh engine, no neural model)"
 
 
-def provider_of(stats: Stats) -> str:
-    """The execution provider the engine says it uses (a stats note), else the classical one."""
+def provider_of(stats: Stats, settings: Settings | None = None) -> str:
+    """The execution provider the engine says it uses (a stats note). Without one: the classical
+    engine when only mesh stages run, else say that it is not known (never guess "CUDA")."""
     for note in stats.notes:
         lowered = note.lower()
         if "provider" in lowered or "tensorrt" in lowered or "cuda" in lowered:
             return note
-    return CLASSICAL_PROVIDER
+    if settings is None or settings.mode == "passthrough" or (
+            settings.mode == "swap" and settings.swap.swapper == "mesh") or (
+            settings.mode == "animate" and settings.animate.animator == "mesh"):
+        return CLASSICAL_PROVIDER
+    return f"not reported by the engine (asked for: {settings.inference.device})"
 
 
 class HistoryPlot(QWidget):
@@ -109,8 +115,10 @@ class StatsPanel(QWidget):
             self.stage_bars[name] = bar
         return bar
 
-    def show_stats(self, stats: Stats, preview: tuple[float, float] | None = None) -> None:
-        """stats: the engine's; preview: (frames shown per second, capture-to-screen ms)."""
+    def show_stats(self, stats: Stats, preview: tuple[float, float] | None = None,
+                   settings: Settings | None = None) -> None:
+        """stats: the engine's; preview: (frames shown per second, capture-to-screen ms);
+        settings: what the engine runs with (which stages are neural)."""
         self.last = stats
         e2e = stats.end_to_end
         text = (f"{stats.fps:5.1f} FPS (input {stats.input_fps:.1f})   "
@@ -120,7 +128,8 @@ class StatsPanel(QWidget):
         if preview is not None:
             text += f"\npreview: {preview[0]:.1f} FPS shown, capture to screen {preview[1]:.1f} ms"
         self.summary.setText(text)
-        self.provider.setText("provider: " + provider_of(stats))
+        provider = provider_of(stats, settings)
+        self.provider.setText("provider: " + provider)
         budget_ms = 1000.0 / stats.input_fps if stats.input_fps > 1 else 1000.0 / 30
         for name, times in stats.stages.items():
             bar = self._bar(name)
@@ -128,7 +137,7 @@ class StatsPanel(QWidget):
             bar.setValue(int(min(1.0, times.p50 / budget_ms) * 1000))
             bar.setFormat(f"{times.p50:.1f} / {times.p95:.1f} ms")
         lines = [f"{where}: {count}" for where, count in stats.errors.items()]
-        lines += [note for note in stats.notes if note != provider_of(stats)]
+        lines += [note for note in stats.notes if note != provider]
         self.notes.setText("\n".join(lines))
         if stats.frames_out >= 15:  # the first frames of a run (warm-up) are not representative
             self.plot.add(stats.fps, e2e.p50)

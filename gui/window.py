@@ -327,7 +327,7 @@ class MainWindow(QMainWindow):
         engine = self.controller.engine
         if engine is None:
             return
-        self.stats_panel.show_stats(engine.stats(), self.preview_rate())
+        self.stats_panel.show_stats(engine.stats(), self.preview_rate(), engine.settings)
         if self._record_started is not None:
             elapsed = int(time.monotonic() - self._record_started)
             self.output_panel.record_state.setText(

@@ -339,6 +339,17 @@ def test_a_settings_group_becomes_controls_that_emit_engine_changes(qtbot):
     assert {"mirror", "stats_overlay", "label"} <= set(output.controls)
 
 
+def test_the_provider_shown_is_the_one_the_engine_reports():
+    from gui.stats_panel import CLASSICAL_PROVIDER, provider_of
+    from realtime.metrics import Stats
+
+    assert provider_of(Stats(), Settings()) == CLASSICAL_PROVIDER
+    neural = Settings().replace(swapper="inswapper", device="cuda")
+    assert "not reported" in provider_of(Stats(), neural) and "CUDA" not in provider_of(Stats(), neural)
+    reported = Stats(notes=("swap: provider CUDAExecutionProvider", "camera gives 15 fps"))
+    assert provider_of(reported, neural) == "swap: provider CUDAExecutionProvider"
+
+
 def test_opencv_qt_plugin_path_is_dropped():
     import cv2 as opencv
 
