@@ -222,6 +222,13 @@ def test_closing_the_window_stops_every_thread(open_window, qtbot, fake_camera, 
     assert fake_camera.instances[-1].closed
 
 
+def test_a_saved_photo_that_is_gone_falls_back_to_the_built_in_face(open_window, tmp_path):
+    window = open_window(input=str(media("d9.mp4")), source=str(tmp_path / "deleted.jpg"))
+    assert any("not found" in error for error in window.errors)
+    assert window.controller.settings.source is None
+    assert "built-in face" in window.windowTitle()
+
+
 def test_settings_and_recent_sources_persist(open_window, qtbot, tmp_path):
     from gui.window import MainWindow
 
