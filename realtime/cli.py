@@ -198,6 +198,7 @@ def command_run(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("realtime.cli", "swap or animate a face live, or process a video file"),
     "models": ("realtime.inference.cli", "list, fetch, verify neural models; build TensorRT engines"),
+    "gui": ("gui.cli", "the desktop app: live preview, controls, stats, virtual camera"),
 }
 
 
