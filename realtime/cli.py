@@ -92,6 +92,19 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=("auto", "cpu", "cuda", "tensorrt"), default=None,
                         help="ONNX Runtime provider for neural models")
     parser.add_argument("--config", metavar="FILE.toml", help="settings file (options override it)")
+    # Virtual camera, camera reconnect, lost faces (issue 6).
+    parser.add_argument("--vcam-device", metavar="DEVICE",
+                        help="virtual camera device, e.g. /dev/video10 or 'OBS Virtual Camera'")
+    parser.add_argument("--vcam-size", type=parse_size, metavar="WxH", help="virtual camera size")
+    parser.add_argument("--vcam-fps", type=float, help="virtual camera frame rate")
+    parser.add_argument("--vcam-format", choices=("auto", "i420", "yuyv"), default=None,
+                        help="pixel format for the virtual camera (yuyv for apps that refuse I420)")
+    parser.add_argument("--vcam-mirror", action="store_true", default=None,
+                        help="mirror only the virtual camera")
+    parser.add_argument("--no-reconnect", dest="reconnect", action="store_false", default=None,
+                        help="stop when the camera disappears instead of reopening it")
+    parser.add_argument("--lost-face", choices=("hold", "passthrough", "blur"), default=None,
+                        help="after a face is lost for a few frames: hold it, show the real face, or blur")
 
 
 def settings_from_args(args: argparse.Namespace):
@@ -106,6 +119,8 @@ def settings_from_args(args: argparse.Namespace):
         "erosion": args.erosion, "color_transfer": args.color_transfer, "mouth_mask": args.mouth_mask,
         "smoothing": args.smoothing, "mirror": args.mirror, "device": args.device,
     }
+    changes.update({name: getattr(args, name, None) for name in (
+        "vcam_device", "vcam_size", "vcam_fps", "vcam_format", "vcam_mirror", "reconnect", "lost_face")})
     if args.output:
         changes["outputs"] = tuple(args.output)
     return settings.replace(**{k: v for k, v in changes.items() if v is not None})
