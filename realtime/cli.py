@@ -282,4 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    sys.exit(main())
+    # `python -m realtime.cli` runs this file as __main__ while the commands import
+    # realtime.cli: use that module's main, so both agree on one `Interrupted` (SIGTERM) class.
+    from realtime.cli import main as package_main
+
+    sys.exit(package_main())
