@@ -199,6 +199,7 @@ def command_run(args: argparse.Namespace) -> int:
 # `run(args) -> exit code`. Imported only when its command runs (or for --help).
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("realtime.cli", "swap or animate a face live, or process a video file"),
+    "doctor": ("realtime.doctor", "check this machine: cameras, virtual camera, display, GPU, models"),
 }
 
 
