@@ -14,6 +14,10 @@ Every stage has the same form (`Stage`): `configure(settings)` between frames wh
 settings changed, `process(frame) -> frame`, `close()`. A stage that raises does not stop the
 pipeline: the frame goes on without that stage's work, the error is counted, and logged the
 first time it happens. A `FacecamError` (a problem the user must fix) stops the run instead.
+
+Placeholder frames (made up by a camera that is reconnecting) skip the face stages and go straight
+to the last stage, so the outputs keep their frame rate; a source's `note` (a camera slower than
+asked, reconnecting) is copied into the stats.
 """
 
 from __future__ import annotations
