@@ -100,6 +100,19 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="weights of --swapper inswapper")
     parser.add_argument("--models-dir", metavar="DIR", help="model folder (default: models/)")
     parser.add_argument("--config", metavar="FILE.toml", help="settings file (options override it)")
+    # Virtual camera, camera reconnect, lost faces (issue 6).
+    parser.add_argument("--vcam-device", metavar="DEVICE",
+                        help="virtual camera device, e.g. /dev/video10 or 'OBS Virtual Camera'")
+    parser.add_argument("--vcam-size", type=parse_size, metavar="WxH", help="virtual camera size")
+    parser.add_argument("--vcam-fps", type=float, help="virtual camera frame rate")
+    parser.add_argument("--vcam-format", choices=("auto", "i420", "yuyv"), default=None,
+                        help="pixel format for the virtual camera (yuyv for apps that refuse I420)")
+    parser.add_argument("--vcam-mirror", action="store_true", default=None,
+                        help="mirror only the virtual camera")
+    parser.add_argument("--no-reconnect", dest="reconnect", action="store_false", default=None,
+                        help="stop when the camera disappears instead of reopening it")
+    parser.add_argument("--lost-face", choices=("hold", "passthrough", "blur"), default=None,
+                        help="after a face is lost for a few frames: hold it, show the real face, or blur")
 
 
 def settings_from_args(args: argparse.Namespace):
@@ -119,6 +132,8 @@ def settings_from_args(args: argparse.Namespace):
     if getattr(args, "enhance", None) == "gfpgan" and (args.swapper or settings.swap.swapper) != "inswapper":
         log.warning("--enhance gfpgan enhances the neural swapper's face: it has no effect without "
                     "--swapper inswapper")
+    changes.update({name: getattr(args, name, None) for name in (
+        "vcam_device", "vcam_size", "vcam_fps", "vcam_format", "vcam_mirror", "reconnect", "lost_face")})
     if args.output:
         changes["outputs"] = tuple(args.output)
     return settings.replace(**{k: v for k, v in changes.items() if v is not None})
@@ -199,6 +214,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("realtime.cli", "swap or animate a face live, or process a video file"),
     "models": ("realtime.inference.cli", "list, fetch, verify neural models; build TensorRT engines"),
     "gui": ("gui.cli", "the desktop app: live preview, controls, stats, virtual camera"),
+    "doctor": ("realtime.doctor", "check this machine: cameras, virtual camera, display, GPU, models"),
 }
 
 
@@ -282,4 +298,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    sys.exit(main())
+    # `python -m realtime.cli` runs this file as __main__ while the commands import
+    # realtime.cli: use that module's main, so both agree on one `Interrupted` (SIGTERM) class.
+    from realtime.cli import main as package_main
+
+    sys.exit(package_main())

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 from realtime.blend.stage import BlendStage
 from realtime.capture import Source, open_source
-from realtime.errors import FacecamError
+from realtime.errors import FacecamError, OutputError
 from realtime.faces.source import SourceFace, SourceLibrary
 from realtime.faces.stage import DetectStage
 from realtime.frame import Frame
@@ -234,8 +234,16 @@ class Engine:
                 if spec in self._spec_outputs:
                     opened[spec] = self._spec_outputs[spec]
                 else:
-                    opened[spec] = open_output(spec, self._output_format(), settings=settings,
-                                               **self._output_options)
+                    try:
+                        opened[spec] = open_output(spec, self._output_format(), settings=settings,
+                                                   **self._output_options)
+                    except OutputError as error:
+                        # At start, no virtual camera must not take the preview (or recording)
+                        # down with it; a live change (the GUI's toggle) reports the error instead.
+                        starting = self._pipeline is None
+                        if spec != "vcam" or not starting or len(specs) + len(self._extra_outputs) < 2:
+                            raise
+                        log.warning("%s; continuing without the virtual camera", error)
         except BaseException:
             for spec, output in opened.items():
                 if spec not in self._spec_outputs:

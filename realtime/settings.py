@@ -36,6 +36,8 @@ class CaptureSettings:
         "help": "live pacing with frame dropping; None: live for cameras and live outputs"})
     loop: bool = field(default=False, metadata={"help": "restart a video file at its end"})
     max_frames: int | None = field(default=None, metadata=_range(1, 1e12, "stop after this many frames"))
+    reconnect: bool = field(default=True, metadata={
+        "help": "reopen a camera that disappears (placeholder frames meanwhile) instead of stopping"})
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,9 @@ class FaceSettings:
     min_confidence: float = field(default=0.5, metadata=_range(0.05, 0.99, "detection confidence"))
     smoothing: float = field(default=0.5, metadata=_range(0, 1, "landmark smoothing, 0 = none"))
     hold_frames: int = field(default=5, metadata=_range(0, 120, "frames a lost face keeps its geometry"))
+    lost_face: str = field(default="passthrough", metadata=_choice(
+        "hold", "passthrough", "blur",
+        help="after hold_frames: keep the last geometry, show the real face, or blur where it was"))
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,18 @@ class OutputSettings:
     mirror: bool = field(default=False, metadata={"help": "mirror the picture horizontally"})
     stats_overlay: bool = field(default=True, metadata={"help": "FPS and latency on the preview"})
     label: bool = field(default=True, metadata={"help": "visible 'AI-altered' label on outputs"})
+    vcam_device: str | None = field(default=None, metadata={
+        "help": "virtual camera device (/dev/videoN, 'OBS Virtual Camera'); None: the first free one"})
+    vcam_backend: str | None = field(default=None, metadata={
+        "help": "pyvirtualcam backend (v4l2loopback, obs, unitycapture); None: any that works"})
+    vcam_size: tuple[int, int] | None = field(default=None, metadata={
+        "help": "virtual camera (width, height), made even; None: the input's size"})
+    vcam_fps: float | None = field(default=None, metadata=_range(
+        1, 120, "virtual camera frame rate; None: the input's rate"))
+    vcam_format: str = field(default="auto", metadata=_choice(
+        "auto", "i420", "yuyv", help="pixel format sent; auto falls back to YUYV when refused"))
+    vcam_mirror: bool = field(default=False, metadata={
+        "help": "mirror only the virtual camera (most call apps mirror the self-view themselves)"})
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,10 @@
 """Face tracks across frames: stable ids, One Euro smoothing, and a short hold when a face is
-missed so a single failed detection never flashes the real face."""
+missed so a single failed detection never flashes the real face.
+
+Hold: a face that is not detected keeps its last geometry for `hold_frames` frames (`Face.held`
+counts them). After that `lost_face` decides: 'passthrough' forgets it (the real picture shows),
+'hold' and 'blur' keep it until a face is found again (the swap stage keeps swapping, or blurs).
+"""
 
 from __future__ import annotations
 
@@ -57,6 +62,7 @@ class FaceTracker:
     def configure(self, settings: FaceSettings) -> None:
         self.smoothing = settings.smoothing
         self.hold_frames = settings.hold_frames
+        self.lost_face = settings.lost_face
         min_cutoff, beta = smoothing_parameters(settings.smoothing)
         for track in self._tracks:
             track.filter.min_cutoff_hz = min_cutoff
@@ -89,7 +95,7 @@ class FaceTracker:
                 track.face = self._smoothed(track, detections[matches[t_index]], time_s, width, height)
                 track.missed = 0
                 kept.append(track)
-            elif track.missed < self.hold_frames:
+            elif track.missed < self.hold_frames or self._keep_lost(unmatched):
                 track.missed += 1
                 track.face = replace(track.face, held=track.missed)
                 kept.append(track)
@@ -101,6 +107,12 @@ class FaceTracker:
             kept.append(track)
         self._tracks = kept
         return [track.face for track in sorted(kept, key=lambda t: t.track_id)]
+
+    def _keep_lost(self, new_detections: list[int]) -> bool:
+        """Past hold_frames, 'hold' and 'blur' keep a lost face (its `held` keeps counting, the
+        swap stage decides what to draw) until a face is found that is not an existing track:
+        most likely the same person, found again."""
+        return self.lost_face != "passthrough" and not new_detections
 
     def _smoothed(self, track: _Track, face: Face, time_s: float, width: int, height: int) -> Face:
         if self.smoothing <= 0:
