@@ -65,8 +65,8 @@ class AnimateSettings:
 @dataclass(frozen=True)
 class BlendSettings:
     opacity: float = field(default=1.0, metadata=_range(0, 1, "how much of the new face shows"))
-    feather: float = field(default=0.06, metadata=_range(0, 0.5, "mask feather, fraction of face size"))
-    erosion: float = field(default=0.02, metadata=_range(0, 0.3, "mask erosion, fraction of face size"))
+    feather: float = field(default=0.04, metadata=_range(0, 0.5, "mask feather, fraction of face size"))
+    erosion: float = field(default=0.01, metadata=_range(0, 0.3, "mask erosion, fraction of face size"))
     color_transfer: float = field(default=1.0, metadata=_range(0, 1, "match colour to the target"))
     mouth_mask: bool = field(default=False, metadata={"help": "keep the real mouth"})
     shading: float = field(default=0.8, metadata=_range(0, 1,

@@ -158,3 +158,18 @@ def test_swap_and_blend_are_fast_enough_per_face(hopper):
         blend.process(frame)
         times.append(time.perf_counter() - start)
     assert np.median(times) < 0.1
+
+
+def test_a_profile_source_is_named_as_such(hopper, caplog):
+    from dataclasses import replace
+
+    from realtime.swap.mesh import profile_warning
+
+    assert profile_warning(hopper) is None  # frontal
+    turned = SourceFace(path="side.jpg", image=hopper.image,
+                        face=replace(hopper.face, pose=(62.0, 0.0, 0.0)), faces=())
+    message = profile_warning(turned)
+    assert message and "side.jpg" in message and "62°" in message
+    with caplog.at_level("WARNING"):
+        MeshSwapper(Settings()).set_source(turned)
+    assert "turned 62°" in caplog.text

@@ -12,6 +12,7 @@ of a moving face flicker visibly.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -22,6 +23,10 @@ Stats = tuple[np.ndarray, np.ndarray]
 
 # The shading map is computed at 1/_SHADE_STEP resolution: it is blurred by many pixels anyway.
 _SHADE_STEP = 4
+# Light is what varies slowly across a face: the blur of the shading map, in face sizes. A
+# finer one would also carry the target's own relief (cheekbones, nose shadow), i.e. part of
+# the target's identity, onto the new face.
+SHADING_SIGMA = 0.12
 
 
 def lab_statistics(image: np.ndarray, region: np.ndarray) -> Stats:
@@ -58,52 +63,66 @@ def apply_transfer(image: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
 
 
-def _low_frequency(luminance: np.ndarray, region: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """Normalised-convolution blur of `luminance` over `region` at reduced resolution: each
-    pixel gets the weighted mean of the region's luminance around it, so the background never
-    leaks in. Returns (blurred, weight), both at reduced resolution."""
-    height, width = luminance.shape
-    small = (max(1, width // _SHADE_STEP), max(1, height // _SHADE_STEP))
-    lum = cv2.resize(luminance, small, interpolation=cv2.INTER_AREA)
-    weight = cv2.resize(region.astype(np.float32), small, interpolation=cv2.INTER_AREA)
-    s = max(sigma / _SHADE_STEP, 0.5)
+def _low_frequency(luminance: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised-convolution blur of `luminance` weighted by `weight` (the skin): each pixel
+    gets the weighted mean of the skin's luminance around it, so the background never leaks
+    in. Returns (blurred, blurred weight)."""
+    s = max(sigma, 0.5)
     blurred_weight = cv2.GaussianBlur(weight, (0, 0), s)
-    blurred = cv2.GaussianBlur(lum * weight, (0, 0), s) / np.maximum(blurred_weight, 1e-3)
+    blurred = cv2.GaussianBlur(luminance * weight, (0, 0), s) / np.maximum(blurred_weight, 1e-3)
     return blurred, blurred_weight
 
 
-def shading_ratio(patch_l: np.ndarray, target_l: np.ndarray, region: np.ndarray, face_size: float,
+def shading_ratio(patch_l: np.ndarray, target_l: np.ndarray, weight: np.ndarray, sigma: float,
                   strength: float) -> np.ndarray:
-    """(h, w) float32 gain for the patch's L channel: target's low-frequency luminance over the
-    patch's, to the power `strength`, 1 where the skin gives no evidence."""
-    sigma = 0.05 * face_size
-    patch_low, weight = _low_frequency(patch_l, region, sigma)
-    target_low, _ = _low_frequency(target_l, region, sigma)
+    """Gain for the patch's L channel (same size as the inputs): the target's low-frequency
+    luminance over the patch's, to the power `strength`, 1 where the skin gives no evidence."""
+    patch_low, near = _low_frequency(patch_l, weight, sigma)
+    target_low, _ = _low_frequency(target_l, weight, sigma)
     ratio = np.clip((target_low + 4.0) / (patch_low + 4.0), 0.4, 2.5)
     # Fade to 1 where hardly any skin is near (far outside the face): no evidence, no change.
-    confidence = np.clip(weight * 4.0, 0.0, 1.0)
-    ratio = 1.0 + confidence * (ratio ** strength - 1.0)
-    height, width = patch_l.shape
-    return cv2.resize(ratio.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+    confidence = np.clip(near * 4.0, 0.0, 1.0)
+    return (1.0 + confidence * (ratio ** strength - 1.0)).astype(np.float32)
 
 
 def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength: float,
-             shading: float = 0.0, face_size: float = 0.0, stats: tuple[Stats, Stats] | None = None) -> np.ndarray:
+             shading: float = 0.0, face_size: float = 0.0,
+             smooth: Callable[[tuple[Stats, Stats]], tuple[Stats, Stats]] | None = None) -> np.ndarray:
     """`patch` with the target's colour (strength) and light (shading) over `region`.
 
-    stats: (patch stats, target stats) to use instead of this frame's (smoothed ones)."""
-    if (strength <= 0 and shading <= 0) or cv2.countNonZero(region) < 16:
+    region: uint8 {0, 1} mask of the skin, at the patch's resolution or a reduced one (it is
+    resized). Statistics and the shading map are computed at 1/4 resolution (both are averages
+    over many pixels); only the final per-pixel transform runs at full resolution.
+    smooth: maps this frame's (patch stats, target stats) to the ones to use (smoothed over
+    time); called only when colour is transferred."""
+    if strength <= 0 and shading <= 0:
+        return patch
+    height, width = patch.shape[:2]
+    step = _SHADE_STEP if min(height, width) >= 16 * _SHADE_STEP else 1
+    small = (max(1, width // step), max(1, height // step))
+    weight = region.astype(np.float32)
+    if weight.shape != (small[1], small[0]):
+        weight = cv2.resize(weight, small, interpolation=cv2.INTER_AREA)
+    mask = (weight > 0.5).astype(np.uint8)
+    if cv2.countNonZero(mask) < 16:
         return patch
     lab = cv2.cvtColor(patch, cv2.COLOR_BGR2LAB)
-    target_lab = cv2.cvtColor(target, cv2.COLOR_BGR2LAB) if shading > 0 or stats is None else None
+    lab_small = cv2.resize(lab, small, interpolation=cv2.INTER_AREA) if step > 1 else lab
+    target_small = cv2.resize(target, small, interpolation=cv2.INTER_AREA) if step > 1 else target
+    target_lab = cv2.cvtColor(target_small, cv2.COLOR_BGR2LAB)
     if strength > 0:
-        if stats is None:
-            stats = (_lab_statistics(lab, region), _lab_statistics(target_lab, region))
-        lab = cv2.transform(lab, transfer_matrix(stats[0], stats[1], strength))
+        stats = (_lab_statistics(lab_small, mask), _lab_statistics(target_lab, mask))
+        if smooth is not None:
+            stats = smooth(stats)
+        matrix = transfer_matrix(stats[0], stats[1], strength)
+        lab = cv2.transform(lab, matrix)
+        lab_small = cv2.transform(lab_small, matrix)
     if shading > 0 and face_size > 0:
-        lum = lab[:, :, 0].astype(np.float32)
-        ratio = shading_ratio(lum, target_lab[:, :, 0].astype(np.float32), region, face_size, shading)
-        lab[:, :, 0] = np.clip(lum * ratio, 0, 255).astype(np.uint8)
+        ratio = shading_ratio(lab_small[:, :, 0].astype(np.float32), target_lab[:, :, 0].astype(np.float32),
+                              mask.astype(np.float32), SHADING_SIGMA * face_size / step, shading)
+        if step > 1:
+            ratio = cv2.resize(ratio, (width, height), interpolation=cv2.INTER_LINEAR)
+        lab[:, :, 0] = cv2.multiply(lab[:, :, 0], ratio, dtype=cv2.CV_8U)
     return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
 
 

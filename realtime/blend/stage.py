@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from realtime.blend.color import ColourSmoother, lab_statistics, recolour
+from realtime.blend.color import ColourSmoother, recolour
 from realtime.blend.composite import composite, poisson_composite
 from realtime.blend.mask import skin_mask
 from realtime.frame import Frame
@@ -31,16 +31,11 @@ class BlendStage:
             x0, y0, x1, y1 = layer.box
             target = canvas[y0:y1, x0:x1]
             face_size = layer.face.size
-            region = skin_mask(layer.face.landmarks, layer.box, face_size, layer.alpha)
-            image = layer.image
-            if settings.color_transfer > 0 or settings.shading > 0:
-                stats = None
-                if settings.color_transfer > 0 and int(region.sum()) >= 16:
-                    track = layer.face.track_id if layer.face.track_id >= 0 else -1 - number
-                    stats = self._smoother.update(
-                        track, (lab_statistics(image, region), lab_statistics(target, region)), time_s)
-                image = recolour(image, target, region, settings.color_transfer, settings.shading,
-                                 face_size, stats)
+            # Colour statistics and shading are averages: a quarter-resolution skin mask will do.
+            region = skin_mask(layer.face.landmarks, layer.box, face_size, layer.alpha, step=4)
+            track = layer.face.track_id if layer.face.track_id >= 0 else -1 - number
+            image = recolour(layer.image, target, region, settings.color_transfer, settings.shading,
+                             face_size, smooth=lambda stats, key=track: self._smoother.update(key, stats, time_s))
             if settings.poisson:
                 poisson_composite(canvas, layer, image, settings.opacity)
             else:

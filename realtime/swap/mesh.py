@@ -8,12 +8,31 @@ through the mesh's holes.
 
 from __future__ import annotations
 
+import logging
+
 from realtime.blend.mask import face_mask
 from realtime.faces.source import SourceFace
 from realtime.faces.topology import MESH_POINTS, topology
 from realtime.faces.warp import piecewise_affine_maps
 from realtime.frame import Face, FaceLayer, Frame
 from realtime.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Beyond this yaw the far half of a source face is too foreshortened to texture the target's:
+# the warp stretches a few pixels over a whole cheek.
+PROFILE_YAW_DEG = 35.0
+
+
+def profile_warning(source: SourceFace) -> str | None:
+    """A sentence for the user when the source face is turned too far to wear, else None."""
+    yaw = source.face.pose[0]
+    if abs(yaw) <= PROFILE_YAW_DEG:
+        return None
+    side = "right" if yaw > 0 else "left"
+    return (f"the face in {source.name} is turned {abs(yaw):.0f}° to the {side} (more than "
+            f"{PROFILE_YAW_DEG:.0f}°): its far cheek will look stretched; a photo facing the camera "
+            "works best")
 
 
 class MeshSwapper:
@@ -29,6 +48,9 @@ class MeshSwapper:
 
     def set_source(self, source: SourceFace) -> None:
         self._source = source
+        warning = profile_warning(source)
+        if warning:
+            log.warning(warning)
 
     def swap(self, frame: Frame, faces: list[Face]) -> list[FaceLayer]:
         if self._source is None:
@@ -43,7 +65,11 @@ class MeshSwapper:
         if box[2] - box[0] < 8 or box[3] - box[1] < 8:
             return None  # a face this small (or mostly off-frame) is not worth a swap
         source = self._source.face.landmarks[:MESH_POINTS]
-        maps = piecewise_affine_maps(target, source, self._triangles, box, depth=target[:, 2])
+        # The maps are piecewise linear: on a big face a coarser grid costs less and stays within
+        # a fraction of a pixel of the exact maps.
+        grid_step = 8 if face.size > 500 else 4
+        maps = piecewise_affine_maps(target, source, self._triangles, box, depth=target[:, 2],
+                                     grid_step=grid_step)
         patch = maps.remap(self._source.image)
         alpha = face_mask(face.landmarks, box, face.size, self.blend)
         return FaceLayer(box=box, image=patch, alpha=alpha, face=face)
