@@ -173,3 +173,28 @@ def test_a_profile_source_is_named_as_such(hopper, caplog):
     with caplog.at_level("WARNING"):
         MeshSwapper(Settings()).set_source(turned)
     assert "turned 62°" in caplog.text
+
+
+def test_a_turned_source_lends_its_near_half_to_the_far_half(hopper):
+    from dataclasses import replace
+
+    # A source turned away: its far half (picture right of the nose) is squeezed, and painted
+    # blue so that any pixel taken from it shows.
+    landmarks = hopper.face.landmarks.copy()
+    midline_x = float(landmarks[[1, 4, 6, 168, 152], 0].mean())
+    far = landmarks[:, 0] > midline_x
+    landmarks[far, 0] = midline_x + (landmarks[far, 0] - midline_x) * 0.45
+    image = hopper.image.copy()
+    image[:, int(midline_x) + 2:] = (255, 0, 0)
+    blue_ratio = {}
+    for yaw in (0.0, 40.0):  # the same picture, told frontal (no mirroring) or turned
+        face = replace(hopper.face, landmarks=landmarks, pose=(yaw, 0.0, 0.0))
+        turned = SourceFace(path="turned.jpg", image=image, face=face, faces=())
+        output = swap_and_blend(Settings().replace(color_transfer=0.0, shading=0.0), turned,
+                                hopper.image, [hopper.face]).output
+        x0, y0, x1, y1 = hopper.face.box
+        crop = output[y0:y1, x0:x1].astype(int)
+        blue = (crop[..., 0] > 200) & (crop[..., 1] < 60) & (crop[..., 2] < 60)
+        blue_ratio[yaw] = blue.mean()
+    assert blue_ratio[0.0] > 0.1  # without mirroring, the hidden half shows
+    assert blue_ratio[40.0] < 0.01  # mirrored from the near half
