@@ -444,33 +444,41 @@ def run(args: argparse.Namespace) -> int:
                               "frames": len(images), **result})
             progress.update(1)
             progress.set_postfix_str(f"{source_name} -> {target_name}")
+        # Results so far, after every target: a long run that is stopped still leaves them.
+        _write_results(args, settings, methods, pairs, moments_seen, sheet_tiles, final=False)
     progress.close()
     library.close()
+    _write_results(args, settings, methods, pairs, moments_seen, sheet_tiles, final=True)
+    return 0
 
-    overall = _overall(pairs, methods, args.sources)
+
+def _write_results(args, settings, methods, pairs, moments_seen, sheet_tiles, final: bool) -> dict:
+    done = sorted({p["target"] for p in pairs}, key=args.targets.index)
     report = {
         "benchmark": "swap quality",
-        "command": "python -m benchmarks.quality swap " + " ".join(sys.argv[2:] if len(sys.argv) > 2 else []),
+        "command": "python -m benchmarks.quality swap " + " ".join(sys.argv[2:]),
+        "complete": final,
         "frames_per_target": args.frames,
         "identity_every": args.identity_every,
         "sources": args.sources,
-        "targets": args.targets,
+        "targets": done,
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores (shared)",
         "settings": settings.to_dict(),
-        "overall": overall,
+        "overall": _overall(pairs, methods, args.sources),
         "pairs": pairs,
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "quality_swap.json").write_text(json.dumps(report, indent=1, default=_json_default) + "\n")
     (args.out / "quality_swap.md").write_text(markdown(report))
     sheet = _contact_sheet(moments_seen, sheet_tiles, args.out)
-    if args.json:
-        print(json.dumps(report, default=_json_default))
-    else:
-        print(markdown(report))
-        if sheet:
-            print(f"contact sheet: {sheet}")
-    return 0
+    if final:
+        if args.json:
+            print(json.dumps(report, default=_json_default))
+        else:
+            print(markdown(report))
+            if sheet:
+                print(f"contact sheet: {sheet}")
+    return report
 
 
 def _track(raw, tracker, fps, images):

@@ -66,8 +66,9 @@ class AnimateSettings:
 class BlendSettings:
     opacity: float = field(default=1.0, metadata=_range(0, 1, "how much of the new face shows"))
     feather: float = field(default=0.04, metadata=_range(0, 0.5, "mask feather, fraction of face size"))
-    erosion: float = field(default=0.01, metadata=_range(0, 0.3, "mask erosion, fraction of face size"))
-    color_transfer: float = field(default=1.0, metadata=_range(0, 1, "match colour to the target"))
+    erosion: float = field(default=0.0, metadata=_range(0, 0.3, "mask erosion, fraction of face size"))
+    color_transfer: float = field(default=0.85, metadata=_range(0, 1,
+        "match colour to the target (below 1 keeps a trace of the source's complexion)"))
     mouth_mask: bool = field(default=False, metadata={"help": "keep the real mouth"})
     shading: float = field(default=0.8, metadata=_range(0, 1,
         "apply the target's low-frequency light (side light, shadows) to the new face"))
