@@ -516,7 +516,7 @@ def _wanted(moments, target, index) -> bool:
     return any(t == target and i == index for _, t, i in moments.values())
 
 
-def _thumbnail(image: np.ndarray, landmarks: np.ndarray | None, size: int = 224) -> np.ndarray:
+def _thumbnail(image: np.ndarray, landmarks: np.ndarray | None, size: int = 176) -> np.ndarray:
     """A square crop around the face (1.6x its extent), `size` pixels."""
     height, width = image.shape[:2]
     if landmarks is None:
@@ -531,7 +531,8 @@ def _thumbnail(image: np.ndarray, landmarks: np.ndarray | None, size: int = 224)
 
 
 def _contact_sheet(moments, tiles, out: Path) -> Path | None:
-    """Columns: the six moments; rows: target, mesh output, skeleton output, affine paste."""
+    """Columns: the six moments; rows: target, mesh output, skeleton output, affine paste
+    (a label strip on the left says which)."""
     if not moments:
         return None
     columns, labels = [], []
@@ -550,19 +551,27 @@ def _contact_sheet(moments, tiles, out: Path) -> Path | None:
         labels.append(f"{moment}: {target} #{index}")
         slug = moment.replace(" ", "_")
         pair = np.hstack([row[m] for m in picks if m in ("unchanged", "mesh")])
-        cv2.imwrite(str(examples / f"{slug}.png"), pair)
+        cv2.imwrite(str(examples / f"{slug}.png"), pair, [cv2.IMWRITE_PNG_COMPRESSION, 9])
     if not columns:
         return None
+    tile = columns[0].shape[1]
     height = max(c.shape[0] for c in columns)
     columns = [np.pad(c, ((0, height - c.shape[0]), (0, 0), (0, 0))) for c in columns]
     sheet = np.hstack(columns)
     header = np.full((22, sheet.shape[1], 3), 255, dtype=np.uint8)
     for number, label in enumerate(labels):
-        cv2.putText(header, label, (4 + number * 224, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.38, (0, 0, 0), 1,
+        cv2.putText(header, label, (4 + number * tile, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.32, (0, 0, 0), 1,
                     cv2.LINE_AA)
     sheet = np.vstack([header, sheet])
+    strip = np.full((sheet.shape[0], 18, 3), 255, dtype=np.uint8)
+    names = {"unchanged": "target", "mesh": "mesh (facecam)", "skeleton": "skeleton mesh", "affine": "affine paste"}
+    for number, name in enumerate(names[m] for m in picks):
+        text_image = np.full((18, tile, 3), 255, dtype=np.uint8)
+        cv2.putText(text_image, name, (4, 13), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+        strip[22 + number * tile:22 + (number + 1) * tile] = cv2.rotate(text_image, cv2.ROTATE_90_COUNTERCLOCKWISE)
+    sheet = np.hstack([strip, sheet])
     path = out / "swap_contact_sheet.png"
-    cv2.imwrite(str(path), sheet)
+    cv2.imwrite(str(path), sheet, [cv2.IMWRITE_PNG_COMPRESSION, 9])
     return path
 
 
