@@ -133,3 +133,19 @@ def test_composite_touches_only_the_face_box(hopper):
         outside[max(0, y0 - 4):y1 + 4, max(0, x0 - 4):x1 + 4] = False
         assert (canvas[outside] == image[outside]).all()
         assert (canvas[y0:y1, x0:x1] != image[y0:y1, x0:x1]).any()
+
+
+def test_blend_settings_change_on_the_next_frame(hopper):
+    image = hopper.image
+    x0, y0, x1, y1 = hopper.face.box
+    patch = np.full((y1 - y0, x1 - x0, 3), 200, dtype=np.uint8)
+    stage = BlendStage(Settings())
+
+    def blended():
+        frame = Frame(index=0, image=image, capture_ns=0, pts=0.0)
+        frame.layers = [layer_from(image, hopper.face, patch)]
+        return stage.process(frame).output
+
+    assert (blended() != image).any()
+    stage.configure(Settings().replace(opacity=0.0))  # what Engine.update(opacity=0) does
+    assert (blended() == image).all()

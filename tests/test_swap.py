@@ -198,3 +198,15 @@ def test_a_turned_source_lends_its_near_half_to_the_far_half(hopper):
         blue_ratio[yaw] = blue.mean()
     assert blue_ratio[0.0] > 0.1  # without mirroring, the hidden half shows
     assert blue_ratio[40.0] < 0.01  # mirrored from the near half
+
+
+def test_a_collapsed_triangle_keeps_the_maps_finite_and_local():
+    from realtime.faces.warp import triangle_affines
+
+    dst = np.array([[10, 10], [20, 10], [30, 10], [0, 0], [40, 0], [0, 40]], dtype=np.float32)
+    src = dst + np.float32(5)
+    affines = triangle_affines(dst, src, np.array([[0, 1, 2], [3, 4, 5]]))  # 0-1-2: a line
+    assert np.isfinite(affines).all()
+    # The flat triangle moves its pixels with its centre: (20, 10) -> (25, 15).
+    assert np.allclose(affines[0] @ np.array([20, 10, 1.0]), (25, 15), atol=1e-3)
+    assert np.allclose(affines[1] @ np.array([10, 10, 1.0]), (15, 15), atol=1e-3)

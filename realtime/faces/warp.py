@@ -21,14 +21,10 @@ import numpy as np
 from realtime.frame import Box
 
 
-def triangle_affines(dst: np.ndarray, src: np.ndarray, triangles: np.ndarray,
-                     src_triangles: np.ndarray | None = None) -> np.ndarray:
-    """(T, 2, 3) affine maps taking each triangle's dst corners to its src corners.
-
-    src_triangles: the corners' indices in `src` when they differ from `triangles` (a triangle
-    sampled from another place of the source, e.g. its mirror image)."""
+def triangle_affines(dst: np.ndarray, src: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """(T, 2, 3) affine maps taking each triangle's dst corners to its src corners."""
     dst_corners = dst[triangles].astype(np.float64)  # (T, 3, 2)
-    src_corners = src[triangles if src_triangles is None else src_triangles].astype(np.float64)
+    src_corners = src[triangles].astype(np.float64)
     ones = np.ones(dst_corners.shape[:2] + (1,))
     rows = np.concatenate([dst_corners, ones], axis=2)  # (T, 3, 3), rows [x y 1]
     # The inverse of each 3x3 in closed form (columns r1 x r2, r2 x r0, r0 x r1 over the
@@ -36,12 +32,17 @@ def triangle_affines(dst: np.ndarray, src: np.ndarray, triangles: np.ndarray,
     # LAPACK overhead (and BLAS threads), this costs tens of microseconds.
     r0, r1, r2 = rows[:, 0], rows[:, 1], rows[:, 2]
     adjugate = np.stack([np.cross(r1, r2), np.cross(r2, r0), np.cross(r0, r1)], axis=2)  # columns
-    det = np.einsum("ti,ti->t", r0, adjugate[:, :, 0])
-    # Degenerate (zero-area) triangles have no inverse; they cover no pixel, so any finite map
-    # will do: keep them finite.
-    det = np.where(np.abs(det) < 1e-9, 1e-9, det)
-    inverse = adjugate / det[:, None, None]
+    det = np.einsum("ti,ti->t", r0, adjugate[:, :, 0])  # twice the signed area
+    flat = np.abs(det) < 2e-3
+    inverse = adjugate / np.where(flat, 1.0, det)[:, None, None]
     solution = inverse @ src_corners  # (T, 3, 2): [x y 1] @ solution = src
+    if flat.any():
+        # A degenerate (zero-area) triangle has no affine map, and the few pixels its outline
+        # may still cover must not sample from far away: move them with the triangle's centre.
+        offset = src_corners[flat].mean(axis=1) - dst_corners[flat].mean(axis=1)
+        solution[flat] = 0.0
+        solution[flat, 0, 0] = solution[flat, 1, 1] = 1.0
+        solution[flat, 2] = offset
     return np.transpose(solution, (0, 2, 1)).astype(np.float32)
 
 
@@ -70,14 +71,12 @@ def rasterise_ids(points: np.ndarray, triangles: np.ndarray, order: np.ndarray,
 
 
 def piecewise_affine_maps(dst_points: np.ndarray, src_points: np.ndarray, triangles: np.ndarray,
-                          box: Box, depth: np.ndarray | None = None, grid_step: int = 4,
-                          src_triangles: np.ndarray | None = None) -> WarpMaps:
+                          box: Box, depth: np.ndarray | None = None, grid_step: int = 4) -> WarpMaps:
     """Maps that warp the mesh at `src_points` (source picture) onto `dst_points` (frame),
     over `box` of the frame.
 
     depth: per-point depth of the destination mesh (smaller = nearer); triangles are drawn far
     to near so that the nearest wins. grid_step: one evaluated cell per this many pixels.
-    src_triangles: per-triangle corner indices into `src_points` (default: `triangles`).
     """
     x0, y0, x1, y1 = box
     width, height = x1 - x0, y1 - y0
@@ -105,7 +104,7 @@ def piecewise_affine_maps(dst_points: np.ndarray, src_points: np.ndarray, triang
             _, labels = cv2.distanceTransformWithLabels(
                 (~covered).astype(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL)
             filled = ids[covered][labels - 1]
-    affines = triangle_affines(dst_points[:, :2], src_points[:, :2], triangles, src_triangles)
+    affines = triangle_affines(dst_points[:, :2], src_points[:, :2], triangles)
     cell = affines[filled]  # (gh, gw, 2, 3)
     gx = grid_x[None, :]
     gy = grid_y[:, None]

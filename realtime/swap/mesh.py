@@ -3,7 +3,9 @@
 No model, no download: MediaPipe's 468-point mesh gives the same topology on both faces, so the
 source texture is carried triangle by triangle onto the target geometry (one dense remap over the
 face box, triangles drawn back to front), and the target keeps its own eyes and mouth interior
-through the mesh's holes.
+through the mesh's holes (the mask cuts them out). A source photo turned sideways lends its near
+half, mirrored, to its foreshortened far half. Colour, light and compositing happen in the blend
+stage.
 """
 
 from __future__ import annotations
