@@ -149,3 +149,19 @@ def test_blend_settings_change_on_the_next_frame(hopper):
     assert (blended() != image).any()
     stage.configure(Settings().replace(opacity=0.0))  # what Engine.update(opacity=0) does
     assert (blended() == image).all()
+
+
+def test_poisson_blending_hides_the_seam_of_a_mismatched_face(hopper):
+    image = hopper.image
+    x0, y0, x1, y1 = hopper.face.box
+    # A face far brighter than the target: plain alpha blending leaves a bright edge.
+    patch = np.clip(image[y0:y1, x0:x1].astype(int) + 70, 0, 255).astype(np.uint8)
+    layer = layer_from(image, hopper.face, patch)
+    edge = (layer.alpha > 0.3) & (layer.alpha < 0.95)
+
+    def seam(blend):
+        canvas = image.copy()
+        blend(canvas, layer, patch)
+        return np.abs(canvas[y0:y1, x0:x1].astype(int) - image[y0:y1, x0:x1]).mean(axis=2)[edge].mean()
+
+    assert seam(poisson_composite) < 0.5 * seam(composite)
