@@ -70,10 +70,17 @@ class AnimateSettings:
 @dataclass(frozen=True)
 class BlendSettings:
     opacity: float = field(default=1.0, metadata=_range(0, 1, "how much of the new face shows"))
-    feather: float = field(default=0.06, metadata=_range(0, 0.5, "mask feather, fraction of face size"))
-    erosion: float = field(default=0.02, metadata=_range(0, 0.3, "mask erosion, fraction of face size"))
-    color_transfer: float = field(default=1.0, metadata=_range(0, 1, "match colour to the target"))
+    feather: float = field(default=0.04, metadata=_range(0, 0.5, "mask feather, fraction of face size"))
+    erosion: float = field(default=0.0, metadata=_range(0, 0.3, "mask erosion, fraction of face size"))
+    color_transfer: float = field(default=0.85, metadata=_range(0, 1,
+        "match colour to the target (below 1 keeps a trace of the source's complexion)"))
     mouth_mask: bool = field(default=False, metadata={"help": "keep the real mouth"})
+    shading: float = field(default=0.8, metadata=_range(0, 1,
+        "apply the target's low-frequency light (side light, shadows) to the new face"))
+    color_smoothing: float = field(default=0.25, metadata=_range(0, 5,
+        "time constant in seconds of the colour statistics (no flicker); 0 = per frame"))
+    poisson: bool = field(default=False, metadata={
+        "help": "Poisson (seamless) blending on the face crop; slower, hides seams in hard light"})
 
 
 @dataclass(frozen=True)
