@@ -96,6 +96,44 @@ def scaled_rotation(rotation: np.ndarray, amount: float) -> np.ndarray:
     return scaled
 
 
+# Eye corners (outer, inner) of each eye, the person's right eye first.
+EYE_CORNERS = ((33, 133), (263, 362))
+GATE_EYE_RATIO = 0.08
+
+
+def _eye_frame(points: np.ndarray, corners: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, float]:
+    """(middle of the corners, unit normal of the corner line, eye width), in 2-D."""
+    a, b = points[corners[0], :2], points[corners[1], :2]
+    axis = b - a
+    width = float(np.linalg.norm(axis)) or 1.0
+    axis = axis / width
+    return (a + b) / 2, np.array([-axis[1], axis[0]]), width
+
+
+def _openness(points: np.ndarray, loop: np.ndarray, corners: tuple[int, int]) -> float:
+    middle, normal, width = _eye_frame(points, corners)
+    return float(np.abs((points[loop, :2] - middle) @ normal).mean() / width)
+
+
+def _eyelids_by_ratio(residual: np.ndarray, unmoved: np.ndarray, reference: np.ndarray,
+                      portrait: np.ndarray) -> None:
+    """Eyelids move by how much the driver's eye opened or closed, as a ratio, not by the
+    driver's lid displacement in face sizes: a blink then closes the portrait's eye fully
+    whatever the size of its eye (big painted eyes only half-closed otherwise). In place, on the
+    residual of the eye outline points (portrait frame)."""
+    top = topology()
+    for loop, corners in ((top.right_eye, EYE_CORNERS[0]), (top.left_eye, EYE_CORNERS[1])):
+        before = _openness(reference, loop, corners)
+        if before < 1e-3:
+            continue
+        ratio = min(_openness(unmoved, loop, corners) / before, 2.0)
+        ratio = 1.0 + (ratio - 1.0) * float(gate(abs(ratio - 1.0), GATE_EYE_RATIO))
+        middle, normal, _ = _eye_frame(portrait, corners)
+        offsets = (portrait[loop, :2] - middle) @ normal
+        along = residual[loop, :2] - np.outer(residual[loop, :2] @ normal, normal)
+        residual[loop, :2] = along + np.outer((ratio - 1.0) * offsets, normal)
+
+
 def part_weights(parts: str) -> tuple[float, np.ndarray]:
     """(head weight, per-point expression weights (478,)) for a `moving_parts` setting."""
     top = topology()
@@ -163,6 +201,7 @@ def transfer(driver: np.ndarray, portrait: np.ndarray, calibration: Calibration,
     to_portrait = calibration.to_portrait
     frame_rotation = to_portrait.rotation
     residual_portrait = to_portrait.scale * residual @ frame_rotation.T
+    _eyelids_by_ratio(residual_portrait, unmoved, reference, portrait)
     amount = strength * expression_weights[:, None]
     shaped = portrait + amount * residual_portrait
 
