@@ -67,7 +67,7 @@ class AnimateSettings:
         "relative", "absolute", help="relative: motion from the neutral reference; absolute: the driver's face shape and pose"))
     motion_smoothing: float = field(default=0.0, metadata=_range(0, 1, "extra smoothing of the portrait's motion"))
     portrait_size: tuple[int, int] | None = field(default=None, metadata={
-        "help": "(width, height) of the animated portrait; None: its own size, long side at most 1280"})
+        "help": "(width, height) of the animated portrait, fitted inside (never distorted); None: its own size, long side at most 1280"})
     side_by_side: bool = field(default=False, metadata={"help": "show the driver beside the portrait"})
     mouth_interior: str = field(default="driver", metadata=_choice(
         "driver", "cavity", help="an open mouth shows the driver's mouth (colour-matched) or a shaded cavity"))

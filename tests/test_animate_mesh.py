@@ -190,3 +190,18 @@ def test_cli_animates_a_painting_from_a_video(tmp_path):
         stream = container.streams.video[0]
         assert (stream.width, stream.height) == (720, 1280)  # the portrait's size, not the driver's
         assert sum(1 for _ in container.decode(video=0)) == 6
+
+
+def test_portrait_size_of_another_shape_is_fitted_not_distorted(library, detector, driver_frames):
+    still = driver_frames[0]
+    face = detect_one(detector, still)
+    animator = animator_for(library, "s9.jpg", portrait_size=(1280, 720))  # a tall painting, 16:9
+    out = drive(animator, still, face)
+    assert out.shape == (720, 1280, 3)
+    source = library.get(str(media("s9.jpg")))  # 720 x 1280: fitted at 405 x 720 in the middle
+    middle = out[:, 437:437 + 405]
+    assert psnr(middle, cv2.resize(source.image, (405, 720), interpolation=cv2.INTER_AREA)) > 35
+    assert out[:, :400].mean() < 0.75 * middle.mean()  # the sides: a darker, blurred backdrop
+    landmarks = animator._portrait.landmarks
+    expected = source.face.landmarks[:, :2] * (720 / 1280) + [437.5, 0.0]
+    np.testing.assert_allclose(landmarks[:, :2], expected, atol=1.0)

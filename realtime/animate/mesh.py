@@ -42,20 +42,47 @@ warp costs in proportion to the pixels that move."""
 _STILL = 0.02  # pixels: a mesh point that moved less than this has not moved
 
 
+def fit_picture(image: np.ndarray, landmarks: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The picture at `size` (width, height), its landmarks moved along. Never distorted: a
+    picture of another shape is fitted inside, the rest filled with a blurred, darker copy of it
+    (a tall painting in a 16:9 camera picture)."""
+    height, width = image.shape[:2]
+    factor = min(size[0] / width, size[1] / height)
+    fitted_w, fitted_h = max(1, round(width * factor)), max(1, round(height * factor))
+    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+    fitted = cv2.resize(image, (fitted_w, fitted_h), interpolation=interpolation)
+    left, top = (size[0] - fitted_w) // 2, (size[1] - fitted_h) // 2
+    if (fitted_w, fitted_h) == tuple(size):
+        canvas = fitted
+    else:
+        cover = max(size[0] / width, size[1] / height)
+        backdrop = cv2.resize(image, (max(1, round(width * cover)), max(1, round(height * cover))),
+                              interpolation=cv2.INTER_AREA)
+        bx, by = (backdrop.shape[1] - size[0]) // 2, (backdrop.shape[0] - size[1]) // 2
+        backdrop = backdrop[by:by + size[1], bx:bx + size[0]]
+        small = cv2.resize(backdrop, (max(1, size[0] // 16), max(1, size[1] // 16)), interpolation=cv2.INTER_AREA)
+        canvas = (cv2.resize(cv2.GaussianBlur(small, (0, 0), 2.0), tuple(size)) * 0.6).astype(np.uint8)
+        canvas[top:top + fitted_h, left:left + fitted_w] = fitted
+    moved = landmarks * factor
+    moved[:, 0] += left
+    moved[:, 1] += top
+    return np.ascontiguousarray(canvas), moved
+
+
 class Portrait:
     """The portrait prepared for animation at its output size: picture, landmarks, mesh, colours."""
 
     def __init__(self, source: SourceFace, size: tuple[int, int] | None) -> None:
         image = source.image
         height, width = image.shape[:2]
+        landmarks = source.face.landmarks.astype(np.float64)
         if size is None:
             factor = min(1.0, MAX_PORTRAIT_SIDE / max(width, height))
             size = (max(16, round(width * factor)), max(16, round(height * factor)))
-        scale_x, scale_y = size[0] / width, size[1] / height
         if size != (width, height):
-            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+            image, landmarks = fit_picture(image, landmarks, size)
         self.image = image
-        self.landmarks = source.face.landmarks.astype(np.float64) * np.array([scale_x, scale_y, scale_x])
+        self.landmarks = landmarks
         self.mesh: PortraitMesh = build_mesh(self.landmarks, size[0], size[1])
         points = self.landmarks[:, :2]
         self.face_size = float(np.hypot(*(points.max(axis=0) - points.min(axis=0))))
