@@ -56,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--portraits", nargs="+", default=list(PORTRAITS),
                         help="portraits for cross-reenactment and the examples")
     parser.add_argument("--cross-video", default="d9.mp4", help="driver for cross-reenactment")
-    parser.add_argument("--cross-frames", type=int, default=120, help="frames of cross-reenactment")
+    parser.add_argument("--cross-frames", type=int, default=300, help="frames of cross-reenactment")
     parser.add_argument("--no-pictures", action="store_true", help="no contact sheet, no examples")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a facecam setting for the mesh method, e.g. --set motion_strength=1.2")
@@ -333,8 +333,10 @@ def _face_view(image: np.ndarray, face_box, side: int, zoom: float = 0.9) -> np.
 
 def _label(image: np.ndarray, text: str) -> np.ndarray:
     image = image.copy()
-    cv2.putText(image, text, (6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (0, 0, 0), 3, cv2.LINE_AA)
-    cv2.putText(image, text, (6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 1, cv2.LINE_AA)
+    scale = 0.5 * image.shape[1] / 220
+    for colour, thickness in (((0, 0, 0), 3), ((255, 255, 255), 1)):
+        cv2.putText(image, text, (5, int(8 + 24 * scale)), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, thickness,
+                    cv2.LINE_AA)
     return image
 
 
