@@ -205,3 +205,17 @@ def test_portrait_size_of_another_shape_is_fitted_not_distorted(library, detecto
     landmarks = animator._portrait.landmarks
     expected = source.face.landmarks[:, :2] * (720 / 1280) + [437.5, 0.0]
     np.testing.assert_allclose(landmarks[:, :2], expected, atol=1.0)
+
+
+def test_calibrate_through_the_stage_drops_the_reference(library, detector, driver_frames):
+    from realtime.animate.stage import AnimateStage
+
+    settings = Settings(mode="animate", source=str(media("s42.jpg")))
+    stage = AnimateStage(settings, library)
+    still = driver_frames[0]
+    face = detect_one(detector, still)
+    stage.process(Frame(index=0, image=still, capture_ns=0, faces=[face]))
+    assert stage.animator._reference is not None
+    stage.configure(settings.replace(calibration=settings.animate.calibration + 1))  # Engine.update(calibrate=True)
+    assert stage.animator._reference is None
+    stage.close()
