@@ -316,14 +316,18 @@ def moments(tracked: list[list]) -> list[tuple[str, int]]:
         points = face.points
         mouth = mouth_opening(points[top.inner_mouth], face.size)
         eyes = mouth_opening(points[top.right_eye], face.size) + mouth_opening(points[top.left_eye], face.size)
-        rows.append((index, mouth, eyes, face.pose[0], face.pose[1]))
+        width = float(np.linalg.norm(points[61] - points[291])) / face.size  # mouth corners
+        rows.append((index, mouth, eyes, face.pose[0], face.pose[1], width))
     table = np.array(rows)
-    table[:, 3:] -= table[0, 3:]  # head pose relative to the first frame (the neutral one)
+    table[:, 3:5] -= table[0, 3:5]  # head pose relative to the first frame (the neutral one)
     # A blink is brief: the eyes' closure against the median of the frames around it (a smile
     # narrows the eyes for seconds, which is not a blink).
     eyes = table[:, 2].copy()
     around = np.array([np.median(eyes[max(0, i - 10):i + 11]) for i in range(len(eyes))])
     table[:, 2] = eyes - around
+    # ... and a smile (mouth wider than at rest) closes the eyes without blinking.
+    smiling = table[:, 5] > 1.05 * table[0, 5]
+    table[smiling, 2] = np.inf
     chosen: list[tuple[str, int]] = [("neutral", int(table[0, 0]))]
     for name, column, sign in (("open mouth", 1, 1), ("blink", 2, -1), ("turned left", 3, -1),
                                ("turned right", 3, 1), ("looking up", 4, 1)):
