@@ -113,6 +113,18 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stop when the camera disappears instead of reopening it")
     parser.add_argument("--lost-face", choices=("hold", "passthrough", "blur"), default=None,
                         help="after a face is lost for a few frames: hold it, show the real face, or blur")
+    # Live portraits (--mode animate).
+    animate = parser.add_argument_group("live portraits (--mode animate)")
+    animate.add_argument("--strength", type=float, help="how much of your motion the portrait makes, 0..1.5")
+    animate.add_argument("--parts", choices=("all", "head", "expression", "eyes"), default=None,
+                         help="what moves (default all)")
+    animate.add_argument("--motion", choices=("relative", "absolute"), default=None,
+                         help="relative to your neutral face (default), or your face's own shape and pose")
+    animate.add_argument("--motion-smoothing", type=float, help="extra smoothing of the motion 0..1")
+    animate.add_argument("--portrait-size", type=parse_size, metavar="WxH", help="size of the animated portrait")
+    animate.add_argument("--side-by-side", action="store_true", default=None, help="show the driver beside it")
+    animate.add_argument("--mouth-interior", choices=("driver", "cavity"), default=None,
+                         help="an open mouth shows your mouth, colour-matched (default), or a cavity")
 
 
 def settings_from_args(args: argparse.Namespace):
@@ -134,6 +146,11 @@ def settings_from_args(args: argparse.Namespace):
                     "--swapper inswapper")
     changes.update({name: getattr(args, name, None) for name in (
         "vcam_device", "vcam_size", "vcam_fps", "vcam_format", "vcam_mirror", "reconnect", "lost_face")})
+    changes.update({  # live portraits (getattr: parsers built without these options)
+        key: getattr(args, option, None) for key, option in (
+            ("motion_strength", "strength"), ("moving_parts", "parts"), ("motion_mode", "motion"),
+            ("motion_smoothing", "motion_smoothing"), ("portrait_size", "portrait_size"),
+            ("side_by_side", "side_by_side"), ("mouth_interior", "mouth_interior"))})
     if args.output:
         changes["outputs"] = tuple(args.output)
     return settings.replace(**{k: v for k, v in changes.items() if v is not None})

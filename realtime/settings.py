@@ -65,6 +65,17 @@ class AnimateSettings:
     animator: str = field(default="mesh", metadata={"help": "animator implementation"})
     calibration: int = field(default=0, metadata=_range(0, 1e12,
         "bumped by Engine.update(calibrate=True): take the next frame as the neutral reference"))
+    motion_strength: float = field(default=1.0, metadata=_range(0, 1.5, "how much of the driver's motion the portrait makes"))
+    moving_parts: str = field(default="all", metadata=_choice(
+        "all", "head", "expression", "eyes", help="what moves: head pose, expression (mouth, brows, eyes), eyes only"))
+    motion_mode: str = field(default="relative", metadata=_choice(
+        "relative", "absolute", help="relative: motion from the neutral reference; absolute: the driver's face shape and pose"))
+    motion_smoothing: float = field(default=0.0, metadata=_range(0, 1, "extra smoothing of the portrait's motion"))
+    portrait_size: tuple[int, int] | None = field(default=None, metadata={
+        "help": "(width, height) of the animated portrait, fitted inside (never distorted); None: its own size, long side at most 1280"})
+    side_by_side: bool = field(default=False, metadata={"help": "show the driver beside the portrait"})
+    mouth_interior: str = field(default="driver", metadata=_choice(
+        "driver", "cavity", help="an open mouth shows the driver's mouth (colour-matched) or a shaded cavity"))
 
 
 @dataclass(frozen=True)

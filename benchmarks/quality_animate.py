@@ -1,0 +1,522 @@
+"""animate: live-portrait quality by self-reenactment, with baselines in the same run.
+
+    python -m benchmarks.quality animate                          # 5 videos x 150 frames
+    python -m benchmarks.quality animate --frames 0               # every frame of every video
+    python -m benchmarks.quality animate --videos d9.mp4 --frames 30 --no-identity
+
+Self-reenactment (FOMM, LivePortrait): the portrait is frame 0 of a real video and the driver is
+the same video, so the output should reproduce the video frame by frame. Methods, on the same
+frames and the same tracked driving landmarks:
+- mesh: facecam's mesh animator with default settings;
+- affine: frame 0 moved by the driver's similarity transform only (rigid points, 2-D);
+- static: frame 0 repeated.
+
+Metrics, on a face crop (the true frame's face box, enlarged 1.3x, square, 256 px), frame 0 left
+out: L1 (mean absolute difference, 0..1), PSNR, SSIM; AKD: MediaPipe landmarks measured afresh
+(still-picture mode) on the output and on the true frame, mean distance over the 468 mesh points
+divided by the true face's size (box diagonal), with the share of frames where no face was found.
+Identity (needs the `eval` extra): dlib's ResNet distance (independent of our landmarks) of the
+output to the portrait, every `--identity-every` frames, for self-reenactment and for
+cross-reenactment (the s*.jpg portraits driven by `--cross-video`).
+
+Speed: the animator's p50 per frame in this process (single thread). Results:
+benchmarks/results/quality_animate.{json,md,png}, a contact sheet of the Mona Lisa driven by d9
+(`animate_contact_sheet.png`) and examples (`animate_examples/`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MEDIA = Path(os.environ.get("FACECAM_MEDIA", ROOT.parent / "shared" / "media"))
+DEFAULT_OUT = ROOT / "benchmarks" / "results"
+VIDEOS = ("d3.mp4", "d6.mp4", "d9.mp4", "d10.mp4", "d14.mp4")
+PORTRAITS = ("s9.jpg", "s10.jpg", "s12.jpg", "s42.jpg", "s0.jpg", "s7.jpg", "s6.jpg")
+EXAMPLES = ("s10.jpg", "s12.jpg", "s6.jpg", "s7.jpg")  # a painting, a photo, a statue, a cartoon
+METHODS = ("mesh", "affine", "static")
+CROP_SIDE = 256
+PSNR_CAP = 100.0
+RIGID_2D = np.array([33, 133, 263, 362, 1, 4, 6, 168, 197, 10, 151, 234, 454, 127, 356])
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--videos", nargs="+", default=list(VIDEOS), help="driving videos (media names)")
+    parser.add_argument("--frames", type=int, default=150, help="first N frames of each video (0: all)")
+    parser.add_argument("--identity-every", type=int, default=15, help="identity on every Nth frame")
+    parser.add_argument("--no-identity", action="store_true", help="skip the identity model")
+    parser.add_argument("--portraits", nargs="+", default=list(PORTRAITS),
+                        help="portraits for cross-reenactment and the examples")
+    parser.add_argument("--cross-video", default="d9.mp4", help="driver for cross-reenactment")
+    parser.add_argument("--cross-frames", type=int, default=300, help="frames of cross-reenactment")
+    parser.add_argument("--examples", nargs="*", default=list(EXAMPLES),
+                        help="portraits (of --portraits) whose example sheets are saved")
+    parser.add_argument("--no-pictures", action="store_true", help="no contact sheet, no examples")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a facecam setting for the mesh method, e.g. --set motion_strength=1.2")
+    parser.add_argument("--media", type=Path, default=DEFAULT_MEDIA, help="folder of the test media")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results folder")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON, no progress bar")
+
+
+# -- pieces ----------------------------------------------------------------------------------------
+
+def _settings(items: list[str]):
+    from realtime.settings import Settings
+
+    changes = {}
+    for item in items:
+        name, _, text = item.partition("=")
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            value = text
+        changes[name.strip()] = tuple(value) if isinstance(value, list) else value
+    return Settings(mode="animate").replace(**changes)
+
+
+def read_frames(path: Path, limit: int) -> tuple[list[np.ndarray], float]:
+    import av
+
+    from realtime.capture.video import frame_to_bgr
+
+    frames = []
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        fps = float(stream.average_rate or 30)
+        for frame in container.decode(video=0):
+            frames.append(frame_to_bgr(frame))
+            if limit and len(frames) >= limit:
+                break
+    return frames, fps
+
+
+def track(frames: list[np.ndarray], fps: float) -> list[list]:
+    """Driving faces as the live pipeline sees them: video-mode detection, tracking, smoothing."""
+    from realtime.faces import create_detector
+    from realtime.faces.tracking import FaceTracker
+    from realtime.settings import FaceSettings
+
+    settings = FaceSettings()
+    detector = create_detector(settings, static=False)
+    tracker = FaceTracker(settings)
+    try:
+        return [tracker.update(detector.detect(image), index / fps, image.shape[1], image.shape[0])
+                for index, image in enumerate(frames)]
+    finally:
+        detector.close()
+
+
+def crop_box(face, image: np.ndarray) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = face.box
+    centre_x, centre_y = (x0 + x1) / 2, (y0 + y1) / 2
+    half = 0.65 * max(x1 - x0, y1 - y0)
+    return (int(round(centre_x - half)), int(round(centre_y - half)),
+            int(round(centre_x + half)), int(round(centre_y + half)))
+
+
+def crop(image: np.ndarray, box) -> np.ndarray:
+    x0, y0, x1, y1 = box
+    pad = max(0, -x0, -y0, x1 - image.shape[1], y1 - image.shape[0])
+    if pad:
+        image = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT)
+        x0, y0, x1, y1 = x0 + pad, y0 + pad, x1 + pad, y1 + pad
+    return cv2.resize(image[y0:y1, x0:x1], (CROP_SIDE, CROP_SIDE), interpolation=cv2.INTER_AREA)
+
+
+def picture_scores(output: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    from skimage.metrics import structural_similarity
+
+    a = output.astype(np.float64)
+    b = truth.astype(np.float64)
+    mse = float(((a - b) ** 2).mean())
+    return {
+        "l1": float(np.abs(a - b).mean() / 255.0),
+        "psnr": PSNR_CAP if mse == 0 else min(PSNR_CAP, 10 * np.log10(255.0 ** 2 / mse)),
+        "ssim": float(structural_similarity(output, truth, channel_axis=2, data_range=255)),
+    }
+
+
+def akd(landmarks: np.ndarray | None, truth) -> float | None:
+    if landmarks is None:
+        return None
+    distance = np.linalg.norm(landmarks[:468, :2] - truth.landmarks[:468, :2], axis=1).mean()
+    return float(distance / truth.size)
+
+
+def affine_baseline(source_image: np.ndarray, source_face, face) -> np.ndarray:
+    from realtime.animate.surround import fit_similarity_2d
+
+    matrix = fit_similarity_2d(source_face.landmarks[RIGID_2D, :2], face.landmarks[RIGID_2D, :2])
+    height, width = source_image.shape[:2]
+    return cv2.warpAffine(source_image, matrix, (width, height), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+def _progress(total: int, enabled: bool, description: str):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=description, unit="frame", leave=False, file=sys.stderr)
+
+
+def _summary(values: list[float | None]) -> float | None:
+    kept = [v for v in values if v is not None]
+    return float(np.mean(kept)) if kept else None
+
+
+# -- self-reenactment -------------------------------------------------------------------------------
+
+def self_reenactment(path: Path, frames_limit: int, settings, still_detector, identity, identity_every: int,
+                     show_progress: bool) -> dict:
+    from realtime.animate.mesh import MeshAnimator
+    from realtime.faces.source import SourceFace
+    from realtime.frame import Frame
+
+    frames, fps = read_frames(path, frames_limit)
+    source_faces = still_detector.detect(frames[0])
+    if not source_faces:
+        return {"video": path.name, "error": "no face in frame 0"}
+    source_face = max(source_faces, key=lambda f: f.size)
+    source = SourceFace(path=f"{path.name}#0", image=frames[0], face=source_face, faces=(source_face,))
+    animator = MeshAnimator(settings)
+    animator.set_source(source)
+    tracked = track(frames, fps)
+    source_embedding = identity.embed(frames[0], source_face.box) if identity is not None else None
+
+    per_method = {m: {"l1": [], "psnr": [], "ssim": [], "akd": [], "identity": []} for m in METHODS}
+    truth_identity = []  # the real frames' own distance to frame 0: what a perfect output scores
+    missing = {m: 0 for m in METHODS}
+    timings = []
+    bar = _progress(len(frames) - 1, show_progress, path.name)
+    for index in range(1, len(frames)):
+        truth_image = frames[index]
+        faces = tracked[index]
+        truth_faces = still_detector.detect(truth_image)
+        if bar is not None:
+            bar.update(1)
+        if not truth_faces:
+            continue  # nothing to measure against
+        truth = max(truth_faces, key=lambda f: f.size)
+        started = time.perf_counter()
+        mesh = animator.animate(Frame(index=index, image=truth_image, capture_ns=0, pts=index / fps,
+                                      faces=faces), faces)
+        timings.append(time.perf_counter() - started)
+        outputs = {"mesh": mesh, "static": frames[0],
+                   "affine": affine_baseline(frames[0], source_face, max(faces, key=lambda f: f.size))
+                   if faces else frames[0]}
+        box = crop_box(truth, truth_image)
+        truth_crop = crop(truth_image, box)
+        if identity is not None and index % identity_every == 0 and source_embedding is not None:
+            embedding = identity.embed(truth_image, truth.box)
+            truth_identity.append(None if embedding is None else identity.distance(embedding, source_embedding))
+        for method, output in outputs.items():
+            scores = picture_scores(crop(output, box), truth_crop)
+            for key, value in scores.items():
+                per_method[method][key].append(value)
+            if method == "static":
+                landmarks = source_face.landmarks
+            else:
+                found = still_detector.detect(output)
+                landmarks = max(found, key=lambda f: f.size).landmarks if found else None
+            if landmarks is None:
+                missing[method] += 1
+            per_method[method]["akd"].append(akd(landmarks, truth))
+            if identity is not None and index % identity_every == 0:
+                if method == "static":
+                    per_method[method]["identity"].append(0.0)
+                else:
+                    embedding = identity.embed(output, box)
+                    per_method[method]["identity"].append(
+                        None if embedding is None or source_embedding is None
+                        else identity.distance(embedding, source_embedding))
+    if bar is not None:
+        bar.close()
+    measured = len(per_method["mesh"]["ssim"])
+    result = {"video": path.name, "frames": len(frames), "measured": measured, "methods": {}}
+    for method in METHODS:
+        values = per_method[method]
+        result["methods"][method] = {
+            "l1": _summary(values["l1"]), "psnr": _summary(values["psnr"]), "ssim": _summary(values["ssim"]),
+            "akd": _summary(values["akd"]), "no_face": missing[method] / max(measured, 1),
+            "identity": _summary(values["identity"]),
+        }
+    result["truth_identity"] = _summary(truth_identity)
+    result["mesh_ms_p50"] = float(np.median(timings) * 1000) if timings else None
+    return result
+
+
+# -- cross-reenactment and pictures -------------------------------------------------------------------
+
+def animate_portrait(source, frames, tracked, fps, settings) -> list[np.ndarray]:
+    from realtime.animate.mesh import MeshAnimator
+    from realtime.frame import Frame
+
+    animator = MeshAnimator(settings)
+    animator.set_source(source)
+    return [animator.animate(Frame(index=i, image=image, capture_ns=0, pts=i / fps, faces=faces), faces)
+            for i, (image, faces) in enumerate(zip(frames, tracked, strict=True))]
+
+
+def cross_reenactment(media: Path, portraits: list[str], video: str, frames_limit: int, settings,
+                      identity, identity_every: int, library) -> tuple[list[dict], dict]:
+    frames, fps = read_frames(media / video, frames_limit)
+    tracked = track(frames, fps)
+    rows = []
+    animated = {}
+    for name in portraits:
+        source = library.get(str(media / name))
+        outputs = animate_portrait(source, frames, tracked, fps, settings)
+        animated[name] = outputs
+        row = {"portrait": name, "driver": video, "frames": len(frames)}
+        if identity is not None:
+            scale_box = _portrait_box(source, outputs[0])
+            reference = identity.embed(outputs[0], scale_box)
+            distances = []
+            for output in outputs[identity_every::identity_every]:
+                embedding = identity.embed(output, scale_box)
+                if embedding is not None and reference is not None:
+                    distances.append(identity.distance(embedding, reference))
+            row["identity"] = float(np.mean(distances)) if distances else None
+            row["identity_max"] = float(np.max(distances)) if distances else None
+            row["found"] = len(distances) / max(1, len(outputs[identity_every::identity_every]))
+        rows.append(row)
+    return rows, {"frames": frames, "tracked": tracked, "animated": animated}
+
+
+def _portrait_box(source, output: np.ndarray) -> tuple[int, int, int, int]:
+    """The portrait's face box at the output's size (dlib's fallback when its own detector misses)."""
+    scale_x = output.shape[1] / source.image.shape[1]
+    scale_y = output.shape[0] / source.image.shape[0]
+    x0, y0, x1, y1 = source.face.box
+    return (int(x0 * scale_x), int(y0 * scale_y), int(x1 * scale_x), int(y1 * scale_y))
+
+
+def moments(tracked: list[list]) -> list[tuple[str, int]]:
+    """Six frames worth showing: neutral, open mouth, blink, head turned both ways, nodding."""
+    from realtime.animate.mouth import mouth_opening
+    from realtime.faces.topology import topology
+
+    top = topology()
+    rows = []
+    for index, faces in enumerate(tracked):
+        if not faces:
+            continue
+        face = max(faces, key=lambda f: f.size)
+        points = face.points
+        mouth = mouth_opening(points[top.inner_mouth], face.size)
+        eyes = mouth_opening(points[top.right_eye], face.size) + mouth_opening(points[top.left_eye], face.size)
+        width = float(np.linalg.norm(points[61] - points[291])) / face.size  # mouth corners
+        rows.append((index, mouth, eyes, face.pose[0], face.pose[1], width))
+    table = np.array(rows)
+    table[:, 3:5] -= table[0, 3:5]  # head pose relative to the first frame (the neutral one)
+    # A blink is brief: the eyes' closure against the median of the frames around it (a smile
+    # narrows the eyes for seconds, which is not a blink).
+    eyes = table[:, 2].copy()
+    around = np.array([np.median(eyes[max(0, i - 10):i + 11]) for i in range(len(eyes))])
+    table[:, 2] = eyes - around
+    # ... and a smile (mouth wider than at rest) closes the eyes without blinking.
+    smiling = table[:, 5] > 1.05 * table[0, 5]
+    table[smiling, 2] = np.inf
+    chosen: list[tuple[str, int]] = [("neutral", int(table[0, 0]))]
+    for name, column, sign in (("open mouth", 1, 1), ("blink", 2, -1), ("turned left", 3, -1),
+                               ("turned right", 3, 1), ("looking up", 4, 1)):
+        order = np.argsort(-sign * table[:, column], kind="stable")
+        taken = [index for _, index in chosen]
+        # the most extreme frame not next to one already shown
+        best = next((int(table[i, 0]) for i in order if all(abs(table[i, 0] - t) > 8 for t in taken)),
+                    int(table[order[0], 0]))
+        chosen.append((name, best))
+    return chosen
+
+
+def _face_view(image: np.ndarray, face_box, side: int, zoom: float = 0.9) -> np.ndarray:
+    x0, y0, x1, y1 = face_box
+    centre_x, centre_y = (x0 + x1) / 2, (y0 + y1) / 2
+    half = zoom * max(x1 - x0, y1 - y0)
+    box = (int(centre_x - half), int(centre_y - half * 1.1), int(centre_x + half), int(centre_y + half * 0.9))
+    return cv2.resize(crop(image, box), (side, side), interpolation=cv2.INTER_AREA)
+
+
+def _label(image: np.ndarray, text: str) -> np.ndarray:
+    image = image.copy()
+    scale = 0.5 * image.shape[1] / 220
+    for colour, thickness in (((0, 0, 0), 3), ((255, 255, 255), 1)):
+        cv2.putText(image, text, (5, int(8 + 24 * scale)), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, thickness,
+                    cv2.LINE_AA)
+    return image
+
+
+def contact_sheet(frames, tracked, animated: np.ndarray, source, chosen, side: int = 220,
+                  whole_row: bool = True) -> np.ndarray:
+    """Rows: driver frame, animated portrait (face view), animated portrait (whole) per moment."""
+    columns = []
+    for name, index in chosen:
+        faces = tracked[index]
+        driver_box = max(faces, key=lambda f: f.size).box if faces else (0, 0, frames[index].shape[1],
+                                                                          frames[index].shape[0])
+        driver = _label(_face_view(frames[index], driver_box, side), f"{name} (#{index})")
+        scale = animated[index].shape[1] / source.image.shape[1]
+        box = tuple(int(v * scale) for v in source.face.box)
+        face = _face_view(animated[index], box, side)
+        whole = animated[index]
+        whole = cv2.resize(whole, (side, round(whole.shape[0] * side / whole.shape[1])), interpolation=cv2.INTER_AREA)
+        columns.append(np.vstack([driver, face, whole] if whole_row else [driver, face]))
+    return np.hstack(columns)
+
+
+# -- report --------------------------------------------------------------------------------------
+
+def _fmt(value, digits=3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def markdown(results: dict) -> str:
+    lines = ["# Live portraits: self-reenactment quality", "",
+             f"{results['command']}", "",
+             f"Machine: {results['machine']}. Frames per video: {results['frames_per_video'] or 'all'} "
+             "(frame 0 is the portrait and is left out). Face crop 256 px. "
+             "AKD: mean landmark distance / face size (lower is better); identity: dlib distance to "
+             "the portrait (< 0.6 is conventionally the same person; the real frames' own distance "
+             "to frame 0 is the target, not 0: expressions change it).", "",
+             "| video | method | L1 ↓ | PSNR ↑ | SSIM ↑ | AKD ↓ | no face | identity |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for row in results["self"]:
+        if "error" in row:
+            lines.append(f"| {row['video']} | {row['error']} | | | | | | |")
+            continue
+        for method in METHODS:
+            m = row["methods"][method]
+            lines.append(f"| {row['video']} ({row['measured']}) | {method} | {_fmt(m['l1'], 4)} | "
+                         f"{_fmt(m['psnr'], 2)} | {_fmt(m['ssim'])} | {_fmt(m['akd'], 4)} | "
+                         f"{m['no_face']:.0%} | {_fmt(m['identity'])} |")
+        if row.get("truth_identity") is not None:
+            lines.append(f"| {row['video']} | *the real frames* | | | | | | {_fmt(row['truth_identity'])} |")
+    lines += ["", "Mesh beats both baselines (AKD and SSIM) on: "
+              + ", ".join(f"{row['video']}: {'yes' if row.get('mesh_wins') else 'NO'}"
+                          for row in results["self"]), ""]
+    if results.get("cross"):
+        lines += ["## Cross-reenactment identity", "",
+                  f"Portraits driven by {results['cross'][0]['driver']}; dlib distance of the animated "
+                  "portrait to the still portrait (mean and max over sampled frames; found = share of "
+                  "frames where a face could be embedded).", "",
+                  "| portrait | identity ↓ | max | found |", "| --- | --- | --- | --- |"]
+        for row in results["cross"]:
+            found = row.get("found")
+            lines.append(f"| {row['portrait']} | {_fmt(row.get('identity'))} | {_fmt(row.get('identity_max'))} | "
+                         f"{'–' if found is None else f'{found:.0%}'} |")
+        lines.append("")
+    speeds = [row["mesh_ms_p50"] for row in results["self"] if row.get("mesh_ms_p50") is not None]
+    if speeds:
+        lines += [f"Mesh animator: p50 {np.median(speeds):.1f} ms per frame (one thread, this process, "
+                  "portrait = the video's frame).", ""]
+    return "\n".join(lines)
+
+
+def plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [row for row in results["self"] if "methods" in row]
+    if not rows:
+        return
+    figure, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    width = 0.25
+    x = np.arange(len(rows))
+    for axis, metric, title in ((axes[0], "ssim", "SSIM on the face crop (higher is better)"),
+                                (axes[1], "akd", "AKD (lower is better)")):
+        for offset, method in enumerate(METHODS):
+            values = [row["methods"][method][metric] or 0.0 for row in rows]
+            axis.bar(x + (offset - 1) * width, values, width, label=method)
+        axis.set_xticks(x, [row["video"] for row in rows])
+        axis.set_title(title, fontsize=10)
+    axes[0].set_ylim(0.0, 1.0)
+    axes[0].legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def run(args: argparse.Namespace) -> int:
+    from benchmarks.identity import IdentityModel, IdentityModelMissing
+    from realtime.faces import create_detector
+    from realtime.faces.source import SourceLibrary
+    from realtime.settings import FaceSettings
+
+    settings = _settings(args.set)
+    show_progress = sys.stderr.isatty() and not args.json
+    missing_media = [name for name in [*args.videos, *args.portraits] if not (args.media / name).exists()]
+    if missing_media:
+        print(f"quality animate: media not found in {args.media}: {', '.join(missing_media)}", file=sys.stderr)
+        return 2
+    identity = None
+    notes = []
+    if not args.no_identity:
+        try:
+            identity = IdentityModel()
+        except IdentityModelMissing as error:
+            notes.append(str(error))
+    still_detector = create_detector(FaceSettings(max_faces=1, min_confidence=0.3), static=True)
+    library = SourceLibrary()
+    started = time.perf_counter()
+    try:
+        self_rows = []
+        for video in args.videos:
+            row = self_reenactment(args.media / video, args.frames, settings, still_detector, identity,
+                                   args.identity_every, show_progress)
+            if "methods" in row:
+                mesh, affine, static = (row["methods"][m] for m in METHODS)
+                row["mesh_wins"] = bool(mesh["akd"] is not None and mesh["akd"] < min(affine["akd"], static["akd"])
+                                        and mesh["ssim"] > max(affine["ssim"], static["ssim"]))
+            self_rows.append(row)
+        cross_rows, cross = ([], None)
+        if identity is not None or not args.no_pictures:
+            cross_rows, cross = cross_reenactment(args.media, args.portraits, args.cross_video, args.cross_frames,
+                                                  settings, identity, args.identity_every, library)
+    finally:
+        still_detector.close()
+    results = {
+        "command": "python -m benchmarks.quality animate " + " ".join(sys.argv[2:] if len(sys.argv) > 2 else []),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared with other work: timings are noisy)",
+        "frames_per_video": args.frames, "settings": settings.animate.__dict__, "self": self_rows,
+        "cross": cross_rows if identity is not None else [], "notes": notes,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "quality_animate.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    (args.out / "quality_animate.md").write_text(markdown(results) + "\n")
+    plot(results, args.out / "quality_animate.png")
+    if cross is not None and not args.no_pictures:
+        examples = args.out / "animate_examples"
+        examples.mkdir(exist_ok=True)
+        chosen = moments(cross["tracked"])
+        for name, outputs in cross["animated"].items():
+            if name not in args.examples:
+                continue
+            source = library.get(str(args.media / name))
+            sheet = contact_sheet(cross["frames"], cross["tracked"], outputs, source, chosen, side=128,
+                                  whole_row=False)
+            cv2.imwrite(str(examples / f"{Path(name).stem}_{Path(args.cross_video).stem}.png"), sheet,
+                        [cv2.IMWRITE_PNG_COMPRESSION, 9])
+        if "s9.jpg" in cross["animated"]:
+            sheet = contact_sheet(cross["frames"], cross["tracked"], cross["animated"]["s9.jpg"],
+                                  library.get(str(args.media / "s9.jpg")), chosen, side=180)
+            cv2.imwrite(str(args.out / "animate_contact_sheet.png"), sheet, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    library.close()
+    if args.json:
+        print(json.dumps(results, indent=2, default=str))
+    else:
+        print(markdown(results))
+    return 0

@@ -1,0 +1,244 @@
+"""The embedded animator: a still portrait that moves with the face in front of the camera.
+
+No model, no download. Per frame: the driving face's motion relative to its neutral reference
+(motion.py) moves the portrait's landmarks; the portrait is warped with a mesh that covers the
+whole picture (surround.py: face, closed eyes and mouth, rings over hair and neck, the fixed
+border); an open mouth gets an interior (mouth.py). Only the part of the picture that moves is
+warped; the rest is the portrait itself.
+
+The reference is the first driving face seen, and again the first one after each calibration
+(`Engine.update(calibrate=True)`, key `c` in the preview window).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from realtime.animate.maps import warp_maps
+from realtime.animate.motion import Calibration, calibrate, transfer
+from realtime.animate.mouth import (
+    draw_mouth_interior,
+    driver_to_portrait_colour,
+    face_colour,
+    mouth_opening,
+)
+from realtime.animate.surround import MOUTH_CENTRE, PortraitMesh, build_mesh, moved_points
+from realtime.faces.one_euro import OneEuroFilter
+from realtime.faces.source import SourceFace
+from realtime.faces.topology import (
+    ALL_POINTS,
+    LEFT_IRIS_CENTRE,
+    RIGHT_IRIS_CENTRE,
+    topology,
+)
+from realtime.faces.tracking import smoothing_parameters
+from realtime.frame import Face, Frame
+from realtime.settings import AnimateSettings, Settings
+
+MAX_PORTRAIT_SIDE = 1280
+"""Portraits larger than this (long side) are shrunk unless a portrait size is asked for: the
+warp costs in proportion to the pixels that move."""
+_STILL = 0.02  # pixels: a mesh point that moved less than this has not moved
+
+
+def fit_picture(image: np.ndarray, landmarks: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The picture at `size` (width, height), its landmarks moved along. Never distorted: a
+    picture of another shape is fitted inside, the rest filled with a blurred, darker copy of it
+    (a tall painting in a 16:9 camera picture)."""
+    height, width = image.shape[:2]
+    factor = min(size[0] / width, size[1] / height)
+    fitted_w, fitted_h = max(1, round(width * factor)), max(1, round(height * factor))
+    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+    fitted = cv2.resize(image, (fitted_w, fitted_h), interpolation=interpolation)
+    left, top = (size[0] - fitted_w) // 2, (size[1] - fitted_h) // 2
+    if (fitted_w, fitted_h) == tuple(size):
+        canvas = fitted
+    else:
+        cover = max(size[0] / width, size[1] / height)
+        backdrop = cv2.resize(image, (max(1, round(width * cover)), max(1, round(height * cover))),
+                              interpolation=cv2.INTER_AREA)
+        bx, by = (backdrop.shape[1] - size[0]) // 2, (backdrop.shape[0] - size[1]) // 2
+        backdrop = backdrop[by:by + size[1], bx:bx + size[0]]
+        small = cv2.resize(backdrop, (max(1, size[0] // 16), max(1, size[1] // 16)), interpolation=cv2.INTER_AREA)
+        canvas = (cv2.resize(cv2.GaussianBlur(small, (0, 0), 2.0), tuple(size)) * 0.6).astype(np.uint8)
+        canvas[top:top + fitted_h, left:left + fitted_w] = fitted
+    moved = landmarks * factor
+    moved[:, 0] += left
+    moved[:, 1] += top
+    return np.ascontiguousarray(canvas), moved
+
+
+class Portrait:
+    """The portrait prepared for animation at its output size: picture, landmarks, mesh, colours."""
+
+    def __init__(self, source: SourceFace, size: tuple[int, int] | None) -> None:
+        image = source.image
+        height, width = image.shape[:2]
+        landmarks = source.face.landmarks.astype(np.float64)
+        if size is None:
+            factor = min(1.0, MAX_PORTRAIT_SIDE / max(width, height))
+            size = (max(16, round(width * factor)), max(16, round(height * factor)))
+        if size != (width, height):
+            image, landmarks = fit_picture(image, landmarks, size)
+        self.image = image
+        self.landmarks = landmarks
+        self.mesh: PortraitMesh = build_mesh(self.landmarks, size[0], size[1])
+        points = self.landmarks[:, :2]
+        self.face_size = float(np.hypot(*(points.max(axis=0) - points.min(axis=0))))
+        self.colour = face_colour(image, self.landmarks)
+        self.mouth_opening = mouth_opening(points[topology().inner_mouth], self.face_size)
+        top = topology()
+        lips = np.zeros(image.shape[:2], dtype=np.uint8)
+        cv2.fillPoly(lips, [np.round(points[top.outer_lips]).astype(np.int32)], 255)
+        cv2.fillPoly(lips, [np.round(points[top.inner_mouth]).astype(np.int32)], 0)
+        self.lips_colour = np.array(cv2.mean(image, mask=lips if cv2.countNonZero(lips) else None)[:3])
+        # Depth of every mesh point for the back-to-front drawing order: the surroundings lie
+        # behind the face.
+        self.depth_far = float(self.landmarks[:, 2].max() + self.face_size)
+
+
+def _keep_iris_inside(points: np.ndarray) -> None:
+    """The eye fans turn around the iris centres: keep each centre inside its eye's outline
+    (in place), or the fan folds over itself when the lids close."""
+    top = topology()
+    for loop, centre in ((top.right_eye, RIGHT_IRIS_CENTRE), (top.left_eye, LEFT_IRIS_CENTRE)):
+        outline = points[loop].astype(np.float32)
+        if cv2.pointPolygonTest(outline, (float(points[centre, 0]), float(points[centre, 1])), False) <= 0:
+            points[centre] = outline.mean(axis=0)
+
+
+def _pin_edges(maps, width: int, height: int) -> None:
+    """The border points of the mesh do not move, so the picture's outermost pixels are the
+    portrait's own; the coarse grid of the maps only approximates that within its cells, so the
+    edge rows and columns are set exactly (in place)."""
+    x0, y0, x1, y1 = maps.box
+    if y0 == 0:
+        maps.map_x[0], maps.map_y[0] = np.arange(x0, x1, dtype=np.float32), 0.0
+    if y1 == height:
+        maps.map_x[-1], maps.map_y[-1] = np.arange(x0, x1, dtype=np.float32), height - 1.0
+    if x0 == 0:
+        maps.map_x[:, 0], maps.map_y[:, 0] = 0.0, np.arange(y0, y1, dtype=np.float32)
+    if x1 == width:
+        maps.map_x[:, -1], maps.map_y[:, -1] = width - 1.0, np.arange(y0, y1, dtype=np.float32)
+
+
+class MeshAnimator:
+    name = "mesh"
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings: AnimateSettings = settings.animate
+        self._source: SourceFace | None = None
+        self._portrait: Portrait | None = None
+        self._reference: np.ndarray | None = None  # the driver's neutral landmarks
+        self._calibration: Calibration | None = None
+        self._calibration_count = settings.animate.calibration
+        self._filter: OneEuroFilter | None = None
+        self._last: np.ndarray | None = None
+        self.configure(settings)
+
+    # -- settings --------------------------------------------------------------------------------
+    def configure(self, settings: Settings) -> None:
+        new, old = settings.animate, self._settings
+        if new.calibration != self._calibration_count:
+            self._calibration_count = new.calibration
+            self.recalibrate()
+        if new.motion_mode != old.motion_mode:
+            self._calibration = None  # re-fitted from the same reference on the next frame
+        if new.portrait_size != old.portrait_size and self._source is not None:
+            self._settings = new
+            self.set_source(self._source)
+        if new.motion_smoothing != old.motion_smoothing:
+            self._filter = None
+        self._settings = new
+
+    def recalibrate(self) -> None:
+        """Take the next driving face as the neutral reference."""
+        self._reference = None
+        self._calibration = None
+        self._filter = None
+
+    def set_source(self, source: SourceFace) -> None:
+        self._source = source
+        self._portrait = Portrait(source, self._settings.portrait_size)
+        self._calibration = None  # the same driver reference, re-fitted to this portrait
+        self._filter = None
+        self._last = None
+
+    # -- per frame -------------------------------------------------------------------------------
+    def animate(self, frame: Frame, faces: list[Face]) -> np.ndarray:
+        portrait = self._portrait
+        if portrait is None:
+            return frame.image
+        face = max(faces, key=lambda f: f.size) if faces else None
+        if face is None:
+            # No driver: hold the last pose rather than jump back to the still portrait.
+            canvas = self._last if self._last is not None else portrait.image
+        else:
+            canvas = self._render(frame, face, portrait)
+            self._last = canvas
+        return self._compose(canvas, frame.image)
+
+    def _render(self, frame: Frame, face: Face, portrait: Portrait) -> np.ndarray:
+        settings = self._settings
+        if self._reference is None:
+            self._reference = face.landmarks.astype(np.float64).copy()
+        if self._calibration is None:
+            self._calibration = calibrate(self._reference, portrait.landmarks, settings.motion_mode)
+        landmarks = transfer(face.landmarks, portrait.landmarks, self._calibration,
+                             settings.motion_strength, settings.moving_parts)
+        if settings.motion_smoothing > 0:
+            if self._filter is None:
+                self._filter = OneEuroFilter(*smoothing_parameters(settings.motion_smoothing))
+            time_s = frame.pts if frame.pts is not None else frame.capture_ns / 1e9
+            landmarks = self._filter(landmarks, time_s, scale=portrait.face_size).astype(np.float64)
+        points = moved_points(portrait.mesh, landmarks)
+        _keep_iris_inside(points)
+        canvas = self._warp(portrait, points, landmarks[:, 2])
+        self._fill_mouth(canvas, frame, face, portrait, points)
+        return canvas
+
+    def _warp(self, portrait: Portrait, points: np.ndarray, face_depth: np.ndarray) -> np.ndarray:
+        mesh = portrait.mesh
+        moved = np.abs(points - mesh.points).max(axis=1) > _STILL
+        triangles = mesh.triangles[moved[mesh.triangles].any(axis=1)]
+        if len(triangles) == 0:
+            return portrait.image.copy()
+        height, width = portrait.image.shape[:2]
+        corners = np.concatenate([points[triangles].reshape(-1, 2), mesh.points[triangles].reshape(-1, 2)])
+        x0, y0 = np.floor(corners.min(axis=0)).astype(int) - 2
+        x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 3
+        box = (max(0, int(x0)), max(0, int(y0)), min(width, int(x1)), min(height, int(y1)))
+        depth = np.full(len(points), portrait.depth_far, dtype=np.float64)
+        depth[:ALL_POINTS] = face_depth
+        depth[MOUTH_CENTRE] = face_depth[topology().inner_mouth].mean()
+        maps = warp_maps(points, mesh.points, mesh.triangles, box, depth=depth)
+        _pin_edges(maps, width, height)
+        canvas = portrait.image.copy()
+        canvas[box[1]:box[3], box[0]:box[2]] = maps.remap(portrait.image)
+        return canvas
+
+    def _fill_mouth(self, canvas: np.ndarray, frame: Frame, face: Face, portrait: Portrait,
+                    points: np.ndarray) -> None:
+        top = topology()
+        mouth = points[top.inner_mouth].astype(np.float32)
+        if self._settings.mouth_interior == "driver":
+            driver_mouth = face.landmarks[top.inner_mouth, :2].astype(np.float32)
+            matrix = driver_to_portrait_colour(face_colour(frame.image, face.landmarks), portrait.colour)
+            draw_mouth_interior(canvas, mouth, portrait.face_size, portrait.lips_colour,
+                                portrait.mouth_opening, frame.image, driver_mouth, face.size, matrix)
+        else:
+            draw_mouth_interior(canvas, mouth, portrait.face_size, portrait.lips_colour,
+                                portrait.mouth_opening)
+
+    def _compose(self, canvas: np.ndarray, driver: np.ndarray) -> np.ndarray:
+        if not self._settings.side_by_side:
+            return canvas
+        height = canvas.shape[0]
+        width = max(1, round(driver.shape[1] * height / driver.shape[0]))
+        return np.hstack([cv2.resize(driver, (width, height), interpolation=cv2.INTER_AREA), canvas])
+
+    def close(self) -> None:
+        self._source = None
+        self._portrait = None
+        self._last = None

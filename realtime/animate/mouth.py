@@ -1,0 +1,111 @@
+"""An open mouth needs an inside: the portrait has none (its lips are usually closed), and
+stretching the lips' texture over the gap looks like a smear. The gap is filled instead with the
+driver's own mouth interior (teeth, tongue), mapped onto the portrait's mouth shape and
+colour-matched to the portrait, or with a shaded cavity.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from realtime.animate.maps import warp_maps
+from realtime.blend.color import apply_transfer, lab_statistics, transfer_matrix
+from realtime.faces.topology import topology
+
+# The interior is drawn only once the opening is this big (area / face size squared): a mouth
+# that is just parted keeps the portrait's own lips.
+MIN_OPENING = 0.0004
+_COLOUR_SIDE = 96  # colour statistics are taken on the face shrunk to about this size
+
+
+def face_colour(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """LAB mean and spread of the skin inside the face oval (eyes and mouth excluded)."""
+    top = topology()
+    points = landmarks[:, :2]
+    x0, y0 = np.floor(points.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(points.max(axis=0)).astype(int) + 1
+    height, width = image.shape[:2]
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return np.array([128.0, 128.0, 128.0]), np.array([20.0, 5.0, 5.0])
+    factor = min(1.0, _COLOUR_SIDE / max(x1 - x0, y1 - y0))
+    crop = cv2.resize(image[y0:y1, x0:x1], None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    local = ((points - [x0, y0]) * factor * 16).astype(np.int32)
+    region = np.zeros(crop.shape[:2], dtype=np.uint8)
+    cv2.fillPoly(region, [local[top.face_oval]], 255, shift=4)
+    cv2.fillPoly(region, [local[top.outer_lips], local[top.right_eye], local[top.left_eye]], 0, shift=4)
+    if cv2.countNonZero(region) < 16:
+        region[:] = 255
+    return lab_statistics(crop, region)
+
+
+def mouth_opening(points: np.ndarray, face_size: float) -> float:
+    return abs(cv2.contourArea(points.astype(np.float32))) / max(face_size, 1.0) ** 2
+
+
+def _fan_points(loop_points: np.ndarray) -> np.ndarray:
+    return np.concatenate([loop_points, loop_points.mean(axis=0, keepdims=True)]).astype(np.float32)
+
+
+def _fan_triangles(count: int) -> np.ndarray:
+    return np.array([(i, (i + 1) % count, count) for i in range(count)], dtype=np.int32)
+
+
+def draw_mouth_interior(canvas: np.ndarray, mouth: np.ndarray, face_size: float, lips_colour: np.ndarray,
+                        own_opening: float = 0.0, driver_image: np.ndarray | None = None,
+                        driver_mouth: np.ndarray | None = None, driver_size: float = 0.0,
+                        colour_matrix: np.ndarray | None = None) -> bool:
+    """Fill the portrait's open mouth, in place. True when something was drawn.
+
+    mouth: (20, 2) the inner lip loop in `canvas` pixels. own_opening: the portrait's own mouth
+    opening (`mouth_opening`): a portrait whose mouth is already open has a real interior, warped
+    with the rest, so the drawn one only covers what the mouth opened beyond it.
+    driver_mouth: the same loop in `driver_image` (None: draw a cavity). colour_matrix: LAB
+    transfer from the driver's skin to the portrait's. lips_colour: BGR of the portrait's lips
+    (the cavity is a dark shade of it).
+    """
+    opening = mouth_opening(mouth, face_size)
+    if opening < MIN_OPENING:
+        return False
+    share = 1.0 - own_opening / opening if own_opening >= MIN_OPENING else 1.0
+    if share <= 0.05:
+        return False
+    height, width = canvas.shape[:2]
+    pad = int(np.ceil(0.02 * face_size)) + 2
+    x0, y0 = np.floor(mouth.min(axis=0)).astype(int) - pad
+    x1, y1 = np.ceil(mouth.max(axis=0)).astype(int) + pad + 1
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return False
+    box = (int(x0), int(y0), int(x1), int(y1))
+    local = mouth - np.array([x0, y0], dtype=np.float32)
+    alpha = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
+    cv2.fillPoly(alpha, [np.round(local * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
+    sigma = max(0.7, 0.004 * face_size)
+    weight = cv2.GaussianBlur(alpha, (0, 0), sigma).astype(np.float32) * np.float32(share / 255.0)
+
+    use_driver = driver_image is not None and driver_mouth is not None and \
+        mouth_opening(driver_mouth, driver_size) >= MIN_OPENING
+    if use_driver:
+        maps = warp_maps(_fan_points(mouth), _fan_points(driver_mouth),
+                                     _fan_triangles(len(mouth)), box, grid_step=2)
+        interior = maps.remap(driver_image)
+        if colour_matrix is not None:
+            interior = apply_transfer(interior, colour_matrix)
+    else:
+        # A cavity: a dark shade of the lips, darkest under the upper lip (it casts the shadow).
+        rows = np.linspace(0.0, 1.0, y1 - y0, dtype=np.float32)[:, None, None]
+        top_y, bottom_y = (mouth[:, 1].min() - y0) / (y1 - y0), (mouth[:, 1].max() - y0) / (y1 - y0)
+        depth = np.clip((rows - top_y) / max(bottom_y - top_y, 1e-3), 0.0, 1.0)
+        shade = 0.12 + 0.22 * depth
+        interior = np.clip(lips_colour[None, None, :] * shade, 0, 255).astype(np.uint8)
+        interior = np.broadcast_to(interior, (y1 - y0, x1 - x0, 3)).copy()
+    region = canvas[y0:y1, x0:x1]
+    region[:] = cv2.blendLinear(interior, region, weight, 1.0 - weight)
+    return True
+
+
+def driver_to_portrait_colour(driver_stats: tuple[np.ndarray, np.ndarray],
+                              portrait_stats: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    return transfer_matrix(driver_stats, portrait_stats, 1.0)
