@@ -184,6 +184,7 @@ def command_run(args: argparse.Namespace) -> int:
 # `run(args) -> exit code`. Imported only when its command runs (or for --help).
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("realtime.cli", "swap or animate a face live, or process a video file"),
+    "bench": ("benchmarks.bench_cli", "latency per stage and end to end, pipelined vs sequential"),
 }
 
 
