@@ -124,10 +124,13 @@ def run(args: argparse.Namespace) -> int:
         "max_faces": settings.faces.max_faces, "pacing": pacing, "frames": args.frames,
         "warmup": warmup, "scaling": args.scaling, "scaling_frames": args.scaling_frames,
     }
-    notes = [f"Warm-up: the first {warmup} frames of every run are excluded from every figure.",
-             "End to end: from the frame's capture timestamp (delivery by the camera or the paced "
+    notes = ["End to end: from the frame's capture timestamp (delivery by the camera or the paced "
              "file) to the output stage having written it (null output).",
              *args.note]
+    if settings.mode == "swap" and settings.swap.swapper == "mesh" or \
+            settings.mode == "animate" and settings.animate.animator == "mesh":
+        notes.append("The embedded mesh engine runs no neural model: it is all CPU whatever "
+                     "--device says.")
     doc = latency_report.document(measured["runs"], measured["scaling"], recorded, notes, started)
     written = []
     if args.save:

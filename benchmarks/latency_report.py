@@ -69,7 +69,8 @@ def document(runs: dict[str, RunResult], scaling: list[dict], settings: dict, no
         doc["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     if "pipelined" in runs and "sequential" in runs:
         doc["ratios_pipelined_over_sequential"] = ratios(runs["pipelined"], runs["sequential"])
-    if "pipelined" in runs:
+    if "pipelined" in runs and runs["pipelined"].paced:
+        # Only paced runs have a latency to speak of: with --max, frames queue on purpose.
         doc["latency_target"] = latency_target(runs["pipelined"])
     if scaling:
         doc["scaling"] = scaling
@@ -137,6 +138,10 @@ def markdown(doc: dict) -> str:
                       f"end-to-end p50 x{_ratio(r['end_to_end_p50'])}."]
     if "latency_target" in doc:
         lines += ["", "Pipelined: " + doc["latency_target"]["text"]]
+    elif first["pacing"] == "max":
+        lines += ["", "As fast as possible (file mode): frames wait in the bounded queues between "
+                      "stages by design, so end-to-end latency here is queueing, not a live figure; "
+                      "see the paced results for latency."]
     if doc.get("scaling"):
         lines += ["", "## Scaling (input size, faces per frame)", "",
                   "| input | size | engine | FPS | e2e p50 | e2e p95 | detect p50 | "
@@ -157,18 +162,22 @@ def markdown(doc: dict) -> str:
 
 # -- plot --------------------------------------------------------------------------------------
 def plot(doc: dict, path: Path) -> None:
-    """Stacked p50 per stage (after capture) plus waiting, for each engine and scaling row."""
+    """Stacked p50 per stage (after capture) plus waiting, for each engine and scaling row.
+
+    With --max the waiting is file-mode queueing (by design, not latency): it is left out."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    first = next(iter(doc["runs"].values()))
+    paced = first["pacing"] == "paced"
     bars: list[tuple[str, dict[str, float]]] = []
     for engine, run in doc["runs"].items():
-        bars.append((engine, _parts(run)))
+        bars.append((engine, _parts(run, paced)))
     for row in doc.get("scaling", []):
         for engine, run in row["runs"].items():
-            bars.append((f"{row['label']} {engine[:3]}.", _parts(run)))
+            bars.append((f"{row['label']} {engine[:3]}.", _parts(run, paced)))
     names: list[str] = []
     for _, parts in bars:
         names.extend(n for n in parts if n not in names)
@@ -187,8 +196,8 @@ def plot(doc: dict, path: Path) -> None:
                      label=f"one frame ({interval:.1f} ms)")
     axes.set_yticks(range(len(bars)), [label for label, _ in bars])
     axes.invert_yaxis()
-    axes.set_xlabel("end-to-end latency, p50 per part (ms)")
-    first = next(iter(doc["runs"].values()))
+    axes.set_xlabel("end-to-end latency, p50 per part (ms)" if paced else
+                    "time per stage, p50 (ms); queueing between stages not shown")
     axes.set_title(f"facecam latency, {first['pacing']}, {doc['settings'].get('input')}, "
                    f"device {doc['settings'].get('device')} (warm-up excluded)", fontsize=10)
     axes.legend(loc="lower right", fontsize=8)
@@ -197,9 +206,10 @@ def plot(doc: dict, path: Path) -> None:
     plt.close(figure)
 
 
-def _parts(run: dict) -> dict[str, float]:
+def _parts(run: dict, waiting: bool) -> dict[str, float]:
     parts = {name: p["p50"] for name, p in run["stages_ms"].items() if name != "capture"}
-    parts["waiting"] = run["waiting_ms_p50"]
+    if waiting:
+        parts["waiting"] = run["waiting_ms_p50"]
     return parts
 
 
