@@ -23,7 +23,7 @@ from benchmarks.latency import (
 )
 from realtime.capture import Captured
 from realtime.settings import Settings
-from tests.conftest import run_cli
+from tests.conftest import media, run_cli
 
 
 class SleepStage:
@@ -197,3 +197,44 @@ def test_bench_rejects_bad_counts_in_one_line():
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("facecam: error")
     assert "--frames" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_scaling_grid_measures_every_size_and_face_count():
+    from benchmarks.latency import Benchmark
+
+    opened = []
+
+    def open_tiny(settings):
+        opened.append((settings.capture.size, settings.faces.max_faces))
+        return TinySource(10, read_ms=0.2)
+
+    def build(settings):
+        return [SleepStage("detect", 1.0), SleepStage("swap", 2.0)], lambda: None
+
+    measured = Benchmark(Settings(), paced=False, frames=5, warmup=1, scaling=True, scaling_frames=4,
+                         open_source=open_tiny).run(build)
+    assert set(measured["runs"]) == {"pipelined", "sequential"}
+    rows = measured["scaling"]
+    assert [row["label"] for row in rows] == ["480p x1 face", "720p x1 face", "1080p x1 face",
+                                              "720p x2 faces", "720p x4 faces"]
+    assert [row["size"] for row in rows] == [[480, 480], [720, 720], [1080, 1080], [720, 720],
+                                             [720, 720]]
+    # Each point asks the detector for as many faces as the tiles hold.
+    assert [faces for _, faces in opened[2:]] == [1, 1, 1, 1, 1, 1, 2, 2, 4, 4]
+    for row in rows:
+        assert row["runs"]["pipelined"]["frames_measured"] == 4
+        assert row["ratios"]["fps"] > 0
+
+
+def test_bench_on_the_webcam_like_video_paced():
+    video = media("d13.mp4")
+    result = run_cli("bench", "--input", str(video), "--paced", "--frames", "15", "--warmup", "5",
+                     "--json", "--no-save", timeout=240)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    pipelined = doc["runs"]["pipelined"]
+    assert pipelined["size"] == [720, 1280] and pipelined["source_fps"] == pytest.approx(30, abs=0.5)
+    assert pipelined["frames_captured"] == 20 and pipelined["faces_mean"] > 0.9
+    # Paced like a camera: never faster than the video's own rate.
+    assert pipelined["fps"] < 30 * 1.25
+    assert doc["latency_target"]["frame_interval_ms"] == pytest.approx(33.3, abs=0.5)
