@@ -31,7 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=parse_size, metavar="WxH", help="resize the input to this size")
     parser.add_argument("--max-faces", type=int, help="faces to find per frame (default 1)")
     parser.add_argument("--frames", type=int, metavar="N",
-                        help="frames to measure after the warm-up (default: the whole input)")
+                        help="frames to capture after the warm-up (default: the whole input); "
+                             "paced runs may drop some of them")
     parser.add_argument("--warmup", type=int, default=None, metavar="N",
                         help="frames excluded at the start of every run (default 15)")
     pacing = parser.add_mutually_exclusive_group()
@@ -42,7 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-sequential", dest="sequential", action="store_false",
                         help="skip the sequential baseline")
     parser.add_argument("--scaling", action="store_true",
-                        help="also measure 480p/720p/1080p and 1/2/4 faces (tiled input)")
+                        help="also measure 480p/720p/1080p and 1/2/4 faces (tiled input), "
+                             "as fast as possible")
     parser.add_argument("--scaling-frames", type=int, default=60, metavar="N",
                         help="frames measured per scaling point (default 60)")
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, metavar="DIR",
@@ -162,8 +164,9 @@ def _summary(doc: dict) -> str:
     if "latency_target" in doc:
         lines.append(doc["latency_target"]["text"])
     for row in doc.get("scaling", []):
-        run = row["runs"]["pipelined"]
-        lines.append(f"  {row['label']:>14} {row['size'][0]}x{row['size'][1]}: {run['fps']:.1f} FPS, "
-                     f"e2e p50 {run['end_to_end_ms']['p50']:.1f} ms")
+        run = row["runs"].get("sequential") or row["runs"]["pipelined"]
+        lines.append(f"  {row['label']:>14} {row['size'][0]}x{row['size'][1]}: "
+                     f"{row['runs']['pipelined']['fps']:.1f} FPS pipelined, "
+                     f"{run['end_to_end_ms']['p50']:.1f} ms per frame (p50, sequential)")
     lines.append(f"(first {doc['settings']['warmup']} frames of every run excluded as warm-up)")
     return "\n".join(lines)
