@@ -229,3 +229,48 @@ def write(doc: dict, directory: Path, stem: str) -> list[Path]:
     md_path.write_text(markdown(doc), encoding="utf-8")
     plot(doc, png_path)
     return [json_path, md_path, png_path]
+
+
+# -- the README's summary ----------------------------------------------------------------------
+def summary_table(docs: list[dict]) -> str:
+    """One Markdown table over several result documents (the README's "Benchmarks" summary)."""
+    lines = ["| results | device | pacing | engine | FPS | e2e p50 | e2e p95 | e2e p99 | dropped | "
+             "detect p50 | swap/animate p50 | blend p50 | CPU % of a core | FPS ratio | e2e p50 ratio |",
+             "|---" * 15 + "|"]
+    for doc in docs:
+        ratio = doc.get("ratios_pipelined_over_sequential", {})
+        mode = doc["settings"].get("mode")
+        for engine, run in doc["runs"].items():
+            stages = run["stages_ms"]
+            ratios_cells = (f"{_ratio(ratio.get('fps'))} | {_ratio(ratio.get('end_to_end_p50'))}"
+                            if engine == "pipelined" and ratio else " | ")
+            e2e = run["end_to_end_ms"]
+            lines.append(
+                f"| {doc.get('name', '')} | {doc['settings'].get('device')} | {run['pacing']} | {engine} | "
+                f"{run['fps']:.1f} | {_ms(e2e['p50'])} | {_ms(e2e['p95'])} | {_ms(e2e['p99'])} | "
+                f"{run['drops']} | {_ms(stages.get('detect', {}).get('p50', 0.0))} | "
+                f"{_ms(stages.get(mode, {}).get('p50', 0.0))} | "
+                f"{_ms(stages.get('blend', {}).get('p50', 0.0))} | "
+                f"{run['cpu_percent_of_one_core']:.0f} | {ratios_cells} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m benchmarks.latency_report FILE.json...: the summary table of these results."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.latency_report",
+                                     description=main.__doc__)
+    parser.add_argument("files", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    docs = []
+    for path in args.files:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc["name"] = f"`{path.name}`"
+        docs.append(doc)
+    print(summary_table(docs), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

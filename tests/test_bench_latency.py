@@ -190,6 +190,10 @@ def test_bench_command_writes_json_markdown_and_plot(tmp_path):
     markdown = stem.with_suffix(".md").read_text()
     assert "| **end to end** |" in markdown and "warm-up" in markdown
     assert "pipelined/sequential" in result.stderr
+    from benchmarks.latency_report import summary_table
+
+    table = summary_table([doc]).splitlines()
+    assert len(table) == 4 and "| max | pipelined |" in table[2] and "| max | sequential |" in table[3]
 
 
 def test_bench_rejects_bad_counts_in_one_line():
