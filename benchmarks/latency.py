@@ -160,6 +160,8 @@ class RunResult:
             "cpu_s": self.cpu_s,
             "cpu_percent_of_one_core": cpu_percent,
             "cpu_percent_of_machine": cpu_percent / cores,
+            # CPU time is much steadier than wall time on a shared machine: what a frame costs.
+            "cpu_ms_per_frame_out": 1000.0 * self.cpu_s / len(self.timings) if self.timings else 0.0,
             "peak_rss_mb": self.peak_rss_mb,
         }
 

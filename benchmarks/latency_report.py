@@ -128,6 +128,7 @@ def markdown(doc: dict) -> str:
             ("dropped", lambda r: str(r["drops"])),
             ("waiting in channels, p50", lambda r: _ms(r["waiting_ms_p50"])),
             ("CPU, % of one core", lambda r: f"{r['cpu_percent_of_one_core']:.0f}"),
+            ("CPU ms per frame out", lambda r: f"{r.get('cpu_ms_per_frame_out', 0.0):.1f}"),
             ("peak RSS, MB", lambda r: f"{r['peak_rss_mb']:.0f}"),
             ("faces per frame", lambda r: f"{r['faces_mean']:.2f}")]
     for label, cell in rows:

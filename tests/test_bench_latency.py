@@ -97,6 +97,7 @@ def test_summary_arithmetic_on_known_timings():
     assert summary["fps"] == pytest.approx(14 / 0.154)
     assert summary["drops"] == 5
     assert summary["cpu_percent_of_one_core"] == pytest.approx(50.0)
+    assert summary["cpu_ms_per_frame_out"] == pytest.approx(500.0 / 20)
     assert summary["waiting_ms_p50"] == pytest.approx(0.0)
     target = latency_target(run)
     assert target["frame_interval_ms"] == pytest.approx(10.0)
