@@ -243,3 +243,21 @@ def test_bench_on_the_webcam_like_video_paced():
     # Paced like a camera: never faster than the video's own rate.
     assert pipelined["fps"] < 30 * 1.25
     assert doc["latency_target"]["frame_interval_ms"] == pytest.approx(33.3, abs=0.5)
+
+
+def test_device_flows_into_the_inference_settings():
+    from benchmarks import bench_cli
+    from realtime.cli import build_parser
+
+    args = build_parser().parse_args(["bench", "--device", "cuda", "--input", "demo", "--max",
+                                      "--json", "out.json"])
+    settings = bench_cli._settings(args)
+    assert settings.inference.device == "cuda" and settings.output.outputs == ("null",)
+    assert args.json == "out.json" and args.paced is False
+    assert build_parser().parse_args(["bench", "--json"]).json == "-"
+
+
+def test_bench_missing_input_is_one_line(tmp_path):
+    result = run_cli("bench", "--input", str(tmp_path / "nope.mp4"), "--no-save")
+    assert result.returncode == 2, result.stderr
+    assert "input not found" in result.stderr and "Traceback" not in result.stderr
