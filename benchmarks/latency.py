@@ -149,7 +149,9 @@ class RunResult:
             "frames_measured": len(measured),
             "warmup_frames_excluded": self.warmup,
             "fps": self.fps(),
-            "drops": sum(self.drops.values()),
+            # Frames captured after the warm-up that never reached the output; by stage: the
+            # whole run, warm-up included (where the pipeline's channels overwrote them).
+            "drops": max(0, self.frames_in - self.warmup - len(measured)),
             "drops_by_stage": dict(self.drops),
             "errors": dict(self.errors),
             "end_to_end_ms": end_to_end.as_dict(),

@@ -154,7 +154,8 @@ def test_percentiles_follow_an_uneven_stage():
                         max_frames=frames, warmup=0)
     detect = run.stage_percentiles()["detect"]
     assert near(detect.p50, 4.0)
-    assert near(detect.p95, 40.0) and near(detect.max, 40.0)
+    # The max is one sample: a busy machine may stretch it, but never below the longest sleep.
+    assert near(detect.p95, 40.0) and detect.max >= 40.0 * 0.97
     assert detect.count == frames
 
 
