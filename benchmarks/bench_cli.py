@@ -40,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="deliver the input at its own frame rate like a webcam (default)")
     pacing.add_argument("--max", dest="paced", action="store_false",
                         help="as fast as possible, nothing dropped (throughput)")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="run each engine N times, interleaved, and pool the frames "
+                             "(steadier figures on a shared machine)")
     parser.add_argument("--no-sequential", dest="sequential", action="store_false",
                         help="skip the sequential baseline")
     parser.add_argument("--scaling", action="store_true",
@@ -75,7 +78,7 @@ def _settings(args: argparse.Namespace):
 def _check(args: argparse.Namespace) -> None:
     from realtime.errors import SettingsError
 
-    for name in ("frames", "warmup", "scaling_frames"):
+    for name in ("frames", "warmup", "scaling_frames", "repeat"):
         value = getattr(args, name)
         if value is not None and value < (0 if name == "warmup" else 1):
             raise SettingsError(f"--{name.replace('_', '-')} must be "
@@ -108,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     started = latency_report.machine()
     warmup = WARMUP_FRAMES if args.warmup is None else args.warmup
     benchmark = Benchmark(settings, paced=args.paced, frames=args.frames, warmup=warmup,
-                          sequential=args.sequential, scaling=args.scaling,
+                          sequential=args.sequential, repeat=args.repeat, scaling=args.scaling,
                           scaling_frames=args.scaling_frames,
                           progress=progress if interactive else None)
     try:
@@ -124,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
         "animator": settings.animate.animator if settings.mode == "animate" else None,
         "device": device, "size": list(settings.capture.size) if settings.capture.size else None,
         "max_faces": settings.faces.max_faces, "pacing": pacing, "frames": args.frames,
-        "warmup": warmup, "scaling": args.scaling, "scaling_frames": args.scaling_frames,
+        "warmup": warmup, "repeat": args.repeat, "scaling": args.scaling, "scaling_frames": args.scaling_frames,
     }
     notes = ["End to end: from the frame's capture timestamp (delivery by the camera or the paced "
              "file) to the output stage having written it (null output).",

@@ -23,11 +23,13 @@ index) are excluded from every figure: model initialisation and caches would oth
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import resource
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -61,6 +63,8 @@ class FrameTiming:
     done_ns: int
     stages_ms: dict[str, float]
     faces: int = 0
+    repeat: int = 0
+    """Which repetition of the run this frame belongs to (see `pool`)."""
 
     @property
     def end_to_end_ms(self) -> float:
@@ -109,6 +113,10 @@ class RunResult:
     wall_s: float = 0.0
     cpu_s: float = 0.0
     peak_rss_mb: float = 0.0
+    repeats: int = 1
+    """Runs pooled into this one (`pool`); warm-up is excluded from each."""
+    per_repeat: list[dict] = field(default_factory=list)
+    """A few figures of every pooled run, to see how much they vary."""
 
     @property
     def measured(self) -> list[FrameTiming]:
@@ -129,7 +137,20 @@ class RunResult:
         return Percentiles.of([t.end_to_end_ms for t in self.measured])
 
     def fps(self) -> float:
-        return throughput_fps([t.done_ns for t in self.measured])
+        """Output frames per second while frames came out; pooled runs: their total frame
+        intervals over their total time (the gaps between runs do not count)."""
+        intervals, span_ns = 0, 0
+        for repeat in range(self.repeats):
+            done = [t.done_ns for t in self.measured if t.repeat == repeat]
+            if len(done) >= 2:
+                intervals += len(done) - 1
+                span_ns += max(done) - min(done)
+        return intervals / (span_ns / 1e9) if span_ns > 0 else 0.0
+
+    def brief(self) -> dict:
+        """The figures that show the spread between repetitions."""
+        return {"fps": self.fps(), "end_to_end_p50_ms": self.end_to_end().p50,
+                "cpu_percent_of_one_core": 100.0 * self.cpu_s / self.wall_s if self.wall_s else 0.0}
 
     def summary(self) -> dict:
         stages = self.stage_percentiles()
@@ -144,6 +165,8 @@ class RunResult:
             "pacing": "paced" if self.paced else "max",
             "size": list(self.size),
             "source_fps": self.source_fps,
+            "repeats": self.repeats,
+            "per_repeat": list(self.per_repeat),
             "frames_captured": self.frames_in,
             "frames_out": len(self.timings),
             "frames_measured": len(measured),
@@ -151,7 +174,7 @@ class RunResult:
             "fps": self.fps(),
             # Frames captured after the warm-up that never reached the output; by stage: the
             # whole run, warm-up included (where the pipeline's channels overwrote them).
-            "drops": max(0, self.frames_in - self.warmup - len(measured)),
+            "drops": max(0, self.frames_in - self.warmup * self.repeats - len(measured)),
             "drops_by_stage": dict(self.drops),
             "errors": dict(self.errors),
             "end_to_end_ms": end_to_end.as_dict(),
@@ -166,6 +189,27 @@ class RunResult:
             "cpu_ms_per_frame_out": 1000.0 * self.cpu_s / len(self.timings) if self.timings else 0.0,
             "peak_rss_mb": self.peak_rss_mb,
         }
+
+
+def pool(runs: Sequence[RunResult]) -> RunResult:
+    """Several runs of one engine as one: every measured frame of each counts (percentiles
+    over them all), FPS over the time frames came out, counters and CPU time summed."""
+    if len(runs) == 1:
+        run = runs[0]
+        run.per_repeat = [run.brief()]
+        return run
+    first = runs[0]
+    timings = [dataclasses.replace(t, repeat=k) for k, run in enumerate(runs) for t in run.timings]
+    drops: Counter[str] = Counter()
+    errors: Counter[str] = Counter()
+    for run in runs:
+        drops.update(run.drops)
+        errors.update(run.errors)
+    return RunResult(first.engine, first.paced, first.source_fps, first.size, first.warmup,
+                     sum(r.frames_in for r in runs), timings, dict(drops), dict(errors),
+                     sum(r.wall_s for r in runs), sum(r.cpu_s for r in runs),
+                     max(r.peak_rss_mb for r in runs), repeats=len(runs),
+                     per_repeat=[r.brief() for r in runs])
 
 
 # -- the sequential loop -----------------------------------------------------------------------
@@ -410,6 +454,9 @@ class Benchmark:
     """Frames measured after the warm-up; None: the whole input."""
     warmup: int = WARMUP_FRAMES
     sequential: bool = True
+    repeat: int = 1
+    """Runs per engine, interleaved (pipelined, sequential, pipelined...) and pooled, so that
+    both engines see the same ups and downs of a shared machine."""
     scaling: bool = False
     scaling_frames: int = 60
     open_source: Callable[[Settings], Source] | None = None
@@ -449,14 +496,16 @@ class Benchmark:
     def run(self, build: Callable[[Settings], tuple[list[Stage], Callable[[], None]]] = build_stages
             ) -> dict:
         """Measure; returns {'runs': {engine: RunResult}, 'scaling': [...]}."""
-        runs: dict[str, RunResult] = {}
+        engines = ("pipelined", "sequential") if self.sequential else ("pipelined",)
+        measured: dict[str, list[RunResult]] = {engine: [] for engine in engines}
         stages, close = build(self.settings)
         try:
-            runs["pipelined"] = self._measure("pipelined", self.settings, stages, self.frames)
-            if self.sequential:
-                runs["sequential"] = self._measure("sequential", self.settings, stages, self.frames)
+            for _ in range(self.repeat):
+                for engine in engines:
+                    measured[engine].append(self._measure(engine, self.settings, stages, self.frames))
         finally:
             close()
+        runs = {engine: pool(results) for engine, results in measured.items()}
         scaling: list[dict] = []
         if self.scaling:
             scaling = self._scaling(build, runs["pipelined"].size)

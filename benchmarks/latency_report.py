@@ -131,6 +131,13 @@ def markdown(doc: dict) -> str:
             ("CPU ms per frame out", lambda r: f"{r.get('cpu_ms_per_frame_out', 0.0):.1f}"),
             ("peak RSS, MB", lambda r: f"{r['peak_rss_mb']:.0f}"),
             ("faces per frame", lambda r: f"{r['faces_mean']:.2f}")]
+    if first.get("repeats", 1) > 1:
+        rows += [("runs pooled (interleaved)", lambda r: str(r["repeats"])),
+                 ("e2e p50 of each run", lambda r: ", ".join(
+                     _ms(x["end_to_end_p50_ms"]) for x in r["per_repeat"])),
+                 ("FPS of each run", lambda r: ", ".join(f"{x['fps']:.1f}" for x in r["per_repeat"])),
+                 ("CPU % of a core, each run", lambda r: ", ".join(
+                     f"{x['cpu_percent_of_one_core']:.0f}" for x in r["per_repeat"]))]
     for label, cell in rows:
         lines.append(f"| {label} | " + " | ".join(cell(runs[e]) for e in engines) + " |")
     if "ratios_pipelined_over_sequential" in doc:

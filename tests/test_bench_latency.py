@@ -174,13 +174,15 @@ def test_scaling_helpers():
 def test_bench_command_writes_json_markdown_and_plot(tmp_path):
     out = tmp_path / "doc.json"
     result = run_cli("bench", "--input", "demo", "--size", "480x270", "--max", "--frames", "12",
-                     "--warmup", "3", "--json", str(out), "--results", str(tmp_path / "res"),
+                     "--warmup", "3", "--repeat", "2", "--json", str(out),
+                     "--results", str(tmp_path / "res"),
                      "--note", "shared machine", timeout=240)
     assert result.returncode == 0, result.stderr
     doc = json.loads(out.read_text())
     assert set(doc["runs"]) == {"pipelined", "sequential"}
     for run in doc["runs"].values():
-        assert run["frames_measured"] == 12 and run["warmup_frames_excluded"] == 3
+        assert run["frames_measured"] == 24 and run["warmup_frames_excluded"] == 3
+        assert run["repeats"] == 2 and len(run["per_repeat"]) == 2
         assert {"capture", "detect", "swap", "blend", "output"} <= set(run["stages_ms"])
         assert run["end_to_end_ms"]["p50"] > 0 and run["fps"] > 0 and run["peak_rss_mb"] > 50
         assert run["faces_mean"] > 0.9, "the demo face must be found"
@@ -191,6 +193,7 @@ def test_bench_command_writes_json_markdown_and_plot(tmp_path):
     assert stem.with_suffix(".json").exists() and stem.with_suffix(".png").stat().st_size > 5000
     markdown = stem.with_suffix(".md").read_text()
     assert "| **end to end** |" in markdown and "warm-up" in markdown
+    assert "| e2e p50 of each run |" in markdown
     assert "pipelined/sequential" in result.stderr
     from benchmarks.latency_report import summary_table
 
@@ -262,3 +265,23 @@ def test_bench_missing_input_is_one_line(tmp_path):
     result = run_cli("bench", "--input", str(tmp_path / "nope.mp4"), "--no-save")
     assert result.returncode == 2, result.stderr
     assert "input not found" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_pooled_runs_count_every_frame_and_skip_the_gap_between_runs():
+    from benchmarks.latency import pool
+
+    def run(start_ns, e2e_ms):
+        # 10 frames out every 20 ms from start_ns, 2 of them warm-up.
+        timings = [FrameTiming(i, start_ns + i * 20_000_000, start_ns + i * 20_000_000 + int(e2e_ms * 1e6),
+                               {"a": e2e_ms}) for i in range(10)]
+        return RunResult("pipelined", True, 50.0, (16, 16), warmup=2, frames_in=11, timings=timings,
+                         drops={"a": 1}, wall_s=1.0, cpu_s=0.25)
+
+    pooled = pool([run(0, 10.0), run(60_000_000_000, 30.0)])  # a minute apart
+    summary = pooled.summary()
+    assert summary["repeats"] == 2 and summary["frames_measured"] == 16
+    assert summary["fps"] == pytest.approx(50.0)  # not diluted by the minute between the runs
+    assert summary["end_to_end_ms"]["p50"] == pytest.approx(20.0)  # half at 10, half at 30
+    assert summary["drops"] == 2 and summary["drops_by_stage"] == {"a": 2}
+    assert summary["cpu_percent_of_one_core"] == pytest.approx(25.0)
+    assert [r["end_to_end_p50_ms"] for r in summary["per_repeat"]] == pytest.approx([10.0, 30.0])
