@@ -49,6 +49,9 @@ WARMUP_FRAMES = 15
 CHAIN_NAME = "sequential"
 """The name the sequential chain carries as a pipeline stage (not a stage of its own)."""
 
+ENDLESS_INPUT_FRAMES = 300
+"""Frames measured from a camera (or any input without an end) when --frames is not given."""
+
 Progress = Callable[[int], None]
 """Called now and then with the number of frames out so far."""
 
@@ -451,7 +454,8 @@ class Benchmark:
     settings: Settings
     paced: bool = True
     frames: int | None = None
-    """Frames measured after the warm-up; None: the whole input."""
+    """Frames captured after the warm-up; None: the whole input (a camera or a looped input:
+    `ENDLESS_INPUT_FRAMES`)."""
     warmup: int = WARMUP_FRAMES
     sequential: bool = True
     repeat: int = 1
@@ -474,7 +478,7 @@ class Benchmark:
         wanted = None if frames is None else frames + self.warmup
         if source.frame_count is not None:
             return source.frame_count if wanted is None else min(wanted, source.frame_count)
-        return wanted
+        return wanted if wanted is not None else ENDLESS_INPUT_FRAMES + self.warmup
 
     def _measure(self, engine: str, settings: Settings, stages: list[Stage], frames: int | None,
                  tiles: int = 1, paced: bool | None = None) -> RunResult:
