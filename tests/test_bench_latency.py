@@ -208,7 +208,7 @@ def test_bench_rejects_bad_counts_in_one_line():
     assert "--frames" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_scaling_grid_measures_every_size_and_face_count():
+def test_scaling_grid_measures_every_size_and_face_count(tmp_path):
     from benchmarks.latency import Benchmark
 
     opened = []
@@ -233,6 +233,14 @@ def test_scaling_grid_measures_every_size_and_face_count():
     for row in rows:
         assert row["runs"]["pipelined"]["frames_measured"] == 4
         assert row["ratios"]["fps"] > 0
+
+    from benchmarks import latency_report
+
+    doc = latency_report.document(measured["runs"], rows, {"mode": "swap", "device": "cpu"}, [])
+    written = latency_report.write(doc, tmp_path, "latency-test")
+    assert [p.suffix for p in written] == [".json", ".md", ".png"]
+    assert "## Scaling" in written[1].read_text() and "720p x4 faces" in written[1].read_text()
+    assert "latency_target" not in doc  # as fast as possible: no latency verdict
 
 
 def test_bench_on_the_webcam_like_video_paced():
