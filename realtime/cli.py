@@ -232,6 +232,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "models": ("realtime.inference.cli", "list, fetch, verify neural models; build TensorRT engines"),
     "gui": ("gui.cli", "the desktop app: live preview, controls, stats, virtual camera"),
     "doctor": ("realtime.doctor", "check this machine: cameras, virtual camera, display, GPU, models"),
+    "bench": ("benchmarks.bench_cli", "latency per stage and end to end, pipelined vs sequential"),
 }
 
 
