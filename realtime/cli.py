@@ -92,6 +92,10 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=("auto", "cpu", "cuda", "tensorrt"), default=None,
                         help="ONNX Runtime provider for neural models")
     parser.add_argument("--config", metavar="FILE.toml", help="settings file (options override it)")
+    # Provenance: the invisible mark is always on; only the visible label can be left out.
+    parser.add_argument("--no-label", dest="label", action="store_false", default=None,
+                        help="no visible 'AI-altered' label (label the recording yourself); "
+                             "the invisible mark stays")
 
 
 def settings_from_args(args: argparse.Namespace):
@@ -105,6 +109,7 @@ def settings_from_args(args: argparse.Namespace):
         "max_faces": args.max_faces, "opacity": args.opacity, "feather": args.feather,
         "erosion": args.erosion, "color_transfer": args.color_transfer, "mouth_mask": args.mouth_mask,
         "smoothing": args.smoothing, "mirror": args.mirror, "device": args.device,
+        "label": getattr(args, "label", None),
     }
     if args.output:
         changes["outputs"] = tuple(args.output)
@@ -184,6 +189,7 @@ def command_run(args: argparse.Namespace) -> int:
 # `run(args) -> exit code`. Imported only when its command runs (or for --help).
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("realtime.cli", "swap or animate a face live, or process a video file"),
+    "verify": ("realtime.provenance.verify", "tell whether a video or picture carries facecam's mark"),
 }
 
 
