@@ -239,8 +239,8 @@ class Engine:
                 if spec in self._spec_outputs:
                     opened[spec] = self._spec_outputs[spec]
                 else:
-                    opened[spec] = open_output(spec, self._output_format(), settings=settings,
-                                               **self._output_options)
+                    opened[spec] = self.provenance.track(open_output(
+                        spec, self._output_format(), settings=settings, **self._output_options))
         except BaseException:
             for spec, output in opened.items():
                 if spec not in self._spec_outputs:
@@ -283,6 +283,8 @@ class Engine:
         self._stages = []
         if self._output_stage is not None:
             self._close_quietly(self._output_stage)
+        if self.provenance is not None:  # the files are final now: add their C2PA manifests
+            self.provenance.finish()
         if self.source is not None and self._given_source is None:
             self._close_quietly(self.source)
         self.sources.close()

@@ -10,18 +10,23 @@ from realtime.provenance import watermark as wm
 from tests.conftest import psnr
 
 
-@pytest.fixture(scope="module")
-def photo() -> np.ndarray:
+def webcam_scene(width: int = 640, height: int = 480, seed: int = 3, move: int = 0) -> np.ndarray:
     """A webcam-like scene: smooth shading, soft shapes, sensor noise (a strongly textured
-    picture hides a single frame's mark; videos are judged on seconds of frames)."""
-    rng = np.random.default_rng(3)
-    ys, xs = np.mgrid[0:480, 0:640].astype(np.float32)
-    scene = 90 + 0.12 * xs + 0.08 * ys
-    cv2.circle(scene, (330, 220), 120, 190, -1)
-    cv2.rectangle(scene, (40, 300), (200, 470), 60, -1)
+    picture hides a single frame's mark; videos are judged on seconds of frames). `move` shifts
+    the foreground, as a head moves."""
+    rng = np.random.default_rng(seed + move)
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    scene = 90 + 0.12 * xs * 640 / width + 0.08 * ys * 480 / height
+    cv2.circle(scene, (width // 2 + move, height // 2 - height // 20), height // 4, 190, -1)
+    cv2.rectangle(scene, (width // 16, height * 5 // 8), (width * 5 // 16, height - 10), 60, -1)
     scene = cv2.GaussianBlur(scene, (0, 0), 6) + rng.normal(0, 2.0, scene.shape)
     gray = np.clip(scene, 0, 255).astype(np.uint8)
     return cv2.merge([gray, (gray * 0.9).astype(np.uint8), gray])
+
+
+@pytest.fixture(scope="module")
+def photo() -> np.ndarray:
+    return webcam_scene()
 
 
 def test_payload_round_trip_and_crc():

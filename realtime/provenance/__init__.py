@@ -3,7 +3,8 @@
 - a visible "AI-altered" label in a corner (`label.py`; on by default, `--no-label` for a
   recording the user labels otherwise),
 - an invisible watermark in every output frame, always (`watermark.py`),
-- a signed C2PA manifest on recordings (`c2pa_manifest.py`),
+- a signed C2PA manifest on recordings and pictures written to files (`c2pa_manifest.py`),
+  added when the engine stops (the files are final then),
 - `facecam verify FILE` reads all three back (`verify.py`).
 
 `Provenance` is the output stage's finisher: the engine adds it last, so the virtual camera,
@@ -14,7 +15,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -40,6 +43,8 @@ class Provenance:
         self.session = new_session_id() if session is None else session
         self.watermarker = Watermarker(self.session)
         self._label: Label | None = None
+        self._files: list[Path] = []
+        self._files_lock = threading.Lock()
         log.debug("provenance session id %04x", self.session)
 
     def _label_for(self, settings: Settings) -> Label:
@@ -54,3 +59,30 @@ class Provenance:
         if settings.output.label:
             self._label_for(settings).apply(marked, inplace=True)
         return marked
+
+    # -- files: C2PA manifests -----------------------------------------------------------------
+    def track(self, output):
+        """Note an output that writes a file, to sign that file when the engine stops; returns
+        the output unchanged."""
+        from realtime.provenance.c2pa_manifest import MIME_TYPES
+
+        path = getattr(output, "path", None)
+        if path is not None and Path(path).suffix.lower() in MIME_TYPES:
+            with self._files_lock:
+                if Path(path) not in self._files:
+                    self._files.append(Path(path))
+        return output
+
+    def finish(self) -> list[Path]:
+        """Sign every tracked file that exists (once); returns the files signed."""
+        from realtime.provenance.c2pa_manifest import sign_recording
+
+        with self._files_lock:
+            files, self._files = self._files, []
+        label = bool(self._settings().output.label)
+        signed = []
+        for path in files:
+            if path.exists() and sign_recording(path, session=f"{self.session:04x}", label=label):
+                log.info("C2PA manifest added to %s", path)
+                signed.append(path)
+        return signed
