@@ -139,8 +139,28 @@ def verify_pictures(frames: Iterator[np.ndarray], verdict: Verdict, chunk: int =
     return verdict
 
 
-def verify_file(path: str | Path, max_frames: int | None = None) -> Verdict:
-    """Check one file; InputError when it cannot be read."""
+def _frame_count(path: Path) -> int | None:
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            return container.streams.video[0].frames or None
+    except (av.error.FFmpegError, OSError, IndexError):
+        return None
+
+
+def _with_progress(frames: Iterator[np.ndarray], total: int | None) -> Iterator[np.ndarray]:
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit="frame", desc="verify", leave=False, file=sys.stderr,
+              dynamic_ncols=True) as bar:
+        for frame in frames:
+            yield frame
+            bar.update(1)
+
+
+def verify_file(path: str | Path, max_frames: int | None = None, progress: bool = False) -> Verdict:
+    """Check one file; InputError when it cannot be read. `progress`: a bar on stderr."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"file not found: {path}")
@@ -151,7 +171,11 @@ def verify_file(path: str | Path, max_frames: int | None = None) -> Verdict:
 
         verdict = verify_pictures(iter([read_picture(path)]), Verdict(str(path), "picture"))
     else:
-        verdict = verify_pictures(_video_frames(path, max_frames), Verdict(str(path), "video"))
+        frames = _video_frames(path, max_frames)
+        if progress:
+            total = _frame_count(path)
+            frames = _with_progress(frames, min(total, max_frames) if total and max_frames else total)
+        verdict = verify_pictures(frames, Verdict(str(path), "video"))
     try:
         from realtime.provenance.c2pa_manifest import read_manifest
     except ImportError:
@@ -165,13 +189,16 @@ def verify_file(path: str | Path, max_frames: int | None = None) -> Verdict:
 
 # -- command -----------------------------------------------------------------------------------
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = ("exit codes: 0 the mark (or a facecam C2PA manifest) was found, 1 not found, "
+                     "2 the file cannot be read")
     parser.add_argument("file", metavar="FILE", help="a video or picture")
     parser.add_argument("--max-frames", type=int, metavar="N", default=None,
                         help="check only the first N frames of a video")
 
 
 def run(args: argparse.Namespace) -> int:
-    verdict = verify_file(args.file, max_frames=args.max_frames)
+    verdict = verify_file(args.file, max_frames=args.max_frames,
+                          progress=sys.stderr.isatty() and not args.json and not args.quiet)
     if args.json:
         print(json.dumps(asdict(verdict), indent=2))
     elif not args.quiet:
