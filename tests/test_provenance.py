@@ -98,3 +98,24 @@ def test_recordings_carry_a_signed_c2pa_manifest(tmp_path):
     # signed with a local key: the signature holds, the signer is (honestly) not trusted
     assert manifest["validation_state"] in ("Valid", "Trusted")
     assert len(read_video(out)) == 15  # still a playable video with every frame
+
+
+def test_fallback_remux_keeps_every_frame(tmp_path):
+    """Where the C2PA library refuses a fragmented MP4, a plain copy of the same packets is signed."""
+    from realtime.provenance.c2pa_manifest import _remux_plain
+
+    out = tmp_path / "rec.mp4"
+    _run([webcam_scene(move=i) for i in range(12)], outputs=(str(out),))
+    plain = tmp_path / "plain.mp4"
+    _remux_plain(out, plain)
+    before, after = read_video(out), read_video(plain)
+    assert len(after) == len(before) == 12
+    assert all(np.array_equal(a, b) for a, b in zip(before, after, strict=True))  # no re-encoding
+
+
+def test_pictures_with_alpha_are_marked_and_keep_their_alpha():
+    settings = Settings().replace(label=False)
+    picture = np.dstack([webcam_scene(), np.full((480, 640), 77, np.uint8)])
+    finished = Provenance(lambda: settings, session=0x77)(picture)
+    assert np.array_equal(finished[:, :, 3], picture[:, :, 3])
+    assert wm.detect(finished[:, :, :3]).payload == (wm.VERSION, 0x77)

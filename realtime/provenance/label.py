@@ -52,7 +52,9 @@ class Label:
         (x, y), premultiplied, keep = placed
         box_h, box_w = keep.shape[:2]
         out = picture if inplace else picture.copy()
-        region = out[y:y + box_h, x:x + box_w]
+        region = out[y:y + box_h, x:x + box_w, :3]
+        if out.ndim == 3 and out.shape[2] == 4:  # BGRA: the label itself is opaque enough to read
+            out[y:y + box_h, x:x + box_w, 3] = np.maximum(out[y:y + box_h, x:x + box_w, 3], 200)
         blended = region.astype(np.float32) * keep + premultiplied
         region[:] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
         return out

@@ -21,7 +21,7 @@ from realtime.errors import InputError
 from realtime.provenance import watermark as wm
 
 CHUNK = 60
-NULL_TRIALS = 5e6
+NULL_TRIALS = 2e7
 """How many independent chi-square tries one search is worth for the confidence: more than the
 ~90k offsets and scales it really tries, because picture content is not white noise; fitted so
 that unmarked clips (strength up to ~7.5, benchmarks/results/watermark.md) stay well below 0.5."""

@@ -44,8 +44,9 @@ SESSION_BITS = 16
 CRC_BITS = 8
 CODED_BITS = VERSION_BITS + SESSION_BITS + CRC_BITS
 TARGET_RMS = 2.35
-"""Root-mean-square change per pixel and channel, in 8-bit levels, before rounding and clipping:
-PSNR = 20 log10(255/2.35) = 40.7 dB before rounding (measured: 41 dB and more, see benchmarks/results)."""
+"""Root-mean-square change per pixel and channel, in 8-bit levels: 20 log10(255/2.35) = 40.7 dB;
+rounding to whole levels costs ~0.1 dB, clipping at black and white gives some back
+(measured in benchmarks/results/watermark.md)."""
 SCALES = tuple(float(s) for s in np.geomspace(0.97, 1.14, 14))
 """Candidate ratios true cell / nominal cell: 1.0 for scaling alone, up to 1/0.9 for a 10% crop."""
 Z_FOUND = 9.0
@@ -152,6 +153,10 @@ class Watermarker:
         up, down = self._planes(width, height)
         if picture.ndim == 2:
             up, down = up[:, :, 0], down[:, :, 0]
+        elif picture.shape[2] == 4:  # BGRA (a face-only overlay): mark the colour, keep alpha
+            marked = picture.copy()
+            marked[:, :, :3] = self.embed(np.ascontiguousarray(picture[:, :, :3]))
+            return marked
         elif picture.shape[2] != 3:
             raise ValueError("expected a BGR picture")
         marked = cv2.add(picture, up)
