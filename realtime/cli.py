@@ -125,6 +125,10 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     animate.add_argument("--side-by-side", action="store_true", default=None, help="show the driver beside it")
     animate.add_argument("--mouth-interior", choices=("driver", "cavity"), default=None,
                          help="an open mouth shows your mouth, colour-matched (default), or a cavity")
+    # Provenance: the invisible mark is always on; only the visible label can be left out.
+    parser.add_argument("--no-label", dest="label", action="store_false", default=None,
+                        help="no visible 'AI-altered' label (label the recording yourself); "
+                             "the invisible mark stays")
 
 
 def settings_from_args(args: argparse.Namespace):
@@ -138,6 +142,7 @@ def settings_from_args(args: argparse.Namespace):
         "max_faces": args.max_faces, "opacity": args.opacity, "feather": args.feather,
         "erosion": args.erosion, "color_transfer": args.color_transfer, "mouth_mask": args.mouth_mask,
         "smoothing": args.smoothing, "mirror": args.mirror, "device": args.device,
+        "label": getattr(args, "label", None),
     }
     changes.update({"enhancer": getattr(args, "enhance", None), "enhance_every": getattr(args, "enhance_every", None),
                     "swap_model": getattr(args, "swap_model", None), "models_dir": getattr(args, "models_dir", None)})
@@ -233,6 +238,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gui": ("gui.cli", "the desktop app: live preview, controls, stats, virtual camera"),
     "doctor": ("realtime.doctor", "check this machine: cameras, virtual camera, display, GPU, models"),
     "bench": ("benchmarks.bench_cli", "latency per stage and end to end, pipelined vs sequential"),
+    "verify": ("realtime.provenance.verify", "tell whether a video or picture carries facecam's mark"),
 }
 
 

@@ -116,6 +116,14 @@ class OutputSettings:
 
 
 @dataclass(frozen=True)
+class ProvenanceSettings:
+    # The label is switched on and off by output.label; the invisible mark cannot be switched off.
+    label_text: str = field(default="AI-altered", metadata={"help": "text of the visible label"})
+    label_corner: str = field(default="bottom-right", metadata=_choice(
+        "bottom-right", "bottom-left", "top-right", "top-left", help="where the label sits"))
+
+
+@dataclass(frozen=True)
 class InferenceSettings:
     device: str = field(default="auto", metadata=_choice(
         "auto", "cpu", "cuda", "tensorrt", help="ONNX Runtime execution provider for neural models"))
@@ -148,6 +156,7 @@ class Settings:
     blend: BlendSettings = field(default_factory=BlendSettings)
     output: OutputSettings = field(default_factory=OutputSettings)
     inference: InferenceSettings = field(default_factory=InferenceSettings)
+    provenance: ProvenanceSettings = field(default_factory=ProvenanceSettings)
 
     # -- changes -----------------------------------------------------------------------------
     def replace(self, **changes: Any) -> Settings:
