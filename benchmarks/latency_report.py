@@ -129,7 +129,7 @@ def markdown(doc: dict) -> str:
             ("waiting in channels, p50", lambda r: _ms(r["waiting_ms_p50"])),
             ("CPU, % of one core", lambda r: f"{r['cpu_percent_of_one_core']:.0f}"),
             ("CPU ms per frame out", lambda r: f"{r.get('cpu_ms_per_frame_out', 0.0):.1f}"),
-            ("peak RSS, MB", lambda r: f"{r['peak_rss_mb']:.0f}"),
+            ("peak RSS of the process so far, MB", lambda r: f"{r['peak_rss_mb']:.0f}"),
             ("faces per frame", lambda r: f"{r['faces_mean']:.2f}")]
     if first.get("repeats", 1) > 1:
         rows += [("runs pooled (interleaved)", lambda r: str(r["repeats"])),
