@@ -70,6 +70,12 @@ class ModeStage:
             return frame
         return self._current.process(frame)
 
+    def model_sessions(self) -> list:
+        """The ONNX Runtime sessions of the current swapper or animator (none for mesh)."""
+        implementation = getattr(self._current, "swapper", None) or getattr(self._current, "animator", None)
+        sessions = getattr(implementation, "model_sessions", None)
+        return list(sessions()) if callable(sessions) else []
+
     def close(self) -> None:
         for stage in self._stages.values():
             stage.close()
@@ -212,7 +218,22 @@ class Engine:
 
     # -- observation ---------------------------------------------------------------------------
     def stats(self) -> Stats:
+        if self.running:
+            # While running the note follows the mode; after stop the last one stays for the summary.
+            self.metrics.note("provider", self._provider_note())
         return self.metrics.snapshot()
+
+    def _provider_note(self) -> str | None:
+        """Which ONNX Runtime provider really runs the neural models of the current mode (read
+        from the sessions after creation: a requested provider that did not load shows here)."""
+        mode_stage = next((stage for stage in self._stages if isinstance(stage, ModeStage)), None)
+        if mode_stage is None:
+            return None
+        sessions = mode_stage.model_sessions()
+        if not sessions:
+            return None
+        providers = sorted({session.provider.removesuffix("ExecutionProvider") for session in sessions})
+        return "provider: " + ", ".join(providers) + f" ({len(sessions)} model(s))"
 
     def latest_frame(self) -> Frame | None:
         """The newest frame that reached the outputs."""
@@ -286,6 +307,8 @@ class Engine:
             log.warning("closing %s: %s", getattr(closable, "name", closable), error)
 
     def _close_everything(self) -> None:
+        if self._stages:  # the summary after stop still names the provider that ran
+            self.metrics.note("provider", self._provider_note())
         for stage in self._stages:
             self._close_quietly(stage)
         self._stages = []

@@ -154,12 +154,15 @@ def test_cli_runs_neural_swap_enhance_and_animate(tmp_path):
     stats = json.loads(swap.stdout)
     assert stats["frames_out"] == 4 and not stats["errors"], stats
     assert "running on CPUExecutionProvider" in swap.stderr
+    # The stats (GUI panel, --json) name the provider really running the three models.
+    assert "provider: CPU (3 model(s))" in stats["notes"], stats["notes"]
     animate = run_cli("run", "--mode", "animate", "--animator", "liveportrait", "--device", "cpu",
                       "--input", "demo", "--max-frames", "3", "--no-live", "-o", "null", "--json",
                       timeout=240, env=env)
     assert animate.returncode == 0, animate.stderr
     stats = json.loads(animate.stdout)
     assert stats["frames_out"] == 3 and not stats["errors"], stats
+    assert any(note.startswith("provider: CPU") for note in stats["notes"]), stats["notes"]
 
 
 def test_enhancer_switches_on_and_off_live(tmp_path, source):

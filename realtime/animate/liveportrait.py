@@ -86,6 +86,10 @@ class Motion:
 class LivePortraitAnimator:
     name = "liveportrait"
 
+    def model_sessions(self) -> list:
+        """Every ONNX Runtime session this animator runs (the engine reports their providers)."""
+        return list(self.sessions.values())
+
     def __init__(self, settings: Settings, store: ModelStore | None = None) -> None:
         store = store or ModelStore.from_settings(settings)
         paths = {part: store.require(part) for part in PARTS}  # every missing file first

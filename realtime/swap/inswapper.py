@@ -95,6 +95,13 @@ class InswapperSwapper:
         self._embedding: np.ndarray | None = None
         self.configure(settings)
 
+    def model_sessions(self) -> list:
+        """Every ONNX Runtime session this swapper runs (the engine reports their providers)."""
+        sessions = [self.recogniser, self.swapper]
+        if self.enhancer is not None:
+            sessions.append(self.enhancer.session)
+        return sessions
+
     def _session(self, name: str):
         session = create_session(self._store.require(name), self._config, name=name)
         self._store.spec(name).check_io({t.name: t.shape for t in session.inputs},
