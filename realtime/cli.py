@@ -91,7 +91,28 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mirror", action="store_true", default=None)
     parser.add_argument("--device", choices=("auto", "cpu", "cuda", "tensorrt"), default=None,
                         help="ONNX Runtime provider for neural models")
+    # Neural models (realtime/inference): weights from `facecam models fetch NAME`.
+    parser.add_argument("--enhance", choices=("none", "gfpgan"), default=None,
+                        help="enhance the neural swapper's face (GFPGAN 1.4)")
+    parser.add_argument("--enhance-every", type=int, metavar="N",
+                        help="run the enhancer every Nth frame, reusing its correction in between")
+    parser.add_argument("--swap-model", choices=("inswapper_128", "inswapper_128_fp16"), default=None,
+                        help="weights of --swapper inswapper")
+    parser.add_argument("--models-dir", metavar="DIR", help="model folder (default: models/)")
     parser.add_argument("--config", metavar="FILE.toml", help="settings file (options override it)")
+    # Virtual camera, camera reconnect, lost faces (issue 6).
+    parser.add_argument("--vcam-device", metavar="DEVICE",
+                        help="virtual camera device, e.g. /dev/video10 or 'OBS Virtual Camera'")
+    parser.add_argument("--vcam-size", type=parse_size, metavar="WxH", help="virtual camera size")
+    parser.add_argument("--vcam-fps", type=float, help="virtual camera frame rate")
+    parser.add_argument("--vcam-format", choices=("auto", "i420", "yuyv"), default=None,
+                        help="pixel format for the virtual camera (yuyv for apps that refuse I420)")
+    parser.add_argument("--vcam-mirror", action="store_true", default=None,
+                        help="mirror only the virtual camera")
+    parser.add_argument("--no-reconnect", dest="reconnect", action="store_false", default=None,
+                        help="stop when the camera disappears instead of reopening it")
+    parser.add_argument("--lost-face", choices=("hold", "passthrough", "blur"), default=None,
+                        help="after a face is lost for a few frames: hold it, show the real face, or blur")
     # Live portraits (--mode animate).
     animate = parser.add_argument_group("live portraits (--mode animate)")
     animate.add_argument("--strength", type=float, help="how much of your motion the portrait makes, 0..1.5")
@@ -104,6 +125,10 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     animate.add_argument("--side-by-side", action="store_true", default=None, help="show the driver beside it")
     animate.add_argument("--mouth-interior", choices=("driver", "cavity"), default=None,
                          help="an open mouth shows your mouth, colour-matched (default), or a cavity")
+    # Provenance: the invisible mark is always on; only the visible label can be left out.
+    parser.add_argument("--no-label", dest="label", action="store_false", default=None,
+                        help="no visible 'AI-altered' label (label the recording yourself); "
+                             "the invisible mark stays")
 
 
 def settings_from_args(args: argparse.Namespace):
@@ -117,7 +142,15 @@ def settings_from_args(args: argparse.Namespace):
         "max_faces": args.max_faces, "opacity": args.opacity, "feather": args.feather,
         "erosion": args.erosion, "color_transfer": args.color_transfer, "mouth_mask": args.mouth_mask,
         "smoothing": args.smoothing, "mirror": args.mirror, "device": args.device,
+        "label": getattr(args, "label", None),
     }
+    changes.update({"enhancer": getattr(args, "enhance", None), "enhance_every": getattr(args, "enhance_every", None),
+                    "swap_model": getattr(args, "swap_model", None), "models_dir": getattr(args, "models_dir", None)})
+    if getattr(args, "enhance", None) == "gfpgan" and (args.swapper or settings.swap.swapper) != "inswapper":
+        log.warning("--enhance gfpgan enhances the neural swapper's face: it has no effect without "
+                    "--swapper inswapper")
+    changes.update({name: getattr(args, name, None) for name in (
+        "vcam_device", "vcam_size", "vcam_fps", "vcam_format", "vcam_mirror", "reconnect", "lost_face")})
     changes.update({  # live portraits (getattr: parsers built without these options)
         key: getattr(args, option, None) for key, option in (
             ("motion_strength", "strength"), ("moving_parts", "parts"), ("motion_mode", "motion"),
@@ -201,6 +234,11 @@ def command_run(args: argparse.Namespace) -> int:
 # `run(args) -> exit code`. Imported only when its command runs (or for --help).
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("realtime.cli", "swap or animate a face live, or process a video file"),
+    "models": ("realtime.inference.cli", "list, fetch, verify neural models; build TensorRT engines"),
+    "gui": ("gui.cli", "the desktop app: live preview, controls, stats, virtual camera"),
+    "doctor": ("realtime.doctor", "check this machine: cameras, virtual camera, display, GPU, models"),
+    "bench": ("benchmarks.bench_cli", "latency per stage and end to end, pipelined vs sequential"),
+    "verify": ("realtime.provenance.verify", "tell whether a video or picture carries facecam's mark"),
 }
 
 
@@ -284,4 +322,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    sys.exit(main())
+    # `python -m realtime.cli` runs this file as __main__ while the commands import
+    # realtime.cli: use that module's main, so both agree on one `Interrupted` (SIGTERM) class.
+    from realtime.cli import main as package_main
+
+    sys.exit(package_main())

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 from realtime.blend.stage import BlendStage
 from realtime.capture import Source, open_source
-from realtime.errors import FacecamError
+from realtime.errors import FacecamError, OutputError
 from realtime.faces.source import SourceFace, SourceLibrary
 from realtime.faces.stage import DetectStage
 from realtime.frame import Frame
@@ -89,6 +89,7 @@ class Engine:
         self._given_source = source
         self._extra_outputs = list(outputs)
         self._finishers = list(finishers)
+        self.provenance = None  # realtime.provenance.Provenance, made by start()
         self._output_options = dict(output_options or {})
         self.metrics = Metrics(window=metrics_window)
         self.sources = SourceLibrary()
@@ -119,7 +120,11 @@ class Engine:
                 live = self.source.live or any(output_is_live(s) for s in specs) or \
                     any(getattr(o, "live", False) for o in self._extra_outputs)
             self.live = bool(live)
-            self._output_stage = OutputStage(settings, finishers=self._finishers,
+            # Provenance (label + invisible mark) goes last: every output gets the marked picture.
+            from realtime.provenance import Provenance
+
+            self.provenance = Provenance(lambda: self.settings)
+            self._output_stage = OutputStage(settings, finishers=[*self._finishers, self.provenance],
                                              on_error=self._stage_error)
             self._sync_outputs(settings)
             self._stages = [DetectStage(settings), ModeStage(settings, self.sources),
@@ -234,8 +239,16 @@ class Engine:
                 if spec in self._spec_outputs:
                     opened[spec] = self._spec_outputs[spec]
                 else:
-                    opened[spec] = open_output(spec, self._output_format(), settings=settings,
-                                               **self._output_options)
+                    try:
+                        opened[spec] = self.provenance.track(open_output(
+                            spec, self._output_format(), settings=settings, **self._output_options))
+                    except OutputError as error:
+                        # At start, no virtual camera must not take the preview (or recording)
+                        # down with it; a live change (the GUI's toggle) reports the error instead.
+                        starting = self._pipeline is None
+                        if spec != "vcam" or not starting or len(specs) + len(self._extra_outputs) < 2:
+                            raise
+                        log.warning("%s; continuing without the virtual camera", error)
         except BaseException:
             for spec, output in opened.items():
                 if spec not in self._spec_outputs:
@@ -278,6 +291,8 @@ class Engine:
         self._stages = []
         if self._output_stage is not None:
             self._close_quietly(self._output_stage)
+        if self.provenance is not None:  # the files are final now: add their C2PA manifests
+            self.provenance.finish()
         if self.source is not None and self._given_source is None:
             self._close_quietly(self.source)
         self.sources.close()

@@ -14,6 +14,10 @@ Every stage has the same form (`Stage`): `configure(settings)` between frames wh
 settings changed, `process(frame) -> frame`, `close()`. A stage that raises does not stop the
 pipeline: the frame goes on without that stage's work, the error is counted, and logged the
 first time it happens. A `FacecamError` (a problem the user must fix) stops the run instead.
+
+Placeholder frames (made up by a camera that is reconnecting) skip the face stages and go straight
+to the last stage, so the outputs keep their frame rate; a source's `note` (a camera slower than
+asked, reconnecting) is copied into the stats.
 """
 
 from __future__ import annotations
@@ -198,6 +202,7 @@ class Pipeline:
         due_ns = time.monotonic_ns() - interval_ns  # the first frame is due at once
         index = 0
         failures = 0
+        note: str | None = None
         try:
             while not self._stop.is_set():
                 read_start = time.monotonic_ns()
@@ -215,6 +220,10 @@ class Pipeline:
                     continue
                 if captured is None:
                     break
+                # A source may have something to say (camera slower than asked, reconnecting).
+                if getattr(self.source, "note", None) != note:
+                    note = self.source.note
+                    self.metrics.note("capture", note)
                 read_end = time.monotonic_ns()
                 if paced:
                     # Deliver like a camera would: one frame per interval, never in bursts.
@@ -253,6 +262,11 @@ class Pipeline:
                 if item is END:
                     break
                 frame: Frame = item
+                if frame.placeholder and outbound is not None:
+                    # Made up while the camera reconnects: no face work, straight to the outputs.
+                    if outbound.put(frame):
+                        self.metrics.drop(next_name)
+                    continue
                 settings, current = self.settings.get()
                 if current != version:
                     version = current

@@ -36,6 +36,8 @@ class CaptureSettings:
         "help": "live pacing with frame dropping; None: live for cameras and live outputs"})
     loop: bool = field(default=False, metadata={"help": "restart a video file at its end"})
     max_frames: int | None = field(default=None, metadata=_range(1, 1e12, "stop after this many frames"))
+    reconnect: bool = field(default=True, metadata={
+        "help": "reopen a camera that disappears (placeholder frames meanwhile) instead of stopping"})
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,9 @@ class FaceSettings:
     min_confidence: float = field(default=0.5, metadata=_range(0.05, 0.99, "detection confidence"))
     smoothing: float = field(default=0.5, metadata=_range(0, 1, "landmark smoothing, 0 = none"))
     hold_frames: int = field(default=5, metadata=_range(0, 120, "frames a lost face keeps its geometry"))
+    lost_face: str = field(default="passthrough", metadata=_choice(
+        "hold", "passthrough", "blur",
+        help="after hold_frames: keep the last geometry, show the real face, or blur where it was"))
 
 
 @dataclass(frozen=True)
@@ -76,10 +81,17 @@ class AnimateSettings:
 @dataclass(frozen=True)
 class BlendSettings:
     opacity: float = field(default=1.0, metadata=_range(0, 1, "how much of the new face shows"))
-    feather: float = field(default=0.06, metadata=_range(0, 0.5, "mask feather, fraction of face size"))
-    erosion: float = field(default=0.02, metadata=_range(0, 0.3, "mask erosion, fraction of face size"))
-    color_transfer: float = field(default=1.0, metadata=_range(0, 1, "match colour to the target"))
+    feather: float = field(default=0.04, metadata=_range(0, 0.5, "mask feather, fraction of face size"))
+    erosion: float = field(default=0.0, metadata=_range(0, 0.3, "mask erosion, fraction of face size"))
+    color_transfer: float = field(default=0.85, metadata=_range(0, 1,
+        "match colour to the target (below 1 keeps a trace of the source's complexion)"))
     mouth_mask: bool = field(default=False, metadata={"help": "keep the real mouth"})
+    shading: float = field(default=0.8, metadata=_range(0, 1,
+        "apply the target's low-frequency light (side light, shadows) to the new face"))
+    color_smoothing: float = field(default=0.25, metadata=_range(0, 5,
+        "time constant in seconds of the colour statistics (no flicker); 0 = per frame"))
+    poisson: bool = field(default=False, metadata={
+        "help": "Poisson (seamless) blending on the face crop; slower, hides seams in hard light"})
 
 
 @dataclass(frozen=True)
@@ -89,12 +101,44 @@ class OutputSettings:
     mirror: bool = field(default=False, metadata={"help": "mirror the picture horizontally"})
     stats_overlay: bool = field(default=True, metadata={"help": "FPS and latency on the preview"})
     label: bool = field(default=True, metadata={"help": "visible 'AI-altered' label on outputs"})
+    vcam_device: str | None = field(default=None, metadata={
+        "help": "virtual camera device (/dev/videoN, 'OBS Virtual Camera'); None: the first free one"})
+    vcam_backend: str | None = field(default=None, metadata={
+        "help": "pyvirtualcam backend (v4l2loopback, obs, unitycapture); None: any that works"})
+    vcam_size: tuple[int, int] | None = field(default=None, metadata={
+        "help": "virtual camera (width, height), made even; None: the input's size"})
+    vcam_fps: float | None = field(default=None, metadata=_range(
+        1, 120, "virtual camera frame rate; None: the input's rate"))
+    vcam_format: str = field(default="auto", metadata=_choice(
+        "auto", "i420", "yuyv", help="pixel format sent; auto falls back to YUYV when refused"))
+    vcam_mirror: bool = field(default=False, metadata={
+        "help": "mirror only the virtual camera (most call apps mirror the self-view themselves)"})
+
+
+@dataclass(frozen=True)
+class ProvenanceSettings:
+    # The label is switched on and off by output.label; the invisible mark cannot be switched off.
+    label_text: str = field(default="AI-altered", metadata={"help": "text of the visible label"})
+    label_corner: str = field(default="bottom-right", metadata=_choice(
+        "bottom-right", "bottom-left", "top-right", "top-left", help="where the label sits"))
 
 
 @dataclass(frozen=True)
 class InferenceSettings:
     device: str = field(default="auto", metadata=_choice(
         "auto", "cpu", "cuda", "tensorrt", help="ONNX Runtime execution provider for neural models"))
+    models_dir: str | None = field(default=None, metadata={
+        "help": "where weights and engine caches live; None: $FACECAM_MODELS, else the project's models/"})
+    swap_model: str = field(default="inswapper_128", metadata=_choice(
+        "inswapper_128", "inswapper_128_fp16", help="weights of the inswapper swapper"))
+    enhancer: str = field(default="none", metadata=_choice(
+        "none", "gfpgan", help="face enhancer run on the swapped face (inswapper)"))
+    enhance_every: int = field(default=1, metadata=_range(
+        1, 120, "run the enhancer every Nth frame, reusing its last correction in between"))
+    io_binding: bool = field(default=True, metadata={
+        "help": "bind inputs/outputs to device buffers (fewer copies on CUDA)"})
+    cuda_graph: bool = field(default=False, metadata={
+        "help": "capture fixed-shape models as CUDA graphs (CUDA provider, IO binding)"})
 
 
 MODES = ("swap", "animate", "passthrough")
@@ -112,6 +156,7 @@ class Settings:
     blend: BlendSettings = field(default_factory=BlendSettings)
     output: OutputSettings = field(default_factory=OutputSettings)
     inference: InferenceSettings = field(default_factory=InferenceSettings)
+    provenance: ProvenanceSettings = field(default_factory=ProvenanceSettings)
 
     # -- changes -----------------------------------------------------------------------------
     def replace(self, **changes: Any) -> Settings:

@@ -107,7 +107,8 @@ def test_headless_default_output_is_the_demo_video(tmp_path):
 def test_file_mode_frame_i_out_is_frame_i_in_and_only_the_face_changes(tmp_path):
     video = media("d9.mp4")
     out = tmp_path / "out.mp4"
-    result = run_cli("run", "--input", str(video), "--source", str(media("s12.jpg")), "-o", str(out))
+    result = run_cli("run", "--input", str(video), "--source", str(media("s12.jpg")), "-o", str(out),
+                     "--no-label")
     assert result.returncode == 0, result.stderr
     originals = read_video(video)
     outputs = read_video(out)
@@ -126,8 +127,9 @@ def test_file_mode_frame_i_out_is_frame_i_in_and_only_the_face_changes(tmp_path)
         outside = np.ones(original.shape[:2], dtype=bool)
         outside[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad] = False
         # Both videos went through H.264; the reference is the input re-encoded the same way,
-        # approximated by the decoded input: 40 dB outside the face is "unchanged".
-        assert psnr(original, output, outside) >= 40, index
+        # approximated by the decoded input: 40 dB outside the face is "unchanged"; the invisible
+        # provenance mark (always on, ~40.5 dB by itself) brings the round trip to ~39.6 dB.
+        assert psnr(original, output, outside) >= 38, index
         inside = ~outside
         assert psnr(original, output, inside) < 30, index  # the face really changed
 

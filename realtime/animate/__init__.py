@@ -17,6 +17,7 @@ from realtime.settings import Settings
 
 ANIMATORS = {
     "mesh": "realtime.animate.mesh:MeshAnimator",
+    "liveportrait": "realtime.animate.liveportrait:LivePortraitAnimator",
 }
 
 

@@ -1,21 +1,46 @@
-"""Colour transfer: make the rendered face take the target's colour (Reinhard et al. 2001,
-statistics in CIE LAB), computed over the face itself so hair and background do not bias it."""
+"""Colour and light: make the rendered face take the target's colour and the target's light.
+
+Colour: Reinhard et al. 2001 statistics transfer in CIE LAB, computed over the skin only (the
+face oval less eyes, brows and lips) so that lipstick, hair and background do not bias it.
+Light: the ratio of the target's low-frequency luminance to the rendered face's, applied to the
+rendered face, so a side-lit target gets a side-lit face (and the source photo's own shading is
+divided out). Both are computed in one LAB pass over the face box.
+Colour statistics are smoothed over time per face track (`ColourSmoother`): per-frame statistics
+of a moving face flicker visibly.
+"""
 
 from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+Stats = tuple[np.ndarray, np.ndarray]
+"""Per-channel LAB mean and standard deviation."""
 
-def lab_statistics(image: np.ndarray, region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+# The shading map is computed at 1/_SHADE_STEP resolution: it is blurred by many pixels anyway.
+_SHADE_STEP = 4
+# Light is what varies slowly across a face: the blur of the shading map, in face sizes. A
+# finer one would also carry the target's own relief (cheekbones, nose shadow), i.e. part of
+# the target's identity, onto the new face.
+SHADING_SIGMA = 0.12
+
+
+def lab_statistics(image: np.ndarray, region: np.ndarray) -> Stats:
     """Per-channel mean and standard deviation in 8-bit LAB over `region` (uint8 mask)."""
     lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)
+    return _lab_statistics(lab, region)
+
+
+def _lab_statistics(lab: np.ndarray, region: np.ndarray) -> Stats:
     mean, std = cv2.meanStdDev(lab, mask=region)
     return mean.ravel(), np.maximum(std.ravel(), 1.0)
 
 
-def transfer_matrix(source_stats: tuple[np.ndarray, np.ndarray],
-                    target_stats: tuple[np.ndarray, np.ndarray], strength: float) -> np.ndarray:
+def transfer_matrix(source_stats: Stats, target_stats: Stats, strength: float) -> np.ndarray:
     """3x4 per-channel affine map (LAB) taking the source statistics towards the target's.
 
     strength 0 leaves the colours as they are, 1 matches mean and spread fully. The spread
@@ -38,9 +63,110 @@ def apply_transfer(image: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
 
 
+def _low_frequency(luminance: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised-convolution blur of `luminance` weighted by `weight` (the skin): each pixel
+    gets the weighted mean of the skin's luminance around it, so the background never leaks
+    in. Returns (blurred, blurred weight)."""
+    s = max(sigma, 0.5)
+    blurred_weight = cv2.GaussianBlur(weight, (0, 0), s)
+    blurred = cv2.GaussianBlur(luminance * weight, (0, 0), s) / np.maximum(blurred_weight, 1e-3)
+    return blurred, blurred_weight
+
+
+def shading_ratio(patch_l: np.ndarray, target_l: np.ndarray, weight: np.ndarray, sigma: float,
+                  strength: float) -> np.ndarray:
+    """Gain for the patch's L channel (same size as the inputs): the target's low-frequency
+    luminance over the patch's, to the power `strength`, 1 where the skin gives no evidence."""
+    patch_low, near = _low_frequency(patch_l, weight, sigma)
+    target_low, _ = _low_frequency(target_l, weight, sigma)
+    ratio = np.clip((target_low + 4.0) / (patch_low + 4.0), 0.4, 2.5)
+    # Fade to 1 where hardly any skin is near (far outside the face): no evidence, no change.
+    confidence = np.clip(near * 4.0, 0.0, 1.0)
+    return (1.0 + confidence * (ratio ** strength - 1.0)).astype(np.float32)
+
+
+def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength: float,
+             shading: float = 0.0, face_size: float = 0.0,
+             smooth: Callable[[tuple[Stats, Stats]], tuple[Stats, Stats]] | None = None) -> np.ndarray:
+    """`patch` with the target's colour (strength) and light (shading) over `region`.
+
+    region: uint8 {0, 1} mask of the skin, at the patch's resolution or a reduced one (it is
+    resized). Statistics and the shading map are computed at 1/4 resolution (both are averages
+    over many pixels); only the final per-pixel transform runs at full resolution.
+    smooth: maps this frame's (patch stats, target stats) to the ones to use (smoothed over
+    time); called only when colour is transferred."""
+    if strength <= 0 and shading <= 0:
+        return patch
+    height, width = patch.shape[:2]
+    step = _SHADE_STEP if min(height, width) >= 16 * _SHADE_STEP else 1
+    small = (max(1, width // step), max(1, height // step))
+    weight = region.astype(np.float32)
+    if weight.shape != (small[1], small[0]):
+        weight = cv2.resize(weight, small, interpolation=cv2.INTER_AREA)
+    mask = (weight > 0.5).astype(np.uint8)
+    if cv2.countNonZero(mask) < 16:
+        return patch
+    lab = cv2.cvtColor(patch, cv2.COLOR_BGR2LAB)
+    lab_small = cv2.resize(lab, small, interpolation=cv2.INTER_AREA) if step > 1 else lab
+    target_small = cv2.resize(target, small, interpolation=cv2.INTER_AREA) if step > 1 else target
+    target_lab = cv2.cvtColor(target_small, cv2.COLOR_BGR2LAB)
+    if strength > 0:
+        stats = (_lab_statistics(lab_small, mask), _lab_statistics(target_lab, mask))
+        if smooth is not None:
+            stats = smooth(stats)
+        matrix = transfer_matrix(stats[0], stats[1], strength)
+        lab = cv2.transform(lab, matrix)
+        lab_small = cv2.transform(lab_small, matrix)
+    if shading > 0 and face_size > 0:
+        ratio = shading_ratio(lab_small[:, :, 0].astype(np.float32), target_lab[:, :, 0].astype(np.float32),
+                              mask.astype(np.float32), SHADING_SIGMA * face_size / step, shading)
+        if step > 1:
+            ratio = cv2.resize(ratio, (width, height), interpolation=cv2.INTER_LINEAR)
+        lab[:, :, 0] = cv2.multiply(lab[:, :, 0], ratio, dtype=cv2.CV_8U)
+    return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
+
+
 def match_colour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength: float) -> np.ndarray:
     """`patch` recoloured so that, over `region`, its LAB statistics match `target`'s."""
-    if strength <= 0 or cv2.countNonZero(region) < 16:
-        return patch
-    matrix = transfer_matrix(lab_statistics(patch, region), lab_statistics(target, region), strength)
-    return apply_transfer(patch, matrix)
+    return recolour(patch, target, region, strength)
+
+
+@dataclass
+class _Smoothed:
+    stats: tuple[Stats, Stats]
+    time_s: float
+
+
+class ColourSmoother:
+    """Exponential smoothing of colour statistics per face track, with real timestamps.
+
+    time_constant_s: how long a change of light takes to be 63% followed; 0 = no smoothing.
+    Tracks not seen for a while are forgotten (a new face starts from its own statistics).
+    """
+
+    def __init__(self, time_constant_s: float = 0.25, forget_after_s: float = 1.0) -> None:
+        self.time_constant_s = time_constant_s
+        self.forget_after_s = forget_after_s
+        self._tracks: dict[int, _Smoothed] = {}
+
+    def update(self, track: int, stats: tuple[Stats, Stats], time_s: float) -> tuple[Stats, Stats]:
+        previous = self._tracks.get(track)
+        if previous is not None and not (0 <= time_s - previous.time_s <= self.forget_after_s):
+            previous = None  # time went back (a new input) or the face was gone too long
+        if previous is None or self.time_constant_s <= 0:
+            self._tracks[track] = _Smoothed(stats, time_s)
+            return stats
+        weight = 1.0 - math.exp(-(time_s - previous.time_s) / self.time_constant_s)
+        mixed = tuple(tuple(old + weight * (new - old) for old, new in zip(pair_old, pair_new, strict=True))
+                      for pair_old, pair_new in zip(previous.stats, stats, strict=True))
+        self._tracks[track] = _Smoothed(mixed, time_s)  # type: ignore[arg-type]
+        self._forget(time_s)
+        return mixed  # type: ignore[return-value]
+
+    def _forget(self, now_s: float) -> None:
+        stale = [key for key, value in self._tracks.items() if now_s - value.time_s > self.forget_after_s]
+        for key in stale:
+            del self._tracks[key]
+
+    def reset(self) -> None:
+        self._tracks.clear()

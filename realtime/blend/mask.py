@@ -60,3 +60,35 @@ def face_mask(points: np.ndarray, box: Box, face_size: float, settings: BlendSet
     holes_soft = cv2.GaussianBlur(holes, (0, 0), hole_sigma)
     alpha *= 1.0 - holes_soft.astype(np.float32) * (1.0 / 255.0)
     return alpha
+
+
+def skin_mask(points: np.ndarray, box: Box, face_size: float, alpha: np.ndarray | None = None,
+              step: int = 1) -> np.ndarray:
+    """uint8 {0, 1}: the skin of the face inside `box`, for colour statistics, at 1/step of the
+    box's resolution ((h // step, w // step), at least 1x1).
+
+    The face oval less the eyes, eyebrows and lips (dilated a little): red lips, dark brows and
+    the whites of the eyes would otherwise pull the mean colour of a skin patch off, and they
+    differ most between two faces. Where `alpha` is given, only where the new face shows (> 0.5).
+    """
+    top = topology()
+    x0, y0, x1, y1 = box
+    width, height = max(1, (x1 - x0) // step), max(1, (y1 - y0) // step)
+    scale = np.array([width / (x1 - x0), height / (y1 - y0)], dtype=np.float32)
+    local = (points[:, :2] - np.array([x0, y0], dtype=np.float32)) * scale
+    skin = np.zeros((height, width), dtype=np.uint8)
+    cv2.fillPoly(skin, [np.round(local[top.face_oval] * 16).astype(np.int32)], 1, shift=4)
+    features = np.zeros_like(skin)
+    polygons = [np.round(local[region] * 16).astype(np.int32)
+                for region in (top.outer_lips, top.right_eye, top.left_eye)]
+    polygons += [np.round(cv2.convexHull(local[brow]) * 16).astype(np.int32).reshape(-1, 2)
+                 for brow in (top.right_eyebrow, top.left_eyebrow)]
+    cv2.fillPoly(features, polygons, 1, shift=4)
+    grow = _odd(0.04 * face_size * float(scale.mean()))
+    features = cv2.dilate(features, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    skin &= 1 - features
+    if alpha is not None:
+        if alpha.shape != skin.shape:
+            alpha = cv2.resize(alpha, (width, height), interpolation=cv2.INTER_AREA)
+        skin &= (alpha > 0.5).astype(np.uint8)
+    return skin

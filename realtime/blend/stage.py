@@ -1,11 +1,10 @@
-"""The blend stage: colour-match each rendered face to the target and composite it."""
+"""The blend stage: colour- and light-match each rendered face to the target and composite it."""
 
 from __future__ import annotations
 
-import numpy as np
-
-from realtime.blend.color import match_colour
-from realtime.blend.composite import composite
+from realtime.blend.color import ColourSmoother, recolour
+from realtime.blend.composite import composite, poisson_composite
+from realtime.blend.mask import skin_mask
 from realtime.frame import Frame
 from realtime.settings import Settings
 
@@ -14,23 +13,35 @@ class BlendStage:
     name = "blend"
 
     def __init__(self, settings: Settings) -> None:
+        self._smoother = ColourSmoother()
         self.configure(settings)
 
     def configure(self, settings: Settings) -> None:
         self.settings = settings.blend
+        self._smoother.time_constant_s = settings.blend.color_smoothing
 
     def process(self, frame: Frame) -> Frame:
         if not frame.layers:
             return frame
+        settings = self.settings
+        # Media time for files (deterministic), capture time for cameras.
+        time_s = frame.pts if frame.pts is not None else frame.capture_ns / 1e9
         canvas = (frame.output if frame.output is not None else frame.image).copy()
-        for layer in frame.layers:
+        for number, layer in enumerate(frame.layers):
             x0, y0, x1, y1 = layer.box
             target = canvas[y0:y1, x0:x1]
-            region = (layer.alpha > 0.5).astype(np.uint8)
-            image = match_colour(layer.image, target, region, self.settings.color_transfer)
-            composite(canvas, layer, image, self.settings.opacity)
+            face_size = layer.face.size
+            # Colour statistics and shading are averages: a quarter-resolution skin mask will do.
+            region = skin_mask(layer.face.landmarks, layer.box, face_size, layer.alpha, step=4)
+            track = layer.face.track_id if layer.face.track_id >= 0 else -1 - number
+            image = recolour(layer.image, target, region, settings.color_transfer, settings.shading,
+                             face_size, smooth=lambda stats, key=track: self._smoother.update(key, stats, time_s))
+            if settings.poisson:
+                poisson_composite(canvas, layer, image, settings.opacity)
+            else:
+                composite(canvas, layer, image, settings.opacity)
         frame.output = canvas
         return frame
 
     def close(self) -> None:
-        pass
+        self._smoother.reset()

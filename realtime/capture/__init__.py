@@ -53,11 +53,11 @@ def open_source(settings: CaptureSettings) -> Source:
     """The source named by settings.input. Raises InputError with a clear message."""
     spec = settings.input.strip()
     if spec == "auto":
-        from realtime.capture.camera import CameraSource, camera_available
+        from realtime.capture.camera import camera_available, open_camera
 
         if camera_available(0):
             try:
-                return CameraSource(0, settings)
+                return open_camera(0, settings)
             except InputError as error:
                 log.warning("%s; using the built-in demo clip instead (--input demo)", error)
         else:
@@ -69,9 +69,9 @@ def open_source(settings: CaptureSettings) -> Source:
 
         return DemoSource(settings)
     if spec.isdigit():
-        from realtime.capture.camera import CameraSource
+        from realtime.capture.camera import open_camera
 
-        return CameraSource(int(spec), settings)
+        return open_camera(int(spec), settings)
     path = Path(spec).expanduser()
     if not path.exists():
         raise InputError(f"input not found: {spec}")

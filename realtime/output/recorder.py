@@ -1,8 +1,13 @@
-"""Video files: H.264 through PyAV (FFmpeg's libx264).
+"""Video files: H.264 through PyAV (FFmpeg's libx264), with the input's sound.
 
 MP4/MOV are written fragmented (a fragment per keyframe, a keyframe every second), so a file
 that was being written when the process died still plays up to its last second; a normal stop
-finalises it completely.
+(end of input, Ctrl-C, SIGTERM, a stage that failed) finalises it completely.
+
+Audio: when the input is a video file with sound and the run is in file mode (every frame kept,
+in order), the sound is decoded and re-encoded as AAC alongside the frames, following their media
+times: a run cut short by --max-frames or Ctrl-C gets the matching stretch of sound. In live mode
+frames are dropped and timed by the clock, so no sound is recorded (said once in the log).
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ class VideoRecorder:
             self._container = av.open(str(self.path), mode="w", options=options)
         except av.error.FFmpegError as error:
             raise OutputError(f"cannot write video {self.path}: {error}") from None
+        self._audio = _AudioCopy.open(stream.source_path, live=stream.live)
 
     def _open_stream(self, width: int, height: int) -> None:
         # H.264 in 4:2:0 needs even dimensions: drop a last odd row/column.
@@ -68,6 +74,8 @@ class VideoRecorder:
         stream.thread_type = "AUTO"
         self._stream = stream
         self._size = (width, height)
+        if self._audio is not None:  # every stream must exist before the first packet
+            self._audio.add_stream(self._container)
 
     def write(self, frame: Frame) -> None:
         image = frame.result
@@ -92,6 +100,9 @@ class VideoRecorder:
             except av.error.FFmpegError as error:
                 raise OutputError(f"cannot write video {self.path}: {error}") from None
             self.frames_written += 1
+            if self._audio is not None and frame.pts is not None:
+                # Sound up to the end of this frame, so the two streams interleave closely.
+                self._audio.copy_until(self._container, frame.pts, frame.pts + 1.0 / self.fps)
 
     def _next_pts(self, frame: Frame) -> int:
         if not self.live_timing:
@@ -118,6 +129,98 @@ class VideoRecorder:
                 if self._stream is not None:
                     for packet in self._stream.encode(None):
                         container.mux(packet)
+                if self._audio is not None:
+                    self._audio.finish(container)
                 container.close()
             except (av.error.FFmpegError, OSError) as error:
                 raise OutputError(f"cannot finish video {self.path}: {error}") from None
+            finally:
+                if self._audio is not None:
+                    self._audio.close()
+
+
+class _AudioCopy:
+    """The input file's first sound track, re-encoded to AAC in step with the video frames.
+
+    Re-encoding (not copying packets) accepts any input codec (PCM in MOV, Opus in WebM...) and
+    lets the sound start and stop exactly where the recorded frames do."""
+
+    def __init__(self, source: av.container.InputContainer) -> None:
+        self._source = source
+        self._input = source.streams.audio[0]
+        self._frames = source.decode(self._input)
+        self._stream = None
+        self._start_s: float | None = None  # media time of the first recorded frame
+        self._until_s = -1.0
+        self._pending: av.AudioFrame | None = None
+        self._samples = 0
+        self._broken = False
+
+    @classmethod
+    def open(cls, source_path: str | None, live: bool) -> _AudioCopy | None:
+        if source_path is None:
+            return None
+        try:
+            source = av.open(source_path)
+        except (av.error.FFmpegError, OSError):
+            return None
+        if not source.streams.audio:
+            source.close()
+            return None
+        if live:
+            log.info("%s has sound, but live runs record video only (use --no-live to keep the sound)",
+                     Path(source_path).name)
+            source.close()
+            return None
+        return cls(source)
+
+    def add_stream(self, container) -> None:
+        rate = self._input.codec_context.sample_rate or 48000
+        channels = self._input.codec_context.channels or 2
+        self._stream = container.add_stream("aac", rate=rate, layout="mono" if channels == 1 else "stereo")
+        self._stream.bit_rate = 160_000
+
+    def copy_until(self, container, frame_s: float, until_s: float) -> None:
+        """Encode the sound from the first recorded frame's time up to `until_s` (media time)."""
+        if self._broken or self._stream is None:
+            return
+        if until_s < self._until_s:  # the input restarted (a loop): the sound track has ended
+            self._broken = True
+            return
+        if self._start_s is None:
+            self._start_s = frame_s
+        self._until_s = until_s
+        try:
+            while True:
+                frame = self._pending or next(self._frames, None)
+                self._pending = None
+                if frame is None:
+                    self._broken = True  # the sound is shorter than the video: nothing more
+                    return
+                start = float(frame.time) if frame.time is not None else 0.0
+                if start + frame.samples / frame.sample_rate <= self._start_s:
+                    continue  # before the first recorded frame (a run that starts mid-file)
+                if start >= until_s:
+                    self._pending = frame
+                    return
+                self._encode(container, frame)
+        except av.error.FFmpegError as error:
+            log.warning("recording the sound stopped: %s", error)
+            self._broken = True
+
+    def _encode(self, container, frame: av.AudioFrame) -> None:
+        frame.pts = self._samples
+        frame.time_base = Fraction(1, frame.sample_rate)
+        self._samples += frame.samples
+        for packet in self._stream.encode(frame):
+            container.mux(packet)
+
+    def finish(self, container) -> None:
+        if self._stream is None:
+            return
+        for packet in self._stream.encode(None):
+            container.mux(packet)
+
+    def close(self) -> None:
+        with contextlib.suppress(av.error.FFmpegError):
+            self._source.close()

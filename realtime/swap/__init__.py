@@ -15,6 +15,7 @@ from realtime.settings import Settings
 
 SWAPPERS = {
     "mesh": "realtime.swap.mesh:MeshSwapper",
+    "inswapper": "realtime.swap.inswapper:InswapperSwapper",
 }
 
 

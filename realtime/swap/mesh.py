@@ -3,10 +3,18 @@
 No model, no download: MediaPipe's 468-point mesh gives the same topology on both faces, so the
 source texture is carried triangle by triangle onto the target geometry (one dense remap over the
 face box, triangles drawn back to front), and the target keeps its own eyes and mouth interior
-through the mesh's holes.
+through the mesh's holes (the mask cuts them out). A source photo turned sideways lends its near
+half, mirrored, to its foreshortened far half. Colour, light and compositing happen in the blend
+stage.
 """
 
 from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
 
 from realtime.blend.mask import face_mask
 from realtime.faces.source import SourceFace
@@ -15,6 +23,106 @@ from realtime.faces.warp import piecewise_affine_maps
 from realtime.frame import Face, FaceLayer, Frame
 from realtime.settings import Settings
 
+log = logging.getLogger(__name__)
+
+# A source face turned further than this has a foreshortened far half: a few pixels would be
+# stretched over a whole cheek. That half is then taken from the mirror image of the near half.
+MIRROR_YAW_DEG = 20.0
+# Beyond this even the near half is seen at a slant: say so.
+PROFILE_YAW_DEG = 45.0
+
+MIRROR = np.array([
+    0, 1, 2, 248, 4, 5, 6, 249, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 250, 251, 252,
+    253, 254, 255, 256, 257, 258, 259, 260, 261, 262, 263, 264, 265, 266, 267, 268, 269, 270,
+    271, 272, 273, 274, 275, 276, 277, 278, 279, 280, 281, 282, 283, 284, 285, 286, 287, 288,
+    289, 290, 291, 292, 293, 294, 295, 296, 297, 298, 299, 300, 301, 302, 303, 304, 305, 306,
+    307, 308, 309, 310, 311, 312, 313, 314, 315, 316, 317, 318, 319, 320, 321, 322, 323, 94,
+    324, 325, 326, 327, 328, 329, 330, 331, 332, 333, 334, 335, 336, 337, 338, 339, 340, 341,
+    342, 343, 344, 345, 346, 347, 348, 349, 350, 351, 352, 353, 354, 355, 356, 357, 358, 359,
+    360, 361, 362, 363, 364, 365, 366, 367, 368, 369, 370, 371, 372, 373, 374, 375, 376, 377,
+    378, 379, 151, 152, 380, 381, 382, 383, 384, 385, 386, 387, 388, 389, 390, 164, 391, 392,
+    393, 168, 394, 395, 396, 397, 398, 399, 175, 400, 401, 402, 403, 404, 405, 406, 407, 408,
+    409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 195, 419, 197, 420, 199, 200, 421, 422,
+    423, 424, 425, 426, 427, 428, 429, 430, 431, 432, 433, 434, 435, 436, 437, 438, 439, 440,
+    441, 442, 443, 444, 445, 446, 447, 448, 449, 450, 451, 452, 453, 454, 455, 456, 457, 458,
+    459, 460, 461, 462, 463, 464, 465, 466, 467, 3, 7, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29,
+    30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52,
+    53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75,
+    76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 95, 96, 97, 98, 99,
+    100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117,
+    118, 119, 120, 121, 122, 123, 124, 125, 126, 127, 128, 129, 130, 131, 132, 133, 134, 135,
+    136, 137, 138, 139, 140, 141, 142, 143, 144, 145, 146, 147, 148, 149, 150, 153, 154, 155,
+    156, 157, 158, 159, 160, 161, 162, 163, 165, 166, 167, 169, 170, 171, 172, 173, 174, 176,
+    177, 178, 179, 180, 181, 182, 183, 184, 185, 186, 187, 188, 189, 190, 191, 192, 193, 194,
+    196, 198, 201, 202, 203, 204, 205, 206, 207, 208, 209, 210, 211, 212, 213, 214, 215, 216,
+    217, 218, 219, 220, 221, 222, 223, 224, 225, 226, 227, 228, 229, 230, 231, 232, 233, 234,
+    235, 236, 237, 238, 239, 240, 241, 242, 243, 244, 245, 246, 247
+], dtype=np.int32)
+"""MIRROR[i]: the mesh point that is point i's mirror image across the face's midline (an
+involution; the 28 midline points map to themselves). Derived once from four frontal faces
+(face-frame coordinates, x -> -x, optimal assignment)."""
+
+
+def profile_warning(source: SourceFace) -> str | None:
+    """A sentence for the user when the source face is turned too far to wear well, else None."""
+    yaw = source.face.pose[0]
+    if abs(yaw) <= PROFILE_YAW_DEG:
+        return None
+    side = "right" if yaw > 0 else "left"
+    return (f"the face in {source.name} is turned {abs(yaw):.0f}° to the {side} (more than "
+            f"{PROFILE_YAW_DEG:.0f}°): its far half is mirrored from the near half and will look "
+            "slanted; a photo facing the camera works best")
+
+
+_MIDLINE = np.flatnonzero(np.arange(MESH_POINTS) == MIRROR)
+
+
+def _midline_side(points: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Signed distance (pixels) of the points `at` from the face's midline, the straight line
+    x = a*y + b through the mesh points that are their own mirror image."""
+    a, b = np.polyfit(points[_MIDLINE, 1], points[_MIDLINE, 0], 1)
+    return (at[..., 0] - (a * at[..., 1] + b)) / np.hypot(1.0, a)
+
+
+@dataclass(frozen=True)
+class _Texture:
+    """The source prepared once per photo. For a turned face also its mirror image: the flipped
+    picture, where each mesh point sits where its mirror partner's mirror image is, and which
+    triangles (the far half) should come from it."""
+
+    image: np.ndarray
+    points: np.ndarray
+    flipped: np.ndarray | None = None
+    flipped_points: np.ndarray | None = None
+    far_triangles: np.ndarray | None = None
+
+
+def source_texture(source: SourceFace, triangles: np.ndarray) -> _Texture:
+    points = source.face.landmarks[:MESH_POINTS].astype(np.float32)
+    if abs(source.face.pose[0]) <= MIRROR_YAW_DEG:
+        return _Texture(source.image, points)
+    width = source.image.shape[1]
+    flipped_points = points[MIRROR].copy()
+    flipped_points[:, 0] = width - 1 - flipped_points[:, 0]
+    # The far half is the half with less area in the picture (the foreshortened one).
+    side = np.sign(_midline_side(points, points[triangles].mean(axis=1)))
+    corners = points[triangles]
+    area = 0.5 * np.abs(np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]))
+    far = -1.0 if area[side < 0].sum() < area[side > 0].sum() else 1.0
+    return _Texture(source.image, points, cv2.flip(source.image, 1), flipped_points, side == far)
+
+
+def far_half_weight(target: np.ndarray, far_triangles: np.ndarray, triangles: np.ndarray, box,
+                    face_size: float) -> np.ndarray:
+    """(h, w) float32 over `box`: 1 on the target's half that gets the mirrored texture, 0 on
+    the other, with a soft band along the midline so the two textures meet without a seam."""
+    x0, y0, x1, y1 = box
+    far_sign = np.sign(np.median(_midline_side(target, target[triangles[far_triangles]].mean(axis=1))))
+    xs, ys = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
+    distance = _midline_side(target, np.stack([xs, ys], axis=-1)) * far_sign
+    band = max(0.04 * face_size, 2.0)
+    return np.clip(0.5 + distance / band, 0.0, 1.0).astype(np.float32)
+
 
 class MeshSwapper:
     name = "mesh"
@@ -22,6 +130,7 @@ class MeshSwapper:
     def __init__(self, settings: Settings) -> None:
         self._triangles = topology().triangles
         self._source: SourceFace | None = None
+        self._texture: _Texture | None = None
         self.configure(settings)
 
     def configure(self, settings: Settings) -> None:
@@ -29,6 +138,10 @@ class MeshSwapper:
 
     def set_source(self, source: SourceFace) -> None:
         self._source = source
+        self._texture = source_texture(source, self._triangles)
+        warning = profile_warning(source)
+        if warning:
+            log.warning(warning)
 
     def swap(self, frame: Frame, faces: list[Face]) -> list[FaceLayer]:
         if self._source is None:
@@ -42,11 +155,24 @@ class MeshSwapper:
         box = (max(0, x0 - 1), max(0, y0 - 1), min(frame.width, x1 + 1), min(frame.height, y1 + 1))
         if box[2] - box[0] < 8 or box[3] - box[1] < 8:
             return None  # a face this small (or mostly off-frame) is not worth a swap
-        source = self._source.face.landmarks[:MESH_POINTS]
-        maps = piecewise_affine_maps(target, source, self._triangles, box, depth=target[:, 2])
-        patch = maps.remap(self._source.image)
+        texture = self._texture
+        # The maps are piecewise linear: on a big face a coarser grid costs less and stays within
+        # a fraction of a pixel of the exact maps.
+        grid_step = 8 if face.size > 500 else 4
+        maps = piecewise_affine_maps(target, texture.points, self._triangles, box, depth=target[:, 2],
+                                     grid_step=grid_step)
+        patch = maps.remap(texture.image)
+        if texture.flipped is not None:
+            # A turned source: its far half comes from the mirror image of its near half. Two
+            # continuous warps blended across the midline (one warp switching between the two
+            # pictures would smear whatever lies between them along the seam).
+            mirrored = piecewise_affine_maps(target, texture.flipped_points, self._triangles, box,
+                                             depth=target[:, 2], grid_step=grid_step).remap(texture.flipped)
+            weight = far_half_weight(target, texture.far_triangles, self._triangles, box, face.size)
+            patch = cv2.blendLinear(mirrored, patch, weight, 1.0 - weight)
         alpha = face_mask(face.landmarks, box, face.size, self.blend)
         return FaceLayer(box=box, image=patch, alpha=alpha, face=face)
 
     def close(self) -> None:
         self._source = None
+        self._texture = None

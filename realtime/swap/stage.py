@@ -6,6 +6,7 @@ from realtime.faces.source import SourceFace, SourceLibrary
 from realtime.frame import Face, Frame
 from realtime.settings import Settings, SwapSettings
 from realtime.swap import Swapper, create_swapper
+from realtime.swap.fallback import apply_lost_face_blur
 
 
 def select_faces(faces: list[Face], settings: SwapSettings, width: int, height: int) -> list[Face]:
@@ -42,9 +43,11 @@ class SwapStage:
             self.swapper.set_source(source)
             self._source = source
         self.settings = settings.swap
+        self.face_settings = settings.faces
 
     def process(self, frame: Frame) -> Frame:
         faces = select_faces(frame.faces, self.settings, frame.width, frame.height)
+        faces = apply_lost_face_blur(frame, faces, self.face_settings)  # lost_face = 'blur'
         frame.layers = self.swapper.swap(frame, faces)
         return frame
 

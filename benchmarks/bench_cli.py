@@ -1,0 +1,175 @@
+"""`facecam bench`: latency per stage and end to end, pipelined engine vs a sequential loop.
+
+    facecam bench --input ../shared/media/d13.mp4 --paced      # webcam-like: latency
+    facecam bench --input demo --max --scaling                 # as fast as possible + scaling grid
+
+Writes benchmarks/results/latency-<pacing>-<device>.{json,md,png} (see --results) and prints a
+summary; `--json` prints the whole result document on stdout, `--json FILE` writes it there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from realtime.cli import parse_size
+
+DEFAULT_RESULTS = Path("benchmarks") / "results"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--input", "-i", default="demo", metavar="FILE|demo",
+                        help="video file (or picture, or camera index) to measure; default: demo clip")
+    parser.add_argument("--source", metavar="PHOTO", help="photo to wear / portrait to animate")
+    parser.add_argument("--mode", choices=("swap", "animate"), default="swap")
+    parser.add_argument("--swapper", default=None, help="swapper implementation (default: mesh)")
+    parser.add_argument("--animator", default=None, help="animator implementation (default: mesh)")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "tensorrt"), default=None,
+                        help="ONNX Runtime provider for neural models (recorded in the results)")
+    parser.add_argument("--size", type=parse_size, metavar="WxH", help="resize the input to this size")
+    parser.add_argument("--max-faces", type=int, help="faces to find per frame (default 1)")
+    parser.add_argument("--frames", type=int, metavar="N",
+                        help="frames to capture after the warm-up (default: the whole input); "
+                             "paced runs may drop some of them")
+    parser.add_argument("--warmup", type=int, default=None, metavar="N",
+                        help="frames excluded at the start of every run (default 15)")
+    pacing = parser.add_mutually_exclusive_group()
+    pacing.add_argument("--paced", dest="paced", action="store_true", default=True,
+                        help="deliver the input at its own frame rate like a webcam (default)")
+    pacing.add_argument("--max", dest="paced", action="store_false",
+                        help="as fast as possible, nothing dropped (throughput)")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="run each engine N times, interleaved, and pool the frames "
+                             "(steadier figures on a shared machine)")
+    parser.add_argument("--no-sequential", dest="sequential", action="store_false",
+                        help="skip the sequential baseline")
+    parser.add_argument("--scaling", action="store_true",
+                        help="also measure 480p/720p/1080p and 1/2/4 faces (tiled input), "
+                             "as fast as possible")
+    parser.add_argument("--scaling-frames", type=int, default=60, metavar="N",
+                        help="frames measured per scaling point (default 60)")
+    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, metavar="DIR",
+                        help="where the JSON, Markdown and PNG go (default benchmarks/results)")
+    parser.add_argument("--name", metavar="STEM",
+                        help="file name stem (default latency-<paced|max>-<device>)")
+    parser.add_argument("--no-save", dest="save", action="store_false",
+                        help="print only; write no result files")
+    parser.add_argument("--note", action="append", default=[], metavar="TEXT",
+                        help="a line for the results' notes (e.g. 'machine shared with other jobs')")
+    # `--json` is a common flag of every command (stdout); here it may also name a file. A group
+    # made after switching to "resolve" replaces the common flag instead of clashing with it.
+    parser.conflict_handler = "resolve"
+    results = parser.add_argument_group("results")
+    results.add_argument("--json", nargs="?", const="-", default=None, metavar="FILE",
+                        help="the whole result document as JSON: on stdout, or into FILE")
+
+
+def _settings(args: argparse.Namespace):
+    from realtime.settings import Settings
+
+    changes = {"input": args.input, "source": args.source, "mode": args.mode,
+               "swapper": args.swapper, "animator": args.animator, "size": args.size,
+               "max_faces": args.max_faces, "device": args.device, "outputs": ("null",)}
+    return Settings().replace(**{k: v for k, v in changes.items() if v is not None})
+
+
+def _check(args: argparse.Namespace) -> None:
+    from realtime.errors import SettingsError
+
+    for name in ("frames", "warmup", "scaling_frames", "repeat"):
+        value = getattr(args, name)
+        if value is not None and value < (0 if name == "warmup" else 1):
+            raise SettingsError(f"--{name.replace('_', '-')} must be "
+                                f"{'0 or more' if name == 'warmup' else 'at least 1'}, not {value}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from benchmarks import latency_report
+    from benchmarks.latency import WARMUP_FRAMES, Benchmark
+
+    _check(args)
+    settings = _settings(args)
+    interactive = sys.stderr.isatty() and args.json is None and not args.quiet
+    bars = []
+
+    def progress(label: str, total: int | None):
+        if not interactive:
+            return None
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, desc=label, unit="frame", dynamic_ncols=True, leave=False,
+                   file=sys.stderr)
+        bars.append(bar)
+
+        def update(done: int) -> None:
+            bar.update(done - bar.n)
+
+        return update
+
+    started = latency_report.machine()
+    warmup = WARMUP_FRAMES if args.warmup is None else args.warmup
+    benchmark = Benchmark(settings, paced=args.paced, frames=args.frames, warmup=warmup,
+                          sequential=args.sequential, repeat=args.repeat, scaling=args.scaling,
+                          scaling_frames=args.scaling_frames,
+                          progress=progress if interactive else None)
+    try:
+        measured = benchmark.run()
+    finally:
+        for bar in bars:
+            bar.close()
+    pacing = "paced" if args.paced else "max"
+    device = settings.inference.device
+    recorded = {
+        "input": args.input, "source": settings.source or "built-in face", "mode": settings.mode,
+        "swapper": settings.swap.swapper if settings.mode == "swap" else None,
+        "animator": settings.animate.animator if settings.mode == "animate" else None,
+        "device": device, "size": list(settings.capture.size) if settings.capture.size else None,
+        "max_faces": settings.faces.max_faces, "pacing": pacing, "frames": args.frames,
+        "warmup": warmup, "repeat": args.repeat, "scaling": args.scaling, "scaling_frames": args.scaling_frames,
+    }
+    notes = ["End to end: from the frame's capture timestamp (delivery by the camera or the paced "
+             "file) to the output stage having written it (null output).",
+             *args.note]
+    if settings.mode == "swap" and settings.swap.swapper == "mesh" or \
+            settings.mode == "animate" and settings.animate.animator == "mesh":
+        notes.append("The embedded mesh engine runs no neural model: it is all CPU whatever "
+                     "--device says.")
+    doc = latency_report.document(measured["runs"], measured["scaling"], recorded, notes, started)
+    written = []
+    if args.save:
+        written = latency_report.write(doc, args.results, args.name or f"latency-{pacing}-{device}")
+    if args.json == "-":
+        print(json.dumps(doc, indent=2))
+    elif args.json is not None:
+        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    if args.json != "-" and not args.quiet:
+        print(_summary(doc), file=sys.stderr)
+        for path in written:
+            print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def _summary(doc: dict) -> str:
+    lines = []
+    for engine, run in doc["runs"].items():
+        e2e = run["end_to_end_ms"]
+        stages = ", ".join(f"{name} {p['p50']:.1f}/{p['p95']:.1f}" for name, p in run["stages_ms"].items())
+        lines.append(f"{engine:>10}: {run['fps']:.1f} FPS, e2e p50 {e2e['p50']:.1f} p95 {e2e['p95']:.1f} "
+                     f"p99 {e2e['p99']:.1f} ms, dropped {run['drops']}, "
+                     f"CPU {run['cpu_percent_of_one_core']:.0f}% of a core; p50/p95 ms: {stages}")
+    ratio = doc.get("ratios_pipelined_over_sequential")
+    if ratio:
+        fps = "n/a" if ratio["fps"] is None else f"{ratio['fps']:.2f}"
+        e2e = "n/a" if ratio["end_to_end_p50"] is None else f"{ratio['end_to_end_p50']:.2f}"
+        lines.append(f"pipelined/sequential: FPS x{fps}, e2e p50 x{e2e}")
+    if "latency_target" in doc:
+        lines.append(doc["latency_target"]["text"])
+    for row in doc.get("scaling", []):
+        run = row["runs"].get("sequential") or row["runs"]["pipelined"]
+        lines.append(f"  {row['label']:>14} {row['size'][0]}x{row['size'][1]}: "
+                     f"{row['runs']['pipelined']['fps']:.1f} FPS pipelined, "
+                     f"{run['end_to_end_ms']['p50']:.1f} ms per frame (p50, sequential)")
+    lines.append(f"(first {doc['settings']['warmup']} frames of every run excluded as warm-up)")
+    return "\n".join(lines)

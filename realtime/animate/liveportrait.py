@@ -1,0 +1,193 @@
+"""The neural animator: LivePortrait (KwaiVGI, MIT), as the ONNX set FaceFusion exports.
+
+Once per portrait: the appearance feature volume (kept on the inference device when IO binding
+is on) and the portrait's own keypoints. Per driving frame: the motion extractor reads head
+pose, expression, scale and translation from the driving face; the motion is taken RELATIVE to
+a neutral reference frame (the first one, or the next one after `Engine.update(calibrate=True)`)
+and applied to the portrait's keypoints, as LivePortrait's relative mode does; the stitcher
+keeps the face attached to the shoulders; warping + generator render a 512 px face that is
+pasted back into the portrait with a feathered oval.
+
+The generator's warping uses a 5-D GridSample (opset 20): ONNX Runtime runs it on the CPU
+provider since 1.17, and on the CUDA provider only in releases that include
+microsoft/onnxruntime#27201 (merged 2026-02); with an older onnxruntime-gpu that node runs on
+the CPU and dominates the frame time. `benchmarks/gpu_inference.py` reports which is the case.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import cv2
+import numpy as np
+
+from realtime.faces.source import SourceFace
+from realtime.frame import Box, Face, Frame
+from realtime.inference.align import paste_region
+from realtime.inference.session import ModelSession, SessionConfig, create_session
+from realtime.inference.store import ModelStore
+from realtime.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CROP = 256
+PARTS = ("liveportrait_feature_extractor", "liveportrait_motion_extractor",
+         "liveportrait_stitcher", "liveportrait_generator")
+# The crop around a face box: LivePortrait was trained on loose crops with hair and chin.
+CROP_SCALE = 1.8
+CROP_LIFT = 0.08
+
+
+def crop_matrix(box: Box, size: int = CROP) -> np.ndarray:
+    """2x3 map from the picture to a square `size` crop around the face box."""
+    x0, y0, x1, y1 = box
+    side = CROP_SCALE * max(x1 - x0, y1 - y0)
+    centre_x, centre_y = (x0 + x1) / 2, (y0 + y1) / 2 - CROP_LIFT * side
+    scale = size / side
+    return np.array([[scale, 0, size / 2 - scale * centre_x],
+                     [0, scale, size / 2 - scale * centre_y]], np.float32)
+
+
+def rotation(pitch: float, yaw: float, roll: float) -> np.ndarray:
+    """LivePortrait's get_rotation_matrix (degrees): (Rz Ry Rx) transposed, applied as kp @ R."""
+    x, y, z = np.radians([pitch, yaw, roll])
+    rx = np.array([[1, 0, 0], [0, np.cos(x), -np.sin(x)], [0, np.sin(x), np.cos(x)]])
+    ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
+    rz = np.array([[np.cos(z), -np.sin(z), 0], [np.sin(z), np.cos(z), 0], [0, 0, 1]])
+    return (rz @ ry @ rx).T.astype(np.float32)
+
+
+def _blob(crop: np.ndarray) -> np.ndarray:
+    return (crop[:, :, ::-1].transpose(2, 0, 1)[None].astype(np.float32) * (1.0 / 255.0))
+
+
+class Motion:
+    """One motion-extractor reading."""
+
+    def __init__(self, values: dict[str, np.ndarray]) -> None:
+        self.rotation = rotation(float(values["pitch"].ravel()[0]), float(values["yaw"].ravel()[0]),
+                                 float(values["roll"].ravel()[0]))
+        self.scale = float(values["scale"].ravel()[0])
+        self.translation = values["translation"].reshape(3).astype(np.float32)
+        self.expression = values["expression"].reshape(1, -1, 3).astype(np.float32)
+        self.points = values["motion_points"].reshape(1, -1, 3).astype(np.float32)
+
+    def keypoints(self, rotation_matrix=None, expression=None, scale=None, translation=None) -> np.ndarray:
+        """LivePortrait's transform_keypoint: scale * (kp @ R + exp) + t (t in x, y only)."""
+        r = self.rotation if rotation_matrix is None else rotation_matrix
+        e = self.expression if expression is None else expression
+        s = self.scale if scale is None else scale
+        t = self.translation if translation is None else translation
+        points = s * (self.points @ r + e)
+        points[..., :2] += t[:2]
+        return points.astype(np.float32)
+
+
+class LivePortraitAnimator:
+    name = "liveportrait"
+
+    def __init__(self, settings: Settings, store: ModelStore | None = None) -> None:
+        store = store or ModelStore.from_settings(settings)
+        paths = {part: store.require(part) for part in PARTS}  # every missing file first
+        config = SessionConfig.from_settings(settings)
+        self.sessions: dict[str, ModelSession] = {}
+        for part, path in paths.items():
+            session = create_session(path, config, name=part)
+            store.spec(part).check_io({t.name: t.shape for t in session.inputs},
+                                      {t.name: t.shape for t in session.outputs})
+            self.sessions[part] = session
+        self._calibration = settings.animate.calibration
+        self._source: SourceFace | None = None
+        self._features = None
+        self._source_motion: Motion | None = None
+        self._source_points: np.ndarray | None = None
+        self._matrix: np.ndarray | None = None
+        self._mask: np.ndarray | None = None
+        self._reference: Motion | None = None
+        self._last: np.ndarray | None = None
+
+    def configure(self, settings: Settings) -> None:
+        if settings.animate.calibration != self._calibration:
+            self._calibration = settings.animate.calibration
+            self._reference = None  # the next driving face becomes the neutral reference
+
+    def _motion(self, image: np.ndarray, box: Box) -> Motion:
+        session = self.sessions["liveportrait_motion_extractor"]
+        crop = cv2.warpAffine(image, crop_matrix(box), (CROP, CROP), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REPLICATE)
+        values = session.run({session.inputs[0].name: _blob(crop)})
+        return Motion(dict(zip(session.output_names, values, strict=True)))
+
+    def set_source(self, source: SourceFace) -> None:
+        self._source = source
+        self._matrix = crop_matrix(source.face.box)
+        crop = cv2.warpAffine(source.image, self._matrix, (CROP, CROP), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REPLICATE)
+        extractor = self.sessions["liveportrait_feature_extractor"]
+        generator = self.sessions["liveportrait_generator"]
+        # The volume feeds the generator on every frame: keep it where the generator runs.
+        (volume,) = extractor.run({extractor.inputs[0].name: _blob(crop)})
+        self._features = generator.to_device(volume) if generator.io_binding else volume
+        self._source_motion = self._motion(source.image, source.face.box)
+        self._source_points = self._source_motion.keypoints()
+        self._mask = self._oval(CROP * 2)
+        self._reference = None
+        self._last = None
+
+    @staticmethod
+    def _oval(size: int) -> np.ndarray:
+        mask = np.zeros((size, size), np.float32)
+        cv2.ellipse(mask, (size // 2, int(size * 0.55)), (int(size * 0.36), int(size * 0.44)), 0, 0, 360,
+                    1.0, -1)
+        return cv2.GaussianBlur(mask, (0, 0), size * 0.04)
+
+    def animate(self, frame: Frame, faces: list[Face]) -> np.ndarray:
+        if self._source is None:
+            return frame.image
+        if not faces:  # nobody in front of the camera: hold the last pose
+            return self._last if self._last is not None else self._source.image
+        face = max(faces, key=lambda f: f.size)
+        driving = self._motion(frame.image, face.box)
+        if self._reference is None:
+            self._reference = driving
+        source, reference = self._source_motion, self._reference
+        # Relative motion (LivePortrait's default): the driver's change since the reference.
+        rotation_matrix = (driving.rotation @ reference.rotation.T) @ source.rotation
+        expression = source.expression + (driving.expression - reference.expression)
+        scale = source.scale * (driving.scale / max(reference.scale, 1e-6))
+        translation = source.translation + (driving.translation - reference.translation)
+        translation[2] = 0.0
+        target = source.keypoints(rotation_matrix, expression, scale, translation)
+        stitcher = self.sessions["liveportrait_stitcher"]
+        (target,) = stitcher.run({"source": self._source_points, "target": target})[:1]
+        generator = self.sessions["liveportrait_generator"]
+        (image,) = generator.run({"feature_volume": self._features, "source": self._source_points,
+                                  "target": target.astype(np.float32)})[:1]
+        rendered = (np.clip(image[0].transpose(1, 2, 0), 0, 1) * 255 + 0.5).astype(np.uint8)[:, :, ::-1]
+        self._last = self._paste(np.ascontiguousarray(rendered))
+        return self._last
+
+    def _paste(self, rendered: np.ndarray) -> np.ndarray:
+        portrait = self._source.image
+        height, width = portrait.shape[:2]
+        size = rendered.shape[0]
+        matrix = self._matrix * np.float32(size / CROP)  # picture -> rendered-size crop
+        # Only the part of the portrait the crop covers is touched.
+        corners = cv2.transform(np.float32([[[0, 0], [size, 0], [0, size], [size, size]]]),
+                                cv2.invertAffineTransform(matrix))[0]
+        x0, y0 = np.floor(corners.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(corners.max(axis=0)).astype(int)
+        box = (max(0, x0), max(0, y0), min(width, x1), min(height, y1))
+        result = portrait.copy()
+        if box[2] - box[0] < 2 or box[3] - box[1] < 2:
+            return result
+        image = paste_region(rendered, matrix, box)
+        mask = self._mask if self._mask is not None and self._mask.shape[0] == size else self._oval(size)
+        alpha = paste_region(mask, matrix, box, cv2.INTER_LINEAR)
+        region = result[box[1]:box[3], box[0]:box[2]]
+        region[:] = cv2.blendLinear(image, region, alpha, 1.0 - alpha)
+        return result
+
+    def close(self) -> None:
+        self._source = None
+        self._features = None

@@ -1,0 +1,25 @@
+"""Errors of the neural-model layer: each says, in one line, the command that fixes it."""
+
+from __future__ import annotations
+
+from realtime.errors import FacecamError
+
+
+class DeviceError(FacecamError):
+    """The requested execution provider (CUDA, TensorRT) cannot run here."""
+
+
+class ModelMissingError(FacecamError):
+    """A model's weights are not downloaded."""
+
+
+class ModelCorruptError(FacecamError):
+    """A model file does not match its recorded hash or size."""
+
+
+class DownloadError(FacecamError):
+    """A download failed (network, server, or a hash mismatch)."""
+
+
+class ModelMismatchError(FacecamError):
+    """A model file has inputs or outputs other than the ones the code is written for."""

@@ -1,0 +1,90 @@
+"""The model catalogue, `models/manifest.toml`: what can be fetched, from where, with which
+hash, under which licence, and the input/output names and shapes the code relies on."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from realtime.errors import SettingsError
+from realtime.inference.errors import ModelMismatchError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_MANIFEST = PROJECT_ROOT / "models" / "manifest.toml"
+
+Shape = tuple[int | str, ...]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    file: str
+    urls: tuple[str, ...]
+    licence: str
+    task: str = ""
+    description: str = ""
+    sha256: str | None = None
+    """None: not known offline; the first download's hash is recorded (trust on first use)."""
+    size: int | None = None
+    set: str | None = None
+    inputs: dict[str, Shape] = field(default_factory=dict)
+    outputs: dict[str, Shape] = field(default_factory=dict)
+    io_verified: bool = False
+
+    @property
+    def fetch_command(self) -> str:
+        return f"facecam models fetch {self.set or self.name}"
+
+    def check_io(self, inputs: dict[str, tuple], outputs: dict[str, tuple]) -> None:
+        """Raise ModelMismatchError when a loaded model lacks a named input/output of the
+        catalogue or has another rank or fixed size there ("N" and symbolic sizes match any)."""
+        problems = []
+        for kind, expected, actual in (("input", self.inputs, inputs), ("output", self.outputs, outputs)):
+            for name, shape in expected.items():
+                if name not in actual:
+                    problems.append(f"no {kind} {name!r} (it has {', '.join(actual) or 'none'})")
+                    continue
+                found = actual[name]
+                if len(found) != len(shape) or any(
+                        isinstance(want, int) and isinstance(got, int) and got > 0 and want != got
+                        for want, got in zip(shape, found, strict=False)):
+                    problems.append(f"{kind} {name!r} has shape {list(found)}, expected {list(shape)}")
+        if problems:
+            raise ModelMismatchError(f"{self.file} is not the model facecam expects for {self.name}: "
+                                     f"{'; '.join(problems)}")
+
+
+def _shapes(value: Any, where: str) -> dict[str, Shape]:
+    if not isinstance(value, dict):
+        raise SettingsError(f"{where} must be a table of name = [shape]")
+    return {str(name): tuple(shape) for name, shape in value.items()}
+
+
+def load_manifest(path: str | Path | None = None) -> dict[str, ModelSpec]:
+    """name -> ModelSpec, in the catalogue's order."""
+    path = Path(path) if path else DEFAULT_MANIFEST
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"model catalogue not found: {path}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"model catalogue {path} is not valid TOML: {error}") from None
+    specs: dict[str, ModelSpec] = {}
+    for name, entry in data.get("models", {}).items():
+        where = f"{path.name} [models.{name}]"
+        try:
+            spec = ModelSpec(
+                name=name, file=entry["file"], urls=tuple(entry["urls"]), licence=entry["licence"],
+                task=entry.get("task", ""), description=entry.get("description", ""),
+                sha256=(entry.get("sha256") or None), size=entry.get("size"), set=entry.get("set"),
+                inputs=_shapes(entry.get("inputs", {}), where + " inputs"),
+                outputs=_shapes(entry.get("outputs", {}), where + " outputs"),
+                io_verified=bool(entry.get("io_verified", False)))
+        except KeyError as missing:
+            raise SettingsError(f"{where} lacks {missing}") from None
+        if spec.sha256 is not None and len(spec.sha256) != 64:
+            raise SettingsError(f"{where}: sha256 must be 64 hex digits")
+        specs[name] = spec
+    return specs

@@ -1,0 +1,210 @@
+"""Small ONNX models with the exact input/output names and shapes of the real ones, built with
+the onnx package's helper API: tests and benchmarks run the whole neural path with them, and
+nothing is downloaded. (Needs `onnx`, which is in the `test` and `cpu`/`gpu` extras.)
+
+- `identity_swapper`: inswapper's interface (target, source -> output, `emap` as the LAST
+  initializer) returning its target: align + swap + paste-back must reproduce the frame.
+- `recogniser`: w600k_r50's interface; the embedding depends on the face's colours.
+- `enhancer`: GFPGAN's interface; adds `lift` (in its [-1, 1] scale) so its effect is visible.
+- `liveportrait_set`: feature extractor, motion extractor, stitcher, generator.
+- `heavy_swapper`: inswapper's interface with about 130 M parameters at 128x128, for timing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+OPSET = 20  # GridSample with 5-D inputs needs opset 20
+
+
+def _onnx():
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    return onnx, TensorProto, helper, numpy_helper
+
+
+def _save(graph, path: Path, opset: int = OPSET) -> Path:
+    onnx, _, helper, _ = _onnx()
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
+                              producer_name="facecam-standin")
+    model.ir_version = 9
+    onnx.checker.check_model(model)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(path))
+    return path
+
+
+def identity_swapper(path: Path, batch: int | str = 1, emap_seed: int = 0) -> Path:
+    onnx, tp, helper, numpy_helper = _onnx()
+    rng = np.random.default_rng(emap_seed)
+    one = numpy_helper.from_array(np.ones((1,), np.float32), "one")
+    emap = numpy_helper.from_array(rng.standard_normal((512, 512)).astype(np.float32), "emap")
+    nodes = [helper.make_node("Mul", ["target", "one"], ["output"])]
+    graph = helper.make_graph(
+        nodes, "identity_swapper",
+        [helper.make_tensor_value_info("target", tp.FLOAT, [batch, 3, 128, 128]),
+         helper.make_tensor_value_info("source", tp.FLOAT, [1, 512])],
+        [helper.make_tensor_value_info("output", tp.FLOAT, [batch, 3, 128, 128])],
+        initializer=[one, emap])  # emap last, as in the real model
+    return _save(graph, path)
+
+
+def recogniser(path: Path) -> Path:
+    onnx, tp, helper, numpy_helper = _onnx()
+    rng = np.random.default_rng(1)
+    weight = numpy_helper.from_array(rng.standard_normal((3, 512)).astype(np.float32), "w")
+    nodes = [helper.make_node("GlobalAveragePool", ["input.1"], ["pooled"]),
+             helper.make_node("Flatten", ["pooled"], ["flat"]),
+             helper.make_node("MatMul", ["flat", "w"], ["683"])]
+    graph = helper.make_graph(
+        nodes, "recogniser",
+        [helper.make_tensor_value_info("input.1", tp.FLOAT, ["N", 3, 112, 112])],
+        [helper.make_tensor_value_info("683", tp.FLOAT, ["N", 512])], initializer=[weight])
+    return _save(graph, path)
+
+
+def enhancer(path: Path, lift: float = 0.1) -> Path:
+    onnx, tp, helper, numpy_helper = _onnx()
+    value = numpy_helper.from_array(np.full((1,), lift, np.float32), "lift")
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["input", "lift"], ["output"])], "enhancer",
+        [helper.make_tensor_value_info("input", tp.FLOAT, [1, 3, 512, 512])],
+        [helper.make_tensor_value_info("output", tp.FLOAT, [1, 3, 512, 512])], initializer=[value])
+    return _save(graph, path)
+
+
+def liveportrait_set(folder: Path) -> dict[str, Path]:
+    """The four LivePortrait graphs (file names as in the catalogue). The generator samples the
+    feature volume with a 5-D GridSample, like the real warping module."""
+    onnx, tp, helper, numpy_helper = _onnx()
+    folder = Path(folder)
+    rng = np.random.default_rng(2)
+    paths = {}
+
+    def info(name, shape):
+        return helper.make_tensor_value_info(name, tp.FLOAT, shape)
+
+    conv = numpy_helper.from_array(rng.standard_normal((512, 3, 4, 4)).astype(np.float32) * 0.05, "k")
+    shape = numpy_helper.from_array(np.array([1, 32, 16, 64, 64], np.int64), "shape")
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["input", "k"], ["c"], strides=[4, 4]),
+         helper.make_node("Reshape", ["c", "shape"], ["output"])], "feature_extractor",
+        [info("input", [1, 3, 256, 256])], [info("output", [1, 32, 16, 64, 64])],
+        initializer=[conv, shape])
+    paths["liveportrait_feature_extractor"] = _save(graph, folder / "live_portrait_feature_extractor.onnx")
+
+    # Motion: pose angles from the mean colour, keypoints from a fixed grid + mean colour.
+    consts = {
+        "zero11": np.zeros((1, 1), np.float32), "one11": np.ones((1, 1), np.float32),
+        "zero13": np.zeros((1, 3), np.float32),
+        "kp": rng.uniform(-0.5, 0.5, (1, 21, 3)).astype(np.float32),
+        "exp_gain": np.full((1, 21, 3), 0.1, np.float32), "angle_gain": np.full((1, 1), 20.0, np.float32),
+    }
+    inits = [numpy_helper.from_array(v, k) for k, v in consts.items()]
+    nodes = [helper.make_node("ReduceMean", ["input"], ["m4"], keepdims=0),
+             helper.make_node("Reshape", ["m4", "one_shape"], ["m"]),
+             helper.make_node("Mul", ["m", "angle_gain"], ["yaw"]),
+             helper.make_node("Add", ["zero11", "zero11"], ["pitch"]),
+             helper.make_node("Add", ["zero11", "zero11"], ["roll"]),
+             helper.make_node("Add", ["one11", "zero11"], ["scale"]),
+             helper.make_node("Add", ["zero13", "zero13"], ["translation"]),
+             helper.make_node("Mul", ["exp_gain", "m"], ["expression"]),
+             helper.make_node("Add", ["kp", "zero13"], ["motion_points"])]
+    inits.append(numpy_helper.from_array(np.array([1, 1], np.int64), "one_shape"))
+    outputs = [info("pitch", [1, 1]), info("yaw", [1, 1]), info("roll", [1, 1]), info("scale", [1, 1]),
+               info("translation", [1, 3]), info("expression", [1, 21, 3]), info("motion_points", [1, 21, 3])]
+    graph = helper.make_graph(nodes, "motion_extractor", [info("input", [1, 3, 256, 256])], outputs,
+                              initializer=inits)
+    paths["liveportrait_motion_extractor"] = _save(graph, folder / "live_portrait_motion_extractor.onnx")
+
+    half = numpy_helper.from_array(np.full((1,), 0.5, np.float32), "half")
+    graph = helper.make_graph(
+        [helper.make_node("Sub", ["target", "source"], ["d"]),
+         helper.make_node("Mul", ["d", "half"], ["dh"]),
+         helper.make_node("Add", ["source", "dh"], ["output"])], "stitcher",
+        [info("source", [1, 21, 3]), info("target", [1, 21, 3])], [info("output", [1, 21, 3])],
+        initializer=[half])
+    paths["liveportrait_stitcher"] = _save(graph, folder / "live_portrait_stitcher.onnx")
+
+    # Generator: a 5-D GridSample of the feature volume on a grid shifted by the mean keypoint
+    # motion, then channels 0..2 of the middle depth slice, upsampled to 512.
+    base = np.stack(np.meshgrid(np.linspace(-1, 1, 64), np.linspace(-1, 1, 64), indexing="xy"), -1)
+    grid = np.zeros((1, 16, 64, 64, 3), np.float32)
+    grid[..., :2] = base
+    grid[..., 2] = np.linspace(-1, 1, 16)[None, :, None, None]
+    g_inits = [numpy_helper.from_array(grid, "grid"),
+               numpy_helper.from_array(np.array([0, 0, 8, 0, 0], np.int64), "starts"),
+               numpy_helper.from_array(np.array([1, 3, 9, 64, 64], np.int64), "ends"),
+               numpy_helper.from_array(np.array([1, 3, 64, 64], np.int64), "shape4"),
+               numpy_helper.from_array(np.array([1, 3, 512, 512], np.int64), "size")]
+    g_nodes = [helper.make_node("Sub", ["target", "source"], ["motion"]),
+               helper.make_node("ReduceMean", ["motion"], ["shift"], keepdims=0),
+               helper.make_node("Add", ["grid", "shift"], ["moved"]),
+               helper.make_node("GridSample", ["feature_volume", "moved"], ["sampled"],
+                                mode="linear", padding_mode="border", align_corners=1),
+               helper.make_node("Slice", ["sampled", "starts", "ends"], ["slab"]),
+               helper.make_node("Reshape", ["slab", "shape4"], ["rgb"]),
+               helper.make_node("Resize", ["rgb", "", "", "size"], ["big"], mode="linear"),
+               helper.make_node("Sigmoid", ["big"], ["output"])]
+    graph = helper.make_graph(g_nodes, "generator",
+                              [info("feature_volume", [1, 32, 16, 64, 64]), info("source", [1, 21, 3]),
+                               info("target", [1, 21, 3])], [info("output", [1, 3, 512, 512])],
+                              initializer=g_inits)
+    paths["liveportrait_generator"] = _save(graph, folder / "live_portrait_generator.onnx")
+    return paths
+
+
+def heavy_swapper(path: Path, width: int = 1024, blocks: int = 12, seed: int = 3) -> Path:
+    """inswapper's interface and about its size: 3x3 convolutions of `width` channels at 16x16
+    (width=1024, blocks=12: ~127 M parameters, ~510 MB, ~30 GMAC). Weights random; output in
+    [0, 1]."""
+    onnx, tp, helper, numpy_helper = _onnx()
+    rng = np.random.default_rng(seed)
+    inits, nodes = [], []
+
+    def conv(x, cin, cout, k, stride, name, act=True):
+        weight = (rng.standard_normal((cout, cin, k, k), dtype=np.float32) * np.float32((2.0 / (cin * k * k)) ** 0.5))
+        inits.append(numpy_helper.from_array(weight, name + "_w"))
+        inits.append(numpy_helper.from_array(np.zeros(cout, np.float32), name + "_b"))
+        nodes.append(helper.make_node("Conv", [x, name + "_w", name + "_b"], [name], strides=[stride, stride],
+                                      pads=[k // 2] * 4))
+        if not act:
+            return name
+        nodes.append(helper.make_node("Relu", [name], [name + "_r"]))
+        return name + "_r"
+
+    quarter = max(width // 4, 8)
+    x = conv("target", 3, quarter // 2, 3, 1, "c0")
+    x = conv(x, quarter // 2, quarter, 3, 2, "c1")
+    x = conv(x, quarter, width, 3, 2, "c2")
+    x = conv(x, width, width, 3, 2, "c3")
+    for index in range(blocks):
+        x = conv(x, width, width, 3, 1, f"b{index}")
+    scales = numpy_helper.from_array(np.array([1, 1, 8, 8], np.float32), "up")
+    nodes.append(helper.make_node("Resize", [x, "", "up"], ["u"], mode="nearest"))
+    inits.append(scales)
+    x = conv("u", width, quarter // 2, 3, 1, "d0")
+    x = conv(x, quarter // 2, 3, 3, 1, "d1", act=False)
+    nodes.append(helper.make_node("Sigmoid", [x], ["output"]))
+    inits.append(numpy_helper.from_array(rng.standard_normal((512, 512)).astype(np.float32), "emap"))
+    graph = helper.make_graph(
+        nodes, "heavy_swapper",
+        [helper.make_tensor_value_info("target", tp.FLOAT, [1, 3, 128, 128]),
+         helper.make_tensor_value_info("source", tp.FLOAT, [1, 512])],
+        [helper.make_tensor_value_info("output", tp.FLOAT, [1, 3, 128, 128])], initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    model.ir_version = 9
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(path))  # > 2 GB never happens here; checker skipped (slow on 500 MB)
+    return path
+
+
+def parameter_count(path: Path) -> int:
+    onnx, _, _, _ = _onnx()
+    model = onnx.load(str(path))
+    return int(sum(np.prod(init.dims) for init in model.graph.initializer))

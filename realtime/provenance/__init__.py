@@ -1,0 +1,88 @@
+"""Provenance: every output frame says it was altered.
+
+- a visible "AI-altered" label in a corner (`label.py`; on by default, `--no-label` for a
+  recording the user labels otherwise),
+- an invisible watermark in every output frame, always (`watermark.py`),
+- a signed C2PA manifest on recordings and pictures written to files (`c2pa_manifest.py`),
+  added when the engine stops (the files are final then),
+- `facecam verify FILE` reads all three back (`verify.py`).
+
+`Provenance` is the output stage's finisher: the engine adds it last, so the virtual camera,
+the preview and the recordings all get the marked picture.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from realtime.frame import Frame
+from realtime.provenance.label import Label
+from realtime.provenance.watermark import SESSION_BITS, Watermarker
+from realtime.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def new_session_id() -> int:
+    return secrets.randbelow(1 << SESSION_BITS)
+
+
+class Provenance:
+    """Finisher: marks a picture with this session's watermark, then draws the label (when the
+    `label` setting is on). `settings` is read on every frame, so `Engine.update(label=False)`
+    applies from the next frame."""
+
+    def __init__(self, settings: Callable[[], Settings], session: int | None = None) -> None:
+        self._settings = settings
+        self.session = new_session_id() if session is None else session
+        self.watermarker = Watermarker(self.session)
+        self._label: Label | None = None
+        self._files: list[Path] = []
+        self._files_lock = threading.Lock()
+        log.debug("provenance session id %04x", self.session)
+
+    def _label_for(self, settings: Settings) -> Label:
+        wanted = (settings.provenance.label_text, settings.provenance.label_corner)
+        if self._label is None or (self._label.text, self._label.corner) != wanted:
+            self._label = Label(*wanted)
+        return self._label
+
+    def __call__(self, picture: np.ndarray, frame: Frame | None = None) -> np.ndarray:
+        settings = self._settings()
+        marked = self.watermarker.embed(picture)  # a new array: the label may draw into it
+        if settings.output.label:
+            self._label_for(settings).apply(marked, inplace=True)
+        return marked
+
+    # -- files: C2PA manifests -----------------------------------------------------------------
+    def track(self, output):
+        """Note an output that writes a file, to sign that file when the engine stops; returns
+        the output unchanged."""
+        from realtime.provenance.c2pa_manifest import MIME_TYPES
+
+        path = getattr(output, "path", None)
+        if path is not None and Path(path).suffix.lower() in MIME_TYPES:
+            with self._files_lock:
+                if Path(path) not in self._files:
+                    self._files.append(Path(path))
+        return output
+
+    def finish(self) -> list[Path]:
+        """Sign every tracked file that exists (once); returns the files signed."""
+        from realtime.provenance.c2pa_manifest import sign_recording
+
+        with self._files_lock:
+            files, self._files = self._files, []
+        label = bool(self._settings().output.label)
+        signed = []
+        for path in files:
+            if path.exists() and sign_recording(path, session=f"{self.session:04x}", label=label):
+                log.info("C2PA manifest added to %s", path)
+                signed.append(path)
+        return signed

@@ -1,0 +1,207 @@
+"""`facecam verify FILE`: does a video or picture carry facecam's provenance mark?
+
+Exit codes: 0 the mark (or a facecam C2PA manifest) was found, 1 not found, 2 the file cannot be
+read. A video is judged in chunks of CHUNK frames (two seconds at 30 fps): the working maps of a
+chunk are averaged, searched for the mark, and then each frame of a chunk that carries it is
+tested alone at the chunk's scale and offset, to count the frames that carry it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from realtime.errors import InputError
+from realtime.provenance import watermark as wm
+
+CHUNK = 60
+NULL_TRIALS = 2e7
+"""How many independent chi-square tries one search is worth for the confidence: more than the
+~90k offsets and scales it really tries, because picture content is not white noise; fitted so
+that unmarked clips (strength up to ~7.5, benchmarks/results/watermark.md) stay well below 0.5."""
+PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+
+EXIT_FOUND = 0
+EXIT_NOT_FOUND = 1
+
+
+def confidence(z: float) -> float:
+    """1 - (an estimate of the chance that unmarked footage reaches strength z somewhere)."""
+    from scipy.special import gammaincc
+
+    energy = wm.CODED_BITS + z * z
+    tail = float(gammaincc(wm.CODED_BITS / 2, energy / 2))  # chi-square survival function
+    return max(0.0, 1.0 - min(1.0, NULL_TRIALS * tail))
+
+
+@dataclass
+class Verdict:
+    file: str
+    kind: str
+    found: bool = False
+    confidence: float = 0.0
+    strength: float = 0.0
+    """Best sync z-score over the chunks (about 0-5 when unmarked, 7 or more when marked)."""
+    version: int | None = None
+    session: str | None = None
+    """The per-session id, in hex, when the payload could be read (its CRC holds)."""
+    frames: int = 0
+    frames_marked: int = 0
+    chunks: int = 0
+    chunks_marked: int = 0
+    c2pa: dict | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        lines = [f"{self.file}: " + ("facecam mark FOUND" if self.found else "no facecam mark found")]
+        lines.append(f"  confidence {self.confidence:.4f} (strength z = {self.strength:.1f}; "
+                     f"found from {wm.Z_FOUND:g})")
+        if self.session is not None:
+            lines.append(f"  payload: facecam mark version {self.version}, session {self.session}")
+        elif self.found:
+            lines.append("  payload: not readable (too little footage or too degraded)")
+        if self.kind == "video":
+            lines.append(f"  frames carrying the mark: {self.frames_marked} of {self.frames} "
+                         f"({self.chunks_marked} of {self.chunks} two-second chunks)")
+        if self.c2pa is not None:
+            lines.append(f"  C2PA manifest: {self.c2pa.get('summary', 'present')}")
+        lines.extend(f"  note: {note}" for note in self.notes)
+        return "\n".join(lines)
+
+
+def _video_frames(path: Path, max_frames: int | None) -> Iterator[np.ndarray]:
+    import av
+
+    from realtime.capture.video import frame_to_bgr
+
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError) as error:
+        raise InputError(f"cannot read {path}: not a video or picture facecam can open ({error})") from None
+    with container:
+        if not container.streams.video:
+            raise InputError(f"{path} has no video stream")
+        count = 0
+        try:
+            for frame in container.decode(video=0):
+                yield frame_to_bgr(frame)
+                count += 1
+                if max_frames is not None and count >= max_frames:
+                    return
+        except av.error.FFmpegError as error:
+            if count == 0:
+                raise InputError(f"cannot decode {path}: {error}") from None
+
+
+def _judge_chunk(maps: list[np.ndarray], verdict: Verdict, bits: list[np.ndarray]) -> None:
+    detection = wm.search(np.mean(maps, axis=0))
+    verdict.chunks += 1
+    verdict.frames += len(maps)
+    verdict.strength = max(verdict.strength, detection.z)
+    if not detection.found:
+        return
+    verdict.chunks_marked += 1
+    bits.append(detection.soft_bits / (np.linalg.norm(detection.soft_bits) + 1e-9))
+    verdict.frames_marked += sum(wm.strength_at(m, detection.sync) >= wm.Z_FRAME for m in maps)
+
+
+def verify_pictures(frames: Iterator[np.ndarray], verdict: Verdict, chunk: int = CHUNK) -> Verdict:
+    maps: list[np.ndarray] = []
+    bits: list[np.ndarray] = []
+    shape = None
+    for picture in frames:
+        work = wm.working_map(picture)
+        if maps and work.shape != shape:  # the size changed mid-file: judge what came before
+            _judge_chunk(maps, verdict, bits)
+            maps = []
+        shape = work.shape
+        maps.append(work)
+        if len(maps) >= chunk:
+            _judge_chunk(maps, verdict, bits)
+            maps = []
+    if maps:
+        _judge_chunk(maps, verdict, bits)
+    if verdict.frames == 0:
+        raise InputError(f"{verdict.file} has no frames to check")
+    verdict.found = verdict.chunks_marked > 0
+    verdict.confidence = confidence(verdict.strength)
+    if bits:
+        payload = wm.decode_payload((np.sum(bits, axis=0) > 0).astype(np.uint8))
+        if payload is not None:
+            verdict.version, session = payload
+            verdict.session = f"{session:04x}"
+    return verdict
+
+
+def _frame_count(path: Path) -> int | None:
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            return container.streams.video[0].frames or None
+    except (av.error.FFmpegError, OSError, IndexError):
+        return None
+
+
+def _with_progress(frames: Iterator[np.ndarray], total: int | None) -> Iterator[np.ndarray]:
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit="frame", desc="verify", leave=False, file=sys.stderr,
+              dynamic_ncols=True) as bar:
+        for frame in frames:
+            yield frame
+            bar.update(1)
+
+
+def verify_file(path: str | Path, max_frames: int | None = None, progress: bool = False) -> Verdict:
+    """Check one file; InputError when it cannot be read. `progress`: a bar on stderr."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"file not found: {path}")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not a video or picture")
+    if path.suffix.lower() in PICTURE_SUFFIXES:
+        from realtime.capture.image import read_picture
+
+        verdict = verify_pictures(iter([read_picture(path)]), Verdict(str(path), "picture"))
+    else:
+        frames = _video_frames(path, max_frames)
+        if progress:
+            total = _frame_count(path)
+            frames = _with_progress(frames, min(total, max_frames) if total and max_frames else total)
+        verdict = verify_pictures(frames, Verdict(str(path), "video"))
+    try:
+        from realtime.provenance.c2pa_manifest import read_manifest
+    except ImportError:
+        read_manifest = None
+    if read_manifest is not None:
+        verdict.c2pa = read_manifest(path)
+        if verdict.c2pa is not None and verdict.c2pa.get("facecam") and not verdict.found:
+            verdict.notes.append("the invisible mark was not found, but a facecam C2PA manifest was")
+    return verdict
+
+
+# -- command -----------------------------------------------------------------------------------
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = ("exit codes: 0 the mark (or a facecam C2PA manifest) was found, 1 not found, "
+                     "2 the file cannot be read")
+    parser.add_argument("file", metavar="FILE", help="a video or picture")
+    parser.add_argument("--max-frames", type=int, metavar="N", default=None,
+                        help="check only the first N frames of a video")
+
+
+def run(args: argparse.Namespace) -> int:
+    verdict = verify_file(args.file, max_frames=args.max_frames,
+                          progress=sys.stderr.isatty() and not args.json and not args.quiet)
+    if args.json:
+        print(json.dumps(asdict(verdict), indent=2))
+    elif not args.quiet:
+        print(verdict.summary(), file=sys.stdout)
+    found = verdict.found or bool(verdict.c2pa and verdict.c2pa.get("facecam"))
+    return EXIT_FOUND if found else EXIT_NOT_FOUND
