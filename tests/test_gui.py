@@ -328,6 +328,9 @@ def test_snapshot_and_mirror_from_the_keyboard(open_window, qtbot, tmp_path):
     assert window.output_panel.mirror.isChecked()
     qtbot.keyClick(window, Qt.Key.Key_P)
     qtbot.waitUntil(lambda: bool(list((tmp_path / "media").glob("facecam-*.png"))), timeout=WAIT_MS)
+    # The file can be seen before it is fully written: wait until it reads as a picture.
+    qtbot.waitUntil(lambda: cv2.imread(str(next((tmp_path / "media").glob("facecam-*.png")))) is not None,
+                    timeout=WAIT_MS)
     saved = cv2.imread(str(next((tmp_path / "media").glob("facecam-*.png"))))
     assert saved.shape == (480, 512, 3) and saved.std() > 10  # a real picture, not a blank
     qtbot.waitUntil(lambda: "snapshot saved" in window.statusBar().currentMessage(), timeout=WAIT_MS)
