@@ -121,21 +121,3 @@ def test_surround_mesh_keeps_the_border_and_carries_the_hair():
     target = source @ (1.5 * roll(20)[:2, :2]).T + [5, 7]
     np.testing.assert_allclose(fit_similarity_2d(source, target),
                                np.c_[1.5 * roll(20)[:2, :2], [5, 7]], atol=1e-9)
-
-
-def test_closed_form_maps_match_the_shared_warp():
-    from realtime.animate.maps import triangle_affines, warp_maps
-    from realtime.faces import warp
-
-    rng = np.random.default_rng(7)
-    src = rng.uniform(0, 200, (60, 2)).astype(np.float32)
-    dst = (src + rng.normal(0, 4, src.shape)).astype(np.float32)
-    from scipy.spatial import Delaunay
-
-    triangles = Delaunay(src).simplices.astype(np.int32)
-    np.testing.assert_allclose(triangle_affines(dst, src, triangles), warp.triangle_affines(dst, src, triangles),
-                               atol=1e-3)
-    ours = warp_maps(dst, src, triangles, (10, 20, 150, 170))
-    shared = warp.piecewise_affine_maps(dst, src, triangles, (10, 20, 150, 170))
-    np.testing.assert_allclose(ours.map_x, shared.map_x, atol=1e-2)
-    np.testing.assert_allclose(ours.map_y, shared.map_y, atol=1e-2)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from realtime.animate.maps import warp_maps
 from realtime.animate.motion import Calibration, calibrate, transfer
 from realtime.animate.mouth import (
     draw_mouth_interior,
@@ -33,6 +32,7 @@ from realtime.faces.topology import (
     topology,
 )
 from realtime.faces.tracking import smoothing_parameters
+from realtime.faces.warp import piecewise_affine_maps
 from realtime.frame import Face, Frame
 from realtime.settings import AnimateSettings, Settings
 
@@ -212,7 +212,7 @@ class MeshAnimator:
         depth = np.full(len(points), portrait.depth_far, dtype=np.float64)
         depth[:ALL_POINTS] = face_depth
         depth[MOUTH_CENTRE] = face_depth[topology().inner_mouth].mean()
-        maps = warp_maps(points, mesh.points, mesh.triangles, box, depth=depth)
+        maps = piecewise_affine_maps(points, mesh.points, mesh.triangles, box, depth=depth)
         _pin_edges(maps, width, height)
         canvas = portrait.image.copy()
         canvas[box[1]:box[3], box[0]:box[2]] = maps.remap(portrait.image)

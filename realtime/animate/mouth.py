@@ -9,9 +9,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from realtime.animate.maps import warp_maps
 from realtime.blend.color import apply_transfer, lab_statistics, transfer_matrix
 from realtime.faces.topology import topology
+from realtime.faces.warp import piecewise_affine_maps
 
 # The interior is drawn only once the opening is this big (area / face size squared): a mouth
 # that is just parted keeps the portrait's own lips.
@@ -88,7 +88,7 @@ def draw_mouth_interior(canvas: np.ndarray, mouth: np.ndarray, face_size: float,
     use_driver = driver_image is not None and driver_mouth is not None and \
         mouth_opening(driver_mouth, driver_size) >= MIN_OPENING
     if use_driver:
-        maps = warp_maps(_fan_points(mouth), _fan_points(driver_mouth),
+        maps = piecewise_affine_maps(_fan_points(mouth), _fan_points(driver_mouth),
                                      _fan_triangles(len(mouth)), box, grid_step=2)
         interior = maps.remap(driver_image)
         if colour_matrix is not None:
