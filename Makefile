@@ -11,7 +11,7 @@ PYTHON  ?= $(shell for p in python3.11 python3.12 python3; do \
               >/dev/null 2>&1 && { echo $$p; break; }; done)
 ARGS    ?=
 
-.PHONY: run test lint bench quality clean venv
+.PHONY: run test lint bench quality clean venv browser
 
 venv: $(STAMP)
 
@@ -25,7 +25,16 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/facecam run $(ARGS)
 
-test: $(STAMP)
+# The overlay's tests drive a real browser: Debian's Chromium (as root, or through sudo).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the overlay's browser tests"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); export DEBIAN_FRONTEND=noninteractive; \
+	  $$SUDO apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -q >/dev/null 2>&1 && $$SUDO apt-get install -y -q chromium >/dev/null 2>&1; } || \
+	  echo "could not install chromium: the overlay's browser tests will be skipped" >&2; }
+
+test: $(STAMP) browser
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q $(ARGS)
 
 lint: $(STAMP)

@@ -24,6 +24,7 @@ from PyQt6.QtWidgets import (
 
 from gui.controller import EngineController, EngineFactory
 from gui.controls import BlendPanel, ModePanel, OutputPanel, SettingsForm
+from gui.overlay_row import OverlayRow
 from gui.preview import PreviewWidget
 from gui.source_panel import SourcePanel, is_picture
 from gui.state import GuiState, Store, default_media_dir, gui_settings
@@ -131,6 +132,8 @@ class MainWindow(QMainWindow):
             box.setVisible(bool(form.controls))  # only when the engine has such options
             column_layout.addWidget(box)
         column_layout.addWidget(_group("Output", self.output_panel))
+        self.overlay_row = OverlayRow()
+        column_layout.addWidget(_group("Streaming overlay", self.overlay_row))
         column_layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(column)
@@ -175,6 +178,8 @@ class MainWindow(QMainWindow):
         self.output_panel.vcam_toggled.connect(self.set_vcam)
         self.output_panel.record_toggled.connect(self.set_recording)
         self.output_panel.snapshot.connect(self.snapshot)
+        self.overlay_row.toggled.connect(lambda on: self.controller.set_output(on, "overlay"))
+        self.overlay_row.changed.connect(self.change)
 
     def _actions(self) -> None:
         def add(text: str, keys: str, slot) -> QAction:
@@ -304,6 +309,10 @@ class MainWindow(QMainWindow):
         self.animate_box.setEnabled(settings.mode == "animate")
         self.neural_form.show_settings(settings)
         self.output_panel.show_settings(settings, device, recording)
+        overlay_url = None
+        if engine is not None:
+            overlay_url = next((getattr(o, "url", None) for o in engine.outputs if o.name == "overlay"), None)
+        self.overlay_row.show_settings(settings, overlay_url)
         self._update_title(settings)
 
     def _update_title(self, settings: Settings) -> None:

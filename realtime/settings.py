@@ -97,7 +97,7 @@ class BlendSettings:
 @dataclass(frozen=True)
 class OutputSettings:
     outputs: tuple[str, ...] = field(default=("auto",), metadata={
-        "help": "'auto', 'window', 'null', 'vcam', or a video file path (several allowed)"})
+        "help": "'auto', 'window', 'null', 'vcam', 'overlay', or a video file path (several allowed)"})
     mirror: bool = field(default=False, metadata={"help": "mirror the picture horizontally"})
     stats_overlay: bool = field(default=True, metadata={"help": "FPS and latency on the preview"})
     label: bool = field(default=True, metadata={"help": "visible 'AI-altered' label on outputs"})
@@ -113,6 +113,14 @@ class OutputSettings:
         "auto", "i420", "yuyv", help="pixel format sent; auto falls back to YUYV when refused"))
     vcam_mirror: bool = field(default=False, metadata={
         "help": "mirror only the virtual camera (most call apps mirror the self-view themselves)"})
+    overlay_alpha: str = field(default="face", metadata=_choice(
+        "face", "person", "portrait", "frame",
+        help="what the overlay page shows opaque: the swapped face, the person cut out, the animated "
+             "portrait cut out, or the whole frame"))
+    overlay_port: int = field(default=8765, metadata=_range(
+        0, 65535, "port of the overlay page (0: any free port)"))
+    overlay_host: str = field(default="127.0.0.1", metadata={
+        "help": "interface of the overlay page; anything but loopback adds a random token to its URL"})
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Outputs: where finished frames go — a preview window, a virtual camera, a video file, nowhere.
 
 Every output has the same small form (`Output`); `open_outputs` builds them from the `outputs`
-setting: 'window', 'vcam', 'null', or a file path (video by its suffix, or a picture).
+setting: 'window', 'vcam', 'overlay', 'null', or a file path (video by its suffix, or a picture).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def resolve_outputs(specs: tuple[str, ...]) -> list[str]:
 
 
 def output_is_live(spec: str) -> bool:
-    return spec in ("window", "vcam")
+    return spec in ("window", "vcam", "overlay")
 
 
 def open_output(spec: str, stream: OutputFormat, **options) -> Output:
@@ -76,6 +76,10 @@ def open_output(spec: str, stream: OutputFormat, **options) -> Output:
         from realtime.output.virtualcam import VirtualCameraOutput
 
         return VirtualCameraOutput(stream, options.get("settings"))
+    if spec == "overlay":
+        from realtime.output.overlay import OverlayOutput
+
+        return OverlayOutput(stream, options.get("settings"))
     path = Path(spec).expanduser()
     suffix = path.suffix.lower()
     if suffix in VIDEO_SUFFIXES:
@@ -86,7 +90,7 @@ def open_output(spec: str, stream: OutputFormat, **options) -> Output:
         from realtime.output.picture import PictureOutput
 
         return PictureOutput(path)
-    raise OutputError(f"unknown output {spec!r}: use window, vcam, null, or a file ending in "
+    raise OutputError(f"unknown output {spec!r}: use window, vcam, overlay, null, or a file ending in "
                       f"{', '.join(sorted(VIDEO_SUFFIXES | PICTURE_SUFFIXES))}")
 
 

@@ -48,6 +48,11 @@ class OutputStage:
     def configure(self, settings: Settings) -> None:
         self.mirror = settings.output.mirror
         self.settings = settings
+        # Outputs that follow settings live (the overlay's alpha mode) say so with a configure().
+        for output in self.outputs:
+            configure = getattr(output, "configure", None)
+            if callable(configure):
+                configure(settings)
 
     def process(self, frame: Frame) -> Frame:
         picture = frame.result

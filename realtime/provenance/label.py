@@ -41,15 +41,23 @@ class Label:
         x, y = max(0, x), max(0, y)
         return (x, y), colour * alpha, 1.0 - alpha
 
-    def apply(self, picture: np.ndarray, inplace: bool = False) -> np.ndarray:
-        """The BGR picture with the label in its corner (a copy unless `inplace`)."""
-        height, width = picture.shape[:2]
+    def box(self, width: int, height: int) -> tuple[int, int, int, int]:
+        """(x, y, w, h) of the label in a width x height picture (the overlay keeps it opaque)."""
+        (x, y), _, keep = self._placed(width, height)
+        return x, y, int(keep.shape[1]), int(keep.shape[0])
+
+    def _placed(self, width: int, height: int) -> tuple[tuple[int, int], np.ndarray, np.ndarray]:
         placed = self._cache.get((width, height))
         if placed is None:
             if len(self._cache) >= 4:
                 self._cache.clear()
             placed = self._cache[(width, height)] = self._render(width, height)
-        (x, y), premultiplied, keep = placed
+        return placed
+
+    def apply(self, picture: np.ndarray, inplace: bool = False) -> np.ndarray:
+        """The BGR picture with the label in its corner (a copy unless `inplace`)."""
+        height, width = picture.shape[:2]
+        (x, y), premultiplied, keep = self._placed(width, height)
         box_h, box_w = keep.shape[:2]
         out = picture if inplace else picture.copy()
         region = out[y:y + box_h, x:x + box_w, :3]
