@@ -4,7 +4,7 @@
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-EXTRAS  ?= cpu,test,eval
+EXTRAS  ?= cpu,test,eval,scale
 # The first interpreter that is Python 3.11 or 3.12 (mediapipe 0.10.21 has wheels for those only).
 PYTHON  ?= $(shell for p in python3.11 python3.12 python3; do \
               $$p -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 12) else 1)' \

@@ -235,6 +235,7 @@ def command_run(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("realtime.cli", "swap or animate a face live, or process a video file"),
     "models": ("realtime.inference.cli", "list, fetch, verify neural models; build TensorRT engines"),
+    "batch": ("realtime.batch.cli", "many videos at once, on local processes or a Ray cluster"),
     "gui": ("gui.cli", "the desktop app: live preview, controls, stats, virtual camera"),
     "doctor": ("realtime.doctor", "check this machine: cameras, virtual camera, display, GPU, models"),
     "bench": ("benchmarks.bench_cli", "latency per stage and end to end, pipelined vs sequential"),

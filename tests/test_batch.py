@@ -1,0 +1,191 @@
+"""`facecam batch`: several videos, one corrupt, on local processes and on a real two-node Ray
+cluster (both nodes on 127.0.0.1), compared frame for frame with single-process `facecam run`."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT, media, psnr, run_cli
+
+CLIPS = ("d3", "d6", "d9", "d10", "d14")
+FRAMES = 12
+SIZE = (192, 192)
+
+
+def decode(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as container:
+        return [frame.to_ndarray(format="bgr24") for frame in container.decode(video=0)]
+
+
+def make_clip(source: Path, target: Path, frames: int = FRAMES) -> None:
+    with av.open(str(source)) as reader, av.open(str(target), "w") as writer:
+        stream = writer.add_stream("libx264", rate=25)
+        stream.width, stream.height = SIZE
+        stream.pix_fmt = "yuv420p"
+        for number, frame in enumerate(reader.decode(video=0)):
+            if number >= frames:
+                break
+            small = frame.reformat(*SIZE, format="yuv420p")
+            small.pts = None
+            for packet in stream.encode(small):
+                writer.mux(packet)
+        for packet in stream.encode():
+            writer.mux(packet)
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("clips")
+    for name in CLIPS:
+        make_clip(media(f"{name}.mp4"), folder / f"{name}.mp4")
+    # The sixth clip is corrupt: the head of a real MP4 cut short, so its index is missing.
+    whole = (folder / "d3.mp4").read_bytes()
+    (folder / "broken.mp4").write_bytes(whole[: len(whole) // 3])
+    return folder
+
+
+def batch(*args: str, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    return run_cli("batch", *args, env=env, timeout=timeout)
+
+
+def job_list(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "facecam-batch.jsonl").read_text().splitlines()]
+
+
+def test_local_batch_equals_run_reports_the_corrupt_file_and_resumes(clips, tmp_path):
+    out = tmp_path / "out"
+    done = batch(str(clips), "-o", str(out), "--workers", "2", "--quiet")
+    assert done.returncode == 1, done.stderr  # one input failed, the others are done
+    results = {Path(r["input"]).name: r for r in job_list(out)}
+    assert results["broken.mp4"]["status"] == "failed" and results["broken.mp4"]["error"]
+    for name in CLIPS:
+        assert results[f"{name}.mp4"]["status"] == "done", results[f"{name}.mp4"]
+        assert len(decode(out / f"{name}-swap.mp4")) == FRAMES  # frame i out is frame i in
+    assert not list((out / ".partial").glob("*.mp4"))  # nothing half-written is left behind
+    # The same file through `facecam run`: as close as two runs of `facecam run` are to each other
+    # (each run carries its own random provenance session id in the invisible mark: that, and the
+    # codec, are the only differences).
+    runs = []
+    for number in range(2):
+        single = tmp_path / f"single{number}.mp4"
+        assert run_cli("run", "--input", str(clips / "d9.mp4"), "-o", str(single), "--quiet").returncode == 0
+        runs.append(decode(single))
+    floor = min(psnr(a, b) for a, b in zip(*runs, strict=True))
+    batch_vs_run = min(psnr(a, b) for a, b in zip(decode(out / "d9-swap.mp4"), runs[0], strict=True))
+    assert batch_vs_run > floor - 1.5, (batch_vs_run, floor)
+    assert batch_vs_run > 30
+
+    # A second run skips what is done and redoes only the failure; a half-written output is redone.
+    (out / "d14-swap.mp4").unlink()
+    (out / ".partial" / "d14-swap.mp4").write_bytes(b"half written")
+    again = batch(str(clips), "-o", str(out), "--workers", "2", "--json")
+    report = json.loads(again.stdout)
+    assert again.returncode == 1
+    assert report["skipped"] == 4 and report["failed"] == 1 and report["done"] == 1
+    assert len(decode(out / "d14-swap.mp4")) == FRAMES
+
+
+def test_killed_local_worker_is_redone(clips, tmp_path):
+    out = tmp_path / "out"
+    longer = tmp_path / "long.mp4"
+    make_clip(media("d6.mp4"), longer, frames=150)
+    process = subprocess.Popen([sys.executable, "-m", "realtime.cli", "batch", str(longer), "-o", str(out),
+                                "--workers", "1", "--quiet"], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    partial = out / ".partial" / "long-swap.mp4"
+    deadline = time.monotonic() + 120
+    while not (partial.exists() and partial.stat().st_size > 2000) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert partial.exists(), "the worker never started writing"
+    children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
+    workers = [int(pid) for pid in children
+               if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")]
+    assert workers, "no worker process found"
+    os.kill(workers[0], signal.SIGKILL)
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, stderr
+    [result] = job_list(out)
+    assert result["status"] == "done" and result["attempts"] == 2
+    assert len(decode(out / "long-swap.mp4")) == 150
+
+
+# -- a real Ray cluster: a head node and a second worker node, both on 127.0.0.1 -----------------
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def ray_cluster(tmp_path_factory):
+    pytest.importorskip("ray", reason="needs Ray (pip install 'facecam[scale]')")
+    ray_cli = shutil.which("ray", path=str(Path(sys.executable).parent))
+    if ray_cli is None:
+        pytest.skip("the ray command is not installed beside this Python")
+    port = free_port()
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "token",
+           "RAY_AUTH_TOKEN": secrets.token_hex(16), "PYTHONPATH": str(ROOT)}
+    temp = tmp_path_factory.mktemp("ray")
+    common = ["--node-ip-address=127.0.0.1", "--num-cpus=1", "--disable-usage-stats"]
+    try:
+        subprocess.run([ray_cli, "start", "--head", f"--port={port}", "--include-dashboard=false",
+                        f"--temp-dir={temp}", '--resources={"head_node": 1}', *common],
+                       env=env, check=True, capture_output=True, timeout=180)
+        subprocess.run([ray_cli, "start", f"--address=127.0.0.1:{port}", '--resources={"second_node": 1}',
+                        *common], env=env, check=True, capture_output=True, timeout=180)
+        yield f"127.0.0.1:{port}", env
+    finally:
+        subprocess.run([ray_cli, "stop", "--force"], env=env, capture_output=True, timeout=120)
+
+
+def test_ray_cluster_batch(clips, tmp_path, ray_cluster):
+    address, env = ray_cluster
+    out = tmp_path / "out"
+    done = batch(str(clips), "-o", str(out), "--ray-address", address, "--quiet", env=env)
+    assert done.returncode == 1, done.stderr
+    results = {Path(r["input"]).name: r for r in job_list(out)}
+    assert results["broken.mp4"]["status"] == "failed"
+    nodes = {r["worker"].split(" node ")[1] for r in results.values() if r["status"] == "done"}
+    assert len(nodes) == 2, f"jobs ran on nodes {nodes}: both nodes of the cluster should work"
+    local = tmp_path / "local"
+    assert batch(str(clips / "d10.mp4"), "-o", str(local), "--workers", "1", "--quiet").returncode == 0
+    for ours, theirs in zip(decode(out / "d10-swap.mp4"), decode(local / "d10-swap.mp4"), strict=True):
+        assert psnr(ours, theirs) > 30  # two runs differ only by their mark's session id and the codec
+
+
+def test_ray_worker_killed_mid_job_loses_nothing(tmp_path, ray_cluster):
+    address, env = ray_cluster
+    out = tmp_path / "out"
+    longer = tmp_path / "long.mp4"
+    make_clip(media("d6.mp4"), longer, frames=150)
+    process = subprocess.Popen([sys.executable, "-m", "realtime.cli", "batch", str(longer), "-o", str(out),
+                                "--ray-address", address, "--quiet"], cwd=ROOT, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    partial = out / ".partial" / "long-swap.mp4"
+    deadline = time.monotonic() + 180
+    while not (partial.exists() and partial.stat().st_size > 2000) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert partial.exists(), "the worker never started writing"
+    actors = subprocess.run(["pgrep", "-f", "ray::BatchWorker"], capture_output=True, text=True).stdout.split()
+    assert actors, "no Ray worker process found"
+    for pid in actors:
+        os.kill(int(pid), signal.SIGKILL)
+    _, stderr = process.communicate(timeout=400)
+    assert process.returncode == 0, stderr
+    [result] = job_list(out)
+    assert result["status"] == "done"
+    assert len(decode(out / "long-swap.mp4")) == 150
