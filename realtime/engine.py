@@ -85,7 +85,8 @@ class ModeStage:
 class Engine:
     def __init__(self, settings: Settings | None = None, *, source: Source | None = None,
                  outputs: Sequence[Output] = (), finishers: Sequence[Finisher] = (),
-                 output_options: dict | None = None, metrics_window: int = 2000) -> None:
+                 output_options: dict | None = None, metrics_window: int = 2000,
+                 provenance_session: int | None = None) -> None:
         """settings: what to do. source: a ready Source instead of settings.capture.input.
         outputs: outputs owned by the caller (a GUI preview), kept besides settings.output.
         finishers: last touches on every output picture. output_options: passed to outputs
@@ -96,6 +97,9 @@ class Engine:
         self._extra_outputs = list(outputs)
         self._finishers = list(finishers)
         self.provenance = None  # realtime.provenance.Provenance, made by start()
+        # The mark's session id; None: a new random one. The parts of one video processed apart
+        # (batch chunks) share one, so the joined file carries one readable payload.
+        self._provenance_session = provenance_session
         self._output_options = dict(output_options or {})
         self.metrics = Metrics(window=metrics_window)
         self.sources = SourceLibrary()
@@ -129,7 +133,7 @@ class Engine:
             # Provenance (label + invisible mark) goes last: every output gets the marked picture.
             from realtime.provenance import Provenance
 
-            self.provenance = Provenance(lambda: self.settings)
+            self.provenance = Provenance(lambda: self.settings, session=self._provenance_session)
             self._output_stage = OutputStage(settings, finishers=[*self._finishers, self.provenance],
                                              on_error=self._stage_error)
             self._sync_outputs(settings)

@@ -18,7 +18,17 @@ import sys
 import time
 from pathlib import Path
 
-from realtime.batch.jobs import append_result, expand_inputs, is_done, plan, read_job_list, settings_key
+from realtime.batch.chunks import join, plan_chunks
+from realtime.batch.jobs import (
+    JobResult,
+    append_result,
+    chunk_jobs,
+    expand_inputs,
+    is_done,
+    plan,
+    read_job_list,
+    settings_key,
+)
 from realtime.batch.runners import ray_available, run_local, run_ray
 from realtime.errors import FacecamError
 
@@ -48,6 +58,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gpus-per-worker", type=float, default=0.0, metavar="G",
                         help="GPUs each Ray worker reserves for the neural models (e.g. 1 or 0.5)")
     parser.add_argument("--redo", action="store_true", help="process inputs again even if done before")
+    parser.add_argument("--chunk-seconds", type=float, default=60.0, metavar="S",
+                        help="split videos longer than 2xS seconds into chunks of about S seconds, cut at "
+                             "keyframes, processed in parallel and joined (0: never split)")
+    parser.add_argument("--overlap-seconds", type=float, default=2.0, metavar="S",
+                        help="frames read (not written) before each chunk, so tracking and smoothing "
+                             "run on across the cut")
 
 
 def _total_frames(path: str) -> int:
@@ -58,6 +74,44 @@ def _total_frames(path: str) -> int:
             return int(container.streams.video[0].frames or 0)
     except Exception:
         return 0
+
+
+def _joined(stream, parts_of, owner, previous, chunk_results, out_dir, label=True):
+    """Results of whole files as they come; a chunk's result is recorded, and when the last chunk
+    of a file is done the chunks are joined, signed and the file's own result follows."""
+    for result in stream:
+        whole = owner.get(result.output)
+        if whole is None:
+            yield result
+            continue
+        append_result(out_dir, result)  # a finished chunk is kept for a resumed run
+        chunk_results.setdefault(whole.output, []).append(result)
+        parts = parts_of[whole.output]
+        finished = {r.output: r for r in chunk_results[whole.output]}
+        if len(finished) + sum(is_done(p, previous) and p.output not in finished for p in parts) < len(parts):
+            continue
+        failed = [r for r in finished.values() if r.status != "done"]
+        combined = JobResult(input=whole.input, output=whole.output, status="failed",
+                             worker=", ".join(sorted({r.worker for r in finished.values()})),
+                             settings_key=whole.settings_key,
+                             seconds=round(sum(r.seconds for r in finished.values()), 3))
+        if failed:
+            combined.error = f"chunk {Path(failed[0].output).stem}: {failed[0].error}"
+            yield combined
+            continue
+        try:
+            partial = Path(whole.partial)
+            count = join([Path(p.output) for p in parts], Path(whole.input), partial)
+            from realtime.provenance.c2pa_manifest import sign_recording
+
+            sign_recording(partial, session=f"{parts[0].session:04x}", label=label)
+            os.replace(partial, whole.output)
+            for part in parts:
+                Path(part.output).unlink(missing_ok=True)
+            combined.status, combined.frames = "done", count
+        except Exception as error:  # a failed join is this file's failure only
+            combined.error = f"joining its chunks failed: {error}"
+        yield combined
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,6 +146,24 @@ def run(args: argparse.Namespace) -> int:
         log.info("running on %d local process(es)%s", args.workers or os.cpu_count() or 1,
                  "" if ray_available() else "; for a cluster: pip install 'facecam[scale]' and --ray-address")
 
+    # Long videos become chunks (resumable one by one); whole files stay one job.
+    work: list = []
+    parts_of: dict[str, list] = {}
+    owner: dict[str, object] = {}
+    for job in todo:
+        chunks = plan_chunks(job.input, args.chunk_seconds, args.overlap_seconds) \
+            if args.chunk_seconds > 0 and _total_frames(job.input) else []
+        if len(chunks) > 1:
+            parts = chunk_jobs(job, chunks)
+            parts_of[job.output] = parts
+            for part in parts:
+                owner[part.output] = job
+                if not is_done(part, previous):
+                    work.append(part)
+            if not quiet:
+                print(f"split {job.input} into {len(parts)} chunks", file=sys.stderr)
+        else:
+            work.append(job)
     totals = {job.output: _total_frames(job.input) for job in todo}
     done_frames: dict[str, int] = {}
     bar = None
@@ -109,9 +181,20 @@ def run(args: argparse.Namespace) -> int:
     results = []
     started = time.monotonic()
     if todo:
-        stream = (run_ray(todo, data, args.workers, args.ray_address, args.gpus_per_worker, progress)
-                  if use_ray else run_local(todo, data, args.workers or os.cpu_count() or 1, progress))
-        for result in stream:
+        chunk_progress: dict[str, dict[str, int]] = {}
+
+        def progress_of(output: str, frames: int) -> None:
+            whole = owner.get(output)
+            if whole is None:
+                return progress(output, frames)
+            parts = chunk_progress.setdefault(whole.output, {})
+            parts[output] = frames
+            progress(whole.output, sum(parts.values()))
+
+        stream = (run_ray(work, data, args.workers, args.ray_address, args.gpus_per_worker, progress_of)
+                  if use_ray else run_local(work, data, args.workers or os.cpu_count() or 1, progress_of))
+        chunk_results: dict[str, list] = {}
+        for result in _joined(stream, parts_of, owner, previous, chunk_results, out_dir, settings.output.label):
             append_result(out_dir, result)
             results.append(result)
             progress(result.output, totals.get(result.output, result.frames) if result.status == "done" else 0)

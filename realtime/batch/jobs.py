@@ -11,6 +11,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from realtime.batch.chunks import Chunk
 from realtime.errors import FacecamError
 from realtime.output import VIDEO_SUFFIXES
 
@@ -27,6 +28,10 @@ class Job:
     """Where the output is written while it is made; renamed to `output` when finished."""
     settings_key: str
     """A digest of the settings: an output made with other settings is not "done"."""
+    chunk: Chunk | None = None
+    """For a part of a long video: which part (the output is then a chunk file to be joined)."""
+    session: int | None = None
+    """The provenance mark's session id shared by the chunks of one video."""
 
 
 @dataclass
@@ -129,3 +134,20 @@ def is_done(job: Job, previous: dict[str, JobResult]) -> bool:
     result = previous.get(job.output)
     return (result is not None and result.status == "done" and result.settings_key == job.settings_key
             and Path(job.output).is_file())
+
+
+def chunk_jobs(job: Job, chunks: list[Chunk]) -> list[Job]:
+    """The parts of one input's job: each writes `.partial/<name>.chunkNNN.mp4`; all carry one
+    provenance session id (derived from the output and settings, so a resumed run keeps it)."""
+    from realtime.provenance.watermark import SESSION_BITS
+
+    final = Path(job.output)
+    session = int(hashlib.sha256(f"{final}:{job.settings_key}".encode()).hexdigest(), 16) % (1 << SESSION_BITS)
+    folder = final.parent / PARTIAL_DIR
+    parts = []
+    for chunk in chunks:
+        name = f"{final.stem}.chunk{chunk.number:03d}"
+        parts.append(Job(input=job.input, output=str(folder / f"{name}.mp4"),
+                         partial=str(folder / f"{name}.part.mp4"), settings_key=job.settings_key, chunk=chunk,
+                         session=session))
+    return parts

@@ -18,6 +18,23 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def _chunk_engine(job: Job, settings):
+    """An engine over one chunk: reads from the overlap keyframe, writes from the chunk's start."""
+    from realtime.batch.chunks import ChunkSource, WrittenFrom
+    from realtime.engine import Engine
+    from realtime.output import OutputFormat
+    from realtime.output.recorder import VideoRecorder
+
+    source = ChunkSource(job.input, settings.capture, job.chunk)
+    # Sound is copied from the input when the chunks are joined, not per chunk.
+    stream = OutputFormat(size=tuple(source.size), fps=float(source.fps), live=False, source_path=None)
+    written = WrittenFrom(VideoRecorder(Path(job.partial), stream), job.chunk.start)
+    engine = Engine(settings.replace(outputs=("null",)), source=source, outputs=[written],
+                    provenance_session=job.session)
+    engine.written = written
+    return engine
+
+
 def process_job(job: Job, settings_data: dict, report: Callable[[str, int], None] | None = None) -> JobResult:
     """Runs in a worker process (a local pool's or a Ray actor's); never raises for a bad input.
     report(output, frames done) is called about twice a second for the driver's progress bar."""
@@ -34,7 +51,8 @@ def process_job(job: Job, settings_data: dict, report: Callable[[str, int], None
     try:
         settings = Settings.from_dict(settings_data, origin="batch settings").replace(
             input=job.input, outputs=(str(partial),), live=False, loop=False)
-        engine = Engine(settings).start()
+        engine = _chunk_engine(job, settings) if job.chunk is not None else Engine(settings)
+        engine.start()
         while not engine.wait(0.5):
             if report is not None:
                 report(job.output, engine.stats().frames_out)
@@ -42,7 +60,10 @@ def process_job(job: Job, settings_data: dict, report: Callable[[str, int], None
         if engine.failure is not None:
             raise engine.failure
         frames = engine.stats().frames_out
-        if frames == 0:
+        if job.chunk is not None:
+            frames = engine.written.written  # the overlap was read, not written
+            engine.source.close()
+        if frames == 0 and job.chunk is None:
             raise RuntimeError("no frame could be read")
         os.replace(partial, job.output)
         result.status = "done"

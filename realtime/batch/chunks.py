@@ -1,0 +1,162 @@
+"""Long videos in chunks: cut at keyframes, each chunk processed with an overlap before it (so face
+tracking and smoothing have run on when its first frame is written), then joined without
+re-encoding.
+
+A frame belongs to exactly one chunk, by its presentation time: chunk k writes the frames with
+start_k <= pts < end_k and only processes, without writing, the overlap's frames before start_k. Every chunk file starts with a keyframe (the recorder's first frame), so the
+joined video is the chunks' packets one after another, re-timed; the input's sound is copied
+into it whole, and it is C2PA-signed once joined.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from realtime.capture import Captured
+from realtime.capture.video import VideoFileSource
+from realtime.frame import Frame
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    number: int
+    start: float
+    """First presentation time written (seconds); -inf for the first chunk."""
+    end: float
+    """Presentation time where the next chunk starts; inf for the last."""
+    read_from: float
+    """The first frame that goes through the engine: `overlap` seconds before `start` (decoding
+    starts at the keyframe before it; frames in between are decoded and dropped, which is cheap)."""
+
+
+def keyframe_times(path: str | Path) -> tuple[list[float], float]:
+    """Presentation times of the video's keyframes (demuxed, not decoded: fast) and its duration."""
+    times: list[float] = []
+    last = 0.0
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        for packet in container.demux(stream):
+            if packet.pts is None:
+                continue
+            moment = float(packet.pts * packet.time_base)
+            last = max(last, moment)
+            if packet.is_keyframe:
+                times.append(moment)
+    return sorted(set(times)), last
+
+
+def plan_chunks(path: str | Path, chunk_seconds: float, overlap_seconds: float) -> list[Chunk]:
+    """Chunks of about chunk_seconds cut at keyframes; one chunk when the video is short."""
+    keyframes, duration = keyframe_times(path)
+    if not keyframes or duration < 2 * chunk_seconds:
+        return [Chunk(0, float("-inf"), float("inf"), float("-inf"))]
+    cuts = [keyframes[0]]
+    for moment in keyframes[1:]:
+        if moment - cuts[-1] >= chunk_seconds and duration - moment >= chunk_seconds / 2:
+            cuts.append(moment)
+    chunks = []
+    for number, start in enumerate(cuts):
+        end = cuts[number + 1] if number + 1 < len(cuts) else float("inf")
+        read_from = float("-inf") if number == 0 else max(keyframes[0], start - overlap_seconds)
+        chunks.append(Chunk(number, float("-inf") if number == 0 else start, end, read_from))
+    return chunks
+
+
+class ChunkSource(VideoFileSource):
+    """A video file read from a chunk's overlap keyframe to the end of the chunk."""
+
+    def __init__(self, path: str | Path, settings, chunk: Chunk) -> None:
+        self.chunk = chunk
+        super().__init__(path, settings)
+        self.name = f"{self.path.name} chunk {chunk.number}"
+        if chunk.read_from > float("-inf"):
+            stream = self._stream
+            self._container.seek(int(chunk.read_from / stream.time_base), stream=stream, backward=True)
+            self._frames = self._container.decode(stream)
+            self._pending = None
+        self.frame_count = None
+
+    def read(self) -> Captured | None:
+        while True:
+            captured = super().read()
+            if captured is None:
+                return None
+            pts = captured.pts if captured.pts is not None else 0.0
+            if pts >= self.chunk.end - 1e-6:
+                return None
+            if pts >= self.chunk.read_from - 1e-6:
+                return captured
+
+
+class WrittenFrom:
+    """An output that passes on only the frames of its chunk (the overlap is read, never written)."""
+
+    def __init__(self, output, start: float) -> None:
+        self.output = output
+        self.start = start
+        self.name = getattr(output, "name", "chunk")
+        self.live = False
+        self.written = 0
+
+    def write(self, frame: Frame) -> None:
+        pts = frame.pts if frame.pts is not None else 0.0
+        if pts >= self.start - 1e-6:
+            self.output.write(frame)
+            self.written += 1
+
+    def close(self) -> None:
+        self.output.close()
+
+
+def join(chunk_files: list[Path], source: Path, target: Path) -> int:
+    """The chunks' video packets one after another into `target`, with the source's sound copied;
+    returns the number of video packets written."""
+    written = 0
+    with av.open(str(target), "w") as output:
+        with av.open(str(chunk_files[0])) as first:
+            video_out = output.add_stream_from_template(first.streams.video[0])
+        audio_in = audio_out = None
+        source_container = av.open(str(source))
+        try:
+            if source_container.streams.audio:
+                audio_in = source_container.streams.audio[0]
+                try:
+                    audio_out = output.add_stream_from_template(audio_in)
+                except (ValueError, av.error.FFmpegError) as error:
+                    log.warning("%s: its sound cannot be copied into MP4 (%s); the joined file has none",
+                                source.name, error)
+                    audio_in = None
+            offset = 0
+            for path in chunk_files:
+                with av.open(str(path)) as chunk:
+                    stream = chunk.streams.video[0]
+                    scale = Fraction(stream.time_base) / Fraction(video_out.time_base) \
+                        if video_out.time_base else Fraction(1)
+                    last_end = offset
+                    for packet in chunk.demux(stream):
+                        if packet.dts is None and packet.pts is None:
+                            continue
+                        duration = packet.duration or 0
+                        packet.pts = offset + int((packet.pts or 0) * scale)
+                        packet.dts = offset + int((packet.dts if packet.dts is not None else 0) * scale)
+                        packet.stream = video_out
+                        output.mux(packet)
+                        written += 1
+                        last_end = max(last_end, packet.pts + int(duration * scale))
+                    offset = last_end
+            if audio_in is not None:
+                for packet in source_container.demux(audio_in):
+                    if packet.dts is None:
+                        continue
+                    packet.stream = audio_out
+                    output.mux(packet)
+        finally:
+            source_container.close()
+    return written
