@@ -121,6 +121,9 @@ class OutputSettings:
         0, 65535, "port of the overlay page (0: any free port)"))
     overlay_host: str = field(default="127.0.0.1", metadata={
         "help": "interface of the overlay page; anything but loopback adds a random token to its URL"})
+    overlay_obs: str | None = field(default=None, metadata={
+        "help": "obs-websocket URL (e.g. ws://127.0.0.1:4455): add the overlay to OBS's current scene "
+                "as a Browser Source; password in OBS_WEBSOCKET_PASSWORD"})
 
 
 @dataclass(frozen=True)

@@ -160,6 +160,14 @@ class OverlayOutput:
         self._encoder.start()
         log.warning("overlay: %s  (OBS: add a Browser Source with this URL, size %dx%d)",
                     self.url, *stream.size)
+        obs_url = output_settings.overlay_obs if output_settings else None
+        if obs_url:
+            from realtime.output.obs import add_browser_source
+
+            try:  # the page works without OBS's help: a failure here is a warning, not an error
+                log.warning("%s", add_browser_source(obs_url, self.url, *stream.size))
+            except OutputError as error:
+                log.warning("overlay: %s", error)
 
     # -- the server ---------------------------------------------------------------------------
     @property
