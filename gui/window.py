@@ -28,6 +28,7 @@ from gui.preview import PreviewWidget
 from gui.source_panel import SourcePanel, is_picture
 from gui.state import GuiState, Store, default_media_dir, gui_settings
 from gui.stats_panel import StatsPanel
+from gui.wheel_guard import WheelGuard
 from realtime.output import PICTURE_SUFFIXES as OUTPUT_PICTURES
 from realtime.output import VIDEO_SUFFIXES
 from realtime.settings import Settings
@@ -48,6 +49,19 @@ def recording_path(outputs: tuple[str, ...]) -> str | None:
     """The video file being recorded to, if any."""
     return next((o for o in outputs if o not in NOT_FILES and Path(o).suffix.lower() in VIDEO_SUFFIXES),
                 None)
+
+
+BRIEF_CHARS = 140
+
+
+def brief(text: str, limit: int = BRIEF_CHARS) -> tuple[str, str | None]:
+    """(what the banner shows, the full text when that was shortened, else None): a long
+    message is cut at the end of its first clause (before " (" or "; "), else at a word."""
+    if len(text) <= limit:
+        return text, None
+    cuts = [i for i in (text.find(" ("), text.find("; ")) if 20 <= i <= limit]
+    cut = min(cuts) if cuts else text.rfind(" ", 0, limit)
+    return text[:cut if cut > 0 else limit].rstrip(" :;,") + " …", text
 
 
 def write_png(path: Path, picture) -> str:
@@ -94,13 +108,18 @@ class MainWindow(QMainWindow):
         self.banner = QLabel("")
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet("background: #7a1f1f; color: white; padding: 6px;")
+        self.banner_details = QPushButton("Details")
+        self.banner_details.setCheckable(True)
+        self.banner_details.toggled.connect(self._show_details)
         self.banner_close = QPushButton("Dismiss")
         self.banner_close.clicked.connect(self.dismiss_error)
         banner_row = QWidget()
         banner_layout = QHBoxLayout(banner_row)
         banner_layout.setContentsMargins(0, 0, 0, 0)
         banner_layout.addWidget(self.banner, 1)
+        banner_layout.addWidget(self.banner_details)
         banner_layout.addWidget(self.banner_close)
+        self._banner_text = ("", None)
         self.banner_row = banner_row
         banner_row.hide()
         self.stats_panel = StatsPanel()
@@ -130,17 +149,27 @@ class MainWindow(QMainWindow):
         for box, form in ((self.animate_box, self.animate_form), (self.neural_box, self.neural_form)):
             box.setVisible(bool(form.controls))  # only when the engine has such options
             column_layout.addWidget(box)
-        column_layout.addWidget(_group("Output", self.output_panel))
         column_layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(column)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(column.sizeHint().width() + 20)
+        self.scroll = scroll
+        # The wheel scrolls the panel; it changes a control only once that control has focus.
+        self.wheel_guard = WheelGuard(scroll)
+        self.wheel_guard.install(column)
+        # Output (virtual camera, record, snapshot) stays in view below the scrolling panel:
+        # it is what a new user looks for first, and it must not sit below the fold.
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(scroll, 1)
+        right_layout.addWidget(_group("Output", self.output_panel))
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
-        self.splitter.addWidget(scroll)
+        self.splitter.addWidget(right)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
         self.setCentralWidget(self.splitter)
@@ -241,13 +270,23 @@ class MainWindow(QMainWindow):
         self.stats_box.setVisible(self.state.stats_visible)
 
     def show_error(self, text: str) -> None:
-        """Plain words in the window (a banner that stays until dismissed, and the status bar)."""
+        """Plain words in the window, once: a banner that stays until dismissed, with a long
+        message (the virtual camera's, ~500 characters) cut to its first clause and the rest
+        behind "Details"."""
         self.errors.append(text)
-        self.banner.setText(text)
+        short, details = brief(text)
+        self._banner_text = (short, details)
+        self.banner_details.setVisible(details is not None)
+        self.banner_details.setChecked(False)
+        self._show_details(False)
         self.banner_row.show()
-        self.statusBar().showMessage(text, 15000)
         if "virtual camera" in text:
-            self.output_panel.vcam_state.setText("unavailable: " + text)
+            self.output_panel.vcam_state.setText("unavailable")
+            self.output_panel.vcam_state.setToolTip(text)
+
+    def _show_details(self, on: bool) -> None:
+        short, details = self._banner_text
+        self.banner.setText(details if on and details else short)
 
     def internal_error(self, kind, value, trace) -> None:
         """sys.excepthook while the app runs: a bug in a slot is shown, not a crash (PyQt would
