@@ -495,3 +495,24 @@ def test_no_command_line_flag_is_suggested_by_a_live_recording_of_a_video_with_s
         assert engine.wait(60)
     said = [r.getMessage() for r in caplog.records if "sound" in r.getMessage()]
     assert said and not any("--" in text for text in said)
+
+
+def test_snapshots_without_a_videos_folder_say_where_they_went(qtbot, tmp_path, monkeypatch):
+    from PyQt6.QtCore import Qt
+
+    from gui.window import MainWindow
+
+    home = tmp_path / "home"
+    home.mkdir()  # no ~/Videos, no ~/Movies
+    monkeypatch.setenv("HOME", str(home))
+    store = Store(tmp_path / "config")
+    store.save(Settings(), GuiState())  # no folder chosen: the default
+    window = MainWindow(Settings().replace(input=str(media("d9.mp4"))), store)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.preview.frames_shown >= 3, timeout=WAIT_MS)
+    qtbot.keyClick(window, Qt.Key.Key_P)
+    qtbot.waitUntil(lambda: "snapshot saved" in window.statusBar().currentMessage(), timeout=WAIT_MS)
+    message = window.statusBar().currentMessage()
+    assert str(home / "facecam") in message and "Videos" in message
+    assert list((home / "facecam").glob("facecam-*.png"))
