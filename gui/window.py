@@ -251,9 +251,21 @@ class MainWindow(QMainWindow):
             self.output_panel.vcam_state.setText("starting…")
         self.controller.set_output(on, "vcam")
 
+    def media_folder(self) -> tuple[Path, str]:
+        """Where recordings and snapshots go, and words to add to the message saying so when
+        that is not the usual ~/Videos/facecam (no Videos or Movies folder in the home)."""
+        if self.state.media_dir:
+            return Path(self.state.media_dir), ""
+        folder = default_media_dir()
+        if folder.parent.name in ("Videos", "Movies"):
+            return folder, ""
+        return folder, f" (there is no {Path.home() / 'Videos'} folder, so files go to {folder})"
+
     def set_recording(self, on: bool) -> None:
-        folder = Path(self.state.media_dir) if self.state.media_dir else default_media_dir()
+        folder, note = self.media_folder()
         path = str(folder / time.strftime("facecam-%Y%m%d-%H%M%S.mp4"))
+        if on:
+            self.statusBar().showMessage(f"recording to {path}{note}", 15000)
         self.controller.set_output(on, path, lambda other: recording_path((other,)) is not None)
 
     def snapshot(self) -> None:
@@ -261,9 +273,9 @@ class MainWindow(QMainWindow):
         if picture is None:
             self.show_error("no picture to save yet")
             return
-        folder = Path(self.state.media_dir) if self.state.media_dir else default_media_dir()
+        folder, note = self.media_folder()
         path = folder / time.strftime("facecam-%Y%m%d-%H%M%S.png")
-        self.controller.call(lambda: write_png(path, picture))
+        self.controller.call(lambda: write_png(path, picture) + note)
 
     def toggle_stats(self) -> None:
         self.state.stats_visible = not self.stats_box.isVisible()
