@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", default=None)
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--seconds", type=float, default=6.0, help="run time before each shot")
-    parser.add_argument("--size", default="1360x820")
+    parser.add_argument("--size", default="1280x760", help="the window size (default: the app's own default)")
     args = parser.parse_args(argv)
 
     from gui.qt import application

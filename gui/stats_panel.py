@@ -14,7 +14,7 @@ from PyQt6.QtGui import QColor, QPainter, QPen, QPolygonF
 from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from realtime.metrics import Stats
-from realtime.settings import Settings
+from realtime.settings import MODES, Settings
 
 CLASSICAL_PROVIDER = "CPU (classical mesh engine, no neural model)"
 
@@ -101,6 +101,7 @@ class StatsPanel(QWidget):
         history.addWidget(self.notes)
         outer.addLayout(history, 2)
         self.stage_bars: dict[str, QProgressBar] = {}
+        self._labels: dict[str, QLabel] = {}
         self.last: Stats | None = None
 
     def _bar(self, name: str) -> QProgressBar:
@@ -110,10 +111,22 @@ class StatsPanel(QWidget):
             bar = QProgressBar()
             bar.setMaximumHeight(16)
             bar.setTextVisible(True)
-            self._bars.addWidget(QLabel(name), row, 0)
+            label = QLabel(name)
+            self._bars.addWidget(label, row, 0)
             self._bars.addWidget(bar, row, 1)
             self.stage_bars[name] = bar
+            self._labels[name] = label
         return bar
+
+    def _keep_rows(self, names: list[str]) -> None:
+        """One row per stage that runs now, in pipeline order: rows of a mode left behind (the
+        engine keeps their last numbers) go, instead of piling up under the new ones."""
+        if list(self.stage_bars) == names:
+            return
+        for name in list(self.stage_bars):
+            for widget in (self.stage_bars.pop(name), self._labels.pop(name)):
+                self._bars.removeWidget(widget)
+                widget.deleteLater()
 
     def show_stats(self, stats: Stats, preview: tuple[float, float] | None = None,
                    settings: Settings | None = None) -> None:
@@ -131,7 +144,11 @@ class StatsPanel(QWidget):
         provider = provider_of(stats, settings)
         self.provider.setText("provider: " + provider)
         budget_ms = 1000.0 / stats.input_fps if stats.input_fps > 1 else 1000.0 / 30
-        for name, times in stats.stages.items():
+        mode = settings.mode if settings is not None else None
+        stages = {name: times for name, times in stats.stages.items()
+                  if mode is None or name not in MODES or name == mode}
+        self._keep_rows(list(stages))
+        for name, times in stages.items():
             bar = self._bar(name)
             bar.setMaximum(1000)
             bar.setValue(int(min(1.0, times.p50 / budget_ms) * 1000))

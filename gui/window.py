@@ -29,6 +29,7 @@ from gui.preview import PreviewWidget
 from gui.source_panel import SourcePanel, is_picture
 from gui.state import GuiState, Store, default_media_dir, gui_settings
 from gui.stats_panel import StatsPanel
+from gui.wheel_guard import WheelGuard
 from realtime.output import PICTURE_SUFFIXES as OUTPUT_PICTURES
 from realtime.output import VIDEO_SUFFIXES
 from realtime.settings import Settings
@@ -49,6 +50,19 @@ def recording_path(outputs: tuple[str, ...]) -> str | None:
     """The video file being recorded to, if any."""
     return next((o for o in outputs if o not in NOT_FILES and Path(o).suffix.lower() in VIDEO_SUFFIXES),
                 None)
+
+
+BRIEF_CHARS = 140
+
+
+def brief(text: str, limit: int = BRIEF_CHARS) -> tuple[str, str | None]:
+    """(what the banner shows, the full text when that was shortened, else None): a long
+    message is cut at the end of its first clause (before " (" or "; "), else at a word."""
+    if len(text) <= limit:
+        return text, None
+    cuts = [i for i in (text.find(" ("), text.find("; ")) if 20 <= i <= limit]
+    cut = min(cuts) if cuts else text.rfind(" ", 0, limit)
+    return text[:cut if cut > 0 else limit].rstrip(" :;,") + " …", text
 
 
 def write_png(path: Path, picture) -> str:
@@ -95,13 +109,18 @@ class MainWindow(QMainWindow):
         self.banner = QLabel("")
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet("background: #7a1f1f; color: white; padding: 6px;")
+        self.banner_details = QPushButton("Details")
+        self.banner_details.setCheckable(True)
+        self.banner_details.toggled.connect(self._show_details)
         self.banner_close = QPushButton("Dismiss")
         self.banner_close.clicked.connect(self.dismiss_error)
         banner_row = QWidget()
         banner_layout = QHBoxLayout(banner_row)
         banner_layout.setContentsMargins(0, 0, 0, 0)
         banner_layout.addWidget(self.banner, 1)
+        banner_layout.addWidget(self.banner_details)
         banner_layout.addWidget(self.banner_close)
+        self._banner_text = ("", None)
         self.banner_row = banner_row
         banner_row.hide()
         self.stats_panel = StatsPanel()
@@ -131,7 +150,6 @@ class MainWindow(QMainWindow):
         for box, form in ((self.animate_box, self.animate_form), (self.neural_box, self.neural_form)):
             box.setVisible(bool(form.controls))  # only when the engine has such options
             column_layout.addWidget(box)
-        column_layout.addWidget(_group("Output", self.output_panel))
         self.overlay_row = OverlayRow()
         column_layout.addWidget(_group("Streaming overlay", self.overlay_row))
         column_layout.addStretch(1)
@@ -140,10 +158,21 @@ class MainWindow(QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(column.sizeHint().width() + 20)
+        self.scroll = scroll
+        # The wheel scrolls the panel; it changes a control only once that control has focus.
+        self.wheel_guard = WheelGuard(scroll)
+        self.wheel_guard.install(column)
+        # Output (virtual camera, record, snapshot) stays in view below the scrolling panel:
+        # it is what a new user looks for first, and it must not sit below the fold.
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(scroll, 1)
+        right_layout.addWidget(_group("Output", self.output_panel))
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
-        self.splitter.addWidget(scroll)
+        self.splitter.addWidget(right)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
         self.setCentralWidget(self.splitter)
@@ -227,9 +256,21 @@ class MainWindow(QMainWindow):
             self.output_panel.vcam_state.setText("starting…")
         self.controller.set_output(on, "vcam")
 
+    def media_folder(self) -> tuple[Path, str]:
+        """Where recordings and snapshots go, and words to add to the message saying so when
+        that is not the usual ~/Videos/facecam (no Videos or Movies folder in the home)."""
+        if self.state.media_dir:
+            return Path(self.state.media_dir), ""
+        folder = default_media_dir()
+        if folder.parent.name in ("Videos", "Movies"):
+            return folder, ""
+        return folder, f" (there is no {Path.home() / 'Videos'} folder, so files go to {folder})"
+
     def set_recording(self, on: bool) -> None:
-        folder = Path(self.state.media_dir) if self.state.media_dir else default_media_dir()
+        folder, note = self.media_folder()
         path = str(folder / time.strftime("facecam-%Y%m%d-%H%M%S.mp4"))
+        if on:
+            self.statusBar().showMessage(f"recording to {path}{note}", 15000)
         self.controller.set_output(on, path, lambda other: recording_path((other,)) is not None)
 
     def snapshot(self) -> None:
@@ -237,22 +278,32 @@ class MainWindow(QMainWindow):
         if picture is None:
             self.show_error("no picture to save yet")
             return
-        folder = Path(self.state.media_dir) if self.state.media_dir else default_media_dir()
+        folder, note = self.media_folder()
         path = folder / time.strftime("facecam-%Y%m%d-%H%M%S.png")
-        self.controller.call(lambda: write_png(path, picture))
+        self.controller.call(lambda: write_png(path, picture) + note)
 
     def toggle_stats(self) -> None:
         self.state.stats_visible = not self.stats_box.isVisible()
         self.stats_box.setVisible(self.state.stats_visible)
 
     def show_error(self, text: str) -> None:
-        """Plain words in the window (a banner that stays until dismissed, and the status bar)."""
+        """Plain words in the window, once: a banner that stays until dismissed, with a long
+        message (the virtual camera's, ~500 characters) cut to its first clause and the rest
+        behind "Details"."""
         self.errors.append(text)
-        self.banner.setText(text)
+        short, details = brief(text)
+        self._banner_text = (short, details)
+        self.banner_details.setVisible(details is not None)
+        self.banner_details.setChecked(False)
+        self._show_details(False)
         self.banner_row.show()
-        self.statusBar().showMessage(text, 15000)
         if "virtual camera" in text:
-            self.output_panel.vcam_state.setText("unavailable: " + text)
+            self.output_panel.vcam_state.setText("unavailable")
+            self.output_panel.vcam_state.setToolTip(text)
+
+    def _show_details(self, on: bool) -> None:
+        short, details = self._banner_text
+        self.banner.setText(details if on and details else short)
 
     def internal_error(self, kind, value, trace) -> None:
         """sys.excepthook while the app runs: a bug in a slot is shown, not a crash (PyQt would

@@ -112,8 +112,9 @@ def check_embedded_engine() -> Check:
             detector.detect(np.zeros((240, 320, 3), dtype=np.uint8))
         finally:
             detector.close()
-        import mediapipe
+        from realtime.faces.mediapipe_mesh import import_mediapipe
 
+        mediapipe = import_mediapipe()
         return Check("engine", "embedded face mesh", OK,
                      f"MediaPipe {mediapipe.__version__} face mesh runs on the CPU: the default "
                      "mesh swap and animation need no download", essential=True)

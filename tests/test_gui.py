@@ -325,7 +325,8 @@ def test_snapshot_and_mirror_from_the_keyboard(open_window, qtbot, tmp_path):
     window = open_window(input=str(media("d9.mp4")))
     qtbot.keyClick(window, Qt.Key.Key_M)
     qtbot.waitUntil(lambda: window.controller.settings.output.mirror, timeout=WAIT_MS)
-    assert window.output_panel.mirror.isChecked()
+    # the check box follows when the UI thread gets the settings signal (a moment later under load)
+    qtbot.waitUntil(window.output_panel.mirror.isChecked, timeout=WAIT_MS)
     qtbot.keyClick(window, Qt.Key.Key_P)
     qtbot.waitUntil(lambda: bool(list((tmp_path / "media").glob("facecam-*.png"))), timeout=WAIT_MS)
     # The file can be seen before it is fully written: wait until it reads as a picture.
@@ -383,3 +384,136 @@ def test_gui_without_a_display_says_so():
     result = run_cli("gui", env={"QT_QPA_PLATFORM": ""})
     assert result.returncode == 2
     assert "needs a display" in result.stderr and "Traceback" not in result.stderr
+
+
+# -- issue 19, item 15: traps a new user meets ---------------------------------------------------
+def _wheel(widget, notches: int = -1) -> None:
+    """Turn the mouse wheel over `widget` (negative: towards the user, i.e. scroll down)."""
+    from PyQt6.QtCore import QPoint, QPointF, Qt
+    from PyQt6.QtGui import QWheelEvent
+    from PyQt6.QtWidgets import QApplication
+
+    local = QPointF(widget.width() / 2, widget.height() / 2)
+    event = QWheelEvent(local, QPointF(widget.mapToGlobal(local.toPoint())), QPoint(0, 0),
+                        QPoint(0, 120 * notches), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)
+
+
+def test_the_wheel_over_the_side_panel_scrolls_it_and_changes_no_setting(open_window, qtbot):
+    from PyQt6.QtWidgets import QComboBox, QScrollArea, QSlider
+
+    window = open_window(input=str(media("d9.mp4")))
+    window.resize(1280, 420)  # short enough that the panel scrolls
+    scroll = window.findChild(QScrollArea)
+    qtbot.waitUntil(lambda: scroll.verticalScrollBar().maximum() > 0, timeout=WAIT_MS)
+    slider = window.blend_panel.findChildren(QSlider)[0]
+    combos = [c for c in window.mode_panel.findChildren(QComboBox) if c.count() > 1]
+    before = (slider.value(), [c.currentIndex() for c in combos], window.controller.settings)
+    bar = scroll.verticalScrollBar()
+    for widget in [slider, *combos]:
+        bar.setValue(0)
+        _wheel(widget)
+        assert bar.value() > 0, f"the wheel over a {type(widget).__name__} did not scroll the panel"
+    qtbot.wait(300)
+    assert (slider.value(), [c.currentIndex() for c in combos], window.controller.settings) == before
+    # a control the user clicked into (focus) takes the wheel, as a user expects
+    window.activateWindow()
+    slider.setFocus()
+    qtbot.waitUntil(slider.hasFocus, timeout=5000)
+    _wheel(slider, notches=-1 if slider.value() > slider.minimum() else 1)
+    assert slider.value() != before[0]
+
+
+def test_output_controls_are_in_view_at_the_default_window_size(open_window):
+    window = open_window(input=str(media("d9.mp4")))
+    assert (window.width(), window.height()) == (1280, 760)
+    panel = window.output_panel
+    for button in (panel.vcam, panel.record, panel.snapshot_button):
+        visible = button.visibleRegion().boundingRect()
+        assert visible.size() == button.size(), f"{button.text()} is below the fold ({visible})"
+
+
+def test_the_virtual_camera_error_is_shown_once_short_with_details(open_window, qtbot, monkeypatch):
+    import pyvirtualcam.camera
+
+    monkeypatch.setattr(pyvirtualcam.camera, "BACKENDS", {})
+    window = open_window(input=str(media("d9.mp4")))
+    window.set_vcam(True)
+    qtbot.waitUntil(lambda: bool(window.errors), timeout=WAIT_MS)
+    full = window.errors[-1]
+    assert len(full) > 200  # the install hint: long
+
+    def shown() -> list[str]:
+        texts = [window.banner.text(), window.statusBar().currentMessage(), window.output_panel.vcam_state.text()]
+        return [t for t in texts if t]
+
+    assert sum(full in text for text in shown()) == 0
+    assert len(window.banner.text()) <= 160 and window.banner.text().startswith("no virtual camera")
+    assert window.output_panel.vcam_state.text() == "unavailable"
+    assert window.banner_details.isVisible()
+    window.banner_details.click()  # details on demand, in one place
+    assert sum(full in text for text in shown()) == 1 and window.banner.text() == full
+    window.banner_details.click()
+    assert len(window.banner.text()) <= 160
+
+
+def test_stats_rows_of_another_mode_do_not_pile_up(open_window, qtbot):
+    window = open_window(input=str(media("d9.mp4")))
+    qtbot.waitUntil(lambda: "swap" in window.stats_panel.stage_bars, timeout=WAIT_MS)
+    window.change({"mode": "passthrough"})
+    qtbot.waitUntil(lambda: "passthrough" in window.stats_panel.stage_bars, timeout=WAIT_MS)
+    qtbot.wait(2 * 250)  # two more polls
+    rows = list(window.stats_panel.stage_bars)
+    assert "swap" not in rows and len(rows) == len(set(rows))
+    grid = window.stats_panel._bars
+    labels = [grid.itemAt(i).widget().text() for i in range(grid.count())
+              if grid.itemAt(i).widget() is not None and not hasattr(grid.itemAt(i).widget(), "setValue")]
+    assert sorted(labels) == sorted(rows)  # no orphaned row left in the grid
+
+
+def test_a_passthrough_preview_carries_no_ai_altered_label(open_window, qtbot, tmp_path):
+    from tests.conftest import read_video
+
+    first = read_video(media("d9.mp4"))[0]
+    window = open_window(input=str(still_video(tmp_path / "still.mp4", first)), mode="passthrough")
+    kept = collect_frames(window)
+    qtbot.waitUntil(lambda: len(kept) >= 3, timeout=WAIT_MS)
+    frame = kept[-1]
+    height, width = frame.image.shape[:2]
+    corner = np.abs(frame.output.astype(int) - frame.image.astype(int))[height * 8 // 10:, width * 6 // 10:]
+    assert corner.max(axis=2).__gt__(12).sum() < 10  # only the invisible mark (±2 levels) differs
+
+
+def test_no_command_line_flag_is_suggested_by_a_live_recording_of_a_video_with_sound(tmp_path, caplog):
+    from realtime.engine import Engine
+    from tests.test_recorder import make_clip
+
+    clip = make_clip(tmp_path / "with-sound.mp4")
+    settings = Settings().replace(input=str(clip), mode="passthrough", live=True,
+                                  outputs=(str(tmp_path / "out.mp4"),))
+    with caplog.at_level("INFO"), Engine(settings) as engine:
+        assert engine.wait(60)
+    said = [r.getMessage() for r in caplog.records if "sound" in r.getMessage()]
+    assert said and not any("--" in text for text in said)
+
+
+def test_snapshots_without_a_videos_folder_say_where_they_went(qtbot, tmp_path, monkeypatch):
+    from PyQt6.QtCore import Qt
+
+    from gui.window import MainWindow
+
+    home = tmp_path / "home"
+    home.mkdir()  # no ~/Videos, no ~/Movies
+    monkeypatch.setenv("HOME", str(home))
+    store = Store(tmp_path / "config")
+    store.save(Settings(), GuiState())  # no folder chosen: the default
+    window = MainWindow(Settings().replace(input=str(media("d9.mp4"))), store)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.preview.frames_shown >= 3, timeout=WAIT_MS)
+    qtbot.keyClick(window, Qt.Key.Key_P)
+    qtbot.waitUntil(lambda: "snapshot saved" in window.statusBar().currentMessage(), timeout=WAIT_MS)
+    message = window.statusBar().currentMessage()
+    assert str(home / "facecam") in message and "Videos" in message
+    assert list((home / "facecam").glob("facecam-*.png"))

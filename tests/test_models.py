@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import http.server
 import json
+import os
 import threading
 from pathlib import Path
 
 import pytest
 
+from realtime.errors import SettingsError
 from realtime.inference.download import download, partial_path
 from realtime.inference.errors import DownloadError, ModelCorruptError, ModelMissingError
 from realtime.inference.manifest import ModelSpec, load_manifest
@@ -26,6 +28,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):  # noqa: N802 (http.server's naming)
         server = self.server
+        if getattr(server, "redirect_to", None):
+            self.send_response(302)
+            self.send_header("Location", server.redirect_to)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         header = None if server.ignore_range else self.headers.get("Range")
         server.ranges.append(self.headers.get("Range"))
         start = int(header.split("=")[1].rstrip("-")) if header else 0
@@ -65,7 +73,7 @@ def server():
 def test_download_streams_with_progress_and_moves_into_place(server, tmp_path):
     seen = []
     target = tmp_path / "m.onnx"
-    digest = download([server.url], target, sha256=SHA, size=len(PAYLOAD),
+    digest = download([server.url], target, sha256=SHA, size=len(PAYLOAD), allow_http=True,
                       progress=lambda done, total: seen.append((done, total)))
     assert digest == SHA and target.read_bytes() == PAYLOAD
     assert not partial_path(target).exists()
@@ -77,10 +85,10 @@ def test_cut_download_leaves_nothing_under_final_name_and_resumes(server, tmp_pa
     target = tmp_path / "m.onnx"
     server.cut_after = 300_000
     with pytest.raises(DownloadError, match="resume"):
-        download([server.url], target, sha256=SHA, size=len(PAYLOAD))
+        download([server.url], target, sha256=SHA, size=len(PAYLOAD), allow_http=True)
     assert not target.exists()
     assert partial_path(target).stat().st_size == 300_000
-    assert download([server.url], target, sha256=SHA, size=len(PAYLOAD)) == SHA
+    assert download([server.url], target, sha256=SHA, size=len(PAYLOAD), allow_http=True) == SHA
     assert server.ranges[-1] == "bytes=300000-"  # resumed, not started again
     assert target.read_bytes() == PAYLOAD
 
@@ -89,28 +97,28 @@ def test_server_without_range_support_restarts_cleanly(server, tmp_path):
     target = tmp_path / "m.onnx"
     server.cut_after = 200_000
     with pytest.raises(DownloadError):
-        download([server.url], target, sha256=SHA)
+        download([server.url], target, sha256=SHA, allow_http=True)
     server.ignore_range = True  # answers 200 with the whole file to the resume request
-    assert download([server.url], target, sha256=SHA) == SHA
+    assert download([server.url], target, sha256=SHA, allow_http=True) == SHA
     assert target.read_bytes() == PAYLOAD
 
 
 def test_hash_mismatch_deletes_the_download(server, tmp_path):
     target = tmp_path / "m.onnx"
     with pytest.raises(DownloadError, match="SHA-256"):
-        download([server.url], target, sha256="0" * 64)
+        download([server.url], target, sha256="0" * 64, allow_http=True)
     assert not target.exists() and not partial_path(target).exists()
 
 
 def test_second_url_used_when_first_fails(server, tmp_path):
     target = tmp_path / "m.onnx"
     dead = "http://127.0.0.1:9/nothing"  # the discard port: connection refused
-    assert download([dead, server.url], target, sha256=SHA, timeout=5) == SHA
+    assert download([dead, server.url], target, sha256=SHA, timeout=5, allow_http=True) == SHA
 
 
 def _spec(url: str, sha: str | None, name: str = "tiny") -> ModelSpec:
     return ModelSpec(name=name, file=f"{name}.onnx", urls=(url,), licence="test licence", sha256=sha,
-                     size=len(PAYLOAD))
+                     size=len(PAYLOAD), allow_http=url.startswith("http:"))
 
 
 def test_store_missing_corrupt_and_refetch(server, tmp_path):
@@ -154,7 +162,7 @@ def test_catalogue_has_the_required_models_with_licences():
 
 def _write_manifest(path: Path, url: str, sha: str) -> Path:
     path.write_text(f'[models.tiny]\nfile = "tiny.onnx"\nurls = ["{url}"]\nsha256 = "{sha}"\n'
-                    f'licence = "test licence"\n', encoding="utf-8")
+                    f'licence = "test licence"\nallow_http = true\n', encoding="utf-8")
     return path
 
 
@@ -186,3 +194,173 @@ def test_cli_fetch_verify_repair_with_a_folder_catalogue(server, tmp_path):
     assert "facecam models fetch tiny" in damaged.stderr
     repaired = run_cli("models", "verify", "--repair", timeout=60, env=env)
     assert repaired.returncode == 0 and (tmp_path / "tiny.onnx").read_bytes() == PAYLOAD
+
+
+# -- issue 19, item 11: a catalogue's file names stay inside the models folder ------------------
+@pytest.mark.parametrize("name", ["../escaped.onnx", "sub/../../escaped.onnx", "/tmp/facecam-abs.onnx"])
+def test_folder_catalogue_cannot_name_a_file_outside_the_folder(server, tmp_path, name):
+    models = tmp_path / "models"
+    models.mkdir()
+    victim = tmp_path / "escaped.onnx"
+    victim.write_bytes(b"precious")
+    (models / "manifest.toml").write_text(
+        f'allow_http = true\n[models.tiny]\nfile = "{name}"\nurls = ["{server.url}"]\n'
+        f'sha256 = "{SHA}"\nlicence = "test licence"\n', encoding="utf-8")
+    fetched = run_cli("models", "fetch", "tiny", timeout=60, env={"FACECAM_MODELS": str(models)})
+    assert fetched.returncode == 2
+    assert "outside the models folder" in fetched.stderr and "Traceback" not in fetched.stderr
+    assert len(fetched.stderr.strip().splitlines()) == 1
+    assert victim.read_bytes() == b"precious" and not Path("/tmp/facecam-abs.onnx").exists()
+    assert server.ranges == []  # nothing was even requested
+
+
+def test_symlink_leading_out_of_the_models_folder_is_refused(server, tmp_path):
+    models, outside = tmp_path / "models", tmp_path / "outside"
+    models.mkdir()
+    outside.mkdir()
+    (models / "sub").symlink_to(outside)  # a folder on the way leads out
+    store = ModelStore(models, {"tiny": ModelSpec(name="tiny", file="sub/tiny.onnx", urls=(server.url,),
+                                                  licence="l", sha256=SHA, allow_http=True)})
+    with pytest.raises(SettingsError, match="outside the models folder"):
+        store.fetch(store.spec("tiny"))
+    (models / "tiny.onnx").symlink_to(outside / "victim.onnx")  # the file itself leads out
+    (outside / "victim.onnx").write_bytes(b"precious")
+    store = ModelStore(models, {"tiny": _spec(server.url, SHA)})
+    with pytest.raises(SettingsError, match="symbolic link"):
+        store.fetch(store.spec("tiny"), force=True)
+    assert (outside / "victim.onnx").read_bytes() == b"precious" and server.ranges == []
+    # a models folder that is itself a link (a bigger disk) is fine
+    (tmp_path / "linked").symlink_to(outside)
+    store = ModelStore(tmp_path / "linked", {"tiny": _spec(server.url, SHA)})
+    assert store.fetch(store.spec("tiny")).status == "ok"
+
+
+# -- issue 19, item 12: https only, no scheme-changing redirects, capped at the declared size ----
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+@pytest.fixture
+def tls_server(tmp_path, monkeypatch):
+    """The same handler over https, with a certificate made now and trusted through SSL_CERT_FILE."""
+    import ssl
+
+    cert_file, key_file = _self_signed(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    httpd.payload, httpd.cut_after, httpd.ranges, httpd.ignore_range = PAYLOAD, None, [], False
+    httpd.redirect_to = None
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    httpd.url = f"https://127.0.0.1:{httpd.server_address[1]}/model.onnx"
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_https_download_works_and_plain_http_is_refused_by_default(tls_server, server, tmp_path):
+    target = tmp_path / "m.onnx"
+    assert download([tls_server.url], target, sha256=SHA, size=len(PAYLOAD)) == SHA
+    target.unlink()
+    with pytest.raises(DownloadError, match="refused plain http"):
+        download([server.url], target, sha256=SHA)
+    assert server.ranges == [] and not target.exists()
+    for url in ("file:///etc/passwd", "ftp://127.0.0.1/model.onnx"):
+        with pytest.raises(DownloadError, match="only https"):
+            download([url], target)
+    # the catalogue of the project itself names https only
+    assert all(url.startswith("https://") for spec in load_manifest().values() for url in spec.urls)
+    assert not any(spec.allow_http for spec in load_manifest().values())
+
+
+def test_redirect_from_https_to_http_is_not_followed(tls_server, server, tmp_path):
+    tls_server.redirect_to = server.url
+    with pytest.raises(DownloadError, match="redirected"):
+        download([tls_server.url], tmp_path / "m.onnx", sha256=SHA)
+    assert server.ranges == []  # the plain-http server was never asked
+    tls_server.redirect_to = "file:///etc/passwd"
+    with pytest.raises(DownloadError, match="redirected"):
+        download([tls_server.url], tmp_path / "m.onnx")
+
+
+def test_stream_is_capped_at_the_declared_size(tls_server, tmp_path):
+    tls_server.payload = PAYLOAD * 8  # the server sends 8 MiB for a 1 MiB entry
+    target = tmp_path / "m.onnx"
+    with pytest.raises(DownloadError, match="more than the declared"):
+        download([tls_server.url], target, size=len(PAYLOAD))
+    assert not target.exists() and not partial_path(target).exists()
+
+
+class _NoLengthHandler(_Handler):
+    def send_header(self, keyword, value):
+        if keyword != "Content-Length":  # a server that does not say how much is coming
+            super().send_header(keyword, value)
+
+
+def test_stream_without_content_length_is_cut_at_the_declared_size(server, tmp_path):
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NoLengthHandler)
+    httpd.payload, httpd.cut_after, httpd.ranges, httpd.ignore_range = PAYLOAD * 64, None, [], False
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        target = tmp_path / "m.onnx"
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/m.onnx"
+        with pytest.raises(DownloadError, match="more than the declared"):
+            download([url], target, size=len(PAYLOAD), allow_http=True)
+        assert not partial_path(target).exists()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_verify_rehashes_even_when_size_and_times_are_unchanged(server, tmp_path):
+    _write_manifest(tmp_path / "manifest.toml", server.url, SHA)
+    env = {"FACECAM_MODELS": str(tmp_path)}
+    assert run_cli("models", "fetch", "tiny", timeout=60, env=env).returncode == 0
+    model = tmp_path / "tiny.onnx"
+    stat = model.stat()
+    model.write_bytes(PAYLOAD[:-1] + b"X")  # same size; then the times are put back
+    os.utime(model, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    verify = run_cli("models", "verify", timeout=60, env=env)
+    assert verify.returncode == 2 and "corrupt" in verify.stdout
+
+
+def test_force_fetch_of_a_trust_on_first_use_model_says_loudly_that_it_changed(server, tmp_path):
+    (tmp_path / "manifest.toml").write_text(
+        f'allow_http = true\n[models.tiny]\nfile = "tiny.onnx"\nurls = ["{server.url}"]\n'
+        f'licence = "test licence"\n', encoding="utf-8")
+    env = {"FACECAM_MODELS": str(tmp_path)}
+    first = run_cli("models", "fetch", "tiny", timeout=60, env=env)
+    assert first.returncode == 0 and "CHANGED" not in first.stderr + first.stdout
+    same = run_cli("models", "fetch", "--force", "tiny", timeout=60, env=env)
+    assert same.returncode == 0 and "CHANGED" not in same.stderr + same.stdout
+    server.payload = PAYLOAD[::-1]  # upstream now serves other bytes
+    changed = run_cli("models", "fetch", "--force", "tiny", timeout=60, env=env)
+    assert changed.returncode == 0
+    assert "CHANGED" in changed.stderr and SHA in changed.stderr
+    assert "CHANGED" in changed.stdout  # the summary line says it again

@@ -39,8 +39,8 @@ def test_label_is_readable_on_dark_and_bright_pictures():
         assert box.max() > 200 and box.min() < 150
 
 
-def _run(images, **changes):
-    settings = Settings().replace(mode="passthrough", **changes)
+def _run(images, mode: str = "swap", **changes):
+    settings = Settings().replace(mode=mode, **changes)
     engine = Engine(settings, source=ListSource(images))
     engine.start()
     assert engine.wait(60)
@@ -74,7 +74,7 @@ def test_no_label_leaves_the_corner_but_keeps_the_mark(tmp_path):
 
 
 def test_label_can_be_switched_off_live():
-    settings = Settings().replace(mode="passthrough")
+    settings = Settings().replace(mode="swap")
     box = {"settings": settings}
     finish = Provenance(lambda: box["settings"], session=0x42)
     picture = webcam_scene()
@@ -119,3 +119,26 @@ def test_pictures_with_alpha_are_marked_and_keep_their_alpha():
     finished = Provenance(lambda: settings, session=0x77)(picture)
     assert np.array_equal(finished[:, :, 3], picture[:, :, 3])
     assert wm.detect(finished[:, :, :3]).payload == (wm.VERSION, 0x77)
+
+
+def test_passthrough_is_not_labelled_ai_altered_but_keeps_the_mark(tmp_path):
+    """Issue 19 item 15: nothing altered the picture, so no "AI-altered"; the mark stays."""
+    images = [webcam_scene(move=3 * i) for i in range(8)]
+    out = tmp_path / "out.mp4"
+    engine = _run(images, mode="passthrough", outputs=(str(out),))
+    frames = read_video(out)
+    assert len(frames) == len(images)
+    assert _changed(frames[0], images[0])[420:, 500:].sum() < 10  # no label in the corner
+    assert wm.detect(frames[0]).payload == (wm.VERSION, engine.provenance.session)
+
+
+def test_frames_swapped_before_a_switch_to_passthrough_keep_the_label():
+    from realtime.frame import Frame
+
+    settings = Settings().replace(mode="passthrough")  # the mode has just changed...
+    finish = Provenance(lambda: settings, session=0x42)
+    picture = webcam_scene()
+    swapped = Frame(0, picture, 0, stamps={"swap": (0, 1)})  # ...but this frame was swapped
+    passed = Frame(1, picture, 0, stamps={"passthrough": (0, 1)})
+    assert _changed(finish(picture, swapped), picture).sum() > 200
+    assert _changed(finish(picture, passed), picture).sum() == 0

@@ -95,3 +95,62 @@ def test_mark_found_after_reencoding_scaling_and_cropping(tmp_path):
 
     verdict = verify_file(path)
     assert verdict.found and verdict.session == "1234"
+
+
+# -- issue 19, item 13: offline, and an untrusted claim is not a verdict --------------------------
+def _signed_picture(tmp_path, remote_url: str | None = None):
+    """An UNMARKED picture with a facecam C2PA manifest signed by the local (untrusted) key:
+    embedded, or only a remote URL in the file (then the manifest bytes are returned too)."""
+    c2pa = pytest.importorskip("c2pa")
+    from realtime.provenance import c2pa_manifest as cm
+
+    source, signed = tmp_path / "plain.jpg", tmp_path / ("remote.jpg" if remote_url else "claimed.jpg")
+    cv2.imwrite(str(source), webcam_scene(seed=3))
+    definition = json.dumps(cm.manifest_definition(signed.name, "image/jpeg", "beef", True))
+    with cm._signer() as signer, c2pa.Builder(definition) as builder:
+        if remote_url:
+            builder.set_no_embed()
+            builder.set_remote_url(remote_url)
+        manifest = builder.sign_file(source, signed, signer)
+    return signed, manifest
+
+
+def test_verify_never_fetches_a_remote_manifest_named_in_the_file(tmp_path):
+    import http.server
+    import threading
+
+    requests = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            requests.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(self.server.body)))
+            self.end_headers()
+            self.wfile.write(self.server.body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/manifest.c2pa"
+        path, httpd.body = _signed_picture(tmp_path, remote_url=url)
+        result = run_cli("verify", str(path), timeout=120)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert requests == []  # the file's author learns nothing
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "remote manifest" in result.stdout and "not fetched" in result.stdout and url in result.stdout
+
+
+def test_an_untrusted_facecam_claim_without_the_mark_is_not_found(tmp_path):
+    path, _ = _signed_picture(tmp_path)
+    result = run_cli("verify", str(path), timeout=120)
+    assert result.returncode == 1, result.stdout + result.stderr  # the exit code follows the mark
+    assert "no facecam mark found" in result.stdout
+    assert "NOT trusted" in result.stdout and "claims facecam" in result.stdout
+    report = json.loads(run_cli("verify", "--json", str(path), timeout=120).stdout)
+    assert report["c2pa"]["facecam"] and not report["c2pa"]["trusted"] and not report["found"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 
 import cv2
@@ -41,6 +42,29 @@ def _native_stderr_silenced():
             os.close(saved)
 
 
+def import_mediapipe():
+    """`import mediapipe`, without `sounddevice`.
+
+    mediapipe/__init__.py imports its Tasks audio modules, whose `audio_record.py` imports
+    `sounddevice`, whose ctypes.util.find_library("portaudio") runs ldconfig, gcc and ld
+    (about a dozen processes per start, leaving files in /tmp). Importing a submodule such as
+    `mediapipe.python.solutions.face_mesh` still runs that __init__, so a targeted import does
+    not help. A None entry in sys.modules makes `import sounddevice` raise ImportError (Python's
+    documented way to block an import), which audio_record.py catches (it then only lacks
+    microphone recording, which facecam never uses). The entry is removed again afterwards,
+    so anything else may still import the real sounddevice.
+    """
+    blocked = "sounddevice" not in sys.modules
+    if blocked:
+        sys.modules["sounddevice"] = None  # type: ignore[assignment]
+    try:
+        import mediapipe
+    finally:
+        if blocked and sys.modules.get("sounddevice", False) is None:
+            del sys.modules["sounddevice"]
+    return mediapipe
+
+
 class MediaPipeFaceMesh:
     """`Detector` over MediaPipe's face mesh.
 
@@ -61,7 +85,7 @@ class MediaPipeFaceMesh:
         key = (settings.max_faces, settings.min_confidence)
         if key == self._key:
             return
-        import mediapipe as mp  # imported here: it takes seconds and is needed only to detect
+        mp = import_mediapipe()  # imported here: it takes seconds and is needed only to detect
 
         self.close()
         with _native_stderr_silenced():

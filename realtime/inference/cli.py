@@ -72,7 +72,7 @@ def _bar_factory(args: argparse.Namespace):
 def _list(store: ModelStore, args: argparse.Namespace) -> int:
     rows: list[dict[str, Any]] = []
     for spec in store.specs.values():
-        path = store.root / spec.file
+        path = store.file_path(spec)
         rows.append({"name": spec.name, "set": spec.set, "task": spec.task, "file": spec.file,
                      "size": spec.size, "downloaded": path.exists(), "licence": spec.licence,
                      "sha256": spec.sha256 or "trust on first use", "description": spec.description})

@@ -3,6 +3,10 @@
 The bytes stream into `<file>.part` (with a progress callback), a later attempt resumes it with
 an HTTP Range request, the SHA-256 (and size) are checked, and only then is the file renamed
 into place, atomically (`os.replace`). A hash mismatch deletes the partial file.
+
+Only https:// is fetched (plain http:// only where the catalogue allows it for a mirror the user
+runs), a redirect may not leave https, and a server may not send more than the catalogue's size:
+the stream is cut there, so a hostile or broken server cannot fill the disk.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import hashlib
 import logging
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,6 +26,8 @@ from realtime.inference.errors import DownloadError
 log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
+UNDECLARED_LIMIT = 4 << 30
+"""The most a download whose catalogue entry gives no size may fetch (the largest model is ~0.5 GB)."""
 Progress = Callable[[int, int | None], None]
 """progress(bytes done, total bytes or None)."""
 
@@ -42,23 +49,56 @@ def partial_path(destination: Path) -> Path:
     return destination.with_name(destination.name + ".part")
 
 
-def _open(url: str, start: int, timeout: float):
+def check_scheme(url: str, allow_http: bool) -> None:
+    """Raise DownloadError unless `url` is https (or http, when `allow_http`)."""
+    scheme = urllib.parse.urlsplit(url).scheme.lower()
+    if scheme == "https" or (scheme == "http" and allow_http):
+        return
+    if scheme == "http":
+        raise DownloadError(f"refused plain http:// (only https is fetched; a catalogue for your own "
+                            f"mirror may say `allow_http = true`): {url}")
+    raise DownloadError(f"refused {scheme or 'a relative'} URL (only https is fetched): {url}")
+
+
+class _SchemeCheckingRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to a URL that `check_scheme` accepts (urllib alone would follow
+    https -> http or ftp)."""
+
+    def __init__(self, allow_http: bool) -> None:
+        self.allow_http = allow_http
+
+    def http_error_302(self, req, fp, code, msg, headers):
+        newurl = urllib.parse.urljoin(req.full_url, headers.get("location") or headers.get("uri") or "")
+        try:
+            check_scheme(newurl, self.allow_http)
+        except DownloadError as error:
+            fp.close()
+            raise DownloadError(f"redirected from {req.full_url}: {error}") from None
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+
+def _open(url: str, start: int, timeout: float, allow_http: bool = False):
+    check_scheme(url, allow_http)
     headers = {"User-Agent": "facecam-model-fetch"}
     if start:
         headers["Range"] = f"bytes={start}-"
-    return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
+    opener = urllib.request.build_opener(_SchemeCheckingRedirects(allow_http))
+    return opener.open(urllib.request.Request(url, headers=headers), timeout=timeout)
 
 
 def _fetch_one(url: str, part: Path, size: int | None, progress: Progress | None,
-               timeout: float) -> str:
+               timeout: float, allow_http: bool = False) -> str:
     """Stream `url` into `part` (resuming it when the server allows); returns the SHA-256."""
+    limit = size if size is not None else UNDECLARED_LIMIT
     start = part.stat().st_size if part.exists() else 0
     if size is not None and start > size:
         part.unlink()
         start = 0
     digest = hashlib.sha256()
     try:
-        response = _open(url, start, timeout)
+        response = _open(url, start, timeout, allow_http)
     except urllib.error.HTTPError as error:
         if error.code == 416 and start:  # nothing left to send: the part may be complete
             response = None
@@ -73,6 +113,9 @@ def _fetch_one(url: str, part: Path, size: int | None, progress: Progress | None
                 start = 0
             length = response.headers.get("Content-Length")
             total = (start + int(length)) if length and length.isdigit() else size
+            if total is not None and total > limit:
+                raise DownloadError(f"the server offers {total} bytes, more than the "
+                                    f"{'declared' if size is not None else 'allowed'} {limit}")
         else:
             total = start
         mode = "ab" if start else "wb"
@@ -84,7 +127,10 @@ def _fetch_one(url: str, part: Path, size: int | None, progress: Progress | None
         if progress is not None:
             progress(done, total)
         with part.open(mode) as handle:
-            while response is not None and (chunk := response.read(CHUNK)):
+            while response is not None and (chunk := response.read(min(CHUNK, limit - done + 1))):
+                if done + len(chunk) > limit:  # never store (or wait for) more than declared
+                    raise DownloadError(f"the server sent more than the "
+                                        f"{'declared' if size is not None else 'allowed'} {limit} bytes")
                 handle.write(chunk)
                 digest.update(chunk)
                 done += len(chunk)
@@ -99,7 +145,7 @@ def _fetch_one(url: str, part: Path, size: int | None, progress: Progress | None
 
 def download(urls: Sequence[str], destination: str | Path, sha256: str | None = None,
              size: int | None = None, progress: Progress | None = None,
-             timeout: float = 30.0) -> str:
+             timeout: float = 30.0, allow_http: bool = False) -> str:
     """Fetch the first URL that works into `destination`; returns the file's SHA-256.
 
     Raises DownloadError when every URL failed; the partial file is kept for a later resume
@@ -111,8 +157,13 @@ def download(urls: Sequence[str], destination: str | Path, sha256: str | None = 
     failures = []
     for url in urls:
         try:
-            digest = _fetch_one(url, part, size, progress, timeout)
-        except (urllib.error.URLError, OSError, DownloadError, ValueError) as error:
+            digest = _fetch_one(url, part, size, progress, timeout, allow_http)
+        except DownloadError as error:
+            if "more than" in str(error):
+                part.unlink(missing_ok=True)  # the bytes are wrong: nothing to resume
+            failures.append(f"{url}: {error}")
+            continue
+        except (urllib.error.URLError, OSError, ValueError) as error:
             reason = getattr(error, "reason", None) or error
             failures.append(f"{url}: {reason}")
             log.debug("download from %s failed: %s", url, reason)

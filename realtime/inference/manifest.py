@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from realtime.errors import SettingsError
@@ -32,6 +32,9 @@ class ModelSpec:
     inputs: dict[str, Shape] = field(default_factory=dict)
     outputs: dict[str, Shape] = field(default_factory=dict)
     io_verified: bool = False
+    allow_http: bool = False
+    """Plain http:// URLs are refused unless the catalogue says `allow_http = true` (a mirror
+    on the user's own network); the hash still guards the bytes."""
 
     @property
     def fetch_command(self) -> str:
@@ -56,6 +59,19 @@ class ModelSpec:
                                      f"{'; '.join(problems)}")
 
 
+def safe_file_name(file: Any, where: str) -> str:
+    """A catalogue's `file` as a plain relative path inside the models folder: a catalogue can
+    come from a models folder the user was given, and `../x` or `/home/me/.bashrc` there would
+    make `fetch` write outside it."""
+    if not isinstance(file, str) or not file.strip():
+        raise SettingsError(f"{where}: file must be a file name")
+    pure = PurePosixPath(file.replace("\\", "/"))
+    if not pure.parts or pure.is_absolute() or PureWindowsPath(file).drive or ".." in pure.parts or file.startswith("~"):
+        raise SettingsError(f"{where}: file {file!r} is outside the models folder; "
+                            "a catalogue may only name files inside it")
+    return file
+
+
 def _shapes(value: Any, where: str) -> dict[str, Shape]:
     if not isinstance(value, dict):
         raise SettingsError(f"{where} must be a table of name = [shape]")
@@ -76,12 +92,13 @@ def load_manifest(path: str | Path | None = None) -> dict[str, ModelSpec]:
         where = f"{path.name} [models.{name}]"
         try:
             spec = ModelSpec(
-                name=name, file=entry["file"], urls=tuple(entry["urls"]), licence=entry["licence"],
+                name=name, file=safe_file_name(entry["file"], where), urls=tuple(entry["urls"]), licence=entry["licence"],
                 task=entry.get("task", ""), description=entry.get("description", ""),
                 sha256=(entry.get("sha256") or None), size=entry.get("size"), set=entry.get("set"),
                 inputs=_shapes(entry.get("inputs", {}), where + " inputs"),
                 outputs=_shapes(entry.get("outputs", {}), where + " outputs"),
-                io_verified=bool(entry.get("io_verified", False)))
+                io_verified=bool(entry.get("io_verified", False)),
+                allow_http=bool(entry.get("allow_http", data.get("allow_http", False))))
         except KeyError as missing:
             raise SettingsError(f"{where} lacks {missing}") from None
         if spec.sha256 is not None and len(spec.sha256) != 64:

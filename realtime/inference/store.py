@@ -20,7 +20,7 @@ from typing import Any
 from realtime.errors import SettingsError
 from realtime.inference.download import Progress, download, file_sha256, partial_path
 from realtime.inference.errors import ModelCorruptError, ModelMissingError
-from realtime.inference.manifest import PROJECT_ROOT, ModelSpec, load_manifest
+from realtime.inference.manifest import PROJECT_ROOT, ModelSpec, load_manifest, safe_file_name
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,21 @@ class ModelStore:
         return chosen
 
     def path(self, name: str) -> Path:
-        return self.root / self.spec(name).file
+        return self.file_path(self.spec(name))
+
+    def file_path(self, spec: ModelSpec) -> Path:
+        """Where `spec`'s file lives: always inside the models folder. A name with `..` or an
+        absolute path, or a symbolic link (the file, its partial download or a folder on the
+        way) that leads outside, is refused: fetch would otherwise write there."""
+        safe_file_name(spec.file, f"model {spec.name}")
+        path = self.root / spec.file
+        root = self.root.resolve()
+        for candidate in (path, partial_path(path)):
+            if not candidate.resolve().is_relative_to(root):
+                raise SettingsError(f"model {spec.name}: {candidate} is a symbolic link that leads "
+                                    f"outside the models folder {root}; refused (move the file into "
+                                    "the folder, or point models_dir at the folder you want)")
+        return path
 
     # -- hash records -------------------------------------------------------------------------
     def _records(self) -> dict[str, dict[str, Any]]:
@@ -97,7 +111,7 @@ class ModelStore:
 
     def _record(self, spec: ModelSpec, sha256: str, trusted_on_first_use: bool) -> None:
         records = self._records()
-        stat = (self.root / spec.file).stat()
+        stat = self.file_path(spec).stat()
         records[spec.file] = {"sha256": sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
                               "first_use": trusted_on_first_use}
         self.root.mkdir(parents=True, exist_ok=True)
@@ -114,8 +128,9 @@ class ModelStore:
     # -- checks -------------------------------------------------------------------------------
     def check(self, spec: ModelSpec, full: bool = True, progress: Progress | None = None) -> Check:
         """Is the file there and intact? `full=False` trusts a file whose size and mtime match
-        the last verified state (cheap enough for every start-up)."""
-        path = self.root / spec.file
+        the last verified state (cheap enough for every start-up); `full=True` (`facecam models
+        verify`) re-hashes whatever the file's size and times say."""
+        path = self.file_path(spec)
         if not path.exists():
             if partial_path(path).exists():
                 return Check(spec, path, "partial", "an interrupted download; fetch resumes it")
@@ -157,19 +172,29 @@ class ModelStore:
     def fetch(self, spec: ModelSpec, force: bool = False,
               progress_factory: Callable[[ModelSpec], Progress | None] | None = None) -> Check:
         """Download `spec` unless an intact copy is there; a corrupt copy is fetched again."""
-        path = self.root / spec.file
+        path = self.file_path(spec)
         if path.exists() and not force:
             result = self.check(spec, full=False)
             if result.status == "ok":
                 return result
             log.warning("%s: %s; fetching it again", spec.file, result.detail)
         progress = progress_factory(spec) if progress_factory else None
-        # --force forgets a hash recorded on first use (the upstream file may have changed).
+        # --force forgets a hash recorded on first use (the upstream file may have changed)...
+        previous = None if spec.sha256 else self._records().get(spec.file, {}).get("sha256")
         expected = spec.sha256 if force else self.expected_sha256(spec)
-        digest = download(spec.urls, path, sha256=expected, size=spec.size, progress=progress)
+        digest = download(spec.urls, path, sha256=expected, size=spec.size, progress=progress,
+                          allow_http=spec.allow_http)
         first_use = expected is None
-        if first_use:
+        detail = "hash recorded on first use" if first_use else "downloaded"
+        if first_use and previous and previous != digest:
+            # ...but a changed file is exactly what trust on first use exists to notice: say so.
+            log.warning("WARNING: %s CHANGED: its SHA-256 is now %s, not the %s recorded when it "
+                        "was first fetched. Nobody publishes a hash for it, so facecam cannot tell "
+                        "an upstream update from a tampered file; the new hash is recorded now",
+                        spec.file, digest, previous)
+            detail = f"hash CHANGED from the recorded {previous[:12]}... to {digest[:12]}..."
+        elif first_use:
             log.warning("%s has no published SHA-256: recorded %s... on first download (trust on "
                         "first use)", spec.file, digest[:12])
         self._record(spec, digest, trusted_on_first_use=not spec.sha256)
-        return Check(spec, path, "ok", "hash recorded on first use" if first_use else "downloaded")
+        return Check(spec, path, "ok", detail)

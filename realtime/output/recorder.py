@@ -168,8 +168,9 @@ class _AudioCopy:
             source.close()
             return None
         if live:
-            log.info("%s has sound, but live runs record video only (use --no-live to keep the sound)",
-                     Path(source_path).name)
+            # No command-line flag here: the app runs live too, and its users have no flags.
+            log.info("%s has sound, but a live run records the picture only: the sound is not "
+                     "recorded (a run that is not live keeps it)", Path(source_path).name)
             source.close()
             return None
         return cls(source)

@@ -53,10 +53,23 @@ class Provenance:
             self._label = Label(*wanted)
         return self._label
 
+    @staticmethod
+    def altered(frame: Frame | None, settings: Settings) -> bool:
+        """Whether the picture may carry a swapped or animated face: "AI-altered" on a picture
+        that nothing altered would be false. Judged by the mode stage the frame really went
+        through (its stamp), so frames in flight when the mode changes keep the label."""
+        if frame is not None:
+            if "swap" in frame.stamps or "animate" in frame.stamps:
+                return True
+            if "passthrough" in frame.stamps:
+                return False
+        return settings.mode != "passthrough"  # a placeholder, or a picture finished on its own
+
     def __call__(self, picture: np.ndarray, frame: Frame | None = None) -> np.ndarray:
         settings = self._settings()
         marked = self.watermarker.embed(picture)  # a new array: the label may draw into it
-        if settings.output.label:
+        # The invisible mark goes on every picture; the visible label on every altered one.
+        if settings.output.label and self.altered(frame, settings):
             self._label_for(settings).apply(marked, inplace=True)
         return marked
 

@@ -197,21 +197,35 @@ def sign_recording(path: str | Path, session: str | None = None, label: bool = T
         plain.unlink(missing_ok=True)
 
 
+OFFLINE_SETTINGS = {"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}}
+"""Reading a manifest never touches the network: a file can name a remote manifest URL (and a
+signer an OCSP responder), and fetching it would tell whoever wrote that URL that this file is
+being checked, from where and when."""
+
+
 def read_manifest(path: str | Path) -> dict | None:
     """What `facecam verify` says about a file's C2PA manifest; None when it has none (or the
-    C2PA library is not installed)."""
+    C2PA library is not installed). Offline: a manifest that lives only at a remote URL is
+    reported with that URL, not fetched."""
     path = Path(path)
     try:
         import c2pa
     except ImportError:
         return None
     try:
-        reader = c2pa.Reader.try_create(str(path))
+        context = c2pa.Context(settings=c2pa.Settings.from_dict(OFFLINE_SETTINGS))
+        reader = c2pa.Reader.try_create(str(path), context=context)
     except (c2pa.C2paError, OSError, ValueError) as error:
         text = str(error)
         if "ManifestNotFound" in text or "JumbfNotFound" in text or "not supported" in text.lower():
             return None
-        return {"facecam": False, "summary": f"present but unreadable ({text})"}
+        if isinstance(error, getattr(c2pa.C2paError, "RemoteManifest", ())) or "remote manifest" in text.lower():
+            url = text.rsplit(" url ", 1)[-1].strip() if " url " in text else "a URL"
+            return {"facecam": False, "trusted": False, "signed": False, "remote_url": url,
+                    "summary": f"only a remote manifest, at {url}; not fetched (verify works offline, "
+                               "so nothing about it is known)"}
+        return {"facecam": False, "trusted": False, "signed": False,
+                "summary": f"present but unreadable ({text})"}
     if reader is None:
         return None
     with reader:
@@ -225,13 +239,25 @@ def read_manifest(path: str | Path) -> dict | None:
     generator = ", ".join(info.get("name", "?") for info in manifest.get("claim_generator_info", []))
     problems = sorted({r.get("code", "?") for r in results})
     signer = (manifest.get("signature_info") or {}).get("issuer")
-    summary = (f"{'facecam' if ours else 'other'} manifest by {generator or 'unknown'}"
-               f"{', composite made with a trained algorithm' if composite else ''}; "
-               f"validation {state or 'unknown'}")
+    # c2pa-rs: "Trusted" = signature valid and the signer chains to a configured trust anchor;
+    # "Valid" = the signature holds but nobody we trust vouches for the key (anyone can make one);
+    # "Invalid" = the signature or the hashes do not hold.
+    signed = state in ("Valid", "Trusted")
+    trusted = state == "Trusted"
+    if trusted:
+        trust = "signature valid, signer trusted"
+    elif signed:
+        trust = ("signature valid but the signer is NOT trusted (a key nobody vouches for: anyone "
+                 "can write such a claim)")
+    else:
+        trust = f"signature NOT valid ({state or 'unsigned'}): the claim proves nothing"
+    summary = (f"{'claims facecam' if ours else 'other'} manifest by {generator or 'unknown'}"
+               f"{', composite made with a trained algorithm' if composite else ''}; {trust}")
     if problems:
         summary += f" ({', '.join(problems)})"
+    session = None
     with contextlib.suppress(AttributeError):
         session = (assertions.get(FACECAM_ASSERTION) or {}).get("session")
     return {"facecam": ours, "composite": composite, "generator": generator, "signer": signer,
             "validation_state": state, "validation_codes": problems, "session": session,
-            "summary": summary}
+            "signed": signed, "trusted": trusted, "summary": summary}

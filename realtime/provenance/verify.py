@@ -1,7 +1,9 @@
 """`facecam verify FILE`: does a video or picture carry facecam's provenance mark?
 
-Exit codes: 0 the mark (or a facecam C2PA manifest) was found, 1 not found, 2 the file cannot be
-read. A video is judged in chunks of CHUNK frames (two seconds at 30 fps): the working maps of a
+Exit codes: 0 the invisible mark was found, 1 not found, 2 the file cannot be read. A C2PA
+manifest is read too (offline: a remote manifest URL named in the file is never fetched) and
+reported with whether its signature holds and whether anyone trusted vouches for its signer, but
+it does not decide the exit code: anyone can write a manifest that claims facecam made a file. A video is judged in chunks of CHUNK frames (two seconds at 30 fps): the working maps of a
 chunk are averaged, searched for the mark, and then each frame of a chunk that carries it is
 tested alone at the chunk's scale and offset, to count the frames that carry it.
 """
@@ -183,14 +185,17 @@ def verify_file(path: str | Path, max_frames: int | None = None, progress: bool 
     if read_manifest is not None:
         verdict.c2pa = read_manifest(path)
         if verdict.c2pa is not None and verdict.c2pa.get("facecam") and not verdict.found:
-            verdict.notes.append("the invisible mark was not found, but a facecam C2PA manifest was")
+            verdict.notes.append("a C2PA manifest claims facecam made this file, but the invisible "
+                                 "mark was not found" + ("" if verdict.c2pa.get("trusted") else
+                                                         ", and the manifest's signer is not trusted"))
     return verdict
 
 
 # -- command -----------------------------------------------------------------------------------
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = ("exit codes: 0 the mark (or a facecam C2PA manifest) was found, 1 not found, "
-                     "2 the file cannot be read")
+    parser.epilog = ("exit codes: 0 the invisible mark was found, 1 not found, 2 the file cannot be "
+                     "read. A C2PA manifest is reported (offline; its signer's trust shown) but does "
+                     "not change the exit code.")
     parser.add_argument("file", metavar="FILE", help="a video or picture")
     parser.add_argument("--max-frames", type=int, metavar="N", default=None,
                         help="check only the first N frames of a video")
@@ -203,5 +208,6 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(asdict(verdict), indent=2))
     elif not args.quiet:
         print(verdict.summary(), file=sys.stdout)
-    found = verdict.found or bool(verdict.c2pa and verdict.c2pa.get("facecam"))
-    return EXIT_FOUND if found else EXIT_NOT_FOUND
+    # The invisible mark alone decides: a C2PA claim is only as good as its signer, and the
+    # local signing key facecam uses is, honestly, trusted by nobody.
+    return EXIT_FOUND if verdict.found else EXIT_NOT_FOUND
