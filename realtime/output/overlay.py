@@ -98,10 +98,11 @@ class PersonSegmenter:
     """MediaPipe's bundled selfie segmentation (ships in the mediapipe wheel; no download)."""
 
     def __init__(self) -> None:
-        from mediapipe.python.solutions import selfie_segmentation
+        from realtime.faces.mediapipe_mesh import import_mediapipe
 
+        mp = import_mediapipe()  # without sounddevice's start-up probing
         # model 1 (landscape, 144x256) is the cheaper one and is meant for video calls.
-        self._model = selfie_segmentation.SelfieSegmentation(model_selection=1)
+        self._model = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=1)
 
     def alpha(self, bgr: np.ndarray) -> np.ndarray:
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
