@@ -261,3 +261,57 @@ def test_doctor_checks_both_tensorrt_libraries():
     assert [(c.name, c.status) for c in checks] == [("libnvinfer.so.10", OK), ("libnvonnxparser.so.10", WARN)]
     assert "tensorrt" in checks[1].detail
     assert check_tensorrt_libraries([CPU], load=load, folders=[]) == []
+
+
+# -- 10: GFPGAN gets the 512 FFHQ crop of the frame after the swap is pasted ------------------------
+def _swap_store(folder, **swapper):
+    real = load_manifest()
+    files = {"inswapper_128": standins.identity_swapper(folder / "inswapper_128.onnx", **swapper),
+             "w600k_r50": standins.recogniser(folder / "w600k_r50.onnx"),
+             "gfpgan_1_4": standins.enhancer(folder / "gfpgan_1.4.onnx", lift=0.0)}
+    return ModelStore(folder, {name: dataclasses.replace(real[name], sha256=None, size=None) for name in files})
+
+
+def test_enhancer_input_is_the_ffhq_crop_of_the_pasted_frame(tmp_path, source):
+    from realtime.faces.topology import five_points
+    from realtime.inference.align import FFHQ_UNIT, similarity_matrix
+    from realtime.swap.inswapper import InswapperSwapper
+    from tests.conftest import psnr
+
+    swapper = InswapperSwapper(Settings().replace(enhancer="gfpgan"), store=_swap_store(tmp_path))
+    swapper.set_source(source)
+    seen = []
+    session = swapper.enhancer.session
+    original_run = session.run
+    session.run = lambda feeds, **kw: seen.append(next(iter(feeds.values()))) or original_run(feeds, **kw)
+    swapper.swap(Frame(0, source.image, 0), [source.face])
+    (blob,) = seen
+    given = ((blob[0].transpose(1, 2, 0)[:, :, ::-1] + 1.0) * 127.5).clip(0, 255).astype(np.uint8)
+    # the identity swap pastes the face back unchanged: the input must be the frame's own crop,
+    # hair, forehead and jaw included (not the 128 px crop upscaled with a smeared border)
+    to_ffhq = similarity_matrix(five_points(source.face.landmarks), FFHQ_UNIT * 512)
+    expected = cv2.warpAffine(source.image, to_ffhq, (512, 512), flags=cv2.INTER_CUBIC,
+                              borderMode=cv2.BORDER_REPLICATE)
+    assert psnr(given, expected) >= 30.0
+
+
+# -- 11: a dynamic-batch swapper gets one source row per face; the wrong mirror is gone ------------
+def test_dynamic_batch_swapper_gets_the_source_tiled(tmp_path, source):
+    from realtime.swap.inswapper import InswapperSwapper
+
+    swapper = InswapperSwapper(Settings(), store=_swap_store(tmp_path, batch="N", source_batch="N"))
+    swapper.set_source(source)
+    image, face = source.image, source.face
+    frame = np.ascontiguousarray(np.hstack([image, image]))
+    other = dataclasses.replace(face, landmarks=face.landmarks + np.float32([image.shape[1], 0, 0]),
+                                box=(face.box[0] + image.shape[1], face.box[1], face.box[2] + image.shape[1],
+                                     face.box[3]), track_id=1)
+    assert swapper.batched
+    assert len(swapper.swap(Frame(0, frame, 0), [face, other])) == 2
+
+
+def test_inswapper_urls_serve_the_pinned_bytes_only():
+    spec = load_manifest()["inswapper_128"]
+    assert spec.sha256.startswith("e4a3f0")
+    assert "https://github.com/facefusion/facefusion-assets/releases/download/models/inswapper_128.onnx" \
+        not in spec.urls

@@ -38,18 +38,33 @@ def _save(graph, path: Path, opset: int = OPSET) -> Path:
     return path
 
 
-def identity_swapper(path: Path, batch: int | str = 1, emap_seed: int = 0) -> Path:
+def identity_swapper(path: Path, batch: int | str = 1, emap_seed: int = 0,
+                     source_batch: int | str = 1) -> Path:
+    """With `source_batch="N"` the graph joins each target row with its own source row (a
+    Concat along the features), so a source of one row fed with N targets fails to run."""
     onnx, tp, helper, numpy_helper = _onnx()
     rng = np.random.default_rng(emap_seed)
     one = numpy_helper.from_array(np.ones((1,), np.float32), "one")
     emap = numpy_helper.from_array(rng.standard_normal((512, 512)).astype(np.float32), "emap")
-    nodes = [helper.make_node("Mul", ["target", "one"], ["output"])]
+    inits = [one]
+    if source_batch == 1:
+        nodes = [helper.make_node("Mul", ["target", "one"], ["output"])]
+    else:
+        inits += [numpy_helper.from_array(np.array([0, 3 * 128 * 128], np.int64), "flat"),
+                  numpy_helper.from_array(np.array([-1, 3, 128, 128], np.int64), "image"),
+                  numpy_helper.from_array(np.array([0], np.int64), "start"),
+                  numpy_helper.from_array(np.array([3 * 128 * 128], np.int64), "end"),
+                  numpy_helper.from_array(np.array([1], np.int64), "axis")]
+        nodes = [helper.make_node("Reshape", ["target", "flat"], ["rows"]),
+                 helper.make_node("Concat", ["rows", "source"], ["joined"], axis=1),
+                 helper.make_node("Slice", ["joined", "start", "end", "axis"], ["back"]),
+                 helper.make_node("Reshape", ["back", "image"], ["output"])]
     graph = helper.make_graph(
         nodes, "identity_swapper",
         [helper.make_tensor_value_info("target", tp.FLOAT, [batch, 3, 128, 128]),
-         helper.make_tensor_value_info("source", tp.FLOAT, [1, 512])],
+         helper.make_tensor_value_info("source", tp.FLOAT, [source_batch, 512])],
         [helper.make_tensor_value_info("output", tp.FLOAT, [batch, 3, 128, 128])],
-        initializer=[one, emap])  # emap last, as in the real model
+        initializer=[*inits, emap])  # emap last, as in the real model
     return _save(graph, path)
 
 
