@@ -251,3 +251,44 @@ def parameter_count(path: Path) -> int:
     onnx, _, _, _ = _onnx()
     model = onnx.load(str(path))
     return int(sum(np.prod(init.dims) for init in model.graph.initializer))
+
+
+def dfm(path: Path, resolution: int = 224, morph: bool = False, mask: str = "ones",
+        batch: int | str = "N") -> Path:
+    """A DeepFaceLab `.dfm` with the exact contract of DeepFaceLab's export_dfm (tf2onnx,
+    opset 12): input `in_face:0` (N, res, res, 3) NHWC, `morph_value:0` (1,) for AMP models;
+    outputs in the export's order `out_face_mask:0`, `out_celeb_face:0`, `out_celeb_face_mask:0`.
+    The "celeb" face is the input face (an identity model), darkened by 0.5 x morph for an AMP
+    model (so a morph value that does not arrive shows). `mask="disc"`: the face mask is a disc
+    of radius res/4 around the centre (so a mask that is not used shows)."""
+    onnx, tp, helper, numpy_helper = _onnx()
+    inits = [numpy_helper.from_array(np.array([0], np.int64), "c0"),
+             numpy_helper.from_array(np.array([1], np.int64), "c1"),
+             numpy_helper.from_array(np.array([3], np.int64), "axis3"),
+             numpy_helper.from_array(np.ones((1,), np.float32), "one"),
+             numpy_helper.from_array(np.full((1,), -0.5, np.float32), "minus_half")]
+    nodes = [helper.make_node("Slice", ["in_face:0", "c0", "c1", "axis3"], ["channel0"]),
+             helper.make_node("Mul", ["channel0", "zero"], ["zeros1"]),
+             helper.make_node("Add", ["zeros1", "one"], ["ones1"])]
+    inits.append(numpy_helper.from_array(np.zeros((1,), np.float32), "zero"))
+    if mask == "disc":
+        yy, xx = np.mgrid[:resolution, :resolution] + 0.5
+        disc = ((xx - resolution / 2) ** 2 + (yy - resolution / 2) ** 2 <= (resolution / 4) ** 2)
+        inits.append(numpy_helper.from_array(disc.astype(np.float32).reshape(1, resolution, resolution, 1), "disc"))
+        nodes.append(helper.make_node("Mul", ["ones1", "disc"], ["out_face_mask:0"]))
+    else:
+        nodes.append(helper.make_node("Identity", ["ones1"], ["out_face_mask:0"]))
+    inputs = [helper.make_tensor_value_info("in_face:0", tp.FLOAT, [batch, resolution, resolution, 3])]
+    if morph:
+        inputs.append(helper.make_tensor_value_info("morph_value:0", tp.FLOAT, [1]))
+        nodes += [helper.make_node("Mul", ["morph_value:0", "minus_half"], ["dim"]),
+                  helper.make_node("Add", ["dim", "one"], ["gain"]),
+                  helper.make_node("Mul", ["in_face:0", "gain"], ["out_celeb_face:0"])]
+    else:
+        nodes.append(helper.make_node("Identity", ["in_face:0"], ["out_celeb_face:0"]))
+    nodes.append(helper.make_node("Identity", ["ones1"], ["out_celeb_face_mask:0"]))
+    outputs = [helper.make_tensor_value_info("out_face_mask:0", tp.FLOAT, [batch, resolution, resolution, 1]),
+               helper.make_tensor_value_info("out_celeb_face:0", tp.FLOAT, [batch, resolution, resolution, 3]),
+               helper.make_tensor_value_info("out_celeb_face_mask:0", tp.FLOAT, [batch, resolution, resolution, 1])]
+    graph = helper.make_graph(nodes, "dfm", inputs, outputs, initializer=inits)
+    return _save(graph, path, opset=12)
