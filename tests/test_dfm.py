@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import cv2
-import numpy as np
 import pytest
 
 from realtime.blend.composite import composite
