@@ -29,6 +29,10 @@ RESTART_SETTINGS = frozenset({"input", "size", "fps", "live", "loop", "max_frame
 
 EngineFactory = Callable[[Settings], Engine]
 
+# Changes that can switch on a neural model (checked for missing files before they apply).
+MODEL_SETTINGS = frozenset({"mode", "swapper", "animator", "enhancer", "swap_model", "dfm_model",
+                            "models_dir"})
+
 
 def describe(error: BaseException) -> str:
     """Plain words for the window: FacecamError messages are written for users already."""
@@ -229,6 +233,8 @@ class EngineController(QObject):
         """A change that would switch on a model that is not downloaded is refused before it
         reaches the engine: one line with the fetch command, the engine keeps running what
         worked, and the choices are marked (issue 14)."""
+        if not MODEL_SETTINGS & changes.keys():
+            return False
         from realtime.inference.requirements import missing_choices, missing_models
 
         try:

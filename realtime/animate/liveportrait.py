@@ -9,9 +9,10 @@ keeps the face attached to the shoulders; warping + generator render a 512 px fa
 pasted back into the portrait with a feathered oval.
 
 The generator's warping uses a 5-D GridSample (opset 20): ONNX Runtime runs it on the CPU
-provider since 1.17, and on the CUDA provider only in releases that include
-microsoft/onnxruntime#27201 (merged 2026-02); with an older onnxruntime-gpu that node runs on
-the CPU and dominates the frame time. `benchmarks/gpu_inference.py` reports which is the case.
+provider since 1.17; its CUDA kernel is registered for the op but rejects 5-D input at run time
+("Only 4-D tensor is supported", warmshao/FasterLivePortrait issue #36), so the session
+factory's trial run at load moves a generator that fails there to the next provider and says
+so in one line. `benchmarks/gpu_inference.py` reports which provider runs the node.
 """
 
 from __future__ import annotations
