@@ -60,9 +60,19 @@ def time_model(path: Path, device: str, mode: str, iterations: int, cache_root: 
         tick = time.perf_counter()
         session.run(feeds)
         samples.append(time.perf_counter() - tick)
+    # A captured CUDA graph replays ignoring new feeds when misused: the timing only counts if
+    # the outputs for NEW inputs equal a plain session.run of the same inputs.
+    other = {name: (value[::-1].copy() if value.ndim else value) * np.asarray(0.5, value.dtype)
+             + np.asarray(0.25, value.dtype) for name, value in feeds.items()}
+    got = session.run(other)
+    plain = create_session(path, SessionConfig(device=device, io_binding=False, cuda_graph=False,
+                                               warm_up=False), name=path.stem).run(other)
+    difference = max(float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64))))
+                     for a, b in zip(got, plain, strict=True))
     return {"model": path.name, "device": device, "mode": mode, "providers": session.providers,
             "io_binding": session.io_binding, "cuda_graph": session.cuda_graph,
-            "create_s": created, "warm_up_s": warm, **_percentiles(samples)}
+            "create_s": created, "warm_up_s": warm, "max_abs_diff_vs_plain": difference,
+            "matches_plain": difference <= 1e-3, **_percentiles(samples)}
 
 
 def gridsample_provider(path: Path, device: str) -> dict:

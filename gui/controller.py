@@ -29,6 +29,10 @@ RESTART_SETTINGS = frozenset({"input", "size", "fps", "live", "loop", "max_frame
 
 EngineFactory = Callable[[Settings], Engine]
 
+# Changes that can switch on a neural model (checked for missing files before they apply).
+MODEL_SETTINGS = frozenset({"mode", "swapper", "animator", "enhancer", "swap_model", "dfm_model",
+                            "models_dir"})
+
 
 def describe(error: BaseException) -> str:
     """Plain words for the window: FacecamError messages are written for users already."""
@@ -50,6 +54,9 @@ class EngineController(QObject):
     busy_changed = pyqtSignal(bool)
     message = pyqtSignal(str)
     """Something done that the user should hear of (a snapshot saved)."""
+    models_missing = pyqtSignal(object)
+    """{"swapper"|"animator": {name: why}}: implementations whose model files are not on disk
+    (the window marks them in its choices: gui/model_choices.py)."""
 
     def __init__(self, settings: Settings, engine_factory: EngineFactory | None = None,
                  parent: QObject | None = None) -> None:
@@ -222,7 +229,39 @@ class EngineController(QObject):
         if changes:
             self._do_update(changes)
 
+    def _refuse_missing_models(self, changes: dict) -> bool:
+        """A change that would switch on a model that is not downloaded is refused before it
+        reaches the engine: one line with the fetch command, the engine keeps running what
+        worked, and the choices are marked (issue 14)."""
+        if not MODEL_SETTINGS & changes.keys():
+            return False
+        from realtime.inference.requirements import missing_choices, missing_models
+
+        try:
+            wanted = self._settings.replace(**{k: v for k, v in changes.items() if k != "calibrate"})
+            lines = missing_models(wanted)
+            if not lines or missing_models(self._settings):
+                return False
+            self.models_missing.emit(missing_choices(self._settings))
+        except FacecamError:
+            return False  # the engine's own validation says what is wrong
+        except Exception as error:  # never let the check itself stop the engine
+            log.warning("gui: model check failed: %s", error)
+            return False
+        self.error.emit(f"{lines[0]}; still running {self._settings.mode} with "
+                        f"{self._settings.swap.swapper if self._settings.mode == 'swap' else self._settings.animate.animator}")
+        self.settings_changed.emit(self._settings)
+        return True
+
+    def check_models(self) -> None:
+        """Emit `models_missing` for the current model folder (the window marks its choices)."""
+        from realtime.inference.requirements import missing_choices
+
+        self._post(lambda: self.models_missing.emit(missing_choices(self._settings)))
+
     def _do_update(self, changes: dict) -> None:
+        if self._refuse_missing_models(changes):
+            return
         engine = self.engine
         if engine is not None and engine.failure is not None and not engine.running:
             # The run ended on an error (a model that failed to load, an input that broke):

@@ -25,6 +25,7 @@ from PyQt6.QtWidgets import (
 from gui.controller import EngineController, EngineFactory
 from gui.controls import BlendPanel, ModePanel, OutputPanel, SettingsForm
 from gui.overlay_row import OverlayRow
+from gui.model_choices import mark_missing
 from gui.preview import PreviewWidget
 from gui.source_panel import SourcePanel, is_picture
 from gui.state import GuiState, Store, default_media_dir, gui_settings
@@ -194,6 +195,8 @@ class MainWindow(QMainWindow):
         c.settings_changed.connect(self._reflect)
         c.source_changed.connect(self._source_loaded)
         c.error.connect(self.show_error)
+        c.models_missing.connect(lambda missing: mark_missing(self.mode_panel.choices, missing))
+        c.check_models()  # models not downloaded are marked in the swapper/animator choices
         c.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         c.running_changed.connect(self._running)
         c.busy_changed.connect(lambda busy: self.busy.setText("working…" if busy else ""))

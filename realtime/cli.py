@@ -175,7 +175,10 @@ def command_run(args: argparse.Namespace) -> int:
     from realtime.output.window import WindowOutput
 
     settings = settings_from_args(args)
-    if settings.source is None and settings.mode != "passthrough":
+    dfm = settings.mode == "swap" and settings.swap.swapper == "dfm"  # identity inside the model
+    if dfm and settings.source is not None:
+        log.warning("--swapper dfm: the face comes from the DeepFaceLab model; --source is not used")
+    elif settings.source is None and settings.mode != "passthrough" and not dfm:
         log.info("no --source given: wearing the built-in face (Grace Hopper)")
     engine: Engine | None = None
 

@@ -272,6 +272,47 @@ def check_onnxruntime() -> list[Check]:
     return checks
 
 
+# ONNX Runtime's TensorRT provider (libonnxruntime_providers_tensorrt.so of onnxruntime-gpu
+# 1.31.1, read with readelf) needs both of these, of TensorRT major 10.
+TENSORRT_LIBRARIES = ("libnvinfer.so.10", "libnvonnxparser.so.10")
+
+
+def check_tensorrt_libraries(providers: list[str] | None = None,
+                             load: Callable[[str], object] | None = None,
+                             folders: list[Path] | None = None) -> list[Check]:
+    """Whether ONNX Runtime's TensorRT provider can find its libraries: the system's, or the
+    ones the `tensorrt-cu13` 10.x wheel installs in its `tensorrt_libs` package."""
+    if providers is None:
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            return []
+        providers = ort.get_available_providers()
+    if "TensorrtExecutionProvider" not in providers:
+        return []
+    load = load or (lambda name: ctypes.CDLL(name, mode=getattr(ctypes, "RTLD_GLOBAL", 0)))
+    if folders is None:
+        folders = []
+        with contextlib.suppress(ImportError):
+            import tensorrt_libs  # type: ignore[import-not-found]
+
+            folders.append(Path(tensorrt_libs.__file__).parent)
+    checks = []
+    for library in TENSORRT_LIBRARIES:
+        found = None
+        for candidate in [*(str(folder / library) for folder in folders), library]:
+            try:
+                load(candidate)
+                found = candidate
+                break
+            except OSError:
+                continue
+        checks.append(Check("inference", library, OK if found else WARN, f"found ({found})" if found else
+                            "missing: the TensorRT provider cannot load; pip install 'facecam[tensorrt]' "
+                            "(tensorrt-cu13 10.x: ONNX Runtime links TensorRT 10, not 11), or use --device cuda"))
+    return checks
+
+
 def check_gpu() -> list[Check]:
     listing = _run(["nvidia-smi", "--query-gpu=name,memory.total,driver_version",
                     "--format=csv,noheader"])
@@ -313,6 +354,7 @@ def diagnose(probe_devices: bool = True, verify_models: bool = False) -> list[Ch
     checks += check_virtual_camera(try_open=probe_devices)
     checks += check_display()
     checks += check_onnxruntime()
+    checks += check_tensorrt_libraries()
     checks += check_gpu()
     checks += check_models(verify=verify_models)
     return checks

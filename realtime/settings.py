@@ -58,6 +58,14 @@ class SwapSettings:
         "all", "largest", "nearest", help="which target faces receive the source face"))
     face_position: tuple[float, float] = field(default=(0.5, 0.5), metadata={
         "help": "(x, y) as fractions of the frame, for faces='nearest'"})
+    # DeepFaceLab models (swapper = "dfm"), issue 14.
+    dfm_model: str | None = field(default=None, metadata={
+        "help": "DeepFaceLab .dfm model for swapper 'dfm': a path, or a file name in the models folder"})
+    dfm_face_type: str = field(default="whole_face", metadata=_choice(
+        "half_face", "midfull_face", "full_face", "whole_face", "head",
+        help="the face type the .dfm model was trained with (DeepFaceLab's alignment)"))
+    morph: float = field(default=0.75, metadata=_range(
+        0, 1, "AMP .dfm models: how much of the model's identity (DeepFaceLive's morph factor)"))
 
 
 @dataclass(frozen=True)

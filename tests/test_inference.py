@@ -146,5 +146,6 @@ def test_gpu_benchmark_script_smoke_on_cpu(tmp_path):
     results = json.loads(out.read_text())
     assert results["models"] and not [row for row in results["models"] if "error" in row]
     assert {row["mode"] for row in results["models"]} == {"numpy", "iobinding"}
+    assert all(row["matches_plain"] for row in results["models"])  # outputs follow new inputs
     assert results["pipeline"][0]["frames"] == 3 and not results["pipeline"][0]["errors"]
     assert results["gridsample"][0]["gridsample_providers"] == [CPU]

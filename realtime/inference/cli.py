@@ -76,13 +76,21 @@ def _list(store: ModelStore, args: argparse.Namespace) -> int:
         rows.append({"name": spec.name, "set": spec.set, "task": spec.task, "file": spec.file,
                      "size": spec.size, "downloaded": path.exists(), "licence": spec.licence,
                      "sha256": spec.sha256 or "trust on first use", "description": spec.description})
+    from realtime.swap.dfm import dfm_files
+
+    for path in dfm_files(store.root):  # DeepFaceLab models the user put there (--swapper dfm)
+        rows.append({"name": path.stem, "set": None, "task": "swap (dfm)", "file": path.name,
+                     "size": path.stat().st_size, "downloaded": True,
+                     "licence": "as its author set (DeepFaceLab model)", "sha256": "-",
+                     "description": "DeepFaceLab model: --swapper dfm with dfm_model = " + path.stem})
     if args.json:
         print(json.dumps(rows, indent=2))
         return EXIT_OK
     width = max(len(r["name"]) for r in rows)
-    for row, spec in zip(rows, store.specs.values(), strict=True):
+    for row in rows:
         state = "downloaded" if row["downloaded"] else "-"
-        print(f"{row['name']:<{width}}  {_size(spec):>7}  {state:<10}  {row['licence']}")
+        size = f"{row['size'] / 1e6:.0f} MB" if row["size"] else "?"
+        print(f"{row['name']:<{width}}  {size:>7}  {state:<10}  {row['licence']}")
     print(f"\nfolder: {store.root}   fetch with: facecam models fetch NAME (sets: "
           f"{', '.join(sorted({s.set for s in store.specs.values() if s.set})) or 'none'})")
     print("InsightFace weights (inswapper, w600k_r50) are for non-commercial research only.")

@@ -23,3 +23,15 @@ class DownloadError(FacecamError):
 
 class ModelMismatchError(FacecamError):
     """A model file has inputs or outputs other than the ones the code is written for."""
+
+
+class ProviderFailedError(DeviceError):
+    """An execution provider refused or failed to run a model (not the file's fault)."""
+
+
+class OutOfMemoryError(DeviceError):
+    """The device ran out of memory while creating or warming up a session."""
+
+
+class OptionRefusedError(DeviceError):
+    """ONNX Runtime refused a session option (a CUDA graph on a model that cannot use one)."""

@@ -3,10 +3,13 @@ hash, under which licence, and the input/output names and shapes the code relies
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
+
+import numpy as np
 
 from realtime.errors import SettingsError
 from realtime.inference.errors import ModelMismatchError
@@ -35,14 +38,22 @@ class ModelSpec:
     allow_http: bool = False
     """Plain http:// URLs are refused unless the catalogue says `allow_http = true` (a mirror
     on the user's own network); the hash still guards the bytes."""
+    precision: str = "fp16"
+    """TensorRT precision for this model: "fp16" or "fp32" (kept where fp16 loses accuracy)."""
 
     @property
     def fetch_command(self) -> str:
         return f"facecam models fetch {self.set or self.name}"
 
-    def check_io(self, inputs: dict[str, tuple], outputs: dict[str, tuple]) -> None:
+    def check_io(self, inputs: dict[str, tuple], outputs: dict[str, tuple]) -> list[str]:
         """Raise ModelMismatchError when a loaded model lacks a named input/output of the
-        catalogue or has another rank or fixed size there ("N" and symbolic sizes match any)."""
+        catalogue or has another rank or fixed size there ("N" and symbolic sizes match any).
+
+        With `io_verified = false` (names and shapes read from other projects' code, not from
+        the file) the callers read outputs by position: differences of name or rank are one
+        warning (returned and logged), and only a different count or element count is fatal."""
+        if not self.io_verified:
+            return _check_loosely(self, inputs, outputs)
         problems = []
         for kind, expected, actual in (("input", self.inputs, inputs), ("output", self.outputs, outputs)):
             for name, shape in expected.items():
@@ -57,6 +68,36 @@ class ModelSpec:
         if problems:
             raise ModelMismatchError(f"{self.file} is not the model facecam expects for {self.name}: "
                                      f"{'; '.join(problems)}")
+        return []
+
+
+def _elements(shape: tuple) -> int | None:
+    sizes = [dim for dim in shape if not (isinstance(dim, int) and dim > 0)]
+    return None if sizes else int(np.prod(shape)) if shape else 1
+
+
+def _check_loosely(spec: ModelSpec, inputs: dict[str, tuple], outputs: dict[str, tuple]) -> list[str]:
+    problems, differences = [], []
+    for kind, expected, actual in (("input", spec.inputs, inputs), ("output", spec.outputs, outputs)):
+        if len(actual) < len(expected):
+            problems.append(f"{len(actual)} {kind}s, expected {len(expected)}")
+            continue
+        for (name, shape), (found_name, found) in zip(expected.items(), actual.items(), strict=False):
+            want, got = _elements(tuple(shape)), _elements(tuple(found))
+            if want is not None and got is not None and want != got:
+                problems.append(f"{kind} {found_name!r} has {got} elements {list(found)}, "
+                                f"expected {want} {list(shape)}")
+            elif name != found_name or list(shape) != list(found):
+                differences.append(f"{name} {list(shape)} is {found_name!r} {list(found)}")
+    if problems:
+        raise ModelMismatchError(f"{spec.file} is not the model facecam expects for {spec.name}: "
+                                 f"{'; '.join(problems)}")
+    if differences:
+        line = (f"{spec.file}: inputs/outputs differ from the catalogue's (unverified) reading, "
+                f"used by position: {'; '.join(differences)}")
+        logging.getLogger(__name__).warning("%s", line)
+        return [line]
+    return []
 
 
 def safe_file_name(file: Any, where: str) -> str:
@@ -98,7 +139,8 @@ def load_manifest(path: str | Path | None = None) -> dict[str, ModelSpec]:
                 inputs=_shapes(entry.get("inputs", {}), where + " inputs"),
                 outputs=_shapes(entry.get("outputs", {}), where + " outputs"),
                 io_verified=bool(entry.get("io_verified", False)),
-                allow_http=bool(entry.get("allow_http", data.get("allow_http", False))))
+                allow_http=bool(entry.get("allow_http", data.get("allow_http", False))),
+                precision=str(entry.get("precision", "fp16")))
         except KeyError as missing:
             raise SettingsError(f"{where} lacks {missing}") from None
         if spec.sha256 is not None and len(spec.sha256) != 64:

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import logging
+import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -25,7 +28,13 @@ from typing import Any
 
 import numpy as np
 
-from realtime.inference.errors import DeviceError, ModelCorruptError
+from realtime.inference.errors import (
+    DeviceError,
+    ModelCorruptError,
+    OptionRefusedError,
+    OutOfMemoryError,
+    ProviderFailedError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -77,59 +86,124 @@ def engine_cache_dir(cache_root: Path, version: str | None = None) -> Path:
     return cache_root / (version or ort_version()) / "tensorrt"
 
 
-def tensorrt_options(config: SessionConfig, cache_dir: Path) -> dict[str, str]:
+def tensorrt_options(config: SessionConfig, cache_dir: Path, precision: str = "fp16",
+                     cuda_graph: bool | None = None) -> dict[str, str]:
+    """`precision` comes from the model's catalogue entry: FasterLivePortrait
+    (warmshao/FasterLivePortrait scripts/all_onnx2trt.sh) builds every LivePortrait engine in
+    fp16 except the motion extractor, kept in fp32. `cuda_graph` is False for models with
+    dynamic shapes (see graph_allowed)."""
     cache = str(cache_dir)
+    graph = config.cuda_graph if cuda_graph is None else cuda_graph
     return {
         "device_id": str(config.device_id),
-        "trt_fp16_enable": "True" if config.trt_fp16 else "False",
+        "trt_fp16_enable": "True" if config.trt_fp16 and precision != "fp32" else "False",
         "trt_engine_cache_enable": "True",
         "trt_engine_cache_path": cache,
         "trt_timing_cache_enable": "True",
         "trt_timing_cache_path": cache,
         "trt_builder_optimization_level": str(config.trt_builder_level),
         "trt_max_workspace_size": str(config.trt_workspace_bytes),
-        "trt_cuda_graph_enable": "True" if config.cuda_graph else "False",
+        "trt_cuda_graph_enable": "True" if graph else "False",
     }
 
 
-def cuda_options(config: SessionConfig) -> dict[str, str]:
+# facefusion/facefusion facefusion/execution.py resolve_cudnn_conv_algo_search: DEFAULT on these
+# GPUs (EXHAUSTIVE misbehaves there), EXHAUSTIVE everywhere else.
+_CUDNN_DEFAULT_GPUS = ("GeForce GTX 1630", "GeForce GTX 1650", "GeForce GTX 1660")
+
+
+@functools.lru_cache(maxsize=1)
+def gpu_names() -> tuple[str, ...]:
+    """The NVIDIA GPUs' product names (without "NVIDIA"), from nvidia-smi as FaceFusion reads
+    them; empty when there is no nvidia-smi."""
+    smi = shutil.which("nvidia-smi")
+    if not smi:
+        return ()
+    try:
+        out = subprocess.run([smi, "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
+                             text=True, timeout=10, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    return tuple(line.replace("NVIDIA", "").strip() for line in out.splitlines() if line.strip())
+
+
+def cudnn_search(names: Sequence[str]) -> str:
+    """cuDNN's convolution algorithm search for these GPUs, as FaceFusion chooses it."""
+    return "DEFAULT" if any(name.replace("NVIDIA", "").strip().startswith(_CUDNN_DEFAULT_GPUS)
+                            for name in names) else "EXHAUSTIVE"
+
+
+def cuda_options(config: SessionConfig, cuda_graph: bool | None = None,
+                 gpus: Sequence[str] | None = None) -> dict[str, str]:
+    graph = config.cuda_graph if cuda_graph is None else cuda_graph
     return {
         "device_id": str(config.device_id),
-        # Face crops have fixed shapes: the exhaustive search runs once, at warm-up.
-        "cudnn_conv_algo_search": "EXHAUSTIVE",
+        "cudnn_conv_algo_search": cudnn_search(gpu_names() if gpus is None else gpus),
         "arena_extend_strategy": "kSameAsRequested",
         "do_copy_in_default_stream": "1",
-        "enable_cuda_graph": "1" if config.cuda_graph else "0",
+        # ONNX Runtime captures the graph on the first Run and replays it ignoring new feeds:
+        # only for models whose every input and output has a fixed shape (graph_allowed).
+        "enable_cuda_graph": "1" if graph else "0",
     }
+
+
+def graph_allowed(path: str | Path) -> bool:
+    """Whether a CUDA graph can serve this model: every graph input and output has a fixed
+    shape (the graph replays on fixed device buffers of those shapes). Read from the file."""
+    try:
+        import onnx
+    except ImportError:
+        return False
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception:  # the session creation reports a bad file
+        return False
+    initializers = {init.name for init in model.graph.initializer}
+    for value in [*model.graph.input, *model.graph.output]:
+        if value.name in initializers:
+            continue
+        dims = value.type.tensor_type.shape.dim
+        if not dims or any(not dim.HasField("dim_value") or dim.dim_value <= 0 for dim in dims):
+            return False
+    return True
 
 
 def preload_tensorrt() -> bool:
-    """Make libnvinfer loadable by ONNX Runtime; True when it is.
+    """Make libnvinfer and libnvonnxparser loadable by ONNX Runtime; True when both are.
 
     The `tensorrt-cu13` wheel puts its libraries in the `tensorrt_libs` package, which is not on
     the loader's search path: loading them here (RTLD_GLOBAL) lets ONNX Runtime's own
-    dlopen("libnvinfer.so.10") find the copy already in the process.
+    dlopen("libnvinfer.so.10") find the copy already in the process. The TensorRT provider of
+    onnxruntime-gpu 1.31 links both libraries, major 10 (readelf of the wheel's
+    libonnxruntime_providers_tensorrt.so).
     """
-    names = ("nvinfer_10.dll",) if sys.platform == "win32" else ("libnvinfer.so.10",)
+    wanted = ((("nvinfer_10.dll",), ("nvonnxparser_10.dll",)) if sys.platform == "win32"
+              else (("libnvinfer.so.10",), ("libnvonnxparser.so.10",)))
     folders: list[Path | None] = [None]
     with contextlib.suppress(ImportError):
         import tensorrt_libs  # type: ignore[import-not-found]
 
         folders.insert(0, Path(tensorrt_libs.__file__).parent)
     mode = getattr(ctypes, "RTLD_GLOBAL", 0)
-    for folder in folders:
-        for name in names:
-            try:
-                ctypes.CDLL(str(folder / name) if folder else name, mode=mode)
-                return True
-            except OSError:
-                continue
-    return False
+
+    def loads(names: tuple[str, ...]) -> bool:
+        for folder in folders:
+            for name in names:
+                try:
+                    ctypes.CDLL(str(folder / name) if folder else name, mode=mode)
+                    return True
+                except OSError:
+                    continue
+        return False
+
+    return all([loads(names) for names in wanted])
 
 
 def plan_providers(device: str, available: Sequence[str], config: SessionConfig,
-                   cache_dir: Path | None, tensorrt_found: bool) -> list[tuple[str, dict[str, str]]]:
-    """The providers (with options) to ask ONNX Runtime for, best first.
+                   cache_dir: Path | None, tensorrt_found: bool, precision: str = "fp16",
+                   cuda_graph: bool | None = None) -> list[tuple[str, dict[str, str]]]:
+    """The providers (with options) to ask ONNX Runtime for, best first. `precision` and
+    `cuda_graph` are the model's own (its catalogue entry; whether its shapes are fixed).
 
     Raises DeviceError when an explicitly requested provider is not in this ONNX Runtime build.
     """
@@ -138,8 +212,9 @@ def plan_providers(device: str, available: Sequence[str], config: SessionConfig,
     cpu = (CPU, {})
     if device == "cpu":
         return [cpu]
-    cuda = (CUDA, cuda_options(config))
-    trt_options = tensorrt_options(config, cache_dir or Path("models/.cache/tensorrt"))
+    graph = bool(config.cuda_graph if cuda_graph is None else cuda_graph) and config.io_binding
+    cuda = (CUDA, cuda_options(config, graph)) if CUDA in available else (CUDA, {})
+    trt_options = tensorrt_options(config, cache_dir or Path("models/.cache/tensorrt"), precision, graph)
     if device == "cuda":
         if CUDA not in available:
             raise DeviceError(f"--device cuda: this ONNX Runtime has no CUDA provider; {_INSTALL_GPU}")
@@ -149,8 +224,8 @@ def plan_providers(device: str, available: Sequence[str], config: SessionConfig,
             raise DeviceError(f"--device tensorrt: this ONNX Runtime has no TensorRT provider; "
                               f"{_INSTALL_GPU}, then pip install 'facecam[tensorrt]'")
         if not tensorrt_found:
-            raise DeviceError("--device tensorrt: the TensorRT libraries (libnvinfer.so.10) are not "
-                              "installed; pip install 'facecam[tensorrt]', or use --device cuda")
+            raise DeviceError("--device tensorrt: the TensorRT libraries (libnvinfer.so.10, "
+                              "libnvonnxparser.so.10) are not installed; pip install 'facecam[tensorrt]', or use --device cuda")
         plan = [(TENSORRT, trt_options)]
         if CUDA in available:
             plan.append(cuda)  # TensorRT hands the nodes it cannot run to CUDA
@@ -221,7 +296,7 @@ class ModelSession:
     """
 
     def __init__(self, session: Any, name: str, path: Path, device: str, config: SessionConfig,
-                 warnings: Sequence[str] = ()) -> None:
+                 warnings: Sequence[str] = (), cuda_graph: bool | None = None) -> None:
         self.session = session
         self.name = name
         self.path = path
@@ -235,12 +310,14 @@ class ModelSession:
         self._device_type = "cuda" if on_gpu else "cpu"
         self._device_id = config.device_id if on_gpu else 0
         self.io_binding = bool(config.io_binding)
-        self.cuda_graph = bool(config.cuda_graph and on_gpu and self.io_binding)
+        wanted = config.cuda_graph if cuda_graph is None else cuda_graph
+        self.cuda_graph = bool(wanted and on_gpu and self.io_binding)
         if self.cuda_graph and not all(is_static(t.shape) for t in self.inputs + self.outputs):
             log.warning("%s: CUDA graphs need fixed shapes; running without one", name)
             self.cuda_graph = False
         self._binding = session.io_binding() if self.io_binding else None
         self._graph_inputs: dict[str, Any] = {}
+        self._graph_fed: dict[str, Any] = {}
         self._graph_outputs: list[Any] = []
         if self.cuda_graph:
             self._bind_graph_buffers()
@@ -273,7 +350,7 @@ class ModelSession:
         binding = self._binding
         if self.cuda_graph:
             for name, value in feeds.items():
-                self._graph_inputs[name].update_inplace(np.ascontiguousarray(value))
+                self._feed_graph(name, value)
             self.session.run_with_iobinding(binding)
             if on_device:
                 return list(self._graph_outputs)
@@ -295,6 +372,21 @@ class ModelSession:
         if on_device:
             return list(binding.get_outputs())
         return binding.copy_outputs_to_cpu()
+
+    def _feed_graph(self, name: str, value: Any) -> None:
+        """Write a feed into the graph's fixed input buffer. An OrtValue (a tensor kept on the
+        device, such as LivePortrait's feature volume) is copied in once, when it first
+        arrives, and not again while the same OrtValue is fed: the replayed graph reads the
+        buffer in place. (numpy of an OrtValue is not an array: np.ascontiguousarray(OrtValue)
+        fails on ONNX Runtime 1.22 and copies GPU -> CPU -> GPU on every frame on 1.32.)"""
+        if isinstance(value, np.ndarray):
+            self._graph_inputs[name].update_inplace(np.ascontiguousarray(value))
+            self._graph_fed.pop(name, None)
+            return
+        if self._graph_fed.get(name) is value:
+            return
+        self._graph_inputs[name].update_inplace(np.ascontiguousarray(value.numpy()))
+        self._graph_fed[name] = value
 
     def to_device(self, array: np.ndarray) -> Any:
         """An OrtValue on this session's device (to feed the same tensor many times)."""
@@ -347,12 +439,48 @@ def _engine_build_progress(what: str, enabled: bool) -> Iterator[None]:
         bar.close()
 
 
+def classify_failure(error: BaseException, path: Path, what: str, provider: str,
+                     config: SessionConfig) -> Exception:
+    """The one-line error a session-creation (or warm-up) failure deserves: only a file ONNX
+    Runtime cannot parse is called damaged ("fetch it again"); an out-of-memory, a refused
+    CUDA graph or a provider failure each say what to change instead."""
+    message = str(error).strip()
+    first = (message.splitlines() or [""])[0][:200]
+    kind = type(error).__name__
+    lowered = message.lower()
+    if any(key in lowered for key in ("out of memory", "failed to allocate", "cudaerrormemoryallocation",
+                                      "cuda_error_out_of_memory", "bad_alloc", "insufficient memory")):
+        return OutOfMemoryError(f"{what}: {provider} ran out of memory ({first}); close other "
+                                "programs using the GPU, run fewer models at once, or use --device cpu")
+    if config.cuda_graph and ("graph" in lowered and ("cuda" in lowered or "capture" in lowered)):
+        return OptionRefusedError(f"{what}: ONNX Runtime refused the CUDA graph ({first}); turn "
+                                  "it off (--set cuda_graph=false); the model file is fine")
+    corrupt = kind in ("InvalidProtobuf", "NoModel") or any(key in lowered for key in (
+        "protobuf parsing failed", "invalid_protobuf", "does not have a graph", "model_path must not",
+        "no graph was found", "unexpected end of file", "failed to load model because protobuf"))
+    if corrupt:
+        return ModelCorruptError(f"{path.name} cannot be loaded by ONNX Runtime ({first}); run "
+                                 "`facecam models verify` and fetch it again")
+    if provider in (CUDA, TENSORRT) or kind == "EPFail" or any(
+            key in lowered for key in ("tensorrt", "cudnn", "cublas", "cuda error", "cuda failure", "nvinfer")):
+        return ProviderFailedError(f"{what}: {provider} failed on this model ({first}); the file is "
+                                   "fine: try --device cuda or --device cpu, or run with --debug")
+    return ProviderFailedError(f"{what}: ONNX Runtime cannot run this model on {provider} "
+                               f"({kind}: {first}); the file itself parsed, so fetching it again "
+                               "will not help")
+
+
 def create_session(path: str | Path, config: SessionConfig | None = None, name: str | None = None,
-                   threads: int = 0) -> ModelSession:
+                   threads: int = 0, precision: str = "fp16") -> ModelSession:
     """A ModelSession for the model file at `path`, on the best provider `config.device` allows.
 
-    Raises DeviceError (provider missing or failed with an explicit device), ModelCorruptError
-    (the file is not a loadable model).
+    A trial run at load (the warm-up) decides the provider: when a GPU provider accepts the
+    model but cannot run one of its nodes (ONNX Runtime's CUDA GridSample registers for 5-D
+    inputs but fails at run time, FasterLivePortrait issue #36), the model moves to the next
+    provider of the plan, said in one line.
+
+    Raises DeviceError (provider missing, failed with an explicit device, out of memory, an
+    option refused), ModelCorruptError (ONNX Runtime cannot parse the file).
     """
     config = config or SessionConfig()
     path = Path(path)
@@ -362,6 +490,8 @@ def create_session(path: str | Path, config: SessionConfig | None = None, name: 
     except ImportError:
         raise DeviceError("neural models need ONNX Runtime: pip install 'facecam[cpu]' "
                           "(or 'facecam[gpu]' for NVIDIA GPUs)") from None
+    if not path.exists():
+        raise FileNotFoundError(path)
     available = ort.get_available_providers()
     tensorrt_found = TENSORRT in available and preload_tensorrt()
     if CUDA in available and hasattr(ort, "preload_dlls"):
@@ -371,7 +501,38 @@ def create_session(path: str | Path, config: SessionConfig | None = None, name: 
     cache_dir = None
     if config.cache_root is not None:
         cache_dir = engine_cache_dir(Path(config.cache_root), ort.__version__)
-    plan = plan_providers(config.device, available, config, cache_dir, tensorrt_found)
+    # A CUDA graph only for models whose every input and output has a fixed shape.
+    graph = bool(config.cuda_graph and config.io_binding and config.device != "cpu"
+                 and (CUDA in available or TENSORRT in available) and graph_allowed(path))
+    if config.cuda_graph and not graph and config.device != "cpu":
+        log.info("%s: no CUDA graph (the model has dynamic shapes)", what)
+    plan = plan_providers(config.device, available, config, cache_dir, tensorrt_found, precision, graph)
+    moved: list[str] = []
+    while True:
+        try:
+            model = _build(ort, path, what, config, plan, cache_dir, threads, graph, moved)
+            break
+        except _TrialFailed as failed:
+            if len(plan) <= 1:
+                raise failed.error from None
+            dropped, plan = plan[0][0], plan[1:]
+            line = (f"{what}: {dropped} cannot run this model ({failed.reason}); running it on "
+                    f"{plan[0][0]} instead")
+            log.warning("%s", line)
+            moved.append(line)
+    log.info("%s", model.describe())  # the provider that really runs, never silent
+    return model
+
+
+class _TrialFailed(Exception):
+    def __init__(self, error: Exception, reason: str) -> None:
+        super().__init__(reason)
+        self.error = error
+        self.reason = reason
+
+
+def _build(ort: Any, path: Path, what: str, config: SessionConfig, plan: list, cache_dir: Path | None,
+           threads: int, graph: bool, moved: list[str]) -> ModelSession:
     if cache_dir is not None and plan[0][0] == TENSORRT:
         cache_dir.mkdir(parents=True, exist_ok=True)
     options = ort.SessionOptions()
@@ -388,14 +549,20 @@ def create_session(path: str | Path, config: SessionConfig | None = None, name: 
                                            providers=[p for p, _ in plan],
                                            provider_options=[o for _, o in plan])
         except Exception as error:  # ORT raises its own Fail/InvalidProtobuf/NoSuchFile types
-            if not path.exists():
-                raise
-            raise ModelCorruptError(f"{path.name} cannot be loaded by ONNX Runtime "
-                                    f"({str(error).splitlines()[0][:160]}); run `facecam models "
-                                    "verify` and fetch it again") from None
+            classified = classify_failure(error, path, what, plan[0][0], config)
+            if isinstance(classified, ProviderFailedError) and plan[0][0] != CPU:
+                raise _TrialFailed(classified, str(error).splitlines()[0][:120] if str(error) else
+                                   type(error).__name__) from None
+            raise classified from None
         warnings = check_providers(config.device, [p for p, _ in plan], session.get_providers(), what)
-        model = ModelSession(session, what, path, config.device, config, warnings)
+        model = ModelSession(session, what, path, config.device, config, [*moved, *warnings], graph)
         if config.warm_up:
-            model.warm_up()
-    log.info("%s", model.describe())  # the provider that really runs, never silent
+            try:
+                model.warm_up()
+            except Exception as error:  # the trial run: a node this provider cannot run
+                classified = classify_failure(error, path, what, model.provider, config)
+                if model.provider != CPU and not isinstance(classified, OutOfMemoryError):
+                    raise _TrialFailed(classified, str(error).splitlines()[0][:120] if str(error) else
+                                       type(error).__name__) from None
+                raise classified from None
     return model

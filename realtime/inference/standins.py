@@ -38,18 +38,33 @@ def _save(graph, path: Path, opset: int = OPSET) -> Path:
     return path
 
 
-def identity_swapper(path: Path, batch: int | str = 1, emap_seed: int = 0) -> Path:
+def identity_swapper(path: Path, batch: int | str = 1, emap_seed: int = 0,
+                     source_batch: int | str = 1) -> Path:
+    """With `source_batch="N"` the graph joins each target row with its own source row (a
+    Concat along the features), so a source of one row fed with N targets fails to run."""
     onnx, tp, helper, numpy_helper = _onnx()
     rng = np.random.default_rng(emap_seed)
     one = numpy_helper.from_array(np.ones((1,), np.float32), "one")
     emap = numpy_helper.from_array(rng.standard_normal((512, 512)).astype(np.float32), "emap")
-    nodes = [helper.make_node("Mul", ["target", "one"], ["output"])]
+    inits = [one]
+    if source_batch == 1:
+        nodes = [helper.make_node("Mul", ["target", "one"], ["output"])]
+    else:
+        inits += [numpy_helper.from_array(np.array([0, 3 * 128 * 128], np.int64), "flat"),
+                  numpy_helper.from_array(np.array([-1, 3, 128, 128], np.int64), "image"),
+                  numpy_helper.from_array(np.array([0], np.int64), "start"),
+                  numpy_helper.from_array(np.array([3 * 128 * 128], np.int64), "end"),
+                  numpy_helper.from_array(np.array([1], np.int64), "axis")]
+        nodes = [helper.make_node("Reshape", ["target", "flat"], ["rows"]),
+                 helper.make_node("Concat", ["rows", "source"], ["joined"], axis=1),
+                 helper.make_node("Slice", ["joined", "start", "end", "axis"], ["back"]),
+                 helper.make_node("Reshape", ["back", "image"], ["output"])]
     graph = helper.make_graph(
         nodes, "identity_swapper",
         [helper.make_tensor_value_info("target", tp.FLOAT, [batch, 3, 128, 128]),
-         helper.make_tensor_value_info("source", tp.FLOAT, [1, 512])],
+         helper.make_tensor_value_info("source", tp.FLOAT, [source_batch, 512])],
         [helper.make_tensor_value_info("output", tp.FLOAT, [batch, 3, 128, 128])],
-        initializer=[one, emap])  # emap last, as in the real model
+        initializer=[*inits, emap])  # emap last, as in the real model
     return _save(graph, path)
 
 
@@ -77,9 +92,13 @@ def enhancer(path: Path, lift: float = 0.1) -> Path:
     return _save(graph, path)
 
 
-def liveportrait_set(folder: Path) -> dict[str, Path]:
+MOTION_NAMES = ("pitch", "yaw", "roll", "scale", "translation", "expression", "motion_points")
+
+
+def liveportrait_set(folder: Path, motion_names: tuple[str, ...] = MOTION_NAMES) -> dict[str, Path]:
     """The four LivePortrait graphs (file names as in the catalogue). The generator samples the
-    feature volume with a 5-D GridSample, like the real warping module."""
+    feature volume with a 5-D GridSample, like the real warping module. `motion_names` renames
+    the motion extractor's outputs (their order is the contract, not their names)."""
     onnx, tp, helper, numpy_helper = _onnx()
     folder = Path(folder)
     rng = np.random.default_rng(2)
@@ -88,50 +107,74 @@ def liveportrait_set(folder: Path) -> dict[str, Path]:
     def info(name, shape):
         return helper.make_tensor_value_info(name, tp.FLOAT, shape)
 
-    conv = numpy_helper.from_array(rng.standard_normal((512, 3, 4, 4)).astype(np.float32) * 0.05, "k")
-    shape = numpy_helper.from_array(np.array([1, 32, 16, 64, 64], np.int64), "shape")
+    # Feature volume: the crop itself at 64x64 in channels 0..2 of every depth slice (so the
+    # generator renders the portrait and any motion is visible), zeros elsewhere.
+    f_inits = [numpy_helper.from_array(np.array([1, 3, 64, 64], np.int64), "size64"),
+               numpy_helper.from_array(np.array([1, 3, 1, 64, 64], np.int64), "shape5"),
+               numpy_helper.from_array(np.array([1, 1, 16, 1, 1], np.int64), "repeats"),
+               numpy_helper.from_array(np.zeros((1, 29, 16, 64, 64), np.float32), "rest")]
     graph = helper.make_graph(
-        [helper.make_node("Conv", ["input", "k"], ["c"], strides=[4, 4]),
-         helper.make_node("Reshape", ["c", "shape"], ["output"])], "feature_extractor",
+        [helper.make_node("Resize", ["input", "", "", "size64"], ["small"], mode="linear"),
+         helper.make_node("Reshape", ["small", "shape5"], ["slab5"]),
+         helper.make_node("Tile", ["slab5", "repeats"], ["rgb16"]),
+         helper.make_node("Concat", ["rgb16", "rest"], ["output"], axis=1)], "feature_extractor",
         [info("input", [1, 3, 256, 256])], [info("output", [1, 32, 16, 64, 64])],
-        initializer=[conv, shape])
+        initializer=f_inits)
     paths["liveportrait_feature_extractor"] = _save(graph, folder / "live_portrait_feature_extractor.onnx")
 
-    # Motion: pose angles from the mean colour, keypoints from a fixed grid + mean colour.
+    # Motion: yaw from the mean colour; x translation from the horizontal centroid of the
+    # crop's brightness (so a face that moves right in the crop moves the keypoints right);
+    # keypoints from a fixed grid + mean colour. Outputs in FaceFusion's order.
     consts = {
         "zero11": np.zeros((1, 1), np.float32), "one11": np.ones((1, 1), np.float32),
         "zero13": np.zeros((1, 3), np.float32),
         "kp": rng.uniform(-0.5, 0.5, (1, 21, 3)).astype(np.float32),
         "exp_gain": np.full((1, 21, 3), 0.1, np.float32), "angle_gain": np.full((1, 1), 20.0, np.float32),
+        "xramp": np.linspace(-1, 1, 256, dtype=np.float32).reshape(1, 1, 1, 256),
+        "x_axis": np.array([[10, 0, 0]], np.float32),  # amplified: a visible shift
     }
     inits = [numpy_helper.from_array(v, k) for k, v in consts.items()]
     nodes = [helper.make_node("ReduceMean", ["input"], ["m4"], keepdims=0),
              helper.make_node("Reshape", ["m4", "one_shape"], ["m"]),
+             helper.make_node("Mul", ["input", "xramp"], ["weighted"]),
+             helper.make_node("ReduceMean", ["weighted"], ["wx4"], keepdims=0),
+             helper.make_node("Reshape", ["wx4", "one_shape"], ["wx"]),
+             helper.make_node("Div", ["wx", "m"], ["centroid"]),
+             helper.make_node("Mul", ["centroid", "x_axis"], ["translation"]),
              helper.make_node("Mul", ["m", "angle_gain"], ["yaw"]),
              helper.make_node("Add", ["zero11", "zero11"], ["pitch"]),
              helper.make_node("Add", ["zero11", "zero11"], ["roll"]),
              helper.make_node("Add", ["one11", "zero11"], ["scale"]),
-             helper.make_node("Add", ["zero13", "zero13"], ["translation"]),
              helper.make_node("Mul", ["exp_gain", "m"], ["expression"]),
              helper.make_node("Add", ["kp", "zero13"], ["motion_points"])]
     inits.append(numpy_helper.from_array(np.array([1, 1], np.int64), "one_shape"))
-    outputs = [info("pitch", [1, 1]), info("yaw", [1, 1]), info("roll", [1, 1]), info("scale", [1, 1]),
-               info("translation", [1, 3]), info("expression", [1, 21, 3]), info("motion_points", [1, 21, 3])]
+    outputs = [info(name, shape) for name, shape in zip(motion_names, (
+        [1, 1], [1, 1], [1, 1], [1, 1], [1, 3], [1, 21, 3], [1, 21, 3]), strict=True)]
+    renames = dict(zip(("pitch", "yaw", "roll", "scale", "translation", "expression", "motion_points"),
+                       motion_names, strict=True))
+    for node in nodes:
+        node.output[:] = [renames.get(name, name) for name in node.output]
     graph = helper.make_graph(nodes, "motion_extractor", [info("input", [1, 3, 256, 256])], outputs,
                               initializer=inits)
     paths["liveportrait_motion_extractor"] = _save(graph, folder / "live_portrait_motion_extractor.onnx")
 
-    half = numpy_helper.from_array(np.full((1,), 0.5, np.float32), "half")
+    # Stitcher, asymmetric on purpose: it returns mostly its `source` (the driven keypoints,
+    # as FaceFusion feeds it) nudged 10% towards `target` (the portrait's own), so a caller
+    # that swaps the two gets the portrait's keypoints back and the portrait does not move.
+    weights = {"w_source": np.full((1,), 0.9, np.float32), "w_target": np.full((1,), 0.1, np.float32)}
     graph = helper.make_graph(
-        [helper.make_node("Sub", ["target", "source"], ["d"]),
-         helper.make_node("Mul", ["d", "half"], ["dh"]),
-         helper.make_node("Add", ["source", "dh"], ["output"])], "stitcher",
+        [helper.make_node("Mul", ["source", "w_source"], ["a"]),
+         helper.make_node("Mul", ["target", "w_target"], ["b"]),
+         helper.make_node("Add", ["a", "b"], ["output"])], "stitcher",
         [info("source", [1, 21, 3]), info("target", [1, 21, 3])], [info("output", [1, 21, 3])],
-        initializer=[half])
+        initializer=[numpy_helper.from_array(v, k) for k, v in weights.items()])
     paths["liveportrait_stitcher"] = _save(graph, folder / "live_portrait_stitcher.onnx")
 
-    # Generator: a 5-D GridSample of the feature volume on a grid shifted by the mean keypoint
-    # motion, then channels 0..2 of the middle depth slice, upsampled to 512.
+    # Generator: a 5-D GridSample of the feature volume on a grid moved by the mean keypoint
+    # motion from `target` (the portrait's keypoints, where the volume was extracted) to
+    # `source` (the driven ones): the rendered content moves the way the keypoints moved
+    # (output(p) = volume(p - shift)); swapping the inputs moves it the other way. Then
+    # channels 0..2 (the crop's RGB) of the middle depth slice, upsampled to 512.
     base = np.stack(np.meshgrid(np.linspace(-1, 1, 64), np.linspace(-1, 1, 64), indexing="xy"), -1)
     grid = np.zeros((1, 16, 64, 64, 3), np.float32)
     grid[..., :2] = base
@@ -140,16 +183,16 @@ def liveportrait_set(folder: Path) -> dict[str, Path]:
                numpy_helper.from_array(np.array([0, 0, 8, 0, 0], np.int64), "starts"),
                numpy_helper.from_array(np.array([1, 3, 9, 64, 64], np.int64), "ends"),
                numpy_helper.from_array(np.array([1, 3, 64, 64], np.int64), "shape4"),
-               numpy_helper.from_array(np.array([1, 3, 512, 512], np.int64), "size")]
-    g_nodes = [helper.make_node("Sub", ["target", "source"], ["motion"]),
-               helper.make_node("ReduceMean", ["motion"], ["shift"], keepdims=0),
-               helper.make_node("Add", ["grid", "shift"], ["moved"]),
+               numpy_helper.from_array(np.array([1, 3, 512, 512], np.int64), "size"),
+               numpy_helper.from_array(np.array([1], np.int64), "axis1")]
+    g_nodes = [helper.make_node("Sub", ["source", "target"], ["motion"]),
+               helper.make_node("ReduceMean", ["motion", "axis1"], ["shift"], keepdims=0),
+               helper.make_node("Sub", ["grid", "shift"], ["moved"]),
                helper.make_node("GridSample", ["feature_volume", "moved"], ["sampled"],
                                 mode="linear", padding_mode="border", align_corners=1),
                helper.make_node("Slice", ["sampled", "starts", "ends"], ["slab"]),
                helper.make_node("Reshape", ["slab", "shape4"], ["rgb"]),
-               helper.make_node("Resize", ["rgb", "", "", "size"], ["big"], mode="linear"),
-               helper.make_node("Sigmoid", ["big"], ["output"])]
+               helper.make_node("Resize", ["rgb", "", "", "size"], ["output"], mode="linear")]
     graph = helper.make_graph(g_nodes, "generator",
                               [info("feature_volume", [1, 32, 16, 64, 64]), info("source", [1, 21, 3]),
                                info("target", [1, 21, 3])], [info("output", [1, 3, 512, 512])],
@@ -208,3 +251,44 @@ def parameter_count(path: Path) -> int:
     onnx, _, _, _ = _onnx()
     model = onnx.load(str(path))
     return int(sum(np.prod(init.dims) for init in model.graph.initializer))
+
+
+def dfm(path: Path, resolution: int = 224, morph: bool = False, mask: str = "ones",
+        batch: int | str = "N") -> Path:
+    """A DeepFaceLab `.dfm` with the exact contract of DeepFaceLab's export_dfm (tf2onnx,
+    opset 12): input `in_face:0` (N, res, res, 3) NHWC, `morph_value:0` (1,) for AMP models;
+    outputs in the export's order `out_face_mask:0`, `out_celeb_face:0`, `out_celeb_face_mask:0`.
+    The "celeb" face is the input face (an identity model), darkened by 0.5 x morph for an AMP
+    model (so a morph value that does not arrive shows). `mask="disc"`: the face mask is a disc
+    of radius res/4 around the centre (so a mask that is not used shows)."""
+    onnx, tp, helper, numpy_helper = _onnx()
+    inits = [numpy_helper.from_array(np.array([0], np.int64), "c0"),
+             numpy_helper.from_array(np.array([1], np.int64), "c1"),
+             numpy_helper.from_array(np.array([3], np.int64), "axis3"),
+             numpy_helper.from_array(np.ones((1,), np.float32), "one"),
+             numpy_helper.from_array(np.full((1,), -0.5, np.float32), "minus_half")]
+    nodes = [helper.make_node("Slice", ["in_face:0", "c0", "c1", "axis3"], ["channel0"]),
+             helper.make_node("Mul", ["channel0", "zero"], ["zeros1"]),
+             helper.make_node("Add", ["zeros1", "one"], ["ones1"])]
+    inits.append(numpy_helper.from_array(np.zeros((1,), np.float32), "zero"))
+    if mask == "disc":
+        yy, xx = np.mgrid[:resolution, :resolution] + 0.5
+        disc = ((xx - resolution / 2) ** 2 + (yy - resolution / 2) ** 2 <= (resolution / 4) ** 2)
+        inits.append(numpy_helper.from_array(disc.astype(np.float32).reshape(1, resolution, resolution, 1), "disc"))
+        nodes.append(helper.make_node("Mul", ["ones1", "disc"], ["out_face_mask:0"]))
+    else:
+        nodes.append(helper.make_node("Identity", ["ones1"], ["out_face_mask:0"]))
+    inputs = [helper.make_tensor_value_info("in_face:0", tp.FLOAT, [batch, resolution, resolution, 3])]
+    if morph:
+        inputs.append(helper.make_tensor_value_info("morph_value:0", tp.FLOAT, [1]))
+        nodes += [helper.make_node("Mul", ["morph_value:0", "minus_half"], ["dim"]),
+                  helper.make_node("Add", ["dim", "one"], ["gain"]),
+                  helper.make_node("Mul", ["in_face:0", "gain"], ["out_celeb_face:0"])]
+    else:
+        nodes.append(helper.make_node("Identity", ["in_face:0"], ["out_celeb_face:0"]))
+    nodes.append(helper.make_node("Identity", ["ones1"], ["out_celeb_face_mask:0"]))
+    outputs = [helper.make_tensor_value_info("out_face_mask:0", tp.FLOAT, [batch, resolution, resolution, 1]),
+               helper.make_tensor_value_info("out_celeb_face:0", tp.FLOAT, [batch, resolution, resolution, 3]),
+               helper.make_tensor_value_info("out_celeb_face_mask:0", tp.FLOAT, [batch, resolution, resolution, 1])]
+    graph = helper.make_graph(nodes, "dfm", inputs, outputs, initializer=inits)
+    return _save(graph, path, opset=12)

@@ -16,6 +16,7 @@ from realtime.settings import Settings
 SWAPPERS = {
     "mesh": "realtime.swap.mesh:MeshSwapper",
     "inswapper": "realtime.swap.inswapper:InswapperSwapper",
+    "dfm": "realtime.swap.dfm:DFMSwapper",
 }
 
 

@@ -114,6 +114,8 @@ class InswapperSwapper:
         self.swap_model = name
         # A fixed batch dimension of 1 (the released model) means one run per face.
         self.batched = not is_static(self.swapper.input("target").shape[:1])
+        # A dynamic-batch export takes one source row per target row: the latent is tiled to N.
+        self._tile_source = self.batched and not is_static(self.swapper.input("source").shape[:1])
         self._target_type = self.swapper.input("target").dtype
         self._source_type = self.swapper.input("source").dtype
         if self._embedding is not None:
@@ -154,8 +156,10 @@ class InswapperSwapper:
 
     # -- frames ------------------------------------------------------------------------------
     def _swap_crops(self, blobs: np.ndarray) -> np.ndarray:
-        feeds_for = lambda batch: {"target": batch.astype(self._target_type),  # noqa: E731
-                                   "source": self._latent}
+        def feeds_for(batch: np.ndarray) -> dict[str, np.ndarray]:
+            latent = np.repeat(self._latent, len(batch), axis=0) if self._tile_source else self._latent
+            return {"target": batch.astype(self._target_type), "source": latent}
+
         if self.batched or len(blobs) == 1:
             return self.swapper.run(feeds_for(blobs))[0]
         return np.concatenate([self.swapper.run(feeds_for(blobs[i:i + 1]))[0] for i in range(len(blobs))])
@@ -173,7 +177,8 @@ class InswapperSwapper:
             crop = np.ascontiguousarray(crop[:, :, ::-1])
             paste_matrix = matrix
             if self.enhancer is not None:
-                crop, paste_matrix = self.enhancer.enhance(crop, matrix, key=face.track_id)
+                crop, paste_matrix = self.enhancer.enhance(frame.image, five_points(face.landmarks), crop,
+                                                           matrix, key=face.track_id)
             layer = self._layer(frame, face, crop, paste_matrix, matrix)
             if layer is not None:
                 layers.append(layer)
