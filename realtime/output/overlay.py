@@ -301,7 +301,11 @@ class OverlayOutput:
                 self.encode_ms.append((time.perf_counter() - started) * 1000)
                 del self.encode_ms[:-2000]
                 self.frames_encoded += 1
-                asyncio.run_coroutine_threadsafe(self._publish((frame.index, payload)), self._loop)
+                publish = self._publish((frame.index, payload))
+                try:
+                    asyncio.run_coroutine_threadsafe(publish, self._loop)
+                except RuntimeError:  # the server's loop has ended: facecam is closing the overlay
+                    publish.close()
             except Exception as error:  # the engine never stops for a viewer
                 self._warn_once("encode", f"overlay: a frame could not be encoded: {error}")
 
