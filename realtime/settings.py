@@ -16,6 +16,8 @@ setting = adding a field (and consuming it in its stage). Metadata keys:
 - `flags`     other command-line spellings kept for users (e.g. "-o", "--strength")
 - `no_flag`   why the setting has no flag of its own (it still works with --set and TOML)
 - `path`      "file" or "dir": a file-system path (a file picker in the GUI)
+- `label`     the GUI control's name when the field name in words is not clear enough
+- `metavar`   the placeholder in --help (default: from the type: N, X, WxH...)
 
 `_range(low, high, help)`, `_choice(*values, help=...)` and `_meta(help, **keys)` build them.
 """
@@ -111,11 +113,14 @@ class AnimateSettings:
 @dataclass(frozen=True)
 class BlendSettings:
     opacity: float = field(default=1.0, metadata=_range(0, 1, "how much of the new face shows"))
-    feather: float = field(default=0.04, metadata=_range(0, 0.5, "mask feather, fraction of face size"))
-    erosion: float = field(default=0.0, metadata=_range(0, 0.3, "mask erosion, fraction of face size"))
+    feather: float = field(default=0.04, metadata=_range(0, 0.5, "mask feather, fraction of face size",
+                                                         label="Mask feather"))
+    erosion: float = field(default=0.0, metadata=_range(0, 0.3, "mask erosion, fraction of face size",
+                                                        label="Mask erosion"))
     color_transfer: float = field(default=0.85, metadata=_range(0, 1,
         "match colour to the target (below 1 keeps a trace of the source's complexion)"))
-    mouth_mask: bool = field(default=False, metadata={"help": "keep the real mouth"})
+    mouth_mask: bool = field(default=False, metadata=_meta("keep the real mouth",
+                                                           label="Keep my mouth (mouth mask)"))
     shading: float = field(default=0.8, metadata=_range(0, 1,
         "apply the target's low-frequency light (side light, shadows) to the new face"))
     color_smoothing: float = field(default=0.25, metadata=_range(0, 5,
@@ -132,7 +137,8 @@ class OutputSettings:
         flags=("--output", "-o"), metavar="window|vcam|null|FILE"))
     mirror: bool = field(default=False, metadata={"help": "mirror the picture horizontally"})
     stats_overlay: bool = field(default=True, metadata={"help": "FPS and latency on the preview"})
-    label: bool = field(default=True, metadata={"help": "visible 'AI-altered' label on outputs"})
+    label: bool = field(default=True, metadata=_meta("visible 'AI-altered' label on outputs",
+                                                     label="Visible label"))
     vcam_device: str | None = field(default=None, metadata={
         "help": "virtual camera device (/dev/videoN, 'OBS Virtual Camera'); None: the first free one"})
     vcam_backend: str | None = field(default=None, metadata={
@@ -169,10 +175,10 @@ class InferenceSettings:
         flags=("--enhance",)))
     enhance_every: int = field(default=1, metadata=_range(
         1, 120, "run the enhancer every Nth frame, reusing its last correction in between"))
-    io_binding: bool = field(default=True, metadata={
-        "help": "bind inputs/outputs to device buffers (fewer copies on CUDA)"})
-    cuda_graph: bool = field(default=False, metadata={
-        "help": "capture fixed-shape models as CUDA graphs (CUDA provider, IO binding)"})
+    io_binding: bool = field(default=True, metadata=_meta(
+        "bind inputs/outputs to device buffers (fewer copies on CUDA)", label="IO binding"))
+    cuda_graph: bool = field(default=False, metadata=_meta(
+        "capture fixed-shape models as CUDA graphs (CUDA provider, IO binding)", label="CUDA graph"))
 
 
 MODES = ("swap", "animate", "passthrough")
@@ -364,6 +370,12 @@ class Spec:
     no_flag: str | None = None
     path: str | None = None
     metavar: str | None = None
+    label: str | None = None
+
+    @property
+    def title(self) -> str:
+        """What a GUI control is called: the `label` metadata, else the name in words."""
+        return self.label or self.name.replace("_", " ").capitalize()
 
     @property
     def key(self) -> str:
@@ -495,7 +507,8 @@ def _spec_of(f: dataclasses.Field, group: str | None, hint: Any) -> Spec:
                 help=meta.get("help", ""), range=meta.get("range"),
                 choices=tuple(meta["choices"]) if "choices" in meta else None,
                 registry=meta.get("registry"), flags=tuple(meta.get("flags", ())),
-                no_flag=meta.get("no_flag"), path=meta.get("path"), metavar=meta.get("metavar"))
+                no_flag=meta.get("no_flag"), path=meta.get("path"), metavar=meta.get("metavar"),
+                label=meta.get("label"))
 
 
 def _build_specs() -> dict[str, Spec]:
