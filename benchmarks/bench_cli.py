@@ -2,6 +2,7 @@
 
     facecam bench --input ../shared/media/d13.mp4 --paced      # webcam-like: latency
     facecam bench --input demo --max --scaling                 # as fast as possible + scaling grid
+    facecam bench quality swap --help                          # the other kinds: KINDS below
 
 Writes benchmarks/results/latency-<pacing>-<device>.{json,md,png} (see --results) and prints a
 summary; `--json` prints the whole result document on stdout, `--json-file FILE` writes it there.
@@ -27,7 +28,22 @@ BENCH_EXCLUDED = {
 }
 
 
+# `facecam bench KIND [ARGS]`: every benchmark from one command. Latency (the default) takes
+# the options below; the others take their own (`facecam bench quality swap --help`).
+KINDS = {
+    "latency": ("benchmarks.bench_cli", "latency per stage and end to end (default; options below)"),
+    "quality": ("benchmarks.quality", "swap / animate quality on the videos in ../shared/media"),
+    "soak": ("benchmarks.soak", "memory and frame rate over a long run"),
+    "gpu": ("benchmarks.gpu_inference", "ONNX Runtime providers on stand-in and real models"),
+    "watermark": ("benchmarks.watermark", "invisible mark: visibility and detection"),
+}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("kind", nargs="?", default="latency", choices=tuple(KINDS),
+                        help="which benchmark: " + "; ".join(f"{k}: {h}" for k, (_, h) in KINDS.items()))
+    parser.add_argument("kind_args", nargs=argparse.REMAINDER, metavar="...",
+                        help="the benchmark's own options (for latency: those below)")
     # Every other setting is a flag here too, made from its declaration (realtime/settings.py),
     # as for `facecam run`: a benchmark runs what the engine runs.
     from realtime.cli import add_run_arguments
@@ -88,6 +104,19 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.kind != "latency":
+        import importlib
+
+        return importlib.import_module(KINDS[args.kind][0]).main(args.kind_args)
+    if args.kind_args:  # `facecam bench latency --input ...`: the options came after the kind
+        from realtime.cli import build_parser
+
+        common = [f"--{name}" for name in ("json", "quiet", "verbose", "debug") if getattr(args, name)]
+        args = build_parser().parse_args(["bench", *common, *args.kind_args])
+    return run_latency(args)
+
+
+def run_latency(args: argparse.Namespace) -> int:
     from benchmarks import latency_report
     from benchmarks.latency import WARMUP_FRAMES, Benchmark
 
