@@ -12,11 +12,11 @@ class DetectStage:
     name = "detect"
 
     def __init__(self, settings: Settings) -> None:
-        self.detector = create_detector(settings.faces, static=False)
+        self.detector = create_detector(settings, static=False)
         self.tracker = FaceTracker(settings.faces)
 
     def configure(self, settings: Settings) -> None:
-        self.detector.configure(settings.faces)
+        self.detector.configure(settings)
         self.tracker.configure(settings.faces)
 
     def process(self, frame: Frame) -> Frame:
