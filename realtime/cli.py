@@ -160,16 +160,31 @@ def _command_module(name: str):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="facecam", description="Real-time face swap and live portraits. "
                      "Every output is marked as AI-altered.")
-    parser.add_argument("--version", action="version", version="facecam 0.1.0")
+    from realtime import __version__
+
+    parser.add_argument("--version", action="version", version=f"facecam {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (_, help_text) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
-        command.add_argument("--debug", action="store_true", help="tracebacks and debug logging")
-        command.add_argument("--verbose", "-v", action="store_true", help="more messages")
-        command.add_argument("--quiet", "-q", action="store_true", help="only errors")
-        command.add_argument("--json", action="store_true", help="machine-readable result on stdout")
+        _add_common(command)
         _command_module(name).add_arguments(command)
+        # A command with actions (`models list`) takes the common flags after the action too:
+        # `facecam models list --json` as well as `facecam models --json list`.
+        for action in command._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for nested in action.choices.values():
+                    _add_common(nested, default=argparse.SUPPRESS)
     return parser
+
+
+def _add_common(parser: argparse.ArgumentParser, default=False) -> None:
+    """Flags every command takes. default=SUPPRESS: set only when given (a nested parser must
+    not overwrite what the command's parser already read)."""
+    parser.add_argument("--debug", action="store_true", default=default, help="tracebacks and debug logging")
+    parser.add_argument("--verbose", "-v", action="store_true", default=default, help="more messages")
+    parser.add_argument("--quiet", "-q", action="store_true", default=default, help="only errors")
+    parser.add_argument("--json", action="store_true", default=default,
+                        help="machine-readable result on stdout")
 
 
 def _configure_logging(args: argparse.Namespace) -> None:
@@ -212,6 +227,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (KeyboardInterrupt, Interrupted):
         print("facecam: stopped", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `facecam models list | head`: the reader left; not an error
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as error:  # a bug: one line, the traceback with --debug
         if args.debug:
             raise

@@ -63,13 +63,14 @@ def models(tmp_path_factory):
     """ONNX stand-ins under the real file names, with the project's catalogue (no download)."""
     pytest.importorskip("onnx")
     from realtime.inference import standins
+    from realtime.inference.manifest import DEFAULT_MANIFEST
 
     folder = tmp_path_factory.mktemp("models")
     standins.identity_swapper(folder / "inswapper_128.onnx", batch="N")
     standins.recogniser(folder / "w600k_r50.onnx")
     standins.enhancer(folder / "gfpgan_1.4.onnx")
     standins.liveportrait_set(folder)
-    text = (ROOT / "models" / "manifest.toml").read_text(encoding="utf-8")
+    text = DEFAULT_MANIFEST.read_text(encoding="utf-8")
     (folder / "manifest.toml").write_text("\n".join(
         line for line in text.splitlines() if not line.startswith(("sha256", "size"))), encoding="utf-8")
     return folder
