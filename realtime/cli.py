@@ -85,6 +85,7 @@ def command_run(args: argparse.Namespace) -> int:
     engine = Engine(settings, output_options={"stats": stats})
     interactive = sys.stderr.isatty() and not args.json
     engine.start()
+    assert engine.source is not None  # opened by start()
     output_names = [output.name for output in engine.outputs]
     window = next((o for o in engine.outputs if isinstance(o, WindowOutput)), None)
     total = engine.source.frame_count

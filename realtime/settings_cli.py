@@ -130,6 +130,7 @@ def changes_from_args(args: argparse.Namespace) -> dict[str, Any]:
         if raw is None:
             continue
         label = typed.get(declared.name) or declared.flag
+        value: Any
         if declared.kind == "bool":
             value = bool(raw)
         elif declared.kind == "list":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from typing import Any
 
 import cv2
 import numpy as np
@@ -52,7 +53,7 @@ class MediaPipeFaceMesh:
 
     def __init__(self, settings: Settings | FaceSettings, static: bool = False) -> None:
         self.static = static
-        self._mesh = None
+        self._mesh: Any = None
         self._key: tuple | None = None
         self._seen_face = False
         self.configure(settings)
