@@ -17,7 +17,11 @@ import json
 import sys
 from pathlib import Path
 
-DEFAULT_RESULTS = Path("benchmarks") / "results"
+_CHECKOUT = Path(__file__).resolve().parents[1]
+# The project's benchmarks/results from a source checkout, wherever the command is started; an
+# installed package has no project folder: ./facecam-results there.
+DEFAULT_RESULTS = (_CHECKOUT / "benchmarks" / "results" if (_CHECKOUT / "pyproject.toml").exists()
+                   else Path("facecam-results"))
 
 BENCH_EXCLUDED = {
     # Settings the benchmark decides itself, so they have no flag here:
@@ -71,7 +75,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          help="frames measured per scaling point (default 60)")
     results = parser.add_argument_group("results")
     results.add_argument("--results", type=Path, default=DEFAULT_RESULTS, metavar="DIR",
-                         help="where the JSON, Markdown and PNG go (default benchmarks/results)")
+                         help="where the JSON, Markdown and PNG go (default: the project's "
+                              "benchmarks/results, or ./facecam-results when installed)")
     results.add_argument("--name", metavar="STEM",
                          help="file name stem (default latency-<paced|max>-<device>)")
     results.add_argument("--no-save", dest="save", action="store_false",
