@@ -74,6 +74,8 @@ class FaceSettings:
     lost_face: str = field(default="passthrough", metadata=_choice(
         "hold", "passthrough", "blur",
         help="after hold_frames: keep the last geometry, show the real face, or blur where it was"))
+    min_face_size: float = field(default=0.0, metadata=_range(
+        0, 0.9, "ignore faces smaller than this fraction of the frame's short side (people far behind you)"))
 
 
 @dataclass(frozen=True)
