@@ -199,3 +199,25 @@ def test_a_setting_added_in_a_new_group_surfaces_everywhere_with_no_other_edit(t
                             capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "surfaced everywhere" in result.stdout
+
+
+def test_a_real_setting_declared_once_works_from_its_generated_flag():
+    # min_face_size: declared in realtime/settings.py, read by realtime/faces/stage.py; nothing else.
+    from realtime.capture.demo import DemoSource
+    from realtime.faces.stage import DetectStage
+    from realtime.frame import Frame
+
+    assert "--min-face-size X" in " ".join(_help("run").split())
+    found = []
+    for value in ("0", "0.9"):
+        settings = settings_from_args(build_parser().parse_args(
+            ["run", "--input", "demo", "--size", "640x360", "--min-face-size", value]))
+        source, stage = DemoSource(settings.capture), DetectStage(settings)
+        try:
+            stage.configure(settings)
+            frame = stage.process(Frame(index=0, image=source.read().image, capture_ns=0))
+            found.append(len(frame.faces))
+        finally:
+            stage.close()
+            source.close()
+    assert found == [1, 0]  # the demo face is found, and ignored when asked for huge faces only
