@@ -49,8 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("kind_args", nargs=argparse.REMAINDER, metavar="...",
                         help="the benchmark's own options (for latency: those below)")
     # Every other setting is a flag here too, made from its declaration (realtime/settings.py),
-    # as for `facecam run`: a benchmark runs what the engine runs.
-    from realtime.cli import add_run_arguments
+    # as for `facecam run`: a benchmark runs what the engine runs. (realtime.settings_cli, not
+    # realtime.cli: no import loop between the command table and a command.)
+    from realtime.settings_cli import add_settings_arguments
 
     measure = parser.add_argument_group("what to measure")
     measure.add_argument("--max-frames", "--frames", dest="frames", type=int, metavar="N",
@@ -86,12 +87,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     results.add_argument("--json-file", metavar="FILE",
                          help="also write the whole result document as JSON into FILE "
                               "(--json prints it on stdout, as for every command)")
-    add_run_arguments(parser, exclude=tuple(BENCH_EXCLUDED))
+    add_settings_arguments(parser, exclude=tuple(BENCH_EXCLUDED))
 
 
 def _settings(args: argparse.Namespace):
-    from realtime.cli import settings_from_args
     from realtime.settings import Settings
+    from realtime.settings_cli import settings_from_args
 
     base = Settings().replace(input="demo")
     return settings_from_args(args, base).replace(outputs=("null",))
@@ -114,10 +115,12 @@ def run(args: argparse.Namespace) -> int:
 
         return importlib.import_module(KINDS[args.kind][0]).main(args.kind_args)
     if args.kind_args:  # `facecam bench latency --input ...`: the options came after the kind
-        from realtime.cli import build_parser
-
-        common = [f"--{name}" for name in ("json", "quiet", "verbose", "debug") if getattr(args, name)]
-        args = build_parser().parse_args(["bench", *common, *args.kind_args])
+        parser = argparse.ArgumentParser(prog="facecam bench latency")
+        add_arguments(parser)
+        again = parser.parse_args(args.kind_args)
+        for name in ("json", "quiet", "verbose", "debug"):  # the common flags, given before
+            setattr(again, name, getattr(args, name, False))
+        args = again
     return run_latency(args)
 
 

@@ -172,3 +172,8 @@ def test_bench_runs_every_benchmark_kind(capsys):
         with pytest.raises(SystemExit) as done:
             main(["bench", kind, "--help"])
         assert done.value.code == 0 and words in capsys.readouterr().out
+
+
+def test_bench_latency_takes_its_options_after_the_kind_too():
+    result = run_cli("bench", "latency", "--max-frames", "0", "--no-save")
+    one_line_error(result, "--max-frames/--frames must be at least 1")
