@@ -451,9 +451,12 @@ class Spec:
                 return x, y
             if self.kind == "list":
                 return tuple(part.strip() for part in text.split(",") if part.strip())
-            if self.kind == "value":
-                return _from_toml(self.key, tomllib.loads(f"v = {text}")["v"])
-        except (ValueError, tomllib.TOMLDecodeError):
+            if self.kind == "value":  # a type the front ends do not know: a TOML value, else text
+                try:
+                    return _from_toml(self.key, tomllib.loads(f"v = {text}")["v"])
+                except tomllib.TOMLDecodeError:
+                    return text
+        except ValueError:
             raise SettingsError(f"{label} {_FORMS.get(self.kind, 'has the wrong form')}, "
                                 f"not {text!r}") from None
         return text

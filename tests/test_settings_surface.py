@@ -135,6 +135,8 @@ ADDED_GROUP = '''
 class ExperimentSettings:
     experiment_knob: float = field(default=0.3, metadata=_range(0, 2, "a knob only this test has"))
     experiment_mode: str = field(default="calm", metadata=_choice("calm", "wild", help="test choice"))
+    experiment_on: bool = field(default=True, metadata={"help": "a test switch"})
+    experiment_frame: tuple[int, int] | None = field(default=None, metadata={"help": "a test size"})
 
 '''
 
@@ -154,9 +156,13 @@ CHECKS = textwrap.dedent('''
         text = " ".join(sub.choices[command].format_help().split())
         assert "--experiment-knob X a knob only this test has [0..2; default 0.3]" in text, command
         assert "--experiment-mode {calm,wild}" in text, command
-    args = parser.parse_args(["run", "--experiment-knob", "1.5", "--experiment-mode", "wild"])
+        assert "--experiment-on, --no-experiment-on a test switch [default true]" in text, command
+        assert "--experiment-frame WxH a test size [default none]" in text, command
+    args = parser.parse_args(["run", "--experiment-knob", "1.5", "--experiment-mode", "wild",
+                              "--no-experiment-on", "--set", "experiment_frame=64x48"])
     settings = settings_from_args(args)
     assert settings.experiment.experiment_knob == 1.5 and settings.experiment.experiment_mode == "wild"
+    assert settings.experiment.experiment_on is False and settings.experiment.experiment_frame == (64, 48)
     try:
         settings_from_args(parser.parse_args(["bench", "--experiment-knob", "3"]))
         raise AssertionError("out of range accepted")
@@ -173,9 +179,21 @@ CHECKS = textwrap.dedent('''
     from gui.controls import SettingsForm, form_groups
     assert "experiment" in [group for group, _, _ in form_groups()]
     form = SettingsForm("experiment")
-    assert set(form.controls) == {"experiment_knob", "experiment_mode"}
+    assert set(form.controls) == {"experiment_knob", "experiment_mode", "experiment_on", "experiment_frame"}
     form.show_settings(settings)
     assert form.values["experiment_knob"].text() == "1.50"
+    assert form.controls["experiment_on"].isChecked() is False
+    assert form.controls["experiment_frame"].text() == "64x48"
+    with_changes = []
+    form.changed.connect(with_changes.append)
+    form.controls["experiment_frame"].setText("80x60")
+    form.controls["experiment_frame"].editingFinished.emit()
+    form.controls["experiment_mode"].setCurrentText("calm")
+    form.controls["experiment_mode"].activated.emit(0)
+    assert with_changes == [{"experiment_frame": (80, 60)}, {"experiment_mode": "calm"}], with_changes
+    form.controls["experiment_frame"].setText("big")  # refused where it was typed; nothing sent
+    form.controls["experiment_frame"].editingFinished.emit()
+    assert len(with_changes) == 2 and "must look like 1280x720" in form.controls["experiment_frame"].toolTip()
     assert "0..2" in form.controls["experiment_knob"].toolTip()
     print("surfaced everywhere")
 ''')
