@@ -459,7 +459,9 @@ SHOWN_ELSEWHERE: dict[str, tuple[str, ...]] = {
     "capture": ("input", "size", "fps", "max_frames"),  # the Mode panel; the app runs until closed
     "swap": ("swapper",),  # the Mode panel
     "animate": ("animator", "calibration"),  # the Mode panel and its Calibrate button
-    "output": ("outputs", "mirror"),  # the Output panel's buttons
+    "output": ("outputs", "mirror",  # the Output panel's buttons
+               # the Streaming overlay row (branch issue15), when this build has it
+               "overlay_alpha", "overlay_port", "overlay_host", "overlay_obs"),
     "inference": ("device",),  # the Mode panel
 }
 

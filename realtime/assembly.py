@@ -99,21 +99,24 @@ class Stages:
 def build_stages(settings: Settings, sources: SourceLibrary, *, outputs: Sequence[Output] = (),
                  finishers: Sequence[Finisher] = (),
                  current: Callable[[], Settings] | None = None,
-                 on_error: Callable[[str, BaseException], None] | None = None) -> Stages:
+                 on_error: Callable[[str, BaseException], None] | None = None,
+                 provenance_session: int | None = None) -> Stages:
     """The engine's stages for `settings`.
 
     sources: where the source photo is loaded (and cached). outputs: the outputs to start with
     (more can be swapped in with `Stages.output.replace_outputs`). finishers: last touches before
     provenance, which always comes last so every output gets the marked picture. current: the
     settings now (read by provenance on every frame; default: those the output stage was last
-    configured with). A stage that fails to build closes those built before it."""
+    configured with). provenance_session: the invisible mark's session id (None: a new one; the
+    chunks of one batch job share one). A stage that fails to build closes those built before it."""
     from realtime.blend.stage import BlendStage
     from realtime.faces.stage import DetectStage
     from realtime.provenance import Provenance
 
     built: list[Stage] = []
     output_stage: OutputStage | None = None
-    provenance = Provenance(current or (lambda: output_stage.settings if output_stage else settings))
+    provenance = Provenance(current or (lambda: output_stage.settings if output_stage else settings),
+                            session=provenance_session)
     try:
         output_stage = OutputStage(settings, outputs=outputs, finishers=[*finishers, provenance],
                                    on_error=on_error)
