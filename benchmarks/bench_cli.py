@@ -2,9 +2,12 @@
 
     facecam bench --input ../shared/media/d13.mp4 --paced      # webcam-like: latency
     facecam bench --input demo --max --scaling                 # as fast as possible + scaling grid
+    facecam bench quality swap --help                          # the other kinds: KINDS below
 
 Writes benchmarks/results/latency-<pacing>-<device>.{json,md,png} (see --results) and prints a
-summary; `--json` prints the whole result document on stdout, `--json FILE` writes it there.
+summary; `--json` prints the whole result document on stdout, `--json-file FILE` writes it there.
+Every setting of `facecam run` is a flag here too (generated from realtime/settings.py), but
+those the benchmark decides itself (`BENCH_EXCLUDED`).
 """
 
 from __future__ import annotations
@@ -14,84 +17,120 @@ import json
 import sys
 from pathlib import Path
 
-from realtime.cli import parse_size
+_CHECKOUT = Path(__file__).resolve().parents[1]
+# The project's benchmarks/results from a source checkout, wherever the command is started; an
+# installed package has no project folder: ./facecam-results there.
+DEFAULT_RESULTS = (_CHECKOUT / "benchmarks" / "results" if (_CHECKOUT / "pyproject.toml").exists()
+                   else Path("facecam-results"))
 
-DEFAULT_RESULTS = Path("benchmarks") / "results"
+BENCH_EXCLUDED = {
+    # Settings the benchmark decides itself, so they have no flag here:
+    "outputs": "frames go to a null output: the benchmark measures the engine, not a disk or a display",
+    "max_frames": "--max-frames (alias --frames) counts the frames measured after the warm-up",
+    "live": "--paced / --max choose the pacing",
+    "loop": "the input is measured once (or --repeat N times)",
+}
+
+
+# `facecam bench KIND [ARGS]`: every benchmark from one command. Latency (the default) takes
+# the options below; the others take their own (`facecam bench quality swap --help`).
+KINDS = {
+    "latency": ("benchmarks.bench_cli", "latency per stage and end to end (default; options below)"),
+    "quality": ("benchmarks.quality", "swap / animate quality on the videos in ../shared/media"),
+    "soak": ("benchmarks.soak", "memory and frame rate over a long run"),
+    "gpu": ("benchmarks.gpu_inference", "ONNX Runtime providers on stand-in and real models"),
+    "watermark": ("benchmarks.watermark", "invisible mark: visibility and detection"),
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--input", "-i", default="demo", metavar="FILE|demo",
-                        help="video file (or picture, or camera index) to measure; default: demo clip")
-    parser.add_argument("--source", metavar="PHOTO", help="photo to wear / portrait to animate")
-    parser.add_argument("--mode", choices=("swap", "animate"), default="swap")
-    parser.add_argument("--swapper", default=None, help="swapper implementation (default: mesh)")
-    parser.add_argument("--animator", default=None, help="animator implementation (default: mesh)")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "tensorrt"), default=None,
-                        help="ONNX Runtime provider for neural models (recorded in the results)")
-    parser.add_argument("--size", type=parse_size, metavar="WxH", help="resize the input to this size")
-    parser.add_argument("--max-faces", type=int, help="faces to find per frame (default 1)")
-    parser.add_argument("--frames", type=int, metavar="N",
-                        help="frames to capture after the warm-up (default: the whole input); "
-                             "paced runs may drop some of them")
-    parser.add_argument("--warmup", type=int, default=None, metavar="N",
-                        help="frames excluded at the start of every run (default 15)")
-    pacing = parser.add_mutually_exclusive_group()
+    parser.add_argument("kind", nargs="?", default="latency", choices=tuple(KINDS),
+                        help="which benchmark: " + "; ".join(f"{k}: {h}" for k, (_, h) in KINDS.items()))
+    parser.add_argument("kind_args", nargs=argparse.REMAINDER, metavar="...",
+                        help="the benchmark's own options (for latency: those below)")
+    # Every other setting is a flag here too, made from its declaration (realtime/settings.py),
+    # as for `facecam run`: a benchmark runs what the engine runs. (realtime.settings_cli, not
+    # realtime.cli: no import loop between the command table and a command.)
+    from realtime.settings_cli import add_settings_arguments
+
+    measure = parser.add_argument_group("what to measure")
+    measure.add_argument("--max-frames", "--frames", dest="frames", type=int, metavar="N",
+                         help="frames to capture after the warm-up (default: the whole input); "
+                              "paced runs may drop some of them")
+    measure.add_argument("--warmup", type=int, default=None, metavar="N",
+                         help="frames excluded at the start of every run (default 15)")
+    pacing = measure.add_mutually_exclusive_group()
     pacing.add_argument("--paced", dest="paced", action="store_true", default=True,
                         help="deliver the input at its own frame rate like a webcam (default)")
     pacing.add_argument("--max", dest="paced", action="store_false",
                         help="as fast as possible, nothing dropped (throughput)")
-    parser.add_argument("--repeat", type=int, default=1, metavar="N",
-                        help="run each engine N times, interleaved, and pool the frames "
-                             "(steadier figures on a shared machine)")
-    parser.add_argument("--no-sequential", dest="sequential", action="store_false",
-                        help="skip the sequential baseline")
-    parser.add_argument("--scaling", action="store_true",
-                        help="also measure 480p/720p/1080p and 1/2/4 faces (tiled input), "
-                             "as fast as possible")
-    parser.add_argument("--scaling-frames", type=int, default=60, metavar="N",
-                        help="frames measured per scaling point (default 60)")
-    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, metavar="DIR",
-                        help="where the JSON, Markdown and PNG go (default benchmarks/results)")
-    parser.add_argument("--name", metavar="STEM",
-                        help="file name stem (default latency-<paced|max>-<device>)")
-    parser.add_argument("--no-save", dest="save", action="store_false",
-                        help="print only; write no result files")
-    parser.add_argument("--note", action="append", default=[], metavar="TEXT",
-                        help="a line for the results' notes (e.g. 'machine shared with other jobs')")
-    # `--json` is a common flag of every command (stdout); here it may also name a file. A group
-    # made after switching to "resolve" replaces the common flag instead of clashing with it.
-    parser.conflict_handler = "resolve"
+    measure.add_argument("--repeat", type=int, default=1, metavar="N",
+                         help="run each engine N times, interleaved, and pool the frames "
+                              "(steadier figures on a shared machine)")
+    measure.add_argument("--no-sequential", dest="sequential", action="store_false",
+                         help="skip the sequential baseline")
+    measure.add_argument("--scaling", action="store_true",
+                         help="also measure 480p/720p/1080p and 1/2/4 faces (tiled input), "
+                              "as fast as possible")
+    measure.add_argument("--scaling-frames", type=int, default=60, metavar="N",
+                         help="frames measured per scaling point (default 60)")
     results = parser.add_argument_group("results")
-    results.add_argument("--json", nargs="?", const="-", default=None, metavar="FILE",
-                        help="the whole result document as JSON: on stdout, or into FILE")
+    results.add_argument("--results", type=Path, default=DEFAULT_RESULTS, metavar="DIR",
+                         help="where the JSON, Markdown and PNG go (default: the project's "
+                              "benchmarks/results, or ./facecam-results when installed)")
+    results.add_argument("--name", metavar="STEM",
+                         help="file name stem (default latency-<paced|max>-<device>)")
+    results.add_argument("--no-save", dest="save", action="store_false",
+                         help="print only; write no result files")
+    results.add_argument("--note", action="append", default=[], metavar="TEXT",
+                         help="a line for the results' notes (e.g. 'machine shared with other jobs')")
+    results.add_argument("--json-file", metavar="FILE",
+                         help="also write the whole result document as JSON into FILE "
+                              "(--json prints it on stdout, as for every command)")
+    add_settings_arguments(parser, exclude=tuple(BENCH_EXCLUDED))
 
 
 def _settings(args: argparse.Namespace):
     from realtime.settings import Settings
+    from realtime.settings_cli import settings_from_args
 
-    changes = {"input": args.input, "source": args.source, "mode": args.mode,
-               "swapper": args.swapper, "animator": args.animator, "size": args.size,
-               "max_faces": args.max_faces, "device": args.device, "outputs": ("null",)}
-    return Settings().replace(**{k: v for k, v in changes.items() if v is not None})
+    base = Settings().replace(input="demo")
+    return settings_from_args(args, base).replace(outputs=("null",))
 
 
 def _check(args: argparse.Namespace) -> None:
     from realtime.errors import SettingsError
 
-    for name in ("frames", "warmup", "scaling_frames", "repeat"):
+    for name, flag in (("frames", "--max-frames/--frames"), ("warmup", "--warmup"),
+                       ("scaling_frames", "--scaling-frames"), ("repeat", "--repeat")):
         value = getattr(args, name)
         if value is not None and value < (0 if name == "warmup" else 1):
-            raise SettingsError(f"--{name.replace('_', '-')} must be "
-                                f"{'0 or more' if name == 'warmup' else 'at least 1'}, not {value}")
+            raise SettingsError(f"{flag} must be {'0 or more' if name == 'warmup' else 'at least 1'}, "
+                                f"not {value}")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.kind != "latency":
+        import importlib
+
+        return importlib.import_module(KINDS[args.kind][0]).main(args.kind_args)
+    if args.kind_args:  # `facecam bench latency --input ...`: the options came after the kind
+        parser = argparse.ArgumentParser(prog="facecam bench latency")
+        add_arguments(parser)
+        again = parser.parse_args(args.kind_args)
+        for name in ("json", "quiet", "verbose", "debug"):  # the common flags, given before
+            setattr(again, name, getattr(args, name, False))
+        args = again
+    return run_latency(args)
+
+
+def run_latency(args: argparse.Namespace) -> int:
     from benchmarks import latency_report
     from benchmarks.latency import WARMUP_FRAMES, Benchmark
 
     _check(args)
     settings = _settings(args)
-    interactive = sys.stderr.isatty() and args.json is None and not args.quiet
+    interactive = sys.stderr.isatty() and not args.json and not args.quiet
     bars = []
 
     def progress(label: str, total: int | None):
@@ -122,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
     pacing = "paced" if args.paced else "max"
     device = settings.inference.device
     recorded = {
-        "input": args.input, "source": settings.source or "built-in face", "mode": settings.mode,
+        "input": settings.capture.input, "source": settings.source or "built-in face", "mode": settings.mode,
         "swapper": settings.swap.swapper if settings.mode == "swap" else None,
         "animator": settings.animate.animator if settings.mode == "animate" else None,
         "device": device, "size": list(settings.capture.size) if settings.capture.size else None,
@@ -140,11 +179,11 @@ def run(args: argparse.Namespace) -> int:
     written = []
     if args.save:
         written = latency_report.write(doc, args.results, args.name or f"latency-{pacing}-{device}")
-    if args.json == "-":
+    if args.json_file:
+        Path(args.json_file).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    if args.json:
         print(json.dumps(doc, indent=2))
-    elif args.json is not None:
-        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-    if args.json != "-" and not args.quiet:
+    elif not args.quiet:
         print(_summary(doc), file=sys.stderr)
         for path in written:
             print(f"wrote {path}", file=sys.stderr)

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from realtime.inference import standins
+from realtime.inference.manifest import DEFAULT_MANIFEST
 from realtime.inference.session import CPU, CUDA, SessionConfig, create_session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,7 +133,7 @@ def prepare_models(folder: Path, width: int, blocks: int) -> dict[str, Path]:
     paths = {"inswapper_128": heavy, "w600k_r50": standins.recogniser(folder / "w600k_r50.onnx"),
              "gfpgan_1_4": standins.enhancer(folder / "gfpgan_1.4.onnx")}
     paths.update(standins.liveportrait_set(folder))
-    catalogue = (ROOT / "models" / "manifest.toml").read_text(encoding="utf-8")
+    catalogue = DEFAULT_MANIFEST.read_text(encoding="utf-8")
     # Stand-ins do not have the real hashes: the folder's own catalogue drops them.
     (folder / "manifest.toml").write_text("\n".join(
         line for line in catalogue.splitlines() if not line.startswith(("sha256", "size"))),

@@ -337,35 +337,28 @@ def ratios(pipelined: RunResult, sequential: RunResult) -> dict[str, float | Non
 
 # -- the real stages ---------------------------------------------------------------------------
 def build_stages(settings: Settings) -> tuple[list[Stage], Callable[[], None]]:
-    """The engine's stages (as `Engine.start` builds them) with a null output; and a closer."""
-    from realtime.blend.stage import BlendStage
-    from realtime.engine import ModeStage
+    """The engine's stages (`realtime.assembly.build_stages`, what `Engine.start` runs, the
+    provenance finisher included) with a null output; and a closer."""
+    from realtime.assembly import build_stages as assemble
     from realtime.faces.source import SourceLibrary
-    from realtime.faces.stage import DetectStage
     from realtime.output.null import NullOutput
-    from realtime.output.stage import OutputStage
 
     sources = SourceLibrary()
-    stages: list[Stage] = []
     try:
         if settings.mode != "passthrough":
             sources.get(settings.source)  # a bad photo fails here, with its own message
-        stages.append(DetectStage(settings))
-        stages.append(ModeStage(settings, sources))
-        stages.append(BlendStage(settings))
-        stages.append(OutputStage(settings, outputs=[NullOutput()]))
+        assembled = assemble(settings, sources, outputs=[NullOutput()])
     except BaseException:
-        for stage in stages:
-            stage.close()
         sources.close()
         raise
 
     def close() -> None:
-        for stage in stages:
-            stage.close()
-        sources.close()
+        try:
+            assembled.close()
+        finally:
+            sources.close()
 
-    return stages, close
+    return assembled.stages, close
 
 
 # -- scaling inputs ----------------------------------------------------------------------------

@@ -21,6 +21,8 @@ import threading
 import time
 from pathlib import Path
 
+from realtime.settings_cli import parse_size
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -57,11 +59,6 @@ def process_status() -> tuple[float, int]:
             key, _, value = line.partition(":")
             fields[key] = value.strip()
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["Threads"])
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    width, height = (int(v) for v in text.lower().split("x"))
-    return width, height
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,22 +12,27 @@ from realtime.errors import FacecamError
 log = logging.getLogger("facecam")
 
 
+# The app starts no output by itself (the Output panel does) and runs until closed.
+GUI_EXCLUDED = ("outputs", "max_frames")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--source", metavar="PHOTO", help="photo to wear or portrait to animate "
-                        "(default: the last one used)")
-    parser.add_argument("--input", "-i", metavar="0|FILE|demo",
-                        help="camera index, video file or 'demo' (default: the last one used)")
-    parser.add_argument("--mode", choices=("swap", "animate", "passthrough"))
+    from realtime.settings_cli import add_settings_arguments
+
     parser.add_argument("--config-dir", metavar="DIR", type=Path,
                         help="where the app keeps its settings (default: the user config folder, "
                              "or $FACECAM_CONFIG_DIR)")
     parser.add_argument("--reset", action="store_true", help="start from default settings")
+    # Every setting is a flag here too; one given overrides the app's saved value (default: the
+    # last one used).
+    add_settings_arguments(parser, exclude=GUI_EXCLUDED, config=False)
 
 
 def run(args: argparse.Namespace) -> int:
     from gui.qt import application
     from realtime.output import display_available
     from realtime.settings import Settings
+    from realtime.settings_cli import changes_from_args
 
     if not display_available() and not _offscreen():
         raise FacecamError("facecam gui needs a display (none found: DISPLAY and WAYLAND_DISPLAY "
@@ -36,10 +41,11 @@ def run(args: argparse.Namespace) -> int:
 
     store = Store(args.config_dir)
     settings = Settings() if args.reset else store.load_settings()
-    changes = {"source": args.source, "input": args.input, "mode": args.mode}
-    if args.source is not None and not Path(args.source).expanduser().exists():
-        raise FacecamError(f"source photo not found: {args.source}")
-    settings = settings.replace(**{k: v for k, v in changes.items() if v is not None})
+    changes = changes_from_args(args)
+    source = changes.get("source")
+    if source is not None and not Path(source).expanduser().exists():
+        raise FacecamError(f"source photo not found: {source}")
+    settings = settings.replace(**changes)
     app = application()
     from gui.window import MainWindow
 

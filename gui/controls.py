@@ -4,7 +4,6 @@ by their bare names, as `Engine.update` takes them) and show the settings the en
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.util
 import sys
 from pathlib import Path
@@ -14,41 +13,36 @@ from PyQt6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QRadioButton,
     QSlider,
+    QSpinBox,
     QWidget,
 )
 
-from realtime.settings import MODES, Settings, setting_names
+from realtime.errors import SettingsError
+from realtime.settings import MODES, Settings, Spec
+from realtime.settings import spec as declared_spec
+from realtime.settings import specs as declared_specs
 
 SIZES = ("native", "640x480", "1280x720", "1920x1080")
 RATES = ("native", "15", "24", "30", "60")
-# The blend controls users expect, in order; only those the engine has are shown.
-SLIDERS = (("opacity", "Opacity"), ("feather", "Mask feather"), ("erosion", "Mask erosion"),
-           ("color_transfer", "Colour transfer"), ("smoothing", "Smoothing"))
-CHECKS = (("mouth_mask", "Keep my mouth (mouth mask)"),)
 SLIDER_STEPS = 100
 
 
-def setting_field(name: str) -> dataclasses.Field | None:
-    """The dataclass field of a setting (for its range and help), None if the engine lacks it."""
-    if name not in setting_names():
+def setting_spec(name: str) -> Spec | None:
+    """A setting's declaration (for its range, choices and help), None if the engine lacks it."""
+    try:
+        return declared_spec(name)
+    except SettingsError:
         return None
-    for group in dataclasses.fields(Settings):
-        group_type = type(getattr(Settings(), group.name))
-        if dataclasses.is_dataclass(group_type):
-            for f in dataclasses.fields(group_type):
-                if f.name == name:
-                    return f
-        elif group.name == name:
-            return group
-    return None
 
 
 def mode_available(mode: str, settings: Settings) -> bool:
@@ -134,22 +128,18 @@ class ModePanel(QWidget):
         layout.addRow("Resolution", shape)
         self._input_specs: list[str] = []
 
-        # Implementations come from the engine's registries, so neural stages appear here as
-        # they are added there; the device only matters to them.
-        from realtime.animate import ANIMATORS
-        from realtime.swap import SWAPPERS
-
+        # Implementations come from the engine's registries (the settings' `registry`), so neural
+        # stages appear here as they are added there; the device only matters to them.
         self.choices: dict[str, QComboBox] = {}
         engine = QHBoxLayout()
-        for name, label, options in (("swapper", "swap", SWAPPERS), ("animator", "animate", ANIMATORS),
-                                     ("device", "device", None)):
-            found = setting_field(name)
+        for name, label in (("swapper", "swap"), ("animator", "animate"), ("device", "device")):
+            found = setting_spec(name)
             if found is None:
                 continue
-            values = list(options) if options is not None else list(found.metadata.get("choices", ()))
+            values = list(found.allowed() or ())
             combo = QComboBox()
             combo.addItems(values)
-            combo.setToolTip(found.metadata.get("help", ""))
+            combo.setToolTip(found.describe())
             combo.setEnabled(len(values) > 1)
             combo.activated.connect(lambda _, n=name, c=combo: self.changed.emit({n: c.currentText()}))
             engine.addWidget(QLabel(label))
@@ -219,84 +209,10 @@ class ModePanel(QWidget):
                 combo.setCurrentText(str(_value(settings, name)))
 
 
-class BlendPanel(QWidget):
-    changed = pyqtSignal(dict)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        layout = QGridLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        self.sliders: dict[str, QSlider] = {}
-        self.values: dict[str, QLabel] = {}
-        self._ranges: dict[str, tuple[float, float]] = {}
-        self.checks: dict[str, QCheckBox] = {}
-        row = 0
-        for name, label in SLIDERS:
-            found = setting_field(name)
-            if found is None or "range" not in found.metadata:
-                continue  # not in this engine: no control
-            low, high = found.metadata["range"]
-            slider = QSlider(Qt.Orientation.Horizontal)
-            slider.setRange(0, SLIDER_STEPS)
-            slider.setToolTip(found.metadata.get("help", ""))
-            slider.setObjectName(name)
-            slider.valueChanged.connect(lambda step, n=name: self._slid(n, step))
-            value = QLabel("")
-            value.setMinimumWidth(36)
-            layout.addWidget(QLabel(label), row, 0)
-            layout.addWidget(slider, row, 1)
-            layout.addWidget(value, row, 2)
-            self.sliders[name], self.values[name], self._ranges[name] = slider, value, (low, high)
-            row += 1
-        for name, label in CHECKS:
-            found = setting_field(name)
-            if found is None:
-                continue
-            check = QCheckBox(label)
-            check.setToolTip(found.metadata.get("help", ""))
-            check.toggled.connect(lambda on, n=name: self.changed.emit({n: bool(on)}))
-            layout.addWidget(check, row, 0, 1, 3)
-            self.checks[name] = check
-            row += 1
-
-    def set_mode(self, mode: str) -> None:
-        """Blending acts on swapped faces; landmark smoothing on every mode that finds faces."""
-        for name, widget in [*self.sliders.items(), *self.checks.items()]:
-            enabled = mode == "swap" or (name == "smoothing" and mode != "passthrough")
-            widget.setEnabled(enabled)
-            if name in self.values:
-                self.values[name].setEnabled(enabled)
-
-    def value_of(self, name: str, step: int) -> float:
-        low, high = self._ranges[name]
-        return round(low + (high - low) * step / SLIDER_STEPS, 4)
-
-    def _slid(self, name: str, step: int) -> None:
-        value = self.value_of(name, step)
-        self.values[name].setText(f"{value:.2f}")
-        self.changed.emit({name: value})
-
-    def show_settings(self, settings: Settings) -> None:
-        for name, slider in self.sliders.items():
-            group = setting_field(name)
-            value = _value(settings, name)
-            if group is None or value is None:
-                continue
-            low, high = self._ranges[name]
-            with _block(slider):
-                slider.setValue(round((value - low) / (high - low) * SLIDER_STEPS))
-            self.values[name].setText(f"{value:.2f}")
-        for name, check in self.checks.items():
-            with _block(check):
-                check.setChecked(bool(_value(settings, name)))
-
-
 def _value(settings: Settings, name: str):
-    for group in dataclasses.fields(settings):
-        holder = getattr(settings, group.name)
-        if dataclasses.is_dataclass(holder) and hasattr(holder, name):
-            return getattr(holder, name)
-    return getattr(settings, name, None)
+    found = declared_spec(name)
+    holder = settings if found.group is None else getattr(settings, found.group)
+    return getattr(holder, name)
 
 
 class OutputPanel(QWidget):
@@ -348,72 +264,212 @@ class OutputPanel(QWidget):
             self.mirror.setChecked(settings.output.mirror)
 
 
-def _type_text(group_type: type, name: str) -> str:
-    import typing
-
-    return str(typing.get_type_hints(group_type)[name])
-
-
 class SettingsForm(QWidget):
-    """Controls made from one settings group's fields: a slider for a number with a range, a
-    check box for a switch, a list for a choice. Options other stages add to their group (the
-    animator's, the neural models') appear here without GUI changes."""
+    """The controls of one settings group, made from the declarations (realtime/settings.py):
+    a list for a choice (fixed or from a registry), a check box for a switch (a list with
+    'auto' when it may be unset), a slider for a number with a range (a spin box with 'auto' when
+    it may be unset), a field with a file picker for a path, a text field for the rest (sizes as
+    WxH, pairs as x,y). A field added to the group appears here with no GUI change.
+
+    `changed` carries {bare name: value}, as `Engine.update` takes them; `show_settings` shows
+    the running settings without echoing them back."""
 
     changed = pyqtSignal(dict)
 
-    def __init__(self, group: str, exclude: tuple[str, ...] = (), parent: QWidget | None = None) -> None:
+    def __init__(self, group: str | None, exclude: tuple[str, ...] = (),
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QFormLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         self.group = group
         self.controls: dict[str, QWidget] = {}
+        self.sliders: dict[str, QSlider] = {}
+        self.values: dict[str, QLabel] = {}
+        self.checks: dict[str, QCheckBox] = {}
         self._scales: dict[str, tuple[float, float, int, bool]] = {}
-        group_type = type(getattr(Settings(), group))
-        for f in dataclasses.fields(group_type):
-            if f.name in exclude:
+        self._specs: dict[str, Spec] = {}
+        for declared in (declared_specs(group) if group is not None
+                         else [s for s in declared_specs() if s.group is None]):
+            if declared.name in exclude:
                 continue
-            kind = _type_text(group_type, f.name)
-            meta = f.metadata
-            label = f.name.replace("_", " ")
-            if "choices" in meta:
-                control = QComboBox()
-                control.addItems([str(c) for c in meta["choices"]])
-                control.activated.connect(lambda _, n=f.name, c=control: self.changed.emit({n: c.currentText()}))
-            elif "bool" in kind:
-                control = QCheckBox()
-                control.toggled.connect(lambda on, n=f.name: self.changed.emit({n: bool(on)}))
-            elif "range" in meta and "None" not in kind and ("float" in kind or "int" in kind):
-                low, high = meta["range"]
-                whole = "float" not in kind
-                steps = int(high - low) if whole and high - low <= 200 else SLIDER_STEPS
-                control = QSlider(Qt.Orientation.Horizontal)
-                control.setRange(0, steps)
-                control.valueChanged.connect(lambda step, n=f.name: self._slid(n, step))
-                self._scales[f.name] = (low, high, steps, whole)
-            else:
-                continue  # sizes, paths: set in the settings file
-            control.setToolTip(meta.get("help", ""))
-            control.setObjectName(f.name)
-            layout.addRow(label, control)
-            self.controls[f.name] = control
+            row = self._control_for(declared)
+            control = self.controls[declared.name]
+            control.setToolTip(declared.describe())
+            control.setObjectName(declared.name)
+            self._specs[declared.name] = declared
+            layout.addRow(declared.title, row)
 
+    # -- one control per declaration -----------------------------------------------------------
+    def _control_for(self, declared: Spec) -> QWidget:
+        name, kind = declared.name, declared.kind
+        allowed = declared.allowed()
+        if allowed is not None or (kind == "bool" and declared.optional):
+            control = QComboBox()
+            items = list(allowed) if allowed is not None else ["on", "off"]
+            if declared.optional:
+                items.insert(0, "auto")
+            control.addItems(items)
+            control.activated.connect(lambda _, n=name, c=control: self._chose(n, c.currentText()))
+        elif kind == "bool":
+            control = QCheckBox()
+            control.toggled.connect(lambda on, n=name: self.changed.emit({n: bool(on)}))
+            self.checks[name] = control
+        elif declared.range is not None and kind in ("int", "float") and not declared.optional:
+            low, high = declared.range
+            whole = kind == "int"
+            steps = int(high - low) if whole and high - low <= 200 else SLIDER_STEPS
+            control = QSlider(Qt.Orientation.Horizontal)
+            control.setRange(0, steps)
+            control.valueChanged.connect(lambda step, n=name: self._slid(n, step))
+            self._scales[name] = (low, high, steps, whole)
+            self.sliders[name] = control
+            value = QLabel("")
+            value.setMinimumWidth(36)
+            self.values[name] = value
+            self.controls[name] = control
+            return _row(control, value)
+        elif declared.range is not None and kind in ("int", "float"):
+            low, high = declared.range
+            if kind == "int":
+                control = QSpinBox()
+                control.setRange(int(low) - 1, int(min(high, 2**31 - 1)))
+            else:
+                control = QDoubleSpinBox()
+                control.setDecimals(2)
+                control.setSingleStep(0.01 if high - low <= 5 else 1.0)
+                control.setRange(low - control.singleStep(), high)
+            control.setSpecialValueText("auto")  # shown at the minimum: not set
+            control.editingFinished.connect(lambda n=name, c=control: self._spun(n, c))
+        else:
+            control = QLineEdit()
+            control.setPlaceholderText("auto" if declared.optional else "")
+            control.editingFinished.connect(lambda n=name, c=control: self._typed(n, c.text()))
+            if declared.path is not None:
+                pick = QPushButton("…")
+                pick.setToolTip("choose a folder" if declared.path == "dir" else "choose a file")
+                pick.clicked.connect(lambda _=False, n=name, c=control: self._pick(n, c))
+                self.controls[name] = control
+                return _row(control, pick)
+        self.controls[name] = control
+        return control
+
+    # -- user actions -> changes ---------------------------------------------------------------
     def value_of(self, name: str, step: int) -> float | int:
         low, high, steps, whole = self._scales[name]
         value = low + (high - low) * step / steps
         return int(round(value)) if whole else round(value, 4)
 
     def _slid(self, name: str, step: int) -> None:
-        self.changed.emit({name: self.value_of(name, step)})
+        value = self.value_of(name, step)
+        self.values[name].setText(_shown(value))
+        self.changed.emit({name: value})
 
+    def _chose(self, name: str, text: str) -> None:
+        declared = self._specs[name]
+        if declared.kind == "bool":
+            value = None if text == "auto" else text == "on"
+        else:
+            value = None if text == "auto" and declared.optional and "auto" not in (
+                declared.allowed() or ()) else text
+        self.changed.emit({name: value})
+
+    def _spun(self, name: str, control: QSpinBox | QDoubleSpinBox) -> None:
+        value = None if control.value() == control.minimum() else control.value()
+        self.changed.emit({name: value})
+
+    def _typed(self, name: str, text: str) -> None:
+        control = self.controls[name]
+        try:
+            value = self._specs[name].parse(text, self._specs[name].title)
+            self._specs[name].check(value, self._specs[name].title)
+        except SettingsError as error:  # said where it was typed; nothing changes
+            control.setStyleSheet("background: #f3c4c4;")
+            control.setToolTip(str(error))
+            return
+        control.setStyleSheet("")
+        control.setToolTip(self._specs[name].describe())
+        self.changed.emit({name: value})
+
+    def _pick(self, name: str, control: QLineEdit) -> None:
+        if self._specs[name].path == "dir":
+            path = QFileDialog.getExistingDirectory(self, self._specs[name].title, control.text())
+        else:
+            path, _ = QFileDialog.getOpenFileName(self, self._specs[name].title, control.text())
+        if path:
+            control.setText(path)
+            self._typed(name, path)
+
+    # -- settings -> controls ------------------------------------------------------------------
     def show_settings(self, settings: Settings) -> None:
-        values = getattr(settings, self.group)
         for name, control in self.controls.items():
-            value = getattr(values, name)
+            declared = self._specs[name]
+            value = _value(settings, name)
             with _block(control):
                 if isinstance(control, QComboBox):
-                    control.setCurrentText(str(value))
+                    if declared.kind == "bool":
+                        text = "auto" if value is None else ("on" if value else "off")
+                    else:
+                        text = "auto" if value is None else str(value)
+                    if control.findText(text) < 0:  # e.g. an implementation registered since
+                        control.addItem(text)
+                    control.setCurrentText(text)
                 elif isinstance(control, QCheckBox):
                     control.setChecked(bool(value))
-                else:
+                elif isinstance(control, QSlider):
                     low, high, steps, _ = self._scales[name]
                     control.setValue(round((value - low) / (high - low) * steps))
+                    self.values[name].setText(_shown(value))
+                elif isinstance(control, QSpinBox | QDoubleSpinBox):
+                    control.setValue(control.minimum() if value is None else value)
+                elif isinstance(control, QLineEdit) and not control.hasFocus():
+                    control.setText("" if value is None else declared.format(value))
+                    control.setStyleSheet("")
+
+
+def _shown(value: float | int) -> str:
+    return str(value) if isinstance(value, int) else f"{value:.2f}"
+
+
+def _row(*widgets: QWidget) -> QWidget:
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(widgets[0], 1)
+    for widget in widgets[1:]:
+        layout.addWidget(widget)
+    return row
+
+
+class BlendPanel(SettingsForm):
+    """The blend group (and only it): acts on swapped faces, so it is enabled in swap mode."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("blend", parent=parent)
+
+    def set_mode(self, mode: str) -> None:
+        self.setEnabled(mode == "swap")
+
+
+# Each settings group gets a box in the app, made by SettingsForm; the dedicated panels above
+# show some settings their own way (or the app decides them), so the forms leave those out.
+FORM_TITLES = {"capture": "Input options", "faces": "Faces", "swap": "Swap", "animate": "Animation",
+               "blend": "Blending", "output": "Output options", "inference": "Neural models",
+               "provenance": "Label"}
+SHOWN_ELSEWHERE: dict[str, tuple[str, ...]] = {
+    "capture": ("input", "size", "fps", "max_frames"),  # the Mode panel; the app runs until closed
+    "swap": ("swapper",),  # the Mode panel
+    "animate": ("animator", "calibration"),  # the Mode panel and its Calibrate button
+    "output": ("outputs", "mirror",  # the Output panel's buttons
+               # the Streaming overlay row (branch issue15), when this build has it
+               "overlay_alpha", "overlay_port", "overlay_host", "overlay_obs"),
+    "inference": ("device",),  # the Mode panel
+}
+
+
+def form_groups() -> list[tuple[str, str, tuple[str, ...]]]:
+    """(group, box title, settings left out) for every settings group, in declaration order:
+    a group added to realtime/settings.py gets its box with no GUI change."""
+    from realtime.settings import groups
+
+    return [(group, FORM_TITLES.get(group, group.replace("_", " ").capitalize()),
+             SHOWN_ELSEWHERE.get(group, ())) for group in groups()]

@@ -23,9 +23,9 @@ from PyQt6.QtWidgets import (
 )
 
 from gui.controller import EngineController, EngineFactory
-from gui.controls import BlendPanel, ModePanel, OutputPanel, SettingsForm
-from gui.overlay_row import OverlayRow
+from gui.controls import BlendPanel, ModePanel, OutputPanel, SettingsForm, form_groups
 from gui.model_choices import mark_missing
+from gui.overlay_row import OverlayRow
 from gui.preview import PreviewWidget
 from gui.source_panel import SourcePanel, is_picture
 from gui.state import GuiState, Store, default_media_dir, gui_settings
@@ -135,22 +135,25 @@ class MainWindow(QMainWindow):
 
         self.source_panel = SourcePanel()
         self.mode_panel = ModePanel(settings)
-        self.blend_panel = BlendPanel()
         self.output_panel = OutputPanel()
-        # Options of the animator and of the neural models, from their settings groups.
-        self.animate_form = SettingsForm("animate", exclude=("animator", "calibration"))
-        self.neural_form = SettingsForm("inference", exclude=("device", "models_dir"))
         column = QWidget()
         column_layout = QVBoxLayout(column)
         column_layout.addWidget(_group("Source", self.source_panel))
         column_layout.addWidget(_group("Mode and input", self.mode_panel))
-        self.blend_box = _group("Blending", self.blend_panel)
-        column_layout.addWidget(self.blend_box)
-        self.animate_box = _group("Animation", self.animate_form)
-        self.neural_box = _group("Neural models", self.neural_form)
-        for box, form in ((self.animate_box, self.animate_form), (self.neural_box, self.neural_form)):
+        # A box per settings group, its controls made from the declarations (gui/controls.py):
+        # a setting added to realtime/settings.py shows up here with no GUI change.
+        self.forms: dict[str, SettingsForm] = {}
+        self.form_boxes: dict[str, QWidget] = {}
+        for group, title, elsewhere in form_groups():
+            form = BlendPanel() if group == "blend" else SettingsForm(group, exclude=elsewhere)
+            box = _group(title, form)
             box.setVisible(bool(form.controls))  # only when the engine has such options
             column_layout.addWidget(box)
+            self.forms[group], self.form_boxes[group] = form, box
+        self.blend_panel = self.forms["blend"]
+        self.blend_box = self.form_boxes["blend"]
+        self.animate_form, self.animate_box = self.forms["animate"], self.form_boxes["animate"]
+        self.neural_form, self.neural_box = self.forms["inference"], self.form_boxes["inference"]
         self.overlay_row = OverlayRow()
         column_layout.addWidget(_group("Streaming overlay", self.overlay_row))
         column_layout.addStretch(1)
@@ -203,10 +206,9 @@ class MainWindow(QMainWindow):
         self.source_panel.source_chosen.connect(self.choose_source)
         self.mode_panel.changed.connect(self.change)
         self.mode_panel.calibrate.connect(c.calibrate)
-        self.blend_panel.changed.connect(self.change)
         self.output_panel.changed.connect(self.change)
-        self.animate_form.changed.connect(self.change)
-        self.neural_form.changed.connect(self.change)
+        for form in self.forms.values():
+            form.changed.connect(self.change)
         self.output_panel.vcam_toggled.connect(self.set_vcam)
         self.output_panel.record_toggled.connect(self.set_recording)
         self.output_panel.snapshot.connect(self.snapshot)
@@ -357,11 +359,13 @@ class MainWindow(QMainWindow):
             self._record_started = None
             self.output_panel.record_state.setText("not recording")
         self.mode_panel.show_settings(settings)
-        self.blend_panel.show_settings(settings)
-        self.blend_panel.set_mode(settings.mode)
-        self.animate_form.show_settings(settings)
-        self.animate_box.setEnabled(settings.mode == "animate")
-        self.neural_form.show_settings(settings)
+        for group, form in self.forms.items():
+            form.show_settings(settings)
+            # What acts on a mode only is greyed out in the others.
+            enabled = {"blend": settings.mode == "swap", "swap": settings.mode == "swap",
+                       "animate": settings.mode == "animate",
+                       "faces": settings.mode != "passthrough"}.get(group, True)
+            self.form_boxes[group].setEnabled(enabled)
         self.output_panel.show_settings(settings, device, recording)
         overlay_url = None
         if engine is not None:

@@ -32,133 +32,33 @@ class Interrupted(Exception):
 
 
 # -- argument helpers --------------------------------------------------------------------------
-def parse_size(text: str) -> tuple[int, int]:
-    try:
-        width, height = (int(part) for part in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"size must look like 1280x720, not {text!r}") from None
-    if not (16 <= width <= 8192 and 16 <= height <= 8192):
-        raise argparse.ArgumentTypeError(f"size {text} is out of range (16..8192 per side)")
-    return width, height
-
-
-def parse_position(text: str) -> tuple[float, float]:
-    try:
-        x, y = (float(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"position must look like 0.5,0.4, not {text!r}") from None
-    return x, y
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse's own errors: one line, exit 2
         self.exit(EXIT_USER, f"{self.prog}: error: {message}\n")
 
 
-def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options shared by `run` and `bench` (how to build the pipeline)."""
-    parser.add_argument("--source", metavar="PHOTO",
-                        help="photo to wear (swap) or portrait to animate; default: a built-in face")
-    parser.add_argument("--input", "-i", default=None, metavar="0|FILE|demo",
-                        help="camera index, video or picture file, or 'demo'; "
-                             "default: camera 0 if one opens, else the demo clip")
-    parser.add_argument("--output", "-o", action="append", metavar="window|vcam|null|FILE",
-                        help="where frames go (repeatable); default: a window if a display exists, "
-                             "else out/facecam-demo.mp4")
-    parser.add_argument("--mode", choices=("swap", "animate", "passthrough"), default=None)
-    parser.add_argument("--swapper", default=None, help="swapper implementation (default: mesh)")
-    parser.add_argument("--animator", default=None, help="animator implementation (default: mesh)")
-    parser.add_argument("--size", type=parse_size, metavar="WxH", help="capture size, e.g. 1280x720")
-    parser.add_argument("--fps", type=float, help="capture frame rate")
-    parser.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
-    pacing = parser.add_mutually_exclusive_group()
-    pacing.add_argument("--live", dest="live", action="store_true", default=None,
-                        help="pace file input at its frame rate and drop frames instead of queueing")
-    pacing.add_argument("--no-live", dest="live", action="store_false",
-                        help="process every frame in order even with a window (file mode)")
-    parser.add_argument("--loop", action="store_true", default=None, help="loop a video file input")
-    parser.add_argument("--faces", choices=("all", "largest", "nearest"), default=None,
-                        help="which faces in the frame get the source face")
-    parser.add_argument("--face-position", type=parse_position, metavar="X,Y",
-                        help="with --faces nearest: the point (fractions of the frame) to be near")
-    parser.add_argument("--max-faces", type=int, help="faces to find per frame (default 1)")
-    parser.add_argument("--opacity", type=float)
-    parser.add_argument("--feather", type=float)
-    parser.add_argument("--erosion", type=float)
-    parser.add_argument("--color-transfer", type=float)
-    parser.add_argument("--mouth-mask", action="store_true", default=None, help="keep the real mouth")
-    parser.add_argument("--smoothing", type=float, help="landmark smoothing 0..1 (default 0.5)")
-    parser.add_argument("--mirror", action="store_true", default=None)
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "tensorrt"), default=None,
-                        help="ONNX Runtime provider for neural models")
-    # Neural models (realtime/inference): weights from `facecam models fetch NAME`.
-    parser.add_argument("--enhance", choices=("none", "gfpgan"), default=None,
-                        help="enhance the neural swapper's face (GFPGAN 1.4)")
-    parser.add_argument("--enhance-every", type=int, metavar="N",
-                        help="run the enhancer every Nth frame, reusing its correction in between")
-    parser.add_argument("--swap-model", choices=("inswapper_128", "inswapper_128_fp16"), default=None,
-                        help="weights of --swapper inswapper")
-    parser.add_argument("--models-dir", metavar="DIR", help="model folder (default: models/)")
-    parser.add_argument("--config", metavar="FILE.toml", help="settings file (options override it)")
-    # Virtual camera, camera reconnect, lost faces (issue 6).
-    parser.add_argument("--vcam-device", metavar="DEVICE",
-                        help="virtual camera device, e.g. /dev/video10 or 'OBS Virtual Camera'")
-    parser.add_argument("--vcam-size", type=parse_size, metavar="WxH", help="virtual camera size")
-    parser.add_argument("--vcam-fps", type=float, help="virtual camera frame rate")
-    parser.add_argument("--vcam-format", choices=("auto", "i420", "yuyv"), default=None,
-                        help="pixel format for the virtual camera (yuyv for apps that refuse I420)")
-    parser.add_argument("--vcam-mirror", action="store_true", default=None,
-                        help="mirror only the virtual camera")
-    parser.add_argument("--no-reconnect", dest="reconnect", action="store_false", default=None,
-                        help="stop when the camera disappears instead of reopening it")
-    parser.add_argument("--lost-face", choices=("hold", "passthrough", "blur"), default=None,
-                        help="after a face is lost for a few frames: hold it, show the real face, or blur")
-    # Live portraits (--mode animate).
-    animate = parser.add_argument_group("live portraits (--mode animate)")
-    animate.add_argument("--strength", type=float, help="how much of your motion the portrait makes, 0..1.5")
-    animate.add_argument("--parts", choices=("all", "head", "expression", "eyes"), default=None,
-                         help="what moves (default all)")
-    animate.add_argument("--motion", choices=("relative", "absolute"), default=None,
-                         help="relative to your neutral face (default), or your face's own shape and pose")
-    animate.add_argument("--motion-smoothing", type=float, help="extra smoothing of the motion 0..1")
-    animate.add_argument("--portrait-size", type=parse_size, metavar="WxH", help="size of the animated portrait")
-    animate.add_argument("--side-by-side", action="store_true", default=None, help="show the driver beside it")
-    animate.add_argument("--mouth-interior", choices=("driver", "cavity"), default=None,
-                         help="an open mouth shows your mouth, colour-matched (default), or a cavity")
-    # Provenance: the invisible mark is always on; only the visible label can be left out.
-    parser.add_argument("--no-label", dest="label", action="store_false", default=None,
-                        help="no visible 'AI-altered' label (label the recording yourself); "
-                             "the invisible mark stays")
+def parse_size(text: str) -> tuple[int, int]:
+    """argparse type for a WxH option of a command's own (settings have theirs generated)."""
+    from realtime.settings_cli import parse_size as parse
+
+    return parse(text)
 
 
-def settings_from_args(args: argparse.Namespace):
-    from realtime.settings import Settings
+def add_run_arguments(parser: argparse.ArgumentParser, exclude: Sequence[str] = ()) -> None:
+    """The settings flags (generated from realtime/settings.py), `--set` and `--config`."""
+    from realtime.settings_cli import add_settings_arguments
 
-    settings = Settings.load(args.config) if getattr(args, "config", None) else Settings()
-    changes = {
-        "source": args.source, "input": args.input, "mode": args.mode, "swapper": args.swapper,
-        "animator": args.animator, "size": args.size, "fps": args.fps, "max_frames": args.max_frames,
-        "live": args.live, "loop": args.loop, "faces": args.faces, "face_position": args.face_position,
-        "max_faces": args.max_faces, "opacity": args.opacity, "feather": args.feather,
-        "erosion": args.erosion, "color_transfer": args.color_transfer, "mouth_mask": args.mouth_mask,
-        "smoothing": args.smoothing, "mirror": args.mirror, "device": args.device,
-        "label": getattr(args, "label", None),
-    }
-    changes.update({"enhancer": getattr(args, "enhance", None), "enhance_every": getattr(args, "enhance_every", None),
-                    "swap_model": getattr(args, "swap_model", None), "models_dir": getattr(args, "models_dir", None)})
-    if getattr(args, "enhance", None) == "gfpgan" and (args.swapper or settings.swap.swapper) != "inswapper":
-        log.warning("--enhance gfpgan enhances the neural swapper's face: it has no effect without "
-                    "--swapper inswapper")
-    changes.update({name: getattr(args, name, None) for name in (
-        "vcam_device", "vcam_size", "vcam_fps", "vcam_format", "vcam_mirror", "reconnect", "lost_face")})
-    changes.update({  # live portraits (getattr: parsers built without these options)
-        key: getattr(args, option, None) for key, option in (
-            ("motion_strength", "strength"), ("moving_parts", "parts"), ("motion_mode", "motion"),
-            ("motion_smoothing", "motion_smoothing"), ("portrait_size", "portrait_size"),
-            ("side_by_side", "side_by_side"), ("mouth_interior", "mouth_interior"))})
-    if args.output:
-        changes["outputs"] = tuple(args.output)
-    return settings.replace(**{k: v for k, v in changes.items() if v is not None})
+    add_settings_arguments(parser, exclude=exclude)
+
+
+def settings_from_args(args: argparse.Namespace, base=None):
+    from realtime.settings_cli import settings_from_args as from_args
+
+    settings = from_args(args, base)
+    if settings.inference.enhancer != "none" and settings.swap.swapper != "inswapper":
+        log.warning("--enhance %s enhances the neural swapper's face: it has no effect without "
+                    "--swapper inswapper", settings.inference.enhancer)
+    return settings
 
 
 # -- run ---------------------------------------------------------------------------------------
@@ -188,6 +88,7 @@ def command_run(args: argparse.Namespace) -> int:
     engine = Engine(settings, output_options={"stats": stats})
     interactive = sys.stderr.isatty() and not args.json
     engine.start()
+    assert engine.source is not None  # opened by start()
     output_names = [output.name for output in engine.outputs]
     window = next((o for o in engine.outputs if isinstance(o, WindowOutput)), None)
     total = engine.source.frame_count
@@ -264,16 +165,31 @@ def _command_module(name: str):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="facecam", description="Real-time face swap and live portraits. "
                      "Every output is marked as AI-altered.")
-    parser.add_argument("--version", action="version", version="facecam 0.1.0")
+    from realtime import __version__
+
+    parser.add_argument("--version", action="version", version=f"facecam {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (_, help_text) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
-        command.add_argument("--debug", action="store_true", help="tracebacks and debug logging")
-        command.add_argument("--verbose", "-v", action="store_true", help="more messages")
-        command.add_argument("--quiet", "-q", action="store_true", help="only errors")
-        command.add_argument("--json", action="store_true", help="machine-readable result on stdout")
+        _add_common(command)
         _command_module(name).add_arguments(command)
+        # A command with actions (`models list`) takes the common flags after the action too:
+        # `facecam models list --json` as well as `facecam models --json list`.
+        for action in command._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for nested in action.choices.values():
+                    _add_common(nested, default=argparse.SUPPRESS)
     return parser
+
+
+def _add_common(parser: argparse.ArgumentParser, default=False) -> None:
+    """Flags every command takes. default=SUPPRESS: set only when given (a nested parser must
+    not overwrite what the command's parser already read)."""
+    parser.add_argument("--debug", action="store_true", default=default, help="tracebacks and debug logging")
+    parser.add_argument("--verbose", "-v", action="store_true", default=default, help="more messages")
+    parser.add_argument("--quiet", "-q", action="store_true", default=default, help="only errors")
+    parser.add_argument("--json", action="store_true", default=default,
+                        help="machine-readable result on stdout")
 
 
 def _configure_logging(args: argparse.Namespace) -> None:
@@ -316,6 +232,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (KeyboardInterrupt, Interrupted):
         print("facecam: stopped", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `facecam models list | head`: the reader left; not an error
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as error:  # a bug: one line, the traceback with --debug
         if args.debug:
             raise

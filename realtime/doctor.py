@@ -127,7 +127,7 @@ def check_embedded_engine() -> Check:
 # -- devices --------------------------------------------------------------------------------------
 def _video_nodes(sysfs: Path = Path("/sys/class/video4linux")) -> list[tuple[str, str, bool]]:
     """(/dev/videoN, card name, is a loopback device) for every V4L2 node."""
-    nodes = []
+    nodes: list[tuple[str, str, bool]] = []
     if not sysfs.is_dir():
         return nodes
     for entry in sorted(sysfs.iterdir(), key=lambda p: (len(p.name), p.name)):
@@ -253,7 +253,8 @@ def check_onnxruntime() -> list[Check]:
     with contextlib.suppress(Exception):
         ort.set_default_logger_severity(4)  # probing providers that fail is expected: stay quiet
     checks = [Check("inference", "onnxruntime", OK, ort.__version__)]
-    loads, fails = [], []
+    loads: list[str] = []
+    fails: list[str] = []
     for provider in ort.get_available_providers():
         if provider == "AzureExecutionProvider":
             continue  # a remote-call provider, not a place to run models

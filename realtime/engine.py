@@ -17,11 +17,10 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
-from realtime.blend.stage import BlendStage
+from realtime.assembly import ModeStage, build_stages
 from realtime.capture import Source, open_source
 from realtime.errors import FacecamError, OutputError
 from realtime.faces.source import SourceFace, SourceLibrary
-from realtime.faces.stage import DetectStage
 from realtime.frame import Frame
 from realtime.metrics import Metrics, Stats
 from realtime.output import Output, OutputFormat, open_output, output_is_live, resolve_outputs
@@ -30,56 +29,6 @@ from realtime.pipeline import Pipeline, SettingsBox, Stage
 from realtime.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-class ModeStage:
-    """Position 2 of the pipeline: swap, animate or pass through, as the `mode` setting says.
-
-    Its name follows the mode, so the metrics call the stage by what it does."""
-
-    def __init__(self, settings: Settings, sources: SourceLibrary) -> None:
-        self._sources = sources
-        self._stages: dict[str, Stage] = {}
-        self._current: Stage | None = None
-        self.name = settings.mode
-        self.configure(settings)
-
-    def _stage_for(self, settings: Settings) -> Stage | None:
-        mode = settings.mode
-        if mode == "passthrough":
-            return None
-        if mode not in self._stages:
-            if mode == "swap":
-                from realtime.swap.stage import SwapStage
-
-                self._stages[mode] = SwapStage(settings, self._sources)
-            else:
-                from realtime.animate.stage import AnimateStage
-
-                self._stages[mode] = AnimateStage(settings, self._sources)
-        return self._stages[mode]
-
-    def configure(self, settings: Settings) -> None:
-        self._current = self._stage_for(settings)
-        self.name = settings.mode
-        if self._current is not None:
-            self._current.configure(settings)
-
-    def process(self, frame: Frame) -> Frame:
-        if self._current is None:
-            return frame
-        return self._current.process(frame)
-
-    def model_sessions(self) -> list:
-        """The ONNX Runtime sessions of the current swapper or animator (none for mesh)."""
-        implementation = getattr(self._current, "swapper", None) or getattr(self._current, "animator", None)
-        sessions = getattr(implementation, "model_sessions", None)
-        return list(sessions()) if callable(sessions) else []
-
-    def close(self) -> None:
-        for stage in self._stages.values():
-            stage.close()
-        self._stages.clear()
 
 
 class Engine:
@@ -130,15 +79,14 @@ class Engine:
                 live = self.source.live or any(output_is_live(s) for s in specs) or \
                     any(getattr(o, "live", False) for o in self._extra_outputs)
             self.live = bool(live)
-            # Provenance (label + invisible mark) goes last: every output gets the marked picture.
-            from realtime.provenance import Provenance
-
-            self.provenance = Provenance(lambda: self.settings, session=self._provenance_session)
-            self._output_stage = OutputStage(settings, finishers=[*self._finishers, self.provenance],
-                                             on_error=self._stage_error)
+            # One assembly for the engine and the benchmarks (realtime/assembly.py); provenance
+            # (label + invisible mark) is its last finisher: every output gets the marked picture.
+            assembled = build_stages(settings, self.sources, finishers=self._finishers,
+                                     current=lambda: self.settings, on_error=self._stage_error,
+                                     provenance_session=self._provenance_session)
+            self.provenance, self._output_stage = assembled.provenance, assembled.output
+            self._stages = assembled.stages
             self._sync_outputs(settings)
-            self._stages = [DetectStage(settings), ModeStage(settings, self.sources),
-                            BlendStage(settings), self._output_stage]
         except BaseException:
             self._close_everything()
             raise

@@ -11,6 +11,7 @@ import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -171,12 +172,12 @@ class Metrics:
             fps = self._rate(self._out_times, now)
             input_fps = self._rate(self._in_times, now)
             average = 0.0
-            if self._first_out_ns is not None and self._frames_out > 1:
+            if self._first_out_ns is not None and self._last_out_ns is not None and self._frames_out > 1:
                 span = (self._last_out_ns - self._first_out_ns) / 1e9
                 average = (self._frames_out - 1) / span if span > 0 else 0.0
             stages = {name: list(series) for name, series in self._stages.items()}
             end_to_end = list(self._end_to_end)
-            stats = dict(
+            stats: dict[str, Any] = dict(
                 frames_in=self._frames_in, frames_out=self._frames_out, fps=fps,
                 average_fps=average, drops=dict(self._drops), errors=dict(self._errors),
                 faces=self._faces, input_fps=input_fps, notes=tuple(self._notes.values()),

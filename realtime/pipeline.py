@@ -22,6 +22,7 @@ asked, reconnecting) is copied into the stats.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -222,7 +223,7 @@ class Pipeline:
                     break
                 # A source may have something to say (camera slower than asked, reconnecting).
                 if getattr(self.source, "note", None) != note:
-                    note = self.source.note
+                    note = getattr(self.source, "note", None)
                     self.metrics.note("capture", note)
                 read_end = time.monotonic_ns()
                 if paced:
@@ -254,13 +255,14 @@ class Pipeline:
         stage = self.stages[index]
         inbound = self.channels[index]
         outbound = self.channels[index + 1] if index + 1 < len(self.channels) else None
-        next_name = self.stages[index + 1].name if outbound is not None else None
+        next_name = self.stages[index + 1].name if outbound is not None else ""
         version = -1
         try:
             while True:
                 item = inbound.get()
                 if item is END:
                     break
+                assert isinstance(item, Frame)
                 frame: Frame = item
                 if frame.placeholder and outbound is not None:
                     # Made up while the camera reconnects: no face work, straight to the outputs.
@@ -270,10 +272,10 @@ class Pipeline:
                 settings, current = self.settings.get()
                 if current != version:
                     version = current
-                    self._run_guarded(stage, "configure", lambda s=settings: stage.configure(s))
+                    self._run_guarded(stage, "configure", functools.partial(stage.configure, settings))
                 name = stage.name  # may change with the settings (swap / animate)
                 enter = time.monotonic_ns()
-                result = self._run_guarded(stage, name, lambda f=frame: stage.process(f), frame)
+                result = self._run_guarded(stage, name, functools.partial(stage.process, frame), frame)
                 leave = time.monotonic_ns()
                 frame = result if isinstance(result, Frame) else frame
                 frame.stamps[name] = (enter, leave)

@@ -3,6 +3,23 @@
 Every field name is unique across the groups, so a change can be given by its bare name:
 `settings.replace(opacity=0.5, source="me.jpg")` (what `Engine.update(...)` does). A dotted name
 (`"blend.opacity"`) works as well. Settings load from and save to TOML with one table per group.
+
+A field is the ONE declaration of a setting. Its type hint and metadata say everything the front
+ends need; `specs()` reads them, and the `facecam run`/`bench` flags (realtime/settings_cli.py),
+TOML, the GUI forms (gui/controls.py) and the error messages are all made from it. Adding a
+setting = adding a field (and consuming it in its stage). Metadata keys:
+
+- `help`      one line for --help and the GUI tooltip (required)
+- `range`     (low, high) for numbers: validated, shown in --help, a slider in the GUI
+- `choices`   the allowed values: validated, listed in --help, a drop-down in the GUI
+- `registry`  "module:TABLE": the choices are the names registered in that table (read when asked)
+- `flags`     other command-line spellings kept for users (e.g. "-o", "--strength")
+- `no_flag`   why the setting has no flag of its own (it still works with --set and TOML)
+- `path`      "file" or "dir": a file-system path (a file picker in the GUI)
+- `label`     the GUI control's name when the field name in words is not clear enough
+- `metavar`   the placeholder in --help (default: from the type: N, X, WxH...)
+
+`_range(low, high, help)`, `_choice(*values, help=...)` and `_meta(help, **keys)` build them.
 """
 
 from __future__ import annotations
@@ -10,6 +27,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import tomllib
+import types
+import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_type_hints
@@ -17,18 +36,24 @@ from typing import Any, get_type_hints
 from realtime.errors import SettingsError
 
 
-def _choice(*values: str, help: str = "") -> dict[str, Any]:
-    return {"choices": values, "help": help}
+def _choice(*values: str, help: str = "", **extra: Any) -> dict[str, Any]:
+    return {"choices": values, "help": help, **extra}
 
 
-def _range(low: float, high: float, help: str = "") -> dict[str, Any]:
-    return {"range": (low, high), "help": help}
+def _range(low: float, high: float, help: str = "", **extra: Any) -> dict[str, Any]:
+    return {"range": (low, high), "help": help, **extra}
+
+
+def _meta(help: str, **extra: Any) -> dict[str, Any]:
+    """Metadata of a setting with no range or fixed choices (see the keys above)."""
+    return {"help": help, **extra}
 
 
 @dataclass(frozen=True)
 class CaptureSettings:
-    input: str = field(default="auto", metadata={
-        "help": "'auto' (camera 0, else the demo clip), a camera index, 'demo', or a video/image path"})
+    input: str = field(default="auto", metadata=_meta(
+        "'auto' (camera 0, else the demo clip), a camera index, 'demo', or a video/image path",
+        flags=("-i",), metavar="0|FILE|demo"))
     size: tuple[int, int] | None = field(default=None, metadata={
         "help": "requested (width, height); cameras are asked for it, files are resized to it"})
     fps: float | None = field(default=None, metadata=_range(1, 240, "requested frame rate"))
@@ -49,11 +74,14 @@ class FaceSettings:
     lost_face: str = field(default="passthrough", metadata=_choice(
         "hold", "passthrough", "blur",
         help="after hold_frames: keep the last geometry, show the real face, or blur where it was"))
+    min_face_size: float = field(default=0.0, metadata=_range(
+        0, 0.9, "ignore faces smaller than this fraction of the frame's short side (people far behind you)"))
 
 
 @dataclass(frozen=True)
 class SwapSettings:
-    swapper: str = field(default="mesh", metadata={"help": "swapper implementation"})
+    swapper: str = field(default="mesh", metadata=_meta(
+        "swapper implementation", registry="realtime.swap:SWAPPERS"))
     faces: str = field(default="all", metadata=_choice(
         "all", "largest", "nearest", help="which target faces receive the source face"))
     face_position: tuple[float, float] = field(default=(0.5, 0.5), metadata={
@@ -70,14 +98,20 @@ class SwapSettings:
 
 @dataclass(frozen=True)
 class AnimateSettings:
-    animator: str = field(default="mesh", metadata={"help": "animator implementation"})
+    animator: str = field(default="mesh", metadata=_meta(
+        "animator implementation", registry="realtime.animate:ANIMATORS"))
     calibration: int = field(default=0, metadata=_range(0, 1e12,
-        "bumped by Engine.update(calibrate=True): take the next frame as the neutral reference"))
-    motion_strength: float = field(default=1.0, metadata=_range(0, 1.5, "how much of the driver's motion the portrait makes"))
+        "bumped by Engine.update(calibrate=True): take the next frame as the neutral reference",
+        no_flag="an action, not a value: the C key, the GUI's Calibrate button or "
+                "Engine.update(calibrate=True) bump it"))
+    motion_strength: float = field(default=1.0, metadata=_range(0, 1.5, "how much of the driver's motion the portrait makes",
+                                                                       flags=("--strength",)))
     moving_parts: str = field(default="all", metadata=_choice(
-        "all", "head", "expression", "eyes", help="what moves: head pose, expression (mouth, brows, eyes), eyes only"))
+        "all", "head", "expression", "eyes", help="what moves: head pose, expression (mouth, brows, eyes), eyes only",
+        flags=("--parts",)))
     motion_mode: str = field(default="relative", metadata=_choice(
-        "relative", "absolute", help="relative: motion from the neutral reference; absolute: the driver's face shape and pose"))
+        "relative", "absolute", help="relative: motion from the neutral reference; absolute: the driver's face shape and pose",
+        flags=("--motion",)))
     motion_smoothing: float = field(default=0.0, metadata=_range(0, 1, "extra smoothing of the portrait's motion"))
     portrait_size: tuple[int, int] | None = field(default=None, metadata={
         "help": "(width, height) of the animated portrait, fitted inside (never distorted); None: its own size, long side at most 1280"})
@@ -89,11 +123,14 @@ class AnimateSettings:
 @dataclass(frozen=True)
 class BlendSettings:
     opacity: float = field(default=1.0, metadata=_range(0, 1, "how much of the new face shows"))
-    feather: float = field(default=0.04, metadata=_range(0, 0.5, "mask feather, fraction of face size"))
-    erosion: float = field(default=0.0, metadata=_range(0, 0.3, "mask erosion, fraction of face size"))
+    feather: float = field(default=0.04, metadata=_range(0, 0.5, "mask feather, fraction of face size",
+                                                         label="Mask feather"))
+    erosion: float = field(default=0.0, metadata=_range(0, 0.3, "mask erosion, fraction of face size",
+                                                        label="Mask erosion"))
     color_transfer: float = field(default=0.85, metadata=_range(0, 1,
         "match colour to the target (below 1 keeps a trace of the source's complexion)"))
-    mouth_mask: bool = field(default=False, metadata={"help": "keep the real mouth"})
+    mouth_mask: bool = field(default=False, metadata=_meta("keep the real mouth",
+                                                           label="Keep my mouth (mouth mask)"))
     shading: float = field(default=0.8, metadata=_range(0, 1,
         "apply the target's low-frequency light (side light, shadows) to the new face"))
     color_smoothing: float = field(default=0.25, metadata=_range(0, 5,
@@ -104,11 +141,14 @@ class BlendSettings:
 
 @dataclass(frozen=True)
 class OutputSettings:
-    outputs: tuple[str, ...] = field(default=("auto",), metadata={
-        "help": "'auto', 'window', 'null', 'vcam', 'overlay', or a video file path (several allowed)"})
+    outputs: tuple[str, ...] = field(default=("auto",), metadata=_meta(
+        "where frames go: 'auto' (a window if there is a display, else out/facecam-demo.mp4), "
+        "'window', 'null', 'vcam', 'overlay', or a video/picture file path (repeatable)",
+        flags=("--output", "-o"), metavar="window|vcam|overlay|null|FILE"))
     mirror: bool = field(default=False, metadata={"help": "mirror the picture horizontally"})
     stats_overlay: bool = field(default=True, metadata={"help": "FPS and latency on the preview"})
-    label: bool = field(default=True, metadata={"help": "visible 'AI-altered' label on outputs"})
+    label: bool = field(default=True, metadata=_meta("visible 'AI-altered' label on outputs",
+                                                     label="Visible label"))
     vcam_device: str | None = field(default=None, metadata={
         "help": "virtual camera device (/dev/videoN, 'OBS Virtual Camera'); None: the first free one"})
     vcam_backend: str | None = field(default=None, metadata={
@@ -146,18 +186,20 @@ class ProvenanceSettings:
 class InferenceSettings:
     device: str = field(default="auto", metadata=_choice(
         "auto", "cpu", "cuda", "tensorrt", help="ONNX Runtime execution provider for neural models"))
-    models_dir: str | None = field(default=None, metadata={
-        "help": "where weights and engine caches live; None: $FACECAM_MODELS, else the project's models/"})
+    models_dir: str | None = field(default=None, metadata=_meta(
+        "where weights and engine caches live; None: $FACECAM_MODELS, else the project's models/",
+        path="dir"))
     swap_model: str = field(default="inswapper_128", metadata=_choice(
         "inswapper_128", "inswapper_128_fp16", help="weights of the inswapper swapper"))
     enhancer: str = field(default="none", metadata=_choice(
-        "none", "gfpgan", help="face enhancer run on the swapped face (inswapper)"))
+        "none", "gfpgan", help="face enhancer run on the swapped face (inswapper)",
+        flags=("--enhance",)))
     enhance_every: int = field(default=1, metadata=_range(
         1, 120, "run the enhancer every Nth frame, reusing its last correction in between"))
-    io_binding: bool = field(default=True, metadata={
-        "help": "bind inputs/outputs to device buffers (fewer copies on CUDA)"})
-    cuda_graph: bool = field(default=False, metadata={
-        "help": "capture fixed-shape models as CUDA graphs (CUDA provider, IO binding)"})
+    io_binding: bool = field(default=True, metadata=_meta(
+        "bind inputs/outputs to device buffers (fewer copies on CUDA)", label="IO binding"))
+    cuda_graph: bool = field(default=False, metadata=_meta(
+        "capture fixed-shape models as CUDA graphs (CUDA provider, IO binding)", label="CUDA graph"))
 
 
 MODES = ("swap", "animate", "passthrough")
@@ -166,8 +208,9 @@ MODES = ("swap", "animate", "passthrough")
 @dataclass(frozen=True)
 class Settings:
     mode: str = field(default="swap", metadata=_choice(*MODES, help="what happens to the face"))
-    source: str | None = field(default=None, metadata={
-        "help": "the photo to wear (swap) or the portrait to animate; None: the built-in face"})
+    source: str | None = field(default=None, metadata=_meta(
+        "the photo to wear (swap) or the portrait to animate; None: the built-in face",
+        path="file", metavar="PHOTO"))
     capture: CaptureSettings = field(default_factory=CaptureSettings)
     faces: FaceSettings = field(default_factory=FaceSettings)
     swap: SwapSettings = field(default_factory=SwapSettings)
@@ -292,51 +335,252 @@ def _locate(name: str) -> tuple[str | None, str]:
 
 
 def _validate_dataclass(obj: Any, prefix: str) -> None:
-    hints = get_type_hints(type(obj))
+    group = prefix.rstrip(".") or None
     for f in fields(obj):
         if f.name in _GROUPS:
             continue
-        value = getattr(obj, f.name)
-        name = prefix + f.name
-        _check_type(name, value, hints[f.name])
-        meta = f.metadata
-        if "choices" in meta and value not in meta["choices"]:
-            raise SettingsError(f"{name} must be one of {', '.join(meta['choices'])}, not {value!r}")
-        if "range" in meta and value is not None:
-            low, high = meta["range"]
+        spec(f.name if group is None else f"{group}.{f.name}").check(getattr(obj, f.name))
+
+
+# -- the declarations, read ------------------------------------------------------------------
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+
+
+def _kind(hint: Any) -> tuple[str, bool]:
+    """(kind, optional) of a field's type hint: bool, int, float, str, size (a WxH pair of
+    whole numbers), pair (two numbers), list (of text), or value (anything else TOML can say)."""
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        every = typing.get_args(hint)
+        args = [a for a in every if a is not type(None)]
+        optional = len(args) < len(every)
+    else:
+        args, optional = [hint], False
+    inner = args[0] if len(args) == 1 else None
+    if inner in (bool, int, float, str):
+        return inner.__name__, optional
+    if typing.get_origin(inner) is tuple:
+        items = typing.get_args(inner)
+        if len(items) == 2 and items[1] is Ellipsis:
+            return "list", optional
+        if items == (int, int):
+            return "size", optional
+        if len(items) == 2 and all(i in (int, float) for i in items):
+            return "pair", optional
+    return "value", optional
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One setting as its declaration says: what the CLI, TOML, the GUI and the checks use."""
+
+    name: str
+    """Bare name (unique across the groups): `opacity`."""
+    group: str | None
+    """Its group (`blend`), None for the top-level `mode` and `source`."""
+    kind: str
+    """bool, int, float, str, size, pair, list or value (see `_kind`)."""
+    optional: bool
+    """None is allowed (it means 'automatic' or 'not set')."""
+    default: Any
+    help: str
+    range: tuple[float, float] | None = None
+    choices: tuple[str, ...] | None = None
+    registry: str | None = None
+    flags: tuple[str, ...] = ()
+    no_flag: str | None = None
+    path: str | None = None
+    metavar: str | None = None
+    label: str | None = None
+
+    @property
+    def title(self) -> str:
+        """What a GUI control is called: the `label` metadata, else the name in words."""
+        return self.label or self.name.replace("_", " ").capitalize()
+
+    @property
+    def key(self) -> str:
+        """The dotted name (`blend.opacity`), the bare name at the top level."""
+        return self.name if self.group is None else f"{self.group}.{self.name}"
+
+    @property
+    def flag(self) -> str:
+        """The command-line flag made from the name: `--color-transfer`."""
+        return "--" + self.name.replace("_", "-")
+
+    def allowed(self) -> tuple[str, ...] | None:
+        """The values this setting may take now: its fixed choices, or the names in its
+        registry (read when asked, so an implementation registered later is offered)."""
+        if self.choices is not None:
+            return self.choices
+        if self.registry is not None:
+            import importlib
+
+            module, _, table = self.registry.partition(":")
+            return tuple(getattr(importlib.import_module(module), table))
+        return None
+
+    def describe(self) -> str:
+        """Help text with the range or choices and the default: for --help and tooltips."""
+        parts = []
+        if self.range is not None:
+            parts.append(f"{_number(self.range[0])}..{_number(self.range[1])}")
+        if self.registry is not None:
+            parts.append("one of " + ", ".join(self.allowed() or ()))
+        parts.append("default " + self.format(self.default))
+        return f"{self.help} [{'; '.join(parts)}]" if self.help else f"[{'; '.join(parts)}]"
+
+    def format(self, value: Any) -> str:
+        """The value as a user types it (the inverse of `parse`)."""
+        if value is None:
+            return "none"
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if self.kind == "size":
+            return f"{value[0]}x{value[1]}"
+        if self.kind in ("pair", "list"):
+            return ",".join(_number(v) if isinstance(v, int | float) else str(v) for v in value)
+        if isinstance(value, float):
+            return _number(value)
+        return str(value)
+
+    def parse(self, text: str, label: str | None = None) -> Any:
+        """A value from what a user typed (a flag, `--set`, a GUI field); SettingsError naming
+        `label` (default: the key) when it cannot be one. Range and choices: see `check`."""
+        label = label or self.key
+        text = text.strip()
+        if self.optional and text.lower() in ("none", "auto", ""):
+            return None
+        try:
+            if self.kind == "bool":
+                if text.lower() in _TRUE:
+                    return True
+                if text.lower() in _FALSE:
+                    return False
+                raise ValueError
+            if self.kind == "int":
+                return int(text)
+            if self.kind == "float":
+                return float(text)
+            if self.kind == "size":
+                width, height = (int(part) for part in text.lower().split("x"))
+                return width, height
+            if self.kind == "pair":
+                x, y = (float(part) for part in text.split(","))
+                return x, y
+            if self.kind == "list":
+                return tuple(part.strip() for part in text.split(",") if part.strip())
+            if self.kind == "value":  # a type the front ends do not know: a TOML value, else text
+                try:
+                    return _from_toml(self.key, tomllib.loads(f"v = {text}")["v"])
+                except tomllib.TOMLDecodeError:
+                    return text
+        except ValueError:
+            raise SettingsError(f"{label} {_FORMS.get(self.kind, 'has the wrong form')}, "
+                                f"not {text!r}") from None
+        return text
+
+    def check(self, value: Any, label: str | None = None) -> None:
+        """SettingsError naming `label` (default: the key) unless `value` fits the type, the
+        range and the fixed choices."""
+        label = label or self.key
+        if value is None:
+            if not self.optional:
+                raise SettingsError(f"{label} must be set")
+            return
+        kind = self.kind
+        if kind == "bool" and not isinstance(value, bool):
+            raise SettingsError(f"{label} must be true or false, not {value!r}")
+        if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+            raise SettingsError(f"{label} must be a whole number, not {value!r}")
+        if kind == "float" and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise SettingsError(f"{label} must be a number, not {value!r}")
+        if kind == "str" and not isinstance(value, str):
+            raise SettingsError(f"{label} must be text, not {value!r}")
+        if kind in ("size", "pair") and not (
+                isinstance(value, tuple) and len(value) == 2
+                and all(isinstance(v, int if kind == "size" else int | float) and not isinstance(v, bool)
+                        for v in value)):
+            raise SettingsError(f"{label} has the wrong form: {value!r}")
+        if kind == "size" and not all(16 <= v <= 8192 for v in value):
+            raise SettingsError(f"{label} {self.format(value)} is out of range (16..8192 per side)")
+        if kind == "list" and not (isinstance(value, tuple) and all(isinstance(v, str) for v in value)):
+            raise SettingsError(f"{label} has the wrong form: {value!r}")
+        if self.choices is not None and value not in self.choices:
+            raise SettingsError(f"{label} must be one of {', '.join(self.choices)}, not {value!r}")
+        if self.range is not None:
+            low, high = self.range
             if not (low <= value <= high) or (isinstance(value, float) and math.isnan(value)):
-                raise SettingsError(f"{name} must be between {low:g} and {high:g}, not {value!r}")
+                raise SettingsError(f"{label} must be between {_number(low)} and {_number(high)}, "
+                                    f"not {value!r}")
 
 
-def _check_type(name: str, value: Any, hint: Any) -> None:
-    text = str(hint)
-    optional = "None" in text
-    if value is None:
-        if not optional:
-            raise SettingsError(f"{name} must be set")
-        return
-    if "tuple" in text:
-        ok = isinstance(value, tuple) and all(isinstance(v, (int | float, str))
-                                              for v in value)
-        if "tuple[str" in text:
-            ok = ok and all(isinstance(v, str) for v in value)
-        else:
-            ok = ok and len(value) == 2 and all(isinstance(v, int | float) and not isinstance(v, bool)
-                                                for v in value)
-        if not ok:
-            raise SettingsError(f"{name} has the wrong form: {value!r}")
-        return
-    if "bool" in text:
-        if not isinstance(value, bool):
-            raise SettingsError(f"{name} must be true or false, not {value!r}")
-    elif "int" in text and "float" not in text:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise SettingsError(f"{name} must be a whole number, not {value!r}")
-    elif "float" in text:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise SettingsError(f"{name} must be a number, not {value!r}")
-    elif "str" in text and not isinstance(value, str):
-        raise SettingsError(f"{name} must be text, not {value!r}")
+_FORMS = {"bool": "must be true or false", "int": "must be a whole number", "float": "must be a number",
+          "size": "must look like 1280x720", "pair": "must look like 0.5,0.4"}
+
+
+def _number(value: float) -> str:
+    return f"{value:g}" if abs(value) < 1e6 else f"{value:.0e}"
+
+
+def _spec_of(f: dataclasses.Field, group: str | None, hint: Any) -> Spec:
+    meta = f.metadata
+    kind, optional = _kind(hint)
+    default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+    return Spec(name=f.name, group=group, kind=kind, optional=optional, default=default,
+                help=meta.get("help", ""), range=meta.get("range"),
+                choices=tuple(meta["choices"]) if "choices" in meta else None,
+                registry=meta.get("registry"), flags=tuple(meta.get("flags", ())),
+                no_flag=meta.get("no_flag"), path=meta.get("path"), metavar=meta.get("metavar"),
+                label=meta.get("label"))
+
+
+def _build_specs() -> dict[str, Spec]:
+    found: dict[str, Spec] = {}
+    top_hints = get_type_hints(Settings)
+    for f in fields(Settings):
+        if f.name not in _GROUPS:
+            found[f.name] = _spec_of(f, None, top_hints[f.name])
+    for group, group_type in _group_types().items():
+        hints = get_type_hints(group_type)
+        for f in fields(group_type):
+            found[f.name] = _spec_of(f, group, hints[f.name])
+    return found
+
+
+_SPECS = _build_specs()
+
+
+def specs(group: str | None = None) -> list[Spec]:
+    """Every setting, in declaration order (top-level first, then group by group); or one
+    group's (`specs("blend")`). Read from the dataclasses: a field added there is here."""
+    if group is None:
+        return list(_SPECS.values())
+    if group not in _GROUPS:
+        raise SettingsError(f"unknown settings group {group!r}; known: {', '.join(_GROUPS)}")
+    return [s for s in _SPECS.values() if s.group == group]
+
+
+def spec(name: str) -> Spec:
+    """One setting by its bare or dotted name; SettingsError for an unknown one."""
+    _, key = _locate(name)
+    return _SPECS[key]
+
+
+def groups() -> tuple[str, ...]:
+    """The settings groups (TOML tables), in declaration order."""
+    return _GROUPS
+
+
+def parse_assignment(text: str, label: str = "--set") -> tuple[str, Any]:
+    """`NAME=VALUE` (bare or dotted name) -> (bare name, value): what `--set` takes."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise SettingsError(f"{label} takes NAME=VALUE (e.g. opacity=0.5), not {text!r}")
+    found = spec(name.strip())
+    value = found.parse(value, f"{label} {name.strip()}")
+    found.check(value, f"{label} {name.strip()}")
+    return found.name, value
 
 
 def _from_toml(name: str, value: Any) -> Any:

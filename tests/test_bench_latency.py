@@ -174,7 +174,7 @@ def test_scaling_helpers():
 def test_bench_command_writes_json_markdown_and_plot(tmp_path):
     out = tmp_path / "doc.json"
     result = run_cli("bench", "--input", "demo", "--size", "480x270", "--max", "--frames", "12",
-                     "--warmup", "3", "--repeat", "2", "--json", str(out),
+                     "--warmup", "3", "--repeat", "2", "--json-file", str(out),
                      "--results", str(tmp_path / "res"),
                      "--note", "shared machine", timeout=240)
     assert result.returncode == 0, result.stderr
@@ -262,11 +262,11 @@ def test_device_flows_into_the_inference_settings():
     from realtime.cli import build_parser
 
     args = build_parser().parse_args(["bench", "--device", "cuda", "--input", "demo", "--max",
-                                      "--json", "out.json"])
+                                      "--json-file", "out.json"])
     settings = bench_cli._settings(args)
     assert settings.inference.device == "cuda" and settings.output.outputs == ("null",)
-    assert args.json == "out.json" and args.paced is False
-    assert build_parser().parse_args(["bench", "--json"]).json == "-"
+    assert args.json_file == "out.json" and args.paced is False
+    assert build_parser().parse_args(["bench", "--json"]).json is True  # as for every command
 
 
 def test_bench_missing_input_is_one_line(tmp_path):

@@ -148,3 +148,32 @@ def test_live_mode_over_a_paced_video_drops_instead_of_queueing():
     assert stats["frames_out"] + sum(stats["drops"].values()) == 90
     assert stats["end_to_end_ms"]["count"] == stats["frames_out"]
     assert stats["end_to_end_ms"]["p50"] > 0
+
+
+# -- habits shared by every command ------------------------------------------------------------
+def test_common_flags_also_after_an_action_and_one_version(capsys):
+    import json
+
+    import realtime
+    from realtime.cli import main
+
+    assert main(["models", "list", "--json"]) == 0  # as well as `models --json list`
+    listed = json.loads(capsys.readouterr().out)
+    assert any(entry["name"] == "inswapper_128" for entry in listed)
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == f"facecam {realtime.__version__}"
+
+
+def test_bench_runs_every_benchmark_kind(capsys):
+    from realtime.cli import main
+
+    for kind, words in (("soak", "--minutes"), ("quality", "{swap,animate}")):
+        with pytest.raises(SystemExit) as done:
+            main(["bench", kind, "--help"])
+        assert done.value.code == 0 and words in capsys.readouterr().out
+
+
+def test_bench_latency_takes_its_options_after_the_kind_too():
+    result = run_cli("bench", "latency", "--max-frames", "0", "--no-save")
+    one_line_error(result, "--max-frames/--frames must be at least 1")

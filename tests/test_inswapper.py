@@ -14,11 +14,11 @@ from realtime.frame import Frame
 from realtime.inference import standins
 from realtime.inference.align import arcface_template, similarity_matrix
 from realtime.inference.errors import ModelMissingError
-from realtime.inference.manifest import load_manifest
+from realtime.inference.manifest import DEFAULT_MANIFEST, load_manifest
 from realtime.inference.store import ModelStore
 from realtime.settings import Settings
 from realtime.swap.inswapper import InswapperSwapper, read_emap
-from tests.conftest import ROOT, psnr, run_cli
+from tests.conftest import psnr, run_cli
 
 pytest.importorskip("onnx")
 
@@ -137,7 +137,7 @@ def _standin_folder(folder):
     standins.recogniser(folder / "w600k_r50.onnx")
     standins.enhancer(folder / "gfpgan_1.4.onnx")
     standins.liveportrait_set(folder)
-    text = (ROOT / "models" / "manifest.toml").read_text(encoding="utf-8")
+    text = DEFAULT_MANIFEST.read_text(encoding="utf-8")
     text = "\n".join(line for line in text.splitlines()
                      if not line.startswith(("sha256", "size")))  # trust on first use
     (folder / "manifest.toml").write_text(text, encoding="utf-8")

@@ -95,7 +95,7 @@ class CameraSource:
     def __init__(self, index: int, settings: CaptureSettings) -> None:
         self.index = index
         self.name = f"camera {index}"
-        self.frame_count = None
+        self.frame_count: int | None = None
         requested_size = tuple(settings.size) if settings.size else DEFAULT_SIZE
         requested_fps = float(settings.fps or DEFAULT_FPS)
         if not camera_available(index):

@@ -28,7 +28,7 @@ class DemoSource:
     live = False
 
     def __init__(self, settings: CaptureSettings) -> None:
-        self.size = tuple(settings.size) if settings.size else DEMO_SIZE
+        self.size: tuple[int, int] = (settings.size[0], settings.size[1]) if settings.size else DEMO_SIZE
         self.fps = float(settings.fps or 30.0)
         self.loop = settings.loop
         self.frame_count = None if self.loop else int(round(DEMO_SECONDS * self.fps))

@@ -41,7 +41,7 @@ class ReconnectingSource:
     """Wraps a live source made by `reopen()`; never ends by itself, only by `close()`."""
 
     live = True
-    frame_count = None
+    frame_count: int | None = None
 
     def __init__(self, first: Source, reopen: Callable[[], Source],
                  backoff_s: Sequence[float] = BACKOFF_S) -> None:
@@ -49,7 +49,7 @@ class ReconnectingSource:
         self._reopen = reopen
         self._backoff = tuple(backoff_s)
         self.name = first.name
-        self.size = tuple(first.size)
+        self.size: tuple[int, int] = (first.size[0], first.size[1])
         self.fps = float(first.fps)
         self.path = None
         self.reconnects = 0
@@ -78,6 +78,7 @@ class ReconnectingSource:
 
     def _read_real(self) -> Captured | None:
         source = self._source
+        assert source is not None  # only called while a source is open
         try:
             captured = source.read()
         except Exception as error:  # a driver error is the same as an unplug: reopen
@@ -98,7 +99,8 @@ class ReconnectingSource:
         log.warning("%s stopped delivering pictures (unplugged?); reopening it, "
                     "placeholder frames meanwhile", self.name)
         try:
-            self._source.close()
+            if self._source is not None:
+                self._source.close()
         except Exception as error:  # closing a vanished device may fail; nothing to do about it
             log.debug("%s: close failed: %s", self.name, error)
         self._source = None

@@ -92,8 +92,8 @@ class VideoFileSource:
 
     def read(self) -> Captured | None:
         if self._pending is not None:
-            captured, self._pending = self._pending, None
-            return captured
+            pending, self._pending = self._pending, None
+            return pending
         captured = self._next_image()
         if captured is None and self.loop:
             self._container.seek(0)

@@ -12,7 +12,7 @@ import numpy as np
 
 from realtime import registry
 from realtime.frame import Face
-from realtime.settings import FaceSettings
+from realtime.settings import FaceSettings, Settings
 
 DETECTORS = {
     "mediapipe": "realtime.faces.mediapipe_mesh:MediaPipeFaceMesh",
@@ -22,13 +22,16 @@ DETECTORS = {
 class Detector(Protocol):
     name: str
 
-    def configure(self, settings: FaceSettings) -> None: ...
+    def configure(self, settings: Settings) -> None:
+        """Apply settings (the whole Settings, as every stage implementation takes them; the
+        faces group alone is accepted too)."""
 
     def detect(self, image: np.ndarray) -> list[Face]: ...
 
     def close(self) -> None: ...
 
 
-def create_detector(settings: FaceSettings, static: bool = False, name: str = "mediapipe") -> Detector:
+def create_detector(settings: Settings | FaceSettings, static: bool = False,
+                    name: str = "mediapipe") -> Detector:
     """A detector; static=True for independent photos, False for video (tracks between frames)."""
     return registry.load("detector", DETECTORS, name)(settings, static=static)

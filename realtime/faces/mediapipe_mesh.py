@@ -7,6 +7,7 @@ import contextlib
 import os
 import sys
 import threading
+from typing import Any
 
 import cv2
 import numpy as np
@@ -14,7 +15,7 @@ import numpy as np
 from realtime.faces.pose import head_pose
 from realtime.faces.tracking import box_of
 from realtime.frame import Face
-from realtime.settings import FaceSettings
+from realtime.settings import FaceSettings, Settings
 
 # MediaPipe's C++ side logs through glog/absl; keep its INFO chatter out of the user's terminal.
 os.environ.setdefault("GLOG_minloglevel", "2")
@@ -74,14 +75,17 @@ class MediaPipeFaceMesh:
 
     name = "mediapipe"
 
-    def __init__(self, settings: FaceSettings, static: bool = False) -> None:
+    def __init__(self, settings: Settings | FaceSettings, static: bool = False) -> None:
         self.static = static
-        self._mesh = None
+        self._mesh: Any = None
         self._key: tuple | None = None
         self._seen_face = False
         self.configure(settings)
 
-    def configure(self, settings: FaceSettings) -> None:
+    def configure(self, settings: Settings | FaceSettings) -> None:
+        # Every stage implementation takes the whole Settings; the faces group alone still works.
+        if isinstance(settings, Settings):
+            settings = settings.faces
         key = (settings.max_faces, settings.min_confidence)
         if key == self._key:
             return

@@ -12,15 +12,20 @@ class DetectStage:
     name = "detect"
 
     def __init__(self, settings: Settings) -> None:
-        self.detector = create_detector(settings.faces, static=False)
+        self.detector = create_detector(settings, static=False)
         self.tracker = FaceTracker(settings.faces)
+        self.min_face_size = settings.faces.min_face_size
 
     def configure(self, settings: Settings) -> None:
-        self.detector.configure(settings.faces)
+        self.detector.configure(settings)
         self.tracker.configure(settings.faces)
+        self.min_face_size = settings.faces.min_face_size
 
     def process(self, frame: Frame) -> Frame:
         faces = self.detector.detect(frame.image)
+        if self.min_face_size > 0:
+            smallest = self.min_face_size * min(frame.width, frame.height)
+            faces = [f for f in faces if max(f.box[2] - f.box[0], f.box[3] - f.box[1]) >= smallest]
         # Media time for files (deterministic), capture time for cameras.
         time_s = frame.pts if frame.pts is not None else frame.capture_ns / 1e9
         frame.faces = self.tracker.update(faces, time_s, frame.width, frame.height)

@@ -43,9 +43,10 @@ def _connections_module() -> ModuleType:
             "face_mesh_connections.py"
         if path.exists():
             module_spec = importlib.util.spec_from_file_location("_facecam_face_mesh_connections", path)
-            module = importlib.util.module_from_spec(module_spec)
-            module_spec.loader.exec_module(module)
-            return module
+            if module_spec is not None and module_spec.loader is not None:
+                module = importlib.util.module_from_spec(module_spec)
+                module_spec.loader.exec_module(module)
+                return module
     from mediapipe.python.solutions import face_mesh_connections  # pragma: no cover
 
     return face_mesh_connections  # pragma: no cover

@@ -89,7 +89,7 @@ def piecewise_affine_maps(dst_points: np.ndarray, src_points: np.ndarray, triang
     grid_x = x0 - step + (np.arange(grid_w, dtype=np.float32) + 0.5) * step - 0.5
     grid_y = y0 - step + (np.arange(grid_h, dtype=np.float32) + 0.5) * step - 0.5
     # In grid units, a frame point X lies at (X - grid_x[0]) / step.
-    local = (dst_points[:, :2] - np.array([grid_x[0], grid_y[0]], dtype=np.float32)) / step
+    local = np.asarray(dst_points[:, :2] - np.array([grid_x[0], grid_y[0]], dtype=np.float32)) / step
     if depth is None:
         order = np.arange(len(triangles))
     else:

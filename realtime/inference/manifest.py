@@ -1,9 +1,12 @@
-"""The model catalogue, `models/manifest.toml`: what can be fetched, from where, with which
-hash, under which licence, and the input/output names and shapes the code relies on."""
+"""The model catalogue, `realtime/inference/manifest.toml` (package data, so an installed wheel
+has it): what can be fetched, from where, with which hash, under which licence, and the
+input/output names and shapes the code relies on."""
 
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -14,8 +17,22 @@ import numpy as np
 from realtime.errors import SettingsError
 from realtime.inference.errors import ModelMismatchError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_MANIFEST = PROJECT_ROOT / "models" / "manifest.toml"
+DEFAULT_MANIFEST = Path(__file__).resolve().with_name("manifest.toml")
+
+
+def _data_home() -> Path:
+    """The user's data folder for facecam (an installed package has no project folder)."""
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")) / "facecam"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "facecam"
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "facecam"
+
+
+_CHECKOUT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = _CHECKOUT if (_CHECKOUT / "pyproject.toml").exists() else _data_home()
+"""The folder whose `models/` holds the weights by default: the source checkout (git-ignored
+there), else (a wheel in site-packages) the user's data folder, never site-packages itself."""
 
 Shape = tuple[int | str, ...]
 

@@ -181,7 +181,7 @@ def preload_tensorrt() -> bool:
               else (("libnvinfer.so.10",), ("libnvonnxparser.so.10",)))
     folders: list[Path | None] = [None]
     with contextlib.suppress(ImportError):
-        import tensorrt_libs  # type: ignore[import-not-found]
+        import tensorrt_libs
 
         folders.insert(0, Path(tensorrt_libs.__file__).parent)
     mode = getattr(ctypes, "RTLD_GLOBAL", 0)
@@ -209,7 +209,7 @@ def plan_providers(device: str, available: Sequence[str], config: SessionConfig,
     """
     if device not in DEVICES:
         raise DeviceError(f"unknown device {device!r}; choose one of: {', '.join(DEVICES)}")
-    cpu = (CPU, {})
+    cpu: tuple[str, dict[str, Any]] = (CPU, {})
     if device == "cpu":
         return [cpu]
     graph = bool(config.cuda_graph if cuda_graph is None else cuda_graph) and config.io_binding
@@ -315,7 +315,7 @@ class ModelSession:
         if self.cuda_graph and not all(is_static(t.shape) for t in self.inputs + self.outputs):
             log.warning("%s: CUDA graphs need fixed shapes; running without one", name)
             self.cuda_graph = False
-        self._binding = session.io_binding() if self.io_binding else None
+        self._binding: Any = session.io_binding() if self.io_binding else None
         self._graph_inputs: dict[str, Any] = {}
         self._graph_fed: dict[str, Any] = {}
         self._graph_outputs: list[Any] = []

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from typing import Any
 
 import cv2
 import numpy as np
@@ -108,7 +109,7 @@ class VirtualCameraOutput:
             known = ", ".join(sorted(pyvirtualcam.camera.BACKENDS)) or "none on this system"
             raise OutputError(f"no virtual camera backend {backend!r} (available: {known}); {install_hint()}")
         errors: list[str] = []
-        self._camera = None
+        self._camera: Any = None
         for fmt in _formats_to_try(out.vcam_format if out else "auto", pyvirtualcam.PixelFormat):
             try:
                 self._camera = pyvirtualcam.Camera(self.size[0], self.size[1], self.fps, fmt=fmt,

@@ -1,0 +1,134 @@
+"""The stages of the pipeline, assembled in one place.
+
+    detect -> swap | animate | passthrough (ModeStage) -> blend -> output (provenance last)
+
+`Engine.start` and the benchmarks (benchmarks/latency.py) both call `build_stages`, so a
+benchmark measures exactly what the engine runs, the provenance finisher (label + invisible mark)
+included.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from realtime.faces.source import SourceLibrary
+from realtime.frame import Frame
+from realtime.output import Output
+from realtime.output.stage import Finisher, OutputStage
+from realtime.pipeline import Stage
+from realtime.settings import Settings
+
+
+class ModeStage:
+    """Position 2 of the pipeline: swap, animate or pass through, as the `mode` setting says.
+
+    Its name follows the mode, so the metrics call the stage by what it does."""
+
+    def __init__(self, settings: Settings, sources: SourceLibrary) -> None:
+        self._sources = sources
+        self._stages: dict[str, Stage] = {}
+        self._current: Stage | None = None
+        self.name = settings.mode
+        self.configure(settings)
+
+    def _stage_for(self, settings: Settings) -> Stage | None:
+        mode = settings.mode
+        if mode == "passthrough":
+            return None
+        if mode not in self._stages:
+            if mode == "swap":
+                from realtime.swap.stage import SwapStage
+
+                self._stages[mode] = SwapStage(settings, self._sources)
+            else:
+                from realtime.animate.stage import AnimateStage
+
+                self._stages[mode] = AnimateStage(settings, self._sources)
+        return self._stages[mode]
+
+    def configure(self, settings: Settings) -> None:
+        self._current = self._stage_for(settings)
+        self.name = settings.mode
+        if self._current is not None:
+            self._current.configure(settings)
+
+    def process(self, frame: Frame) -> Frame:
+        if self._current is None:
+            return frame
+        return self._current.process(frame)
+
+    def model_sessions(self) -> list:
+        """The ONNX Runtime sessions of the current swapper or animator (none for mesh)."""
+        implementation = getattr(self._current, "swapper", None) or getattr(self._current, "animator", None)
+        sessions = getattr(implementation, "model_sessions", None)
+        return list(sessions()) if callable(sessions) else []
+
+    def close(self) -> None:
+        for stage in self._stages.values():
+            stage.close()
+        self._stages.clear()
+
+
+@dataclass
+class Stages:
+    """What `build_stages` made: the stages in pipeline order (the output stage last) and the
+    parts a caller reaches into."""
+
+    stages: list[Stage]
+    mode: ModeStage
+    output: OutputStage
+    provenance: object
+    """realtime.provenance.Provenance: the last finisher; `track` files, `finish` signs them."""
+
+    def close(self) -> None:
+        """Close every stage (outputs included), then sign the files written (C2PA); the first
+        error of a close is raised after all are closed."""
+        failure: BaseException | None = None
+        for stage in self.stages:
+            try:
+                stage.close()
+            except Exception as error:
+                failure = failure or error
+        self.provenance.finish()  # type: ignore[attr-defined]
+        if failure is not None:
+            raise failure
+
+
+def build_stages(settings: Settings, sources: SourceLibrary, *, outputs: Sequence[Output] = (),
+                 finishers: Sequence[Finisher] = (),
+                 current: Callable[[], Settings] | None = None,
+                 on_error: Callable[[str, BaseException], None] | None = None,
+                 provenance_session: int | None = None) -> Stages:
+    """The engine's stages for `settings`.
+
+    sources: where the source photo is loaded (and cached). outputs: the outputs to start with
+    (more can be swapped in with `Stages.output.replace_outputs`). finishers: last touches before
+    provenance, which always comes last so every output gets the marked picture. current: the
+    settings now (read by provenance on every frame; default: those the output stage was last
+    configured with). provenance_session: the invisible mark's session id (None: a new one; the
+    chunks of one batch job share one). A stage that fails to build closes those built before it."""
+    from realtime.blend.stage import BlendStage
+    from realtime.faces.stage import DetectStage
+    from realtime.provenance import Provenance
+
+    built: list[Stage] = []
+    output_stage: OutputStage | None = None
+    provenance = Provenance(current or (lambda: output_stage.settings if output_stage else settings),
+                            session=provenance_session)
+    try:
+        output_stage = OutputStage(settings, outputs=outputs, finishers=[*finishers, provenance],
+                                   on_error=on_error)
+        detect = DetectStage(settings)
+        built.append(detect)
+        mode = ModeStage(settings, sources)
+        built.append(mode)
+        built.append(BlendStage(settings))
+        built.append(output_stage)
+    except BaseException:
+        for stage in built:
+            with contextlib.suppress(Exception):
+                stage.close()
+        raise
+    return Stages(stages=built, mode=mode, output=output_stage, provenance=provenance)
