@@ -40,11 +40,6 @@ EXIT_SOME_FAILED = 1
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from realtime.cli import add_run_arguments
 
-    # `run`'s options (every setting) apply to each file; -o is the output folder here.
-    add_run_arguments(parser)
-    # argparse keeps the conflict policy per group: let -o/--output be redefined for batch.
-    for container in (parser, *parser._action_groups):
-        container.conflict_handler = "resolve"
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="video files, folders of videos, globs")
     parser.add_argument("--output", "-o", dest="out_dir", required=True, metavar="OUTDIR",
                         help="folder for the outputs (<name>-<mode>.mp4) and the job list")
@@ -64,6 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overlap-seconds", type=float, default=2.0, metavar="S",
                         help="frames read (not written) before each chunk, so tracking and smoothing "
                              "run on across the cut")
+    # `run`'s settings flags apply to each file; the input, outputs and pacing are the batch's own.
+    add_run_arguments(parser, exclude=("input", "outputs", "live", "loop"))
 
 
 def _total_frames(path: str) -> int:
@@ -117,8 +114,6 @@ def _joined(stream, parts_of, owner, previous, chunk_results, out_dir, label=Tru
 def run(args: argparse.Namespace) -> int:
     from realtime.cli import settings_from_args
 
-    args.output = None  # run's -o (outputs) does not apply: each job writes its own file
-    args.input = None
     settings = settings_from_args(args)
     if args.workers is not None and args.workers < 1:
         raise FacecamError("--workers must be at least 1")
