@@ -8,7 +8,9 @@
 
 Problems the user must fix (no such file, no face in the photo, no camera) raise FacecamError
 from `start` and `update`, before anything changes; problems during the run end it and are kept
-in `engine.failure`.
+in `engine.failure`. `stop` finishes the outputs even when a second Ctrl-C (KeyboardInterrupt)
+arrives meanwhile: the interrupt is held until the files are final, then raised. An engine can be
+started again after `stop`; a file it already wrote is never replaced (the next free name).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from realtime.blend.stage import BlendStage
 from realtime.capture import Source, open_source
@@ -40,6 +43,7 @@ class ModeStage:
     def __init__(self, settings: Settings, sources: SourceLibrary) -> None:
         self._sources = sources
         self._stages: dict[str, Stage] = {}
+        self._prepare_lock = threading.Lock()
         self._current: Stage | None = None
         self.name = settings.mode
         self.configure(settings)
@@ -48,6 +52,10 @@ class ModeStage:
         mode = settings.mode
         if mode == "passthrough":
             return None
+        with self._prepare_lock:
+            return self._build(settings, mode)
+
+    def _build(self, settings: Settings, mode: str) -> Stage:
         if mode not in self._stages:
             if mode == "swap":
                 from realtime.swap.stage import SwapStage
@@ -76,6 +84,21 @@ class ModeStage:
         sessions = getattr(implementation, "model_sessions", None)
         return list(sessions()) if callable(sessions) else []
 
+    def prepare(self, settings: Settings) -> None:
+        """Load what `settings` needs (a mode's first stage, a new swapper or animator) now, on
+        the caller's thread: a FacecamError here leaves the running stage untouched."""
+        mode = settings.mode
+        if mode == "passthrough":
+            return
+        with self._prepare_lock:
+            existing = self._stages.get(mode)
+            if existing is None:
+                self._build(settings, mode)  # built here, configured on the stage thread
+                return
+        prepare = getattr(existing, "prepare", None)
+        if callable(prepare):  # outside the lock: the running stage keeps going meanwhile
+            prepare(settings)
+
     def close(self) -> None:
         for stage in self._stages.values():
             stage.close()
@@ -97,6 +120,7 @@ class Engine:
         self._finishers = list(finishers)
         self.provenance = None  # realtime.provenance.Provenance, made by start()
         self._output_options = dict(output_options or {})
+        self._metrics_window = metrics_window
         self.metrics = Metrics(window=metrics_window)
         self.sources = SourceLibrary()
         self.source: Source | None = None
@@ -112,15 +136,37 @@ class Engine:
         self._update_lock = threading.Lock()
         self._stopped = threading.Event()
         self.live = False
+        self._still = False
+        self.written: list[Path] = []
+        """Files this engine has written (kept across restarts: none is ever replaced)."""
+        self.file_outputs: list[Output] = []
+        """The file outputs of the last run, finished by stop (frames_written, complete)."""
+        self.frames_with_faces = 0
 
     # -- life cycle ----------------------------------------------------------------------------
     def start(self) -> Engine:
+        if self.running:
+            raise FacecamError("the engine is already running: stop it before starting it again")
         settings = self._settings
+        # A restart after stop: a new run with new outputs (the old ones are closed).
+        self._stopped.clear()
+        self.failure = None
+        self._spec_outputs = {}
+        self.file_outputs = []
+        self.frames_with_faces = 0
+        if self._pipeline is not None:
+            self.metrics = Metrics(window=self._metrics_window)
+            self._pipeline = None
         try:
             if settings.mode != "passthrough":
                 self.sources.get(settings.source)  # a bad photo fails here, before anything opens
             self.source = self._given_source or open_source(settings.capture)
-            specs = resolve_outputs(settings.output.outputs)
+            self._still = self.source.frame_count == 1
+            from realtime import advice
+
+            for line in advice.at_start(settings, self.source):
+                log.warning(line)
+            specs = resolve_outputs(settings.output.outputs, still=self._still)
             live = settings.capture.live
             if live is None:
                 live = self.source.live or any(output_is_live(s) for s in specs) or \
@@ -159,6 +205,9 @@ class Engine:
         if self._stopped.is_set():
             return
         self._stopped.set()
+        _shielded(lambda: self._stop(timeout))
+
+    def _stop(self, timeout: float) -> None:
         if self._pipeline is not None:
             self._pipeline.stop()
             if not self._pipeline.join(timeout):
@@ -203,6 +252,9 @@ class Engine:
             if updated.mode != "passthrough" and (
                     updated.source != current.source or updated.mode != current.mode):
                 self.sources.get(updated.source)
+            mode_stage = next((stage for stage in self._stages if isinstance(stage, ModeStage)), None)
+            if mode_stage is not None:  # a swapper/animator that cannot load is refused here
+                mode_stage.prepare(updated)
             if self._output_stage is not None and (
                     updated.output.outputs != current.output.outputs):
                 self._sync_outputs(updated)
@@ -248,12 +300,16 @@ class Engine:
     def _output_format(self) -> OutputFormat:
         source = self.source
         path = getattr(source, "path", None)
+        settings = self.settings
+        inputs = tuple(str(p) for p in (path, settings.source if settings.mode != "passthrough" else None)
+                       if p is not None)
         return OutputFormat(size=tuple(source.size), fps=float(source.fps), live=self.live,
-                            source_path=str(path) if path is not None else None)
+                            source_path=str(path) if path is not None else None,
+                            frame_count=source.frame_count, inputs=inputs)
 
     def _sync_outputs(self, settings: Settings) -> None:
         """Open outputs newly named in the settings, close those no longer named."""
-        specs = resolve_outputs(settings.output.outputs)
+        specs = resolve_outputs(settings.output.outputs, still=self._still)
         opened: dict[str, Output] = {}
         try:
             for spec in specs:
@@ -262,7 +318,10 @@ class Engine:
                 else:
                     try:
                         opened[spec] = self.provenance.track(open_output(
-                            spec, self._output_format(), settings=settings, **self._output_options))
+                            spec, self._output_format(), settings=settings, written=self.written,
+                            **self._output_options))
+                        if hasattr(opened[spec], "frames_written"):
+                            self.file_outputs.append(opened[spec])
                     except OutputError as error:
                         # At start, no virtual camera must not take the preview (or recording)
                         # down with it; a live change (the GUI's toggle) reports the error instead.
@@ -283,6 +342,8 @@ class Engine:
     def _frame_out(self, frame: Frame) -> None:
         with self._latest_lock:
             self._latest = frame
+            if frame.faces:
+                self.frames_with_faces += 1
         for listener in self._listeners:
             try:
                 listener(frame)
@@ -314,8 +375,44 @@ class Engine:
         self._stages = []
         if self._output_stage is not None:
             self._close_quietly(self._output_stage)
+        for output in self.file_outputs:
+            path = getattr(output, "path", None)
+            if path is not None and Path(path).exists() and Path(path) not in self.written:
+                self.written.append(Path(path))
         if self.provenance is not None:  # the files are final now: add their C2PA manifests
             self.provenance.finish()
         if self.source is not None and self._given_source is None:
             self._close_quietly(self.source)
         self.sources.close()
+
+
+def _shielded(work: Callable[[], None]) -> None:
+    """Run `work` to its end even if the main thread is interrupted meanwhile.
+
+    Python raises KeyboardInterrupt (and whatever a signal handler raises) in the main thread,
+    between any two bytecodes: in the middle of finishing a recording it leaves a truncated
+    file. The work runs on its own thread, which signals never interrupt; an interrupt that
+    arrives while waiting is held and raised once the work is done."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as error:  # handed to the caller below
+            errors.append(error)
+
+    worker = threading.Thread(target=run, name="facecam-finish")
+    worker.start()
+    held: BaseException | None = None
+    while worker.is_alive():
+        try:
+            worker.join()
+        except BaseException as interrupt:  # noqa: BLE001 - held until the files are final
+            if held is None:
+                log.warning("still finishing the outputs; stopping now would lose the recording "
+                            "(it is final in a moment)")
+            held = held or interrupt
+    if errors:
+        raise errors[0]
+    if held is not None:
+        raise held
