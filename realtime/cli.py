@@ -52,7 +52,7 @@ class _StopSignals:
             self._told = True
             with contextlib.suppress(OSError):
                 os.write(_STDERR_FD, b"facecam: still finishing the outputs; they are final in a "
-                                     b"moment (kill -9 would lose the last second)\n")
+                                     b"moment (kill -9 would lose up to the last second)\n")
 
     def install(self) -> None:
         for name in ("SIGINT", "SIGTERM"):

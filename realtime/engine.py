@@ -8,14 +8,15 @@
 
 Problems the user must fix (no such file, no face in the photo, no camera) raise FacecamError
 from `start` and `update`, before anything changes; problems during the run end it and are kept
-in `engine.failure`. `stop` finishes the outputs even when a second Ctrl-C (KeyboardInterrupt)
-arrives meanwhile: the interrupt is held until the files are final, then raised. An engine can be
+in `engine.failure`. `stop` finishes the outputs even when a Ctrl-C or SIGTERM arrives meanwhile:
+the signal is held until the files are final, then delivered. An engine can be
 started again after `stop`; a file it already wrote is never replaced (the next free name).
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -387,32 +388,42 @@ class Engine:
 
 
 def _shielded(work: Callable[[], None]) -> None:
-    """Run `work` to its end even if the main thread is interrupted meanwhile.
+    """Run `work` to its end even if SIGINT or SIGTERM arrives meanwhile.
 
-    Python raises KeyboardInterrupt (and whatever a signal handler raises) in the main thread,
-    between any two bytecodes: in the middle of finishing a recording it leaves a truncated
-    file. The work runs on its own thread, which signals never interrupt; an interrupt that
-    arrives while waiting is held and raised once the work is done."""
-    errors: list[BaseException] = []
+    Python runs signal handlers in the main thread between any two bytecodes, and the default
+    SIGINT handler raises KeyboardInterrupt there: in the middle of finishing a recording, that
+    leaves a truncated file (and a second Ctrl-C is what impatient users press). While `work`
+    runs, both signals are held when their handlers are Python's defaults (KeyboardInterrupt,
+    termination); once it is done the defaults are back and each held signal is delivered to
+    them. A program's own handler is left alone: it decides (the CLI's ignores a second signal
+    while stopping)."""
+    if threading.current_thread() is not threading.main_thread():
+        work()  # signals are handled on the main thread only: nothing can interrupt this one
+        return
+    held: list[int] = []
 
-    def run() -> None:
+    def hold(signum, frame) -> None:
+        if not held:
+            log.warning("still finishing the outputs; they are final in a moment")
+        if signum not in held:
+            held.append(signum)
+
+    previous: dict[int, object] = {}
+    for name in ("SIGINT", "SIGTERM"):
+        number = getattr(signal, name, None)
+        if number is None:
+            continue
+        current = signal.getsignal(number)
+        if current not in (signal.default_int_handler, signal.SIG_DFL):
+            continue
         try:
-            work()
-        except BaseException as error:  # handed to the caller below
-            errors.append(error)
-
-    worker = threading.Thread(target=run, name="facecam-finish")
-    worker.start()
-    held: BaseException | None = None
-    while worker.is_alive():
-        try:
-            worker.join()
-        except BaseException as interrupt:  # noqa: BLE001 - held until the files are final
-            if held is None:
-                log.warning("still finishing the outputs; stopping now would lose the recording "
-                            "(it is final in a moment)")
-            held = held or interrupt
-    if errors:
-        raise errors[0]
-    if held is not None:
-        raise held
+            previous[number] = signal.signal(number, hold)
+        except (ValueError, OSError):  # not settable here (another interpreter)
+            continue
+    try:
+        work()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        for number in held:
+            signal.raise_signal(number)
