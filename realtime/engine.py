@@ -31,7 +31,7 @@ from realtime.metrics import Metrics, Stats
 from realtime.output import Output, OutputFormat, open_output, output_is_live, resolve_outputs
 from realtime.output.stage import Finisher, OutputStage
 from realtime.pipeline import Pipeline, SettingsBox, Stage
-from realtime.settings import Settings
+from realtime.settings import Settings, require_outputs
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +149,8 @@ class Engine:
         if self.running:
             raise FacecamError("the engine is already running: stop it before starting it again")
         settings = self._settings
+        if not self._extra_outputs:
+            require_outputs(settings)
         # A restart after stop: a new run with new outputs (the old ones are closed).
         self._stopped.clear()
         self.failure = None
@@ -250,6 +252,8 @@ class Engine:
             if changes.pop("calibrate", False):
                 changes["calibration"] = current.animate.calibration + 1
             updated = current.replace(**changes)
+            if not self._extra_outputs:
+                require_outputs(updated)
             if updated.mode != "passthrough" and (
                     updated.source != current.source or updated.mode != current.mode):
                 self.sources.get(updated.source)
@@ -339,6 +343,7 @@ class Engine:
         self._spec_outputs = opened
         for output in removed:
             self._close_quietly(output)
+            self._note_written(output)
 
     def _frame_out(self, frame: Frame) -> None:
         with self._latest_lock:
@@ -368,6 +373,11 @@ class Engine:
         except Exception as error:
             log.warning("closing %s: %s", getattr(closable, "name", closable), error)
 
+    def _note_written(self, output: Output) -> None:
+        path = getattr(output, "path", None)
+        if path is not None and Path(path).exists() and Path(path) not in self.written:
+            self.written.append(Path(path))
+
     def _close_everything(self) -> None:
         if self._stages:  # the summary after stop still names the provider that ran
             self.metrics.note("provider", self._provider_note())
@@ -377,9 +387,7 @@ class Engine:
         if self._output_stage is not None:
             self._close_quietly(self._output_stage)
         for output in self.file_outputs:
-            path = getattr(output, "path", None)
-            if path is not None and Path(path).exists() and Path(path) not in self.written:
-                self.written.append(Path(path))
+            self._note_written(output)
         if self.provenance is not None:  # the files are final now: add their C2PA manifests
             self.provenance.finish()
         if self.source is not None and self._given_source is None:

@@ -363,9 +363,6 @@ def _validate_values(settings: Settings) -> None:
         if not all(low <= v <= high for v in size):
             raise SettingsError(f"{name} must be between {low} and {high} pixels per side, not "
                                 f"{size[0]}x{size[1]}")
-    if not settings.output.outputs:
-        raise SettingsError("output.outputs is empty: name at least one output ('auto', 'window', "
-                            "'vcam', 'null' or a file)")
     if any(not spec.strip() for spec in settings.output.outputs):
         raise SettingsError("output.outputs has an empty name")
     x, y = settings.swap.face_position
@@ -375,3 +372,10 @@ def _validate_values(settings: Settings) -> None:
     if not settings.provenance.label_text.strip():
         raise SettingsError("provenance.label_text is empty: the label would say nothing "
                             "(to leave the label out, set label = false; the invisible mark stays)")
+
+
+def require_outputs(settings: Settings) -> None:
+    """SettingsError when no output is named (a front end with its own preview may name none)."""
+    if not settings.output.outputs:
+        raise SettingsError("output.outputs is empty: name at least one output ('auto', 'window', "
+                            "'vcam', 'null' or a file)")

@@ -74,7 +74,7 @@ def test_update_refuses_a_swapper_that_cannot_load_and_the_engine_keeps_running(
 @pytest.mark.parametrize("toml", [
     "[capture]\nsize = [0, 0]", "[capture]\nsize = [-640, 480]", "[capture]\nsize = [640.5, 480]",
     "[capture]\nsize = [100000, 480]", "[animate]\nportrait_size = [0, 0]",
-    "[animate]\nportrait_size = [60000, 60000]", "[output]\noutputs = []",
+    "[animate]\nportrait_size = [60000, 60000]",
     "[swap]\nface_position = [nan, 0.5]", "[swap]\nface_position = [1.5, 0.5]",
     "[output]\nvcam_size = [-2, 480]", '[provenance]\nlabel_text = ""',
 ])
@@ -93,6 +93,14 @@ def test_a_huge_portrait_in_a_settings_file_is_one_line_exit_2(tmp_path):
     assert result.stderr.strip().splitlines() == [
         f"facecam: error: {path}: animate.portrait_size must be between 16 and 8192 pixels per side, "
         "not 60000x60000"]
+
+
+def test_a_run_with_no_output_is_refused(tmp_path):
+    path = tmp_path / "none.toml"
+    path.write_text("[output]\noutputs = []\n")
+    result = run_cli("run", "--config", str(path), "--input", "demo", "--max-frames", "2")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("facecam: error: output.outputs is empty")
 
 
 def test_update_holds_the_same_limits():
