@@ -208,8 +208,10 @@ def _progress_bar(total: int | None, enabled: bool):
 def command_run(args: argparse.Namespace) -> int:
     from realtime.engine import Engine
     from realtime.output.window import WindowOutput
+    from realtime.settings import require_outputs
 
     settings = settings_from_args(args)
+    require_outputs(settings)  # (a front end with its own preview, the GUI, may name none)
     if settings.source is None and settings.mode != "passthrough":
         log.info("no --source given: wearing the built-in face (Grace Hopper)")
     engine: Engine | None = None

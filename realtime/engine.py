@@ -31,7 +31,7 @@ from realtime.metrics import Metrics, Stats
 from realtime.output import Output, OutputFormat, open_output, output_is_live, resolve_outputs
 from realtime.output.stage import Finisher, OutputStage
 from realtime.pipeline import Pipeline, SettingsBox, Stage
-from realtime.settings import Settings, require_outputs
+from realtime.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -148,9 +148,9 @@ class Engine:
     def start(self) -> Engine:
         if self.running:
             raise FacecamError("the engine is already running: stop it before starting it again")
+        if self._pipeline is not None and not self._stopped.is_set():
+            self.stop()  # the last run ended by itself: finish its outputs before new ones open
         settings = self._settings
-        if not self._extra_outputs:
-            require_outputs(settings)
         # A restart after stop: a new run with new outputs (the old ones are closed).
         self._stopped.clear()
         self.failure = None
@@ -252,8 +252,6 @@ class Engine:
             if changes.pop("calibrate", False):
                 changes["calibration"] = current.animate.calibration + 1
             updated = current.replace(**changes)
-            if not self._extra_outputs:
-                require_outputs(updated)
             if updated.mode != "passthrough" and (
                     updated.source != current.source or updated.mode != current.mode):
                 self.sources.get(updated.source)

@@ -375,7 +375,8 @@ def _validate_values(settings: Settings) -> None:
 
 
 def require_outputs(settings: Settings) -> None:
-    """SettingsError when no output is named (a front end with its own preview may name none)."""
+    """SettingsError when no output is named: a command-line run would go nowhere. (An Engine may
+    run with none: the GUI takes its frames through a listener.)"""
     if not settings.output.outputs:
         raise SettingsError("output.outputs is empty: name at least one output ('auto', 'window', "
                             "'vcam', 'null' or a file)")

@@ -325,7 +325,8 @@ def test_snapshot_and_mirror_from_the_keyboard(open_window, qtbot, tmp_path):
     window = open_window(input=str(media("d9.mp4")))
     qtbot.keyClick(window, Qt.Key.Key_M)
     qtbot.waitUntil(lambda: window.controller.settings.output.mirror, timeout=WAIT_MS)
-    assert window.output_panel.mirror.isChecked()
+    # The checkbox follows on the UI thread when the controller's signal arrives (queued).
+    qtbot.waitUntil(window.output_panel.mirror.isChecked, timeout=WAIT_MS)
     qtbot.keyClick(window, Qt.Key.Key_P)
     qtbot.waitUntil(lambda: bool(list((tmp_path / "media").glob("facecam-*.png"))), timeout=WAIT_MS)
     # The file can be seen before it is fully written: wait until it reads as a picture.

@@ -106,7 +106,7 @@ def test_a_run_with_no_output_is_refused(tmp_path):
 def test_update_holds_the_same_limits():
     engine = Engine(Settings().replace(mode="passthrough", outputs=("null",), live=False),
                     source=ListSource(frames(3)))
-    for change in ({"size": (0, 0)}, {"portrait_size": (60000, 60000)}, {"outputs": ()},
+    for change in ({"size": (0, 0)}, {"portrait_size": (60000, 60000)},
                    {"face_position": (float("nan"), 0.5)}, {"label_text": " "}):
         with pytest.raises(SettingsError):
             engine.update(**change)
