@@ -30,8 +30,9 @@ EXIT_BROKEN_PIPE = 141
 """128 + SIGPIPE: what any tool killed by a closed pipe reports."""
 
 
-class Interrupted(Exception):
-    """Ctrl-C or SIGTERM: stop cleanly."""
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM: stop cleanly, exactly as Ctrl-C does (a KeyboardInterrupt, so no `except
+    Exception` on the way, such as one closing an output, can swallow it)."""
 
 
 class _StopSignals:
@@ -47,7 +48,7 @@ class _StopSignals:
     def __call__(self, signum, frame) -> None:
         if not self.stopping:
             self.stopping = True
-            raise Interrupted()
+            raise KeyboardInterrupt() if signum == getattr(signal, "SIGINT", None) else Interrupted()
         if not self._told:
             self._told = True
             with contextlib.suppress(OSError):
