@@ -10,6 +10,7 @@ included.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ class ModeStage:
     def __init__(self, settings: Settings, sources: SourceLibrary) -> None:
         self._sources = sources
         self._stages: dict[str, Stage] = {}
+        self._prepare_lock = threading.Lock()
         self._current: Stage | None = None
         self.name = settings.mode
         self.configure(settings)
@@ -37,6 +39,10 @@ class ModeStage:
         mode = settings.mode
         if mode == "passthrough":
             return None
+        with self._prepare_lock:
+            return self._build(settings, mode)
+
+    def _build(self, settings: Settings, mode: str) -> Stage:
         if mode not in self._stages:
             if mode == "swap":
                 from realtime.swap.stage import SwapStage
@@ -64,6 +70,21 @@ class ModeStage:
         implementation = getattr(self._current, "swapper", None) or getattr(self._current, "animator", None)
         sessions = getattr(implementation, "model_sessions", None)
         return list(sessions()) if callable(sessions) else []
+
+    def prepare(self, settings: Settings) -> None:
+        """Load what `settings` needs (a mode's first stage, a new swapper or animator) now, on
+        the caller's thread: a FacecamError here leaves the running stage untouched."""
+        mode = settings.mode
+        if mode == "passthrough":
+            return
+        with self._prepare_lock:
+            existing = self._stages.get(mode)
+            if existing is None:
+                self._build(settings, mode)  # built here, configured on the stage thread
+                return
+        prepare = getattr(existing, "prepare", None)
+        if callable(prepare):  # outside the lock: the running stage keeps going meanwhile
+            prepare(settings)
 
     def close(self) -> None:
         for stage in self._stages.values():

@@ -2,7 +2,8 @@
 
 Exit codes: 0 done, 1 internal error (a bug: please report it), 2 a problem with the input,
 the settings or the machine (the message says what to do), 130 stopped by Ctrl-C or SIGTERM
-(outputs are finalised first).
+(outputs are finalised first; a second signal meanwhile is ignored), 141 the reader of the
+output went away (`facecam verify | head`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from typing import TextIO
 
 from realtime.errors import FacecamError
 
@@ -25,10 +27,45 @@ EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_USER = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
+"""128 + SIGPIPE: what any tool killed by a closed pipe reports."""
 
 
-class Interrupted(Exception):
-    """Ctrl-C or SIGTERM: stop cleanly."""
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM: stop cleanly, exactly as Ctrl-C does (a KeyboardInterrupt, so no `except
+    Exception` on the way, such as one closing an output, can swallow it)."""
+
+
+class _StopSignals:
+    """SIGINT and SIGTERM. The first raises Interrupted in the main thread (the run stops and
+    its outputs are finished); every later one is acknowledged once and ignored, so a double
+    Ctrl-C, coreutils `timeout` or a group-wide signal cannot cut a recording's finishing short
+    (SIGKILL still can: the file then plays up to about its last second)."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+        self._told = False
+
+    def __call__(self, signum, frame) -> None:
+        if not self.stopping:
+            self.stopping = True
+            raise KeyboardInterrupt() if signum == getattr(signal, "SIGINT", None) else Interrupted()
+        if not self._told:
+            self._told = True
+            with contextlib.suppress(OSError):
+                os.write(_STDERR_FD, b"facecam: still finishing the outputs; they are final in a "
+                                     b"moment (kill -9 would lose up to the last second)\n")
+
+    def install(self) -> None:
+        for name in ("SIGINT", "SIGTERM"):
+            if hasattr(signal, name):
+                with contextlib.suppress(ValueError):  # ValueError: not the main thread (embedded use)
+                    signal.signal(getattr(signal, name), self)
+
+
+_STDERR_FD = 2
+"""Where facecam's own messages go: a copy of fd 2 made at start, which MediaPipe's start-up
+silencing (it points fd 2 at /dev/null for a moment) cannot swallow."""
 
 
 # -- argument helpers --------------------------------------------------------------------------
@@ -73,8 +110,10 @@ def _progress_bar(total: int | None, enabled: bool):
 def command_run(args: argparse.Namespace) -> int:
     from realtime.engine import Engine
     from realtime.output.window import WindowOutput
+    from realtime.settings import require_outputs
 
     settings = settings_from_args(args)
+    require_outputs(settings)  # (a front end with its own preview, the GUI, may name none)
     dfm = settings.mode == "swap" and settings.swap.swapper == "dfm"  # identity inside the model
     if dfm and settings.source is not None:
         log.warning("--swapper dfm: the face comes from the DeepFaceLab model; --source is not used")
@@ -96,6 +135,7 @@ def command_run(args: argparse.Namespace) -> int:
         total = min(total, settings.capture.max_frames) if total else settings.capture.max_frames
     bar = _progress_bar(total, interactive and window is None and not engine.source.live)
     interrupted = False
+    report = _RunReport(engine, settings, args)
     try:
         shown = 0
         while engine.running:
@@ -122,15 +162,42 @@ def command_run(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
         engine.stop()
+    report.show(output_names)
     if engine.failure is not None:
         raise engine.failure
-    final = engine.stats()
-    if args.json:
-        print(json.dumps(final.as_dict(), indent=2))
-    elif not args.quiet:
-        print(f"{engine.source.name} -> {', '.join(output_names)}", file=sys.stderr)
-        print(final.summary(), file=sys.stderr)
     return EXIT_INTERRUPTED if interrupted else EXIT_OK
+
+
+class _RunReport:
+    """What `run` says at the end: the summary (or --json), the files and the frames they
+    really hold, and warnings only the whole run can give. Printed after a failure too (a full
+    disk), before the error line."""
+
+    def __init__(self, engine, settings, args: argparse.Namespace) -> None:
+        self.engine, self.settings, self.args = engine, settings, args
+
+    def files(self) -> list[dict]:
+        return [{"path": str(output.path), "frames": output.frames_written if output.complete else None,
+                 "frames_handed": output.frames_written, "complete": bool(output.complete)}
+                for output in self.engine.file_outputs]
+
+    def show(self, output_names: list[str]) -> None:
+        from realtime import advice
+
+        engine = self.engine
+        final = engine.stats()
+        for line in advice.at_end(self.settings, final.frames_out, engine.frames_with_faces):
+            log.warning(line)
+        if self.args.json:
+            data = final.as_dict()
+            data["files"] = self.files()
+            if engine.failure is not None:
+                data["error"] = str(engine.failure)
+            print(json.dumps(data, indent=2))
+        elif not self.args.quiet:
+            names = [str(output.path) for output in engine.file_outputs] or output_names
+            print(f"{engine.source.name} -> {', '.join(names)}", file=sys.stderr)
+            print(final.summary(live=engine.live), file=sys.stderr)
 
 
 # -- entry point -------------------------------------------------------------------------------
@@ -198,7 +265,15 @@ def _configure_logging(args: argparse.Namespace) -> None:
         level = logging.DEBUG
     elif getattr(args, "verbose", False):
         level = logging.INFO
-    handler = logging.StreamHandler(sys.stderr)
+    global _STDERR_FD
+    stream: TextIO
+    try:  # a private copy of fd 2: other threads' lines survive MediaPipe's start-up silencing
+        _STDERR_FD = os.dup(sys.stderr.fileno())
+        stream = os.fdopen(_STDERR_FD, "w", buffering=1, encoding=sys.stderr.encoding or "utf-8",
+                           errors="backslashreplace", closefd=False)
+    except (AttributeError, OSError, ValueError):  # no real fd 2 (embedded, captured)
+        stream = sys.stderr
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("facecam: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -208,10 +283,6 @@ def _configure_logging(args: argparse.Namespace) -> None:
         logging.getLogger(noisy).setLevel(logging.DEBUG if level == logging.DEBUG else logging.ERROR)
 
 
-def _raise_interrupted(signum, frame):
-    raise Interrupted()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -219,11 +290,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USER
     _configure_logging(args)
-    if hasattr(signal, "SIGTERM"):
-        with contextlib.suppress(ValueError):  # ValueError: not the main thread (embedded use)
-            signal.signal(signal.SIGTERM, _raise_interrupted)
+    _StopSignals().install()
     try:
         return _command_module(args.command).run(args)
+    except BrokenPipeError:  # `facecam verify | head`: the reader has all it wanted
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except FacecamError as error:
         if args.debug:
             log.exception("failed")
@@ -232,10 +305,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (KeyboardInterrupt, Interrupted):
         print("facecam: stopped", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except BrokenPipeError:  # `facecam models list | head`: the reader left; not an error
-        with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
     except Exception as error:  # a bug: one line, the traceback with --debug
         if args.debug:
             raise

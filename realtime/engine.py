@@ -8,14 +8,18 @@
 
 Problems the user must fix (no such file, no face in the photo, no camera) raise FacecamError
 from `start` and `update`, before anything changes; problems during the run end it and are kept
-in `engine.failure`.
+in `engine.failure`. `stop` finishes the outputs even when a Ctrl-C or SIGTERM arrives meanwhile:
+the signal is held until the files are final, then delivered. An engine can be
+started again after `stop`; a file it already wrote is never replaced (the next free name).
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from realtime.assembly import ModeStage, build_stages
 from realtime.capture import Source, open_source
@@ -50,6 +54,7 @@ class Engine:
         # (batch chunks) share one, so the joined file carries one readable payload.
         self._provenance_session = provenance_session
         self._output_options = dict(output_options or {})
+        self._metrics_window = metrics_window
         self.metrics = Metrics(window=metrics_window)
         self.sources = SourceLibrary()
         self.source: Source | None = None
@@ -65,15 +70,39 @@ class Engine:
         self._update_lock = threading.Lock()
         self._stopped = threading.Event()
         self.live = False
+        self._still = False
+        self.written: list[Path] = []
+        """Files this engine has written (kept across restarts: none is ever replaced)."""
+        self.file_outputs: list[Output] = []
+        """The file outputs of the last run, finished by stop (frames_written, complete)."""
+        self.frames_with_faces = 0
 
     # -- life cycle ----------------------------------------------------------------------------
     def start(self) -> Engine:
+        if self.running:
+            raise FacecamError("the engine is already running: stop it before starting it again")
+        if self._pipeline is not None and not self._stopped.is_set():
+            self.stop()  # the last run ended by itself: finish its outputs before new ones open
         settings = self._settings
+        # A restart after stop: a new run with new outputs (the old ones are closed).
+        self._stopped.clear()
+        self.failure = None
+        self._spec_outputs = {}
+        self.file_outputs = []
+        self.frames_with_faces = 0
+        if self._pipeline is not None:
+            self.metrics = Metrics(window=self._metrics_window)
+            self._pipeline = None
         try:
             if settings.mode != "passthrough":
                 self.sources.get(settings.source)  # a bad photo fails here, before anything opens
             self.source = self._given_source or open_source(settings.capture)
-            specs = resolve_outputs(settings.output.outputs)
+            self._still = self.source.frame_count == 1
+            from realtime import advice
+
+            for line in advice.at_start(settings, self.source):
+                log.warning(line)
+            specs = resolve_outputs(settings.output.outputs, still=self._still)
             live = settings.capture.live
             if live is None:
                 live = self.source.live or any(output_is_live(s) for s in specs) or \
@@ -111,6 +140,9 @@ class Engine:
         if self._stopped.is_set():
             return
         self._stopped.set()
+        _shielded(lambda: self._stop(timeout))
+
+    def _stop(self, timeout: float) -> None:
         if self._pipeline is not None:
             self._pipeline.stop()
             if not self._pipeline.join(timeout):
@@ -155,6 +187,9 @@ class Engine:
             if updated.mode != "passthrough" and (
                     updated.source != current.source or updated.mode != current.mode):
                 self.sources.get(updated.source)
+            mode_stage = next((stage for stage in self._stages if isinstance(stage, ModeStage)), None)
+            if mode_stage is not None:  # a swapper/animator that cannot load is refused here
+                mode_stage.prepare(updated)
             if self._output_stage is not None and (
                     updated.output.outputs != current.output.outputs):
                 self._sync_outputs(updated)
@@ -200,12 +235,16 @@ class Engine:
     def _output_format(self) -> OutputFormat:
         source = self.source
         path = getattr(source, "path", None)
+        settings = self.settings
+        inputs = tuple(str(p) for p in (path, settings.source if settings.mode != "passthrough" else None)
+                       if p is not None)
         return OutputFormat(size=tuple(source.size), fps=float(source.fps), live=self.live,
-                            source_path=str(path) if path is not None else None)
+                            source_path=str(path) if path is not None else None,
+                            frame_count=source.frame_count, inputs=inputs)
 
     def _sync_outputs(self, settings: Settings) -> None:
         """Open outputs newly named in the settings, close those no longer named."""
-        specs = resolve_outputs(settings.output.outputs)
+        specs = resolve_outputs(settings.output.outputs, still=self._still)
         opened: dict[str, Output] = {}
         try:
             for spec in specs:
@@ -214,7 +253,10 @@ class Engine:
                 else:
                     try:
                         opened[spec] = self.provenance.track(open_output(
-                            spec, self._output_format(), settings=settings, **self._output_options))
+                            spec, self._output_format(), settings=settings, written=self.written,
+                            **self._output_options))
+                        if hasattr(opened[spec], "frames_written"):
+                            self.file_outputs.append(opened[spec])
                     except OutputError as error:
                         # At start, no virtual camera must not take the preview (or recording)
                         # down with it; a live change (the GUI's toggle) reports the error instead.
@@ -231,10 +273,13 @@ class Engine:
         self._spec_outputs = opened
         for output in removed:
             self._close_quietly(output)
+            self._note_written(output)
 
     def _frame_out(self, frame: Frame) -> None:
         with self._latest_lock:
             self._latest = frame
+            if frame.faces:
+                self.frames_with_faces += 1
         for listener in self._listeners:
             try:
                 listener(frame)
@@ -258,6 +303,11 @@ class Engine:
         except Exception as error:
             log.warning("closing %s: %s", getattr(closable, "name", closable), error)
 
+    def _note_written(self, output: Output) -> None:
+        path = getattr(output, "path", None)
+        if path is not None and Path(path).exists() and Path(path) not in self.written:
+            self.written.append(Path(path))
+
     def _close_everything(self) -> None:
         if self._stages:  # the summary after stop still names the provider that ran
             self.metrics.note("provider", self._provider_note())
@@ -266,8 +316,52 @@ class Engine:
         self._stages = []
         if self._output_stage is not None:
             self._close_quietly(self._output_stage)
+        for output in self.file_outputs:
+            self._note_written(output)
         if self.provenance is not None:  # the files are final now: add their C2PA manifests
             self.provenance.finish()
         if self.source is not None and self._given_source is None:
             self._close_quietly(self.source)
         self.sources.close()
+
+
+def _shielded(work: Callable[[], None]) -> None:
+    """Run `work` to its end even if SIGINT or SIGTERM arrives meanwhile.
+
+    Python runs signal handlers in the main thread between any two bytecodes, and the default
+    SIGINT handler raises KeyboardInterrupt there: in the middle of finishing a recording, that
+    leaves a truncated file (and a second Ctrl-C is what impatient users press). While `work`
+    runs, both signals are held when their handlers are Python's defaults (KeyboardInterrupt,
+    termination); once it is done the defaults are back and each held signal is delivered to
+    them. A program's own handler is left alone: it decides (the CLI's ignores a second signal
+    while stopping)."""
+    if threading.current_thread() is not threading.main_thread():
+        work()  # signals are handled on the main thread only: nothing can interrupt this one
+        return
+    held: list[int] = []
+
+    def hold(signum, frame) -> None:
+        if not held:
+            log.warning("still finishing the outputs; they are final in a moment")
+        if signum not in held:
+            held.append(signum)
+
+    previous: dict[int, object] = {}
+    for name in ("SIGINT", "SIGTERM"):
+        number = getattr(signal, name, None)
+        if number is None:
+            continue
+        current = signal.getsignal(number)
+        if current not in (signal.default_int_handler, signal.SIG_DFL):
+            continue
+        try:
+            previous[number] = signal.signal(number, hold)
+        except (ValueError, OSError):  # not settable here (another interpreter)
+            continue
+    try:
+        work()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        for number in held:
+            signal.raise_signal(number)

@@ -172,6 +172,8 @@ class OutputSettings:
     overlay_obs: str | None = field(default=None, metadata={
         "help": "obs-websocket URL (e.g. ws://127.0.0.1:4455): add the overlay to OBS's current scene "
                 "as a Browser Source; password in OBS_WEBSOCKET_PASSWORD"})
+    crf: int = field(default=18, metadata=_range(
+        0, 51, "recording quality (x264 CRF): lower is better and larger; 18 looks like the input, 23 is x264's default"))
 
 
 @dataclass(frozen=True)
@@ -241,6 +243,7 @@ class Settings:
         _validate_dataclass(self, "")
         for group in _GROUPS:
             _validate_dataclass(getattr(self, group), group + ".")
+        _validate_values(self)
 
     # -- TOML --------------------------------------------------------------------------------
     @classmethod
@@ -600,3 +603,43 @@ def _to_toml(value: Any) -> str:
     if isinstance(value, tuple | list):
         return "[" + ", ".join(_to_toml(v) for v in value) + "]"
     raise TypeError(f"cannot write {value!r} to TOML")
+
+
+SIZE_LIMITS = (16, 8192)
+"""Every picture size a setting names (capture, portrait, virtual camera), per side, in pixels:
+what the command line has always accepted. Checked here, so TOML, Engine.update and the GUI hold
+the same limits, and a typo such as [60000, 60000] is refused before anything is allocated."""
+
+_SIZES = ("capture.size", "animate.portrait_size", "output.vcam_size")
+
+
+def _validate_values(settings: Settings) -> None:
+    """Checks a type and a range cannot express."""
+    low, high = SIZE_LIMITS
+    for name in _SIZES:
+        group, key = name.split(".")
+        size = getattr(getattr(settings, group), key)
+        if size is None:
+            continue
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in size):
+            raise SettingsError(f"{name} must be two whole numbers of pixels (width, height), not {size!r}")
+        if not all(low <= v <= high for v in size):
+            raise SettingsError(f"{name} must be between {low} and {high} pixels per side, not "
+                                f"{size[0]}x{size[1]}")
+    if any(not spec.strip() for spec in settings.output.outputs):
+        raise SettingsError("output.outputs has an empty name")
+    x, y = settings.swap.face_position
+    if not all(math.isfinite(v) and 0.0 <= v <= 1.0 for v in (x, y)):
+        raise SettingsError(f"swap.face_position is a point inside the frame as fractions 0..1 "
+                            f"(0.5, 0.5 is the centre), not {(x, y)!r}")
+    if not settings.provenance.label_text.strip():
+        raise SettingsError("provenance.label_text is empty: the label would say nothing "
+                            "(to leave the label out, set label = false; the invisible mark stays)")
+
+
+def require_outputs(settings: Settings) -> None:
+    """SettingsError when no output is named: a command-line run would go nowhere. (An Engine may
+    run with none: the GUI takes its frames through a listener.)"""
+    if not settings.output.outputs:
+        raise SettingsError("output.outputs is empty: name at least one output ('auto', 'window', "
+                            "'vcam', 'null' or a file)")

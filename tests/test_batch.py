@@ -99,19 +99,27 @@ def test_local_batch_equals_run_reports_the_corrupt_file_and_resumes(clips, tmp_
     assert len(decode(out / "d14-swap.mp4")) == FRAMES
 
 
+def wait_for_partial(out: Path, process: subprocess.Popen, timeout_s: float) -> bool:
+    """True once the job's file is being written (it lives under OUTDIR/.partial until done),
+    plus a moment so the kill lands in the middle of the job."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and process.poll() is None:
+        if any((out / ".partial").glob("long-swap*")):
+            time.sleep(1.0)
+            return process.poll() is None
+        time.sleep(0.1)
+    return False
+
+
 def test_killed_local_worker_is_redone(clips, tmp_path):
     out = tmp_path / "out"
     longer = tmp_path / "long.mp4"
-    make_clip(media("d6.mp4"), longer, frames=150)
+    make_clip(media("d6.mp4"), longer, frames=300)
     process = subprocess.Popen([sys.executable, "-m", "realtime.cli", "batch", str(longer), "-o", str(out),
                                 "--workers", "1", "--quiet"], cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True,
                                env={**os.environ, "PYTHONPATH": str(ROOT)})
-    partial = out / ".partial" / "long-swap.mp4"
-    deadline = time.monotonic() + 120
-    while not (partial.exists() and partial.stat().st_size > 2000) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert partial.exists(), "the worker never started writing"
+    assert wait_for_partial(out, process, 120), "the worker never started writing"
     children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
     workers = [int(pid) for pid in children
                if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")]
@@ -121,7 +129,7 @@ def test_killed_local_worker_is_redone(clips, tmp_path):
     assert process.returncode == 0, stderr
     [result] = job_list(out)
     assert result["status"] == "done" and result["attempts"] == 2
-    assert len(decode(out / "long-swap.mp4")) == 150
+    assert len(decode(out / "long-swap.mp4")) == 300
 
 
 # -- a real Ray cluster: a head node and a second worker node, both on 127.0.0.1 -----------------
@@ -172,15 +180,11 @@ def test_ray_worker_killed_mid_job_loses_nothing(tmp_path, ray_cluster):
     address, env = ray_cluster
     out = tmp_path / "out"
     longer = tmp_path / "long.mp4"
-    make_clip(media("d6.mp4"), longer, frames=150)
+    make_clip(media("d6.mp4"), longer, frames=300)
     process = subprocess.Popen([sys.executable, "-m", "realtime.cli", "batch", str(longer), "-o", str(out),
                                 "--ray-address", address, "--quiet"], cwd=ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    partial = out / ".partial" / "long-swap.mp4"
-    deadline = time.monotonic() + 180
-    while not (partial.exists() and partial.stat().st_size > 2000) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert partial.exists(), "the worker never started writing"
+    assert wait_for_partial(out, process, 180), "the worker never started writing"
     actors = subprocess.run(["pgrep", "-f", "ray::BatchWorker"], capture_output=True, text=True).stdout.split()
     assert actors, "no Ray worker process found"
     for pid in actors:
@@ -189,7 +193,7 @@ def test_ray_worker_killed_mid_job_loses_nothing(tmp_path, ray_cluster):
     assert process.returncode == 0, stderr
     [result] = job_list(out)
     assert result["status"] == "done"
-    assert len(decode(out / "long-swap.mp4")) == 150
+    assert len(decode(out / "long-swap.mp4")) == 300
 
 
 def make_clip_with_sound(target: Path, frames: int = 150, fps: int = 25) -> None:

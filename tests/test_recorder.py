@@ -154,7 +154,8 @@ def test_a_run_stopped_by_a_signal_finalises_its_file(tmp_path, how):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
     try:
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and (not out.exists() or out.stat().st_size < 20_000):
+        partial = out.with_name("stopped.partial.mp4")  # its name until it is finished
+        while time.monotonic() < deadline and (not partial.exists() or partial.stat().st_size < 20_000):
             assert process.poll() is None, process.stderr.read()
             time.sleep(0.2)
         time.sleep(1.0)  # mid-run, in the middle of a fragment

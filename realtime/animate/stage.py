@@ -15,12 +15,20 @@ class AnimateStage:
         self.sources = sources
         self.animator: Animator = create_animator(settings)
         self._source: SourceFace | None = None
+        self._prepared: dict[str, Animator] = {}
         self.configure(settings)
+
+    def prepare(self, settings: Settings) -> None:
+        """Load the animator `settings` name now (Engine.update, on its thread): one that cannot
+        load raises FacecamError here, and the running one is untouched."""
+        name = settings.animate.animator
+        if name != self.animator.name and name not in self._prepared:
+            self._prepared[name] = create_animator(settings)
 
     def configure(self, settings: Settings) -> None:
         if settings.animate.animator != self.animator.name:
             self.animator.close()
-            self.animator = create_animator(settings)
+            self.animator = self._prepared.pop(settings.animate.animator, None) or create_animator(settings)
             self._source = None
         source = self.sources.get(settings.source)
         if source is not self._source:
@@ -34,3 +42,6 @@ class AnimateStage:
 
     def close(self) -> None:
         self.animator.close()
+        for animator in self._prepared.values():
+            animator.close()
+        self._prepared.clear()

@@ -111,9 +111,10 @@ class MediaPipeFaceMesh:
         height, width = image.shape[:2]
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         rgb.flags.writeable = False
-        if self.static or not self._seen_face:
+        if not self._seen_face:
             # MediaPipe logs "Using NORM_RECT without IMAGE_DIMENSIONS..." from C++ the first
-            # time a graph projects landmarks (and for every photo), which tells a user nothing.
+            # time a graph projects landmarks (once per graph, photos too), which tells a user
+            # nothing. fd 2 is process-wide: silence only until that has happened.
             with _native_stderr_silenced():
                 result = self._mesh.process(rgb)
             self._seen_face = bool(result.multi_face_landmarks)

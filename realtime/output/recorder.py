@@ -1,8 +1,17 @@
 """Video files: H.264 through PyAV (FFmpeg's libx264), with the input's sound.
 
-MP4/MOV are written fragmented (a fragment per keyframe, a keyframe every second), so a file
-that was being written when the process died still plays up to its last second; a normal stop
-(end of input, Ctrl-C, SIGTERM, a stage that failed) finalises it completely.
+MP4/MOV are written fragmented (a fragment every quarter second and at every keyframe, every
+packet flushed to the file as it is muxed: PyAV's own buffering would otherwise hold 256 KiB), so
+a file that was being written when the process died outright still plays up to its last second
+(measured: 19-24 frames lost per SIGKILL at 30 FPS, most of it the encoder's look-ahead; the
+fragments cost about 1% in size); a
+normal stop (end of input, Ctrl-C, SIGTERM, a stage that failed) finalises it completely. The
+file is written under a partial name and renamed when finished (`paths.OutputFile`).
+
+Every frame is recorded at the size of the first one: a frame of another size (a camera that
+came back at another resolution, a mode change) is scaled to fit, with black bars where the
+shapes differ, and the log says so once. Sizes beyond the codec's largest level (H.264 level 6.2:
+139,264 macroblocks, 8192x4320) are scaled down to fit, said once too.
 
 Audio: when the input is a video file with sound and the run is in file mode (every frame kept,
 in order), the sound is decoded and re-encoded as AAC alongside the frames, following their media
@@ -24,19 +33,58 @@ import numpy as np
 
 from realtime.errors import OutputError
 from realtime.frame import Frame
-from realtime.output import OutputFormat, prepare_path
+from realtime.output import OutputFormat
+from realtime.output.paths import OutputFile
 
 log = logging.getLogger(__name__)
 
 _FRAGMENTED = {".mp4", ".mov", ".m4v"}
+H264_MAX_MACROBLOCKS = 139_264
+"""H.264 level 6.2's largest frame (ITU-T H.264 table A-1): 8192x4320 = 139,264 16x16 blocks."""
+H264_MAX_SIDE = 16_880  # sqrt(8 * 139,264) blocks of 16 px, the level's longest side
+VP8_MAX_SIDE = 16_383
+
+
+def codec_size(width: int, height: int, codec: str) -> tuple[int, int]:
+    """The largest even size within the codec's limits with the aspect of (width, height)."""
+    scale = 1.0
+    if codec == "libx264":
+        blocks = -(-width // 16) * -(-height // 16)
+        if blocks > H264_MAX_MACROBLOCKS:
+            scale = (H264_MAX_MACROBLOCKS / blocks) ** 0.5
+        scale = min(scale, H264_MAX_SIDE / max(width, height))
+    else:
+        scale = min(scale, VP8_MAX_SIDE / max(width, height))
+    if scale < 1.0:
+        width, height = int(width * scale) // 16 * 16, int(height * scale) // 16 * 16
+    return max(2, width - width % 2), max(2, height - height % 2)
+
+
+def fit_into(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """`image` scaled to fit (width, height) without distortion, centred on black."""
+    h, w = image.shape[:2]
+    scale = min(width / w, height / h)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    scaled = cv2.resize(image, (new_w, new_h), interpolation=interpolation)
+    if (new_w, new_h) == (width, height):
+        return scaled
+    canvas = np.zeros((height, width, 3), dtype=np.uint8)
+    x, y = (width - new_w) // 2, (height - new_h) // 2
+    canvas[y:y + new_h, x:x + new_w] = scaled
+    return canvas
 
 
 class VideoRecorder:
     live = False
 
-    def __init__(self, path: Path, stream: OutputFormat, crf: int = 18) -> None:
-        self.path = prepare_path(Path(path))
+    def __init__(self, path: Path, stream: OutputFormat, crf: int = 18, *, fresh: bool = False,
+                 taken=()) -> None:
+        self._file = OutputFile(Path(path), inputs=stream.inputs, fresh=fresh, taken=taken)
+        self.path = self._file.path
         self.name = str(self.path)
+        self.complete = False
+        """True once the file was finalised (every frame handed to the encoder is in it)."""
         self.fps = stream.fps if stream.fps and stream.fps > 0 else 30.0
         self.live_timing = stream.live
         self.crf = crf
@@ -47,19 +95,28 @@ class VideoRecorder:
         self._size: tuple[int, int] | None = None
         self._first_ns: int | None = None
         self._last_pts = -1
-        options = {"movflags": "frag_keyframe+empty_moov+default_base_moof"} \
-            if self.path.suffix.lower() in _FRAGMENTED else {}
+        self._resized_from: tuple[int, int] | None = None
+        # flush_packets: each muxed packet goes to the file at once (PyAV's I/O buffers 256 KiB).
+        options = {"flush_packets": "1"}
+        if self.path.suffix.lower() in _FRAGMENTED:
+            options["movflags"] = "frag_keyframe+empty_moov+default_base_moof"
+            options["frag_duration"] = "250000"  # microseconds
         try:
-            self._container = av.open(str(self.path), mode="w", options=options)
+            self._container = av.open(str(self._file.partial), mode="w", options=options)
         except av.error.FFmpegError as error:
+            self._file.discard()
             raise OutputError(f"cannot write video {self.path}: {error}") from None
         self._audio = _AudioCopy.open(stream.source_path, live=stream.live)
 
     def _open_stream(self, width: int, height: int) -> None:
-        # H.264 in 4:2:0 needs even dimensions: drop a last odd row/column.
-        width -= width % 2
-        height -= height % 2
         codec = "libvpx" if self.path.suffix.lower() == ".webm" else "libx264"
+        # 4:2:0 needs even dimensions: drop a last odd row/column (no scaling for that).
+        even = (width - width % 2, height - height % 2)
+        limited = codec_size(width, height, codec)
+        if limited != even:
+            log.warning("%s: %dx%d is beyond what %s can hold; recording at %dx%d",
+                        self.path.name, width, height, "H.264" if codec == "libx264" else "VP8", *limited)
+        width, height = limited
         if self.live_timing:
             stream = self._container.add_stream(codec, rate=Fraction(1000, 1))
             stream.time_base = Fraction(1, 1000)
@@ -84,12 +141,7 @@ class VideoRecorder:
                 return
             if self._stream is None:
                 self._open_stream(image.shape[1], image.shape[0])
-            width, height = self._size
-            if image.shape[1] != width or image.shape[0] != height:
-                if image.shape[1] >= width and image.shape[0] >= height:
-                    image = image[:height, :width]
-                else:
-                    image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+            image = self._fit(image, frame.index)
             # OpenCV's 4:2:0 conversion: the exact inverse of the decoder's (capture/video.py).
             yuv = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_BGR2YUV_I420)
             video_frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
@@ -104,6 +156,17 @@ class VideoRecorder:
                 # Sound up to the end of this frame, so the two streams interleave closely.
                 self._audio.copy_until(self._container, frame.pts, frame.pts + 1.0 / self.fps)
 
+    def _fit(self, image: np.ndarray, index: int) -> np.ndarray:
+        width, height = self._size
+        h, w = image.shape[:2]
+        if (w - w % 2, h - h % 2) == (width, height):  # the odd row/column is dropped
+            return image[:height, :width]
+        if (w, h) != self._resized_from:
+            self._resized_from = (w, h)
+            log.warning("%s: frames are %dx%d from frame %d on; the recording is %dx%d, so they are "
+                        "scaled to fit", self.path.name, w, h, index, width, height)
+        return fit_into(image, width, height)
+
     def _next_pts(self, frame: Frame) -> int:
         if not self.live_timing:
             pts = self.frames_written
@@ -115,6 +178,11 @@ class VideoRecorder:
         self._last_pts = pts
         return int(pts)
 
+    @property
+    def frames_in_file(self) -> int | None:
+        """Frames the finished file holds; None while writing or when finishing failed."""
+        return self.frames_written if self.complete else None
+
     def close(self) -> None:
         with self._lock:
             if self._container is None:
@@ -123,20 +191,25 @@ class VideoRecorder:
             if self._stream is None:  # nothing was ever written: leave no empty file behind
                 with contextlib.suppress(av.error.FFmpegError):
                     container.close()
-                self.path.unlink(missing_ok=True)
+                self._file.discard()
                 return
             try:
-                if self._stream is not None:
-                    for packet in self._stream.encode(None):
-                        container.mux(packet)
+                for packet in self._stream.encode(None):
+                    container.mux(packet)
                 if self._audio is not None:
                     self._audio.finish(container)
                 container.close()
+                self.complete = True
             except (av.error.FFmpegError, OSError) as error:
-                raise OutputError(f"cannot finish video {self.path}: {error}") from None
+                with contextlib.suppress(av.error.FFmpegError, OSError):
+                    container.close()
+                raise OutputError(f"cannot finish video {self.path}: {error} (the file is kept: it "
+                                  "plays up to its last complete second)") from None
             finally:
                 if self._audio is not None:
                     self._audio.close()
+                # Finished or not, what was written goes under the name the user asked for.
+                self._file.commit()
 
 
 class _AudioCopy:

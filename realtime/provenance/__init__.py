@@ -43,7 +43,7 @@ class Provenance:
         self.session = new_session_id() if session is None else session
         self.watermarker = Watermarker(self.session)
         self._label: Label | None = None
-        self._files: list[Path] = []
+        self._files: list[tuple[Path, object]] = []
         self._files_lock = threading.Lock()
         log.debug("provenance session id %04x", self.session)
 
@@ -82,8 +82,12 @@ class Provenance:
         path = getattr(output, "path", None)
         if path is not None and Path(path).suffix.lower() in MIME_TYPES:
             with self._files_lock:
-                if Path(path) not in self._files:
-                    self._files.append(Path(path))
+                if all(Path(path) != known for known, _ in self._files):
+                    self._files.append((Path(path), output))
+        elif path is not None:
+            log.info("%s: no C2PA manifest for %s files (the label and the invisible mark are in "
+                     "every frame); write .mp4 or .mov for a signed file", Path(path).name,
+                     Path(path).suffix or "these")
         return output
 
     def finish(self) -> list[Path]:
@@ -94,7 +98,13 @@ class Provenance:
             files, self._files = self._files, []
         label = bool(self._settings().output.label)
         signed = []
-        for path in files:
+        for path, output in files:
+            if not getattr(output, "complete", True):
+                # A file that was not finished (a full disk, an error while finishing) is not
+                # signed: a signature would vouch for a recording that is not what was made.
+                log.warning("%s was not finished: it keeps its label and mark but gets no C2PA manifest",
+                            path)
+                continue
             if path.exists() and sign_recording(path, session=f"{self.session:04x}", label=label):
                 log.info("C2PA manifest added to %s", path)
                 signed.append(path)

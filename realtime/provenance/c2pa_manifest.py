@@ -17,6 +17,7 @@ import datetime
 import json
 import logging
 import os
+import stat
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -172,6 +173,8 @@ def sign_recording(path: str | Path, session: str | None = None, label: bool = T
     definition = json.dumps(manifest_definition(path.name, mime, session, label))
     fd, tmp_name = tempfile.mkstemp(prefix=".c2pa-", suffix=path.suffix, dir=path.parent)
     os.close(fd)
+    with contextlib.suppress(OSError):  # mkstemp makes 0600: keep the recording's own mode
+        os.chmod(tmp_name, stat.S_IMODE(path.stat().st_mode))
     tmp = Path(tmp_name)
     plain = tmp.with_name(tmp.stem + "-plain" + path.suffix)
     try:

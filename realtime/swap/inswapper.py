@@ -121,6 +121,13 @@ class InswapperSwapper:
         if self._embedding is not None:
             self._latent = self._project(self._embedding)
 
+    def prepare(self, settings: Settings) -> None:
+        """Engine.update: the weights `settings` name must be there before they are switched to."""
+        store = ModelStore.from_settings(settings)
+        inference = settings.inference
+        for name in (inference.swap_model,) + ((ENHANCER,) if inference.enhancer == "gfpgan" else ()):
+            store.require(name)
+
     def configure(self, settings: Settings) -> None:
         """Blend options, enhancer on/off and the swapper weights change live (the device needs
         a new swapper: it is fixed when the sessions are created)."""

@@ -30,12 +30,23 @@ class SwapStage:
         self.sources = sources
         self.swapper: Swapper = create_swapper(settings)
         self._source: SourceFace | None = None
+        self._prepared: dict[str, Swapper] = {}
         self.configure(settings)
+
+    def prepare(self, settings: Settings) -> None:
+        """Load the swapper `settings` name now (Engine.update, on its thread): one that cannot
+        load raises FacecamError here, and the running one is untouched."""
+        name = settings.swap.swapper
+        if name != self.swapper.name:
+            if name not in self._prepared:
+                self._prepared[name] = create_swapper(settings)
+        elif callable(getattr(self.swapper, "prepare", None)):  # new weights of the same swapper
+            self.swapper.prepare(settings)
 
     def configure(self, settings: Settings) -> None:
         if settings.swap.swapper != self.swapper.name:
             self.swapper.close()
-            self.swapper = create_swapper(settings)
+            self.swapper = self._prepared.pop(settings.swap.swapper, None) or create_swapper(settings)
             self._source = None
         self.swapper.configure(settings)
         source = self.sources.get(settings.source)
@@ -53,3 +64,6 @@ class SwapStage:
 
     def close(self) -> None:
         self.swapper.close()
+        for swapper in self._prepared.values():
+            swapper.close()
+        self._prepared.clear()

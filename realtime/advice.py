@@ -1,0 +1,94 @@
+"""Warnings for runs that will do less than the user probably expects.
+
+Each is one line, said once at start (or at the end, for what only the run can tell): a setting
+that has no effect in the chosen mode or on this input, a source photo too small or without
+colour, a device that runs nothing, no face in any frame. Nothing here stops a run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+import numpy as np
+
+from realtime.settings import AnimateSettings, BlendSettings, CaptureSettings, Settings, SwapSettings
+
+log = logging.getLogger("facecam")
+
+TINY_SIDE = 64
+"""A source photo whose short side is below this gives a face of a few pixels: blurry."""
+
+_SWAP_ONLY = {"mouth_mask": ("blend", BlendSettings), "faces": ("swap", SwapSettings),
+              "swapper": ("swap", SwapSettings)}
+_ANIMATE_ONLY = {"side_by_side": ("animate", AnimateSettings), "portrait_size": ("animate", AnimateSettings),
+                 "motion_strength": ("animate", AnimateSettings), "moving_parts": ("animate", AnimateSettings),
+                 "motion_mode": ("animate", AnimateSettings), "mouth_interior": ("animate", AnimateSettings),
+                 "animator": ("animate", AnimateSettings)}
+
+
+def _changed(settings: Settings, group: str, name: str, defaults: type) -> bool:
+    return getattr(getattr(settings, group), name) != getattr(defaults(), name)
+
+
+def inert_settings(settings: Settings, source) -> list[str]:
+    """Settings changed from their defaults that do nothing in this mode or on this input."""
+    lines: list[str] = []
+    mode = settings.mode
+    if mode != "swap":
+        names = [n for n, (g, d) in _SWAP_ONLY.items() if _changed(settings, g, n, d)]
+        if names:
+            lines.append(f"{', '.join(names)} only apply in swap mode; this run is {mode}")
+    if mode != "animate":
+        names = [n for n, (g, d) in _ANIMATE_ONLY.items() if _changed(settings, g, n, d)]
+        if names:
+            lines.append(f"{', '.join(names)} only apply in animate mode; this run is {mode}")
+    if settings.capture.fps is not None and getattr(source, "path", None) is not None \
+            and source.frame_count != 1 and settings.capture.fps != CaptureSettings().fps:
+        lines.append(f"fps applies to cameras; {source.name} keeps its own rate ({source.fps:g} FPS)")
+    device = settings.inference.device
+    if device in ("cuda", "tensorrt"):
+        neural = (mode == "swap" and settings.swap.swapper != "mesh") or \
+            (mode == "animate" and settings.animate.animator != "mesh")
+        if not neural:
+            lines.append(f"device {device} applies to neural models (--swapper inswapper, --animator "
+                         "liveportrait); this run's mesh engine runs on the CPU")
+    return lines
+
+
+def picture_warnings(image: np.ndarray, what: str) -> list[str]:
+    """A picture too small to give a sharp face, or one without colour."""
+    lines = []
+    height, width = image.shape[:2]
+    if min(width, height) < TINY_SIDE:
+        lines.append(f"{what} is only {width}x{height}: the face will be blurry (use a photo with "
+                     f"a face of 200 px or more)")
+    if image.ndim == 3 and image.shape[2] >= 3:
+        sample = image[:: max(1, height // 64), :: max(1, width // 64), :3].astype(np.int16)
+        if int(np.abs(sample[..., 0] - sample[..., 1]).max()) <= 2 and \
+                int(np.abs(sample[..., 1] - sample[..., 2]).max()) <= 2:
+            lines.append(f"{what} is greyscale: the new face will be grey on a colour picture")
+    return lines
+
+
+def at_start(settings: Settings, source) -> list[str]:
+    """Every warning that can be given before the first frame."""
+    lines = inert_settings(settings, source)
+    if settings.mode != "passthrough" and settings.source is not None:
+        from realtime.capture.image import read_picture
+
+        with contextlib.suppress(Exception):  # its loader reports a bad photo properly
+            lines += picture_warnings(read_picture(settings.source, what="source photo"),
+                                      f"the source photo {settings.source}")
+    width, height = getattr(source, "size", (0, 0))
+    if 0 < min(width, height) < TINY_SIDE:
+        lines.append(f"the input is only {width}x{height}: faces in it are too small to find")
+    return lines
+
+
+def at_end(settings: Settings, frames_out: int, frames_with_faces: int) -> list[str]:
+    """What only the whole run can tell."""
+    if settings.mode != "passthrough" and frames_out > 0 and frames_with_faces == 0:
+        return [f"no face was found in any of the {frames_out} frames: the output is the input "
+                "(with the label and mark)"]
+    return []
