@@ -22,7 +22,7 @@ from realtime.animate.mouth import (
     face_colour,
     mouth_opening,
 )
-from realtime.animate.surround import MOUTH_CENTRE, PortraitMesh, build_mesh, moved_points
+from realtime.animate.surround import MOUTH_CENTRE, PortraitMesh, build_mesh, fit_similarity_2d, moved_points
 from realtime.faces.one_euro import OneEuroFilter
 from realtime.faces.source import SourceFace
 from realtime.faces.topology import (
@@ -39,7 +39,8 @@ from realtime.settings import AnimateSettings, Settings
 MAX_PORTRAIT_SIDE = 1280
 """Portraits larger than this (long side) are shrunk unless a portrait size is asked for: the
 warp costs in proportion to the pixels that move."""
-_STILL = 0.02  # pixels: a mesh point that moved less than this has not moved
+_STILL = 0.1  # pixels: a mesh point that moved less than this has not moved (the far rings' last
+# fraction of a pixel is not worth warping the whole picture for)
 
 
 def fit_picture(image: np.ndarray, landmarks: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -121,6 +122,74 @@ def _pin_edges(maps, width: int, height: int) -> None:
         maps.map_x[:, 0], maps.map_y[:, 0] = 0.0, np.arange(y0, y1, dtype=np.float32)
     if x1 == width:
         maps.map_x[:, -1], maps.map_y[:, -1] = width - 1.0, np.arange(y0, y1, dtype=np.float32)
+
+
+def _rigid_irises(maps, portrait: Portrait, points: np.ndarray) -> None:
+    """Redraw the inside of each open eye so its iris moves as a whole (in place, on the maps).
+
+    The mesh closes an eye with a fan around the iris centre: moving that centre for a glance
+    would stretch the iris on one side and squash it on the other. Here each pixel inside the
+    moved eye outline samples the portrait's own eye along the same fan ray, but with a radial
+    profile that is rigid out to the iris's radius (the iris keeps its size and shape) and takes up
+    the slack in the white between iris and outline. Every sample stays inside the portrait's own
+    eye opening, so the iris is clipped by the lids exactly as in the portrait, and at the outline
+    the map meets the mesh's (continuous, no seam)."""
+    top = topology()
+    x0, y0, x1, y1 = maps.box
+    source = portrait.landmarks[:, :2]
+    for loop, centre, iris, corners in ((top.right_eye, RIGHT_IRIS_CENTRE, top.right_iris, (33, 133)),
+                                        (top.left_eye, LEFT_IRIS_CENTRE, top.left_iris, (263, 362))):
+        dest_loop, source_loop = points[loop], source[loop]
+        dest_centre, source_centre = points[centre], source[centre]
+        width_d = float(np.linalg.norm(points[corners[0]] - points[corners[1]]))
+        width_s = float(np.linalg.norm(source[corners[0]] - source[corners[1]]))
+        if width_d < 4 or width_s < 4 or abs(cv2.contourArea(dest_loop.astype(np.float32))) < 4:
+            continue  # closed or tiny: nothing to turn
+        k = width_d / width_s
+        follow = fit_similarity_2d(source_loop, dest_loop)
+        if np.linalg.norm(follow[:, :2] @ source_centre + follow[:, 2] - dest_centre) < 0.3:
+            continue  # the iris just follows its eye: the mesh's own fan is right
+        radius_s = float(np.linalg.norm(source[iris] - source_centre, axis=1).mean())
+        ex0, ey0 = np.floor(dest_loop.min(axis=0)).astype(int)
+        ex1, ey1 = np.ceil(dest_loop.max(axis=0)).astype(int) + 1
+        ex0, ey0, ex1, ey1 = max(ex0, x0), max(ey0, y0), min(ex1, x1), min(ey1, y1)
+        if ex1 - ex0 < 2 or ey1 - ey0 < 2:
+            continue
+        ys, xs = np.mgrid[ey0:ey1, ex0:ex1]
+        v = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float64) - dest_centre
+        spokes = dest_loop - dest_centre
+        angles = np.arctan2(spokes[:, 1], spokes[:, 0])
+        order = np.argsort(angles)
+        sorted_angles = angles[order]
+        sector = np.searchsorted(sorted_angles, np.arctan2(v[:, 1], v[:, 0])) % len(order)
+        first, second = order[sector - 1], order[sector]  # the spokes either side of each pixel
+        a, b = spokes[first], spokes[second]
+        det = a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
+        det = np.where(np.abs(det) < 1e-9, 1e-9, det)
+        wa = (v[:, 0] * b[:, 1] - v[:, 1] * b[:, 0]) / det
+        wb = (a[:, 0] * v[:, 1] - a[:, 1] * v[:, 0]) / det
+        t = wa + wb  # radial fraction: 0 at the centre, 1 on the outline
+        inside = (t < 1.0) & (wa >= -1e-6) & (wb >= -1e-6)
+        if not inside.any():
+            continue
+        t, wa, wb = t[inside], wa[inside], wb[inside]
+        u = np.where(t > 1e-9, wb / np.maximum(t, 1e-9), 0.0)
+        edge_d = (1 - u)[:, None] * a[inside] + u[:, None] * b[inside]
+        edge_s = (1 - u)[:, None] * (source_loop[first[inside]] - source_centre) + \
+            u[:, None] * (source_loop[second[inside]] - source_centre)
+        length_d = np.linalg.norm(edge_d, axis=1)
+        length_s = np.maximum(np.linalg.norm(edge_s, axis=1), 1e-6)
+        # Rigid out to the iris: a pixel r from the (moved) centre samples r / k from the
+        # portrait's centre; beyond it, linear up to the outline.
+        t0 = np.minimum(k * radius_s / np.maximum(length_d, 1e-6), 0.9)
+        h0 = np.minimum(t0 * length_d / (k * length_s), 0.9)
+        profile = np.where(t <= t0, t * h0 / np.maximum(t0, 1e-9),
+                           h0 + (1.0 - h0) * (t - t0) / np.maximum(1.0 - t0, 1e-9))
+        sample = source_centre + profile[:, None] * edge_s
+        rows = ys.ravel()[inside] - y0
+        cols = xs.ravel()[inside] - x0
+        maps.map_x[rows, cols] = sample[:, 0]
+        maps.map_y[rows, cols] = sample[:, 1]
 
 
 class MeshAnimator:
@@ -214,6 +283,7 @@ class MeshAnimator:
         depth[MOUTH_CENTRE] = face_depth[topology().inner_mouth].mean()
         maps = piecewise_affine_maps(points, mesh.points, mesh.triangles, box, depth=depth)
         _pin_edges(maps, width, height)
+        _rigid_irises(maps, portrait, points)
         canvas = portrait.image.copy()
         canvas[box[1]:box[3], box[0]:box[2]] = maps.remap(portrait.image)
         return canvas
@@ -226,7 +296,8 @@ class MeshAnimator:
             driver_mouth = face.landmarks[top.inner_mouth, :2].astype(np.float32)
             matrix = driver_to_portrait_colour(face_colour(frame.image, face.landmarks), portrait.colour)
             draw_mouth_interior(canvas, mouth, portrait.face_size, portrait.lips_colour,
-                                portrait.mouth_opening, frame.image, driver_mouth, face.size, matrix)
+                                portrait.mouth_opening, frame.image, driver_mouth, face.size, matrix,
+                                skin_lab=portrait.colour[0])
         else:
             draw_mouth_interior(canvas, mouth, portrait.face_size, portrait.lips_colour,
                                 portrait.mouth_opening)
