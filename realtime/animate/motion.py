@@ -36,13 +36,16 @@ RIGID_POINTS = np.array([4, 5, 6, 9, 10, 33, 54, 67, 117, 119, 121, 127, 129, 13
 # stays exactly still. The gate is decided on quantities where noise averages out or is bounded,
 # never point by point on the motion's own size (a per-point gate of [1x, 2x] the noise level took
 # away half of every small expression: a smile came out at half size):
-# - the head: the mean displacement of the rigid points under the fitted head motion (rotation,
-#   scale and shift together), one gate for all three;
+# - the head: rotation, scale and shift each against its own noise level, one gate for all three
+#   (the largest of the three ratios opens it: a nod moves the rigid points mostly in depth, so
+#   their displacement in the picture would gate it away);
 # - the expression: per point, the largest residual within a neighbourhood of it (a tenth of the
 #   face), so a region that moves passes whole, at full amplitude, slow-moving points included.
 # Above the threshold the gate opens within GATE_BAND of it (a smooth step), not over a doubling.
 GATE_RESIDUAL = 0.0095  # face sizes, the largest residual around a point
-GATE_HEAD = 0.005  # face sizes, mean displacement of the rigid points by the head motion
+GATE_ROTATION = 1.1  # degrees
+GATE_SCALE = 0.017  # relative
+GATE_SHIFT = 0.004  # face sizes
 GATE_BAND = 0.4  # the gate opens fully at (1 + GATE_BAND) x the threshold
 NEIGHBOURHOOD = 0.12  # face sizes: the residual of points this close decides a point's gate
 
@@ -199,6 +202,29 @@ def part_weights(parts: str) -> tuple[float, np.ndarray]:
     return head, expression
 
 
+def near(driver: np.ndarray, reference: np.ndarray) -> bool:
+    """Whether `driver` (478, 3) is the `reference` face up to what a still face's landmarks
+    wander by (twice the noise gates): the same pose and expression, measured again."""
+    driver = driver.astype(np.float64)
+    reference = reference.astype(np.float64)
+    size = max(1.0, float(np.hypot(*(reference[:, :2].max(axis=0) - reference[:, :2].min(axis=0)))))
+    head = fit_similarity(reference[RIGID_POINTS], driver[RIGID_POINTS])
+    vector, _ = cv2.Rodrigues(np.ascontiguousarray(head.rotation))
+    shift = np.linalg.norm((head.target_centre - head.source_centre)[:2]) / size
+    if np.degrees(np.linalg.norm(vector)) > 2 * GATE_ROTATION or abs(np.log(max(head.scale, 1e-6))) > 2 * GATE_SCALE \
+            or shift > 2 * GATE_SHIFT:
+        return False
+    unmoved = (driver - head.target_centre) @ head.rotation / head.scale + head.source_centre
+    if np.linalg.norm((unmoved - reference)[:, :2], axis=1).max() / size > 2 * GATE_RESIDUAL:
+        return False
+    top = topology()
+    for loop, corners in ((top.right_eye, EYE_CORNERS[0]), (top.left_eye, EYE_CORNERS[1])):
+        before = _openness(reference, loop, corners)
+        if before > 1e-3 and abs(_openness(unmoved, loop, corners) / before - 1.0) > 2 * GATE_EYE_RATIO:
+            return False
+    return bool(np.linalg.norm(gaze(unmoved) - gaze(reference)) <= 2 * GATE_GAZE)
+
+
 @dataclass(frozen=True)
 class Calibration:
     """What stays fixed between two calibrations: the driver's neutral face, and how the
@@ -268,14 +294,16 @@ def transfer(driver: np.ndarray, portrait: np.ndarray, calibration: Calibration,
     amount = strength * expression_weights[:, None]
     shaped = portrait + amount * residual_portrait
 
-    rigid = reference[RIGID_POINTS]
-    head_motion = np.linalg.norm((head.apply(rigid) - rigid)[:, :2], axis=1).mean() / calibration.size
-    head_amount = strength * head_weight * float(gate(head_motion, GATE_HEAD))
+    vector, _ = cv2.Rodrigues(np.ascontiguousarray(head.rotation))
+    shift = head.target_centre - head.source_centre
+    head_motion = max(np.degrees(np.linalg.norm(vector)) / GATE_ROTATION,
+                      abs(np.log(max(head.scale, 1e-6))) / GATE_SCALE,
+                      np.linalg.norm(shift[:2]) / calibration.size / GATE_SHIFT)
+    head_amount = strength * head_weight * float(gate(head_motion, 1.0))
     rotation = scaled_rotation(frame_rotation @ head.rotation @ frame_rotation.T, head_amount)
     scale = float(np.exp(head_amount * np.log(max(head.scale, 1e-6))))
     # The head's translation, measured at the reference's rigid centre, re-expressed in the
     # portrait's frame; only its picture-plane part moves the portrait (depth is not seen).
-    shift = head.target_centre - head.source_centre
     shift_portrait = to_portrait.scale * shift @ frame_rotation.T
     shift_portrait[2] = 0.0
     centre = to_portrait.target_centre
