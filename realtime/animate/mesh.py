@@ -1,10 +1,11 @@
 """The embedded animator: a still portrait that moves with the face in front of the camera.
 
 No model, no download. Per frame: the driving face's motion relative to its neutral reference
-(motion.py) moves the portrait's landmarks; the portrait is warped with a mesh that covers the
-whole picture (surround.py: face, closed eyes and mouth, rings over hair and neck, the fixed
-border); an open mouth gets an interior (mouth.py). Only the part of the picture that moves is
-warped; the rest is the portrait itself.
+(motion.py) moves the portrait's landmarks, irises included (gaze); the portrait is warped once,
+at its own resolution, with a mesh that covers the whole picture (surround.py: face, closed eyes
+and mouth, rings over hair, neck and background, the fixed border), the irises redrawn whole
+inside the eyes; an open mouth gets an interior in the portrait's palette (mouth.py). Only the
+part of the picture that moves is warped; the rest is the portrait itself, to the pixel.
 
 The reference is the first driving face seen, and again the first one after each calibration
 (`Engine.update(calibrate=True)`, key `c` in the preview window).
@@ -156,8 +157,15 @@ def _rigid_irises(maps, portrait: Portrait, points: np.ndarray) -> None:
         ex0, ey0, ex1, ey1 = max(ex0, x0), max(ey0, y0), min(ex1, x1), min(ey1, y1)
         if ex1 - ex0 < 2 or ey1 - ey0 < 2:
             continue
-        ys, xs = np.mgrid[ey0:ey1, ex0:ex1]
-        v = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float64) - dest_centre
+        inside_mask = np.zeros((ey1 - ey0, ex1 - ex0), dtype=np.uint8)
+        cv2.fillPoly(inside_mask, [np.round((dest_loop - [ex0, ey0]) * 16).astype(np.int32)], 1,
+                     lineType=cv2.LINE_8, shift=4)
+        inside_mask = cv2.dilate(inside_mask, np.ones((3, 3), np.uint8))  # the outline's own pixels
+        ys, xs = np.nonzero(inside_mask)
+        ys, xs = ys + ey0, xs + ex0
+        if len(xs) == 0:
+            continue
+        v = np.stack([xs, ys], axis=1).astype(np.float64) - dest_centre
         spokes = dest_loop - dest_centre
         angles = np.arctan2(spokes[:, 1], spokes[:, 0])
         order = np.argsort(angles)
@@ -187,8 +195,8 @@ def _rigid_irises(maps, portrait: Portrait, points: np.ndarray) -> None:
         profile = np.where(t <= t0, t * h0 / np.maximum(t0, 1e-9),
                            h0 + (1.0 - h0) * (t - t0) / np.maximum(1.0 - t0, 1e-9))
         sample = source_centre + profile[:, None] * edge_s
-        rows = ys.ravel()[inside] - y0
-        cols = xs.ravel()[inside] - x0
+        rows = ys[inside] - y0
+        cols = xs[inside] - x0
         maps.map_x[rows, cols] = sample[:, 0]
         maps.map_y[rows, cols] = sample[:, 1]
 
@@ -299,18 +307,24 @@ class MeshAnimator:
         _pin_edges(maps, width, height)
         _rigid_irises(maps, portrait, points)
         canvas = portrait.image.copy()
-        canvas[box[1]:box[3], box[0]:box[2]] = maps.remap(portrait.image)
-        # The face again, bicubic: a bilinear resample at a half-pixel offset is a [0.5, 0.5]
-        # blur, which took half to four fifths of a painting's fine detail (Laplacian energy) off
-        # the face; bicubic keeps 0.5-1.0 of it (s9, s12, s42 moved by 4-11 % of the face). Only on
-        # the face: bicubic costs five times bilinear, and the hair and background move little.
+        # One resample of the portrait for the whole picture. The face bicubic: a bilinear
+        # resample at a half-pixel offset is a [0.5, 0.5] blur, which took half to four fifths of
+        # a painting's fine detail (Laplacian energy) off the face; bicubic keeps 0.5-1.0 of it
+        # (s9, s12, s42 moved by 4-11 % of the face). The rest bilinear: bicubic costs five times
+        # as much, and hair and background move little.
         fx0, fy0 = np.floor(points[:ALL_POINTS].min(axis=0)).astype(int) - 4
         fx1, fy1 = np.ceil(points[:ALL_POINTS].max(axis=0)).astype(int) + 5
-        fx0, fy0, fx1, fy1 = max(fx0, box[0]), max(fy0, box[1]), min(fx1, box[2]), min(fy1, box[3])
-        if fx1 > fx0 and fy1 > fy0:
-            local = np.s_[fy0 - box[1]:fy1 - box[1], fx0 - box[0]:fx1 - box[0]]
-            canvas[fy0:fy1, fx0:fx1] = cv2.remap(portrait.image, maps.map_x[local], maps.map_y[local],
-                                                 cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT101)
+        fx0, fy0, fx1, fy1 = (min(max(int(fx0), box[0]), box[2]), min(max(int(fy0), box[1]), box[3]),
+                              max(min(int(fx1), box[2]), box[0]), max(min(int(fy1), box[3]), box[1]))
+        regions = [((fx0, fy0, fx1, fy1), cv2.INTER_CUBIC),
+                   ((box[0], box[1], box[2], fy0), cv2.INTER_LINEAR), ((box[0], fy1, box[2], box[3]), cv2.INTER_LINEAR),
+                   ((box[0], fy0, fx0, fy1), cv2.INTER_LINEAR), ((fx1, fy0, box[2], fy1), cv2.INTER_LINEAR)]
+        for (rx0, ry0, rx1, ry1), interpolation in regions:
+            if rx1 <= rx0 or ry1 <= ry0:
+                continue
+            local = np.s_[ry0 - box[1]:ry1 - box[1], rx0 - box[0]:rx1 - box[0]]
+            canvas[ry0:ry1, rx0:rx1] = cv2.remap(portrait.image, maps.map_x[local], maps.map_y[local],
+                                                 interpolation, borderMode=cv2.BORDER_REFLECT101)
         return canvas
 
     def _fill_mouth(self, canvas: np.ndarray, frame: Frame, face: Face, portrait: Portrait,

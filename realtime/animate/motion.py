@@ -259,10 +259,9 @@ def calibrate(driver: np.ndarray, portrait: np.ndarray, mode: str) -> Calibratio
     size = max(1.0, float(np.hypot(*(driver[:, :2].max(axis=0) - driver[:, :2].min(axis=0)))))
     flat = reference[:, :2]
     near = np.linalg.norm(flat[:, None] - flat[None], axis=2) < NEIGHBOURHOOD * size
-    neighbours = np.tile(np.arange(len(flat))[:, None], (1, int(near.sum(axis=1).max())))
-    for index, row in enumerate(near):
-        found = np.flatnonzero(row)
-        neighbours[index, :len(found)] = found
+    # Each row: its near points first (a stable sort puts True before False), then itself again.
+    order = np.argsort(~near, axis=1, kind="stable")[:, :int(near.sum(axis=1).max())]
+    neighbours = np.where(np.take_along_axis(near, order, axis=1), order, np.arange(len(flat))[:, None])
     return Calibration(reference=reference, to_portrait=to_portrait, size=size, neighbours=neighbours)
 
 
