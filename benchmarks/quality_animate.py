@@ -655,6 +655,7 @@ def run(args: argparse.Namespace) -> int:
             width = max(part.shape[1] for part in parts)
             sheet = np.vstack([cv2.copyMakeBorder(part, 0, 4, 0, width - part.shape[1], cv2.BORDER_CONSTANT)
                                for part in parts])
+            sheet = cv2.resize(sheet, None, fx=0.7, fy=0.7, interpolation=cv2.INTER_AREA)  # the repository's size
             cv2.imwrite(str(examples / f"{Path(name).stem}.png"), sheet, [cv2.IMWRITE_PNG_COMPRESSION, 9])
             if name == "s9.jpg":
                 cv2.imwrite(str(args.out / "animate_contact_sheet.png"), sheet, [cv2.IMWRITE_PNG_COMPRESSION, 9])
