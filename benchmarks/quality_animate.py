@@ -1,27 +1,31 @@
-"""animate: live-portrait quality by self-reenactment, with baselines in the same run.
+"""animate: live-portrait quality by self- and cross-reenactment, with baselines in the same run.
 
-    python -m benchmarks.quality animate                          # 5 videos x 150 frames
+    python -m benchmarks.quality animate                          # 7 videos x 150 frames, 7 portraits x 3 drivers
     python -m benchmarks.quality animate --frames 0               # every frame of every video
-    python -m benchmarks.quality animate --videos d9.mp4 --frames 30 --no-identity
+    python -m benchmarks.quality animate --videos d9.mp4 --frames 30 --cross-videos d3.mp4 --no-identity
 
 Self-reenactment (FOMM, LivePortrait): the portrait is frame 0 of a real video and the driver is
 the same video, so the output should reproduce the video frame by frame. Methods, on the same
 frames and the same tracked driving landmarks:
 - mesh: facecam's mesh animator with default settings;
 - affine: frame 0 moved by the driver's similarity transform only (rigid points, 2-D);
-- static: frame 0 repeated.
+- static: frame 0 repeated (the frozen frame).
 
 Metrics, on a face crop (the true frame's face box, enlarged 1.3x, square, 256 px), frame 0 left
 out: L1 (mean absolute difference, 0..1), PSNR, SSIM; AKD: MediaPipe landmarks measured afresh
 (still-picture mode) on the output and on the true frame, mean distance over the 468 mesh points
 divided by the true face's size (box diagonal), with the share of frames where no face was found.
 Identity (needs the `eval` extra): dlib's ResNet distance (independent of our landmarks) of the
-output to the portrait, every `--identity-every` frames, for self-reenactment and for
-cross-reenactment (the s*.jpg portraits driven by `--cross-video`).
+output to the portrait and to the real frame it should reproduce, every `--identity-every` frames.
+
+Cross-reenactment: the s*.jpg portraits driven by each of `--cross-videos`: motion gain and
+cosine, mouth, eye and gaze correlation (faces found afresh on driver and output, each relative to
+its neutral frame 0: `motion_scores`), identity kept. A contact sheet per portrait
+(`animate_examples/<portrait>.png`: neutral, open mouth, grin, blink, look left, big head turn,
+lean, one band per driver; the Mona Lisa's also as `animate_contact_sheet.png`).
 
 Speed: the animator's p50 per frame in this process (single thread). Results:
-benchmarks/results/quality_animate.{json,md,png}, a contact sheet of the Mona Lisa driven by d9
-(`animate_contact_sheet.png`) and examples (`animate_examples/`).
+benchmarks/results/quality_animate.{json,md,png}.
 """
 
 from __future__ import annotations
@@ -40,9 +44,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MEDIA = Path(os.environ.get("FACECAM_MEDIA", ROOT.parent / "shared" / "media"))
 DEFAULT_OUT = ROOT / "benchmarks" / "results"
-VIDEOS = ("d3.mp4", "d6.mp4", "d9.mp4", "d10.mp4", "d14.mp4")
+VIDEOS = ("d3.mp4", "d6.mp4", "d9.mp4", "d10.mp4", "d13.mp4", "d14.mp4", "d20.mp4")
+CROSS_VIDEOS = ("d3.mp4", "d6.mp4", "d9.mp4")
 PORTRAITS = ("s9.jpg", "s10.jpg", "s12.jpg", "s42.jpg", "s0.jpg", "s7.jpg", "s6.jpg")
-EXAMPLES = ("s10.jpg", "s12.jpg", "s6.jpg", "s7.jpg")  # a painting, a photo, a statue, a cartoon
 METHODS = ("mesh", "affine", "static")
 CROP_SIDE = 256
 PSNR_CAP = 100.0
@@ -56,10 +60,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-identity", action="store_true", help="skip the identity model")
     parser.add_argument("--portraits", nargs="+", default=list(PORTRAITS),
                         help="portraits for cross-reenactment and the examples")
-    parser.add_argument("--cross-video", default="d9.mp4", help="driver for cross-reenactment")
+    parser.add_argument("--cross-videos", nargs="*", default=list(CROSS_VIDEOS),
+                        help="drivers for cross-reenactment (none: skip it)")
     parser.add_argument("--cross-frames", type=int, default=300, help="frames of cross-reenactment")
-    parser.add_argument("--examples", nargs="*", default=list(EXAMPLES),
-                        help="portraits (of --portraits) whose example sheets are saved")
     parser.add_argument("--no-pictures", action="store_true", help="no contact sheet, no examples")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a facecam setting for the mesh method, e.g. --set motion_strength=1.2")
@@ -194,7 +197,8 @@ def self_reenactment(path: Path, frames_limit: int, settings, still_detector, id
     tracked = track(frames, fps)
     source_embedding = identity.embed(frames[0], source_face.box) if identity is not None else None
 
-    per_method = {m: {"l1": [], "psnr": [], "ssim": [], "akd": [], "identity": []} for m in METHODS}
+    per_method = {m: {"l1": [], "psnr": [], "ssim": [], "akd": [], "identity": [], "identity_real": []}
+                  for m in METHODS}
     truth_identity = []  # the real frames' own distance to frame 0: what a perfect output scores
     missing = {m: 0 for m in METHODS}
     timings = []
@@ -217,9 +221,11 @@ def self_reenactment(path: Path, frames_limit: int, settings, still_detector, id
                    if faces else frames[0]}
         box = crop_box(truth, truth_image)
         truth_crop = crop(truth_image, box)
+        truth_embedding = None
         if identity is not None and index % identity_every == 0 and source_embedding is not None:
-            embedding = identity.embed(truth_image, truth.box)
-            truth_identity.append(None if embedding is None else identity.distance(embedding, source_embedding))
+            truth_embedding = identity.embed(truth_image, truth.box)
+            truth_identity.append(None if truth_embedding is None
+                                  else identity.distance(truth_embedding, source_embedding))
         for method, output in outputs.items():
             scores = picture_scores(crop(output, box), truth_crop)
             for key, value in scores.items():
@@ -233,13 +239,14 @@ def self_reenactment(path: Path, frames_limit: int, settings, still_detector, id
                 missing[method] += 1
             per_method[method]["akd"].append(akd(landmarks, truth))
             if identity is not None and index % identity_every == 0:
-                if method == "static":
-                    per_method[method]["identity"].append(0.0)
-                else:
-                    embedding = identity.embed(output, box)
-                    per_method[method]["identity"].append(
-                        None if embedding is None or source_embedding is None
-                        else identity.distance(embedding, source_embedding))
+                embedding = source_embedding if method == "static" else identity.embed(output, truth.box)
+                per_method[method]["identity"].append(
+                    None if embedding is None or source_embedding is None
+                    else identity.distance(embedding, source_embedding))
+                # ... and to the real frame it should reproduce (the identity drift a viewer sees)
+                per_method[method]["identity_real"].append(
+                    None if embedding is None or truth_embedding is None
+                    else identity.distance(embedding, truth_embedding))
     if bar is not None:
         bar.close()
     measured = len(per_method["mesh"]["ssim"])
@@ -249,11 +256,98 @@ def self_reenactment(path: Path, frames_limit: int, settings, still_detector, id
         result["methods"][method] = {
             "l1": _summary(values["l1"]), "psnr": _summary(values["psnr"]), "ssim": _summary(values["ssim"]),
             "akd": _summary(values["akd"]), "no_face": missing[method] / max(measured, 1),
-            "identity": _summary(values["identity"]),
+            "identity": _summary(values["identity"]), "identity_real": _summary(values["identity_real"]),
         }
     result["truth_identity"] = _summary(truth_identity)
     result["mesh_ms_p50"] = float(np.median(timings) * 1000) if timings else None
     return result
+
+
+# -- cross-reenactment motion ------------------------------------------------------------------------
+# Both faces measured afresh (MediaPipe, still-picture mode) on the driver's frame and on the animated
+# portrait, each relative to its own neutral frame (frame 0, the animator's reference). The driver's
+# displacements are carried into the portrait's frame by the similarity (rotation, scale) between
+# the two neutral faces, so a gain of 1 means the portrait moved as far, in its own face sizes, as
+# the driver did in its.
+ACTIVE_MOTION = 0.02  # face sizes: a frame is active when the driver's mean landmark motion exceeds it
+MESH_POINTS = 468
+EYE_LOOPS_CORNERS = ((33, 133), (263, 362))  # (outer, inner) corners, the person's right eye first
+
+
+def _pearson(a: list[float], b: list[float]) -> float | None:
+    a_arr, b_arr = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if len(a_arr) < 3 or a_arr.std() < 1e-9 or b_arr.std() < 1e-9:
+        return None
+    return float(np.corrcoef(a_arr, b_arr)[0, 1])
+
+
+def eye_openness(points: np.ndarray) -> float:
+    """Mean over both eyes of the lid gap (outline's mean distance to the corner line) / eye width."""
+    from realtime.faces.topology import topology
+
+    top = topology()
+    values = []
+    for loop, (outer, inner) in zip((top.right_eye, top.left_eye), EYE_LOOPS_CORNERS, strict=True):
+        a, b = points[outer, :2], points[inner, :2]
+        axis = b - a
+        width = float(np.linalg.norm(axis)) or 1.0
+        normal = np.array([-axis[1], axis[0]]) / width
+        values.append(float(np.abs((points[loop, :2] - (a + b) / 2) @ normal).mean() / width))
+    return float(np.mean(values))
+
+
+def motion_scores(driver: list, output: list) -> dict:
+    """Gain, cosine, mouth / eye / gaze correlation of `output` (faces found on the animated
+    portrait, or None) against `driver` (faces found on the driving frames, or None); frame 0 of
+    each is the neutral reference (it must have a face)."""
+    from realtime.animate.motion import gaze
+    from realtime.animate.mouth import mouth_opening
+    from realtime.animate.surround import fit_similarity_2d
+    from realtime.faces.topology import topology
+
+    top = topology()
+    if driver[0] is None or output[0] is None:
+        return {"error": "no face on the neutral frame"}
+    d0, o0 = driver[0].landmarks[:, :2].astype(np.float64), output[0].landmarks[:, :2].astype(np.float64)
+    linear = fit_similarity_2d(d0[:MESH_POINTS], o0[:MESH_POINTS])[:, :2]
+    o_size = float(output[0].size)
+    d_gaze0, o_gaze0 = gaze(d0), gaze(o0)
+    dot = norm = 0.0
+    cosines, mouth_d, mouth_o, eyes_d, eyes_o, gaze_d, gaze_o = [], [], [], [], [], [], []
+    active = measured = 0
+    for d_face, o_face in zip(driver[1:], output[1:], strict=True):
+        if d_face is None or o_face is None:
+            continue
+        measured += 1
+        d = d_face.landmarks[:, :2].astype(np.float64)
+        o = o_face.landmarks[:, :2].astype(np.float64)
+        d_move = ((d - d0) @ linear.T)[:MESH_POINTS] / o_size
+        o_move = (o - o0)[:MESH_POINTS] / o_size
+        mouth_d.append(mouth_opening(d[top.inner_mouth], d_face.size))
+        mouth_o.append(mouth_opening(o[top.inner_mouth], o_face.size))
+        eyes_d.append(eye_openness(d))
+        eyes_o.append(eye_openness(o))
+        gaze_d.append(gaze(d) - d_gaze0)
+        gaze_o.append(gaze(o) - o_gaze0)
+        if np.linalg.norm(d_move, axis=1).mean() < ACTIVE_MOTION:
+            continue
+        active += 1
+        dot += float((o_move * d_move).sum())
+        norm += float((d_move * d_move).sum())
+        cosines.append(float((o_move * d_move).sum() / (np.linalg.norm(o_move) * np.linalg.norm(d_move) + 1e-12)))
+    gaze_d_arr, gaze_o_arr = np.array(gaze_d).reshape(-1, 2), np.array(gaze_o).reshape(-1, 2)
+    # Gaze: both axes pooled (horizontal and vertical glances alike), each axis centred on its own.
+    gaze_corr = _pearson(list((gaze_d_arr - gaze_d_arr.mean(axis=0)).ravel()),
+                         list((gaze_o_arr - gaze_o_arr.mean(axis=0)).ravel())) if len(gaze_d) >= 3 else None
+    return {
+        "measured": measured, "active": active,
+        "gain": dot / norm if norm > 0 else None,
+        "cosine": float(np.mean(cosines)) if cosines else None,
+        "mouth_corr": _pearson(mouth_d, mouth_o), "eye_corr": _pearson(eyes_d, eyes_o),
+        "gaze_corr": gaze_corr,
+        "gaze_range_driver": float(gaze_d_arr.std()) if len(gaze_d) else None,
+        "gaze_range_output": float(gaze_o_arr.std()) if len(gaze_o) else None,
+    }
 
 
 # -- cross-reenactment and pictures -------------------------------------------------------------------
@@ -269,16 +363,26 @@ def animate_portrait(source, frames, tracked, fps, settings) -> list[np.ndarray]
 
 
 def cross_reenactment(media: Path, portraits: list[str], video: str, frames_limit: int, settings,
-                      identity, identity_every: int, library) -> tuple[list[dict], dict]:
+                      identity, identity_every: int, library, still_detector) -> tuple[list[dict], dict]:
+    """Each portrait driven by `video`: identity kept, and motion (gain, cosine, mouth, eyes, gaze)
+    measured on faces found afresh on the driver's frames and on the animated portrait."""
     frames, fps = read_frames(media / video, frames_limit)
     tracked = track(frames, fps)
+
+    def found(image: np.ndarray):
+        faces = still_detector.detect(image)
+        return max(faces, key=lambda f: f.size) if faces else None
+
+    driver_faces = [found(image) for image in frames]
+    chosen = moments(tracked)
     rows = []
     animated = {}
     for name in portraits:
         source = library.get(str(media / name))
         outputs = animate_portrait(source, frames, tracked, fps, settings)
-        animated[name] = outputs
+        animated[name] = {index: outputs[index] for _, index in chosen}  # only what the sheets show
         row = {"portrait": name, "driver": video, "frames": len(frames)}
+        row.update(motion_scores(driver_faces, [found(output) for output in outputs]))
         if identity is not None:
             scale_box = _portrait_box(source, outputs[0])
             reference = identity.embed(outputs[0], scale_box)
@@ -291,7 +395,8 @@ def cross_reenactment(media: Path, portraits: list[str], video: str, frames_limi
             row["identity_max"] = float(np.max(distances)) if distances else None
             row["found"] = len(distances) / max(1, len(outputs[identity_every::identity_every]))
         rows.append(row)
-    return rows, {"frames": frames, "tracked": tracked, "animated": animated}
+    return rows, {"frames": {index: frames[index] for _, index in chosen}, "tracked": tracked,
+                  "animated": animated, "chosen": chosen}
 
 
 def _portrait_box(source, output: np.ndarray) -> tuple[int, int, int, int]:
@@ -303,7 +408,8 @@ def _portrait_box(source, output: np.ndarray) -> tuple[int, int, int, int]:
 
 
 def moments(tracked: list[list]) -> list[tuple[str, int]]:
-    """Six frames worth showing: neutral, open mouth, blink, head turned both ways, nodding."""
+    """Seven frames worth showing: neutral, open mouth, grin, blink, look left, big head turn, lean."""
+    from realtime.animate.motion import gaze
     from realtime.animate.mouth import mouth_opening
     from realtime.faces.topology import topology
 
@@ -317,9 +423,12 @@ def moments(tracked: list[list]) -> list[tuple[str, int]]:
         mouth = mouth_opening(points[top.inner_mouth], face.size)
         eyes = mouth_opening(points[top.right_eye], face.size) + mouth_opening(points[top.left_eye], face.size)
         width = float(np.linalg.norm(points[61] - points[291])) / face.size  # mouth corners
-        rows.append((index, mouth, eyes, face.pose[0], face.pose[1], width))
+        centre = points.mean(axis=0) / face.size
+        rows.append((index, mouth, eyes, face.pose[0], face.pose[1], width, gaze(face.landmarks)[0],
+                     centre[0], centre[1]))
     table = np.array(rows)
     table[:, 3:5] -= table[0, 3:5]  # head pose relative to the first frame (the neutral one)
+    table[:, 6:9] -= table[0, 6:9]
     # A blink is brief: the eyes' closure against the median of the frames around it (a smile
     # narrows the eyes for seconds, which is not a blink).
     eyes = table[:, 2].copy()
@@ -328,10 +437,17 @@ def moments(tracked: list[list]) -> list[tuple[str, int]]:
     # ... and a smile (mouth wider than at rest) closes the eyes without blinking.
     smiling = table[:, 5] > 1.05 * table[0, 5]
     table[smiling, 2] = np.inf
+    turned = np.abs(table[:, 3])
+    leaning = np.hypot(table[:, 7], table[:, 8])
+    # a grin: wide and not wide open
+    grin = table[:, 5] - 2.0 * np.maximum(table[:, 1] - np.median(table[:, 1]), 0)
+    # looking left (the picture's left): the irises' offset along the eyes, head still
+    look = -table[:, 6] - 0.02 * turned
+    scores = {"open mouth": table[:, 1], "grin": grin, "blink": -table[:, 2], "look left": look,
+              "big head turn": turned, "lean": leaning}
     chosen: list[tuple[str, int]] = [("neutral", int(table[0, 0]))]
-    for name, column, sign in (("open mouth", 1, 1), ("blink", 2, -1), ("turned left", 3, -1),
-                               ("turned right", 3, 1), ("looking up", 4, 1)):
-        order = np.argsort(-sign * table[:, column], kind="stable")
+    for name, score in scores.items():
+        order = np.argsort(-score, kind="stable")
         taken = [index for _, index in chosen]
         # the most extreme frame not next to one already shown
         best = next((int(table[i, 0]) for i in order if all(abs(table[i, 0] - t) > 8 for t in taken)),
@@ -381,6 +497,17 @@ def _fmt(value, digits=3) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
+def cross_summary(rows: list[dict]) -> dict:
+    """Means over the pairs (gain weighted by active frames, pairs without active frames left out)."""
+    weights = [row.get("active") or 0 for row in rows]
+    gains = [(row["gain"], w) for row, w in zip(rows, weights, strict=True) if row.get("gain") is not None and w]
+    summary = {"gain": sum(g * w for g, w in gains) / sum(w for _, w in gains) if gains else None,
+               "gain_min": min((g for g, _ in gains), default=None), "gain_max": max((g for g, _ in gains), default=None)}
+    for key in ("cosine", "mouth_corr", "eye_corr", "gaze_corr"):
+        summary[key] = _summary([row.get(key) for row in rows])
+    return summary
+
+
 def markdown(results: dict) -> str:
     lines = ["# Live portraits: self-reenactment quality", "",
              f"{results['command']}", "",
@@ -389,8 +516,9 @@ def markdown(results: dict) -> str:
              "AKD: mean landmark distance / face size (lower is better); identity: dlib distance to "
              "the portrait (< 0.6 is conventionally the same person; the real frames' own distance "
              "to frame 0 is the target, not 0: expressions change it).", "",
-             "| video | method | L1 ↓ | PSNR ↑ | SSIM ↑ | AKD ↓ | no face | identity |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| video | method | L1 ↓ | PSNR ↑ | SSIM ↑ | AKD ↓ | no face | identity to frame 0 | "
+             "identity to the real frame ↓ |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for row in results["self"]:
         if "error" in row:
             lines.append(f"| {row['video']} | {row['error']} | | | | | | |")
@@ -399,23 +527,37 @@ def markdown(results: dict) -> str:
             m = row["methods"][method]
             lines.append(f"| {row['video']} ({row['measured']}) | {method} | {_fmt(m['l1'], 4)} | "
                          f"{_fmt(m['psnr'], 2)} | {_fmt(m['ssim'])} | {_fmt(m['akd'], 4)} | "
-                         f"{m['no_face']:.0%} | {_fmt(m['identity'])} |")
+                         f"{m['no_face']:.0%} | {_fmt(m['identity'])} | {_fmt(m.get('identity_real'))} |")
         if row.get("truth_identity") is not None:
-            lines.append(f"| {row['video']} | *the real frames* | | | | | | {_fmt(row['truth_identity'])} |")
-    lines += ["", "Mesh beats both baselines (AKD and SSIM) on: "
+            lines.append(f"| {row['video']} | *the real frames* | | | | | | {_fmt(row['truth_identity'])} | |")
+    lines += ["", "Mesh beats both baselines on AKD and SSIM: "
               + ", ".join(f"{row['video']}: {'yes' if row.get('mesh_wins') else 'NO'}"
-                          for row in results["self"]), ""]
+                          for row in results["self"]) + ".",
+              "Mesh beats the frozen frame on SSIM, PSNR and identity to the real frames: "
+              + ", ".join(f"{row['video']}: {'yes' if row.get('beats_frozen') else 'NO'}"
+                          for row in results["self"]) + ".", ""]
     if results.get("cross"):
-        lines += ["## Cross-reenactment identity", "",
-                  f"Portraits driven by {results['cross'][0]['driver']}; dlib distance of the animated "
-                  "portrait to the still portrait (mean and max over sampled frames; found = share of "
-                  "frames where a face could be embedded).", "",
-                  "| portrait | identity ↓ | max | found |", "| --- | --- | --- | --- |"]
+        lines += ["## Cross-reenactment", "",
+                  "Each portrait driven by each video (first frames, frame 0 = the neutral reference). "
+                  "Faces found afresh (MediaPipe, still-picture mode) on the driver's frames and on the "
+                  "animated portrait, each relative to its own frame 0. Gain: least-squares slope of the "
+                  "portrait's landmark motion on the driver's (carried into the portrait's frame by the "
+                  "similarity between the two neutral faces), over the active frames (driver's mean "
+                  f"landmark motion > {ACTIVE_MOTION} face sizes); 1 = full amplitude. Cosine: mean per "
+                  "active frame of the two motions' cosine. Mouth / eyes: correlation over frames of the "
+                  "inner-mouth area and the lids' opening. Gaze: correlation of the irises' offset from "
+                  "the eye corners (eye widths, both axes), relative to frame 0. Identity: dlib distance "
+                  "of the animated portrait to the still one (mean, max).", "",
+                  "| portrait | driver | active | gain | cosine | mouth r | eyes r | gaze r | identity ↓ | max |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for row in results["cross"]:
-            found = row.get("found")
-            lines.append(f"| {row['portrait']} | {_fmt(row.get('identity'))} | {_fmt(row.get('identity_max'))} | "
-                         f"{'–' if found is None else f'{found:.0%}'} |")
-        lines.append("")
+            lines.append(f"| {row['portrait']} | {row['driver']} | {row.get('active', '–')} | "
+                         f"{_fmt(row.get('gain'), 2)} | {_fmt(row.get('cosine'), 2)} | "
+                         f"{_fmt(row.get('mouth_corr'), 2)} | {_fmt(row.get('eye_corr'), 2)} | "
+                         f"{_fmt(row.get('gaze_corr'), 2)} | {_fmt(row.get('identity'))} | "
+                         f"{_fmt(row.get('identity_max'))} |")
+        summary = cross_summary(results["cross"])
+        lines += ["", "Over all pairs: " + ", ".join(f"{key} {_fmt(value, 2)}" for key, value in summary.items()), ""]
     speeds = [row["mesh_ms_p50"] for row in results["self"] if row.get("mesh_ms_p50") is not None]
     if speeds:
         lines += [f"Mesh animator: p50 {np.median(speeds):.1f} ms per frame (one thread, this process, "
@@ -480,40 +622,43 @@ def run(args: argparse.Namespace) -> int:
                 mesh, affine, static = (row["methods"][m] for m in METHODS)
                 row["mesh_wins"] = bool(mesh["akd"] is not None and mesh["akd"] < min(affine["akd"], static["akd"])
                                         and mesh["ssim"] > max(affine["ssim"], static["ssim"]))
+                row["beats_frozen"] = bool(
+                    mesh["ssim"] > static["ssim"] and mesh["psnr"] > static["psnr"]
+                    and (mesh["identity_real"] is None or static["identity_real"] is None
+                         or mesh["identity_real"] < static["identity_real"]))
             self_rows.append(row)
-        cross_rows, cross = ([], None)
-        if identity is not None or not args.no_pictures:
-            cross_rows, cross = cross_reenactment(args.media, args.portraits, args.cross_video, args.cross_frames,
-                                                  settings, identity, args.identity_every, library)
+        cross_rows, crosses = [], {}
+        for video in args.cross_videos:
+            rows, crosses[video] = cross_reenactment(args.media, args.portraits, video, args.cross_frames, settings,
+                                                     identity, args.identity_every, library, still_detector)
+            cross_rows += rows
     finally:
         still_detector.close()
     results = {
         "command": "python -m benchmarks.quality animate " + " ".join(sys.argv[2:] if len(sys.argv) > 2 else []),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared with other work: timings are noisy)",
         "frames_per_video": args.frames, "settings": settings.animate.__dict__, "self": self_rows,
-        "cross": cross_rows if identity is not None else [], "notes": notes,
+        "cross": cross_rows, "cross_summary": cross_summary(cross_rows) if cross_rows else None, "notes": notes,
         "seconds": round(time.perf_counter() - started, 1),
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "quality_animate.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
     (args.out / "quality_animate.md").write_text(markdown(results) + "\n")
     plot(results, args.out / "quality_animate.png")
-    if cross is not None and not args.no_pictures:
+    if crosses and not args.no_pictures:
         examples = args.out / "animate_examples"
         examples.mkdir(exist_ok=True)
-        chosen = moments(cross["tracked"])
-        for name, outputs in cross["animated"].items():
-            if name not in args.examples:
-                continue
+        for name in args.portraits:
             source = library.get(str(args.media / name))
-            sheet = contact_sheet(cross["frames"], cross["tracked"], outputs, source, chosen, side=128,
-                                  whole_row=False)
-            cv2.imwrite(str(examples / f"{Path(name).stem}_{Path(args.cross_video).stem}.png"), sheet,
-                        [cv2.IMWRITE_PNG_COMPRESSION, 9])
-        if "s9.jpg" in cross["animated"]:
-            sheet = contact_sheet(cross["frames"], cross["tracked"], cross["animated"]["s9.jpg"],
-                                  library.get(str(args.media / "s9.jpg")), chosen, side=180)
-            cv2.imwrite(str(args.out / "animate_contact_sheet.png"), sheet, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+            parts = [contact_sheet(cross["frames"], cross["tracked"], cross["animated"][name], source,
+                                   cross["chosen"], side=150) for cross in crosses.values()]
+            width = max(part.shape[1] for part in parts)
+            sheet = np.vstack([cv2.copyMakeBorder(part, 0, 4, 0, width - part.shape[1], cv2.BORDER_CONSTANT)
+                               for part in parts])
+            sheet = cv2.resize(sheet, None, fx=0.7, fy=0.7, interpolation=cv2.INTER_AREA)  # the repository's size
+            cv2.imwrite(str(examples / f"{Path(name).stem}.png"), sheet, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+            if name == "s9.jpg":
+                cv2.imwrite(str(args.out / "animate_contact_sheet.png"), sheet, [cv2.IMWRITE_PNG_COMPRESSION, 9])
     library.close()
     if args.json:
         print(json.dumps(results, indent=2, default=str))

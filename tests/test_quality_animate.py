@@ -36,6 +36,7 @@ def test_short_run_writes_results_with_baselines(tmp_path, capsys):
     parser = argparse.ArgumentParser()
     quality_animate.add_arguments(parser)
     args = parser.parse_args(["--videos", "d3.mp4", "--frames", "12", "--no-identity", "--no-pictures",
+                              "--portraits", "s42.jpg", "--cross-videos", "d3.mp4", "--cross-frames", "12",
                               "--out", str(tmp_path), "--json"])
     assert quality_animate.run(args) == 0
     results = json.loads((tmp_path / "quality_animate.json").read_text())
@@ -49,4 +50,11 @@ def test_short_run_writes_results_with_baselines(tmp_path, capsys):
     assert methods["mesh"]["akd"] < methods["static"]["akd"]
     table = (tmp_path / "quality_animate.md").read_text()
     assert "| d3.mp4 (11) | mesh |" in table and "| d3.mp4 (11) | static |" in table
+    # Cross-reenactment: the motion scores of the portrait driven by d3 (which moves at once).
+    (cross,) = results["cross"]
+    assert cross["portrait"] == "s42.jpg" and cross["driver"] == "d3.mp4" and cross["measured"] == 11
+    assert 0.5 < cross["gain"] < 1.5 and cross["cosine"] > 0.5
+    for key in ("mouth_corr", "eye_corr", "gaze_corr"):
+        assert key in cross
+    assert "| s42.jpg | d3.mp4 |" in table
     assert json.loads(capsys.readouterr().out)["self"][0]["video"] == "d3.mp4"

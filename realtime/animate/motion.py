@@ -30,20 +30,30 @@ RIGID_POINTS = np.array([4, 5, 6, 9, 10, 33, 54, 67, 117, 119, 121, 127, 129, 13
                         dtype=np.int32)
 
 
-# The noise gate. MediaPipe's landmarks of a face that does not move still wander: about 1 % of
-# the face size per point, a degree of rotation, a percent of scale, and an offset when tracking
-# takes over from detection. Motion below these levels is taken as noise and the portrait stays
-# still; above twice these levels it passes unchanged, and in between it is ramped in smoothly.
-GATE_RESIDUAL = 0.011  # face sizes, per point
-GATE_SHIFT = 0.006  # face sizes
-GATE_ROTATION = 1.2  # degrees
-GATE_SCALE = 0.015  # relative
+# The noise gate. MediaPipe's landmarks of a face that does not move still wander (measured on a
+# still frame with camera noise through the tracker: up to 0.8 % of the face size per point, a
+# degree of rotation, 1.5 % of scale). Motion at that level is taken as noise and the portrait
+# stays exactly still. The gate is decided on quantities where noise averages out or is bounded,
+# never point by point on the motion's own size (a per-point gate of [1x, 2x] the noise level took
+# away half of every small expression: a smile came out at half size):
+# - the head: rotation, scale and shift each against its own noise level, one gate for all three
+#   (the largest of the three ratios opens it: a nod moves the rigid points mostly in depth, so
+#   their displacement in the picture would gate it away);
+# - the expression: per point, the largest residual within a neighbourhood of it (a tenth of the
+#   face), so a region that moves passes whole, at full amplitude, slow-moving points included.
+# Above the threshold the gate opens within GATE_BAND of it (a smooth step), not over a doubling.
+GATE_RESIDUAL = 0.0095  # face sizes, the largest residual around a point
+GATE_ROTATION = 1.1  # degrees
+GATE_SCALE = 0.017  # relative
+GATE_SHIFT = 0.004  # face sizes
+GATE_BAND = 0.4  # the gate opens fully at (1 + GATE_BAND) x the threshold
+NEIGHBOURHOOD = 0.12  # face sizes: the residual of points this close decides a point's gate
 
 
-def gate(magnitude: np.ndarray | float, threshold: float) -> np.ndarray | float:
+def gate(magnitude: np.ndarray | float, threshold: float, band: float = GATE_BAND) -> np.ndarray | float:
     """The share of a motion of `magnitude` that passes the noise gate: 0 up to the threshold,
-    1 from twice the threshold, smooth in between."""
-    x = np.clip((np.asarray(magnitude, dtype=np.float64) - threshold) / threshold, 0.0, 1.0)
+    1 from (1 + band) x the threshold, smooth in between."""
+    x = np.clip((np.asarray(magnitude, dtype=np.float64) - threshold) / (band * threshold), 0.0, 1.0)
     return x * x * (3.0 - 2.0 * x)
 
 
@@ -98,7 +108,7 @@ def scaled_rotation(rotation: np.ndarray, amount: float) -> np.ndarray:
 
 # Eye corners (outer, inner) of each eye, the person's right eye first.
 EYE_CORNERS = ((33, 133), (263, 362))
-GATE_EYE_RATIO = 0.08
+GATE_EYE_RATIO = 0.08  # a change of the eye's opening ratio below this is noise
 
 
 def _eye_frame(points: np.ndarray, corners: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, float]:
@@ -127,11 +137,55 @@ def _eyelids_by_ratio(residual: np.ndarray, unmoved: np.ndarray, reference: np.n
         if before < 1e-3:
             continue
         ratio = min(_openness(unmoved, loop, corners) / before, 2.0)
-        ratio = 1.0 + (ratio - 1.0) * float(gate(abs(ratio - 1.0), GATE_EYE_RATIO))
+        ratio = 1.0 + (ratio - 1.0) * float(gate(abs(ratio - 1.0), GATE_EYE_RATIO, 0.5))
         middle, normal, _ = _eye_frame(portrait, corners)
         offsets = (portrait[loop, :2] - middle) @ normal
         along = residual[loop, :2] - np.outer(residual[loop, :2] @ normal, normal)
         residual[loop, :2] = along + np.outer((ratio - 1.0) * offsets, normal)
+
+
+# Gaze: where the irises sit between the eye corners, in eye widths, along the eye (towards the
+# picture's right for both eyes) and across it (down). The driver's change from its neutral face,
+# the same for both eyes (eyes turn together; the mean halves MediaPipe's iris jitter), moves the
+# portrait's irises by the same fraction of its own eyes' width.
+IRIS_CENTRES = (468, 473)  # the person's right eye first, as EYE_CORNERS
+IRIS_POINTS = (np.arange(468, 473), np.arange(473, 478))
+GATE_GAZE = 0.012  # eye widths: iris jitter of a still driver
+MAX_GAZE = (0.16, 0.08)  # eye widths, along and across: the iris stays inside the eye
+
+
+def gaze(points: np.ndarray) -> np.ndarray:
+    """(2,) the iris centres' offset from the middle of their eye corners, along the eye axis and
+    across it, in eye widths, averaged over both eyes."""
+    offsets = []
+    for (outer, inner), centre, sign in zip(EYE_CORNERS, IRIS_CENTRES, (1.0, -1.0), strict=True):
+        a, b = points[outer, :2], points[inner, :2]
+        axis = (b - a) * sign  # outer -> inner runs the other way on the other eye
+        width = float(np.linalg.norm(axis)) or 1.0
+        axis = axis / width
+        offset = points[centre, :2] - (a + b) / 2
+        offsets.append([offset @ axis / width, offset @ np.array([-axis[1], axis[0]]) / width])
+    return np.mean(offsets, axis=0)
+
+
+def _irises(residual: np.ndarray, unmoved: np.ndarray, reference: np.ndarray, portrait: np.ndarray) -> None:
+    """The portrait's iris points follow their eye (the mean motion of its outline) and turn with
+    the driver's gaze (in place, on the residual, portrait frame). The warp draws them from the
+    portrait's own iris (mesh.py)."""
+    top = topology()
+    shift = gaze(unmoved) - gaze(reference)
+    shift *= gate(np.linalg.norm(shift), GATE_GAZE)
+    # A closing eye's iris landmarks are guesses: the gaze fades out with the eye's opening.
+    opening = min(_openness(unmoved, loop, corners) / max(_openness(reference, loop, corners), 1e-3)
+                  for loop, corners in ((top.right_eye, EYE_CORNERS[0]), (top.left_eye, EYE_CORNERS[1])))
+    shift *= float(np.clip((opening - 0.45) / 0.25, 0.0, 1.0))
+    shift = np.clip(shift, -np.array(MAX_GAZE), np.array(MAX_GAZE))
+    for loop, (outer, inner), iris, sign in zip((top.right_eye, top.left_eye), EYE_CORNERS, IRIS_POINTS,
+                                                (1.0, -1.0), strict=True):
+        axis = (portrait[inner, :2] - portrait[outer, :2]) * sign
+        normal = np.array([-axis[1], axis[0]])
+        residual[iris, :] = residual[loop].mean(axis=0)
+        residual[iris, :2] += shift[0] * axis + shift[1] * normal
 
 
 def part_weights(parts: str) -> tuple[float, np.ndarray]:
@@ -148,6 +202,29 @@ def part_weights(parts: str) -> tuple[float, np.ndarray]:
     return head, expression
 
 
+def near(driver: np.ndarray, reference: np.ndarray) -> bool:
+    """Whether `driver` (478, 3) is the `reference` face up to what a still face's landmarks
+    wander by (twice the noise gates): the same pose and expression, measured again."""
+    driver = driver.astype(np.float64)
+    reference = reference.astype(np.float64)
+    size = max(1.0, float(np.hypot(*(reference[:, :2].max(axis=0) - reference[:, :2].min(axis=0)))))
+    head = fit_similarity(reference[RIGID_POINTS], driver[RIGID_POINTS])
+    vector, _ = cv2.Rodrigues(np.ascontiguousarray(head.rotation))
+    shift = np.linalg.norm((head.target_centre - head.source_centre)[:2]) / size
+    if np.degrees(np.linalg.norm(vector)) > 2 * GATE_ROTATION or abs(np.log(max(head.scale, 1e-6))) > 2 * GATE_SCALE \
+            or shift > 2 * GATE_SHIFT:
+        return False
+    unmoved = (driver - head.target_centre) @ head.rotation / head.scale + head.source_centre
+    if np.linalg.norm((unmoved - reference)[:, :2], axis=1).max() / size > 2 * GATE_RESIDUAL:
+        return False
+    top = topology()
+    for loop, corners in ((top.right_eye, EYE_CORNERS[0]), (top.left_eye, EYE_CORNERS[1])):
+        before = _openness(reference, loop, corners)
+        if before > 1e-3 and abs(_openness(unmoved, loop, corners) / before - 1.0) > 2 * GATE_EYE_RATIO:
+            return False
+    return bool(np.linalg.norm(gaze(unmoved) - gaze(reference)) <= 2 * GATE_GAZE)
+
+
 @dataclass(frozen=True)
 class Calibration:
     """What stays fixed between two calibrations: the driver's neutral face, and how the
@@ -159,6 +236,9 @@ class Calibration:
     """Driver reference face -> portrait face (rotation, scale, centres)."""
     size: float
     """The reference face's size in driver pixels (the diagonal of its landmarks' box)."""
+    neighbours: np.ndarray
+    """(478, K) int: for each point, the points within NEIGHBOURHOOD of it on the reference face
+    (padded with the point itself)."""
 
 
 def calibrate(driver: np.ndarray, portrait: np.ndarray, mode: str) -> Calibration:
@@ -176,8 +256,13 @@ def calibrate(driver: np.ndarray, portrait: np.ndarray, mode: str) -> Calibratio
     else:
         reference = driver
     to_portrait = fit_similarity(reference[RIGID_POINTS], portrait[RIGID_POINTS])
-    size = float(np.hypot(*(driver[:, :2].max(axis=0) - driver[:, :2].min(axis=0))))
-    return Calibration(reference=reference, to_portrait=to_portrait, size=max(size, 1.0))
+    size = max(1.0, float(np.hypot(*(driver[:, :2].max(axis=0) - driver[:, :2].min(axis=0)))))
+    flat = reference[:, :2]
+    near = np.linalg.norm(flat[:, None] - flat[None], axis=2) < NEIGHBOURHOOD * size
+    # Each row: its near points first (a stable sort puts True before False), then itself again.
+    order = np.argsort(~near, axis=1, kind="stable")[:, :int(near.sum(axis=1).max())]
+    neighbours = np.where(np.take_along_axis(near, order, axis=1), order, np.arange(len(flat))[:, None])
+    return Calibration(reference=reference, to_portrait=to_portrait, size=size, neighbours=neighbours)
 
 
 def transfer(driver: np.ndarray, portrait: np.ndarray, calibration: Calibration,
@@ -194,7 +279,9 @@ def transfer(driver: np.ndarray, portrait: np.ndarray, calibration: Calibration,
     # reference face's frame (driver pixels at the reference's scale).
     unmoved = (driver - head.target_centre) @ head.rotation / head.scale + head.source_centre
     residual = unmoved - reference
-    residual *= gate(np.linalg.norm(residual[:, :2], axis=1) / calibration.size, GATE_RESIDUAL)[:, None]
+    moved = np.linalg.norm(residual[:, :2], axis=1) / calibration.size
+    activity = moved[calibration.neighbours].max(axis=1)
+    residual *= gate(activity, GATE_RESIDUAL)[:, None]
     head_weight, expression_weights = part_weights(parts)
 
     # Into the portrait's frame: rotate by the reference->portrait rotation, scale to its size.
@@ -202,19 +289,20 @@ def transfer(driver: np.ndarray, portrait: np.ndarray, calibration: Calibration,
     frame_rotation = to_portrait.rotation
     residual_portrait = to_portrait.scale * residual @ frame_rotation.T
     _eyelids_by_ratio(residual_portrait, unmoved, reference, portrait)
+    _irises(residual_portrait, unmoved, reference, portrait)
     amount = strength * expression_weights[:, None]
     shaped = portrait + amount * residual_portrait
 
-    head_amount = strength * head_weight
     vector, _ = cv2.Rodrigues(np.ascontiguousarray(head.rotation))
-    turn = head_amount * gate(np.degrees(np.linalg.norm(vector)), GATE_ROTATION)
-    rotation = scaled_rotation(frame_rotation @ head.rotation @ frame_rotation.T, turn)
-    log_scale = np.log(max(head.scale, 1e-6))
-    scale = float(np.exp(head_amount * gate(abs(log_scale), GATE_SCALE) * log_scale))
+    shift = head.target_centre - head.source_centre
+    head_motion = max(np.degrees(np.linalg.norm(vector)) / GATE_ROTATION,
+                      abs(np.log(max(head.scale, 1e-6))) / GATE_SCALE,
+                      np.linalg.norm(shift[:2]) / calibration.size / GATE_SHIFT)
+    head_amount = strength * head_weight * float(gate(head_motion, 1.0))
+    rotation = scaled_rotation(frame_rotation @ head.rotation @ frame_rotation.T, head_amount)
+    scale = float(np.exp(head_amount * np.log(max(head.scale, 1e-6))))
     # The head's translation, measured at the reference's rigid centre, re-expressed in the
     # portrait's frame; only its picture-plane part moves the portrait (depth is not seen).
-    shift = head.target_centre - head.source_centre
-    shift = shift * gate(np.linalg.norm(shift[:2]) / calibration.size, GATE_SHIFT)
     shift_portrait = to_portrait.scale * shift @ frame_rotation.T
     shift_portrait[2] = 0.0
     centre = to_portrait.target_centre

@@ -52,10 +52,32 @@ def _fan_triangles(count: int) -> np.ndarray:
     return np.array([(i, (i + 1) % count, count) for i in range(count)], dtype=np.int32)
 
 
+def in_portrait_style(interior: np.ndarray, lips_colour: np.ndarray, skin_lab: np.ndarray,
+                      face_size: float) -> np.ndarray:
+    """The driver's mouth interior redrawn in the portrait's palette: its light (teeth, tongue,
+    shadow) kept as shading, its range squeezed between a dark shade of the portrait's lips (a
+    cavity is never pure black) and the portrait's skin a little brightened (photographic teeth
+    are brighter than anything in a painting), its colour pulled to the lips' (dark) and the
+    skin's (bright) hue, and softened to the portrait's grain."""
+    lab = cv2.cvtColor(interior, cv2.COLOR_BGR2LAB).astype(np.float32)
+    lips_lab = cv2.cvtColor(np.clip(lips_colour, 0, 255).astype(np.uint8)[None, None], cv2.COLOR_BGR2LAB)
+    lips_lab = lips_lab.reshape(3).astype(np.float32)
+    skin = np.asarray(skin_lab, dtype=np.float32)
+    low = 0.35 * float(lips_lab[0])
+    high = float(skin[0]) + 0.25 * (255.0 - float(skin[0]))
+    light = lab[..., 0] / 255.0
+    lab[..., 0] = low + (high - low) * light
+    # Dark -> the lips' hue, bright -> the skin's; half of the driver's own colour kept.
+    tint = (1.0 - light)[..., None] * lips_lab[1:] + light[..., None] * skin[1:]
+    lab[..., 1:] = 0.5 * lab[..., 1:] + 0.5 * tint
+    styled = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+    return cv2.GaussianBlur(styled, (0, 0), max(0.6, 0.0025 * face_size))
+
+
 def draw_mouth_interior(canvas: np.ndarray, mouth: np.ndarray, face_size: float, lips_colour: np.ndarray,
                         own_opening: float = 0.0, driver_image: np.ndarray | None = None,
                         driver_mouth: np.ndarray | None = None, driver_size: float = 0.0,
-                        colour_matrix: np.ndarray | None = None) -> bool:
+                        colour_matrix: np.ndarray | None = None, skin_lab: np.ndarray | None = None) -> bool:
     """Fill the portrait's open mouth, in place. True when something was drawn.
 
     mouth: (20, 2) the inner lip loop in `canvas` pixels. own_opening: the portrait's own mouth
@@ -93,12 +115,14 @@ def draw_mouth_interior(canvas: np.ndarray, mouth: np.ndarray, face_size: float,
         interior = maps.remap(driver_image)
         if colour_matrix is not None:
             interior = apply_transfer(interior, colour_matrix)
+        if skin_lab is not None:
+            interior = in_portrait_style(interior, lips_colour, skin_lab, face_size)
     else:
         # A cavity: a dark shade of the lips, darkest under the upper lip (it casts the shadow).
         rows = np.linspace(0.0, 1.0, y1 - y0, dtype=np.float32)[:, None, None]
         top_y, bottom_y = (mouth[:, 1].min() - y0) / (y1 - y0), (mouth[:, 1].max() - y0) / (y1 - y0)
         depth = np.clip((rows - top_y) / max(bottom_y - top_y, 1e-3), 0.0, 1.0)
-        shade = 0.12 + 0.22 * depth
+        shade = 0.3 + 0.25 * depth  # a dark shade of the lips, not black
         interior = np.clip(lips_colour[None, None, :] * shade, 0, 255).astype(np.uint8)
         interior = np.broadcast_to(interior, (y1 - y0, x1 - x0, 3)).copy()
     region = canvas[y0:y1, x0:x1]

@@ -18,11 +18,19 @@ from scipy.spatial import Delaunay
 
 from realtime.faces.topology import ALL_POINTS, LEFT_IRIS_CENTRE, RIGHT_IRIS_CENTRE, topology
 
-# Rings around the face, as multiples of the face oval's size around its centre, and how much of
-# the head's motion each follows: the first carries the hair and ears with the head; the last is
-# still, so the background further out never moves.
-RING_SCALES = (1.3, 1.75, 2.5)
-RING_FOLLOW = (1.0, 0.55, 0.0)
+# Rings around the face, as multiples of the face oval's size around its centre. The head's motion
+# (the face oval's similarity) is carried outwards as one smooth field: each ring follows a share
+# of it that falls off smoothly (no ring where the motion stops short: that drew a hard curved edge
+# around the head on a turn or a lean). The shift falls off more slowly than the rotation and
+# scale: a lean carries the neck, collar and shoulders along, a turn of the head does not turn the
+# body (a rotation carried far out shears the collar).
+RING_SCALES = (1.15, 1.35, 1.6, 1.9, 2.25, 2.7, 3.3)
+# The face oval's own motion beyond its similarity (a turn widens the near cheek and narrows the far
+# one; an open jaw moves the chin) is carried onto the nearest rings too, fading out: the
+# silhouette then never folds over the background beside it (a fold is drawn as a jagged notch).
+RING_OWN = (1.0, 0.6, 0.25, 0.0, 0.0, 0.0, 0.0)
+SHIFT_FALLOFF = (1.2, 3.3)  # ring scale where the shift's share starts falling, and where it is 0
+TURN_FALLOFF = (1.2, 2.3)  # the same for the rotation and scale
 BORDER_STEPS = 6
 BORDER_FADE = 0.12  # of the picture's short side: ring points this near the border move less
 MOUTH_CENTRE = ALL_POINTS  # index of the extra point in the middle of the mouth
@@ -36,13 +44,18 @@ class PortraitMesh:
     """(T, 3) int32."""
     ring_slices: tuple[slice, ...]
     """Where each ring's points sit in `points`."""
-    ring_follow: tuple[float, ...]
     border: slice
     mouth_triangles: np.ndarray
     """(20, 3) the fan that closes the mouth (to map the driver's mouth interior)."""
     follow: np.ndarray
-    """(P,) how much of the face's motion each point outside the face follows: its ring's share,
-    fading to nothing near the border so the picture's edge stays put."""
+    """(P, 2) how much of the face's (shift, rotation and scale) each point outside the face
+    follows: its ring's shares, fading to nothing near the border so the picture's edge stays put."""
+    centre: np.ndarray
+    """(2,) the face oval's centre in the portrait (the rotation and scale act around it)."""
+    oval_source: np.ndarray
+    """(P,) for a ring point, the face-oval landmark it was made from (-1 for other points)."""
+    own: np.ndarray
+    """(P,) how much of that oval point's own (non-similarity) motion a ring point follows."""
 
 
 def _fan(loop: np.ndarray, centre: int) -> np.ndarray:
@@ -65,15 +78,19 @@ def build_mesh(landmarks: np.ndarray, width: int, height: int) -> PortraitMesh:
     points = [face, mouth_centre[None]]
     count = ALL_POINTS + 1
     ring_slices = []
+    sources = [np.full(ALL_POINTS + 1, -1)]
     for scale in RING_SCALES:
         ring = centre + scale * (oval - centre)
+        source = np.asarray(top.face_oval)
         # Points beyond the picture are dropped (the border takes their place); a ring keeps
         # fewer points as it grows so its triangles stay well shaped.
-        ring = ring[::2] if scale > 1.5 else ring
+        step = 4 if scale > 2.0 else 2 if scale > 1.3 else 1
+        ring, source = ring[::step], source[::step]
         keep = (ring[:, 0] > margin) & (ring[:, 0] < width - 1 - margin) & \
             (ring[:, 1] > margin) & (ring[:, 1] < height - 1 - margin)
-        ring = ring[keep]
+        ring, source = ring[keep], source[keep]
         points.append(ring)
+        sources.append(source)
         ring_slices.append(slice(count, count + len(ring)))
         count += len(ring)
     steps = np.linspace(0.0, 1.0, BORDER_STEPS + 1)[:-1]
@@ -85,6 +102,7 @@ def build_mesh(landmarks: np.ndarray, width: int, height: int) -> PortraitMesh:
         np.stack([np.zeros_like(steps), h - steps * h], axis=1),
     ])
     points.append(border)
+    sources.append(np.full(len(border), -1))
     border_slice = slice(count, count + len(border))
     all_points = np.concatenate(points).astype(np.float32)
 
@@ -98,20 +116,31 @@ def build_mesh(landmarks: np.ndarray, width: int, height: int) -> PortraitMesh:
     outer = np.array([t for t, c in zip(outer, centroids, strict=True) if not _inside(oval_polygon, c)],
                      dtype=np.int32).reshape(-1, 3)
 
-    follow = np.zeros(len(all_points), dtype=np.float32)
+    follow = np.zeros((len(all_points), 2), dtype=np.float32)
+    own = np.zeros(len(all_points), dtype=np.float32)
     fade = BORDER_FADE * min(width, height)
-    for ring, share in zip(ring_slices, RING_FOLLOW, strict=True):
+    for ring, scale, own_share in zip(ring_slices, RING_SCALES, RING_OWN, strict=True):
         ring_points = all_points[ring]
         to_border = np.minimum.reduce([ring_points[:, 0], ring_points[:, 1],
                                        width - 1 - ring_points[:, 0], height - 1 - ring_points[:, 1]])
-        follow[ring] = share * np.clip(to_border / fade, 0.0, 1.0)
+        near_border = _smooth(to_border / fade)
+        follow[ring, 0] = near_border * (1.0 - _smooth((scale - SHIFT_FALLOFF[0]) / (SHIFT_FALLOFF[1] - SHIFT_FALLOFF[0])))
+        follow[ring, 1] = near_border * (1.0 - _smooth((scale - TURN_FALLOFF[0]) / (TURN_FALLOFF[1] - TURN_FALLOFF[0])))
+        own[ring] = near_border * own_share
 
     mouth = _fan(top.inner_mouth, MOUTH_CENTRE)
     eyes = [_fan(top.right_eye, RIGHT_IRIS_CENTRE), _fan(top.left_eye, LEFT_IRIS_CENTRE)]
     triangles = np.concatenate([outer, top.triangles, *eyes, mouth]).astype(np.int32)
     return PortraitMesh(points=all_points, triangles=triangles, ring_slices=tuple(ring_slices),
-                        ring_follow=RING_FOLLOW, border=border_slice, mouth_triangles=mouth,
-                        follow=follow)
+                        border=border_slice, mouth_triangles=mouth, follow=follow,
+                        centre=centre.astype(np.float32), oval_source=np.concatenate(sources).astype(np.int32),
+                        own=own)
+
+
+def _smooth(x: np.ndarray | float) -> np.ndarray:
+    """Smooth step 0 -> 1 over x in [0, 1] (zero slope at both ends: no crease where it starts)."""
+    x = np.clip(np.asarray(x, dtype=np.float64), 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
 
 
 def fit_similarity_2d(source: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -144,7 +173,16 @@ def moved_points(mesh: PortraitMesh, face: np.ndarray) -> np.ndarray:
     points[MOUTH_CENTRE] = face[top.inner_mouth, :2].mean(axis=0)
     motion = fit_similarity_2d(mesh.points[top.face_oval], face[top.face_oval, :2])
     rings = slice(mesh.ring_slices[0].start, mesh.border.start)
-    original = mesh.points[rings]
-    moved = original @ motion[:, :2].T + motion[:, 2]
-    points[rings] = original + mesh.follow[rings, None] * (moved - original)
+    original = mesh.points[rings].astype(np.float64)
+    centre = mesh.centre.astype(np.float64)
+    # Around the oval's centre: its shift, then its rotation and scale, each by its own share.
+    shift = motion[:, :2] @ centre + motion[:, 2] - centre
+    turn = (original - centre) @ (motion[:, :2] - np.eye(2)).T
+    follow = mesh.follow[rings]
+    points[rings] = original + follow[:, :1] * shift + follow[:, 1:] * turn
+    # ... plus a fading share of the nearest oval point's own motion beyond the similarity.
+    source = mesh.oval_source[rings]
+    oval_before = mesh.points[source].astype(np.float64)
+    beyond = face[source, :2] - (oval_before @ motion[:, :2].T + motion[:, 2])
+    points[rings] += mesh.own[rings, None] * beyond
     return points
