@@ -161,13 +161,17 @@ def conditions(tmp: Path, fps: float):
     }
 
 
-def judge(frames: list[np.ndarray], per_frame_every: int = 6) -> dict:
+SINGLE_EVERY = 6
+"""Every how many frames a single frame is searched on its own (--single-every)."""
+
+
+def judge(frames: list[np.ndarray], per_frame_every: int | None = None) -> dict:
     """Verify a clip as `facecam verify` does, plus independent single-frame searches."""
     from realtime.provenance import watermark as wm
     from realtime.provenance.verify import Verdict, verify_pictures
 
     verdict = verify_pictures(iter(frames), Verdict("clip", "video"), chunk=len(frames))
-    singles = [wm.search(wm.working_map(f)) for f in frames[::per_frame_every]]
+    singles = [wm.search(wm.working_map(f)) for f in frames[::per_frame_every or SINGLE_EVERY]]
     return {"found": verdict.found, "strength": round(verdict.strength, 2),
             "session": verdict.session, "frames": verdict.frames,
             "frames_marked": verdict.frames_marked,
@@ -195,8 +199,13 @@ def embedding_cost(frame_720p: np.ndarray, repeats: int = 300) -> dict:
         frame.faces = [Face(landmarks=np.zeros((478, 3), np.float32), box=face_box)]
         keep_out = [face_keep_out(face_box, 1280, 720)]
         result = {}
-        for name, fn in (("mark", lambda: marker.embed(frame_720p, keep_out)),
-                         ("mark + label", lambda: finisher(frame_720p, frame))):
+        calls = [("mark", lambda: marker.embed(frame_720p, keep_out)),
+                 ("mark + label", lambda: finisher(frame_720p, frame))]
+        previous = previous_mark()
+        if previous is not None:  # the same run's yardstick: timings on a shared machine drift
+            old = previous.Watermarker(0x1234)
+            calls.append(("previous mark (git main)", lambda: old.embed(frame_720p)))
+        for name, fn in calls:
             fn()  # first call renders and caches the carrier for this size
             cpu, wall = [], []
             for _ in range(repeats):
@@ -415,12 +424,16 @@ def main(argv=None) -> int:
     parser.add_argument("--clips-per-video", type=int, default=2, help="marked clips per video")
     parser.add_argument("--unmarked-clips-per-video", type=int, default=None,
                         help="unmarked clips per video (default: every 2-second clip)")
+    parser.add_argument("--single-every", type=int, default=6,
+                        help="search every Nth frame of a clip on its own too (default 6)")
     parser.add_argument("--media", type=Path, default=MEDIA)
     parser.add_argument("--source", default="s12.jpg", help="photo swapped in (from --media)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--videos", nargs="*", default=None, help="video names (default: all d*.mp4)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
+    global SINGLE_EVERY
+    SINGLE_EVERY = args.single_every
     from realtime.provenance import watermark as wm
 
     videos = [args.media / v for v in args.videos] if args.videos else sorted(args.media.glob("d*.mp4"))
@@ -437,7 +450,8 @@ def main(argv=None) -> int:
                                  "flat_below": wm.FLAT, "textured_from": wm.TEXTURED,
                                  "rms_budget_levels": wm.RMS_BUDGET, "keep_out": wm.KEEP_OUT,
                                  "coded_bits": wm.CODED_BITS,
-                                 "found_from_strength": wm.Z_FOUND, "frame_from_strength": wm.Z_FRAME},
+                                 "found_from_strength": wm.Z_FOUND, "frame_from_strength": wm.Z_FRAME,
+                                 "single_every": args.single_every},
                     "command": "python -m benchmarks.watermark " + " ".join(argv if argv is not None else sys.argv[1:])}
 
     first, _ = read_frames(videos[0])
@@ -528,8 +542,9 @@ def _markdown(report: dict) -> str:
              "## Embedding at 720p, one core (OpenCV limited to one thread, a face kept out)", "",
              "Thread CPU time (the machine is shared; wall time in the JSON).", "",
              "| what | p50 ms | p95 ms | mean ms |", "| --- | --- | --- | --- |"]
-    for name in ("mark", "mark + label"):
-        lines.append(f"| {name} | {cost[name]['p50_ms']} | {cost[name]['p95_ms']} | {cost[name]['mean_ms']} |")
+    for name in ("mark", "mark + label", "previous mark (git main)"):
+        if name in cost:
+            lines.append(f"| {name} | {cost[name]['p50_ms']} | {cost[name]['p95_ms']} | {cost[name]['mean_ms']} |")
     lines += ["", f"First frame of a new size (renders the carrier once): "
               f"{cost['first frame of a new size (pattern render)']['ms']} ms.", "",
               "## Invisibility", "",
@@ -564,8 +579,8 @@ def _markdown(report: dict) -> str:
                      f"{mean(row, 'static: H.264 alone vs raw')} | {mean(row, 'previous mark: static raw')} | "
                      f"{mean(row, 'previous mark: tracking raw')} | {mean(row, 'previous mark: static H.264')} |")
     lines += ["", "## Marked 2-second clips of facecam output (swap, label on)", "",
-              "Clip: judged as `facecam verify` judges a 2-second chunk. Single frames: every 6th "
-              "frame searched on its own (no help from the rest of the clip). The last five rows "
+              "Clip: judged as `facecam verify` judges a 2-second chunk. Single frames: every "
+              f"{report['settings']['single_every']}th frame searched on its own (no help from the rest of the clip). The last five rows "
               "are attacks.", "",
               "| change | clips found | rate | strength min / median | payload read | "
               "frames carrying (known sync) | single frames found |",

@@ -159,7 +159,7 @@ left exactly untouched (face, hair line, ears). MediaPipe's face mesh reads a sq
 landmark box, but a wider keep-out did not lower the landmark shift further (the full-picture
 face detector and the tracking loop pass on any change anywhere; measured in
 benchmarks/results/watermark.md) and costs the mark most of the texture near the head."""
-REFRESH_BANDS = 4
+REFRESH_BANDS = 8
 """The mark's pixels are recomputed for one horizontal band in REFRESH_BANDS per frame (and
 wherever the picture lost texture since); the other bands reuse the last frame's change."""
 _CARRIER_SCALE = 32  # |pattern| stored as uint8 in 1/32 levels
@@ -175,16 +175,19 @@ def face_keep_out(box: Box, width: int, height: int, factor: float = KEEP_OUT) -
             min(width, int(np.ceil(cx + half))), min(height, int(np.ceil(cy + half))))
 
 
-def _rounded_power() -> tuple[np.ndarray, np.ndarray]:
-    """Mean squared change rint(s * pattern)**2 for strengths s (the carrier's distribution
-    does not depend on the payload or the size)."""
+def _rounded_power() -> np.ndarray:
+    """Mean squared change rint(s * pattern)**2 for strengths s = 0, 1/8, ... 16 (the carrier's
+    distribution does not depend on the payload or the size), s in 1/_MASK_SCALE levels."""
     sample = np.abs(_render(CHIPS, 8 * TILE, 8 * TILE, 8.0)).ravel()
     sample /= np.sqrt(np.mean(sample ** 2))
-    strengths = np.linspace(0.0, 16.0, 129, dtype=np.float32)
-    return strengths, np.array([np.mean(np.rint(s * sample) ** 2) for s in strengths], np.float32)
+    strengths = np.arange(256, dtype=np.float32) / _MASK_SCALE
+    return np.array([np.mean(np.rint(s * sample) ** 2) for s in strengths], np.float32)
 
 
-_STRENGTHS, _POWER = _rounded_power()
+_POWER = _rounded_power()
+"""Indexed by a strength in 1/_MASK_SCALE levels."""
+_TABLES: dict[float, np.ndarray] = {}
+_CROSS3 = np.ones((3, 3), np.uint8)
 
 
 def _mask_step(width: int, height: int) -> int:
@@ -197,10 +200,23 @@ def strength_map(picture: np.ndarray, peak: float = PEAK, rms_budget: float = RM
 
     Contrast masking after the JND heat maps Video Seal attenuates its mark with
     (facebookresearch/videoseal, videoseal/modules/jnd.py: the Sobel gradient magnitude of the
-    luminance scales the watermark): strength grows with the local gradient, from nothing on
-    flat blocks (FLAT) to `peak` on textured ones (TEXTURED). A block keeps the smallest strength
-    of its 3x3 neighbourhood, so that a flat block next to texture stays exactly untouched once
-    the map is interpolated to pixels. The whole picture's RMS change is held to `rms_budget`."""
+    luminance scales the watermark): strength grows with the local gradient, from FLAT_STRENGTH
+    (at most +-1 level) on flat blocks (FLAT) to `peak` on textured ones (TEXTURED). A block
+    keeps the smallest texture of its 3x3 neighbourhood, so that a flat block next to texture
+    stays flat once the map is interpolated to pixels. The whole picture's RMS change is held
+    to `rms_budget`."""
+    return _mask_map(picture, peak, rms_budget, keep_out).astype(np.float32) / _MASK_SCALE
+
+
+def _strength_table(peak: float) -> np.ndarray:
+    """Mean |gradient| (0-255) -> strength in 1/_MASK_SCALE levels (uint8)."""
+    texture = np.arange(256, dtype=np.float32)
+    strength = FLAT_STRENGTH + np.clip((texture - FLAT) / (TEXTURED - FLAT), 0, 1) * (peak - FLAT_STRENGTH)
+    return np.clip(np.rint(strength * _MASK_SCALE), 0, 255).astype(np.uint8)
+
+
+def _mask_map(picture: np.ndarray, peak: float, rms_budget: float, keep_out=()) -> np.ndarray:
+    """strength_map in 1/_MASK_SCALE levels (uint8), all in OpenCV's 8-bit paths (per frame)."""
     step = _mask_step(picture.shape[1], picture.shape[0])
     # Green stands for the luminance (0.59 of it, and most of its texture) at a tenth of the cost.
     luma = np.ascontiguousarray(picture[::step, ::step] if picture.ndim == 2 else picture[::step, ::step, 1])
@@ -209,19 +225,22 @@ def strength_map(picture: np.ndarray, peak: float = PEAK, rms_budget: float = RM
     grid = (max(1, (cols - 1) // MASK_BLOCK), max(1, (rows - 1) // MASK_BLOCK))
     # Whole blocks only (OpenCV's fast integer-factor path); the last few samples are dropped.
     whole = gradient[:grid[1] * MASK_BLOCK, :grid[0] * MASK_BLOCK]
-    texture = cv2.resize(whole, grid, interpolation=cv2.INTER_AREA).astype(np.float32)
-    texture = cv2.erode(texture, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE)
-    strength = FLAT_STRENGTH + np.clip((texture - FLAT) / (TEXTURED - FLAT), 0.0, 1.0) * (peak - FLAT_STRENGTH)
+    texture = cv2.resize(whole, grid, interpolation=cv2.INTER_AREA)
+    texture = cv2.erode(texture, _CROSS3, borderType=cv2.BORDER_REPLICATE)
+    table = _TABLES.get(peak)
+    if table is None:
+        table = _TABLES[peak] = _strength_table(peak)
+    mask = cv2.LUT(texture, table)
     # Blocks wholly inside a keep-out box carry nothing (embed restores those pixels anyway);
     # zeroing them here lets the budget count only the change really made.
     per_x, per_y = picture.shape[1] / grid[0], picture.shape[0] / grid[1]
     for x0, y0, x1, y1 in keep_out:
-        strength[int(np.ceil(y0 / per_y)):int(y1 // per_y), int(np.ceil(x0 / per_x)):int(x1 // per_x)] = 0
+        mask[int(np.ceil(y0 / per_y)):int(y1 // per_y), int(np.ceil(x0 / per_x)):int(x1 // per_x)] = 0
     # The budget counts the change really made: rounding takes a weak mark mostly to 0 or +-1.
-    power = float(np.mean(np.interp(strength, _STRENGTHS, _POWER)))
+    power = float(np.mean(_POWER[mask]))
     if power > rms_budget ** 2:
-        strength *= rms_budget / np.sqrt(power)
-    return strength
+        mask = cv2.convertScaleAbs(mask, alpha=rms_budget / np.sqrt(power))
+    return mask
 
 
 class Watermarker:
@@ -284,8 +303,8 @@ class Watermarker:
             rows = slice(top, bottom)
             up = cv2.multiply(self._carrier_up[rows], full, scale=scale)
             down = cv2.multiply(self._carrier_down[rows], full, scale=scale)
-            self._up[rows] = cv2.merge([up, up, up])
-            self._down[rows] = cv2.merge([down, down, down])
+            cv2.merge([up, up, up], dst=self._up[rows])  # rows of a C-ordered array: in place
+            cv2.merge([down, down, down], dst=self._down[rows])
 
     def embed(self, picture: np.ndarray, keep_out=()) -> np.ndarray:
         """A marked copy of a BGR uint8 picture (the input is left untouched). `keep_out`:
@@ -307,28 +326,26 @@ class Watermarker:
         height, width = picture.shape[:2]
         if self._size != (width, height):
             self._prepare(width, height)
-        mask = np.rint(strength_map(picture, self.peak, self.rms_budget, keep_out) * _MASK_SCALE).astype(np.uint8)
-        block_rows = mask.shape[0]
-        band_of_row = np.arange(block_rows) * REFRESH_BANDS // block_rows
+        mask = _mask_map(picture, self.peak, self.rms_budget, keep_out)
         if self._used is None or self._used.shape != mask.shape:
-            wanted = set(range(REFRESH_BANDS))
+            block_rows = mask.shape[0]
+            self._band_of_row = np.arange(block_rows) * REFRESH_BANDS // block_rows
+            edges = np.searchsorted(self._band_of_row, np.arange(REFRESH_BANDS + 1))
+            self._spans = [(int(edges[b]), int(edges[b + 1])) for b in range(REFRESH_BANDS)]
             self._used = mask.copy()
+            wanted = set(range(REFRESH_BANDS))
         else:
             wanted = {self._frame % REFRESH_BANDS}
             # Bands where a block lost texture since its change was made: redo them now (the
-            # erosion in strength_map makes the neighbours of a block that turned flat lose
+            # erosion in _mask_map makes the neighbours of a block that turned flat lose
             # theirs too, so every pixel interpolated from it is redone).
-            lost = np.any(self._used > mask, axis=1)
-            wanted.update(int(b) for b in np.unique(band_of_row[lost]))
+            lost = (self._used > mask).any(axis=1)
+            if lost.any():
+                wanted.update(self._band_of_row[lost].tolist())
         self._frame += 1
-        rows_of = {b: band_of_row == b for b in wanted}
-        for b in wanted:
-            self._used[rows_of[b]] = mask[rows_of[b]]
-        spans = []
-        for b in sorted(wanted):
-            index = np.flatnonzero(rows_of[b])
-            if index.size:
-                spans.append((int(index[0]), int(index[-1]) + 1))
+        spans = [self._spans[b] for b in sorted(wanted) if self._spans[b][1] > self._spans[b][0]]
+        for first, last in spans:
+            self._used[first:last] = mask[first:last]
         self._refresh(self._used, spans)
         marked = cv2.add(picture, self._up)
         cv2.subtract(marked, self._down, dst=marked)
