@@ -229,9 +229,10 @@ def embedding_cost(frame_720p: np.ndarray, repeats: int = 300) -> dict:
 
 
 # -- invisibility and face analysis ------------------------------------------------------------
-WALLS = {"d9.mp4": [(5, 80, 90, 320)], "d13.mp4": [(470, 230, 560, 330)]}
-"""Flat wall patches (x0, y0, x1, y1): d9's pink wall left of the head, d13's ceiling panel
-above it."""
+WALLS = {"d9.mp4": [(5, 80, 90, 320)], "d13.mp4": [(620, 260, 710, 360), (80, 60, 170, 160)]}
+"""Flat wall patches (x0, y0, x1, y1) in frame 90: d9's pink wall left of the head; d13's two
+flattest 90x100 patches outside the face (ceiling panels right of the head and top left; picked
+by the lowest high-pass standard deviation, printed as `wall noise std`)."""
 
 
 def previous_mark():
