@@ -15,7 +15,9 @@ luminance gradient): +-1 level at most on flat areas (walls, sky, a green screen
 on texture; faces (with their hair line) are left exactly as they are; the whole picture's RMS
 change is held to RMS_BUDGET. It changes B, G and R alike (luminance only, as Video Seal marks
 Y). Like Video Seal's temporal propagation, each frame recomputes only part of the change (one
-band in REFRESH_BANDS, plus wherever the picture lost texture) and reuses the rest.
+band in REFRESH_BANDS, plus wherever the picture lost texture) and reuses the rest. The price
+of a mark this faint is robustness: a 2-second clip with little texture outside the face is not
+found after CRF 30, 0.5x or a crop (benchmarks/results/watermark.md).
 
 Detection. The luminance is reduced to a small working map (WORK_PX pixels per nominal cell),
 high-passed and clipped (the picture is the noise: whitening it and taming its edges is most of
@@ -52,10 +54,6 @@ VERSION_BITS = 4
 SESSION_BITS = 16
 CRC_BITS = 8
 CODED_BITS = VERSION_BITS + SESSION_BITS + CRC_BITS
-TARGET_RMS = 2.35
-"""Root-mean-square change per pixel and channel, in 8-bit levels: 20 log10(255/2.35) = 40.7 dB;
-rounding to whole levels costs ~0.1 dB, clipping at black and white gives some back
-(measured in benchmarks/results/watermark.md)."""
 SCALES = tuple(float(s) for s in np.geomspace(0.97, 1.14, 14))
 """Candidate ratios true cell / nominal cell: 1.0 for scaling alone, up to 1/0.9 for a 10% crop."""
 Z_FOUND = 9.0
@@ -137,7 +135,7 @@ MASK_SAMPLES = 180
 """The perceptual mask is measured on the luminance sampled every round(shorter side / 180) px
 (a strided view, no filtering: aliased fine texture still counts as texture)."""
 MASK_BLOCK = 2
-"""Samples per mask block side (a 720p block is 8 px, a 480-px frame's ~5 px): fine, so that
+"""Samples per mask block side (a 720p block is 8 px, a 480-px frame's 6 px): fine, so that
 the 3x3 erosion in strength_map loses little texture."""
 FLAT = 6.0
 """Mean |gradient| (levels between neighbouring samples, horizontal + vertical) up to which a
