@@ -425,6 +425,9 @@ def main(argv=None) -> int:
     parser.add_argument("--clips-per-video", type=int, default=2, help="marked clips per video")
     parser.add_argument("--unmarked-clips-per-video", type=int, default=None,
                         help="unmarked clips per video (default: every 2-second clip)")
+    parser.add_argument("--cost-only", action="store_true",
+                        help="measure only the embedding cost (to repeat it when the machine is quiet); "
+                             "writes watermark-cost.json and .md")
     parser.add_argument("--single-every", type=int, default=6,
                         help="search every Nth frame of a clip on its own too (default 6)")
     parser.add_argument("--media", type=Path, default=MEDIA)
@@ -459,6 +462,26 @@ def main(argv=None) -> int:
     frame_720p = cv2.resize(first[0], (1280, 720), interpolation=cv2.INTER_LINEAR)
     report["embedding_720p_one_core"] = embedding_cost(frame_720p)
     print("embedding:", report["embedding_720p_one_core"], flush=True)
+    if args.cost_only:
+        import os
+
+        report["load_average_1min"] = round(os.getloadavg()[0], 2)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "watermark-cost.json").write_text(json.dumps(report, indent=2) + "\n")
+        cost = report["embedding_720p_one_core"]
+        lines = ["# Provenance mark: embedding cost at 720p, one core", "",
+                 f"Machine: {report['machine']}, load average {report['load_average_1min']} when "
+                 f"measured. Produced by `{report['command']}`. Thread CPU time per frame "
+                 "(OpenCV limited to one thread, a face kept out).", "",
+                 "| what | p50 ms | p95 ms | mean ms | wall p50 ms |", "| --- | --- | --- | --- | --- |"]
+        for name in ("mark", "mark + label", "previous mark (git main)"):
+            if name in cost:
+                row = cost[name]
+                lines.append(f"| {name} | {row['p50_ms']} | {row['p95_ms']} | {row['mean_ms']} | "
+                             f"{row['wall_p50_ms']} |")
+        (args.out / "watermark-cost.md").write_text("\n".join(lines) + "\n")
+        tmp.rmdir()
+        return 0
 
     report["invisibility_and_faces"] = invisibility_and_faces(videos, tmp, args.out)
     print("invisibility:", report["invisibility_and_faces"]["flat"], flush=True)
