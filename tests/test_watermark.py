@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from realtime.provenance import watermark as wm
-from tests.conftest import psnr
+from tests.conftest import media, psnr
 
 
 def webcam_scene(width: int = 640, height: int = 480, seed: int = 3, move: int = 0) -> np.ndarray:
@@ -41,7 +41,7 @@ def test_embedding_is_invisible_and_leaves_the_input_alone(photo):
     marked = wm.Watermarker(0x1234).embed(photo)
     assert np.array_equal(photo, original)
     assert marked.shape == photo.shape and marked.dtype == np.uint8
-    assert psnr(marked, photo) >= 40.0
+    assert psnr(marked, photo) >= 46.0
 
 
 def test_marked_picture_is_found_with_its_session(photo):
@@ -67,3 +67,85 @@ def test_mark_survives_ordinary_changes(photo, change):
     else:
         changed = cv2.convertScaleAbs(marked, alpha=1.15, beta=12)
     assert wm.detect(changed).found
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (640, 480)])
+def test_flat_grey_moves_no_pixel_by_more_than_one_level(size):
+    """A plain wall must not show a texture: the previous mark moved a flat grey by up to 6."""
+    grey = np.full((size[1], size[0], 3), 87, np.uint8)
+    change = np.abs(wm.Watermarker(0x1234).embed(grey).astype(np.int16) - grey)
+    assert change.max() <= 1
+    assert 0.2 < np.mean(change > 0) < 0.9  # a flat area still carries its +-1 share
+
+
+def test_flat_wall_with_sensor_noise_stays_within_one_level():
+    rng = np.random.default_rng(4)
+    wall = np.clip(180 + rng.normal(0, 1.5, (480, 640, 3)), 0, 255).astype(np.uint8)
+    change = np.abs(wm.Watermarker(0x1234).embed(wall).astype(np.int16) - wall)
+    assert change.max() <= 1
+
+
+def test_texture_carries_more_than_flat_areas():
+    picture = np.full((480, 640, 3), 120, np.uint8)
+    rng = np.random.default_rng(2)
+    picture[:, 320:] = rng.integers(60, 190, (480, 320, 1), dtype=np.uint8)  # textured right half
+    change = np.abs(wm.Watermarker(0x1234).embed(picture).astype(np.int16) - picture)
+    assert change[:, :300].max() <= 1  # flat left half, up to the textured border's erosion
+    assert change[:, 340:].max() >= 3
+
+
+def test_a_picture_that_turns_flat_is_not_marked_as_texture_on_the_next_frame():
+    """The change is reused between frames band by band; a band whose picture lost its texture
+    must be redone at once, never carry the stronger textured mark onto a flat picture."""
+    marker = wm.Watermarker(0x1234)
+    rng = np.random.default_rng(3)
+    textured = np.full((720, 1280, 3), 87, np.uint8)
+    textured[:, 640:] = rng.integers(40, 200, (720, 640, 1), dtype=np.uint8)
+    assert np.abs(marker.embed(textured).astype(np.int16) - textured).max() >= 3
+    grey = np.full((720, 1280, 3), 87, np.uint8)
+    assert np.abs(marker.embed(grey).astype(np.int16) - grey).max() <= 1
+
+
+def test_kept_out_boxes_are_left_exactly_as_they_are(photo):
+    box = wm.face_keep_out((250, 150, 390, 330), 640, 480)
+    marked = wm.Watermarker(0x0777).embed(photo, [box])
+    x0, y0, x1, y1 = box
+    assert np.array_equal(marked[y0:y1, x0:x1], photo[y0:y1, x0:x1])
+    assert not np.array_equal(marked, photo)
+
+
+def test_mark_does_not_move_mediapipe_landmarks_on_a_face():
+    """Landmarks on the marked picture (faces kept out, as the engine marks its output) stay
+    within 0.001 of the eye distance of those on the unmarked one; the previous mark moved them
+    by several thousandths."""
+    from realtime.faces.mediapipe_mesh import MediaPipeFaceMesh
+    from realtime.settings import Settings
+
+    photo = cv2.imread(str(media("s42.jpg")))
+    detector = MediaPipeFaceMesh(Settings().faces, static=True)
+    try:
+        (face,) = detector.detect(photo)
+        height, width = photo.shape[:2]
+        marked = wm.Watermarker(0x0A5C).embed(photo, [wm.face_keep_out(face.box, width, height)])
+        (moved,) = detector.detect(marked)
+    finally:
+        detector.close()
+    assert psnr(marked, photo) >= 46.0
+    eye = np.linalg.norm(face.points[33] - face.points[263])
+    shift = float(np.mean(np.linalg.norm(moved.points - face.points, axis=1))) / eye
+    assert shift <= 0.001, shift
+
+
+def test_mark_is_found_after_h264_on_a_short_clip(tmp_path):
+    """Detection sums a clip's frames: 30 frames of a moving scene, H.264 CRF 23, found with
+    the payload (verify judges videos this way, two seconds at a time)."""
+    from benchmarks.watermark import encode
+
+    marker = wm.Watermarker(0x0BAD)
+    frames = [marker.embed(webcam_scene(move=2 * i)) for i in range(30)]
+    decoded = encode(frames, tmp_path / "clip.mp4", crf=23)
+    detection = wm.search(np.mean([wm.working_map(f) for f in decoded], axis=0))
+    assert detection.found, detection.z
+    assert detection.payload == (wm.VERSION, 0x0BAD)
+    plain = encode([webcam_scene(move=2 * i) for i in range(30)], tmp_path / "plain.mp4", crf=23)
+    assert not wm.search(np.mean([wm.working_map(f) for f in plain], axis=0)).found

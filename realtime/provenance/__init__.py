@@ -23,7 +23,7 @@ import numpy as np
 
 from realtime.frame import Frame
 from realtime.provenance.label import Label
-from realtime.provenance.watermark import SESSION_BITS, Watermarker
+from realtime.provenance.watermark import SESSION_BITS, Watermarker, face_keep_out
 from realtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,11 @@ class Provenance:
 
     def __call__(self, picture: np.ndarray, frame: Frame | None = None) -> np.ndarray:
         settings = self._settings()
-        marked = self.watermarker.embed(picture)  # a new array: the label may draw into it
+        # A new array (the label may draw into it); the faces' surroundings are left untouched
+        # so that face analysis downstream reads exactly the unmarked face.
+        keep_out = [] if frame is None else [face_keep_out(face.box, picture.shape[1], picture.shape[0])
+                                             for face in frame.faces]
+        marked = self.watermarker.embed(picture, keep_out)
         # The invisible mark goes on every picture; the visible label on every altered one.
         if settings.output.label and self.altered(frame, settings):
             self._label_for(settings).apply(marked, inplace=True)

@@ -1,12 +1,23 @@
-"""The invisible mark: a keyed spread-spectrum pattern in the low frequencies of the luminance.
+"""The invisible mark: a keyed spread-spectrum pattern in the low frequencies of the luminance,
+shaped by what the eye and face analysis tolerate.
 
-Embedding. A tile of TILE x TILE cells holds one keyed +-1 chip per cell; the cells are dealt
+Carrier. A tile of TILE x TILE cells holds one keyed +-1 chip per cell; the cells are dealt
 out among the CODED_BITS payload bits (~36 cells each) and each bit's sign multiplies its chips
 (spread spectrum with repetition). The tile is repeated over the frame with CELLS_PER_SIDE cells
 across the frame's shorter side, whatever the resolution, and rendered smoothly (bilinear between
-cell centres), so the mark lives in the low frequencies that scaling and H.264 keep. The pattern is
-computed once per frame size and added to B, G and R alike (a pure luminance change) with two
-saturating uint8 operations: a fraction of a millisecond at 720p.
+cell centres), so the mark lives in the low frequencies that scaling and H.264 keep (the same
+resolution independence as TrustMark's residual, made at 256x256 and resized to the picture:
+adobe/trustmark, python/trustmark/trustmark.py, `encode`).
+
+Shaping (`strength_map`, `Watermarker.embed`). The carrier is scaled per 8-px block by a
+perceptual mask after Video Seal's JND attenuation (contrast masking: strength follows the local
+luminance gradient): +-1 level at most on flat areas (walls, sky, a green screen), up to PEAK
+on texture; faces (with their hair line) are left exactly as they are; the whole picture's RMS
+change is held to RMS_BUDGET. It changes B, G and R alike (luminance only, as Video Seal marks
+Y). Like Video Seal's temporal propagation, each frame recomputes only part of the change (one
+band in REFRESH_BANDS, plus wherever the picture lost texture) and reuses the rest. The price
+of a mark this faint is robustness: a 2-second clip with little texture outside the face is not
+found after CRF 30, 0.5x or a crop (benchmarks/results/watermark.md).
 
 Detection. The luminance is reduced to a small working map (WORK_PX pixels per nominal cell),
 high-passed and clipped (the picture is the noise: whitening it and taming its edges is most of
@@ -43,10 +54,6 @@ VERSION_BITS = 4
 SESSION_BITS = 16
 CRC_BITS = 8
 CODED_BITS = VERSION_BITS + SESSION_BITS + CRC_BITS
-TARGET_RMS = 2.35
-"""Root-mean-square change per pixel and channel, in 8-bit levels: 20 log10(255/2.35) = 40.7 dB;
-rounding to whole levels costs ~0.1 dB, clipping at black and white gives some back
-(measured in benchmarks/results/watermark.md)."""
 SCALES = tuple(float(s) for s in np.geomspace(0.97, 1.14, 14))
 """Candidate ratios true cell / nominal cell: 1.0 for scaling alone, up to 1/0.9 for a 10% crop."""
 Z_FOUND = 9.0
@@ -121,47 +128,227 @@ def _render(tile: np.ndarray, width: int, height: int, cell: float,
 
 
 # -- embedding ---------------------------------------------------------------------------------
-class Watermarker:
-    """Adds the mark of one session to pictures of any size (patterns cached per size)."""
+Box = tuple[int, int, int, int]
+"""x0, y0, x1, y1 in pixels (x1/y1 exclusive), as realtime.frame.Box."""
 
-    def __init__(self, session: int, version: int = VERSION, rms: float = TARGET_RMS) -> None:
+MASK_SAMPLES = 180
+"""The perceptual mask is measured on the luminance sampled every round(shorter side / 180) px
+(a strided view, no filtering: aliased fine texture still counts as texture)."""
+MASK_BLOCK = 2
+"""Samples per mask block side (a 720p block is 8 px, a 480-px frame's 6 px): fine, so that
+the 3x3 erosion in strength_map loses little texture."""
+FLAT = 6.0
+"""Mean |gradient| (levels between neighbouring samples, horizontal + vertical) up to which a
+block counts as flat; webcam noise and H.264 grain on a plain wall sit at 1-5."""
+FLAT_STRENGTH = 0.9
+"""Strength on flat blocks, chosen so that no flat pixel moves by more than one level: the
+unit-RMS carrier peaks at 1.53 and 0.9 is stored as 14/16, rint(0.875 * 1.53) = 1. About 60%
+of a flat area's pixels move by one level, the rest not at all."""
+TEXTURED = 24.0
+"""Mean |gradient| from which a block takes the full strength (hair, foliage, fabric)."""
+PEAK = 4.0
+"""Strength on fully textured blocks, in levels per unit of the (unit-RMS) pattern."""
+RMS_BUDGET = 1.2
+"""Largest root-mean-square change over a whole picture, in levels (20 log10(255/1.2) = 46.5 dB),
+counted after rounding: a picture that is textured everywhere gets a weaker mark."""
+KEEP_OUT = 1.3
+"""A face's landmark box is widened to a square KEEP_OUT times its longer side, centred, and
+left exactly untouched (face, hair line, ears). MediaPipe's face mesh reads a square 1.5x the
+landmark box, but a wider keep-out did not lower the landmark shift further (the full-picture
+face detector and the tracking loop pass on any change anywhere; measured in
+benchmarks/results/watermark.md) and costs the mark most of the texture near the head."""
+REFRESH_BANDS = 8
+"""The mark's pixels are recomputed for one horizontal band in REFRESH_BANDS per frame (and
+wherever the picture lost texture since); the other bands reuse the last frame's change."""
+_CARRIER_SCALE = 32  # |pattern| stored as uint8 in 1/32 levels
+_MASK_SCALE = 16  # strength stored as uint8 in 1/16 levels
+
+
+def face_keep_out(box: Box, width: int, height: int, factor: float = KEEP_OUT) -> Box:
+    """The square around a face's landmark box that the mark leaves alone."""
+    x0, y0, x1, y1 = box
+    half = factor * max(x1 - x0, y1 - y0) / 2
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return (max(0, int(cx - half)), max(0, int(cy - half)),
+            min(width, int(np.ceil(cx + half))), min(height, int(np.ceil(cy + half))))
+
+
+def _rounded_power() -> np.ndarray:
+    """Mean squared change rint(s * pattern)**2 for strengths s = 0, 1/8, ... 16 (the carrier's
+    distribution does not depend on the payload or the size), s in 1/_MASK_SCALE levels."""
+    sample = np.abs(_render(CHIPS, 8 * TILE, 8 * TILE, 8.0)).ravel()
+    sample /= np.sqrt(np.mean(sample ** 2))
+    strengths = np.arange(256, dtype=np.float32) / _MASK_SCALE
+    return np.array([np.mean(np.rint(s * sample) ** 2) for s in strengths], np.float32)
+
+
+_POWER = _rounded_power()
+"""Indexed by a strength in 1/_MASK_SCALE levels."""
+_TABLES: dict[float, np.ndarray] = {}
+_CROSS3 = np.ones((3, 3), np.uint8)
+
+
+def _mask_step(width: int, height: int) -> int:
+    return max(1, round(min(width, height) / MASK_SAMPLES))
+
+
+def strength_map(picture: np.ndarray, peak: float = PEAK, rms_budget: float = RMS_BUDGET,
+                 keep_out=()) -> np.ndarray:
+    """Per mask block, the mark's strength in levels (float32): the perceptual mask.
+
+    Contrast masking after the JND heat maps Video Seal attenuates its mark with
+    (facebookresearch/videoseal, videoseal/modules/jnd.py: the Sobel gradient magnitude of the
+    luminance scales the watermark): strength grows with the local gradient, from FLAT_STRENGTH
+    (at most +-1 level) on flat blocks (FLAT) to `peak` on textured ones (TEXTURED). A block
+    keeps the smallest texture of its 3x3 neighbourhood, so that a flat block next to texture
+    stays flat once the map is interpolated to pixels. The whole picture's RMS change is held
+    to `rms_budget`."""
+    return _mask_map(picture, peak, rms_budget, keep_out).astype(np.float32) / _MASK_SCALE
+
+
+def _strength_table(peak: float) -> np.ndarray:
+    """Mean |gradient| (0-255) -> strength in 1/_MASK_SCALE levels (uint8)."""
+    texture = np.arange(256, dtype=np.float32)
+    strength = FLAT_STRENGTH + np.clip((texture - FLAT) / (TEXTURED - FLAT), 0, 1) * (peak - FLAT_STRENGTH)
+    return np.clip(np.rint(strength * _MASK_SCALE), 0, 255).astype(np.uint8)
+
+
+def _mask_map(picture: np.ndarray, peak: float, rms_budget: float, keep_out=()) -> np.ndarray:
+    """strength_map in 1/_MASK_SCALE levels (uint8), all in OpenCV's 8-bit paths (per frame)."""
+    step = _mask_step(picture.shape[1], picture.shape[0])
+    # Green stands for the luminance (0.59 of it, and most of its texture) at a tenth of the cost.
+    luma = np.ascontiguousarray(picture[::step, ::step] if picture.ndim == 2 else picture[::step, ::step, 1])
+    rows, cols = luma.shape
+    gradient = cv2.add(cv2.absdiff(luma[:-1, 1:], luma[:-1, :-1]), cv2.absdiff(luma[1:, :-1], luma[:-1, :-1]))
+    grid = (max(1, (cols - 1) // MASK_BLOCK), max(1, (rows - 1) // MASK_BLOCK))
+    # Whole blocks only (OpenCV's fast integer-factor path); the last few samples are dropped.
+    whole = gradient[:grid[1] * MASK_BLOCK, :grid[0] * MASK_BLOCK]
+    texture = cv2.resize(whole, grid, interpolation=cv2.INTER_AREA)
+    texture = cv2.erode(texture, _CROSS3, borderType=cv2.BORDER_REPLICATE)
+    table = _TABLES.get(peak)
+    if table is None:
+        table = _TABLES[peak] = _strength_table(peak)
+    mask = cv2.LUT(texture, table)
+    # Blocks wholly inside a keep-out box carry nothing (embed restores those pixels anyway);
+    # zeroing them here lets the budget count only the change really made.
+    per_x, per_y = picture.shape[1] / grid[0], picture.shape[0] / grid[1]
+    for x0, y0, x1, y1 in keep_out:
+        mask[int(np.ceil(y0 / per_y)):int(y1 // per_y), int(np.ceil(x0 / per_x)):int(x1 // per_x)] = 0
+    # The budget counts the change really made: rounding takes a weak mark mostly to 0 or +-1.
+    power = float(np.mean(_POWER[mask]))
+    if power > rms_budget ** 2:
+        mask = cv2.convertScaleAbs(mask, alpha=rms_budget / np.sqrt(power))
+    return mask
+
+
+class Watermarker:
+    """Adds the mark of one session to pictures of any size (the carrier cached per size)."""
+
+    def __init__(self, session: int, version: int = VERSION, peak: float = PEAK,
+                 rms_budget: float = RMS_BUDGET) -> None:
         self.session = session
         self.version = version
-        self.rms = rms
+        self.peak = peak
+        self.rms_budget = rms_budget
         self._tile = tile_pattern(session, version)
-        self._cache: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._size: tuple[int, int] | None = None
+        self._frame = 0
 
-    def delta(self, width: int, height: int) -> np.ndarray:
-        """The signed integer change per pixel (int16, height x width)."""
+    def pattern(self, width: int, height: int) -> np.ndarray:
+        """The unit-RMS carrier over width x height pixels (float32), before the mask."""
         pattern = _render(self._tile, width, height, min(width, height) / CELLS_PER_SIDE)
-        pattern *= self.rms / max(float(np.sqrt(np.mean(pattern ** 2))), 1e-6)
-        return np.rint(pattern).astype(np.int16)
+        pattern *= 1.0 / max(float(np.sqrt(np.mean(pattern ** 2))), 1e-6)
+        return pattern
 
-    def _planes(self, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
-        planes = self._cache.get((width, height))
-        if planes is None:
-            delta = self.delta(width, height)
-            up = np.repeat(np.clip(delta, 0, 255).astype(np.uint8)[:, :, None], 3, axis=2)
-            down = np.repeat(np.clip(-delta, 0, 255).astype(np.uint8)[:, :, None], 3, axis=2)
-            if len(self._cache) >= 4:  # sizes rarely change; keep memory bounded anyway
-                self._cache.clear()
-            planes = self._cache[(width, height)] = (up, down)
-        return planes
+    def delta(self, picture: np.ndarray, keep_out=()) -> np.ndarray:
+        """The signed change a fresh Watermarker makes to each pixel of `picture` (int16, height x
+        width, read on green; B, G and R change alike unless they saturate)."""
+        fresh = Watermarker(self.session, self.version, self.peak, self.rms_budget)
+        marked = fresh.embed(picture, keep_out)
+        if picture.ndim == 3:
+            return marked[:, :, 1].astype(np.int16) - picture[:, :, 1]
+        return marked.astype(np.int16) - picture
 
-    def embed(self, picture: np.ndarray) -> np.ndarray:
-        """A marked copy of a BGR uint8 picture (the input is left untouched)."""
-        height, width = picture.shape[:2]
-        up, down = self._planes(width, height)
-        if picture.ndim == 2:
-            up, down = up[:, :, 0], down[:, :, 0]
-        elif picture.shape[2] == 4:  # BGRA (a face-only overlay): mark the colour, keep alpha
+    def _prepare(self, width: int, height: int) -> None:
+        pattern = self.pattern(width, height)
+        magnitude = np.clip(np.rint(np.abs(pattern) * _CARRIER_SCALE), 0, 255).astype(np.uint8)
+        self._carrier_up = np.where(pattern > 0, magnitude, 0).astype(np.uint8)
+        self._carrier_down = np.where(pattern < 0, magnitude, 0).astype(np.uint8)
+        self._up = np.zeros((height, width, 3), np.uint8)
+        self._down = np.zeros((height, width, 3), np.uint8)
+        self._used: np.ndarray | None = None
+        self._size = (width, height)
+        self._frame = 0
+
+    def _refresh(self, mask: np.ndarray, bands: list[tuple[int, int]]) -> None:
+        """Recompute the change on the block rows [first, last) of each band from the block mask
+        (uint8, in 1/_MASK_SCALE levels), interpolated to pixels (with a block row of context
+        on each side, so that a band's edge matches the next band's)."""
+        width, height = self._size
+        block_rows = mask.shape[0]
+        per_row = height / block_rows
+
+        def pixel(row: int) -> int:
+            return height if row >= block_rows else round(row * per_row)
+
+        scale = 1.0 / (_CARRIER_SCALE * _MASK_SCALE)
+        for first, last in bands:
+            above, below = max(0, first - 1), min(block_rows, last + 1)
+            full = cv2.resize(mask[above:below], (width, pixel(below) - pixel(above)),
+                              interpolation=cv2.INTER_LINEAR)
+            top, bottom = pixel(first), pixel(last)
+            full = full[top - pixel(above):bottom - pixel(above)]
+            rows = slice(top, bottom)
+            up = cv2.multiply(self._carrier_up[rows], full, scale=scale)
+            down = cv2.multiply(self._carrier_down[rows], full, scale=scale)
+            cv2.merge([up, up, up], dst=self._up[rows])  # rows of a C-ordered array: in place
+            cv2.merge([down, down, down], dst=self._down[rows])
+
+    def embed(self, picture: np.ndarray, keep_out=()) -> np.ndarray:
+        """A marked copy of a BGR uint8 picture (the input is left untouched). `keep_out`:
+        boxes (x0, y0, x1, y1) left exactly as they are (the faces, see `face_keep_out`).
+
+        Temporal propagation as in Video Seal (facebookresearch/videoseal,
+        videoseal/models/video_wam.py: a delta is made every `step_size` frames and reused for
+        the next ones): each frame recomputes one band in REFRESH_BANDS of the change from its
+        own mask, plus every band where its picture is flatter than when the change was made
+        (so a flat area is never marked more than its own mask allows), and reuses the rest."""
+        if picture.ndim == 3 and picture.shape[2] == 4:  # BGRA (a face-only overlay): keep alpha
             marked = picture.copy()
-            marked[:, :, :3] = self.embed(np.ascontiguousarray(picture[:, :, :3]))
+            marked[:, :, :3] = self.embed(np.ascontiguousarray(picture[:, :, :3]), keep_out)
             return marked
-        elif picture.shape[2] != 3:
+        if picture.ndim == 2:
+            return self.embed(cv2.cvtColor(picture, cv2.COLOR_GRAY2BGR), keep_out)[:, :, 1].copy()
+        if picture.ndim != 3 or picture.shape[2] != 3:
             raise ValueError("expected a BGR picture")
-        marked = cv2.add(picture, up)
-        cv2.subtract(marked, down, dst=marked)
+        height, width = picture.shape[:2]
+        if self._size != (width, height):
+            self._prepare(width, height)
+        mask = _mask_map(picture, self.peak, self.rms_budget, keep_out)
+        if self._used is None or self._used.shape != mask.shape:
+            block_rows = mask.shape[0]
+            self._band_of_row = np.arange(block_rows) * REFRESH_BANDS // block_rows
+            edges = np.searchsorted(self._band_of_row, np.arange(REFRESH_BANDS + 1))
+            self._spans = [(int(edges[b]), int(edges[b + 1])) for b in range(REFRESH_BANDS)]
+            self._used = mask.copy()
+            wanted = set(range(REFRESH_BANDS))
+        else:
+            wanted = {self._frame % REFRESH_BANDS}
+            # Bands where a block lost texture since its change was made: redo them now (the
+            # erosion in _mask_map makes the neighbours of a block that turned flat lose
+            # theirs too, so every pixel interpolated from it is redone).
+            lost = (self._used > mask).any(axis=1)
+            if lost.any():
+                wanted.update(self._band_of_row[lost].tolist())
+        self._frame += 1
+        spans = [self._spans[b] for b in sorted(wanted) if self._spans[b][1] > self._spans[b][0]]
+        for first, last in spans:
+            self._used[first:last] = mask[first:last]
+        self._refresh(self._used, spans)
+        marked = cv2.add(picture, self._up)
+        cv2.subtract(marked, self._down, dst=marked)
+        for x0, y0, x1, y1 in keep_out:
+            marked[y0:y1, x0:x1] = picture[y0:y1, x0:x1]
         return marked
 
 
