@@ -17,7 +17,8 @@ Runs (sources x targets, as given, plus, unless --no-realism):
 Metrics and goals: see GOALS below and the README ("How real it looks"). Results:
 `<out>/quality_swap.{json,md}` and a contact sheet per pair in `<out>/swap_sheets/`
 (source | six moments of the target, above, and of the output, below). Written videos are kept in
-`--work` (default out/quality-written/, git-ignored); `--reuse` skips those already there.
+`--work` (default out/quality-written/, git-ignored); `--reuse` skips those already there when the
+same code (commit and uncommitted changes to realtime/) and settings wrote them.
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ PHOTO_GOALS = ("identity_retrieval", "distance_to_source", "landmark_error", "po
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="folder for the written videos")
-    parser.add_argument("--reuse", action="store_true", help="keep written videos already in --work")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep written videos already in --work that the same code and settings wrote")
     parser.add_argument("--no-realism", dest="realism", action="store_false",
                         help="leave out the hand clip and the leak sources")
     parser.add_argument("--sheet-size", type=int, default=128, help="tile size of the contact sheets (px)")
@@ -92,13 +94,29 @@ def facecam_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "realtime.cli"]
 
 
+def code_version() -> str:
+    """The engine's code as written files depend on it: the commit and any uncommitted change to
+    realtime/ (so that --reuse never measures files an older swapper wrote)."""
+    import hashlib
+
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        diff = subprocess.run(["git", "diff", "HEAD", "--", "realtime"], cwd=ROOT, capture_output=True).stdout
+    except OSError:
+        return "unknown"
+    return f"{head}+{hashlib.sha256(diff).hexdigest()[:12]}" if diff else head
+
+
 def write(source: Path | None, target: Path, path: Path, frames: int, config: Path | None,
           reuse: bool) -> dict:
     """Write one output with the real command line; returns its --json summary."""
     summary_path = path.with_suffix(".json")
+    version = code_version()
+    settings_text = config.read_text() if config is not None else ""
     if reuse and path.exists() and summary_path.exists():
         summary = json.loads(summary_path.read_text())
-        if summary.get("frames_out") == summary.get("frames_in") and summary.get("frames_out", 0) >= frames:
+        if summary.get("frames_out") == summary.get("frames_in") and summary.get("frames_out", 0) >= frames \
+                and summary.get("made_by") == version and summary.get("settings_toml", "") == settings_text:
             return summary
     path.parent.mkdir(parents=True, exist_ok=True)
     command = [*facecam_command(), "run", "--input", str(target), "-o", str(path), "--no-label",
@@ -111,6 +129,7 @@ def write(source: Path | None, target: Path, path: Path, frames: int, config: Pa
         raise RuntimeError(f"facecam run failed ({result.returncode}): {' '.join(command)}\n"
                            f"{result.stderr.strip()[-2000:]}")
     summary = json.loads(result.stdout)
+    summary.update(made_by=version, settings_toml=settings_text)
     summary_path.write_text(json.dumps(summary, indent=1) + "\n")
     return summary
 
