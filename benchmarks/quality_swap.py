@@ -25,7 +25,10 @@ Metrics (per pair and overall):
   100 dB: identical pixels give infinity);
 - speed: swap + blend p50 ms per face, and the whole-frame FPS of detect + swap + blend run one
   after the other in this process.
-Results: benchmarks/results/quality_swap.{json,md}, a contact sheet PNG and example PNGs.
+Results: benchmarks/results/quality_swap_inprocess.{json,md}, a contact sheet PNG and example PNGs.
+
+With --written: the realism benchmark on the written files (benchmarks/quality_written.py), whose
+results are the judged ones: benchmarks/results/quality_swap.{json,md} and swap_sheets/.
 """
 
 from __future__ import annotations
@@ -67,7 +70,8 @@ RIGHT_EYE_OUTER, LEFT_EYE_OUTER = 33, 263
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sources", nargs="+", default=list(SOURCES), help="source photos (media names)")
-    parser.add_argument("--targets", nargs="+", default=list(TARGETS), help="target videos (media names)")
+    parser.add_argument("--targets", nargs="+", default=None,
+                        help="target videos (media names; default d3 d9 d10 d13 d14, with --written d3 d6 d9 d10 d13 d14)")
     parser.add_argument("--frames", type=int, default=300, help="first N frames of each target")
     parser.add_argument("--identity-every", type=int, default=5, help="identity on every Nth frame")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
@@ -77,6 +81,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a facecam setting for the mesh method, e.g. --set shading=0.5 (repeatable)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON, no progress bar")
+    parser.add_argument("--written", action="store_true",
+                        help="measure the written files (facecam run, mark, H.264) against passthrough runs: "
+                             "the realism benchmark (benchmarks/quality_written.py)")
+    from benchmarks import quality_written
+
+    quality_written.add_arguments(parser)
 
 
 def _parse_set(items: list[str]) -> dict:
@@ -324,6 +334,12 @@ def measure_landmarks(detector, image: np.ndarray):
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "written", False):
+        from benchmarks import quality_written
+
+        return quality_written.run(args)
+    if args.targets is None:
+        args.targets = list(TARGETS)
     from benchmarks.identity import IdentityModel, IdentityModelMissing
     from realtime.blend.stage import BlendStage
     from realtime.errors import FacecamError
@@ -468,8 +484,8 @@ def _write_results(args, settings, methods, pairs, moments_seen, sheet_tiles, fi
         "pairs": pairs,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "quality_swap.json").write_text(json.dumps(report, indent=1, default=_json_default) + "\n")
-    (args.out / "quality_swap.md").write_text(markdown(report))
+    (args.out / "quality_swap_inprocess.json").write_text(json.dumps(report, indent=1, default=_json_default) + "\n")
+    (args.out / "quality_swap_inprocess.md").write_text(markdown(report))
     sheet = _contact_sheet(moments_seen, sheet_tiles, args.out)
     if final:
         if args.json:
@@ -610,8 +626,10 @@ def _fmt(value: float, digits: int) -> str:
 
 
 def markdown(report: dict) -> str:
-    lines = [f"# Swap quality ({report['frames_per_target']} frames per target, identity every "
+    lines = [f"# Swap quality, in-process ({report['frames_per_target']} frames per target, identity every "
              f"{report['identity_every']} frames)", "",
+             "Taken in-process, before the mark and the encoder, to compare methods side by side; the judged "
+             "numbers are those of the written files: quality_swap.md (`--written`).", "",
              f"Machine: {report['machine']}. Sources: {', '.join(report['sources'])}; targets: "
              f"{', '.join(report['targets'])}.", ""]
     header = ("| group | method | retrieval | d(source) | d(target) | landmark err | pose err ° | "
@@ -635,3 +653,14 @@ def markdown(report: dict) -> str:
                      f"{_fmt(p['background_psnr_db'], 1)} | {_fmt(p['swap_blend_ms_p50'], 2)} |")
     lines.append("")
     return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.quality_swap", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

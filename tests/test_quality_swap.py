@@ -57,7 +57,7 @@ def test_a_tiny_run_writes_every_method_side_by_side(tmp_path, media_path):
                               "--identity-every", "3", "--media", str(media), "--out", str(tmp_path),
                               "--json"])
     assert quality_swap.run(args) == 0
-    report = json.loads((tmp_path / "quality_swap.json").read_text())
+    report = json.loads((tmp_path / "quality_swap_inprocess.json").read_text())
     rows = {p["method"]: p for p in report["pairs"]}
     assert set(rows) == {"mesh", "skeleton", "affine", "unchanged"}
     # The floor and the ceiling: the unchanged target is the target (identity retrieval 0,
@@ -68,7 +68,7 @@ def test_a_tiny_run_writes_every_method_side_by_side(tmp_path, media_path):
     assert rows["mesh"]["distance_to_source"] < rows["unchanged"]["distance_to_source"]
     assert rows["mesh"]["landmark_error"] < rows["affine"]["landmark_error"]
     assert rows["mesh"]["background_psnr_db"] >= 50
-    assert (tmp_path / "quality_swap.md").read_text().startswith("# Swap quality")
+    assert (tmp_path / "quality_swap_inprocess.md").read_text().startswith("# Swap quality")
 
 
 def test_missing_media_is_a_clear_error(tmp_path, capsys):
