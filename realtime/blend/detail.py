@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 # The target band's amplitude limit (grey levels): grain passes, edges of its features do not.
-DETAIL_LIMIT = 10.0
+DETAIL_LIMIT = 10
 
 
 def split_sigma(scale: float) -> float:
@@ -28,9 +28,16 @@ def split_sigma(scale: float) -> float:
 def camera_detail(image: np.ndarray, target: np.ndarray, scale: float, strength: float = 1.0) -> np.ndarray:
     """`image` (the rendered face over the box) with its finest band replaced by `target`'s."""
     sigma = split_sigma(scale)
-    picture = image.astype(np.float32)
-    camera = target.astype(np.float32)
-    own = picture - cv2.GaussianBlur(picture, (0, 0), sigma)
-    theirs = np.clip(camera - cv2.GaussianBlur(camera, (0, 0), sigma), -DETAIL_LIMIT, DETAIL_LIMIT)
-    result = picture + np.float32(strength) * (theirs - own)
+    # uint8/int16 OpenCV arithmetic throughout: float32 copies of two face boxes cost more
+    # than the blurs themselves.
+    own_low = cv2.GaussianBlur(image, (0, 0), sigma)
+    their_low = cv2.GaussianBlur(target, (0, 0), sigma)
+    theirs = cv2.subtract(target, their_low, dtype=cv2.CV_16S)
+    np.clip(theirs, -DETAIL_LIMIT, DETAIL_LIMIT, out=theirs)
+    if strength >= 1.0:
+        base = own_low
+    else:  # image + s * (low - image): part of the source's own finest band stays
+        base = cv2.addWeighted(image, 1.0 - strength, own_low, strength, 0.0)
+        theirs = (theirs * strength).astype(np.int16)
+    result = cv2.add(base, theirs, dtype=cv2.CV_16S)
     return np.clip(result, 0, 255).astype(np.uint8)

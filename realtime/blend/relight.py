@@ -103,6 +103,24 @@ def sample_points(image: np.ndarray, points: np.ndarray, face_size: float) -> np
     return blurred[xy[:, 1] - y0, xy[:, 0] - x0]
 
 
+def _solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Gaussian elimination with partial pivoting for a tiny (9 x 9) system: np.linalg.solve
+    goes through LAPACK and BLAS threads, which costs milliseconds on a busy machine for
+    microseconds of work."""
+    a = np.concatenate([matrix.astype(np.float64), rhs.astype(np.float64)], axis=1)
+    n = len(a)
+    for col in range(n):
+        pivot = col + int(np.argmax(np.abs(a[col:, col])))
+        if pivot != col:
+            a[[col, pivot]] = a[[pivot, col]]
+        if abs(a[col, col]) < 1e-12:
+            a[col, col] = 1e-12
+        a[col] /= a[col, col]
+        others = np.arange(n) != col
+        a[others] -= a[others, col:col + 1] * a[col]
+    return a[:, n:]
+
+
 def fit_light(normals: np.ndarray, colours: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """(9, c) SH coefficients so that sh_basis(normals) @ coeffs ~ colours (n, c), robust to a
     minority of outliers (a hand, hair, a nostril): the worst-fitting points are dropped and
@@ -118,7 +136,7 @@ def fit_light(normals: np.ndarray, colours: np.ndarray, weights: np.ndarray | No
         a = basis[keep]
         scale = max(float(values[keep].mean()), 1.0)
         gram = a.T @ a + np.diag(_RIDGE) * keep.sum()
-        coeffs = np.linalg.solve(gram, a.T @ values[keep])
+        coeffs = _solve(gram, a.T @ values[keep])
         # Damping pulls the solution to zero, not to a flat light: refit the constant term.
         residual = np.abs(basis @ coeffs - values).mean(axis=1)
         limit = max(2.5 * float(np.median(residual[keep])), 0.02 * scale)

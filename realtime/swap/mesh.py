@@ -18,6 +18,7 @@ import numpy as np
 
 from realtime.blend import relight
 from realtime.blend.mask import face_mask
+from realtime.faces.occluders import glasses_mask
 from realtime.faces.source import SourceFace
 from realtime.faces.topology import MESH_POINTS, topology
 from realtime.faces.warp import piecewise_affine_maps
@@ -214,6 +215,10 @@ class MeshSwapper:
             patch = self._relight(frame, face, maps, patch, number)
             relit = True
         alpha = face_mask(face.landmarks, box, face.size, self.blend)
+        if self.blend.keep_occluders:
+            keep = glasses_mask(frame.image, face.landmarks, box, face.size)
+            if keep is not None:
+                alpha *= 1.0 - keep
         scale = face.size / max(texture.face_size, 1.0) if texture.face_size else 1.0
         return FaceLayer(box=box, image=patch, alpha=alpha, face=face, relit=relit, scale=scale)
 

@@ -234,7 +234,10 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
             scale = min(1.0, 256.0 / max(shape))
             size = (max(1, round(shape[1] * scale)), max(1, round(shape[0] * scale)))
             small_image = cv2.resize(clean, size, interpolation=cv2.INTER_AREA)
-            small_mask = (cv2.resize(rest * 255, size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
+            # Fill from the skin only: everything outside the oval is masked too, or the hair
+            # and background just beyond the oval would be smeared inwards.
+            fill_from_skin = rest | (1 - oval)
+            small_mask = (cv2.resize(fill_from_skin * 255, size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
             painted = cv2.inpaint(small_image, small_mask, 5, cv2.INPAINT_TELEA)
             painted = cv2.resize(painted, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
             clean[rest > 0] = painted[rest > 0]

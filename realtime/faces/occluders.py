@@ -1,0 +1,92 @@
+"""What is in front of the target's face and must stay in front of the new face.
+
+Glasses: their frames are thin lines (dark, or bright where metal catches the light) in a ring
+around the eyes and across the nose bridge. A morphological black-hat and top-hat with a
+structuring element a little wider than a frame (about 3% of the face) respond to exactly such
+thin structures and not to the smooth skin, nor to the inside of a thick brow; the eyes
+themselves are left out (the mask already shows the target's eyes). The result is a soft mask of
+target pixels to keep, computed on the eye ring's bounding box only, at half resolution.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from realtime.faces.topology import topology
+from realtime.frame import Box
+
+# A thin-line response above this many grey levels is a frame (skin texture stays well below).
+LINE_THRESHOLD = 14
+# Connected line pieces smaller than this fraction of the ring's area are noise (pores, lashes).
+MIN_PIECE = 0.0015
+
+
+def _hull(points: np.ndarray, shape: tuple[int, int], scale: float, offset, grow: float) -> np.ndarray:
+    mask = np.zeros(shape, np.uint8)
+    hull = cv2.convexHull(np.round((points[:, :2] - offset) * scale * 16).astype(np.int32))
+    cv2.fillConvexPoly(mask, hull, 1, shift=4)
+    if grow >= 1:
+        size = int(2 * grow) | 1
+        mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    return mask
+
+
+def glasses_mask(image: np.ndarray, landmarks: np.ndarray, box: Box, face_size: float) -> np.ndarray | None:
+    """float32 (h, w) over `box` in [0, 1]: the target's glasses frames (1 = keep the target
+    pixel), or None when nothing frame-like is there."""
+    top = topology()
+    x0, y0, x1, y1 = box
+    points = landmarks[:, :2]
+    ring_points = np.concatenate([points[top.right_eye], points[top.left_eye],
+                                  points[top.right_eyebrow], points[top.left_eyebrow]])
+    # The ring's bounding region: the eyes and brows with room for the frames around them.
+    margin = 0.09 * face_size
+    rx0 = int(max(x0, ring_points[:, 0].min() - margin))
+    ry0 = int(max(y0, ring_points[:, 1].min() - 0.3 * margin))
+    rx1 = int(min(x1, ring_points[:, 0].max() + margin))
+    ry1 = int(min(y1, ring_points[:, 1].max() + 1.3 * margin))
+    if rx1 - rx0 < 16 or ry1 - ry0 < 8:
+        return None
+    scale = 0.5 if face_size > 240 else 1.0
+    grey = cv2.cvtColor(image[ry0:ry1, rx0:rx1], cv2.COLOR_BGR2GRAY)
+    if scale != 1.0:
+        grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    shape = grey.shape
+    offset = np.array([rx0, ry0], np.float32)
+    size = max(3, int(0.03 * face_size * scale) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    response = cv2.max(cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, kernel),
+                       cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, kernel))
+    lines = (response > LINE_THRESHOLD).astype(np.uint8)
+    # Not the eyes (they show through the mask already) nor the lashes and lid creases right
+    # around them.
+    eyes = _hull(points[top.right_eye], shape, scale, offset, 0.035 * face_size * scale) | \
+        _hull(points[top.left_eye], shape, scale, offset, 0.035 * face_size * scale)
+    lines &= 1 - eyes
+    # Frames are thin: whatever survives an opening wider than a frame is a blob (a shadow,
+    # the side of the nose), not a frame.
+    thick = max(5, int(0.04 * face_size * scale) | 1)
+    blobs = cv2.morphologyEx(lines, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (thick, thick)))
+    if blobs.any():
+        lines &= 1 - cv2.dilate(blobs, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+    if count <= 1:
+        return None
+    # Frames are long: keep pieces whose extent is a good part of an eye's width.
+    extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    long_enough = (extent >= 0.08 * face_size * scale) & \
+        (stats[:, cv2.CC_STAT_AREA] >= MIN_PIECE * lines.size)
+    long_enough[0] = False
+    if not long_enough.any():
+        return None
+    # The kept weight follows the line's own strength: its core is kept, not a halo of the
+    # target's skin around it (which would show as a lighter or darker patch).
+    strength = np.clip((response.astype(np.float32) - LINE_THRESHOLD * 0.5) / LINE_THRESHOLD, 0, 1)
+    selected = cv2.dilate(long_enough[labels].astype(np.uint8), np.ones((3, 3), np.uint8))
+    frames = cv2.GaussianBlur(strength * selected, (0, 0), 0.7)
+    if scale != 1.0:
+        frames = cv2.resize(frames, (rx1 - rx0, ry1 - ry0), interpolation=cv2.INTER_LINEAR)
+    keep = np.zeros((y1 - y0, x1 - x0), np.float32)
+    keep[ry0 - y0:ry1 - y0, rx0 - x0:rx1 - x0] = np.clip(frames, 0, 1)
+    return keep
