@@ -5,9 +5,10 @@ A source face of 150 px drawn over a 450 px target face is enlarged three times:
 detail finer than about three target pixels and looks painted next to the camera's grainy skin
 and sharp hair. The split between "the source's features" and "the camera's grain" is a Gaussian
 of sigma ~ half the enlargement (at least 0.7 px, at most 2.5 px): below it the face keeps the
-source's picture, above it the target's own band replaces the source's. The target's band is
-limited to a few grey levels, so its strong edges (its own eyelids, lips, brows) do not come
-along: what passes is grain, pores and noise.
+source's picture, above it the target's own band replaces the source's. Only the band's first
+few grey levels are exchanged: grain, pores and noise pass, while strong edges (the target's own
+eyelids, lips, brows; the source's features) stay where they were. The target blended onto itself
+is unchanged.
 """
 
 from __future__ import annotations
@@ -30,14 +31,11 @@ def camera_detail(image: np.ndarray, target: np.ndarray, scale: float, strength:
     sigma = split_sigma(scale)
     # uint8/int16 OpenCV arithmetic throughout: float32 copies of two face boxes cost more
     # than the blurs themselves.
-    own_low = cv2.GaussianBlur(image, (0, 0), sigma)
-    their_low = cv2.GaussianBlur(target, (0, 0), sigma)
-    theirs = cv2.subtract(target, their_low, dtype=cv2.CV_16S)
+    own = cv2.subtract(image, cv2.GaussianBlur(image, (0, 0), sigma), dtype=cv2.CV_16S)
+    theirs = cv2.subtract(target, cv2.GaussianBlur(target, (0, 0), sigma), dtype=cv2.CV_16S)
+    np.clip(own, -DETAIL_LIMIT, DETAIL_LIMIT, out=own)
     np.clip(theirs, -DETAIL_LIMIT, DETAIL_LIMIT, out=theirs)
-    if strength >= 1.0:
-        base = own_low
-    else:  # image + s * (low - image): part of the source's own finest band stays
-        base = cv2.addWeighted(image, 1.0 - strength, own_low, strength, 0.0)
-        theirs = (theirs * strength).astype(np.int16)
-    result = cv2.add(base, theirs, dtype=cv2.CV_16S)
-    return np.clip(result, 0, 255).astype(np.uint8)
+    change = cv2.subtract(theirs, own)
+    if strength < 1.0:
+        change = (change * strength).astype(np.int16)
+    return np.clip(cv2.add(image.astype(np.int16), change), 0, 255).astype(np.uint8)

@@ -24,7 +24,7 @@ from realtime.faces.topology import MESH_POINTS, topology
 from realtime.faces.warp import piecewise_affine_maps
 from realtime.frame import Face, FaceLayer, Frame
 from realtime.settings import Settings
-from realtime.swap.texture import NORMAL_STEP, CleanTexture, make_clean_texture
+from realtime.swap.texture import NORMAL_STEP, CleanTexture, clean_texture_of
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,6 @@ class MeshSwapper:
         self._source: SourceFace | None = None
         self._texture: _Texture | None = None
         self.clean_texture: CleanTexture | None = None
-        self._clean_key: tuple | None = None
         self._light = relight.LightTracker(every=LIGHT_EVERY)
         self.swap_settings = settings.swap
         self.configure(settings)
@@ -166,16 +165,8 @@ class MeshSwapper:
         self._source = source
         clean = None
         if self.swap_settings.clean_source:
-            key = (id(source.image), source.face.landmarks.tobytes()[:64], self.swap_settings.makeup)
-            if key != self._clean_key or self.clean_texture is None:
-                self.clean_texture = make_clean_texture(source.image, source.face.landmarks,
-                                                        makeup=self.swap_settings.makeup,
-                                                        mirror_yaw=MIRROR_YAW_DEG)
-                self._clean_key = key
-            clean = self.clean_texture
-        else:
-            self.clean_texture = None
-            self._clean_key = None
+            clean = clean_texture_of(source, self.swap_settings.makeup)
+        self.clean_texture = clean
         self._texture = source_texture(source, self._triangles, clean)
         self._light.reset()
         warning = profile_warning(source)

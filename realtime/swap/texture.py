@@ -263,6 +263,17 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
                         face_size=face_size, original=crop)
 
 
-def clean_texture_preview(source) -> np.ndarray:
+def clean_texture_of(source, makeup: float = 0.4) -> CleanTexture:
+    """The clean texture of a SourceFace, made once and remembered with the photo (the swapper
+    and the GUI's source panel share it)."""
+    key = ("clean_texture", round(float(makeup), 3))
+    texture = source.memo.get(key)
+    if texture is None:
+        texture = make_clean_texture(source.image, source.face.landmarks, makeup=makeup)
+        source.memo[key] = texture
+    return texture
+
+
+def clean_texture_preview(source, makeup: float = 0.4) -> np.ndarray:
     """The clean texture of a SourceFace, for display (BGR uint8)."""
-    return make_clean_texture(source.image, source.face.landmarks).image
+    return clean_texture_of(source, makeup).image
