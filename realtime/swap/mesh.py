@@ -11,7 +11,7 @@ stage.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -168,6 +168,9 @@ class MeshSwapper:
             clean = clean_texture_of(source, self.swap_settings.makeup)
         self.clean_texture = clean
         self._texture = source_texture(source, self._triangles, clean)
+        if clean is not None and clean.mouth_open:
+            log.warning("the mouth in %s is open: the target's own mouth (lips included) is shown "
+                        "instead; a photo with the mouth closed works best", source.name)
         self._light.reset()
         warning = profile_warning(source)
         if warning:
@@ -205,7 +208,10 @@ class MeshSwapper:
         if texture.normals is not None and self.blend.shading > 0:
             patch = self._relight(frame, face, maps, patch, number)
             relit = True
-        alpha = face_mask(face.landmarks, box, face.size, self.blend)
+        blend = self.blend
+        if self.clean_texture is not None and self.clean_texture.mouth_open and not blend.mouth_mask:
+            blend = replace(blend, mouth_mask=True)  # an open source mouth: the target's own
+        alpha = face_mask(face.landmarks, box, face.size, blend)
         if self.blend.keep_occluders:
             keep = glasses_mask(frame.image, face.landmarks, box, face.size)
             if keep is not None:

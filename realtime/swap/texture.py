@@ -39,6 +39,16 @@ _NOSTRILS = (64, 98, 97, 2, 326, 327, 294, 278, 48, 4, 240, 460, 75, 305, 19, 94
 _SKIN_DISTANCE = 4.0
 # The photo's own shading divided out at most this much: beyond it, it is a shadow or a misfit.
 _DELIGHT_LIMITS = (0.6, 1.6)
+# Lips apart by more than this fraction of the mouth's width: an open mouth (a slight parting
+# of the lips, 0.1-0.2, is a closed mouth's look).
+OPEN_MOUTH = 0.3
+
+
+def _mouth_opening(landmarks: np.ndarray) -> float:
+    """The gap between the inner lips (points 13, 14) over the mouth's width (61, 291)."""
+    points = landmarks[:, :2]
+    width = float(np.linalg.norm(points[61] - points[291]))
+    return float(np.linalg.norm(points[13] - points[14])) / max(width, 1e-6)
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,8 @@ class CleanTexture:
     face_size: float
     original: np.ndarray
     """The crop before cleaning (for side-by-side display)."""
+    mouth_open: bool = False
+    """The photo's mouth is open: the swapper shows the target's whole mouth instead."""
 
     @property
     def points(self) -> np.ndarray:
@@ -201,6 +213,15 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         # The light again without the occluded points (a hand is lit differently).
         flat, _ = delight(occluders)
 
+    # An open mouth: its lips, teeth and tongue must not be worn. The swapper then shows the
+    # target's own mouth (lips included); here the mouth is filled with skin so that nothing
+    # of it shows through the soft edge of that hole.
+    mouth_open = _mouth_opening(local) > OPEN_MOUTH
+    mouth = np.zeros(shape, np.uint8)
+    if mouth_open:
+        mouth = _polygon_mask(shape, [local[top.outer_lips]], dilate_px=0.04 * face_size) & oval
+        occluders |= mouth
+
     # 3. Fill: the mirror image where the other side is clean, inpainting elsewhere.
     clean = flat
     if occluders.any():
@@ -209,26 +230,30 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         if abs(head_pose(local)[0]) <= mirror_yaw:
             mirrored = _mirror(flat, local)
             mirrored_occluders = _mirror(occluders * 255, local) > 127
-            from_mirror = (occluders > 0) & ~mirrored_occluders
+            # The mouth is symmetric: its other side is no cleaner (inpainted below).
+            from_mirror = (occluders > 0) & ~mirrored_occluders & (mouth == 0)
         else:
             # A turned face's other side is foreshortened (and the swapper mirrors the far
             # half anyway): inpaint only.
             mirrored, from_mirror = flat, np.zeros(shape, bool)
         clean = flat.copy()
         if from_mirror.any():
-            # Poisson (seamless) cloning: the mirrored pixels take the level of their new
-            # surroundings, so a side lit a little differently leaves no patch outline.
-            clone_mask = np.pad(from_mirror.astype(np.uint8) * 255, 1)[1:-1, 1:-1]
-            clone_mask[[0, -1], :] = 0
-            clone_mask[:, [0, -1]] = 0
-            bx, by, bw, bh = cv2.boundingRect(clone_mask)
-            if bw >= 3 and bh >= 3:
-                try:
-                    cloned = cv2.seamlessClone(mirrored, flat, clone_mask, (bx + bw // 2, by + bh // 2),
-                                               cv2.NORMAL_CLONE)
-                    clean[from_mirror] = cloned[from_mirror]
-                except cv2.error:
-                    clean[from_mirror] = mirrored[from_mirror]
+            # The mirrored side may be a little lighter or darker than its new surroundings
+            # (the de-lighting is not perfect): a smooth correction membrane, the difference
+            # measured along the fill's border and spread inwards (normalised convolution),
+            # takes it to their level so no outline of the fill shows.
+            region = from_mirror.astype(np.uint8)
+            grow = max(3, int(0.02 * face_size) | 1)
+            band = (cv2.dilate(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))) - region) & \
+                (1 - occluders) & oval
+            if band.any():
+                weight = band.astype(np.float32)
+                difference = (flat.astype(np.float32) - mirrored.astype(np.float32)) * weight[..., None]
+                sigma = max(2.0, 0.08 * face_size)
+                spread = cv2.GaussianBlur(weight, (0, 0), sigma)
+                membrane = cv2.GaussianBlur(difference, (0, 0), sigma) / np.maximum(spread, 1e-4)[..., None]
+                mirrored = np.clip(mirrored.astype(np.float32) + membrane, 0, 255).astype(np.uint8)
+            clean[from_mirror] = mirrored[from_mirror]
         rest = ((occluders > 0) & ~from_mirror).astype(np.uint8)
         if rest.any():
             scale = min(1.0, 256.0 / max(shape))
@@ -260,7 +285,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
             clean = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
 
     return CleanTexture(image=clean, landmarks=local, normals=normals_full, occluders=occluders,
-                        face_size=face_size, original=crop)
+                        face_size=face_size, original=crop, mouth_open=mouth_open)
 
 
 def clean_texture_of(source, makeup: float = 0.4) -> CleanTexture:
