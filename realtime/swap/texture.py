@@ -68,6 +68,8 @@ class CleanTexture:
     """The crop before cleaning (for side-by-side display)."""
     mouth_open: bool = False
     """The photo's mouth is open: the swapper shows the target's whole mouth instead."""
+    origin: tuple[int, int] = (0, 0)
+    """Where the texture's top-left pixel is in the photo."""
 
     @property
     def points(self) -> np.ndarray:
@@ -165,7 +167,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
 
     oval = _fill_poly(shape, local[top.face_oval])
     inside = cv2.distanceTransform(oval, cv2.DIST_L2, 5)
-    ramp = np.clip(inside / (0.08 * face_size), 0, 1)
+    ramp = np.clip(inside / (0.04 * face_size), 0, 1)
     border_weight = (ramp * ramp * (3 - 2 * ramp)).astype(np.float32)
     inner = cv2.erode(oval, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     candidates = inner & (1 - _features_mask(shape, local, face_size))
@@ -285,7 +287,8 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
             clean = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
 
     return CleanTexture(image=clean, landmarks=local, normals=normals_full, occluders=occluders,
-                        face_size=face_size, original=crop, mouth_open=mouth_open)
+                        face_size=face_size, original=crop, mouth_open=mouth_open,
+                        origin=(x0, y0))
 
 
 def clean_texture_of(source, makeup: float = 0.4) -> CleanTexture:
