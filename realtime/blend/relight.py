@@ -121,11 +121,15 @@ def _solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     return a[:, n:]
 
 
-def fit_light(normals: np.ndarray, colours: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+def fit_light(normals: np.ndarray, colours: np.ndarray, weights: np.ndarray | None = None,
+              order: int = 2) -> np.ndarray:
     """(9, c) SH coefficients so that sh_basis(normals) @ coeffs ~ colours (n, c), robust to a
     minority of outliers (a hand, hair, a nostril): the worst-fitting points are dropped and
-    the fit repeated."""
+    the fit repeated. order=1 fits the constant and linear terms only (the rest stay 0)."""
     basis = sh_basis(normals).astype(np.float64)
+    if order < 2:
+        basis = basis.copy()
+        basis[:, 4:] = 0.0
     values = colours.astype(np.float64)
     keep = np.ones(len(values), bool) if weights is None else weights > 0
     coeffs = np.zeros((9, values.shape[1]))

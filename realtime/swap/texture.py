@@ -38,7 +38,7 @@ _NOSTRILS = (64, 98, 97, 2, 326, 327, 294, 278, 48, 4, 240, 460, 75, 305, 19, 94
 # A pixel is "not skin" when its de-lit LAB colour is this many robust spreads from the skin's.
 _SKIN_DISTANCE = 4.0
 # The photo's own shading divided out at most this much: beyond it, it is a shadow or a misfit.
-_DELIGHT_LIMITS = (0.6, 1.6)
+_DELIGHT_LIMITS = (0.75, 1.33)
 # Lips apart by more than this fraction of the mouth's width: an open mouth (a slight parting
 # of the lips, 0.1-0.2, is a closed mouth's look).
 OPEN_MOUTH = 0.3
@@ -167,7 +167,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
 
     oval = _fill_poly(shape, local[top.face_oval])
     inside = cv2.distanceTransform(oval, cv2.DIST_L2, 5)
-    ramp = np.clip(inside / (0.04 * face_size), 0, 1)
+    ramp = np.clip(inside / (0.06 * face_size), 0, 1)
     border_weight = (ramp * ramp * (3 - 2 * ramp)).astype(np.float32)
     inner = cv2.erode(oval, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     candidates = inner & (1 - _features_mask(shape, local, face_size))
@@ -177,9 +177,15 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         colours = relight.sample_points(crop, local[skin], face_size)
         weights = None if exclude is None else (1 - exclude[np.clip(np.round(local[skin, 1]).astype(int), 0, shape[0] - 1),
                                                             np.clip(np.round(local[skin, 0]).astype(int), 0, shape[1] - 1)]).astype(np.float32)
-        coeffs = relight.fit_light(vertex_normals[skin], colours, weights)
+        # First order only for the photo: a directional light plus ambient is what can be told
+        # apart from the face's own albedo on one photo (the quadratic terms also fit make-up,
+        # a tan line or a hand-coloured print, and dividing them out leaves grey patches).
+        coeffs = relight.fit_light(vertex_normals[skin], colours, weights, order=1)
         mean = relight.mean_light(vertex_normals, coeffs)
         ratio = np.clip(relight.shading(normals_full, coeffs, mean), *_DELIGHT_LIMITS)
+        # Smoothed over ~3% of the face: where the normals turn fast (the nose's flanks) a
+        # misfit would otherwise leave a sharp light or dark line in the texture.
+        ratio = cv2.GaussianBlur(ratio, (0, 0), max(0.5, 0.03 * face_size / NORMAL_STEP))
         ratio = cv2.resize(ratio, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
         # Towards the oval's border the normals graze and the fit says little: fade to no
         # change there (the mask fades the face out there too).
