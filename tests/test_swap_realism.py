@@ -210,3 +210,17 @@ def test_source_face_chooses_a_face_and_refuses_one_that_is_not_there(library, c
         assert two.choose(5).face is hopper.face
     assert "source_face=5" in caplog.text and "2 face" in caplog.text
     assert Settings().replace(source_face=1).swap.source_face == 1
+
+
+def test_the_source_panel_shows_the_texture_that_will_be_worn(qtbot, library):
+    from gui.source_panel import SourcePanel
+
+    panel = SourcePanel()
+    qtbot.addWidget(panel)
+    photo = library.get(asset("source_hand_cheek.jpg"))
+    panel.show_source(photo, "animate")
+    raw = panel.face.pixmap().toImage()
+    assert "worn" not in panel.face.toolTip()
+    panel.show_source(photo, "swap")
+    assert "as it will be worn" in panel.face.toolTip()
+    assert panel.face.pixmap().toImage() != raw  # the clean texture, not the photo
