@@ -32,9 +32,11 @@ def _hull(points: np.ndarray, shape: tuple[int, int], scale: float, offset, grow
     return mask
 
 
-def glasses_mask(image: np.ndarray, landmarks: np.ndarray, box: Box, face_size: float) -> np.ndarray | None:
-    """float32 (h, w) over `box` in [0, 1]: the target's glasses frames (1 = keep the target
-    pixel), or None when nothing frame-like is there."""
+def glasses_mask(image: np.ndarray, landmarks: np.ndarray, box: Box,
+                 face_size: float) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """The target's glasses frames as (keep, (x, y)): keep is float32 in [0, 1] (1 = keep the
+    target pixel) over the eye ring's region, whose top-left corner is at (x, y) in `box`;
+    None when nothing frame-like is there."""
     top = topology()
     x0, y0, x1, y1 = box
     points = landmarks[:, :2]
@@ -42,9 +44,9 @@ def glasses_mask(image: np.ndarray, landmarks: np.ndarray, box: Box, face_size: 
                                   points[top.right_eyebrow], points[top.left_eyebrow]])
     # The ring's bounding region: the eyes and brows with room for the frames around them.
     margin = 0.09 * face_size
-    rx0 = int(max(x0, ring_points[:, 0].min() - margin))
-    ry0 = int(max(y0, ring_points[:, 1].min() - 0.3 * margin))
-    rx1 = int(min(x1, ring_points[:, 0].max() + margin))
+    rx0 = int(max(x0, ring_points[:, 0].min() - 1.3 * margin))
+    ry0 = int(max(y0, ring_points[:, 1].min() - 1.3 * margin))
+    rx1 = int(min(x1, ring_points[:, 0].max() + 1.3 * margin))
     ry1 = int(min(y1, ring_points[:, 1].max() + 1.3 * margin))
     if rx1 - rx0 < 16 or ry1 - ry0 < 8:
         return None
@@ -64,6 +66,9 @@ def glasses_mask(image: np.ndarray, landmarks: np.ndarray, box: Box, face_size: 
     eyes = _hull(points[top.right_eye], shape, scale, offset, 0.035 * face_size * scale) | \
         _hull(points[top.left_eye], shape, scale, offset, 0.035 * face_size * scale)
     lines &= 1 - eyes
+    # Only inside a rounded region around the eyes and brows, well within the rectangle: a
+    # line cut by the rectangle's edge would leave a straight edge in the mask.
+    lines &= _hull(ring_points, shape, scale, offset, 1.1 * margin * scale)
     # Frames are thin: whatever survives an opening wider than a frame is a blob (a shadow,
     # the side of the nose), not a frame.
     thick = max(5, int(0.04 * face_size * scale) | 1)
@@ -82,11 +87,10 @@ def glasses_mask(image: np.ndarray, landmarks: np.ndarray, box: Box, face_size: 
         return None
     # The kept weight follows the line's own strength: its core is kept, not a halo of the
     # target's skin around it (which would show as a lighter or darker patch).
-    strength = np.clip((response.astype(np.float32) - LINE_THRESHOLD * 0.5) / LINE_THRESHOLD, 0, 1)
+    strength = np.minimum(cv2.subtract(response, LINE_THRESHOLD // 2).astype(np.float32) * (1.0 / LINE_THRESHOLD), 1.0)
     selected = cv2.dilate(long_enough[labels].astype(np.uint8), np.ones((3, 3), np.uint8))
     frames = cv2.GaussianBlur(strength * selected, (0, 0), 0.7)
     if scale != 1.0:
         frames = cv2.resize(frames, (rx1 - rx0, ry1 - ry0), interpolation=cv2.INTER_LINEAR)
-    keep = np.zeros((y1 - y0, x1 - x0), np.float32)
-    keep[ry0 - y0:ry1 - y0, rx0 - x0:rx1 - x0] = np.clip(frames, 0, 1)
-    return keep
+    # The blur of values in [0, 1] stays in [0, 1]: no clip needed.
+    return frames, (rx0 - x0, ry0 - y0)

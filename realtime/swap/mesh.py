@@ -213,9 +213,10 @@ class MeshSwapper:
             blend = replace(blend, mouth_mask=True)  # an open source mouth: the target's own
         alpha = face_mask(face.landmarks, box, face.size, blend)
         if self.blend.keep_occluders:
-            keep = glasses_mask(frame.image, face.landmarks, box, face.size)
-            if keep is not None:
-                alpha *= 1.0 - keep
+            glasses = glasses_mask(frame.image, face.landmarks, box, face.size)
+            if glasses is not None:
+                keep, (gx, gy) = glasses
+                alpha[gy:gy + keep.shape[0], gx:gx + keep.shape[1]] *= 1.0 - keep
         scale = face.size / max(texture.face_size, 1.0) if texture.face_size else 1.0
         return FaceLayer(box=box, image=patch, alpha=alpha, face=face, relit=relit, scale=scale)
 
