@@ -103,6 +103,9 @@ class BlendSettings:
         "give the new face the target camera's finest detail and noise (0 = the source's own)"))
     keep_occluders: bool = field(default=True, metadata={
         "help": "keep what is in front of the target's face (glasses frames) in front of the new face"})
+    keep_hands: bool = field(default=True, metadata={
+        "help": "keep a hand in front of the target's face in front of the new face (MediaPipe Hands "
+                "every 3rd frame, about 2-3 ms a frame)"})
 
 
 @dataclass(frozen=True)

@@ -224,3 +224,35 @@ def test_the_source_panel_shows_the_texture_that_will_be_worn(qtbot, library):
     panel.show_source(photo, "swap")
     assert "as it will be worn" in panel.face.toolTip()
     assert panel.face.pixmap().toImage() != raw  # the clean texture, not the photo
+
+
+def test_a_hand_in_front_of_the_target_mouth_stays_in_front(library):
+    from realtime.faces import create_detector
+
+    frames = []
+    with av.open(asset("d10_hand.mp4")) as container:
+        for picture in container.decode(video=0):
+            frames.append(picture.to_ndarray(format="bgr24"))
+            if len(frames) > 10:
+                break
+    detector = create_detector(FaceSettings(max_faces=1))
+    faces = [detector.detect(picture) for picture in frames]
+    detector.close()
+    source = library.get(str(media("s42.jpg")))
+    kept = {}
+    for keep_hands in (False, True):
+        settings = Settings().replace(keep_hands=keep_hands)
+        swapper, blend = MeshSwapper(settings), BlendStage(settings)
+        swapper.set_source(source)
+        for index, (picture, found) in enumerate(zip(frames, faces, strict=True)):
+            frame = Frame(index=index, image=picture, capture_ns=0, pts=index / 30, faces=found)
+            frame.layers = swapper.swap(frame, found)
+            blend.process(frame)
+        swapper.close()
+        # The fist covers her mouth: the output there must still be the fist.
+        face = found[0]
+        mouth = region_mask(picture.shape, face.landmarks, topology().outer_lips, grow=15)
+        same = np.abs(frame.output.astype(int) - picture.astype(int)).max(axis=2)[mouth] <= 8
+        kept[keep_hands] = same.mean()
+    assert kept[True] >= 0.95
+    assert kept[False] < 0.6  # without it, the source's lips are drawn on the fist

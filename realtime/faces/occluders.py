@@ -94,3 +94,59 @@ def glasses_mask(image: np.ndarray, landmarks: np.ndarray, box: Box,
         frames = cv2.resize(frames, (rx1 - rx0, ry1 - ry0), interpolation=cv2.INTER_LINEAR)
     # The blur of values in [0, 1] stays in [0, 1]: no clip needed.
     return frames, (rx0 - x0, ry0 - y0)
+
+
+class HandOccluder:
+    """Hands in front of the target's faces: MediaPipe Hands (bundled with the mediapipe
+    package; tracking mode, the light model) run on every `every`-th frame; in between the
+    last hands are kept (a hand moves little in 1/10 s, and the mask's soft, widened edge
+    covers that). Each hand is its 21 landmarks' hull widened by a finger's width."""
+
+    def __init__(self, every: int = 3) -> None:
+        self.every = max(1, every)
+        self._hands = None
+        self._count = 0
+        self._polygons: list[np.ndarray] = []
+        self.runs = 0
+
+    def update(self, image: np.ndarray) -> list[np.ndarray]:
+        """The hands' outlines (frame pixels) for this frame."""
+        if self._count % self.every == 0:
+            if self._hands is None:
+                import mediapipe as mp
+
+                self._hands = mp.solutions.hands.Hands(static_image_mode=False, max_num_hands=2,
+                                                       model_complexity=0, min_detection_confidence=0.5,
+                                                       min_tracking_confidence=0.5)
+            height, width = image.shape[:2]
+            result = self._hands.process(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+            self.runs += 1
+            polygons = []
+            for hand in result.multi_hand_landmarks or ():
+                points = np.array([(p.x * width, p.y * height) for p in hand.landmark], np.float32)
+                polygons.append(cv2.convexHull(points).reshape(-1, 2))
+            self._polygons = polygons
+        self._count += 1
+        return self._polygons
+
+    def mask(self, polygons: list[np.ndarray], box: Box) -> np.ndarray | None:
+        """float32 (h, w) over `box`: 1 where a hand is (soft edge), None when none overlaps."""
+        if not polygons:
+            return None
+        x0, y0, x1, y1 = box
+        keep = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        for polygon in polygons:
+            span = float(np.linalg.norm(polygon.max(axis=0) - polygon.min(axis=0)))
+            local = np.round((polygon - np.array([x0, y0], np.float32)) * 16).astype(np.int32)
+            cv2.fillConvexPoly(keep, local, 1, shift=4)
+            grow = int(0.1 * span) | 1
+            if grow > 1:
+                keep = cv2.dilate(keep, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+        if not keep.any():
+            return None
+        return cv2.GaussianBlur(keep.astype(np.float32), (0, 0), max(1.0, 0.01 * (x1 - x0)))
+
+    def close(self) -> None:
+        if self._hands is not None:
+            self._hands.close()
+            self._hands = None

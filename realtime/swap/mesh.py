@@ -18,7 +18,7 @@ import numpy as np
 
 from realtime.blend import relight
 from realtime.blend.mask import face_mask
-from realtime.faces.occluders import glasses_mask
+from realtime.faces.occluders import HandOccluder, glasses_mask
 from realtime.faces.source import SourceFace
 from realtime.faces.topology import MESH_POINTS, topology
 from realtime.faces.warp import piecewise_affine_maps
@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 MIRROR_YAW_DEG = 20.0
 # The target's light is refitted every this many frames of a face (smoothed in between).
 LIGHT_EVERY = 3
+# MediaPipe Hands runs on every this many frames (about 7 ms of CPU each, light model).
+HAND_EVERY = 3
 # The relighting gain is computed at 1/_LIGHT_STEP resolution: light varies slowly.
 _LIGHT_STEP = 4
 # Beyond this even the near half is seen at a slant: say so.
@@ -149,6 +151,8 @@ class MeshSwapper:
         self._texture: _Texture | None = None
         self.clean_texture: CleanTexture | None = None
         self._light = relight.LightTracker(every=LIGHT_EVERY)
+        self._hand_tracker: HandOccluder | None = None
+        self._hand_outlines: list = []
         self.swap_settings = settings.swap
         self.configure(settings)
 
@@ -179,6 +183,11 @@ class MeshSwapper:
     def swap(self, frame: Frame, faces: list[Face]) -> list[FaceLayer]:
         if self._source is None:
             return []
+        self._hand_outlines = []
+        if self.blend.keep_hands and faces:
+            if self._hand_tracker is None:
+                self._hand_tracker = HandOccluder(every=HAND_EVERY)
+            self._hand_outlines = self._hand_tracker.update(frame.image)
         return [layer for number, face in enumerate(faces)
                 if (layer := self._swap_one(frame, face, number)) is not None]
 
@@ -217,6 +226,10 @@ class MeshSwapper:
             if glasses is not None:
                 keep, (gx, gy) = glasses
                 alpha[gy:gy + keep.shape[0], gx:gx + keep.shape[1]] *= 1.0 - keep
+        if self._hand_outlines:
+            hands = self._hand_tracker.mask(self._hand_outlines, box)
+            if hands is not None:
+                alpha *= 1.0 - hands
         scale = face.size / max(texture.face_size, 1.0) if texture.face_size else 1.0
         return FaceLayer(box=box, image=patch, alpha=alpha, face=face, relit=relit, scale=scale)
 
@@ -243,3 +256,6 @@ class MeshSwapper:
         self._texture = None
         self.clean_texture = None
         self._light.reset()
+        if self._hand_tracker is not None:
+            self._hand_tracker.close()
+            self._hand_tracker = None
