@@ -135,7 +135,8 @@ class SourcePanel(QWidget):
             from realtime.swap.texture import clean_texture_of
 
             made = [value for key, value in source_face.memo.items()
-                    if isinstance(key, tuple) and key[:1] == ("clean_texture",)]
+                    if isinstance(key, tuple) and key[:1] == ("clean_texture",)
+                    and key[2:] == (id(source_face.image), id(source_face.face))]
             try:
                 texture = made[0] if made else clean_texture_of(source_face)
                 crop = face_crop(texture.image, _box_of(texture.points))

@@ -300,7 +300,9 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
 def clean_texture_of(source, makeup: float = 0.4) -> CleanTexture:
     """The clean texture of a SourceFace, made once and remembered with the photo (the swapper
     and the GUI's source panel share it)."""
-    key = ("clean_texture", round(float(makeup), 3))
+    # The picture and face are part of the key: dataclasses.replace() of a SourceFace copies
+    # the memo along with it.
+    key = ("clean_texture", round(float(makeup), 3), id(source.image), id(source.face))
     texture = source.memo.get(key)
     if texture is None:
         texture = make_clean_texture(source.image, source.face.landmarks, makeup=makeup)
