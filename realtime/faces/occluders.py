@@ -85,6 +85,18 @@ def glasses_mask(image: np.ndarray, landmarks: np.ndarray, box: Box,
     long_enough[0] = False
     if not long_enough.any():
         return None
+    # Glasses have a bridge: a line across the gap between the inner eye corners. Without one
+    # these are the target's own lid creases and brow edges, part of its identity: keep nothing.
+    inner = (points[[133, 362]] - offset) * scale
+    gap = float(abs(inner[1, 0] - inner[0, 0]))
+    bx0, bx1 = int(min(inner[:, 0]) + 0.2 * gap), int(max(inner[:, 0]) - 0.2 * gap)
+    by0 = int(max(0, min(inner[:, 1]) - 0.25 * face_size * scale))
+    by1 = int(min(shape[0], max(inner[:, 1]) + 0.05 * face_size * scale))
+    if bx1 <= bx0 or by1 <= by0:
+        return None
+    bridge = labels[by0:by1, max(0, bx0):bx1]
+    if not long_enough[np.unique(bridge)].any():
+        return None
     # The kept weight follows the line's own strength: its core is kept, not a halo of the
     # target's skin around it (which would show as a lighter or darker patch).
     strength = np.minimum(cv2.subtract(response, LINE_THRESHOLD // 2).astype(np.float32) * (1.0 / LINE_THRESHOLD), 1.0)
