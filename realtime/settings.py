@@ -105,7 +105,7 @@ class BlendSettings:
         "help": "keep what is in front of the target's face (glasses frames) in front of the new face"})
     keep_hands: bool = field(default=True, metadata={
         "help": "keep a hand in front of the target's face in front of the new face (MediaPipe Hands "
-                "every 3rd frame, about 2-3 ms a frame)"})
+                "every 5th frame, about 4 ms a frame on average)"})
 
 
 @dataclass(frozen=True)
