@@ -47,6 +47,12 @@ def face_crop(image: np.ndarray, box: tuple[int, int, int, int], margin: float =
     return image[y0:y1, x0:x1]
 
 
+def _box_of(points: np.ndarray) -> tuple[int, int, int, int]:
+    x0, y0 = np.floor(points.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(points.max(axis=0)).astype(int)
+    return int(x0), int(y0), int(x1), int(y1)
+
+
 class SourcePanel(QWidget):
     source_chosen = pyqtSignal(object)
     """A path (str), or None for the built-in face."""
@@ -122,6 +128,23 @@ class SourcePanel(QWidget):
             self.face.setText("passthrough" if mode == "passthrough" else "no source")
             return
         crop = face_crop(source_face.image, source_face.face.box)
+        tip = "the face found in the source photo"
+        if mode == "swap":
+            # What will really be worn: the clean texture (the photo's light removed, a hand or
+            # hair in front of the face filled in, lipstick toned down), made once per photo.
+            from realtime.swap.texture import clean_texture_of
+
+            made = [value for key, value in source_face.memo.items()
+                    if isinstance(key, tuple) and key[:1] == ("clean_texture",)
+                    and key[2:] == (id(source_face.image), id(source_face.face))]
+            try:
+                texture = made[0] if made else clean_texture_of(source_face)
+                crop = face_crop(texture.image, _box_of(texture.points))
+                tip = ("the face as it will be worn: the photo's own light removed, anything in "
+                       "front of the face filled in")
+            except Exception:  # noqa: BLE001 - the raw face is still worth showing
+                pass
+        self.face.setToolTip(tip)
         self.face.setPixmap(pixmap_of(crop, 112))
         self.name.setText(source_face.name)
         self.name.setToolTip(source_face.path)

@@ -52,6 +52,10 @@ class FaceLayer:
     image: np.ndarray
     alpha: np.ndarray
     face: Face
+    relit: bool = False
+    """True when the swapper already gave the face the target's light (blend skips its own)."""
+    scale: float = 1.0
+    """Target pixels per source pixel of the rendered face (> 1: the source was enlarged)."""
 
 
 @dataclass(slots=True)

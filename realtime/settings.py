@@ -94,6 +94,13 @@ class SwapSettings:
         help="the face type the .dfm model was trained with (DeepFaceLab's alignment)"))
     morph: float = field(default=0.75, metadata=_range(
         0, 1, "AMP .dfm models: how much of the model's identity (DeepFaceLive's morph factor)"))
+    clean_source: bool = field(default=True, metadata={
+        "help": "mesh swap: wear a clean texture of the source (its light removed, a hand, hair or "
+                "glasses in front of it filled in) instead of its raw pixels"})
+    makeup: float = field(default=0.4, metadata=_range(0, 1,
+        "mesh swap: how much of the source's lip colour (lipstick) is kept; 1 = all"))
+    source_face: int = field(default=0, metadata=_range(0, 16,
+        "which face of the source photo to wear when it has several: 0 = the largest, 1 the next"))
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,13 @@ class BlendSettings:
         "time constant in seconds of the colour statistics (no flicker); 0 = per frame"))
     poisson: bool = field(default=False, metadata={
         "help": "Poisson (seamless) blending on the face crop; slower, hides seams in hard light"})
+    grain: float = field(default=1.0, metadata=_range(0, 1,
+        "give the new face the target camera's finest detail and noise (0 = the source's own)"))
+    keep_occluders: bool = field(default=True, metadata={
+        "help": "keep what is in front of the target's face (glasses frames) in front of the new face"})
+    keep_hands: bool = field(default=True, metadata={
+        "help": "keep a hand in front of the target's face in front of the new face (MediaPipe Hands "
+                "every 5th frame, about 4 ms a frame on average)"})
 
 
 @dataclass(frozen=True)

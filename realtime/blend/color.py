@@ -49,6 +49,9 @@ def transfer_matrix(source_stats: Stats, target_stats: Stats, strength: float) -
     source_mean, source_std = source_stats
     target_mean, target_std = target_stats
     ratio = np.clip(target_std / source_std, 0.4, 2.5)
+    # Chroma spread is limited harder: a pale, even source skin has almost none, and
+    # stretching it to a ruddier target's would turn pink lips and eyelids crimson.
+    ratio[1:] = np.clip(ratio[1:], 0.6, 1.35)
     gain = 1.0 + strength * (ratio - 1.0)
     offset = strength * (target_mean - ratio * source_mean)
     matrix = np.zeros((3, 4), dtype=np.float32)

@@ -34,18 +34,22 @@ def face_mask(points: np.ndarray, box: Box, face_size: float, settings: BlendSet
 
     small_w = max(1, -(-width // _OUTER_STEP))
     small_h = max(1, -(-height // _OUTER_STEP))
-    outer = np.zeros((small_h, small_w), dtype=np.uint8)
-    oval = np.round(local[top.face_oval] / _OUTER_STEP * 16).astype(np.int32)
-    cv2.fillPoly(outer, [oval], 255, lineType=cv2.LINE_AA, shift=4)
-    feather_px = settings.feather * face_size
-    erode_px = (settings.erosion * face_size + feather_px) / _OUTER_STEP
-    if erode_px >= 1:
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_odd(2 * erode_px), _odd(2 * erode_px)))
-        outer = cv2.erode(outer, kernel)
-    sigma = feather_px / 2 / _OUTER_STEP
-    outer = outer.astype(np.float32) * (1.0 / 255.0)
-    if sigma > 0.3:
-        outer = cv2.GaussianBlur(outer, (0, 0), sigma)
+    # The oval is drawn on a canvas with a margin around the box: the distance below must see
+    # the oval's own border, not the box's (erode/blur treat pixels beyond the picture as
+    # face, which left the mask at 0.6-0.9 along the box edge: a straight seam).
+    pad = 2
+    outer = np.zeros((small_h + 2 * pad, small_w + 2 * pad), dtype=np.uint8)
+    oval = np.round((local[top.face_oval] / _OUTER_STEP + pad) * 16).astype(np.int32)
+    cv2.fillPoly(outer, [oval], 255, shift=4)
+    # The ramp spans twice the feather: as soft as the erode-then-blur it replaces.
+    feather_px = 2.0 * settings.feather * face_size / _OUTER_STEP
+    erode_px = settings.erosion * face_size / _OUTER_STEP
+    # Distance (small pixels) inside the oval; the alpha is a smoothstep of it, exactly 0 on the
+    # oval's border and outside it, 1 from erosion + feather inwards: it reaches zero inside
+    # the layer box everywhere the oval lies inside the frame, and never has a corner.
+    inside = cv2.distanceTransform(outer, cv2.DIST_L2, cv2.DIST_MASK_5)[pad:pad + small_h, pad:pad + small_w]
+    ramp = np.clip((inside - erode_px - 1.0) / max(feather_px, 0.75), 0.0, 1.0)
+    outer = ramp * ramp * (3.0 - 2.0 * ramp)
     alpha = cv2.resize(outer, (width, height), interpolation=cv2.INTER_LINEAR)
 
     holes = np.zeros((height, width), dtype=np.uint8)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from realtime.blend.color import ColourSmoother, recolour
 from realtime.blend.composite import composite, poisson_composite
+from realtime.blend.detail import camera_detail
 from realtime.blend.mask import skin_mask
 from realtime.frame import Frame
 from realtime.settings import Settings
@@ -34,8 +35,12 @@ class BlendStage:
             # Colour statistics and shading are averages: a quarter-resolution skin mask will do.
             region = skin_mask(layer.face.landmarks, layer.box, face_size, layer.alpha, step=4)
             track = layer.face.track_id if layer.face.track_id >= 0 else -1 - number
-            image = recolour(layer.image, target, region, settings.color_transfer, settings.shading,
+            # A relit layer already has the target's light (the swapper fitted it on the mesh).
+            shading = 0.0 if layer.relit else settings.shading
+            image = recolour(layer.image, target, region, settings.color_transfer, shading,
                              face_size, smooth=lambda stats, key=track: self._smoother.update(key, stats, time_s))
+            if settings.grain > 0:
+                image = camera_detail(image, target, layer.scale, settings.grain)
             if settings.poisson:
                 poisson_composite(canvas, layer, image, settings.opacity)
             else:

@@ -11,23 +11,33 @@ stage.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
+from realtime.blend import relight
 from realtime.blend.mask import face_mask
+from realtime.faces.occluders import HandOccluder, glasses_mask
 from realtime.faces.source import SourceFace
 from realtime.faces.topology import MESH_POINTS, topology
 from realtime.faces.warp import piecewise_affine_maps
 from realtime.frame import Face, FaceLayer, Frame
 from realtime.settings import Settings
+from realtime.swap.texture import NORMAL_STEP, CleanTexture, clean_texture_of
 
 log = logging.getLogger(__name__)
 
 # A source face turned further than this has a foreshortened far half: a few pixels would be
 # stretched over a whole cheek. That half is then taken from the mirror image of the near half.
 MIRROR_YAW_DEG = 20.0
+# The target's light is refitted every this many frames of a face (smoothed in between).
+LIGHT_EVERY = 3
+# MediaPipe Hands runs on every this many frames: with no hand in view its palm detector runs
+# each time, about 20 ms of CPU on a 720p frame (light model); with a hand tracked, about 7 ms.
+HAND_EVERY = 5
+# The relighting gain is computed at 1/_LIGHT_STEP resolution: light varies slowly.
+_LIGHT_STEP = 4
 # Beyond this even the near half is seen at a slant: say so.
 PROFILE_YAW_DEG = 45.0
 
@@ -92,16 +102,25 @@ class _Texture:
 
     image: np.ndarray
     points: np.ndarray
+    normals: np.ndarray | None = None
+    """Normal map (face frame) at 1/NORMAL_STEP of `image`, for relighting; None: not relit."""
+    face_size: float = 0.0
     flipped: np.ndarray | None = None
     flipped_points: np.ndarray | None = None
     far_triangles: np.ndarray | None = None
 
 
-def source_texture(source: SourceFace, triangles: np.ndarray) -> _Texture:
-    points = source.face.landmarks[:MESH_POINTS].astype(np.float32)
+def source_texture(source: SourceFace, triangles: np.ndarray, clean: CleanTexture | None = None) -> _Texture:
+    """The picture the swapper samples: the clean texture when given, else the raw photo."""
+    if clean is not None:
+        image, points, normals = clean.image, clean.points, clean.normals
+        face_size = clean.face_size
+    else:
+        image, points, normals = source.image, source.face.landmarks[:MESH_POINTS, :2].astype(np.float32), None
+        face_size = source.face.size
     if abs(source.face.pose[0]) <= MIRROR_YAW_DEG:
-        return _Texture(source.image, points)
-    width = source.image.shape[1]
+        return _Texture(image, points, normals, face_size)
+    width = image.shape[1]
     flipped_points = points[MIRROR].copy()
     flipped_points[:, 0] = width - 1 - flipped_points[:, 0]
     # The far half is the half with less area in the picture (the foreshortened one).
@@ -109,7 +128,7 @@ def source_texture(source: SourceFace, triangles: np.ndarray) -> _Texture:
     corners = points[triangles]
     area = 0.5 * np.abs(np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]))
     far = -1.0 if area[side < 0].sum() < area[side > 0].sum() else 1.0
-    return _Texture(source.image, points, cv2.flip(source.image, 1), flipped_points, side == far)
+    return _Texture(image, points, normals, face_size, cv2.flip(image, 1), flipped_points, side == far)
 
 
 def far_half_weight(target: np.ndarray, far_triangles: np.ndarray, triangles: np.ndarray, box,
@@ -131,14 +150,33 @@ class MeshSwapper:
         self._triangles = topology().triangles
         self._source: SourceFace | None = None
         self._texture: _Texture | None = None
+        self.clean_texture: CleanTexture | None = None
+        self._light = relight.LightTracker(every=LIGHT_EVERY)
+        self._hand_tracker: HandOccluder | None = None
+        self._hand_outlines: list = []
+        self.swap_settings = settings.swap
         self.configure(settings)
 
     def configure(self, settings: Settings) -> None:
         self.blend = settings.blend
+        self._light.time_constant_s = settings.blend.color_smoothing
+        changed = (settings.swap.clean_source, settings.swap.makeup) != \
+            (self.swap_settings.clean_source, self.swap_settings.makeup)
+        self.swap_settings = settings.swap
+        if changed and self._source is not None:
+            self.set_source(self._source)
 
     def set_source(self, source: SourceFace) -> None:
         self._source = source
-        self._texture = source_texture(source, self._triangles)
+        clean = None
+        if self.swap_settings.clean_source:
+            clean = clean_texture_of(source, self.swap_settings.makeup)
+        self.clean_texture = clean
+        self._texture = source_texture(source, self._triangles, clean)
+        if clean is not None and clean.mouth_open:
+            log.warning("the mouth in %s is open: the target's own mouth (lips included) is shown "
+                        "instead; a photo with the mouth closed works best", source.name)
+        self._light.reset()
         warning = profile_warning(source)
         if warning:
             log.warning(warning)
@@ -146,9 +184,15 @@ class MeshSwapper:
     def swap(self, frame: Frame, faces: list[Face]) -> list[FaceLayer]:
         if self._source is None:
             return []
-        return [layer for face in faces if (layer := self._swap_one(frame, face)) is not None]
+        self._hand_outlines = []
+        if self.blend.keep_hands and faces:
+            if self._hand_tracker is None:
+                self._hand_tracker = HandOccluder(every=HAND_EVERY)
+            self._hand_outlines = self._hand_tracker.update(frame.image)
+        return [layer for number, face in enumerate(faces)
+                if (layer := self._swap_one(frame, face, number)) is not None]
 
-    def _swap_one(self, frame: Frame, face: Face) -> FaceLayer | None:
+    def _swap_one(self, frame: Frame, face: Face, number: int = 0) -> FaceLayer | None:
         target = face.landmarks[:MESH_POINTS]
         x0, y0, x1, y1 = face.box
         # One pixel of margin so that the feathered edge never touches the box edge.
@@ -170,9 +214,49 @@ class MeshSwapper:
                                              depth=target[:, 2], grid_step=grid_step).remap(texture.flipped)
             weight = far_half_weight(target, texture.far_triangles, self._triangles, box, face.size)
             patch = cv2.blendLinear(mirrored, patch, weight, 1.0 - weight)
-        alpha = face_mask(face.landmarks, box, face.size, self.blend)
-        return FaceLayer(box=box, image=patch, alpha=alpha, face=face)
+        relit = False
+        if texture.normals is not None and self.blend.shading > 0:
+            patch = self._relight(frame, face, maps, patch, number)
+            relit = True
+        blend = self.blend
+        if self.clean_texture is not None and self.clean_texture.mouth_open and not blend.mouth_mask:
+            blend = replace(blend, mouth_mask=True)  # an open source mouth: the target's own
+        alpha = face_mask(face.landmarks, box, face.size, blend)
+        if self.blend.keep_occluders:
+            glasses = glasses_mask(frame.image, face.landmarks, box, face.size)
+            if glasses is not None:
+                keep, (gx, gy) = glasses
+                alpha[gy:gy + keep.shape[0], gx:gx + keep.shape[1]] *= 1.0 - keep
+        if self._hand_outlines:
+            hands = self._hand_tracker.mask(self._hand_outlines, box)
+            if hands is not None:
+                alpha *= 1.0 - hands
+        scale = face.size / max(texture.face_size, 1.0) if texture.face_size else 1.0
+        return FaceLayer(box=box, image=patch, alpha=alpha, face=face, relit=relit, scale=scale)
+
+    def _relight(self, frame: Frame, face: Face, maps, patch: np.ndarray, number: int) -> np.ndarray:
+        """The clean (flat-lit) patch under the target's light: the target's SH light, fitted
+        on its own skin a few times a second, evaluated at the source normals warped with the
+        texture, as a per-channel gain (so coloured and side light come along)."""
+        texture = self._texture
+        time_s = frame.pts if frame.pts is not None else frame.capture_ns / 1e9
+        track = face.track_id if face.track_id >= 0 else -1 - number
+        coeffs, mean = self._light.light(track, frame.image, face.landmarks, face.size, time_s)
+        step = _LIGHT_STEP if min(patch.shape[:2]) >= 8 * _LIGHT_STEP else 1
+        # The normal map sits at 1/NORMAL_STEP of the texture: its pixel centres are there.
+        map_x = (maps.map_x[step // 2::step, step // 2::step] + 0.5) / NORMAL_STEP - 0.5
+        map_y = (maps.map_y[step // 2::step, step // 2::step] + 0.5) / NORMAL_STEP - 0.5
+        normals = cv2.remap(texture.normals, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        normals /= np.linalg.norm(normals, axis=2, keepdims=True) + 1e-6
+        gain = relight.shading(normals, coeffs, mean) ** np.float32(self.blend.shading)
+        gain = cv2.resize(gain, (patch.shape[1], patch.shape[0]), interpolation=cv2.INTER_LINEAR)
+        return cv2.multiply(patch, gain, dtype=cv2.CV_8U)
 
     def close(self) -> None:
         self._source = None
         self._texture = None
+        self.clean_texture = None
+        self._light.reset()
+        if self._hand_tracker is not None:
+            self._hand_tracker.close()
+            self._hand_tracker = None

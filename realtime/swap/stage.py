@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from realtime.faces.source import SourceFace, SourceLibrary
+import logging
+
+from realtime.faces.source import SourceFace, SourceLibrary, small_source_warning, source_warnings
 from realtime.frame import Face, Frame
 from realtime.settings import Settings, SwapSettings
 from realtime.swap import Swapper, create_swapper
 from realtime.swap.fallback import apply_lost_face_blur
+
+log = logging.getLogger(__name__)
 
 
 def select_faces(faces: list[Face], settings: SwapSettings, width: int, height: int) -> list[Face]:
@@ -31,6 +35,8 @@ class SwapStage:
         self.swapper: Swapper = create_swapper(settings)
         self._source: SourceFace | None = None
         self._prepared: dict[str, Swapper] = {}
+        self._source_key: tuple | None = None
+        self._warned_small = False
         self.configure(settings)
 
     def prepare(self, settings: Settings) -> None:
@@ -49,10 +55,16 @@ class SwapStage:
             self.swapper = self._prepared.pop(settings.swap.swapper, None) or create_swapper(settings)
             self._source = None
         self.swapper.configure(settings)
-        source = self.sources.get(settings.source)
-        if source is not self._source:
+        photo = self.sources.get(settings.source)
+        key = (id(photo), settings.swap.source_face)
+        if key != self._source_key or self._source is None:
+            source = photo.choose(settings.swap.source_face)
+            for note in source_warnings(source, settings.swap.source_face):
+                log.warning(note)
             self.swapper.set_source(source)
             self._source = source
+            self._source_key = key
+            self._warned_small = False
         self.settings = settings.swap
         self.face_settings = settings.faces
 
@@ -60,6 +72,11 @@ class SwapStage:
         faces = select_faces(frame.faces, self.settings, frame.width, frame.height)
         faces = apply_lost_face_blur(frame, faces, self.face_settings)  # lost_face = 'blur'
         frame.layers = self.swapper.swap(frame, faces)
+        if faces and not self._warned_small and self._source is not None:
+            warning = small_source_warning(self._source, max(face.size for face in faces))
+            if warning:
+                log.warning(warning)
+            self._warned_small = True
         return frame
 
     def close(self) -> None:

@@ -1,0 +1,240 @@
+"""Light on a face: second-order spherical harmonics over MediaPipe's 3-D mesh normals.
+
+A face's skin under distant light is, to a good approximation, albedo x SH9(normal) (Ramamoorthi
+and Hanrahan 2001: nine coefficients capture about 99% of a Lambertian surface's irradiance).
+The mesh gives a normal per point, so the light of a picture is fitted from the colour of its
+skin at the ~300 mesh points that are skin (not eyes, brows, lips): a 9 x 3 least-squares solve.
+The same fit serves twice:
+- the source photo is divided by its own fitted shading once (the clean texture: its light
+  removed, so a side-lit painting no longer carries a light/dark split down the nose);
+- each target face's light is fitted a few times a second and multiplied onto the clean
+  texture through the normals warped with it (coloured and side light included).
+Normals are expressed in the face's own frame (`face_axes`: x to its left eye, y down, z into
+the picture), so a source normal map warped onto the target is still right when the head turns.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import cv2
+import numpy as np
+
+from realtime.faces.pose import face_axes
+from realtime.faces.topology import MESH_POINTS, topology
+
+# Fitting the second-order terms from one hemisphere of normals is ill-posed: they are damped
+# towards zero (ridge), the constant and first-order terms are free.
+_RIDGE = np.array([0.0, 1e-3, 1e-3, 1e-3, 0.3, 0.3, 0.3, 0.3, 0.3])
+# A shading ratio outside this range is not light but a misfit (a shadowed hole, hair).
+RATIO_LIMITS = (0.45, 2.2)
+
+
+def vertex_normals(landmarks: np.ndarray) -> np.ndarray:
+    """(468, 3) unit normals of the mesh, in the face's own frame (see module docstring),
+    pointing out of the face (towards the camera for a frontal face: z < 0)."""
+    # In the face's frame (x to its left eye, y down, z into the picture).
+    points = landmarks[:MESH_POINTS, :3].astype(np.float64) @ face_axes(landmarks)
+    triangles = topology().triangles
+    corners = points[triangles]
+    face_normals = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+    # The triangles come from the edge graph with no consistent winding: orient each one
+    # outwards, away from a centre deep inside the head (half a face width behind the face).
+    width = float(np.ptp(points[:, 0]))
+    centre = points.mean(axis=0) + np.array([0.0, 0.0, 0.5 * width])
+    outward = corners.mean(axis=1) - centre
+    face_normals *= np.sign(np.einsum("ti,ti->t", face_normals, outward))[:, None]
+    normals = np.zeros_like(points)
+    for k in range(3):
+        np.add.at(normals, triangles[:, k], face_normals)
+    return (normals / (np.linalg.norm(normals, axis=1, keepdims=True) + 1e-9)).astype(np.float32)
+
+
+def sh_basis(normals: np.ndarray) -> np.ndarray:
+    """(..., 9) real second-order spherical-harmonic basis (constants folded into the
+    coefficients) of unit normals (..., 3)."""
+    x, y, z = normals[..., 0], normals[..., 1], normals[..., 2]
+    one = np.ones_like(x)
+    return np.stack([one, x, y, z, x * y, x * z, y * z, x * x - y * y, 3 * z * z - 1], axis=-1)
+
+
+@cache
+def skin_points() -> np.ndarray:
+    """Mesh points that lie on skin: not on or next to the eyes, brows, lips or the oval
+    (the oval's points sit on the jaw line and hairline, half on background)."""
+    top = topology()
+    excluded = set(top.face_oval.tolist())
+    triangles = top.triangles
+    features = set()
+    for region in (top.right_eye, top.left_eye, top.right_eyebrow, top.left_eyebrow,
+                   top.outer_lips, top.inner_mouth):
+        features.update(region.tolist())
+    # One ring of neighbours around the features: their colour is still feature-tinted.
+    ring = set(features)
+    for triangle in triangles:
+        if features.intersection(triangle.tolist()):
+            ring.update(triangle.tolist())
+    excluded |= ring
+    return np.array([i for i in range(MESH_POINTS) if i not in excluded], dtype=np.int32)
+
+
+def sample_points(image: np.ndarray, points: np.ndarray, face_size: float) -> np.ndarray:
+    """(n, 3) float32 BGR of `image` around each point: a local mean over about 2% of the
+    face, so pores and noise do not count as light."""
+    sigma = max(0.6, 0.012 * face_size)
+    height, width = image.shape[:2]
+    xy = np.round(points[:, :2]).astype(int)
+    xy[:, 0] = np.clip(xy[:, 0], 0, width - 1)
+    xy[:, 1] = np.clip(xy[:, 1], 0, height - 1)
+    radius = int(3 * sigma) + 1
+    x0, y0 = max(0, xy[:, 0].min() - radius), max(0, xy[:, 1].min() - radius)
+    x1, y1 = min(width, xy[:, 0].max() + radius + 1), min(height, xy[:, 1].max() + radius + 1)
+    # Blur only the face's bounding region, at a reduced scale when the blur is wide.
+    crop = image[y0:y1, x0:x1]
+    step = max(1, int(sigma // 2))
+    if step > 1:
+        small = cv2.resize(crop, (max(1, crop.shape[1] // step), max(1, crop.shape[0] // step)),
+                           interpolation=cv2.INTER_AREA)
+        small = cv2.GaussianBlur(small.astype(np.float32), (0, 0), sigma / step)
+        sx = np.clip((xy[:, 0] - x0) // step, 0, small.shape[1] - 1)
+        sy = np.clip((xy[:, 1] - y0) // step, 0, small.shape[0] - 1)
+        return small[sy, sx]
+    blurred = cv2.GaussianBlur(crop.astype(np.float32), (0, 0), sigma)
+    return blurred[xy[:, 1] - y0, xy[:, 0] - x0]
+
+
+def _solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Gaussian elimination with partial pivoting for a tiny (9 x 9) system: np.linalg.solve
+    goes through LAPACK and BLAS threads, which costs milliseconds on a busy machine for
+    microseconds of work."""
+    a = np.concatenate([matrix.astype(np.float64), rhs.astype(np.float64)], axis=1)
+    n = len(a)
+    for col in range(n):
+        pivot = col + int(np.argmax(np.abs(a[col:, col])))
+        if pivot != col:
+            a[[col, pivot]] = a[[pivot, col]]
+        if abs(a[col, col]) < 1e-12:
+            a[col, col] = 1e-12
+        a[col] /= a[col, col]
+        others = np.arange(n) != col
+        a[others] -= a[others, col:col + 1] * a[col]
+    return a[:, n:]
+
+
+def fit_light(normals: np.ndarray, colours: np.ndarray, weights: np.ndarray | None = None,
+              order: int = 2) -> np.ndarray:
+    """(9, c) SH coefficients so that sh_basis(normals) @ coeffs ~ colours (n, c), robust to a
+    minority of outliers (a hand, hair, a nostril): the worst-fitting points are dropped and
+    the fit repeated. order=1 fits the constant and linear terms only (the rest stay 0)."""
+    basis = sh_basis(normals).astype(np.float64)
+    if order < 2:
+        basis = basis.copy()
+        basis[:, 4:] = 0.0
+    values = colours.astype(np.float64)
+    keep = np.ones(len(values), bool) if weights is None else weights > 0
+    coeffs = np.zeros((9, values.shape[1]))
+    for _ in range(3):
+        if keep.sum() < 12:
+            coeffs[0] = values.mean(axis=0)
+            return coeffs
+        a = basis[keep]
+        scale = max(float(values[keep].mean()), 1.0)
+        gram = a.T @ a + np.diag(_RIDGE) * keep.sum()
+        coeffs = _solve(gram, a.T @ values[keep])
+        # Damping pulls the solution to zero, not to a flat light: refit the constant term.
+        residual = np.abs(basis @ coeffs - values).mean(axis=1)
+        limit = max(2.5 * float(np.median(residual[keep])), 0.02 * scale)
+        new_keep = keep & (residual <= limit)
+        if new_keep.sum() == keep.sum():
+            break
+        keep = new_keep
+    return coeffs
+
+
+def shading(normal_map: np.ndarray, coeffs: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """(h, w, c) float32 relative shading: the fitted light at each normal over `mean` (the
+    light's mean over the skin), limited to RATIO_LIMITS."""
+    value = sh_basis(normal_map.astype(np.float32)) @ coeffs.astype(np.float32)
+    ratio = value / np.maximum(mean.astype(np.float32), 1.0)
+    return np.clip(ratio, *RATIO_LIMITS).astype(np.float32)
+
+
+def mean_light(normals: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
+    """(c,) the fitted light averaged over the skin points' normals."""
+    return (sh_basis(normals[skin_points()]) @ coeffs).mean(axis=0)
+
+
+def normal_map(landmarks: np.ndarray, shape: tuple[int, int], step: int = 1) -> np.ndarray:
+    """(h // step, w // step, 3) float32 per-pixel normals (face frame) of the mesh drawn in a
+    picture of `shape`: the vertex normals interpolated over each triangle (barycentric);
+    outside the mesh, the nearest triangle's corner normals extrapolated, then renormalised."""
+    from realtime.faces.warp import rasterise_ids
+
+    height, width = -(-shape[0] // step), -(-shape[1] // step)
+    # Small pixel (i, j) has its centre at full-resolution ((j + 0.5) * step - 0.5, ...).
+    points = (landmarks[:MESH_POINTS, :2].astype(np.float64) + 0.5) / step - 0.5
+    triangles = topology().triangles
+    ids = rasterise_ids(points, triangles, np.arange(len(triangles)), (height, width))
+    covered = ids >= 0
+    if not covered.any():
+        return np.tile(np.array([0, 0, -1], np.float32), (height, width, 1))
+    if not covered.all():
+        _, labels = cv2.distanceTransformWithLabels((~covered).astype(np.uint8), cv2.DIST_L2, 3,
+                                                    labelType=cv2.DIST_LABEL_PIXEL)
+        ids = ids[covered][labels - 1]
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
+    corners = points[triangles[ids]]  # (h, w, 3, 2)
+    a, b, c = corners[..., 0, :], corners[..., 1, :], corners[..., 2, :]
+    v0, v1 = b - a, c - a
+    px, py = xs - a[..., 0], ys - a[..., 1]
+    det = v0[..., 0] * v1[..., 1] - v0[..., 1] * v1[..., 0]
+    det = np.where(np.abs(det) < 1e-9, 1e-9, det)
+    u = (px * v1[..., 1] - py * v1[..., 0]) / det
+    v = (v0[..., 0] * py - v0[..., 1] * px) / det
+    weights = np.stack([1 - u - v, u, v], axis=-1)
+    weights = np.clip(weights, -0.5, 1.5)
+    normals = vertex_normals(landmarks)[triangles[ids]]  # (h, w, 3, 3)
+    result = (weights[..., None] * normals).sum(axis=2)
+    result /= np.linalg.norm(result, axis=-1, keepdims=True) + 1e-9
+    return result.astype(np.float32)
+
+
+class LightTracker:
+    """The target's light per face track: refitted every `every` frames, smoothed over time
+    (exponential, real timestamps), forgotten when a track has not been seen for a second."""
+
+    def __init__(self, every: int = 3, time_constant_s: float = 0.25) -> None:
+        self.every = max(1, every)
+        self.time_constant_s = time_constant_s
+        self._tracks: dict[int, tuple[np.ndarray, np.ndarray, float, int]] = {}
+
+    def light(self, track: int, image: np.ndarray, landmarks: np.ndarray, face_size: float,
+              time_s: float, exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(coeffs (9, 3), mean (3,)) of the target's light on this face."""
+        previous = self._tracks.get(track)
+        if previous is not None and not (0 <= time_s - previous[2] <= 1.0):
+            previous = None
+        if previous is not None and previous[3] % self.every != 0:
+            coeffs, mean, _, count = previous
+            self._tracks[track] = (coeffs, mean, time_s, count + 1)
+            return coeffs, mean
+        skin = skin_points()
+        normals = vertex_normals(landmarks)
+        colours = sample_points(image, landmarks[skin], face_size)
+        weights = None if exclude is None else (~exclude[skin]).astype(np.float32)
+        coeffs = fit_light(normals[skin], colours, weights)
+        mean = (sh_basis(normals[skin]) @ coeffs).mean(axis=0)
+        if previous is not None and self.time_constant_s > 0:
+            old_coeffs, old_mean, old_time, _ = previous
+            # `every` frames passed since the last fit: follow by that much time.
+            mix = 1.0 - np.exp(-max(time_s - old_time, 1e-3) * self.every / self.time_constant_s)
+            coeffs = old_coeffs + mix * (coeffs - old_coeffs)
+            mean = old_mean + mix * (mean - old_mean)
+        count = 0 if previous is None else previous[3]
+        self._tracks[track] = (coeffs, mean, time_s, count + 1)
+        for key in [k for k, v in self._tracks.items() if time_s - v[2] > 1.0]:
+            del self._tracks[key]
+        return coeffs, mean
+
+    def reset(self) -> None:
+        self._tracks.clear()

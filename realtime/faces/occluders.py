@@ -1,0 +1,164 @@
+"""What is in front of the target's face and must stay in front of the new face.
+
+Glasses: their frames are thin lines (dark, or bright where metal catches the light) in a ring
+around the eyes and across the nose bridge. A morphological black-hat and top-hat with a
+structuring element a little wider than a frame (about 3% of the face) respond to exactly such
+thin structures and not to the smooth skin, nor to the inside of a thick brow; the eyes
+themselves are left out (the mask already shows the target's eyes). The result is a soft mask of
+target pixels to keep, computed on the eye ring's bounding box only, at half resolution.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from realtime.faces.topology import topology
+from realtime.frame import Box
+
+# A thin-line response above this many grey levels is a frame (skin texture stays well below).
+LINE_THRESHOLD = 14
+# Connected line pieces smaller than this fraction of the ring's area are noise (pores, lashes).
+MIN_PIECE = 0.0015
+
+
+def _hull(points: np.ndarray, shape: tuple[int, int], scale: float, offset, grow: float) -> np.ndarray:
+    mask = np.zeros(shape, np.uint8)
+    hull = cv2.convexHull(np.round((points[:, :2] - offset) * scale * 16).astype(np.int32))
+    cv2.fillConvexPoly(mask, hull, 1, shift=4)
+    if grow >= 1:
+        size = int(2 * grow) | 1
+        mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    return mask
+
+
+def glasses_mask(image: np.ndarray, landmarks: np.ndarray, box: Box,
+                 face_size: float) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """The target's glasses frames as (keep, (x, y)): keep is float32 in [0, 1] (1 = keep the
+    target pixel) over the eye ring's region, whose top-left corner is at (x, y) in `box`;
+    None when nothing frame-like is there."""
+    top = topology()
+    x0, y0, x1, y1 = box
+    points = landmarks[:, :2]
+    ring_points = np.concatenate([points[top.right_eye], points[top.left_eye],
+                                  points[top.right_eyebrow], points[top.left_eyebrow]])
+    # The ring's bounding region: the eyes and brows with room for the frames around them.
+    margin = 0.09 * face_size
+    rx0 = int(max(x0, ring_points[:, 0].min() - 1.3 * margin))
+    ry0 = int(max(y0, ring_points[:, 1].min() - 1.3 * margin))
+    rx1 = int(min(x1, ring_points[:, 0].max() + 1.3 * margin))
+    ry1 = int(min(y1, ring_points[:, 1].max() + 1.3 * margin))
+    if rx1 - rx0 < 16 or ry1 - ry0 < 8:
+        return None
+    scale = 0.5 if face_size > 240 else 1.0
+    grey = cv2.cvtColor(image[ry0:ry1, rx0:rx1], cv2.COLOR_BGR2GRAY)
+    if scale != 1.0:
+        grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    shape = grey.shape
+    offset = np.array([rx0, ry0], np.float32)
+    size = max(3, int(0.03 * face_size * scale) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    response = cv2.max(cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, kernel),
+                       cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, kernel))
+    lines = (response > LINE_THRESHOLD).astype(np.uint8)
+    # Not the eyes (they show through the mask already) nor the lashes and lid creases right
+    # around them.
+    eyes = _hull(points[top.right_eye], shape, scale, offset, 0.035 * face_size * scale) | \
+        _hull(points[top.left_eye], shape, scale, offset, 0.035 * face_size * scale)
+    lines &= 1 - eyes
+    # Only inside a rounded region around the eyes and brows, well within the rectangle: a
+    # line cut by the rectangle's edge would leave a straight edge in the mask.
+    lines &= _hull(ring_points, shape, scale, offset, 1.1 * margin * scale)
+    # Frames are thin: whatever survives an opening wider than a frame is a blob (a shadow,
+    # the side of the nose), not a frame.
+    thick = max(5, int(0.04 * face_size * scale) | 1)
+    blobs = cv2.morphologyEx(lines, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (thick, thick)))
+    if blobs.any():
+        lines &= 1 - cv2.dilate(blobs, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+    if count <= 1:
+        return None
+    # Frames are long: keep pieces whose extent is a good part of an eye's width.
+    extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    long_enough = (extent >= 0.08 * face_size * scale) & \
+        (stats[:, cv2.CC_STAT_AREA] >= MIN_PIECE * lines.size)
+    long_enough[0] = False
+    if not long_enough.any():
+        return None
+    # Glasses have a bridge: a line across the gap between the inner eye corners. Without one
+    # these are the target's own lid creases and brow edges, part of its identity: keep nothing.
+    inner = (points[[133, 362]] - offset) * scale
+    gap = float(abs(inner[1, 0] - inner[0, 0]))
+    bx0, bx1 = int(min(inner[:, 0]) + 0.2 * gap), int(max(inner[:, 0]) - 0.2 * gap)
+    by0 = int(max(0, min(inner[:, 1]) - 0.25 * face_size * scale))
+    by1 = int(min(shape[0], max(inner[:, 1]) + 0.05 * face_size * scale))
+    if bx1 <= bx0 or by1 <= by0:
+        return None
+    bridge = labels[by0:by1, max(0, bx0):bx1]
+    if not long_enough[np.unique(bridge)].any():
+        return None
+    # The kept weight follows the line's own strength: its core is kept, not a halo of the
+    # target's skin around it (which would show as a lighter or darker patch).
+    strength = np.minimum(cv2.subtract(response, LINE_THRESHOLD // 2).astype(np.float32) * (1.0 / LINE_THRESHOLD), 1.0)
+    selected = cv2.dilate(long_enough[labels].astype(np.uint8), np.ones((3, 3), np.uint8))
+    frames = cv2.GaussianBlur(strength * selected, (0, 0), 0.7)
+    if scale != 1.0:
+        frames = cv2.resize(frames, (rx1 - rx0, ry1 - ry0), interpolation=cv2.INTER_LINEAR)
+    # The blur of values in [0, 1] stays in [0, 1]: no clip needed.
+    return frames, (rx0 - x0, ry0 - y0)
+
+
+class HandOccluder:
+    """Hands in front of the target's faces: MediaPipe Hands (bundled with the mediapipe
+    package; tracking mode, the light model) run on every `every`-th frame; in between the
+    last hands are kept (a hand moves little in 1/10 s, and the mask's soft, widened edge
+    covers that). Each hand is its 21 landmarks' hull widened by a finger's width."""
+
+    def __init__(self, every: int = 3) -> None:
+        self.every = max(1, every)
+        self._hands = None
+        self._count = 0
+        self._polygons: list[np.ndarray] = []
+        self.runs = 0
+
+    def update(self, image: np.ndarray) -> list[np.ndarray]:
+        """The hands' outlines (frame pixels) for this frame."""
+        if self._count % self.every == 0:
+            if self._hands is None:
+                import mediapipe as mp
+
+                self._hands = mp.solutions.hands.Hands(static_image_mode=False, max_num_hands=2,
+                                                       model_complexity=0, min_detection_confidence=0.5,
+                                                       min_tracking_confidence=0.5)
+            height, width = image.shape[:2]
+            result = self._hands.process(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+            self.runs += 1
+            polygons = []
+            for hand in result.multi_hand_landmarks or ():
+                points = np.array([(p.x * width, p.y * height) for p in hand.landmark], np.float32)
+                polygons.append(cv2.convexHull(points).reshape(-1, 2))
+            self._polygons = polygons
+        self._count += 1
+        return self._polygons
+
+    def mask(self, polygons: list[np.ndarray], box: Box) -> np.ndarray | None:
+        """float32 (h, w) over `box`: 1 where a hand is (soft edge), None when none overlaps."""
+        if not polygons:
+            return None
+        x0, y0, x1, y1 = box
+        keep = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        for polygon in polygons:
+            span = float(np.linalg.norm(polygon.max(axis=0) - polygon.min(axis=0)))
+            local = np.round((polygon - np.array([x0, y0], np.float32)) * 16).astype(np.int32)
+            cv2.fillConvexPoly(keep, local, 1, shift=4)
+            grow = int(0.1 * span) | 1
+            if grow > 1:
+                keep = cv2.dilate(keep, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+        if not keep.any():
+            return None
+        return cv2.GaussianBlur(keep.astype(np.float32), (0, 0), max(1.0, 0.01 * (x1 - x0)))
+
+    def close(self) -> None:
+        if self._hands is not None:
+            self._hands.close()
+            self._hands = None

@@ -1,0 +1,315 @@
+"""The clean source texture: what the mesh swapper wears, made once per source photo.
+
+Moving the photo's pixels onto the target brings along everything the photo had besides the
+face: its light, a hand on the cheek, hair strands, glasses, lipstick. So, once per photo:
+1. its light is fitted (second-order spherical harmonics over the mesh normals, robust to
+   outliers, see realtime/blend/relight.py) and divided out: the clean texture is the albedo
+   with the photo's mean colour, lit flat;
+2. its occluders are found inside the face oval: a hand (MediaPipe Hands, bundled with the
+   mediapipe package) and whatever is not skin-coloured after de-lighting (hair strands, glasses
+   frames, a sleeve), leaving out the eyes, brows, lips and nostrils, which are face;
+3. the occluded pixels are filled from the mirror image of the face (the same mesh point on the
+   other side) where that side is clean, and inpainted (OpenCV Telea) where it is not;
+4. the lips' colour is toned towards natural lips (`makeup` setting: 1 keeps lipstick as is).
+The eyes and the inner mouth never come from the source at all: the mask leaves the target's
+own eyes and mouth interior showing, so the source's gaze and an open source mouth (its teeth
+and tongue lie inside the hole of the mesh) never reach the output.
+The texture also carries a normal map of the face, in the face's own frame, for relighting.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from realtime.blend import relight
+from realtime.faces.topology import MESH_POINTS, topology
+from realtime.faces.warp import piecewise_affine_maps
+
+log = logging.getLogger(__name__)
+
+# The normal map is kept at 1/_NORMAL_STEP of the texture: light varies slowly.
+NORMAL_STEP = 2
+# Mesh points around the nostrils: dark, but face (left out of the occluder search).
+_NOSTRILS = (64, 98, 97, 2, 326, 327, 294, 278, 48, 4, 240, 460, 75, 305, 19, 94)
+# A pixel is "not skin" when its de-lit LAB colour is this many robust spreads from the skin's.
+_SKIN_DISTANCE = 4.0
+# The photo's own shading divided out at most this much: beyond it, it is a shadow or a misfit.
+_DELIGHT_LIMITS = (0.75, 1.33)
+# Lips apart by more than this fraction of the mouth's width: an open mouth (a slight parting
+# of the lips, 0.1-0.2, is a closed mouth's look).
+OPEN_MOUTH = 0.3
+
+
+def _mouth_opening(landmarks: np.ndarray) -> float:
+    """The gap between the inner lips (points 13, 14) over the mouth's width (61, 291)."""
+    points = landmarks[:, :2]
+    width = float(np.linalg.norm(points[61] - points[291]))
+    return float(np.linalg.norm(points[13] - points[14])) / max(width, 1e-6)
+
+
+@dataclass(frozen=True)
+class CleanTexture:
+    """A source face ready to be worn: cropped around the face, de-lit, occluders filled."""
+
+    image: np.ndarray
+    """BGR uint8, the clean texture (the crop of the photo around the face)."""
+    landmarks: np.ndarray
+    """(478, 3) float32, the source's landmarks in the texture's pixels."""
+    normals: np.ndarray
+    """(h / NORMAL_STEP, w / NORMAL_STEP, 3) float32 normals in the face's frame."""
+    occluders: np.ndarray
+    """uint8 {0, 1} (h, w): what was found in front of the face and filled."""
+    face_size: float
+    original: np.ndarray
+    """The crop before cleaning (for side-by-side display)."""
+    mouth_open: bool = False
+    """The photo's mouth is open: the swapper shows the target's whole mouth instead."""
+    origin: tuple[int, int] = (0, 0)
+    """Where the texture's top-left pixel is in the photo."""
+
+    @property
+    def points(self) -> np.ndarray:
+        return self.landmarks[:MESH_POINTS, :2].astype(np.float32)
+
+
+def _polygon_mask(shape, points_list, dilate_px: float = 0.0) -> np.ndarray:
+    mask = np.zeros(shape, np.uint8)
+    for points in points_list:
+        hull = cv2.convexHull(np.round(points[:, :2] * 16).astype(np.int32))
+        cv2.fillConvexPoly(mask, hull, 1, shift=4)
+    if dilate_px >= 1:
+        size = int(2 * dilate_px) | 1
+        mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    return mask
+
+
+def _fill_poly(shape, points: np.ndarray) -> np.ndarray:
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillPoly(mask, [np.round(points[:, :2] * 16).astype(np.int32)], 1, shift=4)
+    return mask
+
+
+def hand_mask(image: np.ndarray, face_size: float) -> np.ndarray:
+    """uint8 {0, 1}: the hands MediaPipe Hands finds in a still picture (each hand's landmark
+    hull, widened by a finger's width), zeros when there is none."""
+    import mediapipe as mp
+
+    height, width = image.shape[:2]
+    mask = np.zeros((height, width), np.uint8)
+    with mp.solutions.hands.Hands(static_image_mode=True, max_num_hands=2,
+                                  min_detection_confidence=0.4) as hands:
+        result = hands.process(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+    for hand in result.multi_hand_landmarks or ():
+        points = np.array([(p.x * width, p.y * height) for p in hand.landmark], np.float32)
+        span = float(np.linalg.norm(points.max(0) - points.min(0)))
+        mask |= _polygon_mask(mask.shape, [points], dilate_px=0.12 * span)
+    return mask
+
+
+def _features_mask(shape, landmarks: np.ndarray, face_size: float) -> np.ndarray:
+    """The parts of the face that are not skin-coloured but are face: eyes, brows, lips and
+    nostrils (slightly widened)."""
+    top = topology()
+    regions = [landmarks[r] for r in (top.right_eye, top.left_eye, top.right_eyebrow,
+                                     top.left_eyebrow)]
+    # Nostrils, the upper lip and the lips as one region: a moustache is the person's own.
+    regions.append(np.concatenate([landmarks[list(_NOSTRILS)], landmarks[top.outer_lips]]))
+    return _polygon_mask(shape, regions, dilate_px=0.02 * face_size)
+
+
+def skin_mismatch(lab: np.ndarray, samples: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """uint8 {0, 1} over `candidates`: pixels whose LAB colour is far from the skin samples'
+    (median and robust spread per channel)."""
+    median = np.median(samples, axis=0)
+    spread = 1.4826 * np.median(np.abs(samples - median), axis=0)
+    spread = np.maximum(spread, np.array([10.0, 3.0, 3.0]))
+    distance = np.sqrt((((lab.astype(np.float32) - median) / spread) ** 2).sum(axis=2))
+    return ((distance > _SKIN_DISTANCE) & (candidates > 0)).astype(np.uint8)
+
+
+def _mirror(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """`image` with each point of the face replaced by its mirror partner's pixel (the same
+    mesh point across the midline), over the whole picture."""
+    from realtime.swap.mesh import MIRROR
+
+    height, width = image.shape[:2]
+    points = landmarks[:MESH_POINTS, :2].astype(np.float32)
+    flipped_points = points[MIRROR].copy()
+    flipped_points[:, 0] = width - 1 - flipped_points[:, 0]
+    maps = piecewise_affine_maps(points, flipped_points, topology().triangles, (0, 0, width, height))
+    return maps.remap(cv2.flip(image, 1))
+
+
+def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float = 0.4,
+                       find_hands: bool = True, mirror_yaw: float = 20.0) -> CleanTexture:
+    """The clean texture of the face at `landmarks` (478, 3) in `image` (BGR uint8)."""
+    top = topology()
+    points = landmarks[:, :2]
+    low, high = points[:MESH_POINTS].min(axis=0), points[:MESH_POINTS].max(axis=0)
+    face_size = float(np.hypot(*(high - low)))
+    margin = 0.15 * face_size
+    height, width = image.shape[:2]
+    x0, y0 = (int(max(0, np.floor(v - margin))) for v in low)
+    x1, y1 = int(min(width, np.ceil(high[0] + margin))), int(min(height, np.ceil(high[1] + margin)))
+    crop = np.ascontiguousarray(image[y0:y1, x0:x1])
+    local = landmarks.astype(np.float32).copy()
+    local[:, 0] -= x0
+    local[:, 1] -= y0
+    shape = crop.shape[:2]
+
+    normals_full = relight.normal_map(local, shape, step=NORMAL_STEP)
+    vertex_normals = relight.vertex_normals(local)
+    skin = relight.skin_points()
+
+    oval = _fill_poly(shape, local[top.face_oval])
+    inside = cv2.distanceTransform(oval, cv2.DIST_L2, 5)
+    ramp = np.clip(inside / (0.06 * face_size), 0, 1)
+    border_weight = (ramp * ramp * (3 - 2 * ramp)).astype(np.float32)
+    inner = cv2.erode(oval, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+    candidates = inner & (1 - _features_mask(shape, local, face_size))
+
+    # 1. Light, first pass (robust), and the de-lit picture.
+    def delight(exclude: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        colours = relight.sample_points(crop, local[skin], face_size)
+        weights = None if exclude is None else (1 - exclude[np.clip(np.round(local[skin, 1]).astype(int), 0, shape[0] - 1),
+                                                            np.clip(np.round(local[skin, 0]).astype(int), 0, shape[1] - 1)]).astype(np.float32)
+        # First order only for the photo: a directional light plus ambient is what can be told
+        # apart from the face's own albedo on one photo (the quadratic terms also fit make-up,
+        # a tan line or a hand-coloured print, and dividing them out leaves grey patches).
+        coeffs = relight.fit_light(vertex_normals[skin], colours, weights, order=1)
+        mean = relight.mean_light(vertex_normals, coeffs)
+        ratio = np.clip(relight.shading(normals_full, coeffs, mean), *_DELIGHT_LIMITS)
+        # Smoothed over ~3% of the face: where the normals turn fast (the nose's flanks) a
+        # misfit would otherwise leave a sharp light or dark line in the texture.
+        ratio = cv2.GaussianBlur(ratio, (0, 0), max(0.5, 0.03 * face_size / NORMAL_STEP))
+        ratio = cv2.resize(ratio, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+        # Towards the oval's border the normals graze and the fit says little: fade to no
+        # change there (the mask fades the face out there too).
+        ratio = np.power(ratio, border_weight[..., None])
+        flat = np.clip(crop.astype(np.float32) / ratio, 0, 255).astype(np.uint8)
+        return flat, coeffs
+
+    flat, _ = delight(None)
+
+    # 2. Occluders: hands, then whatever is not skin-coloured.
+    occluders = np.zeros(shape, np.uint8)
+    if find_hands:
+        try:
+            occluders |= hand_mask(crop, face_size) & oval
+        except Exception as error:  # noqa: BLE001 - hands are a refinement; say so, go on
+            log.warning("could not look for hands in the source photo (%s); a hand on the face "
+                        "would be worn", error)
+    lab = cv2.cvtColor(cv2.GaussianBlur(flat, (0, 0), max(0.8, 0.004 * face_size)), cv2.COLOR_BGR2LAB)
+    xy = np.round(local[skin, :2]).astype(int)
+    xy[:, 0] = np.clip(xy[:, 0], 0, shape[1] - 1)
+    xy[:, 1] = np.clip(xy[:, 1], 0, shape[0] - 1)
+    samples = lab[xy[:, 1], xy[:, 0]].astype(np.float32)
+    samples = samples[occluders[xy[:, 1], xy[:, 0]] == 0]
+    if len(samples) > 20:
+        mismatch = skin_mismatch(lab, samples, candidates)
+        small = max(3, int(0.01 * face_size) | 1)
+        mismatch = cv2.morphologyEx(mismatch, cv2.MORPH_OPEN,
+                                    cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (small, small)))
+        occluders |= mismatch
+    if occluders.any():
+        grow = max(3, int(0.015 * face_size) | 1)
+        occluders = cv2.dilate(occluders, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))) & oval
+        # The light again without the occluded points (a hand is lit differently).
+        flat, _ = delight(occluders)
+
+    # An open mouth: its lips, teeth and tongue must not be worn. The swapper then shows the
+    # target's own mouth (lips included); here the mouth is filled with skin so that nothing
+    # of it shows through the soft edge of that hole.
+    mouth_open = _mouth_opening(local) > OPEN_MOUTH
+    mouth = np.zeros(shape, np.uint8)
+    if mouth_open:
+        mouth = _polygon_mask(shape, [local[top.outer_lips]], dilate_px=0.04 * face_size) & oval
+        occluders |= mouth
+
+    # 3. Fill: the mirror image where the other side is clean, inpainting elsewhere.
+    clean = flat
+    if occluders.any():
+        from realtime.faces.pose import head_pose
+
+        if abs(head_pose(local)[0]) <= mirror_yaw:
+            mirrored = _mirror(flat, local)
+            mirrored_occluders = _mirror(occluders * 255, local) > 127
+            # The mouth is symmetric: its other side is no cleaner (inpainted below).
+            from_mirror = (occluders > 0) & ~mirrored_occluders & (mouth == 0)
+        else:
+            # A turned face's other side is foreshortened (and the swapper mirrors the far
+            # half anyway): inpaint only.
+            mirrored, from_mirror = flat, np.zeros(shape, bool)
+        clean = flat.copy()
+        if from_mirror.any():
+            # The mirrored side may be a little lighter or darker than its new surroundings
+            # (the de-lighting is not perfect): a smooth correction membrane, the difference
+            # measured along the fill's border and spread inwards (normalised convolution),
+            # takes it to their level so no outline of the fill shows.
+            region = from_mirror.astype(np.uint8)
+            grow = max(3, int(0.02 * face_size) | 1)
+            band = (cv2.dilate(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))) - region) & \
+                (1 - occluders) & oval
+            if band.any():
+                weight = band.astype(np.float32)
+                difference = (flat.astype(np.float32) - mirrored.astype(np.float32)) * weight[..., None]
+                sigma = max(2.0, 0.08 * face_size)
+                spread = cv2.GaussianBlur(weight, (0, 0), sigma)
+                membrane = cv2.GaussianBlur(difference, (0, 0), sigma) / np.maximum(spread, 1e-4)[..., None]
+                mirrored = np.clip(mirrored.astype(np.float32) + membrane, 0, 255).astype(np.uint8)
+            clean[from_mirror] = mirrored[from_mirror]
+        rest = ((occluders > 0) & ~from_mirror).astype(np.uint8)
+        if rest.any():
+            scale = min(1.0, 256.0 / max(shape))
+            size = (max(1, round(shape[1] * scale)), max(1, round(shape[0] * scale)))
+            small_image = cv2.resize(clean, size, interpolation=cv2.INTER_AREA)
+            # Fill from the skin only: everything outside the oval is masked too, or the hair
+            # and background just beyond the oval would be smeared inwards.
+            fill_from_skin = rest | (1 - oval)
+            small_mask = (cv2.resize(fill_from_skin * 255, size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
+            painted = cv2.inpaint(small_image, small_mask, 5, cv2.INPAINT_TELEA)
+            painted = cv2.resize(painted, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+            clean[rest > 0] = painted[rest > 0]
+        # Soft edges: the filled region fades into the original over a few pixels.
+        soft = cv2.GaussianBlur(occluders.astype(np.float32), (0, 0), max(1.0, 0.006 * face_size))
+        soft = np.maximum(soft, occluders.astype(np.float32))[..., None]
+        clean = (clean.astype(np.float32) * soft + flat.astype(np.float32) * (1 - soft)).astype(np.uint8)
+
+    # 4. Lips towards natural lips: their chroma's departure from the skin's, scaled.
+    if makeup < 1.0 and len(samples) > 20:
+        lips = _fill_poly(shape, local[top.outer_lips]) & (1 - _fill_poly(shape, local[top.inner_mouth]))
+        if lips.any():
+            soft = cv2.GaussianBlur(lips.astype(np.float32), (0, 0), max(1.0, 0.005 * face_size))
+            lab = cv2.cvtColor(clean, cv2.COLOR_BGR2LAB).astype(np.float32)
+            skin_ab = np.median(samples[:, 1:], axis=0)
+            # Natural lips sit a little redder than the skin: keep that much at least.
+            natural = skin_ab + np.array([10.0, 3.0])
+            toned = natural + makeup * (lab[..., 1:] - natural)
+            lab[..., 1:] = lab[..., 1:] + soft[..., None] * (toned - lab[..., 1:])
+            clean = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+
+    return CleanTexture(image=clean, landmarks=local, normals=normals_full, occluders=occluders,
+                        face_size=face_size, original=crop, mouth_open=mouth_open,
+                        origin=(x0, y0))
+
+
+def clean_texture_of(source, makeup: float = 0.4) -> CleanTexture:
+    """The clean texture of a SourceFace, made once and remembered with the photo (the swapper
+    and the GUI's source panel share it)."""
+    # The picture and face are part of the key: dataclasses.replace() of a SourceFace copies
+    # the memo along with it.
+    key = ("clean_texture", round(float(makeup), 3), id(source.image), id(source.face))
+    texture = source.memo.get(key)
+    if texture is None:
+        texture = make_clean_texture(source.image, source.face.landmarks, makeup=makeup)
+        source.memo[key] = texture
+    return texture
+
+
+def clean_texture_preview(source, makeup: float = 0.4) -> np.ndarray:
+    """The clean texture of a SourceFace, for display (BGR uint8)."""
+    return clean_texture_of(source, makeup).image
