@@ -10,6 +10,8 @@ target pixels to keep, computed on the eye ring's bounding box only, at half res
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 
@@ -116,7 +118,7 @@ class HandOccluder:
 
     def __init__(self, every: int = 3) -> None:
         self.every = max(1, every)
-        self._hands = None
+        self._hands: Any = None
         self._count = 0
         self._polygons: list[np.ndarray] = []
         self.runs = 0
@@ -125,8 +127,9 @@ class HandOccluder:
         """The hands' outlines (frame pixels) for this frame."""
         if self._count % self.every == 0:
             if self._hands is None:
-                import mediapipe as mp
+                from realtime.faces.mediapipe_mesh import import_mediapipe
 
+                mp = import_mediapipe()  # without sounddevice's start-up probing
                 self._hands = mp.solutions.hands.Hands(static_image_mode=False, max_num_hands=2,
                                                        model_complexity=0, min_detection_confidence=0.5,
                                                        min_tracking_confidence=0.5)

@@ -96,7 +96,9 @@ def _fill_poly(shape, points: np.ndarray) -> np.ndarray:
 def hand_mask(image: np.ndarray, face_size: float) -> np.ndarray:
     """uint8 {0, 1}: the hands MediaPipe Hands finds in a still picture (each hand's landmark
     hull, widened by a finger's width), zeros when there is none."""
-    import mediapipe as mp
+    from realtime.faces.mediapipe_mesh import import_mediapipe
+
+    mp = import_mediapipe()  # without sounddevice's start-up probing
 
     height, width = image.shape[:2]
     mask = np.zeros((height, width), np.uint8)
