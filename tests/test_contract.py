@@ -176,7 +176,8 @@ SOURCES_NOT_RUN = {
 OUTPUT_CASES = {
     "realtime.output.null": lambda tmp: "null",
     "realtime.output.recorder": lambda tmp: str(tmp / "out.mp4"),
-    "realtime.output.picture": lambda tmp: str(tmp / "out.png"),
+    # A video source makes a numbered sequence (one picture would keep only the last frame).
+    "realtime.output.picture": lambda tmp: str(tmp / "out-%05d.png"),
     "realtime.output.virtualcam": lambda tmp: "vcam",
     "realtime.output.window": lambda tmp: "window",
     "realtime.output.overlay": lambda tmp: "overlay",  # (branch issue15) when this build has it
@@ -184,6 +185,7 @@ OUTPUT_CASES = {
 OUTPUTS_NOT_RUN = {
     "realtime.output.stage": "not an output: the stage that feeds them",
     "realtime.output.obs": "not an output: adds the overlay page to OBS (tested against a fake server)",
+    "realtime.output.paths": "not an output: the partial names and locks the file outputs write through",
 }
 
 
@@ -229,8 +231,11 @@ def test_output_contract(module, models, tmp_path, fake_vcam_backend):
     assert not _new_threads(before)
     assert opened == [module]
     through_engine(settings, {"label": False})
-    if module in ("realtime.output.recorder", "realtime.output.picture"):
+    if module == "realtime.output.recorder":
         assert Path(spec).stat().st_size > 1000
+    if module == "realtime.output.picture":
+        pictures = sorted(Path(spec).parent.glob("out-*.png"))
+        assert pictures and all(p.stat().st_size > 1000 for p in pictures)
     if module == "realtime.output.virtualcam":
         assert fake_vcam_backend.instances[-1].closed and fake_vcam_backend.instances[-1].sent
 

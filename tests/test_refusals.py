@@ -91,8 +91,7 @@ def test_a_huge_portrait_in_a_settings_file_is_one_line_exit_2(tmp_path):
     result = run_cli("run", "--config", str(path), "--input", "demo", "--max-frames", "2", "-o", "null")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        f"facecam: error: {path}: animate.portrait_size must be between 16 and 8192 pixels per side, "
-        "not 60000x60000"]
+        f"facecam: error: {path}: animate.portrait_size 60000x60000 is out of range (16..8192 per side)"]
 
 
 def test_a_run_with_no_output_is_refused(tmp_path):
