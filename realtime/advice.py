@@ -56,14 +56,14 @@ def inert_settings(settings: Settings, source) -> list[str]:
     return lines
 
 
-def picture_warnings(image: np.ndarray, what: str) -> list[str]:
-    """A picture too small to give a sharp face, or one without colour."""
+def picture_warnings(image: np.ndarray, what: str, colour: bool = True) -> list[str]:
+    """A picture too small to give a sharp face, or (colour=True) one without colour."""
     lines = []
     height, width = image.shape[:2]
     if min(width, height) < TINY_SIDE:
         lines.append(f"{what} is only {width}x{height}: the face will be blurry (use a photo with "
                      f"a face of 200 px or more)")
-    if image.ndim == 3 and image.shape[2] >= 3:
+    if colour and image.ndim == 3 and image.shape[2] >= 3:
         sample = image[:: max(1, height // 64), :: max(1, width // 64), :3].astype(np.int16)
         if int(np.abs(sample[..., 0] - sample[..., 1]).max()) <= 2 and \
                 int(np.abs(sample[..., 1] - sample[..., 2]).max()) <= 2:
@@ -78,8 +78,10 @@ def at_start(settings: Settings, source) -> list[str]:
         from realtime.capture.image import read_picture
 
         with contextlib.suppress(Exception):  # its loader reports a bad photo properly
+            # A grey photo swapped takes the target's skin colour, and the swap stage says so
+            # (realtime/faces/source.py source_warnings); an animated grey portrait stays grey.
             lines += picture_warnings(read_picture(settings.source, what="source photo"),
-                                      f"the source photo {settings.source}")
+                                      f"the source photo {settings.source}", colour=settings.mode == "animate")
     width, height = getattr(source, "size", (0, 0))
     if 0 < min(width, height) < TINY_SIDE:
         lines.append(f"the input is only {width}x{height}: faces in it are too small to find")

@@ -194,6 +194,7 @@ def test_options_that_do_nothing_and_a_grey_tiny_source_get_one_line_each(tmp_pa
     assert "side_by_side only apply in animate mode" in caplog.text
     assert "device cuda applies to neural models" in caplog.text
     assert "is greyscale" in caplog.text
+    assert caplog.text.count("greyscale") == 1  # one line, not one per stage that noticed
     caplog.clear()
     settings = Settings().replace(mode="animate", mouth_mask=True, outputs=("null",), live=False)
     with Engine(settings, source=ListSource(frames(2, size=(20, 20)))) as engine:
