@@ -98,3 +98,13 @@ class ListSource:
 
     def close(self) -> None:
         self.closed = True
+
+
+@pytest.fixture(scope="module")
+def library():
+    """A source-photo library shared by a test module's tests (faces found once per photo)."""
+    from realtime.faces.source import SourceLibrary
+
+    library = SourceLibrary()
+    yield library
+    library.close()

@@ -13,7 +13,6 @@ import pytest
 
 from realtime.animate.mesh import MeshAnimator
 from realtime.animate.surround import fit_similarity_2d
-from realtime.faces.source import SourceLibrary
 from realtime.faces.topology import topology
 from realtime.frame import Face, Frame
 from realtime.settings import FaceSettings, Settings
@@ -31,13 +30,6 @@ def detector():
     detector = create_detector(FaceSettings(min_confidence=0.3), static=True)
     yield detector
     detector.close()
-
-
-@pytest.fixture(scope="module")
-def library():
-    library = SourceLibrary()
-    yield library
-    library.close()
 
 
 @pytest.fixture(scope="module")

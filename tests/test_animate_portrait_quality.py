@@ -17,20 +17,12 @@ import pytest
 from realtime.animate.mesh import MeshAnimator
 from realtime.animate.motion import RIGID_POINTS, calibrate, fit_similarity, gaze, transfer
 from realtime.animate.surround import BORDER_FADE, RING_SCALES, moved_points
-from realtime.faces.source import SourceLibrary
 from realtime.faces.topology import topology
 from realtime.frame import Face, Frame
 from realtime.settings import FaceSettings, Settings
 from tests.conftest import media, read_video
 
 pytestmark = pytest.mark.media
-
-
-@pytest.fixture(scope="module")
-def library():
-    library = SourceLibrary()
-    yield library
-    library.close()
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from realtime.blend.stage import BlendStage
-from realtime.faces.source import SourceFace, SourceLibrary, small_source_warning, source_warnings
+from realtime.faces.source import SourceFace, small_source_warning, source_warnings
 from realtime.faces.topology import topology
 from realtime.frame import Frame
 from realtime.settings import FaceSettings, Settings
@@ -32,13 +32,6 @@ def asset(name: str) -> str:
     if not path.exists():
         pytest.skip(f"needs {path}")
     return str(path)
-
-
-@pytest.fixture(scope="module")
-def library():
-    library = SourceLibrary()
-    yield library
-    library.close()
 
 
 @pytest.fixture(scope="module")
