@@ -258,6 +258,18 @@ def make_hand_clip(media: Path, out: Path) -> None:
     (out / "d10_hand.json").write_text(json.dumps(info, indent=None) + "\n")
 
 
+def hand_clip(media: Path = DEFAULT_MEDIA, out: Path = ASSETS) -> Path:
+    """benchmarks/assets/d10_hand.mp4, made from ../shared/media/d10.mp4 the first time it is asked
+    for (videos stay out of git; the build is deterministic: the same bytes every time, ~7 s).
+    FileNotFoundError when the shared media is absent."""
+    path = out / "d10_hand.mp4"
+    if not path.exists():
+        if not (media / CLIP_SOURCE).exists():
+            raise FileNotFoundError(media / CLIP_SOURCE)
+        make_hand_clip(media, out)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.make_assets", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
