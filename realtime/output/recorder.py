@@ -60,21 +60,6 @@ def codec_size(width: int, height: int, codec: str) -> tuple[int, int]:
     return max(2, width - width % 2), max(2, height - height % 2)
 
 
-def fit_into(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    """`image` scaled to fit (width, height) without distortion, centred on black."""
-    h, w = image.shape[:2]
-    scale = min(width / w, height / h)
-    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    scaled = cv2.resize(image, (new_w, new_h), interpolation=interpolation)
-    if (new_w, new_h) == (width, height):
-        return scaled
-    canvas = np.zeros((height, width, 3), dtype=np.uint8)
-    x, y = (width - new_w) // 2, (height - new_h) // 2
-    canvas[y:y + new_h, x:x + new_w] = scaled
-    return canvas
-
-
 class VideoRecorder:
     live = False
 
@@ -165,7 +150,9 @@ class VideoRecorder:
             self._resized_from = (w, h)
             log.warning("%s: frames are %dx%d from frame %d on; the recording is %dx%d, so they are "
                         "scaled to fit", self.path.name, w, h, index, width, height)
-        return fit_into(image, width, height)
+        from realtime.output.virtualcam import letterbox  # the virtual camera's: one fit for both
+
+        return letterbox(image, (width, height))
 
     def _next_pts(self, frame: Frame) -> int:
         if not self.live_timing:
