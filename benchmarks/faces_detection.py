@@ -5,8 +5,8 @@
 
 Clips composed from ../shared/media (deterministic, built in memory; `clip_path()` also writes
 one to benchmarks/assets/ as H.264 for `facecam run`, never committed), all 1280x720:
-- small: d13.mp4's man shrunk to full-body scale (his face 30 px wide at the start, 40 px at the
-  end, the mesh's landmark box), walking across the room behind him (d13's own top rows, enlarged);
+- small: d13.mp4's man shrunk to full-body scale (his face 30 px wide at the start, 40 px after
+  3 s, the mesh's landmark box), walking across the room behind him (d13's own top rows, enlarged);
 - two: d9.mp4 and d10.mp4 side by side (two people, faces about 250 px);
 - four: d3, d9, d10 and d14 in four columns (four people, faces about 120 px: below what the
   face mesh's own detector finds in a 720p frame).
@@ -48,7 +48,10 @@ SIZE = (1280, 720)
 FPS = 30
 CLIPS = {"small": ("d13.mp4",), "two": ("d9.mp4", "d10.mp4"), "four": ("d3.mp4", "d9.mp4", "d10.mp4", "d14.mp4")}
 SMALL_FACE = (30.0, 40.0)
-"""Face width (px, the mesh's landmark box) at the first and the last frame of the small clip."""
+"""Face width (px, the mesh's landmark box) at the start and the end of the small clip's walk."""
+WALK_FRAMES = 90
+"""The small clip's walk (800 px to the right, 40 px up, the face growing) lasts 3 s: a
+shorter clip is the start of it, a longer one walks back."""
 
 
 @dataclass
@@ -123,7 +126,7 @@ def compose(name: str, frames: int, media: Path = MEDIA) -> Clip:
         first = next(box for box in truth if box is not None)
         face_width = first[2] - first[0]
         for index in range(frames):
-            t = index / max(1, frames - 1)
+            t = 1 - abs(1 - (index / (WALK_FRAMES - 1)) % 2)  # 0 -> 1, then back
             scale = (SMALL_FACE[0] + (SMALL_FACE[1] - SMALL_FACE[0]) * t) / face_width
             image = video[index % len(video)]
             small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
