@@ -319,6 +319,8 @@ class Engine:
     def _close_everything(self) -> None:
         if self._stages:  # the summary after stop still names the provider that ran
             self.metrics.note("provider", self._provider_note())
+        # "No face found for 2 s" is a live status; the summary counts the frames with faces.
+        self.metrics.note("faces", None)
         for stage in self._stages:
             self._close_quietly(stage)
         self._stages = []
