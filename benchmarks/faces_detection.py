@@ -47,6 +47,9 @@ MEDIA = Path(os.environ.get("FACECAM_MEDIA", ROOT.parent / "shared" / "media"))
 SIZE = (1280, 720)
 FPS = 30
 CLIPS = {"small": ("d13.mp4",), "two": ("d9.mp4", "d10.mp4"), "four": ("d3.mp4", "d9.mp4", "d10.mp4", "d14.mp4")}
+PEOPLE = ("d3.mp4", "d9.mp4", "d10.mp4", "d14.mp4")
+"""The cost clips: the first 1, 2 or 4 of them, each in a 320-px column (faces about 120 px,
+the same size in every clip, so that the cost per face is the cost of one more face)."""
 SMALL_FACE = (30.0, 40.0)
 """Face width (px, the mesh's landmark box) at the start and the end of the small clip's walk."""
 WALK_FRAMES = 90
@@ -112,7 +115,7 @@ def _paste(canvas: np.ndarray, picture: np.ndarray, x: int, y: int, feather: int
 
 def compose(name: str, frames: int, media: Path = MEDIA) -> Clip:
     """One clip, `frames` long (FileNotFoundError when the shared media is absent)."""
-    sources = CLIPS[name]
+    sources = PEOPLE[:int(name.removeprefix("people"))] if name.startswith("people") else CLIPS[name]
     for source in sources:
         if not (media / source).exists():
             raise FileNotFoundError(media / source)
@@ -139,7 +142,7 @@ def compose(name: str, frames: int, media: Path = MEDIA) -> Clip:
             out_truth.append([] if box is None else
                              [(x + box[0] * scale, y + box[1] * scale, x + box[2] * scale, y + box[3] * scale)])
         return Clip(name, out_frames, out_truth)
-    columns = len(sources)
+    columns = 4 if name.startswith("people") else len(sources)
     cell_w = width // columns
     for index in range(frames):
         canvas = np.full((height, width, 3), 40, np.uint8)
@@ -250,6 +253,37 @@ def measure(frames: list[np.ndarray], truth: list[list] | None, changes: dict, f
     return result
 
 
+def measure_cost(frames: list[np.ndarray], source: Path, changes: dict | None = None) -> dict:
+    """The engine's stages (benchmarks/latency.py build_stages: detect, swap, blend, provenance,
+    a null output) one after the other on each frame: wall ms per frame and the process's CPU ms
+    per frame (CPU time counts MediaPipe's and OpenCV's own threads, and barely moves with the
+    other jobs on a shared machine, unlike wall time)."""
+    from benchmarks.latency import build_stages
+    from realtime.frame import Frame
+    from realtime.settings import Settings
+
+    settings = Settings().replace(source=str(source), outputs=("null",), **(changes or {}))
+    stages, close = build_stages(settings)
+    walls, cpus, per_stage = [], [], {}
+    try:
+        for index, image in enumerate(frames):
+            frame = Frame(image=image, index=index, capture_ns=time.monotonic_ns(), pts=index / FPS)
+            start, start_cpu = time.perf_counter(), time.process_time()
+            for stage in stages:
+                stage_start = time.process_time()
+                frame = stage.process(frame)
+                if index >= 5:
+                    per_stage.setdefault(stage.name, []).append((time.process_time() - stage_start) * 1000)
+            if index >= 5:  # the first frames start graphs and prepare the source
+                walls.append((time.perf_counter() - start) * 1000)
+                cpus.append((time.process_time() - start_cpu) * 1000)
+    finally:
+        close()
+    return {"frames": len(walls), "wall_ms_p50": float(np.median(walls)), "cpu_ms_mean": float(np.mean(cpus)),
+            "cpu_ms_per_stage": {name: float(np.mean(values)) for name, values in per_stage.items()},
+            "faces": len(frame.faces)}
+
+
 def small_face_sheet(clip: Clip, written: Path, out: Path, picks: int = 6) -> None:
     """Crops around the small face, input above the written output, enlarged 4x."""
     outputs = _decode(written, len(clip.frames))
@@ -310,6 +344,23 @@ def markdown(report: dict) -> str:
                   "| face width (px) | frames | found |", "|---|---|---|"]
         lines += [f"| {b['range']} | {b['frames']} | {b['found']} ({100 * b['found'] / max(1, b['frames']):.0f}%) |"
                   for b in bins]
+    cost = report.get("cost")
+    if cost:
+        lines += ["", "Cost per face at 1280x720: 1, 2 and 4 people, each in a 320-px column (faces about "
+                  "120 px), through the engine's stages one after the other (detect, swap, blend, "
+                  "provenance, null output), source " + report.get("source", "s42.jpg") + ". CPU ms is the "
+                  "process's CPU time per frame (all its threads); wall ms moves with the other jobs.", "",
+                  "| people | configuration | faces swapped | CPU ms per frame | detect | swap | blend | wall p50 ms |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for row in cost.values():
+            stage = row["cpu_ms_per_stage"]
+            lines.append(f"| {row['people']} | {row['config']} | {row['faces']} | {row['cpu_ms_mean']:.1f} | "
+                         f"{stage.get('detect', 0):.1f} | {stage.get('swap', 0):.1f} | {stage.get('blend', 0):.1f} | "
+                         f"{row['wall_ms_p50']:.1f} |")
+        one, four = cost.get("1 x default"), cost.get("4 x default")
+        if one and four:
+            lines += ["", f"Each extra face: {(four['cpu_ms_mean'] - one['cpu_ms_mean']) / 3:.1f} CPU ms per frame "
+                      "(from 1 to 4 people, default configuration)."]
     written = report.get("written")
     if written:
         lines += ["", f"Written file (`facecam run` on the small clip, source {written['source']}): "
@@ -325,6 +376,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--media", type=Path, default=MEDIA)
     parser.add_argument("--clips", nargs="+", default=[*CLIPS, "webcam"], choices=[*CLIPS, "webcam"])
     parser.add_argument("--no-write", action="store_true", help="print, do not write results")
+    parser.add_argument("--no-cost", dest="cost", action="store_false",
+                        help="skip the cost per face (1, 2, 4 people at 720p through detect, swap, blend)")
     parser.add_argument("--source", default="s42.jpg", help="source photo for the written small clip")
     args = parser.parse_args(argv)
     if not (args.media / "d13.mp4").exists():
@@ -333,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     "machine": f"{platform.processor() or platform.machine()} · {os.cpu_count()} cores",
                     "load_average_start": [round(v, 2) for v in os.getloadavg()],
-                    "frames": args.frames, "command": "python -m benchmarks.faces_detection "
+                    "frames": args.frames, "source": args.source, "command": "python -m benchmarks.faces_detection "
                     + " ".join(argv if argv is not None else sys.argv[1:]), "clips": {}}
     small_clip = None
     for name in args.clips:
@@ -360,6 +413,16 @@ def main(argv: list[str] | None = None) -> int:
                                  "frames_with_faces": summary.get("frames_with_faces")}
             small_face_sheet(small_clip, written_file, RESULTS / "faces_small_sheet.png")
             written_file.unlink(missing_ok=True)
+    if args.cost:
+        report["cost"] = {}
+        for count in (1, 2, 4):
+            frames = compose(f"people{count}", args.frames, args.media).frames
+            for config in ("default", "before"):
+                if config == "before" and count > 1:
+                    continue  # max_faces 1 swaps one face whatever the count
+                row = measure_cost(frames, args.media / args.source, CONFIGS[config])
+                report["cost"][f"{count} x {config}"] = dict(row, people=count, config=config)
+                print(f"cost {count} {config}: {row['cpu_ms_mean']:.1f} CPU ms", file=sys.stderr)
     report["load_average_end"] = [round(v, 2) for v in os.getloadavg()]
     if args.no_write:
         print(markdown(report))
