@@ -11,9 +11,10 @@ to about 5 m from the camera, but it too sees the frame at 192x192: measured on 
 whole frame (faces down to about 45 px at 720p) and at 480-px tiles (down to about 24 px).
 
 Cost, the common case being one big face the mesh already has: the detector looks at one region
-(the whole frame, or one tile) every `SCAN_EVERY` frames, and only while the mesh has fewer faces
-than max_faces; a face it finds is followed from frame to frame by the mesh on its crop (no
-detector), so the scan only has to find a face once. benchmarks/faces_detection.py measures it.
+(the whole frame, or one tile) every `SCAN_EVERY` frames (`CALM_EVERY` once a whole round found
+nothing new), and only while fewer than max_faces faces are found; a face it finds is followed
+from frame to frame by the mesh on its crop (no detector), so the scan only has to find a face
+once. benchmarks/faces_detection.py measures it.
 """
 
 from __future__ import annotations
@@ -37,8 +38,12 @@ CROP_SCALE = 2.0
 """Crop side / face side: room for the head moving between frames and for the detector."""
 SCAN_EVERY = 3
 """Frames between two looks of the full-range detector (one region each): at 720p the whole
-frame and 8 tiles, so a new small face is found within 27 frames (0.9 s at 30 FPS), for about
-7 ms every third frame on this project's 2-core VM."""
+frame and 8 tiles, so a face is found within 27 frames (0.9 s at 30 FPS), for about 7 ms every
+third frame on this project's 2-core VM..."""
+CALM_EVERY = 6
+"""...and, once a whole round of looks found nothing new and no face came or went, every sixth
+frame (someone walking in is found within 1.8 s): half the cost for the common case of one
+person, who never has anyone behind them."""
 
 
 def scan_regions(width: int, height: int, tile: int = TILE) -> list[Box]:
@@ -86,6 +91,9 @@ class SmallFaceFinder:
         self._followed: list[Face] = []
         self._frame = 0
         self._region = 0
+        self._quiet_looks = 0
+        """Looks in a row that found nothing new while no face came or went."""
+        self._faces_before = 0
         self.scans = 0
         """Detector looks so far (the benchmark reports them)."""
 
@@ -99,6 +107,7 @@ class SmallFaceFinder:
         """Up to `room` faces in a BGR picture that are not among `known`."""
         if room <= 0:
             self._followed = []
+            self._faces_before = len(known)
             return []
         height, width = image.shape[:2]
         found: list[Face] = []
@@ -109,14 +118,19 @@ class SmallFaceFinder:
             if followed is not None and not overlaps(followed.box, known + found):
                 found.append(followed)
         regions = scan_regions(width, height)
+        faces_now = len(known) + len(found)
+        if faces_now != self._faces_before:  # someone came or went: look eagerly again
+            self._quiet_looks = 0
+        every = CALM_EVERY if self._quiet_looks >= len(regions) else SCAN_EVERY
         if self.static:
             looks = regions  # a photo: look everywhere, once
-        elif self._frame % SCAN_EVERY == 0 and len(found) < room:
+        elif self._frame % every == 0 and len(found) < room:
             looks = [regions[self._region % len(regions)]]
             self._region += 1
         else:
             looks = []
         self._frame += 1
+        before_looks = len(found)
         for region in looks:
             for box in self._detect(image, region):
                 if len(found) >= room or overlaps(box, known + found):
@@ -124,6 +138,9 @@ class SmallFaceFinder:
                 face = self._mesh_on_crop(image, box)
                 if face is not None and not overlaps(face.box, known + found):
                     found.append(face)
+        if looks:
+            self._quiet_looks = self._quiet_looks + 1 if len(found) == before_looks else 0
+        self._faces_before = len(known) + len(found)
         self._followed = [] if self.static else found
         return found
 
