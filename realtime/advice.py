@@ -43,6 +43,9 @@ def inert_settings(settings: Settings, source) -> list[str]:
         names = [n for n, (g, d) in _ANIMATE_ONLY.items() if _changed(settings, g, n, d)]
         if names:
             lines.append(f"{', '.join(names)} only apply in animate mode; this run is {mode}")
+    if mode == "swap" and settings.swap.faces != "all" and settings.faces.max_faces == 1:
+        lines.append(f"faces {settings.swap.faces} chooses among the faces found, and max_faces 1 "
+                     "looks for one: raise --max-faces (default 8) to choose among everyone in view")
     if settings.capture.fps is not None and getattr(source, "path", None) is not None \
             and source.frame_count != 1 and settings.capture.fps != CaptureSettings().fps:
         lines.append(f"fps applies to cameras; {source.name} keeps its own rate ({source.fps:g} FPS)")

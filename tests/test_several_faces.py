@@ -99,6 +99,14 @@ def test_nearest_face_by_position_is_the_one_swapped(two_faces, x):
         assert not region(mask, truth[1 - wanted]).any(), f"frame {frame.index}: the other face was swapped"
 
 
+def test_choosing_a_face_while_looking_for_one_is_said():
+    from realtime.advice import inert_settings
+
+    lines = inert_settings(Settings().replace(faces="nearest", max_faces=1), source=None)
+    assert any("max_faces 1 looks for one" in line for line in lines)
+    assert not any("max_faces" in line for line in inert_settings(Settings().replace(faces="nearest"), None))
+
+
 def _clip(path, images, fps=10):
     height, width = images[0].shape[:2]
     recorder = VideoRecorder(path, OutputFormat(size=(width, height), fps=fps, live=False))
