@@ -119,7 +119,7 @@ class FaceWatch:
         self.missing = False
         self._since: float | None = None
 
-    def update(self, found: bool, time_s: float) -> str | None:
+    def update(self, found: bool, time_s: float, mode: str = "swap") -> str | None:
         """A line to say (or None) for a frame at `time_s` in which a face was `found` or not."""
         if found:
             self._since = time_s
@@ -131,5 +131,6 @@ class FaceWatch:
             self._since = time_s
         if not self.missing and time_s - self._since >= self.after_s:
             self.missing = True
-            return f"no face found for {self.after_s:g} s: the output shows the input unchanged ({FACE_HINT})"
+            effect = "the portrait holds still" if mode == "animate" else "the output shows the input unchanged"
+            return f"no face found for {self.after_s:g} s: {effect} ({FACE_HINT})"
         return None

@@ -281,9 +281,10 @@ class Engine:
             self._latest = frame
             if frame.faces:
                 self.frames_with_faces += 1
-        if self._settings.mode != "passthrough" and not frame.placeholder:
+        mode = self._settings.mode
+        if mode != "passthrough" and not frame.placeholder:
             time_s = frame.pts if frame.pts is not None else frame.capture_ns / 1e9
-            line = self._face_watch.update(any(not face.held for face in frame.faces), time_s)
+            line = self._face_watch.update(any(not face.held for face in frame.faces), time_s, mode)
             if line is not None:
                 (log.warning if self._face_watch.missing else log.info)(line)
                 # The GUI's stats show notes: the warning stays there while no face is found.
