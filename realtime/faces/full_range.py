@@ -135,9 +135,9 @@ class SmallFaceFinder:
             for box in self._detect(image, region):
                 if len(found) >= room or overlaps(box, known + found):
                     continue
-                face = self._mesh_on_crop(image, box)
-                if face is not None and not overlaps(face.box, known + found):
-                    found.append(face)
+                new = self._mesh_on_crop(image, box)
+                if new is not None and not overlaps(new.box, known + found):
+                    found.append(new)
         if looks:
             self._quiet_looks = self._quiet_looks + 1 if len(found) == before_looks else 0
         self._faces_before = len(known) + len(found)
