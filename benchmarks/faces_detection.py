@@ -4,7 +4,7 @@
     python -m benchmarks.faces_detection --frames 30 --no-write
 
 Clips composed from ../shared/media (deterministic, built in memory; `clip_path()` also writes
-one to benchmarks/assets/ as H.264 for `facecam run`, never committed), all 1280x720:
+one to benchmarks/.clips/ as H.264 for `facecam run`, git-ignored), all 1280x720:
 - small: d13.mp4's man shrunk to full-body scale (his face 30 px wide at the start, 40 px after
   3 s, the mesh's landmark box), walking across the room behind him (d13's own top rows, enlarged);
 - two: d9.mp4 and d10.mp4 side by side (two people, faces about 250 px);
@@ -41,7 +41,8 @@ import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-ASSETS = ROOT / "benchmarks" / "assets"
+CLIP_DIR = ROOT / "benchmarks" / ".clips"
+"""Composed clips written for `facecam run` (git-ignored: rebuilt on demand, deterministic)."""
 RESULTS = ROOT / "benchmarks" / "results"
 MEDIA = Path(os.environ.get("FACECAM_MEDIA", ROOT.parent / "shared" / "media"))
 SIZE = (1280, 720)
@@ -183,8 +184,8 @@ def write_clip(clip: Clip, path: Path) -> Path:
     return path
 
 
-def clip_path(name: str, frames: int, media: Path = MEDIA, out: Path = ASSETS) -> Path:
-    """benchmarks/assets/faces_<name>_<frames>.mp4, composed the first time it is asked for."""
+def clip_path(name: str, frames: int, media: Path = MEDIA, out: Path = CLIP_DIR) -> Path:
+    """benchmarks/.clips/faces_<name>_<frames>.mp4, composed the first time it is asked for."""
     path = out / f"faces_{name}_{frames}.mp4"
     if not path.exists():
         write_clip(compose(name, frames, media), path)
@@ -406,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     if small_clip is not None:
         report["small_by_size"] = _by_size(small_clip)
         if not args.no_write:
-            clip_file = write_clip(small_clip, ASSETS / f"faces_small_{args.frames}.mp4")
+            clip_file = write_clip(small_clip, CLIP_DIR / f"faces_small_{args.frames}.mp4")
             written_file = Path("/tmp") / f"facecam_faces_small_{os.getpid()}.mp4"
             summary = run_written(clip_file, args.media / args.source, written_file)
             report["written"] = {"source": args.source, "frames_out": summary["frames_out"],
