@@ -518,7 +518,8 @@ class Benchmark:
         rows: list[dict] = []
         for short_side, faces in grid:
             size = scaled_size(native, short_side)
-            settings = self.settings.replace(size=size, max_faces=max(faces, 1))
+            # The detector looks for the user's max_faces (the engine's), at least the tiles' faces.
+            settings = self.settings.replace(size=size, max_faces=max(faces, self.settings.faces.max_faces))
             stages, close = build(settings)
             try:
                 measured = {engine: self._measure(engine, settings, stages, self.scaling_frames, faces,

@@ -43,6 +43,9 @@ def inert_settings(settings: Settings, source) -> list[str]:
         names = [n for n, (g, d) in _ANIMATE_ONLY.items() if _changed(settings, g, n, d)]
         if names:
             lines.append(f"{', '.join(names)} only apply in animate mode; this run is {mode}")
+    if mode == "swap" and settings.swap.faces != "all" and settings.faces.max_faces == 1:
+        lines.append(f"faces {settings.swap.faces} chooses among the faces found, and max_faces 1 "
+                     "looks for one: raise --max-faces (default 8) to choose among everyone in view")
     if settings.capture.fps is not None and getattr(source, "path", None) is not None \
             and source.frame_count != 1 and settings.capture.fps != CaptureSettings().fps:
         lines.append(f"fps applies to cameras; {source.name} keeps its own rate ({source.fps:g} FPS)")
@@ -88,9 +91,46 @@ def at_start(settings: Settings, source) -> list[str]:
     return lines
 
 
+FACE_HINT = "a face must face the camera and be at least about 30 px wide at 720p"
+
+
 def at_end(settings: Settings, frames_out: int, frames_with_faces: int) -> list[str]:
-    """What only the whole run can tell."""
+    """What only the whole run can tell.
+
+    No face in any frame is a warning, not an error (the exit status stays 0): the video is
+    written, and a clip in which nobody faces the camera is a valid input to a batch of files;
+    the summary and --json (frames_with_faces) say it too."""
     if settings.mode != "passthrough" and frames_out > 0 and frames_with_faces == 0:
         return [f"no face was found in any of the {frames_out} frames: the output is the input "
-                "(with the label and mark)"]
+                f"(with the label and mark); {FACE_HINT}"]
     return []
+
+
+NO_FACE_AFTER_S = 2.0
+"""Seconds without a face before the run says so."""
+
+
+class FaceWatch:
+    """Says once when no face has been found for `after_s` seconds (of the input's own time),
+    and once when a face is found again: a run that silently stops swapping looks broken."""
+
+    def __init__(self, after_s: float = NO_FACE_AFTER_S) -> None:
+        self.after_s = after_s
+        self.missing = False
+        self._since: float | None = None
+
+    def update(self, found: bool, time_s: float, mode: str = "swap") -> str | None:
+        """A line to say (or None) for a frame at `time_s` in which a face was `found` or not."""
+        if found:
+            self._since = time_s
+            if self.missing:
+                self.missing = False
+                return "a face is found again"
+            return None
+        if self._since is None or time_s < self._since:  # the first frame, or a looped file
+            self._since = time_s
+        if not self.missing and time_s - self._since >= self.after_s:
+            self.missing = True
+            effect = "the portrait holds still" if mode == "animate" else "the output shows the input unchanged"
+            return f"no face found for {self.after_s:g} s: {effect} ({FACE_HINT})"
+        return None

@@ -186,7 +186,7 @@ class _RunReport:
 
         engine = self.engine
         final = engine.stats()
-        for line in advice.at_end(self.settings, final.frames_out, engine.frames_with_faces):
+        for line in advice.at_end(self.settings, final.frames_out, final.frames_with_faces):
             log.warning(line)
         if self.args.json:
             data = final.as_dict()
@@ -197,7 +197,7 @@ class _RunReport:
         elif not self.args.quiet:
             names = [str(output.path) for output in engine.file_outputs] or output_names
             print(f"{engine.source.name} -> {', '.join(names)}", file=sys.stderr)
-            print(final.summary(live=engine.live), file=sys.stderr)
+            print(final.summary(live=engine.live, faces=self.settings.mode != "passthrough"), file=sys.stderr)
 
 
 # -- entry point -------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from realtime import advice
 from realtime.assembly import ModeStage, build_stages
 from realtime.capture import Source, open_source
 from realtime.errors import FacecamError, OutputError
@@ -76,6 +77,7 @@ class Engine:
         self.file_outputs: list[Output] = []
         """The file outputs of the last run, finished by stop (frames_written, complete)."""
         self.frames_with_faces = 0
+        self._face_watch = advice.FaceWatch()
 
     # -- life cycle ----------------------------------------------------------------------------
     def start(self) -> Engine:
@@ -90,6 +92,7 @@ class Engine:
         self._spec_outputs = {}
         self.file_outputs = []
         self.frames_with_faces = 0
+        self._face_watch = advice.FaceWatch()
         if self._pipeline is not None:
             self.metrics = Metrics(window=self._metrics_window)
             self._pipeline = None
@@ -98,8 +101,6 @@ class Engine:
                 self.sources.get(settings.source)  # a bad photo fails here, before anything opens
             self.source = self._given_source or open_source(settings.capture)
             self._still = self.source.frame_count == 1
-            from realtime import advice
-
             for line in advice.at_start(settings, self.source):
                 log.warning(line)
             specs = resolve_outputs(settings.output.outputs, still=self._still)
@@ -280,6 +281,14 @@ class Engine:
             self._latest = frame
             if frame.faces:
                 self.frames_with_faces += 1
+        mode = self._settings.mode
+        if mode != "passthrough" and not frame.placeholder:
+            time_s = frame.pts if frame.pts is not None else frame.capture_ns / 1e9
+            line = self._face_watch.update(any(not face.held for face in frame.faces), time_s, mode)
+            if line is not None:
+                (log.warning if self._face_watch.missing else log.info)(line)
+                # The GUI's stats show notes: the warning stays there while no face is found.
+                self.metrics.note("faces", line if self._face_watch.missing else None)
         for listener in self._listeners:
             try:
                 listener(frame)
@@ -311,6 +320,8 @@ class Engine:
     def _close_everything(self) -> None:
         if self._stages:  # the summary after stop still names the provider that ran
             self.metrics.note("provider", self._provider_note())
+        # "No face found for 2 s" is a live status; the summary counts the frames with faces.
+        self.metrics.note("faces", None)
         for stage in self._stages:
             self._close_quietly(stage)
         self._stages = []

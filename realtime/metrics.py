@@ -57,6 +57,8 @@ class Stats:
     errors: dict[str, int] = field(default_factory=dict)
     faces: int = 0
     """Faces in the newest output frame."""
+    frames_with_faces: int = 0
+    """Output frames in which a face was found (detected in that frame, not only held)."""
     input_fps: float = 0.0
     """Frames per second the source really delivers."""
     notes: tuple[str, ...] = ()
@@ -78,10 +80,11 @@ class Stats:
             "drops": dict(self.drops),
             "errors": dict(self.errors),
             "faces": self.faces,
+            "frames_with_faces": self.frames_with_faces,
             "notes": list(self.notes),
         }
 
-    def summary(self, live: bool = True) -> str:
+    def summary(self, live: bool = True, faces: bool = True) -> str:
         """A few human lines for the end of a run. In file mode frames wait in queues for the
         slowest stage, so capture-to-output time is queueing, not the latency a live run has."""
         e2e = f"p50 {self.end_to_end.p50:.1f} ms, p95 {self.end_to_end.p95:.1f} ms"
@@ -95,6 +98,8 @@ class Stats:
         if self.stages:
             parts = [f"{name} {p.p50:.1f}/{p.p95:.1f}" for name, p in self.stages.items()]
             lines.append("per stage p50/p95 ms: " + ", ".join(parts))
+        if faces and self.frames_out:
+            lines.append(f"faces found in {self.frames_with_faces} of {self.frames_out} frames")
         if self.errors:
             lines.append("errors: " + ", ".join(f"{k} x{v}" for k, v in self.errors.items()))
         lines.extend(self.notes)
@@ -120,6 +125,7 @@ class Metrics:
         self._first_out_ns: int | None = None
         self._last_out_ns: int | None = None
         self._faces = 0
+        self._frames_with_faces = 0
 
     def frame_in(self, now_ns: int | None = None) -> None:
         now_ns = time.monotonic_ns() if now_ns is None else now_ns
@@ -145,6 +151,8 @@ class Metrics:
                 self._end_to_end.append((now_ns - frame.capture_ns) / 1e6)
             self._frames_out += 1
             self._faces = len(frame.faces)
+            if any(not face.held for face in frame.faces):
+                self._frames_with_faces += 1
             if self._first_out_ns is None:
                 self._first_out_ns = now_ns
             self._last_out_ns = now_ns
@@ -184,7 +192,8 @@ class Metrics:
             stats: dict[str, Any] = dict(
                 frames_in=self._frames_in, frames_out=self._frames_out, fps=fps,
                 average_fps=average, drops=dict(self._drops), errors=dict(self._errors),
-                faces=self._faces, input_fps=input_fps, notes=tuple(self._notes.values()),
+                faces=self._faces, frames_with_faces=self._frames_with_faces, input_fps=input_fps,
+                notes=tuple(self._notes.values()),
             )
         # Percentiles outside the lock: stage threads never wait on a snapshot.
         return Stats(end_to_end=Percentiles.of(end_to_end),

@@ -67,7 +67,7 @@ class CaptureSettings:
 
 @dataclass(frozen=True)
 class FaceSettings:
-    max_faces: int = field(default=1, metadata=_range(1, 16, "faces to find per frame"))
+    max_faces: int = field(default=8, metadata=_range(1, 16, "faces to find per frame (each costs time)"))
     min_confidence: float = field(default=0.5, metadata=_range(0.05, 0.99, "detection confidence"))
     smoothing: float = field(default=0.5, metadata=_range(0, 1, "landmark smoothing, 0 = none"))
     hold_frames: int = field(default=5, metadata=_range(0, 120, "frames a lost face keeps its geometry"))
@@ -76,6 +76,10 @@ class FaceSettings:
         help="after hold_frames: keep the last geometry, show the real face, or blur where it was"))
     min_face_size: float = field(default=0.0, metadata=_range(
         0, 0.9, "ignore faces smaller than this fraction of the frame's short side (people far behind you)"))
+    small_faces: bool = field(default=True, metadata={
+        "help": "also find small, distant faces (from about 30 px at 720p): MediaPipe's full-range "
+                "detector looks at a part of the frame every third frame while fewer than max_faces "
+                "faces are found"})
 
 
 @dataclass(frozen=True)

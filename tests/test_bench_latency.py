@@ -228,7 +228,12 @@ def test_scaling_grid_measures_every_size_and_face_count(tmp_path):
                                               "720p x2 faces", "720p x4 faces"]
     assert [row["size"] for row in rows] == [[480, 480], [720, 720], [1080, 1080], [720, 720],
                                              [720, 720]]
-    # Each point asks the detector for as many faces as the tiles hold.
+    # Each point asks the detector for the settings' max_faces (8 by default), at least as many
+    # faces as the tiles hold.
+    assert [faces for _, faces in opened[2:]] == [8] * 10
+    opened.clear()
+    Benchmark(Settings().replace(max_faces=1), paced=False, frames=5, warmup=1, scaling=True,
+              scaling_frames=4, open_source=open_tiny).run(build)
     assert [faces for _, faces in opened[2:]] == [1, 1, 1, 1, 1, 1, 2, 2, 4, 4]
     for row in rows:
         assert row["runs"]["pipelined"]["frames_measured"] == 4

@@ -1,5 +1,6 @@
 """Face detector + 478 landmarks: MediaPipe's legacy face mesh, whose models ship inside the
-mediapipe 0.10.21 wheel (no download)."""
+mediapipe 0.10.21 wheel (no download); small, distant faces that the mesh's own detector misses
+come from MediaPipe's full-range face detector (realtime/faces/full_range.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from realtime.faces.full_range import SmallFaceFinder
 from realtime.faces.pose import head_pose
 from realtime.faces.tracking import box_of
 from realtime.frame import Face
@@ -80,13 +82,15 @@ class MediaPipeFaceMesh:
         self._mesh: Any = None
         self._key: tuple | None = None
         self._seen_face = False
+        self._small: SmallFaceFinder | None = None
+        self._max_faces = 1
         self.configure(settings)
 
     def configure(self, settings: Settings | FaceSettings) -> None:
         # Every stage implementation takes the whole Settings; the faces group alone still works.
         if isinstance(settings, Settings):
             settings = settings.faces
-        key = (settings.max_faces, settings.min_confidence)
+        key = (settings.max_faces, settings.min_confidence, settings.small_faces)
         if key == self._key:
             return
         mp = import_mediapipe()  # imported here: it takes seconds and is needed only to detect
@@ -104,6 +108,10 @@ class MediaPipeFaceMesh:
             # The first graph run initialises the TFLite delegates and logs a warning about
             # non-square pictures once: run it here, with native output hidden.
             self._mesh.process(np.zeros((48, 64, 3), dtype=np.uint8))
+            if settings.small_faces:
+                self._small = SmallFaceFinder(mp, settings.min_confidence, self.static)
+                self._small.warm_up()
+        self._max_faces = settings.max_faces
         self._key = key
 
     def detect(self, image: np.ndarray) -> list[Face]:
@@ -126,6 +134,8 @@ class MediaPipeFaceMesh:
             landmarks *= np.array([width, height, width], dtype=np.float32)
             faces.append(Face(landmarks=landmarks, box=box_of(landmarks, width, height),
                               pose=head_pose(landmarks)))
+        if self._small is not None:
+            faces += self._small.find(image, faces, self._max_faces - len(faces))
         return faces
 
     def close(self) -> None:
@@ -133,3 +143,6 @@ class MediaPipeFaceMesh:
             self._mesh.close()
             self._mesh = None
             self._key = None
+        if self._small is not None:
+            self._small.close()
+            self._small = None
