@@ -6,7 +6,7 @@ import cv2
 
 from realtime.blend.color import ColourSmoother, recolour
 from realtime.blend.composite import composite, poisson_composite, shrink
-from realtime.blend.detail import camera_detail, camera_detail_enlarged
+from realtime.blend.detail import camera_detail
 from realtime.blend.mask import skin_mask
 from realtime.frame import Frame
 from realtime.settings import Settings
@@ -52,13 +52,10 @@ class BlendStage:
                 # Enlarged only now, so the camera's grain below is the target's own, at full
                 # resolution; the layer is left at the box's size for later readers (overlay).
                 size = (target.shape[1], target.shape[0])
-                small = image
-                image = cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)
+                image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
                 layer.image = image
                 layer.alpha = cv2.resize(layer.alpha, size, interpolation=cv2.INTER_LINEAR)
-                if settings.grain > 0:
-                    image = camera_detail_enlarged(small, image, target, layer.scale, settings.grain)
-            elif settings.grain > 0:
+            if settings.grain > 0:
                 image = camera_detail(image, target, layer.scale, settings.grain)
             if settings.poisson:
                 poisson_composite(canvas, layer, image, settings.opacity)
