@@ -43,7 +43,7 @@ _LIGHT_STEP = 4
 PROFILE_YAW_DEG = 45.0
 # A face larger than this (box diagonal, pixels) is rendered at a working resolution where it is
 # this large, and enlarged only in the blend stage's final composite: a face filling a 1080p
-# frame then costs what a 720p face does (it ran at 3 FPS live). The source texture has no more
+# frame then costs less than half as much (it ran at 3 FPS live). The source texture has no more
 # detail than this to give (the sources seen are 140-650 px), and the camera's own grain is put
 # back at full resolution in the blend (realtime/blend/stage.py). At the bound the working size is the
 # full size: a face growing past it changes nothing at once.
