@@ -38,4 +38,6 @@ def camera_detail(image: np.ndarray, target: np.ndarray, scale: float, strength:
     change = cv2.subtract(theirs, own)
     if strength < 1.0:
         change = (change * strength).astype(np.int16)
-    return np.clip(cv2.add(image.astype(np.int16), change), 0, 255).astype(np.uint8)
+    # One saturating pass (uint8 + int16 -> uint8): the same numbers as widening, adding and
+    # clipping in numpy, at a quarter of the passes over a face box.
+    return cv2.add(image, change, dtype=cv2.CV_8U)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import cv2
+
 from realtime.blend.color import ColourSmoother, recolour
-from realtime.blend.composite import composite, poisson_composite
+from realtime.blend.composite import composite, poisson_composite, shrink
 from realtime.blend.detail import camera_detail
 from realtime.blend.mask import skin_mask
 from realtime.frame import Frame
@@ -32,13 +34,27 @@ class BlendStage:
             x0, y0, x1, y1 = layer.box
             target = canvas[y0:y1, x0:x1]
             face_size = layer.face.size
+            # A huge face comes at a reduced working resolution (realtime/swap/mesh.py,
+            # WORK_FACE_PX): its colour is matched there, against the target shrunk alike.
+            reduced = layer.image.shape[:2] != target.shape[:2]
+            work_target = target
+            if reduced:
+                work_target = shrink(target, layer.image.shape[1::-1])
+                face_size *= layer.image.shape[1] / target.shape[1]
             # Colour statistics and shading are averages: a quarter-resolution skin mask will do.
-            region = skin_mask(layer.face.landmarks, layer.box, face_size, layer.alpha, step=4)
+            region = skin_mask(layer.face.landmarks, layer.box, layer.face.size, layer.alpha, step=4)
             track = layer.face.track_id if layer.face.track_id >= 0 else -1 - number
             # A relit layer already has the target's light (the swapper fitted it on the mesh).
             shading = 0.0 if layer.relit else settings.shading
-            image = recolour(layer.image, target, region, settings.color_transfer, shading,
+            image = recolour(layer.image, work_target, region, settings.color_transfer, shading,
                              face_size, smooth=lambda stats, key=track: self._smoother.update(key, stats, time_s))
+            if reduced:
+                # Enlarged only now, so the camera's grain below is the target's own, at full
+                # resolution; the layer is left at the box's size for later readers (overlay).
+                size = (target.shape[1], target.shape[0])
+                image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+                layer.image = image
+                layer.alpha = cv2.resize(layer.alpha, size, interpolation=cv2.INTER_LINEAR)
             if settings.grain > 0:
                 image = camera_detail(image, target, layer.scale, settings.grain)
             if settings.poisson:

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from realtime.blend import relight
+from realtime.blend.composite import shrink
 from realtime.blend.mask import face_mask
 from realtime.faces.occluders import HandOccluder, glasses_mask
 from realtime.faces.source import SourceFace
@@ -40,6 +41,13 @@ HAND_EVERY = 5
 _LIGHT_STEP = 4
 # Beyond this even the near half is seen at a slant: say so.
 PROFILE_YAW_DEG = 45.0
+# A face larger than this (box diagonal, pixels) is rendered at a working resolution where it is
+# this large, and enlarged only in the blend stage's final composite: a face filling a 1080p
+# frame then costs less than half as much (it ran at 3 FPS live). The source texture has no more
+# detail than this to give (the sources seen are 140-650 px), and the camera's own grain is put
+# back at full resolution in the blend (realtime/blend/stage.py). At the bound the working size is the
+# full size: a face growing past it changes nothing at once.
+WORK_FACE_PX = 640.0
 
 MIRROR = np.array([
     0, 1, 2, 248, 4, 5, 6, 249, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 250, 251, 252,
@@ -193,12 +201,48 @@ class MeshSwapper:
                 if (layer := self._swap_one(frame, face, number)) is not None]
 
     def _swap_one(self, frame: Frame, face: Face, number: int = 0) -> FaceLayer | None:
-        target = face.landmarks[:MESH_POINTS]
         x0, y0, x1, y1 = face.box
         # One pixel of margin so that the feathered edge never touches the box edge.
         box = (max(0, x0 - 1), max(0, y0 - 1), min(frame.width, x1 + 1), min(frame.height, y1 + 1))
         if box[2] - box[0] < 8 or box[3] - box[1] < 8:
             return None  # a face this small (or mostly off-frame) is not worth a swap
+        if face.size > WORK_FACE_PX:
+            return self._swap_reduced(frame, face, box, number)
+        return self._render(frame, face, box, number, self._hand_outlines)
+
+    def _swap_reduced(self, frame: Frame, face: Face, box, number: int) -> FaceLayer | None:
+        """A huge face: the box of the frame shrunk so that the face is WORK_FACE_PX large, the
+        face rendered there, and the layer handed on at that size over the full box (the blend
+        stage enlarges it in its final composite)."""
+        bx0, by0, bx1, by1 = box
+        factor = WORK_FACE_PX / face.size
+        width, height = max(8, round((bx1 - bx0) * factor)), max(8, round((by1 - by0) * factor))
+        sx, sy = width / (bx1 - bx0), height / (by1 - by0)
+        picture = shrink(frame.image[by0:by1, bx0:bx1], (width, height))
+
+        def to_work(points: np.ndarray) -> np.ndarray:
+            # Pixel centres: frame pixel x sits at (x + 0.5) * s - 0.5 of the shrunk picture.
+            shrunk = np.array(points, np.float32, copy=True)
+            shrunk[..., 0] = (shrunk[..., 0] - bx0 + 0.5) * sx - 0.5
+            shrunk[..., 1] = (shrunk[..., 1] - by0 + 0.5) * sy - 0.5
+            return shrunk
+
+        landmarks = to_work(face.landmarks)
+        landmarks[:, 2] = face.landmarks[:, 2] * np.float32(0.5 * (sx + sy))
+        fx0, fy0, fx1, fy1 = face.box
+        small_box = (max(0, int(round((fx0 - bx0) * sx))), max(0, int(round((fy0 - by0) * sy))),
+                     min(width, int(round((fx1 - bx0) * sx))), min(height, int(round((fy1 - by0) * sy))))
+        small_face = replace(face, landmarks=landmarks, box=small_box)
+        small_frame = Frame(index=frame.index, image=picture, capture_ns=frame.capture_ns, pts=frame.pts)
+        hands = [to_work(outline) for outline in self._hand_outlines]
+        layer = self._render(small_frame, small_face, (0, 0, width, height), number, hands)
+        if layer is None:
+            return None
+        # The grain is matched at full resolution: the scale stays in target (frame) pixels.
+        return replace(layer, box=box, face=face, scale=layer.scale / (0.5 * (sx + sy)))
+
+    def _render(self, frame: Frame, face: Face, box, number: int, hand_outlines: list) -> FaceLayer | None:
+        target = face.landmarks[:MESH_POINTS]
         texture = self._texture
         # The maps are piecewise linear: on a big face a coarser grid costs less and stays within
         # a fraction of a pixel of the exact maps.
@@ -227,8 +271,8 @@ class MeshSwapper:
             if glasses is not None:
                 keep, (gx, gy) = glasses
                 alpha[gy:gy + keep.shape[0], gx:gx + keep.shape[1]] *= 1.0 - keep
-        if self._hand_outlines:
-            hands = self._hand_tracker.mask(self._hand_outlines, box)
+        if hand_outlines:
+            hands = self._hand_tracker.mask(hand_outlines, box)
             if hands is not None:
                 alpha *= 1.0 - hands
         scale = face.size / max(texture.face_size, 1.0) if texture.face_size else 1.0
