@@ -18,6 +18,7 @@ setting = adding a field (and consuming it in its stage). Metadata keys:
 - `path`      "file" or "dir": a file-system path (a file picker in the GUI)
 - `label`     the GUI control's name when the field name in words is not clear enough
 - `metavar`   the placeholder in --help (default: from the type: N, X, WxH...)
+- `separator` between a list's items typed on one line (`--set`, a GUI field); default ","
 
 `_range(low, high, help)`, `_choice(*values, help=...)` and `_meta(help, **keys)` build them.
 """

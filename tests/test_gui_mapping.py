@@ -17,7 +17,7 @@ def _colour_pixels(picture_bgr: np.ndarray, bgr: tuple[int, int, int]) -> int:
     return int((np.abs(picture_bgr.astype(int) - np.array(bgr)).sum(axis=2) < 40).sum())
 
 
-def test_clicking_a_face_and_choosing_a_photo_maps_that_face(open_window, qtbot, tmp_path, monkeypatch):
+def test_clicking_a_face_and_choosing_a_photo_maps_that_face(open_window, qtbot, tmp_path, monkeypatch):  # noqa: F811
     from PyQt6.QtCore import QPoint, Qt
     from PyQt6.QtWidgets import QFileDialog
 
@@ -66,7 +66,7 @@ def test_clicking_a_face_and_choosing_a_photo_maps_that_face(open_window, qtbot,
     assert not window.errors
 
 
-def test_a_photo_with_two_faces_offers_a_chooser(open_window, qtbot, tmp_path):
+def test_a_photo_with_two_faces_offers_a_chooser(open_window, qtbot, tmp_path):  # noqa: F811
     einstein = cv2.imread(str(media("s12.jpg")))
     woman = cv2.resize(cv2.imread(str(media("s42.jpg"))), (einstein.shape[1], einstein.shape[0]))
     both = tmp_path / "both.png"

@@ -31,6 +31,7 @@ the default must work without a download.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from dataclasses import dataclass, field
@@ -42,6 +43,11 @@ import numpy as np
 from realtime.errors import SettingsError
 from realtime.frame import Face
 from realtime.inference.align import arcface_template, similarity_matrix
+
+log = logging.getLogger(__name__)
+
+# A rule that has found no face in this many frames with faces is said once (nothing silent).
+UNUSED_WARNING_FRAMES = 150
 
 # Named positions (x, y as fractions of the frame).
 POSITIONS: dict[str, tuple[float, float]] = {
@@ -171,6 +177,8 @@ class _RuleState:
     reference: Signature | None = None
     learned: Signature | None = None
     track_id: int | None = None
+    applied: bool = False
+    warned: bool = False
 
     def distance(self, other: Signature) -> float | None:
         known = [s for s in (self.reference, self.learned) if s is not None]
@@ -189,6 +197,7 @@ class FaceMapper:
 
     def __init__(self) -> None:
         self._states: list[_RuleState] = []
+        self._frames_with_faces = 0
 
     @property
     def rules(self) -> list[MapRule]:
@@ -220,10 +229,11 @@ class FaceMapper:
             for f, face in enumerate(faces):
                 same_track = state.track_id is not None and face.track_id == state.track_id
                 bonus = TRACK_BONUS if same_track else 0.0
-                if signatures[f] is None:  # a held face: only its own track may keep it
+                seen = signatures[f]
+                if seen is None:  # a held face: only its own track may keep it
                     cost[r, f] = 0.0 if same_track else big
                     continue
-                distance = state.distance(signatures[f])
+                distance = state.distance(seen)
                 if distance is None:
                     if state.rule.position is not None:
                         # Not seen yet: the face nearest the rule's point (in frame diagonals).
@@ -239,11 +249,21 @@ class FaceMapper:
             if cost[r, f] >= big:
                 continue
             state = self._states[r]
+            state.applied = True
             result[f] = r
             state.track_id = faces[f].track_id
             sig = signatures[f]
             if sig is not None and self._clear(faces, f):
                 state.learned = sig if state.learned is None else state.learned.blended(sig, LEARN_RATE)
+        self._frames_with_faces += 1
+        if self._frames_with_faces >= UNUSED_WARNING_FRAMES:
+            for state in self._states:
+                if not state.applied and not state.warned:
+                    state.warned = True
+                    what = (f"no face looked like {state.rule.reference}" if state.rule.reference
+                            else "no face was left for it")
+                    log.warning("face map %r: %s in %d frames with faces; %s is not worn", state.rule.text,
+                                what, self._frames_with_faces, state.rule.source)
         return result
 
     @staticmethod

@@ -5,15 +5,57 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import cv2
+import numpy as np
+
 from realtime.errors import FacecamError
 from realtime.faces.mapping import FaceMapper, Signature, check_files, parse_rules, signature
 from realtime.faces.source import SourceFace, SourceLibrary, small_source_warning, source_warnings
-from realtime.frame import Face, Frame
+from realtime.frame import Face, FaceLayer, Frame
 from realtime.settings import Settings, SwapSettings, source_face_index
 from realtime.swap import Swapper, create_swapper
 from realtime.swap.fallback import apply_lost_face_blur
 
 log = logging.getLogger(__name__)
+
+
+# Faces of sizes within this ratio are "the same size": then the lower one is taken as nearer.
+_SAME_SIZE = 1.15
+# A head (face and the hair around it) is about this much larger than the face mesh's hull.
+HEAD_SCALE = 1.35
+
+
+def _nearer(a: Face, b: Face) -> bool:
+    """Whether face a is in front of face b: the larger is nearer the camera; of two faces of
+    about the same size, the lower in the picture (people nearer the camera stand lower in it)."""
+    if max(a.size, b.size) > _SAME_SIZE * min(a.size, b.size):
+        return a.size > b.size
+    return a.box[3] > b.box[3]
+
+
+def clip_hidden_faces(layers: list[FaceLayer]) -> list[FaceLayer]:
+    """Where two faces overlap (one person passing in front of another), the face behind must not
+    be painted over the face in front: the mesh of a half-hidden face is still a whole face, and
+    its swapped layer would cover the nearer person's forehead or hair. Each layer loses, softly,
+    the area of every nearer person's head: the convex hull of the face mesh, enlarged by
+    HEAD_SCALE for the hair around it."""
+    from realtime.faces.topology import MESH_POINTS
+    from realtime.faces.tracking import iou
+
+    for back in layers:
+        for front in layers:
+            if front is back or iou(front.box, back.box) == 0.0 or not _nearer(front.face, back.face):
+                continue
+            x0, y0, x1, y1 = back.box
+            points = front.face.landmarks[:MESH_POINTS, :2].astype(np.float32)
+            centre = points.mean(axis=0)
+            hull = cv2.convexHull(centre + HEAD_SCALE * (points - centre))
+            cover = np.zeros(back.alpha.shape, np.float32)
+            cv2.fillConvexPoly(cover, np.round(hull - (x0, y0)).astype(np.int32), 1.0, cv2.LINE_AA)
+            sigma = max(1.0, 0.01 * front.face.size)
+            cover = cv2.GaussianBlur(cover, (0, 0), sigma)
+            back.alpha = back.alpha * (1.0 - np.clip(cover * 1.5, 0.0, 1.0))
+    return layers
 
 
 def select_faces(faces: list[Face], settings: SwapSettings, width: int, height: int) -> list[Face]:
@@ -126,7 +168,7 @@ class SwapStage:
             return frame
         faces = select_faces(frame.faces, self.settings, frame.width, frame.height)
         faces = apply_lost_face_blur(frame, faces, self.face_settings)  # lost_face = 'blur'
-        frame.layers = self.swapper.swap(frame, faces)
+        frame.layers = clip_hidden_faces(self.swapper.swap(frame, faces))
         self._warn_small(faces)
         return frame
 
@@ -154,7 +196,7 @@ class SwapStage:
             swapper = self.swapper if path == "" else self._mapped[path][1]
             layers.extend(swapper.swap(frame, faces))
         self._warn_small(frame.faces)
-        return layers
+        return clip_hidden_faces(layers)
 
     def _warn_small(self, faces: list[Face]) -> None:
         if faces and not self._warned_small and self._source is not None:
