@@ -8,8 +8,9 @@ not a mapping one, and is not counted as a mapping failure).
     python -m benchmarks.face_mapping                 # all clips, writes benchmarks/results/
     python -m benchmarks.face_mapping --clips cross --frames 90 --no-write
 
-Writes face_mapping.json, face_mapping.md and face_mapping_cross.png (a contact sheet of the
-crossing clip's output frames, the photo each face wears named under each frame).
+Writes face_mapping.json, face_mapping.md, face_mapping_cross.png and face_mapping_behind.png
+(contact sheets of the crossing clips' output frames, the photo each face wears named under
+each frame, left to right).
 """
 
 from __future__ import annotations
@@ -104,10 +105,10 @@ def run_clip(clip: Clip, media: Path, max_faces: int = 4) -> tuple[dict, list]:
     return result, kept_frames
 
 
-def contact_sheet(frames: list, every: int, columns: int = 5) -> np.ndarray:
+def contact_sheet(frames: list, every: int, columns: int = 5, scale: float = 0.75) -> np.ndarray:
     tiles = []
     for index, image, mapping in frames[::every]:
-        tile = image.copy()
+        tile = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         strip = np.full((22, tile.shape[1], 3), 255, np.uint8)
         names = sorted(mapping, key=lambda m: m[0][0])
         text = f"#{index}: " + "  |  ".join(name for _, name, _, _ in names)
@@ -132,10 +133,12 @@ def markdown(results: list[dict], command: str) -> str:
                      f"{r['cpu_s']} |")
     lines += ["", "*track ids only*: the same run scored as if each face kept the rule its tracker id had in "
               "the first frames (no appearance signature): a face that comes back, or is found again after "
-              "being hidden, has a new id and would lose its photo.", "", "Clips (benchmarks/mapping_clips.py): two and four people side by side; two people "
-              "walking across each other (the second a little lower, passing in front); the right-hand "
-              "person walking out, away 2 s (60 frames), and back. Contact sheet of the crossing clip: "
-              "face_mapping_cross.png (under each frame, left to right, the photo each face wears)."]
+              "being hidden, has a new id and would lose its photo.", "", "Clips (benchmarks/mapping_clips.py, 30 fps): two and four people side by side (176 px tiles); "
+              "*cross*: two people walking across each other, the second a little lower, brushing the "
+              "first one's chin; *behind*: the same but closer, the first hidden behind the second for "
+              "about 20 frames; *leave*: the right-hand person walks out, is away 2 s (60 frames), and "
+              "walks back. Contact sheets: face_mapping_cross.png, face_mapping_behind.png (under each "
+              "frame, left to right, the photo each face wears: s12 Einstein, s42 a woman's photo)."]
     return "\n".join(lines) + "\n"
 
 
@@ -153,9 +156,9 @@ def main(argv: list[str] | None = None) -> int:
         result, frames = run_clip(clip, args.media)
         print(json.dumps(result))
         results.append(result)
-        if name == "cross" and not args.no_write:
-            sheet = contact_sheet(frames, every=max(1, len(frames) // 20))
-            cv2.imwrite(str(RESULTS / "face_mapping_cross.png"), sheet)
+        if name in ("cross", "behind") and not args.no_write:
+            sheet = contact_sheet(frames, every=max(1, len(frames) // 15))
+            cv2.imwrite(str(RESULTS / f"face_mapping_{name}.png"), sheet, [cv2.IMWRITE_PNG_COMPRESSION, 9])
     if not args.no_write:
         command = "python -m benchmarks.face_mapping" + (f" --frames {args.frames}" if args.frames else "")
         (RESULTS / "face_mapping.json").write_text(json.dumps(results, indent=1) + "\n")
