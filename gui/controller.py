@@ -284,7 +284,7 @@ class EngineController(QObject):
             self.settings_changed.emit(self._settings)
             return
         self.settings_changed.emit(self._settings)
-        if {"source", "mode"} & changes.keys():
+        if {"source", "mode", "source_face"} & changes.keys():
             self._emit_source()
 
     def _emit_source(self) -> None:

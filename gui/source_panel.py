@@ -13,6 +13,7 @@ import numpy as np
 from PyQt6.QtCore import QSize, Qt, pyqtSignal
 from PyQt6.QtGui import QIcon
 from PyQt6.QtWidgets import (
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -56,6 +57,8 @@ def _box_of(points: np.ndarray) -> tuple[int, int, int, int]:
 class SourcePanel(QWidget):
     source_chosen = pyqtSignal(object)
     """A path (str), or None for the built-in face."""
+    face_chosen = pyqtSignal(int)
+    """Which face of a photo with several to wear (0: the largest): the source_face setting."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,6 +83,12 @@ class SourcePanel(QWidget):
         side.addWidget(self.name)
         side.addWidget(self.open_button)
         side.addWidget(self.builtin_button)
+        # Shown only when the photo has several faces (issue 18): which one to wear.
+        self.faces = QComboBox()
+        self.faces.setToolTip("the photo has several faces: which one to wear")
+        self.faces.activated.connect(self.face_chosen.emit)
+        self.faces.setVisible(False)
+        side.addWidget(self.faces)
         side.addStretch(1)
         top.addLayout(side, 1)
         layout.addLayout(top)
@@ -120,8 +129,12 @@ class SourcePanel(QWidget):
             return None
         return QIcon(pixmap_of(image, THUMBNAIL))
 
-    def show_source(self, source_face, mode: str) -> None:
-        """The SourceFace in use (None: passthrough, or nothing loaded)."""
+    def show_source(self, source_face, mode: str, index: int = 0) -> None:
+        """The SourceFace in use (None: passthrough, or nothing loaded); `index`: which of its
+        faces is worn (the source_face setting)."""
+        self._show_faces(source_face, index)
+        if source_face is not None:
+            source_face = source_face.choose(index)
         if source_face is None:
             self.face.clear()
             self.name.setText("(not used in passthrough)" if mode == "passthrough" else "")
@@ -148,3 +161,16 @@ class SourcePanel(QWidget):
         self.face.setPixmap(pixmap_of(crop, 112))
         self.name.setText(source_face.name)
         self.name.setToolTip(source_face.path)
+
+    def _show_faces(self, source_face, index: int) -> None:
+        faces = source_face.faces if source_face is not None else ()
+        self.faces.clear()
+        for number, face in enumerate(faces):
+            x0, _, x1, _ = face.box
+            where = "left" if (x0 + x1) / 2 < source_face.image.shape[1] / 3 else (
+                "right" if (x0 + x1) / 2 > 2 * source_face.image.shape[1] / 3 else "middle")
+            self.faces.addItem(f"face {number + 1} of {len(faces)}: "
+                               f"{'largest, ' if number == 0 else ''}{where}, {face.size:.0f} px")
+        if faces:
+            self.faces.setCurrentIndex(min(index, len(faces) - 1))
+        self.faces.setVisible(len(faces) > 1)

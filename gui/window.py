@@ -11,6 +11,7 @@ import numpy as np
 from PyQt6.QtCore import QByteArray, Qt, QTimer
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import (
+    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -27,13 +28,13 @@ from gui.controls import BlendPanel, ModePanel, OutputPanel, SettingsForm, form_
 from gui.model_choices import mark_missing
 from gui.overlay_row import OverlayRow
 from gui.preview import PreviewWidget
-from gui.source_panel import SourcePanel, is_picture
+from gui.source_panel import PHOTO_FILTER, SourcePanel, is_picture
 from gui.state import GuiState, Store, default_media_dir, gui_settings
 from gui.stats_panel import StatsPanel
 from gui.wheel_guard import WheelGuard
 from realtime.output import PICTURE_SUFFIXES as OUTPUT_PICTURES
 from realtime.output import VIDEO_SUFFIXES
-from realtime.settings import Settings
+from realtime.settings import Settings, source_face_index
 
 STATS_INTERVAL_MS = 250
 NOT_FILES = ("vcam", "window", "null", "auto")
@@ -204,6 +205,8 @@ class MainWindow(QMainWindow):
         c.running_changed.connect(self._running)
         c.busy_changed.connect(lambda busy: self.busy.setText("working…" if busy else ""))
         self.source_panel.source_chosen.connect(self.choose_source)
+        self.source_panel.face_chosen.connect(lambda index: self.change({"source_face": index}))
+        self.preview.clicked.connect(self.map_face_at)
         self.mode_panel.changed.connect(self.change)
         self.mode_panel.calibrate.connect(c.calibrate)
         self.output_panel.changed.connect(self.change)
@@ -255,6 +258,27 @@ class MainWindow(QMainWindow):
         if path is not None:
             path = str(Path(path).expanduser().resolve())
         self.change({"source": path})
+
+    def map_face_at(self, x: float, y: float, photo: str | None = None) -> bool:
+        """Click-to-map (issue 18): the face under (x, y) (fractions of the picture) wears a photo
+        chosen now (or `photo`), as a face map rule that then follows that person. The change
+        goes through Engine.update like any other: a photo that cannot work is refused."""
+        from realtime.faces.mapping import face_at, map_face
+
+        engine = self.controller.engine
+        frame = engine.latest_frame() if engine is not None else None
+        face = face_at(frame.faces, x * frame.width, y * frame.height) if frame is not None else None
+        if frame is None or face is None:
+            self.statusBar().showMessage("no face there: click on a face to give it its own photo", 8000)
+            return False
+        if photo is None:
+            photo, _ = QFileDialog.getOpenFileName(self, "Photo for this face", "", PHOTO_FILTER)
+            if not photo:
+                return False
+        rules = map_face(self.controller.settings.swap.face_map, frame.mapping, face,
+                         frame.width, frame.height, str(Path(photo).expanduser().resolve()))
+        self.change({"face_map": rules})
+        return True
 
     def set_vcam(self, on: bool) -> None:
         if on:
@@ -329,7 +353,7 @@ class MainWindow(QMainWindow):
     def _show_frame(self) -> None:
         frame = self.controller.take_frame()
         if frame is not None:
-            self.preview.show_picture(frame.result)
+            self.preview.show_picture(frame.result, frame.mapping)
             now = time.monotonic_ns()
             self.display_lags_ms.append((now - frame.capture_ns) / 1e6)
             self._shown_times.append(now / 1e9)
@@ -384,7 +408,8 @@ class MainWindow(QMainWindow):
 
     def _source_loaded(self, source_face) -> None:
         settings = self.controller.settings
-        self.source_panel.show_source(source_face, settings.mode)
+        self.source_panel.show_source(source_face, settings.mode,
+                                      source_face_index(settings.swap.source_face))
         if settings.source and source_face is not None:
             self.state.remember_source(settings.source)
             self.source_panel.set_recent(self.state.recent_sources)

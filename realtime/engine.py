@@ -204,6 +204,21 @@ class Engine:
             return None
         return self.sources.get(self.settings.source)
 
+    def set_face_source(self, x: float, y: float, photo: str | None) -> Settings:
+        """Give the face at (x, y) (fractions of the frame, in the newest output frame) its own
+        source photo (None: take its own photo away): a change of `face_map` through update(),
+        so a photo that cannot work is refused and nothing changes. InputError when no face is
+        there."""
+        from realtime.errors import InputError
+        from realtime.faces.mapping import face_at, map_face
+
+        frame = self.latest_frame()
+        face = face_at(frame.faces, x * frame.width, y * frame.height) if frame is not None else None
+        if frame is None or face is None:
+            raise InputError(f"no face at {x:.2f},{y:.2f} of the picture: click on a face")
+        rules = map_face(self.settings.swap.face_map, frame.mapping, face, frame.width, frame.height, photo)
+        return self.update(face_map=rules)
+
     # -- observation ---------------------------------------------------------------------------
     def stats(self) -> Stats:
         if self.running:

@@ -79,6 +79,9 @@ class Frame:
     """Stages that failed on this frame (the frame went on without their work)."""
     placeholder: bool = False
     """True for a frame made up by capture while the real source is unavailable."""
+    mapping: list[tuple[Box, str, int, str | None]] = field(default_factory=list)
+    """With a face map: per swapped face (box, the name of the photo it wears, track id, the
+    rule's text or None for the main source). For the GUI's name tags; never drawn into outputs."""
 
     @property
     def result(self) -> np.ndarray:

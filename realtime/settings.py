@@ -18,6 +18,7 @@ setting = adding a field (and consuming it in its stage). Metadata keys:
 - `path`      "file" or "dir": a file-system path (a file picker in the GUI)
 - `label`     the GUI control's name when the field name in words is not clear enough
 - `metavar`   the placeholder in --help (default: from the type: N, X, WxH...)
+- `separator` between a list's items typed on one line (`--set`, a GUI field); default ","
 
 `_range(low, high, help)`, `_choice(*values, help=...)` and `_meta(help, **keys)` build them.
 """
@@ -103,8 +104,19 @@ class SwapSettings:
                 "glasses in front of it filled in) instead of its raw pixels"})
     makeup: float = field(default=0.4, metadata=_range(0, 1,
         "mesh swap: how much of the source's lip colour (lipstick) is kept; 1 = all"))
-    source_face: int = field(default=0, metadata=_range(0, 16,
-        "which face of the source photo to wear when it has several: 0 = the largest, 1 the next"))
+    source_face: int | str = field(default=0, metadata=_meta(
+        "which face of the source photo to wear when it has several: 'largest' (or 0), 1 the next "
+        "largest, ... up to 16", metavar="N|largest"))
+    # Face mapping, issue 18 (realtime/faces/mapping.py).
+    face_map: tuple[str, ...] = field(default=(), metadata=_meta(
+        "give a face its own photo: WHERE=PHOTO, WHERE = left, right, centre, top, bottom, "
+        "top-left..., X,Y (fractions of the frame) or a picture of that person; the rule then "
+        "follows that person (repeatable; with a map, every mapped face is swapped whatever "
+        "'faces' says)", flags=("--map",), metavar="WHERE=PHOTO",
+        separator=";"))
+    unmapped_faces: str = field(default="source", metadata=_choice(
+        "source", "keep", help="with a face map: faces no rule maps wear the main source, or keep "
+        "their own face"))
 
 
 @dataclass(frozen=True)
@@ -413,6 +425,8 @@ class Spec:
     path: str | None = None
     metavar: str | None = None
     label: str | None = None
+    separator: str = ","
+    """Between the items of a list typed on one line (`--set`, a GUI field)."""
 
     @property
     def title(self) -> str:
@@ -459,7 +473,9 @@ class Spec:
             return "true" if value else "false"
         if self.kind == "size":
             return f"{value[0]}x{value[1]}"
-        if self.kind in ("pair", "list"):
+        if self.kind == "list":
+            return self.separator.join(str(v) for v in value)
+        if self.kind == "pair":
             return ",".join(_number(v) if isinstance(v, int | float) else str(v) for v in value)
         if isinstance(value, float):
             return _number(value)
@@ -490,7 +506,7 @@ class Spec:
                 x, y = (float(part) for part in text.split(","))
                 return x, y
             if self.kind == "list":
-                return tuple(part.strip() for part in text.split(",") if part.strip())
+                return tuple(part.strip() for part in text.split(self.separator) if part.strip())
             if self.kind == "value":  # a type the front ends do not know: a TOML value, else text
                 try:
                     return _from_toml(self.key, tomllib.loads(f"v = {text}")["v"])
@@ -553,7 +569,7 @@ def _spec_of(f: dataclasses.Field, group: str | None, hint: Any) -> Spec:
                 choices=tuple(meta["choices"]) if "choices" in meta else None,
                 registry=meta.get("registry"), flags=tuple(meta.get("flags", ())),
                 no_flag=meta.get("no_flag"), path=meta.get("path"), metavar=meta.get("metavar"),
-                label=meta.get("label"))
+                label=meta.get("label"), separator=meta.get("separator", ","))
 
 
 def _build_specs() -> dict[str, Spec]:
@@ -646,6 +662,7 @@ def _validate_values(settings: Settings) -> None:
                                 f"{size[0]}x{size[1]}")
     if any(not spec.strip() for spec in settings.output.outputs):
         raise SettingsError("output.outputs has an empty name")
+    _validate_swap_choices(settings.swap)
     x, y = settings.swap.face_position
     if not all(math.isfinite(v) and 0.0 <= v <= 1.0 for v in (x, y)):
         raise SettingsError(f"swap.face_position is a point inside the frame as fractions 0..1 "
@@ -653,6 +670,24 @@ def _validate_values(settings: Settings) -> None:
     if not settings.provenance.label_text.strip():
         raise SettingsError("provenance.label_text is empty: the label would say nothing "
                             "(to leave the label out, set label = false; the invisible mark stays)")
+
+
+def source_face_index(value: int | str) -> int:
+    """The source_face setting as an index into the photo's faces, largest first."""
+    return 0 if value == "largest" else int(value)
+
+
+def _validate_swap_choices(swap: SwapSettings) -> None:
+    value = swap.source_face
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if not (value == "largest" or (isinstance(value, int) and not isinstance(value, bool)
+                                   and 0 <= value <= 16)):
+        raise SettingsError(f"swap.source_face is 'largest' or a face number 0..16 (0 = the largest, "
+                            f"1 the next), not {swap.source_face!r}")
+    from realtime.faces.mapping import parse_rules
+
+    parse_rules(swap.face_map)
 
 
 def require_outputs(settings: Settings) -> None:
