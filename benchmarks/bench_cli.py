@@ -38,6 +38,8 @@ KINDS = {
     "latency": ("benchmarks.bench_cli", "latency per stage and end to end (default; options below)"),
     "quality": ("benchmarks.quality", "swap / animate quality on the videos in ../shared/media"),
     "soak": ("benchmarks.soak", "memory and frame rate over a long run"),
+    "cpu": ("benchmarks.cpu_floor", "the CPU goals (issue 21) in one run: CPU ms per frame, "
+                                    "latency under load, max FPS, with a py-spy profile"),
     "gpu": ("benchmarks.gpu_inference", "ONNX Runtime providers on stand-in and real models"),
     "watermark": ("benchmarks.watermark", "invisible mark: visibility and detection"),
 }

@@ -74,10 +74,24 @@ def _read_tasks() -> dict[int, tuple[str, float, float]]:
     return found
 
 
+def _process_name() -> str:
+    try:
+        return Path("/proc/self/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+UNNAMED = "unnamed native threads"
+"""Native threads that name nothing inherit the process's name: OpenCV's parallel_for pool,
+OpenBLAS's workers, TFLite's XNNPACK pool."""
+
+
 def thread_group(name: str) -> str:
     """A thread's name without what tells one worker of a pool from the next."""
     if name.startswith("facecam-"):
         return name
+    if name == _process_name():
+        return UNNAMED
     name = re.sub(r"(/|:df|-)\d+$", "", name)  # mediapipe/1234, av:h264:df0, Thread-3
     return name
 
@@ -107,11 +121,14 @@ class ThreadCpu:
             self._last.update(tasks)
             self._names.update(names)
 
-    def by_group(self) -> dict[str, CpuTimes]:
-        """Thread group -> CPU used since start (most first)."""
+    def by_group(self, exclude: set[int] | frozenset[int] = frozenset()) -> dict[str, CpuTimes]:
+        """Thread group -> CPU used since start (most first); `exclude`: thread ids counted
+        elsewhere (a thread Python has joined may linger in /proc for a moment)."""
         groups: dict[str, list[float]] = {}
         with self._lock:
             for tid, (kernel_name, user, system) in self._last.items():
+                if tid in exclude:
+                    continue
                 _, user0, system0 = self._start.get(tid, (kernel_name, 0.0, 0.0))
                 name = thread_group(self._names.get(tid, kernel_name))
                 total = groups.setdefault(name, [0.0, 0.0])

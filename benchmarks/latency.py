@@ -303,7 +303,7 @@ def _run_in_pipeline(engine: str, source: Source, stages: list[Stage], settings:
     stats = metrics.snapshot()
     # The native threads (MediaPipe's, the decoder's, OpenCV's pool) outlive the run: read at its
     # end; the stage threads have ended by then and recorded their own time.
-    by_thread = _seconds(threads)
+    by_thread = _seconds(threads, exclude=set(pipeline.thread_ids.values()))
     for name, seconds in pipeline.thread_cpu_s.items():
         by_thread[name] = by_thread.get(name, 0.0) + seconds
     by_thread = dict(sorted(by_thread.items(), key=lambda kv: -kv[1]))
@@ -360,8 +360,8 @@ def run_sequential(source: Source, stages: Sequence[Stage], settings: Settings, 
                      cpu_sys_s=cpu.sys_s, threads_cpu_s=_seconds(threads))
 
 
-def _seconds(threads: ThreadCpu) -> dict[str, float]:
-    return {name: times.total_s for name, times in threads.by_group().items()}
+def _seconds(threads: ThreadCpu, exclude: set[int] | None = None) -> dict[str, float]:
+    return {name: times.total_s for name, times in threads.by_group(exclude or set()).items()}
 
 
 def ratios(pipelined: RunResult, sequential: RunResult) -> dict[str, float | None]:

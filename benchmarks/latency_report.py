@@ -186,8 +186,8 @@ def thread_table(runs: dict[str, dict]) -> list[str]:
     for engine in engines:
         names.extend(n for n in runs[engine]["cpu_ms_per_frame_by_thread"] if n not in names)
     lines = ["", "CPU ms per output frame by thread (facecam-<stage>: the stage threads; "
-             "mediapipe: MediaPipe's graph workers; av:h264: FFmpeg's decoder; python: native "
-             "threads that name nothing, e.g. OpenCV's parallel_for pool):", "",
+             "mediapipe: MediaPipe's graph workers; av:h264: FFmpeg's decoder; unnamed native "
+             "threads: OpenCV's, OpenBLAS's or TFLite's pools):", "",
              "| thread | " + " | ".join(engines) + " |", "|---" * (1 + len(engines)) + "|"]
     for name in names:
         lines.append(f"| {name} | " + " | ".join(

@@ -197,6 +197,8 @@ class Pipeline:
         self._frozen_lock = threading.Lock()
         self.thread_cpu_s: dict[str, float] = {}
         """CPU seconds each of this pipeline's threads used, by thread name, set as it ends."""
+        self.thread_ids: dict[str, int] = {}
+        """The native (kernel) id of each of this pipeline's threads, by name."""
         self.channels: list[Channel] = [LatestSlot() if live else BoundedQueue() for _ in stages]
         self._threads = [threading.Thread(target=self._capture_loop, name="facecam-capture", daemon=True)]
         for index, stage in enumerate(stages):
@@ -349,7 +351,9 @@ class Pipeline:
 
     def _record_cpu(self) -> None:
         # Before the thread's channel closes, so the figure is there once join() returns.
-        self.thread_cpu_s[threading.current_thread().name] = time.thread_time()
+        thread = threading.current_thread()
+        self.thread_ids[thread.name] = threading.get_native_id()
+        self.thread_cpu_s[thread.name] = time.thread_time()
 
     def _run_guarded(self, stage: Stage, what: str, call: Callable[[], object],
                      frame: Frame | None = None) -> object:
