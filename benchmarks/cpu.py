@@ -9,8 +9,8 @@
   parallel_for) shows as the interpreter's name.
 - `CpuLoad(n)`: n competitor processes, each keeping one core busy (the call app on the same
   laptop). They stop on every way out of the `with` block (Ctrl-C and SIGTERM raise
-  KeyboardInterrupt in facecam's main thread), and on Linux they also die with their parent if
-  it is killed outright (PR_SET_PDEATHSIG, and a parent check in their loop elsewhere).
+  KeyboardInterrupt in facecam's main thread), and they also end when their parent is killed
+  outright (PR_SET_PDEATHSIG on Linux, and a parent check in their loop).
 - `Profiler(path)`: py-spy sampling this very process (`py-spy record --pid`) into a flame graph
   SVG, from the end of start-up to the end of the measured runs.
 """
@@ -141,19 +141,22 @@ class ThreadCpu:
 
 # -- competitors -------------------------------------------------------------------------------
 # A competitor: a tight loop that stops by itself once its parent is gone (a SIGKILLed bench
-# must not leave cores busy), checked every few milliseconds.
-_BUSY = ("import os\nparent = os.getppid()\n"
-         "while os.getppid() == parent:\n    for _ in range(20000):\n        pass\n")
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child, between fork and exec
+# must not leave cores busy): on Linux the kernel sends it SIGTERM when the parent dies
+# (PR_SET_PDEATHSIG, set by the child itself: a preexec_fn is unsafe in a process with threads),
+# and everywhere it checks its parent every few milliseconds.
+_BUSY = """
+import os, sys
+parent = int(sys.argv[1])
+if sys.platform.startswith("linux"):
     try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        import ctypes, signal
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except Exception:
         pass
+while os.getppid() == parent:
+    for _ in range(20000):
+        pass
+"""
 
 
 class CpuLoad:
@@ -169,9 +172,8 @@ class CpuLoad:
         try:
             for _ in range(self.count):
                 self.processes.append(subprocess.Popen(
-                    [sys.executable, "-c", _BUSY], stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                    preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None))
+                    [sys.executable, "-c", _BUSY, str(os.getpid())], stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         except BaseException:
             self.stop()
             raise

@@ -89,7 +89,8 @@ def test_bench_reports_cpu_per_frame_by_thread_and_stops_its_competitors(tmp_pat
 
 
 @needs_proc
-def test_ctrl_c_during_the_bench_stops_the_competitors_too():
+@pytest.mark.parametrize("how", ["ctrl-c", "kill -9"])
+def test_the_competitors_end_with_the_bench_even_when_it_is_interrupted(how):
     bench = subprocess.Popen(
         [sys.executable, "-m", "realtime.cli", "bench", "--input", "demo", "--size", "320x180",
          "--paced", "--frames", "3000", "--cpu-load", "1", "--no-save"],
@@ -102,14 +103,15 @@ def test_ctrl_c_during_the_bench_stops_the_competitors_too():
             seen = _competitors(bench.pid)
             time.sleep(0.05)
         assert seen, "the competitor never started"
-        bench.send_signal(signal.SIGINT)
+        bench.send_signal(signal.SIGINT if how == "ctrl-c" else signal.SIGKILL)
         _, err = bench.communicate(timeout=60)
     finally:
         if bench.poll() is None:
             bench.kill()
-    assert bench.returncode == 130, err
-    assert "Traceback" not in err
-    assert _gone(seen), "a competitor kept a core busy after Ctrl-C"
+    if how == "ctrl-c":
+        assert bench.returncode == 130, err
+        assert "Traceback" not in err
+    assert _gone(seen), f"a competitor kept a core busy after {how}"
 
 
 def test_bench_refuses_a_negative_cpu_load_in_one_line():
@@ -238,3 +240,11 @@ def test_opencv_threads_setting_sizes_opencvs_pool_and_follows_a_live_change():
         assert cv2.getNumThreads() == 2
     finally:
         cv2.setNumThreads(default)
+
+
+def test_bench_cpu_is_a_kind_of_the_bench_command(capsys):
+    from realtime.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["bench", "cpu", "--help"])
+    assert done.value.code == 0 and "--cpu-load 1" in capsys.readouterr().out
