@@ -144,7 +144,7 @@ class _Cycle:
 
     def __init__(self) -> None:
         self.me = self
-        self.payload = np.ones(64 * 1024, np.uint8)
+        self.payload = np.ones(16 * 1024, np.uint8)
 
 
 class _CycleMaker:
@@ -168,16 +168,16 @@ class _CycleMaker:
 
 def test_the_frozen_heap_still_frees_what_frames_leave_and_thaws_after_the_run():
     maker = _CycleMaker()
-    images = [np.zeros((8, 8, 3), np.uint8)] * 3000
+    images = [np.zeros((8, 8, 3), np.uint8)] * 800
     assert gc.get_freeze_count() == 0
     pipeline = Pipeline(ListSource(images), [maker], SettingsBox(Settings()), Metrics(), live=False)
     pipeline.start()
-    assert pipeline.join(timeout=120)
+    assert pipeline.join(timeout=300)
     # Frozen while frames flowed (start-up's objects out of the collector's walks)...
     assert min(maker.frozen_while_running) > 0
-    # ...yet the garbage the frames made was collected as it went: not 3000 x 64 KiB kept.
+    # ...yet the garbage the frames made was collected as it went: not all 800 kept.
     alive = sum(ref() is not None for ref in maker.made)
-    assert len(maker.made) == 3000 and alive < 1500, f"{alive} cycles of 3000 still alive"
+    assert len(maker.made) == 800 and alive < 400, f"{alive} cycles of 800 still alive"
     # And nothing stays frozen once the pipeline is over.
     assert gc.get_freeze_count() == 0
 
