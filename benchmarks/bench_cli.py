@@ -38,6 +38,8 @@ KINDS = {
     "latency": ("benchmarks.bench_cli", "latency per stage and end to end (default; options below)"),
     "quality": ("benchmarks.quality", "swap / animate quality on the videos in ../shared/media"),
     "soak": ("benchmarks.soak", "memory and frame rate over a long run"),
+    "cpu": ("benchmarks.cpu_floor", "the CPU goals (issue 21) in one run: CPU ms per frame, "
+                                    "latency under load, max FPS, with a py-spy profile"),
     "gpu": ("benchmarks.gpu_inference", "ONNX Runtime providers on stand-in and real models"),
     "watermark": ("benchmarks.watermark", "invisible mark: visibility and detection"),
 }
@@ -74,6 +76,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                               "as fast as possible")
     measure.add_argument("--scaling-frames", type=int, default=60, metavar="N",
                          help="frames measured per scaling point (default 60)")
+    measure.add_argument("--cpu-load", type=int, default=0, metavar="N",
+                         help="start N competitor processes that keep one core busy each while "
+                              "frames are measured (the call app beside facecam); they stop "
+                              "with the benchmark, Ctrl-C included")
     results = parser.add_argument_group("results")
     results.add_argument("--results", type=Path, default=DEFAULT_RESULTS, metavar="DIR",
                          help="where the JSON, Markdown and PNG go (default: the project's "
@@ -84,6 +90,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          help="print only; write no result files")
     results.add_argument("--note", action="append", default=[], metavar="TEXT",
                          help="a line for the results' notes (e.g. 'machine shared with other jobs')")
+    results.add_argument("--profile", nargs="?", const="", default=None, metavar="SVG",
+                         help="also record a flame graph of the measured runs with py-spy "
+                              "(start-up excluded; default file: <results>/<name>-profile.svg)")
     results.add_argument("--json-file", metavar="FILE",
                          help="also write the whole result document as JSON into FILE "
                               "(--json prints it on stdout, as for every command)")
@@ -102,10 +111,12 @@ def _check(args: argparse.Namespace) -> None:
     from realtime.errors import SettingsError
 
     for name, flag in (("frames", "--max-frames/--frames"), ("warmup", "--warmup"),
-                       ("scaling_frames", "--scaling-frames"), ("repeat", "--repeat")):
+                       ("scaling_frames", "--scaling-frames"), ("repeat", "--repeat"),
+                       ("cpu_load", "--cpu-load")):
         value = getattr(args, name)
-        if value is not None and value < (0 if name == "warmup" else 1):
-            raise SettingsError(f"{flag} must be {'0 or more' if name == 'warmup' else 'at least 1'}, "
+        zero_ok = name in ("warmup", "cpu_load")
+        if value is not None and value < (0 if zero_ok else 1):
+            raise SettingsError(f"{flag} must be {'0 or more' if zero_ok else 'at least 1'}, "
                                 f"not {value}")
 
 
@@ -149,17 +160,25 @@ def run_latency(args: argparse.Namespace) -> int:
 
     started = latency_report.machine()
     warmup = WARMUP_FRAMES if args.warmup is None else args.warmup
+    pacing = "paced" if args.paced else "max"
+    device = settings.inference.device
+    name = args.name or f"latency-{pacing}-{device}"
+    profile = None
+    if args.profile is not None:
+        from benchmarks.cpu import Profiler
+
+        Profiler.executable()  # no py-spy: say so now, not after the start-up
+        profile = Path(args.profile) if args.profile else args.results / f"{name}-profile.svg"
     benchmark = Benchmark(settings, paced=args.paced, frames=args.frames, warmup=warmup,
                           sequential=args.sequential, repeat=args.repeat, scaling=args.scaling,
                           scaling_frames=args.scaling_frames,
-                          progress=progress if interactive else None)
+                          progress=progress if interactive else None,
+                          cpu_load=args.cpu_load, profile=profile)
     try:
         measured = benchmark.run()
     finally:
         for bar in bars:
             bar.close()
-    pacing = "paced" if args.paced else "max"
-    device = settings.inference.device
     recorded = {
         "input": settings.capture.input, "source": settings.source or "built-in face", "mode": settings.mode,
         "swapper": settings.swap.swapper if settings.mode == "swap" else None,
@@ -167,10 +186,16 @@ def run_latency(args: argparse.Namespace) -> int:
         "device": device, "size": list(settings.capture.size) if settings.capture.size else None,
         "max_faces": settings.faces.max_faces, "pacing": pacing, "frames": args.frames,
         "warmup": warmup, "repeat": args.repeat, "scaling": args.scaling, "scaling_frames": args.scaling_frames,
+        "cpu_load": args.cpu_load, "profile": str(profile) if profile is not None else None,
     }
     notes = ["End to end: from the frame's capture timestamp (delivery by the camera or the paced "
              "file) to the output stage having written it (null output).",
+             "CPU ms per frame: the whole process's CPU time (every thread, user + system) from "
+             "the start of a run (start-up excluded) to its end, over the frames that came out.",
              *args.note]
+    if args.cpu_load:
+        notes.append(f"{args.cpu_load} competitor process(es) kept one core busy each while "
+                     f"frames were measured (--cpu-load).")
     if settings.mode == "swap" and settings.swap.swapper == "mesh" or \
             settings.mode == "animate" and settings.animate.animator == "mesh":
         notes.append("The embedded mesh engine runs no neural model: it is all CPU whatever "
@@ -178,14 +203,14 @@ def run_latency(args: argparse.Namespace) -> int:
     doc = latency_report.document(measured["runs"], measured["scaling"], recorded, notes, started)
     written = []
     if args.save:
-        written = latency_report.write(doc, args.results, args.name or f"latency-{pacing}-{device}")
+        written = latency_report.write(doc, args.results, name)
     if args.json_file:
         Path(args.json_file).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     if args.json:
         print(json.dumps(doc, indent=2))
     elif not args.quiet:
         print(_summary(doc), file=sys.stderr)
-        for path in written:
+        for path in written + ([profile] if profile is not None else []):
             print(f"wrote {path}", file=sys.stderr)
     return 0
 
@@ -197,7 +222,8 @@ def _summary(doc: dict) -> str:
         stages = ", ".join(f"{name} {p['p50']:.1f}/{p['p95']:.1f}" for name, p in run["stages_ms"].items())
         lines.append(f"{engine:>10}: {run['fps']:.1f} FPS, e2e p50 {e2e['p50']:.1f} p95 {e2e['p95']:.1f} "
                      f"p99 {e2e['p99']:.1f} ms, dropped {run['drops']}, "
-                     f"CPU {run['cpu_percent_of_one_core']:.0f}% of a core; p50/p95 ms: {stages}")
+                     f"CPU {run['cpu_ms_per_frame']:.1f} ms per frame "
+                     f"({run['cpu_percent_of_one_core']:.0f}% of a core); p50/p95 ms: {stages}")
     ratio = doc.get("ratios_pipelined_over_sequential")
     if ratio:
         fps = "n/a" if ratio["fps"] is None else f"{ratio['fps']:.2f}"

@@ -129,6 +129,7 @@ def markdown(doc: dict) -> str:
             ("waiting in channels, p50", lambda r: _ms(r["waiting_ms_p50"])),
             ("CPU, % of one core", lambda r: f"{r['cpu_percent_of_one_core']:.0f}"),
             ("CPU ms per frame out", lambda r: f"{r.get('cpu_ms_per_frame_out', 0.0):.1f}"),
+            ("of which kernel (system) time", lambda r: f"{r.get('cpu_sys_ms_per_frame', 0.0):.1f}"),
             ("peak RSS of the process so far, MB", lambda r: f"{r['peak_rss_mb']:.0f}"),
             ("faces per frame", lambda r: f"{r['faces_mean']:.2f}")]
     if first.get("repeats", 1) > 1:
@@ -140,6 +141,7 @@ def markdown(doc: dict) -> str:
                      f"{x['cpu_percent_of_one_core']:.0f}" for x in r["per_repeat"]))]
     for label, cell in rows:
         lines.append(f"| {label} | " + " | ".join(cell(runs[e]) for e in engines) + " |")
+    lines += thread_table(runs)
     if "ratios_pipelined_over_sequential" in doc:
         r = doc["ratios_pipelined_over_sequential"]
         lines += ["", f"Pipelined / sequential: FPS x{_ratio(r['fps'])}, "
@@ -173,6 +175,24 @@ def markdown(doc: dict) -> str:
                 f"{_ms(stage.get(mode, {}).get('p50', 0.0))} | "
                 f"{_ms(stage.get('blend', {}).get('p50', 0.0))} | {seq['faces_mean']:.2f} |")
     return "\n".join(lines) + "\n"
+
+
+def thread_table(runs: dict[str, dict]) -> list[str]:
+    """CPU ms per output frame by thread group, one column per run (Markdown lines)."""
+    engines = [e for e in runs if runs[e].get("cpu_ms_per_frame_by_thread")]
+    if not engines:
+        return []
+    names: list[str] = []
+    for engine in engines:
+        names.extend(n for n in runs[engine]["cpu_ms_per_frame_by_thread"] if n not in names)
+    lines = ["", "CPU ms per output frame by thread (facecam-<stage>: the stage threads; "
+             "mediapipe: MediaPipe's graph workers; av:h264: FFmpeg's decoder; unnamed native "
+             "threads: OpenCV's, OpenBLAS's or TFLite's pools):", "",
+             "| thread | " + " | ".join(engines) + " |", "|---" * (1 + len(engines)) + "|"]
+    for name in names:
+        lines.append(f"| {name} | " + " | ".join(
+            f"{runs[e]['cpu_ms_per_frame_by_thread'].get(name, 0.0):.2f}" for e in engines) + " |")
+    return lines
 
 
 # -- plot --------------------------------------------------------------------------------------

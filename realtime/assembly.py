@@ -22,6 +22,19 @@ from realtime.pipeline import Stage
 from realtime.settings import Settings
 
 
+def apply_threads(settings: Settings) -> None:
+    """OpenCV's thread pool size, from `opencv_threads` (process-wide: OpenCV has one pool).
+
+    Measured on d13.mp4 (720x1280, mesh swap, issue 21): OpenCV's default pool (one worker per
+    core) spends 6% (pipelined) to 12% (one loop) more CPU per frame than one thread and most of
+    the run's kernel time, for no more frames per second: its workers spin and yield between the
+    many small calls of a frame, and the pipeline's stage threads already fill the cores."""
+    import cv2
+
+    wanted = settings.inference.opencv_threads
+    cv2.setNumThreads(wanted if wanted > 0 else -1)  # -1: OpenCV's default
+
+
 class ModeStage:
     """Position 2 of the pipeline: swap, animate or pass through, as the `mode` setting says.
 
@@ -55,6 +68,7 @@ class ModeStage:
         return self._stages[mode]
 
     def configure(self, settings: Settings) -> None:
+        apply_threads(settings)  # a live change of opencv_threads lands here (any stage would do)
         self._current = self._stage_for(settings)
         self.name = settings.mode
         if self._current is not None:

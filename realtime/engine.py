@@ -15,6 +15,7 @@ started again after `stop`; a file it already wrote is never replaced (the next 
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -120,6 +121,8 @@ class Engine:
         except BaseException:
             self._close_everything()
             raise
+        # Start-up's garbage goes now, before the pipeline freezes what is left (pipeline.py).
+        gc.collect()
         self._pipeline = Pipeline(self.source, self._stages, self._box, self.metrics, live=self.live,
                                   max_frames=settings.capture.max_frames,
                                   on_output=self._frame_out, on_failure=self._pipeline_failed)

@@ -232,6 +232,10 @@ class InferenceSettings:
         "bind inputs/outputs to device buffers (fewer copies on CUDA)", label="IO binding"))
     cuda_graph: bool = field(default=False, metadata=_meta(
         "capture fixed-shape models as CUDA graphs (CUDA provider, IO binding)", label="CUDA graph"))
+    opencv_threads: int = field(default=1, metadata=_range(
+        0, 64, "OpenCV's worker threads for one call (process-wide); 1: each call runs in its "
+        "stage's own thread (the stages already run in parallel; an idle pool spins on the CPU); "
+        "0: OpenCV's choice, one per core", label="OpenCV threads"))
 
 
 MODES = ("swap", "animate", "passthrough")

@@ -257,8 +257,10 @@ def test_bench_on_the_webcam_like_video_paced():
     pipelined = doc["runs"]["pipelined"]
     assert pipelined["size"] == [720, 1280] and pipelined["source_fps"] == pytest.approx(30, abs=0.5)
     assert pipelined["frames_captured"] == 20 and pipelined["faces_mean"] > 0.9
-    # Paced like a camera: never faster than the video's own rate.
-    assert pipelined["fps"] < 30 * 1.25
+    # Paced like a camera: never faster than the video's own rate. (The run's time, not the
+    # output FPS: on a loaded machine a stage that stalls releases the frames queued behind it
+    # in a burst, and 15 frames measure that burst.)
+    assert pipelined["wall_s"] >= 19 / 30 * 0.95
     assert doc["latency_target"]["frame_interval_ms"] == pytest.approx(33.3, abs=0.5)
 
 

@@ -68,6 +68,31 @@ def import_mediapipe():
     return mediapipe
 
 
+# One NormalizedLandmark as its protobuf wire format has it when x, y and z are set and the
+# optional visibility and presence are not (the face mesh sets neither): a length-delimited
+# record (tag 0x0a, 15 bytes) holding three fixed32 fields (tags 0x0d, 0x15, 0x1d).
+_WIRE_LANDMARK = np.dtype([("tag", "u1"), ("size", "u1"), ("x_tag", "u1"), ("x", "<f4"),
+                           ("y_tag", "u1"), ("y", "<f4"), ("z_tag", "u1"), ("z", "<f4")])
+_WIRE_TAGS = {"tag": 0x0A, "size": 15, "x_tag": 0x0D, "y_tag": 0x15, "z_tag": 0x1D}
+
+
+def landmark_array(landmark_list) -> np.ndarray:
+    """(n, 3) float32 x, y, z of a NormalizedLandmarkList, without a Python loop.
+
+    Reading 478 protobuf messages one attribute at a time costs about 0.5 ms per face on
+    these CPUs; the serialized list is fixed-size records that numpy reads in about 0.05 ms.
+    Anything else in the records (a field left out, visibility set) takes the plain loop."""
+    raw = landmark_list.SerializeToString()
+    count = len(raw) // _WIRE_LANDMARK.itemsize
+    if count and count * _WIRE_LANDMARK.itemsize == len(raw):
+        records = np.frombuffer(raw, _WIRE_LANDMARK)
+        if all((records[name] == value).all() for name, value in _WIRE_TAGS.items()):
+            landmarks = np.empty((count, 3), np.float32)
+            landmarks[:, 0], landmarks[:, 1], landmarks[:, 2] = records["x"], records["y"], records["z"]
+            return landmarks
+    return np.array([(p.x, p.y, p.z) for p in landmark_list.landmark], dtype=np.float32).reshape(-1, 3)
+
+
 class MediaPipeFaceMesh:
     """`Detector` over MediaPipe's face mesh.
 
@@ -130,7 +155,7 @@ class MediaPipeFaceMesh:
             result = self._mesh.process(rgb)
         faces: list[Face] = []
         for face_landmarks in result.multi_face_landmarks or ():
-            landmarks = np.array([(p.x, p.y, p.z) for p in face_landmarks.landmark], dtype=np.float32)
+            landmarks = landmark_array(face_landmarks)
             landmarks *= np.array([width, height, width], dtype=np.float32)
             faces.append(Face(landmarks=landmarks, box=box_of(landmarks, width, height),
                               pose=head_pose(landmarks)))
