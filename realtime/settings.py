@@ -134,7 +134,7 @@ class BlendSettings:
                                                          label="Mask feather"))
     erosion: float = field(default=0.0, metadata=_range(0, 0.3, "mask erosion, fraction of face size",
                                                         label="Mask erosion"))
-    color_transfer: float = field(default=0.85, metadata=_range(0, 1,
+    color_transfer: float = field(default=1.0, metadata=_range(0, 1,
         "match colour to the target (below 1 keeps a trace of the source's complexion)"))
     mouth_mask: bool = field(default=False, metadata=_meta("keep the real mouth",
                                                            label="Keep my mouth (mouth mask)"))

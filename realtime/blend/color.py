@@ -49,6 +49,10 @@ def transfer_matrix(source_stats: Stats, target_stats: Stats, strength: float) -
     source_mean, source_std = source_stats
     target_mean, target_std = target_stats
     ratio = np.clip(target_std / source_std, 0.4, 2.5)
+    # Lightness spread within 0.7-1.4: a moustache, a beard or thick brows widen the source's
+    # spread without being skin, and matching it to a smooth target's pressed them to grey
+    # smudges (a pasted-on look); a flatter source is not stretched into blotches either.
+    ratio[0] = np.clip(ratio[0], 0.7, 1.4)
     # Chroma spread is limited harder: a pale, even source skin has almost none, and
     # stretching it to a ruddier target's would turn pink lips and eyelids crimson.
     ratio[1:] = np.clip(ratio[1:], 0.6, 1.35)

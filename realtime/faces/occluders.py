@@ -20,6 +20,9 @@ from realtime.frame import Box
 
 # A thin-line response above this many grey levels is a frame (skin texture stays well below).
 LINE_THRESHOLD = 14
+# Below this face size the ring is searched at full resolution: thin metal frames on a face of
+# a few hundred pixels are 1-2 px wide and faded to nothing at half resolution.
+FULL_RESOLUTION_BELOW = 480
 # Connected line pieces smaller than this fraction of the ring's area are noise (pores, lashes).
 MIN_PIECE = 0.0015
 
@@ -46,13 +49,13 @@ def glasses_mask(image: np.ndarray, landmarks: np.ndarray, box: Box,
                                   points[top.right_eyebrow], points[top.left_eyebrow]])
     # The ring's bounding region: the eyes and brows with room for the frames around them.
     margin = 0.09 * face_size
-    rx0 = int(max(x0, ring_points[:, 0].min() - 1.3 * margin))
-    ry0 = int(max(y0, ring_points[:, 1].min() - 1.3 * margin))
-    rx1 = int(min(x1, ring_points[:, 0].max() + 1.3 * margin))
-    ry1 = int(min(y1, ring_points[:, 1].max() + 1.3 * margin))
+    rx0 = int(max(x0, ring_points[:, 0].min() - 1.5 * margin))
+    ry0 = int(max(y0, ring_points[:, 1].min() - 1.5 * margin))
+    rx1 = int(min(x1, ring_points[:, 0].max() + 1.5 * margin))
+    ry1 = int(min(y1, ring_points[:, 1].max() + 1.5 * margin))
     if rx1 - rx0 < 16 or ry1 - ry0 < 8:
         return None
-    scale = 0.5 if face_size > 240 else 1.0
+    scale = 0.5 if face_size > FULL_RESOLUTION_BELOW else 1.0
     grey = cv2.cvtColor(image[ry0:ry1, rx0:rx1], cv2.COLOR_BGR2GRAY)
     if scale != 1.0:
         grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
@@ -70,7 +73,12 @@ def glasses_mask(image: np.ndarray, landmarks: np.ndarray, box: Box,
     lines &= 1 - eyes
     # Only inside a rounded region around the eyes and brows, well within the rectangle: a
     # line cut by the rectangle's edge would leave a straight edge in the mask.
-    lines &= _hull(ring_points, shape, scale, offset, 1.1 * margin * scale)
+    lines &= _hull(ring_points, shape, scale, offset, 1.3 * margin * scale)
+    # Nor the target's own brows: kept in front, they showed above the source's (and brought
+    # the target's look back); a frame's top edge crossing a brow loses that short piece.
+    brows = _hull(points[top.right_eyebrow], shape, scale, offset, 0.01 * face_size * scale) | \
+        _hull(points[top.left_eyebrow], shape, scale, offset, 0.01 * face_size * scale)
+    lines &= 1 - brows
     # Frames are thin: whatever survives an opening wider than a frame is a blob (a shadow,
     # the side of the nose), not a frame.
     thick = max(5, int(0.04 * face_size * scale) | 1)

@@ -39,6 +39,11 @@ _NOSTRILS = (64, 98, 97, 2, 326, 327, 294, 278, 48, 4, 240, 460, 75, 305, 19, 94
 _SKIN_DISTANCE = 4.0
 # The photo's own shading divided out at most this much: beyond it, it is a shadow or a misfit.
 _DELIGHT_LIMITS = (0.75, 1.33)
+# Skin noise (grey levels of the finest band) below which a photo is not denoised, the
+# denoising strength per level of noise, and its maximum (non-local means `h`).
+NOISE_FLOOR = 2.0
+DENOISE_GAIN = 1.2
+DENOISE_MAX = 10.0
 # Lips apart by more than this fraction of the mouth's width: an open mouth (a slight parting
 # of the lips, 0.1-0.2, is a closed mouth's look).
 OPEN_MOUTH = 0.3
@@ -146,6 +151,33 @@ def _mirror(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     return maps.remap(cv2.flip(image, 1))
 
 
+def skin_noise(image: np.ndarray, landmarks: np.ndarray) -> float:
+    """The picture's noise on the skin (grey levels): the robust spread of its finest band
+    (the picture minus its 1-px Gaussian blur) at the mesh's skin points."""
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    fine = grey - cv2.GaussianBlur(grey, (0, 0), 1.0)
+    xy = np.round(landmarks[relight.skin_points(), :2]).astype(int)
+    xy[:, 0] = np.clip(xy[:, 0], 0, image.shape[1] - 1)
+    xy[:, 1] = np.clip(xy[:, 1], 0, image.shape[0] - 1)
+    values = fine[xy[:, 1], xy[:, 0]]
+    return float(1.4826 * np.median(np.abs(values - np.median(values))))
+
+
+def denoise(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.ndarray:
+    """The source's own grain, film noise, halftone or craquelure taken out (non-local means,
+    strength from the noise measured on its skin). The worn face gets the target camera's
+    finest band instead (blend/detail.py); the source's grain, enlarged onto a bigger face,
+    read as grey speckles (an old photo) or cracks (a painting). A clean photo (noise under
+    NOISE_FLOOR levels) is left as it is."""
+    noise = skin_noise(image, landmarks)
+    if noise < NOISE_FLOOR:
+        return image
+    strength = float(min(DENOISE_MAX, DENOISE_GAIN * noise))
+    # Search window in proportion to the face: about 5% of it, at least the default 21 px.
+    window = max(21, int(0.05 * face_size) | 1)
+    return cv2.fastNlMeansDenoisingColored(image, None, strength, strength, 5, window)
+
+
 def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float = 0.4,
                        find_hands: bool = True, mirror_yaw: float = 20.0) -> CleanTexture:
     """The clean texture of the face at `landmarks` (478, 3) in `image` (BGR uint8)."""
@@ -162,15 +194,14 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     local[:, 0] -= x0
     local[:, 1] -= y0
     shape = crop.shape[:2]
+    original = crop
+    crop = denoise(crop, local, face_size)
 
     normals_full = relight.normal_map(local, shape, step=NORMAL_STEP)
     vertex_normals = relight.vertex_normals(local)
     skin = relight.skin_points()
 
     oval = _fill_poly(shape, local[top.face_oval])
-    inside = cv2.distanceTransform(oval, cv2.DIST_L2, 5)
-    ramp = np.clip(inside / (0.06 * face_size), 0, 1)
-    border_weight = (ramp * ramp * (3 - 2 * ramp)).astype(np.float32)
     inner = cv2.erode(oval, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     candidates = inner & (1 - _features_mask(shape, local, face_size))
 
@@ -183,15 +214,16 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         # apart from the face's own albedo on one photo (the quadratic terms also fit make-up,
         # a tan line or a hand-coloured print, and dividing them out leaves grey patches).
         coeffs = relight.fit_light(vertex_normals[skin], colours, weights, order=1)
-        mean = relight.mean_light(vertex_normals, coeffs)
-        ratio = np.clip(relight.shading(normals_full, coeffs, mean), *_DELIGHT_LIMITS)
+        # Only the directional part (side, top/bottom) is divided out: see relight.side_shading.
+        ratio = relight.side_shading(normals_full, coeffs, _DELIGHT_LIMITS)
         # Smoothed over ~3% of the face: where the normals turn fast (the nose's flanks) a
         # misfit would otherwise leave a sharp light or dark line in the texture.
         ratio = cv2.GaussianBlur(ratio, (0, 0), max(0.5, 0.03 * face_size / NORMAL_STEP))
         ratio = cv2.resize(ratio, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
-        # Towards the oval's border the normals graze and the fit says little: fade to no
-        # change there (the mask fades the face out there too).
-        ratio = np.power(ratio, border_weight[..., None])
+        # No fade towards the oval's border: with the whole light divided out, a fade there
+        # left a bright band across the top of the forehead (the light from above taken out
+        # below the band, not in it). The directional ratio is continuous over the whole crop
+        # (the normal map extends past the oval) and the mask fades the face out anyway.
         flat = np.clip(crop.astype(np.float32) / ratio, 0, 255).astype(np.uint8)
         return flat, coeffs
 
@@ -295,7 +327,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
             clean = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
 
     return CleanTexture(image=clean, landmarks=local, normals=normals_full, occluders=occluders,
-                        face_size=face_size, original=crop, mouth_open=mouth_open,
+                        face_size=face_size, original=original, mouth_open=mouth_open,
                         origin=(x0, y0))
 
 
