@@ -12,6 +12,8 @@ from realtime.settings import BlendSettings
 
 # The outer mask is built at 1/_OUTER_STEP resolution: it is blurred by many pixels anyway.
 _OUTER_STEP = 4
+# The open mouth's soft edge, fraction of the face size (Gaussian sigma).
+MOUTH_FEATHER = 0.015
 
 
 def _odd(value: float) -> int:
@@ -52,17 +54,21 @@ def face_mask(points: np.ndarray, box: Box, face_size: float, settings: BlendSet
     outer = ramp * ramp * (3.0 - 2.0 * ramp)
     alpha = cv2.resize(outer, (width, height), interpolation=cv2.INTER_LINEAR)
 
-    holes = np.zeros((height, width), dtype=np.uint8)
-    mouth = top.outer_lips if settings.mouth_mask else top.inner_mouth
-    polygons = [np.round(local[region] * 16).astype(np.int32)
-                for region in (mouth, top.right_eye, top.left_eye)]
-    cv2.fillPoly(holes, polygons, 255, lineType=cv2.LINE_AA, shift=4)
+    eyes = np.zeros((height, width), dtype=np.uint8)
+    cv2.fillPoly(eyes, [np.round(local[region] * 16).astype(np.int32) for region in (top.right_eye, top.left_eye)],
+                 255, lineType=cv2.LINE_AA, shift=4)
+    mouth = np.zeros((height, width), dtype=np.uint8)
+    cv2.fillPoly(mouth, [np.round(local[top.outer_lips if settings.mouth_mask else top.inner_mouth] * 16).astype(np.int32)],
+                 255, lineType=cv2.LINE_AA, shift=4)
     if settings.mouth_mask:
         grow = _odd(0.03 * face_size)
-        holes = cv2.dilate(holes, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
-    hole_sigma = max(0.8, 0.006 * face_size)
-    holes_soft = cv2.GaussianBlur(holes, (0, 0), hole_sigma)
-    alpha *= 1.0 - holes_soft.astype(np.float32) * (1.0 / 255.0)
+        mouth = cv2.dilate(mouth, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    # The eyes' edge is narrow (lashes and lids are sharp); the open mouth's is wider: its edge
+    # runs along the lips, where the source's lip met the target's own inner lip in a straight
+    # line a quarter of a face long (the worst seams of the written runs).
+    holes = cv2.max(cv2.GaussianBlur(eyes, (0, 0), max(0.8, 0.006 * face_size)),
+                    cv2.GaussianBlur(mouth, (0, 0), max(0.8, MOUTH_FEATHER * face_size)))
+    alpha *= 1.0 - holes.astype(np.float32) * (1.0 / 255.0)
     return alpha
 
 
