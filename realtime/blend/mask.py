@@ -66,8 +66,10 @@ def face_mask(points: np.ndarray, box: Box, face_size: float, settings: BlendSet
     # The eyes' edge is narrow (lashes and lids are sharp); the open mouth's is wider: its edge
     # runs along the lips, where the source's lip met the target's own inner lip in a straight
     # line a quarter of a face long (the worst seams of the written runs).
-    holes = cv2.max(cv2.GaussianBlur(eyes, (0, 0), max(0.8, 0.006 * face_size)),
-                    cv2.GaussianBlur(mouth, (0, 0), max(0.8, MOUTH_FEATHER * face_size)))
+    # The wide edge reaches outwards only: a slightly open mouth still shows all of its inside.
+    narrow = max(0.8, 0.006 * face_size)
+    holes = cv2.max(cv2.GaussianBlur(cv2.max(eyes, mouth), (0, 0), narrow),
+                    cv2.GaussianBlur(mouth, (0, 0), max(narrow, MOUTH_FEATHER * face_size)))
     alpha *= 1.0 - holes.astype(np.float32) * (1.0 / 255.0)
     return alpha
 
