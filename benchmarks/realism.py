@@ -65,6 +65,10 @@ LEAK_LEVELS = 4.0
 """Mean grey-level difference above the rest of the face from which a region counts as leaked:
 the encoder's floor is ~1 level; today's outputs that visibly show the source's hand or open mouth
 score 6-8 (benchmarks/results/quality_swap.md)."""
+LEAK_TOWARD = 0.5
+"""A frame leaks the source's hand when, over the pixels where wearing that source as it is would
+show the hand, the output is nearer that picture than the clean source's output at more than this
+fraction of them (the clean source's own output scores 0, the worn one 1)."""
 MOUTH_EXCESS = 0.10
 """Inner-lip gap of the output over the target's (fraction of the eye distance) from which the
 output's mouth counts as open where the target's is not (MediaPipe, measured on the output)."""
@@ -370,6 +374,39 @@ def leak_score(output: np.ndarray, clean_output: np.ndarray, region: np.ndarray,
         return float("nan")
     diff = np.abs(grey(output) - grey(clean_output))
     return float(diff[region].mean() - diff[rest].mean())
+
+
+def leak_edges(output: np.ndarray, clean_output: np.ndarray, region: np.ndarray, face: np.ndarray,
+               reach: int = 2) -> float:
+    """The shape of a leaked occluder: the fraction of `region`'s pixels that are edges of the
+    output (Canny, as `edges`) with no edge of the clean source's output within `reach` px,
+    minus the same fraction over the rest of `face` (the encoder's and the fill's own new
+    edges). A finger's outline, a knuckle, teeth between open lips are long new edges; a filled
+    cheek that is only lighter or smoother than the clean photo's adds none (NaN when either
+    region is empty)."""
+    region = region & face
+    rest = face & ~region
+    if region.sum() < 20 or rest.sum() < 20:
+        return float("nan")
+    size = 2 * reach + 1
+    near_clean = cv2.dilate(edges(clean_output).astype(np.uint8), np.ones((size, size), np.uint8)) > 0
+    new = edges(output) & ~near_clean
+    return float(new[region].mean() - new[rest].mean())
+
+
+def leak_toward(output: np.ndarray, clean_output: np.ndarray, worn_output: np.ndarray, region: np.ndarray,
+                face: np.ndarray, shows: float = 12.0) -> float:
+    """Where wearing the modified source's pixels would show its hand or open mouth (`worn_output`:
+    the same source swapped with clean_source off, differing from the clean source's output by
+    more than `shows` grey levels inside `region`), the fraction of those pixels at which
+    `output` is nearer the worn picture than the clean one: 0 when the hand or mouth is nowhere
+    in the output, 1 when all of it is (NaN when the worn picture shows nothing there)."""
+    g_out, g_clean, g_worn = grey(output), grey(clean_output), grey(worn_output)
+    where = (region & face) & (np.abs(g_worn - g_clean) > shows)
+    if where.sum() < 20:
+        return float("nan")
+    nearer_worn = np.abs(g_out - g_worn) < np.abs(g_out - g_clean)
+    return float(nearer_worn[where].mean())
 
 
 def warp_source_mask(mask: np.ndarray, source_landmarks: np.ndarray, target_landmarks: np.ndarray,
