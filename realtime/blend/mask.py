@@ -68,10 +68,25 @@ def face_mask(points: np.ndarray, box: Box, face_size: float, settings: BlendSet
     # line a quarter of a face long (the worst seams of the written runs).
     # The wide edge reaches outwards only: a slightly open mouth still shows all of its inside.
     narrow = max(0.8, 0.006 * face_size)
-    holes = cv2.max(cv2.GaussianBlur(cv2.max(eyes, mouth), (0, 0), narrow),
-                    cv2.GaussianBlur(mouth, (0, 0), max(narrow, MOUTH_FEATHER * face_size)))
+    holes = _blur_around(cv2.max(eyes, mouth), narrow)
+    wide = max(narrow, MOUTH_FEATHER * face_size)
+    holes = cv2.max(holes, _blur_around(mouth, wide))
     alpha *= 1.0 - holes.astype(np.float32) * (1.0 / 255.0)
     return alpha
+
+
+def _blur_around(mask: np.ndarray, sigma: float) -> np.ndarray:
+    """GaussianBlur of a uint8 mask, computed only around its non-zero pixels (the eyes and the
+    mouth are a small part of the face box)."""
+    x, y, w, h = cv2.boundingRect(mask)
+    out = np.zeros_like(mask)
+    if w == 0 or h == 0:
+        return out
+    reach = int(np.ceil(3 * sigma)) + 1
+    x0, y0 = max(0, x - reach), max(0, y - reach)
+    x1, y1 = min(mask.shape[1], x + w + reach), min(mask.shape[0], y + h + reach)
+    out[y0:y1, x0:x1] = cv2.GaussianBlur(mask[y0:y1, x0:x1], (0, 0), sigma)
+    return out
 
 
 def skin_mask(points: np.ndarray, box: Box, face_size: float, alpha: np.ndarray | None = None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from realtime.blend.color import ColourSmoother, edge_membrane, recolour
+from realtime.blend.color import ColourSmoother, recolour
 from realtime.blend.composite import composite, poisson_composite
 from realtime.blend.detail import camera_detail
 from realtime.blend.mask import skin_mask
@@ -38,9 +38,8 @@ class BlendStage:
             # A relit layer already has the target's light (the swapper fitted it on the mesh).
             shading = 0.0 if layer.relit else settings.shading
             image = recolour(layer.image, target, region, settings.color_transfer, shading,
-                             face_size, smooth=lambda stats, key=track: self._smoother.update(key, stats, time_s))
-            image = edge_membrane(image, target, layer.alpha, layer.face.landmarks, layer.box, face_size,
-                                  settings.feather)
+                             face_size, smooth=lambda stats, key=track: self._smoother.update(key, stats, time_s),
+                             edge=(layer.alpha, layer.face.landmarks, layer.box, settings.feather))
             if settings.grain > 0:
                 image = camera_detail(image, target, layer.scale, settings.grain)
             if settings.poisson:

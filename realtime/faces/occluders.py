@@ -20,9 +20,8 @@ from realtime.frame import Box
 
 # A thin-line response above this many grey levels is a frame (skin texture stays well below).
 LINE_THRESHOLD = 14
-# Below this face size the ring is searched at full resolution: thin metal frames on a face of
-# a few hundred pixels are 1-2 px wide and faded to nothing at half resolution.
-FULL_RESOLUTION_BELOW = 480
+# Above this face size the ring is searched at half resolution (2x2 minimum / maximum).
+HALF_RESOLUTION_ABOVE = 480
 # Connected line pieces smaller than this fraction of the ring's area are noise (pores, lashes).
 MIN_PIECE = 0.0015
 
@@ -32,8 +31,9 @@ def _hull(points: np.ndarray, shape: tuple[int, int], scale: float, offset, grow
     hull = cv2.convexHull(np.round((points[:, :2] - offset) * scale * 16).astype(np.int32))
     cv2.fillConvexPoly(mask, hull, 1, shift=4)
     if grow >= 1:
-        size = int(2 * grow) | 1
-        mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+        # Grown by a distance transform: its cost does not depend on how far (a dilation by an
+        # elliptic kernel of 90 px cost 10 ms on a 380 px face at full resolution).
+        mask = (cv2.distanceTransform(1 - mask, cv2.DIST_L2, 3) <= grow).astype(np.uint8)
     return mask
 
 
@@ -55,16 +55,23 @@ def glasses_mask(image: np.ndarray, landmarks: np.ndarray, box: Box,
     ry1 = int(min(y1, ring_points[:, 1].max() + 1.5 * margin))
     if rx1 - rx0 < 16 or ry1 - ry0 < 8:
         return None
-    scale = 0.5 if face_size > FULL_RESOLUTION_BELOW else 1.0
+    scale = 0.5 if face_size > HALF_RESOLUTION_ABOVE else 1.0
     grey = cv2.cvtColor(image[ry0:ry1, rx0:rx1], cv2.COLOR_BGR2GRAY)
+    dark = bright = grey
     if scale != 1.0:
-        grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    shape = grey.shape
+        # Half resolution by 2x2 minimum (for dark lines) and maximum (for bright ones), not by
+        # averaging: a 1-2 px metal frame keeps its full contrast (averaged, it faded below the
+        # threshold and half of d9's frames were lost), at a quarter of the cost.
+        height, width = (grey.shape[0] // 2) * 2, (grey.shape[1] // 2) * 2
+        pair = np.ones((2, 2), np.uint8)
+        dark = cv2.erode(grey, pair, anchor=(0, 0))[:height:2, :width:2]
+        bright = cv2.dilate(grey, pair, anchor=(0, 0))[:height:2, :width:2]
+    shape = dark.shape
     offset = np.array([rx0, ry0], np.float32)
     size = max(3, int(0.03 * face_size * scale) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    response = cv2.max(cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, kernel),
-                       cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, kernel))
+    response = cv2.max(cv2.morphologyEx(dark, cv2.MORPH_BLACKHAT, kernel),
+                       cv2.morphologyEx(bright, cv2.MORPH_TOPHAT, kernel))
     lines = (response > LINE_THRESHOLD).astype(np.uint8)
     # Not the eyes (they show through the mask already) nor the lashes and lid creases right
     # around them.
