@@ -326,6 +326,23 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
             lab[..., 1:] = lab[..., 1:] + soft[..., None] * (toned - lab[..., 1:])
             clean = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
 
+    # 5. Eye make-up (shadow, a tinted lid) towards the skin's chroma by the same factor; its
+    # lightness (liner, lashes, the lid's crease) stays: worn on a target without make-up, a red
+    # or brown lid read as a smeared, bruised eye area.
+    if makeup < 1.0 and len(samples) > 20:
+        lids = np.zeros(shape, np.uint8)
+        for eye, brow in ((top.right_eye, top.right_eyebrow), (top.left_eye, top.left_eyebrow)):
+            lids |= _polygon_mask(shape, [np.concatenate([local[eye], local[brow]])])
+            lids |= _polygon_mask(shape, [local[eye]], dilate_px=0.04 * face_size)
+        lids &= 1 - _polygon_mask(shape, [local[top.right_eyebrow], local[top.left_eyebrow]])
+        if lids.any():
+            soft = cv2.GaussianBlur(lids.astype(np.float32), (0, 0), max(1.0, 0.01 * face_size))
+            lab = cv2.cvtColor(clean, cv2.COLOR_BGR2LAB).astype(np.float32)
+            skin_ab = np.median(samples[:, 1:], axis=0)
+            toned = skin_ab + makeup * (lab[..., 1:] - skin_ab)
+            lab[..., 1:] = lab[..., 1:] + soft[..., None] * (toned - lab[..., 1:])
+            clean = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+
     return CleanTexture(image=clean, landmarks=local, normals=normals_full, occluders=occluders,
                         face_size=face_size, original=original, mouth_open=mouth_open,
                         origin=(x0, y0))
