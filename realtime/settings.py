@@ -98,7 +98,7 @@ class SwapSettings:
         "help": "mesh swap: wear a clean texture of the source (its light removed, a hand, hair or "
                 "glasses in front of it filled in) instead of its raw pixels"})
     makeup: float = field(default=0.4, metadata=_range(0, 1,
-        "mesh swap: how much of the source's lip colour (lipstick) is kept; 1 = all"))
+        "mesh swap: how much of the source's make-up colour (lipstick, eye shadow) is kept; 1 = all"))
     source_face: int = field(default=0, metadata=_range(0, 16,
         "which face of the source photo to wear when it has several: 0 = the largest, 1 the next"))
 

@@ -4,11 +4,12 @@ A face's skin under distant light is, to a good approximation, albedo x SH9(norm
 and Hanrahan 2001: nine coefficients capture about 99% of a Lambertian surface's irradiance).
 The mesh gives a normal per point, so the light of a picture is fitted from the colour of its
 skin at the ~300 mesh points that are skin (not eyes, brows, lips): a 9 x 3 least-squares solve.
-The same fit serves twice:
-- the source photo is divided by its own fitted shading once (the clean texture: its light
-  removed, so a side-lit painting no longer carries a light/dark split down the nose);
-- each target face's light is fitted a few times a second and multiplied onto the clean
-  texture through the normals warped with it (coloured and side light included).
+The same fit (first order for both) serves twice, through its directional part only
+(`side_shading`: the side and top/bottom light over the even light):
+- the source photo is divided by its own directional light once (the clean texture: a side-lit
+  painting no longer carries a light/dark split down the nose);
+- each target face's light is fitted a few times a second and its directional part multiplied
+  onto the clean texture through the normals warped with it (coloured and side light included).
 Normals are expressed in the face's own frame (`face_axes`: x to its left eye, y down, z into
 the picture), so a source normal map warped onto the target is still right when the head turns.
 """

@@ -2,15 +2,18 @@
 
 Moving the photo's pixels onto the target brings along everything the photo had besides the
 face: its light, a hand on the cheek, hair strands, glasses, lipstick. So, once per photo:
-1. its light is fitted (second-order spherical harmonics over the mesh normals, robust to
-   outliers, see realtime/blend/relight.py) and divided out: the clean texture is the albedo
-   with the photo's mean colour, lit flat;
+0. its own grain, film noise or craquelure is taken out (non-local means, from the noise
+   measured on its skin; a clean photo is left alone): the target camera's grain replaces it;
+1. its light is fitted (first-order spherical harmonics over the mesh normals, robust to
+   outliers, see realtime/blend/relight.py) and its directional part (side and top/bottom
+   light) divided out; the even part, the face's own relief, stays (relight.side_shading);
 2. its occluders are found inside the face oval: a hand (MediaPipe Hands, bundled with the
    mediapipe package) and whatever is not skin-coloured after de-lighting (hair strands, glasses
    frames, a sleeve), leaving out the eyes, brows, lips and nostrils, which are face;
 3. the occluded pixels are filled from the mirror image of the face (the same mesh point on the
    other side) where that side is clean, and inpainted (OpenCV Telea) where it is not;
-4. the lips' colour is toned towards natural lips (`makeup` setting: 1 keeps lipstick as is).
+4. the lips' colour is toned towards natural lips, and eye make-up towards the skin's chroma
+   (`makeup` setting: 1 keeps the make-up as is).
 The eyes and the inner mouth never come from the source at all: the mask leaves the target's
 own eyes and mouth interior showing, so the source's gaze and an open source mouth (its teeth
 and tongue lie inside the hole of the mesh) never reach the output.
