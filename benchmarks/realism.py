@@ -26,11 +26,13 @@ Definitions (also in the README, "How real it looks"):
   out) that the output still has within 2 px; fraction.
 - hand kept: pixels of a composited hand (opaque, 2 px in from its edge) whose colour in the output
   is within HAND_TOLERANCE levels (every channel) of the passthrough's; fraction.
-- source leak: the output with a modified source (a hand on the cheek, an open mouth) against the
-  output with the clean source, on the same target: mean |difference| inside the region where the
-  modification would land, minus the same over the rest of the face (a global colour shift is
-  not a leak); a frame leaks when that exceeds LEAK_LEVELS, or, for the open mouth, when the
-  output's measured inner-lip gap exceeds the target's by more than MOUTH_EXCESS.
+- source leak: the output with a modified source (a hand on the cheek, an open mouth) on the same
+  target as the clean source. The hand: where the same modified source worn as it is (no clean
+  texture) differs from the clean source's output, is the output nearer that worn picture than
+  the clean one (`leak_toward`, a fraction of those pixels; a frame leaks above LEAK_TOWARD). The
+  open mouth: the output's measured inner-lip gap exceeds the target's by more than MOUTH_EXCESS.
+  `leak_score` (mean |difference| inside the region minus the same over the rest of the face) is
+  information only: it also counts a fill that is merely lighter than the clean photo's cheek.
 - background: PSNR outside the face (its hull enlarged 1.25x) against the passthrough; the floor is
   the same between two passthrough runs (two encodes of two marks): within BACKGROUND_MARGIN_DB
   of it counts as unchanged.
@@ -62,9 +64,9 @@ HAND_TOLERANCE = 8
 """Levels (per channel) within which a hand pixel counts as unchanged: twice-encoded hand texture
 differs by ~2-4 levels at most once the marks are taken out."""
 LEAK_LEVELS = 4.0
-"""Mean grey-level difference above the rest of the face from which a region counts as leaked:
-the encoder's floor is ~1 level; today's outputs that visibly show the source's hand or open mouth
-score 6-8 (benchmarks/results/quality_swap.md)."""
+"""Information only (see leak_toward): the mean grey-level difference above the rest of the face
+that the first leak metric called a leak; it scored a clean fill 5-17 levels and a visibly worn
+hand 2-5 (tests/test_swap_look.py)."""
 LEAK_TOWARD = 0.5
 """A frame leaks the source's hand when, over the pixels where wearing that source as it is would
 show the hand, the output is nearer that picture than the clean source's output at more than this
