@@ -26,11 +26,13 @@ Definitions (also in the README, "How real it looks"):
   out) that the output still has within 2 px; fraction.
 - hand kept: pixels of a composited hand (opaque, 2 px in from its edge) whose colour in the output
   is within HAND_TOLERANCE levels (every channel) of the passthrough's; fraction.
-- source leak: the output with a modified source (a hand on the cheek, an open mouth) against the
-  output with the clean source, on the same target: mean |difference| inside the region where the
-  modification would land, minus the same over the rest of the face (a global colour shift is
-  not a leak); a frame leaks when that exceeds LEAK_LEVELS, or, for the open mouth, when the
-  output's measured inner-lip gap exceeds the target's by more than MOUTH_EXCESS.
+- source leak: the output with a modified source (a hand on the cheek, an open mouth) on the same
+  target as the clean source. The hand: where the same modified source worn as it is (no clean
+  texture) differs from the clean source's output, is the output nearer that worn picture than
+  the clean one (`leak_toward`, a fraction of those pixels; a frame leaks above LEAK_TOWARD). The
+  open mouth: the output's measured inner-lip gap exceeds the target's by more than MOUTH_EXCESS.
+  `leak_score` (mean |difference| inside the region minus the same over the rest of the face) is
+  information only: it also counts a fill that is merely lighter than the clean photo's cheek.
 - background: PSNR outside the face (its hull enlarged 1.25x) against the passthrough; the floor is
   the same between two passthrough runs (two encodes of two marks): within BACKGROUND_MARGIN_DB
   of it counts as unchanged.
@@ -62,9 +64,13 @@ HAND_TOLERANCE = 8
 """Levels (per channel) within which a hand pixel counts as unchanged: twice-encoded hand texture
 differs by ~2-4 levels at most once the marks are taken out."""
 LEAK_LEVELS = 4.0
-"""Mean grey-level difference above the rest of the face from which a region counts as leaked:
-the encoder's floor is ~1 level; today's outputs that visibly show the source's hand or open mouth
-score 6-8 (benchmarks/results/quality_swap.md)."""
+"""Information only (see leak_toward): the mean grey-level difference above the rest of the face
+that the first leak metric called a leak; it scored a clean fill 5-17 levels and a visibly worn
+hand 2-5 (tests/test_swap_look.py)."""
+LEAK_TOWARD = 0.5
+"""A frame leaks the source's hand when, over the pixels where wearing that source as it is would
+show the hand, the output is nearer that picture than the clean source's output at more than this
+fraction of them (the clean source's own output scores 0, the worn one 1)."""
 MOUTH_EXCESS = 0.10
 """Inner-lip gap of the output over the target's (fraction of the eye distance) from which the
 output's mouth counts as open where the target's is not (MediaPipe, measured on the output)."""
@@ -370,6 +376,39 @@ def leak_score(output: np.ndarray, clean_output: np.ndarray, region: np.ndarray,
         return float("nan")
     diff = np.abs(grey(output) - grey(clean_output))
     return float(diff[region].mean() - diff[rest].mean())
+
+
+def leak_edges(output: np.ndarray, clean_output: np.ndarray, region: np.ndarray, face: np.ndarray,
+               reach: int = 2) -> float:
+    """The shape of a leaked occluder: the fraction of `region`'s pixels that are edges of the
+    output (Canny, as `edges`) with no edge of the clean source's output within `reach` px,
+    minus the same fraction over the rest of `face` (the encoder's and the fill's own new
+    edges). A finger's outline, a knuckle, teeth between open lips are long new edges; a filled
+    cheek that is only lighter or smoother than the clean photo's adds none (NaN when either
+    region is empty)."""
+    region = region & face
+    rest = face & ~region
+    if region.sum() < 20 or rest.sum() < 20:
+        return float("nan")
+    size = 2 * reach + 1
+    near_clean = cv2.dilate(edges(clean_output).astype(np.uint8), np.ones((size, size), np.uint8)) > 0
+    new = edges(output) & ~near_clean
+    return float(new[region].mean() - new[rest].mean())
+
+
+def leak_toward(output: np.ndarray, clean_output: np.ndarray, worn_output: np.ndarray, region: np.ndarray,
+                face: np.ndarray, shows: float = 12.0) -> float:
+    """Where wearing the modified source's pixels would show its hand or open mouth (`worn_output`:
+    the same source swapped with clean_source off, differing from the clean source's output by
+    more than `shows` grey levels inside `region`), the fraction of those pixels at which
+    `output` is nearer the worn picture than the clean one: 0 when the hand or mouth is nowhere
+    in the output, 1 when all of it is (NaN when the worn picture shows nothing there)."""
+    g_out, g_clean, g_worn = grey(output), grey(clean_output), grey(worn_output)
+    where = (region & face) & (np.abs(g_worn - g_clean) > shows)
+    if where.sum() < 20:
+        return float("nan")
+    nearer_worn = np.abs(g_out - g_worn) < np.abs(g_out - g_clean)
+    return float(nearer_worn[where].mean())
 
 
 def warp_source_mask(mask: np.ndarray, source_landmarks: np.ndarray, target_landmarks: np.ndarray,

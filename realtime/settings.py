@@ -103,7 +103,7 @@ class SwapSettings:
         "help": "mesh swap: wear a clean texture of the source (its light removed, a hand, hair or "
                 "glasses in front of it filled in) instead of its raw pixels"})
     makeup: float = field(default=0.4, metadata=_range(0, 1,
-        "mesh swap: how much of the source's lip colour (lipstick) is kept; 1 = all"))
+        "mesh swap: how much of the source's make-up colour (lipstick, eye shadow) is kept; 1 = all"))
     source_face: int | str = field(default=0, metadata=_meta(
         "which face of the source photo to wear when it has several: 'largest' (or 0), 1 the next "
         "largest, ... up to 16", metavar="N|largest"))
@@ -150,7 +150,7 @@ class BlendSettings:
                                                          label="Mask feather"))
     erosion: float = field(default=0.0, metadata=_range(0, 0.3, "mask erosion, fraction of face size",
                                                         label="Mask erosion"))
-    color_transfer: float = field(default=0.85, metadata=_range(0, 1,
+    color_transfer: float = field(default=1.0, metadata=_range(0, 1,
         "match colour to the target (below 1 keeps a trace of the source's complexion)"))
     mouth_mask: bool = field(default=False, metadata=_meta("keep the real mouth",
                                                            label="Keep my mouth (mouth mask)"))

@@ -49,6 +49,10 @@ def transfer_matrix(source_stats: Stats, target_stats: Stats, strength: float) -
     source_mean, source_std = source_stats
     target_mean, target_std = target_stats
     ratio = np.clip(target_std / source_std, 0.4, 2.5)
+    # Lightness spread within 0.7-1.4: a moustache, a beard or thick brows widen the source's
+    # spread without being skin, and matching it to a smooth target's pressed them to grey
+    # smudges (a pasted-on look); a flatter source is not stretched into blotches either.
+    ratio[0] = np.clip(ratio[0], 0.7, 1.4)
     # Chroma spread is limited harder: a pale, even source skin has almost none, and
     # stretching it to a ruddier target's would turn pink lips and eyelids crimson.
     ratio[1:] = np.clip(ratio[1:], 0.6, 1.35)
@@ -90,15 +94,18 @@ def shading_ratio(patch_l: np.ndarray, target_l: np.ndarray, weight: np.ndarray,
 
 def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength: float,
              shading: float = 0.0, face_size: float = 0.0,
-             smooth: Callable[[tuple[Stats, Stats]], tuple[Stats, Stats]] | None = None) -> np.ndarray:
+             smooth: Callable[[tuple[Stats, Stats]], tuple[Stats, Stats]] | None = None,
+             edge: tuple | None = None) -> np.ndarray:
     """`patch` with the target's colour (strength) and light (shading) over `region`.
 
     region: uint8 {0, 1} mask of the skin, at the patch's resolution or a reduced one (it is
     resized). Statistics and the shading map are computed at 1/4 resolution (both are averages
     over many pixels); only the final per-pixel transform runs at full resolution.
     smooth: maps this frame's (patch stats, target stats) to the ones to use (smoothed over
-    time); called only when colour is transferred."""
-    if strength <= 0 and shading <= 0:
+    time); called only when colour is transferred.
+    edge: (alpha, landmarks, box, feather) to also take the face's edge to the target's light
+    (see edge_membrane), computed on the same reduced pictures."""
+    if strength <= 0 and shading <= 0 and edge is None:
         return patch
     height, width = patch.shape[:2]
     step = _SHADE_STEP if min(height, width) >= 16 * _SHADE_STEP else 1
@@ -118,15 +125,38 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
         if smooth is not None:
             stats = smooth(stats)
         matrix = transfer_matrix(stats[0], stats[1], strength)
-        lab = cv2.transform(lab, matrix)
+        before = lab
+        lab = _dark_keeps_its_hue(before, cv2.transform(before, matrix), float(stats[0][0][0]))
         lab_small = cv2.transform(lab_small, matrix)
     if shading > 0 and face_size > 0:
         ratio = shading_ratio(lab_small[:, :, 0].astype(np.float32), target_lab[:, :, 0].astype(np.float32),
                               mask.astype(np.float32), SHADING_SIGMA * face_size / step, shading)
+        if edge is not None:
+            lab_small[:, :, 0] = cv2.multiply(lab_small[:, :, 0], ratio, dtype=cv2.CV_8U)
         if step > 1:
             ratio = cv2.resize(ratio, (width, height), interpolation=cv2.INTER_LINEAR)
         lab[:, :, 0] = cv2.multiply(lab[:, :, 0], ratio, dtype=cv2.CV_8U)
+    if edge is not None and face_size > 0:
+        alpha, landmarks, box, feather = edge
+        membrane = _edge_membrane(lab_small[:, :, 0], target_lab[:, :, 0], alpha, landmarks, box, face_size,
+                                  feather, step, (width, height))
+        if membrane is not None:
+            lab[:, :, 0] = cv2.add(lab[:, :, 0], membrane, dtype=cv2.CV_8U)
     return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
+
+
+def _dark_keeps_its_hue(before: np.ndarray, after: np.ndarray, skin_lightness: float) -> np.ndarray:
+    """`after` (LAB uint8) with its chroma change scaled by each pixel's lightness relative to
+    the skin's: a colour cast lies on the light a surface reflects, so a dark brow, moustache or
+    lash line takes almost none of a warm target's skin tint (added evenly, it turned a grey
+    brow orange and a moustache brown, the look of paint)."""
+    # Full change from 70% of the skin's lightness up (the skin's own shading stays within it).
+    weight = cv2.min(before[:, :, 0].astype(np.float32) * np.float32(1.0 / max(0.7 * skin_lightness, 1.0)), 1.0)
+    weight = cv2.multiply(weight, weight)
+    # The lightness is `after`'s everywhere; only the chroma is blended back towards `before`.
+    out = cv2.blendLinear(after, before, weight, 1.0 - weight)
+    out[:, :, 0] = after[:, :, 0]
+    return out
 
 
 def match_colour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength: float) -> np.ndarray:
@@ -173,3 +203,76 @@ class ColourSmoother:
 
     def reset(self) -> None:
         self._tracks.clear()
+
+
+# The edge correction reaches this far into the face (fraction of the face size) and is measured
+# over the mask's feathered band; a band pixel that differs by more than EDGE_OUTLIER levels is
+# hair or a hand over the oval, not the face's light, and does not count.
+EDGE_REACH = 0.22
+EDGE_OUTLIER = 60.0
+
+
+def edge_membrane(patch: np.ndarray, target: np.ndarray, alpha: np.ndarray, landmarks: np.ndarray,
+                  box, face_size: float, feather: float) -> np.ndarray:
+    """`patch` with a smooth correction of its lightness that takes it to the target's along the
+    face's edge and fades to nothing `EDGE_REACH` of the face inwards.
+
+    Colour statistics and the relighting match the face on average; the target's own falloff
+    towards its cheeks and jaw (a side light, a shadowed cheek, a flatter or steeper roll-off
+    than the source photo's) still differed along the mask's feathered edge by 10-40 levels:
+    a soft but visible outline, scored as a seam on the written files. Like a Poisson blend's
+    membrane, but measured on the feathered band only and faded out inwards, so the middle of
+    the face (the source's identity) is left as it is. Computed at 1/_SHADE_STEP resolution, on
+    LAB lightness (recolour does the same on the pictures it already has).
+
+    landmarks: the face's (>= 468, 2) points in frame pixels; box: the layer's box."""
+    height, width = patch.shape[:2]
+    step = _SHADE_STEP if min(height, width) >= 16 * _SHADE_STEP else 1
+    small = (max(1, width // step), max(1, height // step))
+    lab = cv2.cvtColor(patch, cv2.COLOR_BGR2LAB)
+    target_l = cv2.cvtColor(target, cv2.COLOR_BGR2LAB)[:, :, 0]
+    if step > 1:
+        patch_l, target_l = (cv2.resize(x, small, interpolation=cv2.INTER_AREA) for x in (lab[:, :, 0], target_l))
+    else:
+        patch_l = lab[:, :, 0]
+    membrane = _edge_membrane(patch_l, target_l, alpha, landmarks, box, face_size, feather, step, (width, height))
+    if membrane is None:
+        return patch
+    lab[:, :, 0] = cv2.add(lab[:, :, 0], membrane, dtype=cv2.CV_8U)
+    return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
+
+
+def _edge_membrane(patch_l: np.ndarray, target_l: np.ndarray, alpha: np.ndarray, landmarks: np.ndarray, box,
+                   face_size: float, feather: float, step: int, size: tuple[int, int]) -> np.ndarray | None:
+    """The lightness correction of edge_membrane, int16 at full size (`size` = (w, h)), from
+    the patch's and the target's lightness at 1/step; None when there is no band to measure."""
+    from realtime.faces.topology import topology
+
+    small = (patch_l.shape[1], patch_l.shape[0])
+    # The oval on a padded canvas: the distance must be to the oval's own border, not the box's.
+    pad = 2
+    oval = np.zeros((small[1] + 2 * pad, small[0] + 2 * pad), np.uint8)
+    local = (landmarks[topology().face_oval, :2] - np.array(box[:2], np.float32)) / step + pad
+    cv2.fillPoly(oval, [np.round(local * 16).astype(np.int32)], 1, shift=4)
+    inside = cv2.distanceTransform(oval, cv2.DIST_L2, 5)[pad:pad + small[1], pad:pad + small[0]] * \
+        (step / max(face_size, 1.0))
+    alpha_small = cv2.resize(alpha, small, interpolation=cv2.INTER_AREA) if step > 1 else alpha
+    diff = target_l.astype(np.float32) - patch_l.astype(np.float32)
+    band = (inside > 0) & (inside <= max(2.0 * feather, 0.02)) & (alpha_small > 0.02) & \
+        (np.abs(diff) < EDGE_OUTLIER)
+    if cv2.countNonZero(band.astype(np.uint8)) < 8:
+        return None
+    weight = band.astype(np.float32)
+    sigma = max(1.0, 0.05 * face_size / step)
+    spread = cv2.GaussianBlur(weight, (0, 0), sigma)
+    membrane = cv2.GaussianBlur(diff * weight, (0, 0), sigma) / np.maximum(spread, 1e-3)
+    # Where no band is near (the far side of a face cut by the frame), no evidence: no change.
+    confidence = np.clip(spread * 4.0, 0.0, 1.0)
+    ramp = np.clip(1.0 - inside / EDGE_REACH, 0.0, 1.0)
+    membrane *= ramp * ramp * (3.0 - 2.0 * ramp) * confidence
+    # Whole grey levels in int16, added with saturation: float copies of the face box cost more
+    # than the rest of this function.
+    membrane = np.round(membrane).astype(np.int16)
+    if step > 1:
+        membrane = cv2.resize(membrane, size, interpolation=cv2.INTER_LINEAR)
+    return membrane

@@ -17,13 +17,14 @@ import cv2
 import numpy as np
 
 # The target band's amplitude limit (grey levels): grain passes, edges of its features do not.
-DETAIL_LIMIT = 10
+DETAIL_LIMIT = 18
+SPLIT_MIN = 1.5
 
 
 def split_sigma(scale: float) -> float:
     """The Gaussian sigma (target pixels) that splits source features from camera grain for a
     source enlarged `scale` times."""
-    return float(np.clip(0.5 * scale, 0.7, 2.5))
+    return float(np.clip(0.5 * scale, SPLIT_MIN, 2.5))
 
 
 def camera_detail(image: np.ndarray, target: np.ndarray, scale: float, strength: float = 1.0) -> np.ndarray:

@@ -12,6 +12,8 @@ from realtime.settings import BlendSettings
 
 # The outer mask is built at 1/_OUTER_STEP resolution: it is blurred by many pixels anyway.
 _OUTER_STEP = 4
+# The open mouth's soft edge, fraction of the face size (Gaussian sigma).
+MOUTH_FEATHER = 0.015
 
 
 def _odd(value: float) -> int:
@@ -52,18 +54,39 @@ def face_mask(points: np.ndarray, box: Box, face_size: float, settings: BlendSet
     outer = ramp * ramp * (3.0 - 2.0 * ramp)
     alpha = cv2.resize(outer, (width, height), interpolation=cv2.INTER_LINEAR)
 
-    holes = np.zeros((height, width), dtype=np.uint8)
-    mouth = top.outer_lips if settings.mouth_mask else top.inner_mouth
-    polygons = [np.round(local[region] * 16).astype(np.int32)
-                for region in (mouth, top.right_eye, top.left_eye)]
-    cv2.fillPoly(holes, polygons, 255, lineType=cv2.LINE_AA, shift=4)
+    eyes = np.zeros((height, width), dtype=np.uint8)
+    cv2.fillPoly(eyes, [np.round(local[region] * 16).astype(np.int32) for region in (top.right_eye, top.left_eye)],
+                 255, lineType=cv2.LINE_AA, shift=4)
+    mouth = np.zeros((height, width), dtype=np.uint8)
+    cv2.fillPoly(mouth, [np.round(local[top.outer_lips if settings.mouth_mask else top.inner_mouth] * 16).astype(np.int32)],
+                 255, lineType=cv2.LINE_AA, shift=4)
     if settings.mouth_mask:
         grow = _odd(0.03 * face_size)
-        holes = cv2.dilate(holes, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
-    hole_sigma = max(0.8, 0.006 * face_size)
-    holes_soft = cv2.GaussianBlur(holes, (0, 0), hole_sigma)
-    alpha *= 1.0 - holes_soft.astype(np.float32) * (1.0 / 255.0)
+        mouth = cv2.dilate(mouth, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    # The eyes' edge is narrow (lashes and lids are sharp); the open mouth's is wider: its edge
+    # runs along the lips, where the source's lip met the target's own inner lip in a straight
+    # line a quarter of a face long (the worst seams of the written runs).
+    # The wide edge reaches outwards only: a slightly open mouth still shows all of its inside.
+    narrow = max(0.8, 0.006 * face_size)
+    holes = _blur_around(cv2.max(eyes, mouth), narrow)
+    wide = max(narrow, MOUTH_FEATHER * face_size)
+    holes = cv2.max(holes, _blur_around(mouth, wide))
+    alpha *= 1.0 - holes.astype(np.float32) * (1.0 / 255.0)
     return alpha
+
+
+def _blur_around(mask: np.ndarray, sigma: float) -> np.ndarray:
+    """GaussianBlur of a uint8 mask, computed only around its non-zero pixels (the eyes and the
+    mouth are a small part of the face box)."""
+    x, y, w, h = cv2.boundingRect(mask)
+    out = np.zeros_like(mask)
+    if w == 0 or h == 0:
+        return out
+    reach = int(np.ceil(3 * sigma)) + 1
+    x0, y0 = max(0, x - reach), max(0, y - reach)
+    x1, y1 = min(mask.shape[1], x + w + reach), min(mask.shape[0], y + h + reach)
+    out[y0:y1, x0:x1] = cv2.GaussianBlur(mask[y0:y1, x0:x1], (0, 0), sigma)
+    return out
 
 
 def skin_mask(points: np.ndarray, box: Box, face_size: float, alpha: np.ndarray | None = None,

@@ -4,11 +4,12 @@ A face's skin under distant light is, to a good approximation, albedo x SH9(norm
 and Hanrahan 2001: nine coefficients capture about 99% of a Lambertian surface's irradiance).
 The mesh gives a normal per point, so the light of a picture is fitted from the colour of its
 skin at the ~300 mesh points that are skin (not eyes, brows, lips): a 9 x 3 least-squares solve.
-The same fit serves twice:
-- the source photo is divided by its own fitted shading once (the clean texture: its light
-  removed, so a side-lit painting no longer carries a light/dark split down the nose);
-- each target face's light is fitted a few times a second and multiplied onto the clean
-  texture through the normals warped with it (coloured and side light included).
+The same fit (first order for both) serves twice, through its directional part only
+(`side_shading`: the side and top/bottom light over the even light):
+- the source photo is divided by its own directional light once (the clean texture: a side-lit
+  painting no longer carries a light/dark split down the nose);
+- each target face's light is fitted a few times a second and its directional part multiplied
+  onto the clean texture through the normals warped with it (coloured and side light included).
 Normals are expressed in the face's own frame (`face_axes`: x to its left eye, y down, z into
 the picture), so a source normal map warped onto the target is still right when the head turns.
 """
@@ -28,6 +29,9 @@ from realtime.faces.topology import MESH_POINTS, topology
 _RIDGE = np.array([0.0, 1e-3, 1e-3, 1e-3, 0.3, 0.3, 0.3, 0.3, 0.3])
 # A shading ratio outside this range is not light but a misfit (a shadowed hole, hair).
 RATIO_LIMITS = (0.45, 2.2)
+# The directional light's ratio to the even light (side_shading) is kept within this range: a
+# side light darker than this on a face is a shadow, which relighting cannot move anyway.
+SIDE_LIMITS = (0.6, 1.6)
 
 
 def vertex_normals(landmarks: np.ndarray) -> np.ndarray:
@@ -159,6 +163,25 @@ def shading(normal_map: np.ndarray, coeffs: np.ndarray, mean: np.ndarray) -> np.
     return np.clip(ratio, *RATIO_LIMITS).astype(np.float32)
 
 
+def side_shading(normal_map: np.ndarray, coeffs: np.ndarray, limits: tuple[float, float] = SIDE_LIMITS) -> np.ndarray:
+    """(h, w, c) float32: the directional part of a first-order light at each normal, as a ratio
+    to its even part: (c0 + c1 x + c2 y + c3 z) / (c0 + c3 z), limited to `limits`.
+
+    The even part (ambient plus light along the view axis) is what gives a face its own
+    centre-to-edge relief; it cannot be told apart from the face's albedo on one picture and
+    differs little between two cameras. Dividing out the whole fitted light (the ratio to its
+    mean over the skin) darkened the middle of a frontally lit photo and lightened its rim: a
+    blotchy mask with a bright band where the fade at the oval began. Only the side and
+    top/bottom light (odd in x or y) is taken out of the source and put back from the target;
+    for a frontally lit photo the ratio is 1 and the texture is left as it is."""
+    n = normal_map.astype(np.float32)
+    c = coeffs.astype(np.float32)
+    even = c[0] + n[..., 2:3] * c[3]
+    full = even + n[..., 0:1] * c[1] + n[..., 1:2] * c[2]
+    ratio = full / np.maximum(even, np.float32(1.0))
+    return np.clip(ratio, *limits).astype(np.float32)
+
+
 def mean_light(normals: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
     """(c,) the fitted light averaged over the skin points' normals."""
     return (sh_basis(normals[skin_points()]) @ coeffs).mean(axis=0)
@@ -203,8 +226,11 @@ class LightTracker:
     """The target's light per face track: refitted every `every` frames, smoothed over time
     (exponential, real timestamps), forgotten when a track has not been seen for a second."""
 
-    def __init__(self, every: int = 3, time_constant_s: float = 0.25) -> None:
+    def __init__(self, every: int = 3, time_constant_s: float = 0.25, order: int = 1) -> None:
         self.every = max(1, every)
+        # First order: the quadratic terms, fitted on one hemisphere of normals, swung the gain
+        # to its limits where the normals turn fast (a bright or dark dot under the nose).
+        self.order = order
         self.time_constant_s = time_constant_s
         self._tracks: dict[int, tuple[np.ndarray, np.ndarray, float, int]] = {}
 
@@ -222,7 +248,7 @@ class LightTracker:
         normals = vertex_normals(landmarks)
         colours = sample_points(image, landmarks[skin], face_size)
         weights = None if exclude is None else (~exclude[skin]).astype(np.float32)
-        coeffs = fit_light(normals[skin], colours, weights)
+        coeffs = fit_light(normals[skin], colours, weights, order=self.order)
         mean = (sh_basis(normals[skin]) @ coeffs).mean(axis=0)
         if previous is not None and self.time_constant_s > 0:
             old_coeffs, old_mean, old_time, _ = previous

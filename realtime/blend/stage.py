@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import cv2
+import numpy as np
 
 from realtime.blend.color import ColourSmoother, recolour
 from realtime.blend.composite import composite, poisson_composite, shrink
@@ -46,8 +47,17 @@ class BlendStage:
             track = layer.face.track_id if layer.face.track_id >= 0 else -1 - number
             # A relit layer already has the target's light (the swapper fitted it on the mesh).
             shading = 0.0 if layer.relit else settings.shading
+            edge_points, edge_box = layer.face.landmarks, layer.box
+            if reduced:
+                # The edge membrane reads the landmarks in the layer's own pixels: at the
+                # working size, the box's origin at 0 and the points scaled alike.
+                scale = layer.image.shape[1] / target.shape[1]
+                edge_points = layer.face.landmarks.astype(np.float32, copy=True)
+                edge_points[:, :2] = (edge_points[:, :2] - np.array(layer.box[:2], np.float32)) * scale
+                edge_box = (0, 0, layer.image.shape[1], layer.image.shape[0])
             image = recolour(layer.image, work_target, region, settings.color_transfer, shading,
-                             face_size, smooth=lambda stats, key=track: self._smoother.update(key, stats, time_s))
+                             face_size, smooth=lambda stats, key=track: self._smoother.update(key, stats, time_s),
+                             edge=(layer.alpha, edge_points, edge_box, settings.feather))
             if reduced:
                 # Enlarged only now, so the camera's grain below is the target's own, at full
                 # resolution; the layer is left at the box's size for later readers (overlay).

@@ -292,7 +292,7 @@ class MeshSwapper:
         map_y = (maps.map_y[step // 2::step, step // 2::step] + 0.5) / NORMAL_STEP - 0.5
         normals = cv2.remap(texture.normals, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         normals /= np.linalg.norm(normals, axis=2, keepdims=True) + 1e-6
-        gain = relight.shading(normals, coeffs, mean) ** np.float32(self.blend.shading)
+        gain = relight.side_shading(normals, coeffs) ** np.float32(self.blend.shading)
         gain = cv2.resize(gain, (patch.shape[1], patch.shape[0]), interpolation=cv2.INTER_LINEAR)
         return cv2.multiply(patch, gain, dtype=cv2.CV_8U)
 

@@ -2,15 +2,18 @@
 
 Moving the photo's pixels onto the target brings along everything the photo had besides the
 face: its light, a hand on the cheek, hair strands, glasses, lipstick. So, once per photo:
-1. its light is fitted (second-order spherical harmonics over the mesh normals, robust to
-   outliers, see realtime/blend/relight.py) and divided out: the clean texture is the albedo
-   with the photo's mean colour, lit flat;
+0. its own grain, film noise or craquelure is taken out (non-local means, from the noise
+   measured on its skin; a clean photo is left alone): the target camera's grain replaces it;
+1. its light is fitted (first-order spherical harmonics over the mesh normals, robust to
+   outliers, see realtime/blend/relight.py) and its directional part (side and top/bottom
+   light) divided out; the even part, the face's own relief, stays (relight.side_shading);
 2. its occluders are found inside the face oval: a hand (MediaPipe Hands, bundled with the
    mediapipe package) and whatever is not skin-coloured after de-lighting (hair strands, glasses
    frames, a sleeve), leaving out the eyes, brows, lips and nostrils, which are face;
 3. the occluded pixels are filled from the mirror image of the face (the same mesh point on the
    other side) where that side is clean, and inpainted (OpenCV Telea) where it is not;
-4. the lips' colour is toned towards natural lips (`makeup` setting: 1 keeps lipstick as is).
+4. the lips' colour is toned towards natural lips, and eye make-up towards the skin's chroma
+   (`makeup` setting: 1 keeps the make-up as is).
 The eyes and the inner mouth never come from the source at all: the mask leaves the target's
 own eyes and mouth interior showing, so the source's gaze and an open source mouth (its teeth
 and tongue lie inside the hole of the mesh) never reach the output.
@@ -39,6 +42,11 @@ _NOSTRILS = (64, 98, 97, 2, 326, 327, 294, 278, 48, 4, 240, 460, 75, 305, 19, 94
 _SKIN_DISTANCE = 4.0
 # The photo's own shading divided out at most this much: beyond it, it is a shadow or a misfit.
 _DELIGHT_LIMITS = (0.75, 1.33)
+# Skin noise (grey levels of the finest band) below which a photo is not denoised, the
+# denoising strength per level of noise, and its maximum (non-local means `h`).
+NOISE_FLOOR = 2.0
+DENOISE_GAIN = 1.2
+DENOISE_MAX = 10.0
 # Lips apart by more than this fraction of the mouth's width: an open mouth (a slight parting
 # of the lips, 0.1-0.2, is a closed mouth's look).
 OPEN_MOUTH = 0.3
@@ -146,6 +154,33 @@ def _mirror(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     return maps.remap(cv2.flip(image, 1))
 
 
+def skin_noise(image: np.ndarray, landmarks: np.ndarray) -> float:
+    """The picture's noise on the skin (grey levels): the robust spread of its finest band
+    (the picture minus its 1-px Gaussian blur) at the mesh's skin points."""
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    fine = grey - cv2.GaussianBlur(grey, (0, 0), 1.0)
+    xy = np.round(landmarks[relight.skin_points(), :2]).astype(int)
+    xy[:, 0] = np.clip(xy[:, 0], 0, image.shape[1] - 1)
+    xy[:, 1] = np.clip(xy[:, 1], 0, image.shape[0] - 1)
+    values = fine[xy[:, 1], xy[:, 0]]
+    return float(1.4826 * np.median(np.abs(values - np.median(values))))
+
+
+def denoise(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.ndarray:
+    """The source's own grain, film noise, halftone or craquelure taken out (non-local means,
+    strength from the noise measured on its skin). The worn face gets the target camera's
+    finest band instead (blend/detail.py); the source's grain, enlarged onto a bigger face,
+    read as grey speckles (an old photo) or cracks (a painting). A clean photo (noise under
+    NOISE_FLOOR levels) is left as it is."""
+    noise = skin_noise(image, landmarks)
+    if noise < NOISE_FLOOR:
+        return image
+    strength = float(min(DENOISE_MAX, DENOISE_GAIN * noise))
+    # Search window in proportion to the face: about 5% of it, at least the default 21 px.
+    window = max(21, int(0.05 * face_size) | 1)
+    return cv2.fastNlMeansDenoisingColored(image, None, strength, strength, 5, window)
+
+
 def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float = 0.4,
                        find_hands: bool = True, mirror_yaw: float = 20.0) -> CleanTexture:
     """The clean texture of the face at `landmarks` (478, 3) in `image` (BGR uint8)."""
@@ -162,15 +197,14 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     local[:, 0] -= x0
     local[:, 1] -= y0
     shape = crop.shape[:2]
+    original = crop
+    crop = denoise(crop, local, face_size)
 
     normals_full = relight.normal_map(local, shape, step=NORMAL_STEP)
     vertex_normals = relight.vertex_normals(local)
     skin = relight.skin_points()
 
     oval = _fill_poly(shape, local[top.face_oval])
-    inside = cv2.distanceTransform(oval, cv2.DIST_L2, 5)
-    ramp = np.clip(inside / (0.06 * face_size), 0, 1)
-    border_weight = (ramp * ramp * (3 - 2 * ramp)).astype(np.float32)
     inner = cv2.erode(oval, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     candidates = inner & (1 - _features_mask(shape, local, face_size))
 
@@ -183,15 +217,16 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         # apart from the face's own albedo on one photo (the quadratic terms also fit make-up,
         # a tan line or a hand-coloured print, and dividing them out leaves grey patches).
         coeffs = relight.fit_light(vertex_normals[skin], colours, weights, order=1)
-        mean = relight.mean_light(vertex_normals, coeffs)
-        ratio = np.clip(relight.shading(normals_full, coeffs, mean), *_DELIGHT_LIMITS)
+        # Only the directional part (side, top/bottom) is divided out: see relight.side_shading.
+        ratio = relight.side_shading(normals_full, coeffs, _DELIGHT_LIMITS)
         # Smoothed over ~3% of the face: where the normals turn fast (the nose's flanks) a
         # misfit would otherwise leave a sharp light or dark line in the texture.
         ratio = cv2.GaussianBlur(ratio, (0, 0), max(0.5, 0.03 * face_size / NORMAL_STEP))
         ratio = cv2.resize(ratio, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
-        # Towards the oval's border the normals graze and the fit says little: fade to no
-        # change there (the mask fades the face out there too).
-        ratio = np.power(ratio, border_weight[..., None])
+        # No fade towards the oval's border: with the whole light divided out, a fade there
+        # left a bright band across the top of the forehead (the light from above taken out
+        # below the band, not in it). The directional ratio is continuous over the whole crop
+        # (the normal map extends past the oval) and the mask fades the face out anyway.
         flat = np.clip(crop.astype(np.float32) / ratio, 0, 255).astype(np.uint8)
         return flat, coeffs
 
@@ -294,8 +329,25 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
             lab[..., 1:] = lab[..., 1:] + soft[..., None] * (toned - lab[..., 1:])
             clean = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
 
+    # 5. Eye make-up (shadow, a tinted lid) towards the skin's chroma by the same factor; its
+    # lightness (liner, lashes, the lid's crease) stays: worn on a target without make-up, a red
+    # or brown lid read as a smeared, bruised eye area.
+    if makeup < 1.0 and len(samples) > 20:
+        lids = np.zeros(shape, np.uint8)
+        for eye, brow in ((top.right_eye, top.right_eyebrow), (top.left_eye, top.left_eyebrow)):
+            lids |= _polygon_mask(shape, [np.concatenate([local[eye], local[brow]])])
+            lids |= _polygon_mask(shape, [local[eye]], dilate_px=0.04 * face_size)
+        lids &= 1 - _polygon_mask(shape, [local[top.right_eyebrow], local[top.left_eyebrow]])
+        if lids.any():
+            soft = cv2.GaussianBlur(lids.astype(np.float32), (0, 0), max(1.0, 0.01 * face_size))
+            lab = cv2.cvtColor(clean, cv2.COLOR_BGR2LAB).astype(np.float32)
+            skin_ab = np.median(samples[:, 1:], axis=0)
+            toned = skin_ab + makeup * (lab[..., 1:] - skin_ab)
+            lab[..., 1:] = lab[..., 1:] + soft[..., None] * (toned - lab[..., 1:])
+            clean = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+
     return CleanTexture(image=clean, landmarks=local, normals=normals_full, occluders=occluders,
-                        face_size=face_size, original=crop, mouth_open=mouth_open,
+                        face_size=face_size, original=original, mouth_open=mouth_open,
                         origin=(x0, y0))
 
 
