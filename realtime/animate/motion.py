@@ -109,6 +109,7 @@ def scaled_rotation(rotation: np.ndarray, amount: float) -> np.ndarray:
 # Eye corners (outer, inner) of each eye, the person's right eye first.
 EYE_CORNERS = ((33, 133), (263, 362))
 GATE_EYE_RATIO = 0.08  # a change of the eye's opening ratio below this is noise
+LOWER_LID = 0.25  # share of a blink the lower lid makes (the upper lid makes the rest)
 
 
 def _eye_frame(points: np.ndarray, corners: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, float]:
@@ -139,9 +140,20 @@ def _eyelids_by_ratio(residual: np.ndarray, unmoved: np.ndarray, reference: np.n
         ratio = min(_openness(unmoved, loop, corners) / before, 2.0)
         ratio = 1.0 + (ratio - 1.0) * float(gate(abs(ratio - 1.0), GATE_EYE_RATIO, 0.5))
         middle, normal, _ = _eye_frame(portrait, corners)
+        if normal[1] < 0:
+            normal = -normal  # pointing down the face (portraits are upright within a few degrees)
         offsets = (portrait[loop, :2] - middle) @ normal
         along = residual[loop, :2] - np.outer(residual[loop, :2] @ normal, normal)
-        residual[loop, :2] = along + np.outer((ratio - 1.0) * offsets, normal)
+        # A real eye closes with its upper lid: the lower lid rises only a little (LOWER_LID of
+        # the way). Closing both lids onto the corner line drew the shut eye too high, and the
+        # iris MediaPipe finds on it went up when the driver's went down.
+        lower = offsets > 0
+        floor = float(offsets[lower].mean()) * (1.0 - LOWER_LID) if lower.any() else 0.0
+        target = np.where(lower, offsets + (ratio - 1.0) * LOWER_LID * offsets,
+                          floor + ratio * (offsets - floor))
+        if ratio > 1.0:
+            target = offsets * ratio  # a wide-open eye: both lids part
+        residual[loop, :2] = along + np.outer(target - offsets, normal)
 
 
 # Gaze: where the irises sit between the eye corners, in eye widths, along the eye (towards the
@@ -175,8 +187,10 @@ def _irises(residual: np.ndarray, unmoved: np.ndarray, reference: np.ndarray, po
     top = topology()
     shift = gaze(unmoved) - gaze(reference)
     shift *= gate(np.linalg.norm(shift), GATE_GAZE)
-    # A closing eye's iris landmarks are guesses: the gaze fades out with the eye's opening.
-    opening = min(_openness(unmoved, loop, corners) / max(_openness(reference, loop, corners), 1e-3)
+    # A closing eye's iris landmarks are guesses: the gaze fades out as the eyes close. The more
+    # open eye decides: a wink leaves the gaze to the open eye (the closed one's iris is behind
+    # its lids anyway), where taking the more closed one dropped the gaze on every wink.
+    opening = max(_openness(unmoved, loop, corners) / max(_openness(reference, loop, corners), 1e-3)
                   for loop, corners in ((top.right_eye, EYE_CORNERS[0]), (top.left_eye, EYE_CORNERS[1])))
     shift *= float(np.clip((opening - 0.45) / 0.25, 0.0, 1.0))
     shift = np.clip(shift, -np.array(MAX_GAZE), np.array(MAX_GAZE))
