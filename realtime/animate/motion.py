@@ -121,9 +121,19 @@ def _eye_frame(points: np.ndarray, corners: tuple[int, int]) -> tuple[np.ndarray
     return (a + b) / 2, np.array([-axis[1], axis[0]]), width
 
 
+# The lids of each eye without their corners (MediaPipe's eye contours), the person's right first.
+UPPER_LIDS = ((246, 161, 160, 159, 158, 157, 173), (466, 388, 387, 386, 385, 384, 398))
+LOWER_LIDS = ((7, 163, 144, 145, 153, 154, 155), (249, 390, 373, 374, 380, 381, 382))
+
+
 def _openness(points: np.ndarray, loop: np.ndarray, corners: tuple[int, int]) -> float:
+    """The gap between the lids, in eye widths (not the outline's spread about the corner line:
+    a shut eye whose lids meet below that line kept half its "opening" by that measure)."""
     middle, normal, width = _eye_frame(points, corners)
-    return float(np.abs((points[loop, :2] - middle) @ normal).mean() / width)
+    eye = 0 if corners == EYE_CORNERS[0] else 1
+    upper = (points[list(UPPER_LIDS[eye]), :2] - middle) @ normal
+    lower = (points[list(LOWER_LIDS[eye]), :2] - middle) @ normal
+    return float(max(abs(lower.mean() - upper.mean()), 0.0) / width)
 
 
 def _eyelids_by_ratio(residual: np.ndarray, unmoved: np.ndarray, reference: np.ndarray,
@@ -147,10 +157,13 @@ def _eyelids_by_ratio(residual: np.ndarray, unmoved: np.ndarray, reference: np.n
         # A real eye closes with its upper lid: the lower lid rises only a little (LOWER_LID of
         # the way). Closing both lids onto the corner line drew the shut eye too high, and the
         # iris MediaPipe finds on it went up when the driver's went down.
-        lower = offsets > 0
-        floor = float(offsets[lower].mean()) * (1.0 - LOWER_LID) if lower.any() else 0.0
-        target = np.where(lower, offsets + (ratio - 1.0) * LOWER_LID * offsets,
-                          floor + ratio * (offsets - floor))
+        eye = 0 if corners == EYE_CORNERS[0] else 1
+        lower = np.isin(loop, LOWER_LIDS[eye])
+        upper = np.isin(loop, UPPER_LIDS[eye])
+        floor = float(offsets[lower].mean()) * (1.0 - LOWER_LID)
+        target = offsets.copy()  # the corners stay
+        target[lower] = offsets[lower] + (ratio - 1.0) * LOWER_LID * offsets[lower]
+        target[upper] = floor + ratio * (offsets[upper] - floor)
         if ratio > 1.0:
             target = offsets * ratio  # a wide-open eye: both lids part
         residual[loop, :2] = along + np.outer(target - offsets, normal)
