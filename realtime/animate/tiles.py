@@ -151,13 +151,15 @@ class TileWarp:
     def _windows(self, grid: np.ndarray) -> np.ndarray:
         return np.lib.stride_tricks.sliding_window_view(grid, (CELLS + 2, CELLS + 2))[::CELLS, ::CELLS]
 
-    def tile_maps(self, ty: int, tx: int, map_x: np.ndarray, map_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The full-resolution maps of one tile (portrait pixels), cut to the picture."""
+    def strip_maps(self, ty: int, tx0: int, tx1: int, map_x: np.ndarray,
+                   map_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The full-resolution maps of tiles tx0..tx1-1 of row ty (portrait pixels), cut to the
+        picture (the same values tile by tile: each pixel reads only its neighbouring cells)."""
         rows = slice(ty * CELLS, ty * CELLS + CELLS + 2)
-        cols = slice(tx * CELLS, tx * CELLS + CELLS + 2)
-        size = ((CELLS + 2) * STEP, (CELLS + 2) * STEP)
+        cols = slice(tx0 * CELLS, tx1 * CELLS + 2)
+        size = ((tx1 - tx0) * CELLS * STEP + 2 * STEP, (CELLS + 2) * STEP)
         h = min(TILE, self.height - ty * TILE)
-        w = min(TILE, self.width - tx * TILE)
+        w = min((tx1 - tx0) * TILE, self.width - tx0 * TILE)
         fine_x = cv2.resize(map_x[rows, cols], size, interpolation=cv2.INTER_LINEAR)[STEP:STEP + h, STEP:STEP + w]
         fine_y = cv2.resize(map_y[rows, cols], size, interpolation=cv2.INTER_LINEAR)[STEP:STEP + h, STEP:STEP + w]
         return fine_x, fine_y
@@ -184,26 +186,35 @@ class TileWarp:
             part = np.s_[ty * TILE:(ty + 1) * TILE, tx * TILE:(tx + 1) * TILE]
             self.warped[part] = self.image[part]
         self.drawn &= moved
-        for ty, tx in zip(*np.nonzero(redraw), strict=True):
-            fine_x, fine_y = self.tile_maps(ty, tx, map_x, map_y)
-            y0, x0 = ty * TILE, tx * TILE
-            override(x0, y0, fine_x, fine_y)
-            # The picture's outermost rows and columns are pinned (the mesh's border does not
-            # move; the coarse grid only approximates that within its cells).
-            h, w = fine_x.shape
-            if y0 == 0:
-                fine_x[0], fine_y[0] = np.arange(x0, x0 + w, dtype=np.float32), 0.0
-            if y0 + h == self.height:
-                fine_x[-1], fine_y[-1] = np.arange(x0, x0 + w, dtype=np.float32), self.height - 1.0
-            if x0 == 0:
-                fine_x[:, 0], fine_y[:, 0] = 0.0, np.arange(y0, y0 + h, dtype=np.float32)
-            if x0 + w == self.width:
-                fine_x[:, -1], fine_y[:, -1] = self.width - 1.0, np.arange(y0, y0 + h, dtype=np.float32)
-            # Even samples of the doubled picture are the portrait's pixels: x -> 2x.
-            self.warped[y0:y0 + h, x0:x0 + w] = cv2.remap(self.double, fine_x * 2.0, fine_y * 2.0, cv2.INTER_LINEAR,
-                                                          borderMode=cv2.BORDER_REFLECT101)
-            self.drawn_x[ty, tx] = win_x[ty, tx]
-            self.drawn_y[ty, tx] = win_y[ty, tx]
-            self.drawn[ty, tx] = True
+        # Neighbouring tiles of a row to redraw are drawn in one call (a call per tile cost more
+        # in overhead than in pixels).
+        for ty in np.nonzero(redraw.any(axis=1))[0]:
+            row = np.r_[False, redraw[ty], False]
+            starts = np.nonzero(row[1:] & ~row[:-1])[0]
+            ends = np.nonzero(row[:-1] & ~row[1:])[0]
+            for tx0, tx1 in zip(starts, ends, strict=True):
+                self._draw(int(ty), int(tx0), int(tx1), map_x, map_y, override)
+                self.drawn_x[ty, tx0:tx1] = win_x[ty, tx0:tx1]
+                self.drawn_y[ty, tx0:tx1] = win_y[ty, tx0:tx1]
+                self.drawn[ty, tx0:tx1] = True
         self.tiles_drawn = int(redraw.sum())
         return self.warped
+
+    def _draw(self, ty: int, tx0: int, tx1: int, map_x: np.ndarray, map_y: np.ndarray, override) -> None:
+        fine_x, fine_y = self.strip_maps(ty, tx0, tx1, map_x, map_y)
+        y0, x0 = ty * TILE, tx0 * TILE
+        override(x0, y0, fine_x, fine_y)
+        # The picture's outermost rows and columns are pinned (the mesh's border does not move;
+        # the coarse grid only approximates that within its cells).
+        h, w = fine_x.shape
+        if y0 == 0:
+            fine_x[0], fine_y[0] = np.arange(x0, x0 + w, dtype=np.float32), 0.0
+        if y0 + h == self.height:
+            fine_x[-1], fine_y[-1] = np.arange(x0, x0 + w, dtype=np.float32), self.height - 1.0
+        if x0 == 0:
+            fine_x[:, 0], fine_y[:, 0] = 0.0, np.arange(y0, y0 + h, dtype=np.float32)
+        if x0 + w == self.width:
+            fine_x[:, -1], fine_y[:, -1] = self.width - 1.0, np.arange(y0, y0 + h, dtype=np.float32)
+        # Even samples of the doubled picture are the portrait's pixels: x -> 2x.
+        self.warped[y0:y0 + h, x0:x0 + w] = cv2.remap(self.double, fine_x * 2.0, fine_y * 2.0, cv2.INTER_LINEAR,
+                                                      borderMode=cv2.BORDER_REFLECT101)
