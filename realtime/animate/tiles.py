@@ -30,7 +30,8 @@ TILE = 64  # px, a multiple of STEP
 STEP = 4  # px per coarse grid cell
 CELLS = TILE // STEP
 STILL = 0.1  # px: a tile whose map moves less than this from the identity is the portrait's own
-BIG_TRIANGLE = 48  # grid cells in a triangle's bounding box: filled by a call of its own
+BIG_TRIANGLE = 32  # grid cells in a triangle: filled by a call of its own
+SLIVER = 8.0  # a triangle whose map magnifies more than this (Frobenius norm) moves with its centre
 REUSE = 0.08  # px: a tile whose map moved less than this since it was drawn keeps its drawing
 
 
@@ -48,7 +49,12 @@ def rasterise_ids(points: np.ndarray, triangles: np.ndarray, rank: np.ndarray,
     # The few big triangles of the surroundings (a quarter of the picture between the last ring
     # and the border) are filled one call each, in rank order; the many small ones of the face
     # all at once below, over their bounding boxes.
-    big = np.nonzero(counts > BIG_TRIANGLE)[0]
+    # Big by area, not by bounding box: a sliver (the far cheek squeezed on a turn) filled by
+    # OpenCV gets every cell its outline touches, cells outside it where its map extrapolates
+    # far; the test below keeps only the cells inside.
+    twice_area = np.abs((corners[:, 1, 0] - corners[:, 0, 0]) * (corners[:, 2, 1] - corners[:, 0, 1])
+                        - (corners[:, 1, 1] - corners[:, 0, 1]) * (corners[:, 2, 0] - corners[:, 0, 0]))
+    big = np.nonzero(twice_area > 2 * BIG_TRIANGLE)[0]
     fixed = np.round(corners * 16).astype(np.int32)
     for index in big[np.argsort(rank[big], kind="stable")]:
         cv2.fillConvexPoly(ids, fixed[index], int(index), lineType=cv2.LINE_8, shift=4)
@@ -74,6 +80,8 @@ def rasterise_ids(points: np.ndarray, triangles: np.ndarray, rank: np.ndarray,
         value = (ex[owner] * (y - p[owner, 1]) - ey[owner] * (x - p[owner, 0])) / length[owner]
         inside &= value >= -1e-3
     owner, cell = owner[inside], (y * width + x)[inside]
+    if len(cell) == 0:
+        return ids
     # Highest rank last, then one write per cell: the last of equal cells after a stable sort.
     order = np.lexsort((rank[owner], cell))
     cell, owner = cell[order], owner[order]
@@ -101,6 +109,10 @@ def triangle_affines(dst: np.ndarray, src: np.ndarray, triangles: np.ndarray) ->
                    axis=1) / det[:, None, None]  # (T, 2, 2) rows
     src_m = np.stack([s1, s2], axis=2)  # (T, 2, 2): columns s1, s2
     linear = src_m @ inv
+    # A triangle squeezed to a sliver (the far cheek on a turn) has an affine that magnifies
+    # tenfold and more: the grid cells its outline touches just outside it sampled the dark
+    # background beyond the cheek (round black dots along the jaw). It moves with its centre.
+    flat |= np.sqrt((linear ** 2).sum(axis=(1, 2))) > SLIVER
     linear[flat] = np.eye(2)
     offset = s[:, 0] - np.einsum("tij,tj->ti", linear, d[:, 0])
     offset[flat] = s[flat].mean(axis=1) - d[flat].mean(axis=1)
