@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from realtime.animate.mesh import MeshAnimator
-from realtime.animate.motion import RIGID_POINTS, calibrate, fit_similarity, gaze, transfer
+from realtime.animate.motion import RIGID_POINTS, UPPER_LIDS, calibrate, fit_similarity, gaze, transfer
 from realtime.animate.surround import BORDER_FADE, RING_SCALES, moved_points
 from realtime.faces.topology import topology
 from realtime.frame import Face, Frame
@@ -219,3 +219,108 @@ def test_open_mouth_is_drawn_in_the_portrait_palette(library, detector):
                                     cv2.COLOR_BGR2LAB)[0, 0, 0])
     assert np.percentile(light, 99) <= skin_light + 0.3 * (255 - skin_light)
     assert np.percentile(light, 1) >= 0.25 * lips_light
+
+
+def _lid_offsets(points: np.ndarray, loop: np.ndarray, corners: tuple[int, int]) -> np.ndarray:
+    """Each eye-outline point's distance below the line through the eye corners (image down +)."""
+    a, b = points[corners[0], :2], points[corners[1], :2]
+    axis = (b - a) / np.linalg.norm(b - a)
+    down = np.array([-axis[1], axis[0]])
+    down = down if down[1] > 0 else -down
+    return (points[loop, :2] - (a + b) / 2) @ down
+
+
+def _blinked(points: np.ndarray, eyes, closed: float) -> np.ndarray:
+    """The eyes in `eyes` ((loop, corners) pairs) closed to `closed` of their opening, the lids
+    meeting on the lower lid (as a real blink)."""
+    out = points.copy()
+    for loop, corners in eyes:
+        a, b = points[corners[0], :2], points[corners[1], :2]
+        axis = (b - a) / np.linalg.norm(b - a)
+        down = np.array([-axis[1], axis[0]])
+        down = down if down[1] > 0 else -down
+        offsets = _lid_offsets(points, loop, corners)
+        upper = np.isin(loop, UPPER_LIDS)  # the upper lid comes down, corners and lower lid stay
+        floor = offsets[offsets > 0.5].mean()
+        target = np.where(upper, floor + closed * (offsets - floor), offsets)
+        out[loop, :2] += np.outer(target - offsets, down)
+    return out
+
+
+def test_a_blink_closes_the_portrait_eye_with_its_upper_lid(library):
+    """A real blink brings the upper lid down onto the lower one. The portrait's shut eye does the
+    same: its upper lid travels most of the way, its lower lid barely rises (both lids used to meet
+    on the corner line, a shut eye drawn too high, its iris found higher instead of lower)."""
+    top = topology()
+    eyes = ((top.right_eye, (33, 133)), (top.left_eye, (263, 362)))
+    driver = library.get(str(media("s42.jpg"))).face.landmarks.astype(np.float64)
+    portrait = library.get(str(media("s9.jpg"))).face.landmarks.astype(np.float64)
+    out = transfer(_blinked(driver, eyes, 0.1), portrait, calibrate(driver, portrait, "relative"))
+    for loop, corners in eyes:
+        before, after = _lid_offsets(portrait, loop, corners), _lid_offsets(out, loop, corners)
+        upper, lower = before < -0.5, before > 0.5
+        upper_travel = (after[upper] - before[upper]).mean() / (before[lower].mean() - before[upper].mean())
+        lower_travel = (before[lower] - after[lower]).mean() / before[lower].mean()
+        assert upper_travel > 0.6, upper_travel  # down by most of the eye's opening
+        assert lower_travel < 0.35, lower_travel  # the lower lid rises a little
+
+
+def test_a_wink_keeps_the_gaze_of_the_open_eye(library):
+    """The driver looks aside by 0.1 of its eye width while winking: the portrait's open eye still
+    looks aside (the gaze used to fade out whenever either eye closed: gone on every wink)."""
+    top = topology()
+    driver = library.get(str(media("s42.jpg"))).face.landmarks.astype(np.float64)
+    portrait = library.get(str(media("s9.jpg"))).face.landmarks.astype(np.float64)
+    calibration = calibrate(driver, portrait, "relative")
+    eye_width = float(np.linalg.norm(driver[33, :2] - driver[133, :2]))
+    winking = _blinked(driver, ((top.left_eye, (263, 362)),), 0.15)
+    winking[468:478, 0] += 0.1 * eye_width
+    out = transfer(winking, portrait, calibration)
+    looked = gaze(out)[0] - gaze(portrait)[0]
+    # Both eyes averaged: the open eye's iris moved by ~0.1 eye widths (the shut one's follows too).
+    assert looked == pytest.approx(0.1, rel=0.3), looked
+
+
+def test_a_repeated_frame_resamples_nothing_and_a_still_one_restores_the_portrait(library):
+    """The warp keeps its last drawing where the map did not change: the same moved driver twice
+    draws no tile the second time and gives the same picture; back to neutral, the portrait is
+    itself again, to the pixel (no stale tile left)."""
+    source = library.get(str(media("s12.jpg")))
+    landmarks = source.face.landmarks.astype(np.float64)
+    animator = animator_for(source)
+    box = source.face.box
+    first = drive(animator, source.image, face_of(landmarks, box), 0)
+    leaned = landmarks.copy()
+    leaned[:, 0] += 0.04 * face_size(landmarks)
+    moved = drive(animator, source.image, face_of(leaned, box), 1)
+    tiles = animator._portrait.tiles
+    assert tiles.tiles_drawn > 0 and not np.array_equal(moved, first)
+    again = drive(animator, source.image, face_of(leaned, box), 2)
+    assert tiles.tiles_drawn == 0
+    assert np.array_equal(again, moved)
+    back = drive(animator, source.image, face_of(landmarks, box), 3)
+    assert np.array_equal(back, animator._portrait.image)
+
+
+
+def test_a_squeezed_far_cheek_triangle_samples_only_nearby():
+    """A cheek triangle squeezed to a sliver by a big turn (corners measured on the Girl with a
+    Pearl Earring turned by a real driver) beside a normal one: every pixel near them samples the
+    portrait within a few pixels of where the triangles came from. The sliver's map magnifies
+    18x: the cells its outline touched just outside it sampled the dark background beyond the
+    cheek, round black dots along the jaw."""
+    from realtime.animate.tiles import TileWarp
+
+    sliver_dst = np.array([[356.7, 605.4], [366.3, 635.5], [372.3, 655.0]])
+    sliver_src = np.array([[351.8, 602.4], [361.7, 633.0], [364.5, 654.0]])
+    # The sliver's neighbour on its right: the same edge, and a corner further right.
+    dst = np.vstack([sliver_dst, [[400.0, 630.0]]])
+    src = np.vstack([sliver_src, [[395.0, 628.0]]])
+    triangles = np.array([[0, 1, 2], [0, 2, 3]], dtype=np.int32)
+    warp = TileWarp(np.zeros((720, 480, 3), dtype=np.uint8))
+    map_x, map_y = warp.coarse_maps(dst, src, triangles, np.zeros(len(dst)))
+    gx, gy = np.meshgrid(warp.grid_x, warp.grid_y)
+    near = (gx > 340) & (gx < 410) & (gy > 590) & (gy < 670)
+    distance = np.hypot(map_x - gx, map_y - gy)[near]
+    assert distance.max() < 15, distance.max()
+

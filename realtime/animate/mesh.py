@@ -24,6 +24,7 @@ from realtime.animate.mouth import (
     mouth_opening,
 )
 from realtime.animate.surround import MOUTH_CENTRE, PortraitMesh, build_mesh, fit_similarity_2d, moved_points
+from realtime.animate.tiles import TileWarp
 from realtime.faces.one_euro import OneEuroFilter
 from realtime.faces.source import SourceFace
 from realtime.faces.topology import (
@@ -33,7 +34,6 @@ from realtime.faces.topology import (
     topology,
 )
 from realtime.faces.tracking import smoothing_parameters
-from realtime.faces.warp import piecewise_affine_maps
 from realtime.frame import Face, Frame
 from realtime.settings import AnimateSettings, Settings
 
@@ -99,6 +99,7 @@ class Portrait:
         # Depth of every mesh point for the back-to-front drawing order: the surroundings lie
         # behind the face.
         self.depth_far = float(self.landmarks[:, 2].max() + self.face_size)
+        self.tiles = TileWarp(image)  # the picture doubled once; the last drawing, by tiles
 
 
 def _keep_iris_inside(points: np.ndarray) -> None:
@@ -111,23 +112,9 @@ def _keep_iris_inside(points: np.ndarray) -> None:
             points[centre] = outline.mean(axis=0)
 
 
-def _pin_edges(maps, width: int, height: int) -> None:
-    """The border points of the mesh do not move, so the picture's outermost pixels are the
-    portrait's own; the coarse grid of the maps only approximates that within its cells, so the
-    edge rows and columns are set exactly (in place)."""
-    x0, y0, x1, y1 = maps.box
-    if y0 == 0:
-        maps.map_x[0], maps.map_y[0] = np.arange(x0, x1, dtype=np.float32), 0.0
-    if y1 == height:
-        maps.map_x[-1], maps.map_y[-1] = np.arange(x0, x1, dtype=np.float32), height - 1.0
-    if x0 == 0:
-        maps.map_x[:, 0], maps.map_y[:, 0] = 0.0, np.arange(y0, y1, dtype=np.float32)
-    if x1 == width:
-        maps.map_x[:, -1], maps.map_y[:, -1] = width - 1.0, np.arange(y0, y1, dtype=np.float32)
-
-
-def _rigid_irises(maps, portrait: Portrait, points: np.ndarray) -> None:
-    """Redraw the inside of each open eye so its iris moves as a whole (in place, on the maps).
+def _rigid_irises(portrait: Portrait, points: np.ndarray) -> list[tuple[np.ndarray, ...]]:
+    """Where the pixels inside each open eye sample the portrait so its iris moves as a whole:
+    (xs, ys, sample_x, sample_y, box) per eye, to write over the mesh's maps.
 
     The mesh closes an eye with a fan around the iris centre: moving that centre for a glance
     would stretch the iris on one side and squash it on the other. Here each pixel inside the
@@ -137,8 +124,10 @@ def _rigid_irises(maps, portrait: Portrait, points: np.ndarray) -> None:
     eye opening, so the iris is clipped by the lids exactly as in the portrait, and at the outline
     the map meets the mesh's (continuous, no seam)."""
     top = topology()
-    x0, y0, x1, y1 = maps.box
+    height, width = portrait.image.shape[:2]
+    x0, y0, x1, y1 = 0, 0, width, height
     source = portrait.landmarks[:, :2]
+    result = []
     for loop, centre, iris, corners in ((top.right_eye, RIGHT_IRIS_CENTRE, top.right_iris, (33, 133)),
                                         (top.left_eye, LEFT_IRIS_CENTRE, top.left_iris, (263, 362))):
         dest_loop, source_loop = points[loop], source[loop]
@@ -194,11 +183,9 @@ def _rigid_irises(maps, portrait: Portrait, points: np.ndarray) -> None:
         h0 = np.minimum(t0 * length_d / (k * length_s), 0.9)
         profile = np.where(t <= t0, t * h0 / np.maximum(t0, 1e-9),
                            h0 + (1.0 - h0) * (t - t0) / np.maximum(1.0 - t0, 1e-9))
-        sample = source_centre + profile[:, None] * edge_s
-        rows = ys[inside] - y0
-        cols = xs[inside] - x0
-        maps.map_x[rows, cols] = sample[:, 0]
-        maps.map_y[rows, cols] = sample[:, 1]
+        sample = (source_centre + profile[:, None] * edge_s).astype(np.float32)
+        result.append((xs[inside], ys[inside], sample[:, 0], sample[:, 1], (ex0, ey0, ex1, ey1)))
+    return result
 
 
 class MeshAnimator:
@@ -215,6 +202,7 @@ class MeshAnimator:
         self._filter: OneEuroFilter | None = None
         self._last: np.ndarray | None = None
         self._last_points: np.ndarray | None = None
+        self._eye_boxes: list[tuple[int, int, int, int]] = []
         self.configure(settings)
 
     # -- settings --------------------------------------------------------------------------------
@@ -291,41 +279,29 @@ class MeshAnimator:
 
     def _warp(self, portrait: Portrait, points: np.ndarray, face_depth: np.ndarray) -> np.ndarray:
         mesh = portrait.mesh
-        moved = np.abs(points - mesh.points).max(axis=1) > _STILL
-        triangles = mesh.triangles[moved[mesh.triangles].any(axis=1)]
-        if len(triangles) == 0:
+        tiles = portrait.tiles
+        if np.abs(points - mesh.points).max() <= _STILL and not tiles.drawn.any():
             return portrait.image.copy()
-        height, width = portrait.image.shape[:2]
-        corners = np.concatenate([points[triangles].reshape(-1, 2), mesh.points[triangles].reshape(-1, 2)])
-        x0, y0 = np.floor(corners.min(axis=0)).astype(int) - 2
-        x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 3
-        box = (max(0, int(x0)), max(0, int(y0)), min(width, int(x1)), min(height, int(y1)))
         depth = np.full(len(points), portrait.depth_far, dtype=np.float64)
         depth[:ALL_POINTS] = face_depth
         depth[MOUTH_CENTRE] = face_depth[topology().inner_mouth].mean()
-        maps = piecewise_affine_maps(points, mesh.points, mesh.triangles, box, depth=depth)
-        _pin_edges(maps, width, height)
-        _rigid_irises(maps, portrait, points)
-        canvas = portrait.image.copy()
-        # One resample of the portrait for the whole picture. The face bicubic: a bilinear
-        # resample at a half-pixel offset is a [0.5, 0.5] blur, which took half to four fifths of
-        # a painting's fine detail (Laplacian energy) off the face; bicubic keeps 0.5-1.0 of it
-        # (s9, s12, s42 moved by 4-11 % of the face). The rest bilinear: bicubic costs five times
-        # as much, and hair and background move little.
-        fx0, fy0 = np.floor(points[:ALL_POINTS].min(axis=0)).astype(int) - 4
-        fx1, fy1 = np.ceil(points[:ALL_POINTS].max(axis=0)).astype(int) + 5
-        fx0, fy0, fx1, fy1 = (min(max(int(fx0), box[0]), box[2]), min(max(int(fy0), box[1]), box[3]),
-                              max(min(int(fx1), box[2]), box[0]), max(min(int(fy1), box[3]), box[1]))
-        regions = [((fx0, fy0, fx1, fy1), cv2.INTER_CUBIC),
-                   ((box[0], box[1], box[2], fy0), cv2.INTER_LINEAR), ((box[0], fy1, box[2], box[3]), cv2.INTER_LINEAR),
-                   ((box[0], fy0, fx0, fy1), cv2.INTER_LINEAR), ((fx1, fy0, box[2], fy1), cv2.INTER_LINEAR)]
-        for (rx0, ry0, rx1, ry1), interpolation in regions:
-            if rx1 <= rx0 or ry1 <= ry0:
-                continue
-            local = np.s_[ry0 - box[1]:ry1 - box[1], rx0 - box[0]:rx1 - box[0]]
-            canvas[ry0:ry1, rx0:rx1] = cv2.remap(portrait.image, maps.map_x[local], maps.map_y[local],
-                                                 interpolation, borderMode=cv2.BORDER_REFLECT101)
-        return canvas
+        eyes = _rigid_irises(portrait, points)
+        boxes = [eye[4] for eye in eyes]
+
+        def override(x0: int, y0: int, map_x: np.ndarray, map_y: np.ndarray) -> None:
+            height, width = map_x.shape
+            for xs, ys, sample_x, sample_y, (ex0, ey0, ex1, ey1) in eyes:
+                if ex1 <= x0 or ex0 >= x0 + width or ey1 <= y0 or ey0 >= y0 + height:
+                    continue
+                keep = (xs >= x0) & (xs < x0 + width) & (ys >= y0) & (ys < y0 + height)
+                map_x[ys[keep] - y0, xs[keep] - x0] = sample_x[keep]
+                map_y[ys[keep] - y0, xs[keep] - x0] = sample_y[keep]
+
+        # The eyes' tiles are redrawn while an iris is turned and on the frame after (its
+        # override gone, the mesh's own fan may differ from the drawing by less than REUSE).
+        warped = tiles.render(points, mesh.points, mesh.triangles, depth, boxes + self._eye_boxes, override)
+        self._eye_boxes = boxes
+        return warped.copy()
 
     def _fill_mouth(self, canvas: np.ndarray, frame: Frame, face: Face, portrait: Portrait,
                     points: np.ndarray) -> None:

@@ -109,6 +109,7 @@ def scaled_rotation(rotation: np.ndarray, amount: float) -> np.ndarray:
 # Eye corners (outer, inner) of each eye, the person's right eye first.
 EYE_CORNERS = ((33, 133), (263, 362))
 GATE_EYE_RATIO = 0.08  # a change of the eye's opening ratio below this is noise
+LOWER_LID = 0.25  # share of a blink the lower lid makes (the upper lid makes the rest)
 
 
 def _eye_frame(points: np.ndarray, corners: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, float]:
@@ -120,9 +121,19 @@ def _eye_frame(points: np.ndarray, corners: tuple[int, int]) -> tuple[np.ndarray
     return (a + b) / 2, np.array([-axis[1], axis[0]]), width
 
 
+# The lids of each eye without their corners (MediaPipe's eye contours), the person's right first.
+UPPER_LIDS = ((246, 161, 160, 159, 158, 157, 173), (466, 388, 387, 386, 385, 384, 398))
+LOWER_LIDS = ((7, 163, 144, 145, 153, 154, 155), (249, 390, 373, 374, 380, 381, 382))
+
+
 def _openness(points: np.ndarray, loop: np.ndarray, corners: tuple[int, int]) -> float:
+    """The gap between the lids, in eye widths (not the outline's spread about the corner line:
+    a shut eye whose lids meet below that line kept half its "opening" by that measure)."""
     middle, normal, width = _eye_frame(points, corners)
-    return float(np.abs((points[loop, :2] - middle) @ normal).mean() / width)
+    eye = 0 if corners == EYE_CORNERS[0] else 1
+    upper = (points[list(UPPER_LIDS[eye]), :2] - middle) @ normal
+    lower = (points[list(LOWER_LIDS[eye]), :2] - middle) @ normal
+    return float(max(abs(lower.mean() - upper.mean()), 0.0) / width)
 
 
 def _eyelids_by_ratio(residual: np.ndarray, unmoved: np.ndarray, reference: np.ndarray,
@@ -139,9 +150,23 @@ def _eyelids_by_ratio(residual: np.ndarray, unmoved: np.ndarray, reference: np.n
         ratio = min(_openness(unmoved, loop, corners) / before, 2.0)
         ratio = 1.0 + (ratio - 1.0) * float(gate(abs(ratio - 1.0), GATE_EYE_RATIO, 0.5))
         middle, normal, _ = _eye_frame(portrait, corners)
+        if normal[1] < 0:
+            normal = -normal  # pointing down the face (portraits are upright within a few degrees)
         offsets = (portrait[loop, :2] - middle) @ normal
         along = residual[loop, :2] - np.outer(residual[loop, :2] @ normal, normal)
-        residual[loop, :2] = along + np.outer((ratio - 1.0) * offsets, normal)
+        # A real eye closes with its upper lid: the lower lid rises only a little (LOWER_LID of
+        # the way). Closing both lids onto the corner line drew the shut eye too high, and the
+        # iris MediaPipe finds on it went up when the driver's went down.
+        eye = 0 if corners == EYE_CORNERS[0] else 1
+        lower = np.isin(loop, LOWER_LIDS[eye])
+        upper = np.isin(loop, UPPER_LIDS[eye])
+        floor = float(offsets[lower].mean()) * (1.0 - LOWER_LID)
+        target = offsets.copy()  # the corners stay
+        target[lower] = offsets[lower] + (ratio - 1.0) * LOWER_LID * offsets[lower]
+        target[upper] = floor + ratio * (offsets[upper] - floor)
+        if ratio > 1.0:
+            target = offsets * ratio  # a wide-open eye: both lids part
+        residual[loop, :2] = along + np.outer(target - offsets, normal)
 
 
 # Gaze: where the irises sit between the eye corners, in eye widths, along the eye (towards the
@@ -175,8 +200,10 @@ def _irises(residual: np.ndarray, unmoved: np.ndarray, reference: np.ndarray, po
     top = topology()
     shift = gaze(unmoved) - gaze(reference)
     shift *= gate(np.linalg.norm(shift), GATE_GAZE)
-    # A closing eye's iris landmarks are guesses: the gaze fades out with the eye's opening.
-    opening = min(_openness(unmoved, loop, corners) / max(_openness(reference, loop, corners), 1e-3)
+    # A closing eye's iris landmarks are guesses: the gaze fades out as the eyes close. The more
+    # open eye decides: a wink leaves the gaze to the open eye (the closed one's iris is behind
+    # its lids anyway), where taking the more closed one dropped the gaze on every wink.
+    opening = max(_openness(unmoved, loop, corners) / max(_openness(reference, loop, corners), 1e-3)
                   for loop, corners in ((top.right_eye, EYE_CORNERS[0]), (top.left_eye, EYE_CORNERS[1])))
     shift *= float(np.clip((opening - 0.45) / 0.25, 0.0, 1.0))
     shift = np.clip(shift, -np.array(MAX_GAZE), np.array(MAX_GAZE))
@@ -258,10 +285,14 @@ def calibrate(driver: np.ndarray, portrait: np.ndarray, mode: str) -> Calibratio
     to_portrait = fit_similarity(reference[RIGID_POINTS], portrait[RIGID_POINTS])
     size = max(1.0, float(np.hypot(*(driver[:, :2].max(axis=0) - driver[:, :2].min(axis=0)))))
     flat = reference[:, :2]
-    near = np.linalg.norm(flat[:, None] - flat[None], axis=2) < NEIGHBOURHOOD * size
-    # Each row: its near points first (a stable sort puts True before False), then itself again.
-    order = np.argsort(~near, axis=1, kind="stable")[:, :int(near.sum(axis=1).max())]
-    neighbours = np.where(np.take_along_axis(near, order, axis=1), order, np.arange(len(flat))[:, None])
+    difference = flat[:, None] - flat[None]
+    near = np.einsum("ijk,ijk->ij", difference, difference) < (NEIGHBOURHOOD * size) ** 2
+    # Each row: its near points, padded with the point itself (a cumulative count places each near
+    # point in its column: one pass, no sort of a 478 x 478 table).
+    count = near.sum(axis=1)
+    neighbours = np.repeat(np.arange(len(flat))[:, None], int(count.max()), axis=1)
+    rows, cols = np.nonzero(near)
+    neighbours[rows, np.cumsum(near, axis=1)[rows, cols] - 1] = cols
     return Calibration(reference=reference, to_portrait=to_portrait, size=size, neighbours=neighbours)
 
 

@@ -1,0 +1,232 @@
+"""The portrait's warp, resampled once per frame, by tiles, only where it changed.
+
+A full-picture remap of a 1280x720 portrait costs about 8 ms on one core and the bicubic face
+another 7: over the whole animate budget on its own. Two things make it cheap:
+
+- The source is the portrait upsampled 2x once (bicubic, interpolating: every even sample is the
+  portrait's own pixel), and each frame samples it bilinearly. A bilinear sample at a half-pixel
+  offset of the portrait itself is a [0.5, 0.5] blur (it took half or more of a painting's fine
+  detail off a moving face); at twice the resolution the same step costs a quarter pixel, close to
+  a bicubic resample, at the price of a bilinear one, on the whole picture alike (no sharper box
+  around the face).
+- The picture is cut into tiles. The warp's coordinate maps are piecewise linear, evaluated on a
+  coarse grid (one sample per 4 px) over the whole picture each frame — cheap — and a tile is
+  resampled only when its part of that grid moved by more than REUSE px since the tile was last
+  drawn: hair and background far from the face move by hundredths of a pixel per frame and keep
+  their last drawing. A tile whose grid does not move at all (under STILL px) shows the portrait's
+  own pixels, so a still driver leaves the portrait pixel-identical.
+
+The triangle of each grid cell is found for all triangles at once (barycentric tests over the
+cells of each triangle's bounding box, the nearest triangle wins where a turned head folds over
+itself), not one fill call per triangle.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+TILE = 64  # px, a multiple of STEP
+STEP = 4  # px per coarse grid cell
+CELLS = TILE // STEP
+STILL = 0.1  # px: a tile whose map moves less than this from the identity is the portrait's own
+BIG_TRIANGLE = 32  # grid cells in a triangle: filled by a call of its own
+SLIVER = 8.0  # a triangle whose map magnifies more than this (Frobenius norm) moves with its centre
+REUSE = 0.08  # px: a tile whose map moved less than this since it was drawn keeps its drawing
+
+
+def rasterise_ids(points: np.ndarray, triangles: np.ndarray, rank: np.ndarray,
+                  shape: tuple[int, int]) -> np.ndarray:
+    """int32 map (shape) of the triangle covering each cell centre (cell (i, j) at point (j, i)),
+    -1 where none; where several cover a cell, the one of highest `rank` (T,) wins."""
+    height, width = shape
+    corners = points[triangles].astype(np.float64)  # (T, 3, 2)
+    low = np.maximum(np.ceil(corners.min(axis=1) - 1e-3), 0).astype(np.int64)
+    high = np.minimum(np.floor(corners.max(axis=1) + 1e-3), [width - 1, height - 1]).astype(np.int64)
+    spans = np.maximum(high - low + 1, 0)
+    counts = spans[:, 0] * spans[:, 1]
+    ids = np.full(shape, -1, dtype=np.int32)
+    # The few big triangles of the surroundings (a quarter of the picture between the last ring
+    # and the border) are filled one call each, in rank order; the many small ones of the face
+    # all at once below, over their bounding boxes.
+    # Big by area, not by bounding box: a sliver (the far cheek squeezed on a turn) filled by
+    # OpenCV gets every cell its outline touches, cells outside it where its map extrapolates
+    # far; the test below keeps only the cells inside.
+    twice_area = np.abs((corners[:, 1, 0] - corners[:, 0, 0]) * (corners[:, 2, 1] - corners[:, 0, 1])
+                        - (corners[:, 1, 1] - corners[:, 0, 1]) * (corners[:, 2, 0] - corners[:, 0, 0]))
+    big = np.nonzero(twice_area > 2 * BIG_TRIANGLE)[0]
+    fixed = np.round(corners * 16).astype(np.int32)
+    for index in big[np.argsort(rank[big], kind="stable")]:
+        cv2.fillConvexPoly(ids, fixed[index], int(index), lineType=cv2.LINE_8, shift=4)
+    counts[big] = 0
+    total = int(counts.sum())
+    if total == 0:
+        return ids
+    owner = np.repeat(np.arange(len(triangles)), counts)
+    within = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    span_x = spans[owner, 0]
+    x = low[owner, 0] + within % span_x
+    y = low[owner, 1] + within // span_x
+    # Edge functions, signed so the inside is positive whatever the triangle's winding; a little
+    # slack so cells on a shared edge belong to one side or the other, never to neither.
+    a, b, c = corners[:, 0], corners[:, 1], corners[:, 2]
+    area = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+    sign = np.where(area < 0, -1.0, 1.0)
+    inside = np.ones(total, dtype=bool)
+    for p, q in ((a, b), (b, c), (c, a)):
+        ex = (q[:, 0] - p[:, 0]) * sign
+        ey = (q[:, 1] - p[:, 1]) * sign
+        length = np.maximum(np.hypot(ex, ey), 1e-9)
+        value = (ex[owner] * (y - p[owner, 1]) - ey[owner] * (x - p[owner, 0])) / length[owner]
+        inside &= value >= -1e-3
+    owner, cell = owner[inside], (y * width + x)[inside]
+    if len(cell) == 0:
+        return ids
+    # Highest rank last, then one write per cell: the last of equal cells after a stable sort.
+    order = np.lexsort((rank[owner], cell))
+    cell, owner = cell[order], owner[order]
+    last = np.r_[cell[1:] != cell[:-1], True]
+    cell, owner = cell[last], owner[last]
+    flat = ids.reshape(-1)
+    under = flat[cell]
+    wins = (under < 0) | (rank[owner] > rank[np.maximum(under, 0)])
+    flat[cell[wins]] = owner[wins]
+    return ids
+
+
+def triangle_affines(dst: np.ndarray, src: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """(T, 2, 3) affine maps taking each triangle's dst corners to its src corners (a flat
+    triangle moves with its centre)."""
+    d = dst[triangles].astype(np.float64)
+    s = src[triangles].astype(np.float64)
+    d1, d2 = d[:, 1] - d[:, 0], d[:, 2] - d[:, 0]
+    s1, s2 = s[:, 1] - s[:, 0], s[:, 2] - s[:, 0]
+    det = d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]
+    flat = np.abs(det) < 1e-3
+    det = np.where(flat, 1.0, det)
+    # Columns of the inverse of [d1 d2] times [s1 s2].
+    inv = np.stack([np.stack([d2[:, 1], -d2[:, 0]], axis=1), np.stack([-d1[:, 1], d1[:, 0]], axis=1)],
+                   axis=1) / det[:, None, None]  # (T, 2, 2) rows
+    src_m = np.stack([s1, s2], axis=2)  # (T, 2, 2): columns s1, s2
+    linear = src_m @ inv
+    # A triangle squeezed to a sliver (the far cheek on a turn) has an affine that magnifies
+    # tenfold and more: the grid cells its outline touches just outside it sampled the dark
+    # background beyond the cheek (round black dots along the jaw). It moves with its centre.
+    flat |= np.sqrt((linear ** 2).sum(axis=(1, 2))) > SLIVER
+    linear[flat] = np.eye(2)
+    offset = s[:, 0] - np.einsum("tij,tj->ti", linear, d[:, 0])
+    offset[flat] = s[flat].mean(axis=1) - d[flat].mean(axis=1)
+    return np.concatenate([linear, offset[:, :, None]], axis=2).astype(np.float32)
+
+
+class TileWarp:
+    """The portrait warped by a mesh, drawn tile by tile, keeping what did not change."""
+
+    def __init__(self, image: np.ndarray) -> None:
+        self.image = image
+        height, width = image.shape[:2]
+        self.height, self.width = height, width
+        ys, xs = np.mgrid[0:2 * height, 0:2 * width].astype(np.float32) / 2.0
+        self.double = cv2.remap(image, xs, ys, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT101)
+        self.tiles_y, self.tiles_x = -(-height // TILE), -(-width // TILE)
+        # Coarse grid: cell j sits at x = -STEP + (j + 0.5) * STEP - 0.5, read back exactly by a
+        # STEP x upsampling (cv2.resize, half-pixel centres); one extra cell around each tile.
+        self.grid_w, self.grid_h = self.tiles_x * CELLS + 2, self.tiles_y * CELLS + 2
+        self.grid_x = (-STEP + (np.arange(self.grid_w, dtype=np.float32) + 0.5) * STEP - 0.5)
+        self.grid_y = (-STEP + (np.arange(self.grid_h, dtype=np.float32) + 0.5) * STEP - 0.5)
+        self.warped = image.copy()
+        self.drawn = np.zeros((self.tiles_y, self.tiles_x), dtype=bool)  # False: the portrait's own
+        self.drawn_x = np.zeros((self.tiles_y, self.tiles_x, CELLS + 2, CELLS + 2), dtype=np.float32)
+        self.drawn_y = np.zeros_like(self.drawn_x)
+        self.tiles_drawn = 0  # in the last frame (benchmarks look at it)
+
+    def coarse_maps(self, dst: np.ndarray, src: np.ndarray, triangles: np.ndarray,
+                    depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        local = (dst[:, :2] - [self.grid_x[0], self.grid_y[0]]) / STEP
+        rank = np.argsort(np.argsort(-depth[triangles].mean(axis=1), kind="stable"), kind="stable")
+        ids = rasterise_ids(local, triangles, rank, (self.grid_h, self.grid_w))
+        covered = ids >= 0
+        if not covered.all():
+            if not covered.any():
+                ids = np.zeros_like(ids)
+            else:
+                # Cells outside every triangle (around the border) take the nearest triangle's map.
+                _, labels = cv2.distanceTransformWithLabels((~covered).astype(np.uint8), cv2.DIST_L2, 3,
+                                                            labelType=cv2.DIST_LABEL_PIXEL)
+                ids = ids[covered][labels - 1]
+        cell = triangle_affines(dst[:, :2], src[:, :2], triangles)[ids]
+        gx, gy = self.grid_x[None, :], self.grid_y[:, None]
+        map_x = cell[..., 0, 0] * gx + cell[..., 0, 1] * gy + cell[..., 0, 2]
+        map_y = cell[..., 1, 0] * gx + cell[..., 1, 1] * gy + cell[..., 1, 2]
+        return map_x, map_y
+
+    def _windows(self, grid: np.ndarray) -> np.ndarray:
+        return np.lib.stride_tricks.sliding_window_view(grid, (CELLS + 2, CELLS + 2))[::CELLS, ::CELLS]
+
+    def strip_maps(self, ty: int, tx0: int, tx1: int, map_x: np.ndarray,
+                   map_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The full-resolution maps of tiles tx0..tx1-1 of row ty (portrait pixels), cut to the
+        picture (the same values tile by tile: each pixel reads only its neighbouring cells)."""
+        rows = slice(ty * CELLS, ty * CELLS + CELLS + 2)
+        cols = slice(tx0 * CELLS, tx1 * CELLS + 2)
+        size = ((tx1 - tx0) * CELLS * STEP + 2 * STEP, (CELLS + 2) * STEP)
+        h = min(TILE, self.height - ty * TILE)
+        w = min((tx1 - tx0) * TILE, self.width - tx0 * TILE)
+        fine_x = cv2.resize(map_x[rows, cols], size, interpolation=cv2.INTER_LINEAR)[STEP:STEP + h, STEP:STEP + w]
+        fine_y = cv2.resize(map_y[rows, cols], size, interpolation=cv2.INTER_LINEAR)[STEP:STEP + h, STEP:STEP + w]
+        return fine_x, fine_y
+
+    def render(self, dst: np.ndarray, src: np.ndarray, triangles: np.ndarray, depth: np.ndarray,
+               always: list[tuple[int, int, int, int]], override) -> np.ndarray:
+        """The warped portrait (the same array every frame: copy it before drawing on it).
+
+        always: picture boxes (x0, y0, x1, y1) whose tiles are redrawn whenever they moved at all
+        (the eyes, whose maps `override(x0, y0, map_x, map_y)` rewrites in place beyond the mesh).
+        """
+        map_x, map_y = self.coarse_maps(dst, src, triangles, depth)
+        off_x = np.abs(map_x - self.grid_x[None, :])
+        off_y = np.abs(map_y - self.grid_y[:, None])
+        moved = self._windows(np.maximum(off_x, off_y)).max(axis=(2, 3)) >= STILL
+        win_x, win_y = self._windows(map_x), self._windows(map_y)
+        changed = np.maximum(np.abs(win_x - self.drawn_x), np.abs(win_y - self.drawn_y)).max(axis=(2, 3)) >= REUSE
+        redraw = moved & (changed | ~self.drawn)
+        for x0, y0, x1, y1 in always:
+            redraw[max(0, y0 // TILE):max(0, (y1 - 1) // TILE) + 1, max(0, x0 // TILE):max(0, (x1 - 1) // TILE) + 1] = True
+        redraw &= moved
+        restore = self.drawn & ~moved
+        for ty, tx in zip(*np.nonzero(restore), strict=True):
+            part = np.s_[ty * TILE:(ty + 1) * TILE, tx * TILE:(tx + 1) * TILE]
+            self.warped[part] = self.image[part]
+        self.drawn &= moved
+        # Neighbouring tiles of a row to redraw are drawn in one call (a call per tile cost more
+        # in overhead than in pixels).
+        for ty in np.nonzero(redraw.any(axis=1))[0]:
+            row = np.r_[False, redraw[ty], False]
+            starts = np.nonzero(row[1:] & ~row[:-1])[0]
+            ends = np.nonzero(row[:-1] & ~row[1:])[0]
+            for tx0, tx1 in zip(starts, ends, strict=True):
+                self._draw(int(ty), int(tx0), int(tx1), map_x, map_y, override)
+                self.drawn_x[ty, tx0:tx1] = win_x[ty, tx0:tx1]
+                self.drawn_y[ty, tx0:tx1] = win_y[ty, tx0:tx1]
+                self.drawn[ty, tx0:tx1] = True
+        self.tiles_drawn = int(redraw.sum())
+        return self.warped
+
+    def _draw(self, ty: int, tx0: int, tx1: int, map_x: np.ndarray, map_y: np.ndarray, override) -> None:
+        fine_x, fine_y = self.strip_maps(ty, tx0, tx1, map_x, map_y)
+        y0, x0 = ty * TILE, tx0 * TILE
+        override(x0, y0, fine_x, fine_y)
+        # The picture's outermost rows and columns are pinned (the mesh's border does not move;
+        # the coarse grid only approximates that within its cells).
+        h, w = fine_x.shape
+        if y0 == 0:
+            fine_x[0], fine_y[0] = np.arange(x0, x0 + w, dtype=np.float32), 0.0
+        if y0 + h == self.height:
+            fine_x[-1], fine_y[-1] = np.arange(x0, x0 + w, dtype=np.float32), self.height - 1.0
+        if x0 == 0:
+            fine_x[:, 0], fine_y[:, 0] = 0.0, np.arange(y0, y0 + h, dtype=np.float32)
+        if x0 + w == self.width:
+            fine_x[:, -1], fine_y[:, -1] = self.width - 1.0, np.arange(y0, y0 + h, dtype=np.float32)
+        # Even samples of the doubled picture are the portrait's pixels: x -> 2x.
+        self.warped[y0:y0 + h, x0:x0 + w] = cv2.remap(self.double, fine_x * 2.0, fine_y * 2.0, cv2.INTER_LINEAR,
+                                                      borderMode=cv2.BORDER_REFLECT101)
