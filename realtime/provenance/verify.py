@@ -5,7 +5,14 @@ manifest is read too (offline: a remote manifest URL named in the file is never 
 reported with whether its signature holds and whether anyone trusted vouches for its signer, but
 it does not decide the exit code: anyone can write a manifest that claims facecam made a file. A video is judged in chunks of CHUNK frames (two seconds at 30 fps): the working maps of a
 chunk are averaged, searched for the mark, and then each frame of a chunk that carries it is
-tested alone at the chunk's scale and offset, to count the frames that carry it.
+tested alone at the chunk's scale and offset, to count the frames that carry it. The maps of the
+whole file (of one picture size) are averaged too and searched once more, so evidence too weak in
+any one chunk adds up over a long video (Video Seal judges a video the same way: its per-frame
+bit predictions averaged over the whole video, facebookresearch/videoseal,
+videoseal/models/videoseal.py, `extract_message`, aggregation "avg").
+
+Each search tests the nominal sync first (an uncropped picture: 45 tests, wm.Z_NOMINAL), then every
+scale and offset (wm.Z_FOUND); both thresholds have a false-alarm rate near 1e-6 per search.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from realtime.provenance import watermark as wm
 
 CHUNK = 60
 NULL_TRIALS = 2e7
+NOMINAL_TRIALS = 1e4
+"""The same for a search at the nominal sync only (45 tests, the same 220-fold allowance)."""
 """How many independent chi-square tries one search is worth for the confidence: more than the
 ~90k offsets and scales it really tries, because picture content is not white noise; fitted so
 that unmarked clips (strength up to ~7.5, benchmarks/results/watermark.md) stay well below 0.5."""
@@ -33,13 +42,13 @@ EXIT_FOUND = 0
 EXIT_NOT_FOUND = 1
 
 
-def confidence(z: float) -> float:
+def confidence(z: float, trials: float = NULL_TRIALS) -> float:
     """1 - (an estimate of the chance that unmarked footage reaches strength z somewhere)."""
     from scipy.special import gammaincc
 
     energy = wm.CODED_BITS + z * z
     tail = float(gammaincc(wm.CODED_BITS / 2, energy / 2))  # chi-square survival function
-    return max(0.0, 1.0 - min(1.0, NULL_TRIALS * tail))
+    return max(0.0, 1.0 - min(1.0, trials * tail))
 
 
 @dataclass
@@ -49,7 +58,13 @@ class Verdict:
     found: bool = False
     confidence: float = 0.0
     strength: float = 0.0
-    """Best sync z-score over the chunks (about 0-5 when unmarked, 7 or more when marked)."""
+    """Best z-score of the full search (every scale and offset) over the chunks and the whole file
+    (6-7.5 when unmarked; found from wm.Z_FOUND)."""
+    nominal_strength: float = 0.0
+    """Best z-score at the nominal sync (an uncropped picture) over the chunks and the whole file
+    (2-4.5 when unmarked; found from wm.Z_NOMINAL)."""
+    whole_found: bool = False
+    """Found in the average of the whole file's maps (a long video's evidence added up)."""
     version: int | None = None
     session: str | None = None
     """The per-session id, in hex, when the payload could be read (its CRC holds)."""
@@ -62,8 +77,9 @@ class Verdict:
 
     def summary(self) -> str:
         lines = [f"{self.file}: " + ("facecam mark FOUND" if self.found else "no facecam mark found")]
-        lines.append(f"  confidence {self.confidence:.4f} (strength z = {self.strength:.1f}; "
-                     f"found from {wm.Z_FOUND:g})")
+        lines.append(f"  confidence {self.confidence:.4f} (strength z = {self.nominal_strength:.1f} "
+                     f"where an uncropped picture keeps it, found from {wm.Z_NOMINAL:g}; "
+                     f"{self.strength:.1f} anywhere, found from {wm.Z_FOUND:g})")
         if self.session is not None:
             lines.append(f"  payload: facecam mark version {self.version}, session {self.session}")
         elif self.found:
@@ -71,6 +87,9 @@ class Verdict:
         if self.kind == "video":
             lines.append(f"  frames carrying the mark: {self.frames_marked} of {self.frames} "
                          f"({self.chunks_marked} of {self.chunks} two-second chunks)")
+            if self.whole_found and not self.chunks_marked:
+                lines.append("  found only in the whole file's frames taken together (no two-second "
+                             "chunk carries enough of it alone)")
         if self.c2pa is not None:
             lines.append(f"  C2PA manifest: {self.c2pa.get('summary', 'present')}")
         lines.extend(f"  note: {note}" for note in self.notes)
@@ -101,11 +120,19 @@ def _video_frames(path: Path, max_frames: int | None) -> Iterator[np.ndarray]:
                 raise InputError(f"cannot decode {path}: {error}") from None
 
 
+def _search(work: np.ndarray, verdict: Verdict) -> wm.Detection:
+    nominal = wm.search_nominal(work)
+    verdict.nominal_strength = max(verdict.nominal_strength, nominal.z)
+    full = wm.search(work)  # the nominal sync again (cheap), then every scale and offset
+    if not full.nominal:
+        verdict.strength = max(verdict.strength, full.z)
+    return full
+
+
 def _judge_chunk(maps: list[np.ndarray], verdict: Verdict, bits: list[np.ndarray]) -> None:
-    detection = wm.search(np.mean(maps, axis=0))
+    detection = _search(np.mean(maps, axis=0), verdict)
     verdict.chunks += 1
     verdict.frames += len(maps)
-    verdict.strength = max(verdict.strength, detection.z)
     if not detection.found:
         return
     verdict.chunks_marked += 1
@@ -116,6 +143,7 @@ def _judge_chunk(maps: list[np.ndarray], verdict: Verdict, bits: list[np.ndarray
 def verify_pictures(frames: Iterator[np.ndarray], verdict: Verdict, chunk: int = CHUNK) -> Verdict:
     maps: list[np.ndarray] = []
     bits: list[np.ndarray] = []
+    totals: dict[tuple[int, int], list] = {}  # map shape -> [sum of maps, count]
     shape = None
     for picture in frames:
         work = wm.working_map(picture)
@@ -123,6 +151,9 @@ def verify_pictures(frames: Iterator[np.ndarray], verdict: Verdict, chunk: int =
             _judge_chunk(maps, verdict, bits)
             maps = []
         shape = work.shape
+        total = totals.setdefault(shape, [np.zeros(shape, np.float64), 0])
+        total[0] += work
+        total[1] += 1
         maps.append(work)
         if len(maps) >= chunk:
             _judge_chunk(maps, verdict, bits)
@@ -131,8 +162,16 @@ def verify_pictures(frames: Iterator[np.ndarray], verdict: Verdict, chunk: int =
         _judge_chunk(maps, verdict, bits)
     if verdict.frames == 0:
         raise InputError(f"{verdict.file} has no frames to check")
-    verdict.found = verdict.chunks_marked > 0
-    verdict.confidence = confidence(verdict.strength)
+    whole_bits: list[np.ndarray] = []
+    for total, count in totals.values():
+        if count > chunk:  # more than one chunk of this size: judge them all at once too
+            detection = _search((total / count).astype(np.float32), verdict)
+            if detection.found:
+                verdict.whole_found = True
+                whole_bits.append(detection.soft_bits / (np.linalg.norm(detection.soft_bits) + 1e-9))
+    verdict.found = verdict.chunks_marked > 0 or verdict.whole_found
+    verdict.confidence = max(confidence(verdict.strength), confidence(verdict.nominal_strength, NOMINAL_TRIALS))
+    bits = bits or whole_bits
     if bits:
         payload = wm.decode_payload((np.sum(bits, axis=0) > 0).astype(np.uint8))
         if payload is not None:
