@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from realtime.output.null import NullOutput
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +54,19 @@ def psnr(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:
 
 MARK_LEVELS = 6
 """The most facecam's invisible provenance mark (always on) changes a pixel, in 8-bit levels."""
+
+
+class Collect(NullOutput):
+    """An output that keeps every frame it is given."""
+
+    def __init__(self):
+        super().__init__()
+        self.name = "collect"
+        self.kept = []
+
+    def write(self, frame):
+        super().write(frame)
+        self.kept.append(frame)
 
 
 def unaltered(picture: np.ndarray, original: np.ndarray) -> bool:

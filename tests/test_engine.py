@@ -11,25 +11,8 @@ import pytest
 from realtime import Engine, Settings
 from realtime.capture.demo import DemoSource
 from realtime.errors import NoFaceError
-from realtime.output.null import NullOutput
 from realtime.settings import CaptureSettings
-from tests.conftest import ListSource, psnr
-
-MARK_LEVELS = 6
-"""The most the invisible provenance mark changes a pixel (8-bit levels)."""
-
-
-class Collect(NullOutput):
-    """An output that keeps every frame it is given."""
-
-    def __init__(self):
-        super().__init__()
-        self.name = "collect"
-        self.kept = []
-
-    def write(self, frame):
-        super().write(frame)
-        self.kept.append(frame)
+from tests.conftest import MARK_LEVELS, Collect, ListSource, psnr
 
 
 def demo_frames(count, size=(640, 360)):

@@ -13,23 +13,8 @@ import pytest
 from realtime import Engine, Settings
 from realtime.frame import Frame
 from realtime.output import OutputFormat
-from realtime.output.null import NullOutput
 from realtime.output.recorder import VideoRecorder
-from tests.conftest import MEDIA, ListSource, media, run_cli
-
-MARK_LEVELS = 6
-"""The most the invisible provenance mark changes a pixel (8-bit levels)."""
-
-
-class Collect(NullOutput):
-    def __init__(self):
-        super().__init__()
-        self.name = "collect"
-        self.kept = []
-
-    def write(self, frame):
-        super().write(frame)
-        self.kept.append(frame)
+from tests.conftest import MARK_LEVELS, MEDIA, Collect, ListSource, media, run_cli
 
 
 def run_engine(images, **changes):
