@@ -13,12 +13,16 @@ import contextlib
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from realtime.faces.source import SourceLibrary
 from realtime.frame import Frame
 from realtime.output import Output
 from realtime.output.stage import Finisher, OutputStage
 from realtime.pipeline import Stage
+
+if TYPE_CHECKING:
+    from realtime.provenance import Provenance
 from realtime.settings import Settings
 
 
@@ -114,8 +118,8 @@ class Stages:
     stages: list[Stage]
     mode: ModeStage
     output: OutputStage
-    provenance: object
-    """realtime.provenance.Provenance: the last finisher; `track` files, `finish` signs them."""
+    provenance: Provenance
+    """The last finisher; `track` files, `finish` signs them."""
 
     def close(self) -> None:
         """Close every stage (outputs included), then sign the files written (C2PA); the first
@@ -126,7 +130,7 @@ class Stages:
                 stage.close()
             except Exception as error:
                 failure = failure or error
-        self.provenance.finish()  # type: ignore[attr-defined]
+        self.provenance.finish()
         if failure is not None:
             raise failure
 

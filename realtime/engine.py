@@ -21,6 +21,8 @@ import signal
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from realtime import advice
 from realtime.assembly import ModeStage, build_stages
@@ -33,6 +35,9 @@ from realtime.output import Output, OutputFormat, open_output, output_is_live, r
 from realtime.output.stage import Finisher, OutputStage
 from realtime.pipeline import Pipeline, SettingsBox, Stage
 from realtime.settings import Settings
+
+if TYPE_CHECKING:
+    from realtime.provenance import Provenance
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +56,7 @@ class Engine:
         self._given_source = source
         self._extra_outputs = list(outputs)
         self._finishers = list(finishers)
-        self.provenance = None  # realtime.provenance.Provenance, made by start()
+        self.provenance: Provenance | None = None  # made by start()
         # The mark's session id; None: a new random one. The parts of one video processed apart
         # (batch chunks) share one, so the joined file carries one readable payload.
         self._provenance_session = provenance_session
@@ -253,17 +258,23 @@ class Engine:
     # -- internals -----------------------------------------------------------------------------
     def _output_format(self) -> OutputFormat:
         source = self.source
+        if source is None:
+            raise RuntimeError("outputs are opened after the input")  # start() opens the input first
         path = getattr(source, "path", None)
         settings = self.settings
         inputs = tuple(str(p) for p in (path, settings.source if settings.mode != "passthrough" else None)
                        if p is not None)
-        return OutputFormat(size=tuple(source.size), fps=float(source.fps), live=self.live,
+        width, height = source.size
+        return OutputFormat(size=(width, height), fps=float(source.fps), live=self.live,
                             source_path=str(path) if path is not None else None,
                             frame_count=source.frame_count, inputs=inputs)
 
     def _sync_outputs(self, settings: Settings) -> None:
         """Open outputs newly named in the settings, close those no longer named."""
         specs = resolve_outputs(settings.output.outputs, still=self._still)
+        provenance, output_stage = self.provenance, self._output_stage
+        if provenance is None or output_stage is None:
+            raise RuntimeError("outputs are synchronised after the stages are built")
         opened: dict[str, Output] = {}
         try:
             for spec in specs:
@@ -271,7 +282,7 @@ class Engine:
                     opened[spec] = self._spec_outputs[spec]
                 else:
                     try:
-                        opened[spec] = self.provenance.track(open_output(
+                        opened[spec] = provenance.track(open_output(
                             spec, self._output_format(), settings=settings, written=self.written,
                             **self._output_options))
                         if hasattr(opened[spec], "frames_written"):
@@ -288,7 +299,7 @@ class Engine:
                 if spec not in self._spec_outputs:
                     output.close()
             raise
-        removed = self._output_stage.replace_outputs(self._extra_outputs + list(opened.values()))
+        removed = output_stage.replace_outputs(self._extra_outputs + list(opened.values()))
         self._spec_outputs = opened
         for output in removed:
             self._close_quietly(output)
@@ -375,7 +386,7 @@ def _shielded(work: Callable[[], None]) -> None:
         if signum not in held:
             held.append(signum)
 
-    previous: dict[int, object] = {}
+    previous: dict[int, Callable[[int, FrameType | None], Any] | int | None] = {}
     for name in ("SIGINT", "SIGTERM"):
         number = getattr(signal, name, None)
         if number is None:

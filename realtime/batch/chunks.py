@@ -16,6 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+from av.audio.stream import AudioStream
 
 from realtime.capture import Captured
 from realtime.capture.video import VideoFileSource
@@ -78,7 +79,9 @@ class ChunkSource(VideoFileSource):
         self.name = f"{self.path.name} chunk {chunk.number}"
         if chunk.read_from > float("-inf"):
             stream = self._stream
-            self._container.seek(int(chunk.read_from / stream.time_base), stream=stream, backward=True)
+            # A video stream always has a time base; 1/90000 (MPEG's clock) only satisfies the type.
+            time_base = stream.time_base or Fraction(1, 90000)
+            self._container.seek(int(chunk.read_from / time_base), stream=stream, backward=True)
             self._frames = self._container.decode(stream)
             self._pending = None
         self.frame_count = None
@@ -122,7 +125,8 @@ def join(chunk_files: list[Path], source: Path, target: Path) -> int:
     with av.open(str(target), "w") as output:
         with av.open(str(chunk_files[0])) as first:
             video_out = output.add_stream_from_template(first.streams.video[0])
-        audio_in = audio_out = None
+        audio_in: AudioStream | None = None
+        audio_out: AudioStream | None = None
         source_container = av.open(str(source))
         try:
             if source_container.streams.audio:
@@ -138,7 +142,7 @@ def join(chunk_files: list[Path], source: Path, target: Path) -> int:
                 with av.open(str(path)) as chunk:
                     stream = chunk.streams.video[0]
                     scale = Fraction(stream.time_base) / Fraction(video_out.time_base) \
-                        if video_out.time_base else Fraction(1)
+                        if video_out.time_base and stream.time_base else Fraction(1)
                     last_end = offset
                     for packet in chunk.demux(stream):
                         if packet.dts is None and packet.pts is None:
@@ -151,12 +155,12 @@ def join(chunk_files: list[Path], source: Path, target: Path) -> int:
                         written += 1
                         last_end = max(last_end, packet.pts + int(duration * scale))
                     offset = last_end
-            if audio_in is not None:
-                for packet in source_container.demux(audio_in):
-                    if packet.dts is None:
+            if audio_in is not None and audio_out is not None:
+                for sound in source_container.demux(audio_in):
+                    if sound.dts is None:
                         continue
-                    packet.stream = audio_out
-                    output.mux(packet)
+                    sound.stream = audio_out
+                    output.mux(sound)
         finally:
             source_container.close()
     return written

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from realtime.batch.chunks import join, plan_chunks
 from realtime.batch.jobs import (
+    Job,
     JobResult,
     append_result,
     chunk_jobs,
@@ -142,9 +143,9 @@ def run(args: argparse.Namespace) -> int:
                  "" if ray_available() else "; for a cluster: pip install 'facecam[scale]' and --ray-address")
 
     # Long videos become chunks (resumable one by one); whole files stay one job.
-    work: list = []
-    parts_of: dict[str, list] = {}
-    owner: dict[str, object] = {}
+    work: list[Job] = []
+    parts_of: dict[str, list[Job]] = {}
+    owner: dict[str, Job] = {}
     for job in todo:
         chunks = plan_chunks(job.input, args.chunk_seconds, args.overlap_seconds) \
             if args.chunk_seconds > 0 and _total_frames(job.input) else []

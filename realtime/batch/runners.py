@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 from realtime.batch.jobs import Job, JobResult
 from realtime.batch.worker import process_job, worker_name
@@ -139,8 +140,6 @@ def run_ray(jobs: list[Job], settings_data: dict, workers: int | None, address: 
         count = max(1, min(len(jobs), workers or cluster_cpus))
         progress_queue = RayQueue(maxsize=10_000)
 
-        @ray.remote(num_cpus=1, num_gpus=gpus_per_worker, max_restarts=MAX_ATTEMPTS,
-                    max_task_retries=MAX_ATTEMPTS, max_concurrency=1)
         class BatchWorker:
             """One per worker slot; keeps its process (and what it loaded) across jobs."""
 
@@ -154,7 +153,12 @@ def run_ray(jobs: list[Job], settings_data: dict, workers: int | None, address: 
                 result.worker = f"{worker_name()} node {ray.get_runtime_context().get_node_id()[:8]}"
                 return result
 
-        actors = [BatchWorker.remote() for _ in range(count)]
+        # Options through .options(): Ray's type stubs list only task options for @ray.remote(...).
+        worker_class = ray.remote(BatchWorker).options(
+            num_cpus=1, num_gpus=gpus_per_worker, max_restarts=MAX_ATTEMPTS,
+            max_task_retries=MAX_ATTEMPTS, max_concurrency=1)
+        # Any: Ray's stubs type an actor handle's methods as plain methods, without `.remote`.
+        actors: list[Any] = [worker_class.remote() for _ in range(count)]
         idle = list(actors)
         waiting = list(jobs)
         running: dict = {}

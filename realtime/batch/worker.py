@@ -10,29 +10,35 @@ import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from realtime.batch.jobs import Job, JobResult
+
+if TYPE_CHECKING:
+    from realtime.batch.chunks import Chunk, ChunkSource, WrittenFrom
+    from realtime.engine import Engine
+    from realtime.settings import Settings
 
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _chunk_engine(job: Job, settings):
+def _chunk_engine(job: Job, chunk: Chunk, settings: Settings) -> tuple[Engine, WrittenFrom, ChunkSource]:
     """An engine over one chunk: reads from the overlap keyframe, writes from the chunk's start."""
     from realtime.batch.chunks import ChunkSource, WrittenFrom
     from realtime.engine import Engine
     from realtime.output import OutputFormat
     from realtime.output.recorder import VideoRecorder
 
-    source = ChunkSource(job.input, settings.capture, job.chunk)
+    source = ChunkSource(job.input, settings.capture, chunk)
+    width, height = source.size
     # Sound is copied from the input when the chunks are joined, not per chunk.
-    stream = OutputFormat(size=tuple(source.size), fps=float(source.fps), live=False, source_path=None)
-    written = WrittenFrom(VideoRecorder(Path(job.partial), stream), job.chunk.start)
+    stream = OutputFormat(size=(width, height), fps=float(source.fps), live=False, source_path=None)
+    written = WrittenFrom(VideoRecorder(Path(job.partial), stream), chunk.start)
     engine = Engine(settings.replace(outputs=("null",)), source=source, outputs=[written],
                     provenance_session=job.session)
-    engine.written = written
-    return engine
+    return engine, written, source
 
 
 def process_job(job: Job, settings_data: dict, report: Callable[[str, int], None] | None = None) -> JobResult:
@@ -47,11 +53,16 @@ def process_job(job: Job, settings_data: dict, report: Callable[[str, int], None
     partial.unlink(missing_ok=True)  # a half-written file from a worker that died: redo it
     result = JobResult(input=job.input, output=job.output, status="failed", worker=worker_name(),
                        settings_key=job.settings_key)
-    engine = None
+    engine: Engine | None = None
+    chunk_parts: tuple[WrittenFrom, ChunkSource] | None = None
     try:
         settings = Settings.from_dict(settings_data, origin="batch settings").replace(
             input=job.input, outputs=(str(partial),), live=False, loop=False)
-        engine = _chunk_engine(job, settings) if job.chunk is not None else Engine(settings)
+        if job.chunk is not None:
+            engine, written, source = _chunk_engine(job, job.chunk, settings)
+            chunk_parts = (written, source)
+        else:
+            engine = Engine(settings)
         engine.start()
         while not engine.wait(0.5):
             if report is not None:
@@ -60,9 +71,10 @@ def process_job(job: Job, settings_data: dict, report: Callable[[str, int], None
         if engine.failure is not None:
             raise engine.failure
         frames = engine.stats().frames_out
-        if job.chunk is not None:
-            frames = engine.written.written  # the overlap was read, not written
-            engine.source.close()
+        if chunk_parts is not None:
+            written, source = chunk_parts
+            frames = written.written  # the overlap was read, not written
+            source.close()
         if frames == 0 and job.chunk is None:
             raise RuntimeError("no frame could be read")
         os.replace(partial, job.output)

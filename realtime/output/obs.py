@@ -37,10 +37,11 @@ def add_browser_source(obs_url: str, page_url: str, width: int, height: int, *,
     line saying what was done. Raises OutputError with one clear line when OBS cannot be reached."""
     from websockets.exceptions import ConnectionClosed, WebSocketException
     from websockets.sync.client import connect
+    from websockets.typing import Subprotocol
 
     password = password if password is not None else os.environ.get("OBS_WEBSOCKET_PASSWORD")
     try:
-        with connect(obs_url, open_timeout=timeout, subprotocols=["obswebsocket.json"]) as socket:
+        with connect(obs_url, open_timeout=timeout, subprotocols=[Subprotocol("obswebsocket.json")]) as socket:
             hello = json.loads(socket.recv(timeout))
             if hello.get("op") != 0:
                 raise OutputError(f"{obs_url} is not obs-websocket (no Hello)")

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import secrets
@@ -228,13 +229,17 @@ class OverlayOutput:
         self._viewers.add(websocket)
         reader = asyncio.ensure_future(self._read_stats(websocket))
         sent = -1
+        changed = self._changed
+        if changed is None:  # the server loop made it before any page could connect
+            raise RuntimeError("overlay viewer before the server started")
         try:
             while not self._closing.is_set():
-                async with self._changed:
-                    await self._changed.wait_for(lambda last=sent: self._has_news(last))
-                if self._closing.is_set():
+                async with changed:
+                    await changed.wait_for(functools.partial(self._has_news, sent))
+                latest = self._latest
+                if self._closing.is_set() or latest is None:
                     break
-                sent, payload = self._latest
+                sent, payload = latest
                 # Awaiting the send is the back-pressure: frames published meanwhile overwrite
                 # _latest, so a slow page skips them instead of queueing them.
                 await websocket.send(payload)
@@ -261,6 +266,8 @@ class OverlayOutput:
 
     async def _publish(self, item: tuple[int, bytes]) -> None:
         self._latest = item
+        if self._changed is None:  # not serving yet: nobody to tell
+            return
         async with self._changed:
             self._changed.notify_all()
 

@@ -30,6 +30,9 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+from av.audio.stream import AudioStream
+from av.container import OutputContainer
+from av.video.stream import VideoStream
 
 from realtime.errors import OutputError
 from realtime.frame import Frame
@@ -75,8 +78,8 @@ class VideoRecorder:
         self.crf = crf
         self.frames_written = 0
         self._lock = threading.Lock()
-        self._container = None
-        self._stream = None
+        self._container: OutputContainer | None = None
+        self._stream: VideoStream | None = None
         self._size: tuple[int, int] | None = None
         self._first_ns: int | None = None
         self._last_pts = -1
@@ -102,11 +105,15 @@ class VideoRecorder:
             log.warning("%s: %dx%d is beyond what %s can hold; recording at %dx%d",
                         self.path.name, width, height, "H.264" if codec == "libx264" else "VP8", *limited)
         width, height = limited
+        container = self._container
+        if container is None:  # closed by stop() before the first frame arrived
+            return
+        rate = Fraction(1000, 1) if self.live_timing else Fraction(self.fps).limit_denominator(1001)
+        stream = container.add_stream(codec, rate=rate)
+        if not isinstance(stream, VideoStream):  # libx264/libvpx are video encoders
+            raise OutputError(f"cannot write video {self.path}: {codec} gave no video stream")
         if self.live_timing:
-            stream = self._container.add_stream(codec, rate=Fraction(1000, 1))
             stream.time_base = Fraction(1, 1000)
-        else:
-            stream = self._container.add_stream(codec, rate=Fraction(self.fps).limit_denominator(1001))
         stream.width = width
         stream.height = height
         stream.pix_fmt = "yuv420p"
@@ -117,7 +124,7 @@ class VideoRecorder:
         self._stream = stream
         self._size = (width, height)
         if self._audio is not None:  # every stream must exist before the first packet
-            self._audio.add_stream(self._container)
+            self._audio.add_stream(container)
 
     def write(self, frame: Frame) -> None:
         image = frame.result
@@ -126,13 +133,16 @@ class VideoRecorder:
                 return
             if self._stream is None:
                 self._open_stream(image.shape[1], image.shape[0])
+            stream = self._stream
+            if stream is None:
+                return
             image = self._fit(image, frame.index)
             # OpenCV's 4:2:0 conversion: the exact inverse of the decoder's (capture/video.py).
             yuv = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_BGR2YUV_I420)
             video_frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
             video_frame.pts = self._next_pts(frame)
             try:
-                for packet in self._stream.encode(video_frame):
+                for packet in stream.encode(video_frame):
                     self._container.mux(packet)
             except av.error.FFmpegError as error:
                 raise OutputError(f"cannot write video {self.path}: {error}") from None
@@ -142,6 +152,8 @@ class VideoRecorder:
                 self._audio.copy_until(self._container, frame.pts, frame.pts + 1.0 / self.fps)
 
     def _fit(self, image: np.ndarray, index: int) -> np.ndarray:
+        if self._size is None:  # set with the stream, before the first frame is fitted
+            return image
         width, height = self._size
         h, w = image.shape[:2]
         if (w - w % 2, h - h % 2) == (width, height):  # the odd row/column is dropped
@@ -209,7 +221,7 @@ class _AudioCopy:
         self._source = source
         self._input = source.streams.audio[0]
         self._frames = source.decode(self._input)
-        self._stream = None
+        self._stream: AudioStream | None = None
         self._start_s: float | None = None  # media time of the first recorded frame
         self._until_s = -1.0
         self._pending: av.AudioFrame | None = None
@@ -235,11 +247,12 @@ class _AudioCopy:
             return None
         return cls(source)
 
-    def add_stream(self, container) -> None:
+    def add_stream(self, container: OutputContainer) -> None:
         rate = self._input.codec_context.sample_rate or 48000
         channels = self._input.codec_context.channels or 2
-        self._stream = container.add_stream("aac", rate=rate, layout="mono" if channels == 1 else "stereo")
-        self._stream.bit_rate = 160_000
+        stream = container.add_stream("aac", rate=rate, layout="mono" if channels == 1 else "stereo")
+        stream.bit_rate = 160_000
+        self._stream = stream
 
     def copy_until(self, container, frame_s: float, until_s: float) -> None:
         """Encode the sound from the first recorded frame's time up to `until_s` (media time)."""
@@ -269,7 +282,9 @@ class _AudioCopy:
             log.warning("recording the sound stopped: %s", error)
             self._broken = True
 
-    def _encode(self, container, frame: av.AudioFrame) -> None:
+    def _encode(self, container: OutputContainer, frame: av.AudioFrame) -> None:
+        if self._stream is None:
+            return
         frame.pts = self._samples
         frame.time_base = Fraction(1, frame.sample_rate)
         self._samples += frame.samples
