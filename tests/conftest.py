@@ -44,6 +44,34 @@ def run_cli(*args: str, timeout: float = 300, env: dict | None = None,
                           text=True, timeout=timeout, cwd=cwd or ROOT, env=full_env)
 
 
+@pytest.fixture(scope="session")
+def d9_frame():
+    """Frame 0 of d9.mp4 (a man in glasses) and its face (MediaPipe, as a still)."""
+    import av
+
+    from realtime.faces import create_detector
+    from realtime.settings import FaceSettings
+
+    with av.open(str(media("d9.mp4"))) as container:
+        image = next(container.decode(video=0)).to_ndarray(format="bgr24")
+    detector = create_detector(FaceSettings(max_faces=1), static=True)
+    faces = detector.detect(image)
+    detector.close()
+    assert faces
+    return image, faces[0]
+
+
+def one_line_error(result: subprocess.CompletedProcess, *words: str) -> None:
+    """The run failed as a user should see it: exit 2 and exactly one "facecam: error" line
+    (naming `words`), no traceback."""
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.strip().splitlines() if line.startswith("facecam: error")]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
 def psnr(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:
     diff = (a.astype(np.float64) - b.astype(np.float64)) ** 2
     if mask is not None:

@@ -8,16 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import media, psnr, read_video, run_cli
-
-
-def one_line_error(result, *words):
-    assert result.returncode == 2, result.stderr
-    lines = [line for line in result.stderr.strip().splitlines() if line.startswith("facecam: error")]
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    for word in words:
-        assert word in lines[0], lines[0]
+from tests.conftest import media, one_line_error, psnr, read_video, run_cli
 
 
 def test_missing_source_photo(tmp_path):

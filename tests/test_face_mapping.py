@@ -9,16 +9,7 @@ import pytest
 
 from realtime.errors import SettingsError
 from realtime.settings import Settings, spec
-from tests.conftest import ListSource, media, run_cli, unaltered
-
-
-def one_line_error(result, *words):
-    assert result.returncode == 2, result.stderr
-    lines = [line for line in result.stderr.strip().splitlines() if line.startswith("facecam: error")]
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    for word in words:
-        assert word in lines[0], lines[0]
+from tests.conftest import ListSource, media, one_line_error, run_cli, unaltered
 
 
 def _two(tmp_path, frames: int = 1):

@@ -9,16 +9,13 @@ Real photos (Grace Hopper from matplotlib's sample data, s42 from ../shared/medi
 
 from __future__ import annotations
 
-import av
 import cv2
 import numpy as np
-import pytest
 
 from benchmarks import realism
 from realtime.blend.color import recolour
 from realtime.blend.detail import camera_detail
 from realtime.faces.topology import topology
-from realtime.settings import FaceSettings
 from realtime.swap.texture import make_clean_texture
 from tests.conftest import media
 
@@ -77,19 +74,6 @@ def test_a_dark_brow_keeps_its_hue_and_darkness_on_a_warm_target():
     assert skin_shift > 15
     assert brow_shift < 0.3 * skin_shift
     assert lab_out[50, 80, 0] < 0.45 * lab_out[120, 80, 0]  # still dark against the skin
-
-
-@pytest.fixture(scope="module")
-def d9_frame():
-    from realtime.faces import create_detector
-
-    with av.open(str(media("d9.mp4"))) as container:
-        image = next(container.decode(video=0)).to_ndarray(format="bgr24")
-    detector = create_detector(FaceSettings(max_faces=1), static=True)
-    faces = detector.detect(image)
-    detector.close()
-    assert faces
-    return image, faces[0]
 
 
 def test_the_faces_edge_takes_the_targets_light_and_its_middle_stays(d9_frame):

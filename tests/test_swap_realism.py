@@ -34,20 +34,6 @@ def asset(name: str) -> str:
     return str(path)
 
 
-@pytest.fixture(scope="module")
-def d9_frame():
-    """Frame 0 of d9.mp4 and its face (MediaPipe, as a still)."""
-    from realtime.faces import create_detector
-
-    with av.open(str(media("d9.mp4"))) as container:
-        image = next(container.decode(video=0)).to_ndarray(format="bgr24")
-    detector = create_detector(FaceSettings(max_faces=1), static=True)
-    faces = detector.detect(image)
-    detector.close()
-    assert faces
-    return image, faces[0]
-
-
 def swap(settings: Settings, source: SourceFace, image: np.ndarray, face) -> Frame:
     swapper = MeshSwapper(settings)
     swapper.set_source(source)
