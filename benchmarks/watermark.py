@@ -457,6 +457,7 @@ def main(argv=None) -> int:
                                  "coded_bits": wm.CODED_BITS,
                                  "found_from_strength": wm.Z_FOUND, "frame_from_strength": wm.Z_FRAME,
                                  "nominal_found_from_strength": wm.Z_NOMINAL,
+                                 "key_half_frames": wm.KEY_HALF,
                                  "single_every": args.single_every},
                     "command": "python -m benchmarks.watermark " + " ".join(argv if argv is not None else sys.argv[1:])}
 
@@ -608,10 +609,17 @@ def _markdown(report: dict) -> str:
                      f"{mean(row, 'static H.264')} | {mean(row, 'tracking H.264')} | "
                      f"{mean(row, 'static: H.264 alone vs raw')} | {mean(row, 'previous mark: static raw')} | "
                      f"{mean(row, 'previous mark: tracking raw')} | {mean(row, 'previous mark: static H.264')} |")
+    settings = report["settings"]
     lines += ["", "## Marked 2-second clips of facecam output (swap, label on)", "",
-              "Clip: judged as `facecam verify` judges a 2-second chunk. Single frames: every "
-              f"{report['settings']['single_every']}th frame searched on its own (no help from the rest of the clip). The last five rows "
-              "are attacks.", "",
+              "Clip: judged as `facecam verify` judges a 2-second chunk: the frames' maps combined "
+              f"with each of the temporal key's {settings.get('key_half_frames', '-')} phases (+ frames "
+              "minus - frames) and plainly averaged, searched at the nominal sync first (found from "
+              f"{settings.get('nominal_found_from_strength', '-')}), then at every scale and offset "
+              f"(found from {settings['found_from_strength']}). \"strength\" is the full search's and "
+              "reads 0.0 where the nominal sync already found the clip (the full search is then not "
+              "run); \"nominal\" is the best at the nominal sync. Single frames: every "
+              f"{settings['single_every']}th frame searched on its own (no help from the rest of the "
+              "clip). The last five rows are attacks.", "",
               "| change | clips found | rate | strength min / median | payload read | "
               "frames carrying (known sync) | single frames found |",
               "| --- | --- | --- | --- | --- | --- | --- |"]
