@@ -225,7 +225,8 @@ def test_two_seconds_of_real_footage_are_found_after_uploads_change_them(real_fo
     leaves the mark findable in two seconds of real footage, judged as `facecam verify` judges a
     chunk; the same two seconds never marked, changed the same way, are not found. The mark
     without the temporal key (a plain average over the frames) scored 5.5 at CRF 30 and 4.9 at
-    0.5x on this clip, under the nominal threshold 7.4, and was not found after the crop."""
+    0.5x on these frames (marked without the label), under its nominal threshold 7.4, and 6.5
+    (the full search; found from 9) after the crop; with the key 10.7, 13.1 and 14.4."""
     from realtime.provenance.verify import Verdict, verify_pictures
 
     clip, marked, fps = real_footage
