@@ -332,6 +332,8 @@ def invisibility_and_faces(videos: list[Path], tmp: Path, out: Path, frames_per_
             report["flat"][f"{video.name} wall {x0},{y0}-{x1},{y1}"] = row
             if not crops:
                 crops.append(_crop_sheet(clip[0][patch], marked[0][patch], old[0][patch] if old else None))
+                cv2.imwrite(str(out / "watermark_key_switch.png"),
+                            key_switch_sheet(clip, marked, (x0, y0, x1, y1), tmp, fps))
         # Landmarks: per picture and through tracking, raw and after H.264 CRF 23.
         encoded = encode(clip, tmp / "lm.mp4", crf=23, fps=fps)
         encoded_marked = encode(marked, tmp / "lm.mp4", crf=23, fps=fps)
@@ -359,6 +361,37 @@ def invisibility_and_faces(videos: list[Path], tmp: Path, out: Path, frames_per_
     if crops:
         cv2.imwrite(str(out / "watermark_flat_crop.png"), crops[0])
     return report
+
+
+def key_switch_sheet(clip: list[np.ndarray], marked: list[np.ndarray], box, tmp: Path, fps: float) -> np.ndarray:
+    """200% crops of a flat wall where the temporal key switches sign (frames KEY_HALF - 1 and
+    KEY_HALF): as marked and after H.264 CRF 23 (what a viewer of a recording sees), with the
+    frame-to-frame change x32 of the marked and of the unmarked video side by side."""
+    from realtime.provenance.watermark import KEY_HALF
+
+    x0, y0, x1, y1 = box
+    before, after = KEY_HALF - 1, KEY_HALF
+    encoded = encode(marked[:after + 1], tmp / "switch.mp4", crf=23, fps=fps)
+    plain_encoded = encode(clip[:after + 1], tmp / "switch.mp4", crf=23, fps=fps)
+
+    def crop_(image):
+        return cv2.resize(image[y0:y1, x0:x1], None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
+
+    def change(a, b):
+        return np.clip(128 + 32 * (b.astype(np.int16) - a), 0, 255).astype(np.uint8)
+
+    tiles = [("marked, last + frame", marked[before]), ("marked, first - frame", marked[after]),
+             ("marked: change x32", change(marked[before], marked[after])),
+             ("unmarked: change x32", change(clip[before], clip[after])),
+             ("CRF 23 marked: change x32", change(encoded[before], encoded[after])),
+             ("CRF 23 unmarked: change x32", change(plain_encoded[before], plain_encoded[after]))]
+    row = []
+    for name, image in tiles:
+        tile = crop_(image).copy()
+        cv2.putText(tile, name, (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (0, 0, 0), 3)
+        cv2.putText(tile, name, (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (255, 255, 255), 1)
+        row += [tile, np.full((tile.shape[0], 8, 3), 255, np.uint8)]
+    return np.hstack(row[:-1])
 
 
 def _crop_sheet(plain: np.ndarray, marked: np.ndarray, old: np.ndarray | None) -> np.ndarray:
@@ -457,6 +490,7 @@ def main(argv=None) -> int:
                                  "coded_bits": wm.CODED_BITS,
                                  "found_from_strength": wm.Z_FOUND, "frame_from_strength": wm.Z_FRAME,
                                  "nominal_found_from_strength": wm.Z_NOMINAL,
+                                 "key_half_frames": wm.KEY_HALF,
                                  "single_every": args.single_every},
                     "command": "python -m benchmarks.watermark " + " ".join(argv if argv is not None else sys.argv[1:])}
 
@@ -608,10 +642,17 @@ def _markdown(report: dict) -> str:
                      f"{mean(row, 'static H.264')} | {mean(row, 'tracking H.264')} | "
                      f"{mean(row, 'static: H.264 alone vs raw')} | {mean(row, 'previous mark: static raw')} | "
                      f"{mean(row, 'previous mark: tracking raw')} | {mean(row, 'previous mark: static H.264')} |")
+    settings = report["settings"]
     lines += ["", "## Marked 2-second clips of facecam output (swap, label on)", "",
-              "Clip: judged as `facecam verify` judges a 2-second chunk. Single frames: every "
-              f"{report['settings']['single_every']}th frame searched on its own (no help from the rest of the clip). The last five rows "
-              "are attacks.", "",
+              "Clip: judged as `facecam verify` judges a 2-second chunk: the frames' maps combined "
+              f"with each of the temporal key's {settings.get('key_half_frames', '-')} phases (+ frames "
+              "minus - frames) and plainly averaged, searched at the nominal sync first (found from "
+              f"{settings.get('nominal_found_from_strength', '-')}), then at every scale and offset "
+              f"(found from {settings['found_from_strength']}). \"strength\" is the full search's and "
+              "reads 0.0 where the nominal sync already found the clip (the full search is then not "
+              "run); \"nominal\" is the best at the nominal sync. Single frames: every "
+              f"{settings['single_every']}th frame searched on its own (no help from the rest of the "
+              "clip). The last five rows are attacks.", "",
               "| change | clips found | rate | strength min / median | payload read | "
               "frames carrying (known sync) | single frames found |",
               "| --- | --- | --- | --- | --- | --- | --- |"]

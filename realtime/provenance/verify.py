@@ -30,12 +30,14 @@ from realtime.errors import InputError
 from realtime.provenance import watermark as wm
 
 CHUNK = 60
-NULL_TRIALS = 2e7
-NOMINAL_TRIALS = 1e4
-"""The same for a search at the nominal sync only (45 tests, the same 220-fold allowance)."""
+NULL_TRIALS = 3.2e8
 """How many independent chi-square tries one search is worth for the confidence: more than the
-~90k offsets and scales it really tries, because picture content is not white noise; fitted so
-that unmarked clips (strength up to ~7.5, benchmarks/results/watermark.md) stay well below 0.5."""
+~90k offsets and scales times the KEY_HALF + 1 maps it really tries, because picture content is
+not white noise (the single map's former 2e7, times 16); unmarked clips stay well below 0.5
+(benchmarks/results/watermark.md)."""
+NOMINAL_TRIALS = 1.6e5
+"""The same for a search at the nominal sync only (45 tests for each of 16 maps, the same
+220-fold allowance)."""
 PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
 EXIT_FOUND = 0
@@ -120,41 +122,54 @@ def _video_frames(path: Path, max_frames: int | None) -> Iterator[np.ndarray]:
                 raise InputError(f"cannot decode {path}: {error}") from None
 
 
-def _search(work: np.ndarray, verdict: Verdict) -> wm.Detection:
-    nominal = wm.search_nominal(work)
+def _search(sums: wm.KeyedSums, verdict: Verdict) -> wm.Detection:
+    # Every key phase (and the plain average) at the nominal sync, then at every scale and offset.
+    candidates = sums.candidates()
+    nominal = wm.search_keyed_nominal(candidates)
     verdict.nominal_strength = max(verdict.nominal_strength, nominal.z)
-    full = wm.search(work)  # the nominal sync again (cheap), then every scale and offset
-    if not full.nominal:
-        verdict.strength = max(verdict.strength, full.z)
+    if nominal.found:
+        return nominal
+    full = wm.search_keyed_all(candidates)
+    verdict.strength = max(verdict.strength, full.z)
     return full
 
 
-def _judge_chunk(maps: list[np.ndarray], verdict: Verdict, bits: list[np.ndarray]) -> None:
-    detection = _search(np.mean(maps, axis=0), verdict)
+def _aligned(bits: np.ndarray, reference: list[np.ndarray]) -> np.ndarray:
+    """Soft bits turned to the sign of the ones already kept: a chunk's key phase decides whether
+    it reads the pattern or its negative."""
+    bits = bits / (np.linalg.norm(bits) + 1e-9)
+    if reference and float(np.dot(bits, reference[0])) < 0:
+        return -bits
+    return bits
+
+
+def _judge_chunk(maps: list[tuple[int, np.ndarray]], verdict: Verdict, bits: list[np.ndarray]) -> None:
+    sums = wm.KeyedSums(maps[0][1].shape)
+    for index, work in maps:
+        sums.add(work, index)
+    detection = _search(sums, verdict)
     verdict.chunks += 1
     verdict.frames += len(maps)
     if not detection.found:
         return
     verdict.chunks_marked += 1
-    bits.append(detection.soft_bits / (np.linalg.norm(detection.soft_bits) + 1e-9))
-    verdict.frames_marked += sum(wm.strength_at(m, detection.sync) >= wm.Z_FRAME for m in maps)
+    bits.append(_aligned(detection.soft_bits, bits))
+    verdict.frames_marked += sum(wm.strength_at(m, detection.sync) >= wm.Z_FRAME for _, m in maps)
 
 
 def verify_pictures(frames: Iterator[np.ndarray], verdict: Verdict, chunk: int = CHUNK) -> Verdict:
-    maps: list[np.ndarray] = []
+    maps: list[tuple[int, np.ndarray]] = []  # (frame index in the file, working map)
     bits: list[np.ndarray] = []
-    totals: dict[tuple[int, int], list] = {}  # map shape -> [sum of maps, count]
+    totals: dict[tuple[int, int], wm.KeyedSums] = {}  # map shape -> the whole file's maps
     shape = None
-    for picture in frames:
+    for index, picture in enumerate(frames):
         work = wm.working_map(picture)
         if maps and work.shape != shape:  # the size changed mid-file: judge what came before
             _judge_chunk(maps, verdict, bits)
             maps = []
         shape = work.shape
-        total = totals.setdefault(shape, [np.zeros(shape, np.float64), 0])
-        total[0] += work
-        total[1] += 1
-        maps.append(work)
+        totals.setdefault(shape, wm.KeyedSums(shape)).add(work, index)
+        maps.append((index, work))
         if len(maps) >= chunk:
             _judge_chunk(maps, verdict, bits)
             maps = []
@@ -163,17 +178,17 @@ def verify_pictures(frames: Iterator[np.ndarray], verdict: Verdict, chunk: int =
     if verdict.frames == 0:
         raise InputError(f"{verdict.file} has no frames to check")
     whole_bits: list[np.ndarray] = []
-    for total, count in totals.values():
-        if count > chunk:  # more than one chunk of this size: judge them all at once too
-            detection = _search((total / count).astype(np.float32), verdict)
+    for total in totals.values():
+        if total.frames > chunk:  # more than one chunk of this size: judge them all at once too
+            detection = _search(total, verdict)
             if detection.found:
                 verdict.whole_found = True
-                whole_bits.append(detection.soft_bits / (np.linalg.norm(detection.soft_bits) + 1e-9))
+                whole_bits.append(_aligned(detection.soft_bits, whole_bits))
     verdict.found = verdict.chunks_marked > 0 or verdict.whole_found
     verdict.confidence = max(confidence(verdict.strength), confidence(verdict.nominal_strength, NOMINAL_TRIALS))
     bits = bits or whole_bits
     if bits:
-        payload = wm.decode_payload((np.sum(bits, axis=0) > 0).astype(np.uint8))
+        payload = wm.read_payload(np.sum(bits, axis=0))
         if payload is not None:
             verdict.version, session = payload
             verdict.session = f"{session:04x}"

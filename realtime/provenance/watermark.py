@@ -15,13 +15,17 @@ luminance gradient): +-1 level at most on flat areas (walls, sky, a green screen
 on texture; faces (with their hair line) are left exactly as they are; the whole picture's RMS
 change is held to RMS_BUDGET. It changes B, G and R alike (luminance only, as Video Seal marks
 Y). Like Video Seal's temporal propagation, each frame recomputes only part of the change (one
-band in REFRESH_BANDS, plus wherever the picture lost texture) and reuses the rest. The price
-of a mark this faint is robustness: a 2-second clip with little texture outside the face is not
-found after CRF 30, 0.5x or a crop (benchmarks/results/watermark.md). Measured why: CRF 30 keeps
-about two thirds of the mark's amplitude even on flat walls; what is missing is margin over the
-picture's own static structure (a wall's banding and blocking), which averaging frames of a
-still scene does not remove. Raising the strength on texture (PEAK 4 -> 10) cost 4 dB of PSNR and
-added almost nothing: these videos have ~1% textured pixels outside the face.
+band in REFRESH_BANDS, plus wherever the picture lost texture) and reuses the rest.
+
+Temporal key (`key_sign`, KEY_HALF). A mark this faint has little margin over the picture's own
+still structure (a wall's banding, the codec's blocking), which averaging the frames of a still
+scene keeps: CRF 30 keeps about two thirds of the mark's amplitude even on flat walls, and raising
+the strength on texture (PEAK 4 -> 10) cost 4 dB of PSNR for almost nothing. So the pattern's sign
+follows a key over time: + for KEY_HALF frames, - for the next KEY_HALF; the detector subtracts
+the - frames' maps from the + frames', so the still picture cancels and the mark adds up (a
+2-second clip of d3 at CRF 30: strength 7.1 -> 10.1 at the nominal sync; d9 5.5 -> 10.7).
+The plain average of a whole key period holds no mark, so the averaging attack (the mark estimated
+as the frames' mean residual) finds nothing to remove.
 
 Detection. The luminance is reduced to a small working map (WORK_PX pixels per nominal cell),
 high-passed and clipped (the picture is the noise: whitening it and taming its edges is most of
@@ -30,8 +34,11 @@ by up to 11%) the map is sampled at half-cell spacing and folded modulo the tile
 correlations with every bit's chips give, at every offset (a crop moves the origin), one value
 per bit. Their energy (sum of squares) says whether the mark is there without knowing the
 payload (tested first at the nominal sync, `search_nominal`: 45 tests instead of ~90k, so a lower
-threshold holds the same false-alarm rate); their signs at the best offset are the payload, checked by a CRC-8. Maps of many frames
-are averaged before the search, so a video is judged on seconds of footage, not one frame.
+threshold holds the same false-alarm rate); their signs at the best offset are the payload (or
+their complement, for a - frame), checked by a CRC-8. A video is judged on seconds of footage, not
+one frame: the maps of its frames are summed by frame index modulo the key's period (`KeyedSums`),
+and each of the KEY_HALF key phases (where the key's sign changes is unknown) and the plain average
+are searched (`search_keyed`). One picture is searched alone: the energy does not depend on the sign.
 """
 
 from __future__ import annotations
@@ -61,25 +68,47 @@ CRC_BITS = 8
 CODED_BITS = VERSION_BITS + SESSION_BITS + CRC_BITS
 SCALES = tuple(float(s) for s in np.geomspace(0.97, 1.14, 14))
 """Candidate ratios true cell / nominal cell: 1.0 for scaling alone, up to 1/0.9 for a 10% crop."""
-Z_FOUND = 9.0
-"""Strength (best over every offset and scale) from which a map carries the mark. Unmarked footage
-reaches 6.5 (median) to 7.7 (max over 232 clips), marked 2-s clips 18 or more after every change
-benchmarked (benchmarks/results/watermark.md): the best of ~90k offsets and scales of a chi-square with CODED_BITS degrees of
-freedom (energy 28 + 9**2 = 109 has a tail of ~1e-11 per try)."""
+Z_FOUND = 9.4
+"""Strength (best over every offset and scale, and every key phase) from which a map carries the
+mark: the best of ~90k offsets and scales for each of the KEY_HALF + 1 maps of a chi-square with
+CODED_BITS degrees of freedom (energy 28 + 9.4**2 = 116 has a tail of ~1e-12 per try: the per-search
+rate of the single map's former threshold 9, ~1.7e-11 per try, for 16 times the tries). Unmarked
+footage: see benchmarks/results/watermark.md."""
 NOMINAL_SCALES = tuple(float(s) for s in np.geomspace(0.995, 1.005, 5))
 NOMINAL_SHIFTS = tuple((dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1))
 """The nominal sync: where the tile sits in a picture that was re-encoded, rescaled or recoloured but
 not cropped (the cells are counted on the shorter side, so a rescale keeps them): cell ratio 1.0
 (+-0.5%), origin at the corner (+-1 half cell). 45 tests instead of the full search's ~90k."""
-Z_NOMINAL = 7.4
-"""Strength at the nominal sync from which a map carries the mark: energy 28 + 7.4**2 = 83 has a
-chi-square tail of ~2e-8 per test, ~1e-6 over the 45 tests (the full search's rate at Z_FOUND).
-Unmarked clips reach 2-4.4 there (benchmarks/results/watermark.md), against 6.5-7.5 at the best of
-the full search: testing where an uncropped picture keeps its mark first is what lets a clip that
-lost a third of the mark's amplitude (CRF 30, 0.5x) still be told from unmarked footage."""
+Z_NOMINAL = 7.9
+"""Strength at the nominal sync from which a map carries the mark: energy 28 + 7.9**2 = 90 has a
+chi-square tail of ~1.7e-8 per test, the rate of the single map's former threshold 7.4 (2.6e-7 per
+test over 45 tests) over the 45 tests of each of the KEY_HALF + 1 maps. Testing where an uncropped
+picture keeps its mark first is what lets a clip that lost a third of the mark's amplitude (CRF 30,
+0.5x) still be told from unmarked footage (benchmarks/results/watermark.md)."""
+KEY_HALF = 15
+"""The temporal key: frame n carries +pattern when (n // KEY_HALF) is even, -pattern when odd
+(`key_sign`). A detector that adds the maps of + frames and subtracts those of - frames keeps the
+mark and cancels whatever the picture holds still (a wall's texture, banding, the codec's blocking),
+which a plain average of frames keeps at full strength: that still structure, not the encoder's
+loss, was what a 2-second clip lacked margin over (benchmarks/results/watermark.md). Classical
+spread-spectrum video marks key their pattern over time the same way (US patent 6785401, Tektronix,
+2004: a spatial pattern multiplied by a pseudo-noise sequence over N frames, the decoder
+correlating to find the temporal offset; Lin & Delp, "Temporal synchronization in video
+watermarking", Proc. SPIE 4675, 2002). Half a second per sign, because a per-frame flip (measured: also tried
+every 4 and 10 frames, and a smooth cosine) is not kept by H.264 at CRF 30: its P-frames skip a
+change of 1-2 levels, so only the I-frame's sign survives; a hard switch every 15 frames is coded
+(the encoder's macroblock tree gives a change that lasts more bits), a gradual one is skipped.
+Where the key's sign sits in a clip is unknown (a recording starts anywhere): the detector tries
+the KEY_HALF phases (the other KEY_HALF are the same with the sign flipped)."""
+KEY_PERIOD = 2 * KEY_HALF
 Z_FRAME = 6.0
 """Strength at an already known offset and scale (one test, no search) from which one frame counts
 as carrying the mark (energy 64: a tail of ~2e-4 per frame)."""
+
+
+def key_sign(index: int) -> int:
+    """+1 or -1: the sign of the pattern in frame `index` of a session (the temporal key)."""
+    return 1 if (index // KEY_HALF) % 2 == 0 else -1
 
 
 def _rng(label: str) -> np.random.Generator:
@@ -294,7 +323,6 @@ class Watermarker:
         self._down = np.zeros((height, width, 3), np.uint8)
         self._used: np.ndarray | None = None
         self._size = (width, height)
-        self._frame = 0
 
     def _refresh(self, mask: np.ndarray, bands: list[tuple[int, int]]) -> None:
         """Recompute the change on the block rows [first, last) of each band from the block mask
@@ -356,15 +384,18 @@ class Watermarker:
             lost = (self._used > mask).any(axis=1)
             if lost.any():
                 wanted.update(self._band_of_row[lost].tolist())
-        self._frame += 1
         spans = [self._spans[b] for b in sorted(wanted) if self._spans[b][1] > self._spans[b][0]]
         for first, last in spans:
             self._used[first:last] = mask[first:last]
         self._refresh(self._used, spans)
-        marked = cv2.add(picture, self._up)
-        cv2.subtract(marked, self._down, dst=marked)
+        # The temporal key: +pattern for KEY_HALF frames, -pattern for the next KEY_HALF (the
+        # same buffers with their roles swapped: no cost).
+        up, down = (self._up, self._down) if key_sign(self._frame) > 0 else (self._down, self._up)
+        marked = cv2.add(picture, up)
+        cv2.subtract(marked, down, dst=marked)
         for x0, y0, x1, y1 in keep_out:
             marked[y0:y1, x0:x1] = picture[y0:y1, x0:x1]
+        self._frame += 1
         return marked
 
 
@@ -446,6 +477,9 @@ class Detection:
     nominal: bool = False
     """True when the sync is the nominal one (NOMINAL_SCALES, NOMINAL_SHIFTS): judged against
     Z_NOMINAL, a threshold for 45 tests, instead of Z_FOUND for the full search."""
+    phase: int | None = None
+    """The temporal key's phase the map was combined with (`KeyedSums.keyed`); None for a plain
+    map (one picture, or frames simply averaged)."""
 
     @property
     def found(self) -> bool:
@@ -457,7 +491,15 @@ class Detection:
 
     @property
     def payload(self) -> tuple[int, int] | None:
-        return decode_payload((self.soft_bits > 0).astype(np.uint8))
+        return read_payload(self.soft_bits)
+
+
+def read_payload(soft_bits: np.ndarray) -> tuple[int, int] | None:
+    """(version, session) from soft bits of either sign: a frame carries the pattern or its
+    negative (the temporal key), and no codeword's complement passes the CRC (checked over all
+    2**16 session ids), so both readings cannot hold at once."""
+    bits = (np.asarray(soft_bits) > 0).astype(np.uint8)
+    return decode_payload(bits) or decode_payload(1 - bits)
 
 
 def _whitened_spectrum(folded: np.ndarray) -> np.ndarray:
@@ -544,6 +586,81 @@ def _search_all(work: np.ndarray, scales: tuple[float, ...] = SCALES) -> Detecti
     fine = _best_at(work, coarse[1] * np.geomspace(1 / step, step, 7))
     energy, scale, shift, bits = max(coarse, fine, key=lambda item: item[0])
     return Detection(z=float(_strength(energy)), sync=Sync(scale, shift), soft_bits=bits)
+
+
+class KeyedSums:
+    """Working maps of a video (one size) summed by frame index modulo KEY_PERIOD, so that the map
+    of any key phase, and the plain average, can be formed after the frames were seen."""
+
+    def __init__(self, shape: tuple[int, int]) -> None:
+        self.shape = shape
+        self.sums = np.zeros((KEY_PERIOD, *shape), np.float32)
+        self.counts = np.zeros(KEY_PERIOD, np.int64)
+
+    def add(self, work: np.ndarray, index: int) -> None:
+        self.sums[index % KEY_PERIOD] += work
+        self.counts[index % KEY_PERIOD] += 1
+
+    @property
+    def frames(self) -> int:
+        return int(self.counts.sum())
+
+    def mean(self) -> np.ndarray:
+        return self.sums.sum(axis=0) / max(1, self.frames)
+
+    def keyed(self, phase: int) -> np.ndarray | None:
+        """Mean of the frames the key gives + minus mean of those it gives -, frame n taking
+        key_sign(n + phase): the still picture cancels whatever the numbers of + and - frames,
+        the mark adds up. None when one side has no frame."""
+        signs = np.array([key_sign(k + phase) for k in range(KEY_PERIOD)])
+        plus, minus = self.counts[signs > 0].sum(), self.counts[signs < 0].sum()
+        if not plus or not minus:
+            return None
+        return self.sums[signs > 0].sum(axis=0) / plus - self.sums[signs < 0].sum(axis=0) / minus
+
+    def candidates(self) -> list[tuple[int | None, np.ndarray]]:
+        """(phase, map) for every key phase that splits the frames, and the plain average (None):
+        one picture, a clip shorter than the key, or a mark without the key (version 1)."""
+        maps: list[tuple[int | None, np.ndarray]] = [(None, self.mean())]
+        for phase in range(KEY_HALF):
+            keyed = self.keyed(phase)
+            if keyed is not None:
+                maps.append((phase, keyed))
+        return maps
+
+
+def search_keyed(sums: KeyedSums, scales: tuple[float, ...] = SCALES) -> Detection:
+    """Find the mark in the frames of a video: every key phase (and the plain average) at the
+    nominal sync first (Z_NOMINAL), then over every scale and offset (Z_FOUND). The thresholds
+    allow for the KEY_HALF + 1 maps tried."""
+    candidates = sums.candidates()
+    nominal = search_keyed_nominal(candidates)
+    return nominal if nominal.found else search_keyed_all(candidates, scales)
+
+
+def search_keyed_nominal(candidates: list[tuple[int | None, np.ndarray]]) -> Detection:
+    """The best of `KeyedSums.candidates()` at the nominal sync (judged by Z_NOMINAL)."""
+    best = None
+    for phase, work in candidates:
+        energy, scale, shift, bits = _best_at(work, NOMINAL_SCALES, NOMINAL_SHIFTS)
+        if best is None or energy > best[0]:
+            best = (energy, scale, shift, bits, phase)
+    energy, scale, shift, bits, phase = best
+    return Detection(z=float(_strength(energy)), sync=Sync(scale, shift), soft_bits=bits,
+                     nominal=True, phase=phase)
+
+
+def search_keyed_all(candidates: list[tuple[int | None, np.ndarray]],
+                     scales: tuple[float, ...] = SCALES) -> Detection:
+    """The best of `KeyedSums.candidates()` over every scale and offset (judged by Z_FOUND): the
+    coarse scales for every map, then the best map refined."""
+    coarse = max(((*_best_at(work, scales), phase, work) for phase, work in candidates),
+                 key=lambda item: item[0])
+    step = (SCALES[1] / SCALES[0]) ** 0.5
+    work, phase = coarse[5], coarse[4]
+    fine = _best_at(work, coarse[1] * np.geomspace(1 / step, step, 7))
+    energy, scale, shift, bits = max(coarse[:4], fine, key=lambda item: item[0])
+    return Detection(z=float(_strength(energy)), sync=Sync(scale, shift), soft_bits=bits, phase=phase)
 
 
 def strength_at(work: np.ndarray, sync: Sync) -> float:
