@@ -97,7 +97,8 @@ LOOK_EVERY = 3
 """Frames between two looks for a new face (video) while the number of faces changes..."""
 CALM_LOOK_EVERY = 15
 """...and once CALM_AFTER looks in a row found nobody new: a person walking in is swapped
-within half a second at 30 FPS (the looks cost about 1 ms each on this project's 2-core VM)."""
+within half a second at 30 FPS (a look costs 3.6 ms of CPU on this project's loaded 2-core VM,
+benchmarks/results/cpu-parts.md: 0.24 ms a frame when calm)."""
 CALM_AFTER = 4
 DOWN_AFTER = 15
 """Frames in a row with fewer faces than the mesh graph holds before it holds fewer."""
@@ -120,8 +121,8 @@ class MediaPipeFaceMesh:
     first needed), and a cheap look for new faces (MediaPipe's short-range face detector, the
     graph's own, on a small copy of the frame) runs every LOOK_EVERY frames, every
     CALM_LOOK_EVERY once the scene is calm; a look that sees a face nobody tracks moves to a graph
-    that holds one more, which finds it on the next frame. A graph holding more faces than it
-    finds for DOWN_AFTER frames gives way to a smaller one.
+    that holds one more, which runs on the same frame (its own detector finds the newcomer). A
+    graph holding more faces than it finds for DOWN_AFTER frames gives way to a smaller one.
     """
 
     name = "mediapipe"
