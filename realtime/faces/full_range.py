@@ -172,8 +172,9 @@ class SmallFaceFinder:
         result = self._mesh.process(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
         if not result.multi_face_landmarks:
             return None
-        points = result.multi_face_landmarks[0].landmark
-        landmarks = np.array([(p.x, p.y, p.z) for p in points], dtype=np.float32) * (CROP / scale)
+        from realtime.faces.mediapipe_mesh import landmark_array  # (it imports this module)
+
+        landmarks = landmark_array(result.multi_face_landmarks[0]) * (CROP / scale)
         landmarks[:, 0] += left
         landmarks[:, 1] += top
         return Face(landmarks=landmarks, box=box_of(landmarks, width, height), pose=head_pose(landmarks))

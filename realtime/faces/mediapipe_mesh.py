@@ -13,7 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from realtime.faces.full_range import SmallFaceFinder
+from realtime.faces.full_range import SmallFaceFinder, overlaps
 from realtime.faces.pose import head_pose
 from realtime.faces.tracking import box_of
 from realtime.frame import Face
@@ -93,11 +93,36 @@ def landmark_array(landmark_list) -> np.ndarray:
     return np.array([(p.x, p.y, p.z) for p in landmark_list.landmark], dtype=np.float32).reshape(-1, 3)
 
 
+LOOK_EVERY = 3
+"""Frames between two looks for a new face (video) while the number of faces changes..."""
+CALM_LOOK_EVERY = 15
+"""...and once CALM_AFTER looks in a row found nobody new: a person walking in is swapped
+within half a second at 30 FPS (a look costs 3.6 ms of CPU on this project's loaded 2-core VM,
+benchmarks/results/cpu-parts.md: 0.24 ms a frame when calm)."""
+CALM_AFTER = 4
+DOWN_AFTER = 15
+"""Frames in a row with fewer faces than the mesh graph holds before it holds fewer."""
+LOOK_SIDE = 256
+"""The new-face look sees the frame with its long side this many pixels: the short-range
+detector letterboxes every picture into 128x128 anyway, so a smaller copy finds the same faces
+for less copying and converting."""
+
+
 class MediaPipeFaceMesh:
     """`Detector` over MediaPipe's face mesh.
 
     static=True treats every picture on its own (photos); static=False tracks between
     frames (video), which is faster and steadier.
+
+    Video: MediaPipe's face mesh graph runs its face detector on every frame on which it tracks
+    fewer faces than its `max_num_faces`, so with `max_faces` 8 and one person the detector ran
+    on every frame (issue 21: about 2-3 ms of a 720p frame on this project's VM, for nothing).
+    So the graph in use holds as many faces as are tracked (one graph per capacity, made when
+    first needed), and a cheap look for new faces (MediaPipe's short-range face detector, the
+    graph's own, on a small copy of the frame) runs every LOOK_EVERY frames, every
+    CALM_LOOK_EVERY once the scene is calm; a look that sees a face nobody tracks moves to a graph
+    that holds one more, which runs on the same frame (its own detector finds the newcomer). A
+    graph holding more faces than it finds for DOWN_AFTER frames gives way to a smaller one.
     """
 
     name = "mediapipe"
@@ -109,6 +134,19 @@ class MediaPipeFaceMesh:
         self._seen_face = False
         self._small: SmallFaceFinder | None = None
         self._max_faces = 1
+        self._min_confidence = 0.5
+        self._graphs: dict[int, Any] = {}
+        """Video: the face mesh graphs made so far, by how many faces they hold."""
+        self._used: set[int] = set()
+        """Capacities whose graph has run frames since it was last reset."""
+        self._capacity = 1
+        self._looker: Any = None
+        self._frame = 0
+        self._quiet_looks = 0
+        self._short_of = 0
+        self._faces_before = 0
+        self.looks = 0
+        """New-face looks so far (video; the tests and benchmarks read it)."""
         self.configure(settings)
 
     def configure(self, settings: Settings | FaceSettings) -> None:
@@ -121,29 +159,105 @@ class MediaPipeFaceMesh:
         mp = import_mediapipe()  # imported here: it takes seconds and is needed only to detect
 
         self.close()
+        self._max_faces = settings.max_faces
+        self._min_confidence = settings.min_confidence
         with _native_stderr_silenced():
-            self._mesh = mp.solutions.face_mesh.FaceMesh(
-                static_image_mode=self.static,
-                max_num_faces=settings.max_faces,
-                refine_landmarks=True,
-                min_detection_confidence=settings.min_confidence,
-                min_tracking_confidence=settings.min_confidence,
-            )
+            if self.static:
+                self._mesh = self._new_graph(mp, settings.max_faces)
+            else:
+                self._capacity = 1
+                self._mesh = self._graph(1, silence=False)  # hidden already
+                self._frame = self._quiet_looks = self._short_of = self._faces_before = 0
+                if settings.max_faces > 1:
+                    self._looker = mp.solutions.face_detection.FaceDetection(
+                        model_selection=0, min_detection_confidence=settings.min_confidence)
+                    self._looker.process(np.zeros((LOOK_SIDE, LOOK_SIDE, 3), dtype=np.uint8))
             self._seen_face = False
-            # The first graph run initialises the TFLite delegates and logs a warning about
-            # non-square pictures once: run it here, with native output hidden.
-            self._mesh.process(np.zeros((48, 64, 3), dtype=np.uint8))
             if settings.small_faces:
                 self._small = SmallFaceFinder(mp, settings.min_confidence, self.static)
                 self._small.warm_up()
-        self._max_faces = settings.max_faces
         self._key = key
+
+    def _new_graph(self, mp: Any, capacity: int) -> Any:
+        graph = mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=self.static,
+            max_num_faces=capacity,
+            refine_landmarks=True,
+            min_detection_confidence=self._min_confidence,
+            min_tracking_confidence=self._min_confidence,
+        )
+        # The first graph run initialises the TFLite delegates and logs a warning about
+        # non-square pictures once: run it here (callers hide native output).
+        graph.process(np.zeros((48, 64, 3), dtype=np.uint8))
+        return graph
+
+    def _graph(self, capacity: int, silence: bool = True) -> Any:
+        """The video graph that holds `capacity` faces, made or reset (no stale tracks)."""
+        graph = self._graphs.get(capacity)
+        if graph is None:
+            with _native_stderr_silenced() if silence else contextlib.nullcontext():
+                graph = self._graphs[capacity] = self._new_graph(import_mediapipe(), capacity)
+            self._seen_face = False  # a new graph logs its NORM_RECT line once more
+        elif capacity in self._used:
+            graph.reset()  # ~1.5 ms: forget where its faces were many frames ago
+        self._used.discard(capacity)
+        return graph
+
+    def _hold(self, capacity: int) -> None:
+        if capacity != self._capacity:
+            self._capacity = capacity
+            self._mesh = self._graph(capacity)
+
+    def _adapt(self, image: np.ndarray, faces: list[Face]) -> bool:
+        """Video, max_faces > 1: hold as many faces as are found; look for new ones now and then.
+        True when a look saw someone new (the graph now holds more faces)."""
+        count = len(faces)
+        if count != self._faces_before:
+            self._quiet_looks = 0  # someone came or went: look eagerly again
+        self._faces_before = count
+        self._short_of = self._short_of + 1 if count < self._capacity else 0
+        if self._short_of >= DOWN_AFTER:
+            self._short_of = 0
+            self._hold(max(1, count))
+        every = CALM_LOOK_EVERY if self._quiet_looks >= CALM_AFTER else LOOK_EVERY
+        # While the graph holds more faces than it finds, its own detector looks on every frame.
+        grown = False
+        if count >= self._capacity < self._max_faces and self._frame % every == 0:
+            new = [box for box in self._look(image) if not overlaps(box, faces)]
+            self._quiet_looks += 1
+            if new:
+                self._hold(min(self._max_faces, count + len(new)))
+                grown = True
+        self._frame += 1
+        return grown
+
+    def _look(self, image: np.ndarray) -> list[tuple[int, int, int, int]]:
+        """Face boxes (frame pixels) MediaPipe's short-range detector sees in a small copy."""
+        height, width = image.shape[:2]
+        step = max(1, int(max(width, height) // LOOK_SIDE))
+        small = cv2.cvtColor(np.ascontiguousarray(image[::step, ::step]), cv2.COLOR_BGR2RGB)
+        self.looks += 1
+        result = self._looker.process(small)
+        boxes = []
+        for detection in result.detections or ():
+            rel = detection.location_data.relative_bounding_box
+            boxes.append((int(rel.xmin * width), int(rel.ymin * height),
+                          int((rel.xmin + rel.width) * width), int((rel.ymin + rel.height) * height)))
+        return boxes
 
     def detect(self, image: np.ndarray) -> list[Face]:
         """Faces in a BGR uint8 picture, landmarks in its pixels."""
-        height, width = image.shape[:2]
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         rgb.flags.writeable = False
+        faces = self._mesh_faces(rgb)
+        if not self.static and self._looker is not None and self._adapt(image, faces):
+            faces = self._mesh_faces(rgb)  # the graph that holds more finds them in this frame
+        if self._small is not None:
+            faces += self._small.find(image, faces, self._max_faces - len(faces))
+        return faces
+
+    def _mesh_faces(self, rgb: np.ndarray) -> list[Face]:
+        height, width = rgb.shape[:2]
         if not self._seen_face:
             # MediaPipe logs "Using NORM_RECT without IMAGE_DIMENSIONS..." from C++ the first
             # time a graph projects landmarks (once per graph, photos too), which tells a user
@@ -153,21 +267,28 @@ class MediaPipeFaceMesh:
             self._seen_face = bool(result.multi_face_landmarks)
         else:
             result = self._mesh.process(rgb)
+        if not self.static:
+            self._used.add(self._capacity)
         faces: list[Face] = []
         for face_landmarks in result.multi_face_landmarks or ():
             landmarks = landmark_array(face_landmarks)
             landmarks *= np.array([width, height, width], dtype=np.float32)
             faces.append(Face(landmarks=landmarks, box=box_of(landmarks, width, height),
                               pose=head_pose(landmarks)))
-        if self._small is not None:
-            faces += self._small.find(image, faces, self._max_faces - len(faces))
         return faces
 
     def close(self) -> None:
-        if self._mesh is not None:
+        if self._mesh is not None and self.static:
             self._mesh.close()
-            self._mesh = None
-            self._key = None
+        for graph in self._graphs.values():
+            graph.close()
+        self._graphs.clear()
+        self._used.clear()
+        self._mesh = None
+        self._key = None
+        if self._looker is not None:
+            self._looker.close()
+            self._looker = None
         if self._small is not None:
             self._small.close()
             self._small = None
