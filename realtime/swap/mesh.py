@@ -40,13 +40,13 @@ HAND_EVERY = 5
 # The relighting gain is computed at 1/_LIGHT_STEP resolution: light varies slowly.
 _LIGHT_STEP = 4
 # A still head: the warp maps, the warped texture, its relighting and the face mask are kept from
-# frame to frame while every landmark stays within REUSE_PX (x, y, z; an eighth of a pixel) of where it was when they
-# were made (compared with that frame, not the previous one, so a slow drift cannot add up), the
-# face box and the source are the same, and the target's fitted light moved by less than
-# LIGHT_REUSE grey levels. They are pure functions of those inputs, so an eighth of a pixel is the
-# only difference a viewer could get; what reads the frame itself (colour transfer, glasses,
-# hands, grain) still runs on every frame. A moving head (d13: 1.4-7 px per frame), a scene cut
-# or a change of light recomputes them at once.
+# frame to frame while every landmark stays within REUSE_PX (x, y, z: an eighth of a pixel) of
+# where it was when they were made (compared with that frame, not the previous one, so a slow
+# drift cannot add up), the face box and the source are the same, and the target's fitted light
+# moved by less than LIGHT_REUSE grey levels. They are pure functions of those inputs, so an
+# eighth of a pixel is the only difference a viewer could get; what reads the frame itself
+# (colour transfer, glasses, hands, grain) still runs on every frame. A moving head (d13: 1.4-7 px
+# per frame), a scene cut or a change of light recomputes them at once.
 REUSE_PX = 0.125
 LIGHT_REUSE = 0.25
 # Beyond this even the near half is seen at a slant: say so.
