@@ -15,6 +15,12 @@ deterministically), the latter twice in the same run: rendered at its full size 
 issue 19's bound) and at the bounded working size (`realtime/swap/mesh.py: WORK_FACE_PX`),
 with how far apart their pictures are (PSNR over the face box, sharpness ratio).
 Writes benchmarks/results/swap_cost.json and .md.
+
+With --base REV the same measurement is first run on another revision's code (exported with
+`git archive`, this interpreter, same frames and machine, right before), and the Markdown gets a
+before -> after table per variant and per part:
+
+    nice -n 10 python -m benchmarks.swap_cost --frames 40 --base main
 """
 
 from __future__ import annotations
@@ -180,6 +186,49 @@ def picture_distance(first: list[np.ndarray], second: list[np.ndarray], faces) -
             "sharpness_ratio_median": float(np.median(ratios))}
 
 
+def measure_revision(args) -> dict:
+    """This benchmark's result on revision args.base (its own code and its own swap_cost.py),
+    run in a temporary export with the same interpreter and inputs."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as folder:
+        archive = subprocess.run(["git", "archive", args.base], cwd=root, check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+        command = [sys.executable, "-m", "benchmarks.swap_cost", "--input", str(Path(args.input).resolve()),
+                   "--source", str(Path(args.source).resolve()), "--frames", str(args.frames),
+                   "--huge-frames", str(args.huge_frames)]
+        subprocess.run(command, check=True, cwd=folder, env=dict(os.environ, PYTHONPATH=folder))
+        return json.loads((Path(folder) / "benchmarks" / "results" / "swap_cost.json").read_text())
+
+
+def before_after(revision: str, before: dict, after: dict) -> list[str]:
+    """Markdown: swap+blend per variant and each part's p50, `revision` -> this tree."""
+    lines = ["", f"## Before -> after ({revision} -> this tree, same frames, run right after each other)", "",
+             "| variant | swap+blend p50 ms before | after | after / before |", "| --- | --- | --- | --- |"]
+    for name, row in after["variants"].items():
+        old = before["variants"].get(name)
+        if old is None:
+            continue
+        lines.append(f"| {name} | {old['swap_blend_p50_ms']:.1f} | {row['swap_blend_p50_ms']:.1f} | "
+                     f"{row['swap_blend_p50_ms'] / old['swap_blend_p50_ms']:.2f} |")
+    old_parts = before["variants"]["all on (defaults)"].get("parts_p50_ms", {})
+    new_parts = after["variants"]["all on (defaults)"].get("parts_p50_ms", {})
+    lines += ["", "Per part, everything on (CPU ms per frame, p50):", "",
+              "| part | before | after |", "| --- | --- | --- |"]
+    for label in dict.fromkeys([*old_parts, *new_parts]):
+        lines.append(f"| {label} | {old_parts.get(label, 0.0):.2f} | {new_parts.get(label, 0.0):.2f} |")
+    huge_old, huge_new = before.get("huge_face_1080p"), after.get("huge_face_1080p")
+    if huge_old and huge_new:
+        key = "bounded working size (after)"
+        lines += ["", f"Face filling a 1080p frame, swap+blend p50: {huge_old[key]['swap_blend_p50_ms']:.1f} -> "
+                  f"{huge_new[key]['swap_blend_p50_ms']:.1f} ms."]
+    return lines
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--input", default="../shared/media/d13.mp4")
@@ -188,7 +237,9 @@ def main(argv=None) -> int:
     parser.add_argument("--huge-frames", type=int, default=20,
                         help="frames of the face-filling-1080p case (0: skip it)")
     parser.add_argument("--no-save", action="store_true")
+    parser.add_argument("--base", default=None, help="also measure this git revision first (before -> after)")
     args = parser.parse_args(argv)
+    before = measure_revision(args) if args.base else None
     cv2.setNumThreads(1)
     pictures = frames(args.input, args.frames)
     settings = Settings().replace(source=args.source)
@@ -207,6 +258,14 @@ def main(argv=None) -> int:
     for name, changes in VARIANTS.items():
         variant = settings.replace(**changes) if changes else settings
         rows[name] = measure(pictures, faces, variant, library, parts=not changes)
+        print(f"{name:42s} swap {rows[name]['swap_p50_ms']:5.1f}  blend {rows[name]['blend_p50_ms']:5.1f}  "
+              f"swap+blend p50 {rows[name]['swap_blend_p50_ms']:5.1f} mean {rows[name]['swap_blend_mean_ms']:5.1f} ms CPU")
+    # A head that holds still (the first frame with a face, repeated; a still picture as input):
+    # the swapper may reuse what depends only on the landmarks (realtime/swap/mesh.py, REUSE_PX).
+    still = next((index for index, found in enumerate(faces) if found), None)
+    if still is not None:
+        name = "still head (one frame repeated), all on"
+        rows[name] = measure([pictures[still]] * len(pictures), [faces[still]] * len(pictures), settings, library)
         print(f"{name:42s} swap {rows[name]['swap_p50_ms']:5.1f}  blend {rows[name]['blend_p50_ms']:5.1f}  "
               f"swap+blend p50 {rows[name]['swap_blend_p50_ms']:5.1f} mean {rows[name]['swap_blend_mean_ms']:5.1f} ms CPU")
     huge = None
@@ -276,6 +335,10 @@ def main(argv=None) -> int:
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
         cells = [f"{row['swap_blend_p50_ms']:.1f} ({row['swap_blend_mean_ms']:.1f})" for _, row in columns]
         lines.append("| swap + blend, all | " + " | ".join(cells) + " |")
+        if before is not None:
+            result["before"] = {"revision": args.base, "variants": before["variants"]}
+            (RESULTS / "swap_cost.json").write_text(json.dumps(result, indent=2))
+            lines += before_after(args.base, before, result)
         (RESULTS / "swap_cost.md").write_text("\n".join(lines) + "\n")
     return 0
 

@@ -120,14 +120,15 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
     lab_small = cv2.resize(lab, small, interpolation=cv2.INTER_AREA) if step > 1 else lab
     target_small = cv2.resize(target, small, interpolation=cv2.INTER_AREA) if step > 1 else target
     target_lab = cv2.cvtColor(target_small, cv2.COLOR_BGR2LAB)
+    planes = None
     if strength > 0:
         stats = (_lab_statistics(lab_small, mask), _lab_statistics(target_lab, mask))
         if smooth is not None:
             stats = smooth(stats)
         matrix = transfer_matrix(stats[0], stats[1], strength)
-        before = lab
-        lab = _dark_keeps_its_hue(before, cv2.transform(before, matrix), float(stats[0][0][0]))
+        planes = _transfer_planes(lab, matrix, float(stats[0][0][0]))
         lab_small = cv2.transform(lab_small, matrix)
+    lightness = None
     if shading > 0 and face_size > 0:
         ratio = shading_ratio(lab_small[:, :, 0].astype(np.float32), target_lab[:, :, 0].astype(np.float32),
                               mask.astype(np.float32), SHADING_SIGMA * face_size / step, shading)
@@ -135,28 +136,50 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
             lab_small[:, :, 0] = cv2.multiply(lab_small[:, :, 0], ratio, dtype=cv2.CV_8U)
         if step > 1:
             ratio = cv2.resize(ratio, (width, height), interpolation=cv2.INTER_LINEAR)
-        lab[:, :, 0] = cv2.multiply(lab[:, :, 0], ratio, dtype=cv2.CV_8U)
+        lightness = cv2.multiply(lab[:, :, 0] if planes is None else planes[0], ratio, dtype=cv2.CV_8U)
     if edge is not None and face_size > 0:
         alpha, landmarks, box, feather = edge
         membrane = _edge_membrane(lab_small[:, :, 0], target_lab[:, :, 0], alpha, landmarks, box, face_size,
                                   feather, step, (width, height))
         if membrane is not None:
-            lab[:, :, 0] = cv2.add(lab[:, :, 0], membrane, dtype=cv2.CV_8U)
-    return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
+            if lightness is None:
+                lightness = lab[:, :, 0] if planes is None else planes[0]
+            lightness = cv2.add(lightness, membrane, dtype=cv2.CV_8U)
+    if lightness is not None:
+        if planes is None:
+            planes = list(cv2.split(lab))
+        planes[0] = lightness
+    return cv2.cvtColor(lab if planes is None else cv2.merge(planes), cv2.COLOR_LAB2BGR)
 
 
-def _dark_keeps_its_hue(before: np.ndarray, after: np.ndarray, skin_lightness: float) -> np.ndarray:
-    """`after` (LAB uint8) with its chroma change scaled by each pixel's lightness relative to
-    the skin's: a colour cast lies on the light a surface reflects, so a dark brow, moustache or
+def _transfer_planes(lab: np.ndarray, matrix: np.ndarray, skin_lightness: float) -> list[np.ndarray]:
+    """The colour transfer (`matrix`, per channel) applied to `lab` (LAB uint8), as three
+    contiguous planes, with its chroma change scaled by each pixel's lightness relative to the
+    skin's: a colour cast lies on the light a surface reflects, so a dark brow, moustache or
     lash line takes almost none of a warm target's skin tint (added evenly, it turned a grey
-    brow orange and a moustache brown, the look of paint)."""
+    brow orange and a moustache brown, the look of paint).
+
+    Planes, not the interleaved picture: the transfer is per channel (three 256-entry tables,
+    filled by cv2.transform itself, so the numbers are cv2.transform's), the chroma weight
+    depends on the 8-bit lightness only (two more tables), and the lightness corrections that
+    follow work on a plane: the same numbers as cv2.transform + a per-pixel weight + a 3-channel
+    blend, at less than half the passes over the face box."""
+    planes = list(cv2.split(lab))
+    if np.count_nonzero(matrix[:, :3] - np.diag(np.diag(matrix[:, :3]))):
+        after = list(cv2.split(cv2.transform(lab, matrix)))
+    else:
+        tables = cv2.transform(_RAMP, matrix)[:, 0, :]
+        after = [cv2.LUT(plane, np.ascontiguousarray(tables[:, channel])) for channel, plane in enumerate(planes)]
     # Full change from 70% of the skin's lightness up (the skin's own shading stays within it).
-    weight = cv2.min(before[:, :, 0].astype(np.float32) * np.float32(1.0 / max(0.7 * skin_lightness, 1.0)), 1.0)
-    weight = cv2.multiply(weight, weight)
-    # The lightness is `after`'s everywhere; only the chroma is blended back towards `before`.
-    out = cv2.blendLinear(after, before, weight, 1.0 - weight)
-    out[:, :, 0] = after[:, :, 0]
-    return out
+    weight = np.minimum(np.arange(256, dtype=np.float32) * np.float32(1.0 / max(0.7 * skin_lightness, 1.0)),
+                        np.float32(1.0))
+    weight = weight * weight
+    keep, change = cv2.LUT(planes[0], np.float32(1.0) - weight), cv2.LUT(planes[0], weight)
+    # The lightness is the transferred one everywhere; only the chroma is blended back.
+    return [after[0]] + [cv2.blendLinear(after[c], planes[c], change, keep) for c in (1, 2)]
+
+
+_RAMP = np.repeat(np.arange(256, dtype=np.uint8)[:, None, None], 3, axis=2)
 
 
 def match_colour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength: float) -> np.ndarray:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from realtime.blend.kernels import gaussian_u8
+
 # The target band's amplitude limit (grey levels): grain passes, edges of its features do not.
 DETAIL_LIMIT = 18
 SPLIT_MIN = 1.5
@@ -32,8 +34,8 @@ def camera_detail(image: np.ndarray, target: np.ndarray, scale: float, strength:
     sigma = split_sigma(scale)
     # uint8/int16 OpenCV arithmetic throughout: float32 copies of two face boxes cost more
     # than the blurs themselves.
-    own = cv2.subtract(image, cv2.GaussianBlur(image, (0, 0), sigma), dtype=cv2.CV_16S)
-    theirs = cv2.subtract(target, cv2.GaussianBlur(target, (0, 0), sigma), dtype=cv2.CV_16S)
+    own = cv2.subtract(image, gaussian_u8(image, sigma), dtype=cv2.CV_16S)
+    theirs = cv2.subtract(target, gaussian_u8(target, sigma), dtype=cv2.CV_16S)
     np.clip(own, -DETAIL_LIMIT, DETAIL_LIMIT, out=own)
     np.clip(theirs, -DETAIL_LIMIT, DETAIL_LIMIT, out=theirs)
     change = cv2.subtract(theirs, own)

@@ -39,6 +39,16 @@ LIGHT_EVERY = 3
 HAND_EVERY = 5
 # The relighting gain is computed at 1/_LIGHT_STEP resolution: light varies slowly.
 _LIGHT_STEP = 4
+# A still head: the warp maps, the warped texture, its relighting and the face mask are kept from
+# frame to frame while every landmark stays within REUSE_PX (x, y, z: an eighth of a pixel) of
+# where it was when they were made (compared with that frame, not the previous one, so a slow
+# drift cannot add up), the face box and the source are the same, and the target's fitted light
+# moved by less than LIGHT_REUSE grey levels. They are pure functions of those inputs, so an
+# eighth of a pixel is the only difference a viewer could get; what reads the frame itself
+# (colour transfer, glasses, hands, grain) still runs on every frame. A moving head (d13: 1.4-7 px
+# per frame), a scene cut or a change of light recomputes them at once.
+REUSE_PX = 0.125
+LIGHT_REUSE = 0.25
 # Beyond this even the near half is seen at a slant: say so.
 PROFILE_YAW_DEG = 45.0
 # A face larger than this (box diagonal, pixels) is rendered at a working resolution where it is
@@ -151,6 +161,43 @@ def far_half_weight(target: np.ndarray, far_triangles: np.ndarray, triangles: np
     return np.clip(0.5 + distance / band, 0.0, 1.0).astype(np.float32)
 
 
+def _side_gain(normals: np.ndarray, coeffs: np.ndarray, shading: float) -> np.ndarray:
+    """relight.side_shading(normals / |normals|, coeffs) ** shading, (h, w, 3) float32, with
+    OpenCV kernels: numpy's broadcasting temporaries cost 1.8 ms on a 613-px face's quarter-size
+    map, this about a quarter of it (the same numbers to float rounding)."""
+    length = cv2.sqrt(cv2.transform(cv2.multiply(normals, normals), np.ones((1, 3), np.float32)))
+    unit = cv2.divide(normals, cv2.merge([length + np.float32(1e-6)] * 3))
+    c = np.asarray(coeffs, np.float32)
+    # Per output channel k: full = c0 + c1 x + c2 y + c3 z, even = c0 + c3 z.
+    full = cv2.transform(unit, np.ascontiguousarray(np.concatenate([c[1:4].T, c[0:1].T], axis=1)))
+    even_matrix = np.zeros((3, 4), np.float32)
+    even_matrix[:, 2], even_matrix[:, 3] = c[3], c[0]
+    even = np.maximum(cv2.transform(unit, even_matrix), np.float32(1.0))
+    ratio = np.clip(cv2.divide(full, even), *relight.SIDE_LIMITS).astype(np.float32, copy=False)
+    return ratio if shading == 1.0 else cv2.pow(ratio, float(shading))
+
+
+@dataclass
+class _Still:
+    """What one face's render made that stays valid while its head holds still (REUSE_PX)."""
+
+    landmarks: np.ndarray
+    box: tuple
+    texture: _Texture
+    maps: object
+    patch: np.ndarray
+    light: np.ndarray | None = None
+    shading: float = -1.0
+    relit: np.ndarray | None = None
+    mask_settings: object = None
+    mask: np.ndarray | None = None
+
+    def holds(self, landmarks: np.ndarray, box, texture: _Texture) -> bool:
+        return (texture is self.texture and tuple(box) == tuple(self.box)
+                and landmarks.shape == self.landmarks.shape
+                and float(np.abs(landmarks - self.landmarks).max()) <= REUSE_PX)
+
+
 class MeshSwapper:
     name = "mesh"
 
@@ -162,6 +209,10 @@ class MeshSwapper:
         self._light = relight.LightTracker(every=LIGHT_EVERY)
         self._hand_tracker: HandOccluder | None = None
         self._hand_outlines: list = []
+        self._still: dict[int, _Still] = {}
+        self._still_seen: set[int] = set()
+        self.maps_made = 0
+        """How many times warp maps were computed (a still head reuses them: REUSE_PX)."""
         self.swap_settings = settings.swap
         self.configure(settings)
 
@@ -185,6 +236,7 @@ class MeshSwapper:
             log.warning("the mouth in %s is open: the target's own mouth (lips included) is shown "
                         "instead; a photo with the mouth closed works best", source.name)
         self._light.reset()
+        self._still.clear()
         warning = profile_warning(source)
         if warning:
             log.warning(warning)
@@ -197,8 +249,12 @@ class MeshSwapper:
             if self._hand_tracker is None:
                 self._hand_tracker = HandOccluder(every=HAND_EVERY)
             self._hand_outlines = self._hand_tracker.update(frame.image)
-        return [layer for number, face in enumerate(faces)
-                if (layer := self._swap_one(frame, face, number)) is not None]
+        self._still_seen = set()
+        layers = [layer for number, face in enumerate(faces)
+                  if (layer := self._swap_one(frame, face, number)) is not None]
+        for key in set(self._still) - self._still_seen:
+            del self._still[key]  # a face not seen in this frame starts afresh
+        return layers
 
     def _swap_one(self, frame: Frame, face: Face, number: int = 0) -> FaceLayer | None:
         x0, y0, x1, y1 = face.box
@@ -244,6 +300,41 @@ class MeshSwapper:
     def _render(self, frame: Frame, face: Face, box, number: int, hand_outlines: list) -> FaceLayer | None:
         target = face.landmarks[:MESH_POINTS]
         texture = self._texture
+        key = face.track_id if face.track_id >= 0 else -1 - number
+        self._still_seen.add(key)
+        still = self._still.get(key)
+        if still is None or not still.holds(face.landmarks, box, texture):
+            still = _Still(face.landmarks.copy(), tuple(box), texture,
+                           *self._warp(face, target, texture, box))
+            self._still[key] = still
+        maps, patch = still.maps, still.patch
+        relit = False
+        if texture.normals is not None and self.blend.shading > 0:
+            patch = self._relight(frame, face, maps, patch, number, still)
+            relit = True
+        else:
+            patch = patch.copy()  # the layer is the blend stage's to change
+        blend = self.blend
+        if self.clean_texture is not None and self.clean_texture.mouth_open and not blend.mouth_mask:
+            blend = replace(blend, mouth_mask=True)  # an open source mouth: the target's own
+        if still.mask is None or still.mask_settings != blend:
+            still.mask, still.mask_settings = face_mask(face.landmarks, box, face.size, blend), blend
+        alpha = still.mask.copy()  # the occluders below cut into it
+        if self.blend.keep_occluders:
+            glasses = glasses_mask(frame.image, face.landmarks, box, face.size)
+            if glasses is not None:
+                keep, (gx, gy) = glasses
+                alpha[gy:gy + keep.shape[0], gx:gx + keep.shape[1]] *= 1.0 - keep
+        if hand_outlines:
+            hands = self._hand_tracker.mask(hand_outlines, box)
+            if hands is not None:
+                alpha *= 1.0 - hands
+        scale = face.size / max(texture.face_size, 1.0) if texture.face_size else 1.0
+        return FaceLayer(box=box, image=patch, alpha=alpha, face=face, relit=relit, scale=scale)
+
+    def _warp(self, face: Face, target: np.ndarray, texture: _Texture, box):
+        """(maps, patch): the source texture warped onto the target's mesh over `box`."""
+        self.maps_made += 1
         # The maps are piecewise linear: on a big face a coarser grid costs less and stays within
         # a fraction of a pixel of the exact maps.
         grid_step = 8 if face.size > 500 else 4
@@ -258,27 +349,10 @@ class MeshSwapper:
                                              depth=target[:, 2], grid_step=grid_step).remap(texture.flipped)
             weight = far_half_weight(target, texture.far_triangles, self._triangles, box, face.size)
             patch = cv2.blendLinear(mirrored, patch, weight, 1.0 - weight)
-        relit = False
-        if texture.normals is not None and self.blend.shading > 0:
-            patch = self._relight(frame, face, maps, patch, number)
-            relit = True
-        blend = self.blend
-        if self.clean_texture is not None and self.clean_texture.mouth_open and not blend.mouth_mask:
-            blend = replace(blend, mouth_mask=True)  # an open source mouth: the target's own
-        alpha = face_mask(face.landmarks, box, face.size, blend)
-        if self.blend.keep_occluders:
-            glasses = glasses_mask(frame.image, face.landmarks, box, face.size)
-            if glasses is not None:
-                keep, (gx, gy) = glasses
-                alpha[gy:gy + keep.shape[0], gx:gx + keep.shape[1]] *= 1.0 - keep
-        if hand_outlines:
-            hands = self._hand_tracker.mask(hand_outlines, box)
-            if hands is not None:
-                alpha *= 1.0 - hands
-        scale = face.size / max(texture.face_size, 1.0) if texture.face_size else 1.0
-        return FaceLayer(box=box, image=patch, alpha=alpha, face=face, relit=relit, scale=scale)
+        return maps, patch
 
-    def _relight(self, frame: Frame, face: Face, maps, patch: np.ndarray, number: int) -> np.ndarray:
+    def _relight(self, frame: Frame, face: Face, maps, patch: np.ndarray, number: int,
+                 still: _Still | None = None) -> np.ndarray:
         """The clean (flat-lit) patch under the target's light: the target's SH light, fitted
         on its own skin a few times a second, evaluated at the source normals warped with the
         texture, as a per-channel gain (so coloured and side light come along)."""
@@ -286,21 +360,28 @@ class MeshSwapper:
         time_s = frame.pts if frame.pts is not None else frame.capture_ns / 1e9
         track = face.track_id if face.track_id >= 0 else -1 - number
         coeffs, mean = self._light.light(track, frame.image, face.landmarks, face.size, time_s)
+        if still is not None and still.relit is not None and still.shading == self.blend.shading and \
+                float(np.abs(coeffs - still.light).max()) <= LIGHT_REUSE:
+            return still.relit.copy()  # a still head under the same light
         step = _LIGHT_STEP if min(patch.shape[:2]) >= 8 * _LIGHT_STEP else 1
         # The normal map sits at 1/NORMAL_STEP of the texture: its pixel centres are there.
         map_x = (maps.map_x[step // 2::step, step // 2::step] + 0.5) / NORMAL_STEP - 0.5
         map_y = (maps.map_y[step // 2::step, step // 2::step] + 0.5) / NORMAL_STEP - 0.5
         normals = cv2.remap(texture.normals, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        normals /= np.linalg.norm(normals, axis=2, keepdims=True) + 1e-6
-        gain = relight.side_shading(normals, coeffs) ** np.float32(self.blend.shading)
+        gain = _side_gain(normals, coeffs, self.blend.shading)
         gain = cv2.resize(gain, (patch.shape[1], patch.shape[0]), interpolation=cv2.INTER_LINEAR)
-        return cv2.multiply(patch, gain, dtype=cv2.CV_8U)
+        relit = cv2.multiply(patch, gain, dtype=cv2.CV_8U)
+        if still is not None:
+            still.light, still.shading, still.relit = np.array(coeffs, copy=True), self.blend.shading, relit
+            return relit.copy()
+        return relit
 
     def close(self) -> None:
         self._source = None
         self._texture = None
         self.clean_texture = None
         self._light.reset()
+        self._still.clear()
         if self._hand_tracker is not None:
             self._hand_tracker.close()
             self._hand_tracker = None
