@@ -22,9 +22,11 @@ from realtime.blend.mask import face_mask
 from realtime.faces.occluders import HandOccluder, glasses_mask
 from realtime.faces.source import SourceFace
 from realtime.faces.topology import MESH_POINTS, topology
+from realtime.faces.tracking import box_of
 from realtime.faces.warp import piecewise_affine_maps
 from realtime.frame import Face, FaceLayer, Frame
 from realtime.settings import Settings
+from realtime.swap.shape import ShapeTransfer, move_landmarks, warp_region
 from realtime.swap.texture import NORMAL_STEP, CleanTexture, clean_texture_of
 
 log = logging.getLogger(__name__)
@@ -162,6 +164,7 @@ class MeshSwapper:
         self._light = relight.LightTracker(every=LIGHT_EVERY)
         self._hand_tracker: HandOccluder | None = None
         self._hand_outlines: list = []
+        self._shape = ShapeTransfer()
         self.swap_settings = settings.swap
         self.configure(settings)
 
@@ -185,6 +188,7 @@ class MeshSwapper:
             log.warning("the mouth in %s is open: the target's own mouth (lips included) is shown "
                         "instead; a photo with the mouth closed works best", source.name)
         self._light.reset()
+        self._shape.set_source(source.face.landmarks)
         warning = profile_warning(source)
         if warning:
             log.warning(warning)
@@ -197,8 +201,33 @@ class MeshSwapper:
             if self._hand_tracker is None:
                 self._hand_tracker = HandOccluder(every=HAND_EVERY)
             self._hand_outlines = self._hand_tracker.update(frame.image)
+        if self.swap_settings.face_shape > 0 and faces:
+            frame, faces = self._transfer_shape(frame, faces)
         return [layer for number, face in enumerate(faces)
                 if (layer := self._swap_one(frame, face, number)) is not None]
+
+    def _transfer_shape(self, frame: Frame, faces: list[Face]) -> tuple[Frame, list[Face]]:
+        """The source's face shape (realtime/swap/shape.py): each face's landmarks moved, and the
+        target's own pixels around and inside the face (its eyes and mouth in the mesh's holes,
+        its jaw line, the hair beside it) warped alike into frame.output, which the blend stage
+        composites onto. Returns the frame to render from (the warped picture) and the moved faces."""
+        picture = frame.output if frame.output is not None else frame.image
+        canvas = picture.copy()
+        time_s = frame.pts if frame.pts is not None else frame.capture_ns / 1e9
+        moved = []
+        for number, face in enumerate(faces):
+            track = face.track_id if face.track_id >= 0 else -1 - number
+            field = self._shape.field(face.landmarks, self.swap_settings.face_shape, track, time_s)
+            warped = warp_region(picture, field) if field is not None else None
+            if warped is None:
+                moved.append(face)
+                continue
+            patch, (x0, y0, x1, y1) = warped
+            canvas[y0:y1, x0:x1] = patch
+            landmarks = move_landmarks(face.landmarks, field)
+            moved.append(replace(face, landmarks=landmarks, box=box_of(landmarks, frame.width, frame.height)))
+        frame.output = canvas
+        return Frame(index=frame.index, image=canvas, capture_ns=frame.capture_ns, pts=frame.pts), moved
 
     def _swap_one(self, frame: Frame, face: Face, number: int = 0) -> FaceLayer | None:
         x0, y0, x1, y1 = face.box
@@ -301,6 +330,7 @@ class MeshSwapper:
         self._texture = None
         self.clean_texture = None
         self._light.reset()
+        self._shape.reset()
         if self._hand_tracker is not None:
             self._hand_tracker.close()
             self._hand_tracker = None
