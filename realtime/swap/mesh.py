@@ -26,7 +26,7 @@ from realtime.faces.tracking import box_of
 from realtime.faces.warp import piecewise_affine_maps
 from realtime.frame import Face, FaceLayer, Frame
 from realtime.settings import Settings
-from realtime.swap.shape import ShapeTransfer, move_landmarks, warp_region
+from realtime.swap.shape import ShapeTransfer, apply
 from realtime.swap.texture import NORMAL_STEP, CleanTexture, clean_texture_of
 
 log = logging.getLogger(__name__)
@@ -218,13 +218,12 @@ class MeshSwapper:
         for number, face in enumerate(faces):
             track = face.track_id if face.track_id >= 0 else -1 - number
             field = self._shape.field(face.landmarks, self.swap_settings.face_shape, track, time_s)
-            warped = warp_region(picture, field) if field is not None else None
+            warped = apply(picture, field, face.landmarks) if field is not None else None
             if warped is None:
                 moved.append(face)
                 continue
-            patch, (x0, y0, x1, y1) = warped
+            patch, (x0, y0, x1, y1), landmarks = warped
             canvas[y0:y1, x0:x1] = patch
-            landmarks = move_landmarks(face.landmarks, field)
             moved.append(replace(face, landmarks=landmarks, box=box_of(landmarks, frame.width, frame.height)))
         frame.output = canvas
         return Frame(index=frame.index, image=canvas, capture_ns=frame.capture_ns, pts=frame.pts), moved

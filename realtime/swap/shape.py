@@ -50,6 +50,7 @@ CENTRES = 72
 SIGMA = 0.16
 RIDGE = 1e-3
 FEATURE_WEIGHT = 6.0
+FIT_POINTS = 120
 ANCHOR_NOSE = np.array([168, 6, 197, 195, 5], dtype=np.int32)  # the nose bridge, top to bottom
 # The field fades out between these elliptic radii (1 = the outline): the outline itself moves
 # fully, the hair and background beyond FADE_OUT not at all. The quality benchmark compares the
@@ -79,8 +80,10 @@ class _Regions:
     """The points the two faces are aligned on: the eyes and the nose bridge, as face-recognition
     models align a face (dlib's chip and ArcFace's template: eye corners and nose), so the shape
     difference is what such a model sees move."""
+    fit: np.ndarray
+    """The points the field is fitted on."""
     weights: np.ndarray
-    """(468,) weight of each point in the field's fit: the eyes and lips count more (their opening
+    """Weight of each of `fit` in the field's fit: the eyes and lips count more (their opening
     must stay the target's; the fit would otherwise let a brow's move open an eye)."""
 
 
@@ -98,14 +101,18 @@ def _regions(frontal: np.ndarray | None = None) -> _Regions:
     top = topology()
     lips = np.unique(np.concatenate([top.outer_lips, top.inner_mouth]))
     centres = spread_points(frontal[:, :2], CENTRES) if frontal is not None else np.arange(0, MESH_POINTS, 6)
-    weights = np.ones(MESH_POINTS)
-    weights[np.concatenate([top.right_eye, top.left_eye, lips])] = FEATURE_WEIGHT
+    features = np.concatenate([top.right_eye, top.left_eye, lips])
+    anchors = np.concatenate([top.right_eye, top.left_eye, ANCHOR_NOSE])
+    # The field is fitted on the features, the outline and points spread over the rest (not on all
+    # 468: the fit's cost is in its exponentials).
+    spread = spread_points(frontal[:, :2], FIT_POINTS) if frontal is not None else np.arange(0, MESH_POINTS, 3)
+    fit = np.unique(np.concatenate([features, top.face_oval, ANCHOR_NOSE, spread]))
+    weights = np.where(np.isin(fit, features), FEATURE_WEIGHT, 1.0)
     # The upper half of the outer lip line (and the corners): its points above the corners' line
     # on a neutral face (MediaPipe's order: 0 is the upper lip's top, 17 the lower lip's bottom).
     upper = np.array([61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291], dtype=np.int32)
     return _Regions(oval=top.face_oval, eyes=(top.right_eye, top.left_eye), lips=lips, centres=centres,
-                    upper_lip=upper, anchors=np.concatenate([top.right_eye, top.left_eye, ANCHOR_NOSE]),
-                    weights=weights)
+                    upper_lip=upper, anchors=anchors, fit=fit, weights=weights)
 
 
 def similarity_3d(points: np.ndarray, reference: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
@@ -179,10 +186,9 @@ def _opening(shape: np.ndarray) -> tuple[float, float, float]:
 def _affine_x(delta: np.ndarray, shape: np.ndarray, ids: np.ndarray, rows: np.ndarray | None = None) -> None:
     """Over `ids`: keep of the difference only a shift and a horizontal stretch (in place); the
     vertical shift is the mean of `rows` (default: all of `ids`)."""
-    x = shape[ids, 0]
-    design = np.stack([np.ones_like(x), x - x.mean()], axis=1)
-    coeffs, *_ = np.linalg.lstsq(design, delta[ids, 0], rcond=None)
-    delta[ids, 0] = design @ coeffs
+    x = shape[ids, 0] - shape[ids, 0].mean()
+    d = delta[ids, 0]
+    delta[ids, 0] = d.mean() + x * (float(x @ d) / max(float(x @ x), 1e-12))
     rows = ids if rows is None else rows
     delta[ids, 1] = delta[rows, 1].mean()
     delta[ids, 2] = delta[rows, 2].mean()
@@ -218,8 +224,6 @@ class ShapeField:
     centre: np.ndarray
     inverse_shape: np.ndarray
     """2x2: (p - centre) @ inverse_shape @ (p - centre) is the squared elliptic radius (1 = outline)."""
-    at_fitted: np.ndarray | None = None
-    """(468, 2) the field at the points it was fitted on (kept from the fit: no second evaluation)."""
 
     def _window(self, offsets: np.ndarray) -> np.ndarray:
         a, b, c = self.inverse_shape[0, 0], self.inverse_shape[0, 1] + self.inverse_shape[1, 0], \
@@ -251,15 +255,17 @@ class ShapeField:
 def _basis(points: np.ndarray, centres: np.ndarray, sigma: float) -> np.ndarray:
     """(N, K) Gaussians of the centres at the points, as the product of their x and y parts (no
     (N, K, 2) temporary)."""
-    scale = -0.5 / sigma ** 2
+    scale = np.float32(-0.5 / sigma ** 2)
+    points, centres = points.astype(np.float32), centres.astype(np.float32)
     gx = np.exp(scale * np.square(points[:, 0:1] - centres[None, :, 0]))
     gy = np.exp(scale * np.square(points[:, 1:2] - centres[None, :, 1]))
-    return gx * gy
+    return (gx * gy).astype(np.float64)
 
 
 def fit_field(points: np.ndarray, displacement: np.ndarray, oval: np.ndarray,
-              centre_ids: np.ndarray, weights: np.ndarray | None = None) -> ShapeField:
-    """The smooth field whose values at `points` (468, 2) come nearest `displacement` (468, 2)."""
+              centre_ids: np.ndarray, fit: np.ndarray | None = None, weights: np.ndarray | None = None) -> ShapeField:
+    """The smooth field whose values at `points[fit]` come nearest `displacement[fit]` (points and
+    displacement (468, 2); fit: default all)."""
     points = points.astype(np.float64)
     outline = points[oval]
     centre = outline.mean(axis=0)
@@ -271,14 +277,13 @@ def fit_field(points: np.ndarray, displacement: np.ndarray, oval: np.ndarray,
     rms = math.sqrt((offsets ** 2).sum(axis=1).mean())
     sigma = SIGMA * rms
     centres = points[centre_ids]
-    basis = _basis(points, centres, sigma)
+    fit = np.arange(len(points)) if fit is None else fit
+    basis = _basis(points[fit], centres, sigma)
     weighted = basis.T if weights is None else basis.T * weights
     gram = weighted @ basis
     gram += RIDGE * np.trace(gram) / len(centres) * np.eye(len(centres))
-    coeffs = np.linalg.solve(gram, weighted @ displacement.astype(np.float64))
-    field = ShapeField(centres, coeffs, sigma, centre, inverse)
-    field.at_fitted = (basis @ coeffs) * field._window(points - centre)[:, None]
-    return field
+    coeffs = np.linalg.solve(gram, weighted @ displacement[fit].astype(np.float64))
+    return ShapeField(centres, coeffs, sigma, centre, inverse)
 
 
 class ShapeTransfer:
@@ -323,34 +328,23 @@ class ShapeTransfer:
         delta = amount * shape_difference(self._source, neutral, self._regions)
         # Back into the picture: the inverse rotation and scale (rows: delta @ rotation / scale).
         picture = (delta @ rotation / scale)[:, :2]
-        return fit_field(landmarks[:MESH_POINTS, :2], picture, self._regions.oval, self._regions.centres,
-                         self._regions.weights)
+        regions = self._regions
+        return fit_field(landmarks[:MESH_POINTS, :2], picture, regions.oval, regions.centres, regions.fit,
+                         regions.weights)
 
 
-def move_landmarks(landmarks: np.ndarray, field: ShapeField) -> np.ndarray:
-    """The landmarks (478, 3) moved by the field (z kept)."""
-    moved = landmarks.astype(np.float32, copy=True)
-    if field.at_fitted is not None and len(field.at_fitted) == MESH_POINTS:
-        moved[:MESH_POINTS, :2] += field.at_fitted.astype(np.float32)
-        if len(moved) > MESH_POINTS:
-            moved[MESH_POINTS:, :2] += field.at(landmarks[MESH_POINTS:, :2].astype(np.float64)).astype(np.float32)
-    else:
-        moved[:, :2] += field.at(landmarks[:, :2].astype(np.float64)).astype(np.float32)
-    return moved
-
-
-def warp_region(image: np.ndarray, field: ShapeField, frame_box: tuple[int, int, int, int] | None = None
-                ) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
-    """The target's pixels moved by the field, over the box where it is not zero: (patch, box), or
-    None when that box is empty. Backward map: output pixel q samples q - D(q - D(q)) (one fixed-point
-    step of the inverse of p -> p + D(p), on the coarse grid)."""
+def apply(image: np.ndarray, field: ShapeField, landmarks: np.ndarray
+          ) -> tuple[np.ndarray, tuple[int, int, int, int], np.ndarray] | None:
+    """The target's pixels and landmarks moved by the field: (patch over box, box, moved landmarks),
+    or None when the field's box is empty. The field is evaluated once, on a coarse grid over the
+    box where it is not zero; the landmarks read it there (bilinearly: the field is smooth on the
+    scale of the grid), and the pixels take the backward map q -> q - D(q - D(q)) (one fixed-point
+    step of the inverse of p -> p + D(p)), upsampled, so both move exactly alike."""
     height, width = image.shape[:2]
     half_w, half_h = field.extent()
     cx, cy = field.centre
     x0, y0 = max(0, int(cx - half_w) - 1), max(0, int(cy - half_h) - 1)
     x1, y1 = min(width, int(cx + half_w) + 2), min(height, int(cy + half_h) + 2)
-    if frame_box is not None:
-        x0, y0, x1, y1 = max(x0, frame_box[0]), max(y0, frame_box[1]), min(x1, frame_box[2]), min(y1, frame_box[3])
     if x1 - x0 < 2 or y1 - y0 < 2:
         return None
     step = max(GRID_PX, int(max(x1 - x0, y1 - y0) / 48))
@@ -359,17 +353,20 @@ def warp_region(image: np.ndarray, field: ShapeField, frame_box: tuple[int, int,
     xs = x0 - step + (np.arange(grid_w) + 0.5) * step - 0.5
     ys = y0 - step + (np.arange(grid_h) + 0.5) * step - 0.5
     forward = field.grid(xs, ys).astype(np.float32)
-    gx, gy = np.meshgrid(xs.astype(np.float32), ys.astype(np.float32))
-    # D at q - D(q), read bilinearly from the grid itself (in grid units).
-    back_x = ((gx - forward[..., 0]) - xs[0]) / step
-    back_y = ((gy - forward[..., 1]) - ys[0]) / step
-    again = cv2.remap(forward, back_x.astype(np.float32), back_y.astype(np.float32), cv2.INTER_LINEAR,
-                      borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    coarse_x = gx - again[..., 0]
-    coarse_y = gy - again[..., 1]
+
+    def read(points: np.ndarray) -> np.ndarray:
+        """The field at frame points (..., 2) read bilinearly from the grid (0 beyond it)."""
+        gx = ((points[..., 0] - xs[0]) / step).astype(np.float32)
+        gy = ((points[..., 1] - ys[0]) / step).astype(np.float32)
+        return cv2.remap(forward, gx, gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+    moved = landmarks.astype(np.float32, copy=True)
+    moved[:, :2] += read(moved[None, :, :2])[0]
+    grid = np.stack(np.meshgrid(xs.astype(np.float32), ys.astype(np.float32)), axis=-1)
+    coarse = grid - read(grid - forward)
     full = (grid_w * step, grid_h * step)
     h, w = y1 - y0, x1 - x0
-    map_x = cv2.resize(coarse_x, full, interpolation=cv2.INTER_LINEAR)[step:step + h, step:step + w]
-    map_y = cv2.resize(coarse_y, full, interpolation=cv2.INTER_LINEAR)[step:step + h, step:step + w]
+    map_x = cv2.resize(coarse[..., 0], full, interpolation=cv2.INTER_LINEAR)[step:step + h, step:step + w]
+    map_y = cv2.resize(coarse[..., 1], full, interpolation=cv2.INTER_LINEAR)[step:step + h, step:step + w]
     patch = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return patch, (x0, y0, x1, y1)
+    return patch, (x0, y0, x1, y1), moved
