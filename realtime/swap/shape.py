@@ -14,8 +14,8 @@ a * p2; for a video: `shape + alpha * (shape_b - shape_a)`):
   onto the source's frontal, left-right symmetric shape by a similarity (Umeyama), so the
   difference carries no pose and no scale;
 - the source's neutral shape once per photo; the target's over time (an exponential mean, fed only
-  by frames with the mouth nearly closed and both eyes open, so talking and blinking do not leak
-  into "neutral");
+  by frames with both eyes open); both with the mouth closed first (an open mouth drops the jaw:
+  the chin of a photo with parted lips, or of a target that talks, is no measure of the chin);
 - the difference is made symmetric (a smirk in the photo is not a face shape), and over each eye
   and the lips it keeps only a shift and a horizontal stretch: the target's blink and open mouth
   stay its own, the source's open mouth never opens the target's.
@@ -60,13 +60,13 @@ FADE_IN, FADE_OUT = 1.02, 1.2
 # to the inner features.
 OUTLINE_SHARE = 1.0
 # The target's neutral shape: time constant of its running mean (seconds of media time), and
-# which frames feed it (inner-lip gap and eye opening over the face's RMS radius).
+# which frames feed it (eye opening over the face's RMS radius: not a blink).
 NEUTRAL_TIME_S = 2.0
-MOUTH_CLOSED = 0.04
 CLOSED_GAP = 0.01  # the inner lips' gap of a closed mouth, in the same units
 EYE_OPEN = 0.04
 # Displacement field grid: one value per this many pixels (at least), upsampled bilinearly.
 GRID_PX = 8
+INVERSE_STEPS = 4  # fixed-point steps of the backward map (the field's slope stays well under 1)
 
 
 @dataclass(frozen=True)
@@ -309,8 +309,8 @@ class ShapeTransfer:
             self._neutral[track] = (shape, time_s)
             return shape
         neutral, last = held
-        gap, right, left = _opening(shape)
-        if gap < MOUTH_CLOSED and min(right, left) > EYE_OPEN:
+        _, right, left = _opening(shape)
+        if min(right, left) > EYE_OPEN:
             share = 1.0 - math.exp(-max(time_s - last, 0.0) / NEUTRAL_TIME_S)
             neutral = neutral + share * (shape - neutral)
         self._neutral[track] = (neutral, time_s)
@@ -324,7 +324,8 @@ class ShapeTransfer:
         anchors = self._regions.anchors
         scale, rotation, mean_p, mean_r = similarity_3d(landmarks[anchors, :3], self._source[anchors])
         current = (landmarks[:MESH_POINTS, :3].astype(np.float64) - mean_p) @ rotation.T * scale + mean_r
-        neutral = self._update_neutral(track, current, time_s)
+        # Its mouth closed first (as the photo's): talking must not lengthen the "neutral" chin.
+        neutral = self._update_neutral(track, closed_mouth(current), time_s)
         delta = amount * shape_difference(self._source, neutral, self._regions)
         # Back into the picture: the inverse rotation and scale (rows: delta @ rotation / scale).
         picture = (delta @ rotation / scale)[:, :2]
@@ -338,8 +339,8 @@ def apply(image: np.ndarray, field: ShapeField, landmarks: np.ndarray
     """The target's pixels and landmarks moved by the field: (patch over box, box, moved landmarks),
     or None when the field's box is empty. The field is evaluated once, on a coarse grid over the
     box where it is not zero; the landmarks read it there (bilinearly: the field is smooth on the
-    scale of the grid), and the pixels take the backward map q -> q - D(q - D(q)) (one fixed-point
-    step of the inverse of p -> p + D(p)), upsampled, so both move exactly alike."""
+    scale of the grid), and the pixels take the backward map, the inverse of p -> p + D(p) by
+    fixed-point steps p <- q - D(p) on the grid, upsampled, so both move alike."""
     height, width = image.shape[:2]
     half_w, half_h = field.extent()
     cx, cy = field.centre
@@ -363,7 +364,9 @@ def apply(image: np.ndarray, field: ShapeField, landmarks: np.ndarray
     moved = landmarks.astype(np.float32, copy=True)
     moved[:, :2] += read(moved[None, :, :2])[0]
     grid = np.stack(np.meshgrid(xs.astype(np.float32), ys.astype(np.float32)), axis=-1)
-    coarse = grid - read(grid - forward)
+    coarse = grid - forward
+    for _ in range(INVERSE_STEPS):
+        coarse = grid - read(coarse)
     full = (grid_w * step, grid_h * step)
     h, w = y1 - y0, x1 - x0
     map_x = cv2.resize(coarse[..., 0], full, interpolation=cv2.INTER_LINEAR)[step:step + h, step:step + w]
