@@ -223,6 +223,11 @@ class MeshSwapper:
                 moved.append(face)
                 continue
             patch, (x0, y0, x1, y1), landmarks = warped
+            if self._hand_outlines:
+                # A hand in front of the face stays where it is (and as it is): only the face moves.
+                hands = self._hand_tracker.mask(self._hand_outlines, (x0, y0, x1, y1))
+                if hands is not None:
+                    patch = cv2.blendLinear(picture[y0:y1, x0:x1], patch, hands, 1.0 - hands)
             canvas[y0:y1, x0:x1] = patch
             moved.append(replace(face, landmarks=landmarks, box=box_of(landmarks, frame.width, frame.height)))
         frame.output = canvas

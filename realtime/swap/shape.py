@@ -51,6 +51,7 @@ SIGMA = 0.16
 RIDGE = 1e-3
 FEATURE_WEIGHT = 6.0
 FIT_POINTS = 120
+MAX_DELTA = 0.12  # the largest shape difference of a point, in units of the face's RMS radius
 ANCHOR_NOSE = np.array([168, 6, 197, 195, 5], dtype=np.int32)  # the nose bridge, top to bottom
 # The field fades out between these elliptic radii (1 = the outline): the outline itself moves
 # fully, the hair and background beyond FADE_OUT not at all. The quality benchmark compares the
@@ -326,7 +327,11 @@ class ShapeTransfer:
         current = (landmarks[:MESH_POINTS, :3].astype(np.float64) - mean_p) @ rotation.T * scale + mean_r
         # Its mouth closed first (as the photo's): talking must not lengthen the "neutral" chin.
         neutral = self._update_neutral(track, closed_mouth(current), time_s)
-        delta = amount * shape_difference(self._source, neutral, self._regions)
+        delta = shape_difference(self._source, neutral, self._regions)
+        # A wildly different "shape" is a mis-measured face (a mesh fitted to a profile, a
+        # mirrored photo), not a person: no point moves by more than MAX_DELTA.
+        length = np.linalg.norm(delta, axis=1, keepdims=True)
+        delta *= amount * np.minimum(1.0, MAX_DELTA / np.maximum(length, 1e-9))
         # Back into the picture: the inverse rotation and scale (rows: delta @ rotation / scale).
         picture = (delta @ rotation / scale)[:, :2]
         regions = self._regions
@@ -369,7 +374,7 @@ def apply(image: np.ndarray, field: ShapeField, landmarks: np.ndarray
         coarse = grid - read(coarse)
     full = (grid_w * step, grid_h * step)
     h, w = y1 - y0, x1 - x0
-    map_x = cv2.resize(coarse[..., 0], full, interpolation=cv2.INTER_LINEAR)[step:step + h, step:step + w]
-    map_y = cv2.resize(coarse[..., 1], full, interpolation=cv2.INTER_LINEAR)[step:step + h, step:step + w]
-    patch = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # One two-channel map (one resize; cv2.remap takes it as is).
+    maps = cv2.resize(np.ascontiguousarray(coarse), full, interpolation=cv2.INTER_LINEAR)[step:step + h, step:step + w]
+    patch = cv2.remap(image, np.ascontiguousarray(maps), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return patch, (x0, y0, x1, y1), moved
