@@ -115,3 +115,43 @@ def test_off_changes_nothing(d9, s42):
     image, face = d9
     frame = swap_frames(0.0, s42, image, face)[0]
     assert np.array_equal(frame.layers[0].face.landmarks, face.landmarks)
+
+
+def test_an_open_source_mouth_does_not_open_the_target_mouth(d9, library, detector):
+    """The photo's parted lips are expression, not shape: with the transfer at full strength the
+    target's closed mouth stays closed (its inner-lip gap, measured afresh, no wider)."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "assets" / "source_open_mouth.jpg"
+    if not path.exists():
+        pytest.skip(f"needs {path}")
+    image, face = d9
+    output = swap_frames(1.0, library.get(str(path)), image, face)[0].output
+    found = detector.detect(output)
+    assert found
+
+    def gap(landmarks):
+        eyes = np.linalg.norm(landmarks[33, :2] - landmarks[263, :2])
+        return float(np.linalg.norm(landmarks[13, :2] - landmarks[14, :2])) / eyes
+
+    assert gap(found[0].landmarks) <= gap(face.landmarks) + 0.02
+
+
+def test_the_warped_region_ends_without_a_step(d9, s42):
+    """The target's pixels are moved inside a box; on the box's border the field has faded to
+    nothing, so no straight edge shows where the warped patch meets the untouched picture."""
+    from realtime.swap.shape import ShapeTransfer, apply
+
+    image, face = d9
+    transfer = ShapeTransfer()
+    transfer.set_source(s42.face.landmarks)
+    field = transfer.field(face.landmarks, 1.0, 0, 0.0)
+    patch, (x0, y0, x1, y1), moved = apply(image, field, face.landmarks)
+    original = image[y0:y1, x0:x1].astype(int)
+    change = np.abs(patch.astype(int) - original).max(axis=2)
+    height, width = image.shape[:2]
+    edges = [edge for edge, inside in ((change[0], y0 > 0), (change[-1], y1 < height),
+                                       (change[:, 0], x0 > 0), (change[:, -1], x1 < width)) if inside]
+    assert edges and max(int(edge.max()) for edge in edges) <= 3
+    assert change.max() > 40  # ... while inside, the face's surroundings did move
+    assert np.abs(moved[:, :2] - face.landmarks[:, :2]).max() > 3
