@@ -57,9 +57,7 @@ def sharpness(image: np.ndarray, mask: np.ndarray) -> float:
 def test_a_face_filling_a_1080p_frame_is_swapped_at_a_bounded_size_and_looks_the_same(huge_face, monkeypatch):
     image, face, source = huge_face
     assert face.size > 1.8 * mesh.WORK_FACE_PX  # the case of issue 19: a face far over the bound
-    # face_shape off: the identity shape transfer moves the target's surroundings too (by design,
-    # tests/test_shape.py), and this test wants everything outside the face box untouched.
-    settings = Settings().replace(keep_hands=False, face_shape=0.0)
+    settings = Settings().replace(keep_hands=False)
     capped, rendered = swap(image, face, source, settings)
     layer = capped.layers[0]
     x0, y0, x1, y1 = layer.box

@@ -69,9 +69,7 @@ def test_no_step_along_the_edge_of_the_face_box(library, d9_frame):
     # The layer box cut the mask while it was still at 0.6-0.9: a straight step across the
     # forehead and down the cheeks, on every frame.
     image, face = d9_frame
-    # face_shape off: the shape transfer moves the target's own pixels around the face on purpose
-    # (and fades out smoothly: tests/test_shape.py); here only the mask's cut is looked for.
-    frame = swap(Settings().replace(face_shape=0.0), library.get(str(media("s42.jpg"))), image, face)
+    frame = swap(Settings(), library.get(str(media("s42.jpg"))), image, face)
     layer = frame.layers[0]
     x0, y0, x1, y1 = layer.box
     change = np.abs(frame.output.astype(int) - image.astype(int)).max(axis=2)
@@ -119,9 +117,7 @@ def test_a_hand_on_the_source_cheek_is_not_worn(library):
 def test_an_open_source_mouth_leaves_the_target_mouth_closed(library, d9_frame):
     image, face = d9_frame
     open_mouth = library.get(asset("source_open_mouth.jpg"))
-    # face_shape off: compared pixel for pixel with the target's mouth where it is (the shape
-    # transfer moves it; its own open-mouth check is in tests/test_shape.py).
-    output = swap(Settings().replace(face_shape=0.0), open_mouth, image, face).output
+    output = swap(Settings(), open_mouth, image, face).output
     lips = region_mask(image.shape, face.landmarks, topology().outer_lips, grow=5)
     change = np.abs(output.astype(int) - image.astype(int)).max(axis=2)[lips]
     # The target's own closed mouth shows: no teeth, no tongue, no gaping lips.
