@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
@@ -104,7 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
     rows = [measure(args.media / target, args.media / args.source, args.frames, args.amount) for target in args.targets]
+    load = os.getloadavg()[0]
+    for row in rows:
+        row["load_average"] = load
     lines = [f"# Shape transfer cost (face_shape {args.amount} vs 0, CPU ms per face, one OpenCV thread)", "",
+             f"`python -m benchmarks.shape_cost --frames {args.frames} --amount {args.amount}`; source "
+             f"{args.source}; load average {load:.1f} on {os.cpu_count()} cores (a shared machine: compare the "
+             "columns of one row, measured interleaved, rather than rows of different runs).", "",
              "| target | face px | swap+blend p50 off | on | transfer p50 (field fit / warp) |",
              "|---|---|---|---|---|"]
     for row in rows:
