@@ -11,25 +11,28 @@ a * p2; for a video: `shape + alpha * (shape_b - shape_a)`):
     moved = target + amount * (source_neutral - target_neutral), in the face's own frame,
 
 - the face's own frame: each face's 468 3-D points (MediaPipe's z has the scale of x) aligned
-  onto the source's frontal, left-right symmetric shape by a similarity (Umeyama), so the
-  difference carries no pose and no scale;
+  onto the source's frontal, left-right symmetric shape by a similarity (Umeyama) fitted on the
+  eyes and the nose bridge (as face recognisers align a face), so the difference carries no pose
+  and no scale;
 - the source's neutral shape once per photo; the target's over time (an exponential mean, fed only
   by frames with both eyes open); both with the mouth closed first (an open mouth drops the jaw:
   the chin of a photo with parted lips, or of a target that talks, is no measure of the chin);
 - the difference is made symmetric (a smirk in the photo is not a face shape), and over each eye
   and the lips it keeps only a shift and a horizontal stretch: the target's blink and open mouth
-  stay its own, the source's open mouth never opens the target's.
+  stay its own, the source's open mouth never opens the target's; and no point moves by more
+  than MAX_DELTA (a held smile or a mis-fitted mesh is not a face shape).
 
 The moved points must not tear the picture: the target's own eyes and mouth show through the
 mesh's holes, and beyond the face's outline lie hair, ears and background. So the difference
 becomes one smooth displacement field (Gaussian radial basis functions centred on mesh points,
-fitted by ridge least squares; the Gaussians are separable, so the field costs two small matrix
-products on a coarse grid) that fades to zero in a band outside the outline. The moved landmarks
+fitted by weighted ridge least squares on 180 mesh points each frame; the Gaussians are
+separable, so evaluating the field on a coarse grid costs two small matrix products) that fades to zero in a band outside the outline. The moved landmarks
 are the landmarks displaced by this field, and the target's own pixels around and inside the face
 are warped by the same field (as the live-portrait stage warps a portrait's surroundings with a
 motion that fades out, realtime/animate/surround.py): the target's eyes and mouth sit in the
 moved holes, its jaw line moves with the moved outline (no double chin), and nothing moves beyond
-the fade. A still target gives the same field every frame: the transfer adds no jitter.
+the fade (a hand in front of the face is not moved either: realtime/swap/mesh.py). A still target
+gives the same field every frame: the transfer adds no jitter.
 """
 
 from __future__ import annotations
