@@ -25,7 +25,7 @@ a * p2; for a video: `shape + alpha * (shape_b - shape_a)`):
 The moved points must not tear the picture: the target's own eyes and mouth show through the
 mesh's holes, and beyond the face's outline lie hair, ears and background. So the difference
 becomes one smooth displacement field (Gaussian radial basis functions centred on mesh points,
-fitted by weighted ridge least squares on 180 mesh points each frame; the Gaussians are
+fitted by weighted ridge least squares on about 200 mesh points each frame; the Gaussians are
 separable, so evaluating the field on a coarse grid costs two small matrix products) that fades to zero in a band outside the outline. The moved landmarks
 are the landmarks displaced by this field, and the target's own pixels around and inside the face
 are warped by the same field (as the live-portrait stage warps a portrait's surroundings with a
