@@ -297,12 +297,20 @@ class ShapeTransfer:
     def __init__(self) -> None:
         self._regions = _regions()
         self._source: np.ndarray | None = None
+        self._landmarks: np.ndarray | None = None
         self._neutral: dict[int, tuple[np.ndarray, float]] = {}
 
     def set_source(self, landmarks: np.ndarray) -> None:
-        self._source = closed_mouth(frontal_shape(landmarks))
-        self._regions = _regions(self._source)
+        # Measured on first use: with face_shape at 0 a photo costs nothing here.
+        self._landmarks = np.array(landmarks, dtype=np.float32, copy=True)
+        self._source = None
         self._neutral.clear()
+
+    def _prepare(self) -> np.ndarray | None:
+        if self._source is None and self._landmarks is not None:
+            self._source = closed_mouth(frontal_shape(self._landmarks))
+            self._regions = _regions(self._source)
+        return self._source
 
     def reset(self) -> None:
         self._neutral.clear()
@@ -323,14 +331,15 @@ class ShapeTransfer:
     def field(self, landmarks: np.ndarray, amount: float, track: int, time_s: float) -> ShapeField | None:
         """The displacement field that gives the face at `landmarks` (478, 3; frame pixels) `amount`
         of the source's shape; None without a source or when there is nothing to move."""
-        if self._source is None or amount <= 0:
+        source = self._prepare() if amount > 0 else None
+        if source is None:
             return None
         anchors = self._regions.anchors
-        scale, rotation, mean_p, mean_r = similarity_3d(landmarks[anchors, :3], self._source[anchors])
+        scale, rotation, mean_p, mean_r = similarity_3d(landmarks[anchors, :3], source[anchors])
         current = (landmarks[:MESH_POINTS, :3].astype(np.float64) - mean_p) @ rotation.T * scale + mean_r
         # Its mouth closed first (as the photo's): talking must not lengthen the "neutral" chin.
         neutral = self._update_neutral(track, closed_mouth(current), time_s)
-        delta = shape_difference(self._source, neutral, self._regions)
+        delta = shape_difference(source, neutral, self._regions)
         # A wildly different "shape" is a mis-measured face (a mesh fitted to a profile, a
         # mirrored photo), not a person: no point moves by more than MAX_DELTA.
         length = np.linalg.norm(delta, axis=1, keepdims=True)
