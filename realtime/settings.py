@@ -117,6 +117,11 @@ class SwapSettings:
     unmapped_faces: str = field(default="source", metadata=_choice(
         "source", "keep", help="with a face map: faces no rule maps wear the main source, or keep "
         "their own face"))
+    # Identity shape transfer, issue 13 (realtime/swap/shape.py).
+    face_shape: float = field(default=0.0, metadata=_range(0, 1,
+        "mesh swap: how much of the source's face shape the target's face takes (eye spacing, "
+        "nose length, mouth width, brow height, jaw and chin; the target's pose and expression "
+        "stay); 0 = the target's own shape"))
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,11 @@ from realtime.blend.mask import face_mask
 from realtime.faces.occluders import HandOccluder, glasses_mask
 from realtime.faces.source import SourceFace
 from realtime.faces.topology import MESH_POINTS, topology
+from realtime.faces.tracking import box_of
 from realtime.faces.warp import piecewise_affine_maps
 from realtime.frame import Face, FaceLayer, Frame
 from realtime.settings import Settings
+from realtime.swap.shape import ShapeTransfer, apply
 from realtime.swap.texture import NORMAL_STEP, CleanTexture, clean_texture_of
 
 log = logging.getLogger(__name__)
@@ -213,6 +215,7 @@ class MeshSwapper:
         self._still_seen: set[int] = set()
         self.maps_made = 0
         """How many times warp maps were computed (a still head reuses them: REUSE_PX)."""
+        self._shape = ShapeTransfer()
         self.swap_settings = settings.swap
         self.configure(settings)
 
@@ -237,6 +240,7 @@ class MeshSwapper:
                         "instead; a photo with the mouth closed works best", source.name)
         self._light.reset()
         self._still.clear()
+        self._shape.set_source(source.face.landmarks)
         warning = profile_warning(source)
         if warning:
             log.warning(warning)
@@ -250,11 +254,40 @@ class MeshSwapper:
                 self._hand_tracker = HandOccluder(every=HAND_EVERY)
             self._hand_outlines = self._hand_tracker.update(frame.image)
         self._still_seen = set()
+        if self.swap_settings.face_shape > 0 and faces:
+            frame, faces = self._transfer_shape(frame, faces)
         layers = [layer for number, face in enumerate(faces)
                   if (layer := self._swap_one(frame, face, number)) is not None]
         for key in set(self._still) - self._still_seen:
             del self._still[key]  # a face not seen in this frame starts afresh
         return layers
+
+    def _transfer_shape(self, frame: Frame, faces: list[Face]) -> tuple[Frame, list[Face]]:
+        """The source's face shape (realtime/swap/shape.py): each face's landmarks moved, and the
+        target's own pixels around and inside the face (its eyes and mouth in the mesh's holes,
+        its jaw line, the hair beside it) warped alike into frame.output, which the blend stage
+        composites onto. Returns the frame to render from (the warped picture) and the moved faces."""
+        picture = frame.output if frame.output is not None else frame.image
+        canvas = picture.copy()
+        time_s = frame.pts if frame.pts is not None else frame.capture_ns / 1e9
+        moved = []
+        for number, face in enumerate(faces):
+            track = face.track_id if face.track_id >= 0 else -1 - number
+            field = self._shape.field(face.landmarks, self.swap_settings.face_shape, track, time_s)
+            warped = apply(picture, field, face.landmarks) if field is not None else None
+            if warped is None:
+                moved.append(face)
+                continue
+            patch, (x0, y0, x1, y1), landmarks = warped
+            if self._hand_outlines:
+                # A hand in front of the face stays where it is (and as it is): only the face moves.
+                hands = self._hand_tracker.mask(self._hand_outlines, (x0, y0, x1, y1))
+                if hands is not None:
+                    patch = cv2.blendLinear(picture[y0:y1, x0:x1], patch, hands, 1.0 - hands)
+            canvas[y0:y1, x0:x1] = patch
+            moved.append(replace(face, landmarks=landmarks, box=box_of(landmarks, frame.width, frame.height)))
+        frame.output = canvas
+        return Frame(index=frame.index, image=canvas, capture_ns=frame.capture_ns, pts=frame.pts), moved
 
     def _swap_one(self, frame: Frame, face: Face, number: int = 0) -> FaceLayer | None:
         x0, y0, x1, y1 = face.box
@@ -382,6 +415,7 @@ class MeshSwapper:
         self.clean_texture = None
         self._light.reset()
         self._still.clear()
+        self._shape.reset()
         if self._hand_tracker is not None:
             self._hand_tracker.close()
             self._hand_tracker = None

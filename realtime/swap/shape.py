@@ -1,0 +1,392 @@
+"""Identity shape transfer for the mesh swap: the target's pose and expression, the source's face shape.
+
+The mesh swap draws the source's skin on the target's mesh, so the proportions a viewer (and a
+face-recognition model) reads a person by -- eye spacing, nose length, mouth width, brow height,
+jaw and chin -- stay the target's. The classical peer does the same (wuhuikai/FaceSwap,
+face_swap.py: `warp_image_3d(src_face, src_points, dst_points)` draws the source on the target's
+points). Here the target's landmarks are moved by the difference of the two NEUTRAL shapes, the
+way face morphing moves points (learnopencv's "Face Morph Using OpenCV": points = (1 - a) * p1 +
+a * p2; for a video: `shape + alpha * (shape_b - shape_a)`):
+
+    moved = target + amount * (source_neutral - target_neutral), in the face's own frame,
+
+- the face's own frame: each face's 468 3-D points (MediaPipe's z has the scale of x) aligned
+  onto the source's frontal, left-right symmetric shape by a similarity (Umeyama) fitted on the
+  eyes and the nose bridge (as face recognisers align a face), so the difference carries no pose
+  and no scale;
+- the source's neutral shape once per photo; the target's over time (an exponential mean, fed only
+  by frames with both eyes open); both with the mouth closed first (an open mouth drops the jaw:
+  the chin of a photo with parted lips, or of a target that talks, is no measure of the chin);
+- the difference is made symmetric (a smirk in the photo is not a face shape), and over each eye
+  and the lips it keeps only a shift and a horizontal stretch: the target's blink and open mouth
+  stay its own, the source's open mouth never opens the target's; and no point moves by more
+  than MAX_DELTA (a held smile or a mis-fitted mesh is not a face shape).
+
+The moved points must not tear the picture: the target's own eyes and mouth show through the
+mesh's holes, and beyond the face's outline lie hair, ears and background. So the difference
+becomes one smooth displacement field (Gaussian radial basis functions centred on mesh points,
+fitted by weighted ridge least squares on about 200 mesh points each frame; the Gaussians are
+separable, so evaluating the field on a coarse grid costs two small matrix products) that fades to zero in a band outside the outline. The moved landmarks
+are the landmarks displaced by this field, and the target's own pixels around and inside the face
+are warped by the same field (as the live-portrait stage warps a portrait's surroundings with a
+motion that fades out, realtime/animate/surround.py): the target's eyes and mouth sit in the
+moved holes, its jaw line moves with the moved outline (no double chin), and nothing moves beyond
+the fade (a hand in front of the face is not moved either: realtime/swap/mesh.py). A still target
+gives the same field every frame: the transfer adds no jitter.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from realtime.faces.topology import MESH_POINTS, topology
+
+# RBF centres: this many mesh points, spread evenly over the face (farthest-point sampling of a
+# frontal face, made once).
+CENTRES = 72
+# The Gaussians' width, as a share of the face outline's RMS radius: wide enough that points
+# that touch (closed lids, closed lips) move alike, narrow enough to move an eye apart from the nose.
+SIGMA = 0.16
+RIDGE = 1e-3
+FEATURE_WEIGHT = 6.0
+FIT_POINTS = 120
+MAX_DELTA = 0.12  # the largest shape difference of a point, in units of the face's RMS radius
+ANCHOR_NOSE = np.array([168, 6, 197, 195, 5], dtype=np.int32)  # the nose bridge, top to bottom
+# The field fades out between these elliptic radii (1 = the outline): the outline itself moves
+# fully, the hair and background beyond FADE_OUT not at all. The quality benchmark compares the
+# background outside the face's hull enlarged 1.25x, so nothing is moved that far out.
+FADE_IN, FADE_OUT = 1.02, 1.2
+# How much of its shape difference the outline (jaw, chin, cheeks, forehead edge) takes, relative
+# to the inner features.
+OUTLINE_SHARE = 1.0
+# The target's neutral shape: time constant of its running mean (seconds of media time), and
+# which frames feed it (eye opening over the face's RMS radius: not a blink).
+NEUTRAL_TIME_S = 2.0
+CLOSED_GAP = 0.01  # the inner lips' gap of a closed mouth, in the same units
+EYE_OPEN = 0.04
+# Displacement field grid: one value per this many pixels (at least), upsampled bilinearly.
+GRID_PX = 8
+INVERSE_STEPS = 4  # fixed-point steps of the backward map (the field's slope stays well under 1)
+
+
+@dataclass(frozen=True)
+class _Regions:
+    oval: np.ndarray
+    eyes: tuple[np.ndarray, np.ndarray]
+    lips: np.ndarray
+    centres: np.ndarray
+    upper_lip: np.ndarray
+    anchors: np.ndarray
+    """The points the two faces are aligned on: the eyes and the nose bridge, as face-recognition
+    models align a face (dlib's chip and ArcFace's template: eye corners and nose), so the shape
+    difference is what such a model sees move."""
+    fit: np.ndarray
+    """The points the field is fitted on."""
+    weights: np.ndarray
+    """Weight of each of `fit` in the field's fit: the eyes and lips count more (their opening
+    must stay the target's; the fit would otherwise let a brow's move open an eye)."""
+
+
+def spread_points(points: np.ndarray, count: int) -> np.ndarray:
+    """Indices of `count` of the points (N, 2), each as far from those before it as possible."""
+    chosen = [int(np.argmin(points[:, 1]))]
+    distance = np.linalg.norm(points - points[chosen[0]], axis=1)
+    while len(chosen) < count:
+        chosen.append(int(np.argmax(distance)))
+        distance = np.minimum(distance, np.linalg.norm(points - points[chosen[-1]], axis=1))
+    return np.array(sorted(chosen), dtype=np.int32)
+
+
+def _regions(frontal: np.ndarray | None = None) -> _Regions:
+    top = topology()
+    lips = np.unique(np.concatenate([top.outer_lips, top.inner_mouth]))
+    centres = spread_points(frontal[:, :2], CENTRES) if frontal is not None else np.arange(0, MESH_POINTS, 6)
+    features = np.concatenate([top.right_eye, top.left_eye, lips])
+    anchors = np.concatenate([top.right_eye, top.left_eye, ANCHOR_NOSE])
+    # The field is fitted on the features, the outline and points spread over the rest (not on all
+    # 468: the fit's cost is in its exponentials).
+    spread = spread_points(frontal[:, :2], FIT_POINTS) if frontal is not None else np.arange(0, MESH_POINTS, 3)
+    fit = np.unique(np.concatenate([features, top.face_oval, ANCHOR_NOSE, spread]))
+    weights = np.where(np.isin(fit, features), FEATURE_WEIGHT, 1.0)
+    # The upper half of the outer lip line (and the corners): its points above the corners' line
+    # on a neutral face (MediaPipe's order: 0 is the upper lip's top, 17 the lower lip's bottom).
+    upper = np.array([61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291], dtype=np.int32)
+    return _Regions(oval=top.face_oval, eyes=(top.right_eye, top.left_eye), lips=lips, centres=centres,
+                    upper_lip=upper, anchors=anchors, fit=fit, weights=weights)
+
+
+def similarity_3d(points: np.ndarray, reference: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """Least-squares similarity (Umeyama 1991) taking `points` (N, 3) onto `reference`:
+    reference ~ scale * (points - mean_p) @ rotation.T + mean_r. Returns scale, rotation,
+    mean_p, mean_r."""
+    p = points.astype(np.float64)
+    r = reference.astype(np.float64)
+    mean_p, mean_r = p.mean(axis=0), r.mean(axis=0)
+    a, b = p - mean_p, r - mean_r
+    u, singular, vt = np.linalg.svd(b.T @ a)
+    sign = np.ones(3)
+    if np.linalg.det(u @ vt) < 0:
+        sign[-1] = -1.0
+    rotation = (u * sign) @ vt
+    scale = float((singular * sign).sum() / max((a ** 2).sum(), 1e-12))
+    return scale, rotation, mean_p, mean_r
+
+
+def _mirror() -> np.ndarray:
+    from realtime.swap.mesh import MIRROR  # mesh.py imports this module
+
+    return MIRROR
+
+
+def symmetric(shape: np.ndarray) -> np.ndarray:
+    """A frontal shape (x = the face's left-right axis, centred) averaged with its mirror image."""
+    mirrored = shape[_mirror()].copy()
+    mirrored[:, 0] *= -1.0
+    return 0.5 * (shape + mirrored)
+
+
+def frontal_shape(landmarks: np.ndarray) -> np.ndarray:
+    """(468, 3) the face's points in its own frame: centred, unit RMS radius, x from its right eye to
+    its left, y down, left-right symmetric (the frame is refined until the mirror image agrees)."""
+    from realtime.faces.pose import face_axes
+
+    points = landmarks[:MESH_POINTS, :3].astype(np.float64)
+    points = (points - points.mean(axis=0)) @ face_axes(landmarks)
+    points /= math.sqrt((points ** 2).sum(axis=1).mean())
+    for _ in range(3):
+        target = symmetric(points)
+        scale, rotation, mean_p, mean_r = similarity_3d(points, target)
+        points = (points - mean_p) @ rotation.T + mean_r
+    return symmetric(points)
+
+
+def closed_mouth(shape: np.ndarray) -> np.ndarray:
+    """A frontal shape with its mouth closed: a photo's open mouth has dropped its jaw, and its chin
+    is then no measure of the person's chin. Everything below the mouth corners goes up by the
+    lips' gap, fully from the lower lip down, fading to nothing at the corners (a first-order
+    model of the jaw's turn)."""
+    gap = float(shape[14, 1] - shape[13, 1]) - CLOSED_GAP
+    if gap <= 0:
+        return shape
+    corners = 0.5 * (shape[61, 1] + shape[291, 1])
+    share = np.clip((shape[:, 1] - corners) / max(float(shape[14, 1] - corners), 1e-6), 0.0, 1.0)
+    closed = shape.copy()
+    closed[:, 1] -= gap * share
+    return closed
+
+
+def _opening(shape: np.ndarray) -> tuple[float, float, float]:
+    """Inner-lip gap and the two eyes' openings of a frontal shape (units of its RMS radius)."""
+    gap = float(shape[14, 1] - shape[13, 1])
+    right = float(shape[145, 1] - shape[159, 1])
+    left = float(shape[374, 1] - shape[386, 1])
+    return gap, right, left
+
+
+def _affine_x(delta: np.ndarray, shape: np.ndarray, ids: np.ndarray, rows: np.ndarray | None = None) -> None:
+    """Over `ids`: keep of the difference only a shift and a horizontal stretch (in place); the
+    vertical shift is the mean of `rows` (default: all of `ids`)."""
+    x = shape[ids, 0] - shape[ids, 0].mean()
+    d = delta[ids, 0]
+    delta[ids, 0] = d.mean() + x * (float(x @ d) / max(float(x @ x), 1e-12))
+    rows = ids if rows is None else rows
+    delta[ids, 1] = delta[rows, 1].mean()
+    delta[ids, 2] = delta[rows, 2].mean()
+
+
+def shape_difference(source: np.ndarray, target: np.ndarray, regions: _Regions | None = None) -> np.ndarray:
+    """(468, 3) source minus target neutral (both frontal shapes), symmetric, with each eye and the
+    lips reduced to a shift and a horizontal stretch (their opening is expression, not shape)."""
+    regions = regions or _regions()
+    delta = symmetric(source - target)
+    for ids in regions.eyes:
+        _affine_x(delta, target, ids)
+    # The lips' height is the upper lip's: it sits on the skull, while the lower lip goes with the
+    # jaw (an open mouth in the photo would otherwise pull the target's whole mouth down).
+    _affine_x(delta, target, regions.lips, regions.upper_lip)
+    delta[regions.oval] *= OUTLINE_SHARE
+    return delta
+
+
+def _smooth(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+@dataclass
+class ShapeField:
+    """A smooth displacement field over a face: value at a frame point p = window(p) * sum_k
+    coeffs[k] * exp(-|p - centres[k]|^2 / (2 sigma^2))."""
+
+    centres: np.ndarray
+    coeffs: np.ndarray
+    sigma: float
+    centre: np.ndarray
+    inverse_shape: np.ndarray
+    """2x2: (p - centre) @ inverse_shape @ (p - centre) is the squared elliptic radius (1 = outline)."""
+
+    def _window(self, offsets: np.ndarray) -> np.ndarray:
+        a, b, c = self.inverse_shape[0, 0], self.inverse_shape[0, 1] + self.inverse_shape[1, 0], \
+            self.inverse_shape[1, 1]
+        x, y = offsets[..., 0], offsets[..., 1]
+        radius = np.sqrt(np.maximum(a * x * x + b * x * y + c * y * y, 0.0))
+        return 1.0 - _smooth((radius - FADE_IN) / (FADE_OUT - FADE_IN))
+
+    def at(self, points: np.ndarray) -> np.ndarray:
+        """(N, 2) displacement at frame points (N, 2)."""
+        values = _basis(points, self.centres, self.sigma) @ self.coeffs
+        return values * self._window(points - self.centre)[:, None]
+
+    def grid(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        """(len(ys), len(xs), 2) displacement on a grid: the Gaussians are separable, so two matrix
+        products instead of one exponential per grid point and centre."""
+        gx = np.exp(-(xs[:, None] - self.centres[None, :, 0]) ** 2 / (2 * self.sigma ** 2))  # (W, K)
+        gy = np.exp(-(ys[:, None] - self.centres[None, :, 1]) ** 2 / (2 * self.sigma ** 2))  # (H, K)
+        field = np.stack([(gy * self.coeffs[:, 0]) @ gx.T, (gy * self.coeffs[:, 1]) @ gx.T], axis=-1)
+        offsets = np.stack(np.meshgrid(xs - self.centre[0], ys - self.centre[1]), axis=-1)
+        return field * self._window(offsets)[..., None]
+
+    def extent(self) -> tuple[float, float]:
+        """Half width and half height of the box outside which the field is zero."""
+        shape = np.linalg.inv(self.inverse_shape) * FADE_OUT ** 2
+        return math.sqrt(shape[0, 0]), math.sqrt(shape[1, 1])
+
+
+def _basis(points: np.ndarray, centres: np.ndarray, sigma: float) -> np.ndarray:
+    """(N, K) Gaussians of the centres at the points, as the product of their x and y parts (no
+    (N, K, 2) temporary)."""
+    scale = np.float32(-0.5 / sigma ** 2)
+    points, centres = points.astype(np.float32), centres.astype(np.float32)
+    gx = np.exp(scale * np.square(points[:, 0:1] - centres[None, :, 0]))
+    gy = np.exp(scale * np.square(points[:, 1:2] - centres[None, :, 1]))
+    return (gx * gy).astype(np.float64)
+
+
+def fit_field(points: np.ndarray, displacement: np.ndarray, oval: np.ndarray,
+              centre_ids: np.ndarray, fit: np.ndarray | None = None, weights: np.ndarray | None = None) -> ShapeField:
+    """The smooth field whose values at `points[fit]` come nearest `displacement[fit]` (points and
+    displacement (468, 2); fit: default all)."""
+    points = points.astype(np.float64)
+    outline = points[oval]
+    centre = outline.mean(axis=0)
+    offsets = outline - centre
+    covariance = offsets.T @ offsets / len(offsets)
+    inverse = np.linalg.inv(covariance + 1e-6 * np.eye(2))
+    # Scaled so that the outline's points sit at radius 1 (their RMS).
+    inverse /= np.einsum("ni,ij,nj->n", offsets, inverse, offsets).mean()
+    rms = math.sqrt((offsets ** 2).sum(axis=1).mean())
+    sigma = SIGMA * rms
+    centres = points[centre_ids]
+    fit = np.arange(len(points)) if fit is None else fit
+    basis = _basis(points[fit], centres, sigma)
+    weighted = basis.T if weights is None else basis.T * weights
+    gram = weighted @ basis
+    gram += RIDGE * np.trace(gram) / len(centres) * np.eye(len(centres))
+    coeffs = np.linalg.solve(gram, weighted @ displacement[fit].astype(np.float64))
+    return ShapeField(centres, coeffs, sigma, centre, inverse)
+
+
+class ShapeTransfer:
+    """Per source photo: moves each target face's landmarks towards the source's face shape and warps
+    the target's pixels alike. Keeps each track's neutral shape between frames."""
+
+    def __init__(self) -> None:
+        self._regions = _regions()
+        self._source: np.ndarray | None = None
+        self._landmarks: np.ndarray | None = None
+        self._neutral: dict[int, tuple[np.ndarray, float]] = {}
+
+    def set_source(self, landmarks: np.ndarray) -> None:
+        # Measured on first use: with face_shape at 0 a photo costs nothing here.
+        self._landmarks = np.array(landmarks, dtype=np.float32, copy=True)
+        self._source = None
+        self._neutral.clear()
+
+    def _prepare(self) -> np.ndarray | None:
+        if self._source is None and self._landmarks is not None:
+            self._source = closed_mouth(frontal_shape(self._landmarks))
+            self._regions = _regions(self._source)
+        return self._source
+
+    def reset(self) -> None:
+        self._neutral.clear()
+
+    def _update_neutral(self, track: int, shape: np.ndarray, time_s: float) -> np.ndarray:
+        held = self._neutral.get(track)
+        if held is None:
+            self._neutral[track] = (shape, time_s)
+            return shape
+        neutral, last = held
+        _, right, left = _opening(shape)
+        if min(right, left) > EYE_OPEN:
+            share = 1.0 - math.exp(-max(time_s - last, 0.0) / NEUTRAL_TIME_S)
+            neutral = neutral + share * (shape - neutral)
+        self._neutral[track] = (neutral, time_s)
+        return neutral
+
+    def field(self, landmarks: np.ndarray, amount: float, track: int, time_s: float) -> ShapeField | None:
+        """The displacement field that gives the face at `landmarks` (478, 3; frame pixels) `amount`
+        of the source's shape; None without a source or when there is nothing to move."""
+        source = self._prepare() if amount > 0 else None
+        if source is None:
+            return None
+        anchors = self._regions.anchors
+        scale, rotation, mean_p, mean_r = similarity_3d(landmarks[anchors, :3], source[anchors])
+        current = (landmarks[:MESH_POINTS, :3].astype(np.float64) - mean_p) @ rotation.T * scale + mean_r
+        # Its mouth closed first (as the photo's): talking must not lengthen the "neutral" chin.
+        neutral = self._update_neutral(track, closed_mouth(current), time_s)
+        delta = shape_difference(source, neutral, self._regions)
+        # A wildly different "shape" is a mis-measured face (a mesh fitted to a profile, a
+        # mirrored photo), not a person: no point moves by more than MAX_DELTA.
+        length = np.linalg.norm(delta, axis=1, keepdims=True)
+        delta *= amount * np.minimum(1.0, MAX_DELTA / np.maximum(length, 1e-9))
+        # Back into the picture: the inverse rotation and scale (rows: delta @ rotation / scale).
+        picture = (delta @ rotation / scale)[:, :2]
+        regions = self._regions
+        return fit_field(landmarks[:MESH_POINTS, :2], picture, regions.oval, regions.centres, regions.fit,
+                         regions.weights)
+
+
+def apply(image: np.ndarray, field: ShapeField, landmarks: np.ndarray
+          ) -> tuple[np.ndarray, tuple[int, int, int, int], np.ndarray] | None:
+    """The target's pixels and landmarks moved by the field: (patch over box, box, moved landmarks),
+    or None when the field's box is empty. The field is evaluated once, on a coarse grid over the
+    box where it is not zero; the landmarks read it there (bilinearly: the field is smooth on the
+    scale of the grid), and the pixels take the backward map, the inverse of p -> p + D(p) by
+    fixed-point steps p <- q - D(p) on the grid, upsampled, so both move alike."""
+    height, width = image.shape[:2]
+    half_w, half_h = field.extent()
+    cx, cy = field.centre
+    x0, y0 = max(0, int(cx - half_w) - 1), max(0, int(cy - half_h) - 1)
+    x1, y1 = min(width, int(cx + half_w) + 2), min(height, int(cy + half_h) + 2)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    step = max(GRID_PX, int(max(x1 - x0, y1 - y0) / 48))
+    grid_w, grid_h = -(-(x1 - x0) // step) + 2, -(-(y1 - y0) // step) + 2
+    # Grid point j at x0 - step + (j + 0.5) * step - 0.5: where cv2.resize's half-pixel centres read it.
+    xs = x0 - step + (np.arange(grid_w) + 0.5) * step - 0.5
+    ys = y0 - step + (np.arange(grid_h) + 0.5) * step - 0.5
+    forward = field.grid(xs, ys).astype(np.float32)
+
+    def read(points: np.ndarray) -> np.ndarray:
+        """The field at frame points (..., 2) read bilinearly from the grid (0 beyond it)."""
+        gx = ((points[..., 0] - xs[0]) / step).astype(np.float32)
+        gy = ((points[..., 1] - ys[0]) / step).astype(np.float32)
+        return cv2.remap(forward, gx, gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+    moved = landmarks.astype(np.float32, copy=True)
+    moved[:, :2] += read(moved[None, :, :2])[0]
+    grid = np.stack(np.meshgrid(xs.astype(np.float32), ys.astype(np.float32)), axis=-1)
+    coarse = grid - forward
+    for _ in range(INVERSE_STEPS):
+        coarse = grid - read(coarse)
+    full = (grid_w * step, grid_h * step)
+    h, w = y1 - y0, x1 - x0
+    # One two-channel map (one resize; cv2.remap takes it as is).
+    maps = cv2.resize(np.ascontiguousarray(coarse), full, interpolation=cv2.INTER_LINEAR)[step:step + h, step:step + w]
+    patch = cv2.remap(image, np.ascontiguousarray(maps), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return patch, (x0, y0, x1, y1), moved
