@@ -70,8 +70,8 @@ def glasses_mask(image: np.ndarray, landmarks: np.ndarray, box: Box,
     offset = np.array([rx0, ry0], np.float32)
     size = max(3, int(0.03 * face_size * scale) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    response = cv2.max(cv2.morphologyEx(dark, cv2.MORPH_BLACKHAT, kernel),
-                       cv2.morphologyEx(bright, cv2.MORPH_TOPHAT, kernel))
+    lit = cv2.morphologyEx(bright, cv2.MORPH_TOPHAT, kernel)
+    response = cv2.max(cv2.morphologyEx(dark, cv2.MORPH_BLACKHAT, kernel), lit)
     lines = (response > LINE_THRESHOLD).astype(np.uint8)
     # Not the eyes (they show through the mask already) nor the lashes and lid creases right
     # around them.
@@ -85,7 +85,9 @@ def glasses_mask(image: np.ndarray, landmarks: np.ndarray, box: Box,
     # the target's look back); a frame's top edge crossing a brow loses that short piece.
     brows = _hull(points[top.right_eyebrow], shape, scale, offset, 0.01 * face_size * scale) | \
         _hull(points[top.left_eyebrow], shape, scale, offset, 0.01 * face_size * scale)
-    lines &= 1 - brows
+    # A brow is dark hair: a bright thin line inside its outline is a metal rim running along
+    # the brow's lower edge (d9's upper rims lay under MediaPipe's brow points and were lost).
+    lines &= 1 - (brows & (lit <= LINE_THRESHOLD).astype(np.uint8))
     # Frames are thin: whatever survives an opening wider than a frame is a blob (a shadow,
     # the side of the nose), not a frame.
     thick = max(5, int(0.04 * face_size * scale) | 1)
@@ -116,17 +118,34 @@ def glasses_mask(image: np.ndarray, landmarks: np.ndarray, box: Box,
         return None
     # The kept weight follows the line's own strength: its core is kept, not a halo of the
     # target's skin around it (which would show as a lighter or darker patch).
-    strength = np.minimum(cv2.subtract(response, LINE_THRESHOLD // 2).astype(np.float32) * (1.0 / LINE_THRESHOLD), 1.0)
+    # Full from the threshold up: a rim kept at 0.5-0.7 at its core kept half its contrast (the
+    # sharpest lines of the camera's face went soft, d13's rims most).
+    strength = np.minimum(cv2.subtract(response, LINE_THRESHOLD // 2).astype(np.float32) * (2.0 / LINE_THRESHOLD), 1.0)
     selected = cv2.dilate(long_enough[labels].astype(np.uint8), np.ones((3, 3), np.uint8))
     # Below the bridge, between the eyes, lie the sides of the target's own nose and the nose
     # pads' shadows: kept, they brought the target's nose back (the largest identity cost of
     # keeping glasses, 0.05 on d13).
     nose_top = int(max(inner[:, 1]) + 0.02 * face_size * scale)
     if nose_top < shape[0]:
-        selected[nose_top:, max(0, int(min(inner[:, 0]))):max(0, int(max(inner[:, 0])) + 1)] = 0
-    frames = cv2.GaussianBlur(strength * selected, (0, 0), 0.7)
+        # The nose pads' bright metal arms stay (thin and lit, beside the eyes; the nose's sides
+        # and its lit ridge in the middle third do not).
+        left, right = max(0, int(min(inner[:, 0]))), max(0, int(max(inner[:, 0])) + 1)
+        sides = np.s_[nose_top:, left:right]
+        selected[sides] &= (lit[sides] > LINE_THRESHOLD).astype(np.uint8)
+        selected[nose_top:, max(0, int(left + 0.3 * gap)):max(0, int(right - 0.3 * gap))] = 0
+    frames = strength * selected
     if scale != 1.0:
-        frames = cv2.resize(frames, (rx1 - rx0, ry1 - ry0), interpolation=cv2.INTER_LINEAR)
+        # At half resolution a 2-3 px rim is one pixel wide: enlarged, its core was kept at about
+        # half and the rim lost half its contrast (d13's rims went soft); widened, the target's
+        # skin beside it came along as a pale band. So the half-resolution pieces only say where:
+        # at full resolution the weight is each pixel's own departure from its surroundings
+        # (the rim's pixels, not the skin next to them).
+        near = cv2.resize(cv2.dilate(frames, np.ones((3, 3), np.uint8)), (rx1 - rx0, ry1 - ry0),
+                          interpolation=cv2.INTER_LINEAR)
+        full = grey.astype(np.float32)
+        own = np.abs(full - cv2.GaussianBlur(full, (0, 0), 1.5))
+        frames = near * np.clip((own - 2.0) * (1.0 / 6.0), 0.0, 1.0)
+    frames = cv2.GaussianBlur(frames, (0, 0), 0.7)
     # The blur of values in [0, 1] stays in [0, 1]: no clip needed.
     return frames, (rx0 - x0, ry0 - y0)
 
