@@ -9,6 +9,7 @@ from realtime.blend.color import ColourSmoother, recolour
 from realtime.blend.composite import composite, poisson_composite, shrink
 from realtime.blend.detail import camera_detail, source_detail, source_detail_gain, split_sigma
 from realtime.blend.mask import skin_mask
+from realtime.blend.mouth import mouth_membrane
 from realtime.frame import Frame
 from realtime.settings import Settings
 
@@ -65,6 +66,8 @@ class BlendStage:
                 image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
                 layer.image = image
                 layer.alpha = cv2.resize(layer.alpha, size, interpolation=cv2.INTER_LINEAR)
+            if not settings.mouth_mask:
+                image = mouth_membrane(image, target, layer.face.landmarks, layer.box, layer.face.size)
             if settings.grain > 0:
                 sigma = split_sigma(layer.scale)
                 gain = source_detail_gain(image, target, layer.alpha, sigma)
