@@ -205,3 +205,73 @@ class HandOccluder:
         if self._hands is not None:
             self._hands.close()
             self._hands = None
+
+
+# Hair over the face's side: a pixel counts as hair when it is darker than this fraction of the
+# skin's lightness (LAB L; the skin's own shading at the side of a face stays above it).
+HAIR_DARKER = 0.6
+# How far into the face (fraction of the face size) hair is looked for.
+HAIR_BAND = 0.12
+# Hair is computed at 1/_HAIR_STEP of the box's resolution: strands are soft-edged anyway.
+_HAIR_STEP = 2
+
+
+def hair_mask(image: np.ndarray, landmarks: np.ndarray, box: Box, face_size: float) -> np.ndarray | None:
+    """The target's hair lying over the face's oval, as float32 (h, w) over `box` in [0, 1]
+    (1 = keep the target pixel), or None when there is none.
+
+    A fringe or a lock over a cheek lies inside MediaPipe's face oval: the new face was drawn
+    over it and met the hair along the mask's soft edge in a straight line (no skin there for the
+    edge membrane to measure; the worst seams of the written runs on d10 and the fist clip).
+    Hair here is what is much darker than the target's own skin, within HAIR_BAND of the oval's
+    border, connected to that border (hair comes in from outside the face), in the upper part
+    of the face (a beard along the jaw is the face's own), and not a brow, an eye or its liner.
+    """
+    top = topology()
+    x0, y0, x1, y1 = box
+    step = _HAIR_STEP
+    width, height = max(1, (x1 - x0) // step), max(1, (y1 - y0) // step)
+    if width < 8 or height < 8:
+        return None
+    local = (landmarks[:, :2] - np.array([x0, y0], np.float32)) / step
+    pad = 2
+    oval = np.zeros((height + 2 * pad, width + 2 * pad), np.uint8)
+    cv2.fillPoly(oval, [np.round((local[top.face_oval] + pad) * 16).astype(np.int32)], 1, shift=4)
+    inside = cv2.distanceTransform(oval, cv2.DIST_L2, 5)[pad:pad + height, pad:pad + width] * (step / face_size)
+    small = cv2.resize(image[y0:y1, x0:x1], (width, height), interpolation=cv2.INTER_AREA)
+    lightness = cv2.cvtColor(small, cv2.COLOR_BGR2LAB)[:, :, 0]
+    features = np.zeros((height, width), np.uint8)
+    # Eyes with room for an eyeliner's wing, brows and lips with a margin.
+    for regions, reach in (((top.right_eye, top.left_eye), 0.16), ((top.right_eyebrow, top.left_eyebrow, top.outer_lips), 0.08)):
+        part = np.zeros_like(features)
+        for region in regions:
+            cv2.fillConvexPoly(part, cv2.convexHull(np.round(local[region] * 16).astype(np.int32)), 1, shift=4)
+        grow = max(3, int(reach * face_size / step) | 1)
+        features |= cv2.dilate(part, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    skin = (inside > HAIR_BAND) & (features == 0)
+    if cv2.countNonZero(skin.astype(np.uint8)) < 32:
+        return None
+    skin_l = float(np.median(lightness[skin]))
+    band = (inside > 0) & (inside <= HAIR_BAND) & (features == 0)
+    # The upper part of the face: above the nose's tip, along the face's own up direction.
+    up = landmarks[10, :2] - landmarks[152, :2]
+    up /= max(float(np.linalg.norm(up)), 1e-6)
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    nose = local[1]
+    above = ((xs - nose[0]) * up[0] + (ys - nose[1]) * up[1]) > 0
+    hair = (band & above & (lightness < HAIR_DARKER * skin_l)).astype(np.uint8)
+    # A lock of hair is broad; an eyeliner's wing or a lash line reaching the oval is thin.
+    thin = max(3, int(0.03 * face_size / step) | 1)
+    hair = cv2.morphologyEx(hair, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (thin, thin)))
+    if cv2.countNonZero(hair) < 16:
+        return None
+    # Only pieces that reach the oval's border.
+    count, labels = cv2.connectedComponents(hair, connectivity=8)
+    edge = (inside > 0) & (inside <= 1.5 * step / face_size)
+    touching = np.unique(labels[edge & (hair > 0)])
+    touching = touching[touching > 0]
+    if touching.size == 0:
+        return None
+    hair = np.isin(labels, touching).astype(np.float32)
+    hair = cv2.GaussianBlur(hair, (0, 0), max(0.7, 0.006 * face_size / step))
+    return cv2.resize(hair, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
