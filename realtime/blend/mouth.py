@@ -23,6 +23,8 @@ from realtime.frame import Box
 # correction reaches (fractions of the face size).
 BAND = 0.02
 REACH = 0.06
+# The width (fraction of the face size) of the lip edge that is only lightened (the source's lip line).
+LINE = 0.02
 # A band pixel that differs by more than this is not lip (a hand, the teeth's glare): not counted.
 OUTLIER = 60.0
 # The opening (inner-lip gap over the mouth's width) below which the mouth counts as closed.
@@ -65,6 +67,13 @@ def mouth_membrane(image: np.ndarray, target: np.ndarray, points: np.ndarray, bo
     membrane = cv2.GaussianBlur(diff * band, (0, 0), sigma) / np.maximum(spread, 1e-3)
     ramp = np.clip(1.0 - outside / reach, 0.0, 1.0)
     membrane *= ramp * ramp * (3.0 - 2.0 * ramp) * np.clip(spread * 4.0, 0.0, 1.0)
+    # Right at the opening a closed source mouth leaves its dark lip line (the gap between its
+    # lips, stretched along the target's inner lip): a thin dark outline around the teeth that
+    # the smooth membrane cannot reach. There the new face is only ever lightened towards the
+    # target's own lip edge, never darkened.
+    near = np.clip(1.0 - outside / max(LINE * face_size, 1.5), 0.0, 1.0)
+    rest = cv2.GaussianBlur(diff - membrane, (0, 0), 1.0)
+    membrane += np.maximum(rest, 0.0) * (near * near * (3.0 - 2.0 * near)) * (hole == 0)
     lab[:, :, 0] = cv2.add(lab[:, :, 0], np.round(membrane).astype(np.int16), dtype=cv2.CV_8U)
     out = image.copy()
     out[crop] = cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
