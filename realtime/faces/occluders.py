@@ -134,6 +134,8 @@ def glasses_mask(image: np.ndarray, landmarks: np.ndarray, box: Box,
         selected[sides] &= (lit[sides] > LINE_THRESHOLD).astype(np.uint8)
         selected[nose_top:, max(0, int(left + 0.3 * gap)):max(0, int(right - 0.3 * gap))] = 0
     frames = strength * selected
+    # Inside a brow's outline only the rim's own lit pixels: not the brow's dark edge beside it.
+    frames[(brows > 0) & (lit <= LINE_THRESHOLD // 2)] = 0
     if scale != 1.0:
         # At half resolution a 2-3 px rim is one pixel wide: enlarged, its core was kept at about
         # half and the rim lost half its contrast (d13's rims went soft); widened, the target's
