@@ -214,7 +214,8 @@ class HandOccluder:
 HAIR_DARKER = 0.6
 # How far into the face (fraction of the face size) hair is looked for.
 HAIR_BAND = 0.12
-# Hair is computed at 1/_HAIR_STEP of the box's resolution: strands are soft-edged anyway.
+# Hair is computed at 1/_HAIR_STEP of the box's resolution (twice that for a face over
+# HALF_RESOLUTION_ABOVE): a lock of hair is broad and its mask is blurred anyway.
 _HAIR_STEP = 2
 
 
@@ -231,7 +232,7 @@ def hair_mask(image: np.ndarray, landmarks: np.ndarray, box: Box, face_size: flo
     """
     top = topology()
     x0, y0, x1, y1 = box
-    step = _HAIR_STEP
+    step = _HAIR_STEP * (2 if face_size > HALF_RESOLUTION_ABOVE else 1)
     width, height = max(1, (x1 - x0) // step), max(1, (y1 - y0) // step)
     if width < 8 or height < 8:
         return None
@@ -248,8 +249,8 @@ def hair_mask(image: np.ndarray, landmarks: np.ndarray, box: Box, face_size: flo
         part = np.zeros_like(features)
         for region in regions:
             cv2.fillConvexPoly(part, cv2.convexHull(np.round(local[region] * 16).astype(np.int32)), 1, shift=4)
-        grow = max(3, int(reach * face_size / step) | 1)
-        features |= cv2.dilate(part, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+        # Grown by a distance transform (an elliptic dilation this wide cost 3 ms on d13).
+        features |= (cv2.distanceTransform(1 - part, cv2.DIST_L2, 3) <= 0.5 * reach * face_size / step).astype(np.uint8)
     skin = (inside > HAIR_BAND) & (features == 0)
     if cv2.countNonZero(skin.astype(np.uint8)) < 32:
         return None
