@@ -236,7 +236,7 @@ def hair_mask(image: np.ndarray, landmarks: np.ndarray, box: Box, face_size: flo
     width, height = max(1, (x1 - x0) // step), max(1, (y1 - y0) // step)
     if width < 8 or height < 8:
         return None
-    local = (landmarks[:, :2] - np.array([x0, y0], np.float32)) / step
+    local = np.asarray((landmarks[:, :2] - np.array([x0, y0], np.float32)) / step, np.float32)
     pad = 2
     oval = np.zeros((height + 2 * pad, width + 2 * pad), np.uint8)
     cv2.fillPoly(oval, [np.round((local[top.face_oval] + pad) * 16).astype(np.int32)], 1, shift=4)
@@ -245,7 +245,9 @@ def hair_mask(image: np.ndarray, landmarks: np.ndarray, box: Box, face_size: flo
     lightness = cv2.cvtColor(small, cv2.COLOR_BGR2LAB)[:, :, 0]
     features = np.zeros((height, width), np.uint8)
     # Eyes with room for an eyeliner's wing, brows and lips with a margin.
-    for regions, reach in (((top.right_eye, top.left_eye), 0.16), ((top.right_eyebrow, top.left_eyebrow, top.outer_lips), 0.08)):
+    groups: list[tuple[list[np.ndarray], float]] = [
+        ([top.right_eye, top.left_eye], 0.16), ([top.right_eyebrow, top.left_eyebrow, top.outer_lips], 0.08)]
+    for regions, reach in groups:
         part = np.zeros_like(features)
         for region in regions:
             cv2.fillConvexPoly(part, cv2.convexHull(np.round(local[region] * 16).astype(np.int32)), 1, shift=4)
@@ -257,10 +259,10 @@ def hair_mask(image: np.ndarray, landmarks: np.ndarray, box: Box, face_size: flo
     skin_l = float(np.median(lightness[skin]))
     band = (inside > 0) & (inside <= HAIR_BAND) & (features == 0)
     # The upper part of the face: above the nose's tip, along the face's own up direction.
-    up = landmarks[10, :2] - landmarks[152, :2]
-    up /= max(float(np.linalg.norm(up)), 1e-6)
+    up = np.asarray(landmarks[10, :2] - landmarks[152, :2], np.float32)
+    up = up / max(float(np.linalg.norm(up)), 1e-6)
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-    nose = local[1]
+    nose = np.asarray(local[1], np.float32)
     above = ((xs - nose[0]) * up[0] + (ys - nose[1]) * up[1]) > 0
     hair = (band & above & (lightness < HAIR_DARKER * skin_l)).astype(np.uint8)
     # A lock of hair is broad; an eyeliner's wing or a lash line reaching the oval is thin.
