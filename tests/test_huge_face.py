@@ -76,7 +76,9 @@ def test_a_face_filling_a_1080p_frame_is_swapped_at_a_bounded_size_and_looks_the
     # Still a swap: the face is not the target's any more...
     assert np.abs(capped.output.astype(np.int16) - image)[inside].mean() > 6
     # ...and it is the face the full-resolution swap gives, not a blurred copy of it.
-    assert psnr(capped.output, full.output, inside) >= 33.0
+    # 32 dB since the source's own detail band is raised to the camera's (realtime/blend/detail.py:
+    # source_detail, up to x2 in both renders): it raises their small differences in that band too.
+    assert psnr(capped.output, full.output, inside) >= 32.0
     assert 0.9 <= sharpness(capped.output, inner) / sharpness(full.output, inner) <= 1.1
     # Outside the face nothing moved.
     outside = np.ones(image.shape[:2], bool)

@@ -14,7 +14,7 @@ from realtime.settings import BlendSettings
 # The outer mask is built at 1/_OUTER_STEP resolution: it is blurred by many pixels anyway.
 _OUTER_STEP = 4
 # The open mouth's soft edge, fraction of the face size (Gaussian sigma).
-MOUTH_FEATHER = 0.015
+MOUTH_FEATHER = 0.025
 
 
 def _odd(value: float) -> int:

@@ -7,8 +7,9 @@ import numpy as np
 
 from realtime.blend.color import ColourSmoother, recolour
 from realtime.blend.composite import composite, poisson_composite, shrink
-from realtime.blend.detail import camera_detail
+from realtime.blend.detail import camera_detail, source_detail, source_detail_gain, split_sigma
 from realtime.blend.mask import skin_mask
+from realtime.blend.mouth import mouth_membrane
 from realtime.frame import Frame
 from realtime.settings import Settings
 
@@ -65,7 +66,12 @@ class BlendStage:
                 image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
                 layer.image = image
                 layer.alpha = cv2.resize(layer.alpha, size, interpolation=cv2.INTER_LINEAR)
+            if not settings.mouth_mask:
+                image = mouth_membrane(image, target, layer.face.landmarks, layer.box, layer.face.size)
             if settings.grain > 0:
+                sigma = split_sigma(layer.scale)
+                gain = source_detail_gain(image, target, layer.alpha, sigma)
+                image = source_detail(image, 1.0 + settings.grain * (gain - 1.0), sigma)
                 image = camera_detail(image, target, layer.scale, settings.grain)
             if settings.poisson:
                 poisson_composite(canvas, layer, image, settings.opacity)

@@ -70,8 +70,8 @@ def glasses_mask(image: np.ndarray, landmarks: np.ndarray, box: Box,
     offset = np.array([rx0, ry0], np.float32)
     size = max(3, int(0.03 * face_size * scale) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    response = cv2.max(cv2.morphologyEx(dark, cv2.MORPH_BLACKHAT, kernel),
-                       cv2.morphologyEx(bright, cv2.MORPH_TOPHAT, kernel))
+    lit = cv2.morphologyEx(bright, cv2.MORPH_TOPHAT, kernel)
+    response = cv2.max(cv2.morphologyEx(dark, cv2.MORPH_BLACKHAT, kernel), lit)
     lines = (response > LINE_THRESHOLD).astype(np.uint8)
     # Not the eyes (they show through the mask already) nor the lashes and lid creases right
     # around them.
@@ -85,7 +85,9 @@ def glasses_mask(image: np.ndarray, landmarks: np.ndarray, box: Box,
     # the target's look back); a frame's top edge crossing a brow loses that short piece.
     brows = _hull(points[top.right_eyebrow], shape, scale, offset, 0.01 * face_size * scale) | \
         _hull(points[top.left_eyebrow], shape, scale, offset, 0.01 * face_size * scale)
-    lines &= 1 - brows
+    # A brow is dark hair: a bright thin line inside its outline is a metal rim running along
+    # the brow's lower edge (d9's upper rims lay under MediaPipe's brow points and were lost).
+    lines &= 1 - (brows & (lit <= LINE_THRESHOLD).astype(np.uint8))
     # Frames are thin: whatever survives an opening wider than a frame is a blob (a shadow,
     # the side of the nose), not a frame.
     thick = max(5, int(0.04 * face_size * scale) | 1)
@@ -116,17 +118,36 @@ def glasses_mask(image: np.ndarray, landmarks: np.ndarray, box: Box,
         return None
     # The kept weight follows the line's own strength: its core is kept, not a halo of the
     # target's skin around it (which would show as a lighter or darker patch).
-    strength = np.minimum(cv2.subtract(response, LINE_THRESHOLD // 2).astype(np.float32) * (1.0 / LINE_THRESHOLD), 1.0)
+    # Full from the threshold up: a rim kept at 0.5-0.7 at its core kept half its contrast (the
+    # sharpest lines of the camera's face went soft, d13's rims most).
+    strength = np.minimum(cv2.subtract(response, LINE_THRESHOLD // 2).astype(np.float32) * (2.0 / LINE_THRESHOLD), 1.0)
     selected = cv2.dilate(long_enough[labels].astype(np.uint8), np.ones((3, 3), np.uint8))
     # Below the bridge, between the eyes, lie the sides of the target's own nose and the nose
     # pads' shadows: kept, they brought the target's nose back (the largest identity cost of
     # keeping glasses, 0.05 on d13).
     nose_top = int(max(inner[:, 1]) + 0.02 * face_size * scale)
     if nose_top < shape[0]:
-        selected[nose_top:, max(0, int(min(inner[:, 0]))):max(0, int(max(inner[:, 0])) + 1)] = 0
-    frames = cv2.GaussianBlur(strength * selected, (0, 0), 0.7)
+        # The nose pads' bright metal arms stay (thin and lit, beside the eyes; the nose's sides
+        # and its lit ridge in the middle third do not).
+        left, right = max(0, int(min(inner[:, 0]))), max(0, int(max(inner[:, 0])) + 1)
+        sides = np.s_[nose_top:, left:right]
+        selected[sides] &= (lit[sides] > LINE_THRESHOLD).astype(np.uint8)
+        selected[nose_top:, max(0, int(left + 0.3 * gap)):max(0, int(right - 0.3 * gap))] = 0
+    frames = strength * selected
+    # Inside a brow's outline only the rim's own lit pixels: not the brow's dark edge beside it.
+    frames[(brows > 0) & (lit <= LINE_THRESHOLD // 2)] = 0
     if scale != 1.0:
-        frames = cv2.resize(frames, (rx1 - rx0, ry1 - ry0), interpolation=cv2.INTER_LINEAR)
+        # At half resolution a 2-3 px rim is one pixel wide: enlarged, its core was kept at about
+        # half and the rim lost half its contrast (d13's rims went soft); widened, the target's
+        # skin beside it came along as a pale band. So the half-resolution pieces only say where:
+        # at full resolution the weight is each pixel's own departure from its surroundings
+        # (the rim's pixels, not the skin next to them).
+        near = cv2.resize(cv2.dilate(frames, np.ones((3, 3), np.uint8)), (rx1 - rx0, ry1 - ry0),
+                          interpolation=cv2.INTER_LINEAR)
+        full = grey.astype(np.float32)
+        own = np.abs(full - cv2.GaussianBlur(full, (0, 0), 1.5))
+        frames = near * np.clip((own - 2.0) * (1.0 / 6.0), 0.0, 1.0)
+    frames = cv2.GaussianBlur(frames, (0, 0), 0.7)
     # The blur of values in [0, 1] stays in [0, 1]: no clip needed.
     return frames, (rx0 - x0, ry0 - y0)
 
@@ -186,3 +207,76 @@ class HandOccluder:
         if self._hands is not None:
             self._hands.close()
             self._hands = None
+
+
+# Hair over the face's side: a pixel counts as hair when it is darker than this fraction of the
+# skin's lightness (LAB L; the skin's own shading at the side of a face stays above it).
+HAIR_DARKER = 0.6
+# How far into the face (fraction of the face size) hair is looked for.
+HAIR_BAND = 0.12
+# Hair is computed at 1/_HAIR_STEP of the box's resolution (twice that for a face over
+# HALF_RESOLUTION_ABOVE): a lock of hair is broad and its mask is blurred anyway.
+_HAIR_STEP = 2
+
+
+def hair_mask(image: np.ndarray, landmarks: np.ndarray, box: Box, face_size: float) -> np.ndarray | None:
+    """The target's hair lying over the face's oval, as float32 (h, w) over `box` in [0, 1]
+    (1 = keep the target pixel), or None when there is none.
+
+    A fringe or a lock over a cheek lies inside MediaPipe's face oval: the new face was drawn
+    over it and met the hair along the mask's soft edge in a straight line (no skin there for the
+    edge membrane to measure; the worst seams of the written runs on d10 and the fist clip).
+    Hair here is what is much darker than the target's own skin, within HAIR_BAND of the oval's
+    border, connected to that border (hair comes in from outside the face), in the upper part
+    of the face (a beard along the jaw is the face's own), and not a brow, an eye or its liner.
+    """
+    top = topology()
+    x0, y0, x1, y1 = box
+    step = _HAIR_STEP * (2 if face_size > HALF_RESOLUTION_ABOVE else 1)
+    width, height = max(1, (x1 - x0) // step), max(1, (y1 - y0) // step)
+    if width < 8 or height < 8:
+        return None
+    local = np.asarray((landmarks[:, :2] - np.array([x0, y0], np.float32)) / step, np.float32)
+    pad = 2
+    oval = np.zeros((height + 2 * pad, width + 2 * pad), np.uint8)
+    cv2.fillPoly(oval, [np.round((local[top.face_oval] + pad) * 16).astype(np.int32)], 1, shift=4)
+    inside = cv2.distanceTransform(oval, cv2.DIST_L2, 5)[pad:pad + height, pad:pad + width] * (step / face_size)
+    small = cv2.resize(image[y0:y1, x0:x1], (width, height), interpolation=cv2.INTER_AREA)
+    lightness = cv2.cvtColor(small, cv2.COLOR_BGR2LAB)[:, :, 0]
+    features = np.zeros((height, width), np.uint8)
+    # Eyes with room for an eyeliner's wing, brows and lips with a margin.
+    groups: list[tuple[list[np.ndarray], float]] = [
+        ([top.right_eye, top.left_eye], 0.16), ([top.right_eyebrow, top.left_eyebrow, top.outer_lips], 0.08)]
+    for regions, reach in groups:
+        part = np.zeros_like(features)
+        for region in regions:
+            cv2.fillConvexPoly(part, cv2.convexHull(np.round(local[region] * 16).astype(np.int32)), 1, shift=4)
+        # Grown by a distance transform (an elliptic dilation this wide cost 3 ms on d13).
+        features |= (cv2.distanceTransform(1 - part, cv2.DIST_L2, 3) <= 0.5 * reach * face_size / step).astype(np.uint8)
+    skin = (inside > HAIR_BAND) & (features == 0)
+    if cv2.countNonZero(skin.astype(np.uint8)) < 32:
+        return None
+    skin_l = float(np.median(lightness[skin]))
+    band = (inside > 0) & (inside <= HAIR_BAND) & (features == 0)
+    # The upper part of the face: above the nose's tip, along the face's own up direction.
+    up = np.asarray(landmarks[10, :2] - landmarks[152, :2], np.float32)
+    up = up / max(float(np.linalg.norm(up)), 1e-6)
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    nose = np.asarray(local[1], np.float32)
+    above = ((xs - nose[0]) * up[0] + (ys - nose[1]) * up[1]) > 0
+    hair = (band & above & (lightness < HAIR_DARKER * skin_l)).astype(np.uint8)
+    # A lock of hair is broad; an eyeliner's wing or a lash line reaching the oval is thin.
+    thin = max(3, int(0.03 * face_size / step) | 1)
+    hair = cv2.morphologyEx(hair, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (thin, thin)))
+    if cv2.countNonZero(hair) < 16:
+        return None
+    # Only pieces that reach the oval's border.
+    count, labels = cv2.connectedComponents(hair, connectivity=8)
+    edge = (inside > 0) & (inside <= 1.5 * step / face_size)
+    touching = np.unique(labels[edge & (hair > 0)])
+    touching = touching[touching > 0]
+    if touching.size == 0:
+        return None
+    hair = np.isin(labels, touching).astype(np.float32)
+    hair = cv2.GaussianBlur(hair, (0, 0), max(0.7, 0.006 * face_size / step))
+    return cv2.resize(hair, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)

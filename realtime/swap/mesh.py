@@ -19,7 +19,7 @@ import numpy as np
 from realtime.blend import relight
 from realtime.blend.composite import shrink
 from realtime.blend.mask import face_mask
-from realtime.faces.occluders import HandOccluder, glasses_mask
+from realtime.faces.occluders import HandOccluder, glasses_mask, hair_mask
 from realtime.faces.source import SourceFace
 from realtime.faces.topology import MESH_POINTS, topology
 from realtime.faces.tracking import box_of
@@ -358,6 +358,9 @@ class MeshSwapper:
             if glasses is not None:
                 keep, (gx, gy) = glasses
                 alpha[gy:gy + keep.shape[0], gx:gx + keep.shape[1]] *= 1.0 - keep
+            hair = hair_mask(frame.image, face.landmarks, box, face.size)
+            if hair is not None:
+                alpha *= 1.0 - hair
         if hand_outlines:
             hands = self._hand_tracker.mask(hand_outlines, box)
             if hands is not None:
