@@ -215,6 +215,49 @@ def _irises(residual: np.ndarray, unmoved: np.ndarray, reference: np.ndarray, po
         residual[iris, :2] += shift[0] * axis + shift[1] * normal
 
 
+# The lips as four rings from the inner edge out, each corner to corner in the same columns (the
+# person's right corner first), upper and lower (MediaPipe's mesh: the 60 points inside the outer
+# lip outline).
+UPPER_LIP_RINGS = ((78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308),
+                   (62, 183, 42, 41, 38, 12, 268, 271, 272, 407, 292),
+                   (76, 184, 74, 73, 72, 11, 302, 303, 304, 408, 306),
+                   (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291))
+LOWER_LIP_RINGS = ((78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308),
+                   (62, 96, 89, 179, 86, 15, 316, 403, 319, 325, 292),
+                   (76, 77, 90, 180, 85, 16, 315, 404, 320, 307, 306),
+                   (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291))
+# How much of the inner edge's correction each ring takes: pressed lips flatten, the outline
+# beside the skin barely moves.
+LIP_RING_SHARE = (1.0, 0.85, 0.6, 0.3)
+
+
+def _lips_meet(points: np.ndarray, portrait: np.ndarray) -> None:
+    """The lips close onto each other, never through each other (in place, portrait frame).
+
+    The expression is added to the portrait's own mouth: a driver whose neutral lips are parted
+    closes them by its gap, and on a portrait whose lips are already closed that pushed the upper
+    lip through the lower one (up to 2 % of the face on d3): the lips folded over each other and the
+    crossed outline read as an opening, while the driver's mouth was shut. Where the inner edges
+    would cross, each column of both lips is moved back apart by half the overlap each."""
+    corners = portrait[MOUTH_CORNERS[1], :2] - portrait[MOUTH_CORNERS[0], :2]
+    down = np.array([-corners[1], corners[0]]) / (float(np.linalg.norm(corners)) or 1.0)
+    if down @ (portrait[CHIN, :2] - portrait[MOUTH_CORNERS[0], :2]) < 0:
+        down = -down
+    upper, lower = np.array(UPPER_LIP_RINGS), np.array(LOWER_LIP_RINGS)
+    overlap = np.maximum(0.0, -((points[lower[0], :2] - points[upper[0], :2]) @ down))
+    overlap[[0, -1]] = 0.0  # the corners are shared
+    if not overlap.any():
+        return
+    for ring, share in enumerate(LIP_RING_SHARE):
+        shift = np.outer(0.5 * share * overlap, down)
+        points[upper[ring, 1:-1], :2] -= shift[1:-1]
+        points[lower[ring, 1:-1], :2] += shift[1:-1]
+
+
+MOUTH_CORNERS = (61, 291)
+CHIN = 152
+
+
 def part_weights(parts: str) -> tuple[float, np.ndarray]:
     """(head weight, per-point expression weights (478,)) for a `moving_parts` setting."""
     top = topology()
@@ -323,6 +366,7 @@ def transfer(driver: np.ndarray, portrait: np.ndarray, calibration: Calibration,
     _irises(residual_portrait, unmoved, reference, portrait)
     amount = strength * expression_weights[:, None]
     shaped = portrait + amount * residual_portrait
+    _lips_meet(shaped, portrait)
 
     vector, _ = cv2.Rodrigues(np.ascontiguousarray(head.rotation))
     shift = head.target_centre - head.source_centre
