@@ -388,3 +388,26 @@ def test_an_open_mouth_reads_as_open(library, detector):
         read += mouth_opening(found.landmarks[top.inner_mouth, :2], found.size)
     assert aimed > 0.015
     assert read > 0.5 * aimed, (read, aimed)
+
+
+def test_narrowed_eyes_still_look_aside(library):
+    """The driver narrows its eyes to half their opening (a squint, a grimace) and looks aside by
+    0.1 of its eye width: the portrait looks aside too. The gaze used to fade out from 0.7 of the
+    neutral opening, so on d3 (eyes narrowed in 108 of 150 frames) the portrait mostly looked
+    ahead; only a nearly shut eye fades it now."""
+    top = topology()
+    eyes = ((top.right_eye, (33, 133)), (top.left_eye, (263, 362)))
+    driver = library.get(str(media("s42.jpg"))).face.landmarks.astype(np.float64)
+    portrait = library.get(str(media("s9.jpg"))).face.landmarks.astype(np.float64)
+    calibration = calibrate(driver, portrait, "relative")
+    eye_width = float(np.linalg.norm(driver[33, :2] - driver[133, :2]))
+    squinting = _blinked(driver, eyes, 0.5)
+    squinting[468:478, 0] += 0.1 * eye_width
+    out = transfer(squinting, portrait, calibration)
+    looked = gaze(out)[0] - gaze(portrait)[0]
+    assert looked == pytest.approx(0.1, rel=0.3), looked
+    # ... and a shut eye's iris guesses are still not followed.
+    blinking = _blinked(driver, eyes, 0.05)
+    blinking[468:478, 0] += 0.1 * eye_width
+    out = transfer(blinking, portrait, calibration)
+    assert abs(gaze(out)[0] - gaze(portrait)[0]) < 0.03
