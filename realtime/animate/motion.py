@@ -249,7 +249,11 @@ def _lips_meet(points: np.ndarray, portrait: np.ndarray) -> None:
     if down @ (portrait[CHIN, :2] - portrait[MOUTH_CORNERS[0], :2]) < 0:
         down = -down
     upper, lower = np.array(UPPER_LIP_RINGS), np.array(LOWER_LIP_RINGS)
-    overlap = np.maximum(0.0, -((points[lower[0], :2] - points[upper[0], :2]) @ down))
+    gap = (points[lower[0], :2] - points[upper[0], :2]) @ down
+    # The portrait's own lips as they are at rest (a shut mouth's landmarks can overlap a little):
+    # only what the motion adds beyond that is undone.
+    floor = np.minimum(0.0, (portrait[lower[0], :2] - portrait[upper[0], :2]) @ down)
+    overlap = np.maximum(0.0, floor - gap)
     overlap[[0, -1]] = 0.0  # the corners are shared
     if not overlap.any():
         return
