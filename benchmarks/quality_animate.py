@@ -20,7 +20,9 @@ output to the portrait and to the real frame it should reproduce, every `--ident
 
 Cross-reenactment: the s*.jpg portraits driven by each of `--cross-videos`: motion gain and
 cosine, mouth, eye and gaze correlation (faces found afresh on driver and output, each relative to
-its neutral frame 0: `motion_scores`), identity kept. A contact sheet per portrait
+its neutral frame 0: `motion_scores`), identity kept; beside the gaze, how well each driver's
+gaze repeats when measured twice (afresh and by the tracker: `gaze_repeatability`), the noise
+floor of that driver's gaze correlation. A contact sheet per portrait
 (`animate_examples/<portrait>.png`: neutral, open mouth, grin, blink, look left, big head turn,
 lean, one band per driver; the Mona Lisa's also as `animate_contact_sheet.png`).
 
