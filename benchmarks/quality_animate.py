@@ -20,7 +20,9 @@ output to the portrait and to the real frame it should reproduce, every `--ident
 
 Cross-reenactment: the s*.jpg portraits driven by each of `--cross-videos`: motion gain and
 cosine, mouth, eye and gaze correlation (faces found afresh on driver and output, each relative to
-its neutral frame 0: `motion_scores`), identity kept. A contact sheet per portrait
+its neutral frame 0: `motion_scores`), identity kept; beside the gaze, how well each driver's
+gaze repeats when measured twice (afresh and by the tracker: `gaze_repeatability`), the noise
+floor of that driver's gaze correlation. A contact sheet per portrait
 (`animate_examples/<portrait>.png`: neutral, open mouth, grin, blink, look left, big head turn,
 lean, one band per driver; the Mona Lisa's also as `animate_contact_sheet.png`).
 
@@ -354,6 +356,23 @@ def motion_scores(driver: list, output: list) -> dict:
     }
 
 
+def gaze_repeatability(fresh: list, tracked: list[list]) -> float | None:
+    """How well the driver's gaze signal repeats when measured twice: the pooled correlation (as
+    `gaze_corr`) of the gaze found afresh on each driving frame with the tracker's on the same
+    frame. The animator follows the tracker's; a portrait that followed it perfectly would score
+    about this against the fresh one, so a driver whose eyes barely move (d9: 0.009 eye widths
+    sideways) has a gaze correlation limited by measurement noise, not by the animator."""
+    from realtime.animate.motion import gaze
+
+    pairs = [(f.landmarks, max(t, key=lambda x: x.size).landmarks) for f, t in zip(fresh, tracked, strict=True)
+             if f is not None and t]
+    if len(pairs) < 3:
+        return None
+    a = np.array([gaze(f) for f, _ in pairs]) - gaze(pairs[0][0])
+    b = np.array([gaze(t) for _, t in pairs]) - gaze(pairs[0][1])
+    return _pearson(list((a - a.mean(axis=0)).ravel()), list((b - b.mean(axis=0)).ravel()))
+
+
 # -- cross-reenactment and pictures -------------------------------------------------------------------
 
 def animate_portrait(source, frames, tracked, fps, settings) -> list[np.ndarray]:
@@ -378,6 +397,7 @@ def cross_reenactment(media: Path, portraits: list[str], video: str, frames_limi
         return max(faces, key=lambda f: f.size) if faces else None
 
     driver_faces = [found(image) for image in frames]
+    repeat = gaze_repeatability(driver_faces, tracked)
     chosen = moments(tracked)
     rows = []
     animated = {}
@@ -385,7 +405,7 @@ def cross_reenactment(media: Path, portraits: list[str], video: str, frames_limi
         source = library.get(str(media / name))
         outputs = animate_portrait(source, frames, tracked, fps, settings)
         animated[name] = {index: outputs[index] for _, index in chosen}  # only what the sheets show
-        row = {"portrait": name, "driver": video, "frames": len(frames)}
+        row = {"portrait": name, "driver": video, "frames": len(frames), "gaze_repeat": repeat}
         row.update(motion_scores(driver_faces, [found(output) for output in outputs]))
         if identity is not None:
             scale_box = _portrait_box(source, outputs[0])
@@ -509,6 +529,11 @@ def cross_summary(rows: list[dict]) -> dict:
                "gain_min": min((g for g, _ in gains), default=None), "gain_max": max((g for g, _ in gains), default=None)}
     for key in ("cosine", "mouth_corr", "eye_corr", "gaze_corr"):
         summary[key] = _summary([row.get(key) for row in rows])
+    # Gaze per driver, beside how well that driver's gaze repeats when measured twice.
+    for driver in sorted({row["driver"] for row in rows}):
+        own = [row for row in rows if row["driver"] == driver]
+        summary[f"gaze_corr {driver}"] = _summary([row.get("gaze_corr") for row in own])
+        summary[f"gaze_repeat {driver}"] = _summary([row.get("gaze_repeat") for row in own])
     return summary
 
 
@@ -550,15 +575,18 @@ def markdown(results: dict) -> str:
                   f"landmark motion > {ACTIVE_MOTION} face sizes); 1 = full amplitude. Cosine: mean per "
                   "active frame of the two motions' cosine. Mouth / eyes: correlation over frames of the "
                   "inner-mouth area and the lids' opening. Gaze: correlation of the irises' offset from "
-                  "the eye corners (eye widths, both axes), relative to frame 0. Identity: dlib distance "
+                  "the eye corners (eye widths, both axes), relative to frame 0; gaze repeat: the same "
+                  "correlation between the driver's gaze found afresh and the tracker's on the same frames "
+                  "(what the animator follows): how much of the driver's gaze signal is above measurement "
+                  "noise, about the best a portrait can score on that driver. Identity: dlib distance "
                   "of the animated portrait to the still one (mean, max).", "",
-                  "| portrait | driver | active | gain | cosine | mouth r | eyes r | gaze r | identity ↓ | max |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                  "| portrait | driver | active | gain | cosine | mouth r | eyes r | gaze r | gaze repeat | identity ↓ | max |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for row in results["cross"]:
             lines.append(f"| {row['portrait']} | {row['driver']} | {row.get('active', '–')} | "
                          f"{_fmt(row.get('gain'), 2)} | {_fmt(row.get('cosine'), 2)} | "
                          f"{_fmt(row.get('mouth_corr'), 2)} | {_fmt(row.get('eye_corr'), 2)} | "
-                         f"{_fmt(row.get('gaze_corr'), 2)} | {_fmt(row.get('identity'))} | "
+                         f"{_fmt(row.get('gaze_corr'), 2)} | {_fmt(row.get('gaze_repeat'), 2)} | {_fmt(row.get('identity'))} | "
                          f"{_fmt(row.get('identity_max'))} |")
         summary = cross_summary(results["cross"])
         lines += ["", "Over all pairs: " + ", ".join(f"{key} {_fmt(value, 2)}" for key, value in summary.items()), ""]

@@ -324,3 +324,90 @@ def test_a_squeezed_far_cheek_triangle_samples_only_nearby():
     distance = np.hypot(map_x - gx, map_y - gy)[near]
     assert distance.max() < 15, distance.max()
 
+
+def _inner_lip_gaps(points: np.ndarray) -> np.ndarray:
+    """The gap between the inner edges of the lips, column by column (corners left out), along
+    the face's downward direction: negative where the upper lip has gone through the lower."""
+    corners = points[291, :2] - points[61, :2]
+    down = np.array([-corners[1], corners[0]]) / np.linalg.norm(corners)
+    down = down if down @ (points[152, :2] - points[61, :2]) > 0 else -down
+    return (points[INNER_LOWER_LIP, :2] - points[INNER_UPPER_LIP, :2]) @ down
+
+
+# The lips' inner edges, column by column (MediaPipe's mesh), corners left out.
+INNER_UPPER_LIP = [191, 80, 81, 82, 13, 312, 311, 310, 415]
+INNER_LOWER_LIP = [95, 88, 178, 87, 14, 317, 402, 318, 324]
+
+
+def test_lips_close_onto_each_other_never_through(library):
+    """A driver whose lips are parted at rest (s42) shuts its mouth; the portrait's lips are shut
+    at rest (s9). Its lips stay shut: they used to be pushed through each other by the driver's
+    gap (the upper lip's edge below the lower's, a crossed outline the face mesh read as an open
+    mouth while the driver's was closed: mouth correlation 0.4-0.6 on d3)."""
+    from realtime.animate.mouth import mouth_opening
+
+    top = topology()
+    driver = library.get(str(media("s42.jpg"))).face.landmarks.astype(np.float64)
+    portrait = library.get(str(media("s9.jpg"))).face.landmarks.astype(np.float64)
+    size_d, size_p = face_size(driver), face_size(portrait)
+    assert _inner_lip_gaps(driver).max() > 0.01 * size_d  # parted at rest
+    shut = driver.copy()
+    upper, lower = INNER_UPPER_LIP, INNER_LOWER_LIP
+    middle = (shut[upper, :2] + shut[lower, :2]) / 2  # the inner edges meet halfway
+    shut[upper, :2] = middle
+    shut[lower, :2] = middle
+    out = transfer(shut, portrait, calibrate(driver, portrait, "relative"))
+    assert _inner_lip_gaps(out).min() > -0.001 * size_p
+    assert mouth_opening(out[top.inner_mouth, :2], size_p) <= mouth_opening(portrait[top.inner_mouth, :2], size_p) + 1e-4
+    # ... and opening the mouth still opens it (the lips only stop where they meet).
+    opened = driver.copy()
+    opened[lower, 1] += 0.03 * size_d
+    out = transfer(opened, portrait, calibrate(driver, portrait, "relative"))
+    assert _inner_lip_gaps(out).max() > 0.02 * size_p
+
+
+def test_an_open_mouth_reads_as_open(library, detector):
+    """Einstein (s12) driven by d9 talking (frames 70, 71, 88: the portrait's landmarks open its
+    mouth by 0.005-0.009 of the face size squared): the face mesh found afresh on the output reads
+    at least half of that opening. The interior lightened into the portrait's palette used to meet
+    the lips with no edge: read at a third of it, 0.04 on frame 71 (a viewer saw a smear of lip
+    colour, not an open mouth)."""
+    from realtime.animate.mouth import mouth_opening
+
+    top = topology()
+    frames = read_video(media("d9.mp4"))
+    source = library.get(str(media("s12.jpg")))
+    neutral = max(detector.detect(frames[0]), key=lambda f: f.size)
+    aimed = read = 0.0
+    for index in (70, 71, 88):
+        animator = animator_for(source)
+        drive(animator, frames[0], neutral, 0)
+        out = drive(animator, frames[index], max(detector.detect(frames[index]), key=lambda f: f.size), 1)
+        aimed += mouth_opening(animator._last_points[top.inner_mouth], animator._portrait.face_size)
+        found = max(detector.detect(out), key=lambda f: f.size)
+        read += mouth_opening(found.landmarks[top.inner_mouth, :2], found.size)
+    assert aimed > 0.015
+    assert read > 0.5 * aimed, (read, aimed)
+
+
+def test_narrowed_eyes_still_look_aside(library):
+    """The driver narrows its eyes to half their opening (a squint, a grimace) and looks aside by
+    0.1 of its eye width: the portrait looks aside too. The gaze used to fade out from 0.7 of the
+    neutral opening, so on d3 (eyes narrowed in 108 of 150 frames) the portrait mostly looked
+    ahead; only a nearly shut eye fades it now."""
+    top = topology()
+    eyes = ((top.right_eye, (33, 133)), (top.left_eye, (263, 362)))
+    driver = library.get(str(media("s42.jpg"))).face.landmarks.astype(np.float64)
+    portrait = library.get(str(media("s9.jpg"))).face.landmarks.astype(np.float64)
+    calibration = calibrate(driver, portrait, "relative")
+    eye_width = float(np.linalg.norm(driver[33, :2] - driver[133, :2]))
+    squinting = _blinked(driver, eyes, 0.5)
+    squinting[468:478, 0] += 0.1 * eye_width
+    out = transfer(squinting, portrait, calibration)
+    looked = gaze(out)[0] - gaze(portrait)[0]
+    assert looked == pytest.approx(0.1, rel=0.3), looked
+    # ... and a shut eye's iris guesses are still not followed.
+    blinking = _blinked(driver, eyes, 0.05)
+    blinking[468:478, 0] += 0.1 * eye_width
+    out = transfer(blinking, portrait, calibration)
+    assert abs(gaze(out)[0] - gaze(portrait)[0]) < 0.03

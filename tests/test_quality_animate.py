@@ -58,3 +58,28 @@ def test_short_run_writes_results_with_baselines(tmp_path, capsys):
         assert key in cross
     assert "| s42.jpg | d3.mp4 |" in table
     assert json.loads(capsys.readouterr().out)["self"][0]["video"] == "d3.mp4"
+
+
+def test_gaze_repeatability_tells_a_moving_gaze_from_noise():
+    """The gaze measured twice (afresh and by the tracker): a driver whose irises really move
+    repeats (near 1); one whose 'gaze' is jitter alone does not (near 0)."""
+    from realtime.frame import Face
+
+    rng = np.random.default_rng(1)
+    base = np.zeros((478, 3))
+    base[:, :2] = rng.uniform(100, 200, (478, 2))
+    base[[33, 133, 263, 362], :2] = [[100, 150], [140, 150], [200, 150], [160, 150]]
+    base[468:473, :2], base[473:478, :2] = [120, 150], [180, 150]
+
+    def faces(shifts, noise):
+        out = []
+        for shift in shifts:
+            points = base.copy()
+            points[468:478, 0] += shift + rng.normal(0, noise)
+            out.append(Face(landmarks=points.astype(np.float32), box=(0, 0, 300, 300), score=1.0))
+        return out
+
+    glances = np.sin(np.linspace(0, 6, 40)) * 4.0  # pixels: a tenth of the 40-px eye
+    moving = quality_animate.gaze_repeatability(faces(glances, 0.2), [[f] for f in faces(glances, 0.2)])
+    still = quality_animate.gaze_repeatability(faces(np.zeros(40), 0.2), [[f] for f in faces(np.zeros(40), 0.2)])
+    assert moving > 0.95 and abs(still) < 0.4

@@ -177,6 +177,7 @@ IRIS_CENTRES = (468, 473)  # the person's right eye first, as EYE_CORNERS
 IRIS_POINTS = (np.arange(468, 473), np.arange(473, 478))
 GATE_GAZE = 0.012  # eye widths: iris jitter of a still driver
 MAX_GAZE = (0.16, 0.08)  # eye widths, along and across: the iris stays inside the eye
+GAZE_FADE = (0.15, 0.3)  # the eye's opening (of its neutral one) where the gaze is gone / whole
 
 
 def gaze(points: np.ndarray) -> np.ndarray:
@@ -203,9 +204,13 @@ def _irises(residual: np.ndarray, unmoved: np.ndarray, reference: np.ndarray, po
     # A closing eye's iris landmarks are guesses: the gaze fades out as the eyes close. The more
     # open eye decides: a wink leaves the gaze to the open eye (the closed one's iris is behind
     # its lids anyway), where taking the more closed one dropped the gaze on every wink.
+    # Only a nearly shut eye fades it (GAZE_FADE): narrowed eyes (a squint, a grimace, a smile:
+    # 0.35-0.7 of the neutral opening, 108 of d3's first 150 frames) still show their iris and
+    # look where they look; fading from 0.7 dropped the gaze there (d3: the portrait's gaze
+    # correlated 0.34 with the driver's before it was even drawn, 0.57 with this fade).
     opening = max(_openness(unmoved, loop, corners) / max(_openness(reference, loop, corners), 1e-3)
                   for loop, corners in ((top.right_eye, EYE_CORNERS[0]), (top.left_eye, EYE_CORNERS[1])))
-    shift *= float(np.clip((opening - 0.45) / 0.25, 0.0, 1.0))
+    shift *= float(np.clip((opening - GAZE_FADE[0]) / (GAZE_FADE[1] - GAZE_FADE[0]), 0.0, 1.0))
     shift = np.clip(shift, -np.array(MAX_GAZE), np.array(MAX_GAZE))
     for loop, (outer, inner), iris, sign in zip((top.right_eye, top.left_eye), EYE_CORNERS, IRIS_POINTS,
                                                 (1.0, -1.0), strict=True):
@@ -213,6 +218,53 @@ def _irises(residual: np.ndarray, unmoved: np.ndarray, reference: np.ndarray, po
         normal = np.array([-axis[1], axis[0]])
         residual[iris, :] = residual[loop].mean(axis=0)
         residual[iris, :2] += shift[0] * axis + shift[1] * normal
+
+
+# The lips as four rings from the inner edge out, each corner to corner in the same columns (the
+# person's right corner first), upper and lower (MediaPipe's mesh: the 60 points inside the outer
+# lip outline).
+UPPER_LIP_RINGS = ((78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308),
+                   (62, 183, 42, 41, 38, 12, 268, 271, 272, 407, 292),
+                   (76, 184, 74, 73, 72, 11, 302, 303, 304, 408, 306),
+                   (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291))
+LOWER_LIP_RINGS = ((78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308),
+                   (62, 96, 89, 179, 86, 15, 316, 403, 319, 325, 292),
+                   (76, 77, 90, 180, 85, 16, 315, 404, 320, 307, 306),
+                   (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291))
+# How much of the inner edge's correction each ring takes: pressed lips flatten, the outline
+# beside the skin barely moves.
+LIP_RING_SHARE = (1.0, 0.85, 0.6, 0.3)
+
+
+def _lips_meet(points: np.ndarray, portrait: np.ndarray) -> None:
+    """The lips close onto each other, never through each other (in place, portrait frame).
+
+    The expression is added to the portrait's own mouth: a driver whose neutral lips are parted
+    closes them by its gap, and on a portrait whose lips are already closed that pushed the upper
+    lip through the lower one (up to 2 % of the face on d3): the lips folded over each other and the
+    crossed outline read as an opening, while the driver's mouth was shut. Where the inner edges
+    would cross, each column of both lips is moved back apart by half the overlap each."""
+    corners = portrait[MOUTH_CORNERS[1], :2] - portrait[MOUTH_CORNERS[0], :2]
+    down = np.array([-corners[1], corners[0]]) / (float(np.linalg.norm(corners)) or 1.0)
+    if down @ (portrait[CHIN, :2] - portrait[MOUTH_CORNERS[0], :2]) < 0:
+        down = -down
+    upper, lower = np.array(UPPER_LIP_RINGS), np.array(LOWER_LIP_RINGS)
+    gap = (points[lower[0], :2] - points[upper[0], :2]) @ down
+    # The portrait's own lips as they are at rest (a shut mouth's landmarks can overlap a little):
+    # only what the motion adds beyond that is undone.
+    floor = np.minimum(0.0, (portrait[lower[0], :2] - portrait[upper[0], :2]) @ down)
+    overlap = np.maximum(0.0, floor - gap)
+    overlap[[0, -1]] = 0.0  # the corners are shared
+    if not overlap.any():
+        return
+    for ring, share in enumerate(LIP_RING_SHARE):
+        shift = np.outer(0.5 * share * overlap, down)
+        points[upper[ring, 1:-1], :2] -= shift[1:-1]
+        points[lower[ring, 1:-1], :2] += shift[1:-1]
+
+
+MOUTH_CORNERS = (61, 291)
+CHIN = 152
 
 
 def part_weights(parts: str) -> tuple[float, np.ndarray]:
@@ -323,6 +375,7 @@ def transfer(driver: np.ndarray, portrait: np.ndarray, calibration: Calibration,
     _irises(residual_portrait, unmoved, reference, portrait)
     amount = strength * expression_weights[:, None]
     shaped = portrait + amount * residual_portrait
+    _lips_meet(shaped, portrait)
 
     vector, _ = cv2.Rodrigues(np.ascontiguousarray(head.rotation))
     shift = head.target_centre - head.source_centre

@@ -74,6 +74,23 @@ def in_portrait_style(interior: np.ndarray, lips_colour: np.ndarray, skin_lab: n
     return cv2.GaussianBlur(styled, (0, 0), max(0.6, 0.0025 * face_size))
 
 
+SHADOW_DEPTH = 0.022  # face sizes: how far in from the lips' inner edge their shadow reaches
+SHADOW_FLOOR = 0.5  # the light left right at the edge (of the interior's own)
+
+
+def inner_shadow(interior: np.ndarray, alpha: np.ndarray, face_size: float) -> np.ndarray:
+    """The interior darkened towards the lips' inner edge: the lips overhang the cavity and
+    shade it, so a real open mouth is darkest along its outline. Without it the interior (the
+    driver's teeth and tongue, lightened into the portrait's palette) met the lips with no edge:
+    the mouth read as a smear of lip colour, and the face mesh read it as shut. A share of the
+    interior's own light, which starts from a shade of the lips: never a black hole."""
+    depth = max(2.0, SHADOW_DEPTH * face_size)
+    distance = cv2.distanceTransform((alpha > 127).astype(np.uint8), cv2.DIST_L2, 3)
+    x = np.clip(distance / depth, 0.0, 1.0)
+    light = SHADOW_FLOOR + (1.0 - SHADOW_FLOOR) * (x * x * (3.0 - 2.0 * x))
+    return np.clip(interior.astype(np.float32) * light[..., None], 0, 255).astype(np.uint8)
+
+
 def draw_mouth_interior(canvas: np.ndarray, mouth: np.ndarray, face_size: float, lips_colour: np.ndarray,
                         own_opening: float = 0.0, driver_image: np.ndarray | None = None,
                         driver_mouth: np.ndarray | None = None, driver_size: float = 0.0,
@@ -117,6 +134,7 @@ def draw_mouth_interior(canvas: np.ndarray, mouth: np.ndarray, face_size: float,
             interior = apply_transfer(interior, colour_matrix)
         if skin_lab is not None:
             interior = in_portrait_style(interior, lips_colour, skin_lab, face_size)
+        interior = inner_shadow(interior, alpha, face_size)
     else:
         # A cavity: a dark shade of the lips, darkest under the upper lip (it casts the shadow).
         rows = np.linspace(0.0, 1.0, y1 - y0, dtype=np.float32)[:, None, None]
