@@ -39,6 +39,7 @@ def area_shrink(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     masks and smooth maps only)."""
     width, height = size
     fx, fy = picture.shape[1] // max(width, 1), picture.shape[0] // max(height, 1)
-    if fx < 1 or fy < 1:
+    if fx < 1 or fy < 1 or picture.shape[1] // fx != width or picture.shape[0] // fy != height:
+        # Not a whole-factor reduction (a huge face's working-size mask to its box's grid).
         return cv2.resize(picture, size, interpolation=cv2.INTER_AREA)
     return cv2.resize(picture[:fy * height, :fx * width], size, interpolation=cv2.INTER_AREA)
