@@ -25,32 +25,25 @@ def triangle_affines(dst: np.ndarray, src: np.ndarray, triangles: np.ndarray) ->
     """(T, 2, 3) affine maps taking each triangle's dst corners to its src corners."""
     dst_corners = dst[triangles].astype(np.float64)  # (T, 3, 2)
     src_corners = src[triangles].astype(np.float64)
-    # In closed form on (T,) arrays: the linear part is S E^-1, with E and S the edges from
-    # corner 0 (dst and src). np.linalg.solve on a batch of 852 tiny systems costs milliseconds
-    # of LAPACK overhead (and BLAS threads), batched 3x3 inverses through np.cross 0.2 ms, this
-    # a third of that (the same maps to float32 rounding).
-    x0, y0 = dst_corners[:, 0, 0], dst_corners[:, 0, 1]
-    ex1, ey1 = dst_corners[:, 1, 0] - x0, dst_corners[:, 1, 1] - y0
-    ex2, ey2 = dst_corners[:, 2, 0] - x0, dst_corners[:, 2, 1] - y0
-    det = ex1 * ey2 - ex2 * ey1  # twice the signed area
+    ones = np.ones(dst_corners.shape[:2] + (1,))
+    rows = np.concatenate([dst_corners, ones], axis=2)  # (T, 3, 3), rows [x y 1]
+    # The inverse of each 3x3 in closed form (columns r1 x r2, r2 x r0, r0 x r1 over the
+    # determinant): np.linalg.solve on a batch of 852 tiny systems costs milliseconds of
+    # LAPACK overhead (and BLAS threads), this costs tens of microseconds.
+    r0, r1, r2 = rows[:, 0], rows[:, 1], rows[:, 2]
+    adjugate = np.stack([np.cross(r1, r2), np.cross(r2, r0), np.cross(r0, r1)], axis=2)  # columns
+    det = np.einsum("ti,ti->t", r0, adjugate[:, :, 0])  # twice the signed area
     flat = np.abs(det) < 2e-3
-    inverse = 1.0 / np.where(flat, 1.0, det)
-    solution = np.empty((len(triangles), 2, 3))
-    for k in range(2):
-        s1 = src_corners[:, 1, k] - src_corners[:, 0, k]
-        s2 = src_corners[:, 2, k] - src_corners[:, 0, k]
-        a = (s1 * ey2 - s2 * ey1) * inverse
-        b = (s2 * ex1 - s1 * ex2) * inverse
-        solution[:, k, 0], solution[:, k, 1] = a, b
-        solution[:, k, 2] = src_corners[:, 0, k] - a * x0 - b * y0
+    inverse = adjugate / np.where(flat, 1.0, det)[:, None, None]
+    solution = inverse @ src_corners  # (T, 3, 2): [x y 1] @ solution = src
     if flat.any():
         # A degenerate (zero-area) triangle has no affine map, and the few pixels its outline
         # may still cover must not sample from far away: move them with the triangle's centre.
         offset = src_corners[flat].mean(axis=1) - dst_corners[flat].mean(axis=1)
         solution[flat] = 0.0
         solution[flat, 0, 0] = solution[flat, 1, 1] = 1.0
-        solution[flat, :, 2] = offset
-    return solution.astype(np.float32)
+        solution[flat, 2] = offset
+    return np.transpose(solution, (0, 2, 1)).astype(np.float32)
 
 
 @dataclass
