@@ -6,7 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from realtime.blend.kernels import area_shrink, gaussian_u8
+from realtime.blend.kernels import area_shrink, gaussian_u8, wide_blur
 from realtime.faces.topology import topology
 from realtime.frame import Box
 from realtime.settings import BlendSettings
@@ -170,7 +170,8 @@ def _blur_around(mask: np.ndarray, sigma: float, rects: list | None = None):
         x0, y0, x1, y1 = max(0, x0), max(0, y0), min(mask.shape[1], x1), min(mask.shape[0], y1)
         if x1 <= x0 or y1 <= y0:
             continue
-        out[y0:y1, x0:x1] = gaussian_u8(mask[y0:y1, x0:x1], sigma)
+        # A wide blur (the open mouth's outward edge, 15 px on a 600-px face) at a reduced size.
+        out[y0:y1, x0:x1] = wide_blur(mask[y0:y1, x0:x1], sigma) if sigma >= 8 else gaussian_u8(mask[y0:y1, x0:x1], sigma)
         written.append((x0, y0, x1, y1))
     return out if found else (out, written)
 
