@@ -285,7 +285,10 @@ def hair_mask(image: np.ndarray, landmarks: np.ndarray, box: Box, face_size: flo
     touching = touching[touching > 0]
     if touching.size == 0:
         return None
-    hair = np.isin(labels, touching).astype(np.float32)
+    # The pieces kept, by a table over the labels (np.isin sorted the whole label map).
+    kept = np.zeros(count, np.float32)
+    kept[touching] = 1.0
+    hair = kept[labels]
     hair = cv2.GaussianBlur(hair, (0, 0), max(0.7, 0.006 * face_size / step))
     hair = cv2.resize(hair, (step * width, step * height), interpolation=cv2.INTER_LINEAR)
     # The last < step rows and columns that the box average left out: their neighbours' values.
