@@ -155,3 +155,43 @@ def outer_alpha(masks, face, box, settings) -> np.ndarray:
 
     with mock.patch.object(masks, "_cut_holes", lambda alpha, holes, rects=None: None):
         return masks.face_mask(face.landmarks, box, face.size, settings)
+
+
+def test_glasses_are_looked_for_on_every_frame_while_worn_and_found_soon_after_they_appear(
+        library, detector, monkeypatch):
+    """A face without glasses is searched for them every GLASSES_RECHECK-th frame (the search is
+    1.5-2 ms of the budget); a face that wears them is searched every frame, and glasses that
+    appear (here: the same track cut from d3, no glasses, to d9, glasses) are kept within
+    GLASSES_RECHECK frames."""
+    from realtime.swap import mesh
+
+    searched = []
+    original = mesh.glasses_mask
+
+    def counted(*args, **kwargs):
+        found = original(*args, **kwargs)
+        searched.append(found is not None)
+        return found
+
+    monkeypatch.setattr(mesh, "glasses_mask", counted)
+    swapper = MeshSwapper(Settings())
+    swapper.set_source(library.get(str(media("s42.jpg"))))
+    pictures = [frame_of("d3.mp4", index) for index in range(6)] + [frame_of("d9.mp4", index) for index in range(6)]
+    looked = []  # per frame: was the search run
+    for index, image in enumerate(pictures):
+        faces = detector.detect(image)
+        assert faces
+        frame = Frame(index=index, image=image, capture_ns=0, pts=index / 30.0)
+        before = len(searched)
+        swapper.swap(frame, faces)
+        looked.append(len(searched) > before)
+    swapper.close()
+    # d3 (no glasses): searched on its 1st and 5th frames only, nothing found.
+    assert looked[:6] == [True, False, False, False, True, False]
+    assert searched[:2] == [False, False]
+    # d9 (glasses): found at the first search, at most GLASSES_RECHECK - 1 frames after the cut,
+    # and from then on searched (and found) on every frame.
+    first = looked[6:].index(True)
+    assert first <= mesh.GLASSES_RECHECK - 1
+    assert all(looked[6 + first:])
+    assert searched[2:] and all(searched[2:])
