@@ -42,7 +42,12 @@ def area_shrink(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     if fx < 1 or fy < 1 or picture.shape[1] // fx != width or picture.shape[0] // fy != height:
         # Not a whole-factor reduction (a huge face's working-size mask to its box's grid).
         return cv2.resize(picture, size, interpolation=cv2.INTER_AREA)
-    return cv2.resize(picture[:fy * height, :fx * width], size, interpolation=cv2.INTER_AREA)
+    picture = picture[:fy * height, :fx * width]
+    if fx == fy == 4:
+        # Two halvings (OpenCV's vectorised 2 x 2 path, a third of the time of its 4 x 4 one): the
+        # same box average, rounded twice for 8-bit pictures (within a grey level).
+        picture = cv2.resize(picture, (2 * width, 2 * height), interpolation=cv2.INTER_AREA)
+    return cv2.resize(picture, size, interpolation=cv2.INTER_AREA)
 
 
 def wide_blur(picture: np.ndarray, sigma: float) -> np.ndarray:
