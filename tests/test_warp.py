@@ -92,3 +92,27 @@ def test_a_sliver_triangle_does_not_sample_from_far_away():
     assert (maps.triangle_ids == len(triangles)).any()  # the sliver was drawn
     # Near the sliver its own (different) source triangle is sampled; nothing goes far.
     assert error.max() < 60, error.max()
+
+
+def test_a_triangle_turned_away_from_the_camera_is_not_drawn():
+    # A fold: one small triangle tilted away from the camera (its outward side faces right and
+    # into the picture) sits in front of an even frontal mesh by mean depth. It is hidden on a
+    # real face; before, drawing by depth alone let it win the cells it covers, so they sampled
+    # its (elsewhere) source triangle for that frame: a pale notch under the demo face's nose.
+    points, triangles = grid_mesh(100, 100, 20)
+    flat = np.concatenate([points, np.zeros((len(points), 1), np.float32)], axis=1)
+    fold = np.array([[85, 40, -10], [85, 60, -10], [88, 50, -20]], dtype=np.float32)
+    dst = np.concatenate([flat, fold])
+    src = np.concatenate([points * 2 + 5, np.array([[10, 150], [30, 150], [20, 170]], np.float32)])
+    n = len(points)
+    triangles_all = np.concatenate([triangles, np.array([[n, n + 1, n + 2]], dtype=np.int32)])
+    maps = piecewise_affine_maps(dst, src, triangles_all, (0, 0, 100, 100), depth=dst[:, 2])
+    assert not (maps.triangle_ids == len(triangles)).any()
+    expected_x = np.arange(100, dtype=np.float32)[None, :] * 2 + 5
+    expected_y = np.arange(100, dtype=np.float32)[:, None] * 2 + 5
+    assert np.hypot(maps.map_x - expected_x, maps.map_y - expected_y).max() < 0.5
+    # The same triangle tilted the other way (facing the camera) is drawn on top as before.
+    towards = np.array([[85, 40, -10], [85, 60, -10], [82, 50, -20]], dtype=np.float32)
+    dst_towards = np.concatenate([flat, towards])
+    maps = piecewise_affine_maps(dst_towards, src, triangles_all, (0, 0, 100, 100), depth=dst_towards[:, 2])
+    assert (maps.triangle_ids == len(triangles)).any()
