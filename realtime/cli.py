@@ -57,10 +57,22 @@ class _StopSignals:
                                      b"moment (kill -9 would lose up to the last second)\n")
 
     def install(self) -> None:
+        self._set(self)
+
+    def ignore_until_exit(self) -> None:
+        """After a stopped run has finished its outputs: later signals are ignored. CPython's
+        finalisation (`_PySignal_Fini`) puts SIG_DFL back in place of a Python handler, and
+        native libraries' teardown runs after it, so a third Ctrl-C or a group-wide SIGTERM
+        landing then killed the process (exit -2/-15 instead of 130, the file already final).
+        SIG_IGN is left alone by that reset."""
+        self._set(signal.SIG_IGN)
+
+    @staticmethod
+    def _set(handler) -> None:
         for name in ("SIGINT", "SIGTERM"):
             if hasattr(signal, name):
                 with contextlib.suppress(ValueError):  # ValueError: not the main thread (embedded use)
-                    signal.signal(getattr(signal, name), self)
+                    signal.signal(getattr(signal, name), handler)
 
 
 _STDERR_FD = 2
@@ -290,7 +302,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USER
     _configure_logging(args)
-    _StopSignals().install()
+    stop_signals = _StopSignals()
+    stop_signals.install()
+    try:
+        return _run_command(args)
+    finally:
+        if stop_signals.stopping:
+            stop_signals.ignore_until_exit()
+
+
+def _run_command(args: argparse.Namespace) -> int:
     try:
         return _command_module(args.command).run(args)
     except BrokenPipeError:  # `facecam verify | head`: the reader has all it wanted

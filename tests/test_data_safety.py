@@ -110,6 +110,33 @@ def test_a_second_signal_during_shutdown_still_finalises_the_file(tmp_path, how)
     assert "C2PA manifest added" in stderr
 
 
+def test_a_signal_after_a_stopped_run_cannot_kill_the_exit(monkeypatch):
+    """CI caught it: the third signal of the test above landed while the interpreter was
+    exiting, after CPython had put SIG_DFL back in place of facecam's handler (native teardown
+    runs after that), and the process died with -2/-15 although the file was final. A stopped
+    run leaves both signals ignored, which that reset keeps, so the exit status stays 130."""
+    import types
+
+    import realtime.cli as cli
+
+    def run(args):  # a command interrupted by Ctrl-C; a late SIGTERM lands as it finishes
+        signal.raise_signal(signal.SIGINT)
+        raise AssertionError("the first signal stops the run")
+
+    real = cli._command_module
+    monkeypatch.setattr(cli, "_command_module", lambda name: types.SimpleNamespace(
+        add_arguments=real(name).add_arguments, run=run))
+    before = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        assert cli.main(["verify", "x.mp4"]) == cli.EXIT_INTERRUPTED
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+        signal.raise_signal(signal.SIGTERM)  # ignored: this test process lives on
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+
+
 # -- 3: SIGKILL -----------------------------------------------------------------------------------
 def test_sigkill_loses_at_most_about_a_second(tmp_path):
     rng = random.Random(19)
