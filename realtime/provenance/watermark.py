@@ -106,9 +106,29 @@ Z_FRAME = 6.0
 as carrying the mark (energy 64: a tail of ~2e-4 per frame)."""
 
 
+FADE = 1 / 3
+"""The weight of the pattern on the two frames either side of a key switch (the last frame of a
+half and the first of the next): the switch fades +1, +1/3, -1/3, -1 instead of jumping from +1
+to -1. A flat area's change is at most one level and a third of it rounds to nothing, so a flat
+wall steps by at most one level from frame to frame (a jump stepped it by two, a flicker twice a
+second in motion: benchmarks/results/s15_mark/); texture (up to PEAK * 1.5 levels) steps by two
+thirds of that instead of twice it. Two short steps, not a slow ramp: H.264 skips a gradual
+change of a level or two (see KEY_HALF), but a ramp of one frame still leaves the switch a step
+the encoder codes. Frame 0 of a session keeps the full weight, so a still picture is marked."""
+
+
 def key_sign(index: int) -> int:
     """+1 or -1: the sign of the pattern in frame `index` of a session (the temporal key)."""
     return 1 if (index // KEY_HALF) % 2 == 0 else -1
+
+
+def key_weight(index: int) -> float:
+    """The pattern's weight in frame `index` of a session: key_sign(index), faded to FADE of it
+    on the two frames either side of a switch (never on frame 0)."""
+    position = index % KEY_HALF
+    if (position == 0 and index > 0) or position == KEY_HALF - 1:
+        return FADE * key_sign(index)
+    return float(key_sign(index))
 
 
 def _rng(label: str) -> np.random.Generator:
@@ -348,9 +368,17 @@ class Watermarker:
             cv2.merge([up, up, up], dst=self._up[rows])  # rows of a C-ordered array: in place
             cv2.merge([down, down, down], dst=self._down[rows])
 
-    def embed(self, picture: np.ndarray, keep_out=()) -> np.ndarray:
+    def seek(self, index: int) -> None:
+        """Mark the next picture as frame `index` of the output (the temporal key's phase), and
+        the ones after it as index + 1, ...: a part of a video marked on its own."""
+        self._frame = index
+
+    def embed(self, picture: np.ndarray, keep_out=(), index: int | None = None) -> np.ndarray:
         """A marked copy of a BGR uint8 picture (the input is left untouched). `keep_out`:
         boxes (x0, y0, x1, y1) left exactly as they are (the faces, see `face_keep_out`).
+        `index`: the picture's position in the output video, which sets the temporal key's
+        phase (a batch chunk's pictures are not the file's first); None: the count of pictures
+        this Watermarker marked so far.
 
         Temporal propagation as in Video Seal (facebookresearch/videoseal,
         videoseal/models/video_wam.py: a delta is made every `step_size` frames and reused for
@@ -359,10 +387,10 @@ class Watermarker:
         (so a flat area is never marked more than its own mask allows), and reuses the rest."""
         if picture.ndim == 3 and picture.shape[2] == 4:  # BGRA (a face-only overlay): keep alpha
             marked = picture.copy()
-            marked[:, :, :3] = self.embed(np.ascontiguousarray(picture[:, :, :3]), keep_out)
+            marked[:, :, :3] = self.embed(np.ascontiguousarray(picture[:, :, :3]), keep_out, index)
             return marked
         if picture.ndim == 2:
-            return self.embed(cv2.cvtColor(picture, cv2.COLOR_GRAY2BGR), keep_out)[:, :, 1].copy()
+            return self.embed(cv2.cvtColor(picture, cv2.COLOR_GRAY2BGR), keep_out, index)[:, :, 1].copy()
         if picture.ndim != 3 or picture.shape[2] != 3:
             raise ValueError("expected a BGR picture")
         height, width = picture.shape[:2]
@@ -389,8 +417,11 @@ class Watermarker:
             self._used[first:last] = mask[first:last]
         self._refresh(self._used, spans)
         # The temporal key: +pattern for KEY_HALF frames, -pattern for the next KEY_HALF (the
-        # same buffers with their roles swapped: no cost).
-        up, down = (self._up, self._down) if key_sign(self._frame) > 0 else (self._down, self._up)
+        # same buffers with their roles swapped: no cost), faded to FADE across a switch.
+        weight = key_weight(self._frame if index is None else index)
+        up, down = (self._up, self._down) if weight > 0 else (self._down, self._up)
+        if abs(weight) < 1:  # a third, rounded: a flat area's one level becomes nothing
+            up, down = cv2.convertScaleAbs(up, alpha=abs(weight)), cv2.convertScaleAbs(down, alpha=abs(weight))
         marked = cv2.add(picture, up)
         cv2.subtract(marked, down, dst=marked)
         for x0, y0, x1, y1 in keep_out:
@@ -610,13 +641,19 @@ class KeyedSums:
 
     def keyed(self, phase: int) -> np.ndarray | None:
         """Mean of the frames the key gives + minus mean of those it gives -, frame n taking
-        key_sign(n + phase): the still picture cancels whatever the numbers of + and - frames,
-        the mark adds up. None when one side has no frame."""
-        signs = np.array([key_sign(k + phase) for k in range(KEY_PERIOD)])
-        plus, minus = self.counts[signs > 0].sum(), self.counts[signs < 0].sum()
-        if not plus or not minus:
+        key_sign(n + phase) (weighted by key_weight): the still picture cancels whatever the
+        numbers of + and - frames, the mark adds up. None when one side has no frame."""
+        # Each frame weighted by how much of the pattern it carries (the faded frames either
+        # side of a switch a third: a matched filter); each side's weighted mean of the still
+        # picture is the same, so it still cancels.
+        weights = np.array([key_weight(KEY_PERIOD + k + phase) for k in range(KEY_PERIOD)])
+        plus, minus = weights > 0, weights < 0
+        plus_weight = float(np.dot(weights[plus], self.counts[plus]))
+        minus_weight = float(np.dot(-weights[minus], self.counts[minus]))
+        if not plus_weight or not minus_weight:
             return None
-        return self.sums[signs > 0].sum(axis=0) / plus - self.sums[signs < 0].sum(axis=0) / minus
+        return (np.tensordot(weights[plus], self.sums[plus], axes=1) / plus_weight
+                - np.tensordot(-weights[minus], self.sums[minus], axes=1) / minus_weight).astype(np.float32)
 
     def candidates(self) -> list[tuple[int | None, np.ndarray]]:
         """(phase, map) for every key phase that splits the frames, and the plain average (None):
