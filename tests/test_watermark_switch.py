@@ -36,18 +36,21 @@ def test_a_flat_wall_steps_by_at_most_one_level_when_the_key_switches(d9_frames)
     assert np.mean(added[5] != 0) > 0.3
 
 
-def test_texture_steps_by_a_third_of_the_old_jump_when_the_key_switches():
-    """On texture (the mark up to ~6 levels) a switch fades through a third of the pattern each
-    side: no pixel's change jumps by more than 2/3 of the full swing."""
+def test_texture_keeps_its_mark_through_the_switch():
+    """The switch is softened only where it would show (a flat area's one level): on texture the
+    first frame after a switch carries the new sign's pattern one level weaker, so the detector
+    and the encoder still see a step (a gradual fade lost a fifth of the strength after CRF 30)."""
     rng = np.random.default_rng(7)
     picture = np.full((480, 640, 3), 120, np.uint8)
     picture[:, 320:] = rng.integers(60, 190, (480, 320, 1), dtype=np.uint8)  # textured right half
     marker = wm.Watermarker(0x0BAD)
-    added = [marker.embed(picture).astype(np.int16) - picture for _ in range(wm.KEY_PERIOD + 2)]
-    full = int(np.abs(added[0]).max())
-    assert full >= 3
-    steps = [int(np.abs(b - a).max()) for a, b in zip(added, added[1:], strict=False)]
-    assert max(steps) <= full, (full, steps)  # the hard switch: 2 * full
+    added = [marker.embed(picture).astype(np.int16) - picture for _ in range(wm.KEY_HALF + 2)]
+    full, switched = added[0], added[wm.KEY_HALF]
+    textured = np.abs(full) >= 3
+    assert textured.mean() > 0.05
+    assert np.array_equal(switched[textured], -(full[textured] - np.sign(full[textured])))
+    assert np.abs(switched[:, :300]).max() == 0  # the flat half: nothing on that frame
+    assert np.array_equal(added[wm.KEY_HALF + 1], -full)
 
 
 def test_a_chunk_marked_on_its_own_carries_the_key_of_its_place_in_the_video():

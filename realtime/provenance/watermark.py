@@ -106,31 +106,21 @@ Z_FRAME = 6.0
 as carrying the mark (energy 64: a tail of ~2e-4 per frame)."""
 
 
-FADE = 1 / 3
-"""The weight of the pattern on the two frames either side of a key switch (the last frame of a
-half and the first of the next): the switch fades +1, +1/3, -1/3, -1 instead of jumping from +1
-to -1. A flat area's change is at most one level and a third of it rounds to nothing, so a flat
-wall steps by at most one level from frame to frame (a jump stepped it by two, a flicker twice a
-second in motion: benchmarks/results/s15_mark/); texture (up to PEAK * 1.5 levels) steps by two
-thirds of that instead of twice it. Two short steps, not a slow ramp: H.264 skips a gradual
-change of a level or two (see KEY_HALF), but a ramp of one frame still leaves the switch a step
-the encoder codes. Frame 0 of a session keeps the full weight, so a still picture is marked."""
-
-
 def key_sign(index: int) -> int:
     """+1 or -1: the sign of the pattern in frame `index` of a session (the temporal key)."""
     return 1 if (index // KEY_HALF) % 2 == 0 else -1
 
 
-def key_weight(index: int) -> float:
-    """The pattern's weight in frame `index` of a session: key_sign(index), faded to FADE of it
-    on the two frames either side of a switch (never on frame 0)."""
-    position = index % KEY_HALF
-    if (position == 0 and index > 0) or position == KEY_HALF - 1:
-        return FADE * key_sign(index)
-    return float(key_sign(index))
-
-
+def key_switching(index: int) -> bool:
+    """Whether frame `index` is the first of a key half after a switch (never frame 0, so that a
+    still picture carries the whole mark). That frame carries the new sign's pattern one level
+    weaker everywhere: a flat area's +-1 is 0 there, so a flat wall goes +1, 0, -1 and never
+    steps by more than one level from frame to frame (the hard switch stepped it by two, a
+    flicker twice a second in motion: benchmarks/results/s15_mark/); texture keeps almost all
+    of it, and the switch stays a step that H.264 codes. A fade of a third of the pattern either
+    side of the switch (+1, +1/3, -1/3, -1) cost a fifth of the strength after CRF 30 (the
+    encoder skips the gradual part, see KEY_HALF)."""
+    return index > 0 and index % KEY_HALF == 0
 def _rng(label: str) -> np.random.Generator:
     seed = int.from_bytes(hashlib.sha256(KEY + label.encode()).digest()[:8], "little")
     return np.random.default_rng(seed)
@@ -251,6 +241,7 @@ _POWER = _rounded_power()
 """Indexed by a strength in 1/_MASK_SCALE levels."""
 _TABLES: dict[float, np.ndarray] = {}
 _CROSS3 = np.ones((3, 3), np.uint8)
+_ONE = (1.0, 1.0, 1.0, 0.0)
 
 
 def _mask_step(width: int, height: int) -> int:
@@ -417,11 +408,12 @@ class Watermarker:
             self._used[first:last] = mask[first:last]
         self._refresh(self._used, spans)
         # The temporal key: +pattern for KEY_HALF frames, -pattern for the next KEY_HALF (the
-        # same buffers with their roles swapped: no cost), faded to FADE across a switch.
-        weight = key_weight(self._frame if index is None else index)
-        up, down = (self._up, self._down) if weight > 0 else (self._down, self._up)
-        if abs(weight) < 1:  # a third, rounded: a flat area's one level becomes nothing
-            up, down = cv2.convertScaleAbs(up, alpha=abs(weight)), cv2.convertScaleAbs(down, alpha=abs(weight))
+        # same buffers with their roles swapped: no cost), one level weaker on the first frame
+        # after a switch (flat areas step +1, 0, -1).
+        index = self._frame if index is None else index
+        up, down = (self._up, self._down) if key_sign(index) > 0 else (self._down, self._up)
+        if key_switching(index):
+            up, down = cv2.subtract(up, _ONE), cv2.subtract(down, _ONE)
         marked = cv2.add(picture, up)
         cv2.subtract(marked, down, dst=marked)
         for x0, y0, x1, y1 in keep_out:
@@ -641,19 +633,13 @@ class KeyedSums:
 
     def keyed(self, phase: int) -> np.ndarray | None:
         """Mean of the frames the key gives + minus mean of those it gives -, frame n taking
-        key_sign(n + phase) (weighted by key_weight): the still picture cancels whatever the
-        numbers of + and - frames, the mark adds up. None when one side has no frame."""
-        # Each frame weighted by how much of the pattern it carries (the faded frames either
-        # side of a switch a third: a matched filter); each side's weighted mean of the still
-        # picture is the same, so it still cancels.
-        weights = np.array([key_weight(KEY_PERIOD + k + phase) for k in range(KEY_PERIOD)])
-        plus, minus = weights > 0, weights < 0
-        plus_weight = float(np.dot(weights[plus], self.counts[plus]))
-        minus_weight = float(np.dot(-weights[minus], self.counts[minus]))
-        if not plus_weight or not minus_weight:
+        key_sign(n + phase): the still picture cancels whatever the numbers of + and - frames,
+        the mark adds up. None when one side has no frame."""
+        signs = np.array([key_sign(k + phase) for k in range(KEY_PERIOD)])
+        plus, minus = self.counts[signs > 0].sum(), self.counts[signs < 0].sum()
+        if not plus or not minus:
             return None
-        return (np.tensordot(weights[plus], self.sums[plus], axes=1) / plus_weight
-                - np.tensordot(-weights[minus], self.sums[minus], axes=1) / minus_weight).astype(np.float32)
+        return self.sums[signs > 0].sum(axis=0) / plus - self.sums[signs < 0].sum(axis=0) / minus
 
     def candidates(self) -> list[tuple[int | None, np.ndarray]]:
         """(phase, map) for every key phase that splits the frames, and the plain average (None):
