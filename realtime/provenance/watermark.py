@@ -208,10 +208,12 @@ RMS_BUDGET = 1.2
 counted after rounding: a picture that is textured everywhere gets a weaker mark."""
 KEEP_OUT = 1.3
 """A face's landmark box is widened to a square KEEP_OUT times its longer side, centred, and
-left exactly untouched (face, hair line, ears). MediaPipe's face mesh reads a square 1.5x the
-landmark box, but a wider keep-out did not lower the landmark shift further (the full-picture
-face detector and the tracking loop pass on any change anywhere; measured in
-benchmarks/results/watermark.md) and costs the mark most of the texture near the head."""
+left exactly untouched (face, hair line, ears). MediaPipe's face mesh tracks in a square 1.5x the
+landmark box (turned with the head): with 1.6x, a tracker started on the same first frame sees no
+difference at all (d13, d9, d3), but on face-filled clips the mark then loses half its strength
+(d3 as output 18.6 -> 9.2; benchmarks/results/s15_mark/watermark.md). And the tracking loop keeps
+whatever its first full-frame look saw: one level added to a corner of d13's first frame moves its
+tracked landmarks by 0.0013 of the eye distance, more than the mark does."""
 REFRESH_BANDS = 8
 """The mark's pixels are recomputed for one horizontal band in REFRESH_BANDS per frame (and
 wherever the picture lost texture since); the other bands reuse the last frame's change."""
