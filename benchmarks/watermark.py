@@ -326,6 +326,17 @@ def invisibility_and_faces(videos: list[Path], tmp: Path, out: Path, frames_per_
                    "pixels_changed": round(float(np.mean(change > 0)), 3),
                    "wall_noise_std": round(float(np.std(clip[0][patch][:, :, 1].astype(np.float32)
                                                         - cv2.GaussianBlur(clip[0][patch][:, :, 1], (0, 0), 3))), 2)}
+            # Frame to frame: how much what the mark adds changes between consecutive frames (the
+            # key's switch is where it changes most: a flicker in motion if it steps by more than
+            # one level), and the mean |change| of the marked and of the unmarked wall.
+            added = [m[patch].astype(np.int16) - c[patch] for m, c in zip(marked, clip, strict=False)]
+            steps = [int(np.abs(b - a).max()) for a, b in zip(added, added[1:], strict=False)]
+            row["mark_step_max"] = max(steps)
+            row["frames_stepping_over_1"] = sum(step > 1 for step in steps)
+            row["frame_change_mean_marked"] = round(float(np.mean(
+                [np.abs(b[patch].astype(np.int16) - a[patch]).mean() for a, b in zip(marked, marked[1:], strict=False)])), 3)
+            row["frame_change_mean_unmarked"] = round(float(np.mean(
+                [np.abs(b[patch].astype(np.int16) - a[patch]).mean() for a, b in zip(clip, clip[1:], strict=False)])), 3)
             if old is not None:
                 row["previous_max_abs"] = int(max(np.abs(m[patch].astype(np.int16) - c[patch]).max()
                                                   for m, c in zip(old, clip, strict=False)))
@@ -340,6 +351,14 @@ def invisibility_and_faces(videos: list[Path], tmp: Path, out: Path, frames_per_
         row = {
             "static raw": landmark_error(track_faces(clip[::3], True), track_faces(marked[::3], True)),
             "tracking raw": landmark_error(faces, track_faces(marked, False)),
+            # The tracker started on the same (unmarked) first frame, then fed the marked frames:
+            # what the mark does to tracking itself. The tracking loop keeps any difference for
+            # good, so one changed first frame (the full-frame detector's look) moves every later
+            # frame's landmarks; the floor for that: one level added to a 64x64 corner of the
+            # first frame, nothing else changed.
+            "tracking raw, same first frame": landmark_error(faces, track_faces([clip[0]] + marked[1:], False)),
+            "tracking: +1 level on a 64x64 corner of frame 0 (floor)": landmark_error(
+                faces, track_faces([_corner_plus_one(clip[0])] + clip[1:], False)),
             "static H.264": landmark_error(track_faces(encoded[::3], True), track_faces(encoded_marked[::3], True)),
             "tracking H.264": landmark_error(track_faces(encoded, False), track_faces(encoded_marked, False)),
         }
@@ -363,16 +382,27 @@ def invisibility_and_faces(videos: list[Path], tmp: Path, out: Path, frames_per_
     return report
 
 
+def _corner_plus_one(picture: np.ndarray) -> np.ndarray:
+    changed = picture.copy()
+    changed[:64, :64] = np.clip(changed[:64, :64].astype(np.int16) + 1, 0, 255).astype(np.uint8)
+    return changed
+
+
 def key_switch_sheet(clip: list[np.ndarray], marked: list[np.ndarray], box, tmp: Path, fps: float) -> np.ndarray:
-    """200% crops of a flat wall where the temporal key switches sign (frames KEY_HALF - 1 and
-    KEY_HALF): as marked and after H.264 CRF 23 (what a viewer of a recording sees), with the
-    frame-to-frame change x32 of the marked and of the unmarked video side by side."""
+    """200% crops of a flat wall where the temporal key switches sign (the step between frames
+    KEY_HALF - 1 and KEY_HALF, the middle of the fade): as marked and after H.264 CRF 23 (what a
+    viewer of a recording sees), with the frame-to-frame change x32 of the marked and of the
+    unmarked video side by side, and the largest step of any frame pair of the switch
+    (KEY_HALF - 2 to KEY_HALF + 1) of what the mark adds, x32."""
     from realtime.provenance.watermark import KEY_HALF
 
     x0, y0, x1, y1 = box
     before, after = KEY_HALF - 1, KEY_HALF
-    encoded = encode(marked[:after + 1], tmp / "switch.mp4", crf=23, fps=fps)
-    plain_encoded = encode(clip[:after + 1], tmp / "switch.mp4", crf=23, fps=fps)
+    encoded = encode(marked[:after + 2], tmp / "switch.mp4", crf=23, fps=fps)
+    plain_encoded = encode(clip[:after + 2], tmp / "switch.mp4", crf=23, fps=fps)
+    added = [m.astype(np.int16) - c for m, c in zip(marked[before - 1:after + 2], clip[before - 1:after + 2],
+                                                      strict=False)]
+    worst = np.max([np.abs(b - a) for a, b in zip(added, added[1:], strict=False)], axis=0)
 
     def crop_(image):
         return cv2.resize(image[y0:y1, x0:x1], None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
@@ -384,7 +414,8 @@ def key_switch_sheet(clip: list[np.ndarray], marked: list[np.ndarray], box, tmp:
              ("marked: change x32", change(marked[before], marked[after])),
              ("unmarked: change x32", change(clip[before], clip[after])),
              ("CRF 23 marked: change x32", change(encoded[before], encoded[after])),
-             ("CRF 23 unmarked: change x32", change(plain_encoded[before], plain_encoded[after]))]
+             ("CRF 23 unmarked: change x32", change(plain_encoded[before], plain_encoded[after])),
+             ("mark's largest step x32", np.clip(128 + 32 * worst, 0, 255).astype(np.uint8))]
     row = []
     for name, image in tiles:
         tile = crop_(image).copy()
@@ -416,6 +447,11 @@ def _crop_sheet(plain: np.ndarray, marked: np.ndarray, old: np.ndarray | None) -
     return np.hstack(row[:-1])
 
 
+SESSION = 0x0A5C
+"""The marked clips' session id (--session): the mark's strength after a change depends a little
+on the payload, so runs compared with each other use the same one."""
+
+
 def facecam_output(frames: list[np.ndarray], fps: float, source: Path) -> tuple[list[np.ndarray], int]:
     """Run the engine (swap, label on) over frames; the output pictures and the session id."""
     from realtime.engine import Engine
@@ -435,7 +471,7 @@ def facecam_output(frames: list[np.ndarray], fps: float, source: Path) -> tuple[
             pass
 
     settings = Settings().replace(outputs=("null",), source=str(source))
-    engine = Engine(settings, source=ListSource(frames, fps=fps), outputs=[Keep()])
+    engine = Engine(settings, source=ListSource(frames, fps=fps), outputs=[Keep()], provenance_session=SESSION)
     engine.start()
     engine.wait(600)
     engine.stop()
@@ -454,6 +490,7 @@ def clips_of(frames: list[np.ndarray], fps: float, length_s: float = 2.0, limit:
 
 
 def main(argv=None) -> int:
+    global SINGLE_EVERY, SESSION
     parser = argparse.ArgumentParser(prog="python -m benchmarks.watermark", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clips-per-video", type=int, default=2, help="marked clips per video")
@@ -464,14 +501,15 @@ def main(argv=None) -> int:
                              "writes watermark-cost.json and .md")
     parser.add_argument("--single-every", type=int, default=6,
                         help="search every Nth frame of a clip on its own too (default 6)")
+    parser.add_argument("--session", type=lambda text: int(text, 16), default=SESSION,
+                        help="the marked clips' session id, hex (default %(default)x)")
     parser.add_argument("--media", type=Path, default=MEDIA)
     parser.add_argument("--source", default="s12.jpg", help="photo swapped in (from --media)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--videos", nargs="*", default=None, help="video names (default: all d*.mp4)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    global SINGLE_EVERY
-    SINGLE_EVERY = args.single_every
+    SINGLE_EVERY, SESSION = args.single_every, args.session
     from realtime.provenance import watermark as wm
 
     videos = [args.media / v for v in args.videos] if args.videos else sorted(args.media.glob("d*.mp4"))
@@ -615,11 +653,15 @@ def _markdown(report: dict) -> str:
               "Largest change of any pixel and channel (levels) on flat patches, over every frame of "
               "a 2-second clip (walls) or one frame (grey); `previous` is the mark before this one "
               "(git main), measured the same way. `watermark_flat_crop.png`: 200% crop of d9's wall.", "",
-              "| patch | max change | pixels changed | previous mark max | wall noise std |",
-              "| --- | --- | --- | --- | --- |"]
+              "| patch | max change | pixels changed | previous mark max | wall noise std | "
+              "mark's frame-to-frame step max (pairs > 1) | mean frame change marked / unmarked |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
     for name, row in inv["flat"].items():
+        step = (f"{row['mark_step_max']} ({row['frames_stepping_over_1']})" if "mark_step_max" in row else "-")
+        change = (f"{row['frame_change_mean_marked']} / {row['frame_change_mean_unmarked']}"
+                  if "frame_change_mean_marked" in row else "-")
         lines.append(f"| {name} | {row['max_abs']} | {row['pixels_changed']:.1%} | "
-                     f"{row.get('previous_max_abs', '-')} | {row.get('wall_noise_std', '-')} |")
+                     f"{row.get('previous_max_abs', '-')} | {row.get('wall_noise_std', '-')} | {step} | {change} |")
     psnr = inv["psnr_db"]
     lines += ["", f"PSNR marked vs unmarked (faces kept out as the engine does): min {psnr['min']} dB, "
               f"mean {psnr['mean']} dB over {psnr['frames']} frames"
@@ -630,15 +672,22 @@ def _markdown(report: dict) -> str:
               "p95 in the JSON). Static: every 3rd frame analysed on its own. Tracking: the video "
               "mode (each frame's crop comes from the last frame's landmarks). H.264: marked and "
               "unmarked clip each encoded at CRF 23, then compared.", "",
-              "| video | static raw | tracking raw | static H.264 | tracking H.264 | "
+              "\"same first frame\": the tracker started on the unmarked first frame, then fed the "
+              "marked ones (the mark's effect on tracking itself). \"floor\": the unmarked clip with "
+              "one level added to a 64x64 corner of its first frame only (MediaPipe's tracking loop "
+              "keeps whatever its first full-frame look found).", "",
+              "| video | static raw | tracking raw | tracking, same first frame | floor: +1 on a corner of frame 0 | "
+              "static H.264 | tracking H.264 | "
               "H.264 alone (static) | previous: static raw | previous: tracking raw | previous: static H.264 |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
 
     def mean(row, key):
         return f"{row[key]['mean']:.5f}" if key in row and "mean" in row[key] else "-"
 
     for video, row in inv["landmarks"].items():
         lines.append(f"| {video} | {mean(row, 'static raw')} | {mean(row, 'tracking raw')} | "
+                     f"{mean(row, 'tracking raw, same first frame')} | "
+                     f"{mean(row, 'tracking: +1 level on a 64x64 corner of frame 0 (floor)')} | "
                      f"{mean(row, 'static H.264')} | {mean(row, 'tracking H.264')} | "
                      f"{mean(row, 'static: H.264 alone vs raw')} | {mean(row, 'previous mark: static raw')} | "
                      f"{mean(row, 'previous mark: tracking raw')} | {mean(row, 'previous mark: static H.264')} |")

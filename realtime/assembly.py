@@ -139,7 +139,8 @@ def build_stages(settings: Settings, sources: SourceLibrary, *, outputs: Sequenc
                  finishers: Sequence[Finisher] = (),
                  current: Callable[[], Settings] | None = None,
                  on_error: Callable[[str, BaseException], None] | None = None,
-                 provenance_session: int | None = None) -> Stages:
+                 provenance_session: int | None = None,
+                 provenance_key_fps: float | None = None) -> Stages:
     """The engine's stages for `settings`.
 
     sources: where the source photo is loaded (and cached). outputs: the outputs to start with
@@ -147,7 +148,8 @@ def build_stages(settings: Settings, sources: SourceLibrary, *, outputs: Sequenc
     provenance, which always comes last so every output gets the marked picture. current: the
     settings now (read by provenance on every frame; default: those the output stage was last
     configured with). provenance_session: the invisible mark's session id (None: a new one; the
-    chunks of one batch job share one). A stage that fails to build closes those built before it."""
+    chunks of one batch job share one). provenance_key_fps: key the mark by presentation time
+    at this frame rate (batch chunks: see Provenance.key_fps). A stage that fails to build closes those built before it."""
     from realtime.blend.stage import BlendStage
     from realtime.faces.stage import DetectStage
     from realtime.provenance import Provenance
@@ -155,7 +157,7 @@ def build_stages(settings: Settings, sources: SourceLibrary, *, outputs: Sequenc
     built: list[Stage] = []
     output_stage: OutputStage | None = None
     provenance = Provenance(current or (lambda: output_stage.settings if output_stage else settings),
-                            session=provenance_session)
+                            session=provenance_session, key_fps=provenance_key_fps)
     try:
         output_stage = OutputStage(settings, outputs=outputs, finishers=[*finishers, provenance],
                                    on_error=on_error)

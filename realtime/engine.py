@@ -46,7 +46,8 @@ class Engine:
     def __init__(self, settings: Settings | None = None, *, source: Source | None = None,
                  outputs: Sequence[Output] = (), finishers: Sequence[Finisher] = (),
                  output_options: dict | None = None, metrics_window: int = 2000,
-                 provenance_session: int | None = None) -> None:
+                 provenance_session: int | None = None,
+                 provenance_key_fps: float | None = None) -> None:
         """settings: what to do. source: a ready Source instead of settings.capture.input.
         outputs: outputs owned by the caller (a GUI preview), kept besides settings.output.
         finishers: last touches on every output picture. output_options: passed to outputs
@@ -60,6 +61,9 @@ class Engine:
         # The mark's session id; None: a new random one. The parts of one video processed apart
         # (batch chunks) share one, so the joined file carries one readable payload.
         self._provenance_session = provenance_session
+        # A chunk of a video keys the mark by its frames' presentation times, so the joined
+        # file's temporal key runs on across the cuts (Provenance.key_fps).
+        self._provenance_key_fps = provenance_key_fps
         self._output_options = dict(output_options or {})
         self._metrics_window = metrics_window
         self.metrics = Metrics(window=metrics_window)
@@ -119,7 +123,8 @@ class Engine:
             # (label + invisible mark) is its last finisher: every output gets the marked picture.
             assembled = build_stages(settings, self.sources, finishers=self._finishers,
                                      current=lambda: self.settings, on_error=self._stage_error,
-                                     provenance_session=self._provenance_session)
+                                     provenance_session=self._provenance_session,
+                                     provenance_key_fps=self._provenance_key_fps)
             self.provenance, self._output_stage = assembled.provenance, assembled.output
             self._stages = assembled.stages
             self._sync_outputs(settings)

@@ -37,7 +37,7 @@ def _chunk_engine(job: Job, chunk: Chunk, settings: Settings) -> tuple[Engine, W
     stream = OutputFormat(size=(width, height), fps=float(source.fps), live=False, source_path=None)
     written = WrittenFrom(VideoRecorder(Path(job.partial), stream), chunk.start)
     engine = Engine(settings.replace(outputs=("null",)), source=source, outputs=[written],
-                    provenance_session=job.session)
+                    provenance_session=job.session, provenance_key_fps=float(source.fps))
     return engine, written, source
 
 

@@ -38,9 +38,17 @@ class Provenance:
     `label` setting is on). `settings` is read on every frame, so `Engine.update(label=False)`
     applies from the next frame."""
 
-    def __init__(self, settings: Callable[[], Settings], session: int | None = None) -> None:
+    def __init__(self, settings: Callable[[], Settings], session: int | None = None,
+                 key_fps: float | None = None) -> None:
         self._settings = settings
         self.session = new_session_id() if session is None else session
+        self.key_fps = key_fps
+        """When set, the temporal key starts at the first frame's place in its file (frame number
+        round(pts * key_fps)) instead of at 0, and counts on from there: the chunks of one batch
+        job are marked by separate engines, each from its own first frame, and their joined file
+        must carry one unbroken key. Only the first frame's time is used (frames are counted
+        after it), so a file with broken timestamps still gets a key that switches."""
+        self._key_started = False
         self.watermarker = Watermarker(self.session)
         self._label: Label | None = None
         self._files: list[tuple[Path, object]] = []
@@ -71,6 +79,10 @@ class Provenance:
         # so that face analysis downstream reads exactly the unmarked face.
         keep_out = [] if frame is None else [face_keep_out(face.box, picture.shape[1], picture.shape[0])
                                              for face in frame.faces]
+        if not self._key_started and frame is not None:
+            self._key_started = True
+            if self.key_fps and frame.pts is not None:
+                self.watermarker.seek(max(0, round(frame.pts * self.key_fps)))
         marked = self.watermarker.embed(picture, keep_out)
         # The invisible mark goes on every picture; the visible label on every altered one.
         if settings.output.label and self.altered(frame, settings):

@@ -111,6 +111,16 @@ def key_sign(index: int) -> int:
     return 1 if (index // KEY_HALF) % 2 == 0 else -1
 
 
+def key_switching(index: int) -> bool:
+    """Whether frame `index` is the first of a key half after a switch (never frame 0, so that a
+    still picture carries the whole mark). That frame carries the new sign's pattern one level
+    weaker everywhere: a flat area's +-1 is 0 there, so a flat wall goes +1, 0, -1 and never
+    steps by more than one level from frame to frame (the hard switch stepped it by two, a
+    flicker twice a second in motion: benchmarks/results/s15_mark/); texture keeps almost all
+    of it, and the switch stays a step that H.264 codes. A fade of a third of the pattern either
+    side of the switch (+1, +1/3, -1/3, -1) cost a fifth of the strength after CRF 30 (the
+    encoder skips the gradual part, see KEY_HALF)."""
+    return index > 0 and index % KEY_HALF == 0
 def _rng(label: str) -> np.random.Generator:
     seed = int.from_bytes(hashlib.sha256(KEY + label.encode()).digest()[:8], "little")
     return np.random.default_rng(seed)
@@ -198,10 +208,12 @@ RMS_BUDGET = 1.2
 counted after rounding: a picture that is textured everywhere gets a weaker mark."""
 KEEP_OUT = 1.3
 """A face's landmark box is widened to a square KEEP_OUT times its longer side, centred, and
-left exactly untouched (face, hair line, ears). MediaPipe's face mesh reads a square 1.5x the
-landmark box, but a wider keep-out did not lower the landmark shift further (the full-picture
-face detector and the tracking loop pass on any change anywhere; measured in
-benchmarks/results/watermark.md) and costs the mark most of the texture near the head."""
+left exactly untouched (face, hair line, ears). MediaPipe's face mesh tracks in a square 1.5x the
+landmark box (turned with the head): with 1.6x, a tracker started on the same first frame sees no
+difference at all (d13, d9, d3), but on face-filled clips the mark then loses half its strength
+(d3 as output 18.6 -> 9.2; benchmarks/results/s15_mark/watermark.md). And the tracking loop keeps
+whatever its first full-frame look saw: one level added to a corner of d13's first frame moves its
+tracked landmarks by 0.0013 of the eye distance, more than the mark does."""
 REFRESH_BANDS = 8
 """The mark's pixels are recomputed for one horizontal band in REFRESH_BANDS per frame (and
 wherever the picture lost texture since); the other bands reuse the last frame's change."""
@@ -231,6 +243,7 @@ _POWER = _rounded_power()
 """Indexed by a strength in 1/_MASK_SCALE levels."""
 _TABLES: dict[float, np.ndarray] = {}
 _CROSS3 = np.ones((3, 3), np.uint8)
+_ONE = (1.0, 1.0, 1.0, 0.0)
 
 
 def _mask_step(width: int, height: int) -> int:
@@ -321,6 +334,8 @@ class Watermarker:
         self._carrier_down = np.where(pattern < 0, magnitude, 0).astype(np.uint8)
         self._up = np.zeros((height, width, 3), np.uint8)
         self._down = np.zeros((height, width, 3), np.uint8)
+        self._switch_up = np.zeros((height, width, 3), np.uint8)
+        self._switch_down = np.zeros((height, width, 3), np.uint8)
         self._used: np.ndarray | None = None
         self._size = (width, height)
 
@@ -348,9 +363,17 @@ class Watermarker:
             cv2.merge([up, up, up], dst=self._up[rows])  # rows of a C-ordered array: in place
             cv2.merge([down, down, down], dst=self._down[rows])
 
-    def embed(self, picture: np.ndarray, keep_out=()) -> np.ndarray:
+    def seek(self, index: int) -> None:
+        """Mark the next picture as frame `index` of the output (the temporal key's phase), and
+        the ones after it as index + 1, ...: a part of a video marked on its own."""
+        self._frame = index
+
+    def embed(self, picture: np.ndarray, keep_out=(), index: int | None = None) -> np.ndarray:
         """A marked copy of a BGR uint8 picture (the input is left untouched). `keep_out`:
         boxes (x0, y0, x1, y1) left exactly as they are (the faces, see `face_keep_out`).
+        `index`: the picture's position in the output video, which sets the temporal key's
+        phase (a batch chunk's pictures are not the file's first); None: the count of pictures
+        this Watermarker marked so far.
 
         Temporal propagation as in Video Seal (facebookresearch/videoseal,
         videoseal/models/video_wam.py: a delta is made every `step_size` frames and reused for
@@ -359,10 +382,10 @@ class Watermarker:
         (so a flat area is never marked more than its own mask allows), and reuses the rest."""
         if picture.ndim == 3 and picture.shape[2] == 4:  # BGRA (a face-only overlay): keep alpha
             marked = picture.copy()
-            marked[:, :, :3] = self.embed(np.ascontiguousarray(picture[:, :, :3]), keep_out)
+            marked[:, :, :3] = self.embed(np.ascontiguousarray(picture[:, :, :3]), keep_out, index)
             return marked
         if picture.ndim == 2:
-            return self.embed(cv2.cvtColor(picture, cv2.COLOR_GRAY2BGR), keep_out)[:, :, 1].copy()
+            return self.embed(cv2.cvtColor(picture, cv2.COLOR_GRAY2BGR), keep_out, index)[:, :, 1].copy()
         if picture.ndim != 3 or picture.shape[2] != 3:
             raise ValueError("expected a BGR picture")
         height, width = picture.shape[:2]
@@ -389,8 +412,13 @@ class Watermarker:
             self._used[first:last] = mask[first:last]
         self._refresh(self._used, spans)
         # The temporal key: +pattern for KEY_HALF frames, -pattern for the next KEY_HALF (the
-        # same buffers with their roles swapped: no cost).
-        up, down = (self._up, self._down) if key_sign(self._frame) > 0 else (self._down, self._up)
+        # same buffers with their roles swapped: no cost), one level weaker on the first frame
+        # after a switch (flat areas step +1, 0, -1).
+        index = self._frame if index is None else index
+        up, down = (self._up, self._down) if key_sign(index) > 0 else (self._down, self._up)
+        if key_switching(index):  # into buffers kept for it: a fresh 720p pair cost ~1.5 ms
+            up = cv2.subtract(up, _ONE, dst=self._switch_up)
+            down = cv2.subtract(down, _ONE, dst=self._switch_down)
         marked = cv2.add(picture, up)
         cv2.subtract(marked, down, dst=marked)
         for x0, y0, x1, y1 in keep_out:
