@@ -197,6 +197,7 @@ class MeshAnimator:
         self._portrait: Portrait | None = None
         self._reference: np.ndarray | None = None  # the driver's neutral landmarks
         self._settling = 0  # frames left in which a driver near the reference replaces it
+        self._anchor: np.ndarray | None = None  # the first landmarks after a calibration
         self._calibration: Calibration | None = None
         self._calibration_count = settings.animate.calibration
         self._filter: OneEuroFilter | None = None
@@ -251,14 +252,18 @@ class MeshAnimator:
         settings = self._settings
         if self._reference is None:
             self._reference = face.landmarks.astype(np.float64).copy()
+            self._anchor = self._reference
             self._settling = SETTLE_FRAMES
         elif self._settling > 0:
             # The tracker's first landmarks (a fresh detection) sit a little off the ones it
             # settles on over the next frames (about 1 % in scale, half a degree, 9 % in the eyes'
             # opening, measured on a still face): taken as the neutral face for good, that offset
             # would read as motion. While the driver stays near it, the reference follows.
+            # "Near" the first landmarks, not the last reference: compared with the last one, a
+            # brow raise over a few frames passed step by step and became the neutral face (d10:
+            # her brows raised 8 px by frame 4; every later frame's brows were drawn 4 px low).
             self._settling -= 1
-            if near(face.landmarks, self._reference):
+            if near(face.landmarks, self._anchor if self._anchor is not None else self._reference):
                 self._reference = face.landmarks.astype(np.float64).copy()
                 self._calibration = None
         if self._calibration is None:

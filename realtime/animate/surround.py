@@ -31,6 +31,20 @@ RING_SCALES = (1.15, 1.35, 1.6, 1.9, 2.25, 2.7, 3.3)
 RING_OWN = (1.0, 0.6, 0.25, 0.0, 0.0, 0.0, 0.0)
 SHIFT_FALLOFF = (1.2, 3.3)  # ring scale where the shift's share starts falling, and where it is 0
 TURN_FALLOFF = (1.2, 2.3)  # the same for the rotation and scale
+# A head turns and nods about the neck, not about its face: on a turn the face swings sideways while
+# the hair outline beside it (near the rotation's axis) barely moves. The face oval's shift is made of
+# that swing plus the head's own translation (a lean, a step); the surroundings take the swing only
+# near the face (fading out by SWING_FALLOFF) and the translation by their SHIFT_FALLOFF share.
+# The pivot sits PIVOT_BACK face widths behind the oval's centre and PIVOT_DOWN face heights below it.
+# (d3, a 3-12 degree turn: the fitted shift reached 49 px and slid the hair outline against the wall
+# while the real outline held still.)
+PIVOT_BACK = 0.6
+PIVOT_DOWN = 0.5
+SWING_FALLOFF = (1.0, 1.6)
+# A nod's swing counts at half (measured, self-reenactment PSNR: the full nod cost d13, a close face
+# that nods, 0.3 dB and left it below the frozen frame; none cost d10 0.5 dB; half is the best of
+# both and of d3's turns).
+PITCH_SHARE = 0.5
 BORDER_STEPS = 6
 BORDER_FADE = 0.12  # of the picture's short side: ring points this near the border move less
 MOUTH_CENTRE = ALL_POINTS  # index of the extra point in the middle of the mouth
@@ -56,6 +70,10 @@ class PortraitMesh:
     """(P,) for a ring point, the face-oval landmark it was made from (-1 for other points)."""
     own: np.ndarray
     """(P,) how much of that oval point's own (non-similarity) motion a ring point follows."""
+    depth: np.ndarray | None = None
+    """(478,) the portrait's landmark depths (MediaPipe's z, in pixels), when known."""
+    swing: np.ndarray | None = None
+    """(P,) how much of the head's swing about the neck (a turn or a nod) each point follows."""
 
 
 def _fan(loop: np.ndarray, centre: int) -> np.ndarray:
@@ -118,6 +136,7 @@ def build_mesh(landmarks: np.ndarray, width: int, height: int) -> PortraitMesh:
 
     follow = np.zeros((len(all_points), 2), dtype=np.float32)
     own = np.zeros(len(all_points), dtype=np.float32)
+    swing = np.zeros(len(all_points), dtype=np.float32)
     fade = BORDER_FADE * min(width, height)
     for ring, scale, own_share in zip(ring_slices, RING_SCALES, RING_OWN, strict=True):
         ring_points = all_points[ring]
@@ -127,6 +146,7 @@ def build_mesh(landmarks: np.ndarray, width: int, height: int) -> PortraitMesh:
         follow[ring, 0] = near_border * (1.0 - _smooth((scale - SHIFT_FALLOFF[0]) / (SHIFT_FALLOFF[1] - SHIFT_FALLOFF[0])))
         follow[ring, 1] = near_border * (1.0 - _smooth((scale - TURN_FALLOFF[0]) / (TURN_FALLOFF[1] - TURN_FALLOFF[0])))
         own[ring] = near_border * own_share
+        swing[ring] = near_border * (1.0 - _smooth((scale - SWING_FALLOFF[0]) / (SWING_FALLOFF[1] - SWING_FALLOFF[0])))
 
     mouth = _fan(top.inner_mouth, MOUTH_CENTRE)
     eyes = [_fan(top.right_eye, RIGHT_IRIS_CENTRE), _fan(top.left_eye, LEFT_IRIS_CENTRE)]
@@ -134,7 +154,8 @@ def build_mesh(landmarks: np.ndarray, width: int, height: int) -> PortraitMesh:
     return PortraitMesh(points=all_points, triangles=triangles, ring_slices=tuple(ring_slices),
                         border=border_slice, mouth_triangles=mouth, follow=follow,
                         centre=centre.astype(np.float32), oval_source=np.concatenate(sources).astype(np.int32),
-                        own=own)
+                        own=own, depth=landmarks[:, 2].astype(np.float64) if landmarks.shape[1] > 2 else None,
+                        swing=swing)
 
 
 def _smooth(x: np.ndarray | float) -> np.ndarray:
@@ -177,12 +198,48 @@ def moved_points(mesh: PortraitMesh, face: np.ndarray) -> np.ndarray:
     centre = mesh.centre.astype(np.float64)
     # Around the oval's centre: its shift, then its rotation and scale, each by its own share.
     shift = motion[:, :2] @ centre + motion[:, 2] - centre
+    swing = head_swing(mesh, face)
     turn = (original - centre) @ (motion[:, :2] - np.eye(2)).T
     follow = mesh.follow[rings]
-    points[rings] = original + follow[:, :1] * shift + follow[:, 1:] * turn
+    points[rings] = original + follow[:, :1] * (shift - swing) + follow[:, 1:] * turn
+    if mesh.swing is not None:
+        points[rings] += mesh.swing[rings, None] * swing
     # ... plus a fading share of the nearest oval point's own motion beyond the similarity.
     source = mesh.oval_source[rings]
     oval_before = mesh.points[source].astype(np.float64)
     beyond = face[source, :2] - (oval_before @ motion[:, :2].T + motion[:, 2])
     points[rings] += mesh.own[rings, None] * beyond
     return points
+
+
+def _rotation_3d(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """(3, 3) the least-squares rotation taking source (N, 3) onto target (N, 3) about their
+    centroids (Kabsch; scale left out)."""
+    a = source - source.mean(axis=0)
+    b = target - target.mean(axis=0)
+    u, _, vt = np.linalg.svd(a.T @ b)
+    d = np.sign(np.linalg.det(vt.T @ u.T))
+    return vt.T @ np.diag([1.0, 1.0, d]) @ u.T
+
+
+def head_swing(mesh: PortraitMesh, face: np.ndarray) -> np.ndarray:
+    """(2,) the part of the face oval's shift that comes from the head turning and nodding about
+    the neck (out of plane: the roll stays with the similarity's rotation)."""
+    if mesh.depth is None or face.shape[1] < 3:
+        return np.zeros(2)
+    top = topology()
+    oval = np.asarray(top.face_oval)
+    before = np.c_[mesh.points[oval].astype(np.float64), mesh.depth[oval]]
+    after = face[oval, :3].astype(np.float64)
+    rotation = _rotation_3d(before, after)
+    # Out of plane only: the rotation vector's component about the view axis removed.
+    vector, _ = cv2.Rodrigues(rotation)
+    vector[2] = 0.0
+    vector[0] *= PITCH_SHARE
+    out_of_plane, _ = cv2.Rodrigues(vector)
+    centre = before.mean(axis=0)
+    width = float(np.ptp(before[:, 0]))
+    height = float(np.ptp(before[:, 1]))
+    arm = np.array([0.0, -PIVOT_DOWN * height, -PIVOT_BACK * width])  # centre - pivot
+    scale = float(np.linalg.norm(after - after.mean(axis=0)) / max(np.linalg.norm(before - centre), 1e-9))
+    return scale * ((out_of_plane - np.eye(3)) @ arm)[:2]
