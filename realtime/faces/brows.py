@@ -1,0 +1,110 @@
+"""The target's own brows and lash lines, kept out of the camera detail put on the new face.
+
+The blend stage gives the new face the target camera's finest band (realtime/blend/detail.py,
+`camera_detail`): grain passes, and so did up to DETAIL_LIMIT (18) grey levels of the target's
+own brow hairs and lash lines. Where the source's brow does not lie exactly on the target's (a
+thin, high, arched brow on d6 under s9's low bushy one), the target's brow outline came back as
+"a second, ghost eyebrow above each real one" (issue 13's blind judge); on d20 the target's lash
+line came back next to the source's, squeezed into the narrow lid band: "eyes smudged and
+doubled". So the target handed to `camera_detail` has its brows and upper lids smoothed below
+the split (their fine band ~0): the source's own brow and lids keep their detail there, and the
+target's grain still covers the rest of the face. The zones have soft edges (a Gaussian of a
+few percent of the face) so the grain fades, never steps.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from realtime.faces.topology import topology
+from realtime.frame import Box
+
+# How far the brow zone reaches past the convex hull of MediaPipe's brow points (fraction of the
+# face size): the hull hugs the brow's centre line; thin brows drawn higher or lower than the
+# source's, and the hairs' tips, lie outside it.
+BROW_REACH = 0.035
+# How far the lid zone reaches above the eye's contour (the upper lash line and the lid crease).
+LID_REACH = 0.03
+# The finest band's amplitude kept there (grey levels): grain and noise pass, hair edges do not
+# (blend/detail.py lets 18 pass elsewhere, for the face's grain).
+GRAIN_LIMIT = 3
+# The new face's own finest band is raised this much there, in place of the target's.
+OWN_GAIN = 1.6
+# Where the layer keeps the target (its eyes, glasses, hair), its detail is kept this far around
+# (fraction of the face size): a glasses rim's edge fades into the new face, it is not cut.
+KEPT_GROW = 0.01
+# The eye openings' own soft edge, not an occluder (fraction of the face size).
+OPENING_REACH = 0.02
+# The zones' soft edge (Gaussian sigma, fraction of the face size).
+ZONE_FEATHER = 0.012
+
+
+def feature_zone(points: np.ndarray, box: Box, face_size: float) -> np.ndarray:
+    """(h, w) float32 in [0, 1] over `box`: 1 over the target's brows and upper lids, soft edge.
+
+    points: (>=468, 2) landmarks in frame pixels."""
+    top = topology()
+    x0, y0, x1, y1 = box
+    local = points[:, :2].astype(np.float32) - np.array([x0, y0], np.float32)
+    zone = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for brow in (top.right_eyebrow, top.left_eyebrow):
+        hull = cv2.convexHull(np.round(local[brow] * 16).astype(np.int32))
+        cv2.fillConvexPoly(zone, hull, 255, lineType=cv2.LINE_AA, shift=4)
+    reach = max(1, int(round(BROW_REACH * face_size)))
+    zone = cv2.dilate(zone, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1)))
+    lift = LID_REACH * face_size
+    for eye in (top.right_eye, top.left_eye):
+        contour = local[eye]
+        upper = contour[contour[:, 1] <= contour[:, 1].mean()]
+        upper = upper[np.argsort(upper[:, 0])]
+        band = np.concatenate([upper, upper[::-1] - (0.0, lift)])
+        cv2.fillPoly(zone, [np.round(band * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
+    soft = cv2.GaussianBlur(zone, (0, 0), max(0.8, ZONE_FEATHER * face_size))
+    return soft.astype(np.float32) * (1.0 / 255.0)
+
+
+def without_fine_features(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, points: np.ndarray,
+                          box: Box, face_size: float, sigma: float) -> np.ndarray:
+    """`target` (the box's pixels) with the finest band (below the detail split `sigma`) of its
+    brows and upper lids limited to GRAIN_LIMIT grey levels: their hairs' and lashes' edges are
+    gone, the camera's grain and noise there stay (the face keeps the camera's sharpness).
+    In their place: the new face's own (`image`, the rendered face over the box) finest band,
+    raised by OWN_GAIN. Not where `alpha` (the layer's) keeps the target (its eyes, glasses
+    rims, hair: occluders keep all their edges), nor a few pixels around them."""
+    zone = feature_zone(points, box, face_size)
+    where = np.nonzero(zone.max(axis=1) > 0.004)[0], np.nonzero(zone.max(axis=0) > 0.004)[0]
+    if not len(where[0]) or not len(where[1]):
+        return target
+    pad = int(np.ceil(3 * sigma))
+    ya, yb = max(0, where[0][0] - pad), min(target.shape[0], where[0][-1] + 1 + pad)
+    xa, xb = max(0, where[1][0] - pad), min(target.shape[1], where[1][-1] + 1 + pad)
+    part = target[ya:yb, xa:xb].astype(np.float32)
+    grain = np.clip(part - cv2.GaussianBlur(part, (0, 0), sigma), -GRAIN_LIMIT, GRAIN_LIMIT)
+    # The base under them blurred well past the split: camera_detail splits again at `sigma`,
+    # and a hair line only blurred at sigma still has a band there (a faint ghost).
+    low = cv2.GaussianBlur(part, (0, 0), 4.0 * sigma)
+    # In their place the new face's own finest band, raised: its brow hairs and lash line at the
+    # camera's crispness (a source enlarged onto a larger face is softer than the camera draws
+    # it; the target's edges gave d13's face its sharpness before, test_swap_sharp).
+    own = image[ya:yb, xa:xb].astype(np.float32)
+    own = (own - cv2.GaussianBlur(own, (0, 0), sigma)) * OWN_GAIN
+    kept = 1.0 - alpha[ya:yb, xa:xb]
+    # ... but the eye openings (and their narrow soft edge) are no occluder: the lash line along
+    # them is what must go.
+    openings = np.zeros(kept.shape, np.uint8)
+    top = topology()
+    origin = np.array([box[0] + xa, box[1] + ya], np.float32)
+    cv2.fillPoly(openings, [np.round((points[eye, :2] - origin) * 16).astype(np.int32)
+                            for eye in (top.right_eye, top.left_eye)], 255, lineType=cv2.LINE_AA, shift=4)
+    reach = max(1, int(round(OPENING_REACH * face_size)))
+    openings = cv2.dilate(openings, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1)))
+    kept[openings > 0] = 0.0
+    grow = max(1, int(round(KEPT_GROW * face_size)))
+    kept = cv2.dilate(kept, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+    kept = np.clip(2.0 * cv2.GaussianBlur(kept, (0, 0), grow), 0.0, 1.0)
+    weight = (zone[ya:yb, xa:xb] * (1.0 - kept))[:, :, None]
+    calm = part + weight * (low + grain + own - part)
+    out = target.copy()
+    out[ya:yb, xa:xb] = np.clip(np.rint(calm), 0, 255).astype(np.uint8)
+    return out
