@@ -36,6 +36,9 @@ OWN_GAIN = 1.6
 KEPT_GROW = 0.01
 # The eye openings' own soft edge, not an occluder (fraction of the face size).
 OPENING_REACH = 0.02
+# The target differs from the new face from this many grey levels (after a blur at twice the
+# split), fully from twice that.
+DIFFER_FROM = 4.0
 # The zones' soft edge (Gaussian sigma, fraction of the face size).
 ZONE_FEATHER = 0.012
 
@@ -103,7 +106,15 @@ def without_fine_features(target: np.ndarray, image: np.ndarray, alpha: np.ndarr
     grow = max(1, int(round(KEPT_GROW * face_size)))
     kept = cv2.dilate(kept, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
     kept = np.clip(2.0 * cv2.GaussianBlur(kept, (0, 0), grow), 0.0, 1.0)
-    weight = (zone[ya:yb, xa:xb] * (1.0 - kept))[:, :, None]
+    # Only where the target's picture differs from the new face's at the features' scale (its
+    # brow where the new face has skin, or another brow shape): where the two agree (the same
+    # brow, or the target blended onto itself) its edges are the new face's own and stay.
+    scale = max(1.0, 2.0 * sigma)
+    differ = cv2.absdiff(cv2.GaussianBlur(cv2.cvtColor(target[ya:yb, xa:xb], cv2.COLOR_BGR2GRAY), (0, 0), scale),
+                         cv2.GaussianBlur(cv2.cvtColor(image[ya:yb, xa:xb], cv2.COLOR_BGR2GRAY), (0, 0), scale))
+    differ = np.clip((differ.astype(np.float32) - DIFFER_FROM) / DIFFER_FROM, 0.0, 1.0)
+    differ = cv2.GaussianBlur(differ, (0, 0), scale)
+    weight = (zone[ya:yb, xa:xb] * (1.0 - kept) * differ)[:, :, None]
     calm = part + weight * (low + grain + own - part)
     out = target.copy()
     out[ya:yb, xa:xb] = np.clip(np.rint(calm), 0, 255).astype(np.uint8)
