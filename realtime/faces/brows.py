@@ -6,10 +6,11 @@ own brow hairs and lash lines. Where the source's brow does not lie exactly on t
 thin, high, arched brow on d6 under s9's low bushy one), the target's brow outline came back as
 "a second, ghost eyebrow above each real one" (issue 13's blind judge); on d20 the target's lash
 line came back next to the source's, squeezed into the narrow lid band: "eyes smudged and
-doubled". So the target handed to `camera_detail` has its brows and upper lids smoothed below
-the split (their fine band ~0): the source's own brow and lids keep their detail there, and the
-target's grain still covers the rest of the face. The zones have soft edges (a Gaussian of a
-few percent of the face) so the grain fades, never steps.
+doubled". So the target handed to `camera_detail` has the finest band of its brows and upper
+lids limited to a few grey levels (grain passes, hair edges do not), only where it differs from
+the new face there: where both have the same brow, the target's hair edges are the new face's
+sharpness (d13's, test_swap_sharp). The zones have soft edges (a Gaussian of about a percent of
+the face): the grain fades, never steps. Glasses rims and other kept occluders are left alone.
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ LID_REACH = 0.03
 # The finest band's amplitude kept there (grey levels): grain and noise pass, hair edges do not
 # (blend/detail.py lets 18 pass elsewhere, for the face's grain).
 GRAIN_LIMIT = 3
-# The new face's own finest band is raised this much there, in place of the target's.
-OWN_GAIN = 1.6
 # Where the layer keeps the target (its eyes, glasses, hair), its detail is kept this far around
 # (fraction of the face size): a glasses rim's edge fades into the new face, it is not cut.
 KEPT_GROW = 0.01
@@ -72,8 +71,7 @@ def without_fine_features(target: np.ndarray, image: np.ndarray, alpha: np.ndarr
     """`target` (the box's pixels) with the finest band (below the detail split `sigma`) of its
     brows and upper lids limited to GRAIN_LIMIT grey levels: their hairs' and lashes' edges are
     gone, the camera's grain and noise there stay (the face keeps the camera's sharpness).
-    In their place: the new face's own (`image`, the rendered face over the box) finest band,
-    raised by OWN_GAIN. Not where `alpha` (the layer's) keeps the target (its eyes, glasses
+    Only where the target differs from the new face (`image`, the rendered face over the box). Not where `alpha` (the layer's) keeps the target (its eyes, glasses
     rims, hair: occluders keep all their edges), nor a few pixels around them."""
     zone = feature_zone(points, box, face_size)
     where = np.nonzero(zone.max(axis=1) > 0.004)[0], np.nonzero(zone.max(axis=0) > 0.004)[0]
@@ -83,15 +81,11 @@ def without_fine_features(target: np.ndarray, image: np.ndarray, alpha: np.ndarr
     ya, yb = max(0, where[0][0] - pad), min(target.shape[0], where[0][-1] + 1 + pad)
     xa, xb = max(0, where[1][0] - pad), min(target.shape[1], where[1][-1] + 1 + pad)
     part = target[ya:yb, xa:xb].astype(np.float32)
-    grain = np.clip(part - cv2.GaussianBlur(part, (0, 0), sigma), -GRAIN_LIMIT, GRAIN_LIMIT)
-    # The base under them blurred well past the split: camera_detail splits again at `sigma`,
-    # and a hair line only blurred at sigma still has a band there (a faint ghost).
-    low = cv2.GaussianBlur(part, (0, 0), 4.0 * sigma)
-    # In their place the new face's own finest band, raised: its brow hairs and lash line at the
-    # camera's crispness (a source enlarged onto a larger face is softer than the camera draws
-    # it; the target's edges gave d13's face its sharpness before, test_swap_sharp).
-    own = image[ya:yb, xa:xb].astype(np.float32)
-    own = (own - cv2.GaussianBlur(own, (0, 0), sigma)) * OWN_GAIN
+    # Only the finest band is exchanged (camera_detail reads nothing else): the picture's base
+    # stays, so the zone's soft edge makes no new edges of its own (an earlier version swapped
+    # the whole picture for a blurred one there: 1.7x the camera's sharpness on d20 with s12).
+    band = part - cv2.GaussianBlur(part, (0, 0), sigma)
+    grain = np.clip(band, -GRAIN_LIMIT, GRAIN_LIMIT)
     kept = 1.0 - alpha[ya:yb, xa:xb]
     # ... but the eye openings (and their narrow soft edge) are no occluder: the lash line along
     # them is what must go.
@@ -115,7 +109,7 @@ def without_fine_features(target: np.ndarray, image: np.ndarray, alpha: np.ndarr
     differ = np.clip((differ.astype(np.float32) - DIFFER_FROM) / DIFFER_FROM, 0.0, 1.0)
     differ = cv2.GaussianBlur(differ, (0, 0), scale)
     weight = (zone[ya:yb, xa:xb] * (1.0 - kept) * differ)[:, :, None]
-    calm = part + weight * (low + grain + own - part)
+    calm = part + weight * (grain - band)
     out = target.copy()
     out[ya:yb, xa:xb] = np.clip(np.rint(calm), 0, 255).astype(np.uint8)
     return out
