@@ -10,6 +10,7 @@ from realtime.blend.composite import composite, poisson_composite, shrink
 from realtime.blend.detail import camera_detail, source_detail, source_detail_gain, split_sigma
 from realtime.blend.mask import skin_mask
 from realtime.blend.mouth import mouth_membrane
+from realtime.faces.brows import without_fine_features
 from realtime.frame import Frame
 from realtime.settings import Settings
 
@@ -72,7 +73,9 @@ class BlendStage:
                 sigma = split_sigma(layer.scale)
                 gain = source_detail_gain(image, target, layer.alpha, sigma)
                 image = source_detail(image, 1.0 + settings.grain * (gain - 1.0), sigma)
-                image = camera_detail(image, target, layer.scale, settings.grain)
+                # The target's own brows and lash lines are not grain (realtime/faces/brows.py).
+                grain = without_fine_features(target, image, layer.alpha, layer.face.landmarks, layer.box, layer.face.size, sigma)
+                image = camera_detail(image, grain, layer.scale, settings.grain)
             if settings.poisson:
                 poisson_composite(canvas, layer, image, settings.opacity)
             else:

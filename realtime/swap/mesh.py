@@ -26,6 +26,7 @@ from realtime.faces.tracking import box_of
 from realtime.faces.warp import piecewise_affine_maps
 from realtime.frame import Face, FaceLayer, Frame
 from realtime.settings import Settings
+from realtime.swap.eyes import eye_keep
 from realtime.swap.shape import ShapeTransfer, apply
 from realtime.swap.texture import NORMAL_STEP, CleanTexture, clean_texture_of
 
@@ -362,6 +363,10 @@ class MeshSwapper:
             blend = replace(blend, mouth_mask=True)  # an open source mouth: the target's own
         if still.mask is None or still.mask_settings != blend:
             still.mask, still.mask_settings = face_mask(face.landmarks, box, face.size, blend), blend
+            eyes = eye_keep(face.landmarks, box, face.size, texture.points)
+            if eyes is not None:  # the target's own lash lines on narrower eyes (swap/eyes.py)
+                keep, (ex, ey) = eyes
+                still.mask[ey:ey + keep.shape[0], ex:ex + keep.shape[1]] *= 1.0 - keep
         alpha = still.mask.copy()  # the occluders below cut into it
         if self.blend.keep_occluders:
             glasses = None

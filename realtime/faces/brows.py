@@ -1,0 +1,115 @@
+"""The target's own brows and lash lines, kept out of the camera detail put on the new face.
+
+The blend stage gives the new face the target camera's finest band (realtime/blend/detail.py,
+`camera_detail`): grain passes, and so did up to DETAIL_LIMIT (18) grey levels of the target's
+own brow hairs and lash lines. Where the source's brow does not lie exactly on the target's (a
+thin, high, arched brow on d6 under s9's low bushy one), the target's brow outline came back as
+"a second, ghost eyebrow above each real one" (issue 13's blind judge); on d20 the target's lash
+line came back next to the source's, squeezed into the narrow lid band: "eyes smudged and
+doubled". So the target handed to `camera_detail` has the finest band of its brows and upper
+lids limited to a few grey levels (grain passes, hair edges do not), only where it differs from
+the new face there: where both have the same brow, the target's hair edges are the new face's
+sharpness (d13's, test_swap_sharp). The zones have soft edges (a Gaussian of about a percent of
+the face): the grain fades, never steps. Glasses rims and other kept occluders are left alone.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from realtime.faces.topology import topology
+from realtime.frame import Box
+
+# How far the brow zone reaches past the convex hull of MediaPipe's brow points (fraction of the
+# face size): the hull hugs the brow's centre line; thin brows drawn higher or lower than the
+# source's, and the hairs' tips, lie outside it.
+BROW_REACH = 0.035
+# How far the lid zone reaches above the eye's contour (the upper lash line and the lid crease).
+LID_REACH = 0.03
+# The finest band's amplitude kept there (grey levels): grain and noise pass, hair edges do not
+# (blend/detail.py lets 18 pass elsewhere, for the face's grain).
+GRAIN_LIMIT = 3
+# Where the layer keeps the target (its eyes, glasses, hair), its detail is kept this far around
+# (fraction of the face size): a glasses rim's edge fades into the new face, it is not cut.
+KEPT_GROW = 0.01
+# The eye openings' own soft edge, not an occluder (fraction of the face size).
+OPENING_REACH = 0.02
+# The target differs from the new face from this many grey levels (after a blur at twice the
+# split), fully from twice that.
+DIFFER_FROM = 4.0
+# The zones' soft edge (Gaussian sigma, fraction of the face size).
+ZONE_FEATHER = 0.012
+
+
+def feature_zone(points: np.ndarray, box: Box, face_size: float) -> np.ndarray:
+    """(h, w) float32 in [0, 1] over `box`: 1 over the target's brows and upper lids, soft edge.
+
+    points: (>=468, 2) landmarks in frame pixels."""
+    top = topology()
+    x0, y0, x1, y1 = box
+    local = points[:, :2].astype(np.float32) - np.array([x0, y0], np.float32)
+    zone = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for brow in (top.right_eyebrow, top.left_eyebrow):
+        hull = cv2.convexHull(np.round(local[brow] * 16).astype(np.int32))
+        cv2.fillConvexPoly(zone, hull, 255, lineType=cv2.LINE_AA, shift=4)
+    reach = max(1, int(round(BROW_REACH * face_size)))
+    zone = cv2.dilate(zone, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1)))
+    lift = LID_REACH * face_size
+    for eye in (top.right_eye, top.left_eye):
+        contour = local[eye]
+        upper = contour[contour[:, 1] <= contour[:, 1].mean()]
+        upper = upper[np.argsort(upper[:, 0])]
+        band = np.concatenate([upper, upper[::-1] - (0.0, lift)])
+        cv2.fillPoly(zone, [np.round(band * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
+    soft = cv2.GaussianBlur(zone, (0, 0), max(0.8, ZONE_FEATHER * face_size))
+    return soft.astype(np.float32) * (1.0 / 255.0)
+
+
+def without_fine_features(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, points: np.ndarray,
+                          box: Box, face_size: float, sigma: float) -> np.ndarray:
+    """`target` (the box's pixels) with the finest band (below the detail split `sigma`) of its
+    brows and upper lids limited to GRAIN_LIMIT grey levels: their hairs' and lashes' edges are
+    gone, the camera's grain and noise there stay (the face keeps the camera's sharpness).
+    Only where the target differs from the new face (`image`, the rendered face over the box). Not where `alpha` (the layer's) keeps the target (its eyes, glasses
+    rims, hair: occluders keep all their edges), nor a few pixels around them."""
+    zone = feature_zone(points, box, face_size)
+    where = np.nonzero(zone.max(axis=1) > 0.004)[0], np.nonzero(zone.max(axis=0) > 0.004)[0]
+    if not len(where[0]) or not len(where[1]):
+        return target
+    pad = int(np.ceil(3 * sigma))
+    ya, yb = max(0, where[0][0] - pad), min(target.shape[0], where[0][-1] + 1 + pad)
+    xa, xb = max(0, where[1][0] - pad), min(target.shape[1], where[1][-1] + 1 + pad)
+    part = target[ya:yb, xa:xb].astype(np.float32)
+    # Only the finest band is exchanged (camera_detail reads nothing else): the picture's base
+    # stays, so the zone's soft edge makes no new edges of its own (an earlier version swapped
+    # the whole picture for a blurred one there: 1.7x the camera's sharpness on d20 with s12).
+    band = part - cv2.GaussianBlur(part, (0, 0), sigma)
+    grain = np.clip(band, -GRAIN_LIMIT, GRAIN_LIMIT)
+    kept = 1.0 - alpha[ya:yb, xa:xb]
+    # ... but the eye openings (and their narrow soft edge) are no occluder: the lash line along
+    # them is what must go.
+    openings = np.zeros(kept.shape, np.uint8)
+    top = topology()
+    origin = np.array([box[0] + xa, box[1] + ya], np.float32)
+    cv2.fillPoly(openings, [np.round((points[eye, :2] - origin) * 16).astype(np.int32)
+                            for eye in (top.right_eye, top.left_eye)], 255, lineType=cv2.LINE_AA, shift=4)
+    reach = max(1, int(round(OPENING_REACH * face_size)))
+    openings = cv2.dilate(openings, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1)))
+    kept[openings > 0] = 0.0
+    grow = max(1, int(round(KEPT_GROW * face_size)))
+    kept = cv2.dilate(kept, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+    kept = np.clip(2.0 * cv2.GaussianBlur(kept, (0, 0), grow), 0.0, 1.0)
+    # Only where the target's picture differs from the new face's at the features' scale (its
+    # brow where the new face has skin, or another brow shape): where the two agree (the same
+    # brow, or the target blended onto itself) its edges are the new face's own and stay.
+    scale = max(1.0, 2.0 * sigma)
+    differ = cv2.absdiff(cv2.GaussianBlur(cv2.cvtColor(target[ya:yb, xa:xb], cv2.COLOR_BGR2GRAY), (0, 0), scale),
+                         cv2.GaussianBlur(cv2.cvtColor(image[ya:yb, xa:xb], cv2.COLOR_BGR2GRAY), (0, 0), scale))
+    differ = np.clip((differ.astype(np.float32) - DIFFER_FROM) / DIFFER_FROM, 0.0, 1.0)
+    differ = cv2.GaussianBlur(differ, (0, 0), scale)
+    weight = (zone[ya:yb, xa:xb] * (1.0 - kept) * differ)[:, :, None]
+    calm = part + weight * (grain - band)
+    out = target.copy()
+    out[ya:yb, xa:xb] = np.clip(np.rint(calm), 0, 255).astype(np.uint8)
+    return out

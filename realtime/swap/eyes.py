@@ -1,0 +1,124 @@
+"""The target's own eyes, lashes and lid margins, kept in front of the worn face.
+
+The mesh has a hole at each eye: the target's eye shows through it. Its border is the eye's
+contour (MediaPipe's points along the lid margins), where the face mask's narrow soft edge left
+the target's lash line half covered by the source's: the source's lashes and liner, which sit
+just outside its own contour, were drawn a pixel or two outside the target's, a second, blurred
+lash line above and below the opening. On a target with narrow eyes (d20) the source's wide-open
+lids, compressed into the target's narrow lid band, made a dark band over the opening: the lids
+looked heavy, half closed, smeared. So the kept zone reaches past the contour by the lash line's
+width (more above, where the lashes are), with a soft edge that ends on the lid's skin: the
+opening, its lashes and the lid margins are the target's own, and its height is the target's.
+Only as far as the target's eyes are narrower than the source's (`narrowing`): where they are as
+open, the source's lids fit and are worn (they carry much of its identity).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from realtime.faces.topology import topology
+from realtime.frame import Box
+
+# How far past the eye's contour the target's eye is kept, as a fraction of the face size:
+# above the eye (lashes, the lid margin) and below it (the lower lash line).
+EYE_MARGIN_UP = 0.012
+EYE_MARGIN_DOWN = 0.006
+# The soft edge's Gaussian sigma, fraction of the face size (wide enough that the kept zone's
+# upper edge, a lid's curve, fades over the lid's skin instead of stepping).
+EYE_FEATHER = 0.009
+# The margins apply in full when the source's eyes are this many times more open (height over
+# width) than the target's, not at all below NARROW_FROM: on eyes as open as the source's the
+# source's own lids fit, and they carry much of its identity (dlib distance +0.012-0.018 on
+# s42/s9 x d3/d13/d14 with the margins always on).
+NARROW_FROM = 1.25
+NARROW_FULL = 1.8
+# A target eye this open (lid to lid over corner to corner) or less is closed: nothing is kept
+# past its contour; fully from OPEN_FROM (d20's narrow eyes: 0.23; d3 frame 50: 0.03 and 0.09;
+# open eyes 0.32-0.41).
+CLOSED_BELOW = 0.10
+OPEN_FROM = 0.17
+
+
+# MediaPipe's lid-to-lid and corner-to-corner points of the right and the left eye.
+_EYE_POINTS = ((159, 145, 33, 133), (386, 374, 263, 362))
+
+
+def eye_openings(points: np.ndarray) -> tuple[float, float]:
+    """Each eye's opening (right, left): lid to lid over corner to corner."""
+    ratios = []
+    for upper, lower, outer, inner in _EYE_POINTS:
+        width = float(np.linalg.norm(points[outer, :2] - points[inner, :2]))
+        ratios.append(float(np.linalg.norm(points[upper, :2] - points[lower, :2])) / max(width, 1e-6))
+    return ratios[0], ratios[1]
+
+
+def openness(points: np.ndarray) -> float:
+    """The eyes' mean opening (`eye_openings`)."""
+    return float(np.mean(eye_openings(points)))
+
+
+def narrowing(source_points: np.ndarray, target_points: np.ndarray) -> tuple[float, float]:
+    """0..1 for each eye (right, left): how much narrower the target's eye is than the source's
+    eyes (0: as open or more), and 0 on a closed eye (a blink, a wink)."""
+    source = openness(source_points)
+    amounts = []
+    for opening in eye_openings(target_points):
+        ratio = source / max(opening, 1e-3)
+        amount = float(np.clip((ratio - NARROW_FROM) / (NARROW_FULL - NARROW_FROM), 0.0, 1.0))
+        # A closed eye has no opening for the source's lids to be squeezed into: its contour is a
+        # flat line, and the zone kept above it had a straight upper edge with the target's lid
+        # on one side, the source's on the other (3.35 levels on d3 frame 50 with s42, e13ae22).
+        amount *= float(np.clip((opening - CLOSED_BELOW) / (OPEN_FROM - CLOSED_BELOW), 0.0, 1.0))
+        amounts.append(amount)
+    return amounts[0], amounts[1]
+
+
+def eye_keep(points: np.ndarray, box: Box, face_size: float,
+             source_points: np.ndarray | None = None) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """(keep, (x, y)): a float32 map in [0, 1] of where the target's own eyes are kept, over a
+    part of `box` whose top-left corner is (x, y) in box pixels; None when there is nothing to
+    add to the mask's eye holes (target eyes as open as the source's, or none in the box).
+
+    points: (>=468, 2) landmarks in frame pixels; source_points: the source's (any pixels).
+    """
+    amounts = (1.0, 1.0) if source_points is None else narrowing(source_points, points)
+    if max(amounts) <= 0.0:
+        return None
+    top = topology()
+    x0, y0, x1, y1 = box
+    local = points[:, :2].astype(np.float32) - np.array([x0, y0], np.float32)
+    eyes = [local[top.right_eye], local[top.left_eye]]
+    feather = max(0.6, EYE_FEATHER * face_size)
+    reach = int(np.ceil(EYE_MARGIN_UP * face_size + 3 * feather)) + 2
+    low = np.floor(np.min([eye.min(axis=0) for eye in eyes], axis=0)).astype(int) - reach
+    high = np.ceil(np.max([eye.max(axis=0) for eye in eyes], axis=0)).astype(int) + reach
+    gx0, gy0 = max(0, int(low[0])), max(0, int(low[1]))
+    gx1, gy1 = min(x1 - x0, int(high[0])), min(y1 - y0, int(high[1]))
+    if gx1 - gx0 < 2 or gy1 - gy0 < 2:
+        return None
+    keep = np.zeros((gy1 - gy0, gx1 - gx0), np.uint8)
+    for eye, amount in zip(eyes, amounts, strict=True):
+        if amount <= 0.0:
+            continue
+        up, down = amount * EYE_MARGIN_UP * face_size, amount * EYE_MARGIN_DOWN * face_size
+        # Each contour point pushed away from the eye's centre line: up for the upper lid, down
+        # for the lower (the lid margins' lashes point that way), the corners outwards a little.
+        centre = eye.mean(axis=0)
+        offset = eye - centre
+        grown = eye.copy()
+        grown[:, 1] += np.where(offset[:, 1] < 0, -up, down)
+        width = max(float(np.ptp(eye[:, 0])), 1.0)
+        grown[:, 0] += offset[:, 0] / (0.5 * width) * 0.5 * down
+        polygon = np.concatenate([eye, grown]) - np.array([gx0, gy0], np.float32)
+        hull = cv2.convexHull(np.round(polygon * 16).astype(np.int32))
+        cv2.fillConvexPoly(keep, hull, 255, lineType=cv2.LINE_AA, shift=4)
+    soft = cv2.GaussianBlur(keep, (0, 0), feather).astype(np.float32) * (1.0 / 255.0)
+    # The opening itself stays wholly the target's (the blur would let the source in at its edge).
+    inner = np.zeros_like(keep)
+    opened = [eye for eye, amount in zip(eyes, amounts, strict=True) if amount > 0.0]
+    cv2.fillPoly(inner, [np.round((eye - np.array([gx0, gy0], np.float32)) * 16).astype(np.int32) for eye in opened],
+                 255, lineType=cv2.LINE_AA, shift=4)
+    soft = np.maximum(soft, inner.astype(np.float32) * (1.0 / 255.0))
+    return soft, (gx0, gy0)

@@ -1,0 +1,98 @@
+"""The target's own brows and lash lines coming back through the camera detail (issue 13, s15):
+a blind judge saw "a second, ghost eyebrow above each real one" on s9 -> d6 and "eyes smudged
+and doubled" on s9 -> d20. The blend stage put the target's finest band (up to 18 grey levels)
+back on the new face, the target's brow hairs and lash lines with it.
+
+Real photo (s9 from ../shared/media), real frames (d6: thin, high, dark brows; d20: narrow eyes),
+MediaPipe for every face, the real swapper and blend stage.
+"""
+
+from __future__ import annotations
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from realtime.blend.stage import BlendStage
+from realtime.faces.brows import feature_zone
+from realtime.faces.topology import topology
+from realtime.frame import Frame
+from realtime.settings import FaceSettings, Settings
+from realtime.swap.mesh import MeshSwapper
+from tests.conftest import media
+
+
+def frame_of(video: str, index: int) -> np.ndarray:
+    with av.open(str(media(video))) as container:
+        for number, picture in enumerate(container.decode(video=0)):
+            if number == index:
+                return picture.to_ndarray(format="bgr24")
+    raise AssertionError(f"{video} has no frame {index}")
+
+
+def fine(image: np.ndarray) -> np.ndarray:
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    return grey - cv2.GaussianBlur(grey, (0, 0), 1.5)
+
+
+@pytest.fixture(scope="module")
+def swapped(library):
+    from realtime.faces import create_detector
+
+    detector = create_detector(FaceSettings(max_faces=1), static=True)
+    results = {}
+    for video in ("d6.mp4", "d20.mp4"):
+        image = frame_of(video, 0)
+        face = detector.detect(image)[0]
+        settings = Settings()
+        swapper = MeshSwapper(settings)
+        swapper.set_source(library.get(str(media("s9.jpg"))))
+        frame = Frame(index=0, image=image, capture_ns=0, pts=0.0, faces=[face])
+        frame.layers = swapper.swap(frame, [face])
+        layer = frame.layers[0]
+        rendered = image.copy()  # the new face before the blend: where it has features of its own
+        x0, y0, x1, y1 = layer.box
+        rendered[y0:y1, x0:x1] = layer.image
+        alpha = np.zeros(image.shape[:2], np.float32)
+        alpha[y0:y1, x0:x1] = layer.alpha
+        results[video] = image, face, BlendStage(settings).process(frame).output, rendered, alpha
+        swapper.close()
+    detector.close()
+    return results
+
+
+def echo(image: np.ndarray, output: np.ndarray, where: np.ndarray) -> float:
+    """How much of the target's own fine band over `where` is found again in the output (the
+    regression slope of the output's band on the target's: 1 = all of it, 0 = none)."""
+    theirs, ours = fine(image)[where], fine(output)[where]
+    return float((theirs * ours).sum() / max(float((theirs * theirs).sum()), 1e-6))
+
+
+def test_no_ghost_brow_of_the_target_above_the_new_one(swapped):
+    image, face, output, rendered, alpha = swapped["d6.mp4"]
+    zone = np.zeros(image.shape[:2], np.float32)
+    x0, y0, x1, y1 = face.box
+    zone[y0:y1, x0:x1] = feature_zone(face.landmarks, face.box, face.size)
+    # The target's brow hairs' edges: strong fine band inside the brow zone, above the eyes.
+    eyes_top = min(face.landmarks[topology().right_eye, 1].min(), face.landmarks[topology().left_eye, 1].min())
+    rows = np.mgrid[0:image.shape[0], 0:image.shape[1]][0]
+    # The target's brow hairs' edges where the new face has none of its own (above its brow).
+    edges = (zone > 0.9) & (np.abs(fine(image)) > 6) & (np.abs(fine(rendered)) < 2) & \
+        (rows < eyes_top - 0.04 * face.size)
+    assert edges.sum() > 100
+    assert echo(image, output, edges) < 0.55  # 0.62 before (0.47 after): the target's brow outline drawn again
+
+
+def test_no_second_lash_line_on_a_narrow_eyed_target(swapped):
+    image, face, output, rendered, alpha = swapped["d20.mp4"]
+    zone = np.zeros(image.shape[:2], np.float32)
+    x0, y0, x1, y1 = face.box
+    zone[y0:y1, x0:x1] = feature_zone(face.landmarks, face.box, face.size)
+    eyes_top = min(face.landmarks[topology().right_eye, 1].min(), face.landmarks[topology().left_eye, 1].min())
+    rows = np.mgrid[0:image.shape[0], 0:image.shape[1]][0]
+    # Where the new face is drawn (not where the target's own lash line is kept, swap/eyes.py).
+    lids = (zone > 0.9) & (np.abs(fine(image)) > 4) & (np.abs(fine(rendered)) < 2) & (alpha > 0.95) & \
+        (rows >= eyes_top - 0.04 * face.size)
+    assert lids.sum() > 50
+    assert echo(image, output, lids) < 0.48  # 0.54 before (0.40 after): a second lash line
