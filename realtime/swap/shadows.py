@@ -28,9 +28,9 @@ from realtime.faces.topology import topology
 SHADOW_DEPTH = 0.10
 # The gain never exceeds this: beyond it, it is not shadow (or the skin estimate is wrong).
 MAX_GAIN = 1.9
-# How far towards the skin's level a shadow is taken (1: all the way): a trace of the socket's
-# depth stays, which the target's relighting adds back anyway.
-LIFT = 0.85
+# A shadow is lifted to this fraction of SHADOW_DEPTH under the skin nearby (1: the face's
+# relief keeps that much depth; 0 would flatten the sockets completely).
+LIFT = 1.0
 
 # MediaPipe mesh points of the nose (bridge, flanks, wings) and of the chin below the lower lip.
 _NOSE = (168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 327, 129, 358, 49, 279, 48, 278, 64, 294,
@@ -38,6 +38,9 @@ _NOSE = (168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 327, 129, 358, 49, 279, 48, 2
 _NOSTRILS = (64, 98, 97, 2, 326, 327, 294, 278, 48, 240, 460, 75, 305, 79, 309, 20, 250)
 _UNDER_LIP = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 18, 200, 199, 201, 421, 83,
               313, 182, 406, 194, 418, 32, 262)
+# Below each eye: the lower lid's shade and the socket's inner corner beside the nose's bridge.
+_UNDER_RIGHT_EYE = (111, 117, 118, 119, 120, 121, 128, 245, 193)
+_UNDER_LEFT_EYE = (340, 346, 347, 348, 349, 350, 357, 465, 417)
 # The upper lip (a moustache is hair, the person's own): nostrils' base to the lips.
 _UPPER_LIP = (2, 97, 326, 98, 327, 61, 291, 0, 37, 267, 39, 269, 40, 270, 185, 409, 164, 167,
               393, 165, 391, 92, 322)
@@ -65,8 +68,9 @@ def shadow_zones(shape, landmarks: np.ndarray, face_size: float) -> tuple[np.nda
     top = topology()
     zones = np.zeros(shape, np.uint8)
     sockets = np.zeros(shape, np.uint8)
-    for eye, brow in ((top.right_eye, top.right_eyebrow), (top.left_eye, top.left_eyebrow)):
-        sockets |= _hull(shape, landmarks[np.concatenate([eye, brow])], grow=0.03 * face_size)
+    for eye, brow, below in ((top.right_eye, top.right_eyebrow, _UNDER_RIGHT_EYE),
+                             (top.left_eye, top.left_eyebrow, _UNDER_LEFT_EYE)):
+        sockets |= _hull(shape, landmarks[np.concatenate([eye, brow, below])], grow=0.03 * face_size)
     zones |= sockets
     zones |= _hull(shape, landmarks[list(_NOSE)], grow=0.02 * face_size)
     zones |= _hull(shape, landmarks[list(_UNDER_LIP)], grow=0.01 * face_size)
@@ -76,7 +80,7 @@ def shadow_zones(shape, landmarks: np.ndarray, face_size: float) -> tuple[np.nda
         # The opening, the lash line and the lid's crease just above it.
         keep |= _hull(shape, landmarks[eye], grow=0.012 * face_size)
     for brow in (top.right_eyebrow, top.left_eyebrow):
-        keep |= _hull(shape, landmarks[brow], grow=0.006 * face_size)
+        keep |= _hull(shape, landmarks[brow], grow=0.012 * face_size)
     keep |= _hull(shape, landmarks[top.outer_lips], grow=0.008 * face_size)
     keep |= _hull(shape, landmarks[list(_NOSTRILS)], grow=0.004 * face_size)
     keep |= _hull(shape, landmarks[list(_UPPER_LIP)])
@@ -92,7 +96,9 @@ def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, ova
     zones &= oval
     if not zones.any():
         return image
-    lightness = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
+    # Grey (linear in the BGR values, unlike LAB's L) so that a gain on the three channels
+    # moves it by exactly that factor.
+    lightness = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
 
     # Textured dark pixels are hair (a moustache, a beard, brow hairs beyond the brow points):
     # the local spread of the fine band, much above the skin's, marks them.
@@ -120,15 +126,20 @@ def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, ova
     # The zone's own low-frequency lightness, on skin only.
     narrow = max(1.5, 0.04 * face_size)
     local, support = _normalised_blur(lightness, skin.astype(np.float32), narrow)
-    deficit = 1 - local / np.maximum(around, 1.0)
-    # Soft onset past SHADOW_DEPTH (no hard outline), the gain bounded.
-    strength = np.clip((deficit - SHADOW_DEPTH) / SHADOW_DEPTH, 0, 1)
-    wanted = 1 + LIFT * (np.maximum(around, 1.0) / np.maximum(local, 1.0) - 1)
-    gain = 1 + strength * (np.clip(wanted, 1, MAX_GAIN) - 1)
+    # Darkness down to SHADOW_DEPTH under the skin nearby is the face's own relief and stays;
+    # only what is deeper is lifted, to that depth: the gain starts at 1 where the depth is
+    # reached, so a shadow's edge fades in without an outline. Bounded by MAX_GAIN.
+    wanted = (1 - LIFT * SHADOW_DEPTH) * np.maximum(around, 1.0) / np.maximum(local, 1.0)
+    gain = np.clip(wanted, 1, MAX_GAIN)
     # Only where the estimate had skin to go on, inside the zones, never on what is kept.
     where = zones.astype(np.float32) * np.clip(support / 0.3, 0, 1) * (1 - keep)
     where *= (~hair).astype(np.float32)
-    where = cv2.GaussianBlur(where, (0, 0), max(1.0, 0.015 * face_size))
+    # Full strength up to the zone's edge (a socket is only a few pixels high on a small face;
+    # a blur across its edge halved the lift), fading out beyond it over ~1% of the face.
+    where = np.maximum(where, cv2.GaussianBlur(where, (0, 0), max(1.0, 0.01 * face_size)))
     gain = 1 + where * (gain - 1)
-    gain = cv2.GaussianBlur(gain, (0, 0), max(1.0, 0.01 * face_size))
+    gain = cv2.GaussianBlur(gain, (0, 0), max(1.0, 0.006 * face_size))
+    # No pixel lifted above the skin's level nearby: a light fold of the lid inside a dark
+    # socket would otherwise turn white. Pixels already that light keep their value.
+    gain = np.minimum(gain, np.maximum(1.0, np.maximum(around, 1.0) / np.maximum(lightness, 1.0)))
     return np.clip(image.astype(np.float32) * gain[..., None], 0, 255).astype(np.uint8)
