@@ -39,7 +39,7 @@ def socket_to_cheek(image: np.ndarray, landmarks: np.ndarray, face_size: float) 
     grey = _grey(image)
     ratios = []
     for (eye, brow), cheek in zip(((top.right_eye, top.right_eyebrow), (top.left_eye, top.left_eyebrow)),
-                                  _CHEEKS):
+                                  _CHEEKS, strict=True):
         socket = _hull(grey.shape, landmarks[np.concatenate([eye, brow])]) \
             & ~_hull(grey.shape, landmarks[eye], 0.015 * face_size) \
             & ~_hull(grey.shape, landmarks[brow], 0.01 * face_size)
