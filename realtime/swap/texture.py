@@ -12,6 +12,8 @@ face: its light, a hand on the cheek, hair strands, glasses, lipstick. So, once 
    frames, a sleeve), leaving out the eyes, brows, lips and nostrils, which are face;
 3. the occluded pixels are filled from the mirror image of the face (the same mesh point on the
    other side) where that side is clean, and inpainted (OpenCV Telea) where it is not;
+3b. the photo's local cast shadows (deep eye sockets, beside the nose, under the lower lip),
+   which a smooth light cannot explain, are lifted towards the skin nearby (swap/shadows.py);
 4. the lips' colour is toned towards natural lips, and eye make-up towards the skin's chroma
    (`makeup` setting: 1 keeps the make-up as is).
 The eyes and the inner mouth never come from the source at all: the mask leaves the target's
