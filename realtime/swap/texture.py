@@ -12,6 +12,8 @@ face: its light, a hand on the cheek, hair strands, glasses, lipstick. So, once 
    frames, a sleeve), leaving out the eyes, brows, lips and nostrils, which are face;
 3. the occluded pixels are filled from the mirror image of the face (the same mesh point on the
    other side) where that side is clean, and inpainted (OpenCV Telea) where it is not;
+3b. the photo's local cast shadows (deep eye sockets, beside the nose, under the lower lip),
+   which a smooth light cannot explain, are lifted towards the skin nearby (swap/shadows.py);
 4. the lips' colour is toned towards natural lips, and eye make-up towards the skin's chroma
    (`makeup` setting: 1 keeps the make-up as is).
 The eyes and the inner mouth never come from the source at all: the mask leaves the target's
@@ -31,6 +33,7 @@ import numpy as np
 from realtime.blend import relight
 from realtime.faces.topology import MESH_POINTS, topology
 from realtime.faces.warp import piecewise_affine_maps
+from realtime.swap.shadows import lift_shadows
 
 log = logging.getLogger(__name__)
 
@@ -315,6 +318,10 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         soft = cv2.GaussianBlur(occluders.astype(np.float32), (0, 0), max(1.0, 0.006 * face_size))
         soft = np.maximum(soft, occluders.astype(np.float32))[..., None]
         clean = (clean.astype(np.float32) * soft + flat.astype(np.float32) * (1 - soft)).astype(np.uint8)
+
+    # 3b. The photo's local cast shadows (eye sockets, beside and under the nose, under the lower
+    # lip), which the smooth de-lighting cannot take out, lifted towards the skin nearby.
+    clean = lift_shadows(clean, local, face_size, oval, occluders)
 
     # 4. Lips towards natural lips: their chroma's departure from the skin's, scaled.
     if makeup < 1.0 and len(samples) > 20:
