@@ -5,7 +5,7 @@ face: its light, a hand on the cheek, hair strands, glasses, lipstick. So, once 
 0. its own grain, film noise or craquelure is taken out (non-local means, from the noise
    measured on its skin; a clean photo is left alone): the target camera's grain replaces it;
 1. its light is fitted (first order over the mesh normals, in luminance, weighted towards
-   skin-coloured points away from the rim, reweighted against outliers and ridge-damped:
+   skin-coloured points away from the rim, reweighted against outliers from several starts:
    fit_photo_light) and its directional part (side and top/bottom light) divided out through a
    soft limit and a smooth ratio (photo_shading); the even part, the face's own relief, stays;
 2. its occluders are found inside the face oval: a hand (MediaPipe Hands, bundled with the
@@ -45,18 +45,14 @@ _SKIN_DISTANCE = 4.0
 # compressed by tanh towards +-this): a hard clip (0.75-1.33 before) left a flat plateau over
 # half the face on each side of a side-lit photo and a step where the normals turn across the
 # nose's flank (Einstein, s12: a grey patch beside the nose with straight edges).
-_DELIGHT_SOFT = 0.35
-# Ridge on the side term of the photo's light, per unit of fitting weight: a strong side light
-# needs consistent evidence over the skin, a few dark points (hair, a sideburn, a moustache's
-# edge) do not make one. The top term is left free: light from above is the rule in photos and
-# paintings, and damping it left the forehead lighter than the target's (a seam of 3.1 levels
-# at the hairline, s42 on d3, and the identity distance 0.555 -> 0.590).
-_DELIGHT_PRIOR = 0.01
-# The ratio is smoothed over this fraction of the face: where the normals turn fast (the
-# nose's flanks) a misfit would otherwise leave a sharp light or dark line in the texture.
-# 3% with the hard clip left a step beside the nose (p99 of the change's gradient 4.1 per face
-# size on s12); 10% softened it but no longer took the side light off the nose itself.
-_DELIGHT_BLUR = 0.04
+_DELIGHT_SOFT = 0.5
+# The normals' side component is smoothed over this fraction of the face before the ratio is
+# taken: it flips across the nose's ridge within a few pixels, and a ratio that follows it left a
+# step down the nose's flank (with the hard clip and 3%: p99 of the change's gradient 4.1 per
+# face size on s12); smoothing the ratio over 10% softened it but no longer took the side light
+# off the nose itself. The up/down component over _DELIGHT_BLUR_TOP (see delight()).
+_DELIGHT_BLUR = 0.06
+_DELIGHT_BLUR_TOP = 0.03
 # The spread of the skin's lightness about the fitted light (relative) at which a point's weight
 # halves (Cauchy): pores, make-up and brush strokes lie within it, hair and shadows well beyond.
 _DELIGHT_SPREAD = 0.08
@@ -183,8 +179,9 @@ def fit_photo_light(colours: np.ndarray, normals: np.ndarray,
     skin-coloured it is (its chromaticity, which shading does not change, against the skin's
     median: hair, a beard, a sideburn, the background differ), by how far it is from the face's
     rim (|normal x| over 0.5 is where hair and background reach in), and by its residual
-    (iteratively reweighted, Cauchy, from several starts); the side term is ridge-damped
-    (_DELIGHT_PRIOR) so that a strong side light needs consistent evidence. Luminance only: fitting per
+    (iteratively reweighted, Cauchy, from several starts), so a strong side light needs
+    consistent evidence over the skin. (A ridge on the side term as well under-corrected a
+    real side light: 0.38 read as 0.32.) Luminance only: fitting per
     channel gave each channel its own side term (s7: 0.55 / 0.46 / 0.24) and dividing them out
     left coloured (grey, bluish) patches on the shadowed cheek."""
     values = colours.astype(np.float64)
@@ -212,7 +209,6 @@ def fit_photo_light(colours: np.ndarray, normals: np.ndarray,
             if total.sum() < 12:
                 return coeffs, np.inf
             gram = basis.T @ (basis * total[:, None])
-            gram[1, 1] += _DELIGHT_PRIOR * total.sum()
             coeffs = relight._solve(gram, (basis * total[:, None]).T @ lum[:, None])[:, 0]
             residual = (lum - basis @ coeffs) / max(float(np.average(lum, weights=total)), 1.0)
             robust = 1.0 / (1.0 + (residual / _DELIGHT_SPREAD) ** 2)
@@ -305,9 +301,17 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         # Only the directional part (side, top/bottom) is divided out (as relight.side_shading
         # does for the target): one luminance ratio, softly limited (photo_shading).
         side, top_light = fit_photo_light(colours, vertex_normals[skin], weights)
-        ratio = photo_shading(normals_full, side, top_light)
-        # Smoothed (_DELIGHT_BLUR): no sharp line where the normals turn fast.
-        ratio = cv2.GaussianBlur(ratio, (0, 0), max(0.5, _DELIGHT_BLUR * face_size / NORMAL_STEP))
+        # The normals smoothed before the ratio is taken: their side component over
+        # _DELIGHT_BLUR (it flips across the nose's ridge within a few pixels, and a ratio that
+        # follows it left a step down the nose's flank), the up/down one over _DELIGHT_BLUR_TOP
+        # (the lower lip and the chin face down within a short distance; smoothed as widely,
+        # the lower lip kept its dark underside: a dark line against a target's open mouth,
+        # s42 on d3, 3.6 levels).
+        normals = normals_full.copy()
+        for axis, width in ((0, _DELIGHT_BLUR), (1, _DELIGHT_BLUR_TOP)):
+            normals[..., axis] = cv2.GaussianBlur(normals_full[..., axis], (0, 0),
+                                                  max(0.5, width * face_size / NORMAL_STEP))
+        ratio = photo_shading(normals, side, top_light)
         ratio = cv2.resize(ratio, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)[..., None]
         coeffs = np.array([side, top_light])
         # No fade towards the oval's border: with the whole light divided out, a fade there
