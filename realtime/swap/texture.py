@@ -180,10 +180,10 @@ def fit_photo_light(colours: np.ndarray, normals: np.ndarray,
     median: hair, a beard, a sideburn, the background differ), by how far it is from the face's
     rim (|normal x| over 0.5 is where hair and background reach in), and by its residual
     (iteratively reweighted, Cauchy, from several starts), so a strong side light needs
-    consistent evidence over the skin. (A ridge on the side term as well under-corrected a
-    real side light: 0.38 read as 0.32.) Luminance only: fitting per
-    channel gave each channel its own side term (s7: 0.55 / 0.46 / 0.24) and dividing them out
-    left coloured (grey, bluish) patches on the shadowed cheek."""
+    consistent evidence over the skin (a ridge on the side term as well under-corrected a known
+    side light: 0.375 read as 0.32; this reads 0.36). Luminance only: fitting per channel gave
+    each channel its own side term (s7: 0.55 / 0.46 / 0.24) and dividing them out left coloured
+    (grey, bluish) patches on the shadowed cheek."""
     values = colours.astype(np.float64)
     lum = values @ _LUMA
     count = len(lum)
@@ -215,10 +215,11 @@ def fit_photo_light(colours: np.ndarray, normals: np.ndarray,
         return coeffs, float((weight * np.log1p((residual / _DELIGHT_SPREAD) ** 2)).sum())
 
     # Several starts, each leaving out one side, the top or the bottom of the face (where hair,
-    # a sideburn or a beard would lie): least squares from all points is pulled by a lock of
-    # dark hair over one cheek (hopper with one: side term 0.33 from all points, 0.0 when that
-    # side is left out), and reweighting alone does not recover from a pulled start. The start
-    # whose end fits the face best (lowest robust loss) wins.
+    # a sideburn or a beard would lie): least squares from all points is pulled by a band of
+    # dark hair down one side (Hopper, lit from the front, with one painted on: side term 0.5
+    # by least squares, 0.27 here; tests/test_swap_delight.py), and reweighting alone does not
+    # recover from a pulled start. The start whose end fits the face best (lowest robust loss)
+    # wins.
     starts = [np.ones(count, bool), x > -0.45, x < 0.45, y > -0.4, y < 0.4]
     coeffs = min((reweighted(start) for start in starts), key=lambda fit: fit[1])[0]
     even = coeffs[0] + coeffs[3] * float(np.average(z, weights=weight))
