@@ -4,9 +4,10 @@ Moving the photo's pixels onto the target brings along everything the photo had 
 face: its light, a hand on the cheek, hair strands, glasses, lipstick. So, once per photo:
 0. its own grain, film noise or craquelure is taken out (non-local means, from the noise
    measured on its skin; a clean photo is left alone): the target camera's grain replaces it;
-1. its light is fitted (first-order spherical harmonics over the mesh normals, robust to
-   outliers, see realtime/blend/relight.py) and its directional part (side and top/bottom
-   light) divided out; the even part, the face's own relief, stays (relight.side_shading);
+1. its light is fitted (first order over the mesh normals, in luminance, weighted towards
+   skin-coloured points away from the rim, reweighted against outliers from several starts:
+   fit_photo_light) and its directional part (side and top/bottom light) divided out through a
+   soft limit and a smooth ratio (photo_shading); the even part, the face's own relief, stays;
 2. its occluders are found inside the face oval: a hand (MediaPipe Hands, bundled with the
    mediapipe package) and whatever is not skin-coloured after de-lighting (hair strands, glasses
    frames, a sleeve), leaving out the eyes, brows, lips and nostrils, which are face;
@@ -43,8 +44,23 @@ NORMAL_STEP = 2
 _NOSTRILS = (64, 98, 97, 2, 326, 327, 294, 278, 48, 4, 240, 460, 75, 305, 19, 94)
 # A pixel is "not skin" when its de-lit LAB colour is this many robust spreads from the skin's.
 _SKIN_DISTANCE = 4.0
-# The photo's own shading divided out at most this much: beyond it, it is a shadow or a misfit.
-_DELIGHT_LIMITS = (0.75, 1.33)
+# The photo's own directional shading is divided out through a soft limit (log-ratio
+# compressed by tanh towards +-this): a hard clip (0.75-1.33 before) left a flat plateau over
+# half the face on each side of a side-lit photo and a step where the normals turn across the
+# nose's flank (Einstein, s12: a grey patch beside the nose with straight edges).
+_DELIGHT_SOFT = 0.5
+# The normals' side component is smoothed over this fraction of the face before the ratio is
+# taken: it flips across the nose's ridge within a few pixels, and a ratio that follows it left a
+# step down the nose's flank (with the hard clip and 3%: p99 of the change's gradient 4.1 per
+# face size on s12); smoothing the ratio over 10% softened it but no longer took the side light
+# off the nose itself. The up/down component over _DELIGHT_BLUR_TOP (see delight()).
+_DELIGHT_BLUR = 0.06
+_DELIGHT_BLUR_TOP = 0.03
+# The spread of the skin's lightness about the fitted light (relative) at which a point's weight
+# halves (Cauchy): pores, make-up and brush strokes lie within it, hair and shadows well beyond.
+_DELIGHT_SPREAD = 0.08
+# Luminance weights (BGR).
+_LUMA = np.array([0.114, 0.587, 0.299])
 # Skin noise (grey levels of the finest band) below which a photo is not denoised, the
 # denoising strength per level of noise, and its maximum (non-local means `h`).
 NOISE_FLOOR = 2.0
@@ -157,6 +173,73 @@ def _mirror(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     return maps.remap(cv2.flip(image, 1))
 
 
+def fit_photo_light(colours: np.ndarray, normals: np.ndarray,
+                    weights: np.ndarray | None = None) -> tuple[float, float]:
+    """(side, top): the photo's first-order light at skin points, as the x and y terms over the
+    even light (ambient plus light along the view axis), in luminance.
+
+    Robust where a least-squares fit of the colours is pulled: each point is weighted by how
+    skin-coloured it is (its chromaticity, which shading does not change, against the skin's
+    median: hair, a beard, a sideburn, the background differ), by how far it is from the face's
+    rim (|normal x| over 0.5 is where hair and background reach in), and by its residual
+    (iteratively reweighted, Cauchy, from several starts), so a strong side light needs
+    consistent evidence over the skin (a ridge on the side term as well under-corrected a known
+    side light: 0.375 read as 0.32; this reads 0.36). Luminance only: fitting per channel gave
+    each channel its own side term (s7: 0.55 / 0.46 / 0.24) and dividing them out left coloured
+    (grey, bluish) patches on the shadowed cheek."""
+    values = colours.astype(np.float64)
+    lum = values @ _LUMA
+    count = len(lum)
+    weight = np.ones(count) if weights is None else np.asarray(weights, np.float64).copy()
+    if count < 12 or weight.sum() < 12:
+        return 0.0, 0.0
+    chroma = values / np.maximum(values.sum(axis=1, keepdims=True), 1.0)
+    median = np.median(chroma[weight > 0], axis=0)
+    spread = np.maximum(1.4826 * np.median(np.abs(chroma[weight > 0] - median), axis=0), 0.008)
+    distance = np.sqrt((((chroma - median) / spread) ** 2).sum(axis=1))
+    weight *= 1.0 / (1.0 + (distance / 3.0) ** 4)
+    x, y, z = (normals[:, k].astype(np.float64) for k in range(3))
+    weight *= np.clip((0.85 - np.abs(x)) / 0.35, 0.0, 1.0)
+    basis = np.stack([np.ones(count), x, y, z], axis=1)
+
+    def reweighted(start: np.ndarray) -> tuple[np.ndarray, float]:
+        """IRLS (Cauchy, residuals relative to the mean lightness) from the points in `start`;
+        the coefficients and their robust loss over all points."""
+        robust = start.astype(np.float64)
+        coeffs = np.zeros(4)
+        for _ in range(6):
+            total = weight * robust
+            if total.sum() < 12:
+                return coeffs, np.inf
+            gram = basis.T @ (basis * total[:, None])
+            coeffs = relight._solve(gram, (basis * total[:, None]).T @ lum[:, None])[:, 0]
+            residual = (lum - basis @ coeffs) / max(float(np.average(lum, weights=total)), 1.0)
+            robust = 1.0 / (1.0 + (residual / _DELIGHT_SPREAD) ** 2)
+        return coeffs, float((weight * np.log1p((residual / _DELIGHT_SPREAD) ** 2)).sum())
+
+    # Several starts, each leaving out one side, the top or the bottom of the face (where hair,
+    # a sideburn or a beard would lie): least squares from all points is pulled by a band of
+    # dark hair down one side (Hopper, lit from the front, with one painted on: side term 0.5
+    # by least squares, 0.27 here; tests/test_swap_delight.py), and reweighting alone does not
+    # recover from a pulled start. The start whose end fits the face best (lowest robust loss)
+    # wins.
+    starts = [np.ones(count, bool), x > -0.45, x < 0.45, y > -0.4, y < 0.4]
+    coeffs = min((reweighted(start) for start in starts), key=lambda fit: fit[1])[0]
+    even = coeffs[0] + coeffs[3] * float(np.average(z, weights=weight))
+    even = max(even, 1.0)
+    return float(coeffs[1] / even), float(coeffs[2] / even)
+
+
+def photo_shading(normal_map: np.ndarray, side: float, top: float) -> np.ndarray:
+    """(h, w) float32: the photo's directional shading (fit_photo_light) at each normal, as a
+    ratio to its even light, softly limited: log(1 + side x + top y) compressed by tanh, so it
+    has no plateau and no corner where a clip would begin."""
+    n = normal_map.astype(np.float32)
+    ratio = 1.0 + np.float32(side) * n[..., 0] + np.float32(top) * n[..., 1]
+    log_ratio = np.log(np.maximum(ratio, np.float32(0.2)))
+    return np.exp(_DELIGHT_SOFT * np.tanh(log_ratio / _DELIGHT_SOFT)).astype(np.float32)
+
+
 def skin_noise(image: np.ndarray, landmarks: np.ndarray) -> float:
     """The picture's noise on the skin (grey levels): the robust spread of its finest band
     (the picture minus its 1-px Gaussian blur) at the mesh's skin points."""
@@ -219,13 +302,22 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         # First order only for the photo: a directional light plus ambient is what can be told
         # apart from the face's own albedo on one photo (the quadratic terms also fit make-up,
         # a tan line or a hand-coloured print, and dividing them out leaves grey patches).
-        coeffs = relight.fit_light(vertex_normals[skin], colours, weights, order=1)
-        # Only the directional part (side, top/bottom) is divided out: see relight.side_shading.
-        ratio = relight.side_shading(normals_full, coeffs, _DELIGHT_LIMITS)
-        # Smoothed over ~3% of the face: where the normals turn fast (the nose's flanks) a
-        # misfit would otherwise leave a sharp light or dark line in the texture.
-        ratio = cv2.GaussianBlur(ratio, (0, 0), max(0.5, 0.03 * face_size / NORMAL_STEP))
-        ratio = cv2.resize(ratio, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+        # Only the directional part (side, top/bottom) is divided out (as relight.side_shading
+        # does for the target): one luminance ratio, softly limited (photo_shading).
+        side, top_light = fit_photo_light(colours, vertex_normals[skin], weights)
+        # The normals smoothed before the ratio is taken: their side component over
+        # _DELIGHT_BLUR (it flips across the nose's ridge within a few pixels, and a ratio that
+        # follows it left a step down the nose's flank), the up/down one over _DELIGHT_BLUR_TOP
+        # (the lower lip and the chin face down within a short distance; smoothed as widely,
+        # the lower lip kept its dark underside: a dark line against a target's open mouth,
+        # s42 on d3, 3.6 levels).
+        normals = normals_full.copy()
+        for axis, width in ((0, _DELIGHT_BLUR), (1, _DELIGHT_BLUR_TOP)):
+            normals[..., axis] = cv2.GaussianBlur(normals_full[..., axis], (0, 0),
+                                                  max(0.5, width * face_size / NORMAL_STEP))
+        ratio = photo_shading(normals, side, top_light)
+        ratio = cv2.resize(ratio, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)[..., None]
+        coeffs = np.array([side, top_light])
         # No fade towards the oval's border: with the whole light divided out, a fade there
         # left a bright band across the top of the forehead (the light from above taken out
         # below the band, not in it). The directional ratio is continuous over the whole crop
