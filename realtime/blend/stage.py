@@ -72,7 +72,7 @@ class BlendStage:
                 sigma = split_sigma(layer.scale)
                 gain = source_detail_gain(image, target, layer.alpha, sigma)
                 image = source_detail(image, 1.0 + settings.grain * (gain - 1.0), sigma)
-                image = camera_detail(image, target, layer.scale, settings.grain)
+                image = camera_detail(image, target, layer.scale, settings.grain, layer.alpha)
             if settings.poisson:
                 poisson_composite(canvas, layer, image, settings.opacity)
             else:
