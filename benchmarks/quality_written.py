@@ -89,9 +89,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 # -- writing -------------------------------------------------------------------------------------
 def facecam_command() -> list[str]:
-    """The facecam entry point of this checkout's environment."""
-    script = Path(sys.executable).with_name("facecam")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "realtime.cli"]
+    """The command line of this checkout's facecam (run with `facecam_env()`).
+
+    Not the environment's `facecam` script: with an editable install that imports the checkout the
+    environment was installed from, so a second checkout (a git worktree, an archive of main for a
+    before/after run) would measure files written by another version of the code."""
+    return [sys.executable, "-m", "realtime.cli"]
+
+
+def facecam_env() -> dict[str, str]:
+    """The environment for `facecam_command`: this checkout first on the import path."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    return env
 
 
 def code_version() -> str:
@@ -124,7 +134,7 @@ def write(source: Path | None, target: Path, path: Path, frames: int, config: Pa
     command += ["--mode", "passthrough"] if source is None else ["--source", str(source)]
     if config is not None:
         command += ["--config", str(config)]
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = subprocess.run(command, capture_output=True, text=True, env=facecam_env())
     if result.returncode != 0:
         raise RuntimeError(f"facecam run failed ({result.returncode}): {' '.join(command)}\n"
                            f"{result.stderr.strip()[-2000:]}")

@@ -68,3 +68,51 @@ def test_face_mesh_maps_cover_the_face_box():
     maps = piecewise_affine_maps(base, base + 5, top.triangles, (100, 100, 300, 300))
     assert maps.map_x.shape == (200, 200)
     assert np.isfinite(maps.map_x).all() and np.isfinite(maps.map_y).all()
+
+
+def test_a_sliver_triangle_does_not_sample_from_far_away():
+    # A triangle squeezed to a twentieth of a pixel (landmark jitter at a nostril) lies on top of
+    # an even mesh. The cells its outline touches must still sample near where the mesh around
+    # them does: before, its huge affine gain sent them hundreds of pixels across the source,
+    # which drew a dark ring or speck on the demo face's nose.
+    points, triangles = grid_mesh(200, 160, 20)
+    src = points * 1.5 + 10
+    sliver_dst = np.array([[52.3, 61.1], [93.7, 61.15], [71.4, 61.2]], dtype=np.float32)
+    sliver_src = np.array([[88.0, 101.0], [150.0, 101.0], [117.0, 130.0]], dtype=np.float32)
+    dst_all = np.concatenate([points, sliver_dst])
+    src_all = np.concatenate([src, sliver_src])
+    n = len(points)
+    triangles_all = np.concatenate([triangles, np.array([[n, n + 1, n + 2]], dtype=np.int32)])
+    depth = np.zeros(len(dst_all), np.float32)
+    depth[n:] = -1  # drawn last, on top
+    maps = piecewise_affine_maps(dst_all, src_all, triangles_all, (0, 0, 200, 160), depth=depth)
+    expected_x = np.arange(200, dtype=np.float32)[None, :] * 1.5 + 10
+    expected_y = np.arange(160, dtype=np.float32)[:, None] * 1.5 + 10
+    error = np.hypot(maps.map_x - expected_x, maps.map_y - expected_y)
+    assert (maps.triangle_ids == len(triangles)).any()  # the sliver was drawn
+    # Near the sliver its own (different) source triangle is sampled; nothing goes far.
+    assert error.max() < 60, error.max()
+
+
+def test_a_triangle_turned_away_from_the_camera_is_not_drawn():
+    # A fold: one small triangle tilted away from the camera (its outward side faces right and
+    # into the picture) sits in front of an even frontal mesh by mean depth. It is hidden on a
+    # real face; before, drawing by depth alone let it win the cells it covers, so they sampled
+    # its (elsewhere) source triangle for that frame: a pale notch under the demo face's nose.
+    points, triangles = grid_mesh(100, 100, 20)
+    flat = np.concatenate([points, np.zeros((len(points), 1), np.float32)], axis=1)
+    fold = np.array([[85, 40, -10], [85, 60, -10], [88, 50, -20]], dtype=np.float32)
+    dst = np.concatenate([flat, fold])
+    src = np.concatenate([points * 2 + 5, np.array([[10, 150], [30, 150], [20, 170]], np.float32)])
+    n = len(points)
+    triangles_all = np.concatenate([triangles, np.array([[n, n + 1, n + 2]], dtype=np.int32)])
+    maps = piecewise_affine_maps(dst, src, triangles_all, (0, 0, 100, 100), depth=dst[:, 2])
+    assert not (maps.triangle_ids == len(triangles)).any()
+    expected_x = np.arange(100, dtype=np.float32)[None, :] * 2 + 5
+    expected_y = np.arange(100, dtype=np.float32)[:, None] * 2 + 5
+    assert np.hypot(maps.map_x - expected_x, maps.map_y - expected_y).max() < 0.5
+    # The same triangle tilted the other way (facing the camera) is drawn on top as before.
+    towards = np.array([[85, 40, -10], [85, 60, -10], [82, 50, -20]], dtype=np.float32)
+    dst_towards = np.concatenate([flat, towards])
+    maps = piecewise_affine_maps(dst_towards, src, triangles_all, (0, 0, 100, 100), depth=dst_towards[:, 2])
+    assert (maps.triangle_ids == len(triangles)).any()

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from realtime.blend.kernels import area_shrink
+
 Stats = tuple[np.ndarray, np.ndarray]
 """Per-channel LAB mean and standard deviation."""
 
@@ -112,13 +114,13 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
     small = (max(1, width // step), max(1, height // step))
     weight = region.astype(np.float32)
     if weight.shape != (small[1], small[0]):
-        weight = cv2.resize(weight, small, interpolation=cv2.INTER_AREA)
+        weight = area_shrink(weight, small)
     mask = (weight > 0.5).astype(np.uint8)
     if cv2.countNonZero(mask) < 16:
         return patch
     lab = cv2.cvtColor(patch, cv2.COLOR_BGR2LAB)
-    lab_small = cv2.resize(lab, small, interpolation=cv2.INTER_AREA) if step > 1 else lab
-    target_small = cv2.resize(target, small, interpolation=cv2.INTER_AREA) if step > 1 else target
+    lab_small = area_shrink(lab, small) if step > 1 else lab
+    target_small = area_shrink(target, small) if step > 1 else target
     target_lab = cv2.cvtColor(target_small, cv2.COLOR_BGR2LAB)
     planes = None
     if strength > 0:
@@ -279,7 +281,7 @@ def _edge_membrane(patch_l: np.ndarray, target_l: np.ndarray, alpha: np.ndarray,
     cv2.fillPoly(oval, [np.round(local * 16).astype(np.int32)], 1, shift=4)
     inside = cv2.distanceTransform(oval, cv2.DIST_L2, 5)[pad:pad + small[1], pad:pad + small[0]] * \
         (step / max(face_size, 1.0))
-    alpha_small = cv2.resize(alpha, small, interpolation=cv2.INTER_AREA) if step > 1 else alpha
+    alpha_small = area_shrink(alpha, small) if step > 1 else alpha
     diff = target_l.astype(np.float32) - patch_l.astype(np.float32)
     band = (inside > 0) & (inside <= max(2.0 * feather, 0.02)) & (alpha_small > 0.02) & \
         (np.abs(diff) < EDGE_OUTLIER)

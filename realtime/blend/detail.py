@@ -16,7 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from realtime.blend.kernels import gaussian_u8
+from realtime.blend.kernels import area_shrink, gaussian_u8
 
 # The target band's amplitude limit (grey levels): grain passes, edges of its features do not.
 DETAIL_LIMIT = 18
@@ -108,12 +108,12 @@ def source_detail_gain(image: np.ndarray, target: np.ndarray, weight: np.ndarray
     # Measured at half resolution (the band is then sigma/2 .. 3 sigma/2 there): an energy
     # ratio over the whole face does not need every pixel, and it cost 7 ms at full size.
     size = (max(1, image.shape[1] // 2), max(1, image.shape[0] // 2))
-    where = (cv2.resize(weight, size, interpolation=cv2.INTER_AREA) > 0.5).astype(np.uint8)
+    where = (area_shrink(weight, size) > 0.5).astype(np.uint8)
     if cv2.countNonZero(where) < 64:
         return 1.0
     energy = []
     for picture in (image, target):
-        grey = cv2.resize(cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY), size, interpolation=cv2.INTER_AREA)
+        grey = area_shrink(cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY), size)
         grey = grey.astype(np.float32)
         band = cv2.GaussianBlur(grey, (0, 0), 0.5 * sigma) - cv2.GaussianBlur(grey, (0, 0), 1.5 * sigma)
         energy.append(cv2.mean(band * band, mask=where)[0])
@@ -127,11 +127,16 @@ def source_detail(image: np.ndarray, gain: float, sigma: float) -> np.ndarray:
     unsharp mask of that band; the finest band is the camera's, put in by camera_detail)."""
     if gain <= 1.0 + 1e-3:
         return image
-    fine = cv2.GaussianBlur(image, (0, 0), sigma)
+    fine = gaussian_u8(image, sigma)
     # The coarse blur at half resolution, enlarged: it is smooth, and a 27 px kernel at full
-    # size was most of this function's cost.
+    # size was most of this function's cost. Halved by a whole-factor box average and enlarged
+    # by the same factor (an odd last row or column takes its neighbour's value).
     height, width = image.shape[:2]
-    half = cv2.resize(image, (max(1, width // 2), max(1, height // 2)), interpolation=cv2.INTER_AREA)
-    coarse = cv2.resize(cv2.GaussianBlur(half, (0, 0), 1.5 * sigma), (width, height), interpolation=cv2.INTER_LINEAR)
+    half = area_shrink(image, (max(1, width // 2), max(1, height // 2)))
+    coarse = cv2.resize(gaussian_u8(half, 1.5 * sigma), (2 * half.shape[1], 2 * half.shape[0]),
+                        interpolation=cv2.INTER_LINEAR)
+    if coarse.shape[:2] != image.shape[:2]:
+        coarse = cv2.copyMakeBorder(coarse, 0, height - coarse.shape[0], 0, width - coarse.shape[1],
+                                    cv2.BORDER_REPLICATE)
     band = cv2.addWeighted(fine, gain - 1.0, coarse, 1.0 - gain, 0.0, dtype=cv2.CV_16S)
     return cv2.add(image, band, dtype=cv2.CV_8U)

@@ -26,3 +26,44 @@ def gaussian_u8(image: np.ndarray, sigma: float) -> np.ndarray:
     cost of a separable float filter; same border (reflect 101)."""
     kernel = _kernel(round(float(sigma), 4))
     return cv2.sepFilter2D(image, -1, kernel, kernel)
+
+
+def area_shrink(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """cv2.resize(picture, size, interpolation=cv2.INTER_AREA) for a reduction by a whole factor
+    per axis (size = (w // f, h // f)), at a fraction of the cost: the picture is first cropped to
+    f x size, so OpenCV takes its integer-factor path (a plain f x f box average) instead of the
+    generic fractional one, which costs 3-10 times more when w or h is not a multiple of f
+    (0.44 -> 0.04 ms halving a 385x476 face box; 0.34 -> 0.14 ms to a quarter). The last
+    w - f * (w // f) < f columns (rows alike) are left out: the small pixel i averages pixels
+    f i .. f i + f - 1, at most f - 1 pixels from where the fractional path put it (statistics,
+    masks and smooth maps only)."""
+    width, height = size
+    fx, fy = picture.shape[1] // max(width, 1), picture.shape[0] // max(height, 1)
+    if fx < 1 or fy < 1 or picture.shape[1] // fx != width or picture.shape[0] // fy != height:
+        # Not a whole-factor reduction (a huge face's working-size mask to its box's grid).
+        return cv2.resize(picture, size, interpolation=cv2.INTER_AREA)
+    picture = picture[:fy * height, :fx * width]
+    if fx == fy == 4:
+        # Two halvings (OpenCV's vectorised 2 x 2 path, a third of the time of its 4 x 4 one): the
+        # same box average, rounded twice for 8-bit pictures (within a grey level).
+        picture = cv2.resize(picture, (2 * width, 2 * height), interpolation=cv2.INTER_AREA)
+    return cv2.resize(picture, size, interpolation=cv2.INTER_AREA)
+
+
+def wide_blur(picture: np.ndarray, sigma: float) -> np.ndarray:
+    """cv2.GaussianBlur(picture, (0, 0), sigma) of a float or 8-bit picture for a wide sigma (over 8 px),
+    computed at 1/f of the picture's size (f = sigma // 4: a box average, a blur of sigma / f,
+    enlarged back by the same factor; the box adds f / sqrt(12) px in quadrature, under 2 % of
+    sigma): a smooth field that cost 0.5 ms per blur at full size on a 600-px face's mouth."""
+    factor = int(sigma // 4)
+    height, width = picture.shape[:2]
+    small = (width // max(factor, 1), height // max(factor, 1))
+    if factor < 2 or min(small) < 4:
+        return gaussian_u8(picture, sigma) if picture.dtype == np.uint8 else cv2.GaussianBlur(picture, (0, 0), sigma)
+    shrunk = area_shrink(picture, small)
+    blurred = gaussian_u8(shrunk, sigma / factor) if picture.dtype == np.uint8 else \
+        cv2.GaussianBlur(shrunk, (0, 0), sigma / factor)
+    # Pixel centres: small pixel i averages pixels f i .. f i + f - 1, so enlarging by exactly f
+    # puts it back where it was; the last < f rows and columns take their neighbours' values.
+    blurred = cv2.resize(blurred, (factor * small[0], factor * small[1]), interpolation=cv2.INTER_LINEAR)
+    return cv2.copyMakeBorder(blurred, 0, height - blurred.shape[0], 0, width - blurred.shape[1], cv2.BORDER_REPLICATE)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from realtime.blend.kernels import gaussian_u8
+from realtime.blend.kernels import area_shrink, gaussian_u8, wide_blur
 from realtime.faces.topology import topology
 from realtime.frame import Box
 from realtime.settings import BlendSettings
@@ -56,30 +56,68 @@ def face_mask(points: np.ndarray, box: Box, face_size: float, settings: BlendSet
     alpha = cv2.resize(outer, (width, height), interpolation=cv2.INTER_LINEAR)
 
     eyes = np.zeros((height, width), dtype=np.uint8)
-    cv2.fillPoly(eyes, [np.round(local[region] * 16).astype(np.int32) for region in (top.right_eye, top.left_eye)],
+    eye_polygons = [local[region] for region in (top.right_eye, top.left_eye)]
+    cv2.fillPoly(eyes, [np.round(polygon * 16).astype(np.int32) for polygon in eye_polygons],
                  255, lineType=cv2.LINE_AA, shift=4)
     mouth = np.zeros((height, width), dtype=np.uint8)
-    cv2.fillPoly(mouth, [np.round(local[top.outer_lips if settings.mouth_mask else top.inner_mouth] * 16).astype(np.int32)],
-                 255, lineType=cv2.LINE_AA, shift=4)
+    mouth_polygon = local[top.outer_lips if settings.mouth_mask else top.inner_mouth]
+    cv2.fillPoly(mouth, [np.round(mouth_polygon * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
+    grow = 1
     if settings.mouth_mask:
         grow = _odd(0.03 * face_size)
         mouth = cv2.dilate(mouth, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    # Where each island can be non-zero, from its own points (an anti-aliased edge reaches a
+    # pixel past them, the dilation grow // 2 more): the blurs and the cut below work on these
+    # rectangles instead of searching the masks for their islands (0.8 ms of Python per face).
+    eye_rects = [_around(polygon, 2) for polygon in eye_polygons]
+    mouth_rects = [_around(mouth_polygon, 2 + grow // 2)]
     # The eyes' edge is narrow (lashes and lids are sharp); the open mouth's is wider: its edge
     # runs along the lips, where the source's lip met the target's own inner lip in a straight
     # line a quarter of a face long (the worst seams of the written runs).
     # The wide edge reaches outwards only: a slightly open mouth still shows all of its inside.
     narrow = max(0.8, 0.006 * face_size)
-    holes = _blur_around(cv2.max(eyes, mouth), narrow)
+    holes, near = _blur_around(cv2.max(eyes, mouth), narrow, eye_rects + mouth_rects)
     wide = max(narrow, MOUTH_FEATHER * face_size)
-    holes = cv2.max(holes, _blur_around(mouth, wide))
-    _cut_holes(alpha, holes)
+    wide_holes, far = _blur_around(mouth, wide, mouth_rects)
+    holes = cv2.max(holes, wide_holes)
+    _cut_holes(alpha, holes, _merged(near + far, 0))
     return alpha
 
 
-def _cut_holes(alpha: np.ndarray, holes: np.ndarray) -> None:
+def _around(points: np.ndarray, margin: int) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1): the pixels within `margin` of the points' bounding box."""
+    low, high = np.floor(points.min(axis=0)), np.ceil(points.max(axis=0))
+    return (int(low[0]) - margin, int(low[1]) - margin, int(high[0]) + margin + 1, int(high[1]) + margin + 1)
+
+
+def _merged(rects: list, reach: int) -> list[tuple[int, int, int, int]]:
+    """`rects` grown by `reach` on every side, those that then overlap joined into their common
+    bounding rectangle (until none overlap)."""
+    pending = [(x0 - reach, y0 - reach, x1 + reach, y1 + reach) for x0, y0, x1, y1 in rects]
+    done: list[tuple[int, int, int, int]] = []
+    while pending:
+        x0, y0, x1, y1 = pending.pop()
+        for index, (a0, b0, a1, b1) in enumerate(done):
+            if a0 < x1 and x0 < a1 and b0 < y1 and y0 < b1:
+                del done[index]
+                pending.append((min(x0, a0), min(y0, b0), max(x1, a1), max(y1, b1)))
+                break
+        else:
+            done.append((x0, y0, x1, y1))
+    return done
+
+
+def _cut_holes(alpha: np.ndarray, holes: np.ndarray, rects: list | None = None) -> None:
     """alpha *= 1 - holes / 255, in place, only over the holes' own islands (the eyes and the
-    mouth): three float passes over the whole face box cost more than the holes themselves."""
-    for x0, y0, x1, y1 in _islands(holes, 1):
+    mouth): three float passes over the whole face box cost more than the holes themselves.
+    rects: rectangles that hold every non-zero pixel of `holes` (else they are searched for)."""
+    height, width = holes.shape
+    if rects is None:
+        rects = _islands(holes, 1)
+    for x0, y0, x1, y1 in rects:
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+        if x1 <= x0 or y1 <= y0:
+            continue
         part = alpha[y0:y1, x0:x1]
         part *= 1.0 - holes[y0:y1, x0:x1].astype(np.float32) * (1.0 / 255.0)
 
@@ -112,19 +150,30 @@ def _islands(mask: np.ndarray, gap: int) -> list[tuple[int, int, int, int]]:
     return done
 
 
-def _blur_around(mask: np.ndarray, sigma: float) -> np.ndarray:
+def _blur_around(mask: np.ndarray, sigma: float, rects: list | None = None):
     """GaussianBlur of a uint8 mask, computed only around its non-zero pixels (the eyes and the
-    mouth are a small part of the face box)."""
+    mouth are a small part of the face box).
+
+    rects: rectangles (x0, y0, x1, y1) that hold every non-zero pixel of `mask`; then returns
+    (blurred, the rectangles written), else they are searched for and only the picture is returned."""
     out = np.zeros_like(mask)
     reach = int(np.ceil(3 * sigma)) + 1
     # Each island (an eye, the mouth) on its own: the box around all of them is most of the
     # face. Islands at least 2 * reach apart never see each other through the kernel, so the
-    # result is the same as one blur over their common box.
-    for x, y, right, bottom in _islands(mask, 2 * reach):
-        x0, y0 = max(0, x - reach), max(0, y - reach)
-        x1, y1 = min(mask.shape[1], right + reach), min(mask.shape[0], bottom + reach)
-        out[y0:y1, x0:x1] = gaussian_u8(mask[y0:y1, x0:x1], sigma)
-    return out
+    # result is the same as one blur over their common box. Rectangles given may be larger than
+    # their islands (zeros around them blur to zeros): the same numbers again.
+    found = rects is None
+    areas = [(x - reach, y - reach, right + reach, bottom + reach) for x, y, right, bottom in _islands(mask, 2 * reach)] \
+        if rects is None else _merged(rects, reach)
+    written = []
+    for x0, y0, x1, y1 in areas:
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(mask.shape[1], x1), min(mask.shape[0], y1)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        # A wide blur (the open mouth's outward edge, 15 px on a 600-px face) at a reduced size.
+        out[y0:y1, x0:x1] = wide_blur(mask[y0:y1, x0:x1], sigma) if sigma >= 8 else gaussian_u8(mask[y0:y1, x0:x1], sigma)
+        written.append((x0, y0, x1, y1))
+    return out if found else (out, written)
 
 
 def skin_mask(points: np.ndarray, box: Box, face_size: float, alpha: np.ndarray | None = None,
@@ -154,6 +203,6 @@ def skin_mask(points: np.ndarray, box: Box, face_size: float, alpha: np.ndarray 
     skin &= 1 - features
     if alpha is not None:
         if alpha.shape != skin.shape:
-            alpha = cv2.resize(alpha, (width, height), interpolation=cv2.INTER_AREA)
+            alpha = area_shrink(alpha, (width, height))
         skin &= (alpha > 0.5).astype(np.uint8)
     return skin

@@ -16,6 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from realtime.blend.kernels import wide_blur
 from realtime.faces.topology import topology
 from realtime.frame import Box
 
@@ -63,8 +64,9 @@ def mouth_membrane(image: np.ndarray, target: np.ndarray, points: np.ndarray, bo
     if cv2.countNonZero(band) < 8:
         return image
     sigma = max(1.0, 0.03 * face_size)
-    spread = cv2.GaussianBlur(band, (0, 0), sigma)
-    membrane = cv2.GaussianBlur(diff * band, (0, 0), sigma) / np.maximum(spread, 1e-3)
+    # Both blurs are wide (18 px on a 600-px face): computed at a reduced size (wide_blur).
+    spread = wide_blur(band, sigma)
+    membrane = wide_blur(diff * band, sigma) / np.maximum(spread, 1e-3)
     ramp = np.clip(1.0 - outside / reach, 0.0, 1.0)
     membrane *= ramp * ramp * (3.0 - 2.0 * ramp) * np.clip(spread * 4.0, 0.0, 1.0)
     # Right at the opening a closed source mouth leaves its dark lip line (the gap between its

@@ -48,9 +48,12 @@ def vertex_normals(landmarks: np.ndarray) -> np.ndarray:
     centre = points.mean(axis=0) + np.array([0.0, 0.0, 0.5 * width])
     outward = corners.mean(axis=1) - centre
     face_normals *= np.sign(np.einsum("ti,ti->t", face_normals, outward))[:, None]
-    normals = np.zeros_like(points)
-    for k in range(3):
-        np.add.at(normals, triangles[:, k], face_normals)
+    # Each corner's share summed per point by bincount, corners 0, 1, 2 in turn (the order
+    # np.add.at took, so the same sums): np.add.at's unbuffered loop cost 0.3 ms.
+    corner_points = triangles.T.ravel()
+    shares = np.tile(face_normals, (3, 1))
+    normals = np.stack([np.bincount(corner_points, weights=shares[:, axis], minlength=len(points))
+                        for axis in range(3)], axis=1)
     return (normals / (np.linalg.norm(normals, axis=1, keepdims=True) + 1e-9)).astype(np.float32)
 
 
