@@ -76,14 +76,14 @@ def crossover_fill(image_low: np.ndarray, target_low: np.ndarray, weight: np.nda
     came out at 0.72 of the camera's sharpness on the written file (s9 on d3 0.75). A sharp
     source keeps its own band and gets nothing added."""
     size = (max(1, image_low.shape[1] // 2), max(1, image_low.shape[0] // 2))
-    where = (cv2.resize(weight, size, interpolation=cv2.INTER_AREA) > 0.5).astype(np.uint8)
+    where = (area_shrink(weight, size) > 0.5).astype(np.uint8)
     if cv2.countNonZero(where) < 64:
         return 0.0
     energy = []
     for picture in (image_low, target_low):
         # At half resolution (the band is then sigma/2 .. CROSSOVER sigma/2 there), like
         # source_detail_gain: an energy ratio over the face does not need every pixel.
-        grey = cv2.resize(cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY), size, interpolation=cv2.INTER_AREA)
+        grey = area_shrink(cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY), size)
         grey = grey.astype(np.float32)
         band = grey - cv2.GaussianBlur(grey, (0, 0), 0.5 * CROSSOVER * sigma)
         energy.append(cv2.mean(band * band, mask=where)[0])
