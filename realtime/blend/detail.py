@@ -66,15 +66,17 @@ FILL_UNTIL = 2.0
 
 def crossover_fill(image_low: np.ndarray, target_low: np.ndarray, weight: np.ndarray, sigma: float) -> float:
     """How much of the target's band between `sigma` and CROSSOVER x `sigma` to add to the face
-    (0..1): 1 minus the face's energy in that band over the target's, over `weight` > 0.5.
+    (0..1), from the face's energy in that band over the target's (r), over `weight` > 0.5:
+    all of it up to r = 1, nothing from r = FILL_UNTIL.
 
     A Gaussian split is not a sharp one: the face keeps its own band under the split attenuated
-    by the low-pass (exp(-2 pi^2 sigma^2 f^2)) and gets the camera's attenuated by its
-    complement, so around the split neither is whole. A soft source (a painting, an enlarged
-    small photo: nothing of its own there) lost up to half the camera's energy in that band, the
-    band where the camera draws skin texture and the lids' and lips' fine lines: s9 on d6
-    came out at 0.72 of the camera's sharpness on the written file (s9 on d3 0.75). A sharp
-    source keeps its own band and gets nothing added."""
+    by the low-pass G(f) = exp(-2 pi^2 sigma^2 f^2) and gets the camera's attenuated by 1 - G.
+    Two uncorrelated pictures spliced so keep G^2 + (1 - G)^2 of the energy, half of it where
+    G = 1/2: the band where the camera draws skin texture and the lids' and lips' fine lines came
+    out weak (s9, a painting, on d6: 0.72 of the camera's sharpness on the written file; on d3
+    0.75). The camera's band taken down to ~1.7 sigma instead (1 - G(1.7 sigma)) keeps close to
+    G^2 + (1 - G)^2 = 1 over the crossover. A source sharper than the camera there (r >= 2)
+    already has that energy of its own and gets nothing added."""
     size = (max(1, image_low.shape[1] // 2), max(1, image_low.shape[0] // 2))
     where = (area_shrink(weight, size) > 0.5).astype(np.uint8)
     if cv2.countNonZero(where) < 64:
