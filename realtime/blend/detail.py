@@ -61,7 +61,7 @@ def camera_detail(image: np.ndarray, target: np.ndarray, scale: float, strength:
 
 # The crossover band's upper end, in multiples of the split sigma.
 CROSSOVER = 1.7
-FILL_UNTIL = 2.0
+FILL_UNTIL = 1.25
 
 
 def crossover_fill(image_low: np.ndarray, target_low: np.ndarray, weight: np.ndarray, sigma: float) -> float:
@@ -75,7 +75,8 @@ def crossover_fill(image_low: np.ndarray, target_low: np.ndarray, weight: np.nda
     G = 1/2: the band where the camera draws skin texture and the lids' and lips' fine lines came
     out weak (s9, a painting, on d6: 0.72 of the camera's sharpness on the written file; on d3
     0.75). The camera's band taken down to ~1.7 sigma instead (1 - G(1.7 sigma)) keeps close to
-    G^2 + (1 - G)^2 = 1 over the crossover. A source sharper than the camera there (r >= 2)
+    G(sigma)^2 + (1 - G(1.7 sigma))^2 within 0.86..1.02 of 1 over the crossover. A source as sharp as
+    the camera there (r >= FILL_UNTIL: s12 on d14, s42 on d9)
     already has that energy of its own and gets nothing added."""
     size = (max(1, image_low.shape[1] // 2), max(1, image_low.shape[0] // 2))
     where = (area_shrink(weight, size) > 0.5).astype(np.uint8)
@@ -91,7 +92,7 @@ def crossover_fill(image_low: np.ndarray, target_low: np.ndarray, weight: np.nda
         energy.append(cv2.mean(band * band, mask=where)[0])
     if energy[1] <= 1e-3:
         return 0.0
-    return float(np.clip(FILL_UNTIL - energy[0] / energy[1], 0.0, 1.0))
+    return float(np.clip((FILL_UNTIL - energy[0] / energy[1]) / (FILL_UNTIL - 1.0), 0.0, 1.0))
 
 
 # The source's own detail is raised at most this much (amplitude): a painted or enlarged face is
