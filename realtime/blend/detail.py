@@ -43,7 +43,7 @@ def camera_detail(image: np.ndarray, target: np.ndarray, scale: float, strength:
     own = cv2.subtract(image, image_low, dtype=cv2.CV_16S)
     theirs = cv2.subtract(target, target_low, dtype=cv2.CV_16S)
     fill = crossover_fill(image_low, target_low, weight, sigma) if weight is not None else 0.0
-    if fill > 0.0:
+    if fill > 0.01:
         # The target's band just below the split (sigma .. CROSSOVER x sigma), as far as the
         # face lacks it: theirs then reaches down to where the face's own detail is as strong
         # as the camera's.
@@ -82,17 +82,22 @@ def crossover_fill(image_low: np.ndarray, target_low: np.ndarray, weight: np.nda
     where = (area_shrink(weight, size) > 0.5).astype(np.uint8)
     if cv2.countNonZero(where) < 64:
         return 0.0
-    energy = []
+    bands = []
     for picture in (image_low, target_low):
         # At half resolution (the band is then sigma/2 .. CROSSOVER sigma/2 there), like
         # source_detail_gain: an energy ratio over the face does not need every pixel.
         grey = area_shrink(cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY), size)
         grey = grey.astype(np.float32)
-        band = grey - cv2.GaussianBlur(grey, (0, 0), 0.5 * CROSSOVER * sigma)
-        energy.append(cv2.mean(band * band, mask=where)[0])
-    if energy[1] <= 1e-3:
-        return 0.0
-    return float(np.clip((FILL_UNTIL - energy[0] / energy[1]) / (FILL_UNTIL - 1.0), 0.0, 1.0))
+        bands.append(grey - cv2.GaussianBlur(grey, (0, 0), 0.5 * CROSSOVER * sigma))
+    own, theirs, both = (cv2.mean(a * b, mask=where)[0] for a, b in
+                         ((bands[0], bands[0]), (bands[1], bands[1]), (bands[0], bands[1])))
+    if theirs <= 1e-3 or own <= 1e-6:
+        return 0.0 if theirs <= 1e-3 else 1.0
+    # Correlated pictures lose less (G^2 + (1 - G)^2 + 2 G (1 - G) rho): the deficit scales
+    # with 1 - rho, and the target blended onto itself (rho = 1) stays unchanged.
+    rho = both / np.sqrt(own * theirs)
+    lacking = np.clip((FILL_UNTIL - own / theirs) / (FILL_UNTIL - 1.0), 0.0, 1.0)
+    return float(lacking * np.clip(1.0 - rho, 0.0, 1.0))
 
 
 # The source's own detail is raised at most this much (amplitude): a painted or enlarged face is
