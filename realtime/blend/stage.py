@@ -75,7 +75,7 @@ class BlendStage:
                 image = source_detail(image, 1.0 + settings.grain * (gain - 1.0), sigma)
                 # The target's own brows and lash lines are not grain (realtime/faces/brows.py).
                 grain = without_fine_features(target, image, layer.alpha, layer.face.landmarks, layer.box, layer.face.size, sigma)
-                image = camera_detail(image, grain, layer.scale, settings.grain)
+                image = camera_detail(image, grain, layer.scale, settings.grain, layer.alpha)
             if settings.poisson:
                 poisson_composite(canvas, layer, image, settings.opacity)
             else:
