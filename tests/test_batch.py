@@ -79,13 +79,20 @@ def test_local_batch_equals_run_reports_the_corrupt_file_and_resumes(clips, tmp_
     # The same file through `facecam run`: as close as two runs of `facecam run` are to each other
     # (each run carries its own random provenance session id in the invisible mark: that, and the
     # codec, are the only differences).
+    # Which pair of sessions' marks meet decides their PSNR: six runs of this clip read 41.1-42.1 dB
+    # pairwise (worst frame), and CI once drew a 43.6 dB pair as the floor against a batch at 41.2.
+    # So the batch is compared with the closest of three runs, against the least close pair of them.
     runs = []
-    for number in range(2):
+    for number in range(3):
         single = tmp_path / f"single{number}.mp4"
         assert run_cli("run", "--input", str(clips / "d9.mp4"), "-o", str(single), "--quiet").returncode == 0
         runs.append(decode(single))
-    floor = min(psnr(a, b) for a, b in zip(*runs, strict=True))
-    batch_vs_run = min(psnr(a, b) for a, b in zip(decode(out / "d9-swap.mp4"), runs[0], strict=True))
+
+    def worst_frame(a: list[np.ndarray], b: list[np.ndarray]) -> float:
+        return min(psnr(x, y) for x, y in zip(a, b, strict=True))
+
+    floor = min(worst_frame(runs[i], runs[j]) for i, j in ((0, 1), (0, 2), (1, 2)))
+    batch_vs_run = max(worst_frame(decode(out / "d9-swap.mp4"), run) for run in runs)
     assert batch_vs_run > floor - 1.5, (batch_vs_run, floor)
     assert batch_vs_run > 30
 

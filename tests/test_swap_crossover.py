@@ -30,11 +30,12 @@ def test_a_painted_face_is_as_sharp_as_the_camera_draws_it(swap_one, monkeypatch
     # Alone on main: 0.754 (frame 10), 0.766 (frame 29) before, 0.862, 0.848 with the band. Since
     # the target's own brow hairs are kept out of the camera detail (faces/brows.py: d6's thin
     # brow was a ghost above s9's) and the source's light is taken out (texture.py), the same
-    # pair reads 0.691, 0.674 without the band and 0.800, 0.756 with it: the band still brings
+    # pair read 0.691, 0.674 without the band and 0.800, 0.756 with it: the band still brings
     # a tenth of the camera's sharpness back; the rest of the gap is d6's brow hair the new
-    # face should not wear.
+    # face should not wear. With the brow zone's band limited up to the crossover as well (else
+    # the band brought the ghost brow back: test_swap_brows), 0.672, 0.649 -> 0.765, 0.716.
     assert with_band >= without_band + 0.06, (with_band, without_band)
-    assert with_band >= 0.74, with_band
+    assert with_band >= 0.70, with_band
 
 
 def test_a_face_as_sharp_as_the_camera_gets_no_crossover_band():

@@ -7,7 +7,7 @@ import numpy as np
 
 from realtime.blend.color import ColourSmoother, recolour
 from realtime.blend.composite import composite, poisson_composite, shrink
-from realtime.blend.detail import camera_detail, source_detail, source_detail_gain, split_sigma
+from realtime.blend.detail import CROSSOVER, camera_detail, source_detail, source_detail_gain, split_sigma
 from realtime.blend.mask import skin_mask
 from realtime.blend.mouth import mouth_membrane
 from realtime.faces.brows import without_fine_features
@@ -74,7 +74,8 @@ class BlendStage:
                 gain = source_detail_gain(image, target, layer.alpha, sigma)
                 image = source_detail(image, 1.0 + settings.grain * (gain - 1.0), sigma)
                 # The target's own brows and lash lines are not grain (realtime/faces/brows.py).
-                grain = without_fine_features(target, image, layer.alpha, layer.face.landmarks, layer.box, layer.face.size, sigma)
+                grain = without_fine_features(target, image, layer.alpha, layer.face.landmarks, layer.box, layer.face.size, sigma,
+                                              band_sigma=CROSSOVER * sigma)
                 image = camera_detail(image, grain, layer.scale, settings.grain, layer.alpha)
             if settings.poisson:
                 poisson_composite(canvas, layer, image, settings.opacity)

@@ -67,24 +67,30 @@ def feature_zone(points: np.ndarray, box: Box, face_size: float) -> np.ndarray:
 
 
 def without_fine_features(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, points: np.ndarray,
-                          box: Box, face_size: float, sigma: float) -> np.ndarray:
+                          box: Box, face_size: float, sigma: float, band_sigma: float | None = None) -> np.ndarray:
     """`target` (the box's pixels) with the finest band (below the detail split `sigma`) of its
     brows and upper lids limited to GRAIN_LIMIT grey levels: their hairs' and lashes' edges are
     gone, the camera's grain and noise there stay (the face keeps the camera's sharpness).
     Only where the target differs from the new face (`image`, the rendered face over the box). Not where `alpha` (the layer's) keeps the target (its eyes, glasses
-    rims, hair: occluders keep all their edges), nor a few pixels around them."""
+    rims, hair: occluders keep all their edges), nor a few pixels around them.
+
+    `band_sigma` (default `sigma`): the upper end of the band limited. camera_detail also adds
+    the target's band from `sigma` to CROSSOVER x `sigma` to a soft face (crossover_fill): s9, a
+    painting, on d6 is both that face and the ghost-brow case, so the blend stage limits that
+    band too (test_swap_brows failed with the finest band alone)."""
     zone = feature_zone(points, box, face_size)
     where = np.nonzero(zone.max(axis=1) > 0.004)[0], np.nonzero(zone.max(axis=0) > 0.004)[0]
     if not len(where[0]) or not len(where[1]):
         return target
-    pad = int(np.ceil(3 * sigma))
+    band_sigma = sigma if band_sigma is None else max(sigma, band_sigma)
+    pad = int(np.ceil(3 * band_sigma))
     ya, yb = max(0, where[0][0] - pad), min(target.shape[0], where[0][-1] + 1 + pad)
     xa, xb = max(0, where[1][0] - pad), min(target.shape[1], where[1][-1] + 1 + pad)
     part = target[ya:yb, xa:xb].astype(np.float32)
     # Only the finest band is exchanged (camera_detail reads nothing else): the picture's base
     # stays, so the zone's soft edge makes no new edges of its own (an earlier version swapped
     # the whole picture for a blurred one there: 1.7x the camera's sharpness on d20 with s12).
-    band = part - cv2.GaussianBlur(part, (0, 0), sigma)
+    band = part - cv2.GaussianBlur(part, (0, 0), band_sigma)
     grain = np.clip(band, -GRAIN_LIMIT, GRAIN_LIMIT)
     kept = 1.0 - alpha[ya:yb, xa:xb]
     # ... but the eye openings (and their narrow soft edge) are no occluder: the lash line along
