@@ -101,6 +101,13 @@ change of 1-2 levels, so only the I-frame's sign survives; a hard switch every 1
 Where the key's sign sits in a clip is unknown (a recording starts anywhere): the detector tries
 the KEY_HALF phases (the other KEY_HALF are the same with the sign flipped)."""
 KEY_PERIOD = 2 * KEY_HALF
+WEIGHT_FLOOR = 0.01
+"""Added to the frame-to-frame variance of the working maps before inverting it (`KeyedSums.weights`):
+a clipped map moves by at most +-CLIP, a moving picture's residual gives ~CLIP**2 = 0.09, a
+still wall's noise and the mark a few hundredths; the floor keeps a perfectly still area from
+taking all the weight."""
+WEIGHT_SPAN = 5
+"""Working-map pixels (about a cell) over which that variance is averaged."""
 Z_FRAME = 6.0
 """Strength at an already known offset and scale (one test, no search) from which one frame counts
 as carrying the mark (energy 64: a tail of ~2e-4 per frame)."""
@@ -624,10 +631,40 @@ class KeyedSums:
         self.shape = shape
         self.sums = np.zeros((KEY_PERIOD, *shape), np.float32)
         self.counts = np.zeros(KEY_PERIOD, np.int64)
+        # Squared steps between consecutive frames' maps: where the picture moves (see weights).
+        self.steps = np.zeros(shape, np.float32)
+        self.step_count = 0
+        self._last: tuple[int, np.ndarray] | None = None
 
     def add(self, work: np.ndarray, index: int) -> None:
         self.sums[index % KEY_PERIOD] += work
         self.counts[index % KEY_PERIOD] += 1
+        if self._last is not None and self._last[0] == index - 1:
+            self.steps += (work - self._last[1]) ** 2
+            self.step_count += 1
+        self._last = (index, work)
+
+    def weights(self) -> np.ndarray | None:
+        """Per working-map pixel, how much it is trusted: the inverse of the picture's own change
+        from frame to frame there (half the mean squared step between consecutive maps, over a
+        cell), or None for fewer than two consecutive frames.
+
+        The mark is left off the faces (and a face is what moves), and its sign is still for
+        KEY_HALF frames, so where consecutive maps differ a lot the keyed map holds the moving
+        picture's clipped residual, not the mark: weighting by the inverse of that noise's
+        variance (the matched filter for noise of unequal variance) stops the face of a
+        face-filled frame from drowning the background that carries the mark (d3 at 0.5x +
+        CRF 23: strength 8.6 -> 12.6, its 10% crop 7.5 -> 9.4; benchmarks/results/s16_mark/).
+        Steps, not the variance over the clip: the key's own switch would count as noise there
+        and take weight from where the mark is strongest (d9 at 0.5x: 11.7 -> 10.0 that way).
+        Unmarked footage keeps its null statistics: `_surfaces` normalises by the spread over
+        offsets of whatever map it is given."""
+        if not self.step_count:
+            return None
+        variance = cv2.blur(self.steps / (2 * self.step_count), (WEIGHT_SPAN, WEIGHT_SPAN),
+                            borderType=cv2.BORDER_REFLECT)
+        weights = 1.0 / (variance + WEIGHT_FLOOR)
+        return (weights / float(weights.mean())).astype(np.float32)
 
     @property
     def frames(self) -> int:
@@ -654,6 +691,9 @@ class KeyedSums:
             keyed = self.keyed(phase)
             if keyed is not None:
                 maps.append((phase, keyed))
+        weights = self.weights()
+        if weights is not None:
+            maps = [(phase, work * weights) for phase, work in maps]
         return maps
 
 
