@@ -174,6 +174,7 @@ def judge(frames: list[np.ndarray], per_frame_every: int | None = None) -> dict:
     singles = [wm.search(wm.working_map(f)) for f in frames[::per_frame_every or SINGLE_EVERY]]
     return {"found": verdict.found, "strength": round(verdict.strength, 2),
             "nominal_strength": round(verdict.nominal_strength, 2),
+            "mirrored_strength": round(verdict.mirrored_strength, 2), "mirrored": verdict.mirrored,
             "session": verdict.session, "frames": verdict.frames,
             "frames_marked": verdict.frames_marked,
             "single_frames": len(singles), "single_found": sum(d.found for d in singles),

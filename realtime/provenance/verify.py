@@ -65,6 +65,11 @@ class Verdict:
     nominal_strength: float = 0.0
     """Best z-score at the nominal sync (an uncropped picture) over the chunks and the whole file
     (2-4.5 when unmarked; found from wm.Z_NOMINAL)."""
+    mirrored_strength: float = 0.0
+    """Best z-score at the nominal sync of the maps flipped back (a mirrored video; found from
+    wm.Z_MIRRORED), where the picture as it is did not reach Z_NOMINAL."""
+    mirrored: bool = False
+    """Found only in the picture mirrored back: the file was flipped left to right."""
     whole_found: bool = False
     """Found in the average of the whole file's maps (a long video's evidence added up)."""
     version: int | None = None
@@ -82,6 +87,9 @@ class Verdict:
         lines.append(f"  confidence {self.confidence:.4f} (strength z = {self.nominal_strength:.1f} "
                      f"where an uncropped picture keeps it, found from {wm.Z_NOMINAL:g}; "
                      f"{self.strength:.1f} anywhere, found from {wm.Z_FOUND:g})")
+        if self.mirrored:
+            lines.append(f"  found in the picture mirrored back (the file was flipped left to right; "
+                         f"strength {self.mirrored_strength:.1f}, found from {wm.Z_MIRRORED:g})")
         if self.session is not None:
             lines.append(f"  payload: facecam mark version {self.version}, session {self.session}")
         elif self.found:
@@ -129,6 +137,11 @@ def _search(sums: wm.KeyedSums, verdict: Verdict) -> wm.Detection:
     verdict.nominal_strength = max(verdict.nominal_strength, nominal.z)
     if nominal.found:
         return nominal
+    mirrored = wm.search_keyed_nominal(candidates, mirrored=True)
+    verdict.mirrored_strength = max(verdict.mirrored_strength, mirrored.z)
+    if mirrored.found:
+        verdict.mirrored = True
+        return mirrored
     full = wm.search_keyed_all(candidates)
     verdict.strength = max(verdict.strength, full.z)
     return full
@@ -154,7 +167,8 @@ def _judge_chunk(maps: list[tuple[int, np.ndarray]], verdict: Verdict, bits: lis
         return
     verdict.chunks_marked += 1
     bits.append(_aligned(detection.soft_bits, bits))
-    verdict.frames_marked += sum(wm.strength_at(m, detection.sync) >= wm.Z_FRAME for _, m in maps)
+    turn = wm.mirror if detection.mirrored else (lambda work: work)
+    verdict.frames_marked += sum(wm.strength_at(turn(m), detection.sync) >= wm.Z_FRAME for _, m in maps)
 
 
 def verify_pictures(frames: Iterator[np.ndarray], verdict: Verdict, chunk: int = CHUNK) -> Verdict:
@@ -185,7 +199,8 @@ def verify_pictures(frames: Iterator[np.ndarray], verdict: Verdict, chunk: int =
                 verdict.whole_found = True
                 whole_bits.append(_aligned(detection.soft_bits, whole_bits))
     verdict.found = verdict.chunks_marked > 0 or verdict.whole_found
-    verdict.confidence = max(confidence(verdict.strength), confidence(verdict.nominal_strength, NOMINAL_TRIALS))
+    verdict.confidence = max(confidence(verdict.strength), confidence(verdict.nominal_strength, NOMINAL_TRIALS),
+                             confidence(verdict.mirrored_strength, NOMINAL_TRIALS))
     bits = bits or whole_bits
     if bits:
         payload = wm.read_payload(np.sum(bits, axis=0))

@@ -85,6 +85,13 @@ chi-square tail of ~1.7e-8 per test, the rate of the single map's former thresho
 test over 45 tests) over the 45 tests of each of the KEY_HALF + 1 maps. Testing where an uncropped
 picture keeps its mark first is what lets a clip that lost a third of the mark's amplitude (CRF 30,
 0.5x) still be told from unmarked footage (benchmarks/results/watermark.md)."""
+Z_MIRRORED = 8.2
+"""Strength at the nominal sync of the picture mirrored back (`mirror`) from which a map that
+was not found as it is carries the mark of a mirrored picture (a call app's or an editor's
+horizontal flip, which the full search cannot undo: it turns the pattern, it does not move it).
+Flipping the map back restores the nominal sync exactly, so the same 45 tests per map suffice;
+energy 28 + 8.2**2 = 95 has a chi-square tail of ~6e-9 per test, adding a third of the nominal
+search's false-alarm rate (a flipped clip of d3 reads ~18.7 there, unmarked clips <= 5)."""
 KEY_HALF = 15
 """The temporal key: frame n carries +pattern when (n // KEY_HALF) is even, -pattern when odd
 (`key_sign`). A detector that adds the maps of + frames and subtracts those of - frames keeps the
@@ -515,9 +522,14 @@ class Detection:
     phase: int | None = None
     """The temporal key's phase the map was combined with (`KeyedSums.keyed`); None for a plain
     map (one picture, or frames simply averaged)."""
+    mirrored: bool = False
+    """Found in the map flipped left to right (`mirror`): the picture was mirrored; judged by
+    Z_MIRRORED. Maps of single frames must be flipped too before `strength_at`."""
 
     @property
     def found(self) -> bool:
+        if self.mirrored:
+            return self.z >= Z_MIRRORED
         return self.z >= (Z_NOMINAL if self.nominal else Z_FOUND)
 
     @property
@@ -604,12 +616,25 @@ def search_nominal(work: np.ndarray) -> Detection:
     return Detection(z=float(_strength(energy)), sync=Sync(scale, shift), soft_bits=bits, nominal=True)
 
 
+def mirror(work: np.ndarray) -> np.ndarray:
+    """A working map flipped left to right: a mirrored picture's map, flipped back, holds the
+    pattern at the nominal sync again."""
+    return np.ascontiguousarray(work[:, ::-1])
+
+
 def search(work: np.ndarray, scales: tuple[float, ...] = SCALES) -> Detection:
     """Find the mark in a working map (or the mean of several): first at the nominal sync (45
-    tests, Z_NOMINAL), then over every scale and offset (Z_FOUND). Two tests whose false-alarm
-    rates are both ~1e-6 per map: together ~2e-6."""
+    tests, Z_NOMINAL), then the same flipped back (a mirrored picture, Z_MIRRORED), then over
+    every scale and offset (Z_FOUND). Three tests whose false-alarm rates are ~1e-6, ~3e-7 and
+    ~1e-6 per map."""
     nominal = search_nominal(work)
-    return nominal if nominal.found else _search_all(work, scales)
+    if nominal.found:
+        return nominal
+    mirrored = search_nominal(mirror(work))
+    if mirrored.z >= Z_MIRRORED:
+        return Detection(z=mirrored.z, sync=mirrored.sync, soft_bits=mirrored.soft_bits,
+                         nominal=True, mirrored=True)
+    return _search_all(work, scales)
 
 
 def _search_all(work: np.ndarray, scales: tuple[float, ...] = SCALES) -> Detection:
@@ -703,19 +728,26 @@ def search_keyed(sums: KeyedSums, scales: tuple[float, ...] = SCALES) -> Detecti
     allow for the KEY_HALF + 1 maps tried."""
     candidates = sums.candidates()
     nominal = search_keyed_nominal(candidates)
-    return nominal if nominal.found else search_keyed_all(candidates, scales)
+    if nominal.found:
+        return nominal
+    mirrored = search_keyed_nominal(candidates, mirrored=True)
+    return mirrored if mirrored.found else search_keyed_all(candidates, scales)
 
 
-def search_keyed_nominal(candidates: list[tuple[int | None, np.ndarray]]) -> Detection:
-    """The best of `KeyedSums.candidates()` at the nominal sync (judged by Z_NOMINAL)."""
+def search_keyed_nominal(candidates: list[tuple[int | None, np.ndarray]],
+                         mirrored: bool = False) -> Detection:
+    """The best of `KeyedSums.candidates()` at the nominal sync (judged by Z_NOMINAL), or, with
+    `mirrored`, of the same maps flipped back (judged by Z_MIRRORED)."""
     best = None
     for phase, work in candidates:
+        if mirrored:
+            work = mirror(work)
         energy, scale, shift, bits = _best_at(work, NOMINAL_SCALES, NOMINAL_SHIFTS)
         if best is None or energy > best[0]:
             best = (energy, scale, shift, bits, phase)
     energy, scale, shift, bits, phase = best
     return Detection(z=float(_strength(energy)), sync=Sync(scale, shift), soft_bits=bits,
-                     nominal=True, phase=phase)
+                     nominal=True, phase=phase, mirrored=mirrored)
 
 
 def search_keyed_all(candidates: list[tuple[int | None, np.ndarray]],
