@@ -163,3 +163,23 @@ def test_the_warped_region_ends_without_a_step(d9, s42):
     assert edges and max(int(edge.max()) for edge in edges) <= 3
     assert change.max() > 40  # ... while inside, the face's surroundings did move
     assert np.abs(moved[:, :2] - face.landmarks[:, :2]).max() > 3
+
+
+@pytest.mark.parametrize("video", ["d9.mp4", "d13.mp4"])
+def test_glasses_frames_stay_where_the_camera_has_them(video, detector, library):
+    """A glasses frame is not part of the face's shape: with the transfer at full strength the
+    target's frames keep their edges (the eyes behind the lenses move). Moved with the eyes they
+    bent (d13's bridge kinked) and lost 10-12% of their edges on s12, d9's lower rims doubled
+    (issue 13's glasses goal: 80% kept)."""
+    from benchmarks.realism import glasses_kept
+
+    with av.open(str(media(video))) as container:
+        image = next(container.decode(video=0)).to_ndarray(format="bgr24")
+    faces = detector.detect(image)
+    assert faces
+    source = library.get(str(media("s12.jpg")))
+    kept = {amount: glasses_kept(swap_frames(amount, source, image, faces[0])[0].output, image,
+                                 faces[0].landmarks) for amount in (0.0, 1.0)}
+    # The goal's 80%, and at most a little below the transfer off (the eyes' own edges in the
+    # ring move by design).
+    assert kept[1.0] >= 0.8 and kept[1.0] >= kept[0.0] - 0.09, kept
