@@ -26,12 +26,14 @@ The moved points must not tear the picture: the target's own eyes and mouth show
 mesh's holes, and beyond the face's outline lie hair, ears and background. So the difference
 becomes one smooth displacement field (Gaussian radial basis functions centred on mesh points,
 fitted by weighted ridge least squares on about 200 mesh points each frame; the Gaussians are
-separable, so evaluating the field on a coarse grid costs two small matrix products) that fades to zero in a band outside the outline. The moved landmarks
-are the landmarks displaced by this field, and the target's own pixels around and inside the face
-are warped by the same field (as the live-portrait stage warps a portrait's surroundings with a
-motion that fades out, realtime/animate/surround.py): the target's eyes and mouth sit in the
-moved holes, its jaw line moves with the moved outline (no double chin), and nothing moves beyond
-the fade (a hand in front of the face is not moved either: realtime/swap/mesh.py). A still target
+separable, so evaluating the field on a coarse grid costs two small matrix products) that moves
+only the inner face: it is zero on the face's outline and beyond (INNER_BAND), so the jaw, chin,
+cheeks' edge, hair, glasses temples and background stay the target's, pixel for pixel. The moved
+landmarks are the landmarks displaced by this field, and the target's own pixels inside the face
+are warped by the same field (bicubic: the camera grain survives), as the live-portrait stage warps
+a portrait's surroundings (realtime/animate/surround.py): the target's eyes and mouth sit in the
+moved holes. A hand in front of the face and the target's glasses frames are not moved
+(realtime/swap/mesh.py). A still target
 gives the same field every frame: the transfer adds no jitter.
 """
 
