@@ -399,13 +399,14 @@ class MeshSwapper:
         small_face = replace(face, landmarks=landmarks, box=small_box)
         small_frame = Frame(index=frame.index, image=picture, capture_ns=frame.capture_ns, pts=frame.pts)
         hands = [to_work(outline) for outline in self._hand_outlines]
-        layer = self._render(small_frame, small_face, (0, 0, width, height), number, hands)
+        layer = self._render(small_frame, small_face, (0, 0, width, height), number, hands, full_size=False)
         if layer is None:
             return None
         # The grain is matched at full resolution: the scale stays in target (frame) pixels.
         return replace(layer, box=box, face=face, scale=layer.scale / (0.5 * (sx + sy)))
 
-    def _render(self, frame: Frame, face: Face, box, number: int, hand_outlines: list) -> FaceLayer | None:
+    def _render(self, frame: Frame, face: Face, box, number: int, hand_outlines: list,
+                full_size: bool = True) -> FaceLayer | None:
         target = face.landmarks[:MESH_POINTS]
         texture = self._texture
         key = face.track_id if face.track_id >= 0 else -1 - number
@@ -435,7 +436,7 @@ class MeshSwapper:
         if self.blend.keep_occluders:
             glasses = None
             since = self._no_glasses.get(key, GLASSES_RECHECK)
-            if key in self._moved_glasses:  # found where the camera has them (_transfer_shape)
+            if full_size and key in self._moved_glasses:  # found unmoved, frame pixels (_transfer_shape)
                 glasses, since = _within(self._moved_glasses[key], box), 0
             elif since >= GLASSES_RECHECK:
                 glasses = glasses_mask(frame.image, face.landmarks, box, face.size)
