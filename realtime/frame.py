@@ -56,6 +56,9 @@ class FaceLayer:
     """True when the swapper already gave the face the target's light (blend skips its own)."""
     scale: float = 1.0
     """Target pixels per source pixel of the rendered face (> 1: the source was enlarged)."""
+    grain: np.ndarray | None = None
+    """The camera's own pixels over `box` where the shape transfer (realtime/swap/shape.py) moved
+    the picture under the layer: the camera grain's source; None: the picture under the layer."""
 
 
 @dataclass(slots=True)

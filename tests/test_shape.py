@@ -15,7 +15,7 @@ from realtime.blend.stage import BlendStage
 from realtime.frame import Frame
 from realtime.settings import FaceSettings, Settings
 from realtime.swap.mesh import MeshSwapper
-from realtime.swap.shape import FADE_OUT, frontal_shape
+from realtime.swap.shape import frontal_shape
 from tests.conftest import media
 
 # Distances between mesh points a person is recognised by, in the face's own frontal frame, over
@@ -98,17 +98,25 @@ def test_still_target_gives_a_still_transfer(d9, s42):
         assert frame.layers[0].box == frames[0].layers[0].box
 
 
-def test_nothing_moves_beyond_the_face(d9, s42):
-    """Outside the band where the field fades out, the picture is the target's, pixel for pixel."""
+def test_nothing_moves_on_or_beyond_the_outline(d9, s42):
+    """Only the inner face takes the source's shape: the outline's points (jaw, chin, cheeks,
+    forehead edge) stay where the target has them, and every pixel outside the outline -- hair,
+    glasses temples, the background's straight edges -- is what it is with the transfer off (a
+    field that moved the outline bent d13's light tubes and d3's wall edge into seams)."""
+    import cv2
+
+    from realtime.faces.topology import topology
+
     image, face = d9
-    off, on = swap_frames(0.0, s42, image, face)[0].output, swap_frames(1.0, s42, image, face)[0].output
-    points = face.landmarks[:468, :2]
-    centre = points.mean(axis=0)
-    far = np.linalg.norm(np.indices(image.shape[:2])[::-1].transpose(1, 2, 0) - centre, axis=2) > \
-        FADE_OUT * 1.3 * np.linalg.norm(points - centre, axis=1).max()
-    assert far.sum() > 0.1 * far.size
-    assert np.array_equal(on[far], image[far])
-    assert np.array_equal(off[far], image[far])
+    off, on = swap_frames(0.0, s42, image, face)[0], swap_frames(1.0, s42, image, face)[0]
+    oval = topology().face_oval
+    moved = on.layers[0].face.landmarks
+    assert np.abs(moved[oval, :2] - face.landmarks[oval, :2]).max() < 0.05
+    assert np.abs(moved[:468, :2] - face.landmarks[:468, :2]).max() > 3.0  # the inner face moved
+    inside = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(inside, [np.round(face.landmarks[oval, :2]).astype(np.int32)], 1)
+    beyond = cv2.dilate(inside, np.ones((5, 5), np.uint8)) == 0
+    assert np.array_equal(on.output[beyond], off.output[beyond])
 
 
 def test_off_changes_nothing(d9, s42):
@@ -155,3 +163,23 @@ def test_the_warped_region_ends_without_a_step(d9, s42):
     assert edges and max(int(edge.max()) for edge in edges) <= 3
     assert change.max() > 40  # ... while inside, the face's surroundings did move
     assert np.abs(moved[:, :2] - face.landmarks[:, :2]).max() > 3
+
+
+@pytest.mark.parametrize("video", ["d9.mp4", "d13.mp4"])
+def test_glasses_frames_stay_where_the_camera_has_them(video, detector, library):
+    """A glasses frame is not part of the face's shape: with the transfer at full strength the
+    target's frames keep their edges (the eyes behind the lenses move). Moved with the eyes they
+    bent (d13's bridge kinked) and lost 10-12% of their edges on s12, d9's lower rims doubled
+    (issue 13's glasses goal: 80% kept)."""
+    from benchmarks.realism import glasses_kept
+
+    with av.open(str(media(video))) as container:
+        image = next(container.decode(video=0)).to_ndarray(format="bgr24")
+    faces = detector.detect(image)
+    assert faces
+    source = library.get(str(media("s12.jpg")))
+    kept = {amount: glasses_kept(swap_frames(amount, source, image, faces[0])[0].output, image,
+                                 faces[0].landmarks) for amount in (0.0, 1.0)}
+    # The goal's 80%, and at most a little below the transfer off (the eyes' own edges in the
+    # ring move by design).
+    assert kept[1.0] >= 0.8 and kept[1.0] >= kept[0.0] - 0.09, kept

@@ -70,11 +70,13 @@ class BlendStage:
             if not settings.mouth_mask:
                 image = mouth_membrane(image, target, layer.face.landmarks, layer.box, layer.face.size)
             if settings.grain > 0:
+                # The camera's own pixels where the shape transfer moved the picture (FaceLayer.grain).
+                camera = layer.grain if layer.grain is not None and layer.grain.shape == target.shape else target
                 sigma = split_sigma(layer.scale)
-                gain = source_detail_gain(image, target, layer.alpha, sigma)
+                gain = source_detail_gain(image, camera, layer.alpha, sigma)
                 image = source_detail(image, 1.0 + settings.grain * (gain - 1.0), sigma)
                 # The target's own brows and lash lines are not grain (realtime/faces/brows.py).
-                grain = without_fine_features(target, image, layer.alpha, layer.face.landmarks, layer.box, layer.face.size, sigma,
+                grain = without_fine_features(camera, image, layer.alpha, layer.face.landmarks, layer.box, layer.face.size, sigma,
                                               band_sigma=CROSSOVER * sigma)
                 image = camera_detail(image, grain, layer.scale, settings.grain, layer.alpha)
             if settings.poisson:

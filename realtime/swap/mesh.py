@@ -66,6 +66,9 @@ PROFILE_YAW_DEG = 45.0
 # back at full resolution in the blend (realtime/blend/stage.py). At the bound the working size is the
 # full size: a face growing past it changes nothing at once.
 WORK_FACE_PX = 640.0
+# The shape transfer puts the target's glasses frames back unmoved wherever glasses_mask keeps
+# more than this of a pixel (realtime/swap/mesh.py, _glasses_unmoved).
+RESTORE_FROM = 0.02
 
 MIRROR = np.array([
     0, 1, 2, 248, 4, 5, 6, 249, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 250, 251, 252,
@@ -169,6 +172,19 @@ def far_half_weight(target: np.ndarray, far_triangles: np.ndarray, triangles: np
     return np.clip(0.5 + distance / band, 0.0, 1.0).astype(np.float32)
 
 
+def _within(glasses: tuple | None, box) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """Glasses found in frame coordinates, (keep, (x, y)), as glasses_mask gives them over `box`."""
+    if glasses is None:
+        return None
+    keep, (fx, fy) = glasses
+    x0, y0, x1, y1 = box
+    ax, ay = max(fx, x0), max(fy, y0)
+    bx, by = min(fx + keep.shape[1], x1), min(fy + keep.shape[0], y1)
+    if bx <= ax or by <= ay:
+        return None
+    return keep[ay - fy:by - fy, ax - fx:bx - fx], (ax - x0, ay - y0)
+
+
 def _side_gain(normals: np.ndarray, coeffs: np.ndarray, shading: float) -> np.ndarray:
     """relight.side_shading(normals / |normals|, coeffs) ** shading, (h, w, 3) float32, with
     OpenCV kernels: numpy's broadcasting temporaries cost 1.8 ms on a 613-px face's quarter-size
@@ -221,6 +237,8 @@ class MeshSwapper:
         self._still_seen: set[int] = set()
         self._no_glasses: dict[int, int] = {}
         """Per face: frames since a glasses search found none (GLASSES_RECHECK)."""
+        self._moved_glasses: dict[int, tuple | None] = {}
+        """Per face, this frame: the glasses found before the shape transfer moved the face."""
         self.maps_made = 0
         """How many times warp maps were computed (a still head reuses them: REUSE_PX)."""
         self._shape = ShapeTransfer()
@@ -263,10 +281,20 @@ class MeshSwapper:
                 self._hand_tracker = HandOccluder(every=HAND_EVERY)
             self._hand_outlines = self._hand_tracker.update(frame.image)
         self._still_seen = set()
+        self._moved_glasses = {}
+        unmoved = None
         if self.swap_settings.face_shape > 0 and faces:
+            unmoved = frame.image
             frame, faces = self._transfer_shape(frame, faces)
         layers = [layer for number, face in enumerate(faces)
                   if (layer := self._swap_one(frame, face, number)) is not None]
+        if unmoved is not None:
+            # The camera's grain from its own, unmoved pixels: resampled, the picture under the
+            # layer has lost some of it, and a glasses rim the search kept only in part would
+            # come back through the grain at its moved place (a second, faint lower rim on d9).
+            for layer in layers:
+                x0, y0, x1, y1 = layer.box
+                layer.grain = unmoved[y0:y1, x0:x1]
         for key in set(self._still) - self._still_seen:
             del self._still[key]  # a face not seen in this frame starts afresh
         for key in set(self._no_glasses) - self._still_seen:
@@ -280,6 +308,7 @@ class MeshSwapper:
         composites onto. Returns the frame to render from (the warped picture) and the moved faces."""
         picture = frame.output if frame.output is not None else frame.image
         canvas = picture.copy()
+        self._moved_glasses = {}
         time_s = frame.pts if frame.pts is not None else frame.capture_ns / 1e9
         moved = []
         for number, face in enumerate(faces):
@@ -295,10 +324,45 @@ class MeshSwapper:
                 hands = self._hand_tracker.mask(self._hand_outlines, (x0, y0, x1, y1))
                 if hands is not None:
                     patch = cv2.blendLinear(picture[y0:y1, x0:x1], patch, hands, 1.0 - hands)
+            if self.blend.keep_occluders and self._no_glasses.get(track, GLASSES_RECHECK) >= GLASSES_RECHECK:
+                patch, self._moved_glasses[track] = self._glasses_unmoved(picture, patch, face, (x0, y0, x1, y1),
+                                                                          landmarks)
             canvas[y0:y1, x0:x1] = patch
             moved.append(replace(face, landmarks=landmarks, box=box_of(landmarks, frame.width, frame.height)))
         frame.output = canvas
         return Frame(index=frame.index, image=canvas, capture_ns=frame.capture_ns, pts=frame.pts), moved
+
+    @staticmethod
+    def _glasses_unmoved(picture: np.ndarray, patch: np.ndarray, face: Face, box, moved: np.ndarray):
+        """The shape transfer's warped patch with the target's glasses frames put back where the
+        camera has them: a frame is not part of the face's shape (moved with the eyes, d9's and
+        d13's frames bent and lost 10-12% of their edges: s12, face_shape 1). The region put back
+        is the frames grown by how far the field moved the eyes and brows there, so the moved
+        copy of a frame is covered too (no double frame); the eyes inside the lenses move.
+        Returns the patch and the frames found (keep, (x, y) in the frame), or None: the render
+        keeps those, since a search around the moved eyes reaches less far below them (the lower
+        rims of d9's frames were lost)."""
+        glasses = glasses_mask(picture, face.landmarks, box, face.size)
+        if glasses is None:
+            return patch, None
+        keep, (gx, gy) = glasses
+        found = (keep, (box[0] + gx, box[1] + gy))
+        top = topology()
+        ring = np.concatenate([top.right_eye, top.left_eye, top.right_eyebrow, top.left_eyebrow])
+        reach = float(np.abs(moved[ring, :2] - face.landmarks[ring, :2]).max())
+        grow = int(np.ceil(reach)) + 1
+        # Wherever a frame is kept at all (its soft, faint parts too: half-kept, the moved and the
+        # unmoved copy both showed, a double lower rim on d9), then grown and softened.
+        keep = (keep > RESTORE_FROM).astype(np.float32)
+        keep = cv2.dilate(keep, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+        keep = cv2.GaussianBlur(keep, (0, 0), max(1.0, 0.5 * grow))
+        height, width = keep.shape
+        x0, y0 = box[0], box[1]
+        patch = patch.copy()
+        region = patch[gy:gy + height, gx:gx + width]
+        unmoved = picture[y0 + gy:y0 + gy + height, x0 + gx:x0 + gx + width]
+        patch[gy:gy + height, gx:gx + width] = cv2.blendLinear(unmoved, region, keep, 1.0 - keep)
+        return patch, found
 
     def _swap_one(self, frame: Frame, face: Face, number: int = 0) -> FaceLayer | None:
         x0, y0, x1, y1 = face.box
@@ -335,13 +399,14 @@ class MeshSwapper:
         small_face = replace(face, landmarks=landmarks, box=small_box)
         small_frame = Frame(index=frame.index, image=picture, capture_ns=frame.capture_ns, pts=frame.pts)
         hands = [to_work(outline) for outline in self._hand_outlines]
-        layer = self._render(small_frame, small_face, (0, 0, width, height), number, hands)
+        layer = self._render(small_frame, small_face, (0, 0, width, height), number, hands, full_size=False)
         if layer is None:
             return None
         # The grain is matched at full resolution: the scale stays in target (frame) pixels.
         return replace(layer, box=box, face=face, scale=layer.scale / (0.5 * (sx + sy)))
 
-    def _render(self, frame: Frame, face: Face, box, number: int, hand_outlines: list) -> FaceLayer | None:
+    def _render(self, frame: Frame, face: Face, box, number: int, hand_outlines: list,
+                full_size: bool = True) -> FaceLayer | None:
         target = face.landmarks[:MESH_POINTS]
         texture = self._texture
         key = face.track_id if face.track_id >= 0 else -1 - number
@@ -371,7 +436,9 @@ class MeshSwapper:
         if self.blend.keep_occluders:
             glasses = None
             since = self._no_glasses.get(key, GLASSES_RECHECK)
-            if since >= GLASSES_RECHECK:
+            if full_size and key in self._moved_glasses:  # found unmoved, frame pixels (_transfer_shape)
+                glasses, since = _within(self._moved_glasses[key], box), 0
+            elif since >= GLASSES_RECHECK:
                 glasses = glasses_mask(frame.image, face.landmarks, box, face.size)
                 since = 0
             self._no_glasses[key] = since + 1 if glasses is None else GLASSES_RECHECK

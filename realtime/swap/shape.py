@@ -26,12 +26,14 @@ The moved points must not tear the picture: the target's own eyes and mouth show
 mesh's holes, and beyond the face's outline lie hair, ears and background. So the difference
 becomes one smooth displacement field (Gaussian radial basis functions centred on mesh points,
 fitted by weighted ridge least squares on about 200 mesh points each frame; the Gaussians are
-separable, so evaluating the field on a coarse grid costs two small matrix products) that fades to zero in a band outside the outline. The moved landmarks
-are the landmarks displaced by this field, and the target's own pixels around and inside the face
-are warped by the same field (as the live-portrait stage warps a portrait's surroundings with a
-motion that fades out, realtime/animate/surround.py): the target's eyes and mouth sit in the
-moved holes, its jaw line moves with the moved outline (no double chin), and nothing moves beyond
-the fade (a hand in front of the face is not moved either: realtime/swap/mesh.py). A still target
+separable, so evaluating the field on a coarse grid costs two small matrix products) that moves
+only the inner face: it is zero on the face's outline and beyond (INNER_BAND), so the jaw, chin,
+cheeks' edge, hair, glasses temples and background stay the target's, pixel for pixel. The moved
+landmarks are the landmarks displaced by this field, and the target's own pixels inside the face
+are warped by the same field (bicubic: the camera grain survives), as the live-portrait stage warps
+a portrait's surroundings (realtime/animate/surround.py): the target's eyes and mouth sit in the
+moved holes. A hand in front of the face and the target's glasses frames are not moved
+(realtime/swap/mesh.py). A still target
 gives the same field every frame: the transfer adds no jitter.
 """
 
@@ -56,13 +58,19 @@ FEATURE_WEIGHT = 6.0
 FIT_POINTS = 120
 MAX_DELTA = 0.12  # the largest shape difference of a point, in units of the face's RMS radius
 ANCHOR_NOSE = np.array([168, 6, 197, 195, 5], dtype=np.int32)  # the nose bridge, top to bottom
-# The field fades out between these elliptic radii (1 = the outline): the outline itself moves
-# fully, the hair and background beyond FADE_OUT not at all. The quality benchmark compares the
-# background outside the face's hull enlarged 1.25x, so nothing is moved that far out.
-FADE_IN, FADE_OUT = 1.02, 1.2
-# How much of its shape difference the outline (jaw, chin, cheeks, forehead edge) takes, relative
-# to the inner features.
-OUTLINE_SHARE = 1.0
+# The field moves only the inner face: it is 1 from INNER_BAND (a share of the outline's RMS
+# radius) inside the face's outline and falls smoothly to 0 on the outline, where it stays beyond.
+# The outline (jaw, chin, cheeks, forehead edge) and everything around it -- hair, ears, the
+# background's straight edges, a glasses frame's temples -- stay the target's, pixel for pixel:
+# a field that moved the outline too (faded out between 1.02 and 1.2 of the outline's radius)
+# bent the background's straight edges beside the cheeks into seams (46-56 of 270 frames over 3
+# grey levels on the written files, README "The source's face shape") and took the glasses' temples
+# out of line. Measured in-process (dlib, s42 on d3, s12 on d6, s12 on d13; issue 13): most of the
+# identity a face shape carries is in the inner features (eye spacing, nose, mouth, brow height).
+INNER_BAND = 0.14
+# How much of its shape difference the outline takes in the field's fit: none (see INNER_BAND),
+# so the fitted field is already near zero where the window closes it.
+OUTLINE_SHARE = 0.0
 # The target's neutral shape: time constant of its running mean (seconds of media time), and
 # which frames feed it (eye opening over the face's RMS radius: not a blink).
 NEUTRAL_TIME_S = 2.0
@@ -217,6 +225,23 @@ def _smooth(x: np.ndarray) -> np.ndarray:
     return x * x * (3.0 - 2.0 * x)
 
 
+def _inside_distance(points: np.ndarray, outline: np.ndarray) -> np.ndarray:
+    """(N,) distance of points (N, 2) from the closed polygon `outline` (M, 2), positive inside,
+    0 outside (vectorised: the faces' outline has 36 corners)."""
+    a, b = outline, np.roll(outline, -1, axis=0)
+    edge = b - a
+    rel = points[:, None, :] - a[None]
+    t = np.clip((rel * edge).sum(axis=2) / np.maximum((edge * edge).sum(axis=1), 1e-12), 0.0, 1.0)
+    nearest = np.sqrt(((rel - t[..., None] * edge) ** 2).sum(axis=2)).min(axis=1)
+    # Crossing number: a ray to +x crosses an odd number of edges from inside.
+    y, x = points[:, None, 1], points[:, None, 0]
+    straddles = (a[None, :, 1] > y) != (b[None, :, 1] > y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cross_x = a[None, :, 0] + (y - a[None, :, 1]) * edge[None, :, 0] / edge[None, :, 1]
+    inside = (straddles & (x < cross_x)).sum(axis=1) % 2 == 1
+    return np.where(inside, nearest, 0.0)
+
+
 @dataclass
 class ShapeField:
     """A smooth displacement field over a face: value at a frame point p = window(p) * sum_k
@@ -225,21 +250,24 @@ class ShapeField:
     centres: np.ndarray
     coeffs: np.ndarray
     sigma: float
-    centre: np.ndarray
-    inverse_shape: np.ndarray
-    """2x2: (p - centre) @ inverse_shape @ (p - centre) is the squared elliptic radius (1 = outline)."""
+    outline: np.ndarray
+    """(M, 2) the face's outline in frame pixels: the window is 0 on it and beyond (INNER_BAND)."""
+    band: float
+    """Pixels inside the outline where the window reaches 1."""
+    margin: float = 0.0
+    """Pixels inside the outline where the window is still 0: the field is evaluated on a coarse grid
+    and read bilinearly, so a grid point this far in must already be 0 for nothing on or beyond the
+    outline to move."""
 
-    def _window(self, offsets: np.ndarray) -> np.ndarray:
-        a, b, c = self.inverse_shape[0, 0], self.inverse_shape[0, 1] + self.inverse_shape[1, 0], \
-            self.inverse_shape[1, 1]
-        x, y = offsets[..., 0], offsets[..., 1]
-        radius = np.sqrt(np.maximum(a * x * x + b * x * y + c * y * y, 0.0))
-        return 1.0 - _smooth((radius - FADE_IN) / (FADE_OUT - FADE_IN))
+    def _window(self, points: np.ndarray) -> np.ndarray:
+        flat = points.reshape(-1, 2).astype(np.float64)
+        window = _smooth((_inside_distance(flat, self.outline) - self.margin) / max(self.band, 1e-6))
+        return window.reshape(points.shape[:-1])
 
     def at(self, points: np.ndarray) -> np.ndarray:
         """(N, 2) displacement at frame points (N, 2)."""
         values = _basis(points, self.centres, self.sigma) @ self.coeffs
-        return values * self._window(points - self.centre)[:, None]
+        return values * self._window(points)[:, None]
 
     def grid(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
         """(len(ys), len(xs), 2) displacement on a grid: the Gaussians are separable, so two matrix
@@ -247,13 +275,12 @@ class ShapeField:
         gx = np.exp(-(xs[:, None] - self.centres[None, :, 0]) ** 2 / (2 * self.sigma ** 2))  # (W, K)
         gy = np.exp(-(ys[:, None] - self.centres[None, :, 1]) ** 2 / (2 * self.sigma ** 2))  # (H, K)
         field = np.stack([(gy * self.coeffs[:, 0]) @ gx.T, (gy * self.coeffs[:, 1]) @ gx.T], axis=-1)
-        offsets = np.stack(np.meshgrid(xs - self.centre[0], ys - self.centre[1]), axis=-1)
-        return field * self._window(offsets)[..., None]
+        return field * self._window(np.stack(np.meshgrid(xs, ys), axis=-1))[..., None]
 
-    def extent(self) -> tuple[float, float]:
-        """Half width and half height of the box outside which the field is zero."""
-        shape = np.linalg.inv(self.inverse_shape) * FADE_OUT ** 2
-        return math.sqrt(shape[0, 0]), math.sqrt(shape[1, 1])
+    def bounds(self) -> tuple[float, float, float, float]:
+        """x0, y0, x1, y1 of the box outside which the field is zero (the outline's)."""
+        (x0, y0), (x1, y1) = self.outline.min(axis=0), self.outline.max(axis=0)
+        return float(x0), float(y0), float(x1), float(y1)
 
 
 def _basis(points: np.ndarray, centres: np.ndarray, sigma: float) -> np.ndarray:
@@ -272,13 +299,7 @@ def fit_field(points: np.ndarray, displacement: np.ndarray, oval: np.ndarray,
     displacement (468, 2); fit: default all)."""
     points = points.astype(np.float64)
     outline = points[oval]
-    centre = outline.mean(axis=0)
-    offsets = outline - centre
-    covariance = offsets.T @ offsets / len(offsets)
-    inverse = np.linalg.inv(covariance + 1e-6 * np.eye(2))
-    # Scaled so that the outline's points sit at radius 1 (their RMS).
-    inverse /= np.einsum("ni,ij,nj->n", offsets, inverse, offsets).mean()
-    rms = math.sqrt((offsets ** 2).sum(axis=1).mean())
+    rms = math.sqrt(((outline - outline.mean(axis=0)) ** 2).sum(axis=1).mean())
     sigma = SIGMA * rms
     centres = points[centre_ids]
     fit = np.arange(len(points)) if fit is None else fit
@@ -287,7 +308,9 @@ def fit_field(points: np.ndarray, displacement: np.ndarray, oval: np.ndarray,
     gram = weighted @ basis
     gram += RIDGE * np.trace(gram) / len(centres) * np.eye(len(centres))
     coeffs = np.linalg.solve(gram, weighted @ displacement[fit].astype(np.float64))
-    return ShapeField(centres, coeffs, sigma, centre, inverse)
+    (x0, y0), (x1, y1) = outline.min(axis=0), outline.max(axis=0)
+    margin = 1.5 * grid_step(x1 - x0 + 3, y1 - y0 + 3)
+    return ShapeField(centres, coeffs, sigma, outline, INNER_BAND * rms, margin)
 
 
 class ShapeTransfer:
@@ -351,6 +374,11 @@ class ShapeTransfer:
                          regions.weights)
 
 
+def grid_step(width: float, height: float) -> int:
+    """Pixels between the displacement grid's points over a box of this size."""
+    return max(GRID_PX, int(max(width, height) / 48))
+
+
 def apply(image: np.ndarray, field: ShapeField, landmarks: np.ndarray
           ) -> tuple[np.ndarray, tuple[int, int, int, int], np.ndarray] | None:
     """The target's pixels and landmarks moved by the field: (patch over box, box, moved landmarks),
@@ -359,13 +387,12 @@ def apply(image: np.ndarray, field: ShapeField, landmarks: np.ndarray
     scale of the grid), and the pixels take the backward map, the inverse of p -> p + D(p) by
     fixed-point steps p <- q - D(p) on the grid, upsampled, so both move alike."""
     height, width = image.shape[:2]
-    half_w, half_h = field.extent()
-    cx, cy = field.centre
-    x0, y0 = max(0, int(cx - half_w) - 1), max(0, int(cy - half_h) - 1)
-    x1, y1 = min(width, int(cx + half_w) + 2), min(height, int(cy + half_h) + 2)
+    bx0, by0, bx1, by1 = field.bounds()
+    x0, y0 = max(0, int(bx0) - 1), max(0, int(by0) - 1)
+    x1, y1 = min(width, int(bx1) + 2), min(height, int(by1) + 2)
     if x1 - x0 < 2 or y1 - y0 < 2:
         return None
-    step = max(GRID_PX, int(max(x1 - x0, y1 - y0) / 48))
+    step = grid_step(x1 - x0, y1 - y0)
     grid_w, grid_h = -(-(x1 - x0) // step) + 2, -(-(y1 - y0) // step) + 2
     # Grid point j at x0 - step + (j + 0.5) * step - 0.5: where cv2.resize's half-pixel centres read it.
     xs = x0 - step + (np.arange(grid_w) + 0.5) * step - 0.5
@@ -388,5 +415,7 @@ def apply(image: np.ndarray, field: ShapeField, landmarks: np.ndarray
     h, w = y1 - y0, x1 - x0
     # One two-channel map (one resize; cv2.remap takes it as is).
     maps = cv2.resize(np.ascontiguousarray(coarse), full, interpolation=cv2.INTER_LINEAR)[step:step + h, step:step + w]
-    patch = cv2.remap(image, np.ascontiguousarray(maps), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # Bicubic: bilinear resampling at fractional offsets took about 30% of the camera grain's energy
+    # (the grain the blend stage puts back on the new face is read from this picture).
+    patch = cv2.remap(image, np.ascontiguousarray(maps), None, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     return patch, (x0, y0, x1, y1), moved
