@@ -66,3 +66,28 @@ def test_a_photograph_grin_keeps_its_teeth(d3_run):
         assert len(real) > 50 and len(ours) > 50
         real_teeth, our_teeth = np.percentile(real, 90), np.percentile(ours, 90)
         assert our_teeth > 0.72 * real_teeth, (index, our_teeth, real_teeth)
+
+
+def test_a_closed_mouth_costs_no_colour_statistics(library, monkeypatch):
+    """The driver's skin colour (a resize, a LAB conversion and statistics over its face, about
+    5 % of the animate stage) is only needed to colour a drawn mouth interior: a driver whose
+    mouth stays shut never computes it (main did on every frame)."""
+    import realtime.animate.mesh as mesh_module
+    from realtime.animate.mesh import MeshAnimator
+    from realtime.frame import Face, Frame
+    from realtime.settings import Settings
+
+    calls = []
+    real = mesh_module.face_colour
+    monkeypatch.setattr(mesh_module, "face_colour", lambda *args: calls.append(1) or real(*args))
+    source = library.get(str(media("s42.jpg")))
+    animator = MeshAnimator(Settings(mode="animate"))
+    animator.set_source(source)
+    calls.clear()  # the portrait's own colour, once
+    landmarks = source.face.landmarks.astype(np.float64)
+    for index, shift in enumerate((0.0, 3.0, 6.0)):  # the head moves, the mouth stays shut
+        moved = landmarks.copy()
+        moved[:, 0] += shift
+        face = Face(landmarks=moved.astype(np.float32), box=source.face.box, score=1.0)
+        animator.animate(Frame(index=index, image=source.image, capture_ns=0, pts=index / 30, faces=[face]), [face])
+    assert not calls

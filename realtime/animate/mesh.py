@@ -21,6 +21,7 @@ from realtime.animate.mouth import (
     draw_mouth_interior,
     driver_to_portrait_colour,
     face_colour,
+    interior_share,
     mouth_opening,
 )
 from realtime.animate.surround import MOUTH_CENTRE, PortraitMesh, build_mesh, fit_similarity_2d, moved_points
@@ -312,6 +313,8 @@ class MeshAnimator:
                     points: np.ndarray) -> None:
         top = topology()
         mouth = points[top.inner_mouth].astype(np.float32)
+        if interior_share(mouth, portrait.face_size, portrait.mouth_opening) <= 0.0:
+            return  # a closed mouth: nothing to draw, and the driver's colour is not needed
         if self._settings.mouth_interior == "driver":
             driver_mouth = face.landmarks[top.inner_mouth, :2].astype(np.float32)
             matrix = driver_to_portrait_colour(face_colour(frame.image, face.landmarks), portrait.colour)

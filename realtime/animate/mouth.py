@@ -117,6 +117,19 @@ def inner_shadow(interior: np.ndarray, alpha: np.ndarray, face_size: float) -> n
     return np.clip(interior.astype(np.float32) * light[..., None], 0, 255).astype(np.uint8)
 
 
+def interior_share(mouth: np.ndarray, face_size: float, own_opening: float = 0.0) -> float:
+    """How much of the drawn interior covers the portrait's own (0: nothing to draw)."""
+    opening = mouth_opening(mouth, face_size)
+    if opening < MIN_OPENING:
+        return 0.0
+    # The portrait's own interior, warped with the rest, is its gap between the lips stretched:
+    # kept where the mouth opened little beyond it, given way quickly as it opens further (by the
+    # square of the ratio: linearly, a mouth opened to 3x a parted portrait's gap kept a third of
+    # that stretched dark gap over the drawn teeth, d3 in self-reenactment).
+    share = 1.0 - (own_opening / opening) ** 2 if own_opening >= MIN_OPENING else 1.0
+    return share if share > 0.05 else 0.0
+
+
 def draw_mouth_interior(canvas: np.ndarray, mouth: np.ndarray, face_size: float, lips_colour: np.ndarray,
                         own_opening: float = 0.0, driver_image: np.ndarray | None = None,
                         driver_mouth: np.ndarray | None = None, driver_size: float = 0.0,
@@ -130,15 +143,8 @@ def draw_mouth_interior(canvas: np.ndarray, mouth: np.ndarray, face_size: float,
     transfer from the driver's skin to the portrait's. lips_colour: BGR of the portrait's lips
     (the cavity is a dark shade of it).
     """
-    opening = mouth_opening(mouth, face_size)
-    if opening < MIN_OPENING:
-        return False
-    # The portrait's own interior, warped with the rest, is its gap between the lips stretched:
-    # kept where the mouth opened little beyond it, given way quickly as it opens further (by the
-    # square of the ratio: linearly, a mouth opened to 3x a parted portrait's gap kept a third of
-    # that stretched dark gap over the drawn teeth, d3 in self-reenactment).
-    share = 1.0 - (own_opening / opening) ** 2 if own_opening >= MIN_OPENING else 1.0
-    if share <= 0.05:
+    share = interior_share(mouth, face_size, own_opening)
+    if share <= 0.0:
         return False
     height, width = canvas.shape[:2]
     pad = int(np.ceil(0.02 * face_size)) + 2
