@@ -16,11 +16,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from realtime.animate.motion import Calibration, calibrate, near, transfer
+from realtime.animate.motion import Calibration, calibrate, near, settled_reference, transfer
 from realtime.animate.mouth import (
     draw_mouth_interior,
     driver_to_portrait_colour,
     face_colour,
+    interior_share,
     mouth_opening,
 )
 from realtime.animate.surround import MOUTH_CENTRE, PortraitMesh, build_mesh, fit_similarity_2d, moved_points
@@ -262,9 +263,12 @@ class MeshAnimator:
             # "Near" the first landmarks, not the last reference: compared with the last one, a
             # brow raise over a few frames passed step by step and became the neutral face (d10:
             # her brows raised 8 px by frame 4; every later frame's brows were drawn 4 px low).
+            # The brows do not settle at all (`settled_reference`): a raise started within what
+            # passes as "near" the first landmarks still became neutral.
             self._settling -= 1
-            if near(face.landmarks, self._anchor if self._anchor is not None else self._reference):
-                self._reference = face.landmarks.astype(np.float64).copy()
+            anchor = self._anchor if self._anchor is not None else self._reference
+            if near(face.landmarks, anchor):
+                self._reference = settled_reference(anchor, face.landmarks)
                 self._calibration = None
         if self._calibration is None:
             self._calibration = calibrate(self._reference, portrait.landmarks, settings.motion_mode)
@@ -312,6 +316,8 @@ class MeshAnimator:
                     points: np.ndarray) -> None:
         top = topology()
         mouth = points[top.inner_mouth].astype(np.float32)
+        if interior_share(mouth, portrait.face_size, portrait.mouth_opening) <= 0.0:
+            return  # a closed mouth: nothing to draw, and the driver's colour is not needed
         if self._settings.mouth_interior == "driver":
             driver_mouth = face.landmarks[top.inner_mouth, :2].astype(np.float32)
             matrix = driver_to_portrait_colour(face_colour(frame.image, face.landmarks), portrait.colour)

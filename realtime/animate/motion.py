@@ -304,6 +304,28 @@ def near(driver: np.ndarray, reference: np.ndarray) -> bool:
     return bool(np.linalg.norm(gaze(unmoved) - gaze(reference)) <= 2 * GATE_GAZE)
 
 
+# MediaPipe's brow points (both brows' upper and lower edges).
+BROWS = np.array([70, 63, 105, 66, 107, 55, 65, 52, 53, 46, 300, 293, 334, 296, 336, 285, 295, 282, 283, 276])
+
+
+def settled_reference(anchor: np.ndarray, driver: np.ndarray) -> np.ndarray:
+    """The neutral reference while it settles (`driver` near `anchor`, the first landmarks after a
+    calibration): the driver's face, its brows kept where the anchor's were (placed at the
+    driver's head pose).
+
+    The settling takes up what a fresh detection gets a little wrong and the tracker then settles
+    (scale, rotation, the eyes' opening: mesh.py), but the brows are an expression a driver starts
+    within the first frames: d10 raises hers on frame 2 by 2.7 px as tracked (8 px in the still
+    picture), which passed as near, settled into the reference, and every later raise was drawn
+    2.6 px short (frame 5: 4.4 px of the tracker's 6.9). Taking the anchor's whole shape instead
+    lost d13 and d6 on PSNR (31.62 -> 31.35, 28.91 -> 28.73): the rest of the face does settle."""
+    anchor = anchor.astype(np.float64)
+    reference = driver.astype(np.float64).copy()
+    head = fit_similarity(anchor[RIGID_POINTS], reference[RIGID_POINTS])
+    reference[BROWS] = head.apply(anchor[BROWS])
+    return reference
+
+
 @dataclass(frozen=True)
 class Calibration:
     """What stays fixed between two calibrations: the driver's neutral face, and how the

@@ -52,21 +52,47 @@ def _fan_triangles(count: int) -> np.ndarray:
     return np.array([(i, (i + 1) % count, count) for i in range(count)], dtype=np.int32)
 
 
+KNEE = (0.15, 0.3)  # the shares of the range (low, high) near each end where the light bends
+
+
+def squeeze_light(light: np.ndarray, low: float, high: float) -> np.ndarray:
+    """LAB lightness kept between `low` and `high`: unchanged in the middle of that range, bent
+    smoothly towards its ends beyond a knee (never past them).
+
+    It used to be rescaled from [0, 255] onto [low, high] whatever it was: a photograph's teeth,
+    already within a photographic portrait's range, came out as dark as its skin (d3 driving its
+    own frame 0: the grin's teeth drawn as a brown smear, the mouth read as an open hole, the face
+    further from the real one by dlib's distance). Only what lies beyond the portrait's range is
+    squeezed now: a painting still gets no photographic white, no black hole."""
+    span = high - low
+    knee_low, knee_high = low + KNEE[0] * span, high - KNEE[1] * span
+    out = light.astype(np.float32, copy=True)
+    above = out > knee_high
+    room = high - knee_high
+    out[above] = knee_high + room * (1.0 - np.exp(-(out[above] - knee_high) / room))
+    below = out < knee_low
+    room = knee_low - low
+    out[below] = knee_low - room * (1.0 - np.exp(-(knee_low - out[below]) / room))
+    return out
+
+
 def in_portrait_style(interior: np.ndarray, lips_colour: np.ndarray, skin_lab: np.ndarray,
                       face_size: float) -> np.ndarray:
     """The driver's mouth interior redrawn in the portrait's palette: its light (teeth, tongue,
-    shadow) kept as shading, its range squeezed between a dark shade of the portrait's lips (a
-    cavity is never pure black) and the portrait's skin a little brightened (photographic teeth
-    are brighter than anything in a painting), its colour pulled to the lips' (dark) and the
-    skin's (bright) hue, and softened to the portrait's grain."""
+    shadow) kept as shading, what lies beyond its range squeezed in (`squeeze_light`) between a
+    dark shade of the portrait's lips (a cavity is never pure black) and the portrait's skin a
+    little brightened (photographic teeth are brighter than anything in a painting), its colour
+    pulled to the lips' (dark) and the skin's (bright) hue, and softened to the portrait's grain."""
     lab = cv2.cvtColor(interior, cv2.COLOR_BGR2LAB).astype(np.float32)
     lips_lab = cv2.cvtColor(np.clip(lips_colour, 0, 255).astype(np.uint8)[None, None], cv2.COLOR_BGR2LAB)
     lips_lab = lips_lab.reshape(3).astype(np.float32)
     skin = np.asarray(skin_lab, dtype=np.float32)
     low = 0.35 * float(lips_lab[0])
-    high = float(skin[0]) + 0.25 * (255.0 - float(skin[0]))
+    high = max(float(skin[0]) + 0.25 * (255.0 - float(skin[0])), low + 8.0)
     light = lab[..., 0] / 255.0
-    lab[..., 0] = low + (high - low) * light
+    # The darks lifted as the whole range rescaled onto (low, high) lifts them (the cavity a shade
+    # of the lips, its shadow never black), the rest kept where the portrait's range holds it.
+    lab[..., 0] = np.maximum(squeeze_light(lab[..., 0], low, high), low + (high - low) * light)
     # Dark -> the lips' hue, bright -> the skin's; half of the driver's own colour kept.
     tint = (1.0 - light)[..., None] * lips_lab[1:] + light[..., None] * skin[1:]
     lab[..., 1:] = 0.5 * lab[..., 1:] + 0.5 * tint
@@ -91,6 +117,19 @@ def inner_shadow(interior: np.ndarray, alpha: np.ndarray, face_size: float) -> n
     return np.clip(interior.astype(np.float32) * light[..., None], 0, 255).astype(np.uint8)
 
 
+def interior_share(mouth: np.ndarray, face_size: float, own_opening: float = 0.0) -> float:
+    """How much of the drawn interior covers the portrait's own (0: nothing to draw)."""
+    opening = mouth_opening(mouth, face_size)
+    if opening < MIN_OPENING:
+        return 0.0
+    # The portrait's own interior, warped with the rest, is its gap between the lips stretched:
+    # kept where the mouth opened little beyond it, given way quickly as it opens further (by the
+    # square of the ratio: linearly, a mouth opened to 3x a parted portrait's gap kept a third of
+    # that stretched dark gap over the drawn teeth, d3 in self-reenactment).
+    share = 1.0 - (own_opening / opening) ** 2 if own_opening >= MIN_OPENING else 1.0
+    return share if share > 0.05 else 0.0
+
+
 def draw_mouth_interior(canvas: np.ndarray, mouth: np.ndarray, face_size: float, lips_colour: np.ndarray,
                         own_opening: float = 0.0, driver_image: np.ndarray | None = None,
                         driver_mouth: np.ndarray | None = None, driver_size: float = 0.0,
@@ -104,11 +143,8 @@ def draw_mouth_interior(canvas: np.ndarray, mouth: np.ndarray, face_size: float,
     transfer from the driver's skin to the portrait's. lips_colour: BGR of the portrait's lips
     (the cavity is a dark shade of it).
     """
-    opening = mouth_opening(mouth, face_size)
-    if opening < MIN_OPENING:
-        return False
-    share = 1.0 - own_opening / opening if own_opening >= MIN_OPENING else 1.0
-    if share <= 0.05:
+    share = interior_share(mouth, face_size, own_opening)
+    if share <= 0.0:
         return False
     height, width = canvas.shape[:2]
     pad = int(np.ceil(0.02 * face_size)) + 2
