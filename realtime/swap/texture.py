@@ -298,7 +298,9 @@ def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarra
     # hair and background just outside it would be smeared inwards).
     known = (~occluded) & (oval > 0)
     # The membrane from skin only: hair strands and brow tails the occluder search left (too
-    # thin, or face) darkened it into soft blotches (s42's temples).
+    # thin, or face) darkened it into soft blotches (s42's temples). (Made from all the kept
+    # pixels near the border instead, it carried a shadowed cheek's dark rim inwards as a dark
+    # band along the fill's outline, s10; the soft edge below takes the kept pixels' level.)
     sources = known if skin is None else known & (skin > 0)
     fill = push_pull_fill(flat, (sources if sources.any() else known).astype(np.uint8))
     sigma = max(1.5, _FILL_FEATHER * face_size)
@@ -309,6 +311,9 @@ def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarra
         # the other side's outline, not the mouth (its other side is no cleaner).
         usable = (_mirror(occluders * 255, landmarks) < 128) & (_mirror(oval * 255, landmarks) > 127) & \
             (mouth == 0)
+        if skin is not None:
+            # Nor hair the occluder search left on the other side (s42's temples).
+            usable &= _mirror(skin * 255, landmarks) > 127
         region = occluded & usable
         if region.any():
             # The mirrored side may be a little lighter or darker than its new surroundings (the
