@@ -75,7 +75,7 @@ DENOISE_MAX = 10.0
 OPEN_MOUTH = 0.3
 # The fill fades into the kept pixels over this fraction of the face (Gaussian sigma; the fill
 # covers the occluders themselves fully).
-_FILL_FEATHER = 0.01
+_FILL_FEATHER = 0.008
 # The fill's membrane is made from kept pixels within this many skin spreads of the skin's colour
 # (stricter than _SKIN_DISTANCE: what is not quite an occluder is not quite skin either).
 _FILL_SKIN_DISTANCE = 2.5
@@ -280,6 +280,24 @@ def denoise(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.nd
     return cv2.fastNlMeansDenoisingColored(image, None, strength, strength, 5, window)
 
 
+def _match_border(flat: np.ndarray, fill: np.ndarray, region: np.ndarray, known: np.ndarray,
+                  face_size: float) -> np.ndarray:
+    """`fill` (float32) plus a smooth correction membrane: the difference between `flat` and
+    `fill` measured on the kept pixels (`known`) along `region`'s border and spread inwards
+    (normalised convolution over 8% of the face), so the fill meets its surroundings' level."""
+    grow = max(3, int(0.02 * face_size) | 1)
+    band = cv2.dilate(region.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    band = (band > 0) & known
+    if not band.any():
+        return fill
+    weight = band.astype(np.float32)
+    difference = (flat.astype(np.float32) - fill) * weight[..., None]
+    spread_sigma = max(2.0, 0.08 * face_size)
+    spread = cv2.GaussianBlur(weight, (0, 0), spread_sigma)
+    membrane = cv2.GaussianBlur(difference, (0, 0), spread_sigma) / np.maximum(spread, 1e-4)[..., None]
+    return fill + membrane
+
+
 def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarray,
                    oval: np.ndarray, mouth: np.ndarray, face_size: float,
                    mirror_yaw: float = 20.0, skin: np.ndarray | None = None) -> np.ndarray:
@@ -317,27 +335,20 @@ def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarra
         region = occluded & usable
         if region.any():
             # The mirrored side may be a little lighter or darker than its new surroundings (the
-            # de-lighting is not perfect): a smooth correction membrane, the difference measured
-            # along the fill's border and spread inwards (normalised convolution), takes it to
-            # their level so no outline of the fill shows.
-            grow = max(3, int(0.02 * face_size) | 1)
-            band = cv2.dilate(region.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
-            band = (band > 0) & known
-            if band.any():
-                weight = band.astype(np.float32)
-                difference = (flat.astype(np.float32) - mirrored) * weight[..., None]
-                spread_sigma = max(2.0, 0.08 * face_size)
-                spread = cv2.GaussianBlur(weight, (0, 0), spread_sigma)
-                membrane = cv2.GaussianBlur(difference, (0, 0), spread_sigma) / np.maximum(spread, 1e-4)[..., None]
-                mirrored = mirrored + membrane
+            # de-lighting is not perfect): taken to their level along the border.
+            mirrored = _match_border(flat, mirrored, region, known, face_size)
             # The mirror's share falls smoothly to zero before its usable part ends (a hard
             # switch between mirror and membrane was a visible outline).
             inside = cv2.erode(usable.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
             share = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), sigma)[..., None]
             fill = fill + share * (mirrored - fill)
+    # The membrane from skin only is lighter than a shadowed border (s10's far cheek) or darker
+    # than a bright one: taken to the kept pixels' level along its border too, so the soft edge
+    # below fades only their fine texture, not a level (a level fading over it read as a
+    # lighter patch's soft outline, and steepened the de-lighting's change: s12 3.9 per face).
+    fill = _match_border(flat, fill, occluded, known, face_size)
     # Soft edges: the fill covers the occluders fully and fades into the kept pixels outside
-    # them over a few sigma (the kept pixels are the membrane's own border values, so only their
-    # fine texture fades, never a level).
+    # them over a few sigma.
     covered = cv2.dilate(occluders, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
     alpha = cv2.GaussianBlur(covered.astype(np.float32), (0, 0), sigma)
     alpha = np.maximum(alpha, occluded.astype(np.float32))
