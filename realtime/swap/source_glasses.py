@@ -45,6 +45,9 @@ _RING_OUTER = 1.6
 # The eye itself, its lashes and lid crease (the eye's outline widened by this fraction of the
 # face) are never a frame.
 _EYE_MARGIN = 0.035
+# ... but a rim found outside that margin is followed into it, up to the lashes (the eye's
+# outline widened by this fraction of the face).
+_LASH_MARGIN = 0.025
 # A frame: its piece covers at least this fraction of the directions around each eye, and a
 # piece spans at least _BRIDGE_SPAN of the gap between the inner eye corners.
 _COVERAGE = 0.75
@@ -170,10 +173,20 @@ def find_source_glasses(image: np.ndarray, landmarks: np.ndarray, face_size: flo
         return None
 
     mask = selected[labels].astype(np.uint8)
+    # The rims run on into the margin kept around the eyes for the search (where a rim passes
+    # close to an eye's corner, its last piece stayed as a dotted line over the lid): followed
+    # there, step by step, as long as the evidence goes on, but never into the eye's outline
+    # and its lashes (_LASH_MARGIN).
+    lashes = _polygon_mask(shape, [points[top.right_eye], points[top.left_eye]],
+                           dilate_px=_LASH_MARGIN * face_size)
+    rim_like = ((evidence > _THRESHOLD) & (lashes == 0)).astype(np.uint8)
+    step = np.ones((3, 3), np.uint8)
+    for _ in range(max(1, int((_EYE_MARGIN - _LASH_MARGIN) * face_size))):
+        mask |= cv2.dilate(mask, step) & rim_like
     # The rim's anti-aliased edge and its shadow on the skin: a little wider, never the eyes.
     grow = max(3, int(0.012 * face_size) | 1)
     mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
-    mask &= (1 - eyes) & oval
+    mask &= (1 - lashes) & oval
     brows = _polygon_mask(shape, [points[top.right_eyebrow], points[top.left_eyebrow]])
     hidden = bool(brows.any()) and float((mask & brows).sum()) / float(brows.sum()) >= _BROW_HIDDEN
     return SourceGlasses(mask=mask, coverage=(coverage[0], coverage[1]), brows_hidden=hidden)

@@ -523,8 +523,8 @@ def clean_texture_of(source, makeup: float = 0.4) -> CleanTexture:
                 not source.memo.get("glasses_warned"):
             source.memo["glasses_warned"] = True
             log.warning("the face in %s wears glasses whose frames hide its brows: the frames are "
-                        "taken out of the worn face, but its brows cannot be seen, so the swap "
-                        "shows skin where they go; a photo without glasses works better",
+                        "taken out of the worn face, but the brows behind them cannot be recovered "
+                        "and will look faint or missing; a photo without glasses works better",
                         getattr(source, "name", "the source photo"))
     return texture
 
