@@ -450,8 +450,15 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     if occluders.any():
         grow = max(3, int(0.015 * face_size) | 1)
         occluders = cv2.dilate(occluders, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))) & oval
-        # The light again without the occluded points (a hand is lit differently).
-        flat, _ = delight(occluders)
+        # The light again without the occluded points (a hand is lit differently). Not without
+        # the glasses' points: the skin under thin rims and clear lenses is lit like the face,
+        # the robust fit already discounts a rim's pixels, and leaving out the 82 skin points
+        # around Hopper's eyes moved her fitted top light from -0.36 to -0.49 (a side light put
+        # on her photo then stayed: cheek balance 0.79 instead of 0.90).
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))
+        others = occluders if glasses is None else occluders & (1 - cv2.dilate(glasses.mask, kernel))
+        if others.any():
+            flat, _ = delight(others)
 
     # An open mouth: its lips, teeth and tongue must not be worn. The swapper then shows the
     # target's own mouth (lips included); here the mouth is filled with skin so that nothing
