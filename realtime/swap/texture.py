@@ -74,8 +74,9 @@ DENOISE_MAX = 10.0
 # of the lips, 0.1-0.2, is a closed mouth's look).
 OPEN_MOUTH = 0.3
 # The fill fades into the kept pixels over this fraction of the face (Gaussian sigma; the fill
-# covers the occluders themselves fully).
-_FILL_FEATHER = 0.008
+# covers the occluders themselves fully). Short: a fade of 0.8-1% lowered the edges of d9's
+# glasses rims kept over s42's filled temples (0.83 -> 0.79 of them, tests/test_swap_sharp.py).
+_FILL_FEATHER = 0.006
 # The fill's membrane is made from kept pixels within this many skin spreads of the skin's colour
 # (stricter than _SKIN_DISTANCE: what is not quite an occluder is not quite skin either).
 _FILL_SKIN_DISTANCE = 2.5
@@ -300,13 +301,15 @@ def _match_border(flat: np.ndarray, fill: np.ndarray, region: np.ndarray, known:
 
 def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarray,
                    oval: np.ndarray, mouth: np.ndarray, face_size: float,
-                   mirror_yaw: float = 20.0, skin: np.ndarray | None = None) -> np.ndarray:
+                   mirror_yaw: float = 20.0, skin: np.ndarray | None = None,
+                   features: np.ndarray | None = None) -> np.ndarray:
     """`flat` (BGR uint8) with the `occluders` filled: from the mirror image of the face where
     the other side is clean skin, a smooth membrane from the skin around (fill.push_pull_fill)
     elsewhere; the fill fades into the kept pixels over a soft edge (no step anywhere: the fill
     before, Telea inpainting at 256 px and a 3-px fade, left blocks with straight edges in s42's
     temple hair and a curved step down s10's shadowed cheek). `skin` (uint8 {0, 1}, optional):
-    the kept pixels that are skin-coloured, the only ones the membrane is made from."""
+    the kept pixels that are skin-coloured, the only ones the membrane is made from; `features`
+    (uint8 {0, 1}, optional): what the fade stays out of (the lips and nostrils)."""
     if not occluders.any():
         return flat
     from realtime.faces.pose import head_pose
@@ -351,6 +354,11 @@ def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarra
     # them over a few sigma.
     covered = cv2.dilate(occluders, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
     alpha = cv2.GaussianBlur(covered.astype(np.float32), (0, 0), sigma)
+    if features is not None:
+        # Not into the lips and nostrils beside an occluder: the fade lightened the
+        # corner of s12's lips next to a speck under his moustache (a line against d3's open
+        # mouth, 3 -> 5.4 levels).
+        alpha *= 1.0 - cv2.GaussianBlur(features.astype(np.float32), (0, 0), sigma)
     alpha = np.maximum(alpha, occluded.astype(np.float32))
     # Beyond the face's outline (never worn, but shown in the GUI's source panel) the fill fades
     # out within a short ring instead of spreading skin over the hair.
@@ -474,7 +482,10 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     if len(samples) > 20 and occluders.any():
         lab = cv2.cvtColor(cv2.GaussianBlur(flat, (0, 0), max(0.8, 0.004 * face_size)), cv2.COLOR_BGR2LAB)
         skin_like = 1 - skin_mismatch(lab, samples, oval, _FILL_SKIN_DISTANCE)
-    clean = fill_occluders(flat, local, occluders, oval, mouth, face_size, mirror_yaw, skin_like)
+    lips = _polygon_mask(shape, [np.concatenate([local[list(_NOSTRILS)], local[top.outer_lips]])],
+                         dilate_px=0.02 * face_size)
+    clean = fill_occluders(flat, local, occluders, oval, mouth, face_size, mirror_yaw, skin_like,
+                           lips & (1 - mouth))
 
     # 3b. The photo's local cast shadows (eye sockets, beside and under the nose, under the lower
     # lip), which the smooth de-lighting cannot take out, lifted towards the skin nearby.
