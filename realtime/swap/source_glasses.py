@@ -13,9 +13,9 @@ photo and with time to spare:
   evidence in a ring around the eye (the eye and its lashes left out) that covers most of the
   directions seen from the eye's centre (a brow covers the upper third, a lid crease or an eye
   bag the lower third, never both with the sides), on both eyes, and a piece spanning the
-  nose between the inner eye corners. On the eight portraits of ../shared/media (none with
-  glasses) the best piece covers at most 53% of the directions and the bridge at most 42% of
-  the gap; on Hopper 100%/97% and the whole gap;
+  nose between the inner eye corners. On the seven portraits of ../shared/media (none with
+  glasses) the best piece covers at most 53% of the directions and the bridge at most 51% of
+  the gap; on Hopper 100% around both eyes and the whole gap;
 - the mask is those pieces (rims, bridge, the temples they run into towards the ears), widened a
   little to take the rim's anti-aliased edge; the eyes are never in it.
 """
