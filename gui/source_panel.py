@@ -153,8 +153,8 @@ class SourcePanel(QWidget):
             try:
                 texture = made[0] if made else clean_texture_of(source_face)
                 crop = face_crop(texture.image, _box_of(texture.points))
-                tip = ("the face as it will be worn: the photo's own light removed, anything in "
-                       "front of the face filled in")
+                tip = ("the face as it will be worn: the photo's own light removed, glasses, a hand or hair "
+                       "in front of the face filled in")
             except Exception:  # noqa: BLE001 - the raw face is still worth showing
                 pass
         self.face.setToolTip(tip)

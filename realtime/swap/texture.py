@@ -12,7 +12,9 @@ face: its light, a hand on the cheek, hair strands, glasses, lipstick. So, once 
    mediapipe package) and whatever is not skin-coloured after de-lighting (hair strands, glasses
    frames, a sleeve), leaving out the eyes, brows, lips and nostrils, which are face;
 3. the occluded pixels are filled from the mirror image of the face (the same mesh point on the
-   other side) where that side is clean, and inpainted (OpenCV Telea) where it is not;
+   other side) where that side is clean skin, and with a smooth membrane from the skin around
+   (push-pull) where it is not, fading into the kept pixels over a soft edge; the photo's own
+   glasses (rims, bridge, temples: swap/source_glasses.py) are among these occluders;
 3b. the photo's local cast shadows (deep eye sockets, beside the nose, under the lower lip),
    which a smooth light cannot explain, are lifted towards the skin nearby (swap/shadows.py);
 4. the lips' colour is toned towards natural lips, and eye make-up towards the skin's chroma
@@ -34,7 +36,9 @@ import numpy as np
 from realtime.blend import relight
 from realtime.faces.topology import MESH_POINTS, topology
 from realtime.faces.warp import piecewise_affine_maps
+from realtime.swap.fill import push_pull_fill
 from realtime.swap.shadows import lift_shadows
+from realtime.swap.source_glasses import SourceGlasses, find_source_glasses
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +73,13 @@ DENOISE_MAX = 10.0
 # Lips apart by more than this fraction of the mouth's width: an open mouth (a slight parting
 # of the lips, 0.1-0.2, is a closed mouth's look).
 OPEN_MOUTH = 0.3
+# The fill fades into the kept pixels over this fraction of the face (Gaussian sigma; the fill
+# covers the occluders themselves fully). Short: a fade of 0.8-1% lowered the edges of d9's
+# glasses rims kept over s42's filled temples (0.83 -> 0.79 of them, tests/test_swap_sharp.py).
+_FILL_FEATHER = 0.006
+# The fill's membrane is made from kept pixels within this many skin spreads of the skin's colour
+# (stricter than _SKIN_DISTANCE: what is not quite an occluder is not quite skin either).
+_FILL_SKIN_DISTANCE = 2.5
 
 
 def _mouth_opening(landmarks: np.ndarray) -> float:
@@ -97,6 +108,8 @@ class CleanTexture:
     """The photo's mouth is open: the swapper shows the target's whole mouth instead."""
     origin: tuple[int, int] = (0, 0)
     """Where the texture's top-left pixel is in the photo."""
+    glasses: SourceGlasses | None = None
+    """The photo's own glasses (filled in `image`), None when it has none."""
 
     @property
     def points(self) -> np.ndarray:
@@ -150,14 +163,15 @@ def _features_mask(shape, landmarks: np.ndarray, face_size: float) -> np.ndarray
     return _polygon_mask(shape, regions, dilate_px=0.02 * face_size)
 
 
-def skin_mismatch(lab: np.ndarray, samples: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+def skin_mismatch(lab: np.ndarray, samples: np.ndarray, candidates: np.ndarray,
+                  distance_limit: float = _SKIN_DISTANCE) -> np.ndarray:
     """uint8 {0, 1} over `candidates`: pixels whose LAB colour is far from the skin samples'
-    (median and robust spread per channel)."""
+    (median and robust spread per channel; `distance_limit` spreads)."""
     median = np.median(samples, axis=0)
     spread = 1.4826 * np.median(np.abs(samples - median), axis=0)
     spread = np.maximum(spread, np.array([10.0, 3.0, 3.0]))
     distance = np.sqrt((((lab.astype(np.float32) - median) / spread) ** 2).sum(axis=2))
-    return ((distance > _SKIN_DISTANCE) & (candidates > 0)).astype(np.uint8)
+    return ((distance > distance_limit) & (candidates > 0)).astype(np.uint8)
 
 
 def _mirror(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
@@ -267,6 +281,93 @@ def denoise(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.nd
     return cv2.fastNlMeansDenoisingColored(image, None, strength, strength, 5, window)
 
 
+def _match_border(flat: np.ndarray, fill: np.ndarray, region: np.ndarray, known: np.ndarray,
+                  face_size: float) -> np.ndarray:
+    """`fill` (float32) plus a smooth correction membrane: the difference between `flat` and
+    `fill` measured on the kept pixels (`known`) along `region`'s border and spread inwards
+    (normalised convolution over 8% of the face), so the fill meets its surroundings' level."""
+    grow = max(3, int(0.02 * face_size) | 1)
+    band = cv2.dilate(region.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    band = (band > 0) & known
+    if not band.any():
+        return fill
+    weight = band.astype(np.float32)
+    difference = (flat.astype(np.float32) - fill) * weight[..., None]
+    spread_sigma = max(2.0, 0.08 * face_size)
+    spread = cv2.GaussianBlur(weight, (0, 0), spread_sigma)
+    membrane = cv2.GaussianBlur(difference, (0, 0), spread_sigma) / np.maximum(spread, 1e-4)[..., None]
+    return fill + membrane
+
+
+def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarray,
+                   oval: np.ndarray, mouth: np.ndarray, face_size: float,
+                   mirror_yaw: float = 20.0, skin: np.ndarray | None = None,
+                   features: np.ndarray | None = None) -> np.ndarray:
+    """`flat` (BGR uint8) with the `occluders` filled: from the mirror image of the face where
+    the other side is clean skin, a smooth membrane from the skin around (fill.push_pull_fill)
+    elsewhere; the fill fades into the kept pixels over a soft edge (no step anywhere: the fill
+    before, Telea inpainting at 256 px and a 3-px fade, left blocks with straight edges in s42's
+    temple hair and a curved step down s10's shadowed cheek). `skin` (uint8 {0, 1}, optional):
+    the kept pixels that are skin-coloured, the only ones the membrane is made from; `features`
+    (uint8 {0, 1}, optional): what the fade stays out of (the lips and nostrils)."""
+    if not occluders.any():
+        return flat
+    from realtime.faces.pose import head_pose
+
+    occluded = occluders > 0
+    # Only the skin is a source: not the occluders, nor anything beyond the face's outline (the
+    # hair and background just outside it would be smeared inwards).
+    known = (~occluded) & (oval > 0)
+    # The membrane from skin only: hair strands and brow tails the occluder search left (too
+    # thin, or face) darkened it into soft blotches (s42's temples). (Made from all the kept
+    # pixels near the border instead, it carried a shadowed cheek's dark rim inwards as a dark
+    # band along the fill's outline, s10; the soft edge below takes the kept pixels' level.)
+    sources = known if skin is None else known & (skin > 0)
+    fill = push_pull_fill(flat, (sources if sources.any() else known).astype(np.uint8))
+    sigma = max(1.5, _FILL_FEATHER * face_size)
+    reach = max(3, int(4 * sigma) | 1)
+    if abs(head_pose(landmarks)[0]) <= mirror_yaw:
+        mirrored = _mirror(flat, landmarks).astype(np.float32)
+        # A mirrored pixel is usable where it is skin: not an occluder on the other side, inside
+        # the other side's outline, not the mouth (its other side is no cleaner).
+        usable = (_mirror(occluders * 255, landmarks) < 128) & (_mirror(oval * 255, landmarks) > 127) & \
+            (mouth == 0)
+        if skin is not None:
+            # Nor hair the occluder search left on the other side (s42's temples).
+            usable &= _mirror(skin * 255, landmarks) > 127
+        region = occluded & usable
+        if region.any():
+            # The mirrored side may be a little lighter or darker than its new surroundings (the
+            # de-lighting is not perfect): taken to their level along the border.
+            mirrored = _match_border(flat, mirrored, region, known, face_size)
+            # The mirror's share falls smoothly to zero before its usable part ends (a hard
+            # switch between mirror and membrane was a visible outline).
+            inside = cv2.erode(usable.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
+            share = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), sigma)[..., None]
+            fill = fill + share * (mirrored - fill)
+    # The membrane from skin only is lighter than a shadowed border (s10's far cheek) or darker
+    # than a bright one: taken to the kept pixels' level along its border too, so the soft edge
+    # below fades only their fine texture, not a level (a level fading over it read as a
+    # lighter patch's soft outline, and steepened the de-lighting's change: s12 3.9 per face).
+    fill = _match_border(flat, fill, occluded, known, face_size)
+    # Soft edges: the fill covers the occluders fully and fades into the kept pixels outside
+    # them over a few sigma.
+    covered = cv2.dilate(occluders, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
+    alpha = cv2.GaussianBlur(covered.astype(np.float32), (0, 0), sigma)
+    if features is not None:
+        # Not into the lips and nostrils beside an occluder: the fade lightened the
+        # corner of s12's lips next to a speck under his moustache (a line against d3's open
+        # mouth, 3 -> 5.4 levels).
+        alpha *= 1.0 - cv2.GaussianBlur(features.astype(np.float32), (0, 0), sigma)
+    alpha = np.maximum(alpha, occluded.astype(np.float32))
+    # Beyond the face's outline (never worn, but shown in the GUI's source panel) the fill fades
+    # out within a short ring instead of spreading skin over the hair.
+    outline = cv2.dilate(oval, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
+    alpha = (alpha * cv2.GaussianBlur(outline.astype(np.float32), (0, 0), sigma))[..., None]
+    blended = flat.astype(np.float32) + alpha * (fill - flat.astype(np.float32))
+    return np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+
+
 def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float = 0.4,
                        find_hands: bool = True, mirror_yaw: float = 20.0) -> CleanTexture:
     """The clean texture of the face at `landmarks` (478, 3) in `image` (BGR uint8)."""
@@ -327,8 +428,15 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
 
     flat, _ = delight(None)
 
-    # 2. Occluders: hands, then whatever is not skin-coloured.
+    # 2. Occluders: the photo's own glasses, hands, then whatever is not skin-coloured. The
+    # glasses are searched apart: their upper rims lie in the brow band, which the skin test
+    # leaves out (brows are face), and amber or clear rims are near the skin's colour.
     occluders = np.zeros(shape, np.uint8)
+    # On the photo as it is: denoising (Hopper's JPEG noise, strength 8.6) softened her amber
+    # rims below the evidence threshold (coverage 58% around one eye instead of 100%).
+    glasses = find_source_glasses(original, local, face_size, oval)
+    if glasses is not None:
+        occluders |= glasses.mask
     if find_hands:
         try:
             occluders |= hand_mask(crop, face_size) & oval
@@ -350,8 +458,15 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     if occluders.any():
         grow = max(3, int(0.015 * face_size) | 1)
         occluders = cv2.dilate(occluders, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))) & oval
-        # The light again without the occluded points (a hand is lit differently).
-        flat, _ = delight(occluders)
+        # The light again without the occluded points (a hand is lit differently). Not without
+        # the glasses' points: the skin under thin rims and clear lenses is lit like the face,
+        # the robust fit already discounts a rim's pixels, and leaving out the 82 skin points
+        # around Hopper's eyes moved her fitted top light from -0.36 to -0.49 (a side light put
+        # on her photo then stayed: cheek balance 0.79 instead of 0.90).
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))
+        others = occluders if glasses is None else occluders & (1 - cv2.dilate(glasses.mask, kernel))
+        if others.any():
+            flat, _ = delight(others)
 
     # An open mouth: its lips, teeth and tongue must not be worn. The swapper then shows the
     # target's own mouth (lips included); here the mouth is filled with skin so that nothing
@@ -362,54 +477,15 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         mouth = _polygon_mask(shape, [local[top.outer_lips]], dilate_px=0.04 * face_size) & oval
         occluders |= mouth
 
-    # 3. Fill: the mirror image where the other side is clean, inpainting elsewhere.
-    clean = flat
-    if occluders.any():
-        from realtime.faces.pose import head_pose
-
-        if abs(head_pose(local)[0]) <= mirror_yaw:
-            mirrored = _mirror(flat, local)
-            mirrored_occluders = _mirror(occluders * 255, local) > 127
-            # The mouth is symmetric: its other side is no cleaner (inpainted below).
-            from_mirror = (occluders > 0) & ~mirrored_occluders & (mouth == 0)
-        else:
-            # A turned face's other side is foreshortened (and the swapper mirrors the far
-            # half anyway): inpaint only.
-            mirrored, from_mirror = flat, np.zeros(shape, bool)
-        clean = flat.copy()
-        if from_mirror.any():
-            # The mirrored side may be a little lighter or darker than its new surroundings
-            # (the de-lighting is not perfect): a smooth correction membrane, the difference
-            # measured along the fill's border and spread inwards (normalised convolution),
-            # takes it to their level so no outline of the fill shows.
-            region = from_mirror.astype(np.uint8)
-            grow = max(3, int(0.02 * face_size) | 1)
-            band = (cv2.dilate(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))) - region) & \
-                (1 - occluders) & oval
-            if band.any():
-                weight = band.astype(np.float32)
-                difference = (flat.astype(np.float32) - mirrored.astype(np.float32)) * weight[..., None]
-                sigma = max(2.0, 0.08 * face_size)
-                spread = cv2.GaussianBlur(weight, (0, 0), sigma)
-                membrane = cv2.GaussianBlur(difference, (0, 0), sigma) / np.maximum(spread, 1e-4)[..., None]
-                mirrored = np.clip(mirrored.astype(np.float32) + membrane, 0, 255).astype(np.uint8)
-            clean[from_mirror] = mirrored[from_mirror]
-        rest = ((occluders > 0) & ~from_mirror).astype(np.uint8)
-        if rest.any():
-            scale = min(1.0, 256.0 / max(shape))
-            size = (max(1, round(shape[1] * scale)), max(1, round(shape[0] * scale)))
-            small_image = cv2.resize(clean, size, interpolation=cv2.INTER_AREA)
-            # Fill from the skin only: everything outside the oval is masked too, or the hair
-            # and background just beyond the oval would be smeared inwards.
-            fill_from_skin = rest | (1 - oval)
-            small_mask = (cv2.resize(fill_from_skin * 255, size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
-            painted = cv2.inpaint(small_image, small_mask, 5, cv2.INPAINT_TELEA)
-            painted = cv2.resize(painted, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
-            clean[rest > 0] = painted[rest > 0]
-        # Soft edges: the filled region fades into the original over a few pixels.
-        soft = cv2.GaussianBlur(occluders.astype(np.float32), (0, 0), max(1.0, 0.006 * face_size))
-        soft = np.maximum(soft, occluders.astype(np.float32))[..., None]
-        clean = (clean.astype(np.float32) * soft + flat.astype(np.float32) * (1 - soft)).astype(np.uint8)
+    # 3. Fill: the mirror image where the other side is clean, a smooth membrane elsewhere.
+    skin_like = None
+    if len(samples) > 20 and occluders.any():
+        lab = cv2.cvtColor(cv2.GaussianBlur(flat, (0, 0), max(0.8, 0.004 * face_size)), cv2.COLOR_BGR2LAB)
+        skin_like = 1 - skin_mismatch(lab, samples, oval, _FILL_SKIN_DISTANCE)
+    lips = _polygon_mask(shape, [np.concatenate([local[list(_NOSTRILS)], local[top.outer_lips]])],
+                         dilate_px=0.02 * face_size)
+    clean = fill_occluders(flat, local, occluders, oval, mouth, face_size, mirror_yaw, skin_like,
+                           lips & (1 - mouth))
 
     # 3b. The photo's local cast shadows (eye sockets, beside and under the nose, under the lower
     # lip), which the smooth de-lighting cannot take out, lifted towards the skin nearby.
@@ -447,7 +523,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
 
     return CleanTexture(image=clean, landmarks=local, normals=normals_full, occluders=occluders,
                         face_size=face_size, original=original, mouth_open=mouth_open,
-                        origin=(x0, y0))
+                        origin=(x0, y0), glasses=glasses)
 
 
 def clean_texture_of(source, makeup: float = 0.4) -> CleanTexture:
@@ -460,6 +536,14 @@ def clean_texture_of(source, makeup: float = 0.4) -> CleanTexture:
     if texture is None:
         texture = make_clean_texture(source.image, source.face.landmarks, makeup=makeup)
         source.memo[key] = texture
+        # Said once per photo (a new make-up strength makes a new texture, not a new warning).
+        if texture.glasses is not None and texture.glasses.brows_hidden and \
+                not source.memo.get("glasses_warned"):
+            source.memo["glasses_warned"] = True
+            log.warning("the face in %s wears glasses whose frames hide its brows: the frames are "
+                        "taken out of the worn face, but the brows behind them cannot be recovered "
+                        "and will look faint or missing; a photo without glasses works better",
+                        getattr(source, "name", "the source photo"))
     return texture
 
 
