@@ -206,3 +206,56 @@ def skin_mask(points: np.ndarray, box: Box, face_size: float, alpha: np.ndarray 
             alpha = area_shrink(alpha, (width, height))
         skin &= (alpha > 0.5).astype(np.uint8)
     return skin
+
+
+# A target pixel in the mask's feathered band whose lightness is off the target's own skin by
+# more than EDGE_OFF_SKIN (fraction of the skin's lightness) is not the face (hair, background),
+# and the new face is gone from it by EDGE_OFF_SKIN + EDGE_OFF_SOFT.
+EDGE_OFF_SKIN = 0.3
+EDGE_OFF_SOFT = 0.2
+# Computed at 1/_EDGE_STEP of the box (the feathered band is many pixels wide).
+_EDGE_STEP = 2
+
+
+def edge_off_skin(image: np.ndarray, points: np.ndarray, box: Box, face_size: float,
+                  settings: BlendSettings) -> np.ndarray | None:
+    """float32 (h, w) over `box` in [0, 1]: 1 where the new face should leave the target pixel as
+    it is inside the mask's feathered band because that pixel is not skin; None when none is.
+
+    The feathered band lies inside MediaPipe's oval, and where the target's hair comes down to the
+    face's edge (d6 and d10: beside the outer eye corners, where faces/occluders.hair_mask leaves
+    out a zone for eyeliner wings) the band's tail drew the source's skin over the dark hair at
+    5-25% opacity: 115 levels of contrast made that 6-12 grey levels, falling to 0 where the band
+    ends, a straight vertical step of 3.4-3.7 grey levels on the written files (s12 on d6, d10).
+    Leaving hair and background in the band to the target puts the face's end at the hair's own
+    edge, as a real face's is."""
+    x0, y0, x1, y1 = box
+    width, height = max(1, (x1 - x0) // _EDGE_STEP), max(1, (y1 - y0) // _EDGE_STEP)
+    if width < 8 or height < 8:
+        return None
+    top = topology()
+    pad = 2
+    local = (points[:, :2] - np.array([x0, y0], np.float32)) / _EDGE_STEP
+    oval = np.zeros((height + 2 * pad, width + 2 * pad), np.uint8)
+    cv2.fillPoly(oval, [np.round((local[top.face_oval] + pad) * 16).astype(np.int32)], 1, shift=4)
+    inside = cv2.distanceTransform(oval, cv2.DIST_L2, 5)[pad:pad + height, pad:pad + width] * \
+        (_EDGE_STEP / max(face_size, 1.0))
+    band = (inside > 0) & (inside <= settings.erosion + 2.0 * settings.feather)
+    if not band.any():
+        return None
+    small = area_shrink(image[y0:y0 + _EDGE_STEP * height, x0:x0 + _EDGE_STEP * width], (width, height))
+    lightness = cv2.cvtColor(small, cv2.COLOR_BGR2LAB)[:, :, 0].astype(np.float32)
+    skin = skin_mask(points, (x0, y0, x0 + _EDGE_STEP * width, y0 + _EDGE_STEP * height), face_size,
+                     step=_EDGE_STEP) > 0
+    skin &= ~band
+    if skin.shape != lightness.shape or cv2.countNonZero(skin.astype(np.uint8)) < 32:
+        return None
+    skin_l = max(float(np.median(lightness[skin])), 1.0)
+    off = np.abs(lightness - skin_l) / skin_l
+    keep = np.clip((off - EDGE_OFF_SKIN) / EDGE_OFF_SOFT, 0.0, 1.0) * band
+    if not (keep > 0.05).any():
+        return None
+    keep = cv2.GaussianBlur(keep.astype(np.float32), (0, 0), 1.0)
+    keep = cv2.resize(keep, (_EDGE_STEP * width, _EDGE_STEP * height), interpolation=cv2.INTER_LINEAR)
+    return cv2.copyMakeBorder(keep, 0, y1 - y0 - _EDGE_STEP * height, 0, x1 - x0 - _EDGE_STEP * width,
+                              cv2.BORDER_REPLICATE)
