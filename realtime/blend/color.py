@@ -285,19 +285,68 @@ def _edge_membrane(patch_l: np.ndarray, target_l: np.ndarray, alpha: np.ndarray,
     diff = target_l.astype(np.float32) - patch_l.astype(np.float32)
     band = (inside > 0) & (inside <= max(2.0 * feather, 0.02)) & (alpha_small > 0.02) & \
         (np.abs(diff) < EDGE_OUTLIER)
+    mouth = _mouth_membrane(diff, alpha_small, landmarks, box, face_size, step)
     if cv2.countNonZero(band.astype(np.uint8)) < 8:
-        return None
-    weight = band.astype(np.float32)
-    sigma = max(1.0, 0.05 * face_size / step)
-    spread = cv2.GaussianBlur(weight, (0, 0), sigma)
-    membrane = cv2.GaussianBlur(diff * weight, (0, 0), sigma) / np.maximum(spread, 1e-3)
-    # Where no band is near (the far side of a face cut by the frame), no evidence: no change.
-    confidence = np.clip(spread * 4.0, 0.0, 1.0)
-    ramp = np.clip(1.0 - inside / EDGE_REACH, 0.0, 1.0)
-    membrane *= ramp * ramp * (3.0 - 2.0 * ramp) * confidence
+        if mouth is None:
+            return None
+        membrane = mouth
+    else:
+        weight = band.astype(np.float32)
+        sigma = max(1.0, 0.05 * face_size / step)
+        spread = cv2.GaussianBlur(weight, (0, 0), sigma)
+        membrane = cv2.GaussianBlur(diff * weight, (0, 0), sigma) / np.maximum(spread, 1e-3)
+        # Where no band is near (the far side of a face cut by the frame), no evidence: no change.
+        confidence = np.clip(spread * 4.0, 0.0, 1.0)
+        ramp = np.clip(1.0 - inside / EDGE_REACH, 0.0, 1.0)
+        membrane *= ramp * ramp * (3.0 - 2.0 * ramp) * confidence
+        if mouth is not None:
+            membrane += mouth
     # Whole grey levels in int16, added with saturation: float copies of the face box cost more
     # than the rest of this function.
     membrane = np.round(membrane).astype(np.int16)
     if step > 1:
         membrane = cv2.resize(membrane, size, interpolation=cv2.INTER_LINEAR)
     return membrane
+
+
+# The open mouth's edge: the lips are measured from MOUTH_RING[0] to MOUTH_RING[1] (face sizes)
+# outside the inner-mouth polygon (its hole's soft edge, realtime/blend/mask.py, is ~0.025 wide),
+# and the correction fades out MOUTH_REACH from it.
+MOUTH_RING = (0.012, 0.05)
+MOUTH_REACH = 0.1
+
+
+def _mouth_membrane(diff: np.ndarray, alpha_small: np.ndarray, landmarks: np.ndarray, box, face_size: float,
+                    step: int) -> np.ndarray | None:
+    """float32 at 1/step: the lightness correction that takes the source's lips to the target's
+    along an open mouth's hole, fading out MOUTH_REACH from it; None for a closed mouth.
+
+    The open mouth shows the target's own teeth and inner lips through a hole in the mask; the
+    source's lips around it kept their own lightness, and where they met the target's teeth or
+    inner lip the hole's edge was a straight step of half their difference (s42 on d14: the
+    source's pale lower lip against the target's pink one, 4.0 grey levels on the written file;
+    s12's moustache over the upper lip on d10 and d14). Like the oval's edge membrane, measured
+    on the lips just outside the hole and faded out inwards, so the lips keep their shape and
+    only their lightness meets the target's at the hole. A mouth opening from closed fades in
+    with its gap (area over width, in units of the hole's soft edge), so it never pops."""
+    from realtime.blend.mask import MOUTH_FEATHER
+    from realtime.faces.topology import topology
+
+    polygon = (landmarks[topology().inner_mouth, :2] - np.array(box[:2], np.float32)) / step
+    gap = cv2.contourArea(polygon.astype(np.float32)) / max(float(np.ptp(polygon[:, 0])), 1e-3) * step
+    opening = float(np.clip(gap / max(MOUTH_FEATHER * face_size, 1.0), 0.0, 1.0))
+    if opening < 0.05:
+        return None
+    hole = np.zeros(diff.shape, np.uint8)
+    cv2.fillPoly(hole, [np.round(polygon * 16).astype(np.int32)], 1, shift=4)
+    distance = cv2.distanceTransform(1 - hole, cv2.DIST_L2, 5) * (step / max(face_size, 1.0))
+    ring = (distance > MOUTH_RING[0]) & (distance <= MOUTH_RING[1]) & (alpha_small > 0.3) & \
+        (np.abs(diff) < EDGE_OUTLIER)
+    if cv2.countNonZero(ring.astype(np.uint8)) < 4:
+        return None
+    weight = ring.astype(np.float32)
+    sigma = max(1.0, 0.03 * face_size / step)
+    spread = cv2.GaussianBlur(weight, (0, 0), sigma)
+    membrane = cv2.GaussianBlur(diff * weight, (0, 0), sigma) / np.maximum(spread, 1e-3)
+    ramp = np.clip(1.0 - distance / MOUTH_REACH, 0.0, 1.0)
+    return membrane * (ramp * ramp * (3.0 - 2.0 * ramp) * np.clip(spread * 4.0, 0.0, 1.0) * opening)

@@ -206,3 +206,75 @@ def skin_mask(points: np.ndarray, box: Box, face_size: float, alpha: np.ndarray 
             alpha = area_shrink(alpha, (width, height))
         skin &= (alpha > 0.5).astype(np.uint8)
     return skin
+
+
+# A target pixel in the mask's feathered band whose lightness is off the target's own skin by
+# more than EDGE_OFF_SKIN (fraction of the skin's lightness) is not the face (hair, background),
+# and the new face is gone from it by EDGE_OFF_SKIN + EDGE_OFF_SOFT.
+EDGE_OFF_SKIN = 0.3
+EDGE_OFF_SOFT = 0.2
+# The target's eyes, grown by this much (face sizes), are never left to the target.
+EDGE_FEATURE_GROW = 0.01
+# Computed at 1/_EDGE_STEP of the box or less, so that the face is about EDGE_WORK_PX across
+# (the feathered band is many pixels wide: 0.08 of the face).
+_EDGE_STEP = 2
+EDGE_WORK_PX = 150.0
+
+
+def edge_off_skin(image: np.ndarray, points: np.ndarray, box: Box, face_size: float,
+                  settings: BlendSettings) -> np.ndarray | None:
+    """float32 (h, w) over `box` in [0, 1]: 1 where the new face should leave the target pixel as
+    it is inside the mask's feathered band because that pixel is not skin; None when none is.
+
+    The feathered band lies inside MediaPipe's oval, and where the target's hair comes down to the
+    face's edge (d6 and d10: beside the outer eye corners, where faces/occluders.hair_mask leaves
+    out a zone for eyeliner wings) the band's tail drew the source's skin over the dark hair at
+    5-25% opacity: 115 levels of contrast made that 6-12 grey levels, falling to 0 where the band
+    ends, a straight vertical step of 3.4-3.7 grey levels on the written files (s12 on d6, d10).
+    Leaving hair and background in the band to the target puts the face's end at the hair's own
+    edge, as a real face's is."""
+    x0, y0, x1, y1 = box
+    # About EDGE_WORK_PX across the face at the working size (2x2 pixels at least per sample).
+    step = max(_EDGE_STEP, int(face_size // EDGE_WORK_PX))
+    width, height = max(1, (x1 - x0) // step), max(1, (y1 - y0) // step)
+    if width < 8 or height < 8:
+        return None
+    top = topology()
+    pad = 2
+    local = (points[:, :2] - np.array([x0, y0], np.float32)) / step
+    oval = np.zeros((height + 2 * pad, width + 2 * pad), np.uint8)
+    cv2.fillPoly(oval, [np.round((local[top.face_oval] + pad) * 16).astype(np.int32)], 1, shift=4)
+    inside = cv2.distanceTransform(oval, cv2.DIST_L2, 5)[pad:pad + height, pad:pad + width] * \
+        (step / max(face_size, 1.0))
+    reach = settings.erosion + 2.0 * settings.feather
+    band = (inside > 0) & (inside <= reach)
+    if not band.any():
+        return None
+    small = area_shrink(image[y0:y0 + step * height, x0:x0 + step * width], (width, height))
+    # Grey levels as the lightness (a LAB conversion cost several times more here).
+    lightness = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    # The target's skin: the ring just inside the band (a median: an eye corner in it counts little).
+    skin = (inside > reach) & (inside <= reach + 0.1)
+    if cv2.countNonZero(skin.astype(np.uint8)) < 32:
+        return None
+    skin_l = max(float(np.median(lightness[skin])), 1.0)
+    off = np.abs(lightness - skin_l) / skin_l
+    # The target's eyes are its features, not occluders.
+    features = np.zeros((height, width), np.uint8)
+    for region in (top.right_eye, top.left_eye):
+        cv2.fillConvexPoly(features, cv2.convexHull(np.round(local[region] * 16).astype(np.int32)), 1, shift=4)
+    near_feature = cv2.distanceTransform(1 - features, cv2.DIST_L2, 3) <= EDGE_FEATURE_GROW * face_size / step
+    keep = np.clip((off - EDGE_OFF_SKIN) / EDGE_OFF_SOFT, 0.0, 1.0) * (band & ~near_feature)
+    # Hair is broad; a brow's tail, an eyeliner's wing or a lash reaching the band is thin (grey
+    # opening): d6's brow tails, kept, were the target's brow drawn again beside the new one
+    # (tests/test_swap_brows.py). Excluding the brows' hulls instead also kept the hair that
+    # comes down beside them.
+    thin = max(3, int(0.03 * face_size / step) | 1)
+    keep = cv2.morphologyEx(keep.astype(np.float32), cv2.MORPH_OPEN,
+                            cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (thin, thin)))
+    if not (keep > 0.05).any():
+        return None
+    keep = cv2.GaussianBlur(keep.astype(np.float32), (0, 0), 1.0)
+    keep = cv2.resize(keep, (step * width, step * height), interpolation=cv2.INTER_LINEAR)
+    return cv2.copyMakeBorder(keep, 0, y1 - y0 - step * height, 0, x1 - x0 - step * width,
+                              cv2.BORDER_REPLICATE)

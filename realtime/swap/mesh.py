@@ -18,7 +18,7 @@ import numpy as np
 
 from realtime.blend import relight
 from realtime.blend.composite import shrink
-from realtime.blend.mask import face_mask
+from realtime.blend.mask import edge_off_skin, face_mask
 from realtime.faces.occluders import HandOccluder, glasses_mask, hair_mask
 from realtime.faces.source import SourceFace
 from realtime.faces.topology import MESH_POINTS, topology
@@ -448,6 +448,10 @@ class MeshSwapper:
             hair = hair_mask(frame.image, face.landmarks, box, face.size)
             if hair is not None:
                 alpha *= 1.0 - hair
+            # Hair or background inside the mask's feathered band (blend/mask.py).
+            off_skin = edge_off_skin(frame.image, face.landmarks, box, face.size, self.blend)
+            if off_skin is not None:
+                alpha *= 1.0 - off_skin
         if hand_outlines:
             hands = self._hand_tracker.mask(hand_outlines, box)
             if hands is not None:
