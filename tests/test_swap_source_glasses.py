@@ -20,15 +20,7 @@ from realtime.capture.builtin import builtin_source_path
 from realtime.faces.topology import topology
 from realtime.swap.texture import clean_texture_of, make_clean_texture
 from tests.conftest import media
-
-
-def _hull(shape, points: np.ndarray, grow: float = 0.0) -> np.ndarray:
-    mask = np.zeros(shape, np.uint8)
-    cv2.fillConvexPoly(mask, cv2.convexHull(np.round(points[:, :2]).astype(np.int32)), 1)
-    if grow:
-        size = int(2 * grow) | 1
-        mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
-    return mask > 0
+from tests.test_swap_shadows import _hull
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
