@@ -38,6 +38,9 @@ not white noise (the single map's former 2e7, times 16); unmarked clips stay wel
 NOMINAL_TRIALS = 1.6e5
 """The same for a search at the nominal sync only (45 tests for each of 16 maps, the same
 220-fold allowance)."""
+ROTATED_TRIALS = 2.5e5
+"""The same for the search turned back by each of wm.ROTATIONS (1152 tests for 16 maps, the same
+220-fold allowance)."""
 PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
 EXIT_FOUND = 0
@@ -70,6 +73,11 @@ class Verdict:
     wm.Z_MIRRORED), where the picture as it is did not reach Z_NOMINAL."""
     mirrored: bool = False
     """Found only in the picture mirrored back: the file was flipped left to right."""
+    rotated_strength: float = 0.0
+    """Best z-score at the nominal sync of the maps turned back by each of wm.ROTATIONS (a turned
+    video; found from wm.Z_ROTATED), where neither the picture as it is nor mirrored reached theirs."""
+    rotation: float = 0.0
+    """Degrees the file was found turned by (0: not turned, or not found that way)."""
     whole_found: bool = False
     """Found in the average of the whole file's maps (a long video's evidence added up)."""
     version: int | None = None
@@ -90,6 +98,9 @@ class Verdict:
         if self.mirrored:
             lines.append(f"  found in the picture mirrored back (the file was flipped left to right; "
                          f"strength {self.mirrored_strength:.1f}, found from {wm.Z_MIRRORED:g})")
+        if self.rotation:
+            lines.append(f"  found in the picture turned back by {self.rotation:g} degrees (the file was "
+                         f"rotated; strength {self.rotated_strength:.1f}, found from {wm.Z_ROTATED:g})")
         if self.session is not None:
             lines.append(f"  payload: facecam mark version {self.version}, session {self.session}")
         elif self.found:
@@ -142,6 +153,11 @@ def _search(sums: wm.KeyedSums, verdict: Verdict) -> wm.Detection:
     if mirrored.found:
         verdict.mirrored = True
         return mirrored
+    rotated = wm.search_rotated(candidates)
+    verdict.rotated_strength = max(verdict.rotated_strength, rotated.z)
+    if rotated.found:
+        verdict.rotation = rotated.rotation
+        return rotated
     full = wm.search_keyed_all(candidates)
     verdict.strength = max(verdict.strength, full.z)
     return full
@@ -167,8 +183,8 @@ def _judge_chunk(maps: list[tuple[int, np.ndarray]], verdict: Verdict, bits: lis
         return
     verdict.chunks_marked += 1
     bits.append(_aligned(detection.soft_bits, bits))
-    turn = wm.mirror if detection.mirrored else (lambda work: work)
-    verdict.frames_marked += sum(wm.strength_at(turn(m), detection.sync) >= wm.Z_FRAME for _, m in maps)
+    verdict.frames_marked += sum(wm.strength_at(wm.turned(m, detection), detection.sync) >= wm.Z_FRAME
+                                 for _, m in maps)
 
 
 def verify_pictures(frames: Iterator[np.ndarray], verdict: Verdict, chunk: int = CHUNK) -> Verdict:
@@ -200,7 +216,8 @@ def verify_pictures(frames: Iterator[np.ndarray], verdict: Verdict, chunk: int =
                 whole_bits.append(_aligned(detection.soft_bits, whole_bits))
     verdict.found = verdict.chunks_marked > 0 or verdict.whole_found
     verdict.confidence = max(confidence(verdict.strength), confidence(verdict.nominal_strength, NOMINAL_TRIALS),
-                             confidence(verdict.mirrored_strength, NOMINAL_TRIALS))
+                             confidence(verdict.mirrored_strength, NOMINAL_TRIALS),
+                             confidence(verdict.rotated_strength, ROTATED_TRIALS))
     bits = bits or whole_bits
     if bits:
         payload = wm.read_payload(np.sum(bits, axis=0))

@@ -92,6 +92,24 @@ horizontal flip, which the full search cannot undo: it turns the pattern, it doe
 Flipping the map back restores the nominal sync exactly, so the same 45 tests per map suffice;
 energy 28 + 8.2**2 = 95 has a chi-square tail of ~6e-9 per test, adding a third of the nominal
 search's false-alarm rate (a flipped clip of d3 reads ~18.7 there, unmarked clips <= 5)."""
+ROTATIONS = (-5.0, -3.75, -2.5, -1.25, 1.25, 2.5, 3.75, 5.0)
+"""Angles (degrees) by which the maps are turned back (`unrotate`) when the picture as it is, and
+mirrored, did not reach the nominal thresholds: a recording turned about its centre (a tilted
+phone, an editor's straighten tool) keeps its mark's cells, only turned, which no shift or scale
+of the full search can undo (a 5 degree turn moves a 720p frame's corners by 64 px, almost 6
+cells, against its centre). Turned back about the same centre, the tile sits at the nominal sync
+again, so the nominal tests suffice, at one scale (a turn does not rescale). Steps of 1.25
+degrees: the worst left-over turn, 0.625 degrees, shifts the cells by 0.35 cells at the edge of
+the shorter side, 0.7 at a 16:9 frame's corners.
+Like a template-matching sync (Pereira & Pun, "Robust template matching for affine resistant
+image watermarks", IEEE TIP 2000) but searched exhaustively over a small range, because the
+pattern carries no separate template. Larger angles and a turn combined with a crop are not
+searched."""
+Z_ROTATED = 8.4
+"""Strength from which a map turned back by one of ROTATIONS carries the mark: 9 shifts x 8
+angles x the KEY_HALF + 1 maps = 1152 tests, energy 28 + 8.4**2 = 98.6 has a chi-square tail
+of ~8.7e-10 per test, ~1e-6 per search (the other searches' rate). Unmarked clips: see
+benchmarks/results/s17-mark/."""
 KEY_HALF = 15
 """The temporal key: frame n carries +pattern when (n // KEY_HALF) is even, -pattern when odd
 (`key_sign`). A detector that adds the maps of + frames and subtracts those of - frames keeps the
@@ -524,10 +542,16 @@ class Detection:
     map (one picture, or frames simply averaged)."""
     mirrored: bool = False
     """Found in the map flipped left to right (`mirror`): the picture was mirrored; judged by
-    Z_MIRRORED. Maps of single frames must be flipped too before `strength_at`."""
+    Z_MIRRORED. Maps of single frames must be flipped too before `strength_at` (`turned`)."""
+    rotation: float = 0.0
+    """Degrees the map was turned back by (`unrotate`, one of ROTATIONS) to find the mark: the
+    picture was turned by about that much; judged by Z_ROTATED. Maps of single frames must be
+    turned too before `strength_at` (`turned`)."""
 
     @property
     def found(self) -> bool:
+        if self.rotation:
+            return self.z >= Z_ROTATED
         if self.mirrored:
             return self.z >= Z_MIRRORED
         return self.z >= (Z_NOMINAL if self.nominal else Z_FOUND)
@@ -622,11 +646,45 @@ def mirror(work: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(work[:, ::-1])
 
 
+def unrotate(work: np.ndarray, degrees: float) -> np.ndarray:
+    """A working map turned by -`degrees` about its centre (what a picture turned by `degrees`
+    about its centre, as cv2.getRotationMatrix2D counts them, needs to hold the tile at the
+    nominal sync again); the corners that come from outside the map are 0 (no evidence)."""
+    height, width = work.shape
+    matrix = cv2.getRotationMatrix2D(((width - 1) / 2, (height - 1) / 2), -degrees, 1.0)
+    return cv2.warpAffine(work, matrix, (width, height), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def turned(work: np.ndarray, detection: Detection) -> np.ndarray:
+    """A frame's map turned the way `detection` found the mark (mirrored, rotated back), for
+    `strength_at` at its sync."""
+    if detection.mirrored:
+        work = mirror(work)
+    if detection.rotation:
+        work = unrotate(work, detection.rotation)
+    return work
+
+
+def search_rotated(candidates: list[tuple[int | None, np.ndarray]]) -> Detection:
+    """The best of the maps turned back by each of ROTATIONS, at the nominal sync (scale 1, the
+    9 shifts), judged by Z_ROTATED."""
+    best = None
+    for degrees in ROTATIONS:
+        for phase, work in candidates:
+            energy, scale, shift, bits = _best_at(unrotate(work, degrees), (1.0,), NOMINAL_SHIFTS)
+            if best is None or energy > best[0]:
+                best = (energy, scale, shift, bits, phase, degrees)
+    energy, scale, shift, bits, phase, degrees = best
+    return Detection(z=float(_strength(energy)), sync=Sync(scale, shift), soft_bits=bits,
+                     nominal=True, phase=phase, rotation=degrees)
+
+
 def search(work: np.ndarray, scales: tuple[float, ...] = SCALES) -> Detection:
     """Find the mark in a working map (or the mean of several): first at the nominal sync (45
-    tests, Z_NOMINAL), then the same flipped back (a mirrored picture, Z_MIRRORED), then over
-    every scale and offset (Z_FOUND). Three tests whose false-alarm rates are ~1e-6, ~3e-7 and
-    ~1e-6 per map."""
+    tests, Z_NOMINAL), then the same flipped back (a mirrored picture, Z_MIRRORED), then turned
+    back by each of ROTATIONS (Z_ROTATED), then over every scale and offset (Z_FOUND). Four
+    tests whose false-alarm rates are ~1e-6, ~3e-7, ~1e-6 and ~1e-6 per map."""
     nominal = search_nominal(work)
     if nominal.found:
         return nominal
@@ -634,6 +692,9 @@ def search(work: np.ndarray, scales: tuple[float, ...] = SCALES) -> Detection:
     if mirrored.z >= Z_MIRRORED:
         return Detection(z=mirrored.z, sync=mirrored.sync, soft_bits=mirrored.soft_bits,
                          nominal=True, mirrored=True)
+    rotated = search_rotated([(None, work)])
+    if rotated.found:
+        return rotated
     return _search_all(work, scales)
 
 
@@ -731,7 +792,10 @@ def search_keyed(sums: KeyedSums, scales: tuple[float, ...] = SCALES) -> Detecti
     if nominal.found:
         return nominal
     mirrored = search_keyed_nominal(candidates, mirrored=True)
-    return mirrored if mirrored.found else search_keyed_all(candidates, scales)
+    if mirrored.found:
+        return mirrored
+    rotated = search_rotated(candidates)
+    return rotated if rotated.found else search_keyed_all(candidates, scales)
 
 
 def search_keyed_nominal(candidates: list[tuple[int | None, np.ndarray]],
