@@ -19,8 +19,9 @@
    rotation, an averaging attack (the mark estimated from the clip's 60 frames and subtracted).
    Each changed clip is judged like `facecam verify` does (one chunk per clip).
 5. Unmarked clips: 2-second clips of every video, never marked, as they are and after CRF 30
-   re-encoding (and the same changes as the marked clips for the ones above): clip false
-   positives, and single-frame false positives (every 6th frame searched on its own).
+   re-encoding (and the same changes as the marked clips for the ones above, and the flip and
+   the 5 degree turn, which the detector searches for): clip false positives, and single-frame
+   false positives (every 6th frame searched on its own).
 
 Writes watermark.json, watermark.md and watermark_flat_crop.png under --out.
 """
@@ -175,6 +176,10 @@ def judge(frames: list[np.ndarray], per_frame_every: int | None = None) -> dict:
     return {"found": verdict.found, "strength": round(verdict.strength, 2),
             "nominal_strength": round(verdict.nominal_strength, 2),
             "mirrored_strength": round(verdict.mirrored_strength, 2), "mirrored": verdict.mirrored,
+            # The search turned back by each of wm.ROTATIONS (getattr: the same file measures a
+            # checkout without it).
+            "rotated_strength": round(getattr(verdict, "rotated_strength", 0.0), 2),
+            "rotation": getattr(verdict, "rotation", 0.0),
             "session": verdict.session, "frames": verdict.frames,
             "frames_marked": verdict.frames_marked,
             "single_frames": len(singles), "single_found": sum(d.found for d in singles),
@@ -235,6 +240,22 @@ WALLS = {"d9.mp4": [(5, 80, 90, 320)], "d13.mp4": [(620, 260, 710, 360), (80, 60
 """Flat wall patches (x0, y0, x1, y1) in frame 90: d9's pink wall left of the head; d13's two
 flattest 90x100 patches outside the face (ceiling panels right of the head and top left; picked
 by the lowest high-pass standard deviation, printed as `wall noise std`)."""
+
+
+def verify_cost(videos: list[Path], runs: int = 3) -> dict:
+    """Process CPU time of `verify_pictures` on the first 60 frames of the first video, never
+    marked (a clip that is not found runs every search: the worst case)."""
+    from realtime.provenance.verify import Verdict, verify_pictures
+
+    frames, _ = read_frames(videos[0])
+    clip = frames[:60]
+    times = []
+    for _ in range(runs):
+        started = time.process_time()
+        verify_pictures(iter(clip), Verdict("clip", "video"), chunk=len(clip))
+        times.append(time.process_time() - started)
+    return {"video": videos[0].name, "frames": len(clip), "min_s": round(min(times), 3),
+            "median_s": round(statistics.median(times), 3)}
 
 
 def previous_mark():
@@ -529,6 +550,8 @@ def main(argv=None) -> int:
                                  "coded_bits": wm.CODED_BITS,
                                  "found_from_strength": wm.Z_FOUND, "frame_from_strength": wm.Z_FRAME,
                                  "nominal_found_from_strength": wm.Z_NOMINAL,
+                                 "rotated_found_from_strength": getattr(wm, "Z_ROTATED", None),
+                                 "rotations_degrees": list(getattr(wm, "ROTATIONS", ())),
                                  "key_half_frames": wm.KEY_HALF,
                                  "single_every": args.single_every},
                     "command": "python -m benchmarks.watermark " + " ".join(argv if argv is not None else sys.argv[1:])}
@@ -558,6 +581,8 @@ def main(argv=None) -> int:
         tmp.rmdir()
         return 0
 
+    report["verify_cpu_s"] = verify_cost(videos)
+    print("verify:", report["verify_cpu_s"], flush=True)
     report["invisibility_and_faces"] = invisibility_and_faces(videos, tmp, args.out)
     print("invisibility:", report["invisibility_and_faces"]["flat"], flush=True)
 
@@ -582,7 +607,8 @@ def main(argv=None) -> int:
         # The other changes too, on as many unmarked clips as there are marked ones.
         for start, clip in clips_of(frames, fps, limit=args.clips_per_video):
             for name, change in names.items():
-                if name in ("as output", "H.264 CRF 30") or name in ATTACKS:
+                # Flips and turns too: the detector searches for them, so their null matters.
+                if name in ("as output", "H.264 CRF 30") or name in (ATTACKS[0], ATTACKS[1], ATTACKS[4]):
                     continue
                 row = {"video": video.name, "start": start, "condition": name}
                 row.update(judge(change(clip)))
@@ -628,6 +654,10 @@ def _summarise(rows: list[dict]) -> dict:
             summary["nominal_strength_min"] = min(r["nominal_strength"] for r in group)
             summary["nominal_strength_median"] = round(statistics.median(r["nominal_strength"] for r in group), 2)
             summary["nominal_strength_max"] = max(r["nominal_strength"] for r in group)
+        if "rotated_strength" in group[0]:  # turned back by each of wm.ROTATIONS, Z_ROTATED
+            summary["rotated_strength_min"] = min(r["rotated_strength"] for r in group)
+            summary["rotated_strength_median"] = round(statistics.median(r["rotated_strength"] for r in group), 2)
+            summary["rotated_strength_max"] = max(r["rotated_strength"] for r in group)
         if "payload_ok" in group[0]:
             summary["payload_read"] = round(sum(r["payload_ok"] for r in group) / len(group), 4)
             summary["frames_carrying"] = round(sum(r["frames_marked"] for r in group) /
@@ -648,8 +678,14 @@ def _markdown(report: dict) -> str:
     for name in ("mark", "mark + label", "previous mark (git main)"):
         if name in cost:
             lines.append(f"| {name} | {cost[name]['p50_ms']} | {cost[name]['p95_ms']} | {cost[name]['mean_ms']} |")
+    verify = report.get("verify_cpu_s")
     lines += ["", f"First frame of a new size (renders the carrier once): "
-              f"{cost['first frame of a new size (pattern render)']['ms']} ms.", "",
+              f"{cost['first frame of a new size (pattern render)']['ms']} ms."]
+    if verify:
+        lines += ["", f"Verify: process CPU time of `verify_pictures` on {verify['frames']} unmarked "
+                  f"frames of {verify['video']} (every search runs): min {verify['min_s']} s, median "
+                  f"{verify['median_s']} s."]
+    lines += ["",
               "## Invisibility", "",
               "Largest change of any pixel and channel (levels) on flat patches, over every frame of "
               "a 2-second clip (walls) or one frame (grey); `previous` is the mark before this one "
@@ -702,26 +738,35 @@ def _markdown(report: dict) -> str:
               "reads 0.0 where the nominal sync already found the clip (the full search is then not "
               "run); \"nominal\" is the best at the nominal sync. Single frames: every "
               f"{settings['single_every']}th frame searched on its own (no help from the rest of the "
-              "clip). The last five rows are attacks.", "",
-              "| change | clips found | rate | strength min / median | payload read | "
+              "clip). The last five rows are attacks. \"turned back\": the best at the nominal sync "
+              "of the maps turned back by each of "
+              f"{settings.get('rotations_degrees') or '-'} degrees (found from "
+              f"{settings.get('rotated_found_from_strength') or '-'}; 0.0 where an earlier search "
+              "found the clip).", "",
+              "| change | clips found | rate | strength min / median | turned back min / median | payload read | "
               "frames carrying (known sync) | single frames found |",
-              "| --- | --- | --- | --- | --- | --- | --- |"]
+              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, s in report["marked"].items():
         lines.append(f"| {name} | {s['clips_found']}/{s['clips']} | {s['clip_rate']:.1%} | "
                      f"{s['strength_min']} / {s['strength_median']}"
                      + (f" (nominal {s['nominal_strength_min']} / {s['nominal_strength_median']})"
-                        if "nominal_strength_min" in s else "") + f" | {s['payload_read']:.1%} | "
+                        if "nominal_strength_min" in s else "")
+                     + f" | {s.get('rotated_strength_min', '-')} / {s.get('rotated_strength_median', '-')}"
+                     + f" | {s['payload_read']:.1%} | "
                      f"{s['frames_carrying']:.1%} | {s['single_found']}/{s['single_frames']} "
                      f"({s['single_rate']:.1%}) |")
     lines += ["", "## Unmarked clips (never through facecam): false positives", "",
               f"Found from strength {report['settings']['found_from_strength']} (full search) or "
-              f"{report['settings'].get('nominal_found_from_strength', '-')} (nominal sync).", "",
-              "| change | clips found (false) | strength median / max | single frames found (false) |",
-              "| --- | --- | --- | --- |"]
+              f"{report['settings'].get('nominal_found_from_strength', '-')} (nominal sync) or "
+              f"{report['settings'].get('rotated_found_from_strength') or '-'} (turned back).", "",
+              "| change | clips found (false) | strength median / max | turned back median / max | "
+              "single frames found (false) |",
+              "| --- | --- | --- | --- | --- |"]
     for name, s in report["unmarked"].items():
         lines.append(f"| {name} | {s['clips_found']}/{s['clips']} | {s['strength_median']} / "
                      f"{s['strength_max']}" + (f" (nominal {s['nominal_strength_median']} / "
                                                f"{s['nominal_strength_max']})" if "nominal_strength_max" in s else "")
+                     + f" | {s.get('rotated_strength_median', '-')} / {s.get('rotated_strength_max', '-')}"
                      + f" | {s['single_found']}/{s['single_frames']} "
                      f"({s['single_rate']:.2%}) |")
     total_clips = sum(s["clips"] for s in report["unmarked"].values())
