@@ -11,8 +11,9 @@ any one chunk adds up over a long video (Video Seal judges a video the same way:
 bit predictions averaged over the whole video, facebookresearch/videoseal,
 videoseal/models/videoseal.py, `extract_message`, aggregation "avg").
 
-Each search tests the nominal sync first (an uncropped picture: 45 tests, wm.Z_NOMINAL), then every
-scale and offset (wm.Z_FOUND); both thresholds have a false-alarm rate near 1e-6 per search.
+Each search tests the nominal sync first (an uncropped picture: 45 tests, wm.Z_NOMINAL), then the
+same mirrored back (wm.Z_MIRRORED) and turned back by each of wm.ROTATIONS (wm.Z_ROTATED), then every
+scale and offset (wm.Z_FOUND); each threshold has a false-alarm rate near 1e-6 per map searched.
 """
 
 from __future__ import annotations

@@ -108,8 +108,9 @@ searched."""
 Z_ROTATED = 8.4
 """Strength from which a map turned back by one of ROTATIONS carries the mark: 9 shifts x 8
 angles x the KEY_HALF + 1 maps = 1152 tests, energy 28 + 8.4**2 = 98.6 has a chi-square tail
-of ~8.7e-10 per test, ~1e-6 per search (the other searches' rate). Unmarked clips: see
-benchmarks/results/s17-mark/."""
+of ~8.7e-10 per test, ~1e-6 per search (a tenth of the nominal search's). Unmarked footage
+reached at most 6.3 (70 encoded clips, flipped and turned ones among them) and 6.5 (159 clips
+never encoded): benchmarks/results/s17-mark/."""
 KEY_HALF = 15
 """The temporal key: frame n carries +pattern when (n // KEY_HALF) is even, -pattern when odd
 (`key_sign`). A detector that adds the maps of + frames and subtracts those of - frames keeps the
