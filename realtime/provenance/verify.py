@@ -13,7 +13,7 @@ videoseal/models/videoseal.py, `extract_message`, aggregation "avg").
 
 Each search tests the nominal sync first (an uncropped picture: 45 tests, wm.Z_NOMINAL), then the
 same mirrored back (wm.Z_MIRRORED) and turned back by each of wm.ROTATIONS (wm.Z_ROTATED), then every
-scale and offset (wm.Z_FOUND); each threshold has a false-alarm rate near 1e-6 per map searched.
+scale and offset (wm.Z_FOUND); each threshold has a false-alarm rate of at most ~1e-6 per map.
 """
 
 from __future__ import annotations
