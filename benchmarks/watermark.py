@@ -16,11 +16,12 @@
    ../shared/media videos, label on: what a user records), then changed the way uploads and
    calls change video: H.264 re-encoding at CRF 23 and 30, 0.5x and 1.5x scaling, a 10% crop,
    colour/brightness changes, VP8; and attacks: blur, noise, a horizontal flip, a 5 degree
-   rotation, an averaging attack (the mark estimated from the clip's 60 frames and subtracted).
+   rotation, an averaging attack (the mark estimated from the clip's 60 frames and subtracted), a
+   5 degree straighten (turned and zoomed to fill the frame, as editors do).
    Each changed clip is judged like `facecam verify` does (one chunk per clip).
 5. Unmarked clips: 2-second clips of every video, never marked, as they are and after CRF 30
-   re-encoding (and the same changes as the marked clips for the ones above, and the flip and
-   the 5 degree turn, which the detector searches for): clip false positives, and single-frame
+   re-encoding (and the same changes as the marked clips for the ones above, and the flip, the
+   5 degree turn and straighten, which the detector searches for): clip false positives, and single-frame
    false positives (every 6th frame searched on its own).
 
 Writes watermark.json, watermark.md and watermark_flat_crop.png under --out.
@@ -125,6 +126,16 @@ def rotate(frames, degrees=5.0):
                            borderMode=cv2.BORDER_REFLECT) for f in frames]
 
 
+def straighten(frames, degrees=5.0):
+    """An editor's straighten tool: turned about the centre and zoomed until the frame is filled
+    (no empty corner)."""
+    height, width = frames[0].shape[:2]
+    turn = np.radians(abs(degrees))
+    zoom = np.cos(turn) + max(width, height) / min(width, height) * np.sin(turn)
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, zoom)
+    return [cv2.warpAffine(f, matrix, (width, height), flags=cv2.INTER_LINEAR) for f in frames]
+
+
 def averaging_attack(frames):
     """Estimate the mark as the mean over the clip of each frame's high-passed luminance (what a
     moving picture does not share with a fixed pattern) and subtract it from every frame."""
@@ -137,7 +148,8 @@ def averaging_attack(frames):
 
 
 ATTACKS = ("blur sigma 1.5 + CRF 23", "noise sigma 4 + CRF 23", "horizontal flip + CRF 23",
-           "5 degree rotation + CRF 23", "averaging attack (60 frames) + CRF 23")
+           "5 degree rotation + CRF 23", "averaging attack (60 frames) + CRF 23",
+           "5 degree straighten (turn + zoom to fill) + CRF 23")
 
 
 def conditions(tmp: Path, fps: float):
@@ -159,6 +171,7 @@ def conditions(tmp: Path, fps: float):
         ATTACKS[2]: lambda f: encode(flip(f), clip, crf=23, fps=fps),
         ATTACKS[3]: lambda f: encode(rotate(f), clip, crf=23, fps=fps),
         ATTACKS[4]: lambda f: encode(averaging_attack(f), clip, crf=23, fps=fps),
+        ATTACKS[5]: lambda f: encode(straighten(f), clip, crf=23, fps=fps),
     }
 
 
@@ -738,7 +751,7 @@ def _markdown(report: dict) -> str:
               "reads 0.0 where the nominal sync already found the clip (the full search is then not "
               "run); \"nominal\" is the best at the nominal sync. Single frames: every "
               f"{settings['single_every']}th frame searched on its own (no help from the rest of the "
-              "clip). The last five rows are attacks. \"turned back\": the best at the nominal sync "
+              "clip). The last six rows are attacks. \"turned back\": the best at the nominal sync "
               "of the maps turned back by each of "
               f"{settings.get('rotations_degrees') or '-'} degrees (found from "
               f"{settings.get('rotated_found_from_strength') or '-'}; 0.0 where an earlier search "

@@ -39,8 +39,8 @@ not white noise (the single map's former 2e7, times 16); unmarked clips stay wel
 NOMINAL_TRIALS = 1.6e5
 """The same for a search at the nominal sync only (45 tests for each of 16 maps, the same
 220-fold allowance)."""
-ROTATED_TRIALS = 2.5e5
-"""The same for the search turned back by each of wm.ROTATIONS (1152 tests for 16 maps, the same
+ROTATED_TRIALS = 5e5
+"""The same for the search turned back by each of wm.ROTATIONS (2304 tests for 16 maps, the same
 220-fold allowance)."""
 PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 

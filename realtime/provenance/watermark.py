@@ -103,12 +103,14 @@ degrees: the worst left-over turn, 0.625 degrees, shifts the cells by 0.35 cells
 the shorter side, 0.7 at a 16:9 frame's corners.
 Like a template-matching sync (Pereira & Pun, "Robust template matching for affine resistant
 image watermarks", IEEE TIP 2000) but searched exhaustively over a small range, because the
-pattern carries no separate template. Larger angles and a turn combined with a crop are not
-searched."""
-Z_ROTATED = 8.4
-"""Strength from which a map turned back by one of ROTATIONS carries the mark: 9 shifts x 8
-angles x the KEY_HALF + 1 maps = 1152 tests, energy 28 + 8.4**2 = 98.6 has a chi-square tail
-of ~8.7e-10 per test, ~1e-6 per search (a tenth of the nominal search's). Unmarked footage
+pattern carries no separate template. An editor's straighten tool also zooms so that the turned
+picture fills the frame (1.09x for 5 degrees of a 512x480 picture, 1.15x at 16:9): that zoom
+follows from the angle and the frame's shape (`fill_zoom`), so it is one more test per angle,
+not a scale search. Larger angles and a turn combined with any other crop are not searched."""
+Z_ROTATED = 8.5
+"""Strength from which a map turned back by one of ROTATIONS carries the mark: 9 shifts x 2
+zooms x 8 angles x the KEY_HALF + 1 maps = 2304 tests, energy 28 + 8.5**2 = 100.3 has a
+chi-square tail of ~4.6e-10 per test, ~1e-6 per search (a tenth of the nominal search's). Unmarked footage
 reached at most 6.3 (70 encoded clips, flipped and turned ones among them) and 6.5 (159 clips
 never encoded): benchmarks/results/s17-mark/."""
 KEY_HALF = 15
@@ -657,6 +659,21 @@ def unrotate(work: np.ndarray, degrees: float) -> np.ndarray:
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
+def fill_zoom(shape: tuple[int, int], degrees: float) -> float:
+    """The zoom with which a picture of `shape` turned by `degrees` about its centre fills its
+    frame again (no corner left empty): what an editor's straighten tool applies."""
+    turn = np.radians(abs(degrees))
+    return float(np.cos(turn) + max(shape) / min(shape) * np.sin(turn))
+
+
+def _zoomed_shifts(shape: tuple[int, int], zoom: float) -> tuple[tuple[int, int], ...]:
+    """The nominal shifts moved to where a zoom by `zoom` about the map's centre puts the tile's
+    origin (in half cells of the zoomed tile)."""
+    step = zoom * WORK_PX / 2
+    oy, ox = ((shape[0] - 1) / 2 * (1 - zoom)) / step, ((shape[1] - 1) / 2 * (1 - zoom)) / step
+    return tuple((round(oy) + dy, round(ox) + dx) for dy, dx in NOMINAL_SHIFTS)
+
+
 def turned(work: np.ndarray, detection: Detection) -> np.ndarray:
     """A frame's map turned the way `detection` found the mark (mirrored, rotated back), for
     `strength_at` at its sync."""
@@ -669,11 +686,19 @@ def turned(work: np.ndarray, detection: Detection) -> np.ndarray:
 
 def search_rotated(candidates: list[tuple[int | None, np.ndarray]]) -> Detection:
     """The best of the maps turned back by each of ROTATIONS, at the nominal sync (scale 1, the
-    9 shifts), judged by Z_ROTATED."""
+    9 shifts) and at the sync a straighten tool's zoom gives (`fill_zoom`, 9 shifts), judged by
+    Z_ROTATED."""
     best = None
     for degrees in ROTATIONS:
         for phase, work in candidates:
-            energy, scale, shift, bits = _best_at(unrotate(work, degrees), (1.0,), NOMINAL_SHIFTS)
+            back = unrotate(work, degrees)
+            energy, scale, shift, bits = _best_at(back, (1.0,), NOMINAL_SHIFTS)
+            # The same turn straightened with the zoom that fills the frame (its tile's cells
+            # larger, its origin moved by the zoom about the centre).
+            zoom = fill_zoom(work.shape, degrees)
+            filled = _best_at(back, (zoom,), _zoomed_shifts(work.shape, zoom))
+            if filled[0] > energy:
+                energy, scale, shift, bits = filled
             if best is None or energy > best[0]:
                 best = (energy, scale, shift, bits, phase, degrees)
     energy, scale, shift, bits, phase, degrees = best
