@@ -111,7 +111,7 @@ Z_ROTATED = 8.5
 """Strength from which a map turned back by one of ROTATIONS carries the mark: 9 shifts x 2
 zooms x 8 angles x the KEY_HALF + 1 maps = 2304 tests, energy 28 + 8.5**2 = 100.3 has a
 chi-square tail of ~4.6e-10 per test, ~1e-6 per search (a tenth of the nominal search's). Unmarked footage
-reached at most 6.3 (70 encoded clips, flipped and turned ones among them) and 6.5 (159 clips
+reached at most 6.4 (77 encoded clips, flipped, turned and straightened ones among them) and 6.6 (159 clips
 never encoded): benchmarks/results/s17-mark/."""
 KEY_HALF = 15
 """The temporal key: frame n carries +pattern when (n // KEY_HALF) is even, -pattern when odd
