@@ -36,6 +36,15 @@ class OneEuroFilter:
                  derivative_cutoff_hz: float = 1.0, parts: tuple[np.ndarray, ...] = ()) -> None:
         self.parts = parts
         """Groups of point indices whose own speed (relative to the face) also sets the cutoff."""
+        # The parts as rows of one table (shorter rows padded with an index past the points, read
+        # as +inf), so their medians come from one sort: np.median per part cost 15 us each.
+        self._part_index = np.concatenate(parts) if parts else None
+        width = max((len(part) for part in parts), default=0)
+        self._part_rows = np.full((len(parts), width), -1, dtype=np.int64)
+        for row, part in enumerate(parts):
+            self._part_rows[row, :len(part)] = part
+        lengths = np.array([len(part) for part in parts], dtype=np.int64)
+        self._part_middle = ((lengths - 1) // 2, lengths // 2)
         self.min_cutoff_hz = min_cutoff_hz
         self.beta = beta
         self.derivative_cutoff_hz = derivative_cutoff_hz
@@ -63,14 +72,20 @@ class OneEuroFilter:
         step = step.reshape(step.shape[0], -1) if step.ndim > 1 else step[:, None]
         point_speed = np.linalg.norm(step, axis=1) / max(scale, 1e-6) / dt
         raw_speed = float(np.median(point_speed))
-        if self.parts and step.shape[0] > max(int(part.max()) for part in self.parts):
+        if self._part_index is not None and step.shape[0] > self._part_index.max():
             # Each part's motion less the face's (the median step: a head that moves moves every
             # part alike, and its speed is counted above already).
-            own = np.linalg.norm(step - np.median(step, axis=0), axis=1) / max(scale, 1e-6) / dt
+            count = step.shape[0]
+            middle = np.partition(step, ((count - 1) // 2, count // 2), axis=0)
+            face_step = (middle[(count - 1) // 2] + middle[count // 2]) / 2  # np.median, faster
+            own = np.append(np.linalg.norm(step - face_step, axis=1), np.inf)
+            table = np.sort(own[self._part_rows], axis=1)  # -1: the +inf past the points
+            rows = np.arange(len(table))
+            medians = (table[rows, self._part_middle[0]] + table[rows, self._part_middle[1]]) / 2
             # Less the face's median speed: at rest that is the points' jitter, which the
             # fastest of several small parts' medians exceeds by chance (taken whole, it raised
             # the still face's jitter by 40 % on d9 and d13).
-            part_speed = max(float(np.median(own[part])) for part in self.parts)
+            part_speed = float(medians.max()) / max(scale, 1e-6) / dt
             raw_speed = max(raw_speed, part_speed - raw_speed)
         a_d = _alpha(self.derivative_cutoff_hz, dt)
         self._speed = a_d * raw_speed + (1.0 - a_d) * self._speed
