@@ -46,7 +46,7 @@ def test_tracked_eyes_and_mouth_follow_the_detections_on_a_real_video():
     frames = read_video(media("d9.mp4"))[:150]
     settings = FaceSettings(max_faces=1)
     detector = create_detector(settings, static=False)
-    tracker = FaceTracker(settings)
+    tracker = FaceTracker(settings, expressions=True)  # animate mode's
     inner = topology().inner_mouth
     raw, tracked = [], []
     try:
@@ -64,3 +64,18 @@ def test_tracked_eyes_and_mouth_follow_the_detections_on_a_real_video():
     eyes = np.corrcoef(raw_arr[:, 0], tracked_arr[:, 0])[0, 1]
     mouth = np.corrcoef(raw_arr[:, 1], tracked_arr[:, 1])[0, 1]
     assert eyes > 0.95 and mouth > 0.95, (eyes, mouth)
+
+
+def test_animate_mode_tracks_expressions_and_swap_mode_does_not():
+    from realtime.faces.stage import DetectStage
+    from realtime.settings import Settings
+
+    stage = DetectStage.__new__(DetectStage)  # the tracker only: no MediaPipe graph
+    from realtime.faces.tracking import FaceTracker
+
+    stage.tracker = FaceTracker(Settings().faces, expressions=False)
+    stage.detector = type("NoDetector", (), {"configure": lambda self, settings: None})()
+    stage.configure(Settings(mode="animate"))
+    assert stage.tracker.expressions
+    stage.configure(Settings(mode="swap"))
+    assert not stage.tracker.expressions

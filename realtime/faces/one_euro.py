@@ -34,6 +34,15 @@ class OneEuroFilter:
 
     def __init__(self, min_cutoff_hz: float = 1.0, beta: float = 1.0,
                  derivative_cutoff_hz: float = 1.0, parts: tuple[np.ndarray, ...] = ()) -> None:
+        self.set_parts(parts)
+        self.min_cutoff_hz = min_cutoff_hz
+        self.beta = beta
+        self.derivative_cutoff_hz = derivative_cutoff_hz
+        self._value: np.ndarray | None = None
+        self._speed = 0.0
+        self._time_s: float | None = None
+
+    def set_parts(self, parts: tuple[np.ndarray, ...]) -> None:
         self.parts = parts
         """Groups of point indices whose own speed (relative to the face) also sets the cutoff."""
         # The parts as rows of one table (shorter rows padded with an index past the points, read
@@ -45,12 +54,6 @@ class OneEuroFilter:
             self._part_rows[row, :len(part)] = part
         lengths = np.array([len(part) for part in parts], dtype=np.int64)
         self._part_middle = ((lengths - 1) // 2, lengths // 2)
-        self.min_cutoff_hz = min_cutoff_hz
-        self.beta = beta
-        self.derivative_cutoff_hz = derivative_cutoff_hz
-        self._value: np.ndarray | None = None
-        self._speed = 0.0
-        self._time_s: float | None = None
 
     def reset(self) -> None:
         self._value = None
