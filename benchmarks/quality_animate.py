@@ -113,7 +113,7 @@ def track(frames: list[np.ndarray], fps: float) -> list[list]:
 
     settings = FaceSettings()
     detector = create_detector(settings, static=False)
-    tracker = FaceTracker(settings)
+    tracker = FaceTracker(settings, expressions=True)  # as the detect stage in animate mode
     try:
         return [tracker.update(detector.detect(image), index / fps, image.shape[1], image.shape[0])
                 for index, image in enumerate(frames)]

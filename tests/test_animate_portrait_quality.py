@@ -141,7 +141,7 @@ def test_still_driver_with_camera_noise_leaves_the_portrait_pixel_identical(libr
     animator = animator_for(library.get(str(media("s9.jpg"))))
     portrait = animator._portrait.image
     detector = create_detector(FaceSettings(), static=False)
-    tracker = FaceTracker(FaceSettings())
+    tracker = FaceTracker(FaceSettings(), expressions=True)  # animate mode's
     try:
         for index in range(20):
             noisy = np.clip(frame + rng.normal(0.0, 3.0, frame.shape), 0, 255).astype(np.uint8)

@@ -22,12 +22,22 @@ import numpy as np
 
 from realtime.faces.topology import ALL_POINTS, topology
 
-# Points that move with the skull and (nearly) not with expressions: nose bridge and tip,
-# forehead, eye corners, cheekbones, temples (after MediaPipe's own Procrustes basis, less the
-# jaw and the cheeks beside the mouth, which move when the mouth opens).
-RIGID_POINTS = np.array([4, 5, 6, 9, 10, 33, 54, 67, 117, 119, 121, 127, 129, 133, 143, 151, 168,
-                         195, 197, 198, 263, 284, 297, 346, 348, 350, 356, 358, 362, 372, 420],
-                        dtype=np.int32)
+# Points that move with the skull and (nearly) not with expressions: nose bridge and tip, eye
+# corners, cheekbones, temples, forehead (after MediaPipe's own Procrustes basis, less the jaw and
+# the cheeks beside the mouth, which move when the mouth opens).
+# The forehead counts half (each skull point is listed twice): MediaPipe's video (tracking) mode
+# carries the forehead up with a brow raise. Fitted on the nose, eye corners and cheekbones, d6's
+# forehead points rise 0.7-1.4 times as far as her brows do (d10: 0.3-0.7; on still pictures
+# 0-0.4), so with the forehead in the head's fit a share of every raise was taken as the head
+# moving and the portrait's brows rose about half as far as the real ones (d6 self-reenactment:
+# 0.49 of the real raise; 0.56 at half weight; 0.63 without the forehead, but then the head's
+# pitch leans on the cheeks, which move when talking: d3 lost 0.13 dB and Einstein's open mouth
+# driven by d9 read as shut; issue 22).
+_SKULL = (4, 5, 6, 33, 117, 119, 121, 127, 129, 133, 143, 168, 195, 197, 198, 263, 346, 348, 350, 356,
+          358, 362, 372, 420)
+_FOREHEAD = (9, 10, 54, 67, 151, 284, 297)
+RIGID_POINTS = np.array(_SKULL * 2 + _FOREHEAD, dtype=np.int32)
+"""Indices for the head's fit (a point may repeat: its weight)."""
 
 
 # The noise gate. MediaPipe's landmarks of a face that does not move still wander (measured on a

@@ -13,12 +13,14 @@ class DetectStage:
 
     def __init__(self, settings: Settings) -> None:
         self.detector = create_detector(settings, static=False)
-        self.tracker = FaceTracker(settings.faces)
+        # Animate mode: the driver's expression is the output, so fast expressions open the smoothing.
+        self.tracker = FaceTracker(settings.faces, expressions=settings.mode == "animate")
         self.min_face_size = settings.faces.min_face_size
 
     def configure(self, settings: Settings) -> None:
         self.detector.configure(settings)
         self.tracker.configure(settings.faces)
+        self.tracker.set_expressions(settings.mode == "animate")
         self.min_face_size = settings.faces.min_face_size
 
     def process(self, frame: Frame) -> Frame:
