@@ -59,7 +59,7 @@ class BlendStage:
                 edge_box = (0, 0, layer.image.shape[1], layer.image.shape[0])
             image = recolour(layer.image, work_target, region, settings.color_transfer, shading,
                              face_size, smooth=lambda stats, key=track: self._smoother.update(key, stats, time_s),
-                             edge=(layer.alpha, edge_points, edge_box, settings.feather))
+                             edge=(layer.alpha, edge_points, edge_box, settings.feather), tone=settings.skin_tone)
             if reduced:
                 # Enlarged only now, so the camera's grain below is the target's own, at full
                 # resolution; the layer is left at the box's size for later readers (overlay).
