@@ -347,23 +347,25 @@ def lips_mask(landmarks: np.ndarray, shape) -> np.ndarray:
 
 def skin_regions(landmarks: np.ndarray, target_lab: np.ndarray) -> dict[str, np.ndarray]:
     """Boolean masks over the picture: `skin` (the face oval shrunk to 86%, less eyes, brows and
-    lips: cheeks, forehead, nose, chin), `band` (that skin's outer part, 72-86% of the oval: the
+    lips: cheeks, forehead, nose, chin; where the target is skin-coloured), `band` (that skin's outer part, 72-86% of the oval: the
     face's side of the mask edge, where the new face is fully shown) and `outside` (the ring 1.04-1.25x
     the oval where the target is skin-coloured: neck, ears, forehead above the mask, judged on
     `target_lab`)."""
-    shape = target_lab.shape
+    shape = target_lab.shape[:2]
     features = _features_mask(landmarks, shape, 0.04)
     skin = oval_mask(landmarks, shape, 0.86) & ~features
-    band = skin & ~oval_mask(landmarks, shape, 0.72)
     ring = oval_mask(landmarks, shape, 1.25) & ~oval_mask(landmarks, shape, 1.04)
-    outside = np.zeros_like(ring)
+    near = np.zeros(shape, bool)
     if skin.any():
         centre = np.median(target_lab[skin], axis=0)
         near = (np.abs(target_lab[:, :, 1] - centre[1]) <= TONE_GATE[0]) & \
             (np.abs(target_lab[:, :, 2] - centre[2]) <= TONE_GATE[1]) & \
             (target_lab[:, :, 0] >= 0.55 * centre[0]) & (target_lab[:, :, 0] <= min(100.0, 1.35 * centre[0]))
-        outside = ring & near
-    return {"skin": skin, "band": band, "outside": outside}
+    # Inside too, only where the person's own face is skin-coloured: the target's glasses frames,
+    # stubble and hair over the forehead stay the target's in the output and are not skin tone.
+    skin &= near
+    band = skin & ~oval_mask(landmarks, shape, 0.72)
+    return {"skin": skin, "band": band, "outside": ring & near}
 
 
 def skin_tone(output: np.ndarray, target: np.ndarray, landmarks: np.ndarray) -> dict:

@@ -144,7 +144,7 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
     if edge is not None and face_size > 0:
         alpha, landmarks, box, feather = edge
         membrane = _edge_membrane(lab_small[:, :, 0], target_lab[:, :, 0], alpha, landmarks, box, face_size,
-                                  feather, step, (width, height))
+                                  feather, step, (width, height), skin_like=_skin_like(target_lab, mask), skin=mask)
         if membrane is not None:
             if lightness is None:
                 lightness = lab[:, :, 0] if planes is None else planes[0]
@@ -158,7 +158,9 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
         if offsets is not None:
             if planes is None:
                 planes = list(cv2.split(lab))
-            for channel, offset in zip((1, 2), offsets, strict=True):
+            for channel, offset in enumerate(offsets):
+                if offset is None:
+                    continue
                 if step > 1:
                     offset = cv2.resize(offset, (width, height), interpolation=cv2.INTER_LINEAR)
                 planes[channel] = cv2.add(planes[channel], offset, dtype=cv2.CV_8U)
@@ -246,6 +248,9 @@ class ColourSmoother:
 # hair or a hand over the oval, not the face's light, and does not count.
 EDGE_REACH = 0.22
 EDGE_OUTLIER = 60.0
+# The most (8-bit lightness levels) by which the middle of the face is moved to keep the skin's
+# mean lightness where the colour transfer put it (see _edge_membrane's `skin`).
+EDGE_BALANCE = 12.0
 
 
 def edge_membrane(patch: np.ndarray, target: np.ndarray, alpha: np.ndarray, landmarks: np.ndarray,
@@ -278,10 +283,39 @@ def edge_membrane(patch: np.ndarray, target: np.ndarray, alpha: np.ndarray, land
     return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
 
 
+def _skin_like(target_lab: np.ndarray, skin: np.ndarray) -> np.ndarray | None:
+    """bool, same size as `target_lab` (8-bit LAB): where the target is coloured like its own skin
+    (`skin`: uint8 mask of the face's skin there): chroma within TONE_GATE of the skin's median,
+    lightness within EDGE_SKIN_LIGHT of it. None when the skin is too small to say."""
+    inside = skin > 0
+    if np.count_nonzero(inside) < 16:
+        return None
+    median = np.median(target_lab[inside], axis=0).astype(np.float32)
+    picture = target_lab.astype(np.float32)
+    return (np.abs(picture[:, :, 1] - median[1]) < TONE_GATE) & (np.abs(picture[:, :, 2] - median[2]) < TONE_GATE) & \
+        (np.abs(picture[:, :, 0] - median[0]) < EDGE_SKIN_LIGHT * median[0])
+
+
+# A band pixel whose lightness is off the target's skin median by more than this fraction is not
+# the face's light (as realtime/blend/mask.py's EDGE_OFF_SKIN).
+EDGE_SKIN_LIGHT = 0.3
+
+
 def _edge_membrane(patch_l: np.ndarray, target_l: np.ndarray, alpha: np.ndarray, landmarks: np.ndarray, box,
-                   face_size: float, feather: float, step: int, size: tuple[int, int]) -> np.ndarray | None:
+                   face_size: float, feather: float, step: int, size: tuple[int, int],
+                   skin_like: np.ndarray | None = None, skin: np.ndarray | None = None) -> np.ndarray | None:
     """The lightness correction of edge_membrane, int16 at full size (`size` = (w, h)), from
-    the patch's and the target's lightness at 1/step; None when there is no band to measure."""
+    the patch's and the target's lightness at 1/step; None when there is no band to measure.
+
+    skin_like: where the target is skin-coloured (_skin_like): only there does the band count. A
+    bright wall or window behind the oval's edge (d13: MediaPipe's oval runs a few pixels past
+    the cheek) is within EDGE_OUTLIER of the face's lightness but is not its light: counted, it
+    lifted the face's sides by 5-10 levels, a pale face inside a darker neck and ears.
+    skin: uint8 mask of the face's skin at 1/step (the colour statistics' region): where given, the
+    membrane is balanced so that the skin's mean lightness stays the one the colour transfer
+    matched (EDGE_BALANCE): a source brighter in the middle than at its sides (a front-lit photo
+    on a flatly lit target, s42 on d13) got its sides lifted to the target's and kept its bright
+    middle, the whole face 2-3 L* lighter than the person's cheeks: the "pale" face of the judge."""
     from realtime.faces.topology import topology
 
     small = (patch_l.shape[1], patch_l.shape[0])
@@ -296,6 +330,8 @@ def _edge_membrane(patch_l: np.ndarray, target_l: np.ndarray, alpha: np.ndarray,
     diff = target_l.astype(np.float32) - patch_l.astype(np.float32)
     band = (inside > 0) & (inside <= max(2.0 * feather, 0.02)) & (alpha_small > 0.02) & \
         (np.abs(diff) < EDGE_OUTLIER)
+    if skin_like is not None:
+        band &= skin_like
     mouth = _mouth_membrane(diff, alpha_small, landmarks, box, face_size, step)
     if cv2.countNonZero(band.astype(np.uint8)) < 8:
         if mouth is None:
@@ -309,7 +345,16 @@ def _edge_membrane(patch_l: np.ndarray, target_l: np.ndarray, alpha: np.ndarray,
         # Where no band is near (the far side of a face cut by the frame), no evidence: no change.
         confidence = np.clip(spread * 4.0, 0.0, 1.0)
         ramp = np.clip(1.0 - inside / EDGE_REACH, 0.0, 1.0)
-        membrane *= ramp * ramp * (3.0 - 2.0 * ramp) * confidence
+        reach = ramp * ramp * (3.0 - 2.0 * ramp) * confidence
+        membrane *= reach
+        if skin is not None and skin.shape == membrane.shape:
+            inner = skin > 0
+            rest = 1.0 - reach
+            spread_inside = float(rest[inner].sum()) if inner.any() else 0.0
+            if spread_inside > 1.0:
+                # What the edge adds over the skin, taken off again where the edge does not reach.
+                shift = float(membrane[inner].sum()) / spread_inside
+                membrane -= np.float32(np.clip(shift, -EDGE_BALANCE, EDGE_BALANCE)) * rest
         if mouth is not None:
             membrane += mouth
     # Whole grey levels in int16, added with saturation: float copies of the face box cost more
@@ -374,11 +419,15 @@ TONE_GATE = 14.0
 TONE_DARK = 0.6
 # The tone change is limited to this many levels of a* / b* (a red lipstick patch, a deep shadow).
 TONE_LIMIT = 14.0
+# Lipstick against natural lips differs by 20-30 levels of a* (and darkens them): the lips' colour
+# may move this far, their lightness LIP_LIGHT_LIMIT.
+LIP_LIMIT = 32.0
+LIP_LIGHT_LIMIT = 16.0
 
 
 def tone_offsets(patch_lab: np.ndarray, target_lab: np.ndarray, skin: np.ndarray, landmarks: np.ndarray, box,
-                 face_size: float, step: int, strength: float) -> tuple[np.ndarray, np.ndarray] | None:
-    """int16 (a*, b*) offsets at the reduced size of `patch_lab` / `target_lab` (8-bit LAB, 1/step of
+                 face_size: float, step: int, strength: float) -> tuple[np.ndarray | None, np.ndarray, np.ndarray] | None:
+    """int16 (L, a*, b*) offsets (L: the lips only, None without lips) at the reduced size of `patch_lab` / `target_lab` (8-bit LAB, 1/step of
     the box; `skin` the uint8 skin mask there): the target's low-frequency skin chroma minus the
     patch's, so that the new face's skin has the person's own colour where it lies (rosy cheeks, a
     yellower forehead, a bluish beard shadow) instead of the source's make-up, glazes and blotches;
@@ -418,16 +467,22 @@ def tone_offsets(patch_lab: np.ndarray, target_lab: np.ndarray, skin: np.ndarray
         if np.count_nonzero(lip_region) < 4:
             lips, lip_region = None, None
     offsets = []
+    if lips is not None and lip_region is not None:
+        lip_light = float(np.clip(target[:, :, 0][lip_region].mean() - patch[:, :, 0][lip_region].mean(),
+                                  -LIP_LIGHT_LIMIT, LIP_LIGHT_LIMIT)) * strength
+        offsets.append(np.round(lip_light * lips).astype(np.int16))
+    else:
+        offsets.append(None)
     for channel in (1, 2):
         theirs = cv2.GaussianBlur(target[:, :, channel] * target_weight, (0, 0), sigma) / np.maximum(target_spread, 1e-3)
         own = cv2.GaussianBlur(patch[:, :, channel] * patch_weight, (0, 0), sigma) / np.maximum(patch_spread, 1e-3)
         offset = np.clip(theirs - own, -TONE_LIMIT, TONE_LIMIT) * scale
         if lips is not None and lip_region is not None:
             lip_offset = float(np.clip(target[:, :, channel][lip_region].mean() - patch[:, :, channel][lip_region].mean(),
-                                       -TONE_LIMIT, TONE_LIMIT)) * strength
+                                       -LIP_LIMIT, LIP_LIMIT)) * strength
             offset = offset * (1.0 - lips) + lip_offset * lips
         offsets.append(np.round(offset).astype(np.int16))
-    return offsets[0], offsets[1]
+    return offsets[0], offsets[1], offsets[2]
 
 
 def _lips_weight(landmarks: np.ndarray, box, step: int, shape: tuple[int, int], face_size: float) -> np.ndarray | None:

@@ -1,0 +1,61 @@
+"""The new face's skin colour against the person's own (issue 13: a blind judge of the written files
+named "face colour does not match the neck / ears" first, then "blotchy colour, brown patches" and
+"lips too red"): the skin's low-frequency chroma taken to the target's (realtime/blend/color.py,
+tone_offsets) and the lips' colour to the target's lips, read with the realism benchmark's metric
+(benchmarks/realism.py, skin_tone).
+
+Real frames of ../shared/media (d6, d13, d14), real source pictures (s9, a painting; s42, a photo,
+and s42 given red lipstick here), MediaPipe for every face, the real swapper and blend stage. Each
+number in a comment is main's before this work.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from benchmarks import realism
+from realtime.faces.topology import topology
+from tests.conftest import media
+from tests.test_swap_sharp import frame_of, swap_one  # noqa: F401  (the fixture)
+
+
+@pytest.mark.parametrize("video,index,source,bound", [("d6.mp4", 10, "s9.jpg", 2.6), ("d13.mp4", 10, "s42.jpg", 3.8)])
+def test_the_skin_has_the_persons_own_colour_where_it_lies(swap_one, video, index, source, bound):
+    # s9 (a painting) on d6: greenish-beige nose and cheeks against her rosy ones; s42 on d13: a
+    # pale pink face against his warm, ruddy one. The means matched (Reinhard) but not where the
+    # colour lies: the low-passed chroma's RMS difference over the skin was 3.6 / 5.0 (ΔE).
+    target, face, output = swap_one(video, index, source)
+    tone = realism.skin_tone(output, target, face.landmarks)
+    assert tone["chroma_map_de"] < bound, tone
+    # The face's skin as a whole stays within a just-noticeable difference of the person's cheeks.
+    assert tone["tone_de"] < 2.5, tone
+
+
+@pytest.fixture(scope="module")
+def red_lipped(library, tmp_path_factory):
+    """s42 with red lipstick painted on (LAB: a* +30, L -8 over the lips, soft edge)."""
+    source = library.get(str(media("s42.jpg")))
+    image = source.image.copy()
+    top = topology()
+    lips = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(lips, [np.round(source.face.landmarks[top.outer_lips, :2]).astype(np.int32)], 255)
+    cv2.fillPoly(lips, [np.round(source.face.landmarks[top.inner_mouth, :2]).astype(np.int32)], 0)
+    weight = cv2.GaussianBlur(lips.astype(np.float32) / 255.0, (0, 0), 1.5)[:, :, None]
+    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
+    lab = lab + weight * np.array([-8.0, 30.0, 8.0], np.float32)
+    painted = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+    path = tmp_path_factory.mktemp("lipstick") / "s42_red_lips.png"
+    cv2.imwrite(str(path), painted)
+    return str(path)
+
+
+@pytest.mark.parametrize("video,index", [("d13.mp4", 10), ("d14.mp4", 10)])
+def test_lipstick_does_not_travel(swap_one, red_lipped, video, index):
+    # The source's red lips reached the output; the person's own lips' colour is what a viewer
+    # expects there (main: lips 12-19 ΔE from the target's, 7-9 redder in a*).
+    target, face, output = swap_one(video, index, red_lipped)
+    tone = realism.skin_tone(output, target, face.landmarks)
+    assert tone["lips_de"] < 6.0, tone
+    assert abs(tone["lips_da"]) < 4.0, tone
