@@ -17,20 +17,34 @@ import pytest
 
 from benchmarks import realism
 from realtime.faces.topology import topology
+from tests import test_swap_sharp
 from tests.conftest import media
-from tests.test_swap_sharp import frame_of, swap_one  # noqa: F401  (the fixture)
+
+# The real swapper and blend stage on one frame (tests/test_swap_sharp.py's fixture).
+swap_one = test_swap_sharp.swap_one
 
 
-@pytest.mark.parametrize("video,index,source,bound", [("d6.mp4", 10, "s9.jpg", 2.6), ("d13.mp4", 10, "s42.jpg", 3.8)])
+@pytest.mark.parametrize("video,index,source,bound", [("d6.mp4", 10, "s9.jpg", 3.0), ("d13.mp4", 10, "s42.jpg", 4.2)])
 def test_the_skin_has_the_persons_own_colour_where_it_lies(swap_one, video, index, source, bound):
     # s9 (a painting) on d6: greenish-beige nose and cheeks against her rosy ones; s42 on d13: a
     # pale pink face against his warm, ruddy one. The means matched (Reinhard) but not where the
-    # colour lies: the low-passed chroma's RMS difference over the skin was 3.6 / 5.0 (ΔE).
+    # colour lies: the low-passed chroma's RMS difference over the skin was 4.0 / 5.7 ΔE on main
+    # (2.2 / 3.2 now).
     target, face, output = swap_one(video, index, source)
     tone = realism.skin_tone(output, target, face.landmarks)
     assert tone["chroma_map_de"] < bound, tone
-    # The face's skin as a whole stays within a just-noticeable difference of the person's cheeks.
+    # The face's skin as a whole within a just-noticeable difference of the person's own there
+    # (main: 1.0 / 4.0, s42 on d13 2.9 L* lighter: the "pale" face).
     assert tone["tone_de"] < 2.5, tone
+
+
+def test_the_faces_edge_meets_the_neck_and_ears_as_the_persons_own_does(swap_one):
+    # The skin just inside the mask's edge against the skin just outside the face (neck, ears): on
+    # d13 the target's own face is 8.9 ΔE off its neck and ears (redder ears, shaded neck); main's
+    # swap was 10.5 (lifted, paler sides), now 9.4.
+    target, face, output = swap_one("d13.mp4", 10, "s42.jpg")
+    tone = realism.skin_tone(output, target, face.landmarks)
+    assert tone["edge_de"] - tone["edge_de_target"] < 1.0, tone
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +68,9 @@ def red_lipped(library, tmp_path_factory):
 @pytest.mark.parametrize("video,index", [("d13.mp4", 10), ("d14.mp4", 10)])
 def test_lipstick_does_not_travel(swap_one, red_lipped, video, index):
     # The source's red lips reached the output; the person's own lips' colour is what a viewer
-    # expects there (main: lips 12-19 ΔE from the target's, 7-9 redder in a*).
+    # expects there (main: 23.8 / 6.4 ΔE from the target's lips on d13 / d14, a* +18.0 / -5.8;
+    # now 4.4 / 1.3, a* +0.3 / +0.3).
     target, face, output = swap_one(video, index, red_lipped)
     tone = realism.skin_tone(output, target, face.landmarks)
     assert tone["lips_de"] < 6.0, tone
-    assert abs(tone["lips_da"]) < 4.0, tone
+    assert abs(tone["lips_da"]) < 3.0, tone

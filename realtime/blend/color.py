@@ -97,7 +97,8 @@ def shading_ratio(patch_l: np.ndarray, target_l: np.ndarray, weight: np.ndarray,
 def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength: float,
              shading: float = 0.0, face_size: float = 0.0,
              smooth: Callable[[tuple[Stats, Stats]], tuple[Stats, Stats]] | None = None,
-             edge: tuple | None = None, tone: float = 0.0) -> np.ndarray:
+             edge: tuple | None = None, tone: float = 0.0,
+             tone_memory: tuple[ToneMemory, int, float] | None = None) -> np.ndarray:
     """`patch` with the target's colour (strength) and light (shading) over `region`.
 
     region: uint8 {0, 1} mask of the skin, at the patch's resolution or a reduced one (it is
@@ -108,7 +109,9 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
     edge: (alpha, landmarks, box, feather) to also take the face's edge to the target's light
     (see edge_membrane), computed on the same reduced pictures.
     tone: how far the skin's chroma is taken to the target's at low frequency and the lips' colour
-    to the target's lips (see tone_offsets; needs `edge` for the landmarks)."""
+    to the target's lips (see tone_offsets; needs `edge` for the landmarks).
+    tone_memory: (memory, face track, time in seconds): the tone maps are measured a few times a
+    second per face (ToneMemory) and reused in between."""
     if strength <= 0 and shading <= 0 and edge is None and tone <= 0:
         return patch
     height, width = patch.shape[:2]
@@ -154,17 +157,37 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
             planes = list(cv2.split(lab))
         planes[0] = lightness
     if tone > 0 and edge is not None and face_size > 0:
-        offsets = tone_offsets(lab_small, target_lab, mask, edge[1], edge[2], face_size, step, tone)
+        offsets = tone_offsets(lab_small, target_lab, mask, edge[1], edge[2], face_size, step, tone, tone_memory)
         if offsets is not None:
             if planes is None:
                 planes = list(cv2.split(lab))
             for channel, offset in enumerate(offsets):
-                if offset is None:
-                    continue
-                if step > 1:
-                    offset = cv2.resize(offset, (width, height), interpolation=cv2.INTER_LINEAR)
-                planes[channel] = cv2.add(planes[channel], offset, dtype=cv2.CV_8U)
+                if offset is not None:
+                    _add_enlarged(planes[channel], offset, step, lips_only=channel == 0)
     return cv2.cvtColor(lab if planes is None else cv2.merge(planes), cv2.COLOR_LAB2BGR)
+
+
+def _add_enlarged(plane: np.ndarray, offset: np.ndarray, step: int, lips_only: bool = False) -> None:
+    """plane (uint8, full size) += offset (int16 at 1/step), enlarged, saturating, in place; with
+    lips_only, over the offset's non-zero rectangle only (the lips: a few percent of the box)."""
+    height, width = plane.shape
+    if lips_only:
+        rows, cols = np.nonzero(offset.any(axis=1))[0], np.nonzero(offset.any(axis=0))[0]
+        if not len(rows):
+            return
+        y0, y1 = max(0, (rows[0] - 1) * step), min(height, (rows[-1] + 2) * step)
+        x0, x1 = max(0, (cols[0] - 1) * step), min(width, (cols[-1] + 2) * step)
+        # The same sampling as enlarging the whole offset: map the rectangle's pixels back to it.
+        xs = ((np.arange(x0, x1, dtype=np.float32) + 0.5) * (offset.shape[1] / width) - 0.5)[None, :]
+        ys = ((np.arange(y0, y1, dtype=np.float32) + 0.5) * (offset.shape[0] / height) - 0.5)[:, None]
+        part = cv2.remap(offset.astype(np.float32), np.broadcast_to(xs, (y1 - y0, x1 - x0)).astype(np.float32),
+                         np.broadcast_to(ys, (y1 - y0, x1 - x0)).astype(np.float32), cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REPLICATE)
+        plane[y0:y1, x0:x1] = cv2.add(plane[y0:y1, x0:x1], np.round(part).astype(np.int16), dtype=cv2.CV_8U)
+        return
+    if offset.shape != plane.shape:
+        offset = cv2.resize(offset, (width, height), interpolation=cv2.INTER_LINEAR)
+    cv2.add(plane, offset, dst=plane, dtype=cv2.CV_8U)
 
 
 def _transfer_planes(lab: np.ndarray, matrix: np.ndarray, skin_lightness: float) -> list[np.ndarray]:
@@ -283,17 +306,14 @@ def edge_membrane(patch: np.ndarray, target: np.ndarray, alpha: np.ndarray, land
     return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
 
 
-def _skin_like(target_lab: np.ndarray, skin: np.ndarray) -> np.ndarray | None:
+def _skin_like(target_lab: np.ndarray, skin: np.ndarray) -> np.ndarray:
     """bool, same size as `target_lab` (8-bit LAB): where the target is coloured like its own skin
-    (`skin`: uint8 mask of the face's skin there): chroma within TONE_GATE of the skin's median,
-    lightness within EDGE_SKIN_LIGHT of it. None when the skin is too small to say."""
-    inside = skin > 0
-    if np.count_nonzero(inside) < 16:
-        return None
-    median = np.median(target_lab[inside], axis=0).astype(np.float32)
-    picture = target_lab.astype(np.float32)
-    return (np.abs(picture[:, :, 1] - median[1]) < TONE_GATE) & (np.abs(picture[:, :, 2] - median[2]) < TONE_GATE) & \
-        (np.abs(picture[:, :, 0] - median[0]) < EDGE_SKIN_LIGHT * median[0])
+    (`skin`: uint8 mask of the face's skin there): chroma within TONE_GATE of the skin's mean,
+    lightness within EDGE_SKIN_LIGHT of it."""
+    centre = cv2.mean(target_lab, mask=skin)[:3]
+    low = np.array([centre[0] * (1 - EDGE_SKIN_LIGHT), centre[1] - TONE_GATE, centre[2] - TONE_GATE])
+    high = np.array([centre[0] * (1 + EDGE_SKIN_LIGHT), centre[1] + TONE_GATE, centre[2] + TONE_GATE])
+    return cv2.inRange(target_lab, np.clip(low, 0, 255), np.clip(high, 0, 255)) > 0
 
 
 # A band pixel whose lightness is off the target's skin median by more than this fraction is not
@@ -422,27 +442,77 @@ TONE_LIMIT = 14.0
 # Lipstick against natural lips differs by 20-30 levels of a* (and darkens them): the lips' colour
 # may move this far, their lightness LIP_LIGHT_LIMIT.
 LIP_LIMIT = 32.0
+# The tone maps are computed with the face about this many pixels across (they are averages over
+# TONE_SIGMA of it: 3 px there).
+TONE_WORK_PX = 40.0
 LIP_LIGHT_LIMIT = 16.0
 
 
 def tone_offsets(patch_lab: np.ndarray, target_lab: np.ndarray, skin: np.ndarray, landmarks: np.ndarray, box,
-                 face_size: float, step: int, strength: float) -> tuple[np.ndarray | None, np.ndarray, np.ndarray] | None:
-    """int16 (L, a*, b*) offsets (L: the lips only, None without lips) at the reduced size of `patch_lab` / `target_lab` (8-bit LAB, 1/step of
-    the box; `skin` the uint8 skin mask there): the target's low-frequency skin chroma minus the
-    patch's, so that the new face's skin has the person's own colour where it lies (rosy cheeks, a
-    yellower forehead, a bluish beard shadow) instead of the source's make-up, glazes and blotches;
-    and on the lips, the target's lips' mean chroma minus the patch's (lipstick does not travel).
+                 face_size: float, step: int, strength: float,
+                 memory: tuple[ToneMemory, int, float] | None = None) -> tuple[np.ndarray | None, np.ndarray, np.ndarray] | None:
+    """int16 (L, a*, b*) offsets (L: on the lips only, None without lips) at the size of `patch_lab`
+    / `target_lab` (8-bit LAB at 1/step of the box; `skin` the uint8 skin mask there): the
+    target's low-frequency skin chroma minus the patch's, so that the new face's skin has the
+    person's own colour where it lies (rosy cheeks, a yellower forehead, a bluish beard shadow)
+    instead of the source's make-up, glazes and blotches; and on the lips, the target's lips' mean
+    colour minus the patch's (lipstick does not travel).
 
     Reinhard's statistics transfer matches the skin on average only: the judge of the written files
     named "face colour does not match the neck / ears" and "blotchy colour, brown patches" first.
-    The light (L) is left to the relighting and the edge membrane: a low-frequency lightness map
-    would carry the target's relief, part of its identity. Chroma changes are scaled by lightness
-    like the colour transfer's (_transfer_planes): a dark brow or moustache takes almost none."""
-    patch = patch_lab.astype(np.float32)
-    target = target_lab.astype(np.float32)
-    inside = skin > 0
-    if np.count_nonzero(inside) < 16:
+    The skin's light (L) is left to the relighting and the edge membrane: a low-frequency lightness
+    map would carry the target's relief, part of its identity. Chroma changes are scaled by
+    lightness like the colour transfer's (_transfer_planes): a dark brow or moustache takes almost
+    none. The maps are averages over TONE_SIGMA of the face: computed with the face about
+    TONE_WORK_PX across, then enlarged; with `memory` (ToneMemory, track, time), a few times a
+    second per face, in between the last maps (over the box, which follows the face) and lip colour
+    change are reused."""
+    inside_small = skin > 0
+    if np.count_nonzero(inside_small) < 16:
         return None
+    size = (patch_lab.shape[1], patch_lab.shape[0])
+    remembered = memory[0].get(memory[1], memory[2]) if memory is not None else None
+    if remembered is None:
+        measured = _tone_maps(patch_lab, target_lab, skin, landmarks, box, face_size, step)
+        if measured is None:
+            return None
+        if memory is not None:
+            memory[0].put(memory[1], memory[2], measured)
+    else:
+        measured = remembered
+    coarse_maps, lip_change = measured
+    maps = [cv2.resize(m, size, interpolation=cv2.INTER_LINEAR) if m.shape[::-1] != size else m for m in coarse_maps]
+    # At 1/step: the lightness weight and the lips need the finer picture, and this frame's.
+    lightness = patch_lab[:, :, 0].astype(np.float32)
+    skin_lightness = float(np.median(lightness[inside_small]))
+    # Full change from 70% of the skin's lightness up, as the colour transfer's chroma.
+    shade = np.minimum(lightness * np.float32(1.0 / max(0.7 * skin_lightness, 1.0)), np.float32(1.0))
+    scale = shade * shade * np.float32(strength)
+    lips = _lips_weight(landmarks, box, step, lightness.shape, face_size) if lip_change is not None else None
+    if lips is None or lip_change is None:
+        return None, *(np.round(m * scale).astype(np.int16) for m in maps)  # type: ignore[return-value]
+    change = [c * strength for c in lip_change]
+    rest = np.float32(1.0) - lips
+    chroma = [np.round(m * scale * rest + np.float32(c) * lips).astype(np.int16) for m, c in zip(maps, change[1:], strict=True)]
+    return np.round(np.float32(change[0]) * lips).astype(np.int16), chroma[0], chroma[1]
+
+
+def _tone_maps(patch_lab: np.ndarray, target_lab: np.ndarray, skin: np.ndarray, landmarks: np.ndarray, box,
+               face_size: float, step: int) -> tuple[list[np.ndarray], tuple[float, float, float] | None] | None:
+    """tone_offsets' measurement: the (a*, b*) maps (target minus patch, float32, coarse) and the
+    lips' (L, a*, b*) change (None without lips), at full strength."""
+    inside_small = skin > 0
+    size = (patch_lab.shape[1], patch_lab.shape[0])
+    coarse = max(1, int(face_size / step / TONE_WORK_PX))
+    small = (max(1, size[0] // coarse), max(1, size[1] // coarse))
+    if coarse > 1:
+        patch = cv2.resize(patch_lab, small, interpolation=cv2.INTER_AREA).astype(np.float32)
+        target = cv2.resize(target_lab, small, interpolation=cv2.INTER_AREA).astype(np.float32)
+        inside = area_shrink(skin.astype(np.float32), small) > 0.5
+        if np.count_nonzero(inside) < 16:
+            return None
+    else:
+        patch, target, inside = patch_lab.astype(np.float32), target_lab.astype(np.float32), inside_small
 
     def kept(picture: np.ndarray) -> np.ndarray:
         median = np.median(picture[inside], axis=0)
@@ -450,39 +520,53 @@ def tone_offsets(patch_lab: np.ndarray, target_lab: np.ndarray, skin: np.ndarray
             (np.abs(picture[:, :, 2] - median[2]) < TONE_GATE) & (picture[:, :, 0] > TONE_DARK * median[0])
         return (inside & near).astype(np.float32)
 
-    sigma = max(1.0, TONE_SIGMA * face_size / step)
+    sigma = max(0.7, TONE_SIGMA * face_size / (step * coarse))
     patch_weight, target_weight = kept(patch), kept(target)
     patch_spread = cv2.GaussianBlur(patch_weight, (0, 0), sigma)
     target_spread = cv2.GaussianBlur(target_weight, (0, 0), sigma)
     confidence = np.clip(np.minimum(patch_spread, target_spread) * 4.0, 0.0, 1.0)
-    skin_lightness = float(np.median(patch[:, :, 0][inside]))
-    # Full change from 70% of the skin's lightness up, as the colour transfer's chroma.
-    shade = np.minimum(patch[:, :, 0] / max(0.7 * skin_lightness, 1.0), 1.0)
-    scale = confidence * shade * shade * np.float32(strength)
-    lips = _lips_weight(landmarks, box, step, patch.shape[:2], face_size)
-    lip_region = None
-    if lips is not None:
-        # The lips' means over their middle only (the soft edge is half skin).
-        lip_region = lips > 0.6
-        if np.count_nonzero(lip_region) < 4:
-            lips, lip_region = None, None
-    offsets = []
-    if lips is not None and lip_region is not None:
-        lip_light = float(np.clip(target[:, :, 0][lip_region].mean() - patch[:, :, 0][lip_region].mean(),
-                                  -LIP_LIGHT_LIMIT, LIP_LIGHT_LIMIT)) * strength
-        offsets.append(np.round(lip_light * lips).astype(np.int16))
-    else:
-        offsets.append(None)
+    maps = []
     for channel in (1, 2):
         theirs = cv2.GaussianBlur(target[:, :, channel] * target_weight, (0, 0), sigma) / np.maximum(target_spread, 1e-3)
         own = cv2.GaussianBlur(patch[:, :, channel] * patch_weight, (0, 0), sigma) / np.maximum(patch_spread, 1e-3)
-        offset = np.clip(theirs - own, -TONE_LIMIT, TONE_LIMIT) * scale
-        if lips is not None and lip_region is not None:
-            lip_offset = float(np.clip(target[:, :, channel][lip_region].mean() - patch[:, :, channel][lip_region].mean(),
-                                       -LIP_LIMIT, LIP_LIMIT)) * strength
-            offset = offset * (1.0 - lips) + lip_offset * lips
-        offsets.append(np.round(offset).astype(np.int16))
-    return offsets[0], offsets[1], offsets[2]
+        maps.append(np.clip(theirs - own, -TONE_LIMIT, TONE_LIMIT) * confidence)
+    lips = _lips_weight(landmarks, box, step, inside_small.shape, face_size)
+    lip_region = lips > 0.6 if lips is not None else None
+    if lip_region is None or np.count_nonzero(lip_region) < 4:
+        return maps, None
+    # The lips' means over their middle only (the soft edge is half skin).
+    light, red, yellow = (float(np.clip(target_lab[:, :, channel][lip_region].mean(dtype=np.float64) -
+                                        patch_lab[:, :, channel][lip_region].mean(dtype=np.float64), -limit, limit))
+                          for channel, limit in ((0, LIP_LIGHT_LIMIT), (1, LIP_LIMIT), (2, LIP_LIMIT)))
+    return maps, (light, red, yellow)
+
+
+# How often the tone maps are measured per face (seconds); reused in between.
+TONE_EVERY_S = 0.2
+
+
+class ToneMemory:
+    """The last tone maps per face track (tone_offsets), reused for TONE_EVERY_S: skin tone and lip
+    colour change with the light and the head's turn, slowly; the maps lie over the layer's box,
+    which follows the face. Time going back (a new input) or a stale track measures afresh."""
+
+    def __init__(self, every_s: float = TONE_EVERY_S) -> None:
+        self.every_s = every_s
+        self._tracks: dict[int, tuple[float, tuple]] = {}
+
+    def get(self, track: int, time_s: float) -> tuple | None:
+        found = self._tracks.get(track)
+        if found is None or not (0 <= time_s - found[0] < self.every_s):
+            return None
+        return found[1]
+
+    def put(self, track: int, time_s: float, measured: tuple) -> None:
+        self._tracks[track] = (time_s, measured)
+        for key in [k for k, (t, _) in self._tracks.items() if abs(time_s - t) > 5 * self.every_s + 1.0]:
+            del self._tracks[key]
+
+    def reset(self) -> None:
+        self._tracks.clear()
 
 
 def _lips_weight(landmarks: np.ndarray, box, step: int, shape: tuple[int, int], face_size: float) -> np.ndarray | None:
