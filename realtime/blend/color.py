@@ -446,6 +446,8 @@ LIP_LIMIT = 32.0
 # TONE_SIGMA of it: 3 px there).
 TONE_WORK_PX = 40.0
 LIP_LIGHT_LIMIT = 16.0
+# (lightness, chroma) levels of difference to the target's lips that are left as they are.
+LIP_TOLERANCE = (8.0, 5.0)
 
 
 def tone_offsets(patch_lab: np.ndarray, target_lab: np.ndarray, skin: np.ndarray, landmarks: np.ndarray, box,
@@ -534,11 +536,17 @@ def _tone_maps(patch_lab: np.ndarray, target_lab: np.ndarray, skin: np.ndarray, 
     lip_region = lips > 0.6 if lips is not None else None
     if lip_region is None or np.count_nonzero(lip_region) < 4:
         return maps, None
-    # The lips' means over their middle only (the soft edge is half skin).
-    light, red, yellow = (float(np.clip(target_lab[:, :, channel][lip_region].mean(dtype=np.float64) -
-                                        patch_lab[:, :, channel][lip_region].mean(dtype=np.float64), -limit, limit))
-                          for channel, limit in ((0, LIP_LIGHT_LIMIT), (1, LIP_LIMIT), (2, LIP_LIMIT)))
-    return maps, (light, red, yellow)
+    # The lips' means over their middle only (the soft edge is half skin). Only what lies beyond
+    # LIP_TOLERANCE is changed: lipstick is 10-30 levels off natural lips, while a few levels of
+    # the source's own lip colour and contrast are part of its look (taken fully to the target's
+    # lips, the distance to the source rose by 0.012 on s42 -> d13).
+    change = []
+    for channel, limit, tolerance in ((0, LIP_LIGHT_LIMIT, LIP_TOLERANCE[0]), (1, LIP_LIMIT, LIP_TOLERANCE[1]),
+                                      (2, LIP_LIMIT, LIP_TOLERANCE[1])):
+        difference = float(target_lab[:, :, channel][lip_region].mean(dtype=np.float64) -
+                           patch_lab[:, :, channel][lip_region].mean(dtype=np.float64))
+        change.append(float(np.clip(np.sign(difference) * max(abs(difference) - tolerance, 0.0), -limit, limit)))
+    return maps, (change[0], change[1], change[2])
 
 
 # How often the tone maps are measured per face (seconds); reused in between.
