@@ -316,7 +316,7 @@ def _skin_like(target_lab: np.ndarray, skin: np.ndarray) -> np.ndarray:
     return cv2.inRange(target_lab, np.clip(low, 0, 255), np.clip(high, 0, 255)) > 0
 
 
-# A band pixel whose lightness is off the target's skin median by more than this fraction is not
+# A band pixel whose lightness is off the target's skin mean by more than this fraction is not
 # the face's light (as realtime/blend/mask.py's EDGE_OFF_SKIN).
 EDGE_SKIN_LIGHT = 0.3
 
@@ -329,8 +329,8 @@ def _edge_membrane(patch_l: np.ndarray, target_l: np.ndarray, alpha: np.ndarray,
 
     skin_like: where the target is skin-coloured (_skin_like): only there does the band count. A
     bright wall or window behind the oval's edge (d13: MediaPipe's oval runs a few pixels past
-    the cheek) is within EDGE_OUTLIER of the face's lightness but is not its light: counted, it
-    lifted the face's sides by 5-10 levels, a pale face inside a darker neck and ears.
+    the cheek) is within EDGE_OUTLIER of the face's lightness but is not its light (on s42 -> d13,
+    frame 10, leaving it out took the skin's mean down by 0.6 L*).
     skin: uint8 mask of the face's skin at 1/step (the colour statistics' region): where given, the
     membrane is balanced so that the skin's mean lightness stays the one the colour transfer
     matched (EDGE_BALANCE): a source brighter in the middle than at its sides (a front-lit photo
