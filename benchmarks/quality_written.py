@@ -216,6 +216,7 @@ def measure_pair(target: Target, output: Written, identity, source_embedding, id
     measured = landmarks_of(output.frames)
     reference = target.reference
     seams, sharp, glasses, hand, errors, errors_468, poses = [], [], [], [], [], [], []
+    tones: list[dict] = []
     d_source, d_target = [], []
     sse, count, changed, compared_pixels = 0.0, 0, 0, 0
     worst_seam: dict = {"levels": 0.0}
@@ -229,6 +230,8 @@ def measure_pair(target: Target, output: Written, identity, source_embedding, id
         if found["levels"] > worst_seam["levels"]:
             worst_seam = {**found, "frame": index}
         sharp.append(realism.sharpness_match(out, tgt, ref))
+        if index % 3 == 0:
+            tones.append(realism.skin_tone(out, tgt, ref))
         glasses.append(realism.glasses_kept(out, tgt, ref))
         outside = realism.background_mask(ref, out.shape)
         s, n, c = realism.background_change(out, tgt, outside)
@@ -276,6 +279,9 @@ def measure_pair(target: Target, output: Written, identity, source_embedding, id
         "hand_kept_worst_frame": float(np.min(hand_values)) if hand_values else float("nan"),
         "background_psnr_db": 100.0 if mse <= 0 else min(100.0, 10 * math.log10(255.0 ** 2 / mse)),
         "background_changed_pct": 100.0 * changed / max(compared_pixels, 1),
+        # Skin colour against the person's own (realism.skin_tone), every third frame.
+        **{key: _mean([t[key] for t in tones if not math.isnan(t[key])])
+           for key in ("chroma_map_de", "tone_de", "edge_de", "edge_de_target", "lips_de", "grain_ratio")},
         "swap_ms_p50": float(stages.get("swap", {}).get("p50", float("nan"))),
         "blend_ms_p50": float(stages.get("blend", {}).get("p50", float("nan"))),
     }
@@ -689,6 +695,14 @@ def markdown(report: dict) -> str:
             f"{_fmt(p['seam_max'], 1)} / {_fmt(p['seam_median'], 1)} ({p['seam_frames_over_goal']}/{p['frames']}) | "
             f"{_fmt(p['sharpness_match'], 2)} | {_fmt(p['glasses_kept'], 1, True)} | {_fmt(p['hand_kept'], 1, True)} | "
             f"{_fmt(p['background_psnr_db'], 1)} ({_fmt(p['background_changed_pct'], 2)}%) |")
+    lines += ["", "## Skin tone (realism.skin_tone, CIE76 ΔE, every third frame)", "",
+              "| source | target | chroma map ΔE | skin ΔE | edge ΔE (target's own) | lips ΔE | grain ratio |",
+              "|" + " --- |" * 7]
+    for p in report["pairs"]:
+        if "chroma_map_de" in p:
+            lines.append(f"| {p['source']} | {p['target']} | {_fmt(p['chroma_map_de'], 2)} | {_fmt(p['tone_de'], 2)} | "
+                         f"{_fmt(p['edge_de'], 2)} ({_fmt(p['edge_de_target'], 2)}) | {_fmt(p['lips_de'], 2)} | "
+                         f"{_fmt(p['grain_ratio'], 2)} |")
     if report["leaks"]:
         lines += ["", "## Source leak (against the clean s42.jpg on the same target)", "",
                   "A frame leaks the hand when, where the hand source worn as it is (clean_source off) shows "

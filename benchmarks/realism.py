@@ -311,6 +311,123 @@ def sharpness_match(output: np.ndarray, target: np.ndarray, landmarks: np.ndarra
     return sharpness_ratio(output, landmarks) / max(sharpness_ratio(target, landmarks), 1e-6)
 
 
+# -- skin tone -----------------------------------------------------------------------------------
+TONE_BLUR = 0.04
+"""Face widths: the Gaussian over which skin colour counts as tone (blotches), not texture."""
+TONE_GATE = (8.0, 10.0)
+"""a*, b* distance (CIE LAB units) from the target's own cheeks within which a pixel just outside the
+face counts as skin (neck, ears, forehead above the mask) rather than hair, beard or background."""
+
+
+def lab(image: np.ndarray) -> np.ndarray:
+    """float32 CIE LAB (L 0-100, a*, b*) of a BGR picture (uint8 or float 0-255)."""
+    return cv2.cvtColor(np.clip(image, 0, 255).astype(np.float32) / 255.0, cv2.COLOR_BGR2LAB)
+
+
+def _features_mask(landmarks: np.ndarray, shape, grow: float) -> np.ndarray:
+    from realtime.faces.topology import topology
+
+    top = topology()
+    polygons = [landmarks[region, :2] for region in (top.outer_lips, top.right_eye, top.left_eye)]
+    polygons += [cv2.convexHull(landmarks[brow, :2].astype(np.float32)).reshape(-1, 2)
+                 for brow in (top.right_eyebrow, top.left_eyebrow)]
+    mask = _polygon_mask(shape, polygons).astype(np.uint8)
+    size = max(3, int(2 * grow * face_width(landmarks)) | 1)
+    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))) > 0
+
+
+def lips_mask(landmarks: np.ndarray, shape) -> np.ndarray:
+    """The lips themselves: inside the outer lip line, outside the inner one, 1 px in from both."""
+    from realtime.faces.topology import topology
+
+    top = topology()
+    lips = _polygon_mask(shape, [landmarks[top.outer_lips, :2]]) & ~_polygon_mask(shape, [landmarks[top.inner_mouth, :2]])
+    return cv2.erode(lips.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+
+
+def skin_regions(landmarks: np.ndarray, target_lab: np.ndarray) -> dict[str, np.ndarray]:
+    """Boolean masks over the picture: `skin` (the face oval shrunk to 86%, less eyes, brows and
+    lips: cheeks, forehead, nose, chin; where the target is skin-coloured), `band` (that skin's outer part, 72-86% of the oval: the
+    face's side of the mask edge, where the new face is fully shown) and `outside` (the ring 1.04-1.25x
+    the oval where the target is skin-coloured: neck, ears, forehead above the mask, judged on
+    `target_lab`)."""
+    shape = target_lab.shape[:2]
+    features = _features_mask(landmarks, shape, 0.04)
+    skin = oval_mask(landmarks, shape, 0.86) & ~features
+    ring = oval_mask(landmarks, shape, 1.25) & ~oval_mask(landmarks, shape, 1.04)
+    near = np.zeros(shape, bool)
+    if skin.any():
+        centre = np.median(target_lab[skin], axis=0)
+        near = (np.abs(target_lab[:, :, 1] - centre[1]) <= TONE_GATE[0]) & \
+            (np.abs(target_lab[:, :, 2] - centre[2]) <= TONE_GATE[1]) & \
+            (target_lab[:, :, 0] >= 0.55 * centre[0]) & (target_lab[:, :, 0] <= min(100.0, 1.35 * centre[0]))
+    # Inside too, only where the person's own face is skin-coloured: the target's glasses frames,
+    # stubble and hair over the forehead stay the target's in the output and are not skin tone.
+    skin &= near
+    band = skin & ~oval_mask(landmarks, shape, 0.72)
+    return {"skin": skin, "band": band, "outside": ring & near}
+
+
+def skin_tone(output: np.ndarray, target: np.ndarray, landmarks: np.ndarray) -> dict:
+    """Colour of the new face's skin against the person's own skin, one frame (CIE LAB, ΔE = CIE76):
+    - tone_de: mean colour of the output's skin vs the target's own skin there (its cheeks in the
+      input frame), and tone_dl / tone_da / tone_db the per-channel differences (output - target);
+    - edge_de: the output's skin just inside the mask edge (band) vs the skin just outside the face
+      (neck, ears, forehead above it) in the same frame; edge_de_target the same on the target
+      (the person's own face-to-neck difference, the floor);
+    - chroma_map_de: RMS over the skin of the difference of the low-passed chroma (a*, b*, TONE_BLUR
+      face widths), output vs target: the right colour in the right place (rosy cheeks, brown patches);
+    - blotch / blotch_target: spread (std) of the low-passed chroma (a*, b*, TONE_BLUR face widths)
+      over the skin: make-up patches, varnish, a painting's brush colour;
+    - grain_ratio: std of the finest band (lightness minus its 1 px Gaussian) over the skin, output
+      over target (below 1: smoother than the camera's skin);
+    - lips_de / lips_da: the output's lips vs the target's own lips (lipstick travelling with the source).
+    NaN where a region is empty."""
+    output, target, landmarks = _around_face(output, target, landmarks)
+    out_lab, tgt_lab = lab(output), lab(target)
+    regions = skin_regions(landmarks, tgt_lab)
+    skin, band, outside = regions["skin"], regions["band"], regions["outside"]
+    nan = float("nan")
+    result = dict.fromkeys(("tone_de", "tone_dl", "tone_da", "tone_db", "edge_de", "edge_de_target", "blotch",
+                            "blotch_target", "chroma_map_de", "grain_ratio", "lips_de", "lips_da"), nan)
+    if skin.sum() < 50:
+        return result
+    diff = out_lab[skin].mean(axis=0) - tgt_lab[skin].mean(axis=0)
+    result.update(tone_de=float(np.linalg.norm(diff)), tone_dl=float(diff[0]), tone_da=float(diff[1]),
+                  tone_db=float(diff[2]))
+    if band.sum() >= 50 and outside.sum() >= 50:
+        ring_colour = out_lab[outside].mean(axis=0)
+        result["edge_de"] = float(np.linalg.norm(out_lab[band].mean(axis=0) - ring_colour))
+        result["edge_de_target"] = float(np.linalg.norm(tgt_lab[band].mean(axis=0) - tgt_lab[outside].mean(axis=0)))
+    sigma = max(1.0, TONE_BLUR * face_width(landmarks))
+    weight = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), sigma)
+
+    def blotch(picture: np.ndarray) -> float:
+        spread = 0.0
+        for channel in (1, 2):
+            low = cv2.GaussianBlur(picture[:, :, channel] * skin, (0, 0), sigma) / np.maximum(weight, 1e-3)
+            spread += float(low[skin].var())
+        return float(np.sqrt(spread))
+
+    result.update(blotch=blotch(out_lab), blotch_target=blotch(tgt_lab))
+    squared = np.zeros(skin.shape, np.float32)
+    for channel in (1, 2):
+        lows = [cv2.GaussianBlur(p[:, :, channel] * skin, (0, 0), sigma) / np.maximum(weight, 1e-3) for p in (out_lab, tgt_lab)]
+        squared += (lows[0] - lows[1]) ** 2
+    result["chroma_map_de"] = float(np.sqrt(squared[skin].mean()))
+
+    def grain(picture: np.ndarray) -> float:
+        lightness = picture[:, :, 0]
+        return float((lightness - cv2.GaussianBlur(lightness, (0, 0), HF_SIGMA))[skin].std())
+
+    result["grain_ratio"] = grain(out_lab) / max(grain(tgt_lab), 1e-6)
+    lips = lips_mask(landmarks, output.shape)
+    if lips.sum() >= 20:
+        lip_diff = out_lab[lips].mean(axis=0) - tgt_lab[lips].mean(axis=0)
+        result.update(lips_de=float(np.linalg.norm(lip_diff)), lips_da=float(lip_diff[1]))
+    return result
+
+
 # -- target occluders ----------------------------------------------------------------------------
 def edges(image: np.ndarray) -> np.ndarray:
     luminance = np.clip(grey(image), 0, 255).astype(np.uint8)

@@ -163,6 +163,9 @@ class BlendSettings:
         "match colour to the target (below 1 keeps a trace of the source's complexion)"))
     mouth_mask: bool = field(default=False, metadata=_meta("keep the real mouth",
                                                            label="Keep my mouth (mouth mask)"))
+    skin_tone: float = field(default=1.0, metadata=_range(0, 1,
+        "take the skin's colour across the face (rosy cheeks, a yellower forehead) and the lips' colour "
+        "to the person's own, at low frequency: the source's make-up, lipstick and blotches do not travel"))
     shading: float = field(default=0.8, metadata=_range(0, 1,
         "apply the target's low-frequency light (side light, shadows) to the new face"))
     color_smoothing: float = field(default=0.25, metadata=_range(0, 5,

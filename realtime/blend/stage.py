@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from realtime.blend.color import ColourSmoother, recolour
+from realtime.blend.color import ColourSmoother, ToneMemory, recolour
 from realtime.blend.composite import composite, poisson_composite, shrink
 from realtime.blend.detail import CROSSOVER, camera_detail, source_detail, source_detail_gain, split_sigma
 from realtime.blend.mask import skin_mask
@@ -20,6 +20,7 @@ class BlendStage:
 
     def __init__(self, settings: Settings) -> None:
         self._smoother = ColourSmoother()
+        self._tone = ToneMemory()
         self.configure(settings)
 
     def configure(self, settings: Settings) -> None:
@@ -59,7 +60,7 @@ class BlendStage:
                 edge_box = (0, 0, layer.image.shape[1], layer.image.shape[0])
             image = recolour(layer.image, work_target, region, settings.color_transfer, shading,
                              face_size, smooth=lambda stats, key=track: self._smoother.update(key, stats, time_s),
-                             edge=(layer.alpha, edge_points, edge_box, settings.feather))
+                             edge=(layer.alpha, edge_points, edge_box, settings.feather), tone=settings.skin_tone, tone_memory=(self._tone, track, time_s))
             if reduced:
                 # Enlarged only now, so the camera's grain below is the target's own, at full
                 # resolution; the layer is left at the box's size for later readers (overlay).
@@ -88,3 +89,4 @@ class BlendStage:
 
     def close(self) -> None:
         self._smoother.reset()
+        self._tone.reset()

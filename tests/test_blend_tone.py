@@ -1,0 +1,76 @@
+"""The new face's skin colour against the person's own (issue 13: a blind judge of the written files
+named "face colour does not match the neck / ears" first, then "blotchy colour, brown patches" and
+"lips too red"): the skin's low-frequency chroma taken to the target's (realtime/blend/color.py,
+tone_offsets) and the lips' colour to the target's lips, read with the realism benchmark's metric
+(benchmarks/realism.py, skin_tone).
+
+Real frames of ../shared/media (d6, d13, d14), real source pictures (s9, a painting; s42, a photo,
+and s42 given red lipstick here), MediaPipe for every face, the real swapper and blend stage. Each
+number in a comment is main's before this work.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from benchmarks import realism
+from realtime.faces.topology import topology
+from tests import test_swap_sharp
+from tests.conftest import media
+
+# The real swapper and blend stage on one frame (tests/test_swap_sharp.py's fixture).
+swap_one = test_swap_sharp.swap_one
+
+
+@pytest.mark.parametrize("video,index,source,bound", [("d6.mp4", 10, "s9.jpg", 3.0), ("d13.mp4", 10, "s42.jpg", 4.2)])
+def test_the_skin_has_the_persons_own_colour_where_it_lies(swap_one, video, index, source, bound):
+    # s9 (a painting) on d6: greenish-beige nose and cheeks against her rosy ones; s42 on d13: a
+    # pale pink face against his warm, ruddy one. The means matched (Reinhard) but not where the
+    # colour lies: the low-passed chroma's RMS difference over the skin was 4.0 / 5.7 ΔE on main
+    # (2.2 / 3.2 now).
+    target, face, output = swap_one(video, index, source)
+    tone = realism.skin_tone(output, target, face.landmarks)
+    assert tone["chroma_map_de"] < bound, tone
+    # The face's skin as a whole within a just-noticeable difference of the person's own there
+    # (main: 1.0 / 4.0, s42 on d13 2.9 L* lighter: the "pale" face).
+    assert tone["tone_de"] < 2.5, tone
+
+
+def test_the_faces_edge_meets_the_neck_and_ears_as_the_persons_own_does(swap_one):
+    # The skin just inside the mask's edge against the skin just outside the face (neck, ears): on
+    # d13 the target's own face is 8.9 ΔE off its neck and ears (redder ears, shaded neck); main's
+    # swap was 10.5 (lifted, paler sides), now 9.4.
+    target, face, output = swap_one("d13.mp4", 10, "s42.jpg")
+    tone = realism.skin_tone(output, target, face.landmarks)
+    assert tone["edge_de"] - tone["edge_de_target"] < 1.0, tone
+
+
+@pytest.fixture(scope="module")
+def red_lipped(library, tmp_path_factory):
+    """s42 with red lipstick painted on (LAB: a* +30, L -8 over the lips, soft edge)."""
+    source = library.get(str(media("s42.jpg")))
+    image = source.image.copy()
+    top = topology()
+    lips = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(lips, [np.round(source.face.landmarks[top.outer_lips, :2]).astype(np.int32)], 255)
+    cv2.fillPoly(lips, [np.round(source.face.landmarks[top.inner_mouth, :2]).astype(np.int32)], 0)
+    weight = cv2.GaussianBlur(lips.astype(np.float32) / 255.0, (0, 0), 1.5)[:, :, None]
+    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
+    lab = lab + weight * np.array([-8.0, 30.0, 8.0], np.float32)
+    painted = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+    path = tmp_path_factory.mktemp("lipstick") / "s42_red_lips.png"
+    cv2.imwrite(str(path), painted)
+    return str(path)
+
+
+@pytest.mark.parametrize("video,index,bound,red", [("d13.mp4", 10, 10.0, 6.0), ("d14.mp4", 10, 5.5, 4.5)])
+def test_lipstick_does_not_travel(swap_one, red_lipped, video, index, bound, red):
+    # The source's red lips reached the output; the person's own lips' colour is what a viewer
+    # expects there (main: 23.8 / 6.4 ΔE from the target's lips on d13 / d14, a* +18.0 / -5.8;
+    # now 8.5 / 4.2, a* +4.5 / -3.2: the last few levels, LIP_TOLERANCE, are left as the source's).
+    target, face, output = swap_one(video, index, red_lipped)
+    tone = realism.skin_tone(output, target, face.landmarks)
+    assert tone["lips_de"] < bound, tone
+    assert abs(tone["lips_da"]) < red, tone
