@@ -38,6 +38,9 @@ OPENING_REACH = 0.02
 # The target differs from the new face from this many grey levels (after a blur at twice the
 # split), fully from twice that.
 DIFFER_FROM = 4.0
+# Where the target differs, its band is limited this many band sigmas around too (the ring of
+# opposite sign that a high-pass leaves beside a dark brow).
+HALO_REACH = 2.5
 # The zones' soft edge (Gaussian sigma, fraction of the face size).
 ZONE_FEATHER = 0.012
 
@@ -113,9 +116,22 @@ def without_fine_features(target: np.ndarray, image: np.ndarray, alpha: np.ndarr
     differ = cv2.absdiff(cv2.GaussianBlur(cv2.cvtColor(target[ya:yb, xa:xb], cv2.COLOR_BGR2GRAY), (0, 0), scale),
                          cv2.GaussianBlur(cv2.cvtColor(image[ya:yb, xa:xb], cv2.COLOR_BGR2GRAY), (0, 0), scale))
     differ = np.clip((differ.astype(np.float32) - DIFFER_FROM) / DIFFER_FROM, 0.0, 1.0)
+    # ... and as far around that as the band limited reaches: a dark brow's band is dark on the
+    # brow and light in a ring about 2 band sigmas wide beside it, where the two pictures agree
+    # again (skin on both). Limited on the brow only, the ring came back as a light outline of
+    # the target's brow, its straight top edge and its tail (s10 -> d14: "light rectangular
+    # outlines around each eye").
+    ring = max(1, int(np.ceil(HALO_REACH * band_sigma)))
+    differ = cv2.dilate(differ, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ring + 1, 2 * ring + 1)))
     differ = cv2.GaussianBlur(differ, (0, 0), scale)
     weight = (zone[ya:yb, xa:xb] * (1.0 - kept) * differ)[:, :, None]
-    calm = part + weight * (grain - band)
+    # There the camera's picture is the new face's own below the band plus the camera's grain:
+    # camera_detail takes its bands (sigma and CROSSOVER x sigma) from this picture, and the
+    # target's brow merely blurred (its base kept, its band clipped) still had a band of its
+    # own there, a blurred brow's dark core and light ring: the ring showed as a light outline
+    # around each of d14's brows under s10 (its core under the source's brow).
+    base = cv2.GaussianBlur(image[ya:yb, xa:xb].astype(np.float32), (0, 0), band_sigma)
+    calm = part + weight * (base + grain - part)
     out = target.copy()
     out[ya:yb, xa:xb] = np.clip(np.rint(calm), 0, 255).astype(np.uint8)
     return out
