@@ -217,8 +217,6 @@ EDGE_OFF_SOFT = 0.2
 # (Gaussian sigma, face sizes), its pixels under this fraction of the ring's median left out.
 EDGE_SKIN_NEAR = 0.1
 EDGE_RING_FLOOR = 0.55
-# The kept part fades out over the band's inner EDGE_FADE (fraction of the band's width).
-EDGE_FADE = 0.5
 # The target's eyes, grown by this much (face sizes), are never left to the target.
 EDGE_FEATURE_GROW = 0.01
 # Computed at 1/_EDGE_STEP of the box or less, so that the face is about EDGE_WORK_PX across
@@ -266,7 +264,10 @@ def edge_off_skin(image: np.ndarray, points: np.ndarray, box: Box, face_size: fl
     skin_l = max(float(np.median(lightness[skin])), 1.0)
     # Against the skin nearby, not the ring's median: the side of a face in shade (d20 outdoors,
     # lit from one side) is 30-40% under the lit side's skin, and was left to the target over
-    # the whole band down that side. The ring's own pixels far under its median (hair reaching
+    # the whole band down that side: a darker band from the eye to the jaw whose inner edge,
+    # where the band ends and the mask is 1, was hard. (Fading the kept part out towards the
+    # band's inner end instead let the new face over d6's hair again, tests/test_blend_edge_hair.py.)
+    # The ring's own pixels far under its median (hair reaching
     # into it) are not skin.
     ring = (skin & (lightness > EDGE_RING_FLOOR * skin_l)).astype(np.float32)
     near = max(1.0, EDGE_SKIN_NEAR * face_size / step)
@@ -280,12 +281,7 @@ def edge_off_skin(image: np.ndarray, points: np.ndarray, box: Box, face_size: fl
     for region in (top.right_eye, top.left_eye):
         cv2.fillConvexPoly(features, cv2.convexHull(np.round(local[region] * 16).astype(np.int32)), 1, shift=4)
     near_feature = cv2.distanceTransform(1 - features, cv2.DIST_L2, 3) <= EDGE_FEATURE_GROW * face_size / step
-    # Full in the band's outer part, where the mask's own alpha is low, and falling to nothing
-    # at its inner end, where that alpha reaches 1: cut at the end, a kept band had a hard inner
-    # edge the length of the face's side (the mask at 1 on one side, 0 on the other).
-    fade = np.clip((reach - inside) / (EDGE_FADE * reach), 0.0, 1.0)
-    fade = fade * fade * (3.0 - 2.0 * fade)
-    keep = np.clip((off - EDGE_OFF_SKIN) / EDGE_OFF_SOFT, 0.0, 1.0) * (band & ~near_feature) * fade
+    keep = np.clip((off - EDGE_OFF_SKIN) / EDGE_OFF_SOFT, 0.0, 1.0) * (band & ~near_feature)
     # Hair is broad; a brow's tail, an eyeliner's wing or a lash reaching the band is thin (grey
     # opening): d6's brow tails, kept, were the target's brow drawn again beside the new one
     # (tests/test_swap_brows.py). Excluding the brows' hulls instead also kept the hair that
