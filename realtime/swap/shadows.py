@@ -37,6 +37,8 @@ LIFT = 1.0
 
 # The lift's masks (zones, what is kept, hair) fade over this fraction of the face (sigma).
 ZONE_SOFT = 0.01
+# ... what is never lifted over this fraction of that.
+KEEP_SOFT = 0.3
 
 # MediaPipe mesh points of the nose (bridge, flanks, wings) and of the chin below the lower lip.
 _NOSE = (168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 327, 129, 358, 49, 279, 48, 278, 64, 294,
@@ -153,7 +155,9 @@ def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, ova
     # stripe left standing beside s12's, worn by every target.)
     soft = max(1.0, ZONE_SOFT * face_size)
     where = _grown_soft(zones & (oval > 0), soft) * np.clip(support / 0.3, 0, 1)
-    where *= 1.0 - _grown_soft(keep, 0.5 * soft)
+    # What is kept fades in over a shorter distance, from its own outline (grown, it took a
+    # socket's lift away: a socket is only a few pixels high between lid and brow).
+    where *= 1.0 - cv2.GaussianBlur(keep.astype(np.float32), (0, 0), KEEP_SOFT * soft)
     where *= 1.0 - cv2.GaussianBlur(hair.astype(np.float32), (0, 0), 0.5 * soft)
     gain = 1 + where * (gain - 1)
     gain = cv2.GaussianBlur(gain, (0, 0), max(1.0, 0.006 * face_size))
