@@ -59,7 +59,7 @@ def test_no_light_outline_around_the_targets_brows(swap_one):  # noqa: F811
 def test_a_side_lit_face_is_not_taken_for_hair():
     """d6 frame 0 under a side light (its image-right half darkened smoothly, to 55% at the
     face's edge): the shaded skin in the mask's band is skin, not hair to leave to the target
-    (main: 45% of the band there kept, the hard-edged band of s12 -> d20; the branch 16%)."""
+    (main: 45% of the band there kept, the hard-edged band of s12 -> d20; the branch 20%)."""
     from realtime.faces import create_detector
 
     image = frame_of("d6.mp4", 0)
