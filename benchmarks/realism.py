@@ -280,6 +280,58 @@ def frame_seam(output: np.ndarray, target: np.ndarray, landmarks: np.ndarray) ->
     return found
 
 
+# -- seams inside the face, along its outline --------------------------------------------------
+INNER_DEPTH = 0.3
+"""How far inside the face oval (fraction of the face's width) `inner_seam` looks."""
+
+
+def _oval_strip(values: list[np.ndarray], landmarks: np.ndarray, depth: int) -> list[np.ndarray]:
+    """Each picture in `values` (grey float32) resampled along the face oval: row r is the
+    curve r pixels inside the oval (the oval moved inwards along its normals), one column per
+    pixel of the oval's length. A curve parallel to the outline is then a row."""
+    from realtime.faces.topology import topology
+
+    oval = landmarks[topology().face_oval, :2].astype(np.float64)
+    closed = np.vstack([oval, oval[:1]])
+    steps = np.linalg.norm(np.diff(closed, axis=0), axis=1)
+    along = np.concatenate([[0.0], np.cumsum(steps)])
+    count = max(8, int(along[-1]))
+    at = np.linspace(0.0, along[-1], count, endpoint=False)
+    points = np.stack([np.interp(at, along, closed[:, k]) for k in (0, 1)], axis=1)
+    # The inward normal, from the tangent over a few pixels (the oval's points are 5-20 px apart).
+    tangent = np.roll(points, -3, axis=0) - np.roll(points, 3, axis=0)
+    normal = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
+    normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-9)
+    if np.mean(np.einsum("ij,ij->i", normal, oval.mean(axis=0) - points)) < 0:
+        normal = -normal
+    rows = np.arange(depth, dtype=np.float64)[:, None, None]
+    grid = (points[None] + rows * normal[None]).astype(np.float32)
+    return [cv2.remap(value, grid[..., 0], grid[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            for value in values]
+
+
+def inner_seam(output: np.ndarray, target: np.ndarray, landmarks: np.ndarray) -> dict:
+    """The largest step (grey levels) along a curve parallel to the face's outline inside the
+    face, one side unaltered: `seam`'s measure (the same quiet side, jump, stay and own-edge
+    rules, held along MIN_LENGTH_OF_FACE of the face's width) on the difference resampled
+    along the oval (`_oval_strip`). `seam` searches straight lines; a zone left to the target
+    inside the mask's band (a shaded side of the face taken for hair) ends in a curve that
+    follows the outline: s12 -> d20, a darker band down one side of the face with a hard edge
+    from the eye to the jaw. output, target: unmarked float pictures; landmarks: the target's.
+    Returns levels, the depth of that curve inside the oval (pixels) and where it starts along it."""
+    width = face_width(landmarks)
+    depth = max(2 * (STEP_ROWS + SIDE) + 3, int(INNER_DEPTH * width))
+    picture = grey(target)
+    diff, own = _oval_strip([grey(output) - picture, picture], landmarks, depth)
+    length = max(8, int(round(MIN_LENGTH_OF_FACE * width)))
+    # The strip is a closed loop: its start repeated at its end, so a step across the start counts.
+    wrap = min(length, diff.shape[1])
+    diff = np.concatenate([diff, diff[:, :wrap]], axis=1)
+    own = np.concatenate([own, own[:, :wrap]], axis=1)
+    levels, row, start = _row_steps(diff, length, own)
+    return {"levels": levels, "depth": row, "start": start, "length": length}
+
+
 # -- sharpness -----------------------------------------------------------------------------------
 def high_frequency(image: np.ndarray) -> np.ndarray:
     luminance = grey(image)

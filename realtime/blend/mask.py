@@ -213,6 +213,12 @@ def skin_mask(points: np.ndarray, box: Box, face_size: float, alpha: np.ndarray 
 # and the new face is gone from it by EDGE_OFF_SKIN + EDGE_OFF_SOFT.
 EDGE_OFF_SKIN = 0.3
 EDGE_OFF_SOFT = 0.2
+# The skin a band pixel is compared with: the ring inside the band within this distance
+# (Gaussian sigma, face sizes), its pixels under this fraction of the ring's median left out.
+EDGE_SKIN_NEAR = 0.1
+EDGE_RING_FLOOR = 0.55
+# ... and the reference is at least this fraction of the ring's median.
+EDGE_REFERENCE_FLOOR = 0.7
 # The target's eyes, grown by this much (face sizes), are never left to the target.
 EDGE_FEATURE_GROW = 0.01
 # Computed at 1/_EDGE_STEP of the box or less, so that the face is about EDGE_WORK_PX across
@@ -258,7 +264,33 @@ def edge_off_skin(image: np.ndarray, points: np.ndarray, box: Box, face_size: fl
     if cv2.countNonZero(skin.astype(np.uint8)) < 32:
         return None
     skin_l = max(float(np.median(lightness[skin])), 1.0)
-    off = np.abs(lightness - skin_l) / skin_l
+    # Against the skin nearby, not the ring's median: the side of a face in shade (d20 outdoors,
+    # lit from one side) is 30-40% under the lit side's skin, and was left to the target over
+    # the whole band down that side: a darker band from the eye to the jaw whose inner edge,
+    # where the band ends and the mask is 1, was hard. (Fading the kept part out towards the
+    # band's inner end instead let the new face over d6's hair again, tests/test_blend_edge_hair.py.)
+    # The ring's own pixels far under its median (hair reaching
+    # into it) are not skin.
+    ring = (skin & (lightness > EDGE_RING_FLOOR * skin_l)).astype(np.float32)
+    near = max(1.0, EDGE_SKIN_NEAR * face_size / step)
+    support = cv2.GaussianBlur(ring, (0, 0), near)
+    local_l = cv2.GaussianBlur(lightness * ring, (0, 0), near) / np.maximum(support, 1e-4)
+    trust = np.clip(support / 0.05, 0.0, 1.0)
+    # Never far under the ring's median: the skin just under a fringe is in its shadow, and
+    # taken as the reference there it made the fringe's own edge count as skin (d9 under s12:
+    # the new face drawn over the fringe's edge, a 3.4-level curve).
+    # Nor above it: only a shaded side lowers it. And only below the eyes (fading in over a
+    # tenth of the face): on the forehead a fringe's shadow darkens the ring beside it, and the
+    # fringe's soft edge, measured against that, no longer counted as hair (d9 under s12: the
+    # new face drawn over the fringe's edge, a curve of 3.4 levels along it).
+    local_l = np.clip(trust * local_l + (1.0 - trust) * skin_l, EDGE_REFERENCE_FLOOR * skin_l, skin_l)
+    down = np.asarray(points[152, :2] - points[10, :2], np.float32)
+    down /= max(float(np.linalg.norm(down)), 1e-6)
+    eyes_at = 0.5 * (local[33] + local[263])
+    xs, ys = np.arange(width, dtype=np.float32)[None, :], np.arange(height, dtype=np.float32)[:, None]
+    below = np.clip(((xs - eyes_at[0]) * down[0] + (ys - eyes_at[1]) * down[1]) / (0.1 * face_size / step), 0.0, 1.0)
+    reference = np.maximum(below * local_l + (1.0 - below) * skin_l, 1.0)
+    off = np.abs(lightness - reference) / reference
     # The target's eyes are its features, not occluders.
     features = np.zeros((height, width), np.uint8)
     for region in (top.right_eye, top.left_eye):

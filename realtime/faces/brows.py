@@ -38,6 +38,12 @@ OPENING_REACH = 0.02
 # The target differs from the new face from this many grey levels (after a blur at twice the
 # split), fully from twice that.
 DIFFER_FROM = 4.0
+# The band limited reaches down to this many times the band camera_detail reads (see
+# without_fine_features).
+BASE_WIDE = 1.5
+# Where the target differs, its band is limited this many band sigmas around too (the ring of
+# opposite sign that a high-pass leaves beside a dark brow).
+HALO_REACH = 2.5
 # The zones' soft edge (Gaussian sigma, fraction of the face size).
 ZONE_FEATHER = 0.012
 
@@ -83,14 +89,22 @@ def without_fine_features(target: np.ndarray, image: np.ndarray, alpha: np.ndarr
     if not len(where[0]) or not len(where[1]):
         return target
     band_sigma = sigma if band_sigma is None else max(sigma, band_sigma)
-    pad = int(np.ceil(3 * band_sigma))
+    # The band limited reaches BASE_WIDE times further down than camera_detail reads: the
+    # target's brow merely blurred by `band_sigma` (its band there clipped) still had a band of
+    # its own at camera_detail's scales, a blurred brow's dark core and light ring: the ring
+    # showed as a light outline around each of d14's brows under s10 (the core lay under the
+    # source's brow). Blurred BASE_WIDE times as far, it has little left there. The picture's
+    # base stays the target's own: taking the new face's base in the zone instead made a step
+    # of its own along the zone's soft edge (d20 under s12, a line along the brow's top).
+    wide = BASE_WIDE * band_sigma
+    pad = int(np.ceil(3 * wide))
     ya, yb = max(0, where[0][0] - pad), min(target.shape[0], where[0][-1] + 1 + pad)
     xa, xb = max(0, where[1][0] - pad), min(target.shape[1], where[1][-1] + 1 + pad)
     part = target[ya:yb, xa:xb].astype(np.float32)
     # Only the finest band is exchanged (camera_detail reads nothing else): the picture's base
     # stays, so the zone's soft edge makes no new edges of its own (an earlier version swapped
     # the whole picture for a blurred one there: 1.7x the camera's sharpness on d20 with s12).
-    band = part - cv2.GaussianBlur(part, (0, 0), band_sigma)
+    band = part - cv2.GaussianBlur(part, (0, 0), wide)
     grain = np.clip(band, -GRAIN_LIMIT, GRAIN_LIMIT)
     kept = 1.0 - alpha[ya:yb, xa:xb]
     # ... but the eye openings (and their narrow soft edge) are no occluder: the lash line along
@@ -113,6 +127,13 @@ def without_fine_features(target: np.ndarray, image: np.ndarray, alpha: np.ndarr
     differ = cv2.absdiff(cv2.GaussianBlur(cv2.cvtColor(target[ya:yb, xa:xb], cv2.COLOR_BGR2GRAY), (0, 0), scale),
                          cv2.GaussianBlur(cv2.cvtColor(image[ya:yb, xa:xb], cv2.COLOR_BGR2GRAY), (0, 0), scale))
     differ = np.clip((differ.astype(np.float32) - DIFFER_FROM) / DIFFER_FROM, 0.0, 1.0)
+    # ... and as far around that as the band limited reaches: a dark brow's band is dark on the
+    # brow and light in a ring about 2 band sigmas wide beside it, where the two pictures agree
+    # again (skin on both). Limited on the brow only, the ring came back as a light outline of
+    # the target's brow, its straight top edge and its tail (s10 -> d14: "light rectangular
+    # outlines around each eye").
+    ring = max(1, int(np.ceil(HALO_REACH * band_sigma)))
+    differ = cv2.dilate(differ, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ring + 1, 2 * ring + 1)))
     differ = cv2.GaussianBlur(differ, (0, 0), scale)
     weight = (zone[ya:yb, xa:xb] * (1.0 - kept) * differ)[:, :, None]
     calm = part + weight * (grain - band)

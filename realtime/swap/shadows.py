@@ -35,6 +35,11 @@ MAX_GAIN = 1.9
 # relief keeps that much depth; 0 would flatten the sockets completely).
 LIFT = 1.0
 
+# The lift's masks (zones, what is kept, hair) fade over this fraction of the face (sigma).
+ZONE_SOFT = 0.01
+# ... what is never lifted over this fraction of that.
+KEEP_SOFT = 0.3
+
 # MediaPipe mesh points of the nose (bridge, flanks, wings) and of the chin below the lower lip.
 _NOSE = (168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 327, 129, 358, 49, 279, 48, 278, 64, 294,
          209, 429, 217, 437, 174, 399, 193, 417, 122, 351, 188, 412, 198, 420, 131, 360, 114, 343)
@@ -57,6 +62,14 @@ def _hull(shape, points: np.ndarray, grow: float = 0.0) -> np.ndarray:
         size = int(2 * grow) | 1
         mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
     return mask
+
+
+def _grown_soft(mask: np.ndarray, sigma: float) -> np.ndarray:
+    """float32: `mask` (uint8 {0, 1}) grown by two sigmas and blurred by one: about 1 over the
+    mask itself, falling smoothly to 0 within four sigmas outside it (no step anywhere)."""
+    size = int(4 * sigma) | 1
+    grown = cv2.dilate(mask.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    return cv2.GaussianBlur(grown.astype(np.float32), (0, 0), sigma)
 
 
 def _normalised_blur(values: np.ndarray, weights: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
@@ -134,12 +147,18 @@ def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, ova
     # reached, so a shadow's edge fades in without an outline. Bounded by MAX_GAIN.
     wanted = (1 - LIFT * SHADOW_DEPTH) * np.maximum(around, 1.0) / np.maximum(local, 1.0)
     gain = np.clip(wanted, 1, MAX_GAIN)
-    # Only where the estimate had skin to go on, inside the zones, never on what is kept.
-    where = zones.astype(np.float32) * np.clip(support / 0.3, 0, 1) * (1 - keep)
-    where *= (~hair).astype(np.float32)
-    # Full strength up to the zone's edge (a socket is only a few pixels high on a small face;
-    # a blur across its edge halved the lift), fading out beyond it over ~1% of the face.
-    where = np.maximum(where, cv2.GaussianBlur(where, (0, 0), max(1.0, 0.01 * face_size)))
+    # Only where the estimate had skin to go on, inside the zones, never on what is kept. Each
+    # of these masks soft: full strength up to the zone's edge (a socket is only a few pixels
+    # high on a small face; a blur across its edge halved the lift) and fading out beyond it,
+    # so the gain never steps. (Cut at the zones' hull and then blurred by 0.6% of the face,
+    # the lift ended in straight, hard edges: a lighter triangle beside s10's nose and a dark
+    # stripe left standing beside s12's, worn by every target.)
+    soft = max(1.0, ZONE_SOFT * face_size)
+    where = _grown_soft(zones & (oval > 0), soft) * np.clip(support / 0.3, 0, 1)
+    # What is kept fades in over a shorter distance, from its own outline (grown, it took a
+    # socket's lift away: a socket is only a few pixels high between lid and brow).
+    where *= 1.0 - cv2.GaussianBlur(keep.astype(np.float32), (0, 0), KEEP_SOFT * soft)
+    where *= 1.0 - cv2.GaussianBlur(hair.astype(np.float32), (0, 0), 0.5 * soft)
     gain = 1 + where * (gain - 1)
     gain = cv2.GaussianBlur(gain, (0, 0), max(1.0, 0.006 * face_size))
     # No pixel lifted above the skin's level nearby: a light fold of the lid inside a dark
