@@ -18,6 +18,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from realtime.blend.kernels import area_shrink, gaussian_u8
 from realtime.faces.topology import topology
 from realtime.frame import Box
 
@@ -48,28 +49,43 @@ HALO_REACH = 2.5
 ZONE_FEATHER = 0.012
 
 
+# The zone is drawn at 1/ZONE_STEP of the box's resolution and enlarged: it is a soft mask (a
+# Gaussian of ~7 px on a 600-px face) whose full-size dilation and blur cost 7 ms of the 12 ms this
+# module took per 720p face (benchmarks/swap_cost.py, d13 with s42).
+ZONE_STEP = 4
+
+
 def feature_zone(points: np.ndarray, box: Box, face_size: float) -> np.ndarray:
     """(h, w) float32 in [0, 1] over `box`: 1 over the target's brows and upper lids, soft edge.
 
     points: (>=468, 2) landmarks in frame pixels."""
     top = topology()
     x0, y0, x1, y1 = box
-    local = points[:, :2].astype(np.float32) - np.array([x0, y0], np.float32)
-    zone = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    height, width = y1 - y0, x1 - x0
+    step = ZONE_STEP if min(height, width) >= 16 * ZONE_STEP else 1
+    small = (-(-height // step), -(-width // step))
+    # Pixel centres: a small pixel i covers big pixels step*i .. step*i + step - 1.
+    local = (points[:, :2].astype(np.float32) - np.array([x0, y0], np.float32) + 0.5) / step - 0.5
+    zone = np.zeros(small, np.uint8)
     for brow in (top.right_eyebrow, top.left_eyebrow):
         hull = cv2.convexHull(np.round(local[brow] * 16).astype(np.int32))
         cv2.fillConvexPoly(zone, hull, 255, lineType=cv2.LINE_AA, shift=4)
-    reach = max(1, int(round(BROW_REACH * face_size)))
-    zone = cv2.dilate(zone, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1)))
-    lift = LID_REACH * face_size
+    # The hull grown by BROW_REACH: a distance threshold (a disc dilation, at any radius).
+    reach = BROW_REACH * face_size / step
+    distance = cv2.distanceTransform(255 - zone, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    zone = np.where(distance <= reach, 255, 0).astype(np.uint8)
+    lift = LID_REACH * face_size / step
     for eye in (top.right_eye, top.left_eye):
         contour = local[eye]
         upper = contour[contour[:, 1] <= contour[:, 1].mean()]
         upper = upper[np.argsort(upper[:, 0])]
         band = np.concatenate([upper, upper[::-1] - (0.0, lift)])
         cv2.fillPoly(zone, [np.round(band * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
-    soft = cv2.GaussianBlur(zone, (0, 0), max(0.8, ZONE_FEATHER * face_size))
-    return soft.astype(np.float32) * (1.0 / 255.0)
+    soft = cv2.GaussianBlur(zone.astype(np.float32) * (1.0 / 255.0), (0, 0),
+                            max(0.8 / step, ZONE_FEATHER * face_size / step))
+    if step == 1:
+        return soft
+    return cv2.resize(soft, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def without_fine_features(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, points: np.ndarray,
@@ -100,43 +116,53 @@ def without_fine_features(target: np.ndarray, image: np.ndarray, alpha: np.ndarr
     pad = int(np.ceil(3 * wide))
     ya, yb = max(0, where[0][0] - pad), min(target.shape[0], where[0][-1] + 1 + pad)
     xa, xb = max(0, where[1][0] - pad), min(target.shape[1], where[1][-1] + 1 + pad)
-    part = target[ya:yb, xa:xb].astype(np.float32)
+    part = target[ya:yb, xa:xb]
     # Only the finest band is exchanged (camera_detail reads nothing else): the picture's base
     # stays, so the zone's soft edge makes no new edges of its own (an earlier version swapped
     # the whole picture for a blurred one there: 1.7x the camera's sharpness on d20 with s12).
-    band = part - cv2.GaussianBlur(part, (0, 0), wide)
-    grain = np.clip(band, -GRAIN_LIMIT, GRAIN_LIMIT)
-    kept = 1.0 - alpha[ya:yb, xa:xb]
+    # int16 arithmetic on an 8-bit blur (kernels.gaussian_u8, within a grey level): float32
+    # copies of the box's upper half cost more than the blur.
+    band = cv2.subtract(part, gaussian_u8(part, wide), dtype=cv2.CV_16S)
+    # The weights are smooth (blurred over 2 sigma and more): computed at half resolution.
+    height, width = part.shape[:2]
+    step = 2 if min(height, width) >= 32 else 1
+    size = (max(1, width // step), max(1, height // step))
+    kept = 1.0 - area_shrink(alpha[ya:yb, xa:xb], size)
     # ... but the eye openings (and their narrow soft edge) are no occluder: the lash line along
     # them is what must go.
     openings = np.zeros(kept.shape, np.uint8)
     top = topology()
     origin = np.array([box[0] + xa, box[1] + ya], np.float32)
-    cv2.fillPoly(openings, [np.round((points[eye, :2] - origin) * 16).astype(np.int32)
+    cv2.fillPoly(openings, [np.round(((points[eye, :2] - origin + 0.5) / step - 0.5) * 16).astype(np.int32)
                             for eye in (top.right_eye, top.left_eye)], 255, lineType=cv2.LINE_AA, shift=4)
-    reach = max(1, int(round(OPENING_REACH * face_size)))
+    reach = max(1, int(round(OPENING_REACH * face_size / step)))
     openings = cv2.dilate(openings, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1)))
     kept[openings > 0] = 0.0
-    grow = max(1, int(round(KEPT_GROW * face_size)))
+    grow = max(1, int(round(KEPT_GROW * face_size / step)))
     kept = cv2.dilate(kept, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
     kept = np.clip(2.0 * cv2.GaussianBlur(kept, (0, 0), grow), 0.0, 1.0)
     # Only where the target's picture differs from the new face's at the features' scale (its
     # brow where the new face has skin, or another brow shape): where the two agree (the same
     # brow, or the target blended onto itself) its edges are the new face's own and stay.
-    scale = max(1.0, 2.0 * sigma)
-    differ = cv2.absdiff(cv2.GaussianBlur(cv2.cvtColor(target[ya:yb, xa:xb], cv2.COLOR_BGR2GRAY), (0, 0), scale),
-                         cv2.GaussianBlur(cv2.cvtColor(image[ya:yb, xa:xb], cv2.COLOR_BGR2GRAY), (0, 0), scale))
-    differ = np.clip((differ.astype(np.float32) - DIFFER_FROM) / DIFFER_FROM, 0.0, 1.0)
+    scale = max(1.0, 2.0 * sigma) / step
+    greys = [area_shrink(cv2.cvtColor(picture[ya:yb, xa:xb], cv2.COLOR_BGR2GRAY), size).astype(np.float32)
+             for picture in (target, image)]
+    differ = cv2.absdiff(*(cv2.GaussianBlur(grey, (0, 0), scale) for grey in greys))
+    differ = np.clip((differ - DIFFER_FROM) / DIFFER_FROM, 0.0, 1.0)
     # ... and as far around that as the band limited reaches: a dark brow's band is dark on the
     # brow and light in a ring about 2 band sigmas wide beside it, where the two pictures agree
     # again (skin on both). Limited on the brow only, the ring came back as a light outline of
     # the target's brow, its straight top edge and its tail (s10 -> d14: "light rectangular
     # outlines around each eye").
-    ring = max(1, int(np.ceil(HALO_REACH * band_sigma)))
+    ring = max(1, int(np.ceil(HALO_REACH * band_sigma / step)))
     differ = cv2.dilate(differ, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ring + 1, 2 * ring + 1)))
     differ = cv2.GaussianBlur(differ, (0, 0), scale)
-    weight = (zone[ya:yb, xa:xb] * (1.0 - kept) * differ)[:, :, None]
-    calm = part + weight * (grain - band)
+    weight = area_shrink(zone[ya:yb, xa:xb], size) * (1.0 - kept) * differ
+    if step > 1:
+        weight = cv2.resize(weight, (width, height), interpolation=cv2.INTER_LINEAR)
+    # The band limited to GRAIN_LIMIT where weight is 1: band + weight * (clip(band) - band).
+    excess = cv2.subtract(np.clip(band, -GRAIN_LIMIT, GRAIN_LIMIT), band, dtype=cv2.CV_32F)
+    change = cv2.multiply(excess, cv2.merge([weight] * 3), dtype=cv2.CV_32F)
     out = target.copy()
-    out[ya:yb, xa:xb] = np.clip(np.rint(calm), 0, 255).astype(np.uint8)
+    out[ya:yb, xa:xb] = cv2.add(part, np.rint(change).astype(np.int16), dtype=cv2.CV_8U)
     return out
