@@ -86,6 +86,6 @@ def test_no_second_lash_line_on_a_narrow_eyed_target(swapped):
     # Where the new face is drawn (not where the target's own lash line is kept, swap/eyes.py).
     lids = (zone > 0.9) & (np.abs(fine(image)) > 4) & (np.abs(fine(rendered)) < 2) & (alpha > 0.95) & \
         (rows >= eyes_top - 0.04 * face.size)
-    # Enough lid pixels to judge by (51 with the full-size zone, 48 with the quarter-size one).
+    # Enough lid pixels to judge by (51 with the full-size zone, 50 with the half-size one).
     assert lids.sum() > 40
     assert echo(image, output, lids) < 0.48  # 0.54 before (0.40 after): a second lash line

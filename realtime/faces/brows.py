@@ -52,7 +52,7 @@ ZONE_FEATHER = 0.012
 # The zone is drawn at 1/ZONE_STEP of the box's resolution and enlarged: it is a soft mask (a
 # Gaussian of ~7 px on a 600-px face) whose full-size dilation and blur cost 7 ms of the 12 ms this
 # module took per 720p face (benchmarks/swap_cost.py, d13 with s42).
-ZONE_STEP = 4
+ZONE_STEP = 2
 
 
 def feature_zone(points: np.ndarray, box: Box, face_size: float) -> np.ndarray:
