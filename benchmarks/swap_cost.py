@@ -83,6 +83,7 @@ PARTS = [
     ("realtime.blend.stage", "mouth_membrane", "open mouth's edge"),
     ("realtime.blend.stage", "source_detail_gain", "detail boost, measured"),
     ("realtime.blend.stage", "source_detail", "detail boost"),
+    ("realtime.blend.stage", "without_fine_features", "target's brow/lid band limited"),
     ("realtime.blend.stage", "camera_detail", "camera grain"),
     ("realtime.blend.stage", "composite", "composite"),
 ]
