@@ -16,7 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from realtime.blend.kernels import area_shrink, gaussian_u8
+from realtime.blend.kernels import area_shrink, as_grey, gaussian_u8
 
 # The target band's amplitude limit (grey levels): grain passes, edges of its features do not.
 DETAIL_LIMIT = 18
@@ -86,8 +86,7 @@ def crossover_fill(image_low: np.ndarray, target_low: np.ndarray, weight: np.nda
     for picture in (image_low, target_low):
         # At half resolution (the band is then sigma/2 .. CROSSOVER sigma/2 there), like
         # source_detail_gain: an energy ratio over the face does not need every pixel.
-        grey = area_shrink(cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY), size)
-        grey = grey.astype(np.float32)
+        grey = area_shrink(as_grey(picture), size).astype(np.float32)
         bands.append(grey - cv2.GaussianBlur(grey, (0, 0), 0.5 * CROSSOVER * sigma))
     own, theirs, both = (cv2.mean(a * b, mask=where)[0] for a, b in
                          ((bands[0], bands[0]), (bands[1], bands[1]), (bands[0], bands[1])))
@@ -121,8 +120,7 @@ def source_detail_gain(image: np.ndarray, target: np.ndarray, weight: np.ndarray
         return 1.0
     energy = []
     for picture in (image, target):
-        grey = area_shrink(cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY), size)
-        grey = grey.astype(np.float32)
+        grey = area_shrink(as_grey(picture), size).astype(np.float32)
         band = cv2.GaussianBlur(grey, (0, 0), 0.5 * sigma) - cv2.GaussianBlur(grey, (0, 0), 1.5 * sigma)
         energy.append(cv2.mean(band * band, mask=where)[0])
     if energy[0] <= 1e-3:

@@ -28,6 +28,12 @@ def gaussian_u8(image: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.sepFilter2D(image, -1, kernel, kernel)
 
 
+def as_grey(picture: np.ndarray) -> np.ndarray:
+    """The luma of a BGR picture; a single-channel picture as it is (the blend stage hands the
+    detail functions luma planes, tests and tools may hand them colour pictures)."""
+    return picture if picture.ndim == 2 else cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY)
+
+
 def area_shrink(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """cv2.resize(picture, size, interpolation=cv2.INTER_AREA) for a reduction by a whole factor
     per axis (size = (w // f, h // f)), at a fraction of the cost: the picture is first cropped to

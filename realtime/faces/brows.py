@@ -18,7 +18,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from realtime.blend.kernels import area_shrink, gaussian_u8
+from realtime.blend.kernels import area_shrink, as_grey, gaussian_u8
 from realtime.faces.topology import topology
 from realtime.frame import Box
 
@@ -145,7 +145,7 @@ def without_fine_features(target: np.ndarray, image: np.ndarray, alpha: np.ndarr
     # brow where the new face has skin, or another brow shape): where the two agree (the same
     # brow, or the target blended onto itself) its edges are the new face's own and stay.
     scale = max(1.0, 2.0 * sigma) / step
-    greys = [area_shrink(cv2.cvtColor(picture[ya:yb, xa:xb], cv2.COLOR_BGR2GRAY), size).astype(np.float32)
+    greys = [area_shrink(as_grey(picture[ya:yb, xa:xb]), size).astype(np.float32)
              for picture in (target, image)]
     differ = cv2.absdiff(*(cv2.GaussianBlur(grey, (0, 0), scale) for grey in greys))
     differ = np.clip((differ - DIFFER_FROM) / DIFFER_FROM, 0.0, 1.0)
@@ -162,7 +162,7 @@ def without_fine_features(target: np.ndarray, image: np.ndarray, alpha: np.ndarr
         weight = cv2.resize(weight, (width, height), interpolation=cv2.INTER_LINEAR)
     # The band limited to GRAIN_LIMIT where weight is 1: band + weight * (clip(band) - band).
     excess = cv2.subtract(np.clip(band, -GRAIN_LIMIT, GRAIN_LIMIT), band, dtype=cv2.CV_32F)
-    change = cv2.multiply(excess, cv2.merge([weight] * 3), dtype=cv2.CV_32F)
+    change = cv2.multiply(excess, weight if excess.ndim == 2 else cv2.merge([weight] * 3), dtype=cv2.CV_32F)
     out = target.copy()
     out[ya:yb, xa:xb] = cv2.add(part, np.rint(change).astype(np.int16), dtype=cv2.CV_8U)
     return out
