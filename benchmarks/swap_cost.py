@@ -78,7 +78,7 @@ PARTS = [
     ("realtime.swap.mesh", "HandOccluder.update", "hands (every 5th frame)"),
     ("realtime.swap.mesh", "shrink", "shrink to working size"),
     ("realtime.blend.stage", "skin_mask", "skin mask"),
-    ("realtime.blend.stage", "recolour", "colour transfer"),
+    ("realtime.blend.stage", "recolour_halved", "colour transfer"),
     ("realtime.blend.stage", "shrink", "shrink to working size"),
     ("realtime.blend.stage", "mouth_membrane", "open mouth's edge"),
     ("realtime.blend.stage", "source_detail_gain", "detail boost, measured"),

@@ -98,7 +98,8 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
              shading: float = 0.0, face_size: float = 0.0,
              smooth: Callable[[tuple[Stats, Stats]], tuple[Stats, Stats]] | None = None,
              edge: tuple | None = None, tone: float = 0.0,
-             tone_memory: tuple[ToneMemory, int, float] | None = None) -> np.ndarray:
+             tone_memory: tuple[ToneMemory, int, float] | None = None, step: int | None = None,
+             report: dict | None = None) -> np.ndarray:
     """`patch` with the target's colour (strength) and light (shading) over `region`.
 
     region: uint8 {0, 1} mask of the skin, at the patch's resolution or a reduced one (it is
@@ -111,11 +112,15 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
     tone: how far the skin's chroma is taken to the target's at low frequency and the lips' colour
     to the target's lips (see tone_offsets; needs `edge` for the landmarks).
     tone_memory: (memory, face track, time in seconds): the tone maps are measured a few times a
-    second per face (ToneMemory) and reused in between."""
+    second per face (ToneMemory) and reused in between.
+    step: the reduction of the statistics and maps (default _SHADE_STEP, none for a tiny patch);
+    recolour_halved passes half of it for a patch it has itself halved.
+    report: a dict that gets "lightness_gain", the transfer's contrast gain on L (1 if none)."""
     if strength <= 0 and shading <= 0 and edge is None and tone <= 0:
         return patch
     height, width = patch.shape[:2]
-    step = _SHADE_STEP if min(height, width) >= 16 * _SHADE_STEP else 1
+    if step is None:
+        step = _SHADE_STEP if min(height, width) >= 16 * _SHADE_STEP else 1
     small = (max(1, width // step), max(1, height // step))
     weight = region.astype(np.float32)
     if weight.shape != (small[1], small[0]):
@@ -133,6 +138,8 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
         if smooth is not None:
             stats = smooth(stats)
         matrix = transfer_matrix(stats[0], stats[1], strength)
+        if report is not None:
+            report["lightness_gain"] = float(matrix[0, 0])
         planes = _transfer_planes(lab, matrix, float(stats[0][0][0]))
         lab_small = cv2.transform(lab_small, matrix)
     lightness = None
@@ -165,6 +172,55 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
                 if offset is not None:
                     _add_enlarged(planes[channel], offset, step, lips_only=channel == 0)
     return cv2.cvtColor(lab if planes is None else cv2.merge(planes), cv2.COLOR_LAB2BGR)
+
+
+def recolour_halved(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength: float,
+                    shading: float, face_size: float, smooth: Callable[[tuple[Stats, Stats]], tuple[Stats, Stats]] | None,
+                    edge: tuple, tone: float, tone_memory: tuple[ToneMemory, int, float] | None) -> np.ndarray:
+    """recolour's change worked out at half resolution and added to `patch` at full resolution
+    (`edge`: alpha, landmarks, box, feather as for recolour, at `patch`'s pixels).
+
+    Why: the two whole-box LAB conversions, the per-channel tables and blends were 5 ms of a
+    720p face (benchmarks/swap_cost.py); at half size they are a quarter of that. What a 2 x 2
+    block shares is the change, not the picture: every correction but the transfer's own tables
+    is a smooth map at 1/4 already, and what the tables do to the finest band (its contrast) is
+    set again afterwards by the detail chain (source_detail raises the face's feature band to the
+    camera's energy, camera_detail puts the camera's finest band in). The statistics and maps
+    stay at 1/_SHADE_STEP of the full box (step _SHADE_STEP / 2 of the half one)."""
+    height, width = patch.shape[:2]
+    if min(height, width) < 32 * _SHADE_STEP:
+        return recolour(patch, target, region, strength, shading, face_size, smooth, edge, tone, tone_memory)
+    half = (width // 2, height // 2)
+    alpha, landmarks, box, feather = edge
+    points = landmarks.astype(np.float32, copy=True)
+    # Pixel centres: the box's pixel x sits at (x + 0.5) / 2 - 0.5 of the halved patch.
+    points[:, :2] = (points[:, :2] - np.array(box[:2], np.float32) + 0.5) * 0.5 - 0.5
+    small_patch = area_shrink(patch, half)
+    report: dict = {}
+    changed = recolour(small_patch, area_shrink(target, half), region, strength, shading, face_size * 0.5, smooth,
+                       (area_shrink(alpha, half), points, (0, 0, half[0], half[1]), feather), tone, tone_memory,
+                       step=max(1, _SHADE_STEP // 2), report=report)
+    change = _enlarged_twice(cv2.subtract(changed, small_patch, dtype=cv2.CV_16S), (width, height))
+    # The transfer's contrast gain on the band finer than the halved patch (the part of the
+    # picture the shared change leaves out): without it a painting's strong fine contrast,
+    # which the transfer lowers, stayed (sharpness 1.4-1.5x the camera's on s10 -> d14 and
+    # s12 -> d20, from 1.2 with the full-size transfer).
+    gain = report.get("lightness_gain", 1.0)
+    if abs(gain - 1.0) > 0.01:
+        fine = cv2.subtract(patch, _enlarged_twice(small_patch, (width, height)), dtype=cv2.CV_16S)
+        change = cv2.scaleAdd(fine, gain - 1.0, change)
+    return cv2.add(patch, change, dtype=cv2.CV_8U)
+
+
+def _enlarged_twice(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """`picture` (halved by area_shrink) enlarged by exactly 2 to `size` (small pixel i covered
+    pixels 2i, 2i + 1); an odd last row or column takes its neighbour's value."""
+    width, height = size
+    enlarged = cv2.resize(picture, (2 * picture.shape[1], 2 * picture.shape[0]), interpolation=cv2.INTER_LINEAR)
+    if enlarged.shape[:2] != (height, width):
+        enlarged = cv2.copyMakeBorder(enlarged, 0, height - enlarged.shape[0], 0, width - enlarged.shape[1],
+                                      cv2.BORDER_REPLICATE)
+    return enlarged
 
 
 def _add_enlarged(plane: np.ndarray, offset: np.ndarray, step: int, lips_only: bool = False) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from realtime.blend.color import ColourSmoother, ToneMemory, recolour
+from realtime.blend.color import ColourSmoother, ToneMemory, recolour_halved
 from realtime.blend.composite import composite, poisson_composite, shrink
 from realtime.blend.detail import CROSSOVER, camera_detail, source_detail, source_detail_gain, split_sigma
 from realtime.blend.kernels import as_grey
@@ -82,9 +82,10 @@ class BlendStage:
                 edge_points = layer.face.landmarks.astype(np.float32, copy=True)
                 edge_points[:, :2] = (edge_points[:, :2] - np.array(layer.box[:2], np.float32)) * scale
                 edge_box = (0, 0, layer.image.shape[1], layer.image.shape[0])
-            image = recolour(layer.image, work_target, region, settings.color_transfer, shading,
-                             face_size, smooth=lambda stats, key=track: self._smoother.update(key, stats, time_s),
-                             edge=(layer.alpha, edge_points, edge_box, settings.feather), tone=settings.skin_tone, tone_memory=(self._tone, track, time_s))
+            image = recolour_halved(layer.image, work_target, region, settings.color_transfer, shading, face_size,
+                                    lambda stats, key=track: self._smoother.update(key, stats, time_s),
+                                    (layer.alpha, edge_points, edge_box, settings.feather), settings.skin_tone,
+                                    (self._tone, track, time_s))
             if reduced:
                 # Enlarged only now, so the camera's grain below is the target's own, at full
                 # resolution; the layer is left at the box's size for later readers (overlay).
