@@ -117,6 +117,7 @@ class Portrait:
 LID_FOLDS = ((247, 30, 29, 27, 28, 56, 190), (467, 260, 259, 257, 258, 286, 414))
 LID_CLOSING = (0.4, 0.9)  # share of the eye's opening closed where the lid's source starts / ends moving
 LID_SHIFT = 0.9  # how far up the lid's source moves, at a shut eye, towards its fold
+LID_CENTRE = (0.75, 0.95)  # closed share where the eye's centre starts / ends sampling the lid's edge
 
 
 def _lid_sources(portrait: Portrait, points: np.ndarray) -> np.ndarray:
@@ -133,8 +134,8 @@ def _lid_sources(portrait: Portrait, points: np.ndarray) -> np.ndarray:
     source = portrait.mesh.points
     top = topology()
     moved: np.ndarray | None = None
-    for loop, corners, upper, fold in zip((top.right_eye, top.left_eye), EYE_CORNERS, UPPER_LIDS, LID_FOLDS,
-                                          strict=True):
+    for loop, corners, upper, fold, centre in zip((top.right_eye, top.left_eye), EYE_CORNERS, UPPER_LIDS, LID_FOLDS,
+                                                  (RIGHT_IRIS_CENTRE, LEFT_IRIS_CENTRE), strict=True):
         before = _openness(portrait.landmarks, loop, corners)
         if before < 1e-3:
             continue
@@ -146,6 +147,12 @@ def _lid_sources(portrait: Portrait, points: np.ndarray) -> np.ndarray:
             moved = source.copy()
         lid, up = list(upper), list(fold)
         moved[lid] += (x * x * (3.0 - 2.0 * x) * LID_SHIFT) * (source[up] - source[lid])
+        # The shut eye's sliver (its fan around the iris centre, drawn a pixel or two high)
+        # point-samples whatever lies between lid and pupil: a jagged crack of white and black.
+        # Nearly shut, the fan's centre samples the lid's own edge (its lashes): a dark line.
+        y = float(np.clip((closed - LID_CENTRE[0]) / (LID_CENTRE[1] - LID_CENTRE[0]), 0.0, 1.0))
+        if y > 0.0:
+            moved[centre] += (y * y * (3.0 - 2.0 * y)) * (source[lid].mean(axis=0) - source[centre])
     return source if moved is None else moved
 
 
@@ -343,7 +350,11 @@ class MeshAnimator:
         depth[:ALL_POINTS] = face_depth
         depth[MOUTH_CENTRE] = face_depth[topology().inner_mouth].mean()
         sources = _lid_sources(portrait, points)
-        eyes = _rigid_irises(portrait, points, sources)
+        # The turned iris is drawn from the portrait's own iris centre (only the outline must
+        # meet the mesh's sources).
+        iris_sources = sources.copy() if sources is not mesh.points else sources
+        iris_sources[[RIGHT_IRIS_CENTRE, LEFT_IRIS_CENTRE]] = mesh.points[[RIGHT_IRIS_CENTRE, LEFT_IRIS_CENTRE]]
+        eyes = _rigid_irises(portrait, points, iris_sources)
         boxes = [eye[4] for eye in eyes]
 
         def override(x0: int, y0: int, map_x: np.ndarray, map_y: np.ndarray) -> None:
