@@ -110,6 +110,8 @@ class Portrait:
         # behind the face.
         self.depth_far = float(self.landmarks[:, 2].max() + self.face_size)
         self.tiles = TileWarp(image)  # the picture doubled once; the last drawing, by tiles
+        self.eye_openness = tuple(_openness(self.landmarks, loop, corners)
+                                  for loop, corners in zip((top.right_eye, top.left_eye), EYE_CORNERS, strict=True))
 
 
 # Each upper lid's fold: MediaPipe's ring of points just above the lid (UPPER_LIDS, point for point,
@@ -134,9 +136,9 @@ def _lid_sources(portrait: Portrait, points: np.ndarray) -> np.ndarray:
     source = portrait.mesh.points
     top = topology()
     moved: np.ndarray | None = None
-    for loop, corners, upper, fold, centre in zip((top.right_eye, top.left_eye), EYE_CORNERS, UPPER_LIDS, LID_FOLDS,
-                                                  (RIGHT_IRIS_CENTRE, LEFT_IRIS_CENTRE), strict=True):
-        before = _openness(portrait.landmarks, loop, corners)
+    for loop, corners, upper, fold, centre, before in zip(
+            (top.right_eye, top.left_eye), EYE_CORNERS, UPPER_LIDS, LID_FOLDS, (RIGHT_IRIS_CENTRE, LEFT_IRIS_CENTRE),
+            portrait.eye_openness, strict=True):
         if before < 1e-3:
             continue
         closed = 1.0 - _openness(points, loop, corners) / before
@@ -352,8 +354,10 @@ class MeshAnimator:
         sources = _lid_sources(portrait, points)
         # The turned iris is drawn from the portrait's own iris centre (only the outline must
         # meet the mesh's sources).
-        iris_sources = sources.copy() if sources is not mesh.points else sources
-        iris_sources[[RIGHT_IRIS_CENTRE, LEFT_IRIS_CENTRE]] = mesh.points[[RIGHT_IRIS_CENTRE, LEFT_IRIS_CENTRE]]
+        iris_sources = sources
+        if sources is not mesh.points:
+            iris_sources = sources.copy()
+            iris_sources[[RIGHT_IRIS_CENTRE, LEFT_IRIS_CENTRE]] = mesh.points[[RIGHT_IRIS_CENTRE, LEFT_IRIS_CENTRE]]
         eyes = _rigid_irises(portrait, points, iris_sources)
         boxes = [eye[4] for eye in eyes]
 
