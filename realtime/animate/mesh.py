@@ -16,7 +16,16 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from realtime.animate.motion import Calibration, calibrate, near, settled_reference, transfer
+from realtime.animate.motion import (
+    EYE_CORNERS,
+    UPPER_LIDS,
+    Calibration,
+    _openness,
+    calibrate,
+    near,
+    settled_reference,
+    transfer,
+)
 from realtime.animate.mouth import (
     draw_mouth_interior,
     driver_to_portrait_colour,
@@ -101,6 +110,52 @@ class Portrait:
         # behind the face.
         self.depth_far = float(self.landmarks[:, 2].max() + self.face_size)
         self.tiles = TileWarp(image)  # the picture doubled once; the last drawing, by tiles
+        self.eye_openness = tuple(_openness(self.landmarks, loop, corners)
+                                  for loop, corners in zip((top.right_eye, top.left_eye), EYE_CORNERS, strict=True))
+
+
+# Each upper lid's fold: MediaPipe's ring of points just above the lid (UPPER_LIDS, point for point,
+# outer to inner), the person's right eye first.
+LID_FOLDS = ((247, 30, 29, 27, 28, 56, 190), (467, 260, 259, 257, 258, 286, 414))
+LID_CLOSING = (0.4, 0.9)  # share of the eye's opening closed where the lid's source starts / ends moving
+LID_SHIFT = 0.9  # how far up the lid's source moves, at a shut eye, towards its fold
+LID_CENTRE = (0.75, 0.95)  # closed share where the eye's centre starts / ends sampling the lid's edge
+
+
+def _lid_sources(portrait: Portrait, points: np.ndarray) -> np.ndarray:
+    """The mesh's source points, the upper lids of closing eyes moved up towards their folds.
+
+    A warp closes an eye by squeezing its opening to nothing and stretching the lid above it
+    down: the band between the lid's edge and its fold (lashes, eyeliner, the shadow of the lid:
+    the darkest part of the eye after the pupil) came down whole, and a shut eye was drawn as a
+    dark half-open almond (d3's wink: MediaPipe found the drawn eye 0.13 open where the mesh and
+    the real eye were shut, 0.01). A real lid that closes unfolds: skin from the fold covers the
+    eye and the lashes are a thin line at the bottom. Here, as an eye closes, its lid's edge
+    samples the portrait from up to LID_SHIFT of the way to the fold: the lash band shrinks into
+    the closed opening (drawn with no area) and the lid above it shows the fold's skin."""
+    source = portrait.mesh.points
+    top = topology()
+    moved: np.ndarray | None = None
+    for loop, corners, upper, fold, centre, before in zip(
+            (top.right_eye, top.left_eye), EYE_CORNERS, UPPER_LIDS, LID_FOLDS, (RIGHT_IRIS_CENTRE, LEFT_IRIS_CENTRE),
+            portrait.eye_openness, strict=True):
+        if before < 1e-3:
+            continue
+        closed = 1.0 - _openness(points, loop, corners) / before
+        x = float(np.clip((closed - LID_CLOSING[0]) / (LID_CLOSING[1] - LID_CLOSING[0]), 0.0, 1.0))
+        if x <= 0.0:
+            continue
+        if moved is None:
+            moved = source.copy()
+        lid, up = list(upper), list(fold)
+        moved[lid] += (x * x * (3.0 - 2.0 * x) * LID_SHIFT) * (source[up] - source[lid])
+        # The shut eye's sliver (its fan around the iris centre, drawn a pixel or two high)
+        # point-samples whatever lies between lid and pupil: a jagged crack of white and black.
+        # Nearly shut, the fan's centre samples the lid's own edge (its lashes): a dark line.
+        y = float(np.clip((closed - LID_CENTRE[0]) / (LID_CENTRE[1] - LID_CENTRE[0]), 0.0, 1.0))
+        if y > 0.0:
+            moved[centre] += (y * y * (3.0 - 2.0 * y)) * (source[lid].mean(axis=0) - source[centre])
+    return source if moved is None else moved
 
 
 def _keep_iris_inside(points: np.ndarray) -> None:
@@ -113,7 +168,8 @@ def _keep_iris_inside(points: np.ndarray) -> None:
             points[centre] = outline.mean(axis=0)
 
 
-def _rigid_irises(portrait: Portrait, points: np.ndarray) -> list[tuple[np.ndarray, ...]]:
+def _rigid_irises(portrait: Portrait, points: np.ndarray,
+                  sources: np.ndarray | None = None) -> list[tuple[np.ndarray, ...]]:
     """Where the pixels inside each open eye sample the portrait so its iris moves as a whole:
     (xs, ys, sample_x, sample_y, box) per eye, to write over the mesh's maps.
 
@@ -123,11 +179,12 @@ def _rigid_irises(portrait: Portrait, points: np.ndarray) -> list[tuple[np.ndarr
     profile that is rigid out to the iris's radius (the iris keeps its size and shape) and takes up
     the slack in the white between iris and outline. Every sample stays inside the portrait's own
     eye opening, so the iris is clipped by the lids exactly as in the portrait, and at the outline
-    the map meets the mesh's (continuous, no seam)."""
+    the map meets the mesh's (continuous, no seam). `sources`: the mesh's source points as drawn
+    this frame (a closing lid's edge moved up, `_lid_sources`), so the outline meets them too."""
     top = topology()
     height, width = portrait.image.shape[:2]
     x0, y0, x1, y1 = 0, 0, width, height
-    source = portrait.landmarks[:, :2]
+    source = (portrait.landmarks if sources is None else sources)[:ALL_POINTS, :2]
     result = []
     for loop, centre, iris, corners in ((top.right_eye, RIGHT_IRIS_CENTRE, top.right_iris, (33, 133)),
                                         (top.left_eye, LEFT_IRIS_CENTRE, top.left_iris, (263, 362))):
@@ -294,7 +351,14 @@ class MeshAnimator:
         depth = np.full(len(points), portrait.depth_far, dtype=np.float64)
         depth[:ALL_POINTS] = face_depth
         depth[MOUTH_CENTRE] = face_depth[topology().inner_mouth].mean()
-        eyes = _rigid_irises(portrait, points)
+        sources = _lid_sources(portrait, points)
+        # The turned iris is drawn from the portrait's own iris centre (only the outline must
+        # meet the mesh's sources).
+        iris_sources = sources
+        if sources is not mesh.points:
+            iris_sources = sources.copy()
+            iris_sources[[RIGHT_IRIS_CENTRE, LEFT_IRIS_CENTRE]] = mesh.points[[RIGHT_IRIS_CENTRE, LEFT_IRIS_CENTRE]]
+        eyes = _rigid_irises(portrait, points, iris_sources)
         boxes = [eye[4] for eye in eyes]
 
         def override(x0: int, y0: int, map_x: np.ndarray, map_y: np.ndarray) -> None:
@@ -308,7 +372,8 @@ class MeshAnimator:
 
         # The eyes' tiles are redrawn while an iris is turned and on the frame after (its
         # override gone, the mesh's own fan may differ from the drawing by less than REUSE).
-        warped = tiles.render(points, mesh.points, mesh.triangles, depth, boxes + self._eye_boxes, override)
+        warped = tiles.render(points, sources, mesh.triangles, depth, boxes + self._eye_boxes,
+                              override)
         self._eye_boxes = boxes
         return warped.copy()
 

@@ -316,23 +316,32 @@ def near(driver: np.ndarray, reference: np.ndarray) -> bool:
 
 # MediaPipe's brow points (both brows' upper and lower edges).
 BROWS = np.array([70, 63, 105, 66, 107, 55, 65, 52, 53, 46, 300, 293, 334, 296, 336, 285, 295, 282, 283, 276])
+LIPS = np.unique(np.concatenate([np.ravel(UPPER_LIP_RINGS), np.ravel(LOWER_LIP_RINGS)]))
+"""The 40 points of the lips, inner edge to outline."""
+UNSETTLED = np.concatenate([BROWS, LIPS])
+"""Points a settling reference keeps from the first landmarks: expressions a driver starts at once."""
 
 
 def settled_reference(anchor: np.ndarray, driver: np.ndarray) -> np.ndarray:
     """The neutral reference while it settles (`driver` near `anchor`, the first landmarks after a
-    calibration): the driver's face, its brows kept where the anchor's were (placed at the
-    driver's head pose).
+    calibration): the driver's face, its brows and lips kept where the anchor's were (placed at
+    the driver's head pose).
 
     The settling takes up what a fresh detection gets a little wrong and the tracker then settles
     (scale, rotation, the eyes' opening: mesh.py), but the brows are an expression a driver starts
     within the first frames: d10 raises hers on frame 2 by 2.7 px as tracked (8 px in the still
     picture), which passed as near, settled into the reference, and every later raise was drawn
     2.6 px short (frame 5: 4.4 px of the tracker's 6.9). Taking the anchor's whole shape instead
-    lost d13 and d6 on PSNR (31.62 -> 31.35, 28.91 -> 28.73): the rest of the face does settle."""
+    lost d13 and d6 on PSNR (31.62 -> 31.35, 28.91 -> 28.73): the rest of the face does settle.
+
+    The lips do not settle either: d10 parts hers on frame 2 (5.3 px between the inner lips as
+    tracked, within "near" of a 400 px face), and that opening became the neutral mouth: every
+    later frame's mouth was drawn 5.2 px less open than the driver's (frame 5: 0 px where the
+    real one opened 10), and the portrait's lips never parted for a small opening (issue 22)."""
     anchor = anchor.astype(np.float64)
     reference = driver.astype(np.float64).copy()
     head = fit_similarity(anchor[RIGID_POINTS], reference[RIGID_POINTS])
-    reference[BROWS] = head.apply(anchor[BROWS])
+    reference[UNSETTLED] = head.apply(anchor[UNSETTLED])
     return reference
 
 
