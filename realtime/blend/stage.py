@@ -8,6 +8,7 @@ import numpy as np
 from realtime.blend.color import ColourSmoother, ToneMemory, recolour
 from realtime.blend.composite import composite, poisson_composite, shrink
 from realtime.blend.detail import CROSSOVER, camera_detail, source_detail, source_detail_gain, split_sigma
+from realtime.blend.kept import shift_kept
 from realtime.blend.mask import skin_mask
 from realtime.blend.mouth import mouth_membrane
 from realtime.faces.brows import without_fine_features
@@ -61,10 +62,16 @@ class BlendStage:
             image = recolour(layer.image, work_target, region, settings.color_transfer, shading,
                              face_size, smooth=lambda stats, key=track: self._smoother.update(key, stats, time_s),
                              edge=(layer.alpha, edge_points, edge_box, settings.feather), tone=settings.skin_tone, tone_memory=(self._tone, track, time_s))
+            kept = layer.kept
             if reduced:
                 # Enlarged only now, so the camera's grain below is the target's own, at full
                 # resolution; the layer is left at the box's size for later readers (overlay).
                 size = (target.shape[1], target.shape[0])
+                if kept is not None:
+                    factor = target.shape[1] / layer.image.shape[1]
+                    keep, (kx, ky) = kept
+                    kept = (cv2.resize(keep, (max(1, round(keep.shape[1] * factor)), max(1, round(keep.shape[0] * factor))),
+                                       interpolation=cv2.INTER_LINEAR), (round(kx * factor), round(ky * factor)))
                 image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
                 layer.image = image
                 layer.alpha = cv2.resize(layer.alpha, size, interpolation=cv2.INTER_LINEAR)
@@ -80,6 +87,9 @@ class BlendStage:
                 grain = without_fine_features(camera, image, layer.alpha, layer.face.landmarks, layer.box, layer.face.size, sigma,
                                               band_sigma=CROSSOVER * sigma)
                 image = camera_detail(image, grain, layer.scale, settings.grain, layer.alpha)
+            # The target's kept features (glasses frames, a closing eye) on the new face's colour.
+            # (In place: `target` is the canvas under the layer, which the composite blends onto.)
+            shift_kept(target, image, layer.alpha, kept, layer.face.size)
             if settings.poisson:
                 poisson_composite(canvas, layer, image, settings.opacity)
             else:
