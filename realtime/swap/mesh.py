@@ -462,8 +462,11 @@ class MeshSwapper:
             self._no_glasses[key] = since + 1 if glasses is None else GLASSES_RECHECK
             if glasses is not None:
                 keep, (gx, gy) = glasses
-                alpha[gy:gy + keep.shape[0], gx:gx + keep.shape[1]] *= 1.0 - keep
-                kept = _union(kept, glasses)
+                under = alpha[gy:gy + keep.shape[0], gx:gx + keep.shape[1]]
+                # Only the frames' parts on the face take its colour (blend/kept.py): a temple
+                # arm beyond the outline is the background's, as the camera has it.
+                kept = _union(kept, (keep * under, (gx, gy)))
+                under *= 1.0 - keep
             hair = hair_mask(frame.image, face.landmarks, box, face.size)
             if hair is not None:
                 alpha *= 1.0 - hair
