@@ -97,9 +97,14 @@ def shift_kept(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, kept: t
                              max(0.7, LINE_SIGMA * face_size / step))
     planes = cv2.merge([*cv2.split(difference), level])
     # Read at the kept pixels (bilinear; pixel centres: box pixel x is small (x + 0.5) / step - 0.5).
-    map_x = ((xs - x0 + 0.5) / step - 0.5).astype(np.float32).reshape(-1, 1)
-    map_y = ((ys - y0 + 0.5) / step - 0.5).astype(np.float32).reshape(-1, 1)
-    read = cv2.remap(planes, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).reshape(-1, 4)
+    # The maps as rows of 256 (remap takes at most 32767 rows: a huge face has more kept pixels).
+    count = len(xs)
+    rows = -(-count // 256)
+    maps = np.zeros((2, rows * 256), np.float32)
+    maps[0, :count] = (xs - x0 + 0.5) / step - 0.5
+    maps[1, :count] = (ys - y0 + 0.5) / step - 0.5
+    read = cv2.remap(planes, maps[0].reshape(rows, 256), maps[1].reshape(rows, 256), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE).reshape(-1, 4)[:count]
     shift, around = np.ascontiguousarray(read[:, :3]), read[:, 3]
     # Flat indices into a contiguous copy of the region: numpy's 2-D fancy indexing of a 3-channel
     # picture costs several times more.
