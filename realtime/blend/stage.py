@@ -62,16 +62,13 @@ class BlendStage:
             image = recolour(layer.image, work_target, region, settings.color_transfer, shading,
                              face_size, smooth=lambda stats, key=track: self._smoother.update(key, stats, time_s),
                              edge=(layer.alpha, edge_points, edge_box, settings.feather), tone=settings.skin_tone, tone_memory=(self._tone, track, time_s))
-            kept = layer.kept
+            kept, kept_lines = layer.kept, layer.kept_lines
             if reduced:
                 # Enlarged only now, so the camera's grain below is the target's own, at full
                 # resolution; the layer is left at the box's size for later readers (overlay).
                 size = (target.shape[1], target.shape[0])
-                if kept is not None:
-                    factor = target.shape[1] / layer.image.shape[1]
-                    keep, (kx, ky) = kept
-                    kept = (cv2.resize(keep, (max(1, round(keep.shape[1] * factor)), max(1, round(keep.shape[0] * factor))),
-                                       interpolation=cv2.INTER_LINEAR), (round(kx * factor), round(ky * factor)))
+                factor = target.shape[1] / layer.image.shape[1]
+                kept, kept_lines = (_enlarged(piece, factor) for piece in (kept, kept_lines))
                 image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
                 layer.image = image
                 layer.alpha = cv2.resize(layer.alpha, size, interpolation=cv2.INTER_LINEAR)
@@ -89,7 +86,7 @@ class BlendStage:
                 image = camera_detail(image, grain, layer.scale, settings.grain, layer.alpha)
             # The target's kept features (glasses frames, a closing eye) on the new face's colour.
             # (In place: `target` is the canvas under the layer, which the composite blends onto.)
-            shift_kept(target, image, layer.alpha, kept, layer.face.size)
+            shift_kept(target, image, layer.alpha, kept, layer.face.size, kept_lines)
             if settings.poisson:
                 poisson_composite(canvas, layer, image, settings.opacity)
             else:
@@ -100,3 +97,12 @@ class BlendStage:
     def close(self) -> None:
         self._smoother.reset()
         self._tone.reset()
+
+
+def _enlarged(piece: tuple[np.ndarray, tuple[int, int]] | None, factor: float) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """A (map, (x, y)) piece of a layer at its working size, at the box's size."""
+    if piece is None:
+        return None
+    keep, (kx, ky) = piece
+    size = (max(1, round(keep.shape[1] * factor)), max(1, round(keep.shape[0] * factor)))
+    return cv2.resize(keep, size, interpolation=cv2.INTER_LINEAR), (round(kx * factor), round(ky * factor))

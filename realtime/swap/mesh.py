@@ -450,7 +450,7 @@ class MeshSwapper:
                 keep, (ex, ey) = eyes
                 still.mask[ey:ey + keep.shape[0], ex:ex + keep.shape[1]] *= 1.0 - keep
         alpha = still.mask.copy()  # the occluders below cut into it
-        kept = still.eyes
+        kept, kept_lines = still.eyes, None
         if self.blend.keep_occluders:
             glasses = None
             since = self._no_glasses.get(key, GLASSES_RECHECK)
@@ -465,7 +465,8 @@ class MeshSwapper:
                 under = alpha[gy:gy + keep.shape[0], gx:gx + keep.shape[1]]
                 # Only the frames' parts on the face take its colour (blend/kept.py): a temple
                 # arm beyond the outline is the background's, as the camera has it.
-                kept = _union(kept, (keep * under, (gx, gy)))
+                kept_lines = (keep * under, (gx, gy))
+                kept = _union(kept, kept_lines)
                 under *= 1.0 - keep
             hair = hair_mask(frame.image, face.landmarks, box, face.size)
             if hair is not None:
@@ -479,7 +480,8 @@ class MeshSwapper:
             if hands is not None:
                 alpha *= 1.0 - hands
         scale = face.size / max(texture.face_size, 1.0) if texture.face_size else 1.0
-        return FaceLayer(box=box, image=patch, alpha=alpha, face=face, relit=relit, scale=scale, kept=kept)
+        return FaceLayer(box=box, image=patch, alpha=alpha, face=face, relit=relit, scale=scale, kept=kept,
+                         kept_lines=kept_lines)
 
     def _warp(self, face: Face, target: np.ndarray, texture: _Texture, box):
         """(maps, patch): the source texture warped onto the target's mesh over `box`."""
