@@ -107,10 +107,17 @@ def shift_kept(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, kept: t
     read = cv2.remap(planes, maps[0].reshape(rows, 256), maps[1].reshape(rows, 256), cv2.INTER_LINEAR,
                      borderMode=cv2.BORDER_REPLICATE).reshape(-1, 4)[:count]
     shift, around = np.ascontiguousarray(read[:, :3]), read[:, 3]
-    # Flat indices into a contiguous copy of the region: numpy's 2-D fancy indexing of a 3-channel
-    # picture costs several times more.
-    block = np.ascontiguousarray(part).reshape(-1, 3)
-    flat = (ys - y0).astype(np.intp) * (x1 - x0) + (xs - x0)
+    # Flat pixel indices (numpy's 2-D fancy indexing of a 3-channel picture costs several times
+    # more): straight into the canvas under `target` when it is a row-strided view of one.
+    if target.strides[1:] == (3, 1) and target.strides[0] % 3 == 0 and target.flags.writeable:
+        row = target.strides[0] // 3
+        block = np.lib.stride_tricks.as_strided(target, shape=((height - 1) * row + width, 3), strides=(3, 1))
+        flat = ys.astype(np.intp) * row + xs
+        copied = None
+    else:
+        copied = np.ascontiguousarray(part)
+        block = copied.reshape(-1, 3)
+        flat = (ys - y0).astype(np.intp) * (x1 - x0) + (xs - x0)
     pixels = block.take(flat, axis=0).astype(np.float32)
     # A line (a rim, a lash line) is never made weaker than the camera draws it: the shift keeps
     # its contrast against the target's skin, which the new face around it has lost where it is
@@ -124,10 +131,13 @@ def shift_kept(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, kept: t
     # Only on the glasses: a closing eye's lash line kept darker than its shifted lid was a
     # straight line of difference along it (a 4.3-level "seam" on s9 -> d14's blink).
     guard = np.zeros(count, np.float32)
-    if lines is not None:
+    if lines is kept:  # the glasses alone
+        guard = np.minimum(amount * 4.0, 1.0)
+    elif lines is not None:
         piece, (lx, ly) = lines
         inside = (xs >= lx) & (xs < lx + piece.shape[1]) & (ys >= ly) & (ys < ly + piece.shape[0])
         guard[inside] = np.minimum(piece[ys[inside] - ly, xs[inside] - lx] * 4.0, 1.0)
     amount = amount * (1.0 - lineness * weaker * guard)
     block[flat] = np.clip(np.rint(pixels + shift * amount[:, None]), 0, 255).astype(np.uint8)
-    part[:] = block.reshape(part.shape)
+    if copied is not None:
+        part[:] = copied
