@@ -59,6 +59,14 @@ class FaceLayer:
     grain: np.ndarray | None = None
     """The camera's own pixels over `box` where the shape transfer (realtime/swap/shape.py) moved
     the picture under the layer: the camera grain's source; None: the picture under the layer."""
+    kept: tuple[np.ndarray, tuple[int, int]] | None = None
+    """(keep, (x, y)): where the layer keeps the target's own features on purpose (its glasses
+    frames, a closing eye's lids: float32 in [0, 1] over a part of `box` whose top-left corner is
+    (x, y) in the layer's pixels); the blend stage gives them the new face's low-frequency colour
+    (realtime/blend/kept.py). None: nothing kept."""
+    kept_lines: tuple[np.ndarray, tuple[int, int]] | None = None
+    """The part of `kept` whose lines are never made weaker than the camera draws them (the
+    glasses frames; a closing eye's lids take the shift in full), as `kept`."""
 
 
 @dataclass(slots=True)

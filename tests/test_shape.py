@@ -184,6 +184,8 @@ def test_glasses_frames_stay_where_the_camera_has_them(video, detector, library)
     # ring move by design). Session 17: the skin tone map and the edge membrane's balance
     # (s17-tone: the face coloured and lit like the person's own skin) took the rims' contrast
     # down on d9's frame 0: 0.889 -> 0.80 with the transfer off, 0.810 -> 0.79 at full strength
-    # (written s12 -> d9, 40 frames: 0.85 -> 0.81); the floor here is now 0.78 and the shape
-    # transfer's own cost (against the transfer off) is what this test holds.
-    assert kept[1.0] >= 0.78 and kept[1.0] >= kept[0.0] - 0.09, kept
+    # (written s12 -> d9, 40 frames: 0.85 -> 0.81). Session 18 (realtime/blend/kept.py): the kept
+    # rims take the new face's low-frequency difference from the person, so they keep the camera's
+    # contrast against the skin beside them: d9 0.919 off, 0.907 at full strength (d13 0.904,
+    # 0.890, as before); the floor is back above the 0.85 of before the skin-tone merge.
+    assert kept[0.0] >= 0.88 and kept[1.0] >= 0.86 and kept[1.0] >= kept[0.0] - 0.09, kept

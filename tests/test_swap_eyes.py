@@ -52,10 +52,12 @@ def test_a_narrow_eyed_target_keeps_its_own_lash_line(library, source):
     assert np.median(change) < 6  # 19 levels when the source's lids were drawn there (e5b2a92); s9 10 levels before this branch
 
 
-def test_a_closed_or_winking_eye_keeps_nothing_past_its_contour(library):
+def test_a_closed_or_winking_eye_keeps_no_straight_edge(library):
     # d3 frame 50 (s42): one eye closed, the other nearly; the zone kept above a closed eye's flat
     # contour had a straight upper edge, the target's lid on one side, the source's on the other
-    # (a 3.35-level step, e13ae22). test_swap_sharp measures that frame's seam.
+    # (a 3.35-level step, e13ae22). A closing eye now keeps the target's lids over an ellipse
+    # (swap/eyes.py, `closing`; tests/test_swap_blink.py), whose edge must be no seam either.
+    from benchmarks import realism
     from realtime.faces import create_detector
     from realtime.swap.eyes import eye_keep
 
@@ -68,4 +70,12 @@ def test_a_closed_or_winking_eye_keeps_nothing_past_its_contour(library):
     face = detector.detect(image)[0]
     detector.close()
     source = library.get(str(media("s42.jpg")))
-    assert eye_keep(face.landmarks, face.box, face.size, source.face.landmarks) is None
+    assert eye_keep(face.landmarks, face.box, face.size, source.face.landmarks) is not None
+    settings = Settings()
+    swapper = MeshSwapper(settings)
+    swapper.set_source(source)
+    frame = Frame(index=0, image=image, capture_ns=0, pts=0.0, faces=[face])
+    frame.layers = swapper.swap(frame, [face])
+    BlendStage(settings).process(frame)
+    found = realism.frame_seam(frame.output.astype(np.float32), image.astype(np.float32), face.landmarks)
+    assert found["levels"] <= 3.0, found

@@ -8,6 +8,7 @@ import numpy as np
 from realtime.blend.color import ColourSmoother, ToneMemory, recolour_halved
 from realtime.blend.composite import composite, poisson_composite, shrink
 from realtime.blend.detail import CROSSOVER, camera_detail, source_detail, source_detail_gain, split_sigma
+from realtime.blend.kept import shift_kept
 from realtime.blend.kernels import as_grey
 from realtime.blend.mask import skin_mask
 from realtime.blend.mouth import mouth_membrane
@@ -86,10 +87,13 @@ class BlendStage:
                                     lambda stats, key=track: self._smoother.update(key, stats, time_s),
                                     (layer.alpha, edge_points, edge_box, settings.feather), settings.skin_tone,
                                     (self._tone, track, time_s))
+            kept, kept_lines = layer.kept, layer.kept_lines
             if reduced:
                 # Enlarged only now, so the camera's grain below is the target's own, at full
                 # resolution; the layer is left at the box's size for later readers (overlay).
                 size = (target.shape[1], target.shape[0])
+                factor = target.shape[1] / layer.image.shape[1]
+                kept, kept_lines = (_enlarged(piece, factor) for piece in (kept, kept_lines))
                 image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
                 layer.image = image
                 layer.alpha = cv2.resize(layer.alpha, size, interpolation=cv2.INTER_LINEAR)
@@ -99,6 +103,9 @@ class BlendStage:
                 # The camera's own pixels where the shape transfer moved the picture (FaceLayer.grain).
                 camera = layer.grain if layer.grain is not None and layer.grain.shape == target.shape else target
                 image = detail_on_luma(image, camera, layer, settings.grain)
+            # The target's kept features (glasses frames, a closing eye) on the new face's colour.
+            # (In place: `target` is the canvas under the layer, which the composite blends onto.)
+            shift_kept(target, image, layer.alpha, kept, layer.face.size, kept_lines)
             if settings.poisson:
                 poisson_composite(canvas, layer, image, settings.opacity)
             else:
@@ -109,3 +116,12 @@ class BlendStage:
     def close(self) -> None:
         self._smoother.reset()
         self._tone.reset()
+
+
+def _enlarged(piece: tuple[np.ndarray, tuple[int, int]] | None, factor: float) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """A (map, (x, y)) piece of a layer at its working size, at the box's size."""
+    if piece is None:
+        return None
+    keep, (kx, ky) = piece
+    size = (max(1, round(keep.shape[1] * factor)), max(1, round(keep.shape[0] * factor)))
+    return cv2.resize(keep, size, interpolation=cv2.INTER_LINEAR), (round(kx * factor), round(ky * factor))

@@ -11,6 +11,14 @@ width (more above, where the lashes are), with a soft edge that ends on the lid'
 opening, its lashes and the lid margins are the target's own, and its height is the target's.
 Only as far as the target's eyes are narrower than the source's (`narrowing`): where they are as
 open, the source's lids fit and are worn (they carry much of its identity).
+
+A closing eye (a blink, a wink) is the target's own, lids and lashes, over a rounded zone
+(`closing`): the source's open lids squeezed onto a closed eye drew "an eye with a skin-coloured
+eyeball", its lash lines and lid crease ringing the target's closed lid (issue 13's blind judge:
+"grey smeared lids" on s12 -> d14's wink, s12 -> d9's blink). The zone is an ellipse around the
+eye reaching the lid crease, never the contour's flat line (a closed eye's zone with a straight
+upper edge left a step, e13ae22), and the blend stage gives the kept target pixels the new face's
+low-frequency colour (FaceLayer.kept), so the zone's edge is no seam.
 """
 
 from __future__ import annotations
@@ -39,6 +47,19 @@ NARROW_FULL = 1.8
 # open eyes 0.32-0.41).
 CLOSED_BELOW = 0.10
 OPEN_FROM = 0.17
+# A target eye closing: its own eye, lids and lashes kept over an ellipse, in full at this opening
+# or less (MediaPipe's closed eyes: 0.02-0.08; mid-blink 0.12-0.15: half kept, both lids showed, a
+# ghost), none from CLOSING_FROM (d20's
+# narrow eyes 0.20-0.27, d3's squint 0.16-0.22: the narrowing margins there).
+CLOSING_FULL = 0.15
+CLOSING_FROM = 0.21
+# The ellipse around a closing eye, in eye widths (corner to corner): half its length, and its
+# reach above (to the lid crease: the source's lashes and crease are drawn that far up) and below
+# the eye line (the lower lash line); its soft edge's Gaussian sigma.
+CLOSING_HALF_LENGTH = 0.62
+CLOSING_UP = 0.6
+CLOSING_DOWN = 0.3
+CLOSING_FEATHER = 0.1
 
 
 # MediaPipe's lid-to-lid and corner-to-corner points of the right and the left eye.
@@ -75,6 +96,34 @@ def narrowing(source_points: np.ndarray, target_points: np.ndarray) -> tuple[flo
     return amounts[0], amounts[1]
 
 
+def closing(points: np.ndarray) -> tuple[float, float]:
+    """0..1 for each eye (right, left): how closed the target's eye is (1: a blink, a wink)."""
+    return tuple(float(np.clip((CLOSING_FROM - opening) / (CLOSING_FROM - CLOSING_FULL), 0.0, 1.0))
+                 for opening in eye_openings(points))  # type: ignore[return-value]
+
+
+def _closing_zone(keep: np.ndarray, points: np.ndarray, eye: int, origin: np.ndarray, amount: float) -> None:
+    """Draws (max, in place) the closing eye's ellipse into `keep` (uint8, 255 = kept) at `amount`."""
+    upper, lower, outer, inner = _EYE_POINTS[eye]
+    corners = points[[outer, inner], :2].astype(np.float32) - origin
+    width = float(np.linalg.norm(corners[1] - corners[0]))
+    if width < 2.0:
+        return
+    along = (corners[1] - corners[0]) / width
+    down = np.array([-along[1], along[0]], np.float32)
+    if down[1] < 0:
+        down = -down
+    centre = 0.5 * (corners[0] + corners[1])
+    angles = np.linspace(0.0, 2.0 * np.pi, 48, endpoint=False)
+    cos, sin = np.cos(angles), np.sin(angles)
+    reach = np.where(sin > 0, CLOSING_DOWN, CLOSING_UP) * width
+    outline = centre + np.outer(cos * CLOSING_HALF_LENGTH * width, along) + np.outer(sin * reach, down)
+    zone = np.zeros_like(keep)
+    cv2.fillPoly(zone, [np.round(outline * 16).astype(np.int32)], int(round(255 * amount)),
+                 lineType=cv2.LINE_AA, shift=4)
+    np.maximum(keep, zone, out=keep)
+
+
 def eye_keep(points: np.ndarray, box: Box, face_size: float,
              source_points: np.ndarray | None = None) -> tuple[np.ndarray, tuple[int, int]] | None:
     """(keep, (x, y)): a float32 map in [0, 1] of where the target's own eyes are kept, over a
@@ -83,21 +132,37 @@ def eye_keep(points: np.ndarray, box: Box, face_size: float,
 
     points: (>=468, 2) landmarks in frame pixels; source_points: the source's (any pixels).
     """
+    return eye_zones(points, box, face_size, source_points)[0]
+
+
+Piece = tuple[np.ndarray, tuple[int, int]]
+
+
+def eye_zones(points: np.ndarray, box: Box, face_size: float,
+              source_points: np.ndarray | None = None) -> tuple[Piece | None, Piece | None]:
+    """(eye_keep's map, the closing eyes' zones alone over the same part of the box, or None):
+    the blend stage gives the closing zones the new face's colour (FaceLayer.kept), not the
+    open eyes' lash lines (their whites and irises would take the source's dark eye sockets:
+    d20 with s9 looked darker, smudged)."""
     amounts = (1.0, 1.0) if source_points is None else narrowing(source_points, points)
-    if max(amounts) <= 0.0:
-        return None
+    closed = closing(points)
+    if max(amounts) <= 0.0 and max(closed) <= 0.0:
+        return None, None
     top = topology()
     x0, y0, x1, y1 = box
     local = points[:, :2].astype(np.float32) - np.array([x0, y0], np.float32)
     eyes = [local[top.right_eye], local[top.left_eye]]
     feather = max(0.6, EYE_FEATHER * face_size)
     reach = int(np.ceil(EYE_MARGIN_UP * face_size + 3 * feather)) + 2
+    if max(closed) > 0.0:
+        widths = [float(np.linalg.norm(points[outer, :2] - points[inner, :2])) for _, _, outer, inner in _EYE_POINTS]
+        reach = max(reach, int(np.ceil(max(widths) * (CLOSING_HALF_LENGTH + 3 * CLOSING_FEATHER))) + 2)
     low = np.floor(np.min([eye.min(axis=0) for eye in eyes], axis=0)).astype(int) - reach
     high = np.ceil(np.max([eye.max(axis=0) for eye in eyes], axis=0)).astype(int) + reach
     gx0, gy0 = max(0, int(low[0])), max(0, int(low[1]))
     gx1, gy1 = min(x1 - x0, int(high[0])), min(y1 - y0, int(high[1]))
     if gx1 - gx0 < 2 or gy1 - gy0 < 2:
-        return None
+        return None, None
     keep = np.zeros((gy1 - gy0, gx1 - gx0), np.uint8)
     for eye, amount in zip(eyes, amounts, strict=True):
         if amount <= 0.0:
@@ -115,10 +180,21 @@ def eye_keep(points: np.ndarray, box: Box, face_size: float,
         hull = cv2.convexHull(np.round(polygon * 16).astype(np.int32))
         cv2.fillConvexPoly(keep, hull, 255, lineType=cv2.LINE_AA, shift=4)
     soft = cv2.GaussianBlur(keep, (0, 0), feather).astype(np.float32) * (1.0 / 255.0)
+    zone_soft = None
+    if max(closed) > 0.0:
+        zone = np.zeros_like(keep)
+        width = 0.0
+        for number, amount in enumerate(closed):
+            if amount > 0.0:
+                _closing_zone(zone, points, number, np.array([x0 + gx0, y0 + gy0], np.float32), amount)
+                _, _, outer, inner = _EYE_POINTS[number]
+                width = max(width, float(np.linalg.norm(points[outer, :2] - points[inner, :2])))
+        zone_soft = cv2.GaussianBlur(zone, (0, 0), max(0.8, CLOSING_FEATHER * width)).astype(np.float32) * (1.0 / 255.0)
+        soft = np.maximum(soft, zone_soft)
     # The opening itself stays wholly the target's (the blur would let the source in at its edge).
     inner = np.zeros_like(keep)
-    opened = [eye for eye, amount in zip(eyes, amounts, strict=True) if amount > 0.0]
+    opened = [eye for eye, amount, shut in zip(eyes, amounts, closed, strict=True) if amount > 0.0 or shut > 0.0]
     cv2.fillPoly(inner, [np.round((eye - np.array([gx0, gy0], np.float32)) * 16).astype(np.int32) for eye in opened],
                  255, lineType=cv2.LINE_AA, shift=4)
     soft = np.maximum(soft, inner.astype(np.float32) * (1.0 / 255.0))
-    return soft, (gx0, gy0)
+    return (soft, (gx0, gy0)), (None if zone_soft is None else (zone_soft, (gx0, gy0)))

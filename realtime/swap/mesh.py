@@ -26,7 +26,7 @@ from realtime.faces.tracking import box_of
 from realtime.faces.warp import piecewise_affine_maps
 from realtime.frame import Face, FaceLayer, Frame
 from realtime.settings import Settings
-from realtime.swap.eyes import eye_keep
+from realtime.swap.eyes import eye_zones
 from realtime.swap.shape import ShapeTransfer, apply
 from realtime.swap.texture import NORMAL_STEP, CleanTexture, clean_texture_of
 
@@ -185,6 +185,21 @@ def _within(glasses: tuple | None, box) -> tuple[np.ndarray, tuple[int, int]] | 
     return keep[ay - fy:by - fy, ax - fx:bx - fx], (ax - x0, ay - y0)
 
 
+def _union(first: tuple[np.ndarray, tuple[int, int]] | None,
+           second: tuple[np.ndarray, tuple[int, int]]) -> tuple[np.ndarray, tuple[int, int]]:
+    """Two (keep, (x, y)) pieces as one: the maximum over the rectangle around both."""
+    if first is None:
+        return second
+    (a, (ax, ay)), (b, (bx, by)) = first, second
+    x0, y0 = min(ax, bx), min(ay, by)
+    x1, y1 = max(ax + a.shape[1], bx + b.shape[1]), max(ay + a.shape[0], by + b.shape[0])
+    both = np.zeros((y1 - y0, x1 - x0), np.float32)
+    both[ay - y0:ay - y0 + a.shape[0], ax - x0:ax - x0 + a.shape[1]] = a
+    part = both[by - y0:by - y0 + b.shape[0], bx - x0:bx - x0 + b.shape[1]]
+    np.maximum(part, b, out=part)
+    return both, (x0, y0)
+
+
 def _side_gain(normals: np.ndarray, coeffs: np.ndarray, shading: float) -> np.ndarray:
     """relight.side_shading(normals / |normals|, coeffs) ** shading, (h, w, 3) float32, with
     OpenCV kernels: numpy's broadcasting temporaries cost 1.8 ms on a 613-px face's quarter-size
@@ -215,6 +230,7 @@ class _Still:
     relit: np.ndarray | None = None
     mask_settings: object = None
     mask: np.ndarray | None = None
+    eyes: tuple[np.ndarray, tuple[int, int]] | None = None
 
     def holds(self, landmarks: np.ndarray, box, texture: _Texture) -> bool:
         return (texture is self.texture and tuple(box) == tuple(self.box)
@@ -428,11 +444,13 @@ class MeshSwapper:
             blend = replace(blend, mouth_mask=True)  # an open source mouth: the target's own
         if still.mask is None or still.mask_settings != blend:
             still.mask, still.mask_settings = face_mask(face.landmarks, box, face.size, blend), blend
-            eyes = eye_keep(face.landmarks, box, face.size, texture.points)
-            if eyes is not None:  # the target's own lash lines on narrower eyes (swap/eyes.py)
+            # The target's own lash lines on narrower eyes, its lids on a closing eye (swap/eyes.py).
+            eyes, still.eyes = eye_zones(face.landmarks, box, face.size, texture.points)
+            if eyes is not None:
                 keep, (ex, ey) = eyes
                 still.mask[ey:ey + keep.shape[0], ex:ex + keep.shape[1]] *= 1.0 - keep
         alpha = still.mask.copy()  # the occluders below cut into it
+        kept, kept_lines = still.eyes, None
         if self.blend.keep_occluders:
             glasses = None
             since = self._no_glasses.get(key, GLASSES_RECHECK)
@@ -444,7 +462,12 @@ class MeshSwapper:
             self._no_glasses[key] = since + 1 if glasses is None else GLASSES_RECHECK
             if glasses is not None:
                 keep, (gx, gy) = glasses
-                alpha[gy:gy + keep.shape[0], gx:gx + keep.shape[1]] *= 1.0 - keep
+                under = alpha[gy:gy + keep.shape[0], gx:gx + keep.shape[1]]
+                # Only the frames' parts on the face take its colour (blend/kept.py): a temple
+                # arm beyond the outline is the background's, as the camera has it.
+                kept_lines = (keep * under, (gx, gy))
+                kept = _union(kept, kept_lines)
+                under *= 1.0 - keep
             hair = hair_mask(frame.image, face.landmarks, box, face.size)
             if hair is not None:
                 alpha *= 1.0 - hair
@@ -457,7 +480,8 @@ class MeshSwapper:
             if hands is not None:
                 alpha *= 1.0 - hands
         scale = face.size / max(texture.face_size, 1.0) if texture.face_size else 1.0
-        return FaceLayer(box=box, image=patch, alpha=alpha, face=face, relit=relit, scale=scale)
+        return FaceLayer(box=box, image=patch, alpha=alpha, face=face, relit=relit, scale=scale, kept=kept,
+                         kept_lines=kept_lines)
 
     def _warp(self, face: Face, target: np.ndarray, texture: _Texture, box):
         """(maps, patch): the source texture warped onto the target's mesh over `box`."""

@@ -1,0 +1,145 @@
+"""The target's kept features (glasses frames, a closing eye's lids) on the new face's colour.
+
+Where the layer keeps the target's own pixels on purpose (FaceLayer.kept), they were composited
+as the camera has them, while the new face around them was recoloured, relit, toned and balanced
+(realtime/blend/color.py). A kept feature then sat on a patch of the target's skin tone: a thin
+metal rim lost its contrast against a face a few levels lighter than the person's (d9's lower
+rims, 0.89 -> 0.80 of their edges kept with the skin tone map and EDGE_BALANCE, each ~0.08 alone),
+and a closing eye's kept lids (realtime/swap/eyes.py) would show their zone's edge. So the
+target's pixels there are shifted by the new face's low-frequency difference from the target
+around them (a normalised convolution over where the new face shows and nothing is kept): the
+feature keeps its own contrast (its difference from the target's skin), on the new face's base.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from realtime.blend.kernels import area_shrink
+
+# The difference's Gaussian, fraction of the face size: wider than a rim and than half a closing
+# eye's zone (it is interpolated across from the skin around), narrower than the face's light.
+KEPT_SIGMA = 0.04
+# The most (grey levels, per channel) a kept pixel is moved: a kept feature stays itself.
+KEPT_LIMIT = 24
+# Kept features are measured at up to 1/KEPT_STEP resolution (the difference is smooth).
+KEPT_STEP = 8
+# A kept pixel this many grey levels off the target's level around it (a Gaussian of LINE_SIGMA
+# face sizes) is a line, fully from twice that.
+LINE_SIGMA = 0.01
+LINE_FROM = 4.0
+# Grey levels (any channel) beyond which the new face and the target differ by a feature, not by
+# colour and light (the tone map and EDGE_BALANCE move skin by up to ~12 levels).
+SKIN_APART = 32.0
+# Kept pixels below this weight are left as they are (the soft edge's faint tail: a grey level).
+KEPT_FROM = 0.04
+# A pixel counts as the new face's skin where the layer shows it this much and keeps nothing.
+SHOWN_FROM = 0.9
+
+
+def shift_kept(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, kept: tuple[np.ndarray, tuple[int, int]] | None,
+               face_size: float, lines: tuple[np.ndarray, tuple[int, int]] | None = None) -> None:
+    """`target` (the picture under the layer, the box's pixels), in place, with the kept features
+    moved by the new face's (`image`, over the box) low-frequency difference from it; nothing
+    when nothing is kept. The layer's `alpha` says where the new face shows; `lines` (as `kept`):
+    where a line is never made weaker than the camera draws it (the glasses frames).
+
+    The difference is measured at 1/KEPT_STEP resolution and read at the kept pixels only (thin
+    rims, two eyes: a few thousand pixels): over the whole region at full size this cost 5 ms
+    on d13's 609-px face."""
+    if kept is None or face_size <= 0:
+        return
+    keep, (kx, ky) = kept
+    height, width = target.shape[:2]
+    kx0, ky0 = max(kx, 0), max(ky, 0)
+    kx1, ky1 = min(kx + keep.shape[1], width), min(ky + keep.shape[0], height)
+    if kx1 - kx0 < 2 or ky1 - ky0 < 2:
+        return
+    found = cv2.findNonZero((keep[ky0 - ky:ky1 - ky, kx0 - kx:kx1 - kx] > KEPT_FROM).view(np.uint8))
+    if found is None:
+        return
+    xs, ys = found[:, 0, 0] + kx0, found[:, 0, 1] + ky0  # box pixels
+    amount = keep[ys - ky, xs - kx]  # one channel: cheap
+    sigma = KEPT_SIGMA * face_size
+    pad = int(np.ceil(2.0 * sigma))
+    x0, y0 = max(0, int(xs.min()) - pad), max(0, int(ys.min()) - pad)
+    x1, y1 = min(width, int(xs.max()) + 1 + pad), min(height, int(ys.max()) + 1 + pad)
+    # The difference is smooth: measured with its Gaussian about 3 small pixels wide.
+    step = int(np.clip(sigma / 3.0, 1, KEPT_STEP))
+    if min(y1 - y0, x1 - x0) < 8 * step:
+        step = 1
+    small = (max(1, (x1 - x0) // step), max(1, (y1 - y0) // step))
+    part, picture = target[y0:y1, x0:x1], image[y0:y1, x0:x1]
+    if step > 1:
+        shown = area_shrink(alpha[y0:y1, x0:x1], small)
+        theirs_u8, ours_u8 = area_shrink(part, small), area_shrink(picture, small)
+    else:
+        shown = alpha[y0:y1, x0:x1]
+        theirs_u8, ours_u8 = part, picture
+    theirs, ours = theirs_u8.astype(np.float32), ours_u8.astype(np.float32)
+    # Small pixels holding a kept pixel (area_shrink leaves out the last step - 1 rows and columns).
+    near = np.zeros((small[1], small[0]), np.uint8)
+    near[np.minimum((ys - y0) // step, small[1] - 1), np.minimum((xs - x0) // step, small[0] - 1)] = 1
+    # The skin: the new face fully there, no kept feature in the (shrunk) pixel, and the two
+    # pictures within SKIN_APART of each other: a colour and light difference, not a feature of
+    # one of them (the source's brow over d13's upper rims darkened them into the brow).
+    blue, green, red = cv2.split(cv2.absdiff(ours_u8, theirs_u8))
+    apart = cv2.max(cv2.max(blue, green), red)
+    weight = ((shown >= SHOWN_FROM) & (near == 0) & (apart <= SKIN_APART)).astype(np.float32)
+    s = max(0.7, sigma / step)
+    spread = cv2.GaussianBlur(weight, (0, 0), s)
+    difference = cv2.GaussianBlur((ours - theirs) * weight[:, :, None], (0, 0), s) / np.maximum(spread, 1e-3)[:, :, None]
+    # No skin near (a kept zone wider than the blur): no evidence, no change.
+    difference *= np.clip(spread * 4.0, 0.0, 1.0)[:, :, None]
+    np.clip(difference, -KEPT_LIMIT, KEPT_LIMIT, out=difference)
+    # The target's own level around each kept pixel (its skin beside a rim), as a fourth plane.
+    level = cv2.GaussianBlur(cv2.cvtColor(np.ascontiguousarray(theirs), cv2.COLOR_BGR2GRAY), (0, 0),
+                             max(0.7, LINE_SIGMA * face_size / step))
+    planes = cv2.merge([*cv2.split(difference), level])
+    # Read at the kept pixels (bilinear; pixel centres: box pixel x is small (x + 0.5) / step - 0.5).
+    # The maps as rows of 256 (remap takes at most 32767 rows: a huge face has more kept pixels).
+    count = len(xs)
+    rows = -(-count // 256)
+    maps = np.zeros((2, rows * 256), np.float32)
+    maps[0, :count] = (xs - x0 + 0.5) / step - 0.5
+    maps[1, :count] = (ys - y0 + 0.5) / step - 0.5
+    read = cv2.remap(planes, maps[0].reshape(rows, 256), maps[1].reshape(rows, 256), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE).reshape(-1, 4)[:count]
+    shift, around = np.ascontiguousarray(read[:, :3]), read[:, 3]
+    # Flat pixel indices (numpy's 2-D fancy indexing of a 3-channel picture costs several times
+    # more): straight into the canvas under `target` when it is a row-strided view of one.
+    if target.strides[1:] == (3, 1) and target.strides[0] % 3 == 0 and target.flags.writeable:
+        row = target.strides[0] // 3
+        block = np.lib.stride_tricks.as_strided(target, shape=((height - 1) * row + width, 3), strides=(3, 1))
+        flat = ys.astype(np.intp) * row + xs
+        copied = None
+    else:
+        copied = np.ascontiguousarray(part)
+        block = copied.reshape(-1, 3)
+        flat = (ys - y0).astype(np.intp) * (x1 - x0) + (xs - x0)
+    pixels = block.take(flat, axis=0).astype(np.float32)
+    # A line (a rim, a lash line) is never made weaker than the camera draws it: the shift keeps
+    # its contrast against the target's skin, which the new face around it has lost where it is
+    # lighter than the person's beside a light rim (d9) -- but where the new face is lighter
+    # beside a dark rim (d13's), the line already stands out more than the camera's, and shifted
+    # it would fade to the camera's own contrast on a face less sharp than the camera's (d13's
+    # sharpness 0.80 -> 0.79): there it stays as it is.
+    # (Column by column, not a matrix product: BLAS wakes its threads for it, which spin: the
+    # process's CPU time went up by a half on d13 for the same wall time.)
+    line = pixels[:, 0] * np.float32(0.114) + pixels[:, 1] * np.float32(0.587) + pixels[:, 2] * np.float32(0.299) - around
+    weaker = (line * (shift[:, 0] + shift[:, 1] + shift[:, 2])) < 0
+    lineness = np.clip((np.abs(line) - LINE_FROM) * (1.0 / LINE_FROM), 0.0, 1.0)
+    # Only on the glasses: a closing eye's lash line kept darker than its shifted lid was a
+    # straight line of difference along it (a 4.3-level "seam" on s9 -> d14's blink).
+    guard = np.zeros(count, np.float32)
+    if lines is kept:  # the glasses alone
+        guard = np.minimum(amount * 4.0, 1.0)
+    elif lines is not None:
+        piece, (lx, ly) = lines
+        inside = (xs >= lx) & (xs < lx + piece.shape[1]) & (ys >= ly) & (ys < ly + piece.shape[0])
+        guard[inside] = np.minimum(piece[ys[inside] - ly, xs[inside] - lx] * 4.0, 1.0)
+    amount = amount * (1.0 - lineness * weaker * guard)
+    block[flat] = np.clip(np.rint(pixels + shift * amount[:, None]), 0, 255).astype(np.uint8)
+    if copied is not None:
+        part[:] = copied
