@@ -274,7 +274,10 @@ class ShapeField:
         products instead of one exponential per grid point and centre."""
         gx = np.exp(-(xs[:, None] - self.centres[None, :, 0]) ** 2 / (2 * self.sigma ** 2))  # (W, K)
         gy = np.exp(-(ys[:, None] - self.centres[None, :, 1]) ** 2 / (2 * self.sigma ** 2))  # (H, K)
-        field = np.stack([(gy * self.coeffs[:, 0]) @ gx.T, (gy * self.coeffs[:, 1]) @ gx.T], axis=-1)
+        # cv2.gemm, not numpy's BLAS (see fit_field).
+        gx32 = np.ascontiguousarray(gx, dtype=np.float32)
+        field = np.stack([cv2.gemm(np.ascontiguousarray(gy * self.coeffs[:, k], dtype=np.float32), gx32, 1.0, None,
+                                   0.0, flags=cv2.GEMM_2_T) for k in (0, 1)], axis=-1)
         return field * self._window_grid(xs, ys)[..., None]
 
     def _window_grid(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -327,10 +330,16 @@ def fit_field(points: np.ndarray, displacement: np.ndarray, oval: np.ndarray,
     centres = points[centre_ids]
     fit = np.arange(len(points)) if fit is None else fit
     basis = _basis(points[fit], centres, sigma)
-    weighted = basis.T if weights is None else basis.T * weights
-    gram = weighted @ basis
+    # OpenCV's products and Cholesky solve, not numpy's: these matrices are small (about 350 x 72),
+    # and numpy hands them to a multi-threaded BLAS whose spinning workers made this fit's CPU
+    # time jump from 0.6 to 6-9 ms per frame on a loaded machine (benchmarks/results/s18-shape).
+    root = np.ones((len(fit), 1)) if weights is None else np.sqrt(weights)[:, None]
+    scaled = np.ascontiguousarray(basis * root)
+    gram = cv2.mulTransposed(scaled, True)
     gram += RIDGE * np.trace(gram) / len(centres) * np.eye(len(centres))
-    coeffs = np.linalg.solve(gram, weighted @ displacement[fit].astype(np.float64))
+    rhs = cv2.gemm(scaled, np.ascontiguousarray(displacement[fit] * root, dtype=np.float64), 1.0, None, 0.0,
+                   flags=cv2.GEMM_1_T)
+    _, coeffs = cv2.solve(gram, rhs, flags=cv2.DECOMP_CHOLESKY)
     (x0, y0), (x1, y1) = outline.min(axis=0), outline.max(axis=0)
     margin = 1.5 * grid_step(x1 - x0 + 3, y1 - y0 + 3)
     return ShapeField(centres, coeffs, sigma, outline, INNER_BAND * rms, margin)
