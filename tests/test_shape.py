@@ -189,3 +189,23 @@ def test_glasses_frames_stay_where_the_camera_has_them(video, detector, library)
     # contrast against the skin beside them: d9 0.919 off, 0.907 at full strength (d13 0.904,
     # 0.890, as before); the floor is back above the 0.85 of before the skin-tone merge.
     assert kept[0.0] >= 0.88 and kept[1.0] >= 0.86 and kept[1.0] >= kept[0.0] - 0.09, kept
+
+
+def test_the_rastered_window_stays_zero_where_the_exact_one_is(d9, s42):
+    """The field's window on its grid comes from a distance transform (cheap), not the exact
+    polygon distance per grid point: it must never move a point the exact window keeps still (the
+    outline and everything beyond it stay the target's, pixel for pixel), and follow it inside."""
+    from realtime.swap.shape import ShapeTransfer, grid_step
+
+    image, face = d9
+    transfer = ShapeTransfer()
+    transfer.set_source(s42.face.landmarks)
+    field = transfer.field(face.landmarks, 1.0, 0, 0.0)
+    x0, y0, x1, y1 = field.bounds()
+    step = grid_step(x1 - x0, y1 - y0)
+    xs = x0 - step + (np.arange(int((x1 - x0) / step) + 4) + 0.5) * step - 0.5
+    ys = y0 - step + (np.arange(int((y1 - y0) / step) + 4) + 0.5) * step - 0.5
+    fast = field._window_grid(xs, ys)
+    exact = field._window(np.stack(np.meshgrid(xs, ys), axis=-1))
+    assert not np.any((fast > 0) & (exact == 0))
+    assert np.abs(fast - exact).max() <= 0.2 and abs(fast.mean() - exact.mean()) <= 0.02

@@ -28,12 +28,12 @@ def scene(library):
     return hopper.image, hopper.face, library.get(str(media("s42.jpg"))).choose(0)
 
 
-def run(frames, source, reuse: bool = True, monkeypatch=None):
+def run(frames, source, reuse: bool = True, monkeypatch=None, settings: Settings = SETTINGS):
     """Swap + blend each (image, face) in order with one swapper and one blend stage, as the
     engine does; returns the layers' pictures, the outputs, the CPU ms of each swap, the swapper."""
     if not reuse:
         monkeypatch.setattr(mesh, "REUSE_PX", -1.0)
-    swapper, blend = MeshSwapper(SETTINGS), BlendStage(SETTINGS)
+    swapper, blend = MeshSwapper(settings), BlendStage(settings)
     swapper.set_source(source)
     layers, outputs, cpu = [], [], []
     for index, (image, face) in enumerate(frames):
@@ -135,3 +135,25 @@ def test_a_new_source_photo_is_rendered_at_once(scene, library):
     swapper.close()
     assert swapper.maps_made == 2
     assert psnr(first, second) < 30.0  # another face, not the old one held
+
+
+def test_with_the_face_shape_transfer_a_still_head_still_reuses_its_maps(scene, monkeypatch):
+    """face_shape moves the landmarks the render reads; a still or sub-pixel-jittering head keeps
+    its moved landmarks and the transfer's own warp (realtime/swap/mesh.py, _shape_still), so the
+    render's maps are reused as with the transfer off, and the picture is the exact render's."""
+    image, face, source = scene
+    shaped = SETTINGS.replace(face_shape=0.75)
+    frames = [(image, face)] * 6
+    layers, outputs, _, swapper = run(frames, source, settings=shaped)
+    assert swapper.maps_made == 1
+    rng = np.random.default_rng(3)
+    jittered = [(image, replace(face, landmarks=face.landmarks + rng.uniform(-0.06, 0.06, face.landmarks.shape)
+                                .astype(np.float32))) for _ in range(5)]
+    _, _, _, swapper = run(jittered, source, settings=shaped)
+    assert swapper.maps_made == 1
+    fresh_layers, fresh_outputs, _, fresh = run(frames, source, reuse=False, monkeypatch=monkeypatch, settings=shaped)
+    assert fresh.maps_made == 6
+    for (patch, alpha), (fresh_patch, fresh_alpha) in zip(layers, fresh_layers, strict=True):
+        assert np.array_equal(patch, fresh_patch) and np.array_equal(alpha, fresh_alpha)
+    for out, fresh_out in zip(outputs, fresh_outputs, strict=True):
+        assert np.array_equal(out, fresh_out)

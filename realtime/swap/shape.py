@@ -274,8 +274,34 @@ class ShapeField:
         products instead of one exponential per grid point and centre."""
         gx = np.exp(-(xs[:, None] - self.centres[None, :, 0]) ** 2 / (2 * self.sigma ** 2))  # (W, K)
         gy = np.exp(-(ys[:, None] - self.centres[None, :, 1]) ** 2 / (2 * self.sigma ** 2))  # (H, K)
-        field = np.stack([(gy * self.coeffs[:, 0]) @ gx.T, (gy * self.coeffs[:, 1]) @ gx.T], axis=-1)
-        return field * self._window(np.stack(np.meshgrid(xs, ys), axis=-1))[..., None]
+        # cv2.gemm, not numpy's BLAS (see fit_field).
+        gx32 = np.ascontiguousarray(gx, dtype=np.float32)
+        field = np.stack([cv2.gemm(np.ascontiguousarray(gy * self.coeffs[:, k], dtype=np.float32), gx32, 1.0, None,
+                                   0.0, flags=cv2.GEMM_2_T) for k in (0, 1)], axis=-1)
+        return field * self._window_grid(xs, ys)[..., None]
+
+    def _window_grid(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        """The window on an evenly spaced grid, from the outline's distance transform on a raster a
+        quarter of the grid's spacing fine (the polygon distance per grid point, `_window`, was half
+        of the whole transfer's cost on d13: 5 of 10 ms). The raster's distance is to the nearest
+        outside pixel's centre, up to one raster pixel more than the true distance: that is taken
+        off, so the window stays 0 on and beyond the outline (tests/test_shape.py)."""
+        step = float(xs[1] - xs[0]) if len(xs) > 1 else float(GRID_PX)
+        fine = max(1.0, step / 4.0)
+        ox, oy = float(xs[0]) - step, float(ys[0]) - step
+        width = int(math.ceil((float(xs[-1]) - ox + step) / fine)) + 1
+        height = int(math.ceil((float(ys[-1]) - oy + step) / fine)) + 1
+        mask = np.zeros((height, width), np.uint8)
+        corners = np.round((self.outline - (ox, oy)) / fine * 16.0).astype(np.int32)
+        cv2.fillPoly(mask, [corners], 255, lineType=cv2.LINE_8, shift=4)
+        # The 5x5 mask's distance costs a third of the exact transform's; with one raster pixel
+        # taken off, no grid point of d9's and d13's frames had a window above 0 where the exact
+        # polygon distance gives 0 (and the window is at most 0.15 lower, in its ramp).
+        distance = cv2.distanceTransform(mask, cv2.DIST_L2, cv2.DIST_MASK_5)
+        distance = np.maximum(distance - 1.0, 0.0) * fine
+        gx, gy = np.meshgrid(((xs - ox) / fine).astype(np.float32), ((ys - oy) / fine).astype(np.float32))
+        inside = cv2.remap(distance, gx, gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return _smooth((inside.astype(np.float64) - self.margin) / max(self.band, 1e-6))
 
     def bounds(self) -> tuple[float, float, float, float]:
         """x0, y0, x1, y1 of the box outside which the field is zero (the outline's)."""
@@ -304,10 +330,16 @@ def fit_field(points: np.ndarray, displacement: np.ndarray, oval: np.ndarray,
     centres = points[centre_ids]
     fit = np.arange(len(points)) if fit is None else fit
     basis = _basis(points[fit], centres, sigma)
-    weighted = basis.T if weights is None else basis.T * weights
-    gram = weighted @ basis
+    # OpenCV's products and Cholesky solve, not numpy's: these matrices are small (about 350 x 72),
+    # and numpy hands them to a multi-threaded BLAS whose spinning workers made this fit's CPU
+    # time jump from 0.6 to 6-9 ms per frame on a loaded machine (benchmarks/results/s18-shape).
+    root = np.ones((len(fit), 1)) if weights is None else np.sqrt(weights)[:, None]
+    scaled = np.ascontiguousarray(basis * root)
+    gram = cv2.mulTransposed(scaled, True)
     gram += RIDGE * np.trace(gram) / len(centres) * np.eye(len(centres))
-    coeffs = np.linalg.solve(gram, weighted @ displacement[fit].astype(np.float64))
+    rhs = cv2.gemm(scaled, np.ascontiguousarray(displacement[fit] * root, dtype=np.float64), 1.0, None, 0.0,
+                   flags=cv2.GEMM_1_T)
+    _, coeffs = cv2.solve(gram, rhs, flags=cv2.DECOMP_CHOLESKY)
     (x0, y0), (x1, y1) = outline.min(axis=0), outline.max(axis=0)
     margin = 1.5 * grid_step(x1 - x0 + 3, y1 - y0 + 3)
     return ShapeField(centres, coeffs, sigma, outline, INNER_BAND * rms, margin)
@@ -379,14 +411,47 @@ def grid_step(width: float, height: float) -> int:
     return max(GRID_PX, int(max(width, height) / 48))
 
 
-def apply(image: np.ndarray, field: ShapeField, landmarks: np.ndarray
-          ) -> tuple[np.ndarray, tuple[int, int, int, int], np.ndarray] | None:
-    """The target's pixels and landmarks moved by the field: (patch over box, box, moved landmarks),
-    or None when the field's box is empty. The field is evaluated once, on a coarse grid over the
-    box where it is not zero; the landmarks read it there (bilinearly: the field is smooth on the
-    scale of the grid), and the pixels take the backward map, the inverse of p -> p + D(p) by
+@dataclass
+class Warp:
+    """What the field does to one face in one pose: the backward map over its box and the moved
+    landmarks. A head that holds still keeps its Warp (realtime/swap/mesh.py, REUSE_PX): only the
+    pixels are resampled again."""
+
+    box: tuple[int, int, int, int]
+    map1: np.ndarray
+    map2: np.ndarray
+    """The backward map in OpenCV's fixed-point form (cv2.convertMaps), for the bilinear remap."""
+    holes: list[tuple[int, int, int, int]]
+    """Boxes (in the patch) over the moved eyes and mouth, where the target's own pixels show
+    through the mesh's holes: resampled bicubic there."""
+    maps: np.ndarray
+    moved: np.ndarray
+
+
+def _hole_boxes(moved: np.ndarray, box: tuple[int, int, int, int]) -> list[tuple[int, int, int, int]]:
+    """Boxes in the patch over the moved eyes (iris included) and lips, grown by a quarter of their
+    size: where the mesh leaves the target's own pixels to show."""
+    top = topology()
+    x0, y0, x1, y1 = box
+    boxes = []
+    for ids in (top.right_eye, top.left_eye, top.outer_lips):
+        points = moved[ids, :2]
+        (px0, py0), (px1, py1) = points.min(axis=0), points.max(axis=0)
+        grow = 0.25 * max(px1 - px0, py1 - py0) + 4
+        bx0, by0 = max(x0, int(px0 - grow)), max(y0, int(py0 - grow))
+        bx1, by1 = min(x1, int(math.ceil(px1 + grow))), min(y1, int(math.ceil(py1 + grow)))
+        if bx1 > bx0 and by1 > by0:
+            boxes.append((bx0 - x0, by0 - y0, bx1 - x0, by1 - y0))
+    return boxes
+
+
+def plan(field: ShapeField, landmarks: np.ndarray, size: tuple[int, int]) -> Warp | None:
+    """The field's backward map over its box (frame of `size` (height, width)) and the moved
+    landmarks, or None when the box is empty. The field is evaluated once, on a coarse grid over
+    the box where it is not zero; the landmarks read it there (bilinearly: the field is smooth on
+    the scale of the grid), and the pixels take the backward map, the inverse of p -> p + D(p) by
     fixed-point steps p <- q - D(p) on the grid, upsampled, so both move alike."""
-    height, width = image.shape[:2]
+    height, width = size
     bx0, by0, bx1, by1 = field.bounds()
     x0, y0 = max(0, int(bx0) - 1), max(0, int(by0) - 1)
     x1, y1 = min(width, int(bx1) + 2), min(height, int(by1) + 2)
@@ -414,8 +479,31 @@ def apply(image: np.ndarray, field: ShapeField, landmarks: np.ndarray
     full = (grid_w * step, grid_h * step)
     h, w = y1 - y0, x1 - x0
     # One two-channel map (one resize; cv2.remap takes it as is).
-    maps = cv2.resize(np.ascontiguousarray(coarse), full, interpolation=cv2.INTER_LINEAR)[step:step + h, step:step + w]
-    # Bicubic: bilinear resampling at fractional offsets took about 30% of the camera grain's energy
-    # (the grain the blend stage puts back on the new face is read from this picture).
-    patch = cv2.remap(image, np.ascontiguousarray(maps), None, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-    return patch, (x0, y0, x1, y1), moved
+    maps = np.ascontiguousarray(cv2.resize(np.ascontiguousarray(coarse), full,
+                                           interpolation=cv2.INTER_LINEAR)[step:step + h, step:step + w])
+    map1, map2 = cv2.convertMaps(maps, None, cv2.CV_16SC2)
+    box = (x0, y0, x1, y1)
+    return Warp(box, map1, map2, _hole_boxes(moved, box), maps, moved)
+
+
+def warp(image: np.ndarray, move: Warp) -> np.ndarray:
+    """The target's pixels over the Warp's box, moved. Bilinear over the box and bicubic over the
+    eyes and mouth: bicubic over the whole box cost 4x bilinear (3.4 of d13's 10 ms), and what
+    bilinear resampling loses (about 30% of the camera grain's energy at fractional offsets) shows
+    only where the target's own pixels do -- its eyes and mouth in the mesh's holes; under the
+    new face the blend stage reads the grain from the unmoved picture (realtime/swap/mesh.py)."""
+    patch = cv2.remap(image, move.map1, move.map2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    for hx0, hy0, hx1, hy1 in move.holes:
+        patch[hy0:hy1, hx0:hx1] = cv2.remap(image, move.maps[hy0:hy1, hx0:hx1], None, cv2.INTER_CUBIC,
+                                            borderMode=cv2.BORDER_REPLICATE)
+    return patch
+
+
+def apply(image: np.ndarray, field: ShapeField, landmarks: np.ndarray
+          ) -> tuple[np.ndarray, tuple[int, int, int, int], np.ndarray] | None:
+    """The target's pixels and landmarks moved by the field: (patch over box, box, moved landmarks),
+    or None when the field's box is empty (plan, then warp)."""
+    move = plan(field, landmarks, image.shape[:2])
+    if move is None:
+        return None
+    return warp(image, move), move.box, move.moved
