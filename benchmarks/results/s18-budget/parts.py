@@ -1,25 +1,32 @@
+"""Per-part CPU ms p50 of the swap and blend on one video (default d13 with s42, 30 frames).
+
+    python benchmarks/results/s18-budget/parts.py <checkout> [video]
+
+Run once per checkout (main, branch), interleaved, in one sitting: only ratios mean something on a
+shared machine."""
+
 import json
 import sys
 
-root = sys.argv[1]; sys.path.insert(0, root)
-import cv2
+root = sys.argv[1]
+sys.path.insert(0, root)
+
+import cv2  # noqa: E402
+
+from benchmarks import swap_cost  # noqa: E402
+from realtime.faces import create_detector  # noqa: E402
+from realtime.faces.source import SourceLibrary  # noqa: E402
+from realtime.settings import FaceSettings, Settings  # noqa: E402
 
 cv2.setNumThreads(1)
-from benchmarks import swap_cost as sc
-
-sc.PARTS.append(("realtime.blend.stage", "without_fine_features", "brow band"))
-sc.PARTS.append(("realtime.blend.detail", "crossover_fill", "crossover fill"))
-sc.PARTS.append(("realtime.blend.detail", "gaussian_u8", "gaussian_u8 (detail)"))
-from realtime.faces import create_detector
-from realtime.faces.source import SourceLibrary
-from realtime.settings import FaceSettings, Settings
-
-pics = sc.frames(sys.argv[2] if len(sys.argv) > 2 else '/work/shared/media/d13.mp4', 30)
-det = create_detector(FaceSettings(max_faces=1), static=False)
-faces = [det.detect(p) for p in pics]; det.close()
-s = Settings().replace(source='/work/shared/media/s42.jpg') if hasattr(Settings(), 'source') else Settings()
-lib = SourceLibrary()
-print(s.source if hasattr(s,'source') else None)
-row = sc.measure(pics, faces, s, lib, parts=True)
-print(json.dumps({k: round(v, 2) for k, v in row['parts_p50_ms'].items()}, indent=0))
-print({k: round(v, 2) for k, v in row.items() if not isinstance(v, dict)})
+swap_cost.PARTS.append(("realtime.blend.stage", "without_fine_features", "brow band"))
+swap_cost.PARTS.append(("realtime.blend.detail", "crossover_fill", "crossover fill"))
+pictures = swap_cost.frames(sys.argv[2] if len(sys.argv) > 2 else "../shared/media/d13.mp4", 30)
+detector = create_detector(FaceSettings(max_faces=1), static=False)
+faces = [detector.detect(picture) for picture in pictures]
+detector.close()
+settings = Settings().replace(source="../shared/media/s42.jpg")
+library = SourceLibrary()
+row = swap_cost.measure(pictures, faces, settings, library, parts=True)
+print(json.dumps({name: round(value, 2) for name, value in row["parts_p50_ms"].items()}, indent=0))
+print({name: round(value, 2) for name, value in row.items() if not isinstance(value, dict)})
