@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 NORMAL_STEP = 2
 # Mesh points around the nostrils: dark, but face (left out of the occluder search).
 _NOSTRILS = (64, 98, 97, 2, 326, 327, 294, 278, 48, 4, 240, 460, 75, 305, 19, 94)
+# The nose, its flanks and wings (shadows._NOSE): never grown into as a hair strand.
+_NOSE_ZONE = (168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 327, 129, 358, 49, 279, 48, 278, 64, 294,
+              209, 429, 217, 437, 174, 399, 193, 417, 122, 351, 188, 412, 198, 420, 131, 360)
 # A pixel is "not skin" when its de-lit LAB colour is this many robust spreads from the skin's.
 _SKIN_DISTANCE = 4.0
 # The photo's own directional shading is divided out through a soft limit (log-ratio
@@ -63,6 +66,12 @@ _DELIGHT_BLUR_TOP = 0.03
 # The spread of the skin's lightness about the fitted light (relative) at which a point's weight
 # halves (Cauchy): pores, make-up and brush strokes lie within it, hair and shadows well beyond.
 _DELIGHT_SPREAD = 0.08
+# The side light left after the first-order fit is balanced against the mirror partner's
+# lightness (balance_sides), low-passed over this fraction of the face (Gaussian sigma), with the
+# gain limited to this factor either way.
+_BALANCE_BLUR = 0.025
+_BALANCE_MAX = 2.5
+_BALANCE_YAW = 15.0
 # Luminance weights (BGR).
 _LUMA = np.array([0.114, 0.587, 0.299])
 # Skin noise (grey levels of the finest band) below which a photo is not denoised, the
@@ -80,6 +89,10 @@ _FILL_FEATHER = 0.006
 # The fill's membrane is made from kept pixels within this many skin spreads of the skin's colour
 # (stricter than _SKIN_DISTANCE: what is not quite an occluder is not quite skin either).
 _FILL_SKIN_DISTANCE = 2.5
+# The fill meets the kept skin's level measured in a band this wide (fraction of the face) along
+# its border, taken over this much (Gaussian sigma): _match_seam.
+_SEAM_BAND = 0.015
+_SEAM_BLUR = 0.01
 
 
 def _mouth_opening(landmarks: np.ndarray) -> float:
@@ -244,6 +257,49 @@ def fit_photo_light(colours: np.ndarray, normals: np.ndarray,
     return float(coeffs[1] / even), float(coeffs[2] / even)
 
 
+def balance_sides(flat: np.ndarray, landmarks: np.ndarray, face_size: float, oval: np.ndarray,
+                  exclude: np.ndarray) -> np.ndarray:
+    """(h, w) float32: the gain that takes the photo's remaining side light out of `flat`: each
+    point's low-frequency lightness is brought to the geometric mean of its own and its mirror
+    partner's (the same mesh point across the midline), so only the even (left-right symmetric)
+    shading stays: the face's own relief.
+
+    The first-order light over the mesh normals (fit_photo_light) cannot follow a light that is
+    not a smooth function of the normals: a painter's side light (s10: the nose's shadowed flank
+    a dark brown smear, the far cheek so dark the occluder search took it for hair), a nose's
+    shadow line beside it (s12) or a hand-coloured print whose one side was tinted darker (s12's
+    left cheek, a patch with a straight edge down the forehead after de-lighting). The mirror
+    partner sees the same face under the other side of the light, so the ratio of the two is the
+    side light itself, in every detail the lightness low-pass keeps (nose flanks, lid and brow
+    arches), with no model of the light. The gain is 1 on the midline and continuous everywhere
+    (both low-passes are smooth and the mirror warp is piecewise linear): no step. Measured on
+    skin only (`exclude`: eyes, brows, lips, nostrils, occluders, and their mirror images), each
+    side's lightness spread into the rest by push-pull."""
+    shape = flat.shape[:2]
+    valid = ((oval > 0) & (exclude == 0)).astype(np.uint8)
+    valid &= (_mirror(valid * 255, landmarks) > 127).astype(np.uint8)
+    if valid.sum() < 0.05 * shape[0] * shape[1]:
+        return np.ones(shape, np.float32)
+    log_lum = np.log(np.maximum(flat.astype(np.float32) @ _LUMA.astype(np.float32), 4.0))
+    sigma = max(1.5, _BALANCE_BLUR * face_size)
+    weight = valid.astype(np.float32)
+    spread = cv2.GaussianBlur(weight, (0, 0), sigma)
+    low = cv2.GaussianBlur(log_lum * weight, (0, 0), sigma) / np.maximum(spread, 1e-4)
+    low = push_pull_fill(low, (spread > 0.2).astype(np.uint8))[..., 0]
+    log_gain = 0.5 * (_mirror(low, landmarks) - low)
+    log_gain = np.clip(log_gain, -np.log(_BALANCE_MAX), np.log(_BALANCE_MAX))
+    # A turned head's far side is foreshortened and partly hidden behind the nose: its mesh
+    # points lie on the nose or the near cheek's edge, and the mirror partner is no longer the
+    # same face under the other side of the light (s10, 34 degrees: the near cheek was compared
+    # with the nose). Full strength up to _BALANCE_YAW, none beyond _BALANCE_YAW + 10 degrees.
+    from realtime.faces.pose import head_pose
+
+    log_gain *= float(np.clip((_BALANCE_YAW + 10.0 - abs(head_pose(landmarks)[0])) / 10.0, 0.0, 1.0))
+    # Beyond the face's outline (hair, background) the gain fades out.
+    fade = cv2.GaussianBlur(oval.astype(np.float32), (0, 0), max(1.5, 0.02 * face_size))
+    return np.exp(log_gain * fade).astype(np.float32)
+
+
 def photo_shading(normal_map: np.ndarray, side: float, top: float) -> np.ndarray:
     """(h, w) float32: the photo's directional shading (fit_photo_light) at each normal, as a
     ratio to its even light, softly limited: log(1 + side x + top y) compressed by tanh, so it
@@ -299,6 +355,31 @@ def _match_border(flat: np.ndarray, fill: np.ndarray, region: np.ndarray, known:
     return fill + membrane
 
 
+def _match_seam(flat: np.ndarray, fill: np.ndarray, region: np.ndarray, known: np.ndarray,
+                face_size: float) -> np.ndarray:
+    """`fill` (float32) plus the smoothest correction (a push-pull membrane, fill.push_pull_fill)
+    that makes it equal, on the kept skin right along `region`'s border, to `flat`'s local level
+    there: a seamless (Poisson-like) join. _match_border's correction is an average over 8% of
+    the face, so where the border's level changes faster than that (a shadowed rim beside a lit
+    cheek, the temple under hair beside the brow) the fill met it a level too light or too dark:
+    an outline of a different tone (s42's temples, s9's far cheek). The border's level is taken
+    over a short distance (_SEAM_BLUR of the face), so pores and single dark pixels there do not
+    become streaks across the fill."""
+    grow = max(3, int(_SEAM_BAND * face_size) | 1)
+    band = cv2.dilate(region.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    band = (band > 0) & known
+    if not band.any():
+        return fill
+    weight = band.astype(np.float32)
+    sigma = max(1.0, _SEAM_BLUR * face_size)
+    spread = cv2.GaussianBlur(weight, (0, 0), sigma)
+    difference = cv2.GaussianBlur((flat.astype(np.float32) - fill) * weight[..., None], (0, 0), sigma) / \
+        np.maximum(spread, 1e-4)[..., None]
+    # Known on the band (and beyond it, none: the membrane grows inwards from the band only).
+    membrane = push_pull_fill(difference, band.astype(np.uint8))
+    return fill + membrane
+
+
 def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarray,
                    oval: np.ndarray, mouth: np.ndarray, face_size: float,
                    mirror_yaw: float = 20.0, skin: np.ndarray | None = None,
@@ -339,7 +420,8 @@ def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarra
         if region.any():
             # The mirrored side may be a little lighter or darker than its new surroundings (the
             # de-lighting is not perfect): taken to their level along the border.
-            mirrored = _match_border(flat, mirrored, region, known, face_size)
+            mirrored = _match_border(flat, mirrored, region, sources if sources.any() else known,
+                                     face_size)
             # The mirror's share falls smoothly to zero before its usable part ends (a hard
             # switch between mirror and membrane was a visible outline).
             inside = cv2.erode(usable.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
@@ -349,7 +431,12 @@ def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarra
     # than a bright one: taken to the kept pixels' level along its border too, so the soft edge
     # below fades only their fine texture, not a level (a level fading over it read as a
     # lighter patch's soft outline, and steepened the de-lighting's change: s12 3.9 per face).
-    fill = _match_border(flat, fill, occluded, known, face_size)
+    # Matched to the kept skin only: hair the occluder search left just outside the fill (s42's
+    # temples, where the face's outline runs under the hair) pulled the fill's level down to a
+    # grey-brown patch with an outline.
+    matched = sources if sources.any() else known
+    fill = _match_border(flat, fill, occluded, matched, face_size)
+    fill = _match_seam(flat, fill, occluded, matched, face_size)
     # Soft edges: the fill covers the occluders fully and fades into the kept pixels outside
     # them over a few sigma.
     covered = cv2.dilate(occluders, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
@@ -393,7 +480,8 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
 
     oval = _fill_poly(shape, local[top.face_oval])
     inner = cv2.erode(oval, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
-    candidates = inner & (1 - _features_mask(shape, local, face_size))
+    features = _features_mask(shape, local, face_size)
+    candidates = inner & (1 - features)
 
     # 1. Light, first pass (robust), and the de-lit picture.
     def delight(exclude: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -423,7 +511,11 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         # left a bright band across the top of the forehead (the light from above taken out
         # below the band, not in it). The directional ratio is continuous over the whole crop
         # (the normal map extends past the oval) and the mask fades the face out anyway.
-        flat = np.clip(crop.astype(np.float32) / ratio, 0, 255).astype(np.uint8)
+        flat = crop.astype(np.float32) / ratio
+        # 1b. The side light the first-order fit left (balance_sides).
+        hidden = features if exclude is None else features | exclude
+        flat = flat * balance_sides(np.clip(flat, 0, 255), local, face_size, oval, hidden)[..., None]
+        flat = np.clip(flat, 0, 255).astype(np.uint8)
         return flat, coeffs
 
     flat, _ = delight(None)
@@ -454,6 +546,21 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         small = max(3, int(0.01 * face_size) | 1)
         mismatch = cv2.morphologyEx(mismatch, cv2.MORPH_OPEN,
                                     cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (small, small)))
+        # Hysteresis (as Canny's edges): what is only a little off the skin's colour (within
+        # _SKIN_DISTANCE but beyond _FILL_SKIN_DISTANCE) is an occluder too where it is joined
+        # to one: the thin, half-transparent ends of a hair strand (s42's strand from the
+        # forehead into the eye, the hair over her temple) that the strict test alone left
+        # as a dark streak; a lone shadow or blemish that far off stays.
+        weak = skin_mismatch(lab, samples, candidates, _FILL_SKIN_DISTANCE)
+        # Not down the nose: its shadowed flank on a side-lit painting (s10) is a little off
+        # the skin's colour and joined to the far cheek's shadow; grown into, the nose was
+        # filled flat with a lighter block and a hard edge at its tip.
+        weak &= 1 - _polygon_mask(shape, [local[list(_NOSE_ZONE)]], dilate_px=0.03 * face_size)
+        weak = cv2.morphologyEx(weak, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
+        count, labels = cv2.connectedComponents(weak | mismatch | occluders, connectivity=8)
+        if count > 1:
+            strong = np.unique(labels[(mismatch | occluders) > 0])
+            mismatch |= (np.isin(labels, strong[strong > 0]) & (weak > 0)).astype(np.uint8)
         occluders |= mismatch
     if occluders.any():
         grow = max(3, int(0.015 * face_size) | 1)
