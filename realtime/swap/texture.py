@@ -67,11 +67,14 @@ _DELIGHT_BLUR_TOP = 0.03
 # halves (Cauchy): pores, make-up and brush strokes lie within it, hair and shadows well beyond.
 _DELIGHT_SPREAD = 0.08
 # The side light left after the first-order fit is balanced against the mirror partner's
-# lightness (balance_sides), low-passed over this fraction of the face (Gaussian sigma), with the
-# gain limited to this factor either way.
+# lightness and chroma (balance_sides), low-passed over this fraction of the face (Gaussian
+# sigma), with the gain limited to this factor either way, for heads turned by up to
+# _BALANCE_YAW degrees (fading out over the next 10).
 _BALANCE_BLUR = 0.025
 _BALANCE_MAX = 2.5
 _BALANCE_YAW = 15.0
+# ... and the chroma shift to this many LAB units (float LAB: a, b in -127..127).
+_BALANCE_TINT = 12.0
 # Luminance weights (BGR).
 _LUMA = np.array([0.114, 0.587, 0.299])
 # Skin noise (grey levels of the finest band) below which a photo is not denoised, the
@@ -259,45 +262,52 @@ def fit_photo_light(colours: np.ndarray, normals: np.ndarray,
 
 def balance_sides(flat: np.ndarray, landmarks: np.ndarray, face_size: float, oval: np.ndarray,
                   exclude: np.ndarray) -> np.ndarray:
-    """(h, w) float32: the gain that takes the photo's remaining side light out of `flat`: each
-    point's low-frequency lightness is brought to the geometric mean of its own and its mirror
-    partner's (the same mesh point across the midline), so only the even (left-right symmetric)
-    shading stays: the face's own relief.
+    """float32 BGR: `flat` (float32 BGR) with the photo's remaining side light and side tint
+    taken out: each point's low-frequency lightness is brought to the geometric mean of its own
+    and its mirror partner's (the same mesh point across the midline), and its low-frequency
+    chroma to their mean, so only the even (left-right symmetric) shading stays: the face's own
+    relief.
 
     The first-order light over the mesh normals (fit_photo_light) cannot follow a light that is
-    not a smooth function of the normals: a painter's side light (s10: the nose's shadowed flank
-    a dark brown smear, the far cheek so dark the occluder search took it for hair), a nose's
-    shadow line beside it (s12) or a hand-coloured print whose one side was tinted darker (s12's
-    left cheek, a patch with a straight edge down the forehead after de-lighting). The mirror
-    partner sees the same face under the other side of the light, so the ratio of the two is the
-    side light itself, in every detail the lightness low-pass keeps (nose flanks, lid and brow
-    arches), with no model of the light. The gain is 1 on the midline and continuous everywhere
-    (both low-passes are smooth and the mirror warp is piecewise linear): no step. Measured on
-    skin only (`exclude`: eyes, brows, lips, nostrils, occluders, and their mirror images), each
-    side's lightness spread into the rest by push-pull."""
-    shape = flat.shape[:2]
-    valid = ((oval > 0) & (exclude == 0)).astype(np.uint8)
-    valid &= (_mirror(valid * 255, landmarks) > 127).astype(np.uint8)
-    if valid.sum() < 0.05 * shape[0] * shape[1]:
-        return np.ones(shape, np.float32)
-    log_lum = np.log(np.maximum(flat.astype(np.float32) @ _LUMA.astype(np.float32), 4.0))
-    sigma = max(1.5, _BALANCE_BLUR * face_size)
-    weight = valid.astype(np.float32)
-    spread = cv2.GaussianBlur(weight, (0, 0), sigma)
-    low = cv2.GaussianBlur(log_lum * weight, (0, 0), sigma) / np.maximum(spread, 1e-4)
-    low = push_pull_fill(low, (spread > 0.2).astype(np.uint8))[..., 0]
-    log_gain = 0.5 * (_mirror(low, landmarks) - low)
-    log_gain = np.clip(log_gain, -np.log(_BALANCE_MAX), np.log(_BALANCE_MAX))
+    not a smooth function of the normals: a nose's shadowed flank and the shadow line beside it
+    (s12: a dark stripe beside the nose, made more contrasty by the de-lighting brightening the
+    cheek next to it), the lid and brow arches, or a hand-coloured print whose one cheek was
+    tinted pinker (s12: a patch with a straight edge down the face). The mirror partner sees the
+    same face under the other side of the light, so the ratio of the two is the side light
+    itself, in every detail the low-pass keeps, with no model of the light. The correction is
+    nil on the midline and continuous everywhere (both low-passes are smooth and the mirror warp
+    is piecewise linear): no step. Measured on skin only (`exclude`: eyes, brows, lips,
+    nostrils, occluders, and their mirror images), each side's level spread into the rest by
+    push-pull. Fine detail (pores, wrinkles, the features) is the photo's own."""
+    from realtime.faces.pose import head_pose
+
     # A turned head's far side is foreshortened and partly hidden behind the nose: its mesh
     # points lie on the nose or the near cheek's edge, and the mirror partner is no longer the
     # same face under the other side of the light (s10, 34 degrees: the near cheek was compared
     # with the nose). Full strength up to _BALANCE_YAW, none beyond _BALANCE_YAW + 10 degrees.
-    from realtime.faces.pose import head_pose
-
-    log_gain *= float(np.clip((_BALANCE_YAW + 10.0 - abs(head_pose(landmarks)[0])) / 10.0, 0.0, 1.0))
-    # Beyond the face's outline (hair, background) the gain fades out.
-    fade = cv2.GaussianBlur(oval.astype(np.float32), (0, 0), max(1.5, 0.02 * face_size))
-    return np.exp(log_gain * fade).astype(np.float32)
+    strength = float(np.clip((_BALANCE_YAW + 10.0 - abs(head_pose(landmarks)[0])) / 10.0, 0.0, 1.0))
+    shape = flat.shape[:2]
+    valid = ((oval > 0) & (exclude == 0)).astype(np.uint8)
+    valid &= (_mirror(valid * 255, landmarks) > 127).astype(np.uint8)
+    if strength <= 0.0 or valid.sum() < 0.05 * shape[0] * shape[1]:
+        return flat
+    lab = cv2.cvtColor(np.clip(flat, 0, 255) / 255.0, cv2.COLOR_BGR2LAB)
+    # Log-lightness (a ratio: light multiplies) and the two chroma channels (a tint adds).
+    channels = np.dstack([np.log(np.maximum(lab[..., 0], 1.0)), lab[..., 1], lab[..., 2]])
+    sigma = max(1.5, _BALANCE_BLUR * face_size)
+    weight = valid.astype(np.float32)
+    spread = cv2.GaussianBlur(weight, (0, 0), sigma)
+    low = cv2.GaussianBlur(channels * weight[..., None], (0, 0), sigma) / np.maximum(spread, 1e-4)[..., None]
+    low = push_pull_fill(low, (spread > 0.2).astype(np.uint8))
+    shift = 0.5 * (_mirror(low, landmarks) - low)
+    shift[..., 0] = np.clip(shift[..., 0], -np.log(_BALANCE_MAX), np.log(_BALANCE_MAX))
+    shift[..., 1:] = np.clip(shift[..., 1:], -_BALANCE_TINT, _BALANCE_TINT)
+    # Beyond the face's outline (hair, background) the correction fades out.
+    fade = strength * cv2.GaussianBlur(oval.astype(np.float32), (0, 0), max(1.5, 0.02 * face_size))
+    shift *= fade[..., None]
+    lab[..., 0] *= np.exp(shift[..., 0])
+    lab[..., 1:] += shift[..., 1:]
+    return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR) * np.float32(255.0)
 
 
 def photo_shading(normal_map: np.ndarray, side: float, top: float) -> np.ndarray:
@@ -514,7 +524,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         flat = crop.astype(np.float32) / ratio
         # 1b. The side light the first-order fit left (balance_sides).
         hidden = features if exclude is None else features | exclude
-        flat = flat * balance_sides(np.clip(flat, 0, 255), local, face_size, oval, hidden)[..., None]
+        flat = balance_sides(flat, local, face_size, oval, hidden)
         flat = np.clip(flat, 0, 255).astype(np.uint8)
         return flat, coeffs
 
