@@ -8,12 +8,17 @@ face: its light, a hand on the cheek, hair strands, glasses, lipstick. So, once 
    skin-coloured points away from the rim, reweighted against outliers from several starts:
    fit_photo_light) and its directional part (side and top/bottom light) divided out through a
    soft limit and a smooth ratio (photo_shading); the even part, the face's own relief, stays;
+1b. the light and tint that differ between the sides (what the first-order light could not
+   follow, a hand-coloured print's pinker cheek) are evened against the mirror partner's low
+   frequencies (balance_sides; heads turned by up to ~20 degrees);
 2. its occluders are found inside the face oval: a hand (MediaPipe Hands, bundled with the
    mediapipe package) and whatever is not skin-coloured after de-lighting (hair strands, glasses
-   frames, a sleeve), leaving out the eyes, brows, lips and nostrils, which are face;
+   frames, a sleeve; with hysteresis, so a strand's thin, half-transparent end joined to it goes
+   too), leaving out the eyes, brows, lips and nostrils, which are face;
 3. the occluded pixels are filled from the mirror image of the face (the same mesh point on the
    other side) where that side is clean skin, and with a smooth membrane from the skin around
-   (push-pull) where it is not, fading into the kept pixels over a soft edge; the photo's own
+   (push-pull) where it is not, met at its border by the kept skin's own level (_match_seam:
+   no outline of another tone), fading into the kept pixels over a soft edge; the photo's own
    glasses (rims, bridge, temples: swap/source_glasses.py) are among these occluders;
 3b. the photo's local cast shadows (deep eye sockets, beside the nose, under the lower lip),
    which a smooth light cannot explain, are lifted towards the skin nearby (swap/shadows.py);
@@ -66,15 +71,16 @@ _DELIGHT_BLUR_TOP = 0.03
 # The spread of the skin's lightness about the fitted light (relative) at which a point's weight
 # halves (Cauchy): pores, make-up and brush strokes lie within it, hair and shadows well beyond.
 _DELIGHT_SPREAD = 0.08
-# The side light left after the first-order fit is balanced against the mirror partner's
-# lightness and chroma (balance_sides), low-passed over this fraction of the face (Gaussian
-# sigma), with the gain limited to this factor either way, for heads turned by up to
-# _BALANCE_YAW degrees (fading out over the next 10).
+# The light and tint that differ between the sides are evened against the mirror partner's
+# (balance_sides), low-passed over this fraction of the face (Gaussian sigma), the gain limited
+# to this factor either way and the chroma shift to this many LAB units (float LAB: a, b in
+# -127..127), measured on pixels within this many skin spreads of the skin's colour
+# (skin_mismatch), for heads turned by up to _BALANCE_YAW degrees (fading out over the next 10).
 _BALANCE_BLUR = 0.025
 _BALANCE_MAX = 2.5
-_BALANCE_YAW = 15.0
-# ... and the chroma shift to this many LAB units (float LAB: a, b in -127..127).
 _BALANCE_TINT = 12.0
+_BALANCE_SKIN = 2.5
+_BALANCE_YAW = 15.0
 # Luminance weights (BGR).
 _LUMA = np.array([0.114, 0.587, 0.299])
 # Skin noise (grey levels of the finest band) below which a photo is not denoised, the
@@ -96,6 +102,10 @@ _FILL_SKIN_DISTANCE = 2.5
 # its border, taken over this much (Gaussian sigma): _match_seam.
 _SEAM_BAND = 0.015
 _SEAM_BLUR = 0.01
+# ... and keeps the fill's own detail finer than this (Gaussian sigma, fraction of the face).
+_SEAM_DETAIL = 0.02
+# Between the two (see _match_seam): 0 the fill's own level, 1 the border's continued.
+_SEAM_CONTINUE = 0.5
 
 
 def _mouth_opening(landmarks: np.ndarray) -> float:
@@ -262,36 +272,46 @@ def fit_photo_light(colours: np.ndarray, normals: np.ndarray,
 
 def balance_sides(flat: np.ndarray, landmarks: np.ndarray, face_size: float, oval: np.ndarray,
                   exclude: np.ndarray) -> np.ndarray:
-    """float32 BGR: `flat` (float32 BGR) with the photo's remaining side light and side tint
-    taken out: each point's low-frequency lightness is brought to the geometric mean of its own
-    and its mirror partner's (the same mesh point across the midline), and its low-frequency
-    chroma to their mean, so only the even (left-right symmetric) shading stays: the face's own
-    relief.
+    """float32 BGR: `flat` (float32 BGR) with the light and tint that differ between the two
+    sides of the face taken out: each point's low-frequency lightness is brought to the
+    geometric mean of its own and its mirror partner's (the same mesh point across the
+    midline), its low-frequency chroma (LAB a, b) to their mean, so only the even (left-right
+    symmetric) shading stays: the face's own relief.
 
     The first-order light over the mesh normals (fit_photo_light) cannot follow a light that is
-    not a smooth function of the normals: a nose's shadowed flank and the shadow line beside it
-    (s12: a dark stripe beside the nose, made more contrasty by the de-lighting brightening the
-    cheek next to it), the lid and brow arches, or a hand-coloured print whose one cheek was
-    tinted pinker (s12: a patch with a straight edge down the face). The mirror partner sees the
-    same face under the other side of the light, so the ratio of the two is the side light
-    itself, in every detail the low-pass keeps, with no model of the light. The correction is
-    nil on the midline and continuous everywhere (both low-passes are smooth and the mirror warp
-    is piecewise linear): no step. Measured on skin only (`exclude`: eyes, brows, lips,
-    nostrils, occluders, and their mirror images), each side's level spread into the rest by
+    not a smooth function of the normals, nor a tint: a hand-coloured print tinted one cheek
+    pinker, and the de-lighting lightened the other to grey (s12: a pink and a grey half with a
+    straight boundary beside the nose); one side left darker than the other, the mirror fills
+    and the membranes then met the skin a level off (s42's temples, s9's far cheek). The mirror
+    partner sees the same face under the other side of the light, so the ratio of the two is
+    the side light itself, with no model of the light. The correction is nil on the midline and
+    continuous everywhere (both low-passes are smooth and the mirror warp is piecewise linear):
+    no step. Measured on skin only: `exclude` (eyes, brows, lips, nostrils, occluders) and
+    whatever is not skin-coloured (a dark band of hair or a hard cast shadow the occluder search
+    left is not side light: Hopper with a painted lock of hair down one cheek had that side
+    brightened by half), and their mirror images; each side's level spread into the rest by
     push-pull. Fine detail (pores, wrinkles, the features) is the photo's own."""
     from realtime.faces.pose import head_pose
 
     # A turned head's far side is foreshortened and partly hidden behind the nose: its mesh
     # points lie on the nose or the near cheek's edge, and the mirror partner is no longer the
-    # same face under the other side of the light (s10, 34 degrees: the near cheek was compared
-    # with the nose). Full strength up to _BALANCE_YAW, none beyond _BALANCE_YAW + 10 degrees.
+    # same skin (s10, 34 degrees: the near cheek was compared with the nose). Full strength up
+    # to _BALANCE_YAW, none beyond _BALANCE_YAW + 10 degrees.
     strength = float(np.clip((_BALANCE_YAW + 10.0 - abs(head_pose(landmarks)[0])) / 10.0, 0.0, 1.0))
     shape = flat.shape[:2]
-    valid = ((oval > 0) & (exclude == 0)).astype(np.uint8)
-    valid &= (_mirror(valid * 255, landmarks) > 127).astype(np.uint8)
-    if strength <= 0.0 or valid.sum() < 0.05 * shape[0] * shape[1]:
+    if strength <= 0.0:
         return flat
     lab = cv2.cvtColor(np.clip(flat, 0, 255) / 255.0, cv2.COLOR_BGR2LAB)
+    xy = np.round(landmarks[relight.skin_points(), :2]).astype(int)
+    xy[:, 0] = np.clip(xy[:, 0], 0, shape[1] - 1)
+    xy[:, 1] = np.clip(xy[:, 1], 0, shape[0] - 1)
+    # On skin_mismatch's 8-bit LAB scale.
+    lab8 = lab * np.array([255.0 / 100.0, 1.0, 1.0], np.float32) + np.array([0.0, 128.0, 128.0], np.float32)
+    candidates = ((oval > 0) & (exclude == 0)).astype(np.uint8)
+    valid = candidates & (1 - skin_mismatch(lab8, lab8[xy[:, 1], xy[:, 0]], candidates, _BALANCE_SKIN))
+    valid &= (_mirror(valid * 255, landmarks) > 127).astype(np.uint8)
+    if valid.sum() < 0.05 * shape[0] * shape[1]:
+        return flat
     # Log-lightness (a ratio: light multiplies) and the two chroma channels (a tint adds).
     channels = np.dstack([np.log(np.maximum(lab[..., 0], 1.0)), lab[..., 1], lab[..., 2]])
     sigma = max(1.5, _BALANCE_BLUR * face_size)
@@ -367,14 +387,17 @@ def _match_border(flat: np.ndarray, fill: np.ndarray, region: np.ndarray, known:
 
 def _match_seam(flat: np.ndarray, fill: np.ndarray, region: np.ndarray, known: np.ndarray,
                 face_size: float) -> np.ndarray:
-    """`fill` (float32) plus the smoothest correction (a push-pull membrane, fill.push_pull_fill)
-    that makes it equal, on the kept skin right along `region`'s border, to `flat`'s local level
-    there: a seamless (Poisson-like) join. _match_border's correction is an average over 8% of
-    the face, so where the border's level changes faster than that (a shadowed rim beside a lit
-    cheek, the temple under hair beside the brow) the fill met it a level too light or too dark:
-    an outline of a different tone (s42's temples, s9's far cheek). The border's level is taken
-    over a short distance (_SEAM_BLUR of the face), so pores and single dark pixels there do not
-    become streaks across the fill."""
+    """`fill` (float32) with its low frequencies replaced by the smoothest membrane (push-pull,
+    fill.push_pull_fill) of the kept skin's level right along `region`'s border: its detail (the
+    mirror's pores, the membrane's nothing) on the border's level, continued inwards, a
+    seamless (Poisson-like) join. _match_border's correction is an average over 8% of the face,
+    so where the border's level changes faster than that (a shadowed rim beside a lit cheek, the
+    temple under hair beside the brow) the fill met it a level too light or too dark: an outline
+    of another tone (s42's temples, s10's far cheek); and a fill's own level (a membrane of the
+    skin further in, the other cheek's lit rim) rose again away from a border darkened by the
+    face's rounding: a dark line between two lighter sides (s9's cheek contour). The border's
+    level is taken over a short distance (_SEAM_BLUR of the face), so pores and single dark
+    pixels there do not become streaks across the fill."""
     grow = max(3, int(_SEAM_BAND * face_size) | 1)
     band = cv2.dilate(region.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
     band = (band > 0) & known
@@ -383,11 +406,16 @@ def _match_seam(flat: np.ndarray, fill: np.ndarray, region: np.ndarray, known: n
     weight = band.astype(np.float32)
     sigma = max(1.0, _SEAM_BLUR * face_size)
     spread = cv2.GaussianBlur(weight, (0, 0), sigma)
-    difference = cv2.GaussianBlur((flat.astype(np.float32) - fill) * weight[..., None], (0, 0), sigma) / \
+    level = cv2.GaussianBlur(flat.astype(np.float32) * weight[..., None], (0, 0), sigma) / \
         np.maximum(spread, 1e-4)[..., None]
-    # Known on the band (and beyond it, none: the membrane grows inwards from the band only).
-    membrane = push_pull_fill(difference, band.astype(np.uint8))
-    return fill + membrane
+    # Met exactly at the border, the fill's own level inside (an exact seam: the smoothest
+    # correction membrane of the difference along the border) ...
+    seamless = fill + push_pull_fill(level - fill, band.astype(np.uint8))
+    # ... or the border's level continued inwards with the fill's detail on it.
+    base = cv2.GaussianBlur(push_pull_fill(level, band.astype(np.uint8)), (0, 0), sigma)
+    detail_sigma = max(1.5, _SEAM_DETAIL * face_size)
+    continued = fill - cv2.GaussianBlur(fill, (0, 0), detail_sigma) + base
+    return seamless + _SEAM_CONTINUE * (continued - seamless)
 
 
 def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarray,
@@ -522,7 +550,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         # below the band, not in it). The directional ratio is continuous over the whole crop
         # (the normal map extends past the oval) and the mask fades the face out anyway.
         flat = crop.astype(np.float32) / ratio
-        # 1b. The side light the first-order fit left (balance_sides).
+        # 1b. The light and tint that differ between the sides (balance_sides).
         hidden = features if exclude is None else features | exclude
         flat = balance_sides(flat, local, face_size, oval, hidden)
         flat = np.clip(flat, 0, 255).astype(np.uint8)
