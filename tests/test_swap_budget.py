@@ -106,8 +106,10 @@ def test_the_cheaper_swap_draws_the_face_the_exact_one_draws(library, detector, 
     # before: a fraction of a grey level on average, the largest at a hair or mouth edge.
     assert psnr >= 45.0, psnr
     assert difference.max() <= 12, difference.max()
-    # And the swap is still a swap (the face changed), not a copy of the target.
-    assert np.abs(a - image[y0:y1, x0:x1]).mean() > 6
+    # And the swap is still a swap (the face changed), not a copy of the target (a copy: 0).
+    # s18-texture's cleaner source (s42's hair strand across the eye filled, its sides evened)
+    # differs less from the target's own skin: d9 5.9 levels (6.1+ before).
+    assert np.abs(a - image[y0:y1, x0:x1]).mean() > 4
 
 
 def test_the_face_masks_holes_are_the_blur_of_the_whole_box(detector):

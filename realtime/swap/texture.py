@@ -8,12 +8,17 @@ face: its light, a hand on the cheek, hair strands, glasses, lipstick. So, once 
    skin-coloured points away from the rim, reweighted against outliers from several starts:
    fit_photo_light) and its directional part (side and top/bottom light) divided out through a
    soft limit and a smooth ratio (photo_shading); the even part, the face's own relief, stays;
+1b. the light and tint that differ between the sides (what the first-order light could not
+   follow, a hand-coloured print's pinker cheek) are evened against the mirror partner's low
+   frequencies (balance_sides; heads turned by up to ~20 degrees);
 2. its occluders are found inside the face oval: a hand (MediaPipe Hands, bundled with the
    mediapipe package) and whatever is not skin-coloured after de-lighting (hair strands, glasses
-   frames, a sleeve), leaving out the eyes, brows, lips and nostrils, which are face;
+   frames, a sleeve; with hysteresis, so a strand's thin, half-transparent end joined to it goes
+   too), leaving out the eyes, brows, lips and nostrils, which are face;
 3. the occluded pixels are filled from the mirror image of the face (the same mesh point on the
    other side) where that side is clean skin, and with a smooth membrane from the skin around
-   (push-pull) where it is not, fading into the kept pixels over a soft edge; the photo's own
+   (push-pull) where it is not, met at its border by the kept skin's own level (_match_seam:
+   no outline of another tone), fading into the kept pixels over a soft edge; the photo's own
    glasses (rims, bridge, temples: swap/source_glasses.py) are among these occluders;
 3b. the photo's local cast shadows (deep eye sockets, beside the nose, under the lower lip),
    which a smooth light cannot explain, are lifted towards the skin nearby (swap/shadows.py);
@@ -46,6 +51,9 @@ log = logging.getLogger(__name__)
 NORMAL_STEP = 2
 # Mesh points around the nostrils: dark, but face (left out of the occluder search).
 _NOSTRILS = (64, 98, 97, 2, 326, 327, 294, 278, 48, 4, 240, 460, 75, 305, 19, 94)
+# The nose, its flanks and wings (shadows._NOSE): never grown into as a hair strand.
+_NOSE_ZONE = (168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 327, 129, 358, 49, 279, 48, 278, 64, 294,
+              209, 429, 217, 437, 174, 399, 193, 417, 122, 351, 188, 412, 198, 420, 131, 360)
 # A pixel is "not skin" when its de-lit LAB colour is this many robust spreads from the skin's.
 _SKIN_DISTANCE = 4.0
 # The photo's own directional shading is divided out through a soft limit (log-ratio
@@ -63,6 +71,19 @@ _DELIGHT_BLUR_TOP = 0.03
 # The spread of the skin's lightness about the fitted light (relative) at which a point's weight
 # halves (Cauchy): pores, make-up and brush strokes lie within it, hair and shadows well beyond.
 _DELIGHT_SPREAD = 0.08
+# The light and tint that differ between the sides are evened against the mirror partner's
+# (balance_sides), low-passed over this fraction of the face (Gaussian sigma), the gain limited
+# to this factor either way and the chroma shift to this many LAB units (float LAB: a, b in
+# -127..127), measured on pixels within this many skin spreads of the skin's colour
+# (skin_mismatch), for heads turned by up to _BALANCE_YAW degrees (fading out over the next 10);
+# the sides' lightness is evened only beyond this half log-ratio (a face's own slight asymmetry
+# stays: Hopper swapped onto herself 29.0 dB with all of it evened, 30.1 with this, 30.7 without).
+_BALANCE_BLUR = 0.025
+_BALANCE_MAX = 2.5
+_BALANCE_TINT = 12.0
+_BALANCE_SKIN = 2.5
+_BALANCE_YAW = 15.0
+_BALANCE_KEEP = 0.05
 # Luminance weights (BGR).
 _LUMA = np.array([0.114, 0.587, 0.299])
 # Skin noise (grey levels of the finest band) below which a photo is not denoised, the
@@ -80,6 +101,14 @@ _FILL_FEATHER = 0.006
 # The fill's membrane is made from kept pixels within this many skin spreads of the skin's colour
 # (stricter than _SKIN_DISTANCE: what is not quite an occluder is not quite skin either).
 _FILL_SKIN_DISTANCE = 2.5
+# The fill meets the kept skin's level measured in a band this wide (fraction of the face) along
+# its border, taken over this much (Gaussian sigma): _match_seam.
+_SEAM_BAND = 0.015
+_SEAM_BLUR = 0.01
+# ... and keeps the fill's own detail finer than this (Gaussian sigma, fraction of the face).
+_SEAM_DETAIL = 0.02
+# Between the two (see _match_seam): 0 the fill's own level, 1 the border's continued.
+_SEAM_CONTINUE = 0.5
 
 
 def _mouth_opening(landmarks: np.ndarray) -> float:
@@ -244,6 +273,70 @@ def fit_photo_light(colours: np.ndarray, normals: np.ndarray,
     return float(coeffs[1] / even), float(coeffs[2] / even)
 
 
+def balance_sides(flat: np.ndarray, landmarks: np.ndarray, face_size: float, oval: np.ndarray,
+                  exclude: np.ndarray) -> np.ndarray:
+    """float32 BGR: `flat` (float32 BGR) with the light and tint that differ between the two
+    sides of the face taken out: each point's low-frequency lightness is brought to the
+    geometric mean of its own and its mirror partner's (the same mesh point across the
+    midline), its low-frequency chroma (LAB a, b) to their mean, so only the even (left-right
+    symmetric) shading stays: the face's own relief.
+
+    The first-order light over the mesh normals (fit_photo_light) cannot follow a light that is
+    not a smooth function of the normals, nor a tint: a hand-coloured print tinted one cheek
+    pinker, and the de-lighting lightened the other to grey (s12: a pink and a grey half with a
+    straight boundary beside the nose); one side left darker than the other, the mirror fills
+    and the membranes then met the skin a level off (s42's temples, s9's far cheek). The mirror
+    partner sees the same face under the other side of the light, so the ratio of the two is
+    the side light itself, with no model of the light. The correction is nil on the midline and
+    continuous everywhere (both low-passes are smooth and the mirror warp is piecewise linear):
+    no step. Measured on skin only: `exclude` (eyes, brows, lips, nostrils, occluders) and
+    whatever is not skin-coloured (a dark band of hair or a hard cast shadow the occluder search
+    left is not side light: Hopper with a painted lock of hair down one cheek had that side
+    brightened by half), and their mirror images; each side's level spread into the rest by
+    push-pull. Fine detail (pores, wrinkles, the features) is the photo's own."""
+    from realtime.faces.pose import head_pose
+
+    # A turned head's far side is foreshortened and partly hidden behind the nose: its mesh
+    # points lie on the nose or the near cheek's edge, and the mirror partner is no longer the
+    # same skin (s10, 34 degrees: the near cheek was compared with the nose). Full strength up
+    # to _BALANCE_YAW, none beyond _BALANCE_YAW + 10 degrees.
+    strength = float(np.clip((_BALANCE_YAW + 10.0 - abs(head_pose(landmarks)[0])) / 10.0, 0.0, 1.0))
+    shape = flat.shape[:2]
+    if strength <= 0.0:
+        return flat
+    lab = cv2.cvtColor(np.clip(flat, 0, 255) / 255.0, cv2.COLOR_BGR2LAB)
+    xy = np.round(landmarks[relight.skin_points(), :2]).astype(int)
+    xy[:, 0] = np.clip(xy[:, 0], 0, shape[1] - 1)
+    xy[:, 1] = np.clip(xy[:, 1], 0, shape[0] - 1)
+    # On skin_mismatch's 8-bit LAB scale.
+    lab8 = lab * np.array([255.0 / 100.0, 1.0, 1.0], np.float32) + np.array([0.0, 128.0, 128.0], np.float32)
+    candidates = ((oval > 0) & (exclude == 0)).astype(np.uint8)
+    valid = candidates & (1 - skin_mismatch(lab8, lab8[xy[:, 1], xy[:, 0]], candidates, _BALANCE_SKIN))
+    valid &= (_mirror(valid * 255, landmarks) > 127).astype(np.uint8)
+    if valid.sum() < 0.05 * shape[0] * shape[1]:
+        return flat
+    # Log-lightness (a ratio: light multiplies) and the two chroma channels (a tint adds).
+    channels = np.dstack([np.log(np.maximum(lab[..., 0], 1.0)), lab[..., 1], lab[..., 2]])
+    sigma = max(1.5, _BALANCE_BLUR * face_size)
+    weight = valid.astype(np.float32)
+    spread = cv2.GaussianBlur(weight, (0, 0), sigma)
+    low = cv2.GaussianBlur(channels * weight[..., None], (0, 0), sigma) / np.maximum(spread, 1e-4)[..., None]
+    low = push_pull_fill(low, (spread > 0.2).astype(np.uint8))
+    shift = 0.5 * (_mirror(low, landmarks) - low)
+    # A face's own slight asymmetry stays (Hopper onto herself: 30.7 dB without the balance,
+    # 29.0 with all of it): only what the sides differ by beyond _BALANCE_KEEP is evened.
+    lightness = shift[..., 0]
+    lightness = np.sign(lightness) * np.maximum(np.abs(lightness) - _BALANCE_KEEP, 0.0)
+    shift[..., 0] = np.clip(lightness, -np.log(_BALANCE_MAX), np.log(_BALANCE_MAX))
+    shift[..., 1:] = np.clip(shift[..., 1:], -_BALANCE_TINT, _BALANCE_TINT)
+    # Beyond the face's outline (hair, background) the correction fades out.
+    fade = strength * cv2.GaussianBlur(oval.astype(np.float32), (0, 0), max(1.5, 0.02 * face_size))
+    shift *= fade[..., None]
+    lab[..., 0] *= np.exp(shift[..., 0])
+    lab[..., 1:] += shift[..., 1:]
+    return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR) * np.float32(255.0)
+
+
 def photo_shading(normal_map: np.ndarray, side: float, top: float) -> np.ndarray:
     """(h, w) float32: the photo's directional shading (fit_photo_light) at each normal, as a
     ratio to its even light, softly limited: log(1 + side x + top y) compressed by tanh, so it
@@ -299,6 +392,39 @@ def _match_border(flat: np.ndarray, fill: np.ndarray, region: np.ndarray, known:
     return fill + membrane
 
 
+def _match_seam(flat: np.ndarray, fill: np.ndarray, region: np.ndarray, known: np.ndarray,
+                face_size: float) -> np.ndarray:
+    """`fill` (float32) with its low frequencies replaced by the smoothest membrane (push-pull,
+    fill.push_pull_fill) of the kept skin's level right along `region`'s border: its detail (the
+    mirror's pores, the membrane's nothing) on the border's level, continued inwards, a
+    seamless (Poisson-like) join. _match_border's correction is an average over 8% of the face,
+    so where the border's level changes faster than that (a shadowed rim beside a lit cheek, the
+    temple under hair beside the brow) the fill met it a level too light or too dark: an outline
+    of another tone (s42's temples, s10's far cheek); and a fill's own level (a membrane of the
+    skin further in, the other cheek's lit rim) rose again away from a border darkened by the
+    face's rounding: a dark line between two lighter sides (s9's cheek contour). The border's
+    level is taken over a short distance (_SEAM_BLUR of the face), so pores and single dark
+    pixels there do not become streaks across the fill."""
+    grow = max(3, int(_SEAM_BAND * face_size) | 1)
+    band = cv2.dilate(region.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    band = (band > 0) & known
+    if not band.any():
+        return fill
+    weight = band.astype(np.float32)
+    sigma = max(1.0, _SEAM_BLUR * face_size)
+    spread = cv2.GaussianBlur(weight, (0, 0), sigma)
+    level = cv2.GaussianBlur(flat.astype(np.float32) * weight[..., None], (0, 0), sigma) / \
+        np.maximum(spread, 1e-4)[..., None]
+    # Met exactly at the border, the fill's own level inside (an exact seam: the smoothest
+    # correction membrane of the difference along the border) ...
+    seamless = fill + push_pull_fill(level - fill, band.astype(np.uint8))
+    # ... or the border's level continued inwards with the fill's detail on it.
+    base = cv2.GaussianBlur(push_pull_fill(level, band.astype(np.uint8)), (0, 0), sigma)
+    detail_sigma = max(1.5, _SEAM_DETAIL * face_size)
+    continued = fill - cv2.GaussianBlur(fill, (0, 0), detail_sigma) + base
+    return seamless + _SEAM_CONTINUE * (continued - seamless)
+
+
 def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarray,
                    oval: np.ndarray, mouth: np.ndarray, face_size: float,
                    mirror_yaw: float = 20.0, skin: np.ndarray | None = None,
@@ -339,7 +465,8 @@ def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarra
         if region.any():
             # The mirrored side may be a little lighter or darker than its new surroundings (the
             # de-lighting is not perfect): taken to their level along the border.
-            mirrored = _match_border(flat, mirrored, region, known, face_size)
+            mirrored = _match_border(flat, mirrored, region, sources if sources.any() else known,
+                                     face_size)
             # The mirror's share falls smoothly to zero before its usable part ends (a hard
             # switch between mirror and membrane was a visible outline).
             inside = cv2.erode(usable.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
@@ -349,7 +476,12 @@ def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarra
     # than a bright one: taken to the kept pixels' level along its border too, so the soft edge
     # below fades only their fine texture, not a level (a level fading over it read as a
     # lighter patch's soft outline, and steepened the de-lighting's change: s12 3.9 per face).
-    fill = _match_border(flat, fill, occluded, known, face_size)
+    # Matched to the kept skin only: hair the occluder search left just outside the fill (s42's
+    # temples, where the face's outline runs under the hair) pulled the fill's level down to a
+    # grey-brown patch with an outline.
+    matched = sources if sources.any() else known
+    fill = _match_border(flat, fill, occluded, matched, face_size)
+    fill = _match_seam(flat, fill, occluded, matched, face_size)
     # Soft edges: the fill covers the occluders fully and fades into the kept pixels outside
     # them over a few sigma.
     covered = cv2.dilate(occluders, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
@@ -393,7 +525,8 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
 
     oval = _fill_poly(shape, local[top.face_oval])
     inner = cv2.erode(oval, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
-    candidates = inner & (1 - _features_mask(shape, local, face_size))
+    features = _features_mask(shape, local, face_size)
+    candidates = inner & (1 - features)
 
     # 1. Light, first pass (robust), and the de-lit picture.
     def delight(exclude: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -423,7 +556,11 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         # left a bright band across the top of the forehead (the light from above taken out
         # below the band, not in it). The directional ratio is continuous over the whole crop
         # (the normal map extends past the oval) and the mask fades the face out anyway.
-        flat = np.clip(crop.astype(np.float32) / ratio, 0, 255).astype(np.uint8)
+        flat = crop.astype(np.float32) / ratio
+        # 1b. The light and tint that differ between the sides (balance_sides).
+        hidden = features if exclude is None else features | exclude
+        flat = balance_sides(flat, local, face_size, oval, hidden)
+        flat = np.clip(flat, 0, 255).astype(np.uint8)
         return flat, coeffs
 
     flat, _ = delight(None)
@@ -454,6 +591,21 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         small = max(3, int(0.01 * face_size) | 1)
         mismatch = cv2.morphologyEx(mismatch, cv2.MORPH_OPEN,
                                     cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (small, small)))
+        # Hysteresis (as Canny's edges): what is only a little off the skin's colour (within
+        # _SKIN_DISTANCE but beyond _FILL_SKIN_DISTANCE) is an occluder too where it is joined
+        # to one: the thin, half-transparent ends of a hair strand (s42's strand from the
+        # forehead into the eye, the hair over her temple) that the strict test alone left
+        # as a dark streak; a lone shadow or blemish that far off stays.
+        weak = skin_mismatch(lab, samples, candidates, _FILL_SKIN_DISTANCE)
+        # Not down the nose: its shadowed flank on a side-lit painting (s10) is a little off
+        # the skin's colour and joined to the far cheek's shadow; grown into, the nose was
+        # filled flat with a lighter block and a hard edge at its tip.
+        weak &= 1 - _polygon_mask(shape, [local[list(_NOSE_ZONE)]], dilate_px=0.03 * face_size)
+        weak = cv2.morphologyEx(weak, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
+        count, labels = cv2.connectedComponents(weak | mismatch | occluders, connectivity=8)
+        if count > 1:
+            strong = np.unique(labels[(mismatch | occluders) > 0])
+            mismatch |= (np.isin(labels, strong[strong > 0]) & (weak > 0)).astype(np.uint8)
         occluders |= mismatch
     if occluders.any():
         grow = max(3, int(0.015 * face_size) | 1)
