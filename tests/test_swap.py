@@ -65,7 +65,12 @@ def test_swapping_a_face_onto_itself_reproduces_it(hopper, monkeypatch):
     cleaned = cv2.dilate(cleaned, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
     inside &= cleaned[y0:y1, x0:x1] == 0
     assert inside.sum() > 0.2 * inside.size
-    assert psnr(frame.output[y0:y1, x0:x1], hopper.image[y0:y1, x0:x1], inside) > 30
+    # Session 18: the clean texture evens the two sides' low frequencies against each other
+    # (texture.balance_sides, beyond a 5% dead zone: s12's hand-tinted halves) and that moves her
+    # own face a little too: 30.18 dB before the merge of s18-texture, 30.10 with it alone, 29.71
+    # merged with the other session-18 work (the halved colour transfer, the luma detail chain,
+    # the kept eyes and rims); 29 dB with the sides evened fully, which was left out.
+    assert psnr(frame.output[y0:y1, x0:x1], hopper.image[y0:y1, x0:x1], inside) > 29.5
 
 
 def open_mouth(face, amount):

@@ -105,7 +105,7 @@ class BlendStage:
                 image = detail_on_luma(image, camera, layer, settings.grain)
             # The target's kept features (glasses frames, a closing eye) on the new face's colour.
             # (In place: `target` is the canvas under the layer, which the composite blends onto.)
-            shift_kept(target, image, layer.alpha, kept, layer.face.size, kept_lines)
+            shift_kept(target, image, layer.alpha, kept, layer.face.size, kept_lines, settings.opacity)
             if settings.poisson:
                 poisson_composite(canvas, layer, image, settings.opacity)
             else:
