@@ -142,7 +142,7 @@ def _video_frames(path: Path, max_frames: int | None) -> Iterator[np.ndarray]:
                 raise InputError(f"cannot decode {path}: {error}") from None
 
 
-def _search(sums: wm.KeyedSums, verdict: Verdict) -> wm.Detection:
+def _search(sums: wm.KeyedSums | wm.AdaptiveKeyedSums, verdict: Verdict) -> wm.Detection:
     # Every key phase (and the plain average) at the nominal sync, then at every scale and offset.
     candidates = sums.candidates()
     nominal = wm.search_keyed_nominal(candidates)
@@ -173,25 +173,52 @@ def _aligned(bits: np.ndarray, reference: list[np.ndarray]) -> np.ndarray:
     return bits
 
 
-def _judge_chunk(maps: list[tuple[int, np.ndarray]], verdict: Verdict, bits: list[np.ndarray]) -> None:
+def _payload_bits(detection: wm.Detection, maps: list[tuple[int, np.ndarray]]) -> np.ndarray:
+    """The soft bits to read the payload from: the found chunk's bits at its sync in the plain
+    working maps (KeyedSums, the key phase found) when those pass the CRC, else the detection's.
+    The locally normalised maps find the mark more often, but on d20 they lost the payload where
+    the working maps read it (benchmarks/results/s18-mark/)."""
+    if len(maps) < 2:
+        return detection.soft_bits
     sums = wm.KeyedSums(maps[0][1].shape)
     for index, work in maps:
         sums.add(work, index)
+    for phase, work in sums.candidates():
+        if phase == detection.phase:
+            plain = wm._bits_at(wm._fold(wm.turned(work, detection), detection.sync.scale), detection.sync.shift)
+            if wm.read_payload(plain) is not None:
+                return plain
+    return detection.soft_bits
+
+
+def _judge_chunk(maps: list[tuple[int, np.ndarray, np.ndarray]], verdict: Verdict,
+                 bits: list[np.ndarray]) -> None:
+    # The chunk is searched in its locally normalised maps (wm.keyed_map, per-frame weights); each
+    # frame is then tested alone in its working map.
+    # One picture alone keeps the working map its thresholds were measured on.
+    sums: wm.KeyedSums | wm.AdaptiveKeyedSums
+    if len(maps) == 1:
+        sums = wm.KeyedSums(maps[0][1].shape)
+        sums.add(maps[0][1], maps[0][0])
+    else:
+        sums = wm.AdaptiveKeyedSums(maps[0][2].shape)
+        for index, _, keyed in maps:
+            sums.add(keyed, index)
     detection = _search(sums, verdict)
     verdict.chunks += 1
     verdict.frames += len(maps)
     if not detection.found:
         return
     verdict.chunks_marked += 1
-    bits.append(_aligned(detection.soft_bits, bits))
+    bits.append(_aligned(_payload_bits(detection, [(i, w) for i, w, _ in maps]), bits))
     verdict.frames_marked += sum(wm.strength_at(wm.turned(m, detection), detection.sync) >= wm.Z_FRAME
-                                 for _, m in maps)
+                                 for _, m, _ in maps)
 
 
 def verify_pictures(frames: Iterator[np.ndarray], verdict: Verdict, chunk: int = CHUNK) -> Verdict:
-    maps: list[tuple[int, np.ndarray]] = []  # (frame index in the file, working map)
+    maps: list[tuple[int, np.ndarray, np.ndarray]] = []  # (frame index in the file, working map, keyed map)
     bits: list[np.ndarray] = []
-    totals: dict[tuple[int, int], wm.KeyedSums] = {}  # map shape -> the whole file's maps
+    totals: dict[tuple[int, int], wm.AdaptiveKeyedSums] = {}  # map shape -> the whole file's maps
     shape = None
     for index, picture in enumerate(frames):
         work = wm.working_map(picture)
@@ -199,8 +226,9 @@ def verify_pictures(frames: Iterator[np.ndarray], verdict: Verdict, chunk: int =
             _judge_chunk(maps, verdict, bits)
             maps = []
         shape = work.shape
-        totals.setdefault(shape, wm.KeyedSums(shape)).add(work, index)
-        maps.append((index, work))
+        keyed = wm.keyed_map(picture)
+        totals.setdefault(shape, wm.AdaptiveKeyedSums(shape)).add(keyed, index)
+        maps.append((index, work, keyed))
         if len(maps) >= chunk:
             _judge_chunk(maps, verdict, bits)
             maps = []
