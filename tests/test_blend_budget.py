@@ -13,7 +13,6 @@ swapper and blend stage.
 
 from __future__ import annotations
 
-import av
 import cv2
 import numpy as np
 import pytest
@@ -26,14 +25,7 @@ from realtime.frame import Frame
 from realtime.settings import FaceSettings, Settings
 from realtime.swap.mesh import MeshSwapper
 from tests.conftest import media
-
-
-def frame_of(video: str, index: int) -> np.ndarray:
-    with av.open(str(media(video))) as container:
-        for number, picture in enumerate(container.decode(video=0)):
-            if number == index:
-                return picture.to_ndarray(format="bgr24")
-    raise AssertionError(f"{video} has no frame {index}")
+from tests.test_swap_sharp import frame_of
 
 
 @pytest.fixture(scope="module")

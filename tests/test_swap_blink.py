@@ -10,7 +10,6 @@ Real frames (d14 frame 17: both eyes shut; d9 frame 13: a blink behind glasses),
 
 from __future__ import annotations
 
-import av
 import cv2
 import numpy as np
 import pytest
@@ -21,14 +20,7 @@ from realtime.settings import FaceSettings, Settings
 from realtime.swap.eyes import _EYE_POINTS, eye_openings
 from realtime.swap.mesh import MeshSwapper
 from tests.conftest import media
-
-
-def frame_of(video: str, index: int) -> np.ndarray:
-    with av.open(str(media(video))) as container:
-        for number, picture in enumerate(container.decode(video=0)):
-            if number == index:
-                return picture.to_ndarray(format="bgr24")
-    raise AssertionError(f"{video} has no frame {index}")
+from tests.test_swap_sharp import frame_of
 
 
 def fine(image: np.ndarray) -> np.ndarray:

@@ -472,18 +472,23 @@ def luminance(picture: np.ndarray) -> np.ndarray:
 def working_map(picture: np.ndarray) -> np.ndarray:
     """The whitened luminance at WORK_PX pixels per nominal cell (float32); maps of frames of
     one clip can be averaged before `search`."""
+    residual, spread = _residual(picture)
+    # ...and tame edges and texture, the big, non-Gaussian part of what is left: clipping hard
+    # (near a sign detector) raised the strength on the test pictures by 25-80% over 2.5 sigma.
+    return np.clip(residual, -CLIP * spread, CLIP * spread) / spread
+
+
+def _residual(picture: np.ndarray) -> tuple[np.ndarray, float]:
+    """(the luminance at WORK_PX pixels per nominal cell less what is smooth at the scale of a
+    few cells: the mark and the picture's detail, not the picture; its robust spread)."""
     y = luminance(picture)
     height, width = y.shape
     factor = WORK_PX * CELLS_PER_SIDE / min(width, height)
     work_w, work_h = max(8, round(width * factor)), max(8, round(height * factor))
     interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
     small = cv2.resize(y, (work_w, work_h), interpolation=interpolation).astype(np.float32)
-    # Remove what is smooth at the scale of a few cells (the picture, not the mark)...
     residual = small - cv2.blur(small, (WORK_PX + 1, WORK_PX + 1), borderType=cv2.BORDER_REFLECT)
-    # ...and tame edges and texture, the big, non-Gaussian part of what is left: clipping hard
-    # (near a sign detector) raised the strength on the test pictures by 25-80% over 2.5 sigma.
-    spread = float(np.median(np.abs(residual))) * 1.4826 + 1e-3
-    return np.clip(residual, -CLIP * spread, CLIP * spread) / spread
+    return residual, float(np.median(np.abs(residual))) * 1.4826 + 1e-3
 
 
 def _fold(work: np.ndarray, scale: float) -> np.ndarray:
@@ -829,14 +834,7 @@ def keyed_map(picture: np.ndarray) -> np.ndarray:
     mark's share of it; the key's difference cancels what stands still and the per-frame weights
     suppress what moves. Measured on the benchmark's clips (benchmarks/results/s18-mark/): d20 at
     CRF 30 6.1-8.0 -> 8.0-8.1, d3's 10 % crop 8.4-10.9 -> 11.3-14.8, unmarked clips unchanged."""
-    y = luminance(picture)
-    height, width = y.shape
-    factor = WORK_PX * CELLS_PER_SIDE / min(width, height)
-    work_w, work_h = max(8, round(width * factor)), max(8, round(height * factor))
-    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
-    small = cv2.resize(y, (work_w, work_h), interpolation=interpolation).astype(np.float32)
-    residual = small - cv2.blur(small, (WORK_PX + 1, WORK_PX + 1), borderType=cv2.BORDER_REFLECT)
-    spread = float(np.median(np.abs(residual))) * 1.4826 + 1e-3
+    residual, spread = _residual(picture)
     residual /= spread
     local = np.sqrt(cv2.blur(residual * residual, (LOCAL_SPAN, LOCAL_SPAN), borderType=cv2.BORDER_REFLECT)) + 1e-3
     return np.clip(residual / local, -LOCAL_CLIP, LOCAL_CLIP).astype(np.float32)
