@@ -101,6 +101,7 @@ _FILL_FEATHER = 0.006
 # The fill's membrane is made from kept pixels within this many skin spreads of the skin's colour
 # (stricter than _SKIN_DISTANCE: what is not quite an occluder is not quite skin either).
 _FILL_SKIN_DISTANCE = 2.5
+_HAIR_DISTANCE = 1.5
 # The fill meets the kept skin's level measured in a band this wide (fraction of the face) along
 # its border, taken over this much (Gaussian sigma): _match_seam.
 _SEAM_BAND = 0.015
@@ -190,6 +191,23 @@ def _features_mask(shape, landmarks: np.ndarray, face_size: float) -> np.ndarray
     # Nostrils, the upper lip and the lips as one region: a moustache is the person's own.
     regions.append(np.concatenate([landmarks[list(_NOSTRILS)], landmarks[top.outer_lips]]))
     return _polygon_mask(shape, regions, dilate_px=0.02 * face_size)
+
+
+def _lips_mask(shape, landmarks: np.ndarray, face_size: float) -> np.ndarray:
+    """uint8 {0, 1}: the lips' outer outline, slightly widened."""
+    return _polygon_mask(shape, [landmarks[topology().outer_lips]], dilate_px=0.01 * face_size)
+
+
+def _not_hair(flat: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """uint8 {0, 1}: pixels of `flat` (BGR) not much darker than the `skin` pixels (bool): hair,
+    brow tails and deep shadows are darker than skin; blush, lips and make-up differ in tint."""
+    lightness = cv2.cvtColor(flat, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
+    if skin.sum() < 20:
+        return np.ones(flat.shape[:2], np.uint8)
+    values = lightness[skin]
+    median = float(np.median(values))
+    spread = max(10.0, 1.4826 * float(np.median(np.abs(values - median))))
+    return (lightness >= median - _HAIR_DISTANCE * spread).astype(np.uint8)
 
 
 def skin_mismatch(lab: np.ndarray, samples: np.ndarray, candidates: np.ndarray,
@@ -452,6 +470,7 @@ def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarra
     fill = push_pull_fill(flat, (sources if sources.any() else known).astype(np.uint8))
     sigma = max(1.5, _FILL_FEATHER * face_size)
     reach = max(3, int(4 * sigma) | 1)
+    mirror_share: np.ndarray | float = 0.0
     if abs(head_pose(landmarks)[0]) <= mirror_yaw:
         mirrored = _mirror(flat, landmarks).astype(np.float32)
         # A mirrored pixel is usable where it is skin: not an occluder on the other side, inside
@@ -459,8 +478,17 @@ def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarra
         usable = (_mirror(occluders * 255, landmarks) < 128) & (_mirror(oval * 255, landmarks) > 127) & \
             (mouth == 0)
         if skin is not None:
-            # Nor hair the occluder search left on the other side (s42's temples).
-            usable &= _mirror(skin * 255, landmarks) > 127
+            # Nor hair the occluder search left on the other side (s42's temples): what is much
+            # darker than the skin. Only darker: a partner that is skin-coloured in lightness but
+            # not in tint (a blushed cheek, the lips, an iris's rim) is the face's own and is
+            # its best fill. (Tested on the full colour, a hand over one side of the mouth left
+            # half the lips filled with beige skin and a grey membrane blob on the cheek where
+            # the other cheek is blushed: worn on every frame, benchmarks/assets'
+            # source_hand_cheek.jpg.)
+            # The face's parts (lips with their dark parting line, brows, eyes) mirror onto
+            # their own other half.
+            usable &= (_mirror(_not_hair(flat, known & (skin > 0)) * 255, landmarks) > 127) | \
+                (_features_mask(occluders.shape, landmarks, face_size) > 0)
         region = occluded & usable
         if region.any():
             # The mirrored side may be a little lighter or darker than its new surroundings (the
@@ -472,6 +500,7 @@ def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarra
             inside = cv2.erode(usable.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
             share = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), sigma)[..., None]
             fill = fill + share * (mirrored - fill)
+            mirror_share = share
     # The membrane from skin only is lighter than a shadowed border (s10's far cheek) or darker
     # than a bright one: taken to the kept pixels' level along its border too, so the soft edge
     # below fades only their fine texture, not a level (a level fading over it read as a
@@ -480,8 +509,24 @@ def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarra
     # temples, where the face's outline runs under the hair) pulled the fill's level down to a
     # grey-brown patch with an outline.
     matched = sources if sources.any() else known
+    lips = _lips_mask(flat.shape[:2], landmarks, face_size) > 0
+    if (occluded & lips).any() and (known & lips).any():
+        # Lips the mirror cannot give (both halves covered near the midline, or a head too
+        # turned to mirror) are filled from the lips left uncovered, not from skin: the skin
+        # membrane drew a beige wedge down through the mouth.
+        # (Telea's inpainting, tried, did not carry the parting line across either and left a
+        # lighter column with edges.)
+        own = push_pull_fill(flat, (known & lips).astype(np.uint8))
+        inside = cv2.GaussianBlur(lips.astype(np.float32), (0, 0), sigma)[..., None]
+        fill = fill + inside * (1.0 - mirror_share) * (own - fill)
+    unmatched = fill
     fill = _match_border(flat, fill, occluded, matched, face_size)
     fill = _match_seam(flat, fill, occluded, matched, face_size)
+    if (occluded & lips).any():
+        # The lips keep their own level: matched to the skin's along the fill's border, the
+        # mirrored or lip-filled half turned to a pale smudge beside the uncovered half.
+        inside = cv2.GaussianBlur(lips.astype(np.float32), (0, 0), sigma)[..., None]
+        fill = fill + inside * (unmatched - fill)
     # Soft edges: the fill covers the occluders fully and fades into the kept pixels outside
     # them over a few sigma.
     covered = cv2.dilate(occluders, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
