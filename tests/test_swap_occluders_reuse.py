@@ -70,9 +70,9 @@ def test_a_moving_head_keeps_its_hair_where_it_is(library):
     for ours, theirs in zip(reused, exact, strict=True):
         assert ours.shape == theirs.shape
         difference = np.abs(ours - theirs)
-        # Under an 8-bit level of the face's weight on average (0.17 / 255 at most here), a few
+        # Under an 8-bit level of the face's weight on average (0.23 / 255 at most here), a few
         # levels along a lock's soft edge (the thresholded band's own flicker: 99th percentile
-        # 4.5 / 255 at most here; d13: 0.33 and 7.9).
+        # 7.1 / 255 at most here; d13's first 12 frames: 0.28 and 5.9).
         assert difference.mean() <= 1.0 / 255.0, difference.mean()
         assert np.percentile(difference, 99) <= 12.0 / 255.0, np.percentile(difference, 99)
 

@@ -62,9 +62,10 @@ GLASSES_RECHECK = 4
 # with the face (the landmarks' mean shift): hair moves with the head, and both masks are soft
 # (blurred over several pixels), so a shift is all that changes between measurements. Measured
 # afresh at once when the face did more than move (turned, nodded, came nearer: a landmark off
-# the shifted ones by more than OCCLUDERS_REUSE face sizes), for a new face or new settings. Both
-# cost 2 ms per 720p face together (issue 13's budget); hair coming in over the face or a light
-# change is followed within OCCLUDERS_EVERY frames (tests/test_swap_occluders_reuse.py).
+# the shifted ones by more than OCCLUDERS_REUSE face sizes; the face oval's landmarks, along which
+# both lie), for a new face or new settings. Both cost 2 ms per 720p face together (issue 13's
+# budget); hair coming in over the face or a light change is followed within OCCLUDERS_EVERY
+# frames (tests/test_swap_occluders_reuse.py).
 OCCLUDERS_EVERY = 3
 OCCLUDERS_REUSE = 0.004
 # Beyond this even the near half is seen at a slant: say so.
@@ -540,7 +541,8 @@ class MeshSwapper:
         """float32 (h, w) over `box`: the factor on the layer's alpha that leaves the target's hair
         over the oval and what is not skin in the feathered band to the target; None for none.
         Measured every OCCLUDERS_EVERY frames of a face, shifted with it in between."""
-        points = face.landmarks[:, :2]
+        # The oval's points: the band and the hair lie along it (a talking mouth moves neither).
+        points = face.landmarks[topology().face_oval, :2]
         memory = self._occluders.get(key)
         shift = None if memory is None else memory.moved(points, face.size, self.blend)
         if memory is not None and shift is not None:
