@@ -106,3 +106,34 @@ def test_a_change_of_the_picture_is_followed_within_a_few_frames(library, change
         # The new face came over the lock's part inside the oval, and leaves it once measured.
         assert reused[0][region].max() > 0.5
         assert reused[-1][region].mean() < 0.5 * reused[0][region].mean()
+
+
+def test_a_blink_is_measured_afresh(library):
+    """The masks leave the target's eyes and brows to it (never hair, never off-skin): measured on
+    an open eye and carried onto a closing one, the lash line moved under them (a 2.2-3.6-level
+    line along it on s42 -> d9's written blink). Eyes that move while the oval holds still are
+    measured again on that very frame."""
+    from dataclasses import replace
+
+    from realtime.faces import create_detector
+    from realtime.faces.topology import topology
+
+    image = frame_of("d9.mp4", 0)
+    detector = create_detector(FaceSettings(max_faces=1), static=True)
+    face = detector.detect(image)[0]
+    detector.close()
+    top = topology()
+    closing = face.landmarks.copy()
+    for eye in (top.right_eye, top.left_eye):
+        # The eye's upper half (above its centre) comes down by 2% of the face: a closing lid.
+        upper = eye[closing[eye, 1] < closing[eye, 1].mean()]
+        closing[upper, 1] += 0.02 * face.size
+    swapper = MeshSwapper(Settings())
+    swapper.set_source(library.get(str(media("s42.jpg"))))
+    made = []
+    for index, landmarks in enumerate([face.landmarks, face.landmarks, closing]):
+        moved = replace(face, landmarks=landmarks)
+        swapper.swap(Frame(index=index, image=image, capture_ns=0, pts=index / 30.0), [moved])
+        made.append(swapper.occluders_made)
+    swapper.close()
+    assert made == [1, 1, 2]

@@ -10,6 +10,7 @@ stage.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, replace
 
@@ -62,8 +63,8 @@ GLASSES_RECHECK = 4
 # with the face (the landmarks' mean shift): hair moves with the head, and both masks are soft
 # (blurred over several pixels), so a shift is all that changes between measurements. Measured
 # afresh at once when the face did more than move (turned, nodded, came nearer: a landmark off
-# the shifted ones by more than OCCLUDERS_REUSE face sizes; the face oval's landmarks, along which
-# both lie), for a new face or new settings. Both cost 2 ms per 720p face together (issue 13's
+# the shifted ones by more than OCCLUDERS_REUSE face sizes; of the oval, eyes and brows: a blink
+# too), for a new face or new settings. Both cost 2 ms per 720p face together (issue 13's
 # budget); hair coming in over the face or a light change is followed within OCCLUDERS_EVERY
 # frames (tests/test_swap_occluders_reuse.py).
 OCCLUDERS_EVERY = 3
@@ -247,6 +248,12 @@ class _Still:
         return (texture is self.texture and tuple(box) == tuple(self.box)
                 and landmarks.shape == self.landmarks.shape
                 and float(np.abs(landmarks - self.landmarks).max()) <= REUSE_PX)
+
+
+@functools.cache
+def _occluder_points() -> np.ndarray:
+    top = topology()
+    return np.concatenate([top.face_oval, top.right_eye, top.left_eye, top.right_eyebrow, top.left_eyebrow])
 
 
 @dataclass
@@ -541,8 +548,11 @@ class MeshSwapper:
         """float32 (h, w) over `box`: the factor on the layer's alpha that leaves the target's hair
         over the oval and what is not skin in the feathered band to the target; None for none.
         Measured every OCCLUDERS_EVERY frames of a face, shifted with it in between."""
-        # The oval's points: the band and the hair lie along it (a talking mouth moves neither).
-        points = face.landmarks[topology().face_oval, :2]
+        # The points both masks are made from: the oval (the band and the hair lie along it), the
+        # eyes and brows (left to the target's own features, never taken for hair: a blink moves
+        # the lash line under a mask measured on the open eye, a 2.2-3.6-level line on s42 -> d9's
+        # written frame 11). A talking mouth moves none of them.
+        points = face.landmarks[_occluder_points(), :2]
         memory = self._occluders.get(key)
         shift = None if memory is None else memory.moved(points, face.size, self.blend)
         if memory is not None and shift is not None:
