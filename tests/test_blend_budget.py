@@ -109,3 +109,43 @@ def test_a_face_blended_onto_itself_is_left_alone():
     alpha = np.ones((y1 - y0, x1 - x0), np.float32)
     layer = FaceLayer(box=face.box, image=image[y0:y1, x0:x1].copy(), alpha=alpha, face=face, scale=1.0)
     assert np.array_equal(detail_on_luma(layer.image, image[y0:y1, x0:x1], layer, 1.0), layer.image)
+
+
+def test_the_halved_transfer_is_enlarged_once_for_the_same_picture(layer_of, monkeypatch):
+    """recolour_halved's result, formed as g patch + enlarged(changed - g small) (one enlargement,
+    one full-size pass), is the sum enlarged(changed) + g (patch - enlarged(small)) it stands for
+    (formed so before: two enlargements, two full-size passes) to within the 8-bit rounding."""
+    from realtime.blend import color
+
+    image, layer = layer_of("d13.mp4", 0, "s42.jpg")
+    x0, y0, x1, y1 = layer.box
+    target = image[y0:y1, x0:x1]
+    settings = Settings().blend
+    region = skin_mask(layer.face.landmarks, layer.box, layer.face.size, layer.alpha, step=4)
+    edge = (layer.alpha, layer.face.landmarks, layer.box, settings.feather)
+    calls = []
+    original = color.recolour
+
+    def kept(*args, **kwargs):
+        calls.append((args[0], original(*args, **kwargs), kwargs["report"].get("lightness_gain", 1.0)))
+        kwargs["report"]["lightness_gain"] = calls[-1][2]
+        return calls[-1][1]
+
+    monkeypatch.setattr(color, "recolour", kept)
+    ours = recolour_halved(layer.image, target, region, settings.color_transfer, settings.shading, layer.face.size,
+                           None, edge, settings.skin_tone, None)
+    small, changed, gain = calls[0]
+    size = (layer.image.shape[1], layer.image.shape[0])
+    def enlarged(picture: np.ndarray) -> np.ndarray:
+        return cv2.resize(picture.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
+
+    exact = np.clip(enlarged(changed) + gain * (layer.image - enlarged(small)), 0, 255)
+    assert gain != 1.0
+    # Within the final rounding (a level) of the exact sum; closer than the sum formed as before,
+    # whose two 8-bit enlargements added half a level each.
+    before = cv2.addWeighted(cv2.subtract(layer.image, cv2.resize(small, size, interpolation=cv2.INTER_LINEAR),
+                                          dtype=cv2.CV_16S), gain,
+                             cv2.resize(changed, size, interpolation=cv2.INTER_LINEAR), 1.0, 0.0, dtype=cv2.CV_8U)
+    error, error_before = np.abs(ours - exact), np.abs(before - exact)
+    assert error.max() <= 0.51, error.max()
+    assert error.mean() <= error_before.mean(), (error.mean(), error_before.mean())

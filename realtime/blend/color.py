@@ -206,13 +206,16 @@ def recolour_halved(patch: np.ndarray, target: np.ndarray, region: np.ndarray, s
     # band finer than the halved patch (the part the shared change leaves out: without it a
     # painting's strong fine contrast, which the transfer lowers, stayed; sharpness 1.4-1.5x the
     # camera's on s10 -> d14 and s12 -> d20, from 1.2 with the full-size transfer):
-    # enlarged(changed) + g (patch - enlarged(small_patch)), two 8-bit enlargements and two passes.
+    # enlarged(changed) + g (patch - enlarged(small_patch)). Bilinear enlargement is linear, so that
+    # is g patch + enlarged(changed - g small_patch): the difference formed at half size (a quarter
+    # of the pixels), one float enlargement and one pass at full size, where the sum as written
+    # took two 8-bit enlargements and two full-size passes (1.05 -> 0.55 ms on a 473 x 388 box,
+    # one core; the same numbers but for a rare rounding, tests/test_blend_budget.py).
     # Enlarged to the patch's size: an odd last row or column (1 in 200-600) is off by under half a
     # pixel in a change that is smooth at that scale.
     gain = report.get("lightness_gain", 1.0)
-    fine = cv2.subtract(patch, cv2.resize(small_patch, (width, height), interpolation=cv2.INTER_LINEAR),
-                        dtype=cv2.CV_16S)
-    return cv2.addWeighted(fine, gain, cv2.resize(changed, (width, height), interpolation=cv2.INTER_LINEAR), 1.0, 0.0,
+    coarse = cv2.addWeighted(changed, 1.0, small_patch, -gain, 0.0, dtype=cv2.CV_32F)
+    return cv2.addWeighted(patch, gain, cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR), 1.0, 0.0,
                            dtype=cv2.CV_8U)
 
 

@@ -10,6 +10,7 @@ stage.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, replace
 
@@ -57,6 +58,17 @@ LIGHT_REUSE = 0.25
 # a face either wears glasses in every frame (d9, d13) or in none (d3, d6, d10, d14, d20). Glasses
 # put on are found within GLASSES_RECHECK frames; a face with glasses is searched every frame.
 GLASSES_RECHECK = 4
+# The target's hair over the oval and what is not skin in the mask's feathered band (blend/mask.py
+# edge_off_skin) are measured on every this many frames of a face and carried in between, moved
+# with the face (the landmarks' mean shift): hair moves with the head, and both masks are soft
+# (blurred over several pixels), so a shift is all that changes between measurements. Measured
+# afresh at once when the face did more than move (turned, nodded, came nearer: a landmark off
+# the shifted ones by more than OCCLUDERS_REUSE face sizes; of the oval, eyes and brows: a blink
+# too), for a new face or new settings. Both cost 2 ms per 720p face together (issue 13's
+# budget); hair coming in over the face or a light change is followed within OCCLUDERS_EVERY
+# frames (tests/test_swap_occluders_reuse.py).
+OCCLUDERS_EVERY = 3
+OCCLUDERS_REUSE = 0.004
 # Beyond this even the near half is seen at a slant: say so.
 PROFILE_YAW_DEG = 45.0
 # A face larger than this (box diagonal, pixels) is rendered at a working resolution where it is
@@ -238,6 +250,34 @@ class _Still:
                 and float(np.abs(landmarks - self.landmarks).max()) <= REUSE_PX)
 
 
+@functools.cache
+def _occluder_points() -> np.ndarray:
+    top = topology()
+    return np.concatenate([top.face_oval, top.right_eye, top.left_eye, top.right_eyebrow, top.left_eyebrow])
+
+
+@dataclass
+class _Occluders:
+    """A face's hair and off-skin band as last measured (OCCLUDERS_EVERY): `open` is the factor
+    on the layer's alpha over `box` (None: nothing to keep), `age` the frames it has served."""
+
+    points: np.ndarray
+    box: tuple
+    open: np.ndarray | None
+    settings: object
+    age: int = 1
+
+    def moved(self, points: np.ndarray, face_size: float, settings: object) -> np.ndarray | None:
+        """The shift (x, y) that carries the masks onto a face at `points`, or None when they
+        must be measured again."""
+        if self.age >= OCCLUDERS_EVERY or settings != self.settings or points.shape != self.points.shape:
+            return None
+        shift = (points - self.points).mean(axis=0)
+        if float(np.abs(points - self.points - shift).max()) > OCCLUDERS_REUSE * face_size:
+            return None
+        return shift
+
+
 class MeshSwapper:
     name = "mesh"
 
@@ -255,6 +295,9 @@ class MeshSwapper:
         """Per face: frames since a glasses search found none (GLASSES_RECHECK)."""
         self._moved_glasses: dict[int, tuple | None] = {}
         """Per face, this frame: the glasses found before the shape transfer moved the face."""
+        self._occluders: dict[int, _Occluders] = {}
+        self.occluders_made = 0
+        """How many times the hair and off-skin band were measured (OCCLUDERS_EVERY)."""
         self.maps_made = 0
         """How many times warp maps were computed (a still head reuses them: REUSE_PX)."""
         self._shape = ShapeTransfer()
@@ -322,6 +365,8 @@ class MeshSwapper:
             del self._no_glasses[key]
         for key in set(self._shape_still) - self._still_seen:
             del self._shape_still[key]
+        for key in set(self._occluders) - self._still_seen:
+            del self._occluders[key]
         return layers
 
     def _transfer_shape(self, frame: Frame, faces: list[Face]) -> tuple[Frame, list[Face]]:
@@ -488,13 +533,9 @@ class MeshSwapper:
                 kept_lines = (keep * under, (gx, gy))
                 kept = _union(kept, kept_lines)
                 under *= 1.0 - keep
-            hair = hair_mask(frame.image, face.landmarks, box, face.size)
-            if hair is not None:
-                alpha *= 1.0 - hair
-            # Hair or background inside the mask's feathered band (blend/mask.py).
-            off_skin = edge_off_skin(frame.image, face.landmarks, box, face.size, self.blend)
-            if off_skin is not None:
-                alpha *= 1.0 - off_skin
+            uncovered = self._uncovered(frame.image, face, box, key)
+            if uncovered is not None:
+                alpha *= uncovered
         if hand_outlines:
             hands = self._hand_tracker.mask(hand_outlines, box)
             if hands is not None:
@@ -502,6 +543,39 @@ class MeshSwapper:
         scale = face.size / max(texture.face_size, 1.0) if texture.face_size else 1.0
         return FaceLayer(box=box, image=patch, alpha=alpha, face=face, relit=relit, scale=scale, kept=kept,
                          kept_lines=kept_lines)
+
+    def _uncovered(self, image: np.ndarray, face: Face, box, key: int) -> np.ndarray | None:
+        """float32 (h, w) over `box`: the factor on the layer's alpha that leaves the target's hair
+        over the oval and what is not skin in the feathered band to the target; None for none.
+        Measured every OCCLUDERS_EVERY frames of a face, shifted with it in between."""
+        # The points both masks are made from: the oval (the band and the hair lie along it), the
+        # eyes and brows (left to the target's own features, never taken for hair: a blink moves
+        # the lash line under a mask measured on the open eye, a 2.2-3.6-level line on s42 -> d9's
+        # written frame 11). A talking mouth moves none of them.
+        points = face.landmarks[_occluder_points(), :2]
+        memory = self._occluders.get(key)
+        shift = None if memory is None else memory.moved(points, face.size, self.blend)
+        if memory is not None and shift is not None:
+            memory.age += 1
+            if memory.open is None:
+                return None
+            # Box pixel (x, y) now shows what was at (x, y) - shift in the frame, i.e. the old
+            # box's pixel (x + x0 - shift_x - old_x0, ...).
+            dx = float(shift[0]) + memory.box[0] - box[0]
+            dy = float(shift[1]) + memory.box[1] - box[1]
+            return cv2.warpAffine(memory.open, np.float32([[1, 0, dx], [0, 1, dy]]), (box[2] - box[0], box[3] - box[1]),
+                                  flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        self.occluders_made += 1
+        uncovered = None
+        hair = hair_mask(image, face.landmarks, box, face.size)
+        if hair is not None:
+            uncovered = 1.0 - hair
+        # Hair or background inside the mask's feathered band (blend/mask.py).
+        off_skin = edge_off_skin(image, face.landmarks, box, face.size, self.blend)
+        if off_skin is not None:
+            uncovered = 1.0 - off_skin if uncovered is None else uncovered * (1.0 - off_skin)
+        self._occluders[key] = _Occluders(points.copy(), tuple(box), uncovered, self.blend)
+        return uncovered
 
     def _warp(self, face: Face, target: np.ndarray, texture: _Texture, box):
         """(maps, patch): the source texture warped onto the target's mesh over `box`."""
