@@ -14,6 +14,10 @@ lit from one side). Here, within those zones only:
   smooth gain (at most MAX_GAIN) that brings it towards the skin's level. A multiplicative gain
   on all three channels keeps the hue, and since the gain is smooth the detail (wrinkles,
   pores) stays: only the low-frequency darkness goes.
+On the nose the depth kept is smaller (NOSE_DEPTH), its lightness is taken over a narrower
+distance, and the lift keeps the nose's chroma: a painting's or a side-lit photo's shaded nose
+plane was worn down the target's nose as a tan column (a turned source's near half is mirrored
+onto its far half, so down both flanks).
 An evenly lit photo has no zone that far under its skin and is left (almost) as it is.
 """
 
@@ -34,6 +38,18 @@ MAX_GAIN = 1.9
 # A shadow is lifted to this fraction of SHADOW_DEPTH under the skin nearby (1: the face's
 # relief keeps that much depth; 0 would flatten the sockets completely).
 LIFT = 1.0
+# On the nose (its bridge, flanks and wings) a shadow is lifted to this depth instead: a
+# frontally lit nose's flank is only a little darker than the cheek beside it, but a side-lit
+# photo or a painting keeps its nose's shaded plane up to SHADOW_DEPTH under the skin, and a
+# turned source's near half is mirrored onto its far half (swap/mesh.py), so that plane was worn
+# down both flanks: a tan column from the brows to the nostrils (s10 on d10, the most visible
+# fault of seven swaps; s12's shaded flank a dark stripe on d14). A nose's own relief shows in
+# the target's light anyway (relight over the mesh normals).
+NOSE_DEPTH = 0.06
+# ... its own lightness taken over this fraction of the face (Gaussian sigma; elsewhere 4%): a
+# flank's shaded plane is a strip a few percent of the face wide, and averaged over 4% with the
+# lit ridge and cheek beside it, it looked a fifth lighter than it was and was lifted too little.
+NOSE_NARROW = 0.015
 
 # The lift's masks (zones, what is kept, hair) fade over this fraction of the face (sigma).
 ZONE_SOFT = 0.01
@@ -145,7 +161,12 @@ def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, ova
     # Darkness down to SHADOW_DEPTH under the skin nearby is the face's own relief and stays;
     # only what is deeper is lifted, to that depth: the gain starts at 1 where the depth is
     # reached, so a shadow's edge fades in without an outline. Bounded by MAX_GAIN.
-    wanted = (1 - LIFT * SHADOW_DEPTH) * np.maximum(around, 1.0) / np.maximum(local, 1.0)
+    nose = _grown_soft(_hull(shape, landmarks[list(_NOSE)], grow=0.01 * face_size) & oval,
+                       max(1.0, ZONE_SOFT * face_size))
+    depth = SHADOW_DEPTH + (NOSE_DEPTH - SHADOW_DEPTH) * nose
+    local_nose, _ = _normalised_blur(lightness, skin.astype(np.float32), max(1.0, NOSE_NARROW * face_size))
+    local = local + nose * (local_nose - local)
+    wanted = (1 - LIFT * depth) * np.maximum(around, 1.0) / np.maximum(local, 1.0)
     gain = np.clip(wanted, 1, MAX_GAIN)
     # Only where the estimate had skin to go on, inside the zones, never on what is kept. Each
     # of these masks soft: full strength up to the zone's edge (a socket is only a few pixels
@@ -164,4 +185,15 @@ def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, ova
     # No pixel lifted above the skin's level nearby: a light fold of the lid inside a dark
     # socket would otherwise turn white. Pixels already that light keep their value.
     gain = np.minimum(gain, np.maximum(1.0, np.maximum(around, 1.0) / np.maximum(lightness, 1.0)))
-    return np.clip(image.astype(np.float32) * gain[..., None], 0, 255).astype(np.uint8)
+    lifted = np.clip(image.astype(np.float32) * gain[..., None], 0, 255).astype(np.uint8)
+    # On the nose the lift keeps the chroma (LAB a, b) it had: a gain on the three channels
+    # scales a brown shade's chroma with its lightness, and s10's lifted flank turned orange.
+    share = nose * np.clip((gain - 1.0) / 0.05, 0.0, 1.0)
+    if float(share.max()) > 0.0:
+        lab = cv2.cvtColor(lifted, cv2.COLOR_BGR2LAB).astype(np.float32)
+        before = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
+        lab[..., 1:] += share[..., None] * (before[..., 1:] - lab[..., 1:])
+        kept_hue = cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+        # Elsewhere the pixels stay as they were (no LAB round trip's rounding).
+        lifted = np.where((share > 0)[..., None], kept_hue, lifted)
+    return lifted
