@@ -62,6 +62,10 @@ _NOSE = (168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 327, 129, 358, 49, 279, 48, 2
 _NOSTRILS = (64, 98, 97, 2, 326, 327, 294, 278, 48, 240, 460, 75, 305, 79, 309, 20, 250)
 _UNDER_LIP = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 18, 200, 199, 201, 421, 83,
               313, 182, 406, 194, 418, 32, 262)
+# Each side of the nose's bridge, from the brow's inner end and the eye's inner corner to the
+# bridge: a painting's shaded nose plane reaches up to the brow there (s10), and the nose's
+# lower depth applies (NOSE_DEPTH).
+_BRIDGE_SIDES = ((55, 193, 168, 6, 122, 245, 189, 221), (285, 417, 168, 6, 351, 465, 413, 441))
 # Below each eye: the lower lid's shade and the socket's inner corner beside the nose's bridge.
 _UNDER_RIGHT_EYE = (111, 117, 118, 119, 120, 121, 128, 245, 193)
 _UNDER_LEFT_EYE = (340, 346, 347, 348, 349, 350, 357, 465, 417)
@@ -105,6 +109,8 @@ def shadow_zones(shape, landmarks: np.ndarray, face_size: float) -> tuple[np.nda
         sockets |= _hull(shape, landmarks[np.concatenate([eye, brow, below])], grow=0.03 * face_size)
     zones |= sockets
     zones |= _hull(shape, landmarks[list(_NOSE)], grow=0.02 * face_size)
+    for side in _BRIDGE_SIDES:
+        zones |= _hull(shape, landmarks[list(side)])
     zones |= _hull(shape, landmarks[list(_UNDER_LIP)], grow=0.01 * face_size)
 
     keep = np.zeros(shape, np.uint8)
@@ -161,8 +167,10 @@ def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, ova
     # Darkness down to SHADOW_DEPTH under the skin nearby is the face's own relief and stays;
     # only what is deeper is lifted, to that depth: the gain starts at 1 where the depth is
     # reached, so a shadow's edge fades in without an outline. Bounded by MAX_GAIN.
-    nose = _grown_soft(_hull(shape, landmarks[list(_NOSE)], grow=0.01 * face_size) & oval,
-                       max(1.0, ZONE_SOFT * face_size))
+    nose_zone = _hull(shape, landmarks[list(_NOSE)], grow=0.01 * face_size)
+    for side in _BRIDGE_SIDES:
+        nose_zone |= _hull(shape, landmarks[list(side)])
+    nose = _grown_soft(nose_zone & oval, max(1.0, ZONE_SOFT * face_size))
     depth = SHADOW_DEPTH + (NOSE_DEPTH - SHADOW_DEPTH) * nose
     local_nose, _ = _normalised_blur(lightness, skin.astype(np.float32), max(1.0, NOSE_NARROW * face_size))
     local = local + nose * (local_nose - local)
