@@ -45,5 +45,6 @@ def test_a_side_lit_photos_dark_nose_flank_is_lifted(library):
     s12 = library.get(str(media("s12.jpg")))
     texture = make_clean_texture(s12.image, s12.face.landmarks, find_hands=False)
     difference = flank_minus_cheek(texture.image, texture.landmarks, texture.face_size)
-    # Main: the shaded flank 64 levels under the cheek; here 46.
-    assert difference[:, 0].min() > -55, difference
+    # Main: the shaded flank 64 levels under the cheek; here 39 (46 while the edge of its
+    # shadow still counted as hair and stayed unlifted: a dark line down the flank).
+    assert difference[:, 0].min() > -50, difference
