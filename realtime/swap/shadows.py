@@ -65,11 +65,11 @@ _UNDER_LIP = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 18, 200, 199, 2
 # Each side of the nose's bridge, from the brow's inner end and the eye's inner corner to the
 # bridge: a painting's shaded nose plane reaches up to the brow there (s10), and the nose's
 # lower depth applies (NOSE_DEPTH).
-_BRIDGE_SIDES = ((55, 193, 168, 6, 122, 245, 189, 221), (285, 417, 168, 6, 351, 465, 413, 441),
-                 # and the cheek beside each flank, down to the wing (s12's side-lit photo: a dark
-                 # zone beside the nose on d20, a stripe down its side on d14).
-                 (188, 114, 47, 100, 36, 203, 129, 209, 49, 131, 198),
-                 (412, 343, 277, 329, 266, 423, 358, 429, 279, 360, 420))
+_BRIDGE_SIDES = ((55, 193, 168, 6, 122, 245, 189, 221), (285, 417, 168, 6, 351, 465, 413, 441))
+# The cheek beside each flank, down to the wing (s12's side-lit photo: a dark zone beside the
+# nose on d20, a stripe down its side on d14): lifted at the nose's depth too.
+_BESIDE_NOSE = ((188, 114, 47, 100, 36, 203, 129, 209, 49, 131, 198),
+                (412, 343, 277, 329, 266, 423, 358, 429, 279, 360, 420))
 # Below each eye: the lower lid's shade and the socket's inner corner beside the nose's bridge.
 _UNDER_RIGHT_EYE = (111, 117, 118, 119, 120, 121, 128, 245, 193)
 _UNDER_LEFT_EYE = (340, 346, 347, 348, 349, 350, 357, 465, 417)
@@ -113,7 +113,7 @@ def shadow_zones(shape, landmarks: np.ndarray, face_size: float) -> tuple[np.nda
         sockets |= _hull(shape, landmarks[np.concatenate([eye, brow, below])], grow=0.03 * face_size)
     zones |= sockets
     zones |= _hull(shape, landmarks[list(_NOSE)], grow=0.02 * face_size)
-    for side in _BRIDGE_SIDES:
+    for side in _BRIDGE_SIDES + _BESIDE_NOSE:
         zones |= _hull(shape, landmarks[list(side)])
     zones |= _hull(shape, landmarks[list(_UNDER_LIP)], grow=0.01 * face_size)
 
@@ -157,11 +157,15 @@ def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, ova
     # hair there) are kept anyway.
     # Nor on the nose and beside it: the edge of a side-lit nose's shadow is as textured as hair
     # there (its fine band is the edge itself), and left unlifted it stayed as a dark line down
-    # the nose's flank (s12 on d14, d20); the moustache below is kept anyway (_UPPER_LIP).
+    # the nose's flank (s12 on d14, d20); the moustache below is kept anyway (_UPPER_LIP). (Not
+    # up the bridge's sides: a brow's inner hairs there are hair; lifted, s42's brows lost their
+    # heads' upper edge, a horizontal step of 5 levels above them on d20.)
     nose_zone = _hull(shape, landmarks[list(_NOSE)], grow=0.01 * face_size)
-    for side in _BRIDGE_SIDES:
+    for side in _BESIDE_NOSE:
         nose_zone |= _hull(shape, landmarks[list(side)])
     hair = (texture > max(6.0, 4.0 * skin_texture)) & (sockets == 0) & (nose_zone == 0)
+    for side in _BRIDGE_SIDES:
+        nose_zone |= _hull(shape, landmarks[list(side)])
     skin &= ~hair
 
     # The skin's lightness nearby, its darker outliers (the shadows themselves) left out.
