@@ -38,13 +38,14 @@ MAX_GAIN = 1.9
 # A shadow is lifted to this fraction of SHADOW_DEPTH under the skin nearby (1: the face's
 # relief keeps that much depth; 0 would flatten the sockets completely).
 LIFT = 1.0
-# On the nose (its bridge, flanks and wings) a shadow is lifted to this depth instead: a
-# frontally lit nose's flank is only a little darker than the cheek beside it, but a side-lit
-# photo or a painting keeps its nose's shaded plane up to SHADOW_DEPTH under the skin, and a
-# turned source's near half is mirrored onto its far half (swap/mesh.py), so that plane was worn
-# down both flanks: a tan column from the brows to the nostrils (s10 on d10, the most visible
-# fault of seven swaps; s12's shaded flank a dark stripe on d14). A nose's own relief shows in
-# the target's light anyway (relight over the mesh normals).
+# On the nose of a source turned so far that its near half is mirrored (lift_shadows'
+# `mirrored`: its bridge's sides, flanks, wings and the cheek beside them) a shadow is lifted to
+# this depth instead. A frontally lit nose's flank is only a little darker than the cheek beside
+# it, but a painting keeps its nose's shaded plane up to SHADOW_DEPTH under the skin, and the
+# swapper wears a turned source's near half mirrored on its far half (swap/mesh.py), so that
+# plane was worn down both flanks: a tan column from the brows to the nostrils (s10 on d10, the
+# most visible fault of seven swaps). A frontal source's one shaded flank (s12) is left at
+# SHADOW_DEPTH: lifted as far, its identity distance rose by 0.01-0.04 on d10, d13, d14, d20.
 NOSE_DEPTH = 0.06
 # ... its own lightness taken over this fraction of the face (Gaussian sigma; elsewhere 4%): a
 # flank's shaded plane is a strip a few percent of the face wide, and averaged over 4% with the
@@ -101,9 +102,11 @@ def _normalised_blur(values: np.ndarray, weights: np.ndarray, sigma: float) -> t
     return cv2.GaussianBlur(values * weights, (0, 0), sigma) / np.maximum(spread, 1e-4), spread
 
 
-def shadow_zones(shape, landmarks: np.ndarray, face_size: float) -> tuple[np.ndarray, np.ndarray]:
+def shadow_zones(shape, landmarks: np.ndarray, face_size: float,
+                 nose_sides: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(zones, keep, sockets): uint8 {0, 1} masks of where a shadow may be lifted (eye sockets,
-    nose, under the lower lip), of what is never lifted (eye openings with the lash line, brows,
+    nose, under the lower lip; with `nose_sides` also the sides of the nose's bridge and the
+    cheek beside each flank), of what is never lifted (eye openings with the lash line, brows,
     lips, nostrils, the upper lip) and of the eye sockets alone."""
     top = topology()
     zones = np.zeros(shape, np.uint8)
@@ -113,7 +116,7 @@ def shadow_zones(shape, landmarks: np.ndarray, face_size: float) -> tuple[np.nda
         sockets |= _hull(shape, landmarks[np.concatenate([eye, brow, below])], grow=0.03 * face_size)
     zones |= sockets
     zones |= _hull(shape, landmarks[list(_NOSE)], grow=0.02 * face_size)
-    for side in _BRIDGE_SIDES + _BESIDE_NOSE:
+    for side in (_BRIDGE_SIDES + _BESIDE_NOSE) if nose_sides else ():
         zones |= _hull(shape, landmarks[list(side)])
     zones |= _hull(shape, landmarks[list(_UNDER_LIP)], grow=0.01 * face_size)
 
@@ -130,11 +133,13 @@ def shadow_zones(shape, landmarks: np.ndarray, face_size: float) -> tuple[np.nda
 
 
 def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, oval: np.ndarray,
-                 exclude: np.ndarray | None = None) -> np.ndarray:
+                 exclude: np.ndarray | None = None, mirrored: bool = False) -> np.ndarray:
     """`image` (BGR uint8, de-lit) with its local shadows lifted towards the skin nearby.
-    `oval`: uint8 {0, 1}, the face; `exclude`: occluders already found (not skin)."""
+    `oval`: uint8 {0, 1}, the face; `exclude`: occluders already found (not skin); `mirrored`:
+    the face is turned so far that the swapper wears its near half mirrored on the far one
+    (swap/mesh.MIRROR_YAW_DEG): its nose's shade is then lifted further (NOSE_DEPTH)."""
     shape = image.shape[:2]
-    zones, keep, sockets = shadow_zones(shape, landmarks, face_size)
+    zones, keep, sockets = shadow_zones(shape, landmarks, face_size, nose_sides=mirrored)
     zones &= oval
     if not zones.any():
         return image
@@ -160,12 +165,15 @@ def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, ova
     # the nose's flank (s12 on d14, d20); the moustache below is kept anyway (_UPPER_LIP). (Not
     # up the bridge's sides: a brow's inner hairs there are hair; lifted, s42's brows lost their
     # heads' upper edge, a horizontal step of 5 levels above them on d20.)
-    nose_zone = _hull(shape, landmarks[list(_NOSE)], grow=0.01 * face_size)
-    for side in _BESIDE_NOSE:
-        nose_zone |= _hull(shape, landmarks[list(side)])
+    nose_zone = np.zeros(shape, np.uint8)
+    if mirrored:
+        nose_zone = _hull(shape, landmarks[list(_NOSE)], grow=0.01 * face_size)
+        for side in _BESIDE_NOSE:
+            nose_zone |= _hull(shape, landmarks[list(side)])
     hair = (texture > max(6.0, 4.0 * skin_texture)) & (sockets == 0) & (nose_zone == 0)
-    for side in _BRIDGE_SIDES:
-        nose_zone |= _hull(shape, landmarks[list(side)])
+    if mirrored:
+        for side in _BRIDGE_SIDES:
+            nose_zone |= _hull(shape, landmarks[list(side)])
     skin &= ~hair
 
     # The skin's lightness nearby, its darker outliers (the shadows themselves) left out.
@@ -181,11 +189,15 @@ def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, ova
     # Darkness down to SHADOW_DEPTH under the skin nearby is the face's own relief and stays;
     # only what is deeper is lifted, to that depth: the gain starts at 1 where the depth is
     # reached, so a shadow's edge fades in without an outline. Bounded by MAX_GAIN.
-    nose = _grown_soft(nose_zone & oval, max(1.0, ZONE_SOFT * face_size))
-    depth = SHADOW_DEPTH + (NOSE_DEPTH - SHADOW_DEPTH) * nose
-    local_nose, _ = _normalised_blur(lightness, skin.astype(np.float32), max(1.0, NOSE_NARROW * face_size))
-    local = local + nose * (local_nose - local)
-    wanted = (1 - LIFT * depth) * np.maximum(around, 1.0) / np.maximum(local, 1.0)
+    nose = None
+    if nose_zone.any():
+        nose = _grown_soft(nose_zone & oval, max(1.0, ZONE_SOFT * face_size))
+        depth = SHADOW_DEPTH + (NOSE_DEPTH - SHADOW_DEPTH) * nose
+        local_nose, _ = _normalised_blur(lightness, skin.astype(np.float32), max(1.0, NOSE_NARROW * face_size))
+        local = local + nose * (local_nose - local)
+        wanted = (1 - LIFT * depth) * np.maximum(around, 1.0) / np.maximum(local, 1.0)
+    else:
+        wanted = (1 - LIFT * SHADOW_DEPTH) * np.maximum(around, 1.0) / np.maximum(local, 1.0)
     gain = np.clip(wanted, 1, MAX_GAIN)
     # Only where the estimate had skin to go on, inside the zones, never on what is kept. Each
     # of these masks soft: full strength up to the zone's edge (a socket is only a few pixels
@@ -207,8 +219,8 @@ def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, ova
     lifted = np.clip(image.astype(np.float32) * gain[..., None], 0, 255).astype(np.uint8)
     # On the nose the lift keeps the chroma (LAB a, b) it had: a gain on the three channels
     # scales a brown shade's chroma with its lightness, and s10's lifted flank turned orange.
-    share = nose * np.clip((gain - 1.0) / 0.05, 0.0, 1.0)
-    if float(share.max()) > 0.0:
+    share = None if nose is None else nose * np.clip((gain - 1.0) / 0.05, 0.0, 1.0)
+    if share is not None and float(share.max()) > 0.0:
         lab = cv2.cvtColor(lifted, cv2.COLOR_BGR2LAB).astype(np.float32)
         before = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
         lab[..., 1:] += share[..., None] * (before[..., 1:] - lab[..., 1:])
