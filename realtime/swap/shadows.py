@@ -14,10 +14,10 @@ lit from one side). Here, within those zones only:
   smooth gain (at most MAX_GAIN) that brings it towards the skin's level. A multiplicative gain
   on all three channels keeps the hue, and since the gain is smooth the detail (wrinkles,
   pores) stays: only the low-frequency darkness goes.
-On the nose the depth kept is smaller (NOSE_DEPTH), its lightness is taken over a narrower
-distance, and the lift keeps the nose's chroma: a painting's or a side-lit photo's shaded nose
-plane was worn down the target's nose as a tan column (a turned source's near half is mirrored
-onto its far half, so down both flanks).
+For a source the swapper mirrors (turned beyond its mirror yaw: `mirrored`), on the nose, the
+sides of its bridge and the cheek beside its flanks the depth kept is smaller (NOSE_DEPTH), the
+lightness is taken over a narrower distance and the lift keeps the nose's chroma: a painting's
+shaded near nose plane was worn down both of the target's flanks as a tan column (s10).
 An evenly lit photo has no zone that far under its skin and is left (almost) as it is.
 """
 
@@ -45,7 +45,8 @@ LIFT = 1.0
 # swapper wears a turned source's near half mirrored on its far half (swap/mesh.py), so that
 # plane was worn down both flanks: a tan column from the brows to the nostrils (s10 on d10, the
 # most visible fault of seven swaps). A frontal source's one shaded flank (s12) is left at
-# SHADOW_DEPTH: lifted as far, its identity distance rose by 0.01-0.04 on d10, d13, d14, d20.
+# SHADOW_DEPTH: lifted as far, its identity distance rose by 0.01-0.04 on d10, d13, d14, d20
+# (benchmarks/results/s19-paint).
 NOSE_DEPTH = 0.06
 # ... its own lightness taken over this fraction of the face (Gaussian sigma; elsewhere 4%): a
 # flank's shaded plane is a strip a few percent of the face wide, and averaged over 4% with the
@@ -67,8 +68,8 @@ _UNDER_LIP = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 18, 200, 199, 2
 # bridge: a painting's shaded nose plane reaches up to the brow there (s10), and the nose's
 # lower depth applies (NOSE_DEPTH).
 _BRIDGE_SIDES = ((55, 193, 168, 6, 122, 245, 189, 221), (285, 417, 168, 6, 351, 465, 413, 441))
-# The cheek beside each flank, down to the wing (s12's side-lit photo: a dark zone beside the
-# nose on d20, a stripe down its side on d14): lifted at the nose's depth too.
+# The cheek beside each flank, down to the wing: lifted at the nose's depth too (the shade
+# beside s10's nose; on s12, not mirrored, it would take the dark zone beside its nose on d20).
 _BESIDE_NOSE = ((188, 114, 47, 100, 36, 203, 129, 209, 49, 131, 198),
                 (412, 343, 277, 329, 266, 423, 358, 429, 279, 360, 420))
 # Below each eye: the lower lid's shade and the socket's inner corner beside the nose's bridge.
