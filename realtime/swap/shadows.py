@@ -14,6 +14,10 @@ lit from one side). Here, within those zones only:
   smooth gain (at most MAX_GAIN) that brings it towards the skin's level. A multiplicative gain
   on all three channels keeps the hue, and since the gain is smooth the detail (wrinkles,
   pores) stays: only the low-frequency darkness goes.
+For a source the swapper mirrors (turned beyond its mirror yaw: `mirrored`), on the nose, the
+sides of its bridge and the cheek beside its flanks the depth kept is smaller (NOSE_DEPTH), the
+lightness is taken over a narrower distance and the lift keeps the nose's chroma: a painting's
+shaded near nose plane was worn down both of the target's flanks as a tan column (s10).
 An evenly lit photo has no zone that far under its skin and is left (almost) as it is.
 """
 
@@ -34,6 +38,20 @@ MAX_GAIN = 1.9
 # A shadow is lifted to this fraction of SHADOW_DEPTH under the skin nearby (1: the face's
 # relief keeps that much depth; 0 would flatten the sockets completely).
 LIFT = 1.0
+# On the nose of a source turned so far that its near half is mirrored (lift_shadows'
+# `mirrored`: its bridge's sides, flanks, wings and the cheek beside them) a shadow is lifted to
+# this depth instead. A frontally lit nose's flank is only a little darker than the cheek beside
+# it, but a painting keeps its nose's shaded plane up to SHADOW_DEPTH under the skin, and the
+# swapper wears a turned source's near half mirrored on its far half (swap/mesh.py), so that
+# plane was worn down both flanks: a tan column from the brows to the nostrils (s10 on d10, the
+# most visible fault of seven swaps). A frontal source's one shaded flank (s12) is left at
+# SHADOW_DEPTH: lifted as far, its identity distance rose by 0.01-0.04 on d10, d13, d14, d20
+# (benchmarks/results/s19-paint).
+NOSE_DEPTH = 0.06
+# ... its own lightness taken over this fraction of the face (Gaussian sigma; elsewhere 4%): a
+# flank's shaded plane is a strip a few percent of the face wide, and averaged over 4% with the
+# lit ridge and cheek beside it, it looked a fifth lighter than it was and was lifted too little.
+NOSE_NARROW = 0.015
 
 # The lift's masks (zones, what is kept, hair) fade over this fraction of the face (sigma).
 ZONE_SOFT = 0.01
@@ -46,6 +64,14 @@ _NOSE = (168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 327, 129, 358, 49, 279, 48, 2
 _NOSTRILS = (64, 98, 97, 2, 326, 327, 294, 278, 48, 240, 460, 75, 305, 79, 309, 20, 250)
 _UNDER_LIP = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 18, 200, 199, 201, 421, 83,
               313, 182, 406, 194, 418, 32, 262)
+# Each side of the nose's bridge, from the brow's inner end and the eye's inner corner to the
+# bridge: a painting's shaded nose plane reaches up to the brow there (s10), and the nose's
+# lower depth applies (NOSE_DEPTH).
+_BRIDGE_SIDES = ((55, 193, 168, 6, 122, 245, 189, 221), (285, 417, 168, 6, 351, 465, 413, 441))
+# The cheek beside each flank, down to the wing: lifted at the nose's depth too (the shade
+# beside s10's nose; on s12, not mirrored, it would take the dark zone beside its nose on d20).
+_BESIDE_NOSE = ((188, 114, 47, 100, 36, 203, 129, 209, 49, 131, 198),
+                (412, 343, 277, 329, 266, 423, 358, 429, 279, 360, 420))
 # Below each eye: the lower lid's shade and the socket's inner corner beside the nose's bridge.
 _UNDER_RIGHT_EYE = (111, 117, 118, 119, 120, 121, 128, 245, 193)
 _UNDER_LEFT_EYE = (340, 346, 347, 348, 349, 350, 357, 465, 417)
@@ -77,9 +103,11 @@ def _normalised_blur(values: np.ndarray, weights: np.ndarray, sigma: float) -> t
     return cv2.GaussianBlur(values * weights, (0, 0), sigma) / np.maximum(spread, 1e-4), spread
 
 
-def shadow_zones(shape, landmarks: np.ndarray, face_size: float) -> tuple[np.ndarray, np.ndarray]:
+def shadow_zones(shape, landmarks: np.ndarray, face_size: float,
+                 nose_sides: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(zones, keep, sockets): uint8 {0, 1} masks of where a shadow may be lifted (eye sockets,
-    nose, under the lower lip), of what is never lifted (eye openings with the lash line, brows,
+    nose, under the lower lip; with `nose_sides` also the sides of the nose's bridge and the
+    cheek beside each flank), of what is never lifted (eye openings with the lash line, brows,
     lips, nostrils, the upper lip) and of the eye sockets alone."""
     top = topology()
     zones = np.zeros(shape, np.uint8)
@@ -89,6 +117,8 @@ def shadow_zones(shape, landmarks: np.ndarray, face_size: float) -> tuple[np.nda
         sockets |= _hull(shape, landmarks[np.concatenate([eye, brow, below])], grow=0.03 * face_size)
     zones |= sockets
     zones |= _hull(shape, landmarks[list(_NOSE)], grow=0.02 * face_size)
+    for side in (_BRIDGE_SIDES + _BESIDE_NOSE) if nose_sides else ():
+        zones |= _hull(shape, landmarks[list(side)])
     zones |= _hull(shape, landmarks[list(_UNDER_LIP)], grow=0.01 * face_size)
 
     keep = np.zeros(shape, np.uint8)
@@ -104,11 +134,13 @@ def shadow_zones(shape, landmarks: np.ndarray, face_size: float) -> tuple[np.nda
 
 
 def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, oval: np.ndarray,
-                 exclude: np.ndarray | None = None) -> np.ndarray:
+                 exclude: np.ndarray | None = None, mirrored: bool = False) -> np.ndarray:
     """`image` (BGR uint8, de-lit) with its local shadows lifted towards the skin nearby.
-    `oval`: uint8 {0, 1}, the face; `exclude`: occluders already found (not skin)."""
+    `oval`: uint8 {0, 1}, the face; `exclude`: occluders already found (not skin); `mirrored`:
+    the face is turned so far that the swapper wears its near half mirrored on the far one
+    (swap/mesh.MIRROR_YAW_DEG): its nose's shade is then lifted further (NOSE_DEPTH)."""
     shape = image.shape[:2]
-    zones, keep, sockets = shadow_zones(shape, landmarks, face_size)
+    zones, keep, sockets = shadow_zones(shape, landmarks, face_size, nose_sides=mirrored)
     zones &= oval
     if not zones.any():
         return image
@@ -129,7 +161,20 @@ def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, ova
     skin_texture = float(np.median(texture[skin]))
     # Not in the eye sockets: the lids' folds and lashes are textured there, and the brows (the
     # hair there) are kept anyway.
-    hair = (texture > max(6.0, 4.0 * skin_texture)) & (sockets == 0)
+    # Nor on the nose and beside it: the edge of a side-lit nose's shadow is as textured as hair
+    # there (its fine band is the edge itself), and left unlifted it stayed as a dark line down
+    # the nose's flank (s12 on d14, d20); the moustache below is kept anyway (_UPPER_LIP). (Not
+    # up the bridge's sides: a brow's inner hairs there are hair; lifted, s42's brows lost their
+    # heads' upper edge, a horizontal step of 5 levels above them on d20.)
+    nose_zone = np.zeros(shape, np.uint8)
+    if mirrored:
+        nose_zone = _hull(shape, landmarks[list(_NOSE)], grow=0.01 * face_size)
+        for side in _BESIDE_NOSE:
+            nose_zone |= _hull(shape, landmarks[list(side)])
+    hair = (texture > max(6.0, 4.0 * skin_texture)) & (sockets == 0) & (nose_zone == 0)
+    if mirrored:
+        for side in _BRIDGE_SIDES:
+            nose_zone |= _hull(shape, landmarks[list(side)])
     skin &= ~hair
 
     # The skin's lightness nearby, its darker outliers (the shadows themselves) left out.
@@ -145,7 +190,15 @@ def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, ova
     # Darkness down to SHADOW_DEPTH under the skin nearby is the face's own relief and stays;
     # only what is deeper is lifted, to that depth: the gain starts at 1 where the depth is
     # reached, so a shadow's edge fades in without an outline. Bounded by MAX_GAIN.
-    wanted = (1 - LIFT * SHADOW_DEPTH) * np.maximum(around, 1.0) / np.maximum(local, 1.0)
+    nose = None
+    if nose_zone.any():
+        nose = _grown_soft(nose_zone & oval, max(1.0, ZONE_SOFT * face_size))
+        depth = SHADOW_DEPTH + (NOSE_DEPTH - SHADOW_DEPTH) * nose
+        local_nose, _ = _normalised_blur(lightness, skin.astype(np.float32), max(1.0, NOSE_NARROW * face_size))
+        local = local + nose * (local_nose - local)
+        wanted = (1 - LIFT * depth) * np.maximum(around, 1.0) / np.maximum(local, 1.0)
+    else:
+        wanted = (1 - LIFT * SHADOW_DEPTH) * np.maximum(around, 1.0) / np.maximum(local, 1.0)
     gain = np.clip(wanted, 1, MAX_GAIN)
     # Only where the estimate had skin to go on, inside the zones, never on what is kept. Each
     # of these masks soft: full strength up to the zone's edge (a socket is only a few pixels
@@ -164,4 +217,15 @@ def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, ova
     # No pixel lifted above the skin's level nearby: a light fold of the lid inside a dark
     # socket would otherwise turn white. Pixels already that light keep their value.
     gain = np.minimum(gain, np.maximum(1.0, np.maximum(around, 1.0) / np.maximum(lightness, 1.0)))
-    return np.clip(image.astype(np.float32) * gain[..., None], 0, 255).astype(np.uint8)
+    lifted = np.clip(image.astype(np.float32) * gain[..., None], 0, 255).astype(np.uint8)
+    # On the nose the lift keeps the chroma (LAB a, b) it had: a gain on the three channels
+    # scales a brown shade's chroma with its lightness, and s10's lifted flank turned orange.
+    share = None if nose is None else nose * np.clip((gain - 1.0) / 0.05, 0.0, 1.0)
+    if share is not None and float(share.max()) > 0.0:
+        lab = cv2.cvtColor(lifted, cv2.COLOR_BGR2LAB).astype(np.float32)
+        before = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
+        lab[..., 1:] += share[..., None] * (before[..., 1:] - lab[..., 1:])
+        kept_hue = cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+        # Elsewhere the pixels stay as they were (no LAB round trip's rounding).
+        lifted = np.where((share > 0)[..., None], kept_hue, lifted)
+    return lifted

@@ -686,7 +686,14 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
 
     # 3b. The photo's local cast shadows (eye sockets, beside and under the nose, under the lower
     # lip), which the smooth de-lighting cannot take out, lifted towards the skin nearby.
-    clean = lift_shadows(clean, local, face_size, oval, occluders)
+    # A source turned beyond `mirror_yaw` (swap/mesh.MIRROR_YAW_DEG) wears its near half on both:
+    # the near side of its nose, shaded, went down both flanks (s10 on d10: a tan column). Its
+    # nose's shade is lifted further then. Not for a frontal photo: lifting a side-lit nose's
+    # shade as far moved s12's identity distance by +0.01 to +0.04 on d10, d13, d14 and d20.
+    from realtime.faces.pose import head_pose
+
+    mirrored = abs(head_pose(local)[0]) > mirror_yaw
+    clean = lift_shadows(clean, local, face_size, oval, occluders, mirrored)
 
     # 4. Lips towards natural lips: their chroma's departure from the skin's, scaled.
     if makeup < 1.0 and len(samples) > 20:
