@@ -242,13 +242,20 @@ RMS_BUDGET = 1.2
 """Largest root-mean-square change over a whole picture, in levels (20 log10(255/1.2) = 46.5 dB),
 counted after rounding: a picture that is textured everywhere gets a weaker mark."""
 KEEP_OUT = 1.3
-"""A face's landmark box is widened to a square KEEP_OUT times its longer side, centred, and
-left exactly untouched (face, hair line, ears). MediaPipe's face mesh tracks in a square 1.5x the
-landmark box (turned with the head): with 1.6x, a tracker started on the same first frame sees no
-difference at all (d13, d9, d3), but on face-filled clips the mark then loses half its strength
-(d3 as output 18.6 -> 9.2; benchmarks/results/s15_mark/watermark.md). And the tracking loop keeps
-whatever its first full-frame look saw: one level added to a corner of d13's first frame moves its
-tracked landmarks by 0.0013 of the eye distance, more than the mark does."""
+"""A face's landmark box is widened to a square at least KEEP_OUT times its longer side, centred,
+and left exactly untouched (face, hair line, ears); `keep_out_factor` widens it up to
+KEEP_OUT_WIDE where the frame has room."""
+KEEP_OUT_WIDE = 1.6
+"""The widest keep-out (times the landmark box's longer side). MediaPipe's face mesh tracks in a
+square 1.5x the landmark box (turned with the head): with 1.6x a tracker started on the same
+first frame sees no difference at all (d13 0.00107 -> 0.0, d10 with 1.45x 0.00108 -> 0.00069;
+benchmarks/results/s19-mark/), where 1.3x leaves marked pixels inside the tracker's crop."""
+KEEP_OUT_SHARE = 0.75
+"""The keep-out squares may take at most this share of the frame (each face's square alone): a
+face-filled frame keeps a quarter of its area marked, so the mark is still found there (d3's
+square 1.6x its face is wider than the frame; at 1.6x the mark lost half its strength on it,
+benchmarks/results/s15_mark/). Between KEEP_OUT and KEEP_OUT_WIDE the factor follows the face's
+size continuously, so a face that moves towards the camera narrows its keep-out smoothly."""
 REFRESH_BANDS = 8
 """The mark's pixels are recomputed for one horizontal band in REFRESH_BANDS per frame (and
 wherever the picture lost texture since); the other bands reuse the last frame's change."""
@@ -256,8 +263,20 @@ _CARRIER_SCALE = 32  # |pattern| stored as uint8 in 1/32 levels
 _MASK_SCALE = 16  # strength stored as uint8 in 1/16 levels
 
 
-def face_keep_out(box: Box, width: int, height: int, factor: float = KEEP_OUT) -> Box:
-    """The square around a face's landmark box that the mark leaves alone."""
+def keep_out_factor(box: Box, width: int, height: int) -> float:
+    """How many times its landmark box's longer side a face's keep-out square is: as wide as
+    KEEP_OUT_WIDE (all of MediaPipe's tracking crop), narrowed to take at most KEEP_OUT_SHARE of
+    the frame, never narrower than KEEP_OUT. The detector (`keep_out_weights`) finds the same
+    squares on the faces it sees."""
+    side = max(1, box[2] - box[0], box[3] - box[1])
+    return float(np.clip(np.sqrt(KEEP_OUT_SHARE * width * height) / side, KEEP_OUT, KEEP_OUT_WIDE))
+
+
+def face_keep_out(box: Box, width: int, height: int, factor: float | None = None) -> Box:
+    """The square around a face's landmark box that the mark leaves alone (`keep_out_factor`
+    times its longer side unless `factor` is given)."""
+    if factor is None:
+        factor = keep_out_factor(box, width, height)
     x0, y0, x1, y1 = box
     half = factor * max(x1 - x0, y1 - y0) / 2
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
@@ -467,6 +486,31 @@ def luminance(picture: np.ndarray) -> np.ndarray:
     if picture.ndim == 2:
         return picture
     return cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY)
+
+
+def keep_out_weights(shape: tuple[int, int], picture_shape: tuple[int, ...], boxes) -> np.ndarray | None:
+    """A map of `shape` (a working or keyed map's) that is 0 inside the keep-out squares of the
+    faces whose landmark boxes are `boxes` (in the pixels of a picture of `picture_shape`) and 1
+    elsewhere, or None when there is no face.
+
+    The embedder leaves those squares untouched, so there the map holds only the picture's own
+    residual: noise to the correlation, and on a face-filled frame most of it (d20's keep-out is
+    a third of the frame, half of it once a 10% crop took the marked edges). Zeroing them is
+    the matched filter's weight for a region without signal; it depends on the faces, never on
+    the pattern, so unmarked footage keeps its null statistics (the searches normalise by the
+    spread over offsets of whatever map they get). d20's 10% crop at CRF 23: 7.3 -> 11.9 at
+    its sync (benchmarks/results/s19-mark/)."""
+    if not boxes:
+        return None
+    height, width = picture_shape[:2]
+    rows, cols = shape
+    weights = np.ones(shape, np.float32)
+    for box in boxes:
+        x0, y0, x1, y1 = face_keep_out(box, width, height)
+        # Only map pixels wholly inside the square: its edge still carries the mark's rim.
+        weights[int(np.ceil(y0 * rows / height)):int(y1 * rows / height),
+                int(np.ceil(x0 * cols / width)):int(x1 * cols / width)] = 0.0
+    return weights
 
 
 def working_map(picture: np.ndarray) -> np.ndarray:
