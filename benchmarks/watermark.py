@@ -205,7 +205,7 @@ def embedding_cost(frame_720p: np.ndarray, repeats: int = 300) -> dict:
     face kept out as the engine does."""
     from realtime.frame import Face, Frame
     from realtime.provenance import Provenance
-    from realtime.provenance.watermark import Watermarker, face_keep_out
+    from realtime.provenance.watermark import Watermarker
     from realtime.settings import Settings
 
     threads = cv2.getNumThreads()
@@ -217,9 +217,8 @@ def embedding_cost(frame_720p: np.ndarray, repeats: int = 300) -> dict:
         face_box = (520, 160, 760, 460)
         frame = Frame(0, frame_720p, 0)
         frame.faces = [Face(landmarks=np.zeros((478, 3), np.float32), box=face_box)]
-        keep_out = [face_keep_out(face_box, 1280, 720)]
         result = {}
-        calls = [("mark", lambda: marker.embed(frame_720p, keep_out)),
+        calls = [("mark", lambda: marker.embed(frame_720p, faces=[face_box])),
                  ("mark + label", lambda: finisher(frame_720p, frame))]
         previous = previous_mark()
         if previous is not None:  # the same run's yardstick: timings on a shared machine drift
@@ -240,7 +239,7 @@ def embedding_cost(frame_720p: np.ndarray, repeats: int = 300) -> dict:
                             "mean_ms": round(float(np.mean(cpu)), 3),
                             "wall_p50_ms": round(statistics.median(wall), 3), "repeats": repeats}
         start = time.thread_time()
-        Watermarker(0x4321).embed(frame_720p, keep_out)
+        Watermarker(0x4321).embed(frame_720p, faces=[face_box])
         result["first frame of a new size (pattern render)"] = {
             "ms": round((time.thread_time() - start) * 1000, 1)}
         return result
@@ -316,13 +315,7 @@ def landmark_error(a: list[list], b: list[list]) -> dict:
 
 def mark_clip(marker, clip: list[np.ndarray], faces: list[list]) -> list[np.ndarray]:
     """Mark frames as the engine's finisher does (the faces found on the unmarked frames kept out)."""
-    from realtime.provenance.watermark import face_keep_out
-
-    out = []
-    for picture, found in zip(clip, faces, strict=False):
-        height, width = picture.shape[:2]
-        out.append(marker.embed(picture, [face_keep_out(f.box, width, height) for f in found]))
-    return out
+    return [marker.embed(picture, faces=[f.box for f in found]) for picture, found in zip(clip, faces, strict=False)]
 
 
 def invisibility_and_faces(videos: list[Path], tmp: Path, out: Path, frames_per_clip: int = 60) -> dict:
@@ -560,6 +553,8 @@ def main(argv=None) -> int:
                                  "flat_strength": wm.FLAT_STRENGTH, "peak": wm.PEAK,
                                  "flat_below": wm.FLAT, "textured_from": wm.TEXTURED,
                                  "rms_budget_levels": wm.RMS_BUDGET, "keep_out": wm.KEEP_OUT,
+                                 "keep_out_wide": getattr(wm, "KEEP_OUT_WIDE", None),
+                                 "keep_out_power": getattr(wm, "KEEP_OUT_POWER", None),
                                  "coded_bits": wm.CODED_BITS,
                                  "found_from_strength": wm.Z_FOUND, "frame_from_strength": wm.Z_FRAME,
                                  "nominal_found_from_strength": wm.Z_NOMINAL,

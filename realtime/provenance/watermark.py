@@ -242,20 +242,29 @@ RMS_BUDGET = 1.2
 """Largest root-mean-square change over a whole picture, in levels (20 log10(255/1.2) = 46.5 dB),
 counted after rounding: a picture that is textured everywhere gets a weaker mark."""
 KEEP_OUT = 1.3
-"""A face's landmark box is widened to a square at least KEEP_OUT times its longer side, centred,
-and left exactly untouched (face, hair line, ears); `keep_out_factor` widens it up to
-KEEP_OUT_WIDE where the frame has room."""
+"""A face's landmark box is widened to a square KEEP_OUT times its longer side, centred, and
+left exactly untouched (face, hair line, ears); `Watermarker.embed` widens it further, up to
+KEEP_OUT_WIDE, where the rest of the frame has texture enough to carry the mark."""
 KEEP_OUT_WIDE = 1.6
 """The widest keep-out (times the landmark box's longer side). MediaPipe's face mesh tracks in a
-square 1.5x the landmark box (turned with the head): with 1.6x a tracker started on the same
-first frame sees no difference at all (d13 0.00107 -> 0.0, d10 with 1.45x 0.00108 -> 0.00069;
-benchmarks/results/s19-mark/), where 1.3x leaves marked pixels inside the tracker's crop."""
-KEEP_OUT_SHARE = 0.75
-"""The keep-out squares may take at most this share of the frame (each face's square alone): a
-face-filled frame keeps a quarter of its area marked, so the mark is still found there (d3's
-square 1.6x its face is wider than the frame; at 1.6x the mark lost half its strength on it,
-benchmarks/results/s15_mark/). Between KEEP_OUT and KEEP_OUT_WIDE the factor follows the face's
-size continuously, so a face that moves towards the camera narrows its keep-out smoothly."""
+square 1.5x the landmark box (turned with the head): at 1.3x the mark's ring inside that crop
+moves d13's tracked landmarks by 0.00107 of the eye distance even for a tracker whose first look
+saw the unmarked frame, at 1.6x by exactly 0 (d10: 0.00108 -> 0; benchmarks/results/s19-mark/).
+What is left is the tracker's first full-frame look, which any change of the frame moves (one
+level on a 64x64 corner: 0.0013 on d13), and which no keep-out can spare."""
+KEEP_OUT_POWER = 1600.0
+"""How much mark (the sum over mask blocks of the mean squared change, before the RMS budget)
+must stay outside the faces' squares in the frame's middle (10% in from each edge: what a 10%
+crop keeps) for the keep-out to widen: a wider square is taken only where that much is left.
+d13's ceiling keeps 1700-1900 at 1.6x and widens; d20 (its mark on the foliage at the top, the
+face a third of the frame) keeps 1600-2000 at 1.3x and stays near it, as do the face-filled d3,
+d6, d9, d10, d14 (400-1000): widening those cost the 10% crop its mark (d10's 16.2 -> 7.1, d20
+found -> 8.2 < 9.4)."""
+KEEP_OUT_STEPS = (1.6, 1.55, 1.5, 1.45, 1.4, 1.35)
+"""The wider squares tried, widest first."""
+KEEP_OUT_SLEW = 0.02
+"""Largest change of the keep-out factor from one frame to the next, so the square's edge never
+jumps (its ring would blink the mark on and off) when the texture around the face changes."""
 REFRESH_BANDS = 8
 """The mark's pixels are recomputed for one horizontal band in REFRESH_BANDS per frame (and
 wherever the picture lost texture since); the other bands reuse the last frame's change."""
@@ -263,20 +272,9 @@ _CARRIER_SCALE = 32  # |pattern| stored as uint8 in 1/32 levels
 _MASK_SCALE = 16  # strength stored as uint8 in 1/16 levels
 
 
-def keep_out_factor(box: Box, width: int, height: int) -> float:
-    """How many times its landmark box's longer side a face's keep-out square is: as wide as
-    KEEP_OUT_WIDE (all of MediaPipe's tracking crop), narrowed to take at most KEEP_OUT_SHARE of
-    the frame, never narrower than KEEP_OUT. The detector (`keep_out_weights`) finds the same
-    squares on the faces it sees."""
-    side = max(1, box[2] - box[0], box[3] - box[1])
-    return float(np.clip(np.sqrt(KEEP_OUT_SHARE * width * height) / side, KEEP_OUT, KEEP_OUT_WIDE))
-
-
-def face_keep_out(box: Box, width: int, height: int, factor: float | None = None) -> Box:
-    """The square around a face's landmark box that the mark leaves alone (`keep_out_factor`
-    times its longer side unless `factor` is given)."""
-    if factor is None:
-        factor = keep_out_factor(box, width, height)
+def face_keep_out(box: Box, width: int, height: int, factor: float = KEEP_OUT) -> Box:
+    """The square `factor` times the longer side of a face's landmark box, about its centre: what
+    the mark leaves alone (at least KEEP_OUT; `Watermarker.embed` widens it where it can)."""
     x0, y0, x1, y1 = box
     half = factor * max(x1 - x0, y1 - y0) / 2
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
@@ -327,6 +325,12 @@ def _strength_table(peak: float) -> np.ndarray:
 
 def _mask_map(picture: np.ndarray, peak: float, rms_budget: float, keep_out=()) -> np.ndarray:
     """strength_map in 1/_MASK_SCALE levels (uint8), all in OpenCV's 8-bit paths (per frame)."""
+    return _kept_out(_texture_mask(picture, peak), picture.shape, rms_budget, keep_out)
+
+
+def _texture_mask(picture: np.ndarray, peak: float) -> np.ndarray:
+    """The strength each block's texture allows (uint8, 1/_MASK_SCALE levels): _mask_map before
+    the keep-out and the budget (a new array)."""
     step = _mask_step(picture.shape[1], picture.shape[0])
     # Green stands for the luminance (0.59 of it, and most of its texture) at a tenth of the cost.
     luma = np.ascontiguousarray(picture[::step, ::step] if picture.ndim == 2 else picture[::step, ::step, 1])
@@ -340,10 +344,15 @@ def _mask_map(picture: np.ndarray, peak: float, rms_budget: float, keep_out=()) 
     table = _TABLES.get(peak)
     if table is None:
         table = _TABLES[peak] = _strength_table(peak)
-    mask = cv2.LUT(texture, table)
+    return cv2.LUT(texture, table)
+
+
+def _kept_out(mask: np.ndarray, shape: tuple[int, ...], rms_budget: float, keep_out=()) -> np.ndarray:
+    """A texture mask (changed in place) with the keep-out boxes' blocks zeroed and the whole
+    picture's RMS change held to `rms_budget`."""
+    per_x, per_y = shape[1] / mask.shape[1], shape[0] / mask.shape[0]
     # Blocks wholly inside a keep-out box carry nothing (embed restores those pixels anyway);
     # zeroing them here lets the budget count only the change really made.
-    per_x, per_y = picture.shape[1] / grid[0], picture.shape[0] / grid[1]
     for x0, y0, x1, y1 in keep_out:
         mask[int(np.ceil(y0 / per_y)):int(y1 // per_y), int(np.ceil(x0 / per_x)):int(x1 // per_x)] = 0
     # The budget counts the change really made: rounding takes a weak mark mostly to 0 or +-1.
@@ -365,6 +374,7 @@ class Watermarker:
         self._tile = tile_pattern(session, version)
         self._size: tuple[int, int] | None = None
         self._frame = 0
+        self._keep_out_factor: float | None = None
 
     def pattern(self, width: int, height: int) -> np.ndarray:
         """The unit-RMS carrier over width x height pixels (float32), before the mask."""
@@ -417,14 +427,40 @@ class Watermarker:
             cv2.merge([up, up, up], dst=self._up[rows])  # rows of a C-ordered array: in place
             cv2.merge([down, down, down], dst=self._down[rows])
 
+    def keep_out_factor(self, mask: np.ndarray, faces, width: int, height: int) -> float:
+        """The faces' keep-out squares, in times their landmark boxes' longer sides: the widest of
+        KEEP_OUT_STEPS (KEEP_OUT_WIDE covers MediaPipe's tracking crop) that leaves KEEP_OUT_POWER
+        of the mark (`mask`: the texture mask, per block) outside the squares in the frame's
+        middle, else KEEP_OUT; moving at most KEEP_OUT_SLEW from the last frame's."""
+        rows, cols = mask.shape
+        per_x, per_y = width / cols, height / rows
+        top, left = rows // 10, cols // 10
+        power = _POWER[mask]
+        target = KEEP_OUT
+        for factor in KEEP_OUT_STEPS:
+            kept = power[top:rows - top, left:cols - left].copy()
+            for box in faces:
+                x0, y0, x1, y1 = face_keep_out(box, width, height, factor)
+                kept[max(0, int(y0 // per_y) - top):max(0, int(np.ceil(y1 / per_y)) - top),
+                     max(0, int(x0 // per_x) - left):max(0, int(np.ceil(x1 / per_x)) - left)] = 0
+            if float(kept.sum()) >= KEEP_OUT_POWER:
+                target = factor
+                break
+        last = self._keep_out_factor
+        if last is not None:
+            target = float(np.clip(target, last - KEEP_OUT_SLEW, last + KEEP_OUT_SLEW))
+        self._keep_out_factor = target
+        return target
+
     def seek(self, index: int) -> None:
         """Mark the next picture as frame `index` of the output (the temporal key's phase), and
         the ones after it as index + 1, ...: a part of a video marked on its own."""
         self._frame = index
 
-    def embed(self, picture: np.ndarray, keep_out=(), index: int | None = None) -> np.ndarray:
+    def embed(self, picture: np.ndarray, keep_out=(), index: int | None = None, faces=()) -> np.ndarray:
         """A marked copy of a BGR uint8 picture (the input is left untouched). `keep_out`:
-        boxes (x0, y0, x1, y1) left exactly as they are (the faces, see `face_keep_out`).
+        boxes (x0, y0, x1, y1) left exactly as they are. `faces`: the faces' landmark boxes, each
+        left alone in a square `keep_out_factor` times its longer side (`face_keep_out`).
         `index`: the picture's position in the output video, which sets the temporal key's
         phase (a batch chunk's pictures are not the file's first); None: the count of pictures
         this Watermarker marked so far.
@@ -436,16 +472,20 @@ class Watermarker:
         (so a flat area is never marked more than its own mask allows), and reuses the rest."""
         if picture.ndim == 3 and picture.shape[2] == 4:  # BGRA (a face-only overlay): keep alpha
             marked = picture.copy()
-            marked[:, :, :3] = self.embed(np.ascontiguousarray(picture[:, :, :3]), keep_out, index)
+            marked[:, :, :3] = self.embed(np.ascontiguousarray(picture[:, :, :3]), keep_out, index, faces)
             return marked
         if picture.ndim == 2:
-            return self.embed(cv2.cvtColor(picture, cv2.COLOR_GRAY2BGR), keep_out, index)[:, :, 1].copy()
+            return self.embed(cv2.cvtColor(picture, cv2.COLOR_GRAY2BGR), keep_out, index, faces)[:, :, 1].copy()
         if picture.ndim != 3 or picture.shape[2] != 3:
             raise ValueError("expected a BGR picture")
         height, width = picture.shape[:2]
         if self._size != (width, height):
             self._prepare(width, height)
-        mask = _mask_map(picture, self.peak, self.rms_budget, keep_out)
+        mask = _texture_mask(picture, self.peak)
+        if len(faces):
+            factor = self.keep_out_factor(mask, faces, width, height)
+            keep_out = [*keep_out, *(face_keep_out(box, width, height, factor) for box in faces)]
+        mask = _kept_out(mask, picture.shape, self.rms_budget, keep_out)
         if self._used is None or self._used.shape != mask.shape:
             block_rows = mask.shape[0]
             self._band_of_row = np.arange(block_rows) * REFRESH_BANDS // block_rows
@@ -506,6 +546,7 @@ def keep_out_weights(shape: tuple[int, int], picture_shape: tuple[int, ...], box
     rows, cols = shape
     weights = np.ones(shape, np.float32)
     for box in boxes:
+        # The narrowest square (KEEP_OUT): the embedder may have widened it, not narrowed it.
         x0, y0, x1, y1 = face_keep_out(box, width, height)
         # Only map pixels wholly inside the square: its edge still carries the mark's rim.
         weights[int(np.ceil(y0 * rows / height)):int(y1 * rows / height),
