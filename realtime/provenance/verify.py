@@ -14,6 +14,8 @@ videoseal/models/videoseal.py, `extract_message`, aggregation "avg").
 Each search tests the nominal sync first (an uncropped picture: 45 tests, wm.Z_NOMINAL), then the
 same mirrored back (wm.Z_MIRRORED) and turned back by each of wm.ROTATIONS (wm.Z_ROTATED), then every
 scale and offset (wm.Z_FOUND); each threshold has a false-alarm rate of at most ~1e-6 per map.
+The faces' keep-out squares (found with MediaPipe, as the engine finds them) are left out of every
+map first: the embedder leaves them untouched, so they hold only noise (`wm.keep_out_weights`).
 """
 
 from __future__ import annotations
