@@ -105,9 +105,9 @@ def test_a_batch_chunk_is_marked_with_the_key_of_its_first_frame(tmp_path, monke
     keyed: list[int] = []
     embed = wm.Watermarker.embed
 
-    def recording(self, picture, keep_out=(), index=None):
+    def recording(self, picture, keep_out=(), index=None, faces=()):
         keyed.append(self._frame if index is None else index)
-        return embed(self, picture, keep_out) if index is None else embed(self, picture, keep_out, index)
+        return embed(self, picture, keep_out, index, faces)
 
     monkeypatch.setattr(wm.Watermarker, "embed", recording)
     settings = Settings().replace(mode="passthrough", label=False)

@@ -23,7 +23,7 @@ import numpy as np
 
 from realtime.frame import Frame
 from realtime.provenance.label import Label
-from realtime.provenance.watermark import SESSION_BITS, Watermarker, face_keep_out
+from realtime.provenance.watermark import SESSION_BITS, Watermarker
 from realtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -77,13 +77,12 @@ class Provenance:
         settings = self._settings()
         # A new array (the label may draw into it); the faces' surroundings are left untouched
         # so that face analysis downstream reads exactly the unmarked face.
-        keep_out = [] if frame is None else [face_keep_out(face.box, picture.shape[1], picture.shape[0])
-                                             for face in frame.faces]
+        faces = [] if frame is None else [face.box for face in frame.faces]
         if not self._key_started and frame is not None:
             self._key_started = True
             if self.key_fps and frame.pts is not None:
                 self.watermarker.seek(max(0, round(frame.pts * self.key_fps)))
-        marked = self.watermarker.embed(picture, keep_out)
+        marked = self.watermarker.embed(picture, faces=faces)
         # The invisible mark goes on every picture; the visible label on every altered one.
         if settings.output.label and self.altered(frame, settings):
             self._label_for(settings).apply(marked, inplace=True)

@@ -14,6 +14,8 @@ videoseal/models/videoseal.py, `extract_message`, aggregation "avg").
 Each search tests the nominal sync first (an uncropped picture: 45 tests, wm.Z_NOMINAL), then the
 same mirrored back (wm.Z_MIRRORED) and turned back by each of wm.ROTATIONS (wm.Z_ROTATED), then every
 scale and offset (wm.Z_FOUND); each threshold has a false-alarm rate of at most ~1e-6 per map.
+The faces' keep-out squares (found with MediaPipe, as the engine finds them) are left out of every
+map first: the embedder leaves them untouched, so they hold only noise (`wm.keep_out_weights`).
 """
 
 from __future__ import annotations
@@ -86,6 +88,9 @@ class Verdict:
     """The per-session id, in hex, when the payload could be read (its CRC holds)."""
     frames: int = 0
     frames_marked: int = 0
+    faces_left_out: int = 0
+    """Frames in which a face was found and its keep-out square left out of the search
+    (`_FaceFinder`)."""
     chunks: int = 0
     chunks_marked: int = 0
     c2pa: dict | None = None
@@ -140,6 +145,36 @@ def _video_frames(path: Path, max_frames: int | None) -> Iterator[np.ndarray]:
         except av.error.FFmpegError as error:
             if count == 0:
                 raise InputError(f"cannot decode {path}: {error}") from None
+
+
+class _FaceFinder:
+    """The faces of the pictures checked, found as the engine finds them (MediaPipe's face mesh,
+    tracking from picture to picture, the engine's face settings), so that the squares the
+    embedder kept out (`wm.face_keep_out`) are left out of the search too (`wm.keep_out_weights`).
+    Without MediaPipe the search simply sees the whole picture."""
+
+    def __init__(self) -> None:
+        self._detector = None
+        try:
+            from realtime.faces.mediapipe_mesh import MediaPipeFaceMesh
+            from realtime.settings import Settings
+
+            self._detector = MediaPipeFaceMesh(Settings().faces, static=False)
+        except Exception:  # noqa: BLE001 - no MediaPipe (or no model): search the whole picture
+            self._detector = None
+
+    @property
+    def available(self) -> bool:
+        return self._detector is not None
+
+    def boxes(self, picture: np.ndarray) -> list[tuple[int, int, int, int]]:
+        if self._detector is None:
+            return []
+        return [face.box for face in self._detector.detect(picture)]
+
+    def close(self) -> None:
+        if self._detector is not None:
+            self._detector.close()
 
 
 def _search(sums: wm.KeyedSums | wm.AdaptiveKeyedSums, verdict: Verdict) -> wm.Detection:
@@ -215,7 +250,23 @@ def _judge_chunk(maps: list[tuple[int, np.ndarray, np.ndarray]], verdict: Verdic
                                  for _, m, _ in maps)
 
 
-def verify_pictures(frames: Iterator[np.ndarray], verdict: Verdict, chunk: int = CHUNK) -> Verdict:
+def verify_pictures(frames: Iterator[np.ndarray], verdict: Verdict, chunk: int = CHUNK,
+                    faces: bool = True) -> Verdict:
+    """Search pictures (one file's frames, in order) for the mark. `faces`: leave the faces'
+    keep-out squares out of the search (`_FaceFinder`)."""
+    finder = _FaceFinder() if faces else None
+    try:
+        return _verify_pictures(frames, verdict, chunk, finder)
+    finally:
+        if finder is not None:
+            finder.close()
+
+
+def _verify_pictures(frames: Iterator[np.ndarray], verdict: Verdict, chunk: int,
+                     finder: _FaceFinder | None) -> Verdict:
+    if finder is not None and not finder.available:
+        verdict.notes.append("MediaPipe not available: the faces were searched too (a weaker search)")
+        finder = None
     maps: list[tuple[int, np.ndarray, np.ndarray]] = []  # (frame index in the file, working map, keyed map)
     bits: list[np.ndarray] = []
     totals: dict[tuple[int, int], wm.AdaptiveKeyedSums] = {}  # map shape -> the whole file's maps
@@ -227,6 +278,11 @@ def verify_pictures(frames: Iterator[np.ndarray], verdict: Verdict, chunk: int =
             maps = []
         shape = work.shape
         keyed = wm.keyed_map(picture)
+        weights = None if finder is None else wm.keep_out_weights(work.shape, picture.shape, finder.boxes(picture))
+        if weights is not None:  # the keep-out holds no mark: only noise to the search
+            work *= weights
+            keyed *= weights
+            verdict.faces_left_out += 1
         totals.setdefault(shape, wm.AdaptiveKeyedSums(shape)).add(keyed, index)
         maps.append((index, work, keyed))
         if len(maps) >= chunk:

@@ -243,12 +243,32 @@ RMS_BUDGET = 1.2
 counted after rounding: a picture that is textured everywhere gets a weaker mark."""
 KEEP_OUT = 1.3
 """A face's landmark box is widened to a square KEEP_OUT times its longer side, centred, and
-left exactly untouched (face, hair line, ears). MediaPipe's face mesh tracks in a square 1.5x the
-landmark box (turned with the head): with 1.6x, a tracker started on the same first frame sees no
-difference at all (d13, d9, d3), but on face-filled clips the mark then loses half its strength
-(d3 as output 18.6 -> 9.2; benchmarks/results/s15_mark/watermark.md). And the tracking loop keeps
-whatever its first full-frame look saw: one level added to a corner of d13's first frame moves its
-tracked landmarks by 0.0013 of the eye distance, more than the mark does."""
+left exactly untouched (face, hair line, ears); `Watermarker.embed` widens it further, up to
+KEEP_OUT_WIDE, where the rest of the frame has texture enough to carry the mark."""
+KEEP_OUT_WIDE = 1.6
+"""The widest keep-out (times the landmark box's longer side). MediaPipe's face mesh tracks in a
+square 1.5x the landmark box (turned with the head): at 1.3x the mark's ring inside that crop
+moves d13's tracked landmarks by 0.00107 of the eye distance even for a tracker whose first look
+saw the unmarked frame, at 1.6x by exactly 0 (d10: 0.00108 -> 0; benchmarks/results/s19-mark/).
+What is left is the tracker's first full-frame look, which any change of the frame moves (one
+level on a 64x64 corner: 0.0013 on d13), and which no keep-out can spare."""
+KEEP_OUT_POWER = 1600.0
+"""How much mark (the sum over mask blocks of the mean squared change, before the RMS budget)
+must stay outside the faces' squares in the frame's middle (10% in from each edge: what a 10%
+crop keeps) for the keep-out to widen: a wider square is taken only where that much is left.
+d13's ceiling keeps 1700-1900 at 1.6x and widens; d20 (its mark on the foliage at the top, the
+face a third of the frame) keeps 1600-2000 at 1.3x and stays near it, as do the face-filled d3,
+d6, d9, d10, d14 (400-1000): widening those cost the 10% crop its mark (d10's 16.2 -> 7.1, d20
+found -> 8.2 < 9.4)."""
+KEEP_OUT_STEPS = (1.6, 1.55, 1.5, 1.45, 1.4, 1.35)
+"""The wider squares tried, widest first."""
+KEEP_OUT_SLEW = 0.04
+"""Largest change of the keep-out factor from one choice to the next (every KEEP_OUT_EVERY
+frames), so the square's edge never jumps (its ring would blink the mark on and off) when the
+texture around the face changes."""
+KEEP_OUT_EVERY = 2
+"""The keep-out factor is chosen again every this many frames (the texture around a face
+changes slowly; ~0.03 ms each time at 720p)."""
 REFRESH_BANDS = 8
 """The mark's pixels are recomputed for one horizontal band in REFRESH_BANDS per frame (and
 wherever the picture lost texture since); the other bands reuse the last frame's change."""
@@ -257,7 +277,8 @@ _MASK_SCALE = 16  # strength stored as uint8 in 1/16 levels
 
 
 def face_keep_out(box: Box, width: int, height: int, factor: float = KEEP_OUT) -> Box:
-    """The square around a face's landmark box that the mark leaves alone."""
+    """The square `factor` times the longer side of a face's landmark box, about its centre: what
+    the mark leaves alone (at least KEEP_OUT; `Watermarker.embed` widens it where it can)."""
     x0, y0, x1, y1 = box
     half = factor * max(x1 - x0, y1 - y0) / 2
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
@@ -276,6 +297,7 @@ def _rounded_power() -> np.ndarray:
 
 _POWER = _rounded_power()
 """Indexed by a strength in 1/_MASK_SCALE levels."""
+_POWER_LUT = _POWER.reshape(1, 256)
 _TABLES: dict[float, np.ndarray] = {}
 _CROSS3 = np.ones((3, 3), np.uint8)
 _ONE = (1.0, 1.0, 1.0, 0.0)
@@ -308,6 +330,12 @@ def _strength_table(peak: float) -> np.ndarray:
 
 def _mask_map(picture: np.ndarray, peak: float, rms_budget: float, keep_out=()) -> np.ndarray:
     """strength_map in 1/_MASK_SCALE levels (uint8), all in OpenCV's 8-bit paths (per frame)."""
+    return _kept_out(_texture_mask(picture, peak), picture.shape, rms_budget, keep_out)
+
+
+def _texture_mask(picture: np.ndarray, peak: float) -> np.ndarray:
+    """The strength each block's texture allows (uint8, 1/_MASK_SCALE levels): _mask_map before
+    the keep-out and the budget (a new array)."""
     step = _mask_step(picture.shape[1], picture.shape[0])
     # Green stands for the luminance (0.59 of it, and most of its texture) at a tenth of the cost.
     luma = np.ascontiguousarray(picture[::step, ::step] if picture.ndim == 2 else picture[::step, ::step, 1])
@@ -321,10 +349,15 @@ def _mask_map(picture: np.ndarray, peak: float, rms_budget: float, keep_out=()) 
     table = _TABLES.get(peak)
     if table is None:
         table = _TABLES[peak] = _strength_table(peak)
-    mask = cv2.LUT(texture, table)
+    return cv2.LUT(texture, table)
+
+
+def _kept_out(mask: np.ndarray, shape: tuple[int, ...], rms_budget: float, keep_out=()) -> np.ndarray:
+    """A texture mask (changed in place) with the keep-out boxes' blocks zeroed and the whole
+    picture's RMS change held to `rms_budget`."""
+    per_x, per_y = shape[1] / mask.shape[1], shape[0] / mask.shape[0]
     # Blocks wholly inside a keep-out box carry nothing (embed restores those pixels anyway);
     # zeroing them here lets the budget count only the change really made.
-    per_x, per_y = picture.shape[1] / grid[0], picture.shape[0] / grid[1]
     for x0, y0, x1, y1 in keep_out:
         mask[int(np.ceil(y0 / per_y)):int(y1 // per_y), int(np.ceil(x0 / per_x)):int(x1 // per_x)] = 0
     # The budget counts the change really made: rounding takes a weak mark mostly to 0 or +-1.
@@ -346,6 +379,7 @@ class Watermarker:
         self._tile = tile_pattern(session, version)
         self._size: tuple[int, int] | None = None
         self._frame = 0
+        self._keep_out_factor: float | None = None
 
     def pattern(self, width: int, height: int) -> np.ndarray:
         """The unit-RMS carrier over width x height pixels (float32), before the mask."""
@@ -398,14 +432,46 @@ class Watermarker:
             cv2.merge([up, up, up], dst=self._up[rows])  # rows of a C-ordered array: in place
             cv2.merge([down, down, down], dst=self._down[rows])
 
+    def keep_out_factor(self, mask: np.ndarray, faces, width: int, height: int) -> float:
+        """The faces' keep-out squares, in times their landmark boxes' longer sides: the widest of
+        KEEP_OUT_STEPS (KEEP_OUT_WIDE covers MediaPipe's tracking crop) that leaves KEEP_OUT_POWER
+        of the mark (`mask`: the texture mask, per block) outside the squares in the frame's
+        middle, else KEEP_OUT; moving at most KEEP_OUT_SLEW from the last frame's."""
+        rows, cols = mask.shape
+        per_x, per_y = width / cols, height / rows
+        top, left = rows // 10, cols // 10
+        # The mark's power per block in the frame's middle, summed over rectangles in O(1).
+        power = cv2.LUT(mask[top:rows - top, left:cols - left], _POWER_LUT)
+        total = cv2.integral(power, sdepth=cv2.CV_64F)
+        inner_rows, inner_cols = power.shape
+
+        def inside(x0: int, y0: int, x1: int, y1: int) -> float:
+            r0, r1 = (min(inner_rows, max(0, r)) for r in (int(y0 // per_y) - top, -int(-y1 // per_y) - top))
+            c0, c1 = (min(inner_cols, max(0, c)) for c in (int(x0 // per_x) - left, -int(-x1 // per_x) - left))
+            return float(total[r1, c1] - total[r0, c1] - total[r1, c0] + total[r0, c0])
+
+        target = KEEP_OUT
+        for factor in KEEP_OUT_STEPS:
+            # Faces' squares that overlap are counted twice: a conservative (narrower) choice.
+            kept = float(total[-1, -1]) - sum(inside(*face_keep_out(box, width, height, factor)) for box in faces)
+            if kept >= KEEP_OUT_POWER:
+                target = factor
+                break
+        last = self._keep_out_factor
+        if last is not None:
+            target = float(np.clip(target, last - KEEP_OUT_SLEW, last + KEEP_OUT_SLEW))
+        self._keep_out_factor = target
+        return target
+
     def seek(self, index: int) -> None:
         """Mark the next picture as frame `index` of the output (the temporal key's phase), and
         the ones after it as index + 1, ...: a part of a video marked on its own."""
         self._frame = index
 
-    def embed(self, picture: np.ndarray, keep_out=(), index: int | None = None) -> np.ndarray:
+    def embed(self, picture: np.ndarray, keep_out=(), index: int | None = None, faces=()) -> np.ndarray:
         """A marked copy of a BGR uint8 picture (the input is left untouched). `keep_out`:
-        boxes (x0, y0, x1, y1) left exactly as they are (the faces, see `face_keep_out`).
+        boxes (x0, y0, x1, y1) left exactly as they are. `faces`: the faces' landmark boxes, each
+        left alone in a square `keep_out_factor` times its longer side (`face_keep_out`).
         `index`: the picture's position in the output video, which sets the temporal key's
         phase (a batch chunk's pictures are not the file's first); None: the count of pictures
         this Watermarker marked so far.
@@ -417,16 +483,22 @@ class Watermarker:
         (so a flat area is never marked more than its own mask allows), and reuses the rest."""
         if picture.ndim == 3 and picture.shape[2] == 4:  # BGRA (a face-only overlay): keep alpha
             marked = picture.copy()
-            marked[:, :, :3] = self.embed(np.ascontiguousarray(picture[:, :, :3]), keep_out, index)
+            marked[:, :, :3] = self.embed(np.ascontiguousarray(picture[:, :, :3]), keep_out, index, faces)
             return marked
         if picture.ndim == 2:
-            return self.embed(cv2.cvtColor(picture, cv2.COLOR_GRAY2BGR), keep_out, index)[:, :, 1].copy()
+            return self.embed(cv2.cvtColor(picture, cv2.COLOR_GRAY2BGR), keep_out, index, faces)[:, :, 1].copy()
         if picture.ndim != 3 or picture.shape[2] != 3:
             raise ValueError("expected a BGR picture")
         height, width = picture.shape[:2]
         if self._size != (width, height):
             self._prepare(width, height)
-        mask = _mask_map(picture, self.peak, self.rms_budget, keep_out)
+        mask = _texture_mask(picture, self.peak)
+        if len(faces):
+            factor = self._keep_out_factor
+            if factor is None or self._frame % KEEP_OUT_EVERY == 0:
+                factor = self.keep_out_factor(mask, faces, width, height)
+            keep_out = [*keep_out, *(face_keep_out(box, width, height, factor) for box in faces)]
+        mask = _kept_out(mask, picture.shape, self.rms_budget, keep_out)
         if self._used is None or self._used.shape != mask.shape:
             block_rows = mask.shape[0]
             self._band_of_row = np.arange(block_rows) * REFRESH_BANDS // block_rows
@@ -467,6 +539,32 @@ def luminance(picture: np.ndarray) -> np.ndarray:
     if picture.ndim == 2:
         return picture
     return cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY)
+
+
+def keep_out_weights(shape: tuple[int, int], picture_shape: tuple[int, ...], boxes) -> np.ndarray | None:
+    """A map of `shape` (a working or keyed map's) that is 0 inside the keep-out squares of the
+    faces whose landmark boxes are `boxes` (in the pixels of a picture of `picture_shape`) and 1
+    elsewhere, or None when there is no face.
+
+    The embedder leaves those squares untouched, so there the map holds only the picture's own
+    residual: noise to the correlation, and on a face-filled frame most of it (d20's keep-out is
+    a third of the frame, half of it once a 10% crop took the marked edges). Zeroing them is
+    the matched filter's weight for a region without signal; it depends on the faces, never on
+    the pattern, so unmarked footage keeps its null statistics (the searches normalise by the
+    spread over offsets of whatever map they get). d20's 10% crop at CRF 23: 7.3 -> 11.9 at
+    its sync (benchmarks/results/s19-mark/)."""
+    if not boxes:
+        return None
+    height, width = picture_shape[:2]
+    rows, cols = shape
+    weights = np.ones(shape, np.float32)
+    for box in boxes:
+        # The narrowest square (KEEP_OUT): the embedder may have widened it, not narrowed it.
+        x0, y0, x1, y1 = face_keep_out(box, width, height)
+        # Only map pixels wholly inside the square: its edge still carries the mark's rim.
+        weights[int(np.ceil(y0 * rows / height)):int(y1 * rows / height),
+                int(np.ceil(x0 * cols / width)):int(x1 * cols / width)] = 0.0
+    return weights
 
 
 def working_map(picture: np.ndarray) -> np.ndarray:
