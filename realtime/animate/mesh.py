@@ -255,6 +255,7 @@ def _rigid_irises(portrait: Portrait, points: np.ndarray,
     return result
 
 
+WHITE_SHARE = 0.7  # of the painted-out iris: the white's colour (the rest: the inpainting's shading)
 VISIBLE_MARGIN = 1.5  # px: how far inside the portrait's eye outline a visible iris pixel lies
 IRIS_EDGE = 1.15  # the iris drawn whole out to this much of its radius (its dark rim and a little white)
 
@@ -294,7 +295,9 @@ def clean_eyes(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     if cv2.countNonZero(whites) >= 8:
         pixels = image[whites > 0].astype(np.float32)
         light = pixels.mean(axis=1)
-        white = pixels[light >= np.percentile(light, 75)].mean(axis=0)
+        # Its typical light (the median): the brightest quarter drew a glaring, flat patch where
+        # a painting's shaded white is hardly lighter than its skin (the Mona Lisa).
+        white = pixels[np.abs(light - np.median(light)) <= max(4.0, 0.25 * float(light.std()))].mean(axis=0)
         # White in the middle, the inpainting's own (the lid's edge and shadow) within a few pixels
         # of the eye's outline: a white hole reaching up to the lid drew a bright line between the
         # moved iris and the lashes.
@@ -303,7 +306,7 @@ def clean_eyes(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
             cv2.fillPoly(eyes, [np.round(points[loop] * 16).astype(np.int32)], 255, shift=4)
         inside = cv2.distanceTransform((eyes[box] > 0).astype(np.uint8), cv2.DIST_L2, 3)
         x = np.clip(inside / max(2.0, 0.06 * float(np.linalg.norm(points[33] - points[133]))), 0.0, 1.0)
-        weight = (x * x * (3.0 - 2.0 * x))[..., None]
+        weight = WHITE_SHARE * (x * x * (3.0 - 2.0 * x))[..., None]
         hole = (mask[box] > 0)[..., None]
         filled = np.where(hole, weight * white + (1.0 - weight) * filled, filled)
         filled = np.where(hole, cv2.GaussianBlur(filled, (0, 0), 0.8), filled)
