@@ -180,6 +180,39 @@ def _summary(values: list[float | None]) -> float | None:
     return float(np.mean(kept)) if kept else None
 
 
+# -- drawn amplitude ---------------------------------------------------------------------------------
+# How far the drawn features move against how far the real ones did (self-reenactment, both measured
+# by MediaPipe afresh on the output and on the real frame, each minus frame 0's): a portrait that
+# reproduced the video scores 1, the frozen frame 0, half-size blinks 0.5. Eye opening (the lids' gap
+# in eye widths, both eyes), gaze (the irises between their eye corners, in eye widths, both axes
+# pooled) and mouth width (corner to corner, in outer-eye-corner distances: a smile widens it, an
+# "O" narrows it). The slope of drawn on real through the origin, over all measured frames.
+AMPLITUDE_FEATURES = ("eye_opening", "gaze", "mouth_width")
+
+
+def drawn_features(points: np.ndarray) -> np.ndarray:
+    """(4,) eye opening, gaze along and across the eye, mouth width (see AMPLITUDE_FEATURES)."""
+    from realtime.animate.motion import gaze
+
+    eyes = float(np.linalg.norm(points[33, :2] - points[263, :2])) or 1.0
+    mouth = float(np.linalg.norm(points[61, :2] - points[291, :2]))
+    return np.array([eye_openness(points), *gaze(points), mouth / eyes])
+
+
+def amplitude_gains(real: list[np.ndarray], drawn: list[np.ndarray]) -> dict[str, float | None]:
+    """Slope (through the origin) of the drawn features' change on the real ones', per feature."""
+    if len(real) < 3:
+        return {name: None for name in AMPLITUDE_FEATURES}
+    r, d = np.asarray(real, dtype=np.float64), np.asarray(drawn, dtype=np.float64)
+
+    def slope(columns: list[int]) -> float | None:
+        a, b = r[:, columns].ravel(), d[:, columns].ravel()
+        norm = float((a * a).sum())
+        return float((a * b).sum() / norm) if norm > 1e-12 else None
+
+    return {"eye_opening": slope([0]), "gaze": slope([1, 2]), "mouth_width": slope([3])}
+
+
 # -- self-reenactment -------------------------------------------------------------------------------
 
 def self_reenactment(path: Path, frames_limit: int, settings, still_detector, identity, identity_every: int,
@@ -204,6 +237,8 @@ def self_reenactment(path: Path, frames_limit: int, settings, still_detector, id
     truth_identity = []  # the real frames' own distance to frame 0: what a perfect output scores
     missing = {m: 0 for m in METHODS}
     timings = []
+    features0 = drawn_features(source_face.landmarks)
+    real_change, drawn_change, intended_change = [], [], []
     bar = _progress(len(frames) - 1, show_progress, path.name)
     for index in range(1, len(frames)):
         truth_image = frames[index]
@@ -243,6 +278,11 @@ def self_reenactment(path: Path, frames_limit: int, settings, still_detector, id
                 landmarks = max(found, key=lambda f: f.size).landmarks if found else None
             if landmarks is None:
                 missing[method] += 1
+            elif method == "mesh":
+                real_change.append(drawn_features(truth.landmarks) - features0)
+                drawn_change.append(drawn_features(landmarks) - features0)
+                intended = getattr(animator, "_last_points", None)
+                intended_change.append(None if intended is None else drawn_features(intended) - features0)
             per_method[method]["akd"].append(akd(landmarks, truth))
             if identity is not None and index % identity_every == 0:
                 embedding = source_embedding if method == "static" else identity.embed(output, truth.box)
@@ -265,6 +305,9 @@ def self_reenactment(path: Path, frames_limit: int, settings, still_detector, id
             "identity": _summary(values["identity"]), "identity_real": _summary(values["identity_real"]),
         }
     result["truth_identity"] = _summary(truth_identity)
+    result["amplitude"] = amplitude_gains(real_change, drawn_change)
+    kept = [(r, i) for r, i in zip(real_change, intended_change, strict=True) if i is not None]
+    result["amplitude_intended"] = amplitude_gains([r for r, _ in kept], [i for _, i in kept])
     result["mesh_ms_p50"] = float(np.median(timings) * 1000) if timings else None
     return result
 
@@ -565,6 +608,17 @@ def markdown(results: dict) -> str:
               "Mesh beats the frozen frame on SSIM, PSNR and identity to the real frames: "
               + ", ".join(f"{row['video']}: {'yes' if row.get('beats_frozen') else 'NO'}"
                           for row in results["self"]) + ".", ""]
+    if any(row.get("amplitude") for row in results["self"]):
+        lines += ["Drawn amplitude (mesh): the features' change found by MediaPipe on the output against "
+                  "the real frame's, each from frame 0 (slope; 1 = the real amplitude, 0 = frozen); "
+                  "in brackets the animator's own landmarks (what it meant to draw).", "",
+                  "| video | eye opening | gaze | mouth width |", "| --- | --- | --- | --- |"]
+        for row in results["self"]:
+            drawn, meant = row.get("amplitude") or {}, row.get("amplitude_intended") or {}
+            if drawn:
+                lines.append(f"| {row['video']} | " + " | ".join(
+                    f"{_fmt(drawn.get(name), 2)} ({_fmt(meant.get(name), 2)})" for name in AMPLITUDE_FEATURES) + " |")
+        lines.append("")
     if results.get("cross"):
         lines += ["## Cross-reenactment", "",
                   "Each portrait driven by each video (first frames, frame 0 = the neutral reference). "

@@ -57,6 +57,7 @@ def test_short_run_writes_results_with_baselines(tmp_path, capsys):
     for key in ("mouth_corr", "eye_corr", "gaze_corr"):
         assert key in cross
     assert "| s42.jpg | d3.mp4 |" in table
+    assert set(row["amplitude"]) == {"eye_opening", "gaze", "mouth_width"} and "Drawn amplitude" in table
     assert json.loads(capsys.readouterr().out)["self"][0]["video"] == "d3.mp4"
 
 
@@ -83,3 +84,15 @@ def test_gaze_repeatability_tells_a_moving_gaze_from_noise():
     moving = quality_animate.gaze_repeatability(faces(glances, 0.2), [[f] for f in faces(glances, 0.2)])
     still = quality_animate.gaze_repeatability(faces(np.zeros(40), 0.2), [[f] for f in faces(np.zeros(40), 0.2)])
     assert moving > 0.95 and abs(still) < 0.4
+
+
+def test_drawn_amplitude_is_the_slope_of_drawn_on_real():
+    rng = np.random.default_rng(1)
+    real = [rng.normal(0, 0.02, 4) for _ in range(20)]
+    same = quality_animate.amplitude_gains(real, real)
+    assert same == {"eye_opening": pytest.approx(1.0), "gaze": pytest.approx(1.0), "mouth_width": pytest.approx(1.0)}
+    half = quality_animate.amplitude_gains(real, [0.5 * r for r in real])
+    assert half["gaze"] == pytest.approx(0.5) and half["mouth_width"] == pytest.approx(0.5)
+    frozen = quality_animate.amplitude_gains(real, [np.zeros(4) for _ in real])
+    assert frozen["eye_opening"] == 0.0
+    assert quality_animate.amplitude_gains(real[:2], real[:2])["gaze"] is None  # too few frames

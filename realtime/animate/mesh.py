@@ -109,6 +109,7 @@ class Portrait:
         # Depth of every mesh point for the back-to-front drawing order: the surroundings lie
         # behind the face.
         self.depth_far = float(self.landmarks[:, 2].max() + self.face_size)
+        self.clean = clean_eyes(image, self.landmarks)  # the irises painted out: what a glance uncovers
         self.tiles = TileWarp(image)  # the picture doubled once; the last drawing, by tiles
         self.eye_openness = tuple(_openness(self.landmarks, loop, corners)
                                   for loop, corners in zip((top.right_eye, top.left_eye), EYE_CORNERS, strict=True))
@@ -119,6 +120,8 @@ class Portrait:
 LID_FOLDS = ((247, 30, 29, 27, 28, 56, 190), (467, 260, 259, 257, 258, 286, 414))
 LID_CLOSING = (0.4, 0.9)  # share of the eye's opening closed where the lid's source starts / ends moving
 LID_SHIFT = 0.9  # how far up the lid's source moves, at a shut eye, towards its fold
+IRISES_SLIDE = True
+WIDENED = 1.06  # an eye opened wider than this (area, of the portrait's) keeps its iris's size
 LID_CENTRE = (0.75, 0.95)  # closed share where the eye's centre starts / ends sampling the lid's edge
 
 
@@ -196,7 +199,10 @@ def _rigid_irises(portrait: Portrait, points: np.ndarray,
             continue  # closed or tiny: nothing to turn
         k = width_d / width_s
         follow = fit_similarity_2d(source_loop, dest_loop)
-        if np.linalg.norm(follow[:, :2] @ source_centre + follow[:, 2] - dest_centre) < 0.3:
+        widened = abs(cv2.contourArea(dest_loop.astype(np.float32))) > \
+            WIDENED * k * k * abs(cv2.contourArea(source_loop.astype(np.float32)))
+        if np.linalg.norm(follow[:, :2] @ source_centre + follow[:, 2] - dest_centre) < 0.3 and not \
+                (widened and IRISES_SLIDE):
             continue  # the iris just follows its eye: the mesh's own fan is right
         radius_s = float(np.linalg.norm(source[iris] - source_centre, axis=1).mean())
         ex0, ey0 = np.floor(dest_loop.min(axis=0)).astype(int)
@@ -242,8 +248,137 @@ def _rigid_irises(portrait: Portrait, points: np.ndarray,
         profile = np.where(t <= t0, t * h0 / np.maximum(t0, 1e-9),
                            h0 + (1.0 - h0) * (t - t0) / np.maximum(1.0 - t0, 1e-9))
         sample = (source_centre + profile[:, None] * edge_s).astype(np.float32)
-        result.append((xs[inside], ys[inside], sample[:, 0], sample[:, 1], (ex0, ey0, ex1, ey1)))
+        fan = (source_centre + t[:, None] * edge_s).astype(np.float32)  # the plain fan: the eye's white
+        result.append((xs[inside], ys[inside], sample[:, 0], sample[:, 1], (ex0, ey0, ex1, ey1),
+                       (dest_centre.astype(np.float64), source_centre.astype(np.float64), k, radius_s,
+                        source_loop.astype(np.float32), fan)))
     return result
+
+
+WHITE_SHARE = 0.7  # of the painted-out iris: the white's colour (the rest: the inpainting's shading)
+VISIBLE_MARGIN = 1.5  # px: how far inside the portrait's eye outline a visible iris pixel lies
+IRIS_EDGE = 1.15  # the iris drawn whole out to this much of its radius (its dark rim and a little white)
+
+
+def clean_eyes(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """The portrait with its irises painted out of their eyes (the white and the lids' shadow
+    continued over them: cv2.inpaint, Telea), the background a glance moves the iris over."""
+    top = topology()
+    points = landmarks[:, :2]
+    mask = np.zeros(image.shape[:2], dtype=np.uint8)
+    for loop, centre, iris in ((top.right_eye, RIGHT_IRIS_CENTRE, top.right_iris),
+                               (top.left_eye, LEFT_IRIS_CENTRE, top.left_iris)):
+        eye = np.zeros_like(mask)
+        cv2.fillPoly(eye, [np.round(points[loop] * 16).astype(np.int32)], 255, shift=4)
+        disk = np.zeros_like(mask)
+        radius = float(np.linalg.norm(points[iris] - points[centre], axis=1).mean()) * IRIS_EDGE + 1.0
+        cv2.circle(disk, (int(round(points[centre, 0] * 16)), int(round(points[centre, 1] * 16))),
+                   int(round(radius * 16)), 255, -1, shift=4)
+        mask |= eye & disk
+    if not mask.any():
+        return image
+    ys, xs = np.nonzero(mask)
+    pad = 8
+    x0, y0 = max(0, xs.min() - pad), max(0, ys.min() - pad)
+    x1, y1 = min(image.shape[1], xs.max() + pad + 1), min(image.shape[0], ys.max() + pad + 1)
+    clean = image.copy()
+    box = np.s_[y0:y1, x0:x1]
+    filled = cv2.inpaint(image[box], mask[box], 3, cv2.INPAINT_TELEA).astype(np.float32)
+    # Telea continues the eye's outline into the hole: where the iris met a lid, the lid's dark edge
+    # ran over it, and an eye widened over that drew a brown smudge above its iris. The hole is the
+    # white instead (the eye's brightest part outside the iris), shaded by the inpainting's own
+    # light below it (the lids' shadow on the white, the white's own falloff kept).
+    whites = np.zeros_like(mask)
+    for loop in (top.right_eye, top.left_eye):
+        cv2.fillPoly(whites, [np.round(points[loop] * 16).astype(np.int32)], 255, shift=4)
+    whites = whites & ~mask
+    if cv2.countNonZero(whites) >= 8:
+        pixels = image[whites > 0].astype(np.float32)
+        light = pixels.mean(axis=1)
+        # Its typical light (the median): the brightest quarter drew a glaring, flat patch where
+        # a painting's shaded white is hardly lighter than its skin (the Mona Lisa).
+        white = pixels[np.abs(light - np.median(light)) <= max(4.0, 0.25 * float(light.std()))].mean(axis=0)
+        # White in the middle, the inpainting's own (the lid's edge and shadow) within a few pixels
+        # of the eye's outline: a white hole reaching up to the lid drew a bright line between the
+        # moved iris and the lashes.
+        eyes = np.zeros_like(mask)
+        for loop in (top.right_eye, top.left_eye):
+            cv2.fillPoly(eyes, [np.round(points[loop] * 16).astype(np.int32)], 255, shift=4)
+        inside = cv2.distanceTransform((eyes[box] > 0).astype(np.uint8), cv2.DIST_L2, 3)
+        x = np.clip(inside / max(2.0, 0.06 * float(np.linalg.norm(points[33] - points[133]))), 0.0, 1.0)
+        weight = WHITE_SHARE * (x * x * (3.0 - 2.0 * x))[..., None]
+        hole = (mask[box] > 0)[..., None]
+        filled = np.where(hole, weight * white + (1.0 - weight) * filled, filled)
+        filled = np.where(hole, cv2.GaussianBlur(filled, (0, 0), 0.8), filled)
+    clean[box] = np.clip(filled + 0.5, 0, 255).astype(np.uint8)
+    return clean
+
+
+def draw_irises(canvas: np.ndarray, portrait: Portrait, eyes: list) -> None:
+    """Each turned iris drawn whole over its eye's white, in place.
+
+    The rigid fan (`_rigid_irises`) samples the portrait's own eye, so the white a glance uncovers
+    beside the iris came from the iris itself or from the lids: a glance towards a corner drew a
+    dark wedge trailing the iris, and the iris never left its place by more than half of the
+    driver's glance as MediaPipe finds it (d10: 0.44-0.47 of the real gaze). A real iris slides
+    over the white: here the eye is drawn from the portrait with its irises painted out (the same
+    fan, so the lids meet the mesh), and the portrait's iris disk translated (scaled by the eye)
+    over it, cut by the drawn lids; a part of the iris the portrait's lids hide is taken from the
+    other half of the disk (mirrored across the eye), else from its nearest visible row."""
+    clean = portrait.clean
+    if clean is None:
+        return
+    for xs, ys, _sample_x, _sample_y, _box, (dest_centre, source_centre, k, radius_s, source_loop, fan) in eyes:
+        # The white: the iris-less eye by the plain fan (each ray's share of the way to the lid),
+        # not the rigid iris's profile, which samples its middle over most of the eye: the lid's
+        # edge stays at the lid, the middle is white.
+        white = cv2.remap(clean, fan[None, :, 0], fan[None, :, 1], cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REFLECT101)[0].astype(np.float32)
+        d = np.stack([xs, ys], axis=1).astype(np.float64) - dest_centre
+        r = np.linalg.norm(d, axis=1)
+        radius = k * radius_s * IRIS_EDGE
+        near = r < radius + 1.0
+        if not near.any():
+            canvas[ys, xs] = np.clip(white + 0.5, 0, 255).astype(np.uint8)
+            continue
+        source = source_centre + d[near] / k
+        # Visible: inside the portrait's eye outline by a margin (the outline runs along the lids'
+        # inner edge: the wet line of the lower lid came along with the iris as a red arc).
+        outward = d[near] / np.maximum(r[near], 1e-6)[:, None] * VISIBLE_MARGIN
+        visible = _inside(source_loop, source + outward)
+        mirrored = source_centre + np.c_[d[near, 0], -d[near, 1]] / k
+        use_mirror = ~visible & _inside(source_loop, mirrored + outward * [1.0, -1.0])
+        source[use_mirror] = mirrored[use_mirror]
+        # Hidden on both halves (an eye opened a little beyond the portrait's lids, over its iris):
+        # the iris's last visible row in that column, drawn up to the lid. Left to the white, the
+        # sliver between the portrait's lid line and the drawn one read as a bright line across
+        # the iris top.
+        hidden = ~(visible | use_mirror)
+        for factor in (0.85, 0.7, 0.55, 0.4, 0.25):
+            if not hidden.any():
+                break
+            nearer = source_centre + np.c_[d[near][hidden, 0], d[near][hidden, 1] * factor] / k
+            found = _inside(source_loop, nearer + outward[hidden] * [1.0, factor])
+            rows = np.nonzero(hidden)[0][found]
+            source[rows] = nearer[found]
+            hidden[rows] = False
+        # Whole out to the iris's own radius, fading over its rim (IRIS_EDGE) into the white.
+        rim = k * radius_s
+        alpha = np.clip((radius - r[near]) / max(radius - rim, 1.0), 0.0, 1.0) * ~hidden
+        iris = cv2.remap(portrait.image, source[:, 0].astype(np.float32)[None], source[:, 1].astype(np.float32)[None],
+                         cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)[0].astype(np.float32)
+        white[near] = alpha[:, None] * iris + (1.0 - alpha[:, None]) * white[near]
+        canvas[ys, xs] = np.clip(white + 0.5, 0, 255).astype(np.uint8)
+
+
+def _inside(loop: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Whether each of `points` (N, 2) lies inside the polygon `loop` (even-odd rule, vectorised)."""
+    x, y = points[:, 0][:, None], points[:, 1][:, None]
+    ax, ay = loop[:, 0][None].astype(np.float64), loop[:, 1][None].astype(np.float64)
+    bx, by = np.roll(ax, -1, axis=1), np.roll(ay, -1, axis=1)
+    crosses = (ay > y) != (by > y)
+    at = ax + (y - ay) * (bx - ax) / np.where(by == ay, 1e-12, by - ay)
+    return (np.count_nonzero(crosses & (x < at), axis=1) % 2) == 1
 
 
 class MeshAnimator:
@@ -363,7 +498,7 @@ class MeshAnimator:
 
         def override(x0: int, y0: int, map_x: np.ndarray, map_y: np.ndarray) -> None:
             height, width = map_x.shape
-            for xs, ys, sample_x, sample_y, (ex0, ey0, ex1, ey1) in eyes:
+            for xs, ys, sample_x, sample_y, (ex0, ey0, ex1, ey1), _iris in eyes:
                 if ex1 <= x0 or ex0 >= x0 + width or ey1 <= y0 or ey0 >= y0 + height:
                     continue
                 keep = (xs >= x0) & (xs < x0 + width) & (ys >= y0) & (ys < y0 + height)
@@ -375,7 +510,10 @@ class MeshAnimator:
         warped = tiles.render(points, sources, mesh.triangles, depth, boxes + self._eye_boxes,
                               override)
         self._eye_boxes = boxes
-        return warped.copy()
+        canvas = warped.copy()
+        if IRISES_SLIDE:
+            draw_irises(canvas, portrait, eyes)
+        return canvas
 
     def _fill_mouth(self, canvas: np.ndarray, frame: Frame, face: Face, portrait: Portrait,
                     points: np.ndarray) -> None:

@@ -186,7 +186,7 @@ def _eyelids_by_ratio(residual: np.ndarray, unmoved: np.ndarray, reference: np.n
 IRIS_CENTRES = (468, 473)  # the person's right eye first, as EYE_CORNERS
 IRIS_POINTS = (np.arange(468, 473), np.arange(473, 478))
 GATE_GAZE = 0.012  # eye widths: iris jitter of a still driver
-MAX_GAZE = (0.16, 0.08)  # eye widths, along and across: the iris stays inside the eye
+MAX_GAZE = (0.3, 0.12)  # eye widths, along and across: the iris stays inside the eye
 GAZE_FADE = (0.15, 0.3)  # the eye's opening (of its neutral one) where the gaze is gone / whole
 
 
