@@ -183,7 +183,7 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
     ring = max(1, int(np.ceil(HALO_REACH * band_sigma / step)))
     differ = cv2.dilate(differ, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ring + 1, 2 * ring + 1)))
     differ = cv2.GaussianBlur(differ, (0, 0), scale)
-    weight = area_shrink(zone[ya:yb, xa:xb], size) * (1.0 - kept)
+    weight = area_shrink(zone[ya:yb, xa:xb], size) * (1.0 - kept) * differ
     if step > 1:
         weight = cv2.resize(weight, (width, height), interpolation=cv2.INTER_LINEAR)
     # The band limited to GRAIN_LIMIT where weight is 1: band + weight * (clip(band) - band).
