@@ -111,24 +111,24 @@ def test_one_brow_the_new_faces(swapped):
     theirs, new = darkness(image, face.size), darkness(rendered, face.size)
     ghost = (zone > 0) & (theirs > 20) & (new < 6)
     assert ghost.sum() > 300  # 864 px of d6's brows lie off s9's
-    assert float(darkness(output, face.size)[ghost].mean()) < 7.0  # 11.7 on main (4.4 after)
+    assert float(darkness(output, face.size)[ghost].mean()) < 7.0  # 11.7 on main (5.6 after)
+
 
 
 def test_the_new_faces_brow_keeps_its_own_hairs():
-    # Where the target's brow and lid band is limited to grain, the new face kept its own finest
-    # band only as far as the camera's replaced it: its brow hairs were exchanged for the target's
-    # grain there and the brow came out washed out and soft (s42 on d20, s12 on d14).
+    # Where the target's brow band is limited to grain, the new face's own finest band was
+    # exchanged for that grain: its brow hairs' edges were lost and the brow came out washed out
+    # (faces/brows.py feature_band: KEEP_OWN of it is kept over the brows).
     from realtime.blend.detail import camera_detail
 
     rng = np.random.default_rng(5)
     hairs = np.full((64, 64), 120, np.uint8)
     hairs[:, ::4] = 60  # a brow's hairs: a line every 4 px
     grain = np.clip(128 + rng.normal(0, 2, (64, 64)), 0, 255).astype(np.uint8)
-    keep = (np.ones((64, 64), np.float32), (0, 64, 0, 64))
+    keep = (np.full((64, 64), 0.5, np.float32), (0, 64, 0, 64))
     kept, exchanged = camera_detail(hairs, grain, 3.0, keep=keep), camera_detail(hairs, grain, 3.0)
 
     def contrast(picture: np.ndarray) -> float:
         return float(picture[:, 1::4].mean() - picture[:, ::4].mean())
 
-    assert contrast(kept) >= 0.95 * contrast(hairs)
-    assert contrast(exchanged) < 0.8 * contrast(hairs)  # without `keep`: the hairs' band gone
+    assert contrast(kept) >= contrast(exchanged) + 0.25 * (contrast(hairs) - contrast(exchanged))
