@@ -66,11 +66,15 @@ FeatureWeight = tuple[np.ndarray, tuple[int, int, int, int]]
 ZONE_STEP = 2
 
 
-def feature_zone(points: np.ndarray, box: Box, face_size: float, lids: bool = True) -> np.ndarray:
-    """(h, w) float32 in [0, 1] over `box`: 1 over the target's brows and upper lids (`lids`),
-    soft edge.
+def feature_zone(points: np.ndarray, box: Box, face_size: float) -> np.ndarray:
+    """(h, w) float32 in [0, 1] over `box`: 1 over the target's brows and upper lids, soft edge.
 
     points: (>=468, 2) landmarks in frame pixels."""
+    return feature_zones(points, box, face_size)[0]
+
+
+def feature_zones(points: np.ndarray, box: Box, face_size: float) -> tuple[np.ndarray, np.ndarray]:
+    """feature_zone, and the same over the brows alone (one distance transform for both)."""
     top = topology()
     x0, y0, x1, y1 = box
     height, width = y1 - y0, x1 - x0
@@ -86,8 +90,9 @@ def feature_zone(points: np.ndarray, box: Box, face_size: float, lids: bool = Tr
     reach = BROW_REACH * face_size / step
     distance = cv2.distanceTransform(255 - zone, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     zone = np.where(distance <= reach, 255, 0).astype(np.uint8)
+    brows = zone.copy()
     lift = LID_REACH * face_size / step
-    for eye in (top.right_eye, top.left_eye) if lids else ():
+    for eye in (top.right_eye, top.left_eye):
         contour = local[eye]
         upper = contour[contour[:, 1] <= contour[:, 1].mean()]
         upper = upper[np.argsort(upper[:, 0])]
@@ -102,11 +107,12 @@ def feature_zone(points: np.ndarray, box: Box, face_size: float, lids: bool = Tr
         upper = np.concatenate([ends[0][None], upper, ends[1][None]])
         band = np.concatenate([upper + (0.0, 0.25 * lift), upper[::-1] - (0.0, lift)])
         cv2.fillPoly(zone, [np.round(band * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
-    soft = cv2.GaussianBlur(zone.astype(np.float32) * (1.0 / 255.0), (0, 0),
-                            max(0.8 / step, ZONE_FEATHER * face_size / step))
-    if step == 1:
-        return soft
-    return cv2.resize(soft, (width, height), interpolation=cv2.INTER_LINEAR)
+    softs = []
+    for mask in (zone, brows):
+        soft = cv2.GaussianBlur(mask.astype(np.float32) * (1.0 / 255.0), (0, 0),
+                                max(0.8 / step, ZONE_FEATHER * face_size / step))
+        softs.append(soft if step == 1 else cv2.resize(soft, (width, height), interpolation=cv2.INTER_LINEAR))
+    return softs[0], softs[1]
 
 
 def without_fine_features(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, points: np.ndarray,
@@ -133,7 +139,7 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
     (a weight over a part of the box, and the part's (y0, y1, x0, x1); None: nothing): the
     target's band there is limited to grain, and the new face's exchanged for it lost its brow
     hairs' edges (a washed-out, soft brow: s9 on d6, s42 on d20)."""
-    zone = feature_zone(points, box, face_size)
+    zone, brow_zone = feature_zones(points, box, face_size)
     where = np.nonzero(zone.max(axis=1) > 0.004)[0], np.nonzero(zone.max(axis=0) > 0.004)[0]
     if not len(where[0]) or not len(where[1]):
         return target, None
@@ -191,7 +197,7 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
     differ = cv2.dilate(differ, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ring + 1, 2 * ring + 1)))
     differ = cv2.GaussianBlur(differ, (0, 0), scale)
     weight = area_shrink(zone[ya:yb, xa:xb], size) * (1.0 - kept) * differ
-    brows = area_shrink(feature_zone(points, box, face_size, lids=False)[ya:yb, xa:xb], size)
+    brows = area_shrink(brow_zone[ya:yb, xa:xb], size)
     keep = KEEP_OWN * brows * (1.0 - kept) * differ
     if step > 1:
         weight = cv2.resize(weight, (width, height), interpolation=cv2.INTER_LINEAR)
