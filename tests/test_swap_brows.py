@@ -111,7 +111,7 @@ def test_one_brow_the_new_faces(swapped):
     theirs, new = darkness(image, face.size), darkness(rendered, face.size)
     ghost = (zone > 0) & (theirs > 20) & (new < 6)
     assert ghost.sum() > 300  # 864 px of d6's brows lie off s9's
-    assert float(darkness(output, face.size)[ghost].mean()) < 7.0  # 11.7 on main (5.6 after)
+    assert float(darkness(output, face.size)[ghost].mean()) < 7.0  # 11.7 on main (6.2 after)
 
 
 

@@ -99,7 +99,8 @@ class BlendStage:
                 layer.alpha = cv2.resize(layer.alpha, size, interpolation=cv2.INTER_LINEAR)
             # The target's own brows out of the picture under the layer (realtime/faces/brows.py):
             # the camera's grain below and the composite read it.
-            erase_brows(target, layer.alpha, layer.face.landmarks, layer.box, layer.face.size, kept, image)
+            erase_brows(target, layer.alpha, layer.face.landmarks, layer.box, layer.face.size, kept, image,
+                        settings.opacity)
             if not settings.mouth_mask:
                 image = mouth_membrane(image, target, layer.face.landmarks, layer.box, layer.face.size)
             if settings.grain > 0:

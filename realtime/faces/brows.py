@@ -220,9 +220,10 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
 # lock of hair or the eye's shadow) by this many grey levels, fully from twice that.
 ERASE_DISC = 0.06
 ERASE_FROM = 6.0
-# ... where the new face shows at all: fully where the layer's alpha reaches this (its soft edge
-# included: the target's brow tail showed through it), not where it keeps the target (hair).
-ERASE_SHOWN = 0.3
+# ... where the new face shows: from the first layer alpha, fully from the second (its soft edge
+# included: the target's brow tail showed through it), not where it keeps the target (d6's hair
+# at the temples: erased from alpha 0, the hair there moved 6.3 levels, test_blend_edge_hair).
+ERASE_SHOWN = (0.1, 0.4)
 # The erasure is found and filled at about this many pixels per face size (a brow is a few
 # pixels thick there): at full size it cost 20 ms on d13's 609-px face.
 ERASE_PX = 300
@@ -231,7 +232,8 @@ ERASE_GRAIN_SIGMA = 1.0
 
 
 def erase_brows(target: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: Box, face_size: float,
-                kept: tuple[np.ndarray, tuple[int, int]] | None = None, image: np.ndarray | None = None) -> None:
+                kept: tuple[np.ndarray, tuple[int, int]] | None = None, image: np.ndarray | None = None,
+                amount: float = 1.0) -> None:
     """`target` (the picture under the layer, the box's pixels), in place, with its own brows
     filled from the skin around them (push-pull, realtime/swap/fill.py) where the new face
     (`alpha`, the layer's) shows.
@@ -244,7 +246,10 @@ def erase_brows(target: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: 
     features (`kept`, glasses rims along the brows' lower edge: d9) stay, and so does the target's
     brow where the new face (`image`, over the box) has a brow of its own: there its hairs' edges
     are the new brow's crispness through the camera detail (d13 under s42: 0.83 of the camera's
-    sharpness, 0.81 with that part erased too)."""
+    sharpness, 0.81 with that part erased too). `amount`: the blend's opacity (at 0 the picture
+    is the camera's, untouched)."""
+    if amount <= 0:
+        return
     from realtime.swap.fill import push_pull_fill
 
     top = topology()
@@ -289,12 +294,15 @@ def erase_brows(target: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: 
         grow = max(1, int(round(0.006 * face_size * scale)))
         brow_mask = cv2.dilate(brow_mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
         brow_mask = cv2.GaussianBlur(brow_mask, (0, 0), grow)
-        weight = brow_mask * near * np.clip(shown / ERASE_SHOWN, 0.0, 1.0)
+        weight = brow_mask * near * np.clip((shown - ERASE_SHOWN[0]) / (ERASE_SHOWN[1] - ERASE_SHOWN[0]), 0.0, 1.0) * min(1.0, amount)
         if image is not None:
             new = image[ya:yb, xa:xb]
             new = as_grey(new if step == 1 else cv2.resize(new, size, interpolation=cv2.INTER_AREA))
             own = cv2.subtract(cv2.morphologyEx(new, cv2.MORPH_CLOSE, disc), new).astype(np.float32)
-            weight *= 1.0 - np.clip((own - ERASE_FROM) / ERASE_FROM, 0.0, 1.0)
+            # ... grown as the target's brow was: the target blended onto itself is unchanged.
+            own = cv2.dilate(np.clip((own - ERASE_FROM) / ERASE_FROM, 0.0, 1.0),
+                             cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+            weight *= 1.0 - cv2.GaussianBlur(own, (0, 0), grow)
         if kept is not None and held.any():
             weight *= 1.0 - np.clip(cv2.dilate(held, disc[::2, ::2].copy()) * 2.0, 0.0, 1.0)
         if float(weight.max()) < 0.02:
