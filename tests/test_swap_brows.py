@@ -118,7 +118,8 @@ def test_one_brow_the_new_faces(swapped):
 def test_the_new_faces_brow_keeps_its_own_hairs():
     # Where the target's brow band is limited to grain, the new face's own finest band was
     # exchanged for that grain: its brow hairs' edges were lost and the brow came out washed out
-    # (faces/brows.py feature_band: KEEP_OWN of it is kept over the brows).
+    # camera_detail's `keep` holds it (faces/brows.py KEEP_OWN: off for now, the erase alone gives
+    # one brow and the kept band made s12's brow edge too crisp on d20).
     from realtime.blend.detail import camera_detail
 
     rng = np.random.default_rng(5)

@@ -54,8 +54,10 @@ ZONE_FEATHER = 0.012
 # How much of the new face's own finest band is kept over the brows where the target's is
 # limited (blend/detail.py camera_detail's `keep`). All of it on the lids too made them crunchy
 # next to d20's soft camera (a dotted lash line; s12 on d20: 1.77x the camera's sharpness on the
-# written file) and Einstein's brows 1.47x on d14: half, on the brows only.
-KEEP_OWN = 0.5
+# written file) and Einstein's brows 1.47x on d14; half of it on the brows only still gave s12 on
+# d20 a crisp straight top edge to its brow (the written file's worst seam 4.5 -> 5.5 levels,
+# sharpness 1.08 -> 1.28), none 4.0 and 1.08. Off: the brows are one (erase_brows) without it.
+KEEP_OWN = 0.0
 # Where the target's feature band was limited: a weight (0..1) over a part of the box, and the
 # part's rows and columns (y0, y1, x0, x1).
 FeatureWeight = tuple[np.ndarray, tuple[int, int, int, int]]
@@ -197,11 +199,13 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
     differ = cv2.dilate(differ, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ring + 1, 2 * ring + 1)))
     differ = cv2.GaussianBlur(differ, (0, 0), scale)
     weight = area_shrink(zone[ya:yb, xa:xb], size) * (1.0 - kept) * differ
-    brows = area_shrink(brow_zone[ya:yb, xa:xb], size)
-    keep = KEEP_OWN * brows * (1.0 - kept) * differ
+    keep = None
+    if KEEP_OWN > 0:
+        keep = KEEP_OWN * area_shrink(brow_zone[ya:yb, xa:xb], size) * (1.0 - kept) * differ
+        if step > 1:
+            keep = cv2.resize(keep, (width, height), interpolation=cv2.INTER_LINEAR)
     if step > 1:
         weight = cv2.resize(weight, (width, height), interpolation=cv2.INTER_LINEAR)
-        keep = cv2.resize(keep, (width, height), interpolation=cv2.INTER_LINEAR)
     # The band limited to GRAIN_LIMIT where weight is 1: band + weight * (clip(band) - band).
     # ... and only the band finest of all (below `sigma`, the grain's) is kept, limited: the
     # target's brow clipped over the whole band reached camera_detail as a coherent line of
@@ -212,7 +216,7 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
     change = cv2.multiply(excess, weight if excess.ndim == 2 else cv2.merge([weight] * 3), dtype=cv2.CV_32F)
     out = target.copy()
     out[ya:yb, xa:xb] = cv2.add(part, np.rint(change).astype(np.int16), dtype=cv2.CV_8U)
-    return out, (keep, (ya, yb, xa, xb))
+    return out, None if keep is None else (keep, (ya, yb, xa, xb))
 
 
 # The target's brow is erased where it is darker than its closing (a grey dilation then erosion
@@ -226,7 +230,7 @@ ERASE_FROM = 6.0
 ERASE_SHOWN = (0.1, 0.4)
 # The erasure is found and filled at about this many pixels per face size (a brow is a few
 # pixels thick there): at full size it cost 20 ms on d13's 609-px face; at 300 px 3.8 ms in the blend
-# stage, at 150 px the stage costs 3.0 (d13 + s42) and 1.9 ms (d6 + s9) more than without the erase.
+# stage; at 150 px this branch's blend stage costs 3.0 (d13 + s42) and 1.9 ms (d6 + s9) more than main's.
 ERASE_PX = 150
 # The grain kept on the fill: the band below this Gaussian sigma (pixels).
 ERASE_GRAIN_SIGMA = 1.0
