@@ -89,3 +89,47 @@ def test_no_second_lash_line_on_a_narrow_eyed_target(swapped):
     # Enough lid pixels to judge by (51 with the full-size zone, 50 with the half-size one).
     assert lids.sum() > 40
     assert echo(image, output, lids) < 0.48  # 0.54 before (0.40 after): a second lash line
+
+
+def darkness(image: np.ndarray, face_size: float) -> np.ndarray:
+    """How much darker than its grey closing each pixel is (a thin dark line: a brow, a lid line)."""
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(0.06 * face_size) | 1,) * 2)
+    return cv2.subtract(cv2.morphologyEx(grey, cv2.MORPH_CLOSE, disc), grey).astype(np.float32)
+
+
+def test_one_brow_the_new_faces(swapped):
+    # s9's low soft brow over d6's thin, high, arched one: the output showed both ("doubled-looking
+    # brows", issue 13's blind judge, session 18). The target's brow came through the layer's soft
+    # edge at the temples and as a coherent line of the camera detail over the new face. Where the
+    # target has its brow and the new face has none, the output must have none either.
+    image, face, output, rendered, alpha = swapped["d6.mp4"]
+    zone = np.zeros(image.shape[:2], np.uint8)
+    for brow in (topology().right_eyebrow, topology().left_eyebrow):
+        cv2.fillConvexPoly(zone, cv2.convexHull(face.landmarks[brow, :2].astype(np.int32)), 1)
+    zone = cv2.dilate(zone, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(0.05 * face.size) | 1,) * 2))
+    theirs, new = darkness(image, face.size), darkness(rendered, face.size)
+    ghost = (zone > 0) & (theirs > 20) & (new < 6)
+    assert ghost.sum() > 300  # 864 px of d6's brows lie off s9's
+    assert float(darkness(output, face.size)[ghost].mean()) < 7.0  # 11.7 on main (6.2 after)
+
+
+
+def test_the_new_faces_brow_keeps_its_own_hairs():
+    # Where the target's brow band is limited to grain, the new face's own finest band was
+    # exchanged for that grain: its brow hairs' edges were lost and the brow came out washed out
+    # camera_detail's `keep` holds it (faces/brows.py KEEP_OWN: off for now, the erase alone gives
+    # one brow and the kept band made s12's brow edge too crisp on d20).
+    from realtime.blend.detail import camera_detail
+
+    rng = np.random.default_rng(5)
+    hairs = np.full((64, 64), 120, np.uint8)
+    hairs[:, ::4] = 60  # a brow's hairs: a line every 4 px
+    grain = np.clip(128 + rng.normal(0, 2, (64, 64)), 0, 255).astype(np.uint8)
+    keep = (np.full((64, 64), 0.5, np.float32), (0, 64, 0, 64))
+    kept, exchanged = camera_detail(hairs, grain, 3.0, keep=keep), camera_detail(hairs, grain, 3.0)
+
+    def contrast(picture: np.ndarray) -> float:
+        return float(picture[:, 1::4].mean() - picture[:, ::4].mean())
+
+    assert contrast(kept) >= contrast(exchanged) + 0.25 * (contrast(hairs) - contrast(exchanged))

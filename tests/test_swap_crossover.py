@@ -37,8 +37,15 @@ def test_a_painted_face_is_as_sharp_as_the_camera_draws_it(swap_one, monkeypatch
     # Session 17: the brow band limited 1.5x wider and a ring around it (s17-edges: the target
     # brow's light outline, test_swap_inner_edges) and the skin tone map (s17-tone) together:
     # frame 29 0.716 -> 0.696 (each branch alone >= 0.70); the gain from the band is unchanged.
-    assert with_band >= without_band + 0.06, (with_band, without_band)
-    assert with_band >= 0.69, with_band
+    # Session 19 (s19-brows): d6's own brows are erased under the new face where it has none and
+    # its eyeliner wings kept out of the camera detail (faces/brows.py: the blind judge's "doubled
+    # brows", "pasted eyeliner"). Their crisp edges were part of what this ratio counted as the
+    # face's sharpness and most of what the band brought on frame 29: 0.740/0.681 (frame 10) and
+    # 0.667/0.657 (frame 29) with/without the band, against main's 0.784/0.695 and 0.734/0.672
+    # with d6's brow and wing. The band still never makes the face softer and brings frame 10's
+    # twentieth back.
+    assert with_band >= without_band + (0.04 if index == 10 else 0.005), (with_band, without_band)
+    assert with_band >= 0.62, with_band
 
 
 def test_a_face_as_sharp_as_the_camera_gets_no_crossover_band():

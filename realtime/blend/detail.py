@@ -30,11 +30,14 @@ def split_sigma(scale: float) -> float:
 
 
 def camera_detail(image: np.ndarray, target: np.ndarray, scale: float, strength: float = 1.0,
-                  weight: np.ndarray | None = None) -> np.ndarray:
+                  weight: np.ndarray | None = None,
+                  keep: tuple[np.ndarray, tuple[int, int, int, int]] | None = None) -> np.ndarray:
     """`image` (the rendered face over the box) with its finest band replaced by `target`'s.
 
     `weight` (where the new face shows, the layer's alpha): the crossover band is filled there
-    as far as the face lacks it (crossover_fill)."""
+    as far as the face lacks it (crossover_fill). `keep` (a weight over the part (y0, y1, x0, x1)
+    of the box; realtime/faces/brows.py's feature_band): where it is 1 the face keeps its own
+    finest band and only gets the target's (there limited to grain) on top."""
     sigma = split_sigma(scale)
     # uint8/int16 OpenCV arithmetic throughout: float32 copies of two face boxes cost more
     # than the blurs themselves.
@@ -51,6 +54,13 @@ def camera_detail(image: np.ndarray, target: np.ndarray, scale: float, strength:
         theirs = cv2.scaleAdd(wide, fill, theirs) if fill < 1.0 else cv2.add(theirs, wide)
     np.clip(own, -DETAIL_LIMIT, DETAIL_LIMIT, out=own)
     np.clip(theirs, -DETAIL_LIMIT, DETAIL_LIMIT, out=theirs)
+    if keep is not None:
+        # The new face's brow hairs and lash lines are its finest band: exchanged for the
+        # target's grain there, a brow lost its hairs' edges (s9 on d6: a washed-out, soft brow
+        # under the target's crisp outline). Kept, the brow is as crisp as the source draws it.
+        zone, (ya, yb, xa, xb) = keep
+        part = own[ya:yb, xa:xb]
+        own[ya:yb, xa:xb] = np.rint(cv2.multiply(part, 1.0 - zone, dtype=cv2.CV_32F)).astype(np.int16)
     change = cv2.subtract(theirs, own)
     if strength < 1.0:
         change = (change * strength).astype(np.int16)

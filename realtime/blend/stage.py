@@ -12,7 +12,7 @@ from realtime.blend.kept import kept_in_layer
 from realtime.blend.kernels import as_grey
 from realtime.blend.mask import skin_mask
 from realtime.blend.mouth import mouth_membrane
-from realtime.faces.brows import without_fine_features
+from realtime.faces.brows import erase_brows, feature_band
 from realtime.frame import FaceLayer, Frame
 from realtime.settings import Settings
 
@@ -33,9 +33,9 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     gain = source_detail_gain(luma, camera_luma, layer.alpha, sigma)
     detailed = source_detail(luma, 1.0 + strength * (gain - 1.0), sigma)
     # The target's own brows and lash lines are not grain (realtime/faces/brows.py).
-    grain = without_fine_features(camera_luma, detailed, layer.alpha, layer.face.landmarks, layer.box,
-                                  layer.face.size, sigma, band_sigma=CROSSOVER * sigma)
-    detailed = camera_detail(detailed, grain, layer.scale, strength, layer.alpha)
+    grain, features = feature_band(camera_luma, detailed, layer.alpha, layer.face.landmarks, layer.box,
+                                   layer.face.size, sigma, band_sigma=CROSSOVER * sigma)
+    detailed = camera_detail(detailed, grain, layer.scale, strength, layer.alpha, keep=features)
     change = cv2.subtract(detailed, luma, dtype=cv2.CV_16S)
     return cv2.add(image, cv2.merge([change] * 3), dtype=cv2.CV_8U)
 
@@ -97,6 +97,10 @@ class BlendStage:
                 image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
                 layer.image = image
                 layer.alpha = cv2.resize(layer.alpha, size, interpolation=cv2.INTER_LINEAR)
+            # The target's own brows out of the picture under the layer (realtime/faces/brows.py):
+            # the camera's grain below and the composite read it.
+            erase_brows(target, layer.alpha, layer.face.landmarks, layer.box, layer.face.size, kept, image,
+                        settings.opacity)
             if not settings.mouth_mask:
                 image = mouth_membrane(image, target, layer.face.landmarks, layer.box, layer.face.size)
             if settings.grain > 0:
