@@ -485,10 +485,11 @@ def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarra
             # half the lips filled with beige skin and a grey membrane blob on the cheek where
             # the other cheek is blushed: worn on every frame, benchmarks/assets'
             # source_hand_cheek.jpg.)
-            # The face's parts (lips with their dark parting line, brows, eyes) mirror onto
-            # their own other half.
+            # The lips (their dark parting line included) mirror onto their own other half. (Not
+            # the eyes and brows: let through, s42's eye corner and brow tail were mirrored into
+            # her hair-covered temple's fill, a sharper outline, test_swap_source_glasses.)
             usable &= (_mirror(_not_hair(flat, known & (skin > 0)) * 255, landmarks) > 127) | \
-                (_features_mask(occluders.shape, landmarks, face_size) > 0)
+                (_lips_mask(occluders.shape, landmarks, face_size) > 0)
         region = occluded & usable
         if region.any():
             # The mirrored side may be a little lighter or darker than its new surroundings (the
