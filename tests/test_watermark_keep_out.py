@@ -11,6 +11,7 @@ import pytest
 
 from realtime.provenance import watermark as wm
 from tests.conftest import media
+from tests.test_watermark_prefilter import finished
 
 
 def test_keep_out_widens_only_where_texture_elsewhere_carries_the_mark():
@@ -67,19 +68,12 @@ def test_the_tracking_crop_sees_the_unmarked_picture():
     tracking crop changes (its ceiling carries the mark outside a 1.6x square). Main's 1.3x
     square left a marked ring inside the crop, which moved the tracked landmarks by 0.00107 of
     the eye distance even for a tracker whose first look saw the unmarked frame (now 0)."""
-    from benchmarks.watermark import read_frames, track_faces
-    from realtime.frame import Frame
-    from realtime.provenance import Provenance
-    from realtime.settings import Settings
+    from benchmarks.watermark import read_frames
 
     frames, _ = read_frames(media("d13.mp4"))
     clip = frames[90:150:10]
-    finisher = Provenance(lambda: Settings(), session=0x0A5C)
     changed = []
-    for index, (picture, found) in enumerate(zip(clip, track_faces(clip, static=True), strict=True)):
-        frame = Frame(index, picture, 0)
-        frame.faces = found
-        marked = finisher(picture, frame)
+    for picture, marked, found in zip(clip, *finished(clip), strict=True):
         assert found and (marked != picture).any()
         for face in found:
             crop = _tracking_crop(face.points, picture.shape)
@@ -94,20 +88,12 @@ def test_a_face_filled_clip_is_found_after_a_crop(tmp_path):
     by the engine's finisher, 10 % cropped and re-encoded at CRF 23: the crop takes the marked edges,
     and main's search read 7.3-7.5 there (found from 9.4: not found). With the faces' squares left
     out of the search it is found; the same frames never marked are not."""
-    from benchmarks.watermark import crop, encode, read_frames, track_faces
-    from realtime.frame import Frame
-    from realtime.provenance import Provenance
+    from benchmarks.watermark import crop, encode, read_frames
     from realtime.provenance.verify import Verdict, verify_pictures
-    from realtime.settings import Settings
 
     frames, fps = read_frames(media("d20.mp4"))
     clip = frames[:50]
-    finisher = Provenance(lambda: Settings(), session=0x0A5C)
-    marked = []
-    for index, (picture, found) in enumerate(zip(clip, track_faces(clip, static=True), strict=True)):
-        frame = Frame(index, picture, 0)
-        frame.faces = found
-        marked.append(finisher(picture, frame))
+    marked, _ = finished(clip)
     changed = encode(crop(marked), tmp_path / "clip.mp4", crf=23, fps=fps)
     verdict = verify_pictures(iter(changed), Verdict("clip", "video"), chunk=len(changed))
     assert verdict.found, (verdict.nominal_strength, verdict.strength)

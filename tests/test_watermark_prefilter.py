@@ -11,6 +11,24 @@ from realtime.provenance import watermark as wm
 from tests.conftest import media
 
 
+def finished(clip: list[np.ndarray]) -> tuple[list[np.ndarray], list[list]]:
+    """`clip` marked by the engine's finisher (session 0a5c), each frame with its faces (MediaPipe's
+    static mode: its video mode is not reproducible under load), and those faces."""
+    from benchmarks.watermark import track_faces
+    from realtime.frame import Frame
+    from realtime.provenance import Provenance
+    from realtime.settings import Settings
+
+    finisher = Provenance(lambda: Settings(), session=0x0A5C)
+    faces = track_faces(clip, static=True)
+    marked = []
+    for index, (picture, found) in enumerate(zip(clip, faces, strict=True)):
+        frame = Frame(index, picture, 0)
+        frame.faces = found
+        marked.append(finisher(picture, frame))
+    return marked, faces
+
+
 def test_still_content_cancels_and_a_moving_frame_counts_less():
     """Whatever stands still cancels exactly in every keyed map (weighted means on both sides);
     a frame that differs wildly from its neighbours gets a small weight where it moves."""
@@ -48,20 +66,12 @@ def test_a_cropped_reencoded_clip_is_found_with_its_payload(tmp_path):
     session id. The same frames never marked stay unfound (6.8). The faces (the finisher's keep-out)
 are found in MediaPipe's static mode: its video mode is not reproducible under load, and one full
 run under load failed here with it (static: 11.6, the same in every run)."""
-    from benchmarks.watermark import crop, encode, read_frames, track_faces
-    from realtime.frame import Frame
-    from realtime.provenance import Provenance
+    from benchmarks.watermark import crop, encode, read_frames
     from realtime.provenance.verify import Verdict, verify_pictures
-    from realtime.settings import Settings
 
     frames, fps = read_frames(media("d3.mp4"))
     clip = frames[:60]
-    finisher = Provenance(lambda: Settings(), session=0x0A5C)
-    marked = []
-    for index, (picture, found) in enumerate(zip(clip, track_faces(clip, static=True), strict=True)):
-        frame = Frame(index, picture, 0)
-        frame.faces = found
-        marked.append(finisher(picture, frame))
+    marked, _ = finished(clip)
     changed = encode(crop(marked), tmp_path / "clip.mp4", crf=23, fps=fps)
     verdict = verify_pictures(iter(changed), Verdict("clip", "video"), chunk=len(changed))
     assert verdict.found and verdict.session == "0a5c", (verdict.nominal_strength, verdict.strength)
