@@ -101,6 +101,8 @@ _FILL_FEATHER = 0.006
 # The fill's membrane is made from kept pixels within this many skin spreads of the skin's colour
 # (stricter than _SKIN_DISTANCE: what is not quite an occluder is not quite skin either).
 _FILL_SKIN_DISTANCE = 2.5
+# A mirror partner this many skin spreads darker than the skin (lightness only) is hair, not a
+# fill (_not_hair): at 2.5 and 4, s9's fill stepped 10.9 and 19.4 levels against its cheek.
 _HAIR_DISTANCE = 1.5
 # The fill meets the kept skin's level measured in a band this wide (fraction of the face) along
 # its border, taken over this much (Gaussian sigma): _match_seam.
@@ -471,6 +473,8 @@ def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarra
     sigma = max(1.5, _FILL_FEATHER * face_size)
     reach = max(3, int(4 * sigma) | 1)
     mirror_share: np.ndarray | float = 0.0
+    lips = _lips_mask(flat.shape[:2], landmarks, face_size) > 0
+    lips_soft = cv2.GaussianBlur(lips.astype(np.float32), (0, 0), sigma)[..., None]
     if abs(head_pose(landmarks)[0]) <= mirror_yaw:
         mirrored = _mirror(flat, landmarks).astype(np.float32)
         # A mirrored pixel is usable where it is skin: not an occluder on the other side, inside
@@ -488,8 +492,7 @@ def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarra
             # The lips (their dark parting line included) mirror onto their own other half. (Not
             # the eyes and brows: let through, s42's eye corner and brow tail were mirrored into
             # her hair-covered temple's fill, a sharper outline, test_swap_source_glasses.)
-            usable &= (_mirror(_not_hair(flat, known & (skin > 0)) * 255, landmarks) > 127) | \
-                (_lips_mask(occluders.shape, landmarks, face_size) > 0)
+            usable &= (_mirror(_not_hair(flat, known & (skin > 0)) * 255, landmarks) > 127) | lips
         region = occluded & usable
         if region.any():
             # The mirrored side may be a little lighter or darker than its new surroundings (the
@@ -510,7 +513,6 @@ def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarra
     # temples, where the face's outline runs under the hair) pulled the fill's level down to a
     # grey-brown patch with an outline.
     matched = sources if sources.any() else known
-    lips = _lips_mask(flat.shape[:2], landmarks, face_size) > 0
     if (occluded & lips).any() and (known & lips).any():
         # Lips the mirror cannot give (both halves covered near the midline, or a head too
         # turned to mirror) are filled from the lips left uncovered, not from skin: the skin
@@ -518,16 +520,14 @@ def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarra
         # (Telea's inpainting, tried, did not carry the parting line across either and left a
         # lighter column with edges.)
         own = push_pull_fill(flat, (known & lips).astype(np.uint8))
-        inside = cv2.GaussianBlur(lips.astype(np.float32), (0, 0), sigma)[..., None]
-        fill = fill + inside * (1.0 - mirror_share) * (own - fill)
+        fill = fill + lips_soft * (1.0 - mirror_share) * (own - fill)
     unmatched = fill
     fill = _match_border(flat, fill, occluded, matched, face_size)
     fill = _match_seam(flat, fill, occluded, matched, face_size)
     if (occluded & lips).any():
         # The lips keep their own level: matched to the skin's along the fill's border, the
         # mirrored or lip-filled half turned to a pale smudge beside the uncovered half.
-        inside = cv2.GaussianBlur(lips.astype(np.float32), (0, 0), sigma)[..., None]
-        fill = fill + inside * (unmatched - fill)
+        fill = fill + lips_soft * (unmatched - fill)
     # Soft edges: the fill covers the occluders fully and fades into the kept pixels outside
     # them over a few sigma.
     covered = cv2.dilate(occluders, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
