@@ -118,8 +118,8 @@ def test_one_brow_the_new_faces(swapped):
 def test_the_new_faces_brow_keeps_its_own_hairs():
     # Where the target's brow band is limited to grain, the new face's own finest band was
     # exchanged for that grain: its brow hairs' edges were lost and the brow came out washed out
-    # camera_detail's `keep` holds it (faces/brows.py KEEP_OWN: off for now, the erase alone gives
-    # one brow and the kept band made s12's brow edge too crisp on d20).
+    # camera_detail's `keep` holds it (as much as the zone lacks of the camera's sharpness:
+    # blend/detail.py edge_gain, 0 for s12's bushy brows on the soft d20).
     from realtime.blend.detail import camera_detail
 
     rng = np.random.default_rng(5)

@@ -60,7 +60,14 @@ def camera_detail(image: np.ndarray, target: np.ndarray, scale: float, strength:
         # under the target's crisp outline). Kept, the brow is as crisp as the source draws it.
         zone, (ya, yb, xa, xb) = keep
         part = own[ya:yb, xa:xb]
-        own[ya:yb, xa:xb] = np.rint(cv2.multiply(part, 1.0 - zone, dtype=cv2.CV_32F)).astype(np.int16)
+        kept = cv2.multiply(part, 1.0 - np.minimum(zone, 1.0), dtype=cv2.CV_32F)
+        if float(zone.max()) > 1.0:
+            # Above 1 (blend/detail.py edge_gain) the face's own edges are raised, past EDGE_CORE
+            # levels only: a painting's brush and craquelure residue, raised as much as the lid
+            # line, glittered on s9's lids on d6 (gain 3 uncored).
+            cored = cv2.subtract(part, np.clip(part, -EDGE_CORE, EDGE_CORE), dtype=cv2.CV_32F)
+            kept = cv2.subtract(kept, cv2.multiply(cored, np.maximum(zone - 1.0, 0.0), dtype=cv2.CV_32F))
+        own[ya:yb, xa:xb] = np.rint(kept).astype(np.int16)
     change = cv2.subtract(theirs, own)
     if strength < 1.0:
         change = (change * strength).astype(np.int16)
@@ -156,3 +163,60 @@ def source_detail(image: np.ndarray, gain: float, sigma: float) -> np.ndarray:
                                     cv2.BORDER_REPLICATE)
     band = cv2.addWeighted(fine, gain - 1.0, coarse, 1.0 - gain, 0.0, dtype=cv2.CV_16S)
     return cv2.add(image, band, dtype=cv2.CV_8U)
+
+
+# The new face's own finest band over its brows and lids is raised at most this much (amplitude):
+# a painting's or an enlarged photo's lid line gets the camera's crispness, not a cartoon outline
+# (s9 on d6 asked for 3: at 3 and uncored its lids glittered).
+EDGE_GAIN_MAX = 2.0
+# The face's own band is raised past this many grey levels only (camera_detail): edges, not texture.
+EDGE_CORE = 3
+# ... and measured where the zone's weight (times the layer's alpha) is over this.
+EDGE_WHERE = 0.5
+
+
+def edge_gain(target: np.ndarray, target_fine: np.ndarray, image: np.ndarray, where: np.ndarray,
+              sigma: float, step: int = 1, grain: float = 3.0) -> float:
+    """How much of the new face's own finest band (below `sigma`) camera_detail keeps over its
+    brows and lids (0..EDGE_GAIN_MAX; 1 = as it is, more = raised): as much as brings the zone's
+    finest-band energy to the camera's there, over `where` > EDGE_WHERE (a weight at 1/`step`
+    of the pictures' size: the zone where the target's band is limited, times the layer's alpha).
+
+    Why: the target's brows and lash lines are limited to grain there (realtime/faces/brows.py,
+    no ghost brow), and the new face's own band was exchanged for that grain, so the zone had
+    the camera's grain and nothing of its sharp edges. On the crisp d6 (a 250 px face, eyeliner,
+    thin brows) the whole sharpness deficit of issue 13's soft pairs lay in this zone (skin and
+    the other features matched the camera's: s12 0.78, s42 0.77, s10 0.77, s9 0.66 of the
+    camera's sharpness in process), and a viewer saw soft, smeared eyes against the camera's
+    grain. The face's own lid lines, lashes and brow hairs, kept and raised, stand in for the
+    camera's. The zone's energy as it is without them (`present`: the face's base read through
+    the finest band, its coarser edges leak into it, plus the limited grain) is counted first:
+    Einstein's bushy brows already carry more than the soft d20's camera has (gain 0 there).
+    A ratio of bands instead (the camera's fine over coarse energy against the face's, "drawn as
+    sharply") kept 0.3-0.6 of Einstein's band on d20, d14 and d3: 1.26 -> 1.42, 1.21 -> 1.36,
+    1.15 -> 1.39 of the camera's sharpness, crunchy lash lines.
+    target, image: the zone's part of the box (luma, uint8); target_fine: target minus its
+    Gaussian of `sigma` (int16); `grain`: the levels the target's band is limited to there."""
+    height, width = target.shape[:2]
+    mask = where > EDGE_WHERE
+    if step > 1:
+        mask = cv2.resize(mask.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST)
+    mask = mask.astype(np.uint8)
+    if mask.shape != (height, width) or cv2.countNonZero(mask) < 64:
+        return 0.0
+    # The zone as camera_detail leaves it without the face's own band (its base, the camera's
+    # grain limited to `grain` levels) and the face's own band, each read through the finest band.
+    low = gaussian_u8(image, sigma)
+    own = np.clip(cv2.subtract(image, low, dtype=cv2.CV_16S), -DETAIL_LIMIT, DETAIL_LIMIT).astype(np.float32)
+    base = cv2.add(low.astype(np.float32), np.clip(target_fine, -grain, grain).astype(np.float32))
+    base = base - cv2.GaussianBlur(base, (0, 0), sigma)
+    own = own - cv2.GaussianBlur(own, (0, 0), sigma)
+    camera = np.clip(target_fine, -DETAIL_LIMIT, DETAIL_LIMIT).astype(np.float32)
+    wanted, present, offered, both = (cv2.mean(a * b, mask=mask)[0] for a, b in
+                                      ((camera, camera), (base, base), (own, own), (base, own)))
+    if offered <= 1e-4 or wanted <= present:
+        return 0.0
+    # The gain k that brings the zone's finest band to the camera's: present + 2 k both + k^2
+    # offered = wanted.
+    gain = (np.sqrt(both * both + offered * (wanted - present)) - both) / offered
+    return float(np.clip(gain, 0.0, EDGE_GAIN_MAX))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from realtime.blend.detail import edge_gain
 from realtime.blend.kernels import area_shrink, as_grey, gaussian_u8
 from realtime.faces.topology import topology
 from realtime.frame import Box
@@ -51,13 +52,11 @@ HALO_REACH = 2.5
 ZONE_FEATHER = 0.012
 
 
-# How much of the new face's own finest band is kept over the brows where the target's is
-# limited (blend/detail.py camera_detail's `keep`). All of it on the lids too made them crunchy
-# next to d20's soft camera (a dotted lash line; s12 on d20: 1.77x the camera's sharpness on the
-# written file) and Einstein's brows 1.47x on d14; half of it on the brows only still gave s12 on
-# d20 a crisp straight top edge to its brow (the written file's worst seam 4.5 -> 5.5 levels,
-# sharpness 1.08 -> 1.28), none 4.0 and 1.08. Off: the brows are one (erase_brows) without it.
-KEEP_OWN = 0.0
+# How much of the new face's own finest band camera_detail keeps over the brows and lids where
+# the target's is limited: not a constant (a fixed half or all of it made Einstein's brows and lash
+# line crunchy on the soft d20 and d14, 1.28-1.77x the camera's sharpness, and none left the
+# enlarged or painted faces soft on the crisp d6), but as much as the zone lacks of the camera's
+# finest-band energy (blend/detail.py edge_gain, 0 where the face already has it).
 # Where the target's feature band was limited: a weight (0..1) over a part of the box, and the
 # part's rows and columns (y0, y1, x0, x1).
 FeatureWeight = tuple[np.ndarray, tuple[int, int, int, int]]
@@ -141,7 +140,7 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
     (a weight over a part of the box, and the part's (y0, y1, x0, x1); None: nothing): the
     target's band there is limited to grain, and the new face's exchanged for it lost its brow
     hairs' edges (a washed-out, soft brow: s9 on d6, s42 on d20)."""
-    zone, brow_zone = feature_zones(points, box, face_size)
+    zone, _ = feature_zones(points, box, face_size)
     where = np.nonzero(zone.max(axis=1) > 0.004)[0], np.nonzero(zone.max(axis=0) > 0.004)[0]
     if not len(where[0]) or not len(where[1]):
         return target, None
@@ -198,10 +197,15 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
     ring = max(1, int(np.ceil(HALO_REACH * band_sigma / step)))
     differ = cv2.dilate(differ, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ring + 1, 2 * ring + 1)))
     differ = cv2.GaussianBlur(differ, (0, 0), scale)
-    weight = area_shrink(zone[ya:yb, xa:xb], size) * (1.0 - kept) * differ
+    shown = (1.0 - kept) * differ
+    weight = area_shrink(zone[ya:yb, xa:xb], size) * shown
     keep = None
-    if KEEP_OWN > 0:
-        keep = KEEP_OWN * area_shrink(brow_zone[ya:yb, xa:xb], size) * (1.0 - kept) * differ
+    fine = cv2.subtract(part, gaussian_u8(part, sigma), dtype=cv2.CV_16S)
+    # The luma planes of the blend stage only (detail_on_luma): colour callers drop `keep`.
+    gain = 0.0 if part.ndim != 2 else edge_gain(part, fine, image[ya:yb, xa:xb],
+                                                area_shrink(alpha[ya:yb, xa:xb], size) * weight, sigma, step, GRAIN_LIMIT)
+    if gain > 0.05:
+        keep = gain * weight
         if step > 1:
             keep = cv2.resize(keep, (width, height), interpolation=cv2.INTER_LINEAR)
     if step > 1:
@@ -211,7 +215,6 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
     # target's brow clipped over the whole band reached camera_detail as a coherent line of
     # GRAIN_LIMIT levels along the brow, 4 to 6 px wide, the thin ghost brow still seen over s9's
     # soft brow on d6. Its edges in the finest band alone, limited, are a line a pixel wide.
-    fine = cv2.subtract(part, gaussian_u8(part, sigma), dtype=cv2.CV_16S)
     excess = cv2.subtract(np.clip(fine, -GRAIN_LIMIT, GRAIN_LIMIT), band, dtype=cv2.CV_32F)
     change = cv2.multiply(excess, weight if excess.ndim == 2 else cv2.merge([weight] * 3), dtype=cv2.CV_32F)
     out = target.copy()
