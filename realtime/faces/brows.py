@@ -6,11 +6,12 @@ own brow hairs and lash lines. Where the source's brow does not lie exactly on t
 thin, high, arched brow on d6 under s9's low bushy one), the target's brow outline came back as
 "a second, ghost eyebrow above each real one" (issue 13's blind judge); on d20 the target's lash
 line came back next to the source's, squeezed into the narrow lid band: "eyes smudged and
-doubled". So the target handed to `camera_detail` has the finest band of its brows and upper
-lids limited to a few grey levels (grain passes, hair edges do not), only where it differs from
-the new face there: where both have the same brow, the target's hair edges are the new face's
-sharpness (d13's, test_swap_sharp). The zones have soft edges (a Gaussian of about a percent of
-the face): the grain fades, never steps. Glasses rims and other kept occluders are left alone.
+doubled". So the target handed to `camera_detail` has the finest band of its brows and lids
+(upper and lower lash lines) limited to a few grey levels (grain passes, hair edges do not),
+only where it differs from the new face there: where both have the same brow, the target's
+hair edges are the new face's sharpness (d13's, test_swap_sharp). The zones have soft edges (a
+Gaussian of about a percent of the face): the grain fades, never steps. Glasses rims and other
+kept occluders are left alone.
 """
 
 from __future__ import annotations
@@ -27,8 +28,13 @@ from realtime.frame import Box
 # face size): the hull hugs the brow's centre line; thin brows drawn higher or lower than the
 # source's, and the hairs' tips, lie outside it.
 BROW_REACH = 0.035
-# How far the lid zone reaches above the eye's contour (the upper lash line and the lid crease).
-LID_REACH = 0.03
+# How far the lid zone reaches above the eye's contour (the upper lash line, the lashes and the
+# lid crease): at 0.03 d10's long mascara lashes reached past it and came back as light and dark
+# streaks above s42's and s9's lids.
+LID_REACH = 0.06
+# ... and below it (the lower lash line and lashes): without it d10's lower lashes came back under
+# s9's lower lids, a second, brown lash line (their finest band 0.79 correlated with the target's).
+LOWER_REACH = 0.04
 # How far the lid zone reaches past the eye's corners (fraction of the face size): eyeliner wings.
 WING_REACH = 0.06
 # The finest band's amplitude kept there (grey levels): grain and noise pass, hair edges do not
@@ -68,7 +74,7 @@ ZONE_STEP = 2
 
 
 def feature_zone(points: np.ndarray, box: Box, face_size: float) -> np.ndarray:
-    """(h, w) float32 in [0, 1] over `box`: 1 over the target's brows and upper lids, soft edge.
+    """(h, w) float32 in [0, 1] over `box`: 1 over the target's brows and lids, soft edge.
 
     points: (>=468, 2) landmarks in frame pixels."""
     return feature_zones(points, box, face_size)[0]
@@ -108,6 +114,11 @@ def feature_zones(points: np.ndarray, box: Box, face_size: float) -> tuple[np.nd
         upper = np.concatenate([ends[0][None], upper, ends[1][None]])
         band = np.concatenate([upper + (0.0, 0.25 * lift), upper[::-1] - (0.0, lift)])
         cv2.fillPoly(zone, [np.round(band * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
+        lower = contour[contour[:, 1] >= contour[:, 1].mean()]
+        lower = lower[np.argsort(lower[:, 0])]
+        drop = LOWER_REACH * face_size / step
+        band = np.concatenate([lower - (0.0, 0.25 * drop), lower[::-1] + (0.0, drop)])
+        cv2.fillPoly(zone, [np.round(band * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
     softs = []
     for mask in (zone, brows):
         soft = cv2.GaussianBlur(mask.astype(np.float32) * (1.0 / 255.0), (0, 0),
@@ -118,7 +129,7 @@ def feature_zones(points: np.ndarray, box: Box, face_size: float) -> tuple[np.nd
 
 def without_fine_features(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, points: np.ndarray,
                           box: Box, face_size: float, sigma: float, band_sigma: float | None = None) -> np.ndarray:
-    """`target` with its brows' and upper lids' finest band limited (see feature_band)."""
+    """`target` with its brows' and lids' finest band limited (see feature_band)."""
     return feature_band(target, image, alpha, points, box, face_size, sigma, band_sigma)[0]
 
 
@@ -126,7 +137,7 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
                  box: Box, face_size: float, sigma: float,
                  band_sigma: float | None = None) -> tuple[np.ndarray, FeatureWeight | None]:
     """`target` (the box's pixels) with the finest band (below the detail split `sigma`) of its
-    brows and upper lids limited to GRAIN_LIMIT grey levels: their hairs' and lashes' edges are
+    brows and lids (upper and lower) limited to GRAIN_LIMIT grey levels: their hairs' and lashes' edges are
     gone, the camera's grain and noise there stay (the face keeps the camera's sharpness).
     Only where the target differs from the new face (`image`, the rendered face over the box). Not where `alpha` (the layer's) keeps the target (its eyes, glasses
     rims, hair: occluders keep all their edges), nor a few pixels around them.
