@@ -215,10 +215,18 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
     # The luma planes of the blend stage only (detail_on_luma): colour callers drop `keep`.
     gain = 0.0 if part.ndim != 2 else edge_gain(part, fine, image[ya:yb, xa:xb],
                                                 area_shrink(alpha[ya:yb, xa:xb], size) * weight, sigma, step, GRAIN_LIMIT)
+    keep_box = (ya, yb, xa, xb)
     if gain > 0.05:
         keep = gain * weight
+        # Handed on over its own bounding box only (camera_detail's pass over it is per pixel).
+        kx, ky, kw, kh = cv2.boundingRect((keep > 0.002).astype(np.uint8))
         if step > 1:
             keep = cv2.resize(keep, (width, height), interpolation=cv2.INTER_LINEAR)
+        if kw and kh:
+            ky0, ky1 = max(0, (ky - 1) * step), min(height, (ky + kh + 1) * step)
+            kx0, kx1 = max(0, (kx - 1) * step), min(width, (kx + kw + 1) * step)
+            keep = keep[ky0:ky1, kx0:kx1]
+            keep_box = (ya + ky0, ya + ky1, xa + kx0, xa + kx1)
     if step > 1:
         weight = cv2.resize(weight, (width, height), interpolation=cv2.INTER_LINEAR)
     # The band limited to GRAIN_LIMIT where weight is 1: band + weight * (clip(band) - band).
@@ -230,7 +238,7 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
     change = cv2.multiply(excess, weight if excess.ndim == 2 else cv2.merge([weight] * 3), dtype=cv2.CV_32F)
     out = target.copy()
     out[ya:yb, xa:xb] = cv2.add(part, np.rint(change).astype(np.int16), dtype=cv2.CV_8U)
-    return out, None if keep is None else (keep, (ya, yb, xa, xb))
+    return out, None if keep is None else (keep, keep_box)
 
 
 # The target's brow is erased where it is darker than its closing (a grey dilation then erosion
