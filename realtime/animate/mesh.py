@@ -18,6 +18,7 @@ import numpy as np
 
 from realtime.animate.motion import (
     EYE_CORNERS,
+    LOWER_LIDS,
     UPPER_LIDS,
     Calibration,
     _openness,
@@ -44,6 +45,7 @@ from realtime.faces.topology import (
     topology,
 )
 from realtime.faces.tracking import smoothing_parameters
+from realtime.faces.warp import piecewise_affine_maps
 from realtime.frame import Face, Frame
 from realtime.settings import AnimateSettings, Settings
 
@@ -110,6 +112,7 @@ class Portrait:
         # behind the face.
         self.depth_far = float(self.landmarks[:, 2].max() + self.face_size)
         self.clean = clean_eyes(image, self.landmarks)  # the irises painted out: what a glance uncovers
+        self.lidded, self.lashes = lidded_eyes(image, self.landmarks)  # ... and the eyes shut
         self.tiles = TileWarp(image)  # the picture doubled once; the last drawing, by tiles
         self.eye_openness = tuple(_openness(self.landmarks, loop, corners)
                                   for loop, corners in zip((top.right_eye, top.left_eye), EYE_CORNERS, strict=True))
@@ -381,6 +384,135 @@ def _inside(loop: np.ndarray, points: np.ndarray) -> np.ndarray:
     return (np.count_nonzero(crosses & (x < at), axis=1) % 2) == 1
 
 
+def _lid_band(eye: int) -> tuple[np.ndarray, np.ndarray]:
+    """(points, triangles) of an upper lid's band: the outer corner, the fold outer to inner, the
+    inner corner, the lid's edge outer to inner (indices into the landmarks); a strip between
+    the fold and the edge."""
+    (outer, inner), fold, lid = EYE_CORNERS[eye], LID_FOLDS[eye], UPPER_LIDS[eye]
+    points = np.array([outer, *fold, inner, *lid])
+    n = len(fold)
+    f = 1 + np.arange(n)  # fold positions in `points`
+    u = n + 2 + np.arange(n)  # lid edge positions
+    triangles = [(0, f[0], u[0]), (f[-1], n + 1, u[-1])]
+    for j in range(n - 1):
+        triangles += [(f[j], f[j + 1], u[j]), (u[j], f[j + 1], u[j + 1])]
+    return points, np.array(triangles, dtype=np.int32)
+
+
+def lidded_eyes(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """The portrait with each eye and its lash band (up to the lid's fold) painted over with the
+    skin around it (cv2.inpaint, Telea): what a shut lid shows. And each eye's lash colour (the
+    darkest quarter of the band between lid edge and fold), for the line a shut eye keeps.
+
+    A warp closes an eye by pulling the lid band down over the opening: the band is the lashes,
+    the eyeliner and the shadow under the brow, so a shut eye was drawn as a dark almond of
+    stretched lashes (d3's blinks: MediaPipe found the drawn eyes open at 0.5 of the real
+    closing; a viewer sees half-closed eyes). A real lid unfolds skin over the eye."""
+    points = landmarks[:, :2]
+    height, width = image.shape[:2]
+    mask = np.zeros((height, width), dtype=np.uint8)
+    lashes = []
+    for eye in (0, 1):
+        outline = np.array([EYE_CORNERS[eye][0], *LID_FOLDS[eye], EYE_CORNERS[eye][1], *LOWER_LIDS[eye][::-1]])
+        cv2.fillPoly(mask, [np.round(points[outline] * 16).astype(np.int32)], 255, shift=4)
+        band = np.zeros_like(mask)
+        band_outline = np.array([EYE_CORNERS[eye][0], *LID_FOLDS[eye], EYE_CORNERS[eye][1], *UPPER_LIDS[eye][::-1]])
+        cv2.fillPoly(band, [np.round(points[band_outline] * 16).astype(np.int32)], 255, shift=4)
+        pixels = image[band > 0].astype(np.float32)
+        if len(pixels) >= 4:
+            light = pixels.mean(axis=1)
+            lashes.append(pixels[light <= np.percentile(light, 25)].mean(axis=0))
+        else:
+            lashes.append(np.zeros(3, dtype=np.float32))
+    if not mask.any():
+        return image, tuple(lashes)
+    eye_width = float(np.linalg.norm(points[33] - points[133]))
+    mask = cv2.dilate(mask, np.ones((3, 3), np.uint8), iterations=max(1, round(0.04 * eye_width)))
+    ys, xs = np.nonzero(mask)
+    pad = 8
+    x0, y0 = max(0, xs.min() - pad), max(0, ys.min() - pad)
+    x1, y1 = min(width, xs.max() + pad + 1), min(height, ys.max() + pad + 1)
+    lidded = image.copy()
+    region = cv2.inpaint(image[y0:y1, x0:x1], mask[y0:y1, x0:x1], 3, cv2.INPAINT_TELEA).astype(np.float32)
+    # A lid bulges over the eye and catches the light: the skin continued inward from the socket's
+    # shadow (under the brow, the eye bags) drew a shut eye as a dark hollow, which still read as
+    # an open eye (d3: 0.17-0.2 of its width, the real one 0.03-0.1). The painted lid takes the
+    # light of the lighter half of the skin around it (its own shading kept).
+    inside = mask[y0:y1, x0:x1] > 0
+    ring = cv2.dilate(mask, np.ones((3, 3), np.uint8), iterations=max(2, round(0.15 * eye_width)))[y0:y1, x0:x1] > 0
+    ring &= ~inside
+    if ring.sum() >= 8 and inside.any():
+        around = image[y0:y1, x0:x1][ring].astype(np.float32)
+        light = around.mean(axis=1)
+        target = around[light >= np.median(light)].mean(axis=0)
+        soft = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), max(1.0, 0.05 * eye_width))[..., None]
+        region += soft * (target - region[inside].mean(axis=0))
+    lidded[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+    return lidded, tuple(lashes)
+
+
+LASH_WIDTH = 0.035  # eye widths: the dark line a shut eye keeps along its lid's edge
+LASH_TAPER = 0.12  # eye widths from each corner over which the line fades in
+LASH_OPACITY = 0.85
+SHUT_LIDS = (0.5, 0.9)  # share of the eye's opening closed where the skin starts / ends covering it
+
+
+def draw_shut_lids(canvas: np.ndarray, portrait: Portrait, points: np.ndarray) -> None:
+    """Closing eyes' upper lids drawn as skin over the eye, in place: between the drawn fold and
+    the drawn lid's edge, the lidded portrait (`lidded_eyes`), its lid edge sampled from as far
+    down the eye as the eye has closed, so the skin unfolds over it; a dark lash line along the
+    edge. Faded in as the eye closes (SHUT_LIDS): an open eye, a squint (0.35-0.7 of its opening:
+    its iris still shows) and a still driver are the mesh's alone."""
+    top = topology()
+    height, width = canvas.shape[:2]
+    source = portrait.landmarks[:, :2]
+    for eye, (loop, corners, before) in enumerate(zip((top.right_eye, top.left_eye), EYE_CORNERS,
+                                                      portrait.eye_openness, strict=True)):
+        if before < 1e-3:
+            continue
+        closed = float(np.clip(1.0 - _openness(points, loop, corners) / before, 0.0, 1.0))
+        x = float(np.clip((closed - SHUT_LIDS[0]) / (SHUT_LIDS[1] - SHUT_LIDS[0]), 0.0, 1.0))
+        if x <= 0.0:
+            continue
+        x = x * x * (3.0 - 2.0 * x)
+        band, triangles = _lid_band(eye)
+        dest = points[band, :2].astype(np.float32)
+        src = source[band].astype(np.float32).copy()
+        n = len(LID_FOLDS[eye])
+        lid = slice(n + 2, 2 * n + 2)
+        # The edge samples the lidded eye as far down as the eye has closed (towards the lower lid).
+        src[lid] += closed * (source[list(LOWER_LIDS[eye])] - source[list(UPPER_LIDS[eye])]).astype(np.float32)
+        eye_width = float(np.linalg.norm(points[corners[0], :2] - points[corners[1], :2]))
+        pad = 3 + int(LASH_WIDTH * eye_width)
+        x0, y0 = np.floor(dest.min(axis=0)).astype(int) - pad
+        x1, y1 = np.ceil(dest.max(axis=0)).astype(int) + pad + 1
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+        if x1 - x0 < 3 or y1 - y0 < 3:
+            continue
+        maps = piecewise_affine_maps(dest, src, triangles, (int(x0), int(y0), int(x1), int(y1)), grid_step=1)
+        skin = maps.remap(portrait.lidded).astype(np.float32)
+        local = (dest - [x0, y0]) * 16
+        mask = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
+        outline = np.concatenate([local[:n + 2], local[lid][::-1]])
+        cv2.fillPoly(mask, [np.round(outline).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
+        alpha = (cv2.GaussianBlur(mask, (0, 0), 1.0).astype(np.float32) / 255.0 * x)[..., None]
+        region = canvas[y0:y1, x0:x1].astype(np.float32)
+        region = alpha * skin + (1.0 - alpha) * region
+        # The lashes: a soft dark line along the drawn edge, thinning out towards the corners (a
+        # pen-like stroke of even width ended in a hook at the outer corner).
+        line = np.zeros_like(mask)
+        edge = np.concatenate([local[[0]], local[lid], local[[n + 1]]])
+        thickness = max(1, round(LASH_WIDTH * eye_width))
+        cv2.polylines(line, [np.round(edge).astype(np.int32)], False, 255, thickness, lineType=cv2.LINE_AA, shift=4)
+        line = cv2.GaussianBlur(line, (0, 0), max(0.5, 0.4 * thickness)).astype(np.float32) / 255.0
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        ends = np.minimum(np.hypot(xx - dest[0, 0], yy - dest[0, 1]), np.hypot(xx - dest[n + 1, 0], yy - dest[n + 1, 1]))
+        taper = np.clip(ends / max(1.0, LASH_TAPER * eye_width), 0.0, 1.0)
+        beta = (LASH_OPACITY * x * line * taper)[..., None]
+        region = beta * portrait.lashes[eye] + (1.0 - beta) * region
+        canvas[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+
+
 class MeshAnimator:
     name = "mesh"
 
@@ -513,6 +645,7 @@ class MeshAnimator:
         canvas = warped.copy()
         if IRISES_SLIDE:
             draw_irises(canvas, portrait, eyes)
+        draw_shut_lids(canvas, portrait, points)
         return canvas
 
     def _fill_mouth(self, canvas: np.ndarray, frame: Frame, face: Face, portrait: Portrait,
