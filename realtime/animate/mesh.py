@@ -489,7 +489,7 @@ def draw_shut_lids(canvas: np.ndarray, portrait: Portrait, points: np.ndarray) -
         x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
         if x1 - x0 < 3 or y1 - y0 < 3:
             continue
-        maps = piecewise_affine_maps(dest, src, triangles, (int(x0), int(y0), int(x1), int(y1)), grid_step=1)
+        maps = piecewise_affine_maps(dest, src, triangles, (int(x0), int(y0), int(x1), int(y1)), grid_step=2)
         skin = maps.remap(portrait.lidded).astype(np.float32)
         local = (dest - [x0, y0]) * 16
         mask = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
