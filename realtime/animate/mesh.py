@@ -457,9 +457,10 @@ def lidded_eyes(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, t
     lidded = image.copy()
     region = cv2.inpaint(image[y0:y1, x0:x1], mask[y0:y1, x0:x1], 3, cv2.INPAINT_TELEA).astype(np.float32)
     # A lid bulges over the eye and catches the light: the skin continued inward from the socket's
-    # shadow (under the brow, the eye bags) drew a shut eye as a dark hollow, which still read as
-    # an open eye (d3: 0.17-0.2 of its width, the real one 0.03-0.1). The painted lid takes the
-    # light of the lighter half of the skin around it (its own shading kept).
+    # shadow (under the brow, the eye bags) drew a shut eye as a dark hollow that still read as an
+    # open eye (d3's blink, frames 59-61: her left eye 0.15-0.2 of its width, the real one
+    # 0.02-0.06; 0.11-0.16 lit). The painted lid takes the light of the lighter half of the skin
+    # around it (its own shading kept).
     inside = mask[y0:y1, x0:x1] > 0
     ring = cv2.dilate(mask, np.ones((3, 3), np.uint8), iterations=max(2, round(0.15 * eye_width)))[y0:y1, x0:x1] > 0
     ring &= ~inside
@@ -483,8 +484,9 @@ def draw_shut_lids(canvas: np.ndarray, portrait: Portrait, points: np.ndarray) -
     """Closing eyes' upper lids drawn as skin over the eye, in place: between the drawn fold and
     the drawn lid's edge, the lidded portrait (`lidded_eyes`), its lid edge sampled from as far
     down the eye as the eye has closed, so the skin unfolds over it; a dark lash line along the
-    edge. Faded in as the eye closes (SHUT_LIDS): an open eye, a squint (0.35-0.7 of its opening:
-    its iris still shows) and a still driver are the mesh's alone."""
+    edge. Faded in as the eye closes (SHUT_LIDS): an open eye, an eye narrowed to half its
+    opening (its iris still shows) and a still driver are the mesh's alone; a deep squint is
+    partly covered."""
     top = topology()
     height, width = canvas.shape[:2]
     source = portrait.landmarks[:, :2]
