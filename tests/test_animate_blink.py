@@ -2,7 +2,7 @@
 
 The mesh closes an eye by pulling the band above it (lashes, eyeliner, the shadow under the brow)
 down over the opening: a shut eye was drawn as a dark almond of stretched lashes, and MediaPipe
-found it about half as closed as the real one (d3 blinks on frames 48-51 and 58-61: the portrait's
+found it about half as closed as the real one (d3 blinks on frames 49-51 and 59-61: the portrait's
 eyes read 0.13 of their width open on main (mean of both over the blink) where the real ones
 read 0.03). A closing
 lid is now drawn as skin over the eye (the portrait's eyes painted over with the skin around them,

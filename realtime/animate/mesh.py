@@ -459,7 +459,7 @@ def lidded_eyes(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, t
     # A lid bulges over the eye and catches the light: the skin continued inward from the socket's
     # shadow (under the brow, the eye bags) drew a shut eye as a dark hollow that MediaPipe still
     # read as a little open (d3's blink, frames 59-61, her right eye: 0.05-0.06 of its width, the
-    # real one 0.01; 0.025-0.035 lit). The painted lid takes the light of the lighter half of the
+    # real one 0.01-0.03; 0.025-0.035 lit). The painted lid takes the light of the lighter half of the
     # skin around it (its own shading kept).
     inside = mask[y0:y1, x0:x1] > 0
     ring = cv2.dilate(mask, np.ones((3, 3), np.uint8), iterations=max(2, round(0.15 * eye_width)))[y0:y1, x0:x1] > 0
