@@ -18,6 +18,7 @@ import numpy as np
 
 from realtime.animate.motion import (
     EYE_CORNERS,
+    LOWER_LIDS,
     UPPER_LIDS,
     Calibration,
     _openness,
@@ -44,6 +45,7 @@ from realtime.faces.topology import (
     topology,
 )
 from realtime.faces.tracking import smoothing_parameters
+from realtime.faces.warp import piecewise_affine_maps
 from realtime.frame import Face, Frame
 from realtime.settings import AnimateSettings, Settings
 
@@ -110,6 +112,8 @@ class Portrait:
         # behind the face.
         self.depth_far = float(self.landmarks[:, 2].max() + self.face_size)
         self.clean = clean_eyes(image, self.landmarks)  # the irises painted out: what a glance uncovers
+        self.irises = whole_irises(image, self.landmarks)  # ... and the irises as a glance shows them
+        self.lidded, self.lashes = lidded_eyes(image, self.landmarks)  # ... and the eyes shut
         self.tiles = TileWarp(image)  # the picture doubled once; the last drawing, by tiles
         self.eye_openness = tuple(_openness(self.landmarks, loop, corners)
                                   for loop, corners in zip((top.right_eye, top.left_eye), EYE_CORNERS, strict=True))
@@ -255,9 +259,57 @@ def _rigid_irises(portrait: Portrait, points: np.ndarray,
     return result
 
 
-WHITE_SHARE = 0.7  # of the painted-out iris: the white's colour (the rest: the inpainting's shading)
-VISIBLE_MARGIN = 1.5  # px: how far inside the portrait's eye outline a visible iris pixel lies
+WHITE_SHARE = 0.9  # of the painted-out iris: the white's colour (the rest: the inpainting's shading)
+VISIBLE_MARGIN = 3.0  # px: an iris pixel this far inside the portrait's eye outline is wholly visible
 IRIS_EDGE = 1.15  # the iris drawn whole out to this much of its radius (its dark rim and a little white)
+
+
+def whole_irises(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """The portrait with each iris made whole: the part its lids hide (an iris is nearly always
+    cut by the upper lid, often by the lower) drawn from the visible part's ring at the same
+    radius (an iris is close to radially symmetric: dark rim, lighter middle, pupil), faded into
+    the visible pixels over VISIBLE_MARGIN. A widened eye or a glance shows what the lid hid.
+
+    Taking the hidden part from the other half of the disk (mirrored), else from the nearest
+    visible row, drew a widened eye's iris top as a dark arc over a bright line (both halves hidden
+    at the top and bottom: the rows drawn in between were the iris's rim and the lid's wet line;
+    d10's widened eyes on frames 70-106, the Mona Lisa's glance)."""
+    top = topology()
+    points = landmarks[:, :2]
+    whole = image.copy()
+    height, width = image.shape[:2]
+    for loop, centre, iris in ((top.right_eye, RIGHT_IRIS_CENTRE, top.right_iris),
+                               (top.left_eye, LEFT_IRIS_CENTRE, top.left_iris)):
+        radius = float(np.linalg.norm(points[iris] - points[centre], axis=1).mean()) * IRIS_EDGE
+        cx, cy = points[centre]
+        x0, y0 = max(0, int(cx - radius) - 2), max(0, int(cy - radius) - 2)
+        x1, y1 = min(width, int(cx + radius) + 3), min(height, int(cy + radius) + 3)
+        if radius < 2 or x1 - x0 < 3 or y1 - y0 < 3:
+            continue
+        eye = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
+        cv2.fillPoly(eye, [np.round((points[loop] - [x0, y0]) * 16).astype(np.int32)], 1, shift=4)
+        visible = np.clip(cv2.distanceTransform(eye, cv2.DIST_L2, 3) / VISIBLE_MARGIN, 0.0, 1.0)
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        rho = np.hypot(xx - cx, yy - cy)
+        bins = np.minimum(rho, radius).astype(np.int32)
+        patch = image[y0:y1, x0:x1].astype(np.float64)
+        seen = (visible >= 1.0) & (rho <= radius)
+        if seen.sum() < 8:
+            continue
+        count = np.bincount(bins[seen], minlength=bins.max() + 1).astype(np.float64)
+        ring = np.stack([np.bincount(bins[seen], weights=patch[..., c][seen], minlength=len(count))
+                         for c in range(3)], axis=1)
+        have = np.nonzero(count)[0]
+        if len(have) == 0:
+            continue
+        # A radius no visible pixel has: the nearest one that has.
+        nearest = have[np.abs(np.arange(len(count))[:, None] - have[None]).argmin(axis=1)]
+        profile = ring[nearest] / count[nearest][:, None]
+        fill = profile[bins]
+        inside_disk = (rho <= radius)[..., None]
+        mixed = visible[..., None] * patch + (1.0 - visible[..., None]) * fill
+        whole[y0:y1, x0:x1] = np.where(inside_disk, np.clip(mixed + 0.5, 0, 255), patch).astype(np.uint8)
+    return whole
 
 
 def clean_eyes(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
@@ -295,9 +347,12 @@ def clean_eyes(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     if cv2.countNonZero(whites) >= 8:
         pixels = image[whites > 0].astype(np.float32)
         light = pixels.mean(axis=1)
-        # Its typical light (the median): the brightest quarter drew a glaring, flat patch where
-        # a painting's shaded white is hardly lighter than its skin (the Mona Lisa).
-        white = pixels[np.abs(light - np.median(light)) <= max(4.0, 0.25 * float(light.std()))].mean(axis=0)
+        # The white's light part (its brightest fifth): a widened eye uncovers white the lid no
+        # longer shades. Its median (the shaded white, 30 % of it the inpainting's lid shadow) drew
+        # a widened eye dim grey and MediaPipe read d10's widened eyes at 0.37 of the real
+        # widening (0.46 with this, and 0.9 of the colour); on the Mona Lisa it is a creamy white,
+        # not the glaring patch the brightest quarter alone drew (all four checked by eye).
+        white = pixels[light >= np.percentile(light, 80)].mean(axis=0)
         # White in the middle, the inpainting's own (the lid's edge and shadow) within a few pixels
         # of the eye's outline: a white hole reaching up to the lid drew a bright line between the
         # moved iris and the lashes.
@@ -323,12 +378,12 @@ def draw_irises(canvas: np.ndarray, portrait: Portrait, eyes: list) -> None:
     driver's glance as MediaPipe finds it (d10: 0.44-0.47 of the real gaze). A real iris slides
     over the white: here the eye is drawn from the portrait with its irises painted out (the same
     fan, so the lids meet the mesh), and the portrait's iris disk translated (scaled by the eye)
-    over it, cut by the drawn lids; a part of the iris the portrait's lids hide is taken from the
-    other half of the disk (mirrored across the eye), else from its nearest visible row."""
+    over it, cut by the drawn lids; the part of the iris the portrait's lids hide comes from the
+    iris made whole once (`whole_irises`)."""
     clean = portrait.clean
     if clean is None:
         return
-    for xs, ys, _sample_x, _sample_y, _box, (dest_centre, source_centre, k, radius_s, source_loop, fan) in eyes:
+    for xs, ys, _sample_x, _sample_y, _box, (dest_centre, source_centre, k, radius_s, _loop, fan) in eyes:
         # The white: the iris-less eye by the plain fan (each ray's share of the way to the lid),
         # not the rigid iris's profile, which samples its middle over most of the eye: the lid's
         # edge stays at the lid, the middle is white.
@@ -341,44 +396,145 @@ def draw_irises(canvas: np.ndarray, portrait: Portrait, eyes: list) -> None:
         if not near.any():
             canvas[ys, xs] = np.clip(white + 0.5, 0, 255).astype(np.uint8)
             continue
-        source = source_centre + d[near] / k
-        # Visible: inside the portrait's eye outline by a margin (the outline runs along the lids'
-        # inner edge: the wet line of the lower lid came along with the iris as a red arc).
-        outward = d[near] / np.maximum(r[near], 1e-6)[:, None] * VISIBLE_MARGIN
-        visible = _inside(source_loop, source + outward)
-        mirrored = source_centre + np.c_[d[near, 0], -d[near, 1]] / k
-        use_mirror = ~visible & _inside(source_loop, mirrored + outward * [1.0, -1.0])
-        source[use_mirror] = mirrored[use_mirror]
-        # Hidden on both halves (an eye opened a little beyond the portrait's lids, over its iris):
-        # the iris's last visible row in that column, drawn up to the lid. Left to the white, the
-        # sliver between the portrait's lid line and the drawn one read as a bright line across
-        # the iris top.
-        hidden = ~(visible | use_mirror)
-        for factor in (0.85, 0.7, 0.55, 0.4, 0.25):
-            if not hidden.any():
-                break
-            nearer = source_centre + np.c_[d[near][hidden, 0], d[near][hidden, 1] * factor] / k
-            found = _inside(source_loop, nearer + outward[hidden] * [1.0, factor])
-            rows = np.nonzero(hidden)[0][found]
-            source[rows] = nearer[found]
-            hidden[rows] = False
+        source = source_centre + d[near] / k  # the iris made whole (`whole_irises`)
         # Whole out to the iris's own radius, fading over its rim (IRIS_EDGE) into the white.
         rim = k * radius_s
-        alpha = np.clip((radius - r[near]) / max(radius - rim, 1.0), 0.0, 1.0) * ~hidden
-        iris = cv2.remap(portrait.image, source[:, 0].astype(np.float32)[None], source[:, 1].astype(np.float32)[None],
+        alpha = np.clip((radius - r[near]) / max(radius - rim, 1.0), 0.0, 1.0)
+        iris = cv2.remap(portrait.irises, source[:, 0].astype(np.float32)[None], source[:, 1].astype(np.float32)[None],
                          cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)[0].astype(np.float32)
         white[near] = alpha[:, None] * iris + (1.0 - alpha[:, None]) * white[near]
         canvas[ys, xs] = np.clip(white + 0.5, 0, 255).astype(np.uint8)
 
 
-def _inside(loop: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Whether each of `points` (N, 2) lies inside the polygon `loop` (even-odd rule, vectorised)."""
-    x, y = points[:, 0][:, None], points[:, 1][:, None]
-    ax, ay = loop[:, 0][None].astype(np.float64), loop[:, 1][None].astype(np.float64)
-    bx, by = np.roll(ax, -1, axis=1), np.roll(ay, -1, axis=1)
-    crosses = (ay > y) != (by > y)
-    at = ax + (y - ay) * (bx - ax) / np.where(by == ay, 1e-12, by - ay)
-    return (np.count_nonzero(crosses & (x < at), axis=1) % 2) == 1
+def _lid_band(eye: int) -> tuple[np.ndarray, np.ndarray]:
+    """(points, triangles) of an upper lid's band: the outer corner, the fold outer to inner, the
+    inner corner, the lid's edge outer to inner (indices into the landmarks); a strip between
+    the fold and the edge."""
+    (outer, inner), fold, lid = EYE_CORNERS[eye], LID_FOLDS[eye], UPPER_LIDS[eye]
+    points = np.array([outer, *fold, inner, *lid])
+    n = len(fold)
+    f = 1 + np.arange(n)  # fold positions in `points`
+    u = n + 2 + np.arange(n)  # lid edge positions
+    triangles = [(0, f[0], u[0]), (f[-1], n + 1, u[-1])]
+    for j in range(n - 1):
+        triangles += [(f[j], f[j + 1], u[j]), (u[j], f[j + 1], u[j + 1])]
+    return points, np.array(triangles, dtype=np.int32)
+
+
+def lidded_eyes(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """The portrait with each eye and its lash band (up to the lid's fold) painted over with the
+    skin around it (cv2.inpaint, Telea): what a shut lid shows. And each eye's lash colour (the
+    darkest quarter of the band between lid edge and fold), for the line a shut eye keeps.
+
+    A warp closes an eye by pulling the lid band down over the opening: the band is the lashes,
+    the eyeliner and the shadow under the brow, so a shut eye was drawn as a dark almond of
+    stretched lashes (d3's blinks: MediaPipe found the drawn eyes open at 0.5 of the real
+    closing; a viewer sees half-closed eyes). A real lid unfolds skin over the eye."""
+    points = landmarks[:, :2]
+    height, width = image.shape[:2]
+    mask = np.zeros((height, width), dtype=np.uint8)
+    lashes = []
+    for eye in (0, 1):
+        outline = np.array([EYE_CORNERS[eye][0], *LID_FOLDS[eye], EYE_CORNERS[eye][1], *LOWER_LIDS[eye][::-1]])
+        cv2.fillPoly(mask, [np.round(points[outline] * 16).astype(np.int32)], 255, shift=4)
+        band = np.zeros_like(mask)
+        band_outline = np.array([EYE_CORNERS[eye][0], *LID_FOLDS[eye], EYE_CORNERS[eye][1], *UPPER_LIDS[eye][::-1]])
+        cv2.fillPoly(band, [np.round(points[band_outline] * 16).astype(np.int32)], 255, shift=4)
+        pixels = image[band > 0].astype(np.float32)
+        if len(pixels) >= 4:
+            light = pixels.mean(axis=1)
+            lashes.append(pixels[light <= np.percentile(light, 25)].mean(axis=0))
+        else:
+            lashes.append(np.zeros(3, dtype=np.float32))
+    if not mask.any():
+        return image, tuple(lashes)
+    eye_width = float(np.linalg.norm(points[33] - points[133]))
+    mask = cv2.dilate(mask, np.ones((3, 3), np.uint8), iterations=max(1, round(0.04 * eye_width)))
+    ys, xs = np.nonzero(mask)
+    pad = 8
+    x0, y0 = max(0, xs.min() - pad), max(0, ys.min() - pad)
+    x1, y1 = min(width, xs.max() + pad + 1), min(height, ys.max() + pad + 1)
+    lidded = image.copy()
+    region = cv2.inpaint(image[y0:y1, x0:x1], mask[y0:y1, x0:x1], 3, cv2.INPAINT_TELEA).astype(np.float32)
+    # A lid bulges over the eye and catches the light: the skin continued inward from the socket's
+    # shadow (under the brow, the eye bags) drew a shut eye as a dark hollow that MediaPipe still
+    # read as a little open (d3's blink, frames 59-61, her right eye: 0.05-0.06 of its width, the
+    # real one 0.01-0.03; 0.025-0.035 lit). The painted lid takes the light of the lighter half of the
+    # skin around it (its own shading kept).
+    inside = mask[y0:y1, x0:x1] > 0
+    ring = cv2.dilate(mask, np.ones((3, 3), np.uint8), iterations=max(2, round(0.15 * eye_width)))[y0:y1, x0:x1] > 0
+    ring &= ~inside
+    if ring.sum() >= 8 and inside.any():
+        around = image[y0:y1, x0:x1][ring].astype(np.float32)
+        light = around.mean(axis=1)
+        target = around[light >= np.median(light)].mean(axis=0)
+        soft = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), max(1.0, 0.05 * eye_width))[..., None]
+        region += soft * (target - region[inside].mean(axis=0))
+    lidded[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+    return lidded, tuple(lashes)
+
+
+LASH_WIDTH = 0.035  # eye widths: the dark line a shut eye keeps along its lid's edge
+LASH_TAPER = 0.12  # eye widths from each corner over which the line fades in
+LASH_OPACITY = 0.85
+SHUT_LIDS = (0.5, 0.9)  # share of the eye's opening closed where the skin starts / ends covering it
+
+
+def draw_shut_lids(canvas: np.ndarray, portrait: Portrait, points: np.ndarray) -> None:
+    """Closing eyes' upper lids drawn as skin over the eye, in place: between the drawn fold and
+    the drawn lid's edge, the lidded portrait (`lidded_eyes`), its lid edge sampled from as far
+    down the eye as the eye has closed, so the skin unfolds over it; a dark lash line along the
+    edge. Faded in as the eye closes (SHUT_LIDS): an open eye, an eye narrowed to half its
+    opening (its iris still shows) and a still driver are the mesh's alone; a deep squint is
+    partly covered."""
+    top = topology()
+    height, width = canvas.shape[:2]
+    source = portrait.landmarks[:, :2]
+    for eye, (loop, corners, before) in enumerate(zip((top.right_eye, top.left_eye), EYE_CORNERS,
+                                                      portrait.eye_openness, strict=True)):
+        if before < 1e-3:
+            continue
+        closed = float(np.clip(1.0 - _openness(points, loop, corners) / before, 0.0, 1.0))
+        x = float(np.clip((closed - SHUT_LIDS[0]) / (SHUT_LIDS[1] - SHUT_LIDS[0]), 0.0, 1.0))
+        if x <= 0.0:
+            continue
+        x = x * x * (3.0 - 2.0 * x)
+        band, triangles = _lid_band(eye)
+        dest = points[band, :2].astype(np.float32)
+        src = source[band].astype(np.float32).copy()
+        n = len(LID_FOLDS[eye])
+        lid = slice(n + 2, 2 * n + 2)
+        # The edge samples the lidded eye as far down as the eye has closed (towards the lower lid).
+        src[lid] += closed * (source[list(LOWER_LIDS[eye])] - source[list(UPPER_LIDS[eye])]).astype(np.float32)
+        eye_width = float(np.linalg.norm(points[corners[0], :2] - points[corners[1], :2]))
+        pad = 3 + int(LASH_WIDTH * eye_width)
+        x0, y0 = np.floor(dest.min(axis=0)).astype(int) - pad
+        x1, y1 = np.ceil(dest.max(axis=0)).astype(int) + pad + 1
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+        if x1 - x0 < 3 or y1 - y0 < 3:
+            continue
+        maps = piecewise_affine_maps(dest, src, triangles, (int(x0), int(y0), int(x1), int(y1)), grid_step=2)
+        skin = maps.remap(portrait.lidded).astype(np.float32)
+        local = (dest - [x0, y0]) * 16
+        mask = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
+        outline = np.concatenate([local[:n + 2], local[lid][::-1]])
+        cv2.fillPoly(mask, [np.round(outline).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
+        alpha = (cv2.GaussianBlur(mask, (0, 0), 1.0).astype(np.float32) / 255.0 * x)[..., None]
+        region = canvas[y0:y1, x0:x1].astype(np.float32)
+        region = alpha * skin + (1.0 - alpha) * region
+        # The lashes: a soft dark line along the drawn edge, thinning out towards the corners (a
+        # pen-like stroke of even width ended in a hook at the outer corner).
+        line = np.zeros_like(mask)
+        edge = np.concatenate([local[[0]], local[lid], local[[n + 1]]])
+        thickness = max(1, round(LASH_WIDTH * eye_width))
+        cv2.polylines(line, [np.round(edge).astype(np.int32)], False, 255, thickness, lineType=cv2.LINE_AA, shift=4)
+        line = cv2.GaussianBlur(line, (0, 0), max(0.5, 0.4 * thickness)).astype(np.float32) / 255.0
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        ends = np.minimum(np.hypot(xx - dest[0, 0], yy - dest[0, 1]), np.hypot(xx - dest[n + 1, 0], yy - dest[n + 1, 1]))
+        taper = np.clip(ends / max(1.0, LASH_TAPER * eye_width), 0.0, 1.0)
+        beta = (LASH_OPACITY * x * line * taper)[..., None]
+        region = beta * portrait.lashes[eye] + (1.0 - beta) * region
+        canvas[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
 
 
 class MeshAnimator:
@@ -513,6 +669,7 @@ class MeshAnimator:
         canvas = warped.copy()
         if IRISES_SLIDE:
             draw_irises(canvas, portrait, eyes)
+        draw_shut_lids(canvas, portrait, points)
         return canvas
 
     def _fill_mouth(self, canvas: np.ndarray, frame: Frame, face: Face, portrait: Portrait,
