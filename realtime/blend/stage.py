@@ -8,7 +8,7 @@ import numpy as np
 from realtime.blend.color import ColourSmoother, ToneMemory, recolour_halved
 from realtime.blend.composite import composite, poisson_composite, shrink
 from realtime.blend.detail import CROSSOVER, camera_detail, source_detail, source_detail_gain, split_sigma
-from realtime.blend.kept import shift_kept
+from realtime.blend.kept import kept_in_layer
 from realtime.blend.kernels import as_grey
 from realtime.blend.mask import skin_mask
 from realtime.blend.mouth import mouth_membrane
@@ -107,9 +107,9 @@ class BlendStage:
                 # The camera's own pixels where the shape transfer moved the picture (FaceLayer.grain).
                 camera = layer.grain if layer.grain is not None and layer.grain.shape == target.shape else target
                 image = detail_on_luma(image, camera, layer, settings.grain)
-            # The target's kept features (glasses frames, a closing eye) on the new face's colour.
-            # (In place: `target` is the canvas under the layer, which the composite blends onto.)
-            shift_kept(target, image, layer.alpha, kept, layer.face.size, kept_lines, settings.opacity)
+            # The target's kept features (glasses frames, a closing eye) on the new face's colour,
+            # as part of the layer (its image and alpha): the composite is the frame's one writer.
+            layer.alpha = kept_in_layer(target, image, layer.alpha, kept, layer.face.size, kept_lines)
             if settings.poisson:
                 poisson_composite(canvas, layer, image, settings.opacity)
             else:
