@@ -69,6 +69,17 @@ GLASSES_RECHECK = 4
 # frames (tests/test_swap_occluders_reuse.py).
 OCCLUDERS_EVERY = 3
 OCCLUDERS_REUSE = 0.004
+# The target's glasses frames found on a frame are kept for the next ones while the camera's
+# pixels under them stay as they were (_Glasses): the search costs ~2 ms per 720p face with
+# glasses (issue 13's budget), and a frame sits still on the face, which moves a fraction of a
+# pixel per frame in a talking head (d9, d13: 0.25-0.5 px; MediaPipe's eye and brow points jitter
+# by about 1 px per frame, so they cannot tell, the rims' own pixels can). Searched again at
+# once when the grey level at the frames' pixels moved by more than GLASSES_STILL on average
+# from where it was when they were found (a 1-pixel shift of the rims: 11.7-13 levels; the
+# next frame of d9 / d13 unmoved: 3.2 / 4.2 typical), and at least every GLASSES_EVERY frames
+# (tests/test_swap_glasses_reuse.py: a head move, a light change).
+GLASSES_EVERY = 3
+GLASSES_STILL = 6.0
 # Beyond this even the near half is seen at a slant: say so.
 PROFILE_YAW_DEG = 45.0
 # A face larger than this (box diagonal, pixels) is rendered at a working resolution where it is
@@ -278,6 +289,31 @@ class _Occluders:
         return shift
 
 
+@dataclass
+class _Glasses:
+    """A face's glasses frames as last found: `found` is (keep, (x, y)) in frame pixels,
+    `flat` and `grey` the frames' core pixels (flat indices into the frame) and their grey
+    levels then, `age` the frames it has served (GLASSES_EVERY)."""
+
+    found: tuple[np.ndarray, tuple[int, int]]
+    flat: np.ndarray
+    grey: np.ndarray
+    shape: tuple
+    age: int = 1
+
+    def holds(self, image: np.ndarray) -> bool:
+        """Whether the frames are still where they were found in `image` (GLASSES_STILL)."""
+        if self.age >= GLASSES_EVERY or image.shape != self.shape or not image.flags.c_contiguous:
+            return False
+        return float(np.abs(_grey_at(image, self.flat) - self.grey).mean()) <= GLASSES_STILL
+
+
+def _grey_at(image: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    """The grey level (BT.601) of a contiguous BGR `image` at flat pixel indices."""
+    pixels = image.reshape(-1, 3).take(flat, axis=0).astype(np.float32)
+    return pixels[:, 0] * np.float32(0.114) + pixels[:, 1] * np.float32(0.587) + pixels[:, 2] * np.float32(0.299)
+
+
 class MeshSwapper:
     name = "mesh"
 
@@ -296,6 +332,9 @@ class MeshSwapper:
         self._moved_glasses: dict[int, tuple | None] = {}
         """Per face, this frame: the glasses found before the shape transfer moved the face."""
         self._occluders: dict[int, _Occluders] = {}
+        self._glasses: dict[int, _Glasses] = {}
+        self.glasses_searched = 0
+        """How many times the glasses search ran (a still pair of frames is kept: GLASSES_STILL)."""
         self.occluders_made = 0
         """How many times the hair and off-skin band were measured (OCCLUDERS_EVERY)."""
         self.maps_made = 0
@@ -330,6 +369,7 @@ class MeshSwapper:
         self._light.reset()
         self._still.clear()
         self._no_glasses.clear()
+        self._glasses.clear()
         self._shape.set_source(source.face.landmarks)
         self._shape_still.clear()
         warning = profile_warning(source)
@@ -367,6 +407,8 @@ class MeshSwapper:
             del self._shape_still[key]
         for key in set(self._occluders) - self._still_seen:
             del self._occluders[key]
+        for key in set(self._glasses) - self._still_seen:
+            del self._glasses[key]
         return layers
 
     def _transfer_shape(self, frame: Frame, faces: list[Face]) -> tuple[Frame, list[Face]]:
@@ -522,7 +564,7 @@ class MeshSwapper:
             if full_size and key in self._moved_glasses:  # found unmoved, frame pixels (_transfer_shape)
                 glasses, since = _within(self._moved_glasses[key], box), 0
             elif since >= GLASSES_RECHECK:
-                glasses = glasses_mask(frame.image, face.landmarks, box, face.size)
+                glasses = self._glasses_of(frame.image, face, box, key, full_size)
                 since = 0
             self._no_glasses[key] = since + 1 if glasses is None else GLASSES_RECHECK
             if glasses is not None:
@@ -543,6 +585,28 @@ class MeshSwapper:
         scale = face.size / max(texture.face_size, 1.0) if texture.face_size else 1.0
         return FaceLayer(box=box, image=patch, alpha=alpha, face=face, relit=relit, scale=scale, kept=kept,
                          kept_lines=kept_lines)
+
+    def _glasses_of(self, image: np.ndarray, face: Face, box, key: int,
+                    full_size: bool) -> tuple[np.ndarray, tuple[int, int]] | None:
+        """glasses_mask over `box`, or the frames found on an earlier frame of this face where
+        they still are (_Glasses). Not for a huge face's working picture, whose scale follows
+        the face's size from frame to frame."""
+        memory = self._glasses.get(key) if full_size else None
+        if memory is not None and memory.holds(image):
+            memory.age += 1
+            return _within(memory.found, box)
+        self._glasses.pop(key, None)
+        self.glasses_searched += 1
+        glasses = glasses_mask(image, face.landmarks, box, face.size)
+        if glasses is None or not full_size or not image.flags.c_contiguous:
+            return glasses
+        keep, (gx, gy) = glasses
+        ys, xs = np.nonzero(keep > 0.5)  # the frames' cores
+        if len(ys) < 16:
+            return glasses
+        flat = (ys + box[1] + gy).astype(np.intp) * image.shape[1] + (xs + box[0] + gx)
+        self._glasses[key] = _Glasses((keep, (box[0] + gx, box[1] + gy)), flat, _grey_at(image, flat), image.shape)
+        return glasses
 
     def _uncovered(self, image: np.ndarray, face: Face, box, key: int) -> np.ndarray | None:
         """float32 (h, w) over `box`: the factor on the layer's alpha that leaves the target's hair
@@ -628,6 +692,7 @@ class MeshSwapper:
         self._light.reset()
         self._still.clear()
         self._no_glasses.clear()
+        self._glasses.clear()
         self._shape.reset()
         self._shape_still.clear()
         if self._hand_tracker is not None:
