@@ -25,6 +25,9 @@ swap_cost.PARTS.append(("realtime.blend.stage", "without_fine_features", "brow b
 swap_cost.PARTS.append(("realtime.swap.mesh", "edge_off_skin", "edge off skin"))
 swap_cost.PARTS.append(("realtime.blend.stage", "shift_kept", "kept features' shift"))
 swap_cost.PARTS.append(("realtime.blend.stage", "kept_in_layer", "kept features' shift"))
+# Session 20: the brow erase and the feature band (realtime/faces/brows.py) by their own names.
+swap_cost.PARTS.append(("realtime.blend.stage", "erase_brows", "brow erase"))
+swap_cost.PARTS.append(("realtime.blend.stage", "feature_band", "feature band (brows, lids)"))
 pictures = swap_cost.frames(sys.argv[2] if len(sys.argv) > 2 else "../shared/media/d13.mp4", 30)
 detector = create_detector(FaceSettings(max_faces=1), static=False)
 faces = [detector.detect(picture) for picture in pictures]
