@@ -70,7 +70,7 @@ def test_a_face_filling_a_1080p_frame_is_swapped_at_a_bounded_size_and_looks_the
     assert np.hypot(*rendered) <= 1.05 * mesh.WORK_FACE_PX * np.hypot(y1 - y0, x1 - x0) / face.size
     assert layer.alpha.shape == (y1 - y0, x1 - x0) and layer.image.shape[:2] == (y1 - y0, x1 - x0)
 
-    monkeypatch.setattr(mesh, "WORK_FACE_PX", 1e9)  # the same swap at full resolution
+    monkeypatch.setattr(mesh, "work_face_px", lambda source_face_px: 1e9)  # the same swap at full resolution
     full, rendered_full, _ = swap(image, face, source, settings)
     assert rendered_full == (y1 - y0, x1 - x0)
 

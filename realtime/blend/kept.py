@@ -177,3 +177,18 @@ def _pixels(picture: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
                                                 writeable=False)
         return block.take(ys.astype(np.intp) * row + xs, axis=0)
     return picture[ys, xs]
+
+
+def union(first: tuple[np.ndarray, tuple[int, int]] | None,
+          second: tuple[np.ndarray, tuple[int, int]]) -> tuple[np.ndarray, tuple[int, int]]:
+    """Two (keep, (x, y)) pieces as one: the maximum over the rectangle around both."""
+    if first is None:
+        return second
+    (a, (ax, ay)), (b, (bx, by)) = first, second
+    x0, y0 = min(ax, bx), min(ay, by)
+    x1, y1 = max(ax + a.shape[1], bx + b.shape[1]), max(ay + a.shape[0], by + b.shape[0])
+    both = np.zeros((y1 - y0, x1 - x0), np.float32)
+    both[ay - y0:ay - y0 + a.shape[0], ax - x0:ax - x0 + a.shape[1]] = a
+    part = both[by - y0:by - y0 + b.shape[0], bx - x0:bx - x0 + b.shape[1]]
+    np.maximum(part, b, out=part)
+    return both, (x0, y0)

@@ -8,7 +8,7 @@ import numpy as np
 from realtime.blend.color import ColourSmoother, ToneMemory, recolour_halved
 from realtime.blend.composite import composite, poisson_composite, shrink
 from realtime.blend.detail import CROSSOVER, camera_detail, source_detail, source_detail_gain, split_sigma
-from realtime.blend.kept import kept_in_layer
+from realtime.blend.kept import kept_in_layer, union
 from realtime.blend.kernels import as_grey
 from realtime.blend.mask import skin_mask
 from realtime.blend.mouth import mouth_membrane
@@ -97,6 +97,14 @@ class BlendStage:
                 image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
                 layer.image = image
                 layer.alpha = cv2.resize(layer.alpha, size, interpolation=cv2.INTER_LINEAR)
+                if layer.glasses is not None:
+                    # The glasses frames found at full resolution (FaceLayer.glasses), cut out of the
+                    # enlarged alpha as the swapper cuts them at full size (realtime/swap/mesh.py).
+                    keep, (gx, gy) = layer.glasses
+                    under = layer.alpha[gy:gy + keep.shape[0], gx:gx + keep.shape[1]]
+                    kept_lines = (keep * under, (gx, gy))
+                    kept = union(kept, kept_lines)
+                    under *= 1.0 - keep
             # The target's own brows out of the picture under the layer (realtime/faces/brows.py):
             # the camera's grain below and the composite read it.
             erase_brows(target, layer.alpha, layer.face.landmarks, layer.box, layer.face.size, kept, image,

@@ -19,6 +19,7 @@ import numpy as np
 
 from realtime.blend import relight
 from realtime.blend.composite import shrink
+from realtime.blend.kept import union as _union
 from realtime.blend.mask import edge_off_skin, face_mask
 from realtime.faces.occluders import HandOccluder, glasses_mask, hair_mask
 from realtime.faces.source import SourceFace
@@ -89,6 +90,28 @@ PROFILE_YAW_DEG = 45.0
 # back at full resolution in the blend (realtime/blend/stage.py). At the bound the working size is the
 # full size: a face growing past it changes nothing at once.
 WORK_FACE_PX = 640.0
+# Below that bound, a face larger than SOURCE_DETAIL times the source's own face (and than
+# WORK_FLOOR_PX) is rendered at that size too (work_face_px): the warped texture has no detail
+# beyond its photo's (s42's face is 339 px, s12's 209: on d13's 609-px face the texture is
+# enlarged 1.8-2.9x), so every part of the render (warp, relight, masks, colour) works on up to
+# half the pixels for the same picture: on d13 with s42 (440 px instead of 609) 40.9 dB over the
+# face box, sharpness 0.998, ~3 ms less of swap + blend (benchmarks/results/s20-budget/). The
+# target's glasses frames, thin lines of the camera's, are still found and cut out at full
+# resolution (FaceLayer.glasses): found on the working picture they came back as pale patches.
+SOURCE_DETAIL = 1.3
+WORK_FLOOR_PX = 400.0
+# A face's working scale is kept while the one its size asks for stays within WORK_HOLD of it:
+# the face's size jitters with its landmarks, and a steady scale lets the working picture's
+# masks and maps be reused from frame to frame as at full size (_Still, _Occluders).
+WORK_HOLD = 0.03
+
+
+def work_face_px(source_face_px: float) -> float:
+    """The size (box diagonal, pixels) a face larger than it is rendered at, for a source whose
+    face is `source_face_px` large (0: unknown)."""
+    if source_face_px <= 0:
+        return WORK_FACE_PX
+    return min(WORK_FACE_PX, max(WORK_FLOOR_PX, SOURCE_DETAIL * source_face_px))
 # The shape transfer puts the target's glasses frames back unmoved wherever glasses_mask keeps
 # more than this of a pixel (realtime/swap/mesh.py, _glasses_unmoved).
 RESTORE_FROM = 0.02
@@ -208,21 +231,6 @@ def _within(glasses: tuple | None, box) -> tuple[np.ndarray, tuple[int, int]] | 
     return keep[ay - fy:by - fy, ax - fx:bx - fx], (ax - x0, ay - y0)
 
 
-def _union(first: tuple[np.ndarray, tuple[int, int]] | None,
-           second: tuple[np.ndarray, tuple[int, int]]) -> tuple[np.ndarray, tuple[int, int]]:
-    """Two (keep, (x, y)) pieces as one: the maximum over the rectangle around both."""
-    if first is None:
-        return second
-    (a, (ax, ay)), (b, (bx, by)) = first, second
-    x0, y0 = min(ax, bx), min(ay, by)
-    x1, y1 = max(ax + a.shape[1], bx + b.shape[1]), max(ay + a.shape[0], by + b.shape[0])
-    both = np.zeros((y1 - y0, x1 - x0), np.float32)
-    both[ay - y0:ay - y0 + a.shape[0], ax - x0:ax - x0 + a.shape[1]] = a
-    part = both[by - y0:by - y0 + b.shape[0], bx - x0:bx - x0 + b.shape[1]]
-    np.maximum(part, b, out=part)
-    return both, (x0, y0)
-
-
 def _side_gain(normals: np.ndarray, coeffs: np.ndarray, shading: float) -> np.ndarray:
     """relight.side_shading(normals / |normals|, coeffs) ** shading, (h, w, 3) float32, with
     OpenCV kernels: numpy's broadcasting temporaries cost 1.8 ms on a 613-px face's quarter-size
@@ -333,6 +341,8 @@ class MeshSwapper:
         """Per face, this frame: the glasses found before the shape transfer moved the face."""
         self._occluders: dict[int, _Occluders] = {}
         self._glasses: dict[int, _Glasses] = {}
+        self._work_factor: dict[int, float] = {}
+        """Per face rendered at a working size: its working scale (WORK_HOLD)."""
         self.glasses_searched = 0
         """How many times the glasses search ran (a still pair of frames is kept: GLASSES_STILL)."""
         self.occluders_made = 0
@@ -370,6 +380,7 @@ class MeshSwapper:
         self._still.clear()
         self._no_glasses.clear()
         self._glasses.clear()
+        self._work_factor.clear()
         self._shape.set_source(source.face.landmarks)
         self._shape_still.clear()
         warning = profile_warning(source)
@@ -409,6 +420,8 @@ class MeshSwapper:
             del self._occluders[key]
         for key in set(self._glasses) - self._still_seen:
             del self._glasses[key]
+        for key in set(self._work_factor) - self._still_seen:
+            del self._work_factor[key]
         return layers
 
     def _transfer_shape(self, frame: Frame, faces: list[Face]) -> tuple[Frame, list[Face]]:
@@ -493,16 +506,24 @@ class MeshSwapper:
         box = (max(0, x0 - 1), max(0, y0 - 1), min(frame.width, x1 + 1), min(frame.height, y1 + 1))
         if box[2] - box[0] < 8 or box[3] - box[1] < 8:
             return None  # a face this small (or mostly off-frame) is not worth a swap
-        if face.size > WORK_FACE_PX:
-            return self._swap_reduced(frame, face, box, number)
+        work = work_face_px(self._texture.face_size if self._texture is not None else 0.0)
+        if face.size > work:
+            return self._swap_reduced(frame, face, box, number, work)
         return self._render(frame, face, box, number, self._hand_outlines)
 
-    def _swap_reduced(self, frame: Frame, face: Face, box, number: int) -> FaceLayer | None:
-        """A huge face: the box of the frame shrunk so that the face is WORK_FACE_PX large, the
-        face rendered there, and the layer handed on at that size over the full box (the blend
-        stage enlarges it in its final composite)."""
+    def _swap_reduced(self, frame: Frame, face: Face, box, number: int, work: float) -> FaceLayer | None:
+        """A large face: the box of the frame shrunk so that the face is `work` large, the face
+        rendered there, and the layer handed on at that size over the full box (the blend stage
+        enlarges it in its final composite). The glasses frames are found on the frame itself
+        and handed on at its resolution (FaceLayer.glasses)."""
         bx0, by0, bx1, by1 = box
-        factor = WORK_FACE_PX / face.size
+        factor = work / face.size
+        key = face.track_id if face.track_id >= 0 else -1 - number
+        held = self._work_factor.get(key)
+        if held is not None and abs(factor / held - 1.0) <= WORK_HOLD:
+            factor = held
+        else:
+            self._work_factor[key] = factor
         width, height = max(8, round((bx1 - bx0) * factor)), max(8, round((by1 - by0) * factor))
         sx, sy = width / (bx1 - bx0), height / (by1 - by0)
         picture = shrink(frame.image[by0:by1, bx0:bx1], (width, height))
@@ -525,8 +546,11 @@ class MeshSwapper:
         layer = self._render(small_frame, small_face, (0, 0, width, height), number, hands, full_size=False)
         if layer is None:
             return None
+        glasses = None
+        if self.blend.keep_occluders:
+            glasses = self._find_glasses(frame.image, face, box, key)
         # The grain is matched at full resolution: the scale stays in target (frame) pixels.
-        return replace(layer, box=box, face=face, scale=layer.scale / (0.5 * (sx + sy)))
+        return replace(layer, box=box, face=face, scale=layer.scale / (0.5 * (sx + sy)), glasses=glasses)
 
     def _render(self, frame: Frame, face: Face, box, number: int, hand_outlines: list,
                 full_size: bool = True) -> FaceLayer | None:
@@ -559,14 +583,8 @@ class MeshSwapper:
         alpha = still.mask.copy()  # the occluders below cut into it
         kept, kept_lines = still.eyes, None
         if self.blend.keep_occluders:
-            glasses = None
-            since = self._no_glasses.get(key, GLASSES_RECHECK)
-            if full_size and key in self._moved_glasses:  # found unmoved, frame pixels (_transfer_shape)
-                glasses, since = _within(self._moved_glasses[key], box), 0
-            elif since >= GLASSES_RECHECK:
-                glasses = self._glasses_of(frame.image, face, box, key, full_size)
-                since = 0
-            self._no_glasses[key] = since + 1 if glasses is None else GLASSES_RECHECK
+            # (At a working size the caller finds them on the frame: _swap_reduced.)
+            glasses = self._find_glasses(frame.image, face, box, key) if full_size else None
             if glasses is not None:
                 keep, (gx, gy) = glasses
                 under = alpha[gy:gy + keep.shape[0], gx:gx + keep.shape[1]]
@@ -586,19 +604,31 @@ class MeshSwapper:
         return FaceLayer(box=box, image=patch, alpha=alpha, face=face, relit=relit, scale=scale, kept=kept,
                          kept_lines=kept_lines)
 
-    def _glasses_of(self, image: np.ndarray, face: Face, box, key: int,
-                    full_size: bool) -> tuple[np.ndarray, tuple[int, int]] | None:
+    def _find_glasses(self, image: np.ndarray, face: Face, box, key: int) -> tuple[np.ndarray, tuple[int, int]] | None:
+        """The glasses frames over `box` of the frame `image` (full resolution), as glasses_mask
+        gives them: those the shape transfer found unmoved, or those still where an earlier frame
+        had them, or a search (GLASSES_RECHECK for a face without)."""
+        since = self._no_glasses.get(key, GLASSES_RECHECK)
+        glasses = None
+        if key in self._moved_glasses:  # found unmoved, frame pixels (_transfer_shape)
+            glasses, since = _within(self._moved_glasses[key], box), 0
+        elif since >= GLASSES_RECHECK:
+            glasses = self._glasses_of(image, face, box, key)
+            since = 0
+        self._no_glasses[key] = since + 1 if glasses is None else GLASSES_RECHECK
+        return glasses
+
+    def _glasses_of(self, image: np.ndarray, face: Face, box, key: int) -> tuple[np.ndarray, tuple[int, int]] | None:
         """glasses_mask over `box`, or the frames found on an earlier frame of this face where
-        they still are (_Glasses). Not for a huge face's working picture, whose scale follows
-        the face's size from frame to frame."""
-        memory = self._glasses.get(key) if full_size else None
+        they still are (_Glasses)."""
+        memory = self._glasses.get(key)
         if memory is not None and memory.holds(image):
             memory.age += 1
             return _within(memory.found, box)
         self._glasses.pop(key, None)
         self.glasses_searched += 1
         glasses = glasses_mask(image, face.landmarks, box, face.size)
-        if glasses is None or not full_size or not image.flags.c_contiguous:
+        if glasses is None or not image.flags.c_contiguous:
             return glasses
         keep, (gx, gy) = glasses
         ys, xs = np.nonzero(keep > 0.5)  # the frames' cores
@@ -693,6 +723,7 @@ class MeshSwapper:
         self._still.clear()
         self._no_glasses.clear()
         self._glasses.clear()
+        self._work_factor.clear()
         self._shape.reset()
         self._shape_still.clear()
         if self._hand_tracker is not None:
