@@ -67,11 +67,16 @@ class BlendStage:
             # WORK_FACE_PX): its colour is matched there, against the target shrunk alike.
             reduced = layer.image.shape[:2] != target.shape[:2]
             work_target = target
+            shown = layer.alpha
             if reduced:
                 work_target = shrink(target, layer.image.shape[1::-1])
                 face_size *= layer.image.shape[1] / target.shape[1]
+                if layer.glasses is not None:
+                    # The colour is matched where the new face shows, as at full size: off the
+                    # glasses frames (cut from the layer's own alpha only once it is enlarged).
+                    shown = layer.alpha * (1.0 - _at_size(layer.glasses, target.shape[:2], layer.alpha.shape))
             # Colour statistics and shading are averages: a quarter-resolution skin mask will do.
-            region = skin_mask(layer.face.landmarks, layer.box, layer.face.size, layer.alpha, step=4)
+            region = skin_mask(layer.face.landmarks, layer.box, layer.face.size, shown, step=4)
             track = layer.face.track_id if layer.face.track_id >= 0 else -1 - number
             # A relit layer already has the target's light (the swapper fitted it on the mesh).
             shading = 0.0 if layer.relit else settings.shading
@@ -85,7 +90,7 @@ class BlendStage:
                 edge_box = (0, 0, layer.image.shape[1], layer.image.shape[0])
             image = recolour_halved(layer.image, work_target, region, settings.color_transfer, shading, face_size,
                                     lambda stats, key=track: self._smoother.update(key, stats, time_s),
-                                    (layer.alpha, edge_points, edge_box, settings.feather), settings.skin_tone,
+                                    (shown, edge_points, edge_box, settings.feather), settings.skin_tone,
                                     (self._tone, track, time_s))
             kept, kept_lines = layer.kept, layer.kept_lines
             if reduced:
@@ -137,3 +142,13 @@ def _enlarged(piece: tuple[np.ndarray, tuple[int, int]] | None, factor: float) -
     keep, (kx, ky) = piece
     size = (max(1, round(keep.shape[1] * factor)), max(1, round(keep.shape[0] * factor)))
     return cv2.resize(keep, size, interpolation=cv2.INTER_LINEAR), (round(kx * factor), round(ky * factor))
+
+
+def _at_size(piece: tuple[np.ndarray, tuple[int, int]], box_shape: tuple[int, int],
+             shape: tuple[int, int]) -> np.ndarray:
+    """A (map, (x, y)) piece over a box of `box_shape` (h, w), as a map over the whole box resized
+    to `shape` (h, w): the glasses frames found at full size, at a layer's working size."""
+    keep, (kx, ky) = piece
+    whole = np.zeros(box_shape, np.float32)
+    whole[ky:ky + keep.shape[0], kx:kx + keep.shape[1]] = keep
+    return cv2.resize(whole, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)

@@ -95,7 +95,7 @@ WORK_FACE_PX = 640.0
 # beyond its photo's (s42's face is 339 px, s12's 209: on d13's 609-px face the texture is
 # enlarged 1.8-2.9x), so every part of the render (warp, relight, masks, colour) works on up to
 # half the pixels for the same picture: on d13 with s42 (440 px instead of 609) 40.9 dB over the
-# face box, sharpness 0.998, ~3 ms less of swap + blend (benchmarks/results/s20-budget/). The
+# face box, sharpness 1.00, ~3 ms less of swap + blend (benchmarks/results/s20-budget/). The
 # target's glasses frames, thin lines of the camera's, are still found and cut out at full
 # resolution (FaceLayer.glasses): found on the working picture they came back as pale patches.
 SOURCE_DETAIL = 1.3
