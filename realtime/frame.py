@@ -72,6 +72,9 @@ class FaceLayer:
     glasses frames found at the frame's resolution, (keep, (x, y)) over `box` in frame pixels,
     not yet cut from `alpha` nor in `kept`: the blend stage does both once the layer is enlarged
     (thin lines of the camera's, they lose their edges at the working size). None: none."""
+    work_target: np.ndarray | None = None
+    """For a layer rendered at a working size: the picture under `box` it was rendered from, shrunk
+    to the layer's size (the blend matches the colour there). None: not reduced."""
 
 
 @dataclass(slots=True)

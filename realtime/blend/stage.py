@@ -69,7 +69,10 @@ class BlendStage:
             work_target = target
             shown = layer.alpha
             if reduced:
-                work_target = shrink(target, layer.image.shape[1::-1])
+                # The swapper's own shrunk picture where it has one (the same pixels: the canvas
+                # under the box is the picture it rendered from).
+                work_target = layer.work_target if layer.work_target is not None and \
+                    layer.work_target.shape == layer.image.shape else shrink(target, layer.image.shape[1::-1])
                 face_size *= layer.image.shape[1] / target.shape[1]
                 if layer.glasses is not None:
                     # The colour is matched where the new face shows, as at full size: off the
@@ -146,9 +149,14 @@ def _enlarged(piece: tuple[np.ndarray, tuple[int, int]] | None, factor: float) -
 
 def _at_size(piece: tuple[np.ndarray, tuple[int, int]], box_shape: tuple[int, int],
              shape: tuple[int, int]) -> np.ndarray:
-    """A (map, (x, y)) piece over a box of `box_shape` (h, w), as a map over the whole box resized
-    to `shape` (h, w): the glasses frames found at full size, at a layer's working size."""
+    """A (map, (x, y)) piece over a box of `box_shape` (h, w), as a map over the whole box at
+    `shape` (h, w): the glasses frames found at full size, at a layer's working size (for the
+    colour's skin mask: to the nearest working pixel; the piece alone is resized)."""
     keep, (kx, ky) = piece
-    whole = np.zeros(box_shape, np.float32)
-    whole[ky:ky + keep.shape[0], kx:kx + keep.shape[1]] = keep
-    return cv2.resize(whole, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+    fx, fy = shape[1] / box_shape[1], shape[0] / box_shape[0]
+    x0, y0 = min(round(kx * fx), shape[1] - 1), min(round(ky * fy), shape[0] - 1)
+    width = max(1, min(round(keep.shape[1] * fx), shape[1] - x0))
+    height = max(1, min(round(keep.shape[0] * fy), shape[0] - y0))
+    whole = np.zeros(shape, np.float32)
+    whole[y0:y0 + height, x0:x0 + width] = cv2.resize(keep, (width, height), interpolation=cv2.INTER_LINEAR)
+    return whole

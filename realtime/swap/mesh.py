@@ -550,7 +550,8 @@ class MeshSwapper:
         if self.blend.keep_occluders:
             glasses = self._find_glasses(frame.image, face, box, key)
         # The grain is matched at full resolution: the scale stays in target (frame) pixels.
-        return replace(layer, box=box, face=face, scale=layer.scale / (0.5 * (sx + sy)), glasses=glasses)
+        return replace(layer, box=box, face=face, scale=layer.scale / (0.5 * (sx + sy)), glasses=glasses,
+                       work_target=picture)
 
     def _render(self, frame: Frame, face: Face, box, number: int, hand_outlines: list,
                 full_size: bool = True) -> FaceLayer | None:
