@@ -94,10 +94,11 @@ WORK_FACE_PX = 640.0
 # WORK_FLOOR_PX) is rendered at that size too (work_face_px): the warped texture has no detail
 # beyond its photo's (s42's face is 339 px, s12's 209: on d13's 609-px face the texture is
 # enlarged 1.8-2.9x), so every part of the render (warp, relight, masks, colour) works on up to
-# half the pixels for the same picture: on d13 with s42 (440 px instead of 609) 40.9 dB over the
-# face box, sharpness 1.00, ~3 ms less of swap + blend (benchmarks/results/s20-budget/). The
-# target's glasses frames, thin lines of the camera's, are still found and cut out at full
-# resolution (FaceLayer.glasses): found on the working picture they came back as pale patches.
+# half the pixels for the same picture: on d13 (440 px with s42, 400 with s12, instead of 609)
+# 42.0 / 41.9 dB median over the face box against main, 39.3 at worst, sharpness 1.00; swap p50
+# 10.3 -> 8.6 ms (benchmarks/results/s20-budget/). The target's glasses frames, thin lines of
+# the camera's, are still found and cut out at full resolution (FaceLayer.glasses): found on the
+# working picture they came back as pale patches (and as dark specks on a huge face).
 SOURCE_DETAIL = 1.3
 WORK_FLOOR_PX = 400.0
 # (The working scale follows the face's size on every frame. Held while within 3% of it, so that
