@@ -552,7 +552,7 @@ class MeshSwapper:
         still = self._still.get(key)
         if still is None or not still.holds(face.landmarks, box, texture):
             still = _Still(face.landmarks.copy(), tuple(box), texture,
-                           *self._warp(face, target, texture, box))
+                           *self._warp(face, target, texture, box, full_size))
             self._still[key] = still
         maps, patch = still.maps, still.patch
         relit = False
@@ -662,12 +662,15 @@ class MeshSwapper:
         self._occluders[key] = _Occluders(points.copy(), tuple(box), uncovered, self.blend)
         return uncovered
 
-    def _warp(self, face: Face, target: np.ndarray, texture: _Texture, box):
+    def _warp(self, face: Face, target: np.ndarray, texture: _Texture, box, full_size: bool = True):
         """(maps, patch): the source texture warped onto the target's mesh over `box`."""
         self.maps_made += 1
         # The maps are piecewise linear: on a big face a coarser grid costs less and stays within
-        # a fraction of a pixel of the exact maps.
-        grid_step = 8 if face.size > 500 else 4
+        # a fraction of a pixel of the exact maps. At a working size (work_face_px) a finer one:
+        # a grid cell that a nostril's sliver triangle wins (warp.py: SLIVER_GAIN) is enlarged
+        # with the layer, and at 4 working pixels one showed as a dark 5-px spot beside d13's
+        # nostril (frame 16 with s12; tests/test_swap_work_size.py); 3 costs ~0.1 ms more.
+        grid_step = (8 if face.size > 500 else 4) if full_size else 3
         maps = piecewise_affine_maps(target, texture.points, self._triangles, box, depth=target[:, 2],
                                      grid_step=grid_step)
         patch = maps.remap(texture.image)
