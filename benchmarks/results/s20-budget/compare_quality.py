@@ -23,4 +23,4 @@ print()
 goals = {g["metric"]: g for g in branch["goals"]}
 for goal in main["goals"]:
     after = goals[goal["metric"]]
-    print(f"- {goal['label']}: {goal['photo']} -> {after['photo']} (pass {goal['pass']} -> {after['pass']})")
+    print(f"- {goal['label']}: {goal.get('photo')} -> {after.get('photo')} (pass {goal['pass']} -> {after['pass']})")
