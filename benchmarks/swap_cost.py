@@ -286,8 +286,11 @@ def main(argv=None) -> int:
         huge = {"frame_size": [1920, 1080], "frames": len(big), "work_face_px": bound,
                 "face_size_px_median": float(np.median([f.size for found in big_faces for f in found]))}
         outputs = {}
+        floor = getattr(mesh, "WORK_FLOOR_PX", None)  # the working size's lower bound (session 20)
         for name, cap in (("full size (before)", float("inf")), ("bounded working size (after)", bound)):
             mesh.WORK_FACE_PX = cap
+            if floor is not None:
+                mesh.WORK_FLOOR_PX = cap if cap == float("inf") else floor
             outputs[name] = []
             huge[name] = measure(big, big_faces, settings, library, parts=True, outputs=outputs[name])
             print(f"1080p face filling the frame, {name:30s} swap+blend p50 "

@@ -67,6 +67,14 @@ class FaceLayer:
     kept_lines: tuple[np.ndarray, tuple[int, int]] | None = None
     """The part of `kept` whose lines are never made weaker than the camera draws them (the
     glasses frames; a closing eye's lids take the shift in full), as `kept`."""
+    glasses: tuple[np.ndarray, tuple[int, int]] | None = None
+    """For a layer rendered at a working size (realtime/swap/mesh.py: work_face_px): the target's
+    glasses frames found at the frame's resolution, (keep, (x, y)) over `box` in frame pixels,
+    not yet cut from `alpha` nor in `kept`: the blend stage does both once the layer is enlarged
+    (thin lines of the camera's, they lose their edges at the working size). None: none."""
+    work_target: np.ndarray | None = None
+    """For a layer rendered at a working size: the picture under `box` it was rendered from, shrunk
+    to the layer's size (the blend matches the colour there). None: not reduced."""
 
 
 @dataclass(slots=True)

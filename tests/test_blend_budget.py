@@ -30,8 +30,11 @@ from tests.test_swap_sharp import frame_of
 
 @pytest.fixture(scope="module")
 def layer_of(library):
-    """layer_of(video, index, source) -> (target picture, the swapper's layer)."""
+    """layer_of(video, index, source) -> (target picture, the swapper's layer), rendered at the
+    box's full size (these are the blend's full-size paths; d13's face is otherwise rendered at
+    s42's working size, tests/test_swap_work_size.py)."""
     from realtime.faces import create_detector
+    from realtime.swap import mesh
 
     detector = create_detector(FaceSettings(max_faces=1), static=True)
 
@@ -43,7 +46,12 @@ def layer_of(library):
         swapper.set_source(library.get(str(media(source))))
         frame = Frame(index=0, image=image, capture_ns=0, pts=0.0)
         frame.faces = faces
-        layers = swapper.swap(frame, faces)
+        saved = mesh.work_face_px
+        mesh.work_face_px = lambda source_face_px: mesh.WORK_FACE_PX
+        try:
+            layers = swapper.swap(frame, faces)
+        finally:
+            mesh.work_face_px = saved
         swapper.close()
         assert layers
         return image, layers[0]

@@ -38,37 +38,48 @@ KEPT_FROM = 0.04
 SHOWN_FROM = 0.9
 
 
-def shift_kept(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, kept: tuple[np.ndarray, tuple[int, int]] | None,
-               face_size: float, lines: tuple[np.ndarray, tuple[int, int]] | None = None,
-               opacity: float = 1.0) -> None:
-    """`target` (the picture under the layer, the box's pixels), in place, with the kept features
-    moved by the new face's (`image`, over the box) low-frequency difference from it; nothing
-    when nothing is kept. The layer's `alpha` says where the new face shows; `lines` (as `kept`):
-    where a line is never made weaker than the camera draws it (the glasses frames). `opacity`:
-    the blend's (the shift is the new face's, so it shows as far as the new face does: none at 0).
+def kept_in_layer(target: np.ndarray, image: np.ndarray, alpha: np.ndarray,
+                  kept: tuple[np.ndarray, tuple[int, int]] | None, face_size: float,
+                  lines: tuple[np.ndarray, tuple[int, int]] | None = None) -> np.ndarray:
+    """The layer's alpha with the kept features (the target's pixels, `target`: the box's) moved
+    by the new face's (`image`, over the box) low-frequency difference from it, put into the layer:
+    `image` at those pixels (in place) and the returned alpha (a new array; `alpha` itself when
+    nothing is kept) become what the composite draws there. The layer's `alpha` says where the new
+    face shows; `lines` (as `kept`): where a line is never made weaker than the camera draws it
+    (the glasses frames).
+
+    Into the layer, so the composite is the only writer of the frame (the shift used to be written
+    into the canvas under the layer, a second path): at a kept pixel with weight m the layer shows
+    a (the new face) and c = min(k, 1 - a) of the shifted target t + (1 - a) m s / c (k: how much
+    is kept, m: how far it is shifted), i.e. alpha a' = a + c and image (a I + c (t + ...)) / a'.
+    Composited at opacity o that is o a I + (1 - o a) t + o (1 - a) m s: the frame drawn before
+    at full opacity, and at 0 the camera's picture (the shift is the new face's, it shows as far
+    as the new face does).
 
     The difference is measured at 1/KEPT_STEP resolution and read at the kept pixels only (thin
     rims, two eyes: a few thousand pixels): over the whole region at full size this cost 5 ms
     on d13's 609-px face."""
-    if kept is None or face_size <= 0 or opacity <= 0:
-        return
+    if kept is None or face_size <= 0:
+        return alpha
     keep, (kx, ky) = kept
     height, width = target.shape[:2]
     kx0, ky0 = max(kx, 0), max(ky, 0)
     kx1, ky1 = min(kx + keep.shape[1], width), min(ky + keep.shape[0], height)
     if kx1 - kx0 < 2 or ky1 - ky0 < 2:
-        return
-    found = cv2.findNonZero((keep[ky0 - ky:ky1 - ky, kx0 - kx:kx1 - kx] > KEPT_FROM).view(np.uint8))
+        return alpha
+    # (cv2.compare, flat indices: a third of numpy's comparison and 2-D fancy indexing here.)
+    found = cv2.findNonZero(cv2.compare(keep[ky0 - ky:ky1 - ky, kx0 - kx:kx1 - kx], KEPT_FROM, cv2.CMP_GT))
     if found is None:
-        return
+        return alpha
     xs, ys = found[:, 0, 0] + kx0, found[:, 0, 1] + ky0  # box pixels
-    amount = keep[ys - ky, xs - kx]  # one channel: cheap
+    keep = np.ascontiguousarray(keep, np.float32)
+    amount = keep.reshape(-1).take((ys - ky).astype(np.intp) * keep.shape[1] + (xs - kx))  # one channel: cheap
     sigma = KEPT_SIGMA * face_size
     pad = int(np.ceil(2.0 * sigma))
     x0, y0 = max(0, int(xs.min()) - pad), max(0, int(ys.min()) - pad)
     x1, y1 = min(width, int(xs.max()) + 1 + pad), min(height, int(ys.max()) + 1 + pad)
     # The difference is smooth: measured with its Gaussian about 3 small pixels wide.
-    step = int(np.clip(sigma / 3.0, 1, KEPT_STEP))
+    step = int(min(max(sigma / 3.0, 1), KEPT_STEP))
     if min(y1 - y0, x1 - x0) < 8 * step:
         step = 1
     small = (max(1, (x1 - x0) // step), max(1, (y1 - y0) // step))
@@ -110,17 +121,9 @@ def shift_kept(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, kept: t
                      borderMode=cv2.BORDER_REPLICATE).reshape(-1, 4)[:count]
     shift, around = np.ascontiguousarray(read[:, :3]), read[:, 3]
     # Flat pixel indices (numpy's 2-D fancy indexing of a 3-channel picture costs several times
-    # more): straight into the canvas under `target` when it is a row-strided view of one.
-    if target.strides[1:] == (3, 1) and target.strides[0] % 3 == 0 and target.flags.writeable:
-        row = target.strides[0] // 3
-        block = np.lib.stride_tricks.as_strided(target, shape=((height - 1) * row + width, 3), strides=(3, 1))
-        flat = ys.astype(np.intp) * row + xs
-        copied = None
-    else:
-        copied = np.ascontiguousarray(part)
-        block = copied.reshape(-1, 3)
-        flat = (ys - y0).astype(np.intp) * (x1 - x0) + (xs - x0)
-    pixels = block.take(flat, axis=0).astype(np.float32)
+    # more): read straight from the canvas under `target` when it is a row-strided view of one.
+    flat = ys.astype(np.intp) * width + xs
+    pixels = _pixels(target, ys, xs).astype(np.float32)
     # A line (a rim, a lash line) is never made weaker than the camera draws it: the shift keeps
     # its contrast against the target's skin, which the new face around it has lost where it is
     # lighter than the person's beside a light rim (d9) -- but where the new face is lighter
@@ -141,7 +144,51 @@ def shift_kept(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, kept: t
         piece, (lx, ly) = lines
         inside = (xs >= lx) & (xs < lx + piece.shape[1]) & (ys >= ly) & (ys < ly + piece.shape[0])
         guard[inside] = np.minimum(piece[ys[inside] - ly, xs[inside] - lx] * 4.0, 1.0)
-    amount = amount * (1.0 - lineness * weaker * guard) * np.float32(min(opacity, 1.0))
-    block[flat] = np.clip(np.rint(pixels + shift * amount[:, None]), 0, 255).astype(np.uint8)
-    if copied is not None:
-        part[:] = copied
+    kept_weight = np.minimum(amount, np.float32(1.0))
+    amount = amount * (1.0 - lineness * weaker * guard)
+    # Into the layer (see above): the frame drawn is a I + (1 - a) (t + m s), m = `amount`: the
+    # kept pixels' own weight in the layer is their share of what the new face leaves, min(k,
+    # 1 - a) (k: how much is kept; 1 - a where a soft edge of the face leaves less), and their
+    # picture the target shifted by (1 - a) m / share of s (at most s).
+    face_here = alpha.reshape(-1).take(flat) if alpha.flags.c_contiguous else alpha[ys, xs]
+    share = np.minimum(kept_weight, 1.0 - face_here)
+    factor = (1.0 - face_here) * amount / np.maximum(share, 1e-6)
+    shifted = np.clip(np.rint(pixels + shift * factor[:, None]), 0, 255)
+    weight_after = face_here + share
+    ours = (image.reshape(-1, 3).take(flat, axis=0) if image.flags.c_contiguous else image[ys, xs]).astype(np.float32)
+    mixed = (ours * face_here[:, None] + shifted * share[:, None]) / np.maximum(weight_after, 1e-6)[:, None]
+    mixed_u8 = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+    if image.flags.c_contiguous:
+        image.reshape(-1, 3)[flat] = mixed_u8
+    else:
+        image[ys, xs] = mixed_u8
+    alpha = np.array(alpha, np.float32, order="C", copy=True)
+    alpha.reshape(-1)[flat] = weight_after
+    return alpha
+
+
+def _pixels(picture: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """picture[ys, xs] (n, 3), by flat indices where `picture` is a row-strided view of a
+    contiguous picture (the canvas under a face box): a 2-D fancy index costs several times more."""
+    height, width = picture.shape[:2]
+    if picture.strides[1:] == (3, 1) and picture.strides[0] % 3 == 0:
+        row = picture.strides[0] // 3
+        block = np.lib.stride_tricks.as_strided(picture, shape=((height - 1) * row + width, 3), strides=(3, 1),
+                                                writeable=False)
+        return block.take(ys.astype(np.intp) * row + xs, axis=0)
+    return picture[ys, xs]
+
+
+def union(first: tuple[np.ndarray, tuple[int, int]] | None,
+          second: tuple[np.ndarray, tuple[int, int]]) -> tuple[np.ndarray, tuple[int, int]]:
+    """Two (keep, (x, y)) pieces as one: the maximum over the rectangle around both."""
+    if first is None:
+        return second
+    (a, (ax, ay)), (b, (bx, by)) = first, second
+    x0, y0 = min(ax, bx), min(ay, by)
+    x1, y1 = max(ax + a.shape[1], bx + b.shape[1]), max(ay + a.shape[0], by + b.shape[0])
+    both = np.zeros((y1 - y0, x1 - x0), np.float32)
+    both[ay - y0:ay - y0 + a.shape[0], ax - x0:ax - x0 + a.shape[1]] = a
+    part = both[by - y0:by - y0 + b.shape[0], bx - x0:bx - x0 + b.shape[1]]
+    np.maximum(part, b, out=part)
+    return both, (x0, y0)

@@ -8,7 +8,7 @@ import numpy as np
 from realtime.blend.color import ColourSmoother, ToneMemory, recolour_halved
 from realtime.blend.composite import composite, poisson_composite, shrink
 from realtime.blend.detail import CROSSOVER, camera_detail, source_detail, source_detail_gain, split_sigma
-from realtime.blend.kept import shift_kept
+from realtime.blend.kept import kept_in_layer, union
 from realtime.blend.kernels import as_grey
 from realtime.blend.mask import skin_mask
 from realtime.blend.mouth import mouth_membrane
@@ -67,11 +67,19 @@ class BlendStage:
             # WORK_FACE_PX): its colour is matched there, against the target shrunk alike.
             reduced = layer.image.shape[:2] != target.shape[:2]
             work_target = target
+            shown = layer.alpha
             if reduced:
-                work_target = shrink(target, layer.image.shape[1::-1])
+                # The swapper's own shrunk picture where it has one (the same pixels: the canvas
+                # under the box is the picture it rendered from).
+                work_target = layer.work_target if layer.work_target is not None and \
+                    layer.work_target.shape == layer.image.shape else shrink(target, layer.image.shape[1::-1])
                 face_size *= layer.image.shape[1] / target.shape[1]
+                if layer.glasses is not None:
+                    # The colour is matched where the new face shows, as at full size: off the
+                    # glasses frames (cut from the layer's own alpha only once it is enlarged).
+                    shown = layer.alpha * (1.0 - _at_size(layer.glasses, target.shape[:2], layer.alpha.shape))
             # Colour statistics and shading are averages: a quarter-resolution skin mask will do.
-            region = skin_mask(layer.face.landmarks, layer.box, layer.face.size, layer.alpha, step=4)
+            region = skin_mask(layer.face.landmarks, layer.box, layer.face.size, shown, step=4)
             track = layer.face.track_id if layer.face.track_id >= 0 else -1 - number
             # A relit layer already has the target's light (the swapper fitted it on the mesh).
             shading = 0.0 if layer.relit else settings.shading
@@ -85,7 +93,7 @@ class BlendStage:
                 edge_box = (0, 0, layer.image.shape[1], layer.image.shape[0])
             image = recolour_halved(layer.image, work_target, region, settings.color_transfer, shading, face_size,
                                     lambda stats, key=track: self._smoother.update(key, stats, time_s),
-                                    (layer.alpha, edge_points, edge_box, settings.feather), settings.skin_tone,
+                                    (shown, edge_points, edge_box, settings.feather), settings.skin_tone,
                                     (self._tone, track, time_s))
             kept, kept_lines = layer.kept, layer.kept_lines
             if reduced:
@@ -97,6 +105,14 @@ class BlendStage:
                 image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
                 layer.image = image
                 layer.alpha = cv2.resize(layer.alpha, size, interpolation=cv2.INTER_LINEAR)
+                if layer.glasses is not None:
+                    # The glasses frames found at full resolution (FaceLayer.glasses), cut out of the
+                    # enlarged alpha as the swapper cuts them at full size (realtime/swap/mesh.py).
+                    keep, (gx, gy) = layer.glasses
+                    under = layer.alpha[gy:gy + keep.shape[0], gx:gx + keep.shape[1]]
+                    kept_lines = (keep * under, (gx, gy))
+                    kept = union(kept, kept_lines)
+                    under *= 1.0 - keep
             # The target's own brows out of the picture under the layer (realtime/faces/brows.py):
             # the camera's grain below and the composite read it.
             erase_brows(target, layer.alpha, layer.face.landmarks, layer.box, layer.face.size, kept, image,
@@ -107,9 +123,9 @@ class BlendStage:
                 # The camera's own pixels where the shape transfer moved the picture (FaceLayer.grain).
                 camera = layer.grain if layer.grain is not None and layer.grain.shape == target.shape else target
                 image = detail_on_luma(image, camera, layer, settings.grain)
-            # The target's kept features (glasses frames, a closing eye) on the new face's colour.
-            # (In place: `target` is the canvas under the layer, which the composite blends onto.)
-            shift_kept(target, image, layer.alpha, kept, layer.face.size, kept_lines, settings.opacity)
+            # The target's kept features (glasses frames, a closing eye) on the new face's colour,
+            # as part of the layer (its image and alpha): the composite is the frame's one writer.
+            layer.alpha = kept_in_layer(target, image, layer.alpha, kept, layer.face.size, kept_lines)
             if settings.poisson:
                 poisson_composite(canvas, layer, image, settings.opacity)
             else:
@@ -129,3 +145,18 @@ def _enlarged(piece: tuple[np.ndarray, tuple[int, int]] | None, factor: float) -
     keep, (kx, ky) = piece
     size = (max(1, round(keep.shape[1] * factor)), max(1, round(keep.shape[0] * factor)))
     return cv2.resize(keep, size, interpolation=cv2.INTER_LINEAR), (round(kx * factor), round(ky * factor))
+
+
+def _at_size(piece: tuple[np.ndarray, tuple[int, int]], box_shape: tuple[int, int],
+             shape: tuple[int, int]) -> np.ndarray:
+    """A (map, (x, y)) piece over a box of `box_shape` (h, w), as a map over the whole box at
+    `shape` (h, w): the glasses frames found at full size, at a layer's working size (for the
+    colour's skin mask: to the nearest working pixel; the piece alone is resized)."""
+    keep, (kx, ky) = piece
+    fx, fy = shape[1] / box_shape[1], shape[0] / box_shape[0]
+    x0, y0 = min(round(kx * fx), shape[1] - 1), min(round(ky * fy), shape[0] - 1)
+    width = max(1, min(round(keep.shape[1] * fx), shape[1] - x0))
+    height = max(1, min(round(keep.shape[0] * fy), shape[0] - y0))
+    whole = np.zeros(shape, np.float32)
+    whole[y0:y0 + height, x0:x0 + width] = cv2.resize(keep, (width, height), interpolation=cv2.INTER_LINEAR)
+    return whole

@@ -19,6 +19,7 @@ import numpy as np
 
 from realtime.blend import relight
 from realtime.blend.composite import shrink
+from realtime.blend.kept import union as _union
 from realtime.blend.mask import edge_off_skin, face_mask
 from realtime.faces.occluders import HandOccluder, glasses_mask, hair_mask
 from realtime.faces.source import SourceFace
@@ -69,6 +70,17 @@ GLASSES_RECHECK = 4
 # frames (tests/test_swap_occluders_reuse.py).
 OCCLUDERS_EVERY = 3
 OCCLUDERS_REUSE = 0.004
+# The target's glasses frames found on a frame are kept for the next ones while the camera's
+# pixels under them stay as they were (_Glasses): the search costs ~2 ms per 720p face with
+# glasses (issue 13's budget), and a frame sits still on the face, which moves a fraction of a
+# pixel per frame in a talking head (d9, d13: 0.25-0.5 px; MediaPipe's eye and brow points jitter
+# by about 1 px per frame, so they cannot tell, the rims' own pixels can). Searched again at
+# once when the grey level at the frames' pixels moved by more than GLASSES_STILL on average
+# from where it was when they were found (a 1-pixel shift of the rims: 11.7-13 levels; the
+# next frame of d9 / d13 unmoved: 3.2 / 4.2 typical), and at least every GLASSES_EVERY frames
+# (tests/test_swap_glasses_reuse.py: a head move, a light change).
+GLASSES_EVERY = 3
+GLASSES_STILL = 6.0
 # Beyond this even the near half is seen at a slant: say so.
 PROFILE_YAW_DEG = 45.0
 # A face larger than this (box diagonal, pixels) is rendered at a working resolution where it is
@@ -78,6 +90,28 @@ PROFILE_YAW_DEG = 45.0
 # back at full resolution in the blend (realtime/blend/stage.py). At the bound the working size is the
 # full size: a face growing past it changes nothing at once.
 WORK_FACE_PX = 640.0
+# Below that bound, a face larger than SOURCE_DETAIL times the source's own face (and than
+# WORK_FLOOR_PX) is rendered at that size too (work_face_px): the warped texture has no detail
+# beyond its photo's (s42's face is 339 px, s12's 209: on d13's 609-px face the texture is
+# enlarged 1.8-2.9x), so every part of the render (warp, relight, masks, colour) works on up to
+# half the pixels for the same picture: on d13 (440 px with s42, 400 with s12, instead of 609)
+# 42.0 / 41.9 dB median over the face box against main, 39.3 at worst, sharpness 1.00; swap p50
+# 10.3 -> 8.6 ms (benchmarks/results/s20-budget/). The target's glasses frames, thin lines of
+# the camera's, are still found and cut out at full resolution (FaceLayer.glasses): found on the
+# working picture they came back as pale patches (and as dark specks on a huge face).
+SOURCE_DETAIL = 1.3
+WORK_FLOOR_PX = 400.0
+# (The working scale follows the face's size on every frame. Held while within 3% of it, so that
+# the working picture's masks could be reused as at full size, it made the output's landmarks
+# jitter more: d13 with s42, in-process, 0.00813 against 0.00727 unheld and 0.00771 on main.)
+
+
+def work_face_px(source_face_px: float) -> float:
+    """The size (box diagonal, pixels) a face larger than it is rendered at, for a source whose
+    face is `source_face_px` large (0: unknown)."""
+    if source_face_px <= 0:
+        return WORK_FACE_PX
+    return min(WORK_FACE_PX, max(WORK_FLOOR_PX, SOURCE_DETAIL * source_face_px))
 # The shape transfer puts the target's glasses frames back unmoved wherever glasses_mask keeps
 # more than this of a pixel (realtime/swap/mesh.py, _glasses_unmoved).
 RESTORE_FROM = 0.02
@@ -197,21 +231,6 @@ def _within(glasses: tuple | None, box) -> tuple[np.ndarray, tuple[int, int]] | 
     return keep[ay - fy:by - fy, ax - fx:bx - fx], (ax - x0, ay - y0)
 
 
-def _union(first: tuple[np.ndarray, tuple[int, int]] | None,
-           second: tuple[np.ndarray, tuple[int, int]]) -> tuple[np.ndarray, tuple[int, int]]:
-    """Two (keep, (x, y)) pieces as one: the maximum over the rectangle around both."""
-    if first is None:
-        return second
-    (a, (ax, ay)), (b, (bx, by)) = first, second
-    x0, y0 = min(ax, bx), min(ay, by)
-    x1, y1 = max(ax + a.shape[1], bx + b.shape[1]), max(ay + a.shape[0], by + b.shape[0])
-    both = np.zeros((y1 - y0, x1 - x0), np.float32)
-    both[ay - y0:ay - y0 + a.shape[0], ax - x0:ax - x0 + a.shape[1]] = a
-    part = both[by - y0:by - y0 + b.shape[0], bx - x0:bx - x0 + b.shape[1]]
-    np.maximum(part, b, out=part)
-    return both, (x0, y0)
-
-
 def _side_gain(normals: np.ndarray, coeffs: np.ndarray, shading: float) -> np.ndarray:
     """relight.side_shading(normals / |normals|, coeffs) ** shading, (h, w, 3) float32, with
     OpenCV kernels: numpy's broadcasting temporaries cost 1.8 ms on a 613-px face's quarter-size
@@ -278,6 +297,31 @@ class _Occluders:
         return shift
 
 
+@dataclass
+class _Glasses:
+    """A face's glasses frames as last found: `found` is (keep, (x, y)) in frame pixels,
+    `flat` and `grey` the frames' core pixels (flat indices into the frame) and their grey
+    levels then, `age` the frames it has served (GLASSES_EVERY)."""
+
+    found: tuple[np.ndarray, tuple[int, int]]
+    flat: np.ndarray
+    grey: np.ndarray
+    shape: tuple
+    age: int = 1
+
+    def holds(self, image: np.ndarray) -> bool:
+        """Whether the frames are still where they were found in `image` (GLASSES_STILL)."""
+        if self.age >= GLASSES_EVERY or image.shape != self.shape or not image.flags.c_contiguous:
+            return False
+        return float(np.abs(_grey_at(image, self.flat) - self.grey).mean()) <= GLASSES_STILL
+
+
+def _grey_at(image: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    """The grey level (BT.601) of a contiguous BGR `image` at flat pixel indices."""
+    pixels = image.reshape(-1, 3).take(flat, axis=0).astype(np.float32)
+    return pixels[:, 0] * np.float32(0.114) + pixels[:, 1] * np.float32(0.587) + pixels[:, 2] * np.float32(0.299)
+
+
 class MeshSwapper:
     name = "mesh"
 
@@ -296,6 +340,9 @@ class MeshSwapper:
         self._moved_glasses: dict[int, tuple | None] = {}
         """Per face, this frame: the glasses found before the shape transfer moved the face."""
         self._occluders: dict[int, _Occluders] = {}
+        self._glasses: dict[int, _Glasses] = {}
+        self.glasses_searched = 0
+        """How many times the glasses search ran (a still pair of frames is kept: GLASSES_STILL)."""
         self.occluders_made = 0
         """How many times the hair and off-skin band were measured (OCCLUDERS_EVERY)."""
         self.maps_made = 0
@@ -330,6 +377,7 @@ class MeshSwapper:
         self._light.reset()
         self._still.clear()
         self._no_glasses.clear()
+        self._glasses.clear()
         self._shape.set_source(source.face.landmarks)
         self._shape_still.clear()
         warning = profile_warning(source)
@@ -367,6 +415,8 @@ class MeshSwapper:
             del self._shape_still[key]
         for key in set(self._occluders) - self._still_seen:
             del self._occluders[key]
+        for key in set(self._glasses) - self._still_seen:
+            del self._glasses[key]
         return layers
 
     def _transfer_shape(self, frame: Frame, faces: list[Face]) -> tuple[Frame, list[Face]]:
@@ -451,16 +501,19 @@ class MeshSwapper:
         box = (max(0, x0 - 1), max(0, y0 - 1), min(frame.width, x1 + 1), min(frame.height, y1 + 1))
         if box[2] - box[0] < 8 or box[3] - box[1] < 8:
             return None  # a face this small (or mostly off-frame) is not worth a swap
-        if face.size > WORK_FACE_PX:
-            return self._swap_reduced(frame, face, box, number)
+        work = work_face_px(self._texture.face_size if self._texture is not None else 0.0)
+        if face.size > work:
+            return self._swap_reduced(frame, face, box, number, work)
         return self._render(frame, face, box, number, self._hand_outlines)
 
-    def _swap_reduced(self, frame: Frame, face: Face, box, number: int) -> FaceLayer | None:
-        """A huge face: the box of the frame shrunk so that the face is WORK_FACE_PX large, the
-        face rendered there, and the layer handed on at that size over the full box (the blend
-        stage enlarges it in its final composite)."""
+    def _swap_reduced(self, frame: Frame, face: Face, box, number: int, work: float) -> FaceLayer | None:
+        """A large face: the box of the frame shrunk so that the face is `work` large, the face
+        rendered there, and the layer handed on at that size over the full box (the blend stage
+        enlarges it in its final composite). The glasses frames are found on the frame itself
+        and handed on at its resolution (FaceLayer.glasses)."""
         bx0, by0, bx1, by1 = box
-        factor = WORK_FACE_PX / face.size
+        factor = work / face.size
+        key = face.track_id if face.track_id >= 0 else -1 - number
         width, height = max(8, round((bx1 - bx0) * factor)), max(8, round((by1 - by0) * factor))
         sx, sy = width / (bx1 - bx0), height / (by1 - by0)
         picture = shrink(frame.image[by0:by1, bx0:bx1], (width, height))
@@ -483,8 +536,12 @@ class MeshSwapper:
         layer = self._render(small_frame, small_face, (0, 0, width, height), number, hands, full_size=False)
         if layer is None:
             return None
+        glasses = None
+        if self.blend.keep_occluders:
+            glasses = self._find_glasses(frame.image, face, box, key)
         # The grain is matched at full resolution: the scale stays in target (frame) pixels.
-        return replace(layer, box=box, face=face, scale=layer.scale / (0.5 * (sx + sy)))
+        return replace(layer, box=box, face=face, scale=layer.scale / (0.5 * (sx + sy)), glasses=glasses,
+                       work_target=picture)
 
     def _render(self, frame: Frame, face: Face, box, number: int, hand_outlines: list,
                 full_size: bool = True) -> FaceLayer | None:
@@ -495,7 +552,7 @@ class MeshSwapper:
         still = self._still.get(key)
         if still is None or not still.holds(face.landmarks, box, texture):
             still = _Still(face.landmarks.copy(), tuple(box), texture,
-                           *self._warp(face, target, texture, box))
+                           *self._warp(face, target, texture, box, full_size))
             self._still[key] = still
         maps, patch = still.maps, still.patch
         relit = False
@@ -517,14 +574,8 @@ class MeshSwapper:
         alpha = still.mask.copy()  # the occluders below cut into it
         kept, kept_lines = still.eyes, None
         if self.blend.keep_occluders:
-            glasses = None
-            since = self._no_glasses.get(key, GLASSES_RECHECK)
-            if full_size and key in self._moved_glasses:  # found unmoved, frame pixels (_transfer_shape)
-                glasses, since = _within(self._moved_glasses[key], box), 0
-            elif since >= GLASSES_RECHECK:
-                glasses = glasses_mask(frame.image, face.landmarks, box, face.size)
-                since = 0
-            self._no_glasses[key] = since + 1 if glasses is None else GLASSES_RECHECK
+            # (At a working size the caller finds them on the frame: _swap_reduced.)
+            glasses = self._find_glasses(frame.image, face, box, key) if full_size else None
             if glasses is not None:
                 keep, (gx, gy) = glasses
                 under = alpha[gy:gy + keep.shape[0], gx:gx + keep.shape[1]]
@@ -543,6 +594,40 @@ class MeshSwapper:
         scale = face.size / max(texture.face_size, 1.0) if texture.face_size else 1.0
         return FaceLayer(box=box, image=patch, alpha=alpha, face=face, relit=relit, scale=scale, kept=kept,
                          kept_lines=kept_lines)
+
+    def _find_glasses(self, image: np.ndarray, face: Face, box, key: int) -> tuple[np.ndarray, tuple[int, int]] | None:
+        """The glasses frames over `box` of the frame `image` (full resolution), as glasses_mask
+        gives them: those the shape transfer found unmoved, or those still where an earlier frame
+        had them, or a search (GLASSES_RECHECK for a face without)."""
+        since = self._no_glasses.get(key, GLASSES_RECHECK)
+        glasses = None
+        if key in self._moved_glasses:  # found unmoved, frame pixels (_transfer_shape)
+            glasses, since = _within(self._moved_glasses[key], box), 0
+        elif since >= GLASSES_RECHECK:
+            glasses = self._glasses_of(image, face, box, key)
+            since = 0
+        self._no_glasses[key] = since + 1 if glasses is None else GLASSES_RECHECK
+        return glasses
+
+    def _glasses_of(self, image: np.ndarray, face: Face, box, key: int) -> tuple[np.ndarray, tuple[int, int]] | None:
+        """glasses_mask over `box`, or the frames found on an earlier frame of this face where
+        they still are (_Glasses)."""
+        memory = self._glasses.get(key)
+        if memory is not None and memory.holds(image):
+            memory.age += 1
+            return _within(memory.found, box)
+        self._glasses.pop(key, None)
+        self.glasses_searched += 1
+        glasses = glasses_mask(image, face.landmarks, box, face.size)
+        if glasses is None or not image.flags.c_contiguous:
+            return glasses
+        keep, (gx, gy) = glasses
+        ys, xs = np.nonzero(keep > 0.5)  # the frames' cores
+        if len(ys) < 16:
+            return glasses
+        flat = (ys + box[1] + gy).astype(np.intp) * image.shape[1] + (xs + box[0] + gx)
+        self._glasses[key] = _Glasses((keep, (box[0] + gx, box[1] + gy)), flat, _grey_at(image, flat), image.shape)
+        return glasses
 
     def _uncovered(self, image: np.ndarray, face: Face, box, key: int) -> np.ndarray | None:
         """float32 (h, w) over `box`: the factor on the layer's alpha that leaves the target's hair
@@ -577,12 +662,15 @@ class MeshSwapper:
         self._occluders[key] = _Occluders(points.copy(), tuple(box), uncovered, self.blend)
         return uncovered
 
-    def _warp(self, face: Face, target: np.ndarray, texture: _Texture, box):
+    def _warp(self, face: Face, target: np.ndarray, texture: _Texture, box, full_size: bool = True):
         """(maps, patch): the source texture warped onto the target's mesh over `box`."""
         self.maps_made += 1
         # The maps are piecewise linear: on a big face a coarser grid costs less and stays within
-        # a fraction of a pixel of the exact maps.
-        grid_step = 8 if face.size > 500 else 4
+        # a fraction of a pixel of the exact maps. At a working size (work_face_px) a finer one:
+        # a grid cell that a nostril's sliver triangle wins (warp.py: SLIVER_GAIN) is enlarged
+        # with the layer, and at 4 working pixels one showed as a dark 5-px spot beside d13's
+        # nostril (frame 16 with s12; tests/test_swap_work_size.py); 3 costs ~0.1 ms more.
+        grid_step = (8 if face.size > 500 else 4) if full_size else 3
         maps = piecewise_affine_maps(target, texture.points, self._triangles, box, depth=target[:, 2],
                                      grid_step=grid_step)
         patch = maps.remap(texture.image)
@@ -628,6 +716,7 @@ class MeshSwapper:
         self._light.reset()
         self._still.clear()
         self._no_glasses.clear()
+        self._glasses.clear()
         self._shape.reset()
         self._shape_still.clear()
         if self._hand_tracker is not None:
