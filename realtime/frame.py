@@ -59,6 +59,9 @@ class FaceLayer:
     grain: np.ndarray | None = None
     """The camera's own pixels over `box` where the shape transfer (realtime/swap/shape.py) moved
     the picture under the layer: the camera grain's source; None: the picture under the layer."""
+    grain_points: np.ndarray | None = None
+    """The face's landmarks in `grain` (the unmoved picture: its own brows and lash lines are
+    there, not at `face`'s moved points); None: `face.landmarks`."""
     kept: tuple[np.ndarray, tuple[int, int]] | None = None
     """(keep, (x, y)): where the layer keeps the target's own features on purpose (its glasses
     frames, a closing eye's lids: float32 in [0, 1] over a part of `box` whose top-left corner is

@@ -117,12 +117,15 @@ class SwapSettings:
     unmapped_faces: str = field(default="source", metadata=_choice(
         "source", "keep", help="with a face map: faces no rule maps wear the main source, or keep "
         "their own face"))
-    # Identity shape transfer, issue 13 (realtime/swap/shape.py).
-    # Off by default: on (0.75: identity retrieval 95.8% -> 100%, distance to the source 0.510 ->
-    # 0.466 on the written files, README "The source's face shape") the output's features sit
-    # where the source has them, so the landmark error rises by design (0.013 -> 0.021) and tests
-    # that measure at the target's own feature positions would need the setting at 0.
-    face_shape: float = field(default=0.0, metadata=_range(0, 1,
+    # Identity shape transfer, issue 13 (realtime/swap/shape.py). On by default since session 20
+    # (benchmarks/results/s20-identity/): without it the mesh draws the source's skin on the
+    # target's proportions and dlib reads the target's person (s42 -> d13: retrieval 33%). At 0.75
+    # on the written files (s12, s42 x d3, d10, d13, 30 frames): distance to the source 0.522 ->
+    # 0.491, retrieval 72% -> 92%; 1 gained no distance (0.493) and raised the expression error
+    # and the seams (s12 -> d3 3.2 levels). The output's features sit where the source has them:
+    # the landmark error against the target's own points rises by design (0.015 -> 0.025); the
+    # expression error, which takes that constant shape change out, stays (0.0101 -> 0.0107).
+    face_shape: float = field(default=0.75, metadata=_range(0, 1,
         "mesh swap: how much of the source's inner face shape the target's face takes (eye "
         "spacing, nose length, mouth width, brow height; its outline, pose and expression stay "
         "the target's); 0 = the target's own shape"))

@@ -19,7 +19,7 @@ from realtime.faces import create_detector
 from realtime.faces.topology import topology
 from realtime.settings import FaceSettings, Settings
 from tests.conftest import media
-from tests.test_swap_realism import swap
+from tests.test_swap_realism import swap_over
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,9 @@ def test_the_new_face_ends_at_the_hair_edge_not_over_the_hair(library, d6_frame)
     source = media("s12.jpg")
     if not source.exists():
         pytest.skip(f"needs {source}")
-    frame = swap(Settings(), library.get(str(source)), image, face)
+    # The target as the new face is drawn over it (moved to the source's proportions by face_shape;
+    # the hair along the outline moves little, the field is 0 on the outline).
+    frame, image, face = swap_over(Settings(), library.get(str(source)), image, face)
     grey_out = realism.grey(frame.output.astype(np.float32))
     grey_in = realism.grey(image.astype(np.float32))
     # The hair inside the oval's outer band (0.08 of the face: twice the default feather),
@@ -50,10 +52,24 @@ def test_the_new_face_ends_at_the_hair_edge_not_over_the_hair(library, d6_frame)
     inside = cv2.distanceTransform(oval, cv2.DIST_L2, 5) / face.size
     skin = float(np.median(grey_in[inside > 0.15]))
     hair = (inside > 0) & (inside <= 0.08) & (grey_in < 0.5 * skin)
+    # Not d6's brow tails and eyeliner wings where they reach the band at the temples (1.5% of the
+    # face around the brows, 4% around the eyes): they are the face's features, left to the new
+    # face, and all of what this measure read on the branch at face_shape 0 (5.4 levels over 1246
+    # px with them; 0.60 over the 849 px of hair without) and at 0.75 (6.2; 0.61: the new face's
+    # brow now sits where d6's tail was, the hair is unchanged).
+    top = topology()
+    features = np.zeros(image.shape[:2], np.uint8)
+    for region, reach in ((top.right_eyebrow, 0.015), (top.left_eyebrow, 0.015), (top.right_eye, 0.04),
+                          (top.left_eye, 0.04)):
+        part = np.zeros_like(features)
+        cv2.fillConvexPoly(part, cv2.convexHull(np.round(face.landmarks[region, :2]).astype(np.int32)), 1)
+        features |= (cv2.distanceTransform(1 - part, cv2.DIST_L2, 3) <= reach * face.size).astype(np.uint8)
+    hair &= features == 0
     assert hair.sum() > 200
     # The hair stays the target's (main: 11.2 levels on average there, the branch 4.5: a brow's
-    # tail beside it is thin and left to the new face).
-    assert float(np.abs(grey_out - grey_in)[hair].mean()) <= 6.0
+    # tail beside it is thin and left to the new face). Without the brow tails and wings: 0.6
+    # levels; the new face drawn over the hair differs from it by tens of levels.
+    assert float(np.abs(grey_out - grey_in)[hair].mean()) <= 3.0
     # No straight step there: main 2.1 on this frame in-process, the branch 0.8.
     assert realism.frame_seam(frame.output.astype(np.float32), image.astype(np.float32),
                               face.landmarks)["levels"] <= 1.5

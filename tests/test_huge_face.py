@@ -86,7 +86,11 @@ def test_a_face_filling_a_1080p_frame_is_swapped_at_a_bounded_size_and_looks_the
     # ...and it is the face the full-resolution swap gives, not a blurred copy of it.
     # 32 dB since the source's own detail band is raised to the camera's (realtime/blend/detail.py:
     # source_detail, up to x2 in both renders): it raises their small differences in that band too.
-    assert psnr(capped.output, full.output, inside) >= 32.0
+    # 32.04 dB at face_shape 0, 31.64 at 0.75 (on by default since session 20; main with it on:
+    # 31.96): both renders wear the same moved picture, and the capped one's eyes and mouth (the
+    # target's own pixels through the mesh's holes, moved) are read back at the working size.
+    # The sharpness ratio below (0.987 at both) is what tells a blurred copy.
+    assert psnr(capped.output, full.output, inside) >= 31.5
     assert 0.9 <= sharpness(capped.output, inner) / sharpness(full.output, inner) <= 1.1
     # Outside the face nothing moved.
     outside = np.ones(image.shape[:2], bool)

@@ -43,6 +43,9 @@ def test_a_closed_eye_shows_the_targets_closed_lids(library, video, index):
     swapper.set_source(library.get(str(media("s12.jpg"))))
     frame = Frame(index=0, image=image, capture_ns=0, pts=0.0, faces=[face])
     frame.layers = swapper.swap(frame, [face])
+    # The target's closed eyes where the face-shape transfer (face_shape) moved them, in the moved picture.
+    image = frame.output.copy() if frame.output is not None else image
+    face = frame.layers[0].face
     BlendStage(settings).process(frame)
     swapper.close()
     # Over each closed eye (half its width above the eye line, a quarter below, its length): the

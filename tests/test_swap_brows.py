@@ -43,6 +43,11 @@ def swapped(library):
         frame = Frame(index=0, image=image, capture_ns=0, pts=0.0, faces=[face])
         frame.layers = swapper.swap(frame, [face])
         layer = frame.layers[0]
+        # The target as the new face is drawn over it: with the face-shape transfer (face_shape)
+        # its picture and features are moved to the source's proportions first, so its own brows
+        # and lash lines are looked for where they now are (the layer's face), in that picture.
+        image = frame.output.copy() if frame.output is not None else image
+        face = layer.face
         rendered = image.copy()  # the new face before the blend: where it has features of its own
         x0, y0, x1, y1 = layer.box
         rendered[y0:y1, x0:x1] = layer.image
@@ -86,8 +91,11 @@ def test_no_second_lash_line_on_a_narrow_eyed_target(swapped):
     # Where the new face is drawn (not where the target's own lash line is kept, swap/eyes.py).
     lids = (zone > 0.9) & (np.abs(fine(image)) > 4) & (np.abs(fine(rendered)) < 2) & (alpha > 0.95) & \
         (rows >= eyes_top - 0.04 * face.size)
-    # Enough lid pixels to judge by (51 with the full-size zone, 50 with the half-size one).
-    assert lids.sum() > 40
+    # Enough lid pixels to judge by (51 with the full-size zone, 50 with the half-size one; 40 at
+    # the moved eyes with face_shape 0.75: s9's proportions give d20's lid line a shorter stretch
+    # where the new face is drawn and the target's is not kept). The floor only guards against an
+    # empty zone: the echo below is a regression slope, as meaningful over 30 lid pixels.
+    assert lids.sum() > 30
     assert echo(image, output, lids) < 0.48  # 0.54 before (0.40 after): a second lash line
 
 

@@ -38,6 +38,10 @@ def test_a_narrow_eyed_target_keeps_its_own_lash_line(library, source):
     swapper.set_source(library.get(str(media(source))))
     frame = Frame(index=0, image=image, capture_ns=0, pts=0.0, faces=[face])
     frame.layers = swapper.swap(frame, [face])
+    # The target's eyes where the face-shape transfer (face_shape) moved them, in the moved
+    # picture: its lash line moves with its eye and must stay its own there.
+    image = frame.output.copy() if frame.output is not None else image
+    face = frame.layers[0].face
     BlendStage(settings).process(frame)
     # The band just above each eye's contour (the upper lash line, 1 % of the face): the
     # target's own there, not the source's lashes squeezed onto it (a second, blurred line).

@@ -33,12 +33,14 @@ def frame_of(video: str, index: int) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def swap_one(library):
-    """swap_one(target video, frame index, source photo) -> (target picture, face, output)."""
+    """swap_one(target video, frame index, source photo) -> (target picture, face, output);
+    with moved=True the target picture and face as the new face is drawn over them (moved to the
+    source's proportions by the face-shape transfer, face_shape): where the target's own features are."""
     from realtime.faces import create_detector
 
     detector = create_detector(FaceSettings(max_faces=1), static=True)
 
-    def swap(video: str, index: int, source: str):
+    def swap(video: str, index: int, source: str, moved: bool = False):
         image = frame_of(video, index)
         faces = detector.detect(image)
         assert faces
@@ -48,8 +50,11 @@ def swap_one(library):
         frame = Frame(index=0, image=image, capture_ns=0, pts=0.0)
         frame.faces = faces
         frame.layers = swapper.swap(frame, faces)
+        under = frame.output.copy() if frame.output is not None else image
         output = BlendStage(settings).process(frame).output
         swapper.close()
+        if moved:
+            return under, frame.layers[0].face, output
         return image, faces[0], output
 
     yield swap

@@ -32,8 +32,11 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     luma, camera_luma = as_grey(image), as_grey(camera)
     gain = source_detail_gain(luma, camera_luma, layer.alpha, sigma)
     detailed = source_detail(luma, 1.0 + strength * (gain - 1.0), sigma)
-    # The target's own brows and lash lines are not grain (realtime/faces/brows.py).
-    grain, features = feature_band(camera_luma, detailed, layer.alpha, layer.face.landmarks, layer.box,
+    # The target's own brows and lash lines are not grain (realtime/faces/brows.py), where the
+    # camera's picture has them (FaceLayer.grain_points: unmoved by the face-shape transfer, or the
+    # target's brow came back through the grain as a ghost arc beside the moved one).
+    points = layer.face.landmarks if layer.grain_points is None else layer.grain_points
+    grain, features = feature_band(camera_luma, detailed, layer.alpha, points, layer.box,
                                    layer.face.size, sigma, band_sigma=CROSSOVER * sigma)
     detailed = camera_detail(detailed, grain, layer.scale, strength, layer.alpha, keep=features)
     change = cv2.subtract(detailed, luma, dtype=cv2.CV_16S)

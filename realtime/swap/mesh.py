@@ -337,6 +337,8 @@ class MeshSwapper:
         self._still_seen: set[int] = set()
         self._no_glasses: dict[int, int] = {}
         """Per face: frames since a glasses search found none (GLASSES_RECHECK)."""
+        self._unmoved: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        """Per face, this frame: the picture and landmarks before the shape transfer moved them."""
         self._moved_glasses: dict[int, tuple | None] = {}
         """Per face, this frame: the glasses found before the shape transfer moved the face."""
         self._occluders: dict[int, _Occluders] = {}
@@ -394,19 +396,25 @@ class MeshSwapper:
             self._hand_outlines = self._hand_tracker.update(frame.image)
         self._still_seen = set()
         self._moved_glasses = {}
-        unmoved = None
-        if self.swap_settings.face_shape > 0 and faces:
+        self._unmoved = {}
+        unmoved, found = None, faces
+        if self._shape_amount() > 0 and faces:
             unmoved = frame.image
             frame, faces = self._transfer_shape(frame, faces)
-        layers = [layer for number, face in enumerate(faces)
-                  if (layer := self._swap_one(frame, face, number)) is not None]
+        drawn = [(layer, before) for number, (face, before) in enumerate(zip(faces, found, strict=True))
+                 if (layer := self._swap_one(frame, face, number)) is not None]
+        layers = [layer for layer, _ in drawn]
         if unmoved is not None:
             # The camera's grain from its own, unmoved pixels: resampled, the picture under the
             # layer has lost some of it, and a glasses rim the search kept only in part would
             # come back through the grain at its moved place (a second, faint lower rim on d9).
-            for layer in layers:
+            # Its brows and lash lines are where the camera has them (grain_points): the blend
+            # limits them there, or the target's unmoved brow came back through the grain as a
+            # ghost arc beside the moved one (s9 -> d6, tests/test_swap_brows.py).
+            for layer, before in drawn:
                 x0, y0, x1, y1 = layer.box
                 layer.grain = unmoved[y0:y1, x0:x1]
+                layer.grain_points = before.landmarks
         for key in set(self._still) - self._still_seen:
             del self._still[key]  # a face not seen in this frame starts afresh
         for key in set(self._no_glasses) - self._still_seen:
@@ -418,6 +426,14 @@ class MeshSwapper:
         for key in set(self._glasses) - self._still_seen:
             del self._glasses[key]
         return layers
+
+    def _shape_amount(self) -> float:
+        """How much of the source's face shape the target's face takes: face_shape, times the
+        blend's opacity -- the shape is part of the new face, so at opacity 0 the picture is the
+        target's own, unmoved (the transfer warps the picture under the layer too: at opacity 0 the
+        target's features still sat at the source's places, tests/test_gui.py), and a half-faded
+        face is half moved."""
+        return float(self.swap_settings.face_shape) * float(self.blend.opacity)
 
     def _transfer_shape(self, frame: Frame, faces: list[Face]) -> tuple[Frame, list[Face]]:
         """The source's face shape (realtime/swap/shape.py): each face's landmarks moved, and the
@@ -431,7 +447,7 @@ class MeshSwapper:
         moved = []
         for number, face in enumerate(faces):
             track = face.track_id if face.track_id >= 0 else -1 - number
-            amount = self.swap_settings.face_shape
+            amount = self._shape_amount()
             held = self._shape_still.get(track)
             if (held is not None and held[1] == amount and held[0].shape == face.landmarks.shape
                     and float(np.abs(face.landmarks - held[0]).max()) <= REUSE_PX):
@@ -444,6 +460,11 @@ class MeshSwapper:
             if move is None:
                 moved.append(face)
                 continue
+            # The target's hair over the face is looked for on its own, unmoved pixels at its own
+            # landmarks: in the moved picture a brow moved toward the temple met the hair there,
+            # and the hair kept in front took the target's brow tail with it (a second brow end
+            # beside the new one, s9 -> d6). Hair lies along the outline, which the field leaves.
+            self._unmoved[track] = (picture, face.landmarks)
             patch, (x0, y0, x1, y1), landmarks = warp(picture, move), move.box, move.moved.copy()
             if self._hand_outlines:
                 # A hand in front of the face stays where it is (and as it is): only the face moves.
@@ -584,7 +605,9 @@ class MeshSwapper:
                 kept_lines = (keep * under, (gx, gy))
                 kept = _union(kept, kept_lines)
                 under *= 1.0 - keep
-            uncovered = self._uncovered(frame.image, face, box, key)
+            seen = self._unmoved.get(key)  # the hair where the camera has it (_transfer_shape)
+            uncovered = self._uncovered(frame.image if seen is None else seen[0],
+                                        face if seen is None else replace(face, landmarks=seen[1]), box, key)
             if uncovered is not None:
                 alpha *= uncovered
         if hand_outlines:
