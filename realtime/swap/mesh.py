@@ -473,14 +473,14 @@ class MeshSwapper:
                     patch = cv2.blendLinear(picture[y0:y1, x0:x1], patch, hands, 1.0 - hands)
             if self.blend.keep_occluders and self._no_glasses.get(track, GLASSES_RECHECK) >= GLASSES_RECHECK:
                 patch, self._moved_glasses[track] = self._glasses_unmoved(picture, patch, face, (x0, y0, x1, y1),
-                                                                          landmarks)
+                                                                          landmarks, track)
             canvas[y0:y1, x0:x1] = patch
             moved.append(replace(face, landmarks=landmarks, box=box_of(landmarks, frame.width, frame.height)))
         frame.output = canvas
         return Frame(index=frame.index, image=canvas, capture_ns=frame.capture_ns, pts=frame.pts), moved
 
-    @staticmethod
-    def _glasses_unmoved(picture: np.ndarray, patch: np.ndarray, face: Face, box, moved: np.ndarray):
+    def _glasses_unmoved(self, picture: np.ndarray, patch: np.ndarray, face: Face, box, moved: np.ndarray,
+                         key: int):
         """The shape transfer's warped patch with the target's glasses frames put back where the
         camera has them: a frame is not part of the face's shape (moved with the eyes, d9's and
         d13's frames bent and lost 10-12% of their edges: s12, face_shape 1). The region put back
@@ -488,8 +488,9 @@ class MeshSwapper:
         copy of a frame is covered too (no double frame); the eyes inside the lenses move.
         Returns the patch and the frames found (keep, (x, y) in the frame), or None: the render
         keeps those, since a search around the moved eyes reaches less far below them (the lower
-        rims of d9's frames were lost)."""
-        glasses = glasses_mask(picture, face.landmarks, box, face.size)
+        rims of d9's frames were lost). The search is _glasses_of's: frames still where an earlier
+        frame had them are not searched for again (GLASSES_STILL, ~1 ms of a 720p face's 2)."""
+        glasses = self._glasses_of(picture, face, box, key)
         if glasses is None:
             return patch, None
         keep, (gx, gy) = glasses
