@@ -103,12 +103,12 @@ def _normalised_blur(values: np.ndarray, weights: np.ndarray, sigma: float) -> t
     return cv2.GaussianBlur(values * weights, (0, 0), sigma) / np.maximum(spread, 1e-4), spread
 
 
-def shadow_zones(shape, landmarks: np.ndarray, face_size: float,
-                 nose_sides: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def shadow_zones(shape, landmarks: np.ndarray, face_size: float, nose_sides: bool = False,
+                 nostrils: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(zones, keep, sockets): uint8 {0, 1} masks of where a shadow may be lifted (eye sockets,
     nose, under the lower lip; with `nose_sides` also the sides of the nose's bridge and the
     cheek beside each flank), of what is never lifted (eye openings with the lash line, brows,
-    lips, nostrils, the upper lip) and of the eye sockets alone."""
+    lips, nostrils unless `nostrils` is False, the upper lip) and of the eye sockets alone."""
     top = topology()
     zones = np.zeros(shape, np.uint8)
     sockets = np.zeros(shape, np.uint8)
@@ -128,7 +128,8 @@ def shadow_zones(shape, landmarks: np.ndarray, face_size: float,
     for brow in (top.right_eyebrow, top.left_eyebrow):
         keep |= _hull(shape, landmarks[brow], grow=0.012 * face_size)
     keep |= _hull(shape, landmarks[top.outer_lips], grow=0.008 * face_size)
-    keep |= _hull(shape, landmarks[list(_NOSTRILS)], grow=0.004 * face_size)
+    if nostrils:
+        keep |= _hull(shape, landmarks[list(_NOSTRILS)], grow=0.004 * face_size)
     keep |= _hull(shape, landmarks[list(_UPPER_LIP)])
     return zones, keep, sockets
 
