@@ -461,9 +461,10 @@ def local_shade_gain(patch_l: np.ndarray, target_l: np.ndarray, skin: np.ndarray
                      face_size: float, step: int, strength: float) -> np.ndarray | None:
     """float32 gain (>= 1) for the new face's lightness at 1/step of the box (the size of
     `patch_l` / `target_l`, 8-bit LAB L; `skin` the uint8 skin mask there), or None: on the nose,
-    the sides of its bridge, beside it and under the eyes, the new face's local shade (its
-    lightness over SHADE_NARROW of the face relative to the skin around it, SHADE_WIDE) lifted to
-    the target's own at the same place, less SHADE_TOLERANCE. Only lifted, never darkened.
+    the sides of its bridge, beside it and under the lower lip, the new face's lightness (averaged
+    over SHADE_NARROW of the face, on skin) lifted to the target's own at the same place, less
+    SHADE_TOLERANCE. Only lifted, never darkened; both are compared after the colour transfer and
+    the relighting, whose smooth levels then agree.
 
     Why: the relighting (shading_ratio, the swapper's fitted light) is smooth over a tenth of the
     face, and the clean texture keeps a frontal source's shade up to 15% under its skin
@@ -481,8 +482,11 @@ def local_shade_gain(patch_l: np.ndarray, target_l: np.ndarray, skin: np.ndarray
     if step > 1:
         local = (local + 0.5) / step - 0.5
     small_face = face_size / step
-    zones, keep, _ = shadow_zones(shape, local, small_face, nose_sides=True, nostrils=False)
-    zones &= (skin > 0).astype(np.uint8) | keep
+    zones, keep, sockets = shadow_zones(shape, local, small_face, nose_sides=True, nostrils=False)
+    # Not the eye sockets: matched to the target's there, the new face took the light ring beside
+    # the target's own brows (tests/test_swap_inner_edges.py) and the eyes' surroundings are much
+    # of a face's identity (s9 -> d9: distance to the source +0.026 with them).
+    zones &= ((skin > 0).astype(np.uint8) | keep) & (1 - sockets)
     if not zones.any():
         return None
     skin_bool = (skin > 0) & (keep == 0)
