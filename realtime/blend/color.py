@@ -450,29 +450,32 @@ def _edge_membrane(patch_l: np.ndarray, target_l: np.ndarray, alpha: np.ndarray,
 # (Gaussian sigma). A nose flank's shaded plane, an eye socket's shade and the shade beside the
 # nose are 0.02-0.06 of a face across.
 SHADE_NARROW = 0.012
-# The new face may stay this much (fraction of the target's lightness) darker than the target at
-# the same place: a few percent of the source's own relief is part of its look.
+# The new face may stay this much (fraction of the target's lightness) darker or lighter than the
+# target at the same place (a deadband: a wider one, 2.5%, left s9 -> d9's step at 3.1).
 SHADE_TOLERANCE = 0.01
-# The lift never exceeds this gain (beyond it, it is not shade, or an estimate is wrong).
+# The gain stays within 1 / this and this (beyond it, it is not light, or an estimate is wrong).
 SHADE_MAX_GAIN = 1.6
 
 
 def local_shade_gain(patch_l: np.ndarray, target_l: np.ndarray, skin: np.ndarray, landmarks: np.ndarray, box,
                      face_size: float, step: int, strength: float) -> np.ndarray | None:
-    """float32 gain (>= 1) for the new face's lightness at 1/step of the box (the size of
-    `patch_l` / `target_l`, 8-bit LAB L; `skin` the uint8 skin mask there), or None: on the nose,
-    the sides of its bridge, beside it and under the lower lip, the new face's lightness (averaged
-    over SHADE_NARROW of the face, on skin) lifted to the target's own at the same place, less
-    SHADE_TOLERANCE. Only lifted, never darkened; both are compared after the colour transfer and
-    the relighting, whose smooth levels then agree.
+    """float32 gain for the new face's lightness at 1/step of the box (the size of `patch_l` /
+    `target_l`, 8-bit LAB L; `skin` the uint8 skin mask there), or None: on the nose, the sides of
+    its bridge up to the brows' inner ends, beside it and under the lower lip, the new face's
+    lightness (averaged over SHADE_NARROW of the face, on skin) taken to the target's own at the
+    same place, to within SHADE_TOLERANCE. Both are compared after the colour transfer and the
+    relighting, whose smooth levels then agree: what still differs there is the source's own
+    local light.
 
     Why: the relighting (shading_ratio, the swapper's fitted light) is smooth over a tenth of the
     face, and the clean texture keeps a frontal source's shade up to 15% under its skin
     (swap/shadows.py): a painting's or a side-lit photo's shaded nose plane was worn on an evenly
-    lit target as a brown column beside the bridge, ending in a straight line along the lit ridge
-    (the worst seams of the written files: s9 -> d9 4.4 grey levels, s42 -> d14 4.1) and, on a
-    mirrored source, a brown "T" over the nose (s10 -> d10). Measured against the target, the
-    lift follows the person's own skin: a target whose flank is shaded too keeps the shade."""
+    lit target beside its lit ridge, a straight line down the bridge (the worst seams of the
+    written files: s9 -> d9 4.4 grey levels, s42 -> d14 4.1). The nose's geometry on screen is
+    the target's (the mesh follows its points), so its light is the target's too. Lifting the
+    shade alone left the lit side over the target's (s9's nose, lit from the left, 8-10 levels
+    over d9's on one side, 20-30 under on the other) and made a new step where the lifted side
+    met the target's level; so both ways."""
     from realtime.swap.shadows import shadow_zones
 
     if strength <= 0:
@@ -482,11 +485,14 @@ def local_shade_gain(patch_l: np.ndarray, target_l: np.ndarray, skin: np.ndarray
     if step > 1:
         local = (local + 0.5) / step - 0.5
     small_face = face_size / step
-    zones, keep, sockets = shadow_zones(shape, local, small_face, nose_sides=True, nostrils=False)
-    # Not the eye sockets: matched to the target's there, the new face took the light ring beside
-    # the target's own brows (tests/test_swap_inner_edges.py) and the eyes' surroundings are much
-    # of a face's identity (s9 -> d9: distance to the source +0.026 with them).
-    zones &= ((skin > 0).astype(np.uint8) | keep) & (1 - sockets)
+    # Not the eye sockets (the sides of the nose's bridge up to the brows' inner ends are in):
+    # matched to the target's there, the new face took the light ring beside the target's own
+    # brows (tests/test_swap_inner_edges.py), and the eyes' surroundings are much of a face's
+    # identity (s9 -> d9: distance to the source +0.026 with them).
+    zones, keep, _ = shadow_zones(shape, local, small_face, nose_sides=True, nostrils=False, with_sockets=False)
+    # Never on what is kept (eyes with their lash lines, brows, lips, the upper lip): the lips' own
+    # lightness is tone_offsets' (lipstick), measured before this lift.
+    zones &= 1 - keep
     if not zones.any():
         return None
     skin_bool = (skin > 0) & (keep == 0)
@@ -504,7 +510,13 @@ def local_shade_gain(patch_l: np.ndarray, target_l: np.ndarray, skin: np.ndarray
     # Both after the colour transfer and the relighting: their smooth levels agree, and what the
     # new face still has darker than the target here is its own local shade.
     theirs, ours = local_lightness(target_l), local_lightness(patch_l)
-    gain = np.clip(theirs * np.float32(1.0 - SHADE_TOLERANCE) / np.maximum(ours, 1.0), 1.0, SHADE_MAX_GAIN)
+    ratio = theirs / np.maximum(ours, 1.0)
+    # Within SHADE_TOLERANCE either way the new face's own relief stays; beyond it, lifted (its
+    # painted shade) or lowered (its lit side, beside a shade: s9's nose lit from the left was
+    # 8-10 levels over d9's on one side of the bridge and 20-30 under on the other).
+    gain = np.where(ratio > 1.0, np.maximum(ratio * np.float32(1.0 - SHADE_TOLERANCE), 1.0),
+                    np.minimum(ratio * np.float32(1.0 + SHADE_TOLERANCE), 1.0))
+    gain = np.clip(gain, 1.0 / SHADE_MAX_GAIN, SHADE_MAX_GAIN)
     # Full strength over the zones, fading out around them and on what is kept (eyes with their
     # lash lines, brows, lips, nostrils, the upper lip): no edge anywhere.
     soft = max(0.7, 0.01 * small_face)
@@ -514,7 +526,7 @@ def local_shade_gain(patch_l: np.ndarray, target_l: np.ndarray, skin: np.ndarray
     where *= 1.0 - cv2.GaussianBlur(keep.astype(np.float32), (0, 0), 0.5 * soft)
     gain = 1.0 + np.float32(strength) * where * (gain - 1.0)
     gain = cv2.GaussianBlur(gain, (0, 0), max(0.7, 0.5 * narrow))
-    if float(gain.max()) < 1.005:
+    if float(np.abs(gain - 1.0).max()) < 0.005:
         return None
     return gain.astype(np.float32)
 
