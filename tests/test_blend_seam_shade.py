@@ -1,16 +1,13 @@
-"""No straight step where the new face's painted shade or the mask's band meets the camera's skin
-(issue 13, "Seam: no frame over 3 grey levels"; session 20).
+"""No straight step where the mask's band meets the camera's skin on a lit forehead (issue 13,
+"Seam: no frame over 3 grey levels"; session 20).
 
-Two causes found on the written files of session 19, each on a real frame here:
-- s9 -> d9 (the worst pair, 15 of 30 frames over 3): the source's shaded nose plane (a painting lit
-  from one side; swap/shadows.py keeps a frontal source's shade up to 15% under its skin) worn on
-  d9's evenly lit nose, ending in a straight line along the lit ridge: a vertical step down the
-  bridge. blend/color.local_shade_gain lifts the new face's shade on the nose to the target's own.
-- d20 (outdoors, lit from one side): its forehead, 40-50% lighter than the ring of skin that
-  blend/mask.edge_off_skin compares the band with, was taken for "not skin" and left to the target
-  up to the band's inner end: the alpha rose from 1 - keep to 1 in a few pixels, a straight step
-  across the forehead above the brows (4.0 grey levels under s10 and s42). Lighter and
-  skin-coloured is let go over the band's inner half now.
+d20 (outdoors, lit from one side): its forehead, 40-50% lighter than the ring of skin that
+blend/mask.edge_off_skin compares the band with (the ring runs down the shaded side), was taken
+for "not skin" and left to the target up to the band's inner end: the alpha rose from 1 - keep to
+1 there in a few pixels, a straight step across the forehead above the brows (written files of
+main: 4.0 grey levels under s10, 3.9 under s42, 8 and 14 of 30 frames over 3). Lighter and
+skin-coloured is let go over the band's inner half now, so the alpha rises no faster than its
+feather.
 """
 
 from __future__ import annotations
@@ -19,12 +16,10 @@ import cv2
 import numpy as np
 import pytest
 
-from benchmarks import realism
 from realtime.blend.mask import edge_off_skin
 from realtime.faces.topology import topology
 from realtime.settings import FaceSettings, Settings
 from tests.conftest import media
-from tests.test_swap_realism import swap
 from tests.test_swap_sharp import frame_of
 
 
@@ -39,22 +34,6 @@ def _face(video: str, index: int):
     detector.close()
     assert faces
     return image, faces[0]
-
-
-def test_no_step_down_the_nose_from_a_paintings_shade(library):
-    image, face = _face("d9.mp4", 0)
-    source = media("s9.jpg")
-    if not source.exists():
-        pytest.skip(f"needs {source}")
-    frame = swap(Settings(), library.get(str(source)), image, face)
-    found = realism.frame_seam(frame.output.astype(np.float32), image.astype(np.float32), face.landmarks)
-    # Main: 3.5 grey levels in-process (4.4 on the written file), a vertical line down the right
-    # side of the nose's bridge; the branch 2.7, and not there.
-    assert found["levels"] <= 3.0, found
-    # The face is still the source's: its nose is not the target's picture.
-    nose = realism.grey(frame.output.astype(np.float32)) - realism.grey(image.astype(np.float32))
-    x0, y0, x1, y1 = face.box
-    assert float(np.abs(nose[y0:y1, x0:x1]).mean()) > 4.0
 
 
 def test_a_lit_forehead_is_skin_not_left_to_the_target():
@@ -81,3 +60,18 @@ def test_a_lit_forehead_is_skin_not_left_to_the_target():
     # Main: 39% of it left to the target (its lit skin taken for a wall); the branch 12% (let go
     # over the band's inner half: the alpha rises no faster than its feather).
     assert kept < 0.2, kept
+
+
+def test_no_step_across_a_lit_forehead(library):
+    from benchmarks import realism
+    from tests.test_swap_realism import swap
+
+    image, face = _face("d20.mp4", 21)
+    source = media("s10.jpg")
+    if not source.exists():
+        pytest.skip(f"needs {source}")
+    frame = swap(Settings(), library.get(str(source)), image, face)
+    found = realism.frame_seam(frame.output.astype(np.float32), image.astype(np.float32), face.landmarks)
+    # Main: 3.3 grey levels in-process (4.0 on the written file), a horizontal line across the
+    # forehead above the brows; the branch 2.3.
+    assert found["levels"] <= 2.8, found

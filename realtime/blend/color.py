@@ -159,15 +159,6 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
             if lightness is None:
                 lightness = lab[:, :, 0] if planes is None else planes[0]
             lightness = cv2.add(lightness, membrane, dtype=cv2.CV_8U)
-    if tone > 0 and edge is not None and face_size > 0:
-        gain = local_shade_gain(lab_small[:, :, 0], target_lab[:, :, 0], mask, edge[1], edge[2], face_size, step,
-                                tone)
-        if gain is not None:
-            if lightness is None:
-                lightness = lab[:, :, 0] if planes is None else planes[0]
-            if step > 1:
-                gain = cv2.resize(gain, (width, height), interpolation=cv2.INTER_LINEAR)
-            lightness = cv2.multiply(lightness, gain, dtype=cv2.CV_8U)
     if lightness is not None:
         if planes is None:
             planes = list(cv2.split(lab))
@@ -444,96 +435,6 @@ def _edge_membrane(patch_l: np.ndarray, target_l: np.ndarray, alpha: np.ndarray,
     if step > 1:
         membrane = cv2.resize(membrane, size, interpolation=cv2.INTER_LINEAR)
     return membrane
-
-
-# The local shade match (local_shade_gain): the lightness compared over this fraction of the face
-# (Gaussian sigma). A nose flank's shaded plane, an eye socket's shade and the shade beside the
-# nose are 0.02-0.06 of a face across.
-SHADE_NARROW = 0.012
-# The new face may stay this much (fraction of the target's lightness) darker or lighter than the
-# target at the same place (a deadband: a wider one, 2.5%, left s9 -> d9's step at 3.1).
-SHADE_TOLERANCE = 0.01
-# The gain stays within 1 / this and this (beyond it, it is not light, or an estimate is wrong).
-SHADE_MAX_GAIN = 1.6
-
-
-def local_shade_gain(patch_l: np.ndarray, target_l: np.ndarray, skin: np.ndarray, landmarks: np.ndarray, box,
-                     face_size: float, step: int, strength: float) -> np.ndarray | None:
-    """float32 gain for the new face's lightness at 1/step of the box (the size of `patch_l` /
-    `target_l`, 8-bit LAB L; `skin` the uint8 skin mask there), or None: on the nose, the sides of
-    its bridge up to the brows' inner ends, beside it and under the lower lip, the new face's
-    lightness (averaged over SHADE_NARROW of the face, on skin) taken to the target's own at the
-    same place, to within SHADE_TOLERANCE. Both are compared after the colour transfer and the
-    relighting, whose smooth levels then agree: what still differs there is the source's own
-    local light.
-
-    Why: the relighting (shading_ratio, the swapper's fitted light) is smooth over a tenth of the
-    face, and the clean texture keeps a frontal source's shade up to 15% under its skin
-    (swap/shadows.py): a painting's or a side-lit photo's shaded nose plane was worn on an evenly
-    lit target beside its lit ridge, a straight line down the bridge (the worst seams of the
-    written files: s9 -> d9 4.4 grey levels, s42 -> d14 4.1). The nose's geometry on screen is
-    the target's (the mesh follows its points), so its light is the target's too. Lifting the
-    shade alone left the lit side over the target's (s9's nose, lit from the left, 8-10 levels
-    over d9's on one side, 20-30 under on the other) and made a new step where the lifted side
-    met the target's level; so both ways."""
-    from realtime.swap.shadows import shadow_zones
-
-    if strength <= 0:
-        return None
-    shape = patch_l.shape
-    local = landmarks[:, :2].astype(np.float32) - np.array(box[:2], np.float32)
-    if step > 1:
-        local = (local + 0.5) / step - 0.5
-    small_face = face_size / step
-    # Not the eye sockets (the sides of the nose's bridge up to the brows' inner ends are in):
-    # matched to the target's there, the new face took the light ring beside the target's own
-    # brows (tests/test_swap_inner_edges.py), and the eyes' surroundings are much of a face's
-    # identity (s9 -> d9: distance to the source +0.026 with them).
-    zones, keep, _ = shadow_zones(shape, local, small_face, nose_sides=True, nostrils=False, with_sockets=False)
-    # Never on what is kept (eyes with their lash lines, brows, lips, the upper lip): the lips' own
-    # lightness is tone_offsets' (lipstick), measured before this lift.
-    zones &= 1 - keep
-    if not zones.any():
-        return None
-    skin_bool = (skin > 0) & (keep == 0)
-    if np.count_nonzero(skin_bool) < 32:
-        return None
-    narrow = max(0.7, SHADE_NARROW * small_face)
-
-    def local_lightness(lightness: np.ndarray) -> np.ndarray:
-        values = lightness.astype(np.float32)
-        median = float(np.median(values[skin_bool]))
-        # Hair, brow ends, glasses' rims and holes are not skin: left out.
-        weight = (skin_bool & (values > 0.6 * median)).astype(np.float32)
-        return _normalised(values, weight, narrow)
-
-    # Both after the colour transfer and the relighting: their smooth levels agree, and what the
-    # new face still has darker than the target here is its own local shade.
-    theirs, ours = local_lightness(target_l), local_lightness(patch_l)
-    ratio = theirs / np.maximum(ours, 1.0)
-    # Within SHADE_TOLERANCE either way the new face's own relief stays; beyond it, lifted (its
-    # painted shade) or lowered (its lit side, beside a shade: s9's nose lit from the left was
-    # 8-10 levels over d9's on one side of the bridge and 20-30 under on the other).
-    gain = np.where(ratio > 1.0, np.maximum(ratio * np.float32(1.0 - SHADE_TOLERANCE), 1.0),
-                    np.minimum(ratio * np.float32(1.0 + SHADE_TOLERANCE), 1.0))
-    gain = np.clip(gain, 1.0 / SHADE_MAX_GAIN, SHADE_MAX_GAIN)
-    # Full strength over the zones, fading out around them and on what is kept (eyes with their
-    # lash lines, brows, lips, nostrils, the upper lip): no edge anywhere.
-    soft = max(0.7, 0.01 * small_face)
-    size = int(4 * soft) | 1
-    grown = cv2.dilate(zones, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
-    where = cv2.GaussianBlur(grown.astype(np.float32), (0, 0), soft)
-    where *= 1.0 - cv2.GaussianBlur(keep.astype(np.float32), (0, 0), 0.5 * soft)
-    gain = 1.0 + np.float32(strength) * where * (gain - 1.0)
-    gain = cv2.GaussianBlur(gain, (0, 0), max(0.7, 0.5 * narrow))
-    if float(np.abs(gain - 1.0).max()) < 0.005:
-        return None
-    return gain.astype(np.float32)
-
-
-def _normalised(values: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
-    spread = cv2.GaussianBlur(weight, (0, 0), sigma)
-    return cv2.GaussianBlur(values * weight, (0, 0), sigma) / np.maximum(spread, 1e-3)
 
 
 # The open mouth's edge: the lips are measured from MOUTH_RING[0] to MOUTH_RING[1] (face sizes)

@@ -103,21 +103,19 @@ def _normalised_blur(values: np.ndarray, weights: np.ndarray, sigma: float) -> t
     return cv2.GaussianBlur(values * weights, (0, 0), sigma) / np.maximum(spread, 1e-4), spread
 
 
-def shadow_zones(shape, landmarks: np.ndarray, face_size: float, nose_sides: bool = False,
-                 nostrils: bool = True, with_sockets: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def shadow_zones(shape, landmarks: np.ndarray, face_size: float,
+                 nose_sides: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(zones, keep, sockets): uint8 {0, 1} masks of where a shadow may be lifted (eye sockets,
     nose, under the lower lip; with `nose_sides` also the sides of the nose's bridge and the
     cheek beside each flank), of what is never lifted (eye openings with the lash line, brows,
-    lips, nostrils unless `nostrils` is False, the upper lip) and of the eye sockets alone (in
-    `zones` too unless `with_sockets` is False)."""
+    lips, nostrils, the upper lip) and of the eye sockets alone."""
     top = topology()
     zones = np.zeros(shape, np.uint8)
     sockets = np.zeros(shape, np.uint8)
     for eye, brow, below in ((top.right_eye, top.right_eyebrow, _UNDER_RIGHT_EYE),
                              (top.left_eye, top.left_eyebrow, _UNDER_LEFT_EYE)):
         sockets |= _hull(shape, landmarks[np.concatenate([eye, brow, below])], grow=0.03 * face_size)
-    if with_sockets:
-        zones |= sockets
+    zones |= sockets
     zones |= _hull(shape, landmarks[list(_NOSE)], grow=0.02 * face_size)
     for side in (_BRIDGE_SIDES + _BESIDE_NOSE) if nose_sides else ():
         zones |= _hull(shape, landmarks[list(side)])
@@ -130,8 +128,7 @@ def shadow_zones(shape, landmarks: np.ndarray, face_size: float, nose_sides: boo
     for brow in (top.right_eyebrow, top.left_eyebrow):
         keep |= _hull(shape, landmarks[brow], grow=0.012 * face_size)
     keep |= _hull(shape, landmarks[top.outer_lips], grow=0.008 * face_size)
-    if nostrils:
-        keep |= _hull(shape, landmarks[list(_NOSTRILS)], grow=0.004 * face_size)
+    keep |= _hull(shape, landmarks[list(_NOSTRILS)], grow=0.004 * face_size)
     keep |= _hull(shape, landmarks[list(_UPPER_LIP)])
     return zones, keep, sockets
 
