@@ -213,6 +213,9 @@ def skin_mask(points: np.ndarray, box: Box, face_size: float, alpha: np.ndarray 
 # and the new face is gone from it by EDGE_OFF_SKIN + EDGE_OFF_SOFT.
 EDGE_OFF_SKIN = 0.3
 EDGE_OFF_SOFT = 0.2
+# A band pixel lighter than the skin nearby whose colour (8-bit LAB a*, b*) is within this of the
+# skin's is lit skin (edge_off_skin); twice this away, it is not skin.
+EDGE_LIT_CHROMA = 6.0
 # The skin a band pixel is compared with: the ring inside the band within this distance
 # (Gaussian sigma, face sizes), its pixels under this fraction of the ring's median left out.
 EDGE_SKIN_NEAR = 0.1
@@ -297,6 +300,25 @@ def edge_off_skin(image: np.ndarray, points: np.ndarray, box: Box, face_size: fl
         cv2.fillConvexPoly(features, cv2.convexHull(np.round(local[region] * 16).astype(np.int32)), 1, shift=4)
     near_feature = cv2.distanceTransform(1 - features, cv2.DIST_L2, 3) <= EDGE_FEATURE_GROW * face_size / step
     keep = np.clip((off - EDGE_OFF_SKIN) / EDGE_OFF_SOFT, 0.0, 1.0) * (band & ~near_feature)
+    # Lighter than the reference and coloured like the skin is likely the face in more light, not
+    # a wall: d20 outdoors has its forehead lit 40-50% over the ring's median (the ring runs down
+    # the shaded side), and kept as "off skin" up to the band's inner end, the alpha rose from
+    # 1 - keep to 1 there in a few pixels: a straight step across the forehead above the brows
+    # (4.0 grey levels under s10 and s42 on the written files). Such pixels are let go over the
+    # band's inner half, so the alpha rises no faster than its feather: the band's outer half is
+    # left as it was (a lit patch there, d13's forehead, stays the target's: taken over, the
+    # colour statistics moved and a red-lipped source's lips came out 0.8 ΔE further from the
+    # target's, tests/test_blend_tone.py). A bright wall or window is off the skin's chroma;
+    # hair is darker than the reference; both stay kept as before.
+    lighter = lightness > reference
+    if lighter.any():
+        lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB).astype(np.float32)
+        skin_ab = np.median(lab[ring > 0][:, 1:], axis=0)
+        colour_off = np.hypot(lab[..., 1] - skin_ab[0], lab[..., 2] - skin_ab[1])
+        skin_coloured = 1.0 - np.clip((colour_off - EDGE_LIT_CHROMA) / EDGE_LIT_CHROMA, 0.0, 1.0)
+        fade = np.clip((reach - inside) / (0.5 * reach), 0.0, 1.0)
+        let_go = skin_coloured * (1.0 - fade * fade * (3.0 - 2.0 * fade))
+        keep = np.where(lighter, keep * (1.0 - let_go), keep)
     # Hair is broad; a brow's tail, an eyeliner's wing or a lash reaching the band is thin (grey
     # opening): d6's brow tails, kept, were the target's brow drawn again beside the new one
     # (tests/test_swap_brows.py). Excluding the brows' hulls instead also kept the hair that
