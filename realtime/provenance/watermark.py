@@ -272,6 +272,16 @@ changes slowly; ~0.03 ms each time at 720p)."""
 REFRESH_BANDS = 8
 """The mark's pixels are recomputed for one horizontal band in REFRESH_BANDS per frame (and
 wherever the picture lost texture since); the other bands reuse the last frame's change."""
+DETECTOR_SIDE = 128
+"""The input side of MediaPipe's short-range face detector (face_detection_short_range.tflite),
+which the face mesh's tracker runs on the whole frame for its first look at a face (and again
+whenever it loses one): see `detector_lattice`."""
+LATTICE_MAX_SHARE = 0.10
+"""The largest share of a frame's pixels `detector_lattice` may take out of the mark: 1% at
+1280x720 and 1920x1080, 4% at 640x480, 6% at 512x512 (integer steps read one pixel per sample);
+a 480x480 frame's step 3.75 reads two of every ~4 columns (22% of the pixels), which would take a
+fifth of the mark's amplitude (d20's 10% crop: 10.7 -> ~8.4 < Z_FOUND), so such frames keep the
+mark there (d20's first look moved its tracked landmarks by 0.0003 of the eye distance)."""
 _CARRIER_SCALE = 32  # |pattern| stored as uint8 in 1/32 levels
 _MASK_SCALE = 16  # strength stored as uint8 in 1/16 levels
 
@@ -284,6 +294,38 @@ def face_keep_out(box: Box, width: int, height: int, factor: float = KEEP_OUT) -
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     return (max(0, int(cx - half)), max(0, int(cy - half)),
             min(width, int(np.ceil(cx + half))), min(height, int(np.ceil(cy + half))))
+
+
+def _lattice_axis(length: int, other: int) -> np.ndarray:
+    """The pixel indices along an axis of `length` that the detector's resampling reads."""
+    side = max(length, other)
+    step, origin = side / DETECTOR_SIDE, (length - side) / 2
+    # The square around the frame's centre (letterboxed) is mapped corner to corner onto the
+    # detector's input: output pixel j reads the source at origin + j * step, bilinearly, the
+    # position quantised to 1/32 pixel (OpenCV's INTER_LINEAR tables).
+    positions = np.rint((origin + np.arange(DETECTOR_SIDE) * step) * 32) / 32
+    floors = np.floor(positions)
+    read = np.concatenate([floors, floors[positions != floors] + 1]).astype(np.int64)
+    return np.unique(read[(read >= 0) & (read < length)])
+
+
+def detector_lattice(width: int, height: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(rows, columns) of the pixels MediaPipe's face detector reads when it looks at a whole
+    width x height frame, or None where they are more than LATTICE_MAX_SHARE of the frame.
+
+    The detector sees the frame letterboxed into DETECTOR_SIDE x DETECTOR_SIDE by a bilinear
+    warp without any prefiltering (mediapipe/calculators/tensor/image_to_tensor_converter_opencv.cc:
+    cv::warpPerspective, INTER_LINEAR, the ROI's corners onto the tensor's), so it reads a sparse
+    lattice of pixels: every 10th row and column of a 1280x720 frame, and nothing in between
+    (checked pixel by pixel against mp.solutions.face_detection on d13, d10, d20 and d9:
+    benchmarks/results/s20-mark/). The tracker's first look (on whatever frame a viewer's tracker
+    starts) comes from that detection, and any change of it, however small, stays in every later
+    frame's landmarks (one level on a 64x64 corner moved d13's by 0.0013 of the eye distance): the
+    mark leaves the lattice alone, so the first look is the unmarked frame's, bit for bit."""
+    columns, rows = _lattice_axis(width, height), _lattice_axis(height, width)
+    if len(rows) * len(columns) > LATTICE_MAX_SHARE * width * height:
+        return None
+    return rows, columns
 
 
 def _rounded_power() -> np.ndarray:
@@ -401,6 +443,10 @@ class Watermarker:
         magnitude = np.clip(np.rint(np.abs(pattern) * _CARRIER_SCALE), 0, 255).astype(np.uint8)
         self._carrier_up = np.where(pattern > 0, magnitude, 0).astype(np.uint8)
         self._carrier_down = np.where(pattern < 0, magnitude, 0).astype(np.uint8)
+        lattice = detector_lattice(width, height)
+        if lattice is not None:  # no change where the face detector looks (no cost per frame)
+            self._carrier_up[np.ix_(*lattice)] = 0
+            self._carrier_down[np.ix_(*lattice)] = 0
         self._up = np.zeros((height, width, 3), np.uint8)
         self._down = np.zeros((height, width, 3), np.uint8)
         self._switch_up = np.zeros((height, width, 3), np.uint8)
