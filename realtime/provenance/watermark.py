@@ -260,6 +260,22 @@ d13's ceiling keeps 1700-1900 at 1.6x and widens; d20 (its mark on the foliage a
 face a third of the frame) keeps 1600-2000 at 1.3x and stays near it, as do the face-filled d3,
 d6, d9, d10, d14 (400-1000): widening those cost the 10% crop its mark (d10's 16.2 -> 7.1, d20
 found -> 8.2 < 9.4)."""
+RAMP_END = 1.5
+"""Outside a keep-out square narrower than this (times the landmark box's longer side) the mark
+ramps up (`ramp_faces`): RAMP_START of its strength at the square's edge, all of it at RAMP_END,
+the side of MediaPipe's tracking crop (a square 1.5x the landmark box, turned with the head)."""
+RAMP_START = 0.3
+"""The mark's share of its strength at the keep-out square's edge, where the ramp starts. A flat
+block's +-1 level times less than ~0.37 rounds to 0, so the ring next to the square (the part of
+the tracker's crop nearest the face) loses its +-1 on walls and keeps a weaker mark on hair: the
+tracker's crop sees fewer changed pixels. Measured on d10 (the face 0.6 of the frame: its square
+stays 1.3x), its benchmark clip tracked from frames 0 / 10 / 20 / 30 (a viewer's tracker starts
+anywhere), landmark error over the eye distance, and its 10% crop + CRF 23 (found from 9.4):
+none 0.00106 / 0.00097 / 0.00068 / 0.00066, crop 14.5; 0.3 to 1.5x 0.00068 / 0.00060 / 0.00044 /
+0.00035, crop 11.9; 0.3 to 1.6x: mean 0.00054, crop 9.9; 0.4 to 1.5x: mean 0.00061, crop 12.6;
+0.2 to 1.5x: mean 0.00049, crop 10.9; the 1.6x square (no mark in the crop at all): 0, crop 7.1
+(benchmarks/results/s20-mark/). The face-filled frame leaves the mark no room outside the
+tracker's crop that a 10% crop keeps: this is the trade between the two."""
 KEEP_OUT_STEPS = (1.6, 1.55, 1.5, 1.45, 1.4, 1.35)
 """The wider squares tried, widest first."""
 KEEP_OUT_SLEW = 0.04
@@ -326,6 +342,39 @@ def detector_lattice(width: int, height: int) -> tuple[np.ndarray, np.ndarray] |
     if len(rows) * len(columns) > LATTICE_MAX_SHARE * width * height:
         return None
     return rows, columns
+
+
+def ramp_faces(mask: np.ndarray, shape: tuple[int, ...], faces, factor: float) -> np.ndarray:
+    """The block mask (uint8, changed in place) with each face's surroundings from its keep-out
+    square (`factor`) out to RAMP_END weakened: RAMP_START of the strength at the square's edge,
+    rising linearly (in the square's half side) to all of it at RAMP_END. Where two faces' rings
+    overlap their weights multiply (a weaker mark there, never a stronger one)."""
+    if factor >= RAMP_END or not len(faces):
+        return mask
+    rows, cols = mask.shape
+    per_x, per_y = shape[1] / cols, shape[0] / rows
+    slope = (1 - RAMP_START) / (RAMP_END - factor)
+    for x0, y0, x1, y1 in faces:
+        half = max(max(x1 - x0, y1 - y0) / 2, 1.0)
+        reach = RAMP_END * half
+        # The square's radius is the larger of the two axes' distances from the box centre, and
+        # the ramp grows with it: the weight is the larger of the rows' and the columns' (an
+        # outer maximum), below 1 only where both are, inside the RAMP_END square.
+        weights = []
+        for count, per, centre in ((rows, per_y, (y0 + y1) / 2), (cols, per_x, (x0 + x1) / 2)):
+            first = max(0, int(np.ceil((centre - reach) / per - 0.5)))
+            last = min(count, int(np.floor((centre + reach) / per - 0.5)) + 1)
+            radius = np.abs(_block_centres(first, last, per) - centre) / half
+            weights.append((first, last, np.clip(RAMP_START + (radius - factor) * slope, RAMP_START, 1.0)))
+        (r0, r1, down), (c0, c1, across) = weights
+        if r1 > r0 and c1 > c0:
+            mask[r0:r1, c0:c1] = cv2.multiply(mask[r0:r1, c0:c1], np.maximum.outer(down, across),
+                                              dtype=cv2.CV_8U)
+    return mask
+
+
+def _block_centres(first: int, last: int, per: float) -> np.ndarray:
+    return (np.arange(first, last, dtype=np.float32) + 0.5) * np.float32(per)
 
 
 def _rounded_power() -> np.ndarray:
@@ -544,6 +593,7 @@ class Watermarker:
             if factor is None or self._frame % KEEP_OUT_EVERY == 0:
                 factor = self.keep_out_factor(mask, faces, width, height)
             keep_out = [*keep_out, *(face_keep_out(box, width, height, factor) for box in faces)]
+            mask = ramp_faces(mask, picture.shape, faces, factor)
         mask = _kept_out(mask, picture.shape, self.rms_budget, keep_out)
         if self._used is None or self._used.shape != mask.shape:
             block_rows = mask.shape[0]
