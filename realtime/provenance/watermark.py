@@ -260,6 +260,22 @@ d13's ceiling keeps 1700-1900 at 1.6x and widens; d20 (its mark on the foliage a
 face a third of the frame) keeps 1600-2000 at 1.3x and stays near it, as do the face-filled d3,
 d6, d9, d10, d14 (400-1000): widening those cost the 10% crop its mark (d10's 16.2 -> 7.1, d20
 found -> 8.2 < 9.4)."""
+RAMP_END = 1.5
+"""Outside a keep-out square narrower than this (times the landmark box's longer side) the mark
+ramps up (`ramp_faces`): RAMP_START of its strength at the square's edge, all of it at RAMP_END,
+the side of MediaPipe's tracking crop (a square 1.5x the landmark box, turned with the head)."""
+RAMP_START = 0.3
+"""The mark's share of its strength at the keep-out square's edge, where the ramp starts. A flat
+block's +-1 level times less than ~0.37 rounds to 0, so the ring next to the square (the part of
+the tracker's crop nearest the face) loses its +-1 on walls and keeps a weaker mark on hair: the
+tracker's crop sees fewer changed pixels. Measured on d10 (the face 0.6 of the frame: its square
+stays 1.3x), its benchmark clip tracked from frames 0 / 10 / 20 / 30 (a viewer's tracker starts
+anywhere), landmark error over the eye distance, and its 10% crop + CRF 23 (found from 9.4):
+none 0.00106 / 0.00097 / 0.00068 / 0.00066, crop 14.5; 0.3 to 1.5x 0.00068 / 0.00060 / 0.00044 /
+0.00035, crop 11.9; 0.3 to 1.6x: mean 0.00054, crop 9.9; 0.4 to 1.5x: mean 0.00061, crop 12.6;
+0.2 to 1.5x: mean 0.00049, crop 10.9; the 1.6x square (no mark in the crop at all): 0, crop 7.1
+(benchmarks/results/s20-mark/). The face-filled frame leaves the mark no room outside the
+tracker's crop that a 10% crop keeps: this is the trade between the two."""
 KEEP_OUT_STEPS = (1.6, 1.55, 1.5, 1.45, 1.4, 1.35)
 """The wider squares tried, widest first."""
 KEEP_OUT_SLEW = 0.04
@@ -272,6 +288,16 @@ changes slowly; ~0.03 ms each time at 720p)."""
 REFRESH_BANDS = 8
 """The mark's pixels are recomputed for one horizontal band in REFRESH_BANDS per frame (and
 wherever the picture lost texture since); the other bands reuse the last frame's change."""
+DETECTOR_SIDE = 128
+"""The input side of MediaPipe's short-range face detector (face_detection_short_range.tflite),
+which the face mesh's tracker runs on the whole frame for its first look at a face (and again
+whenever it loses one): see `detector_lattice`."""
+LATTICE_MAX_SHARE = 0.10
+"""The largest share of a frame's pixels `detector_lattice` may take out of the mark: 1% at
+1280x720 and 1920x1080, 4% at 640x480, 6% at 512x512 (integer steps read one pixel per sample);
+a 480x480 frame's step 3.75 reads two of every ~4 columns (22% of the pixels), which would take a
+fifth of the mark's amplitude (d20's 10% crop: 10.7 -> ~8.4 < Z_FOUND), so such frames keep the
+mark there (d20's first look moved its tracked landmarks by 0.0003 of the eye distance)."""
 _CARRIER_SCALE = 32  # |pattern| stored as uint8 in 1/32 levels
 _MASK_SCALE = 16  # strength stored as uint8 in 1/16 levels
 
@@ -284,6 +310,71 @@ def face_keep_out(box: Box, width: int, height: int, factor: float = KEEP_OUT) -
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     return (max(0, int(cx - half)), max(0, int(cy - half)),
             min(width, int(np.ceil(cx + half))), min(height, int(np.ceil(cy + half))))
+
+
+def _lattice_axis(length: int, other: int) -> np.ndarray:
+    """The pixel indices along an axis of `length` that the detector's resampling reads."""
+    side = max(length, other)
+    step, origin = side / DETECTOR_SIDE, (length - side) / 2
+    # The square around the frame's centre (letterboxed) is mapped corner to corner onto the
+    # detector's input: output pixel j reads the source at origin + j * step, bilinearly, the
+    # position quantised to 1/32 pixel (OpenCV's INTER_LINEAR tables).
+    positions = np.rint((origin + np.arange(DETECTOR_SIDE) * step) * 32) / 32
+    floors = np.floor(positions)
+    read = np.concatenate([floors, floors[positions != floors] + 1]).astype(np.int64)
+    return np.unique(read[(read >= 0) & (read < length)])
+
+
+def detector_lattice(width: int, height: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(rows, columns) of the pixels MediaPipe's face detector reads when it looks at a whole
+    width x height frame, or None where they are more than LATTICE_MAX_SHARE of the frame.
+
+    The detector sees the frame letterboxed into DETECTOR_SIDE x DETECTOR_SIDE by a bilinear
+    warp without any prefiltering (mediapipe/calculators/tensor/image_to_tensor_converter_opencv.cc:
+    cv::warpPerspective, INTER_LINEAR, the ROI's corners onto the tensor's), so it reads a sparse
+    lattice of pixels: every 10th row and column of a 1280x720 frame, and nothing in between
+    (checked pixel by pixel against mp.solutions.face_detection on d13, d10, d20 and d9:
+    benchmarks/results/s20-mark/). The tracker's first look (on whatever frame a viewer's tracker
+    starts) comes from that detection, and any change of it, however small, stays in every later
+    frame's landmarks (one level on a 64x64 corner moved d13's by 0.0013 of the eye distance): the
+    mark leaves the lattice alone, so the first look is the unmarked frame's, bit for bit."""
+    columns, rows = _lattice_axis(width, height), _lattice_axis(height, width)
+    if len(rows) * len(columns) > LATTICE_MAX_SHARE * width * height:
+        return None
+    return rows, columns
+
+
+def ramp_faces(mask: np.ndarray, shape: tuple[int, ...], faces, factor: float) -> np.ndarray:
+    """The block mask (uint8, changed in place) with each face's surroundings from its keep-out
+    square (`factor`) out to RAMP_END weakened: RAMP_START of the strength at the square's edge,
+    rising linearly (in the square's half side) to all of it at RAMP_END. Where two faces' rings
+    overlap their weights multiply (a weaker mark there, never a stronger one)."""
+    if factor >= RAMP_END or not len(faces):
+        return mask
+    rows, cols = mask.shape
+    per_x, per_y = shape[1] / cols, shape[0] / rows
+    slope = (1 - RAMP_START) / (RAMP_END - factor)
+    for x0, y0, x1, y1 in faces:
+        half = max(max(x1 - x0, y1 - y0) / 2, 1.0)
+        reach = RAMP_END * half
+        # The square's radius is the larger of the two axes' distances from the box centre, and
+        # the ramp grows with it: the weight is the larger of the rows' and the columns' (an
+        # outer maximum), below 1 only where both are, inside the RAMP_END square.
+        weights = []
+        for count, per, centre in ((rows, per_y, (y0 + y1) / 2), (cols, per_x, (x0 + x1) / 2)):
+            first = max(0, int(np.ceil((centre - reach) / per - 0.5)))
+            last = min(count, int(np.floor((centre + reach) / per - 0.5)) + 1)
+            radius = np.abs(_block_centres(first, last, per) - centre) / half
+            weights.append((first, last, np.clip(RAMP_START + (radius - factor) * slope, RAMP_START, 1.0)))
+        (r0, r1, down), (c0, c1, across) = weights
+        if r1 > r0 and c1 > c0:
+            mask[r0:r1, c0:c1] = cv2.multiply(mask[r0:r1, c0:c1], np.maximum.outer(down, across),
+                                              dtype=cv2.CV_8U)
+    return mask
+
+
+def _block_centres(first: int, last: int, per: float) -> np.ndarray:
+    return (np.arange(first, last, dtype=np.float32) + 0.5) * np.float32(per)
 
 
 def _rounded_power() -> np.ndarray:
@@ -401,6 +492,10 @@ class Watermarker:
         magnitude = np.clip(np.rint(np.abs(pattern) * _CARRIER_SCALE), 0, 255).astype(np.uint8)
         self._carrier_up = np.where(pattern > 0, magnitude, 0).astype(np.uint8)
         self._carrier_down = np.where(pattern < 0, magnitude, 0).astype(np.uint8)
+        lattice = detector_lattice(width, height)
+        if lattice is not None:  # no change where the face detector looks (no cost per frame)
+            self._carrier_up[np.ix_(*lattice)] = 0
+            self._carrier_down[np.ix_(*lattice)] = 0
         self._up = np.zeros((height, width, 3), np.uint8)
         self._down = np.zeros((height, width, 3), np.uint8)
         self._switch_up = np.zeros((height, width, 3), np.uint8)
@@ -498,6 +593,7 @@ class Watermarker:
             if factor is None or self._frame % KEEP_OUT_EVERY == 0:
                 factor = self.keep_out_factor(mask, faces, width, height)
             keep_out = [*keep_out, *(face_keep_out(box, width, height, factor) for box in faces)]
+            mask = ramp_faces(mask, picture.shape, faces, factor)
         mask = _kept_out(mask, picture.shape, self.rms_budget, keep_out)
         if self._used is None or self._used.shape != mask.shape:
             block_rows = mask.shape[0]
