@@ -177,6 +177,17 @@ class TileWarp:
         map_y += affines[5][ids]
         return map_x, map_y
 
+    def _window_max(self, grid: np.ndarray) -> np.ndarray:
+        """(tiles_y, tiles_x): the maximum of `grid` over each tile's cells and the one extra cell
+        around it (rows/columns CELLS*t .. CELLS*t + CELLS + 1), as `_windows(grid).max(axis=(2, 3))`
+        but by blocks: a reduction over the strided 4-D windows cost more than the rest of the
+        frame's bookkeeping."""
+        ty, tx = self.tiles_y, self.tiles_x
+        rows = grid[:ty * CELLS].reshape(ty, CELLS, -1).max(axis=1)
+        rows = np.maximum(rows, np.maximum(grid[CELLS::CELLS][:ty], grid[CELLS + 1::CELLS][:ty]))
+        cols = rows[:, :tx * CELLS].reshape(ty, tx, CELLS).max(axis=2)
+        return np.maximum(cols, np.maximum(rows[:, CELLS::CELLS][:, :tx], rows[:, CELLS + 1::CELLS][:, :tx]))
+
     def _windows(self, grid: np.ndarray) -> np.ndarray:
         return np.lib.stride_tricks.sliding_window_view(grid, (CELLS + 2, CELLS + 2))[::CELLS, ::CELLS]
 
@@ -207,7 +218,7 @@ class TileWarp:
         double_x, double_y = map_x * 2.0, map_y * 2.0
         off_x = np.abs(map_x - self.grid_x[None, :])
         off_y = np.abs(map_y - self.grid_y[:, None])
-        moved = self._windows(np.maximum(off_x, off_y)).max(axis=(2, 3)) >= STILL
+        moved = self._window_max(np.maximum(off_x, off_y)) >= STILL
         win_x, win_y = self._windows(map_x), self._windows(map_y)
         changed = np.maximum(np.abs(win_x - self.drawn_x), np.abs(win_y - self.drawn_y)).max(axis=(2, 3)) >= REUSE
         redraw = moved & (changed | ~self.drawn)
