@@ -658,8 +658,9 @@ class MeshAnimator:
                 if ex1 <= x0 or ex0 >= x0 + width or ey1 <= y0 or ey0 >= y0 + height:
                     continue
                 keep = (xs >= x0) & (xs < x0 + width) & (ys >= y0) & (ys < y0 + height)
-                map_x[ys[keep] - y0, xs[keep] - x0] = sample_x[keep]
-                map_y[ys[keep] - y0, xs[keep] - x0] = sample_y[keep]
+                # The tiles' maps are in the doubled picture's pixels (`TileWarp.render`).
+                map_x[ys[keep] - y0, xs[keep] - x0] = 2.0 * sample_x[keep]
+                map_y[ys[keep] - y0, xs[keep] - x0] = 2.0 * sample_y[keep]
 
         # The eyes' tiles are redrawn while an iris is turned and on the frame after (its
         # override gone, the mesh's own fan may differ from the drawing by less than REUSE).

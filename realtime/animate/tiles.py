@@ -41,8 +41,11 @@ def rasterise_ids(points: np.ndarray, triangles: np.ndarray, rank: np.ndarray,
     -1 where none; where several cover a cell, the one of highest `rank` (T,) wins."""
     height, width = shape
     corners = points[triangles].astype(np.float64)  # (T, 3, 2)
-    low = np.maximum(np.ceil(corners.min(axis=1) - 1e-3), 0).astype(np.int64)
-    high = np.minimum(np.floor(corners.max(axis=1) + 1e-3), [width - 1, height - 1]).astype(np.int64)
+    # Element-wise over the three corners: a reduction along a length-3 axis costs more.
+    least = np.minimum(np.minimum(corners[:, 0], corners[:, 1]), corners[:, 2])
+    most = np.maximum(np.maximum(corners[:, 0], corners[:, 1]), corners[:, 2])
+    low = np.maximum(np.ceil(least - 1e-3), 0).astype(np.int64)
+    high = np.minimum(np.floor(most + 1e-3), [width - 1, height - 1]).astype(np.int64)
     spans = np.maximum(high - low + 1, 0)
     counts = spans[:, 0] * spans[:, 1]
     ids = np.full(shape, -1, dtype=np.int32)
@@ -65,25 +68,33 @@ def rasterise_ids(points: np.ndarray, triangles: np.ndarray, rank: np.ndarray,
     owner = np.repeat(np.arange(len(triangles)), counts)
     within = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
     span_x = spans[owner, 0]
-    x = low[owner, 0] + within % span_x
-    y = low[owner, 1] + within // span_x
+    y_off, x_off = np.divmod(within, span_x)
+    x = low[owner, 0] + x_off
+    y = low[owner, 1] + y_off
     # Edge functions, signed so the inside is positive whatever the triangle's winding; a little
     # slack so cells on a shared edge belong to one side or the other, never to neither.
+    # Each edge's normalised line equation (value = ax * x + ay * y + c) is set up once per
+    # triangle, a cell gathers its three coefficients: the same values as the per-cell form
+    # (e x (cell - p)) / |e| up to rounding far below the slack, at half the cost.
     a, b, c = corners[:, 0], corners[:, 1], corners[:, 2]
     area = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
     sign = np.where(area < 0, -1.0, 1.0)
+    x_cell, y_cell = x.astype(np.float64), y.astype(np.float64)
     inside = np.ones(total, dtype=bool)
     for p, q in ((a, b), (b, c), (c, a)):
         ex = (q[:, 0] - p[:, 0]) * sign
         ey = (q[:, 1] - p[:, 1]) * sign
         length = np.maximum(np.hypot(ex, ey), 1e-9)
-        value = (ex[owner] * (y - p[owner, 1]) - ey[owner] * (x - p[owner, 0])) / length[owner]
+        value = (-ey / length)[owner] * x_cell
+        value += (ex / length)[owner] * y_cell
+        value += ((ey * p[:, 0] - ex * p[:, 1]) / length)[owner]
         inside &= value >= -1e-3
     owner, cell = owner[inside], (y * width + x)[inside]
     if len(cell) == 0:
         return ids
-    # Highest rank last, then one write per cell: the last of equal cells after a stable sort.
-    order = np.lexsort((rank[owner], cell))
+    # Highest rank last, then one write per cell: cells grouped in ascending rank by one sort of a
+    # combined key (ranks are a permutation: the keys are unique), the last of each group kept.
+    order = np.argsort(cell * len(triangles) + rank[owner])
     cell, owner = cell[order], owner[order]
     last = np.r_[cell[1:] != cell[:-1], True]
     cell, owner = cell[last], owner[last]
@@ -154,18 +165,35 @@ class TileWarp:
                 _, labels = cv2.distanceTransformWithLabels((~covered).astype(np.uint8), cv2.DIST_L2, 3,
                                                             labelType=cv2.DIST_LABEL_PIXEL)
                 ids = ids[covered][labels - 1]
-        cell = triangle_affines(dst[:, :2], src[:, :2], triangles)[ids]
+        # Each coefficient gathered on its own from a contiguous column: the strided views of one
+        # (H, W, 2, 3) gather cost twice as much.
+        affines = triangle_affines(dst[:, :2], src[:, :2], triangles).reshape(-1, 6).T.copy()
         gx, gy = self.grid_x[None, :], self.grid_y[:, None]
-        map_x = cell[..., 0, 0] * gx + cell[..., 0, 1] * gy + cell[..., 0, 2]
-        map_y = cell[..., 1, 0] * gx + cell[..., 1, 1] * gy + cell[..., 1, 2]
+        map_x = affines[0][ids] * gx
+        map_x += affines[1][ids] * gy
+        map_x += affines[2][ids]
+        map_y = affines[3][ids] * gx
+        map_y += affines[4][ids] * gy
+        map_y += affines[5][ids]
         return map_x, map_y
+
+    def _window_max(self, grid: np.ndarray) -> np.ndarray:
+        """(tiles_y, tiles_x): the maximum of `grid` over each tile's cells and the one extra cell
+        around it (rows/columns CELLS*t .. CELLS*t + CELLS + 1), as `_windows(grid).max(axis=(2, 3))`
+        but by blocks: a reduction over the strided 4-D windows cost more than the rest of the
+        frame's bookkeeping."""
+        ty, tx = self.tiles_y, self.tiles_x
+        rows = grid[:ty * CELLS].reshape(ty, CELLS, -1).max(axis=1)
+        rows = np.maximum(rows, np.maximum(grid[CELLS::CELLS][:ty], grid[CELLS + 1::CELLS][:ty]))
+        cols = rows[:, :tx * CELLS].reshape(ty, tx, CELLS).max(axis=2)
+        return np.maximum(cols, np.maximum(rows[:, CELLS::CELLS][:, :tx], rows[:, CELLS + 1::CELLS][:, :tx]))
 
     def _windows(self, grid: np.ndarray) -> np.ndarray:
         return np.lib.stride_tricks.sliding_window_view(grid, (CELLS + 2, CELLS + 2))[::CELLS, ::CELLS]
 
     def strip_maps(self, ty: int, tx0: int, tx1: int, map_x: np.ndarray,
                    map_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The full-resolution maps of tiles tx0..tx1-1 of row ty (portrait pixels), cut to the
+        """The full-resolution maps of tiles tx0..tx1-1 of row ty (in the coarse maps' units), cut to the
         picture (the same values tile by tile: each pixel reads only its neighbouring cells)."""
         rows = slice(ty * CELLS, ty * CELLS + CELLS + 2)
         cols = slice(tx0 * CELLS, tx1 * CELLS + 2)
@@ -181,12 +209,16 @@ class TileWarp:
         """The warped portrait (the same array every frame: copy it before drawing on it).
 
         always: picture boxes (x0, y0, x1, y1) whose tiles are redrawn whenever they moved at all
-        (the eyes, whose maps `override(x0, y0, map_x, map_y)` rewrites in place beyond the mesh).
+        (the eyes, whose maps `override(x0, y0, map_x, map_y)` rewrites in place beyond the mesh;
+        those maps are in the doubled picture's pixels: twice the portrait's coordinates).
         """
         map_x, map_y = self.coarse_maps(dst, src, triangles, depth)
+        # The doubled picture's coordinates (x -> 2x) on the coarse grid, not per pixel: the
+        # linear upsampling commutes with the exact doubling, the same maps at 1/16 of the cost.
+        double_x, double_y = map_x * 2.0, map_y * 2.0
         off_x = np.abs(map_x - self.grid_x[None, :])
         off_y = np.abs(map_y - self.grid_y[:, None])
-        moved = self._windows(np.maximum(off_x, off_y)).max(axis=(2, 3)) >= STILL
+        moved = self._window_max(np.maximum(off_x, off_y)) >= STILL
         win_x, win_y = self._windows(map_x), self._windows(map_y)
         changed = np.maximum(np.abs(win_x - self.drawn_x), np.abs(win_y - self.drawn_y)).max(axis=(2, 3)) >= REUSE
         redraw = moved & (changed | ~self.drawn)
@@ -205,7 +237,7 @@ class TileWarp:
             starts = np.nonzero(row[1:] & ~row[:-1])[0]
             ends = np.nonzero(row[:-1] & ~row[1:])[0]
             for tx0, tx1 in zip(starts, ends, strict=True):
-                self._draw(int(ty), int(tx0), int(tx1), map_x, map_y, override)
+                self._draw(int(ty), int(tx0), int(tx1), double_x, double_y, override)
                 self.drawn_x[ty, tx0:tx1] = win_x[ty, tx0:tx1]
                 self.drawn_y[ty, tx0:tx1] = win_y[ty, tx0:tx1]
                 self.drawn[ty, tx0:tx1] = True
@@ -213,20 +245,23 @@ class TileWarp:
         return self.warped
 
     def _draw(self, ty: int, tx0: int, tx1: int, map_x: np.ndarray, map_y: np.ndarray, override) -> None:
+        """Tiles tx0..tx1-1 of row ty resampled; map_x, map_y: the coarse maps in the doubled
+        picture's pixels."""
         fine_x, fine_y = self.strip_maps(ty, tx0, tx1, map_x, map_y)
         y0, x0 = ty * TILE, tx0 * TILE
         override(x0, y0, fine_x, fine_y)
         # The picture's outermost rows and columns are pinned (the mesh's border does not move;
         # the coarse grid only approximates that within its cells).
         h, w = fine_x.shape
+        # (In the doubled picture's pixels: even samples are the portrait's pixels, x -> 2x.)
         if y0 == 0:
-            fine_x[0], fine_y[0] = np.arange(x0, x0 + w, dtype=np.float32), 0.0
+            fine_x[0], fine_y[0] = np.arange(2 * x0, 2 * (x0 + w), 2, dtype=np.float32), 0.0
         if y0 + h == self.height:
-            fine_x[-1], fine_y[-1] = np.arange(x0, x0 + w, dtype=np.float32), self.height - 1.0
+            fine_x[-1], fine_y[-1] = np.arange(2 * x0, 2 * (x0 + w), 2, dtype=np.float32), 2.0 * (self.height - 1)
         if x0 == 0:
-            fine_x[:, 0], fine_y[:, 0] = 0.0, np.arange(y0, y0 + h, dtype=np.float32)
+            fine_x[:, 0], fine_y[:, 0] = 0.0, np.arange(2 * y0, 2 * (y0 + h), 2, dtype=np.float32)
         if x0 + w == self.width:
-            fine_x[:, -1], fine_y[:, -1] = self.width - 1.0, np.arange(y0, y0 + h, dtype=np.float32)
-        # Even samples of the doubled picture are the portrait's pixels: x -> 2x.
-        self.warped[y0:y0 + h, x0:x0 + w] = cv2.remap(self.double, fine_x * 2.0, fine_y * 2.0, cv2.INTER_LINEAR,
-                                                      borderMode=cv2.BORDER_REFLECT101)
+            fine_x[:, -1], fine_y[:, -1] = 2.0 * (self.width - 1), np.arange(2 * y0, 2 * (y0 + h), 2, dtype=np.float32)
+        # Written in place (a view of the drawing: no temporary picture and copy).
+        cv2.remap(self.double, fine_x, fine_y, cv2.INTER_LINEAR, dst=self.warped[y0:y0 + h, x0:x0 + w],
+                  borderMode=cv2.BORDER_REFLECT101)
