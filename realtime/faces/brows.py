@@ -331,7 +331,11 @@ def erase_brows(target: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: 
                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
             weight *= 1.0 - cv2.GaussianBlur(own, (0, 0), grow)
         if kept is not None and held.any():
-            weight *= 1.0 - np.clip(cv2.dilate(held, disc[::2, ::2].copy()) * 2.0, 0.0, 1.0)
+            # The disc at half its sampling; a 3-px disc's corners are all 0 (an empty kernel:
+            # OpenCV's dilate then gives -FLT_MAX, and the kept frames went unprotected on a small face).
+            grown = disc[::2, ::2].copy()
+            grown = grown if grown.any() else np.ones((1, 1), np.uint8)
+            weight *= 1.0 - np.clip(cv2.dilate(held, grown) * 2.0, 0.0, 1.0)
         if float(weight.max()) < 0.02:
             continue
         filled = push_pull_fill(work, (weight < 0.02).astype(np.uint8))
