@@ -106,6 +106,32 @@ WORK_FLOOR_PX = 400.0
 # jitter more: d13 with s42, in-process, 0.00813 against 0.00727 unheld and 0.00771 on main.)
 
 
+def _mouth_grain(unmoved: np.ndarray, moved: np.ndarray, landmarks: np.ndarray, before: np.ndarray,
+                 box: tuple[int, int, int, int]) -> np.ndarray:
+    """The camera's grain for a face the shape transfer moved: its unmoved pixels (`unmoved`, over
+    `box`), but over the mouth (at its moved and unmoved places, `landmarks` and `before`) the moved
+    picture's. The blend stage takes the finest band from this picture under the whole face, and
+    the target's own lip line and cupid's bow are in that band: from the unmoved pixels they came
+    back 2-4 px from the moved lips, a faint second lip line that made MediaPipe's mouth points on
+    the output jitter (s9 -> d9, in-process: 2.3x the mouth's jitter at face_shape 0, the whole
+    face's +48% over the input's against +22%; benchmarks/results/s20-jitter). The moved picture
+    keeps its grain there: the mouth's box is resampled bicubic (realtime/swap/shape.py, warp)."""
+    lips = topology().outer_lips
+    points = np.concatenate([landmarks[lips, :2], before[lips, :2]])
+    (px0, py0), (px1, py1) = points.min(axis=0), points.max(axis=0)
+    grow = 0.25 * max(px1 - px0, py1 - py0)  # as the mouth's bicubic box (shape.py, _hole_boxes)
+    x0, y0, x1, y1 = box
+    mx0, my0 = max(0, int(px0 - grow) - x0), max(0, int(py0 - grow) - y0)
+    mx1, my1 = min(x1 - x0, int(np.ceil(px1 + grow)) - x0), min(y1 - y0, int(np.ceil(py1 + grow)) - y0)
+    if mx1 <= mx0 or my1 <= my0 or moved.shape != unmoved.shape:
+        return unmoved
+    # A soft box (the two pictures' grain differs by a shift of a few pixels: no seam).
+    weight = np.zeros(unmoved.shape[:2], np.float32)
+    weight[my0:my1, mx0:mx1] = 1.0
+    weight = cv2.GaussianBlur(weight, (0, 0), max(1.0, 0.1 * grow))
+    return cv2.blendLinear(moved, unmoved, weight, 1.0 - weight)
+
+
 def work_face_px(source_face_px: float) -> float:
     """The size (box diagonal, pixels) a face larger than it is rendered at, for a source whose
     face is `source_face_px` large (0: unknown)."""
@@ -413,7 +439,8 @@ class MeshSwapper:
             # ghost arc beside the moved one (s9 -> d6, tests/test_swap_brows.py).
             for layer, before in drawn:
                 x0, y0, x1, y1 = layer.box
-                layer.grain = unmoved[y0:y1, x0:x1]
+                layer.grain = _mouth_grain(unmoved[y0:y1, x0:x1], frame.image[y0:y1, x0:x1], layer.face.landmarks,
+                                           before.landmarks, layer.box)
                 layer.grain_points = before.landmarks
         for key in set(self._still) - self._still_seen:
             del self._still[key]  # a face not seen in this frame starts afresh
