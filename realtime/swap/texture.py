@@ -101,6 +101,9 @@ _FILL_FEATHER = 0.006
 # The fill's membrane is made from kept pixels within this many skin spreads of the skin's colour
 # (stricter than _SKIN_DISTANCE: what is not quite an occluder is not quite skin either).
 _FILL_SKIN_DISTANCE = 2.5
+# How far (fraction of the face) beyond the nostrils and lips a dark patch is a moustache, kept
+# (_moustache_zone): s12's ends reach about 0.05 past his mouth's corners.
+_MOUSTACHE_REACH = 0.07
 # A mirror partner this many skin spreads darker than the skin (lightness only) is hair, not a
 # fill (_not_hair): at 2.5 and 4, s9's fill stepped 10.9 and 19.4 levels against its cheek.
 _HAIR_DISTANCE = 1.5
@@ -193,6 +196,21 @@ def _features_mask(shape, landmarks: np.ndarray, face_size: float) -> np.ndarray
     # Nostrils, the upper lip and the lips as one region: a moustache is the person's own.
     regions.append(np.concatenate([landmarks[list(_NOSTRILS)], landmarks[top.outer_lips]]))
     return _polygon_mask(shape, regions, dilate_px=0.02 * face_size)
+
+
+def _moustache_zone(shape, landmarks: np.ndarray, face_size: float) -> np.ndarray:
+    """uint8 {0, 1}: where a moustache grows: the nostrils' base to the lips, widened by
+    _MOUSTACHE_REACH of the face (its ends reach past the mouth's corners and droop beside them)."""
+    return _polygon_mask(shape, [np.concatenate([landmarks[list(_NOSTRILS)], landmarks[topology().outer_lips]])],
+                         dilate_px=_MOUSTACHE_REACH * face_size)
+
+
+def _points_mask(shape, points: np.ndarray) -> np.ndarray:
+    """uint8 {0, 1}: the pixels under `points` (x, y), clipped to `shape`."""
+    mask = np.zeros(shape, np.uint8)
+    xy = np.round(points[:, :2]).astype(int)
+    mask[np.clip(xy[:, 1], 0, shape[0] - 1), np.clip(xy[:, 0], 0, shape[1] - 1)] = 1
+    return mask
 
 
 def _lips_mask(shape, landmarks: np.ndarray, face_size: float) -> np.ndarray:
@@ -637,6 +655,12 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         small = max(3, int(0.01 * face_size) | 1)
         mismatch = cv2.morphologyEx(mismatch, cv2.MORPH_OPEN,
                                     cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (small, small)))
+        # A moustache is the person's own, also where it reaches past the lips' corners: dark
+        # pixels beside the mouth are hair, not an occluder (s12's moustache end drooping past
+        # his mouth's corner was filled with cheek: a square-cut dark block on every target).
+        moustache = _moustache_zone(shape, local, face_size) & \
+            (1 - _not_hair(flat, _points_mask(shape, local[skin]) > 0))
+        mismatch &= 1 - moustache
         # Hysteresis (as Canny's edges): what is only a little off the skin's colour (within
         # _SKIN_DISTANCE but beyond _FILL_SKIN_DISTANCE) is an occluder too where it is joined
         # to one: the thin, half-transparent ends of a hair strand (s42's strand from the
@@ -647,6 +671,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         # the skin's colour and joined to the far cheek's shadow; grown into, the nose was
         # filled flat with a lighter block and a hard edge at its tip.
         weak &= 1 - _polygon_mask(shape, [local[list(_NOSE_ZONE)]], dilate_px=0.03 * face_size)
+        weak &= 1 - moustache
         weak = cv2.morphologyEx(weak, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
         count, labels = cv2.connectedComponents(weak | mismatch | occluders, connectivity=8)
         if count > 1:
