@@ -151,3 +151,26 @@ def library():
     library = SourceLibrary()
     yield library
     library.close()
+
+
+def self_reenactment(video: str, count: int):
+    """Self-reenactment on the first `count` frames of a video of ../shared/media: its faces tracked
+    as the app tracks them (video mode, benchmarks/quality_animate.track) and a mesh animator whose
+    portrait is the video's own frame 0 (the driver's frame i is what the portrait should show).
+    Returns (frames, fps, tracked faces per frame, the portrait's face, animator)."""
+    from benchmarks.quality_animate import read_frames, track
+    from realtime.animate.mesh import MeshAnimator
+    from realtime.faces import create_detector
+    from realtime.faces.source import SourceFace
+    from realtime.settings import FaceSettings, Settings
+
+    frames, fps = read_frames(media(video), count)
+    tracked = track(frames, fps)
+    detector = create_detector(FaceSettings(), static=True)
+    try:
+        source_face = max(detector.detect(frames[0]), key=lambda f: f.size)
+    finally:
+        detector.close()
+    animator = MeshAnimator(Settings(mode="animate"))
+    animator.set_source(SourceFace(path=f"{video}#0", image=frames[0], face=source_face, faces=(source_face,)))
+    return frames, fps, tracked, source_face, animator

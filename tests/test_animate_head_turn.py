@@ -12,7 +12,7 @@ import pytest
 
 from realtime.animate.surround import PIVOT_BACK, PIVOT_DOWN, RING_SCALES, build_mesh, moved_points
 from realtime.faces.source import SourceFace
-from tests.conftest import media
+from tests.conftest import media, self_reenactment
 
 pytestmark = pytest.mark.media
 
@@ -94,23 +94,11 @@ def test_a_brow_raise_while_the_reference_settles_is_not_taken_as_neutral():
     neutral face and every later frame's brows were drawn low (main: 0.1 px of an 8 px raise).
     The portrait (frame 0 of the same video) now raises its brows with her (the reference follows
     only while the driver stays near the first landmarks, not near the last reference)."""
-    from benchmarks.quality_animate import read_frames, track
-    from realtime.animate.mesh import MeshAnimator
     from realtime.animate.motion import RIGID_POINTS
-    from realtime.faces import create_detector
     from realtime.frame import Frame
-    from realtime.settings import FaceSettings, Settings
 
     brows = [70, 63, 105, 66, 107, 55, 65, 52, 53, 46, 300, 293, 334, 296, 336, 285, 295, 282, 283, 276]
-    frames, fps = read_frames(media("d10.mp4"), 6)
-    tracked = track(frames, fps)
-    detector = create_detector(FaceSettings(), static=True)
-    try:
-        source_face = max(detector.detect(frames[0]), key=lambda f: f.size)
-    finally:
-        detector.close()
-    animator = MeshAnimator(Settings(mode="animate"))
-    animator.set_source(SourceFace(path="d10.mp4#0", image=frames[0], face=source_face, faces=(source_face,)))
+    frames, fps, tracked, source_face, animator = self_reenactment("d10.mp4", 6)
 
     def raise_of(points: np.ndarray, neutral: np.ndarray) -> float:
         return float(-((points[brows, 1] - points[RIGID_POINTS, 1].mean())

@@ -14,8 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime.faces.source import SourceFace
-from tests.conftest import media
+from tests.conftest import self_reenactment
 
 pytestmark = pytest.mark.media
 
@@ -23,22 +22,10 @@ POUT = (5, 7, 9)  # d10: lips pursed round a small hole
 
 
 def test_pursed_lips_are_drawn_as_lips():
-    from benchmarks.quality_animate import read_frames, track
-    from realtime.animate.mesh import MeshAnimator
-    from realtime.faces import create_detector
     from realtime.faces.topology import topology
     from realtime.frame import Frame
-    from realtime.settings import FaceSettings, Settings
 
-    frames, fps = read_frames(media("d10.mp4"), max(POUT) + 1)
-    tracked = track(frames, fps)
-    detector = create_detector(FaceSettings(), static=True)
-    try:
-        source_face = max(detector.detect(frames[0]), key=lambda f: f.size)
-    finally:
-        detector.close()
-    animator = MeshAnimator(Settings(mode="animate"))
-    animator.set_source(SourceFace(path="d10.mp4#0", image=frames[0], face=source_face, faces=(source_face,)))
+    frames, fps, tracked, source_face, animator = self_reenactment("d10.mp4", max(POUT) + 1)
     lips = cv2.cvtColor(np.clip(animator._portrait.lips_colour, 0, 255).astype(np.uint8)[None, None],
                         cv2.COLOR_BGR2LAB).reshape(3).astype(float)
     inner = topology().inner_mouth

@@ -13,7 +13,7 @@ import pytest
 
 from realtime.faces.source import SourceFace
 from realtime.faces.topology import topology
-from tests.conftest import media
+from tests.conftest import media, self_reenactment
 
 pytestmark = pytest.mark.media
 
@@ -98,22 +98,10 @@ def test_a_brow_raise_on_the_first_frames_is_drawn_whole():
     still settles; by frame 5 the tracker has her 7.8 px up from frame 0. The portrait (her frame
     0) raises its brows nearly as far: 7.2 px (main 4.7 px, 0.6 of it: frame 2's raise had settled
     into the reference)."""
-    from benchmarks.quality_animate import read_frames, track
-    from realtime.animate.mesh import MeshAnimator
     from realtime.animate.motion import BROWS, RIGID_POINTS
-    from realtime.faces import create_detector
     from realtime.frame import Frame
-    from realtime.settings import FaceSettings, Settings
 
-    frames, fps = read_frames(media("d10.mp4"), 6)
-    tracked = track(frames, fps)
-    detector = create_detector(FaceSettings(), static=True)
-    try:
-        source_face = max(detector.detect(frames[0]), key=lambda f: f.size)
-    finally:
-        detector.close()
-    animator = MeshAnimator(Settings(mode="animate"))
-    animator.set_source(SourceFace(path="d10.mp4#0", image=frames[0], face=source_face, faces=(source_face,)))
+    frames, fps, tracked, source_face, animator = self_reenactment("d10.mp4", 6)
 
     def raise_of(points: np.ndarray, neutral: np.ndarray) -> float:
         return float(-((points[BROWS, 1] - points[RIGID_POINTS, 1].mean())

@@ -14,8 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime.faces.source import SourceFace
-from tests.conftest import media
+from tests.conftest import self_reenactment
 
 pytestmark = pytest.mark.media
 
@@ -23,22 +22,10 @@ WIDENED = (70, 76, 97, 106)  # d10: eyes wide open, glancing on 70, 76 and 106
 
 
 def test_a_widened_eye_shows_its_iris_whole():
-    from benchmarks.quality_animate import read_frames, track
-    from realtime.animate.mesh import MeshAnimator
-    from realtime.faces import create_detector
     from realtime.faces.topology import topology
     from realtime.frame import Frame
-    from realtime.settings import FaceSettings, Settings
 
-    frames, fps = read_frames(media("d10.mp4"), max(WIDENED) + 1)
-    tracked = track(frames, fps)
-    detector = create_detector(FaceSettings(), static=True)
-    try:
-        source_face = max(detector.detect(frames[0]), key=lambda f: f.size)
-    finally:
-        detector.close()
-    animator = MeshAnimator(Settings(mode="animate"))
-    animator.set_source(SourceFace(path="d10.mp4#0", image=frames[0], face=source_face, faces=(source_face,)))
+    frames, fps, tracked, source_face, animator = self_reenactment("d10.mp4", max(WIDENED) + 1)
     top = topology()
     spread = []
     for index in range(1, len(frames)):
