@@ -125,11 +125,19 @@ def _mouth_grain(unmoved: np.ndarray, moved: np.ndarray, landmarks: np.ndarray, 
     mx1, my1 = min(x1 - x0, int(np.ceil(px1 + grow)) - x0), min(y1 - y0, int(np.ceil(py1 + grow)) - y0)
     if mx1 <= mx0 or my1 <= my0 or moved.shape != unmoved.shape:
         return unmoved
-    # A soft box (the two pictures' grain differs by a shift of a few pixels: no seam).
-    weight = np.zeros(unmoved.shape[:2], np.float32)
-    weight[my0:my1, mx0:mx1] = 1.0
-    weight = cv2.GaussianBlur(weight, (0, 0), max(1.0, 0.1 * grow))
-    return cv2.blendLinear(moved, unmoved, weight, 1.0 - weight)
+    # A soft box (the two pictures' grain differs by a shift of a few pixels: no seam), worked on
+    # the mouth's box and 4 sigmas around it only (beyond, the weight is under 1e-4: the unmoved
+    # picture's pixels as they are) rather than the whole face box.
+    sigma = max(1.0, 0.1 * grow)
+    margin = int(np.ceil(4 * sigma))
+    height, width = unmoved.shape[:2]
+    rx0, ry0, rx1, ry1 = max(0, mx0 - margin), max(0, my0 - margin), min(width, mx1 + margin), min(height, my1 + margin)
+    weight = np.zeros((ry1 - ry0, rx1 - rx0), np.float32)
+    weight[my0 - ry0:my1 - ry0, mx0 - rx0:mx1 - rx0] = 1.0
+    weight = cv2.GaussianBlur(weight, (0, 0), sigma)
+    grain = unmoved.copy()
+    grain[ry0:ry1, rx0:rx1] = cv2.blendLinear(moved[ry0:ry1, rx0:rx1], unmoved[ry0:ry1, rx0:rx1], weight, 1.0 - weight)
+    return grain
 
 
 def work_face_px(source_face_px: float) -> float:
