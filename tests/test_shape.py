@@ -209,3 +209,37 @@ def test_the_rastered_window_stays_zero_where_the_exact_one_is(d9, s42):
     exact = field._window(np.stack(np.meshgrid(xs, ys), axis=-1))
     assert not np.any((fast > 0) & (exact == 0))
     assert np.abs(fast - exact).max() <= 0.2 and abs(fast.mean() - exact.mean()) <= 0.02
+
+
+def test_a_chunk_read_from_the_window_before_its_cut_gets_one_runs_shape(detector, s42):
+    """The target's neutral shape is the mean of its last NEUTRAL_WINDOW_S seconds: a batch chunk
+    whose engine starts that long before its cut moves the face exactly as one run over the whole
+    video does at the cut. (The exponential mean it replaced still carried 37% of the chunk's
+    first frame after a 2-s overlap: the face's shape stepped at every cut, tests/test_batch.py.)"""
+    from realtime.swap.shape import NEUTRAL_WINDOW_S, ShapeTransfer
+
+    shapes = []
+    with av.open(str(media("d3.mp4"))) as container:
+        for frame in container.decode(video=0):
+            if frame.time > NEUTRAL_WINDOW_S + 2.0:
+                break
+            faces = detector.detect(frame.to_ndarray(format="bgr24"))
+            if faces:
+                shapes.append((float(frame.time), faces[0].landmarks))
+    cut = shapes[-1][0]
+
+    def field_at_cut(read_from: float):
+        transfer = ShapeTransfer()
+        transfer.set_source(s42.face.landmarks)
+        field = None
+        for moment, landmarks in shapes:
+            if moment >= read_from:
+                field = transfer.field(landmarks, 1.0, 0, moment)
+        assert field is not None
+        return field.coeffs
+
+    one_run = field_at_cut(-1.0)
+    assert np.allclose(field_at_cut(cut - NEUTRAL_WINDOW_S - 0.05), one_run, atol=1e-6)
+    # ... and the window is what it takes: a chunk read from 1 s before its cut moves the face
+    # differently (its mean is of that second only).
+    assert np.abs(field_at_cut(cut - 1.0) - one_run).max() > 1e3 * 1e-6

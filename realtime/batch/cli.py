@@ -32,10 +32,13 @@ from realtime.batch.jobs import (
 )
 from realtime.batch.runners import ray_available, run_local, run_ray
 from realtime.errors import FacecamError
+from realtime.settings import Settings
 
 log = logging.getLogger(__name__)
 
 EXIT_SOME_FAILED = 1
+# The least a chunk reads before its cut: face tracking and its smoothing settle well within it.
+MIN_OVERLAP_S = 2.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,9 +60,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chunk-seconds", type=float, default=60.0, metavar="S",
                         help="split videos longer than 2xS seconds into chunks of about S seconds, cut at "
                              "keyframes, processed in parallel and joined (0: never split)")
-    parser.add_argument("--overlap-seconds", type=float, default=2.0, metavar="S",
+    parser.add_argument("--overlap-seconds", type=float, default=None, metavar="S",
                         help="frames read (not written) before each chunk, so tracking and smoothing "
-                             "run on across the cut")
+                             f"run on across the cut (default: {MIN_OVERLAP_S:g}, or as far back as the "
+                             "settings' state reaches: 4 with the mesh swap's face_shape on)")
     # `run`'s settings flags apply to each file; the input, outputs and pacing are the batch's own.
     add_run_arguments(parser, exclude=("input", "outputs", "live", "loop"))
 
@@ -112,6 +116,24 @@ def _joined(stream, parts_of, owner, previous, chunk_results, out_dir, label=Tru
         yield combined
 
 
+def chunk_overlap(asked: float | None, settings: Settings) -> float:
+    """Seconds each chunk reads before its cut: what was asked, but never less than the settings'
+    state reaches back (realtime.swap.memory_seconds), or the joined file would differ from one
+    run's after every cut (the face's shape stepped there); said once when it overrides a value."""
+    from realtime.swap import memory_seconds
+
+    memory = memory_seconds(settings)
+    if asked is None:
+        return max(MIN_OVERLAP_S, memory)
+    if asked < 0:
+        raise FacecamError("--overlap-seconds must be 0 or more")
+    if asked < memory:
+        log.warning("--overlap-seconds %g is shorter than the %g s the face shape looks back: each chunk "
+                    "reads %g s before its cut", asked, memory, memory)
+        return memory
+    return asked
+
+
 def run(args: argparse.Namespace) -> int:
     from realtime.cli import settings_from_args
 
@@ -143,11 +165,12 @@ def run(args: argparse.Namespace) -> int:
                  "" if ray_available() else "; for a cluster: pip install 'facecam[scale]' and --ray-address")
 
     # Long videos become chunks (resumable one by one); whole files stay one job.
+    overlap = chunk_overlap(args.overlap_seconds, settings) if args.chunk_seconds > 0 else 0.0
     work: list[Job] = []
     parts_of: dict[str, list[Job]] = {}
     owner: dict[str, Job] = {}
     for job in todo:
-        chunks = plan_chunks(job.input, args.chunk_seconds, args.overlap_seconds) \
+        chunks = plan_chunks(job.input, args.chunk_seconds, overlap) \
             if args.chunk_seconds > 0 and _total_frames(job.input) else []
         if len(chunks) > 1:
             parts = chunk_jobs(job, chunks)

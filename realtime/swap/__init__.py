@@ -32,5 +32,18 @@ class Swapper(Protocol):
     def close(self) -> None: ...
 
 
+def memory_seconds(settings: Settings) -> float:
+    """How far back in media time the swap's state reaches: a frame's output depends on the video
+    of this many seconds before it (tracking and smoothing settle far sooner). A long video cut into
+    chunks (realtime/batch) reads each chunk from at least this long before its cut, so the joined
+    file is the one a single run writes. The mesh swapper's face-shape transfer keeps each face's
+    neutral shape as the mean of its last NEUTRAL_WINDOW_S seconds (realtime/swap/shape.py)."""
+    if settings.mode == "swap" and settings.swap.swapper == "mesh" and settings.swap.face_shape > 0:
+        from realtime.swap.shape import NEUTRAL_WINDOW_S
+
+        return NEUTRAL_WINDOW_S
+    return 0.0
+
+
 def create_swapper(settings: Settings) -> Swapper:
     return registry.load("swapper", SWAPPERS, settings.swap.swapper)(settings)

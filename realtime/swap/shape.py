@@ -14,8 +14,8 @@ a * p2; for a video: `shape + alpha * (shape_b - shape_a)`):
   onto the source's frontal, left-right symmetric shape by a similarity (Umeyama) fitted on the
   eyes and the nose bridge (as face recognisers align a face), so the difference carries no pose
   and no scale;
-- the source's neutral shape once per photo; the target's over time (an exponential mean, fed only
-  by frames with both eyes open); both with the mouth closed first (an open mouth drops the jaw:
+- the source's neutral shape once per photo; the target's over time (the mean of the last
+  NEUTRAL_WINDOW_S seconds, fed only by frames with both eyes open); both with the mouth closed first (an open mouth drops the jaw:
   the chin of a photo with parted lips, or of a target that talks, is no measure of the chin);
 - the difference is made symmetric (a smirk in the photo is not a face shape), and over each eye
   and the lips it keeps only a shift and a horizontal stretch: the target's blink and open mouth
@@ -40,6 +40,7 @@ gives the same field every frame: the transfer adds no jitter.
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 
 import cv2
@@ -71,9 +72,15 @@ INNER_BAND = 0.14
 # How much of its shape difference the outline takes in the field's fit: none (see INNER_BAND),
 # so the fitted field is already near zero where the window closes it.
 OUTLINE_SHARE = 0.0
-# The target's neutral shape: time constant of its running mean (seconds of media time), and
-# which frames feed it (eye opening over the face's RMS radius: not a blink).
-NEUTRAL_TIME_S = 2.0
+# The target's neutral shape: the mean of its shapes over the last NEUTRAL_WINDOW_S seconds of
+# media time, fed only by frames with both eyes open (EYE_OPEN: eye opening over the face's RMS
+# radius, not a blink). A window, not an exponential mean: the shape is then a function of the
+# last few seconds of video alone, so a long video cut into chunks, each read from this long
+# before its cut, gives the face the shape one run would (realtime/batch; the exponential mean of
+# 2 s that this replaces still carried 37% of a chunk's first frame after a 2-s overlap, and the
+# face's shape stepped at the cut: tests/test_batch.py). 4 s holds the shape as still as that
+# mean did (a box of 2x the time constant has the same noise).
+NEUTRAL_WINDOW_S = 4.0
 CLOSED_GAP = 0.01  # the inner lips' gap of a closed mouth, in the same units
 EYE_OPEN = 0.04
 # Displacement field grid: one value per this many pixels (at least), upsampled bilinearly.
@@ -345,6 +352,37 @@ def fit_field(points: np.ndarray, displacement: np.ndarray, oval: np.ndarray,
     return ShapeField(centres, coeffs, sigma, outline, INNER_BAND * rms, margin)
 
 
+class _Window:
+    """The mean of the shapes fed over the last `seconds` of media time (a running sum: adding and
+    dropping a shape costs two additions). Media time that goes back (a looped file, a seek)
+    starts the window afresh."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._shapes: deque[tuple[float, np.ndarray]] = deque()
+        self._sum: np.ndarray | None = None
+
+    def add(self, shape: np.ndarray, time_s: float, feed: bool) -> np.ndarray:
+        """Feeds `shape` (when `feed`) at `time_s`; returns the window's mean, or `shape` itself
+        while nothing has been fed (the first frames of a face that blinks)."""
+        if self._shapes and time_s < self._shapes[-1][0]:
+            self._shapes.clear()
+            self._sum = None
+        while self._shapes and self._shapes[0][0] <= time_s - self.seconds:
+            _, old = self._shapes.popleft()
+            if self._sum is not None:
+                self._sum -= old
+        if feed:
+            kept = np.array(shape, dtype=np.float64, copy=True)
+            self._shapes.append((time_s, kept))
+            self._sum = kept.copy() if self._sum is None or len(self._shapes) == 1 else self._sum + kept
+        if not self._shapes:
+            self._sum = None
+            return shape
+        assert self._sum is not None
+        return self._sum / len(self._shapes)
+
+
 class ShapeTransfer:
     """Per source photo: moves each target face's landmarks towards the source's face shape and warps
     the target's pixels alike. Keeps each track's neutral shape between frames."""
@@ -353,7 +391,7 @@ class ShapeTransfer:
         self._regions = _regions()
         self._source: np.ndarray | None = None
         self._landmarks: np.ndarray | None = None
-        self._neutral: dict[int, tuple[np.ndarray, float]] = {}
+        self._neutral: dict[int, _Window] = {}
 
     def set_source(self, landmarks: np.ndarray) -> None:
         # Measured on first use: with face_shape at 0 a photo costs nothing here.
@@ -371,17 +409,9 @@ class ShapeTransfer:
         self._neutral.clear()
 
     def _update_neutral(self, track: int, shape: np.ndarray, time_s: float) -> np.ndarray:
-        held = self._neutral.get(track)
-        if held is None:
-            self._neutral[track] = (shape, time_s)
-            return shape
-        neutral, last = held
+        window = self._neutral.setdefault(track, _Window(NEUTRAL_WINDOW_S))
         _, right, left = _opening(shape)
-        if min(right, left) > EYE_OPEN:
-            share = 1.0 - math.exp(-max(time_s - last, 0.0) / NEUTRAL_TIME_S)
-            neutral = neutral + share * (shape - neutral)
-        self._neutral[track] = (neutral, time_s)
-        return neutral
+        return window.add(shape, time_s, feed=min(right, left) > EYE_OPEN)
 
     def field(self, landmarks: np.ndarray, amount: float, track: int, time_s: float) -> ShapeField | None:
         """The displacement field that gives the face at `landmarks` (478, 3; frame pixels) `amount`
