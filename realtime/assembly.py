@@ -83,6 +83,12 @@ class ModeStage:
             return frame
         return self._current.process(frame)
 
+    def settled(self) -> bool:
+        """What the current stage takes from a run's first frames and keeps is final (the
+        animator's neutral reference; a swap keeps nothing of the kind: True)."""
+        settled = getattr(self._current, "settled", None)
+        return bool(settled()) if callable(settled) else True
+
     def model_sessions(self) -> list:
         """The ONNX Runtime sessions of the current swapper or animator (none for mesh)."""
         implementation = getattr(self._current, "swapper", None) or getattr(self._current, "animator", None)

@@ -186,6 +186,13 @@ class Engine:
     def threads(self) -> list[threading.Thread]:
         return self._pipeline.threads if self._pipeline is not None else []
 
+    def settled(self) -> bool:
+        """True once what this run takes from its first frames and keeps is final (animate: the
+        neutral reference, ModeStage.settled); False before start. A batch chunk's source reads
+        the video's start until then, so its engine keeps what one run's engine keeps."""
+        mode_stage = next((stage for stage in self._stages if isinstance(stage, ModeStage)), None)
+        return mode_stage.settled() if mode_stage is not None else self._pipeline is not None
+
     # -- live changes --------------------------------------------------------------------------
     def update(self, **changes) -> Settings:
         """Change settings while running; they apply from the next frame.

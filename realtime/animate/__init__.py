@@ -30,6 +30,11 @@ class Animator(Protocol):
 
     def set_source(self, source: SourceFace) -> None: ...
 
+    def settled(self) -> bool:
+        """True once the neutral reference taken from the first driving faces (of the run or
+        after a calibration) is final: a batch chunk's engine reads the video's start until then
+        (realtime/batch/chunks.py), so its portrait moves from the reference one run takes."""
+
     def animate(self, frame: Frame, faces: list[Face]) -> np.ndarray: ...
 
     def close(self) -> None: ...

@@ -161,6 +161,10 @@ class LivePortraitAnimator:
             self._calibration = settings.animate.calibration
             self._reference = None  # the next driving face becomes the neutral reference
 
+    def settled(self) -> bool:
+        """The neutral reference is the first driving face's motion, taken as it is."""
+        return self._reference is not None
+
     def _motion(self, image: np.ndarray, landmarks: np.ndarray,
                 crop: tuple[float, float, float] = DRIVING_CROP) -> Motion:
         session = self.sessions["liveportrait_motion_extractor"]

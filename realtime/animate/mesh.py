@@ -576,6 +576,10 @@ class MeshAnimator:
         self._calibration = None
         self._filter = None
 
+    def settled(self) -> bool:
+        """The reference is taken and has settled (SETTLE_FRAMES driving faces after the first)."""
+        return self._reference is not None and self._settling == 0
+
     def set_source(self, source: SourceFace) -> None:
         self._source = source
         self._portrait = Portrait(source, self._settings.portrait_size)

@@ -36,6 +36,10 @@ class AnimateStage:
             self._source = source
         self.animator.configure(settings)
 
+    def settled(self) -> bool:
+        """The animator's neutral reference is final (Animator.settled)."""
+        return self.animator.settled()
+
     def process(self, frame: Frame) -> Frame:
         frame.output = self.animator.animate(frame, frame.faces)
         return frame

@@ -11,6 +11,7 @@ into it whole, and it is C2PA-signed once joined.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -71,27 +72,52 @@ def plan_chunks(path: str | Path, chunk_seconds: float, overlap_seconds: float) 
 
 
 class ChunkSource(VideoFileSource):
-    """A video file read from a chunk's overlap keyframe to the end of the chunk."""
+    """A video file read from a chunk's overlap keyframe to the end of the chunk.
+
+    What a run takes from the video's first frames and keeps (animate: the driver's neutral
+    reference, taken from its first face and settled over the next ones) is not in the overlap:
+    until `settled()` says it is final, the source reads the video from its start (a prelude,
+    never written: its frames are before the chunk's start), then seeks to the overlap. A chunk's
+    engine so takes the reference one run takes; the overlap then runs tracking and smoothing on.
+    `settled` is set by the worker once the engine exists (Engine.settled); None: no prelude."""
 
     def __init__(self, path: str | Path, settings, chunk: Chunk) -> None:
         self.chunk = chunk
         super().__init__(path, settings)
         self.name = f"{self.path.name} chunk {chunk.number}"
-        if chunk.read_from > float("-inf"):
-            stream = self._stream
-            # A video stream always has a time base; 1/90000 (MPEG's clock) only satisfies the type.
-            time_base = stream.time_base or Fraction(1, 90000)
-            self._container.seek(int(chunk.read_from / time_base), stream=stream, backward=True)
-            self._frames = self._container.decode(stream)
-            self._pending = None
+        self.settled: Callable[[], bool] | None = None
+        # Decided at the first read (the engine's stages exist by then); the first chunk needs none.
+        self._prelude = chunk.read_from > float("-inf")
+        self._read_to = float("-inf")  # the last prelude frame's presentation time
+        self.prelude_frames = 0
         self.frame_count = None
+
+    def _seek_to_overlap(self) -> None:
+        stream = self._stream
+        # A video stream always has a time base; 1/90000 (MPEG's clock) only satisfies the type.
+        time_base = stream.time_base or Fraction(1, 90000)
+        self._container.seek(int(self.chunk.read_from / time_base), stream=stream, backward=True)
+        self._decoded.clear()
+        self._pending = None
 
     def read(self) -> Captured | None:
         while True:
+            if self._prelude and (self.settled is None or self.settled()):
+                # The state is final (a frame or two later than the engine's reading, which only
+                # reads a little more of the start): on to the overlap.
+                self._prelude = False
+                if self._read_to < self.chunk.read_from - 1e-6:
+                    self._seek_to_overlap()
             captured = super().read()
             if captured is None:
                 return None
             pts = captured.pts if captured.pts is not None else 0.0
+            if self._prelude:
+                if pts < self.chunk.read_from - 1e-6:
+                    self._read_to = pts
+                    self.prelude_frames += 1
+                    return captured
+                self._prelude = False  # the prelude ran into the overlap: read on, no seek
             if pts >= self.chunk.end - 1e-6:
                 return None
             if pts >= self.chunk.read_from - 1e-6:

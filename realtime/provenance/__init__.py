@@ -49,6 +49,7 @@ class Provenance:
         must carry one unbroken key. Only the first frame's time is used (frames are counted
         after it), so a file with broken timestamps still gets a key that switches."""
         self._key_started = False
+        self._last_pts: float | None = None
         self.watermarker = Watermarker(self.session)
         self._label: Label | None = None
         self._files: list[tuple[Path, object]] = []
@@ -73,15 +74,26 @@ class Provenance:
                 return False
         return settings.mode != "passthrough"  # a placeholder, or a picture finished on its own
 
+    def _skipped_ahead(self, frame: Frame) -> bool:
+        """With key_fps: the frame's place in its file is more than one frame after the last
+        frame's: its reader skipped ahead (a batch chunk reads the video's start, then seeks to its
+        overlap: realtime/batch/chunks.py), so the key starts again at this frame's place, as at
+        a first frame. Repeated or broken timestamps never skip ahead: the count goes on."""
+        if not self.key_fps or frame.pts is None or self._last_pts is None:
+            return False
+        return round(frame.pts * self.key_fps) - round(self._last_pts * self.key_fps) > 1
+
     def __call__(self, picture: np.ndarray, frame: Frame | None = None) -> np.ndarray:
         settings = self._settings()
         # A new array (the label may draw into it); the faces' surroundings are left untouched
         # so that face analysis downstream reads exactly the unmarked face.
         faces = [] if frame is None else [face.box for face in frame.faces]
-        if not self._key_started and frame is not None:
+        if frame is not None and (not self._key_started or self._skipped_ahead(frame)):
             self._key_started = True
             if self.key_fps and frame.pts is not None:
                 self.watermarker.seek(max(0, round(frame.pts * self.key_fps)))
+        if frame is not None and frame.pts is not None:
+            self._last_pts = frame.pts
         marked = self.watermarker.embed(picture, faces=faces)
         # The invisible mark goes on every picture; the visible label on every altered one.
         if settings.output.label and self.altered(frame, settings):
