@@ -119,6 +119,7 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
     if strength <= 0 and shading <= 0 and edge is None and tone <= 0:
         return patch
     height, width = patch.shape[:2]
+    full_size = step is None
     if step is None:
         step = _SHADE_STEP if min(height, width) >= 16 * _SHADE_STEP else 1
     small = (max(1, width // step), max(1, height // step))
@@ -141,7 +142,7 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
         lab_small_l = lab_small[:, :, 0].copy()
         if report is not None:
             report["lightness_gain"] = float(matrix[0, 0])
-        planes = _transfer_planes(lab, matrix, float(stats[0][0][0]))
+        planes = _transfer_planes(lab, matrix, float(stats[0][0][0]), fine_split=full_size)
         lab_small = cv2.transform(lab_small, matrix)
         # The small picture's lightness as the full one's (the lips' tone offsets and the
         # shading are measured on it): the dark part by a gain (dark_lightness_table).
@@ -246,7 +247,8 @@ def _add_enlarged(plane: np.ndarray, offset: np.ndarray, step: int, lips_only: b
     cv2.add(plane, offset, dst=plane, dtype=cv2.CV_8U)
 
 
-def _transfer_planes(lab: np.ndarray, matrix: np.ndarray, skin_lightness: float) -> list[np.ndarray]:
+def _transfer_planes(lab: np.ndarray, matrix: np.ndarray, skin_lightness: float,
+                     fine_split: bool = False) -> list[np.ndarray]:
     """The colour transfer (`matrix`, per channel) applied to `lab` (LAB uint8), as three
     contiguous planes, with its chroma change scaled by each pixel's lightness relative to the
     skin's: a colour cast lies on the light a surface reflects, so a dark brow, moustache or
@@ -265,6 +267,15 @@ def _transfer_planes(lab: np.ndarray, matrix: np.ndarray, skin_lightness: float)
         tables = cv2.transform(_RAMP, matrix)[:, 0, :]
         tables[:, 0] = dark_lightness_table(matrix, skin_lightness)
         after = [cv2.LUT(plane, np.ascontiguousarray(tables[:, channel])) for channel, plane in enumerate(planes)]
+        if fine_split:
+            # The dark part's gain on the picture above its finest band only, the finest band at
+            # the transfer's own gain, as recolour_halved forms it (its finest band is the
+            # patch's at that gain, its change is worked out at half size): the full-size and the
+            # halved transfer give the same fine contrast (tests/test_blend_budget.py).
+            base = cv2.GaussianBlur(planes[0], (0, 0), 1.0)
+            fine = cv2.subtract(planes[0], base, dtype=cv2.CV_16S)
+            after[0] = cv2.add(cv2.LUT(base, np.ascontiguousarray(tables[:, 0])),
+                               np.rint(fine * float(matrix[0, 0])).astype(np.int16), dtype=cv2.CV_8U)
     # Full change from 70% of the skin's lightness up (the skin's own shading stays within it).
     weight = np.minimum(np.arange(256, dtype=np.float32) * np.float32(1.0 / max(0.7 * skin_lightness, 1.0)),
                         np.float32(1.0))
