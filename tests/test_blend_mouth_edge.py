@@ -46,6 +46,11 @@ def test_the_lips_meet_the_target_teeth_without_a_step(library):
     cv2.fillPoly(hole, [np.round(face.landmarks[topology().inner_mouth, :2]).astype(np.int32)], 1)
     distance = cv2.distanceTransform(1 - hole, cv2.DIST_L2, 5) / face.size
     lips = (distance > 0.01) & (distance <= 0.04)
+    # s12's moustache over the upper lip and beside the corners is his own hair, not lips: it is
+    # left out (darker than 0.6 of the target there). Since s21-s12 the transfer keeps it dark hair
+    # on a brighter target (blend/color.dark_lightness_table): 27% of the band instead of 6%, and
+    # the whole band's gap 25.8 -> 38.2 levels, while the lips' own stayed at 23.0 / 23.1.
+    lips &= out >= 0.6 * tgt
     gap = float(np.abs(out - tgt)[lips].mean())
     # The lips right at the hole are nearer the target's lightness (main 29.7 levels off on
     # average, the branch 22.5: the moustache above them stays).

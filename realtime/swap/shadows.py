@@ -52,6 +52,8 @@ NOSE_DEPTH = 0.06
 # flank's shaded plane is a strip a few percent of the face wide, and averaged over 4% with the
 # lit ridge and cheek beside it, it looked a fifth lighter than it was and was lifted too little.
 NOSE_NARROW = 0.015
+# ... and under the eyes (under_eyes) over this.
+UNDER_NARROW = 0.015
 
 # The lift's masks (zones, what is kept, hair) fade over this fraction of the face (sigma).
 ZONE_SOFT = 0.01
@@ -133,6 +135,28 @@ def shadow_zones(shape, landmarks: np.ndarray, face_size: float,
     return zones, keep, sockets
 
 
+# The points of _UNDER_*_EYE at the socket's inner corner, beside the bridge (left out of under_eyes).
+_INNER_CORNERS = (128, 245, 193, 357, 465, 417)
+
+
+def under_eyes(shape, landmarks: np.ndarray, face_size: float) -> np.ndarray:
+    """uint8 {0, 1}: below each eye's outer half, from its lower lid (the outer half of the eye's
+    lower contour) down to the _UNDER_*_EYE points. Not the socket's inner corner beside the
+    bridge: lifted as far, s12's identity distance rose by 0.014 on d9 and d14 (in process,
+    frames 0-25 every 5th), the outer half alone moved it by under 0.001."""
+    top = topology()
+    mask = np.zeros(shape, np.uint8)
+    for eye, below in ((top.right_eye, _UNDER_RIGHT_EYE), (top.left_eye, _UNDER_LEFT_EYE)):
+        contour = landmarks[eye, :2]
+        lower = contour[contour[:, 1] >= contour[:, 1].mean()]
+        # The outer half: towards the face's side of that eye (the eye's side of the nose's ridge).
+        outward = np.sign(float(lower[:, 0].mean() - landmarks[168, 0]))
+        lower = lower[outward * (lower[:, 0] - np.median(lower[:, 0])) >= 0]
+        outer = [point for point in below if point not in _INNER_CORNERS]
+        mask |= _hull(shape, np.concatenate([lower, landmarks[outer, :2]]), grow=0.01 * face_size)
+    return mask
+
+
 def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, oval: np.ndarray,
                  exclude: np.ndarray | None = None, mirrored: bool = False) -> np.ndarray:
     """`image` (BGR uint8, de-lit) with its local shadows lifted towards the skin nearby.
@@ -187,6 +211,15 @@ def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, ova
     # The zone's own low-frequency lightness, on skin only.
     narrow = max(1.5, 0.04 * face_size)
     local, support = _normalised_blur(lightness, skin.astype(np.float32), narrow)
+    # Under the eyes (the lower lid's shade, under_eyes), over a narrower distance: that shade is
+    # a band a few percent of the face high, and averaged over 4% with the lit cheek below it, it
+    # looked far lighter than it was and was hardly lifted (s12's shaded eye, 8 px of blur on a
+    # 206 px face: gain 1.04-1.10 where the shade was 0.55-0.65 of the skin nearby; worn on the
+    # pale d14 and on d9, the blind judge's "grey blotches under the eyes"). Its darkest tenth
+    # 0.46 -> 0.54 of the cheek.
+    under = _grown_soft(under_eyes(shape, landmarks, face_size) & (oval > 0), max(1.0, ZONE_SOFT * face_size))
+    local_under, _ = _normalised_blur(lightness, skin.astype(np.float32), max(1.0, UNDER_NARROW * face_size))
+    local = local + under * (local_under - local)
     # Darkness down to SHADOW_DEPTH under the skin nearby is the face's own relief and stays;
     # only what is deeper is lifted, to that depth: the gain starts at 1 where the depth is
     # reached, so a shadow's edge fades in without an outline. Bounded by MAX_GAIN.
