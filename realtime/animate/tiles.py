@@ -240,16 +240,18 @@ class TileWarp:
             self.warped[part] = self.image[part]
         self.drawn &= moved
         # Neighbouring tiles of a row to redraw are drawn in one call (a call per tile cost more
-        # in overhead than in pixels).
-        for ty in np.nonzero(redraw.any(axis=1))[0]:
-            row = np.r_[False, redraw[ty], False]
-            starts = np.nonzero(row[1:] & ~row[:-1])[0]
-            ends = np.nonzero(row[:-1] & ~row[1:])[0]
-            for tx0, tx1 in zip(starts, ends, strict=True):
-                self._draw(int(ty), int(tx0), int(tx1), double_x, double_y, override)
-                self.drawn_x[ty, tx0:tx1] = win_x[ty, tx0:tx1]
-                self.drawn_y[ty, tx0:tx1] = win_y[ty, tx0:tx1]
-                self.drawn[ty, tx0:tx1] = True
+        # in overhead than in pixels). The runs of every row found at once, in row order (a
+        # np.r_ per row cost more than all the rest of the bookkeeping).
+        padded = np.zeros((self.tiles_y, self.tiles_x + 2), dtype=np.int8)
+        padded[:, 1:-1] = redraw
+        step = np.diff(padded, axis=1)
+        starts_y, starts_x = np.nonzero(step == 1)
+        ends_x = np.nonzero(step == -1)[1]
+        for ty, tx0, tx1 in zip(starts_y.tolist(), starts_x.tolist(), ends_x.tolist(), strict=True):
+            self._draw(ty, tx0, tx1, double_x, double_y, override)
+            self.drawn_x[ty, tx0:tx1] = win_x[ty, tx0:tx1]
+            self.drawn_y[ty, tx0:tx1] = win_y[ty, tx0:tx1]
+            self.drawn[ty, tx0:tx1] = True
         self.tiles_drawn = int(redraw.sum())
         return self.warped
 
