@@ -57,3 +57,33 @@ def test_the_warp_maps_of_a_jittered_mesh_are_the_reference_ones(monkeypatch):
     assert np.array_equal(ours.triangle_ids, reference.triangle_ids)
     assert float(np.abs(ours.map_x - reference.map_x).max()) < 1e-3
     assert float(np.abs(ours.map_y - reference.map_y).max()) < 1e-3
+
+
+def test_the_shape_transfers_eyes_and_mouth_are_resampled_as_with_float_maps(library):
+    """realtime/swap/shape.py warp: the bicubic resampling over the moved eyes and mouth reads
+    the fixed-point maps it already has; the pixels must be those the float maps gave (a real
+    d9 frame moved towards s42's face shape)."""
+    import cv2
+
+    from realtime.faces import create_detector
+    from realtime.settings import FaceSettings
+    from realtime.swap.shape import ShapeTransfer, plan
+    from realtime.swap.shape import warp as shape_warp
+    from tests.conftest import media
+    from tests.test_swap_sharp import frame_of
+
+    image = frame_of("d9.mp4", 0)
+    detector = create_detector(FaceSettings(max_faces=1), static=True)
+    try:
+        face = detector.detect(image)[0]
+    finally:
+        detector.close()
+    transfer = ShapeTransfer()
+    transfer.set_source(library.get(str(media("s42.jpg"))).face.landmarks)
+    move = plan(transfer.field(face.landmarks, 1.0, 0, 0.0), face.landmarks, image.shape[:2])
+    assert move is not None and len(move.holes) == 3
+    ours = shape_warp(image, move)
+    for hx0, hy0, hx1, hy1 in move.holes:
+        reference = cv2.remap(image, move.maps[hy0:hy1, hx0:hx1], None, cv2.INTER_CUBIC,
+                              borderMode=cv2.BORDER_REPLICATE)
+        assert np.array_equal(ours[hy0:hy1, hx0:hx1], reference)
