@@ -61,3 +61,33 @@ def test_the_feature_zone_of_a_real_face_is_unchanged(monkeypatch):
     x0, y0 = face.box[:2]
     centre = face.landmarks[topology().right_eyebrow, :2].mean(axis=0) - (x0, y0)
     assert zone[int(centre[1]), int(centre[0])] > 0.9
+
+
+def whole_part_fill(part: np.ndarray, weight: np.ndarray, filled: np.ndarray) -> None:
+    """The brow erase's last step as main made it: the grain and the blend over the whole part."""
+    from realtime.blend.kernels import gaussian_u8
+
+    grain = np.clip(cv2.subtract(part, gaussian_u8(part, brows.ERASE_GRAIN_SIGMA), dtype=cv2.CV_32F),
+                    -brows.GRAIN_LIMIT, brows.GRAIN_LIMIT)
+    w = weight[..., None] if part.ndim == 3 else weight
+    part[:] = np.clip(part + w * (filled + grain - part), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("channels", [3, 1])
+def test_the_brow_fill_over_where_it_reaches_is_the_whole_parts(channels):
+    """The erase works over the rows and columns its weight reaches only (a brow's region is
+    mostly skin it leaves alone); with the grain blur's reach around them, every pixel must be
+    what the whole part's pass gives: at the part's edges, in the middle, or nowhere at all."""
+    rng = np.random.default_rng(9)
+    shape = (60, 90) if channels == 1 else (60, 90, 3)
+    for placement in [(slice(20, 30), slice(40, 55)), (slice(0, 12), slice(70, 90)), (slice(0, 60), slice(0, 90)),
+                      (slice(58, 60), slice(0, 3)), None]:
+        part = rng.integers(0, 256, size=shape, dtype=np.uint8)
+        weight = np.zeros(shape[:2], np.float32)
+        if placement is not None:
+            weight[placement] = rng.uniform(0.0, 1.0, size=weight[placement].shape).astype(np.float32)
+        filled = rng.uniform(0, 255, size=shape).astype(np.float32)
+        ours, reference = part.copy(), part.copy()
+        brows._fill_with_grain(ours, weight, filled)
+        whole_part_fill(reference, weight, filled)
+        assert np.array_equal(ours, reference)

@@ -366,10 +366,26 @@ def erase_brows(target: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: 
             full = (xb - xa, yb - ya)
             weight = cv2.resize(weight, full, interpolation=cv2.INTER_LINEAR)
             filled = cv2.resize(filled, full, interpolation=cv2.INTER_LINEAR)
-        # The camera's grain stays on the fill (its finest band, limited like the brows' band in
-        # without_fine_features): a smooth patch on a grainy camera read as a softer face (d13:
-        # 0.83 -> 0.80 of the camera's sharpness with the bare fill).
-        grain = np.clip(cv2.subtract(part, gaussian_u8(part, ERASE_GRAIN_SIGMA), dtype=cv2.CV_32F),
-                        -GRAIN_LIMIT, GRAIN_LIMIT)
-        w = weight[..., None] if part.ndim == 3 else weight
-        part[:] = np.clip(part + w * (filled + grain - part), 0, 255).astype(np.uint8)
+        _fill_with_grain(part, weight, filled)
+
+
+def _fill_with_grain(part: np.ndarray, weight: np.ndarray, filled: np.ndarray) -> None:
+    """`part` (in place) towards `filled` by `weight`, the camera's grain kept on the fill.
+
+    The camera's grain stays on the fill (its finest band, limited like the brows' band in
+    without_fine_features): a smooth patch on a grainy camera read as a softer face (d13: 0.83 ->
+    0.80 of the camera's sharpness with the bare fill). Worked over the rows and columns the
+    erasure reaches only (where weight is 0 a pixel stays as it is), grown by the grain blur's
+    reach so that the grain there is that of the whole part: the same pixels, bit for bit
+    (tests/test_blend_brows_budget.py)."""
+    rows, cols = np.nonzero(weight.max(axis=1) > 0)[0], np.nonzero(weight.max(axis=0) > 0)[0]
+    if not len(rows):
+        return
+    pad = int(np.ceil(3 * ERASE_GRAIN_SIGMA)) + 1
+    ra, rb = max(0, rows[0] - pad), min(part.shape[0], rows[-1] + 1 + pad)
+    ca, cb = max(0, cols[0] - pad), min(part.shape[1], cols[-1] + 1 + pad)
+    part, weight, filled = part[ra:rb, ca:cb], weight[ra:rb, ca:cb], filled[ra:rb, ca:cb]
+    grain = np.clip(cv2.subtract(part, gaussian_u8(part, ERASE_GRAIN_SIGMA), dtype=cv2.CV_32F),
+                    -GRAIN_LIMIT, GRAIN_LIMIT)
+    w = weight[..., None] if part.ndim == 3 else weight
+    part[:] = np.clip(part + w * (filled + grain - part), 0, 255).astype(np.uint8)
