@@ -524,8 +524,10 @@ def warp(image: np.ndarray, move: Warp) -> np.ndarray:
     new face the blend stage reads the grain from the unmoved picture (realtime/swap/mesh.py)."""
     patch = cv2.remap(image, move.map1, move.map2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     for hx0, hy0, hx1, hy1 in move.holes:
-        patch[hy0:hy1, hx0:hx1] = cv2.remap(image, move.maps[hy0:hy1, hx0:hx1], None, cv2.INTER_CUBIC,
-                                            borderMode=cv2.BORDER_REPLICATE)
+        # The fixed-point maps (convertMaps rounds as remap does with float maps: the same pixels,
+        # without converting the float maps again on every frame).
+        patch[hy0:hy1, hx0:hx1] = cv2.remap(image, move.map1[hy0:hy1, hx0:hx1], move.map2[hy0:hy1, hx0:hx1],
+                                            cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     return patch
 
 
