@@ -120,10 +120,11 @@ def scaled_rotation(rotation: np.ndarray, amount: float) -> np.ndarray:
 EYE_CORNERS = ((33, 133), (263, 362))
 GATE_EYE_RATIO = 0.08  # a change of the eye's opening ratio below this is noise
 # Share of a blink the lower lid makes (the upper lid makes the rest). Measured on d3's real blinks
-# (MediaPipe afresh, frames 49-51 and 60-61, both eyes): the lower lid rises 0.3-0.74 of its way to the
-# corner line, half on average, and the lids meet there. At a quarter the portrait's shut eye closed
-# on a line 0.03 eye widths too low: the whole lower lid stayed put, and the eye read only 0.74 as shut
-# as the driver's (intended eye opening on d3: 0.82 of the real; 0.92 with half; issue 22).
+# (MediaPipe afresh, frames 49-50 and 60-61, both eyes): the shut lids meet 0.03 eye widths below
+# the corner line, the lower lid 0.3-0.74 of its way up. At a quarter the portrait's shut eye
+# closed on a line 0.064 below it: the lower lid stayed put, and the shut eye kept a third of its
+# opening by the benchmark's measure (intended eye opening on d3: 0.82 of the real; 0.98 at 0.6;
+# tests/test_animate_lid_line.py; issue 22).
 LOWER_LID = 0.6
 
 
@@ -151,20 +152,21 @@ def _openness(points: np.ndarray, loop: np.ndarray, corners: tuple[int, int]) ->
     return float(max(abs(lower.mean() - upper.mean()), 0.0) / width)
 
 
-# How far MediaPipe's eye contour follows the lids: on a widening eye it moves a third to a half as far
-# as the visible lids do, and on a narrowing one about two thirds. Side by side with the real frames
-# (aligned on the eye corners), d6's and d10's widened eyes, white all round the iris, were drawn as
-# barely widened (MediaPipe on the output: 0.57 and 0.43 of the real widening), and MediaPipe finds
-# the drawn eye's motion short by the same share again. Beyond the noise gate, the eye's opening
-# ratio changes EYE_GAIN times as fast as the driver's contour says: widening 3 (d6 and d10 drawn at
-# 1.1 and 0.9 of the real widening, their widened eyes then as open as the real ones by eye),
-# narrowing 1.5 (a shut eye stays shut; d3's blinks, squints and winks 0.87; 2 overshot: 1.11).
+# How far MediaPipe's eye contour follows the lids: on a widening eye a third to a half as far as the
+# visible lids move. Side by side with the real frames (aligned on the eye corners), d6's and d10's
+# widened eyes, white all round the iris, were drawn as barely widened (MediaPipe on the output:
+# 0.57 and 0.43 of the real widening), and MediaPipe finds the drawn eye's motion short by the same
+# share again. Beyond the noise gate, a widening eye's opening ratio changes EYE_GAIN times as fast
+# as the driver's contour says: 3.5 drew d6's and d10's widened eyes at 0.92 and 0.70 of the real
+# widening (3: 0.86, 0.66), as open as the real ones by eye and not more. Narrowing takes no gain:
+# 1.5 drew d3's squints (the tracker finds her squinting eye 0.31 open on frame 53, the still
+# picture 0.54) shut, and the gaze of her open eyes fell from 0.71 to 0.34 of the real.
 EYE_GAIN = (3.5, 1.0)  # (widening, narrowing)
 
 
 def _eye_ratio_drawn(ratio: float) -> float:
     """The portrait's eye opening ratio for the driver's (its contour's lid gap / the reference's):
-    noise-gated, then amplified by EYE_GAIN beyond where the gate is fully open (a still driver
+    noise-gated, then amplified by EYE_GAIN beyond the gate's threshold (a still driver
     and small tremors stay as they were)."""
     change = abs(ratio - 1.0)
     gated = change * float(gate(change, GATE_EYE_RATIO, 0.5))
