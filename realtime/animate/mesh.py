@@ -167,8 +167,8 @@ def _lid_sources(portrait: Portrait, points: np.ndarray) -> np.ndarray:
 
 # The lips' corner columns (MediaPipe's four lip rings, inner edge out), the person's right corner first.
 MOUTH_CORNER_COLUMNS = ((78, 62, 76, 61), (308, 292, 306, 291))
-CORNER_WING = 0.12  # of the portrait's mouth width: how far past its corner landmark a corner's fold is taken in
-CORNER_NARROWED = 0.25  # narrowing (share of the mouth's width) where the corners sample fully past their folds
+CORNER_WING = 0.2  # of the portrait's mouth width: how far past its corner landmark a corner's fold is taken in
+CORNER_NARROWED = (0.06, 0.2)  # narrowing (share of the mouth's width) where the corners start / end moving past their folds
 
 
 def _mouth_corner_sources(portrait: Portrait, points: np.ndarray, sources: np.ndarray) -> np.ndarray:
@@ -190,14 +190,14 @@ def _mouth_corner_sources(portrait: Portrait, points: np.ndarray, sources: np.nd
         return sources
     width_d = float(np.linalg.norm(points[right[-1], :2] - points[left[-1], :2])) * eyes_s / eyes_d
     narrowed = 1.0 - width_d / width_s
-    x = float(np.clip(narrowed / CORNER_NARROWED, 0.0, 1.0))
+    x = float(np.clip((narrowed - CORNER_NARROWED[0]) / (CORNER_NARROWED[1] - CORNER_NARROWED[0]), 0.0, 1.0))
     if x <= 0.0:
         return sources
     moved = sources.copy() if sources is base else sources
     axis = (base[left[-1], :2] - base[right[-1], :2]) / width_s  # right corner -> left corner
     shift = (x * x * (3.0 - 2.0 * x)) * CORNER_WING * width_s
-    moved[list(right), :2] -= shift * axis
-    moved[list(left), :2] += shift * axis
+    moved[list(right[-2:]), :2] -= shift * axis
+    moved[list(left[-2:]), :2] += shift * axis
     return moved
 
 

@@ -119,13 +119,7 @@ def scaled_rotation(rotation: np.ndarray, amount: float) -> np.ndarray:
 # Eye corners (outer, inner) of each eye, the person's right eye first.
 EYE_CORNERS = ((33, 133), (263, 362))
 GATE_EYE_RATIO = 0.08  # a change of the eye's opening ratio below this is noise
-# Share of a blink the lower lid makes (the upper lid makes the rest). Measured on d3's real blinks
-# (MediaPipe afresh, frames 49-50 and 60-61, both eyes): the shut lids meet 0.03 eye widths below
-# the corner line, the lower lid 0.3-0.74 of its way up. At a quarter the portrait's shut eye
-# closed on a line 0.064 below it: the lower lid stayed put, and the shut eye kept a third of its
-# opening by the benchmark's measure (intended eye opening on d3: 0.82 of the real; 0.98 at 0.6;
-# tests/test_animate_lid_line.py; issue 22).
-LOWER_LID = 0.6
+LOWER_LID = 0.25  # share of a blink the lower lid makes (the upper lid makes the rest)
 
 
 def _eye_frame(points: np.ndarray, corners: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, float]:
