@@ -165,42 +165,6 @@ def _lid_sources(portrait: Portrait, points: np.ndarray) -> np.ndarray:
     return source if moved is None else moved
 
 
-# The lips' corner columns (MediaPipe's four lip rings, inner edge out), the person's right corner first.
-MOUTH_CORNER_COLUMNS = ((78, 62, 76, 61), (308, 292, 306, 291))
-CORNER_WING = 0.2  # of the portrait's mouth width: how far past its corner landmark a corner's fold is taken in
-CORNER_NARROWED = (0.06, 0.2)  # narrowing (share of the mouth's width) where the corners start / end moving past their folds
-
-
-def _mouth_corner_sources(portrait: Portrait, points: np.ndarray, sources: np.ndarray) -> np.ndarray:
-    """The mesh's source points, the lips' corners of a narrowing mouth moved out past their folds.
-
-    A mouth's corner (its dark fold where the lips meet) runs past MediaPipe's corner landmark into
-    the cheek, where the mesh has no point for a tenth of the mouth's width. A pout or an "O" moves
-    the landmarks in, and that fold, in the triangles outside them, was stretched after them: a dark
-    wing each side of the pursed lips, the mouth as wide as before to the eye and to MediaPipe (d10:
-    0.53 of the real narrowing; 0.67 taking 0.08 of the width in, 0.75 taking 0.14: the wing then
-    a faint line). As the mouth narrows, its corners sample the portrait from up to
-    CORNER_WING past their landmarks: the fold goes in with the lips, the cheek beside them is cheek."""
-    base = portrait.mesh.points
-    (right, left) = MOUTH_CORNER_COLUMNS
-    width_s = float(np.linalg.norm(base[right[-1], :2] - base[left[-1], :2]))
-    eyes_s = float(np.linalg.norm(base[33, :2] - base[263, :2]))
-    eyes_d = float(np.linalg.norm(points[33, :2] - points[263, :2]))
-    if width_s < 4 or eyes_s < 4:
-        return sources
-    width_d = float(np.linalg.norm(points[right[-1], :2] - points[left[-1], :2])) * eyes_s / eyes_d
-    narrowed = 1.0 - width_d / width_s
-    x = float(np.clip((narrowed - CORNER_NARROWED[0]) / (CORNER_NARROWED[1] - CORNER_NARROWED[0]), 0.0, 1.0))
-    if x <= 0.0:
-        return sources
-    moved = sources.copy() if sources is base else sources
-    axis = (base[left[-1], :2] - base[right[-1], :2]) / width_s  # right corner -> left corner
-    shift = (x * x * (3.0 - 2.0 * x)) * CORNER_WING * width_s
-    moved[list(right[-2:]), :2] -= shift * axis
-    moved[list(left[-2:]), :2] += shift * axis
-    return moved
-
-
 def _keep_iris_inside(points: np.ndarray) -> None:
     """The eye fans turn around the iris centres: keep each centre inside its eye's outline
     (in place), or the fan folds over itself when the lids close."""
@@ -678,7 +642,7 @@ class MeshAnimator:
         depth = np.full(len(points), portrait.depth_far, dtype=np.float64)
         depth[:ALL_POINTS] = face_depth
         depth[MOUTH_CENTRE] = face_depth[topology().inner_mouth].mean()
-        sources = _mouth_corner_sources(portrait, points, _lid_sources(portrait, points))
+        sources = _lid_sources(portrait, points)
         # The turned iris is drawn from the portrait's own iris centre (only the outline must
         # meet the mesh's sources).
         iris_sources = sources
