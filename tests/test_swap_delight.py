@@ -70,10 +70,6 @@ def test_a_side_lit_source_loses_its_side_light_without_a_step_beside_the_nose(l
     # tests) changes the eye sockets and the nose's side on purpose, locally (s12 5.9, s10 4.2
     # on this measure with it; looked at, no step: the sockets and the nose's shadow lighter).
     monkeypatch.setattr(texture_module, "lift_shadows", lambda clean, *args: clean)
-    # Nor a mirrored source's side-shade lift (shadows.lift_side_shade, tests/test_swap_side_shade.py):
-    # it follows the painting's own shade edges on purpose (s10 9.8 with it; looked at, the tan
-    # frame and the pale lobe's outline gone, no new edge).
-    monkeypatch.setattr(texture_module, "lift_side_shade", lambda clean, *args: clean)
     # Nor the evening of the two sides against each other (balance_sides): its correction is as
     # steep as the photo's own shading line it cancels, on purpose (s12 5.7 with it; looked at,
     # the line beside the nose softer, no step: tests/test_texture_clean.py).
