@@ -104,7 +104,7 @@ def _normalised_blur(values: np.ndarray, weights: np.ndarray, sigma: float) -> t
 
 
 def shadow_zones(shape, landmarks: np.ndarray, face_size: float,
-                 nose_sides: bool = False, brows: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 nose_sides: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(zones, keep, sockets): uint8 {0, 1} masks of where a shadow may be lifted (eye sockets,
     nose, under the lower lip; with `nose_sides` also the sides of the nose's bridge and the
     cheek beside each flank), of what is never lifted (eye openings with the lash line, brows,
@@ -125,7 +125,7 @@ def shadow_zones(shape, landmarks: np.ndarray, face_size: float,
     for eye in (top.right_eye, top.left_eye):
         # The opening, the lash line and the lid's crease just above it.
         keep |= _hull(shape, landmarks[eye], grow=0.012 * face_size)
-    for brow in (top.right_eyebrow, top.left_eyebrow) if brows else ():
+    for brow in (top.right_eyebrow, top.left_eyebrow):
         keep |= _hull(shape, landmarks[brow], grow=0.012 * face_size)
     keep |= _hull(shape, landmarks[top.outer_lips], grow=0.008 * face_size)
     keep |= _hull(shape, landmarks[list(_NOSTRILS)], grow=0.004 * face_size)
@@ -229,80 +229,3 @@ def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, ova
         # Elsewhere the pixels stay as they were (no LAB round trip's rounding).
         lifted = np.where((share > 0)[..., None], kept_hue, lifted)
     return lifted
-
-
-# A source the swapper mirrors (lift_side_shade): its worn half is lifted to within this
-# fraction of the lit skin's level (the face's relief is the target's light's to draw: the
-# blend stage relights the de-lit texture with it, realtime/blend/relight.py).
-SIDE_DEPTH = 0.06
-# ... its lightness taken over this fraction of the face (Gaussian sigma): narrow, so that a
-# painted shade's sharp border (s10's lit brow ridge against the shaded temple) is lifted with it
-# and no lighter lobe with an outline is left standing.
-SIDE_NARROW = 0.012
-# ... the lit skin's level spread over this fraction of the face (normalised, from the lit skin,
-# SIDE_LIT: the lit part reaches the shaded one), never under the lit skin's median.
-SIDE_WIDE = 0.15
-# The lit skin: its low-frequency lightness above this percentile of the skin's.
-SIDE_LIT = 75
-
-
-def lift_side_shade(image: np.ndarray, landmarks: np.ndarray, face_size: float, oval: np.ndarray) -> np.ndarray:
-    """`image` (BGR uint8, de-lit and filled) with a turned source's shaded side lifted to the lit
-    skin's level (within SIDE_DEPTH), its chroma taken to the lit skin's.
-
-    Why: a painting lit from one side with the head turned away from the light (s10) keeps a
-    shade over its near half's outer part that the first-order de-lighting cannot explain (the
-    turban's cast shadow, the temple and cheek turning away). The occluder search took its
-    darkest part for "not skin" and filled it at the shade's own level (fill_occluders meets its
-    border); the rest stayed tan. The swapper wears that near half on both sides of the target
-    (swap/mesh.py, beyond MIRROR_YAW_DEG): a tan frame over the brows and temples with the lit
-    brow ridge standing in it as a pale lobe with a hard outline, and the target's brows gone
-    under it (the blind judge's "beige hard-edged mask over brows, nose and cheeks", s10 on d10).
-    Only for such a mirrored source: a frontal photo's shaded side is its own and part of its
-    likeness (swap/shadows.lift_shadows' identity notes).
-    The gain is smooth and multiplicative (the detail, the brows', the lids' and the nostrils'
-    contrast against the skin stay), read from the skin only (eyes, lips, nostrils and drawn,
-    textured brow hairs left out), and no pixel is lifted above the lit level. s10 is the only
-    mirrored source of ../shared/media; the others' textures are unchanged."""
-    shape = image.shape[:2]
-    _, keep, _ = shadow_zones(shape, landmarks, face_size, brows=False)
-    lightness = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
-    # The brows are skin here unless their hairs are drawn (textured, as lift_shadows tells
-    # hair): a painting's smooth brow ridge in shade (s10) was a tan band over the target's
-    # brows with the lit lid below it standing out as a pale lobe with a hard outline.
-    fine = lightness - cv2.GaussianBlur(lightness, (0, 0), max(1.0, 0.004 * face_size))
-    texture = np.sqrt(cv2.GaussianBlur(fine * fine, (0, 0), max(1.5, 0.008 * face_size)))
-    skin = (oval > 0) & (keep == 0)
-    if skin.sum() < 100:
-        return image
-    keep_brows = np.zeros(shape, np.uint8)
-    top = topology()
-    for brow in (top.right_eyebrow, top.left_eyebrow):
-        keep_brows |= _hull(shape, landmarks[brow], grow=0.012 * face_size)
-    hair = texture > max(6.0, 4.0 * float(np.median(texture[skin & (keep_brows == 0)])))
-    skin &= ~((keep_brows > 0) & hair)
-    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
-    narrow = max(1.0, SIDE_NARROW * face_size)
-    local, support = _normalised_blur(lightness, skin.astype(np.float32), narrow)
-    lit = skin & (local >= np.percentile(local[skin], SIDE_LIT))
-    wide = max(3.0, SIDE_WIDE * face_size)
-    level, _ = _normalised_blur(lightness, lit.astype(np.float32), wide)
-    level = np.maximum(level, float(np.median(lightness[lit])))
-    wanted = (1 - SIDE_DEPTH) * np.maximum(level, 1.0) / np.maximum(local, 1.0)
-    gain = np.clip(wanted, 1.0, MAX_GAIN)
-    soft = max(1.0, ZONE_SOFT * face_size)
-    where = _grown_soft(oval > 0, soft) * np.clip(support / 0.3, 0, 1)
-    gain = 1 + where * (gain - 1)
-    gain = cv2.GaussianBlur(gain, (0, 0), max(1.0, 0.5 * narrow))
-    gain = np.minimum(gain, np.maximum(1.0, np.maximum(level, 1.0) / np.maximum(lightness, 1.0)))
-    lifted = np.clip(image.astype(np.float32) * gain[..., None], 0, 255)
-    # The lifted shade takes the lit skin's chroma (low frequencies only: a blush or the lips'
-    # own tint stays): multiplied, a painted brown shade turned orange.
-    share = np.clip((gain - 1.0) / 0.1, 0.0, 1.0)
-    out_lab = cv2.cvtColor(lifted.astype(np.uint8), cv2.COLOR_BGR2LAB).astype(np.float32)
-    for channel in (1, 2):
-        own, _ = _normalised_blur(out_lab[..., channel], skin.astype(np.float32), narrow)
-        ref, _ = _normalised_blur(lab[..., channel], lit.astype(np.float32), wide)
-        out_lab[..., channel] += share * (ref - own)
-    out = cv2.cvtColor(np.clip(out_lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
-    return np.where((share > 0)[..., None], out, lifted.astype(np.uint8))

@@ -42,7 +42,7 @@ from realtime.blend import relight
 from realtime.faces.topology import MESH_POINTS, topology
 from realtime.faces.warp import piecewise_affine_maps
 from realtime.swap.fill import push_pull_fill
-from realtime.swap.shadows import lift_shadows, lift_side_shade
+from realtime.swap.shadows import lift_shadows
 from realtime.swap.source_glasses import SourceGlasses, find_source_glasses
 
 log = logging.getLogger(__name__)
@@ -719,8 +719,6 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     from realtime.faces.pose import head_pose
 
     mirrored = abs(head_pose(local)[0]) > mirror_yaw
-    if mirrored:
-        clean = lift_side_shade(clean, local, face_size, oval)
     clean = lift_shadows(clean, local, face_size, oval, occluders, mirrored)
 
     # 4. Lips towards natural lips: their chroma's departure from the skin's, scaled.
