@@ -342,6 +342,9 @@ class _Glasses:
     grey: np.ndarray
     shape: tuple
     age: int = 1
+    soft: tuple | None = None
+    """The shape transfer's soft restore mask made from these frames (_glasses_unmoved): (key, mask),
+    key = (grow, frame x, frame y, size); it is a pure function of the key while the frames are held."""
 
     def holds(self, image: np.ndarray) -> bool:
         """Whether the frames are still where they were found in `image` (GLASSES_STILL)."""
@@ -379,6 +382,8 @@ class MeshSwapper:
         self._glasses: dict[int, _Glasses] = {}
         self.glasses_searched = 0
         """How many times the glasses search ran (a still pair of frames is kept: GLASSES_STILL)."""
+        self.glasses_softened = 0
+        """How many times the shape transfer's soft glasses restore mask was made (held frames reuse it)."""
         self.occluders_made = 0
         """How many times the hair and off-skin band were measured (OCCLUDERS_EVERY)."""
         self.maps_made = 0
@@ -539,12 +544,23 @@ class MeshSwapper:
         # At half size (the grown region is soft anyway: 4 of the transfer's 10 ms on d13 at full
         # size, 0.4 ms so): every pixel of a frame is kept in the half-size mask (a 2x2 max).
         height, width = keep.shape
-        found_px = (keep > RESTORE_FROM).astype(np.uint8)
-        small = cv2.dilate(found_px, np.ones((2, 2), np.uint8))[::2, ::2]
-        half = (grow + 1) // 2
-        small = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * half + 1, 2 * half + 1)))
-        small = cv2.GaussianBlur(small.astype(np.float32), (0, 0), max(0.5, 0.25 * grow))
-        keep = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+        # Frames held from an earlier frame (_Glasses) at the same place and reach give the same soft
+        # mask: it is made once (its dilations, blur and enlargement were a third of this restore's
+        # cost without the search; issue 13, benchmarks/results/s21-shapecost).
+        memory = self._glasses.get(key)
+        made = (grow, found[1], keep.shape)
+        if memory is not None and memory.soft is not None and memory.soft[0] == made:
+            keep = memory.soft[1]
+        else:
+            found_px = (keep > RESTORE_FROM).astype(np.uint8)
+            small = cv2.dilate(found_px, np.ones((2, 2), np.uint8))[::2, ::2]
+            half = (grow + 1) // 2
+            small = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * half + 1, 2 * half + 1)))
+            small = cv2.GaussianBlur(small.astype(np.float32), (0, 0), max(0.5, 0.25 * grow))
+            keep = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+            if memory is not None:
+                memory.soft = (made, keep)
+                self.glasses_softened += 1
         x0, y0 = box[0], box[1]
         patch = patch.copy()
         region = patch[gy:gy + height, gx:gx + width]

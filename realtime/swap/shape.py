@@ -508,9 +508,10 @@ def plan(field: ShapeField, landmarks: np.ndarray, size: tuple[int, int]) -> War
         coarse = grid - read(coarse)
     full = (grid_w * step, grid_h * step)
     h, w = y1 - y0, x1 - x0
-    # One two-channel map (one resize; cv2.remap takes it as is).
-    maps = np.ascontiguousarray(cv2.resize(np.ascontiguousarray(coarse), full,
-                                           interpolation=cv2.INTER_LINEAR)[step:step + h, step:step + w])
+    # One two-channel map (one resize; cv2.remap takes it as is). A view of the enlarged grid, not a
+    # copy: OpenCV reads a strided view as it is (copying 0.3 MP of float pairs was a third of this
+    # resize-and-convert's cost; issue 13, benchmarks/results/s21-shapecost).
+    maps = cv2.resize(np.ascontiguousarray(coarse), full, interpolation=cv2.INTER_LINEAR)[step:step + h, step:step + w]
     map1, map2 = cv2.convertMaps(maps, None, cv2.CV_16SC2)
     box = (x0, y0, x1, y1)
     return Warp(box, map1, map2, _hole_boxes(moved, box), maps, moved)
