@@ -526,7 +526,7 @@ class MeshSwapper:
         d13's frames bent and lost 10-12% of their edges: s12, face_shape 1). The region put back
         is the frames grown by how far the field moved the eyes and brows there, so the moved
         copy of a frame is covered too (no double frame); the eyes inside the lenses move.
-        Returns the patch and the frames found (keep, (x, y) in the frame), or None: the render
+        Returns the patch (changed in place) and the frames found (keep, (x, y) in the frame), or None: the render
         keeps those, since a search around the moved eyes reaches less far below them (the lower
         rims of d9's frames were lost). The search is _glasses_of's: frames still where an earlier
         frame had them are not searched for again (GLASSES_STILL, ~1 ms of a 720p face's 2)."""
@@ -562,7 +562,7 @@ class MeshSwapper:
                 memory.soft = (made, keep)
                 self.glasses_softened += 1
         x0, y0 = box[0], box[1]
-        patch = patch.copy()
+        # In place: the caller's patch is its own (warp's, or the hands' blend of it), not a copy to keep.
         region = patch[gy:gy + height, gx:gx + width]
         unmoved = picture[y0 + gy:y0 + gy + height, x0 + gx:x0 + gx + width]
         patch[gy:gy + height, gx:gx + width] = cv2.blendLinear(unmoved, region, keep, 1.0 - keep)
