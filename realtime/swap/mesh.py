@@ -342,6 +342,9 @@ class _Glasses:
     grey: np.ndarray
     shape: tuple
     age: int = 1
+    soft: tuple | None = None
+    """The shape transfer's soft restore mask made from these frames (_glasses_unmoved): (key, mask),
+    key = (grow, frame x, frame y, size); it is a pure function of the key while the frames are held."""
 
     def holds(self, image: np.ndarray) -> bool:
         """Whether the frames are still where they were found in `image` (GLASSES_STILL)."""
@@ -379,6 +382,8 @@ class MeshSwapper:
         self._glasses: dict[int, _Glasses] = {}
         self.glasses_searched = 0
         """How many times the glasses search ran (a still pair of frames is kept: GLASSES_STILL)."""
+        self.glasses_softened = 0
+        """How many times the shape transfer's soft glasses restore mask was made (held frames reuse it)."""
         self.occluders_made = 0
         """How many times the hair and off-skin band were measured (OCCLUDERS_EVERY)."""
         self.maps_made = 0
@@ -521,7 +526,7 @@ class MeshSwapper:
         d13's frames bent and lost 10-12% of their edges: s12, face_shape 1). The region put back
         is the frames grown by how far the field moved the eyes and brows there, so the moved
         copy of a frame is covered too (no double frame); the eyes inside the lenses move.
-        Returns the patch and the frames found (keep, (x, y) in the frame), or None: the render
+        Returns the patch (changed in place) and the frames found (keep, (x, y) in the frame), or None: the render
         keeps those, since a search around the moved eyes reaches less far below them (the lower
         rims of d9's frames were lost). The search is _glasses_of's: frames still where an earlier
         frame had them are not searched for again (GLASSES_STILL, ~1 ms of a 720p face's 2)."""
@@ -539,14 +544,25 @@ class MeshSwapper:
         # At half size (the grown region is soft anyway: 4 of the transfer's 10 ms on d13 at full
         # size, 0.4 ms so): every pixel of a frame is kept in the half-size mask (a 2x2 max).
         height, width = keep.shape
-        found_px = (keep > RESTORE_FROM).astype(np.uint8)
-        small = cv2.dilate(found_px, np.ones((2, 2), np.uint8))[::2, ::2]
-        half = (grow + 1) // 2
-        small = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * half + 1, 2 * half + 1)))
-        small = cv2.GaussianBlur(small.astype(np.float32), (0, 0), max(0.5, 0.25 * grow))
-        keep = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+        # Frames held from an earlier frame (_Glasses) at the same place and reach give the same soft
+        # mask: it is made once (its dilations, blur and enlargement were a third of this restore's
+        # cost without the search; issue 13, benchmarks/results/s21-shapecost).
+        memory = self._glasses.get(key)
+        made = (grow, found[1], keep.shape)
+        if memory is not None and memory.soft is not None and memory.soft[0] == made:
+            keep = memory.soft[1]
+        else:
+            found_px = (keep > RESTORE_FROM).astype(np.uint8)
+            small = cv2.dilate(found_px, np.ones((2, 2), np.uint8))[::2, ::2]
+            half = (grow + 1) // 2
+            small = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * half + 1, 2 * half + 1)))
+            small = cv2.GaussianBlur(small.astype(np.float32), (0, 0), max(0.5, 0.25 * grow))
+            keep = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+            if memory is not None:
+                memory.soft = (made, keep)
+                self.glasses_softened += 1
         x0, y0 = box[0], box[1]
-        patch = patch.copy()
+        # In place: the caller's patch is its own (warp's, or the hands' blend of it), not a copy to keep.
         region = patch[gy:gy + height, gx:gx + width]
         unmoved = picture[y0 + gy:y0 + gy + height, x0 + gx:x0 + gx + width]
         patch[gy:gy + height, gx:gx + width] = cv2.blendLinear(unmoved, region, keep, 1.0 - keep)

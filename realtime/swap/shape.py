@@ -508,12 +508,29 @@ def plan(field: ShapeField, landmarks: np.ndarray, size: tuple[int, int]) -> War
         coarse = grid - read(coarse)
     full = (grid_w * step, grid_h * step)
     h, w = y1 - y0, x1 - x0
-    # One two-channel map (one resize; cv2.remap takes it as is).
-    maps = np.ascontiguousarray(cv2.resize(np.ascontiguousarray(coarse), full,
-                                           interpolation=cv2.INTER_LINEAR)[step:step + h, step:step + w])
+    # One two-channel map (one resize; cv2.remap takes it as is). A view of the enlarged grid, not a
+    # copy: OpenCV reads a strided view as it is (copying 0.3 MP of float pairs was a third of this
+    # resize-and-convert's cost; issue 13, benchmarks/results/s21-shapecost).
+    maps = cv2.resize(np.ascontiguousarray(coarse), full, interpolation=cv2.INTER_LINEAR)[step:step + h, step:step + w]
     map1, map2 = cv2.convertMaps(maps, None, cv2.CV_16SC2)
     box = (x0, y0, x1, y1)
     return Warp(box, map1, map2, _hole_boxes(moved, box), maps, moved)
+
+
+def _around(holes: list[tuple[int, int, int, int]], height: int, width: int) -> list[tuple[int, int, int, int]]:
+    """Boxes (x0, y0, x1, y1) that cover a height x width patch where none of `holes` does: row bands
+    cut at the holes' top and bottom edges, in each the column runs that no hole spanning the band covers."""
+    edges = sorted({0, height, *(y for box in holes for y in (box[1], box[3]) if 0 < y < height)})
+    boxes = []
+    for top, bottom in zip(edges, edges[1:], strict=False):
+        x = 0
+        for hx0, hx1 in sorted((box[0], box[2]) for box in holes if box[1] <= top and box[3] >= bottom):
+            if hx0 > x:
+                boxes.append((x, top, hx0, bottom))
+            x = max(x, hx1)
+        if x < width:
+            boxes.append((x, top, width, bottom))
+    return boxes
 
 
 def warp(image: np.ndarray, move: Warp) -> np.ndarray:
@@ -522,7 +539,12 @@ def warp(image: np.ndarray, move: Warp) -> np.ndarray:
     bilinear resampling loses (about 30% of the camera grain's energy at fractional offsets) shows
     only where the target's own pixels do -- its eyes and mouth in the mesh's holes; under the
     new face the blend stage reads the grain from the unmoved picture (realtime/swap/mesh.py)."""
-    patch = cv2.remap(image, move.map1, move.map2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # Bilinear only outside the holes (a quarter of d13's box, resampled bicubic below anyway): each
+    # pixel of remap's output reads only its own map entries, so the patch is the same to the bit.
+    patch = np.empty(move.map1.shape[:2] + image.shape[2:], image.dtype)
+    for rx0, ry0, rx1, ry1 in _around(move.holes, *move.map1.shape[:2]):
+        patch[ry0:ry1, rx0:rx1] = cv2.remap(image, move.map1[ry0:ry1, rx0:rx1], move.map2[ry0:ry1, rx0:rx1],
+                                            cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     for hx0, hy0, hx1, hy1 in move.holes:
         # The fixed-point maps (convertMaps rounds as remap does with float maps: the same pixels,
         # without converting the float maps again on every frame).
