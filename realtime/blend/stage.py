@@ -125,6 +125,15 @@ class BlendStage:
             if settings.grain > 0:
                 # The camera's own pixels where the shape transfer moved the picture (FaceLayer.grain).
                 camera = layer.grain if layer.grain is not None and layer.grain.shape == target.shape else target
+                if camera is not target and layer.grain_points is not None:
+                    # ... with the target's brows erased there too, where that picture has them
+                    # (grain_points): unerased, their band came back through the camera detail
+                    # as a dark bar with a light line along the top of the target's brows
+                    # (s10 -> d10, issue 13; benchmarks/results/s21-browline/). A copy: the
+                    # layer's grain picture is the camera's.
+                    camera = camera.copy()
+                    erase_brows(camera, layer.alpha, layer.grain_points, layer.box, layer.face.size, kept, image,
+                                settings.opacity)
                 image = detail_on_luma(image, camera, layer, settings.grain)
             # The target's kept features (glasses frames, a closing eye) on the new face's colour,
             # as part of the layer (its image and alpha): the composite is the frame's one writer.
