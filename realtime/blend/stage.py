@@ -138,10 +138,9 @@ class BlendStage:
                     # (grain_points): unerased, their band came back through the camera detail
                     # as a dark bar with a light line along the top of the target's brows
                     # (s10 -> d10, issue 13; benchmarks/results/s21-browline/). A copy: the
-                    # layer's grain picture is the camera's. The face's own detail is still
-                    # raised to the unerased picture's crispness: measured on the erased one,
-                    # the whole face's detail gain fell (s10 -> d6: sharpness 0.999 -> 0.929 of
-                    # the camera's, seams 1.7 -> 2.3 levels on the cheeks).
+                    # layer's grain picture is the camera's. The face's own detail gain still
+                    # reads the unerased picture (as before this change): only the band given
+                    # to the face loses the target's brows.
                     grain_from = camera.copy()
                     erase_brows(grain_from, layer.alpha, layer.grain_points, layer.box, layer.face.size, kept, image,
                                 settings.opacity)
