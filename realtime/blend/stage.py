@@ -17,7 +17,8 @@ from realtime.frame import FaceLayer, Frame
 from realtime.settings import Settings
 
 
-def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, strength: float) -> np.ndarray:
+def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, strength: float,
+                   grain_from: np.ndarray | None = None) -> np.ndarray:
     """`image` (the recoloured face over the box) with its own features' band raised to the
     camera's crispness and its finest band the camera's (`camera`: the target's pixels), both on
     the luma alone.
@@ -27,10 +28,16 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     the band exchanged. One single-channel chain instead of three channels cut the four steps
     from 10.7 to ~4 ms per 720p face (benchmarks/swap_cost.py). The change is added equally to
     B, G and R: with BT.601's luma weights summing to 1 that moves the luma by exactly the change
-    and leaves both chroma differences (B - Y, R - Y) as they were."""
+    and leaves both chroma differences (B - Y, R - Y) as they were.
+
+    `grain_from` (default `camera`): the picture whose finest band is given to the face, the
+    camera's with the target's brows erased; the face's own detail is still raised to `camera`'s
+    crispness (its brows' edges counted, as they were before they were erased there)."""
     sigma = split_sigma(layer.scale)
     luma, camera_luma = as_grey(image), as_grey(camera)
     gain = source_detail_gain(luma, camera_luma, layer.alpha, sigma)
+    if grain_from is not None:
+        camera_luma = as_grey(grain_from)
     detailed = source_detail(luma, 1.0 + strength * (gain - 1.0), sigma)
     # The target's own brows and lash lines are not grain (realtime/faces/brows.py), where the
     # camera's picture has them (FaceLayer.grain_points: unmoved by the face-shape transfer, or the
@@ -125,7 +132,19 @@ class BlendStage:
             if settings.grain > 0:
                 # The camera's own pixels where the shape transfer moved the picture (FaceLayer.grain).
                 camera = layer.grain if layer.grain is not None and layer.grain.shape == target.shape else target
-                image = detail_on_luma(image, camera, layer, settings.grain)
+                grain_from = None
+                if camera is not target and layer.grain_points is not None:
+                    # ... with the target's brows erased there too, where that picture has them
+                    # (grain_points): unerased, their band came back through the camera detail
+                    # as a dark bar with a light line along the top of the target's brows
+                    # (s10 -> d10, issue 13; benchmarks/results/s21-browline/). A copy: the
+                    # layer's grain picture is the camera's. The face's own detail gain still
+                    # reads the unerased picture (as before this change): only the band given
+                    # to the face loses the target's brows.
+                    grain_from = camera.copy()
+                    erase_brows(grain_from, layer.alpha, layer.grain_points, layer.box, layer.face.size, kept, image,
+                                settings.opacity)
+                image = detail_on_luma(image, camera, layer, settings.grain, grain_from)
             # The target's kept features (glasses frames, a closing eye) on the new face's colour,
             # as part of the layer (its image and alpha): the composite is the frame's one writer.
             layer.alpha = kept_in_layer(target, image, layer.alpha, kept, layer.face.size, kept_lines)

@@ -1,0 +1,74 @@
+"""A straight line along the top of the target's erased brows (issue 13, s21-browline): s10 (a
+painting) on d10 showed a light line with a dark bar under it along the top of d10's brows.
+
+The blend stage erases the target's brows from the picture under the layer (erase_brows,
+realtime/faces/brows.py), but with the face-shape transfer the camera detail reads the camera's
+own, unmoved pixels (FaceLayer.grain), where the brows were not erased: their band came back on
+the new face along the brow's straight top edge. Measured as the output's band-pass step across
+the camera's brow top edge, in grey levels (the camera's own step there: ~27-32).
+
+Real photo and frame (s10, d10 frame 45 from ../shared/media), MediaPipe, the real swapper and
+blend stage.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from realtime.blend.stage import BlendStage
+from realtime.faces.topology import topology
+from realtime.frame import Frame
+from realtime.settings import FaceSettings, Settings
+from realtime.swap.mesh import MeshSwapper
+from tests.conftest import media
+from tests.test_swap_sharp import frame_of
+
+
+def band(grey: np.ndarray) -> np.ndarray:
+    return cv2.GaussianBlur(grey, (0, 0), 1.0) - cv2.GaussianBlur(grey, (0, 0), 4.0)
+
+
+def brow_top_steps(output: np.ndarray, camera: np.ndarray, points: np.ndarray, size: float) -> list[float]:
+    """Per brow, the output's band just above the camera's brow top edge minus just below it
+    (mean over the brow's middle 60%): a line the camera's brow edge leaves on the new face."""
+    grey = [cv2.cvtColor(x, cv2.COLOR_BGR2GRAY).astype(np.float32) for x in (output, camera)]
+    ours = band(grey[0])
+    steps = []
+    for brow in (topology().right_eyebrow, topology().left_eyebrow):
+        p = points[brow, :2]
+        span = float(np.ptp(p[:, 0]))
+        top, bottom = int(p[:, 1].min() - 0.05 * size), int(p[:, 1].max() + 0.02 * size)
+        values = []
+        for x in range(int(p[:, 0].min() + 0.2 * span), int(p[:, 0].max() - 0.2 * span)):
+            column = np.diff(grey[1][top:bottom, x])
+            y = top + int(np.argmin(column[: len(column) * 2 // 3]))  # the steepest darkening: the top edge
+            values.append(ours[y - 2:y + 1, x].mean() - ours[y + 2:y + 5, x].mean())
+        steps.append(float(np.mean(values)))
+    return steps
+
+
+def test_no_line_along_the_top_of_the_targets_erased_brows(library):
+    from realtime.faces import create_detector
+
+    image = frame_of("d10.mp4", 45)
+    detector = create_detector(FaceSettings(max_faces=1), static=True)
+    try:
+        face = detector.detect(image)[0]
+    finally:
+        detector.close()
+    settings = Settings()
+    swapper = MeshSwapper(settings)
+    try:
+        swapper.set_source(library.get(str(media("s10.jpg"))))
+        frame = Frame(index=0, image=image, capture_ns=0, pts=0.0, faces=[face])
+        frame.layers = swapper.swap(frame, [face])
+        if frame.layers[0].grain_points is None:
+            pytest.skip("no face-shape transfer on this frame: the camera detail reads the erased target")
+        output = BlendStage(settings).process(frame).output
+    finally:
+        swapper.close()
+    steps = brow_top_steps(output, image, face.landmarks, face.size)
+    # integrate: 7.3 / 9.0 levels (a line seen at 1x); erased in the camera's picture too: 3.3 / 4.4.
+    assert max(steps) < 5.5, steps
