@@ -352,3 +352,81 @@ def erase_brows(target: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: 
                         -GRAIN_LIMIT, GRAIN_LIMIT)
         w = weight[..., None] if part.ndim == 3 else weight
         part[:] = np.clip(part + w * (filled + grain - part), 0, 255).astype(np.uint8)
+
+
+# The new face's facial hair (a source's moustache) keeps its own finest band too: exchanged for
+# the target camera's skin grain, s12's moustache lost its strands and read as a smooth dark mass,
+# "a painted patch" on d14 and d9 (issue 13; the clean texture still has 0.9-1.0 of the photo's
+# finest band there, benchmarks/results/s21-s12). Hair is found as the swapper's texture finds it
+# (realtime/swap/texture.py, _moustache_zone): in the zone where a moustache grows (the nostrils'
+# base to the lips, widened), pixels of the new face much darker than its cheeks, by this
+# fraction of the cheeks' grey, fully from HAIR_DARK - HAIR_SOFT. A clean-shaven upper lip is
+# skin-coloured and keeps the camera's grain.
+HAIR_DARK = 0.6
+HAIR_SOFT = 0.15
+# ... only where the zone holds a moustache's mass (this fraction of it dark, without the lips):
+# the nostrils and the mouth's corners of a clean-shaven face are dark too, and are no hair.
+HAIR_MASS = 0.12
+# ... and the strands' light gaps and fringe beside the dark hair (fraction of the face size).
+HAIR_GROW = 0.012
+# The new face's own band there, raised this much (above EDGE_CORE levels, camera_detail): the
+# photo's strands are enlarged 1.5-2x onto the target and are softer than the camera draws hair.
+HAIR_GAIN = 1.3
+# The cheek points (MediaPipe) the hair's darkness is measured against.
+_CHEEKS = (50, 280, 118, 347, 101, 330)
+
+
+def hair_weight(image: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: Box,
+                face_size: float) -> FeatureWeight | None:
+    """How much of the new face's own finest band camera_detail keeps over its facial hair (a
+    weight over a part of the box, as feature_band's; None: no moustache). `image`: the new face's
+    luma over the box; `points`: its landmarks in frame pixels."""
+    from realtime.swap.texture import _moustache_zone
+
+    if image.ndim != 2:
+        return None
+    height, width = image.shape
+    top = topology()
+    local = points[:, :2].astype(np.float32) - np.array([box[0], box[1]], np.float32)
+    cheeks = np.round(local[list(_CHEEKS)]).astype(int)
+    inside = (cheeks[:, 0] >= 0) & (cheeks[:, 0] < width) & (cheeks[:, 1] >= 0) & (cheeks[:, 1] < height)
+    if inside.sum() < 3:
+        return None
+    skin = float(np.median(image[cheeks[inside, 1], cheeks[inside, 0]]))
+    # Only around the mouth: the zone's bounding box (its reach included).
+    from realtime.swap.texture import _MOUSTACHE_REACH, _NOSTRILS
+
+    around = local[list(_NOSTRILS) + list(top.outer_lips)]
+    pad = (_MOUSTACHE_REACH + HAIR_GROW) * face_size + 2
+    xa, ya = np.maximum(np.floor(around.min(axis=0) - pad).astype(int), 0)
+    xb, yb = np.ceil(around.max(axis=0) + pad).astype(int)
+    xb, yb = min(width, xb), min(height, yb)
+    if xb - xa < 8 or yb - ya < 8:
+        return None
+    offset = np.array([xa, ya], np.float32)
+    zone = _moustache_zone((yb - ya, xb - xa), local - offset, face_size)
+    lips = np.zeros_like(zone)
+    cv2.fillPoly(lips, [np.round((local[top.outer_lips] - offset) * 16).astype(np.int32)], 1, shift=4)
+    zone &= 1 - lips
+    grey = image[ya:yb, xa:xb].astype(np.float32)
+    dark = np.clip((HAIR_DARK * skin - grey) / (HAIR_SOFT * skin), 0.0, 1.0) * zone
+    area = cv2.countNonZero(zone)
+    if area < 64 or float((dark > 0.5).sum()) < HAIR_MASS * area:
+        return None
+    grow = max(1, int(round(HAIR_GROW * face_size)))
+    weight = cv2.dilate(dark, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+    weight = cv2.GaussianBlur(weight, (0, 0), grow) * alpha[ya:yb, xa:xb]
+    return (HAIR_GAIN * weight).astype(np.float32), (int(ya), int(yb), int(xa), int(xb))
+
+
+def merge_weights(first: FeatureWeight | None, second: FeatureWeight | None) -> FeatureWeight | None:
+    """The larger of two weights over parts of the box, over the part covering both."""
+    if first is None or second is None:
+        return first if second is None else second
+    (a, (ay0, ay1, ax0, ax1)), (b, (by0, by1, bx0, bx1)) = first, second
+    y0, y1, x0, x1 = min(ay0, by0), max(ay1, by1), min(ax0, bx0), max(ax1, bx1)
+    out = np.zeros((y1 - y0, x1 - x0), np.float32)
+    out[ay0 - y0:ay1 - y0, ax0 - x0:ax1 - x0] = a
+    part = out[by0 - y0:by1 - y0, bx0 - x0:bx1 - x0]
+    np.maximum(part, b, out=part)
+    return out, (y0, y1, x0, x1)
