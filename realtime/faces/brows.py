@@ -443,4 +443,3 @@ def erase_brows(target: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: 
                         -GRAIN_LIMIT, GRAIN_LIMIT)
         w = weight[..., None] if part.ndim == 3 else weight
         part[:] = np.clip(part + w * (filled + grain - part), 0, 255).astype(np.uint8)
-
