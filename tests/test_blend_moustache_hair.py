@@ -100,3 +100,21 @@ def test_a_clean_shaven_upper_lip_keeps_the_cameras_grain(swap_one, library):
     # Their nostrils and mouth corners are dark too, but no moustache's mass.
     assert found["s42.jpg"] is None and found["s9.jpg"] is None
     assert found["s12.jpg"] is not None and float(found["s12.jpg"][0].max()) > 0.9
+
+
+def test_the_hair_gain_follows_the_cameras_sharpness():
+    from realtime.blend.kernels import gaussian_u8
+    from realtime.faces.brows import hair_gain
+
+    # Strands every 4 px drawn crisply; a camera drawing the same lines softly, or as crisply.
+    rng = np.random.default_rng(0)
+    crisp = np.full((120, 120), 150, np.uint8)
+    crisp[:, ::4] = 60
+    crisp = cv2.add(crisp, rng.integers(0, 3, crisp.shape, dtype=np.uint8))
+    soft = gaussian_u8(crisp, 2.0)
+    alpha = np.ones(crisp.shape, np.float32)
+    hair = (np.ones((60, 60), np.float32), (30, 90, 30, 90))
+    assert hair_gain(crisp, soft, alpha, hair, 1.5) == 0.0
+    # Drawn as sharply (ratio 1): 2/3 of the band (all of it from 1.1, HAIR_SHARP_FULL).
+    assert 0.5 < hair_gain(crisp, crisp, alpha, hair, 1.5) < 0.8
+    assert hair_gain(soft, crisp, alpha, hair, 1.5) == 1.0

@@ -518,7 +518,7 @@ def hair_gain(image: np.ndarray, camera: np.ndarray, alpha: np.ndarray, hair: Fe
         size = (max(1, picture.shape[1] // step), max(1, picture.shape[0] // step))
         where = (area_shrink(weight, size) > 0.5).astype(np.uint8)
         if cv2.countNonZero(where) < 16:
-            return 1.0
+            return 0.0  # too few pixels to tell: the camera's grain, as without a moustache
         grey = area_shrink(picture, size).astype(np.float32)
         low = cv2.GaussianBlur(grey, (0, 0), sigma / step)
         fine, coarse = grey - low, low - cv2.GaussianBlur(low, (0, 0), 2 * sigma / step)
