@@ -340,6 +340,53 @@ def hair_weight(image: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: B
                                                      int(xa + weight.shape[1]))
 
 
+# hair_gain: the kept band's share from this camera-to-hair ratio of "drawn as sharply" (below:
+# none), all of it from HAIR_SHARP_FULL (a camera as crisp as the new face's hair, or crisper).
+HAIR_SHARP_FROM = 0.8
+HAIR_SHARP_FULL = 1.1
+
+
+def hair_gain(image: np.ndarray, camera: np.ndarray, alpha: np.ndarray, hair: FeatureWeight,
+              sigma: float) -> float:
+    """How much of hair_weight's keep camera_detail gets (0..1): the moustache's strands are
+    kept only as crisply as the target camera draws. `image`: the new face's luma over the box;
+    `camera`: the target's; `hair`: hair_weight's weight; `sigma`: the split (split_sigma).
+
+    Why: s12's strands kept as the photo draws them (s21-hair, gain 1) were far crisper than the
+    soft d20 and d14 draw anything: sharpness_match 1.28 -> 1.96 on d20, 1.57 -> 2.16 on d14 (in
+    process, tests/test_swap_edges.py bounds d20 at 1.3), a crisp dark patch pasted on a blurry
+    face. The ratio compared is "drawn as sharply": the finest band's energy (below `sigma`) over
+    the next band's (`sigma` .. 2 `sigma`), the camera's over its whole face against the new face's
+    over its hair; as an amplitude, the camera's point spread at the finest band against the
+    hair's. The camera's own ratio counts its sensor and compression grain as fine detail, so a
+    soft camera still reads 0.64-0.77 (d20, d14 frames 5/15/25 with s12; d6 0.82-0.86, d3
+    0.94-1.36, d10 1.07-1.09, d9 1.33-1.42, d13 1.54-1.66): kept from HAIR_SHARP_FROM, fully from
+    HAIR_SHARP_FULL (d9, d13 all of it, d6 0.06-0.21). The face keeps its own band above `sigma`
+    everywhere: on the soft cameras the moustache's clumps stay, drawn at the camera's blur.
+    A share of the band kept "up to the camera's level" (its fine energy over the face) instead
+    still gave d20 1.45 at 0.41 of the band, 1.32 at 0.12."""
+    zone, (ya, yb, xa, xb) = hair
+    # At half resolution or less (the bands are then sigma/step ..., sigma/step >= 0.75 px there):
+    # ratios over a zone need not every pixel, like detail.crossover_fill; the camera's whole
+    # face cost ~10 ms at half size on a 700-px box on the loaded 2-core machine.
+    step = max(2, int(sigma / 0.75))
+    ratios = []
+    for picture, weight in ((image[ya:yb, xa:xb], zone), (camera, alpha)):
+        size = (max(1, picture.shape[1] // step), max(1, picture.shape[0] // step))
+        where = (area_shrink(weight, size) > 0.5).astype(np.uint8)
+        if cv2.countNonZero(where) < 16:
+            return 0.0  # too few pixels to tell: the camera's grain, as without a moustache
+        grey = area_shrink(picture, size).astype(np.float32)
+        low = cv2.GaussianBlur(grey, (0, 0), sigma / step)
+        fine, coarse = grey - low, low - cv2.GaussianBlur(low, (0, 0), 2 * sigma / step)
+        # Mean squares as mean^2 + variance: one pass each, no squared copies.
+        energy = [float(m[0, 0] ** 2 + d[0, 0] ** 2) for m, d in
+                  (cv2.meanStdDev(band, mask=where) for band in (fine, coarse))]
+        ratios.append(energy[0] / max(energy[1], 1e-6))
+    drawn = float(np.sqrt(ratios[1] / max(ratios[0], 1e-6)))
+    return float(np.clip((drawn - HAIR_SHARP_FROM) / (HAIR_SHARP_FULL - HAIR_SHARP_FROM), 0.0, 1.0))
+
+
 def merge_weights(first: FeatureWeight | None, second: FeatureWeight | None) -> FeatureWeight | None:
     """The larger of two weights over parts of the box, over the part covering both."""
     if first is None or second is None:
@@ -480,51 +527,3 @@ def _fill_with_grain(part: np.ndarray, weight: np.ndarray, filled: np.ndarray) -
                     -GRAIN_LIMIT, GRAIN_LIMIT)
     w = weight[..., None] if part.ndim == 3 else weight
     part[:] = np.clip(part + w * (filled + grain - part), 0, 255).astype(np.uint8)
-
-
-
-# hair_gain: the kept band's share from this camera-to-hair ratio of "drawn as sharply" (below:
-# none), all of it from HAIR_SHARP_FULL (a camera as crisp as the new face's hair, or crisper).
-HAIR_SHARP_FROM = 0.8
-HAIR_SHARP_FULL = 1.1
-
-
-def hair_gain(image: np.ndarray, camera: np.ndarray, alpha: np.ndarray, hair: FeatureWeight,
-              sigma: float) -> float:
-    """How much of hair_weight's keep camera_detail gets (0..1): the moustache's strands are
-    kept only as crisply as the target camera draws. `image`: the new face's luma over the box;
-    `camera`: the target's; `hair`: hair_weight's weight; `sigma`: the split (split_sigma).
-
-    Why: s12's strands kept as the photo draws them (s21-hair, gain 1) were far crisper than the
-    soft d20 and d14 draw anything: sharpness_match 1.28 -> 1.96 on d20, 1.57 -> 2.16 on d14 (in
-    process, tests/test_swap_edges.py bounds d20 at 1.3), a crisp dark patch pasted on a blurry
-    face. The ratio compared is "drawn as sharply": the finest band's energy (below `sigma`) over
-    the next band's (`sigma` .. 2 `sigma`), the camera's over its whole face against the new face's
-    over its hair; as an amplitude, the camera's point spread at the finest band against the
-    hair's. The camera's own ratio counts its sensor and compression grain as fine detail, so a
-    soft camera still reads 0.64-0.77 (d20, d14 frames 5/15/25 with s12; d6 0.82-0.86, d3
-    0.94-1.36, d10 1.07-1.09, d9 1.33-1.42, d13 1.54-1.66): kept from HAIR_SHARP_FROM, fully from
-    HAIR_SHARP_FULL (d9, d13 all of it, d6 0.06-0.21). The face keeps its own band above `sigma`
-    everywhere: on the soft cameras the moustache's clumps stay, drawn at the camera's blur.
-    A share of the band kept "up to the camera's level" (its fine energy over the face) instead
-    still gave d20 1.45 at 0.41 of the band, 1.32 at 0.12."""
-    zone, (ya, yb, xa, xb) = hair
-    # At half resolution or less (the bands are then sigma/step ..., sigma/step >= 0.75 px there):
-    # ratios over a zone need not every pixel, like detail.crossover_fill; the camera's whole
-    # face cost ~10 ms at half size on a 700-px box on the loaded 2-core machine.
-    step = max(2, int(sigma / 0.75))
-    ratios = []
-    for picture, weight in ((image[ya:yb, xa:xb], zone), (camera, alpha)):
-        size = (max(1, picture.shape[1] // step), max(1, picture.shape[0] // step))
-        where = (area_shrink(weight, size) > 0.5).astype(np.uint8)
-        if cv2.countNonZero(where) < 16:
-            return 0.0  # too few pixels to tell: the camera's grain, as without a moustache
-        grey = area_shrink(picture, size).astype(np.float32)
-        low = cv2.GaussianBlur(grey, (0, 0), sigma / step)
-        fine, coarse = grey - low, low - cv2.GaussianBlur(low, (0, 0), 2 * sigma / step)
-        # Mean squares as mean^2 + variance: one pass each, no squared copies.
-        energy = [float(m[0, 0] ** 2 + d[0, 0] ** 2) for m, d in
-                  (cv2.meanStdDev(band, mask=where) for band in (fine, coarse))]
-        ratios.append(energy[0] / max(energy[1], 1e-6))
-    drawn = float(np.sqrt(ratios[1] / max(ratios[0], 1e-6)))
-    return float(np.clip((drawn - HAIR_SHARP_FROM) / (HAIR_SHARP_FULL - HAIR_SHARP_FROM), 0.0, 1.0))
