@@ -12,7 +12,7 @@ from realtime.blend.kept import kept_in_layer, union
 from realtime.blend.kernels import as_grey
 from realtime.blend.mask import skin_mask
 from realtime.blend.mouth import mouth_membrane
-from realtime.faces.brows import erase_brows, feature_band
+from realtime.faces.brows import erase_brows, feature_band, hair_gain, hair_weight, merge_weights
 from realtime.frame import FaceLayer, Frame
 from realtime.settings import Settings
 
@@ -45,6 +45,12 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     points = layer.face.landmarks if layer.grain_points is None else layer.grain_points
     grain, features = feature_band(camera_luma, detailed, layer.alpha, points, layer.box,
                                    layer.face.size, sigma, band_sigma=CROSSOVER * sigma)
+    # ... and the new face's facial hair keeps its own strands (brows.hair_weight).
+    hair = hair_weight(detailed, layer.alpha, layer.face.landmarks, layer.box, layer.face.size)
+    if hair is not None:
+        gain = hair_gain(detailed, camera_luma, layer.alpha, hair, sigma)
+        hair = (hair[0] * gain, hair[1]) if gain > 1e-3 else None
+    features = merge_weights(features, hair)
     detailed = camera_detail(detailed, grain, layer.scale, strength, layer.alpha, keep=features)
     change = cv2.subtract(detailed, luma, dtype=cv2.CV_16S)
     return cv2.add(image, cv2.merge([change] * 3), dtype=cv2.CV_8U)

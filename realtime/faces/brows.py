@@ -262,6 +262,144 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
     return out, None if keep is None else (keep, keep_box)
 
 
+# The new face's facial hair (a source's moustache) keeps its own finest band too: exchanged for
+# the target camera's skin grain, s12's moustache lost its strands and read as a smooth dark mass,
+# "a painted patch" on d14 and d9 (issue 13; the clean texture still has 0.9-1.0 of the photo's
+# finest band there, benchmarks/results/s21-s12). Hair is found as the swapper's texture finds it
+# (realtime/swap/texture.py, _moustache_zone): in the zone where a moustache grows (the nostrils'
+# base to the lips, widened), pixels of the new face much darker than its cheeks, by this
+# fraction of the cheeks' grey, fully from HAIR_DARK - HAIR_SOFT. A clean-shaven upper lip is
+# skin-coloured and keeps the camera's grain.
+HAIR_DARK = 0.6
+HAIR_SOFT = 0.15
+# ... only where the zone holds a moustache's mass (this fraction of it dark, without the lips):
+# the nostrils and the mouth's corners of a clean-shaven face are dark too, and are no hair.
+HAIR_MASS = 0.12
+# ... and the strands' light gaps and fringe beside the dark hair (fraction of the face size).
+HAIR_GROW = 0.012
+# The new face's own band there, kept this much (above 1: raised past EDGE_CORE levels,
+# camera_detail). Kept as drawn: raised 1.3x the strands looked only a little crisper on the
+# written s12 -> d9/d14 frames while the soft d14's sharpness_match rose 2.09 -> 2.34 (start 1.45).
+HAIR_GAIN = 1.0
+# The cheek points (MediaPipe) the hair's darkness is measured against.
+_CHEEKS = (50, 280, 118, 347, 101, 330)
+
+
+def hair_weight(image: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: Box,
+                face_size: float) -> FeatureWeight | None:
+    """How much of the new face's own finest band camera_detail keeps over its facial hair (a
+    weight over a part of the box, as feature_band's; None: no moustache). `image`: the new face's
+    luma over the box; `points`: its landmarks in frame pixels."""
+    from realtime.swap.texture import _MOUSTACHE_REACH, _NOSTRILS
+
+    if image.ndim != 2:
+        return None
+    height, width = image.shape
+    top = topology()
+    local = points[:, :2].astype(np.float32) - np.array([box[0], box[1]], np.float32)
+    cheeks = np.round(local[list(_CHEEKS)]).astype(int)
+    inside = (cheeks[:, 0] >= 0) & (cheeks[:, 0] < width) & (cheeks[:, 1] >= 0) & (cheeks[:, 1] < height)
+    if inside.sum() < 3:
+        return None
+    skin = float(np.median(image[cheeks[inside, 1], cheeks[inside, 0]]))
+    # Only around the mouth: the zone's bounding box (its reach and the weight's growth included).
+    around = local[list(_NOSTRILS) + list(top.outer_lips)]
+    pad = (_MOUSTACHE_REACH + 3 * HAIR_GROW) * face_size + 2
+    xa, ya = np.maximum(np.floor(around.min(axis=0) - pad).astype(int), 0)
+    xb, yb = np.ceil(around.max(axis=0) + pad).astype(int)
+    xb, yb = min(width, int(xb)), min(height, int(yb))
+    if xb - xa < 8 or yb - ya < 8:
+        return None
+    # The weight is smooth (grown and blurred over ~1% of the face): found at half resolution
+    # (2.2 ms per frame on d14's face at full size, most of it the zone's wide dilation).
+    step = 2 if min(yb - ya, xb - xa) >= 32 else 1
+    size = (max(1, (xb - xa) // step), max(1, (yb - ya) // step))
+    part = (slice(ya, ya + size[1] * step), slice(xa, xa + size[0] * step))
+    small = (local - np.array([xa, ya], np.float32) + 0.5) / step - 0.5
+    # The texture's _moustache_zone (the nostrils' and outer lips' hull grown by _MOUSTACHE_REACH of
+    # the face) as a distance threshold, without the lips themselves.
+    hull = np.zeros(size[::-1], np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(np.round(small[list(_NOSTRILS) + list(top.outer_lips)] * 16)
+                                            .astype(np.int32)), 255, shift=4)
+    distance = cv2.distanceTransform(255 - hull, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    lips = np.zeros_like(hull)
+    cv2.fillPoly(lips, [np.round(small[top.outer_lips] * 16).astype(np.int32)], 1, shift=4)
+    zone = (distance <= _MOUSTACHE_REACH * face_size / step) & (lips == 0)
+    grey = area_shrink(image[part], size).astype(np.float32)
+    dark = np.clip((HAIR_DARK * skin - grey) / (HAIR_SOFT * skin), 0.0, 1.0) * zone
+    area = int(zone.sum())
+    if area < 64 // step ** 2 or float((dark > 0.5).sum()) < HAIR_MASS * area:
+        return None
+    grow = max(1, int(round(HAIR_GROW * face_size / step)))
+    weight = cv2.dilate(dark, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+    weight = cv2.GaussianBlur(weight, (0, 0), grow)
+    if step > 1:
+        weight = cv2.resize(weight, (size[0] * step, size[1] * step), interpolation=cv2.INTER_LINEAR)
+    weight *= alpha[part]
+    return (HAIR_GAIN * weight).astype(np.float32), (int(ya), int(ya + weight.shape[0]), int(xa),
+                                                     int(xa + weight.shape[1]))
+
+
+# hair_gain: the kept band's share from this camera-to-hair ratio of "drawn as sharply" (below:
+# none), all of it from HAIR_SHARP_FULL (a camera as crisp as the new face's hair, or crisper).
+HAIR_SHARP_FROM = 0.8
+HAIR_SHARP_FULL = 1.1
+
+
+def hair_gain(image: np.ndarray, camera: np.ndarray, alpha: np.ndarray, hair: FeatureWeight,
+              sigma: float) -> float:
+    """How much of hair_weight's keep camera_detail gets (0..1): the moustache's strands are
+    kept only as crisply as the target camera draws. `image`: the new face's luma over the box;
+    `camera`: the target's; `hair`: hair_weight's weight; `sigma`: the split (split_sigma).
+
+    Why: s12's strands kept as the photo draws them (s21-hair, gain 1) were far crisper than the
+    soft d20 and d14 draw anything: sharpness_match 1.28 -> 1.96 on d20, 1.57 -> 2.16 on d14 (in
+    process, tests/test_swap_edges.py bounds d20 at 1.3), a crisp dark patch pasted on a blurry
+    face. The ratio compared is "drawn as sharply": the finest band's energy (below `sigma`) over
+    the next band's (`sigma` .. 2 `sigma`), the camera's over its whole face against the new face's
+    over its hair; as an amplitude, the camera's point spread at the finest band against the
+    hair's. The camera's own ratio counts its sensor and compression grain as fine detail, so a
+    soft camera still reads 0.64-0.77 (d20, d14 frames 5/15/25 with s12; d6 0.82-0.86, d3
+    0.94-1.36, d10 1.07-1.09, d9 1.33-1.42, d13 1.54-1.66): kept from HAIR_SHARP_FROM, fully from
+    HAIR_SHARP_FULL (d9, d13 all of it, d6 0.06-0.21). The face keeps its own band above `sigma`
+    everywhere: on the soft cameras the moustache's clumps stay, drawn at the camera's blur.
+    A share of the band kept "up to the camera's level" (its fine energy over the face) instead
+    still gave d20 1.45 at 0.41 of the band, 1.32 at 0.12."""
+    zone, (ya, yb, xa, xb) = hair
+    # At half resolution or less (the bands are then sigma/step ..., sigma/step >= 0.75 px there):
+    # ratios over a zone need not every pixel, like detail.crossover_fill; the camera's whole
+    # face cost ~10 ms at half size on a 700-px box on the loaded 2-core machine.
+    step = max(2, int(sigma / 0.75))
+    ratios = []
+    for picture, weight in ((image[ya:yb, xa:xb], zone), (camera, alpha)):
+        size = (max(1, picture.shape[1] // step), max(1, picture.shape[0] // step))
+        where = (area_shrink(weight, size) > 0.5).astype(np.uint8)
+        if cv2.countNonZero(where) < 16:
+            return 0.0  # too few pixels to tell: the camera's grain, as without a moustache
+        grey = area_shrink(picture, size).astype(np.float32)
+        low = cv2.GaussianBlur(grey, (0, 0), sigma / step)
+        fine, coarse = grey - low, low - cv2.GaussianBlur(low, (0, 0), 2 * sigma / step)
+        # Mean squares as mean^2 + variance: one pass each, no squared copies.
+        energy = [float(m[0, 0] ** 2 + d[0, 0] ** 2) for m, d in
+                  (cv2.meanStdDev(band, mask=where) for band in (fine, coarse))]
+        ratios.append(energy[0] / max(energy[1], 1e-6))
+    drawn = float(np.sqrt(ratios[1] / max(ratios[0], 1e-6)))
+    return float(np.clip((drawn - HAIR_SHARP_FROM) / (HAIR_SHARP_FULL - HAIR_SHARP_FROM), 0.0, 1.0))
+
+
+def merge_weights(first: FeatureWeight | None, second: FeatureWeight | None) -> FeatureWeight | None:
+    """The larger of two weights over parts of the box, over the part covering both."""
+    if first is None or second is None:
+        return first if second is None else second
+    (a, (ay0, ay1, ax0, ax1)), (b, (by0, by1, bx0, bx1)) = first, second
+    y0, y1, x0, x1 = min(ay0, by0), max(ay1, by1), min(ax0, bx0), max(ax1, bx1)
+    out = np.zeros((y1 - y0, x1 - x0), np.float32)
+    out[ay0 - y0:ay1 - y0, ax0 - x0:ax1 - x0] = a
+    part = out[by0 - y0:by1 - y0, bx0 - x0:bx1 - x0]
+    np.maximum(part, b, out=part)
+    return out, (y0, y1, x0, x1)
+
+
 # The target's brow is erased where it is darker than its closing (a grey dilation then erosion
 # with a disc this wide, fraction of the face size: wider than a brow is thick, narrower than a
 # lock of hair or the eye's shadow) by this many grey levels, fully from twice that.
