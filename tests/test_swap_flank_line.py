@@ -47,8 +47,9 @@ def test_no_thin_dark_line_down_s12s_nose_flank(library):
 
 
 def test_even_noses_keep_their_flanks(library, monkeypatch):
-    """s42 (an evenly lit photo) and s9 (a soft painting) have no line down the flank: their
-    clean textures stay within a few levels of those without the flank lift (the nose's relief)."""
+    """s42 (an evenly lit photo) and s9 (a soft painting) have no deep line down the flank: their
+    clean textures are as without the flank lift (s42's soft flank contour, 5-10% under the
+    flank, is the nose's shape: lifted, her identity distance rose by 0.005 on d9 and d14)."""
     for name in ("s42.jpg", "s9.jpg"):
         source = library.get(str(media(name)))
         lifted = make_clean_texture(source.image, source.face.landmarks, find_hands=False).image
@@ -56,4 +57,4 @@ def test_even_noses_keep_their_flanks(library, monkeypatch):
             patch.setattr(texture_module, "lift_flank_lines", lambda image, *args: image)
             plain = make_clean_texture(source.image, source.face.landmarks, find_hands=False).image
         change = np.abs(lifted.astype(int) - plain.astype(int))
-        assert change.max() <= 15 and change.mean() < 0.05, (name, change.max(), change.mean())
+        assert change.max() <= 3 and change.mean() < 0.01, (name, change.max(), change.mean())
