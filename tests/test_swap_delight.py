@@ -70,8 +70,6 @@ def test_a_side_lit_source_loses_its_side_light_without_a_step_beside_the_nose(l
     # tests) changes the eye sockets and the nose's side on purpose, locally (s12 5.9, s10 4.2
     # on this measure with it; looked at, no step: the sockets and the nose's shadow lighter).
     monkeypatch.setattr(texture_module, "lift_shadows", lambda clean, *args: clean)
-    # Likewise the lift of a thin line down the nose's flank (shadows.lift_flank_lines).
-    monkeypatch.setattr(texture_module, "lift_flank_lines", lambda clean, *args: clean)
     # Nor the evening of the two sides against each other (balance_sides): its correction is as
     # steep as the photo's own shading line it cancels, on purpose (s12 5.7 with it; looked at,
     # the line beside the nose softer, no step: tests/test_texture_clean.py).

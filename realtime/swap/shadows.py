@@ -55,17 +55,6 @@ NOSE_NARROW = 0.015
 # ... and under the eyes (under_eyes) over this.
 UNDER_NARROW = 0.015
 
-# A thin dark line down the nose's flank (the photo's own shadow edge, a print's crease) is
-# lifted to this depth under what a grey closing over FLANK_LINE_WIDTH of the face finds beside
-# it (lift_flank_lines): s12's flank keeps a line 2-3 px wide, 25-35% under the flank beside it.
-# Its broad shade (wider than the closing) is left to lift_shadows, so the nose keeps its relief.
-FLANK_LINE_DEPTH = 0.05
-FLANK_LINE_WIDTH = 0.03
-# ... only where the line is at least this deep (and a little around it): a nose's soft contour
-# line (s42, 5-10% under the flank) is its shape; lifted too, s42's identity distance rose by
-# 0.005 on d9 and d14 (in process, frames 0-25 every 5th).
-FLANK_LINE_MIN = 0.15
-
 # The lift's masks (zones, what is kept, hair) fade over this fraction of the face (sigma).
 ZONE_SOFT = 0.01
 # ... what is never lifted over this fraction of that.
@@ -85,9 +74,6 @@ _BRIDGE_SIDES = ((55, 193, 168, 6, 122, 245, 189, 221), (285, 417, 168, 6, 351, 
 # beside s10's nose; on s12, not mirrored, it would take the dark zone beside its nose on d20).
 _BESIDE_NOSE = ((188, 114, 47, 100, 36, 203, 129, 209, 49, 131, 198),
                 (412, 343, 277, 329, 266, 423, 358, 429, 279, 360, 420))
-# Down each nose flank, from beside the eye's inner corner to the wing (lift_flank_lines).
-_FLANK_LINES = ((122, 188, 114, 174, 217, 198, 209, 49, 131),
-                (351, 412, 343, 399, 437, 420, 429, 279, 360))
 # Below each eye: the lower lid's shade and the socket's inner corner beside the nose's bridge.
 _UNDER_RIGHT_EYE = (111, 117, 118, 119, 120, 121, 128, 245, 193)
 _UNDER_LEFT_EYE = (340, 346, 347, 348, 349, 350, 357, 465, 417)
@@ -276,45 +262,3 @@ def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, ova
         # Elsewhere the pixels stay as they were (no LAB round trip's rounding).
         lifted = np.where((share > 0)[..., None], kept_hue, lifted)
     return lifted
-
-
-def lift_flank_lines(image: np.ndarray, landmarks: np.ndarray, face_size: float,
-                     oval: np.ndarray) -> np.ndarray:
-    """`image` (BGR uint8) with thin dark lines down the nose's flanks lifted (issue 13).
-
-    A side-lit photo's nose keeps a thin dark line along its flank, where the shadow's edge
-    meets the cheek (s12: 2-3 px on a 206 px face, from the eye's inner corner to the wing). The
-    de-lighting lightens the cheek beside it, so it stands out more, and lift_shadows cannot see
-    it: its lightness is measured over 4% of the face (8 px, the line averages away with the lit
-    ridge and cheek), and its fine band is as strong as hair's, so it is kept as hair. Worn on a
-    target it is a thin grey streak down one side of the nose. Here a grey closing (dark
-    structures narrower than FLANK_LINE_WIDTH filled by the skin beside them) sets the level;
-    the line is lifted to FLANK_LINE_DEPTH under it by a gain on the three channels (its hue
-    stays), within a band along each flank only, never on the eye's lash line or the nostrils."""
-    shape = image.shape[:2]
-    top = topology()
-    band = np.zeros(shape, np.uint8)
-    for side in _FLANK_LINES:
-        band |= _hull(shape, landmarks[list(side)], grow=0.015 * face_size)
-    keep = np.zeros(shape, np.uint8)
-    for eye in (top.right_eye, top.left_eye):
-        keep |= _hull(shape, landmarks[eye], grow=0.012 * face_size)
-    keep |= _hull(shape, landmarks[list(_NOSTRILS)], grow=0.004 * face_size)
-    band &= oval & (1 - keep)
-    if not band.any():
-        return image
-    lightness = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
-    size = max(3, int(FLANK_LINE_WIDTH * face_size) | 1)
-    closed = cv2.morphologyEx(lightness, cv2.MORPH_CLOSE,
-                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
-    # The closing's flat tops smoothed (a blocky level would print its own pattern).
-    closed = cv2.GaussianBlur(closed, (0, 0), max(0.7, 0.004 * face_size))
-    gain = np.clip((1 - FLANK_LINE_DEPTH) * closed / np.maximum(lightness, 1.0), 1.0, MAX_GAIN)
-    soft = max(1.0, ZONE_SOFT * face_size)
-    where = cv2.GaussianBlur(band.astype(np.float32), (0, 0), 0.5 * soft)
-    # The deep line itself, grown over its shoulders and faded out (no outline of the lift).
-    line = ((1 - lightness / np.maximum(closed, 1.0)) > FLANK_LINE_MIN).astype(np.uint8) & band
-    where *= _grown_soft(line, max(0.7, 0.5 * soft))
-    where *= 1.0 - cv2.GaussianBlur(keep.astype(np.float32), (0, 0), KEEP_SOFT * soft)
-    gain = 1 + where * (gain - 1)
-    return np.clip(image.astype(np.float32) * gain[..., None] + 0.5, 0, 255).astype(np.uint8)

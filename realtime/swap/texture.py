@@ -42,7 +42,7 @@ from realtime.blend import relight
 from realtime.faces.topology import MESH_POINTS, topology
 from realtime.faces.warp import piecewise_affine_maps
 from realtime.swap.fill import push_pull_fill
-from realtime.swap.shadows import lift_flank_lines, lift_shadows
+from realtime.swap.shadows import lift_shadows
 from realtime.swap.source_glasses import SourceGlasses, find_source_glasses
 
 log = logging.getLogger(__name__)
@@ -720,9 +720,6 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
 
     mirrored = abs(head_pose(local)[0]) > mirror_yaw
     clean = lift_shadows(clean, local, face_size, oval, occluders, mirrored)
-    # 3c. A thin dark line down a nose flank (a side-lit photo's shadow edge), which the lift
-    # above measures too widely to see (s12: a grey streak beside the nose on every target).
-    clean = lift_flank_lines(clean, local, face_size, oval)
 
     # 4. Lips towards natural lips: their chroma's departure from the skin's, scaled.
     if makeup < 1.0 and len(samples) > 20:
