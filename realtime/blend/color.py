@@ -453,18 +453,12 @@ def _edge_membrane(patch_l: np.ndarray, target_l: np.ndarray, alpha: np.ndarray,
             return None
         membrane = mouth
     else:
+        weight = band.astype(np.float32)
         sigma = max(1.0, 0.05 * face_size / step)
-        # Where no band is near (the far side of a face cut by the frame), no evidence: no change.
-        confidence = np.clip(cv2.GaussianBlur(band.astype(np.float32), (0, 0), sigma) * 4.0, 0.0, 1.0)
-        # The band as the output shows it: each pixel counts by its alpha. Counted alike, the
-        # band's outer half (alpha near 0: there the patch shows s12's own dark hair past her
-        # cheek, which the output barely shows) outweighed the inner half and lifted a face
-        # already 30 levels lighter than d3's cheek by 10-20 more: a 3.3-level step down the
-        # cheek where the alpha reaches 1. (Also leaving out the patch's dark pixels, or alpha^2,
-        # fixed it as well but moved the identity more: dlib +0.012 / +0.010 on s9 -> d3.)
-        weight = band.astype(np.float32) * alpha_small
         spread = cv2.GaussianBlur(weight, (0, 0), sigma)
         membrane = cv2.GaussianBlur(diff * weight, (0, 0), sigma) / np.maximum(spread, 1e-3)
+        # Where no band is near (the far side of a face cut by the frame), no evidence: no change.
+        confidence = np.clip(spread * 4.0, 0.0, 1.0)
         ramp = np.clip(1.0 - inside / EDGE_REACH, 0.0, 1.0)
         reach = ramp * ramp * (3.0 - 2.0 * ramp) * confidence
         membrane *= reach
