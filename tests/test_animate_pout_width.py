@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.conftest import media
+from tests.conftest import self_reenactment
 
 pytestmark = pytest.mark.media
 
@@ -21,21 +21,15 @@ POUT = (5, 6, 7, 86, 87, 88, 89)  # d10: lips pursed (an "O")
 
 
 def test_a_pout_is_as_narrow_as_the_drivers():
-    from benchmarks.quality_animate import drawn_features, read_frames, track
-    from realtime.animate.mesh import MeshAnimator
+    from benchmarks.quality_animate import drawn_features
     from realtime.faces import create_detector
-    from realtime.faces.source import SourceFace
     from realtime.frame import Frame
-    from realtime.settings import FaceSettings, Settings
+    from realtime.settings import FaceSettings
 
-    frames, fps = read_frames(media("d10.mp4"), max(POUT) + 1)
-    tracked = track(frames, fps)
+    frames, fps, tracked, source_face, animator = self_reenactment("d10.mp4", max(POUT) + 1)
+    neutral = drawn_features(source_face.landmarks)[3]
     detector = create_detector(FaceSettings(), static=True)
     try:
-        source_face = max(detector.detect(frames[0]), key=lambda f: f.size)
-        neutral = drawn_features(source_face.landmarks)[3]
-        animator = MeshAnimator(Settings(mode="animate"))
-        animator.set_source(SourceFace(path="d10.mp4#0", image=frames[0], face=source_face, faces=(source_face,)))
         real, seen = [], []
         for index in range(1, len(frames)):
             output = animator.animate(Frame(index=index, image=frames[index], capture_ns=0, pts=index / fps,
