@@ -67,7 +67,8 @@ def frames(path: str, count: int) -> list[np.ndarray]:
     return pictures
 
 
-# The parts timed one by one: (module, attribute, label).
+# The parts timed one by one: (module, attribute, label). A part a checkout lacks is left out
+# (benchmarks/swap_parts.py times older checkouts with this list).
 PARTS = [
     ("realtime.swap.mesh", "piecewise_affine_maps", "warp maps"),
     ("realtime.faces.warp", "WarpMaps.remap", "remap (texture)"),
@@ -83,9 +84,18 @@ PARTS = [
     ("realtime.blend.stage", "mouth_membrane", "open mouth's edge"),
     ("realtime.blend.stage", "source_detail_gain", "detail boost, measured"),
     ("realtime.blend.stage", "source_detail", "detail boost"),
-    ("realtime.blend.stage", "without_fine_features", "target's brow/lid band limited"),
     ("realtime.blend.stage", "camera_detail", "camera grain"),
     ("realtime.blend.stage", "composite", "composite"),
+    # Sessions 18-21's finer parts (before: copied into each benchmarks/results/s1x-budget/parts.py).
+    ("realtime.blend.stage", "erase_brows", "brow erase"),
+    ("realtime.blend.stage", "feature_band", "feature band (brows, lids)"),
+    ("realtime.blend.stage", "kept_in_layer", "kept features' shift"),
+    ("realtime.swap.mesh", "edge_off_skin", "edge off skin"),
+    ("realtime.swap.mesh", "MeshSwapper._transfer_shape", "shape transfer (all)"),
+    ("realtime.swap.mesh", "plan", "shape plan"),
+    ("realtime.swap.mesh", "warp", "shape warp"),
+    ("realtime.swap.mesh", "MeshSwapper._glasses_unmoved", "shape: glasses unmoved"),
+    ("realtime.swap.mesh", "_mouth_grain", "shape: mouth grain"),
 ]
 
 
