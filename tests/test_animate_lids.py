@@ -13,30 +13,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from realtime.faces.source import SourceFace
-from tests.conftest import media
+from tests.conftest import self_reenactment
 
 pytestmark = pytest.mark.media
 
 
 def test_a_wink_is_drawn_shut():
-    from benchmarks.quality_animate import read_frames, track
-    from realtime.animate.mesh import MeshAnimator
     from realtime.animate.motion import EYE_CORNERS, _openness
     from realtime.faces import create_detector
     from realtime.faces.topology import topology
     from realtime.frame import Frame
-    from realtime.settings import FaceSettings, Settings
+    from realtime.settings import FaceSettings
 
-    frames, fps = read_frames(media("d3.mp4"), 41)
-    tracked = track(frames, fps)
+    frames, fps, tracked, source_face, animator = self_reenactment("d3.mp4", 41)
     right_eye = topology().right_eye
     detector = create_detector(FaceSettings(min_confidence=0.3), static=True)
     try:
-        source_face = max(detector.detect(frames[0]), key=lambda f: f.size)
-        animator = MeshAnimator(Settings(mode="animate"))
-        animator.set_source(SourceFace(path="d3.mp4#0", image=frames[0], face=source_face,
-                                       faces=(source_face,)))
         drawn, seen = [], []
         for index in range(1, len(frames)):
             faces = tracked[index]

@@ -13,8 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from realtime.faces.source import SourceFace
-from tests.conftest import media
+from tests.conftest import self_reenactment
 
 pytestmark = pytest.mark.media
 
@@ -25,20 +24,13 @@ def _gap(points: np.ndarray) -> float:
 
 
 def test_a_mouth_opened_on_the_first_frames_opens_whole():
-    from benchmarks.quality_animate import read_frames, track
-    from realtime.animate.mesh import MeshAnimator
     from realtime.faces import create_detector
     from realtime.frame import Frame
-    from realtime.settings import FaceSettings, Settings
+    from realtime.settings import FaceSettings
 
-    frames, fps = read_frames(media("d10.mp4"), 7)
-    tracked = track(frames, fps)
+    frames, fps, tracked, _, animator = self_reenactment("d10.mp4", 7)
     detector = create_detector(FaceSettings(min_confidence=0.3), static=True)
     try:
-        source_face = max(detector.detect(frames[0]), key=lambda f: f.size)
-        animator = MeshAnimator(Settings(mode="animate"))
-        animator.set_source(SourceFace(path="d10.mp4#0", image=frames[0], face=source_face,
-                                       faces=(source_face,)))
         drawn, tracked_gap, seen, real = [], [], [], []
         for index in range(1, len(frames)):
             faces = tracked[index]
