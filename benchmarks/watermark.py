@@ -318,6 +318,23 @@ def mark_clip(marker, clip: list[np.ndarray], faces: list[list]) -> list[np.ndar
     return [marker.embed(picture, faces=[f.box for f in found]) for picture, found in zip(clip, faces, strict=False)]
 
 
+def finish_clip(clip: list[np.ndarray], faces: list[list], session: int, settings=None) -> list[np.ndarray]:
+    """`clip` through the engine's whole finisher (realtime.provenance.Provenance: the mark with each
+    frame's faces kept out, and the label unless `settings` turn it off), as the output stage runs it."""
+    from realtime.frame import Frame
+    from realtime.provenance import Provenance
+    from realtime.settings import Settings
+
+    chosen = settings if settings is not None else Settings()
+    finisher = Provenance(lambda: chosen, session=session)
+    marked = []
+    for index, (picture, found) in enumerate(zip(clip, faces, strict=True)):
+        frame = Frame(index, picture, 0)
+        frame.faces = found
+        marked.append(finisher(picture, frame))
+    return marked
+
+
 def invisibility_and_faces(videos: list[Path], tmp: Path, out: Path, frames_per_clip: int = 60) -> dict:
     """Flat-patch changes, PSNR, the crop PNG, and landmark shifts, new mark vs previous mark."""
     from realtime.provenance import watermark as wm

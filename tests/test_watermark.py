@@ -188,20 +188,11 @@ def test_frames_carry_the_pattern_with_the_temporal_key(photo):
 def real_footage():
     """Two seconds of a real webcam video (d9: a person before a plain wall), marked by the
     engine's finisher (faces kept out, label on), and the same frames unmarked."""
-    from benchmarks.watermark import read_frames, track_faces
-    from realtime.frame import Frame
-    from realtime.provenance import Provenance
-    from realtime.settings import Settings
+    from benchmarks.watermark import finish_clip, read_frames, track_faces
 
     frames, fps = read_frames(media("d9.mp4"))
     clip = frames[:60]
-    finisher = Provenance(lambda: Settings(), session=0x1234)
-    marked = []
-    for index, (picture, found) in enumerate(zip(clip, track_faces(clip, static=False), strict=True)):
-        frame = Frame(index, picture, 0)
-        frame.faces = found
-        marked.append(finisher(picture, frame))
-    return clip, marked, fps
+    return clip, finish_clip(clip, track_faces(clip, static=False), session=0x1234), fps
 
 
 REAL_CHANGES = {

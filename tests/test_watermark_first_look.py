@@ -17,20 +17,11 @@ from tests.conftest import media
 def finished(clip: list[np.ndarray]) -> tuple[list[np.ndarray], list[list]]:
     """`clip` marked by the engine's finisher without the visible label (a corner the detector
     also reads: the label is meant to be seen), each frame with its faces (static mode)."""
-    from benchmarks.watermark import track_faces
-    from realtime.frame import Frame
-    from realtime.provenance import Provenance
+    from benchmarks.watermark import finish_clip, track_faces
     from realtime.settings import Settings
 
-    settings = Settings().replace(label=False)
-    finisher = Provenance(lambda: settings, session=0x0A5C)
     faces = track_faces(clip, static=True)
-    marked = []
-    for index, (picture, found) in enumerate(zip(clip, faces, strict=True)):
-        frame = Frame(index, picture, 0)
-        frame.faces = found
-        marked.append(finisher(picture, frame))
-    return marked, faces
+    return finish_clip(clip, faces, session=0x0A5C, settings=Settings().replace(label=False)), faces
 
 
 def test_the_lattice_is_every_tenth_pixel_of_720p_and_left_unmarked():

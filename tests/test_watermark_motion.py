@@ -15,20 +15,11 @@ from tests.conftest import media
 def face_filled():
     """Two seconds of d3 (a face filling most of a 512x512 frame) marked by the engine's finisher
     (faces kept out, label on), and the same frames unmarked."""
-    from benchmarks.watermark import read_frames, track_faces
-    from realtime.frame import Frame
-    from realtime.provenance import Provenance
-    from realtime.settings import Settings
+    from benchmarks.watermark import finish_clip, read_frames, track_faces
 
     frames, fps = read_frames(media("d3.mp4"))
     clip = frames[:60]
-    finisher = Provenance(lambda: Settings(), session=0x0A5C)
-    marked = []
-    for index, (picture, found) in enumerate(zip(clip, track_faces(clip, static=False), strict=True)):
-        frame = Frame(index, picture, 0)
-        frame.faces = found
-        marked.append(finisher(picture, frame))
-    return clip, marked, fps
+    return clip, finish_clip(clip, track_faces(clip, static=False), session=0x0A5C), fps
 
 
 def half_size_crf23(frames, tmp, fps):

@@ -14,19 +14,10 @@ from tests.conftest import media
 def finished(clip: list[np.ndarray]) -> tuple[list[np.ndarray], list[list]]:
     """`clip` marked by the engine's finisher (session 0a5c), each frame with its faces (MediaPipe's
     static mode: its video mode is not reproducible under load), and those faces."""
-    from benchmarks.watermark import track_faces
-    from realtime.frame import Frame
-    from realtime.provenance import Provenance
-    from realtime.settings import Settings
+    from benchmarks.watermark import finish_clip, track_faces
 
-    finisher = Provenance(lambda: Settings(), session=0x0A5C)
     faces = track_faces(clip, static=True)
-    marked = []
-    for index, (picture, found) in enumerate(zip(clip, faces, strict=True)):
-        frame = Frame(index, picture, 0)
-        frame.faces = found
-        marked.append(finisher(picture, frame))
-    return marked, faces
+    return finish_clip(clip, faces, session=0x0A5C), faces
 
 
 def test_still_content_cancels_and_a_moving_frame_counts_less():
