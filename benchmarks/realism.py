@@ -207,8 +207,11 @@ def _bands(values: np.ndarray):
     return band
 
 
-def _row_steps(diff: np.ndarray, length: int, picture: np.ndarray | None = None) -> tuple[float, int, int]:
-    """Largest straight step across a horizontal line (between rows y and y+1): (levels, y, x0).
+def _row_steps(diff: np.ndarray, length: int, picture: np.ndarray | None = None) -> tuple[float, int, int, int, int]:
+    """Largest straight step across a horizontal line (between rows y and y+1): (levels, y, x0,
+    quiet, sign): `quiet` 0 when the unaltered side is above the line (rows < y+1), 1 when below;
+    `sign` +1 when the altered side's D is higher than the quiet side's (the output lighter there
+    than the target, relative to the quiet side), -1 when lower, 0 when nothing was found.
 
     One side of the line must be unaltered (mean |D| <= QUIET over the SIDE rows next to it); on
     the other side D must jump at once (the STEP_ROWS rows next to the line, against the quiet
@@ -222,18 +225,18 @@ def _row_steps(diff: np.ndarray, length: int, picture: np.ndarray | None = None)
     height, width = diff.shape
     reach = STEP_ROWS + SIDE
     if height < 2 * reach + 2 or width < length:
-        return 0.0, -1, -1
+        return 0.0, -1, -1, -1, 0
     window = length // PARTS * PARTS
     y0 = reach - 1
     n = height - 2 * reach          # lines y0 .. y0 + n - 1
     signed, absolute = _bands(diff), _bands(np.abs(diff))
     own = _bands(picture) if picture is not None else None
-    best = (0.0, -1, -1)
+    best = (0.0, -1, -1, -1, 0)
     # (quiet rows start, level rows start, near rows start, far rows start), relative to y0:
     # altered below the line (quiet above), then altered above it (quiet below).
     layouts = ((1 - SIDE, 1 - STEP_ROWS, 1, 1 + STEP_ROWS),
                (1, 1, 1 - STEP_ROWS, 1 - reach))
-    for quiet_at, level_at, near_at, far_at in layouts:
+    for side, (quiet_at, level_at, near_at, far_at) in enumerate(layouts):
         level = signed(y0 + level_at, STEP_ROWS, n)
         quiet = _window_mean(absolute(y0 + quiet_at, SIDE, n), window)
         jump = _held_along(signed(y0 + near_at, STEP_ROWS, n) - level, length)
@@ -246,23 +249,28 @@ def _row_steps(diff: np.ndarray, length: int, picture: np.ndarray | None = None)
         index = int(np.argmax(step))
         if step.flat[index] > best[0]:
             row, x0 = divmod(index, step.shape[1])
-            best = (float(step.flat[index]), int(y0 + row), int(x0))
+            best = (float(step.flat[index]), int(y0 + row), int(x0), side, int(np.sign(jump.flat[index])))
     return best
 
 
 def seam(diff: np.ndarray, face_size: float, picture: np.ndarray | None = None) -> dict:
     """The largest straight step (see the module docstring) in a difference picture `diff`
     (output - target, grey levels, float), for a face `face_size` pixels wide: levels and where.
-    `picture`: the target's grey levels (lines along its own strong edges are left out)."""
+    `picture`: the target's grey levels (lines along its own strong edges are left out).
+    Where: the line between pixel rows (columns) `line` and `line` + 1, from `start` over `length`
+    pixels; `quiet`: the unaltered side ("above" / "below", "left" / "right"); `sign`: +1 when
+    the output steps lighter than the target across the line into the altered side, -1 darker."""
     length = max(8, int(round(MIN_LENGTH_OF_FACE * face_size)))
     horizontal = _row_steps(diff, length, picture)
     vertical = _row_steps(np.ascontiguousarray(diff.T), length,
                           None if picture is None else np.ascontiguousarray(picture.T))
     if horizontal[0] >= vertical[0]:
-        levels, y, x0 = horizontal
-        return {"levels": levels, "orientation": "horizontal", "line": y, "start": x0, "length": length}
-    levels, x, y0 = vertical
-    return {"levels": levels, "orientation": "vertical", "line": x, "start": y0, "length": length}
+        levels, y, x0, side, sign = horizontal
+        return {"levels": levels, "orientation": "horizontal", "line": y, "start": x0, "length": length,
+                "quiet": ("above", "below", "none")[side], "sign": sign}
+    levels, x, y0, side, sign = vertical
+    return {"levels": levels, "orientation": "vertical", "line": x, "start": y0, "length": length,
+            "quiet": ("left", "right", "none")[side], "sign": sign}
 
 
 def frame_seam(output: np.ndarray, target: np.ndarray, landmarks: np.ndarray) -> dict:
@@ -328,7 +336,7 @@ def inner_seam(output: np.ndarray, target: np.ndarray, landmarks: np.ndarray) ->
     wrap = min(length, diff.shape[1])
     diff = np.concatenate([diff, diff[:, :wrap]], axis=1)
     own = np.concatenate([own, own[:, :wrap]], axis=1)
-    levels, row, start = _row_steps(diff, length, own)
+    levels, row, start, _, _ = _row_steps(diff, length, own)
     return {"levels": levels, "depth": row, "start": start, "length": length}
 
 
@@ -651,10 +659,17 @@ def main(argv: list[str] | None = None) -> int:
     length = max(8, int(round(MIN_LENGTH_OF_FACE * face_width(landmarks))))
     horizontal = _row_steps(diff, length, picture)
     vertical = _row_steps(np.ascontiguousarray(diff.T), length, np.ascontiguousarray(picture.T))
+
+    def how(found: tuple, sides: tuple[str, str]) -> str:
+        if found[4] == 0:
+            return ""
+        return f" ({sides[found[3]]} unaltered, {'lighter' if found[4] > 0 else 'darker'} beyond)"
+
     print(f"frame {args.frame}: seam {max(horizontal[0], vertical[0]):.1f} grey levels "
           f"(goal <= {SEAM_GOAL:g}); horizontal {horizontal[0]:.1f} at y={horizontal[1] + y0}, "
-          f"x={horizontal[2] + x0}..{horizontal[2] + x0 + length}; vertical {vertical[0]:.1f} at "
-          f"x={vertical[1] + x0}, y={vertical[2] + y0}..{vertical[2] + y0 + length}; face width "
+          f"x={horizontal[2] + x0}..{horizontal[2] + x0 + length}{how(horizontal, ('above', 'below'))}; "
+          f"vertical {vertical[0]:.1f} at x={vertical[1] + x0}, y={vertical[2] + y0}..{vertical[2] + y0 + length}"
+          f"{how(vertical, ('left', 'right'))}; face width "
           f"{face_width(landmarks):.0f} px, eyebrows at y={landmarks[[105, 334], 1].mean():.0f}")
     return 0
 

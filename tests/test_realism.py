@@ -38,6 +38,29 @@ def test_a_vertical_cut_is_caught_too_and_its_sign_does_not_matter():
     assert found["orientation"] == "vertical" and found["levels"] == pytest.approx(5.0, abs=0.6)
 
 
+def test_a_seam_says_which_side_is_unaltered_and_which_way_it_steps():
+    # Where to look on a written frame: the quiet side and the step's direction (session 22:
+    # every worst frame of s9 -> d9 was a vertical line down the nose's ridge, the output
+    # darker to its right, where the painting's shaded nose plane begins).
+    diff = noisy(4)
+    diff[:, 130:] -= 5.0
+    found = realism.seam(diff, FACE)
+    assert (found["orientation"], found["quiet"], found["sign"]) == ("vertical", "left", -1)
+    assert abs(found["line"] - 129) <= 1
+    diff = noisy(5)
+    diff[:90, :] += 6.0
+    found = realism.seam(diff, FACE)
+    assert (found["orientation"], found["quiet"], found["sign"]) == ("horizontal", "below", 1)
+    # A shade's edge that the target does not have, crossing zero at 2 levels per pixel (the new
+    # face lighter than the target before it, darker after), is a seam by the same rule: about
+    # twice its slope, wherever its middle is quiet enough.
+    edge = noisy(6)
+    edge[:, 100:140] += np.linspace(-40, 40, 40, dtype=np.float32)[None, :]
+    edge[:, :100] -= 40
+    edge[:, 140:] += 40
+    assert realism.seam(edge, FACE)["levels"] > realism.SEAM_GOAL
+
+
 def test_a_smooth_ramp_and_a_feathered_layer_are_not_seams():
     ramp = noisy(2)
     ramp[:, 60:100] += np.linspace(0, 30, 40, dtype=np.float32)[None, :]   # 30 levels over 40 px
