@@ -157,11 +157,17 @@ def glasses_mask(image: np.ndarray, landmarks: np.ndarray, box: Box,
     return frames, (rx0 - x0, ry0 - y0)
 
 
+# A hand is kept up to this fraction of its span beyond its landmarks' hull (HandOccluder.mask) ...
+HAND_REACH = 0.08
+# ... and fades out beyond that over this fraction of the face box's width.
+HAND_EDGE = 0.04
+
+
 class HandOccluder:
     """Hands in front of the target's faces: MediaPipe Hands (bundled with the mediapipe
     package; tracking mode, the light model) run on every `every`-th frame; in between the
     last hands are kept (a hand moves little in 1/10 s, and the mask's soft, widened edge
-    covers that). Each hand is its 21 landmarks' hull widened by a finger's width."""
+    covers that). Each hand is its 21 landmarks' hull widened by a finger's width (HAND_REACH)."""
 
     def __init__(self, every: int = 3) -> None:
         self.every = max(1, every)
@@ -192,21 +198,40 @@ class HandOccluder:
         return self._polygons
 
     def mask(self, polygons: list[np.ndarray], box: Box) -> np.ndarray | None:
-        """float32 (h, w) over `box`: 1 where a hand is (soft edge), None when none overlaps."""
+        """float32 (h, w) over `box`: 1 where a hand is (soft edge), None when none overlaps.
+
+        Each hand is its landmarks' hull widened by HAND_REACH of its span, fully kept up to
+        there, and its soft edge lies outside that (HAND_EDGE of the box's width, a smoothstep).
+        The landmarks sit on the joints, inside the skin: a fist's outline lies up to 0.09-0.13
+        of its span beyond their hull (d10_hand, tracked every HAND_EVERY frames). The hull used
+        to be widened by half of a finger's width (an ellipse 0.1 of the span across) and blurred
+        about that line: its soft edge lay on the hand, whose outer 8-12 px showed the new face
+        (the fist's dark top edge became a bright rim, a straight step of up to 4.7 grey levels
+        on the written file, s9)."""
         if not polygons:
             return None
         x0, y0, x1, y1 = box
-        keep = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        width, height = x1 - x0, y1 - y0
+        edge = max(2.0, HAND_EDGE * width)
+        keep: np.ndarray | None = None
         for polygon in polygons:
             span = float(np.linalg.norm(polygon.max(axis=0) - polygon.min(axis=0)))
-            local = np.round((polygon - np.array([x0, y0], np.float32)) * 16).astype(np.int32)
-            cv2.fillConvexPoly(keep, local, 1, shift=4)
-            grow = int(0.1 * span) | 1
-            if grow > 1:
-                keep = cv2.dilate(keep, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
-        if not keep.any():
+            reach = HAND_REACH * span
+            # A padded canvas: a hand just outside the box still reaches into it.
+            pad = int(np.ceil(reach + edge)) + 1
+            hull = np.zeros((height + 2 * pad, width + 2 * pad), np.uint8)
+            local = np.round((polygon - np.array([x0 - pad, y0 - pad], np.float32)) * 16).astype(np.int32)
+            cv2.fillConvexPoly(hull, local, 1, shift=4)
+            if not hull.any():
+                continue
+            # The distance to the hull (its cost does not depend on how far the hand reaches).
+            distance = cv2.distanceTransform(1 - hull, cv2.DIST_L2, 3)[pad:pad + height, pad:pad + width]
+            ramp = np.clip((reach + edge - distance) * np.float32(1.0 / edge), 0.0, 1.0)
+            ramp = ramp * ramp * (3.0 - 2.0 * ramp)
+            keep = ramp if keep is None else np.maximum(keep, ramp)
+        if keep is None or not keep.any():
             return None
-        return cv2.GaussianBlur(keep.astype(np.float32), (0, 0), max(1.0, 0.01 * (x1 - x0)))
+        return keep.astype(np.float32, copy=False)
 
     def close(self) -> None:
         if self._hands is not None:
