@@ -195,7 +195,7 @@ def test_a_clean_shaven_source_pays_for_no_hair_search(library, monkeypatch):
     from realtime.settings import FaceSettings
 
     # Whether the source has a moustache is the photo's (decided once, with its clean texture):
-    # s42 and s9 were searched for one on every frame (0.27 ms each on d14), s12 still is.
+    # s42 and s9 were searched for one on every frame (0.3-0.5 ms each on d14), s12 still is.
     calls = []
 
     def counted(*args, **kwargs):
