@@ -26,19 +26,23 @@ swap_one = test_swap_sharp.swap_one
 _CHEEKS = (50, 280, 118, 347)
 
 
+def _upper_lip(shape: tuple[int, ...], points: np.ndarray) -> np.ndarray:
+    """bool (h, w): between the nostrils and the lips (their hull, the lips left out)."""
+    top = topology()
+    zone = np.zeros(shape[:2], np.uint8)
+    around = np.concatenate([points[list(_NOSTRILS), :2], points[top.outer_lips, :2]])
+    cv2.fillConvexPoly(zone, cv2.convexHull(np.round(around).astype(np.int32)), 1)
+    cv2.fillPoly(zone, [np.round(points[top.outer_lips, :2]).astype(np.int32)], 0)
+    return zone > 0
+
+
 def _hair_texture(image: np.ndarray, points: np.ndarray, sigma: float) -> float:
     """The finest band's RMS (below a Gaussian of `sigma` px) over the moustache's dark hair
     between the nostrils and the lips, over the hair's contrast against the cheeks (so a photo
     and a recoloured frame compare)."""
-    top = topology()
-    zone = np.zeros(image.shape[:2], np.uint8)
-    around = np.concatenate([points[list(_NOSTRILS), :2], points[top.outer_lips, :2]])
-    cv2.fillConvexPoly(zone, cv2.convexHull(np.round(around).astype(np.int32)), 1)
-    lips = np.zeros_like(zone)
-    cv2.fillPoly(lips, [np.round(points[top.outer_lips, :2]).astype(np.int32)], 1)
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
     skin = float(np.median([grey[int(points[p, 1]), int(points[p, 0])] for p in _CHEEKS]))
-    hair = (zone > 0) & (lips == 0) & (grey < 0.55 * skin)
+    hair = _upper_lip(image.shape, points) & (grey < 0.55 * skin)
     assert hair.sum() > 300, hair.sum()
     band = grey - cv2.GaussianBlur(grey, (0, 0), sigma)
     return float(np.sqrt(np.mean(band[hair] ** 2))) / (skin - float(np.median(grey[hair])))
@@ -145,13 +149,9 @@ def _swapped(library, source: str, pictures: list[np.ndarray], faces: list) -> l
 
 def _moustache_pixels(picture: np.ndarray, points: np.ndarray) -> np.ndarray:
     """The darker half of the zone between the nostrils and the lips (the lips left out)."""
-    top = topology()
-    zone = np.zeros(picture.shape[:2], np.uint8)
-    around = np.concatenate([points[list(_NOSTRILS), :2], points[top.outer_lips, :2]])
-    cv2.fillConvexPoly(zone, cv2.convexHull(np.round(around).astype(np.int32)), 1)
-    cv2.fillPoly(zone, [np.round(points[top.outer_lips, :2]).astype(np.int32)], 0)
+    zone = _upper_lip(picture.shape, points)
     grey = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY)
-    return (zone > 0) & (grey < np.median(grey[zone > 0]))
+    return zone & (grey < np.median(grey[zone]))
 
 
 def test_a_moustache_does_not_flicker_on_a_camera_whose_sharpness_alternates(library):
