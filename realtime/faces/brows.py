@@ -355,13 +355,17 @@ def has_moustache(picture: np.ndarray, points: np.ndarray, face_size: float) -> 
     the zone's far end: 0.16 of it dark, 0.06 within the oval). s12: 0.30 of the zone dark, yes;
     s0, s6 (a terracotta warrior's sculpted moustache, 0.107), s7, s9, s10, s42: no
     (benchmarks/results/s22-brows)."""
-    grey = as_grey(picture)
+    outline = points[topology().face_oval, :2].astype(np.float32)
+    # Over the oval's bounding box only (a raw photo, clean_source off, may be 4000 px wide).
+    x0, y0 = np.maximum(np.floor(outline.min(axis=0)).astype(int) - 1, 0)
+    x1, y1 = np.ceil(outline.max(axis=0)).astype(int) + 2
+    grey = as_grey(picture[y0:y1, x0:x1])
     height, width = grey.shape
     oval = np.zeros((height, width), np.uint8)
-    cv2.fillPoly(oval, [np.round(points[topology().face_oval, :2] * 16).astype(np.int32)], 1, shift=4)
+    cv2.fillPoly(oval, [np.round((outline - (x0, y0)) * 16).astype(np.int32)], 1, shift=4)
     grey = np.where(oval > 0, grey, np.uint8(255))
-    return hair_weight(grey, np.ones((height, width), np.float32), points, (0, 0, width, height),
-                       face_size) is not None
+    return hair_weight(grey, np.ones((height, width), np.float32), points, (int(x0), int(y0), int(x0) + width,
+                                                                          int(y0) + height), face_size) is not None
 
 
 # hair_gain: the kept band's share from this camera-to-hair ratio of "drawn as sharply" (below:
