@@ -78,6 +78,11 @@ class FaceLayer:
     work_target: np.ndarray | None = None
     """For a layer rendered at a working size: the picture under `box` it was rendered from, shrunk
     to the layer's size (the blend matches the colour there). None: not reduced."""
+    moustache: bool | None = None
+    """Whether the face worn has a moustache, decided once per source photo by the swapper (the
+    mesh swapper's clean texture, CleanTexture.moustache): the blend stage keeps its hair strands
+    (realtime/faces/brows.py, hair_weight), and looks for none on a clean-shaven one. None: not
+    known, looked for on each frame's rendered face."""
 
 
 @dataclass(slots=True)

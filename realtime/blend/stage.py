@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -12,13 +14,21 @@ from realtime.blend.kept import kept_in_layer, union
 from realtime.blend.kernels import as_grey
 from realtime.blend.mask import skin_mask
 from realtime.blend.mouth import mouth_membrane
-from realtime.faces.brows import erase_brows, feature_band, hair_gain, hair_weight, merge_weights
+from realtime.faces.brows import (
+    HairGainMemory,
+    erase_brows,
+    feature_band,
+    hair_gain,
+    hair_weight,
+    merge_weights,
+)
 from realtime.frame import FaceLayer, Frame
 from realtime.settings import Settings
 
 
 def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, strength: float,
-                   grain_from: np.ndarray | None = None) -> np.ndarray:
+                   grain_from: np.ndarray | None = None,
+                   smooth_hair: Callable[[float], float] | None = None) -> np.ndarray:
     """`image` (the recoloured face over the box) with its own features' band raised to the
     camera's crispness and its finest band the camera's (`camera`: the target's pixels), both on
     the luma alone.
@@ -32,7 +42,10 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
 
     `grain_from` (default `camera`): the picture whose finest band is given to the face, the
     camera's with the target's brows erased; the face's own detail is still raised to `camera`'s
-    crispness (its brows' edges counted, as they were before they were erased there)."""
+    crispness (its brows' edges counted, as they were before they were erased there).
+
+    `smooth_hair`: the face's moustache gain (brows.hair_gain) over time (BlendStage: a
+    HairGainMemory per track); None: this frame's own."""
     sigma = split_sigma(layer.scale)
     luma, camera_luma = as_grey(image), as_grey(camera)
     gain = source_detail_gain(luma, camera_luma, layer.alpha, sigma)
@@ -45,10 +58,14 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     points = layer.face.landmarks if layer.grain_points is None else layer.grain_points
     grain, features = feature_band(camera_luma, detailed, layer.alpha, points, layer.box,
                                    layer.face.size, sigma, band_sigma=CROSSOVER * sigma)
-    # ... and the new face's facial hair keeps its own strands (brows.hair_weight).
-    hair = hair_weight(detailed, layer.alpha, layer.face.landmarks, layer.box, layer.face.size)
+    # ... and the new face's facial hair keeps its own strands (brows.hair_weight): none looked
+    # for on a face the swapper says has no moustache (decided once per photo, FaceLayer.moustache).
+    hair = None if layer.moustache is False else \
+        hair_weight(detailed, layer.alpha, layer.face.landmarks, layer.box, layer.face.size, layer.moustache)
     if hair is not None:
         gain = hair_gain(detailed, camera_luma, layer.alpha, hair, sigma)
+        if smooth_hair is not None:
+            gain = smooth_hair(gain)
         hair = (hair[0] * gain, hair[1]) if gain > 1e-3 else None
     features = merge_weights(features, hair)
     detailed = camera_detail(detailed, grain, layer.scale, strength, layer.alpha, keep=features)
@@ -62,6 +79,7 @@ class BlendStage:
     def __init__(self, settings: Settings) -> None:
         self._smoother = ColourSmoother()
         self._tone = ToneMemory()
+        self._hair = HairGainMemory()
         self.configure(settings)
 
     def configure(self, settings: Settings) -> None:
@@ -150,7 +168,8 @@ class BlendStage:
                     grain_from = camera.copy()
                     erase_brows(grain_from, layer.alpha, layer.grain_points, layer.box, layer.face.size, kept, image,
                                 settings.opacity)
-                image = detail_on_luma(image, camera, layer, settings.grain, grain_from)
+                image = detail_on_luma(image, camera, layer, settings.grain, grain_from,
+                                       lambda gain, key=track: self._hair.update(key, gain, time_s))
             # The target's kept features (glasses frames, a closing eye) on the new face's colour,
             # as part of the layer (its image and alpha): the composite is the frame's one writer.
             layer.alpha = kept_in_layer(target, image, layer.alpha, kept, layer.face.size, kept_lines)
@@ -164,6 +183,7 @@ class BlendStage:
     def close(self) -> None:
         self._smoother.reset()
         self._tone.reset()
+        self._hair.reset()
 
 
 def _enlarged(piece: tuple[np.ndarray, tuple[int, int]] | None, factor: float) -> tuple[np.ndarray, tuple[int, int]] | None:

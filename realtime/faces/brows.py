@@ -286,13 +286,20 @@ _CHEEKS = (50, 280, 118, 347, 101, 330)
 
 
 def hair_weight(image: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: Box,
-                face_size: float) -> FeatureWeight | None:
+                face_size: float, moustache: bool | None = None) -> FeatureWeight | None:
     """How much of the new face's own finest band camera_detail keeps over its facial hair (a
     weight over a part of the box, as feature_band's; None: no moustache). `image`: the new face's
-    luma over the box; `points`: its landmarks in frame pixels."""
+    luma over the box; `points`: its landmarks in frame pixels.
+
+    `moustache`: whether the source photo has one, decided once per photo (has_moustache, on the
+    clean texture: FaceLayer.moustache). False: None at once, nothing measured (the 0.27 ms a
+    frame a clean-shaven s42 or s9 paid for the same answer each frame); True: the hair is where
+    the new face is dark in the zone, without this frame's HAIR_MASS test (a frame whose
+    moustache reads a little lighter, or partly hidden, does not drop the whole keep); None (a
+    swapper that does not say): decided on this frame, as the photo would be."""
     from realtime.swap.texture import _MOUSTACHE_REACH, _NOSTRILS
 
-    if image.ndim != 2:
+    if moustache is False or image.ndim != 2:
         return None
     height, width = image.shape
     top = topology()
@@ -328,7 +335,7 @@ def hair_weight(image: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: B
     grey = area_shrink(image[part], size).astype(np.float32)
     dark = np.clip((HAIR_DARK * skin - grey) / (HAIR_SOFT * skin), 0.0, 1.0) * zone
     area = int(zone.sum())
-    if area < 64 // step ** 2 or float((dark > 0.5).sum()) < HAIR_MASS * area:
+    if area < 64 // step ** 2 or (moustache is None and float((dark > 0.5).sum()) < HAIR_MASS * area):
         return None
     grow = max(1, int(round(HAIR_GROW * face_size / step)))
     weight = cv2.dilate(dark, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
@@ -338,6 +345,27 @@ def hair_weight(image: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: B
     weight *= alpha[part]
     return (HAIR_GAIN * weight).astype(np.float32), (int(ya), int(ya + weight.shape[0]), int(xa),
                                                      int(xa + weight.shape[1]))
+
+
+def has_moustache(picture: np.ndarray, points: np.ndarray, face_size: float) -> bool:
+    """Whether the face at `points` (its landmarks in `picture`'s pixels) in a source photo
+    (`picture`, BGR or grey: the clean texture) has a moustache: hair_weight's test (a
+    moustache's mass of dark pixels between the nostrils and the lips) on the photo itself, once
+    per photo, over the face's oval only (s10's black background beside her turned cheek filled
+    the zone's far end: 0.16 of it dark, 0.06 within the oval). s12: 0.30 of the zone dark, yes;
+    s0, s6 (a terracotta warrior's sculpted moustache, 0.107), s7, s9, s10, s42: no
+    (benchmarks/results/s22-brows)."""
+    outline = points[topology().face_oval, :2].astype(np.float32)
+    # Over the oval's bounding box only (a raw photo, clean_source off, may be 4000 px wide).
+    x0, y0 = np.maximum(np.floor(outline.min(axis=0)).astype(int) - 1, 0)
+    x1, y1 = np.ceil(outline.max(axis=0)).astype(int) + 2
+    grey = as_grey(picture[y0:y1, x0:x1])
+    height, width = grey.shape
+    oval = np.zeros((height, width), np.uint8)
+    cv2.fillPoly(oval, [np.round((outline - (x0, y0)) * 16).astype(np.int32)], 1, shift=4)
+    grey = np.where(oval > 0, grey, np.uint8(255))
+    return hair_weight(grey, np.ones((height, width), np.float32), points, (int(x0), int(y0), int(x0) + width,
+                                                                          int(y0) + height), face_size) is not None
 
 
 # hair_gain: the kept band's share from this camera-to-hair ratio of "drawn as sharply" (below:
@@ -385,6 +413,42 @@ def hair_gain(image: np.ndarray, camera: np.ndarray, alpha: np.ndarray, hair: Fe
         ratios.append(energy[0] / max(energy[1], 1e-6))
     drawn = float(np.sqrt(ratios[1] / max(ratios[0], 1e-6)))
     return float(np.clip((drawn - HAIR_SHARP_FROM) / (HAIR_SHARP_FULL - HAIR_SHARP_FROM), 0.0, 1.0))
+
+
+# hair_gain follows the camera over this time constant (seconds of media time): measured on one
+# frame it flipped the moustache's strands on and off wherever the camera's "drawn as sharply"
+# ratio hovers about HAIR_SHARP_FROM .. HAIR_SHARP_FULL (autofocus hunting, a frame of motion
+# blur, compression that varies frame to frame): the moustache band flickered. As the colour
+# statistics' smoothing (blend.color_smoothing, 0.25 s): at 30 fps a frame moves the gain by at
+# most a tenth of a full step.
+HAIR_GAIN_TIME_S = 0.3
+
+
+class HairGainMemory:
+    """hair_gain smoothed over time per face track, with real (media) timestamps.
+
+    A track seen for the first time, one not seen for `forget_after_s`, or media time that went
+    back (a new input, a loop, a seek) starts from its frame's own gain: a new face takes its own
+    camera's sharpness at once, only a face it follows is smoothed."""
+
+    def __init__(self, time_constant_s: float = HAIR_GAIN_TIME_S, forget_after_s: float = 1.0) -> None:
+        self.time_constant_s = time_constant_s
+        self.forget_after_s = forget_after_s
+        self._tracks: dict[int, tuple[float, float]] = {}
+        """track -> (gain, media time of its last update)."""
+
+    def update(self, track: int, gain: float, time_s: float) -> float:
+        previous = self._tracks.get(track)
+        if previous is not None and 0 <= time_s - previous[1] <= self.forget_after_s and self.time_constant_s > 0:
+            weight = 1.0 - float(np.exp(-(time_s - previous[1]) / self.time_constant_s))
+            gain = previous[0] + weight * (gain - previous[0])
+        self._tracks[track] = (gain, time_s)
+        for key in [key for key, (_, seen) in self._tracks.items() if not 0 <= time_s - seen <= self.forget_after_s]:
+            del self._tracks[key]
+        return gain
+
+    def reset(self) -> None:
+        self._tracks.clear()
 
 
 def merge_weights(first: FeatureWeight | None, second: FeatureWeight | None) -> FeatureWeight | None:

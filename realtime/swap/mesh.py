@@ -217,18 +217,23 @@ class _Texture:
     flipped: np.ndarray | None = None
     flipped_points: np.ndarray | None = None
     far_triangles: np.ndarray | None = None
+    moustache: bool = False
+    """The face has a moustache (faces/brows.has_moustache), handed on with each layer."""
 
 
 def source_texture(source: SourceFace, triangles: np.ndarray, clean: CleanTexture | None = None) -> _Texture:
     """The picture the swapper samples: the clean texture when given, else the raw photo."""
     if clean is not None:
         image, points, normals = clean.image, clean.points, clean.normals
-        face_size = clean.face_size
+        face_size, moustache = clean.face_size, clean.moustache
     else:
+        from realtime.faces.brows import has_moustache
+
         image, points, normals = source.image, source.face.landmarks[:MESH_POINTS, :2].astype(np.float32), None
         face_size = source.face.size
+        moustache = has_moustache(image, points, face_size)
     if abs(source.face.pose[0]) <= MIRROR_YAW_DEG:
-        return _Texture(image, points, normals, face_size)
+        return _Texture(image, points, normals, face_size, moustache=moustache)
     width = image.shape[1]
     flipped_points = points[MIRROR].copy()
     flipped_points[:, 0] = width - 1 - flipped_points[:, 0]
@@ -237,7 +242,7 @@ def source_texture(source: SourceFace, triangles: np.ndarray, clean: CleanTextur
     corners = points[triangles]
     area = 0.5 * np.abs(np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]))
     far = -1.0 if area[side < 0].sum() < area[side > 0].sum() else 1.0
-    return _Texture(image, points, normals, face_size, cv2.flip(image, 1), flipped_points, side == far)
+    return _Texture(image, points, normals, face_size, cv2.flip(image, 1), flipped_points, side == far, moustache)
 
 
 def far_half_weight(target: np.ndarray, far_triangles: np.ndarray, triangles: np.ndarray, box,
@@ -668,7 +673,7 @@ class MeshSwapper:
                 alpha *= 1.0 - hands
         scale = face.size / max(texture.face_size, 1.0) if texture.face_size else 1.0
         return FaceLayer(box=box, image=patch, alpha=alpha, face=face, relit=relit, scale=scale, kept=kept,
-                         kept_lines=kept_lines)
+                         kept_lines=kept_lines, moustache=texture.moustache)
 
     def _find_glasses(self, image: np.ndarray, face: Face, box, key: int) -> tuple[np.ndarray, tuple[int, int]] | None:
         """The glasses frames over `box` of the frame `image` (full resolution), as glasses_mask

@@ -145,6 +145,9 @@ class CleanTexture:
     """Where the texture's top-left pixel is in the photo."""
     glasses: SourceGlasses | None = None
     """The photo's own glasses (filled in `image`), None when it has none."""
+    moustache: bool = False
+    """The face has a moustache (faces/brows.has_moustache on `image`): decided once per photo, the
+    blend stage keeps its strands (brows.hair_weight) and looks for none on a clean-shaven face."""
 
     @property
     def points(self) -> np.ndarray:
@@ -751,9 +754,11 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
             lab[..., 1:] = lab[..., 1:] + soft[..., None] * (toned - lab[..., 1:])
             clean = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
 
+    from realtime.faces.brows import has_moustache
+
     return CleanTexture(image=clean, landmarks=local, normals=normals_full, occluders=occluders,
                         face_size=face_size, original=original, mouth_open=mouth_open,
-                        origin=(x0, y0), glasses=glasses)
+                        origin=(x0, y0), glasses=glasses, moustache=has_moustache(clean, local, face_size))
 
 
 def clean_texture_of(source, makeup: float = 0.4) -> CleanTexture:
