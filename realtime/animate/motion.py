@@ -343,6 +343,53 @@ def _cheeks_follow_a_pout(points: np.ndarray, portrait: np.ndarray) -> None:
                 points[cheek, :2] -= extra * outward
 
 
+# How wide a mouth opens: the inner lips' gap (middle columns) in face sizes (the landmarks' box
+# diagonal) of a mouth opened wide to talk or laugh (d3: 0.061 at its widest).
+WIDE_OPEN = 0.06
+MOUTH_GAIN_MAX = 2.0
+MIDDLE_COLUMNS = slice(3, 8)  # of the lip rings: the mouth's middle (the corners hardly part)
+
+
+def _mouth_opens_fully(residual: np.ndarray, reference: np.ndarray, portrait: np.ndarray, size: float) -> None:
+    """The portrait's lips part as wide as the driver's, in face sizes, when the driver's lips
+    at rest were parted and the portrait's were not (in place, on the gated residual in the
+    portrait's frame; `size`: the driver's face size in its pixels).
+
+    The expression is the driver's motion from its neutral face: a driver whose lips part at rest
+    (d3: 0.022 face sizes between the inner lips, a third of her widest opening) opened the
+    portrait's closed lips only by what hers opened beyond that, and her laugh was drawn at two
+    thirds of its gap (about half of its area), her talking mouth as a line that MediaPipe (and a
+    viewer) read as shut. Beyond the driver's neutral gap, the portrait's gap now grows by
+    (WIDE_OPEN - own gap) / (WIDE_OPEN - the driver's neutral gap): a mouth opened wide is drawn as
+    wide as the driver's, the neutral face is unchanged, closing takes no gain, and a portrait as
+    parted as its driver (or more) moves as before. The extra gap is shared between the lips as the
+    driver's own opening shares it (the jaw's drop mostly moves the lower lip), the whole lip moving."""
+    upper, lower = np.array(UPPER_LIP_RINGS), np.array(LOWER_LIP_RINGS)
+    corners = portrait[MOUTH_CORNERS[1], :2] - portrait[MOUTH_CORNERS[0], :2]
+    down = np.array([-corners[1], corners[0]]) / (float(np.linalg.norm(corners)) or 1.0)
+    if down @ (portrait[CHIN, :2] - portrait[MOUTH_CORNERS[0], :2]) < 0:
+        down = -down
+    portrait_size = max(1.0, float(np.hypot(*(portrait[:, :2].max(axis=0) - portrait[:, :2].min(axis=0)))))
+    driver_gap = float(np.linalg.norm(reference[upper[0, MIDDLE_COLUMNS], :2]
+                                      - reference[lower[0, MIDDLE_COLUMNS], :2], axis=1).mean()) / size
+    own_gap = float(np.maximum(0.0, (portrait[lower[0, MIDDLE_COLUMNS], :2]
+                                     - portrait[upper[0, MIDDLE_COLUMNS], :2]) @ down).mean()) / portrait_size
+    gain = min(MOUTH_GAIN_MAX, (WIDE_OPEN - own_gap) / max(WIDE_OPEN - driver_gap, 1e-6))
+    if gain <= 1.0:
+        return
+    moved_up = -(residual[upper[0], :2] @ down)  # each column's upper inner lip, up
+    moved_down = residual[lower[0], :2] @ down
+    opened = np.maximum(0.0, moved_up + moved_down)
+    opened[[0, -1]] = 0.0  # the corners are shared
+    if not opened.any():
+        return
+    lower_share = np.clip(moved_down / np.maximum(opened, 1e-9), 0.0, 1.0)
+    extra = (gain - 1.0) * opened
+    for ring in range(len(upper)):
+        residual[upper[ring, 1:-1], :2] -= np.outer((extra * (1.0 - lower_share))[1:-1], down)
+        residual[lower[ring, 1:-1], :2] += np.outer((extra * lower_share)[1:-1], down)
+
+
 def part_weights(parts: str) -> tuple[float, np.ndarray]:
     """(head weight, per-point expression weights (478,)) for a `moving_parts` setting."""
     top = topology()
@@ -480,6 +527,7 @@ def transfer(driver: np.ndarray, portrait: np.ndarray, calibration: Calibration,
     residual_portrait = to_portrait.scale * residual @ frame_rotation.T
     _eyelids_by_ratio(residual_portrait, unmoved, reference, portrait)
     _irises(residual_portrait, unmoved, reference, portrait)
+    _mouth_opens_fully(residual_portrait, reference, portrait, calibration.size)
     amount = strength * expression_weights[:, None]
     shaped = portrait + amount * residual_portrait
     _lips_meet(shaped, portrait)
