@@ -4,9 +4,12 @@ same video, should come nearer the real frames than frame 0 itself does."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from realtime.frame import Frame
 from tests.conftest import self_reenactment
+
+pytestmark = pytest.mark.media
 
 
 def test_a_still_head_widening_its_eyes_keeps_its_outline_against_the_wall():
