@@ -154,23 +154,30 @@ def _moustache_pixels(picture: np.ndarray, points: np.ndarray) -> np.ndarray:
     return zone & (grey < np.median(grey[zone]))
 
 
-def test_a_moustache_does_not_flicker_on_a_camera_whose_sharpness_alternates(library):
+def alternating_sharpness(library, video: str, source: str) -> tuple[list[np.ndarray], object]:
+    """`source` swapped onto `video`'s frame 12 with every other frame softened (a Gaussian of
+    1.5 px), as autofocus hunting or a frame of motion blur does: 10 frames of one face track,
+    then the crisp frame as a new track (7). Returns (the 11 outputs, the face)."""
     from dataclasses import replace
 
     from realtime.faces import create_detector
     from realtime.settings import FaceSettings
 
-    # d9 (crisp: s12's strands all kept, hair_gain 1) every other frame softened (a Gaussian of
-    # 1.5 px: hair_gain 0.22), as autofocus hunting or a frame of motion blur does: the gain was
-    # each frame's own, so the moustache's strands came and went every frame (its finest band's
-    # RMS 3.07 and 1.5 levels by turns, 2.9 levels of mean change between frames over the hair).
-    crisp = test_swap_sharp.frame_of("d9.mp4", 12)
+    crisp = test_swap_sharp.frame_of(video, 12)
     soft = cv2.GaussianBlur(crisp, (0, 0), 1.5)
     detector = create_detector(FaceSettings(max_faces=1), static=True)
     face = detector.detect(crisp)[0]
     detector.close()
     pictures = [crisp, soft] * 5
-    outputs = _swapped(library, "s12.jpg", pictures + [crisp], [face] * 10 + [replace(face, track_id=7)])
+    return _swapped(library, source, pictures + [crisp], [face] * 10 + [replace(face, track_id=7)]), face
+
+
+def test_a_moustache_does_not_flicker_on_a_camera_whose_sharpness_alternates(library):
+    # d9 (crisp: s12's strands all kept, hair_gain 1) every other frame softened (hair_gain
+    # 0.22): the gain was each frame's own, so the moustache's strands came and went every frame
+    # (its finest band's RMS 3.07 and 1.5 levels by turns, 2.9 levels of mean change between
+    # frames over the hair).
+    outputs, face = alternating_sharpness(library, "d9.mp4", "s12.jpg")
     hair = _moustache_pixels(outputs[0], face.landmarks)
     assert hair.sum() > 1000, hair.sum()
 

@@ -13,6 +13,8 @@ is unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import cv2
 import numpy as np
 
@@ -143,6 +145,45 @@ def source_detail_gain(image: np.ndarray, target: np.ndarray, weight: np.ndarray
     if energy[0] <= 1e-3:
         return 1.0
     return float(np.clip(np.sqrt(energy[1] / energy[0]), 1.0, SOURCE_GAIN_MAX))
+
+
+# A gain measured on one frame of the camera (source_detail_gain, brows.hair_gain) follows the
+# camera over this time constant (seconds of media time). Each frame's own flickered wherever the
+# camera's sharpness swings frame to frame (autofocus hunting, a frame of motion blur, compression
+# that varies): hair_gain flipped the moustache's strands on and off (s22-brows); the detail boost
+# of s9 (a painting) on d14 was 1.74 and 1.55 in turn with every other frame softened by 1.5 px,
+# its features' band pulsing with it (benchmarks/results/s22-detailgain). As the colour
+# statistics' smoothing (blend.color_smoothing, 0.25 s): at 30 fps a frame moves a gain by at
+# most a tenth of a step.
+GAIN_TIME_S = 0.3
+
+
+class GainMemory:
+    """Measured gains smoothed over time per key (a face track, or (which gain, track)), with
+    real (media) timestamps.
+
+    A key seen for the first time, one not seen for `forget_after_s`, or media time that went
+    back (a new input, a loop, a seek) starts from its frame's own gain: a new face takes its own
+    camera's sharpness at once, only a face it follows is smoothed."""
+
+    def __init__(self, time_constant_s: float = GAIN_TIME_S, forget_after_s: float = 1.0) -> None:
+        self.time_constant_s = time_constant_s
+        self.forget_after_s = forget_after_s
+        self._gains: dict[Hashable, tuple[float, float]] = {}
+        """key -> (gain, media time of its last update)."""
+
+    def update(self, key: Hashable, gain: float, time_s: float) -> float:
+        previous = self._gains.get(key)
+        if previous is not None and 0 <= time_s - previous[1] <= self.forget_after_s and self.time_constant_s > 0:
+            weight = 1.0 - float(np.exp(-(time_s - previous[1]) / self.time_constant_s))
+            gain = previous[0] + weight * (gain - previous[0])
+        self._gains[key] = (gain, time_s)
+        for old in [old for old, (_, seen) in self._gains.items() if not 0 <= time_s - seen <= self.forget_after_s]:
+            del self._gains[old]
+        return gain
+
+    def reset(self) -> None:
+        self._gains.clear()
 
 
 def source_detail(image: np.ndarray, gain: float, sigma: float) -> np.ndarray:

@@ -9,13 +9,19 @@ import numpy as np
 
 from realtime.blend.color import ColourSmoother, ToneMemory, recolour_halved
 from realtime.blend.composite import composite, poisson_composite, shrink
-from realtime.blend.detail import CROSSOVER, camera_detail, source_detail, source_detail_gain, split_sigma
+from realtime.blend.detail import (
+    CROSSOVER,
+    GainMemory,
+    camera_detail,
+    source_detail,
+    source_detail_gain,
+    split_sigma,
+)
 from realtime.blend.kept import kept_in_layer, union
 from realtime.blend.kernels import as_grey
 from realtime.blend.mask import skin_mask
 from realtime.blend.mouth import mouth_membrane
 from realtime.faces.brows import (
-    HairGainMemory,
     erase_brows,
     feature_band,
     hair_gain,
@@ -28,7 +34,7 @@ from realtime.settings import Settings
 
 def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, strength: float,
                    grain_from: np.ndarray | None = None,
-                   smooth_hair: Callable[[float], float] | None = None) -> np.ndarray:
+                   smooth: Callable[[str, float], float] | None = None) -> np.ndarray:
     """`image` (the recoloured face over the box) with its own features' band raised to the
     camera's crispness and its finest band the camera's (`camera`: the target's pixels), both on
     the luma alone.
@@ -44,11 +50,14 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     camera's with the target's brows erased; the face's own detail is still raised to `camera`'s
     crispness (its brows' edges counted, as they were before they were erased there).
 
-    `smooth_hair`: the face's moustache gain (brows.hair_gain) over time (BlendStage: a
-    HairGainMemory per track); None: this frame's own."""
+    `smooth(which, gain)`: a gain measured on this frame over time ("detail": the face's own
+    detail boost, source_detail_gain; "hair": its moustache's, brows.hair_gain; BlendStage: a
+    detail.GainMemory per track); None: each frame's own."""
     sigma = split_sigma(layer.scale)
     luma, camera_luma = as_grey(image), as_grey(camera)
     gain = source_detail_gain(luma, camera_luma, layer.alpha, sigma)
+    if smooth is not None:
+        gain = smooth("detail", gain)
     if grain_from is not None:
         camera_luma = as_grey(grain_from)
     detailed = source_detail(luma, 1.0 + strength * (gain - 1.0), sigma)
@@ -64,8 +73,8 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
         hair_weight(detailed, layer.alpha, layer.face.landmarks, layer.box, layer.face.size, layer.moustache)
     if hair is not None:
         gain = hair_gain(detailed, camera_luma, layer.alpha, hair, sigma)
-        if smooth_hair is not None:
-            gain = smooth_hair(gain)
+        if smooth is not None:
+            gain = smooth("hair", gain)
         hair = (hair[0] * gain, hair[1]) if gain > 1e-3 else None
     features = merge_weights(features, hair)
     detailed = camera_detail(detailed, grain, layer.scale, strength, layer.alpha, keep=features)
@@ -79,7 +88,7 @@ class BlendStage:
     def __init__(self, settings: Settings) -> None:
         self._smoother = ColourSmoother()
         self._tone = ToneMemory()
-        self._hair = HairGainMemory()
+        self._gains = GainMemory()
         self.configure(settings)
 
     def configure(self, settings: Settings) -> None:
@@ -169,7 +178,7 @@ class BlendStage:
                     erase_brows(grain_from, layer.alpha, layer.grain_points, layer.box, layer.face.size, kept, image,
                                 settings.opacity)
                 image = detail_on_luma(image, camera, layer, settings.grain, grain_from,
-                                       lambda gain, key=track: self._hair.update(key, gain, time_s))
+                                       lambda which, gain, key=track: self._gains.update((which, key), gain, time_s))
             # The target's kept features (glasses frames, a closing eye) on the new face's colour,
             # as part of the layer (its image and alpha): the composite is the frame's one writer.
             layer.alpha = kept_in_layer(target, image, layer.alpha, kept, layer.face.size, kept_lines)
@@ -183,7 +192,7 @@ class BlendStage:
     def close(self) -> None:
         self._smoother.reset()
         self._tone.reset()
-        self._hair.reset()
+        self._gains.reset()
 
 
 def _enlarged(piece: tuple[np.ndarray, tuple[int, int]] | None, factor: float) -> tuple[np.ndarray, tuple[int, int]] | None:

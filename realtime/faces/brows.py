@@ -415,42 +415,6 @@ def hair_gain(image: np.ndarray, camera: np.ndarray, alpha: np.ndarray, hair: Fe
     return float(np.clip((drawn - HAIR_SHARP_FROM) / (HAIR_SHARP_FULL - HAIR_SHARP_FROM), 0.0, 1.0))
 
 
-# hair_gain follows the camera over this time constant (seconds of media time): measured on one
-# frame it flipped the moustache's strands on and off wherever the camera's "drawn as sharply"
-# ratio hovers about HAIR_SHARP_FROM .. HAIR_SHARP_FULL (autofocus hunting, a frame of motion
-# blur, compression that varies frame to frame): the moustache band flickered. As the colour
-# statistics' smoothing (blend.color_smoothing, 0.25 s): at 30 fps a frame moves the gain by at
-# most a tenth of a full step.
-HAIR_GAIN_TIME_S = 0.3
-
-
-class HairGainMemory:
-    """hair_gain smoothed over time per face track, with real (media) timestamps.
-
-    A track seen for the first time, one not seen for `forget_after_s`, or media time that went
-    back (a new input, a loop, a seek) starts from its frame's own gain: a new face takes its own
-    camera's sharpness at once, only a face it follows is smoothed."""
-
-    def __init__(self, time_constant_s: float = HAIR_GAIN_TIME_S, forget_after_s: float = 1.0) -> None:
-        self.time_constant_s = time_constant_s
-        self.forget_after_s = forget_after_s
-        self._tracks: dict[int, tuple[float, float]] = {}
-        """track -> (gain, media time of its last update)."""
-
-    def update(self, track: int, gain: float, time_s: float) -> float:
-        previous = self._tracks.get(track)
-        if previous is not None and 0 <= time_s - previous[1] <= self.forget_after_s and self.time_constant_s > 0:
-            weight = 1.0 - float(np.exp(-(time_s - previous[1]) / self.time_constant_s))
-            gain = previous[0] + weight * (gain - previous[0])
-        self._tracks[track] = (gain, time_s)
-        for key in [key for key, (_, seen) in self._tracks.items() if not 0 <= time_s - seen <= self.forget_after_s]:
-            del self._tracks[key]
-        return gain
-
-    def reset(self) -> None:
-        self._tracks.clear()
-
-
 def merge_weights(first: FeatureWeight | None, second: FeatureWeight | None) -> FeatureWeight | None:
     """The larger of two weights over parts of the box, over the part covering both."""
     if first is None or second is None:
