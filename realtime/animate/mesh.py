@@ -21,6 +21,7 @@ from realtime.animate.motion import (
     LOWER_LIDS,
     UPPER_LIDS,
     Calibration,
+    LidWatch,
     _openness,
     calibrate,
     near,
@@ -553,6 +554,7 @@ class MeshAnimator:
         self._last: np.ndarray | None = None
         self._last_points: np.ndarray | None = None
         self._eye_boxes: list[tuple[int, int, int, int]] = []
+        self._lids = LidWatch()  # the driver's lids: a down glance told from a blink
         self.configure(settings)
 
     # -- settings --------------------------------------------------------------------------------
@@ -575,6 +577,7 @@ class MeshAnimator:
         self._reference = None
         self._calibration = None
         self._filter = None
+        self._lids = LidWatch()
 
     def settled(self) -> bool:
         """The reference is taken and has settled (SETTLE_FRAMES driving faces after the first)."""
@@ -624,12 +627,12 @@ class MeshAnimator:
                 self._calibration = None
         if self._calibration is None:
             self._calibration = calibrate(self._reference, portrait.landmarks, settings.motion_mode)
+        time_s = frame.pts if frame.pts is not None else frame.capture_ns / 1e9
         landmarks = transfer(face.landmarks, portrait.landmarks, self._calibration,
-                             settings.motion_strength, settings.moving_parts)
+                             settings.motion_strength, settings.moving_parts, self._lids, time_s)
         if settings.motion_smoothing > 0:
             if self._filter is None:
                 self._filter = OneEuroFilter(*smoothing_parameters(settings.motion_smoothing))
-            time_s = frame.pts if frame.pts is not None else frame.capture_ns / 1e9
             landmarks = self._filter(landmarks, time_s, scale=portrait.face_size).astype(np.float64)
         points = moved_points(portrait.mesh, landmarks)
         _keep_iris_inside(points)

@@ -170,11 +170,12 @@ def _eye_ratio_drawn(ratio: float) -> float:
 
 
 def _eyelids_by_ratio(residual: np.ndarray, unmoved: np.ndarray, reference: np.ndarray,
-                      portrait: np.ndarray) -> None:
+                      portrait: np.ndarray, lowered: float = 0.0) -> None:
     """Eyelids move by how much the driver's eye opened or closed, as a ratio, not by the
     driver's lid displacement in face sizes: a blink then closes the portrait's eye fully
     whatever the size of its eye (big painted eyes only half-closed otherwise). In place, on the
-    residual of the eye outline points (portrait frame)."""
+    residual of the eye outline points (portrait frame). `lowered` (0-1, `LidWatch`): the lids are
+    lowered over a down glance, drawn no more closed than GLANCE_OPENING."""
     top = topology()
     for loop, corners in ((top.right_eye, EYE_CORNERS[0]), (top.left_eye, EYE_CORNERS[1])):
         before = _openness(reference, loop, corners)
@@ -182,6 +183,7 @@ def _eyelids_by_ratio(residual: np.ndarray, unmoved: np.ndarray, reference: np.n
             continue
         ratio = min(_openness(unmoved, loop, corners) / before, 2.0)
         ratio = _eye_ratio_drawn(ratio)
+        ratio += lowered * max(0.0, GLANCE_OPENING - ratio)
         middle, normal, _ = _eye_frame(portrait, corners)
         if normal[1] < 0:
             normal = -normal  # pointing down the face (portraits are upright within a few degrees)
@@ -212,6 +214,55 @@ GATE_GAZE = 0.012  # eye widths: iris jitter of a still driver
 MAX_GAZE = (0.3, 0.12)  # eye widths, along and across: the iris stays inside the eye
 GAZE_FADE = (0.15, 0.3)  # the eye's opening (of its neutral one) where the gaze is gone / whole
 
+# A down glance is not a blink. Looking down, the upper lids follow the irises: d3 (frames
+# 104-132) reads 0.02-0.2 of her neutral opening, as low as in her blinks (0.01-0.37, frames 48-61),
+# and her irises read as far down in both (0.08-0.125 eye widths: on a shut eye MediaPipe puts the
+# iris low). What differs is the speed: a blink's lids fall from LOWERED[0] to below LOWERED[1]
+# of the neutral opening (the more open eye) within two frames at 30 fps (d3 48-49, 57-58; d9
+# 11, 37: 0.067 s); her glances lower them over 4-12 frames (0.13-0.4 s). Lids that passed
+# LOWERED[1] more slowly than BLINK_S, with the irises below neutral (GLANCE_DOWN, faded in over
+# its width), are a down glance until the eyes open past LOWERED[0] again: the portrait's lids
+# stay at GLANCE_OPENING of its neutral opening at least and its irises keep the driver's gaze
+# (main drew her glance as shut eyes and faded the gaze out). s42 s9 s12 s0 by d3, gaze r 0.45 ->
+# 0.52, eyes r 0.79 -> 0.82; d6, d9 unchanged (their lids never lower slowly).
+LOWERED = (0.6, 0.3)  # the more open eye's opening (of neutral) the lids leave / pass when lowering
+BLINK_S = 0.1  # a blink's lids fall from LOWERED[0] past LOWERED[1] within this (0.067 s seen)
+GLANCE_DOWN = (0.02, 0.06)  # eye widths below neutral: the irises' drop where a glance starts / is whole
+GLANCE_OPENING = 0.35  # of the neutral opening: lids lowered in a down glance, as drawn (the iris
+# shows at the eye's bottom; d3, eyes / gaze r: 0.45 0.75 / 0.49, 0.35 0.82 / 0.52, 0.25 0.84 / 0.48)
+
+
+class LidWatch:
+    """Tells lids lowered in a down glance from a blink, frame by frame (causal: decided when
+    the lids pass LOWERED[1], kept until they open past LOWERED[0]; lids still above LOWERED[1]
+    BLINK_S after leaving LOWERED[0] count as a glance meanwhile). One per driver reference."""
+
+    def __init__(self) -> None:
+        self._open_at: float | None = None  # the last time the lids were open past LOWERED[0]
+        self._glance: bool | None = None  # decided at LOWERED[1]: a glance (True) or a blink (False)
+
+    def __call__(self, opening: float, down: float, time_s: float) -> float:
+        """How much of a down glance this is (0-1), for the more open eye's `opening` (of its
+        neutral) and the irises' drop `down` (eye widths) at `time_s`."""
+        if opening >= LOWERED[0]:
+            self._open_at, self._glance = time_s, None
+            return 0.0
+        slow = self._open_at is not None and time_s - self._open_at > BLINK_S
+        if self._glance is None and opening < LOWERED[1]:
+            self._glance = slow
+        # Lowering slowly (not yet decided) is a glance already: its lids are held from there on
+        # rather than drawn lower and reopened to GLANCE_OPENING once decided.
+        if not (self._glance or (self._glance is None and slow)):
+            return 0.0
+        return float(np.clip((down - GLANCE_DOWN[0]) / (GLANCE_DOWN[1] - GLANCE_DOWN[0]), 0.0, 1.0))
+
+
+def _opening(unmoved: np.ndarray, reference: np.ndarray) -> float:
+    """The more open eye's opening, of its neutral one."""
+    top = topology()
+    return max(_openness(unmoved, loop, corners) / max(_openness(reference, loop, corners), 1e-3)
+               for loop, corners in ((top.right_eye, EYE_CORNERS[0]), (top.left_eye, EYE_CORNERS[1])))
+
 
 def gaze(points: np.ndarray) -> np.ndarray:
     """(2,) the iris centres' offset from the middle of their eye corners, along the eye axis and
@@ -227,7 +278,8 @@ def gaze(points: np.ndarray) -> np.ndarray:
     return np.mean(offsets, axis=0)
 
 
-def _irises(residual: np.ndarray, unmoved: np.ndarray, reference: np.ndarray, portrait: np.ndarray) -> None:
+def _irises(residual: np.ndarray, unmoved: np.ndarray, reference: np.ndarray, portrait: np.ndarray,
+            lowered: float = 0.0) -> None:
     """The portrait's iris points follow their eye (the mean motion of its outline) and turn with
     the driver's gaze (in place, on the residual, portrait frame). The warp draws them from the
     portrait's own iris (mesh.py)."""
@@ -241,8 +293,9 @@ def _irises(residual: np.ndarray, unmoved: np.ndarray, reference: np.ndarray, po
     # 0.35-0.7 of the neutral opening, 108 of d3's first 150 frames) still show their iris and
     # look where they look; fading from 0.7 dropped the gaze there (d3: the portrait's gaze
     # correlated 0.34 with the driver's before it was even drawn, 0.57 with this fade).
-    opening = max(_openness(unmoved, loop, corners) / max(_openness(reference, loop, corners), 1e-3)
-                  for loop, corners in ((top.right_eye, EYE_CORNERS[0]), (top.left_eye, EYE_CORNERS[1])))
+    # Lids lowered in a down glance (`lowered`) are drawn open: the gaze stays.
+    opening = _opening(unmoved, reference)
+    opening += lowered * max(0.0, GLANCE_OPENING - opening)
     shift *= float(np.clip((opening - GAZE_FADE[0]) / (GAZE_FADE[1] - GAZE_FADE[0]), 0.0, 1.0))
     shift = np.clip(shift, -np.array(MAX_GAZE), np.array(MAX_GAZE))
     for loop, (outer, inner), iris, sign in zip((top.right_eye, top.left_eye), EYE_CORNERS, IRIS_POINTS,
@@ -503,10 +556,12 @@ def calibrate(driver: np.ndarray, portrait: np.ndarray, mode: str) -> Calibratio
 
 
 def transfer(driver: np.ndarray, portrait: np.ndarray, calibration: Calibration,
-             strength: float = 1.0, parts: str = "all") -> np.ndarray:
+             strength: float = 1.0, parts: str = "all", lids: LidWatch | None = None,
+             time_s: float = 0.0) -> np.ndarray:
     """The portrait's (478, 3) landmarks moved as the driver moved from its reference.
 
     driver: (478, 3) this frame's driving landmarks, in the driver's pixels.
+    lids, time_s: the driver's lid watch (a down glance told from a blink) and this frame's time.
     """
     driver = driver.astype(np.float64)
     portrait = portrait.astype(np.float64)
@@ -525,8 +580,11 @@ def transfer(driver: np.ndarray, portrait: np.ndarray, calibration: Calibration,
     to_portrait = calibration.to_portrait
     frame_rotation = to_portrait.rotation
     residual_portrait = to_portrait.scale * residual @ frame_rotation.T
-    _eyelids_by_ratio(residual_portrait, unmoved, reference, portrait)
-    _irises(residual_portrait, unmoved, reference, portrait)
+    lowered = 0.0
+    if lids is not None:
+        lowered = lids(_opening(unmoved, reference), float(gaze(unmoved)[1] - gaze(reference)[1]), time_s)
+    _eyelids_by_ratio(residual_portrait, unmoved, reference, portrait, lowered)
+    _irises(residual_portrait, unmoved, reference, portrait, lowered)
     _mouth_opens_fully(residual_portrait, reference, portrait, calibration.size)
     amount = strength * expression_weights[:, None]
     shaped = portrait + amount * residual_portrait
