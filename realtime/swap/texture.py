@@ -133,9 +133,9 @@ class CleanTexture:
     landmarks: np.ndarray
     """(478, 3) float32, the source's landmarks in the texture's pixels."""
     normals: np.ndarray
-    """(h / NORMAL_STEP, w / NORMAL_STEP, 3) float32 normals in the face's frame, their side and
-    up/down components smoothed as the de-lighting smoothed them (light_normals): the target's
-    light is put back at the scale the photo's own was taken out."""
+    """(h / NORMAL_STEP, w / NORMAL_STEP, 3) float32 normals in the face's frame, for the
+    target's light: smoothed as the de-lighting smoothed them over the eyes and brows
+    (relight_normals)."""
     occluders: np.ndarray
     """uint8 {0, 1} (h, w): what was found in front of the face and filled."""
     face_size: float
@@ -378,24 +378,42 @@ def balance_sides(flat: np.ndarray, landmarks: np.ndarray, face_size: float, ova
 
 
 def light_normals(normal_map: np.ndarray, face_size: float) -> np.ndarray:
-    """The normal map (at 1/NORMAL_STEP) the photo's light is divided out at and the target's is
-    multiplied back at: the side component smoothed over _DELIGHT_BLUR of the face (it flips
-    across the nose's ridge within a few pixels, and a ratio that follows it left a step down the
-    nose's flank), the up/down one over _DELIGHT_BLUR_TOP (the lower lip and the chin face down
-    within a short distance; smoothed as widely, the lower lip kept its dark underside: a dark
-    line against a target's open mouth, s42 on d3, 3.6 levels).
-
-    The relight used the raw map before (s22): the mesh's interpolated normals turn by most of a
-    right angle within a few pixels at the lids, the brow ridge, the nostrils and the lip rims,
-    so a light from above (d3: top term 0.42 of the even light) drew thin dark bands in the worn
-    face's sockets and under its nose and lip, over the photo's own shade at that scale, which
-    the de-lighting leaves in. s42 on d3: dlib distance 0.516 -> 0.468 in process (6 frames);
-    the room's light at the scale of the cheeks, forehead and nose is unchanged."""
+    """The normal map (at 1/NORMAL_STEP) the photo's light is divided out at: the side component
+    smoothed over _DELIGHT_BLUR of the face (it flips across the nose's ridge within a few pixels,
+    and a ratio that follows it left a step down the nose's flank), the up/down one over
+    _DELIGHT_BLUR_TOP (the lower lip and the chin face down within a short distance; smoothed as
+    widely, the lower lip kept its dark underside: a dark line against a target's open mouth,
+    s42 on d3, 3.6 levels)."""
     normals = normal_map.copy()
     for axis, width in ((0, _DELIGHT_BLUR), (1, _DELIGHT_BLUR_TOP)):
         normals[..., axis] = cv2.GaussianBlur(normal_map[..., axis], (0, 0),
                                               max(0.5, width * face_size / NORMAL_STEP))
     return normals
+
+
+def relight_normals(normal_map: np.ndarray, smoothed: np.ndarray, landmarks: np.ndarray,
+                    face_size: float) -> np.ndarray:
+    """The normal map the target's light is multiplied back at (CleanTexture.normals): the
+    smoothed one (light_normals) over the eyes and brows, the raw one elsewhere.
+
+    The mesh's interpolated normals fold by most of a right angle within a few pixels at the lids
+    and the brow ridge, so a light from above (d3: top term 0.42 of the even light) drew a thin
+    dark band between brow and lid, over the photo's own shade at that scale, which the
+    de-lighting leaves in: the worn face looked hollow-eyed (s22: the relight darkened s9's sockets
+    against the cheek to 0.78 / 0.84 of the unlit layer on d3, 0.88 / 0.89 smoothed; s42 on d3
+    in process, dlib distance 0.516 -> 0.495). Smoothed over the whole face the distance went
+    further down on s42 (0.468) but up by 0.017 on s9 > d14, so the nose and mouth keep the raw
+    normals' modelling."""
+    top = topology()
+    shape = normal_map.shape[:2]
+    # Small pixel (i, j) has its centre at full-resolution ((j + 0.5) * step - 0.5, ...).
+    points = (landmarks[:, :2] + 0.5) / NORMAL_STEP - 0.5
+    zone = _polygon_mask(shape, [points[np.concatenate([eye, brow])]
+                                 for eye, brow in ((top.right_eye, top.right_eyebrow),
+                                                   (top.left_eye, top.left_eyebrow))],
+                         dilate_px=0.02 * face_size / NORMAL_STEP).astype(np.float32)
+    zone = cv2.GaussianBlur(zone, (0, 0), max(1.0, 0.02 * face_size / NORMAL_STEP))[..., None]
+    return (zone * smoothed + (1.0 - zone) * normal_map).astype(np.float32)
 
 
 def photo_shading(normal_map: np.ndarray, side: float, top: float) -> np.ndarray:
@@ -606,7 +624,8 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     original = crop
     crop = denoise(crop, local, face_size)
 
-    normals = light_normals(relight.normal_map(local, shape, step=NORMAL_STEP), face_size)
+    normals_full = relight.normal_map(local, shape, step=NORMAL_STEP)
+    normals = light_normals(normals_full, face_size)
     vertex_normals = relight.vertex_normals(local)
     skin = relight.skin_points()
 
@@ -765,7 +784,8 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
             lab[..., 1:] = lab[..., 1:] + soft[..., None] * (toned - lab[..., 1:])
             clean = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
 
-    return CleanTexture(image=clean, landmarks=local, normals=normals, occluders=occluders,
+    return CleanTexture(image=clean, landmarks=local,
+                        normals=relight_normals(normals_full, normals, local, face_size), occluders=occluders,
                         face_size=face_size, original=original, mouth_open=mouth_open,
                         origin=(x0, y0), glasses=glasses)
 
