@@ -133,9 +133,7 @@ class CleanTexture:
     landmarks: np.ndarray
     """(478, 3) float32, the source's landmarks in the texture's pixels."""
     normals: np.ndarray
-    """(h / NORMAL_STEP, w / NORMAL_STEP, 3) float32 normals in the face's frame, for the
-    target's light: smoothed as the de-lighting smoothed them over the eyes and brows
-    (relight_normals)."""
+    """(h / NORMAL_STEP, w / NORMAL_STEP, 3) float32 normals in the face's frame."""
     occluders: np.ndarray
     """uint8 {0, 1} (h, w): what was found in front of the face and filled."""
     face_size: float
@@ -377,45 +375,6 @@ def balance_sides(flat: np.ndarray, landmarks: np.ndarray, face_size: float, ova
     return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR) * np.float32(255.0)
 
 
-def light_normals(normal_map: np.ndarray, face_size: float) -> np.ndarray:
-    """The normal map (at 1/NORMAL_STEP) the photo's light is divided out at: the side component
-    smoothed over _DELIGHT_BLUR of the face (it flips across the nose's ridge within a few pixels,
-    and a ratio that follows it left a step down the nose's flank), the up/down one over
-    _DELIGHT_BLUR_TOP (the lower lip and the chin face down within a short distance; smoothed as
-    widely, the lower lip kept its dark underside: a dark line against a target's open mouth,
-    s42 on d3, 3.6 levels)."""
-    normals = normal_map.copy()
-    for axis, width in ((0, _DELIGHT_BLUR), (1, _DELIGHT_BLUR_TOP)):
-        normals[..., axis] = cv2.GaussianBlur(normal_map[..., axis], (0, 0),
-                                              max(0.5, width * face_size / NORMAL_STEP))
-    return normals
-
-
-def relight_normals(normal_map: np.ndarray, smoothed: np.ndarray, landmarks: np.ndarray,
-                    face_size: float) -> np.ndarray:
-    """The normal map the target's light is multiplied back at (CleanTexture.normals): the
-    smoothed one (light_normals) over the eyes and brows, the raw one elsewhere.
-
-    The mesh's interpolated normals fold by most of a right angle within a few pixels at the lids
-    and the brow ridge, so a light from above (d3: top term 0.42 of the even light) drew a thin
-    dark band between brow and lid, over the photo's own shade at that scale, which the
-    de-lighting leaves in: the worn face looked hollow-eyed (s22: the relight darkened s9's sockets
-    against the cheek to 0.78 / 0.84 of the unlit layer on d3, 0.88 / 0.89 smoothed; s42 on d3
-    in process, dlib distance 0.516 -> 0.495). Smoothed over the whole face the distance went
-    further down on s42 (0.468) but up by 0.017 on s9 > d14, so the nose and mouth keep the raw
-    normals' modelling."""
-    top = topology()
-    shape = normal_map.shape[:2]
-    # Small pixel (i, j) has its centre at full-resolution ((j + 0.5) * step - 0.5, ...).
-    points = (landmarks[:, :2] + 0.5) / NORMAL_STEP - 0.5
-    zone = _polygon_mask(shape, [points[np.concatenate([eye, brow])]
-                                 for eye, brow in ((top.right_eye, top.right_eyebrow),
-                                                   (top.left_eye, top.left_eyebrow))],
-                         dilate_px=0.02 * face_size / NORMAL_STEP).astype(np.float32)
-    zone = cv2.GaussianBlur(zone, (0, 0), max(1.0, 0.02 * face_size / NORMAL_STEP))[..., None]
-    return (zone * smoothed + (1.0 - zone) * normal_map).astype(np.float32)
-
-
 def photo_shading(normal_map: np.ndarray, side: float, top: float) -> np.ndarray:
     """(h, w) float32: the photo's directional shading (fit_photo_light) at each normal, as a
     ratio to its even light, softly limited: log(1 + side x + top y) compressed by tanh, so it
@@ -625,7 +584,6 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     crop = denoise(crop, local, face_size)
 
     normals_full = relight.normal_map(local, shape, step=NORMAL_STEP)
-    normals = light_normals(normals_full, face_size)
     vertex_normals = relight.vertex_normals(local)
     skin = relight.skin_points()
 
@@ -645,7 +603,16 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         # Only the directional part (side, top/bottom) is divided out (as relight.side_shading
         # does for the target): one luminance ratio, softly limited (photo_shading).
         side, top_light = fit_photo_light(colours, vertex_normals[skin], weights)
-        # At the smoothed normals (light_normals), as the target's light is put back.
+        # The normals smoothed before the ratio is taken: their side component over
+        # _DELIGHT_BLUR (it flips across the nose's ridge within a few pixels, and a ratio that
+        # follows it left a step down the nose's flank), the up/down one over _DELIGHT_BLUR_TOP
+        # (the lower lip and the chin face down within a short distance; smoothed as widely,
+        # the lower lip kept its dark underside: a dark line against a target's open mouth,
+        # s42 on d3, 3.6 levels).
+        normals = normals_full.copy()
+        for axis, width in ((0, _DELIGHT_BLUR), (1, _DELIGHT_BLUR_TOP)):
+            normals[..., axis] = cv2.GaussianBlur(normals_full[..., axis], (0, 0),
+                                                  max(0.5, width * face_size / NORMAL_STEP))
         ratio = photo_shading(normals, side, top_light)
         ratio = cv2.resize(ratio, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)[..., None]
         coeffs = np.array([side, top_light])
@@ -784,8 +751,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
             lab[..., 1:] = lab[..., 1:] + soft[..., None] * (toned - lab[..., 1:])
             clean = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
 
-    return CleanTexture(image=clean, landmarks=local,
-                        normals=relight_normals(normals_full, normals, local, face_size), occluders=occluders,
+    return CleanTexture(image=clean, landmarks=local, normals=normals_full, occluders=occluders,
                         face_size=face_size, original=original, mouth_open=mouth_open,
                         origin=(x0, y0), glasses=glasses)
 
