@@ -73,11 +73,13 @@ def whole_part_fill(part: np.ndarray, weight: np.ndarray, filled: np.ndarray) ->
     part[:] = np.clip(part + w * (filled + grain - part), 0, 255).astype(np.uint8)
 
 
-@pytest.mark.parametrize("channels", [3, 1])
-def test_the_brow_fill_over_where_it_reaches_is_the_whole_parts(channels):
+@pytest.mark.parametrize("channels, fill_range", [(3, (0, 255)), (1, (0, 255)), (3, (-80, 330)), (1, (-80, 330))])
+def test_the_brow_fill_over_where_it_reaches_is_the_whole_parts(channels, fill_range):
     """The erase works over the rows and columns its weight reaches only (a brow's region is
     mostly skin it leaves alone); with the grain blur's reach around them, every pixel must be
-    what the whole part's pass gives: at the part's edges, in the middle, or nowhere at all."""
+    what the whole part's pass gives: at the part's edges, in the middle, or nowhere at all.
+    The blend itself is OpenCV's float32 passes now (session 23), main's numpy expression in
+    whole_part_fill: the same numbers, also where the result is clipped at 0 and 255."""
     rng = np.random.default_rng(9)
     shape = (60, 90) if channels == 1 else (60, 90, 3)
     for placement in [(slice(20, 30), slice(40, 55)), (slice(0, 12), slice(70, 90)), (slice(0, 60), slice(0, 90)),
@@ -86,8 +88,55 @@ def test_the_brow_fill_over_where_it_reaches_is_the_whole_parts(channels):
         weight = np.zeros(shape[:2], np.float32)
         if placement is not None:
             weight[placement] = rng.uniform(0.0, 1.0, size=weight[placement].shape).astype(np.float32)
-        filled = rng.uniform(0, 255, size=shape).astype(np.float32)
+        filled = rng.uniform(*fill_range, size=shape).astype(np.float32)
         ours, reference = part.copy(), part.copy()
         brows._fill_with_grain(ours, weight, filled)
         whole_part_fill(reference, weight, filled)
         assert np.array_equal(ours, reference)
+
+
+def test_a_brow_with_nothing_kept_over_it_resizes_no_kept_map(monkeypatch):
+    """The brow erase at its working size (~ERASE_PX per face) shrinks the brow's region of the
+    picture, the layer's alpha and the kept features' map over it; with nothing kept over a brow
+    (no glasses, or frames elsewhere) that map is zeros at any size and is not resized (one of
+    four INTER_AREA reductions per brow and call; issue 13, benchmarks/results/s23-budget). The
+    erased picture is the same either way."""
+    rng = np.random.default_rng(3)
+    top = topology()
+    points = np.zeros((478, 3), np.float32)
+    points[:, :2] = rng.uniform(60, 540, size=(478, 2))
+    for brow, (cx, cy) in ((top.right_eyebrow, (200, 200)), (top.left_eyebrow, (400, 200))):
+        points[brow, 0] = cx + np.linspace(-60, 60, len(brow))
+        points[brow, 1] = cy + rng.uniform(-8, 8, len(brow))
+    box = (0, 0, 600, 600)
+    target = np.full((600, 600, 3), 180, np.uint8)
+    for cx in (200, 400):
+        target[192:208, cx - 60:cx + 60] = 60  # a dark brow under each
+    alpha = np.ones((600, 600), np.float32)
+    face = np.full((600, 600, 3), 170, np.uint8)  # the new face: no brow where the target's are
+    calls = []
+    real_resize = cv2.resize
+
+    def counted(picture, size, *args, **kwargs):
+        calls.append(kwargs.get("interpolation", args[2] if len(args) > 2 else None))
+        return real_resize(picture, size, *args, **kwargs)
+
+    monkeypatch.setattr(cv2, "resize", counted)
+    nothing = target.copy()
+    brows.erase_brows(nothing, alpha, points, box, 800.0, image=face)
+    reductions = calls.count(cv2.INTER_AREA)
+    assert reductions == 2 * 3  # the picture, the alpha, the new face's picture: not the kept map
+    calls.clear()
+    # Glasses elsewhere (below the brows' regions): the same picture, and still no kept map resized.
+    elsewhere = target.copy()
+    brows.erase_brows(elsewhere, alpha, points, box, 800.0, kept=(np.ones((40, 400), np.float32), (100, 500)),
+                      image=face)
+    assert calls.count(cv2.INTER_AREA) == 2 * 3
+    assert np.array_equal(elsewhere, nothing)
+    assert not np.array_equal(nothing, target)  # the brows were erased
+    calls.clear()
+    # Frames over a brow: its kept map is reduced too (and the frames there are kept).
+    over = target.copy()
+    brows.erase_brows(over, alpha, points, box, 800.0, kept=(np.ones((30, 500), np.float32), (50, 190)),
+                      image=face)
+    assert calls.count(cv2.INTER_AREA) == 2 * 4
