@@ -133,9 +133,9 @@ class CleanTexture:
     landmarks: np.ndarray
     """(478, 3) float32, the source's landmarks in the texture's pixels."""
     normals: np.ndarray
-    """(h / NORMAL_STEP, w / NORMAL_STEP, 3) float32 normals in the face's frame, their side and
-    up/down components smoothed as the de-lighting smoothed them (light_normals): the target's
-    light is put back at the scale the photo's own was taken out."""
+    """(h / NORMAL_STEP, w / NORMAL_STEP, 3) float32 normals in the face's frame (the mesh's own,
+    interpolated: they turn by most of a right angle within a few pixels at the lids, the brow
+    ridge, the nostrils and the lip rims)."""
     occluders: np.ndarray
     """uint8 {0, 1} (h, w): what was found in front of the face and filled."""
     face_size: float
@@ -150,6 +150,10 @@ class CleanTexture:
     moustache: bool = False
     """The face has a moustache (faces/brows.has_moustache on `image`): decided once per photo, the
     blend stage keeps its strands (brows.hair_weight) and looks for none on a clean-shaven face."""
+    light_normals: np.ndarray | None = None
+    """`normals` smoothed as the de-lighting smoothed them (light_normals()): the scale the photo's
+    own light was taken out at, at which the swapper puts a strong target light back
+    (swap/mesh.py, relight_weight)."""
 
     @property
     def points(self) -> np.ndarray:
@@ -381,8 +385,8 @@ def balance_sides(flat: np.ndarray, landmarks: np.ndarray, face_size: float, ova
 
 
 def light_normals(normal_map: np.ndarray, face_size: float) -> np.ndarray:
-    """The normal map (at 1/NORMAL_STEP) the photo's light is divided out at and the target's is
-    multiplied back at: the side component smoothed over _DELIGHT_BLUR of the face (it flips
+    """The normal map (at 1/NORMAL_STEP) the photo's light is divided out at and a strong target
+    light is multiplied back at (swap/mesh.py, relight_weight): the side component smoothed over _DELIGHT_BLUR of the face (it flips
     across the nose's ridge within a few pixels, and a ratio that follows it left a step down the
     nose's flank), the up/down one over _DELIGHT_BLUR_TOP (the lower lip and the chin face down
     within a short distance; smoothed as widely, the lower lip kept its dark underside: a dark
@@ -609,7 +613,8 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     original = crop
     crop = denoise(crop, local, face_size)
 
-    normals = light_normals(relight.normal_map(local, shape, step=NORMAL_STEP), face_size)
+    raw_normals = relight.normal_map(local, shape, step=NORMAL_STEP)
+    normals = light_normals(raw_normals, face_size)
     vertex_normals = relight.vertex_normals(local)
     skin = relight.skin_points()
 
@@ -770,8 +775,8 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
 
     from realtime.faces.brows import has_moustache
 
-    return CleanTexture(image=clean, landmarks=local, normals=normals, occluders=occluders,
-                        face_size=face_size, original=original, mouth_open=mouth_open,
+    return CleanTexture(image=clean, landmarks=local, normals=raw_normals, light_normals=normals,
+                        occluders=occluders, face_size=face_size, original=original, mouth_open=mouth_open,
                         origin=(x0, y0), glasses=glasses, moustache=has_moustache(clean, local, face_size))
 
 
