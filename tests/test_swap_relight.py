@@ -5,7 +5,8 @@ be lit that way too (forehead and cheekbones lighter, the sockets and the skin u
 little darker), but not with the thin dark bands the mesh's folds at the lids and brow ridge drew
 when the light was evaluated at the raw interpolated normals: they read as the target's own deep
 sockets worn by the source, on top of the source photo's own socket shade (s22: dlib distance of
-s42 on d3 0.516 in process; 0.468 with the light put back at the smoothed normals).
+s42 on d3 0.516 in process; 0.468 with the light put back at the smoothed normals, which a light
+as strong as d3's now gets: swap/mesh.py, relight_weight).
 Real frames of ../shared/media, MediaPipe, the real swapper.
 """
 
