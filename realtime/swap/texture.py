@@ -133,7 +133,9 @@ class CleanTexture:
     landmarks: np.ndarray
     """(478, 3) float32, the source's landmarks in the texture's pixels."""
     normals: np.ndarray
-    """(h / NORMAL_STEP, w / NORMAL_STEP, 3) float32 normals in the face's frame."""
+    """(h / NORMAL_STEP, w / NORMAL_STEP, 3) float32 normals in the face's frame (the mesh's own,
+    interpolated: they turn by most of a right angle within a few pixels at the lids, the brow
+    ridge, the nostrils and the lip rims)."""
     occluders: np.ndarray
     """uint8 {0, 1} (h, w): what was found in front of the face and filled."""
     face_size: float
@@ -148,6 +150,10 @@ class CleanTexture:
     moustache: bool = False
     """The face has a moustache (faces/brows.has_moustache on `image`): decided once per photo, the
     blend stage keeps its strands (brows.hair_weight) and looks for none on a clean-shaven face."""
+    light_normals: np.ndarray | None = None
+    """`normals` smoothed as the de-lighting smoothed them (light_normals()): the scale the photo's
+    own light was taken out at, at which the swapper puts a strong target light back
+    (swap/mesh.py, relight_weight)."""
 
     @property
     def points(self) -> np.ndarray:
@@ -378,6 +384,27 @@ def balance_sides(flat: np.ndarray, landmarks: np.ndarray, face_size: float, ova
     return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR) * np.float32(255.0)
 
 
+def light_normals(normal_map: np.ndarray, face_size: float) -> np.ndarray:
+    """The normal map (at 1/NORMAL_STEP) the photo's light is divided out at and a strong target
+    light is multiplied back at (swap/mesh.py, relight_weight): the side component smoothed over _DELIGHT_BLUR of the face (it flips
+    across the nose's ridge within a few pixels, and a ratio that follows it left a step down the
+    nose's flank), the up/down one over _DELIGHT_BLUR_TOP (the lower lip and the chin face down
+    within a short distance; smoothed as widely, the lower lip kept its dark underside: a dark
+    line against a target's open mouth, s42 on d3, 3.6 levels).
+
+    The relight used the raw map before (s22): the mesh's interpolated normals turn by most of a
+    right angle within a few pixels at the lids, the brow ridge, the nostrils and the lip rims,
+    so a light from above (d3: top term 0.42 of the even light) drew thin dark bands in the worn
+    face's sockets and under its nose and lip, over the photo's own shade at that scale, which
+    the de-lighting leaves in. s42 on d3: dlib distance 0.516 -> 0.468 in process (6 frames);
+    the room's light at the scale of the cheeks, forehead and nose is unchanged."""
+    normals = normal_map.copy()
+    for axis, width in ((0, _DELIGHT_BLUR), (1, _DELIGHT_BLUR_TOP)):
+        normals[..., axis] = cv2.GaussianBlur(normal_map[..., axis], (0, 0),
+                                              max(0.5, width * face_size / NORMAL_STEP))
+    return normals
+
+
 def photo_shading(normal_map: np.ndarray, side: float, top: float) -> np.ndarray:
     """(h, w) float32: the photo's directional shading (fit_photo_light) at each normal, as a
     ratio to its even light, softly limited: log(1 + side x + top y) compressed by tanh, so it
@@ -586,7 +613,8 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     original = crop
     crop = denoise(crop, local, face_size)
 
-    normals_full = relight.normal_map(local, shape, step=NORMAL_STEP)
+    raw_normals = relight.normal_map(local, shape, step=NORMAL_STEP)
+    normals = light_normals(raw_normals, face_size)
     vertex_normals = relight.vertex_normals(local)
     skin = relight.skin_points()
 
@@ -606,16 +634,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         # Only the directional part (side, top/bottom) is divided out (as relight.side_shading
         # does for the target): one luminance ratio, softly limited (photo_shading).
         side, top_light = fit_photo_light(colours, vertex_normals[skin], weights)
-        # The normals smoothed before the ratio is taken: their side component over
-        # _DELIGHT_BLUR (it flips across the nose's ridge within a few pixels, and a ratio that
-        # follows it left a step down the nose's flank), the up/down one over _DELIGHT_BLUR_TOP
-        # (the lower lip and the chin face down within a short distance; smoothed as widely,
-        # the lower lip kept its dark underside: a dark line against a target's open mouth,
-        # s42 on d3, 3.6 levels).
-        normals = normals_full.copy()
-        for axis, width in ((0, _DELIGHT_BLUR), (1, _DELIGHT_BLUR_TOP)):
-            normals[..., axis] = cv2.GaussianBlur(normals_full[..., axis], (0, 0),
-                                                  max(0.5, width * face_size / NORMAL_STEP))
+        # At the smoothed normals (light_normals), as the target's light is put back.
         ratio = photo_shading(normals, side, top_light)
         ratio = cv2.resize(ratio, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)[..., None]
         coeffs = np.array([side, top_light])
@@ -756,8 +775,8 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
 
     from realtime.faces.brows import has_moustache
 
-    return CleanTexture(image=clean, landmarks=local, normals=normals_full, occluders=occluders,
-                        face_size=face_size, original=original, mouth_open=mouth_open,
+    return CleanTexture(image=clean, landmarks=local, normals=raw_normals, light_normals=normals,
+                        occluders=occluders, face_size=face_size, original=original, mouth_open=mouth_open,
                         origin=(x0, y0), glasses=glasses, moustache=has_moustache(clean, local, face_size))
 
 
