@@ -68,3 +68,46 @@ def test_the_dark_lightness_map_is_a_gain_through_black_meeting_the_affine_one()
     # The identity map stays the identity.
     identity = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]], np.float32)
     np.testing.assert_array_equal(dark_lightness_table(identity, 160.0), np.arange(256))
+
+
+def _brows_darkest_quarter(image: np.ndarray, landmarks: np.ndarray) -> float:
+    """The darkest quarter's L* (25th percentile) inside both brows' hulls, over the skin's."""
+    from realtime.faces.topology import topology
+
+    top = topology()
+    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
+    zone = np.zeros(lab.shape, np.uint8)
+    for brow in (top.right_eyebrow, top.left_eyebrow):
+        cv2.fillConvexPoly(zone, cv2.convexHull(np.round(landmarks[brow, :2]).astype(np.int32)), 1)
+    skin = float(np.median(_lightness(image, landmarks, _SKIN)))
+    return float(np.percentile(lab[zone > 0], 25)) / skin
+
+
+def test_dark_brows_stay_hair_not_grey_blocks_on_a_pale_brightly_lit_target(swap_one, library):
+    # s12's brows on d14 (issue 13, the blind judge of session 22: "grey blocks"): the transfer's
+    # lightness map, fitted to the skin's spread (gain 0.70, offset +92), lifted them as it lifts
+    # skin. As hair they keep about their ratio to the skin (color.hair_lightness_table).
+    from tests.conftest import media
+
+    photo = library.get(str(media("s12.jpg")))
+    own = _brows_darkest_quarter(photo.image, photo.face.landmarks)
+    _, face, output = swap_one("d14.mp4", 10, "s12.jpg", moved=True)
+    worn = _brows_darkest_quarter(output, face.landmarks)
+    # The photo's brows: 0.35 of its skin. Main: 0.60 on d14 (grey); now 0.38.
+    assert own < 0.45, own
+    assert worn < 0.45, (worn, own)
+
+
+def test_the_hair_lightness_map_is_the_skins_gain_for_dark_hair_and_the_transfers_for_skin():
+    from realtime.blend.color import HAIR_FROM, HAIR_TO, dark_lightness_table, hair_lightness_table
+
+    skin = 160.0
+    for gain, offset in ((0.7, 92.4), (1.3, -60.0), (1.0, 0.0)):
+        matrix = np.array([[gain, 0, 0, offset], [0, 1, 0, 0], [0, 0, 1, 0]], np.float32)
+        table = hair_lightness_table(matrix, skin).astype(np.float32)
+        ratio = (gain * skin + offset) / skin
+        dark = np.arange(int(HAIR_FROM * skin))
+        np.testing.assert_allclose(table[dark], np.clip(np.rint(dark * ratio), 0, 255), atol=1.0)
+        light = np.arange(int(np.ceil(HAIR_TO * skin)), 256)
+        np.testing.assert_array_equal(table[light], dark_lightness_table(matrix, skin)[light])
+        assert np.all(np.diff(table) >= 0)
