@@ -719,9 +719,8 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     # the near side of its nose, shaded, went down both flanks (s10 on d10: a tan column). Its
     # nose's shade is lifted further then. Not for a frontal photo: lifting a side-lit nose's
     # shade as far moved s12's identity distance by +0.01 to +0.04 on d10, d13, d14 and d20.
-    from realtime.faces.pose import head_pose
-
     from realtime.faces.brows import has_moustache
+    from realtime.faces.pose import head_pose
 
     mirrored = abs(head_pose(local)[0]) > mirror_yaw
     # A clean-shaven upper lip's cast shadow (under the nose) is lifted too; a moustache is kept.
