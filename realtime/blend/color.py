@@ -186,19 +186,23 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
 
 def _hair_lightness(lightness: np.ndarray, before: np.ndarray, matrix: np.ndarray, skin_lightness: float,
                     landmarks: np.ndarray, box, face_size: float, moustache: bool) -> None:
-    """`lightness` (the transferred L plane) over the hair zones (hair_zone) blended towards
-    hair_lightness_table of `before` (the L plane before the transfer), in place."""
-    found = hair_zone(landmarks, box, lightness.shape, face_size, moustache)
-    if found is None:
-        return
-    weight, (y0, y1, x0, x1) = found
-    hairy = cv2.LUT(np.ascontiguousarray(before[y0:y1, x0:x1]), hair_lightness_table(matrix, skin_lightness))
-    part = lightness[y0:y1, x0:x1]
-    # The change, not the picture, is blurred: the hair darkens as a mass and its strands' edges
-    # keep the transfer's contrast (applied per pixel, s12's brows and moustache on the soft d14
-    # were crisper than the camera draws: sharpness over the camera's 1.58 -> 1.89, in process).
-    change = cv2.GaussianBlur(cv2.subtract(hairy, part, dtype=cv2.CV_32F), (0, 0), max(0.5, HAIR_SOFT * face_size))
-    part[...] = cv2.add(part, np.rint(change * weight).astype(np.int16), dtype=cv2.CV_8U)
+    """`lightness` (the transferred L plane) over the hair zones (hair_zone) taken to
+    hair_lightness_table of `before` (the L plane before the transfer), in place. The change,
+    not the picture, is blurred (HAIR_SOFT, with the zone's soft edge): the hair darkens as a
+    mass and its strands' edges keep the transfer's contrast (applied per pixel, s12's brows and
+    moustache on the soft d14 were crisper than the camera draws: sharpness over the camera's
+    1.58 -> 1.89, in process; 1.59 so)."""
+    sigma = max(0.7, float(np.hypot(HAIR_SOFT, HAIR_FEATHER)) * face_size)
+    table = None
+    for zone, (y0, y1, x0, x1) in hair_zone(landmarks, box, lightness.shape, face_size, moustache, pad=3 * sigma):
+        if table is None:
+            table = hair_lightness_table(matrix, skin_lightness)
+        part = lightness[y0:y1, x0:x1]
+        hairy = cv2.LUT(np.ascontiguousarray(before[y0:y1, x0:x1]), table)
+        change = cv2.subtract(hairy, part, dtype=cv2.CV_16S)
+        change[zone == 0] = 0
+        change = cv2.GaussianBlur(change.astype(np.float32), (0, 0), sigma)
+        part[...] = cv2.add(part, np.rint(change).astype(np.int16), dtype=cv2.CV_8U)
 
 
 def recolour_halved(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength: float,
@@ -351,11 +355,11 @@ def dark_lightness_table(matrix: np.ndarray, skin_lightness: float) -> np.ndarra
 HAIR_FROM = 0.5
 HAIR_TO = 0.8
 # The brow zone: the brow points' hull grown by this fraction of the face (the hairs' tips), and
-# the zone's soft edge (Gaussian sigma, fraction of the face).
+# the zone's soft edge (Gaussian sigma, fraction of the face; taken together with HAIR_SOFT).
 HAIR_BROW_REACH = 0.025
 HAIR_FEATHER = 0.008
 # The lightness change over the hair is blurred by this fraction of the face (Gaussian sigma).
-HAIR_SOFT = 0.012
+HAIR_SOFT = 0.008
 
 
 def hair_lightness_table(matrix: np.ndarray, skin_lightness: float) -> np.ndarray:
@@ -372,11 +376,12 @@ def hair_lightness_table(matrix: np.ndarray, skin_lightness: float) -> np.ndarra
     return np.maximum.accumulate(table).astype(np.uint8)
 
 
-def hair_zone(landmarks: np.ndarray, box, shape: tuple[int, int], face_size: float,
-              moustache: bool) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
-    """(float32 [0, 1] weight, (y0, y1, x0, x1)): the brows (and, with `moustache`, the moustache's
-    zone: the nostrils' and lips' hull grown as the clean texture's, the lips left out), soft-edged,
-    over the part of the box (`shape`, at `landmarks`' pixels less the box's origin) they cover."""
+def hair_zone(landmarks: np.ndarray, box, shape: tuple[int, int], face_size: float, moustache: bool,
+              pad: float = 0.0) -> list[tuple[np.ndarray, tuple[int, int, int, int]]]:
+    """[(uint8 {0, 1} zone, (y0, y1, x0, x1))], one per brow (its points' hull grown by
+    HAIR_BROW_REACH of the face) and, with `moustache`, the moustache's zone (the nostrils' and
+    lips' hull grown as the clean texture's, the lips left out), each over its own part of the box
+    (`shape`; `landmarks` in the box's pixels plus its origin), with `pad` pixels around it."""
     from realtime.faces.topology import topology
     from realtime.swap.texture import _MOUSTACHE_REACH, _NOSTRILS
 
@@ -387,23 +392,23 @@ def hair_zone(landmarks: np.ndarray, box, shape: tuple[int, int], face_size: flo
                                                for brow in (top.right_eyebrow, top.left_eyebrow)]
     if moustache:
         regions.append((local[list(_NOSTRILS) + list(top.outer_lips)], _MOUSTACHE_REACH))
-    feather = max(0.7, HAIR_FEATHER * face_size)
-    pad = max(reach for _, reach in regions) * face_size + 3 * feather + 2
-    everything = np.concatenate([points for points, _ in regions])
-    x0, y0 = (int(max(0, np.floor(v - pad))) for v in everything.min(axis=0))
-    x1, y1 = int(min(width, np.ceil(everything[:, 0].max() + pad))), int(min(height, np.ceil(everything[:, 1].max() + pad)))
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        return None
-    zone = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    pieces = []
     for points, reach in regions:
-        hull = np.zeros_like(zone)
-        cv2.fillConvexPoly(hull, cv2.convexHull(np.round((points - (x0, y0)) * 16).astype(np.int32)), 1, shift=4)
-        grow = int(2 * reach * face_size) | 1
-        zone |= cv2.dilate(hull, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
-    if moustache:
-        cv2.fillPoly(zone, [np.round((local[top.outer_lips] - (x0, y0)) * 16).astype(np.int32)], 0, shift=4)
-    weight = cv2.GaussianBlur(zone.astype(np.float32), (0, 0), feather)
-    return weight, (y0, y1, x0, x1)
+        grow = max(1, int(round(reach * face_size)))
+        margin = grow + pad + 2
+        x0, y0 = (int(max(0, np.floor(v - margin))) for v in points.min(axis=0))
+        x1, y1 = (int(min(limit, np.ceil(v + margin))) for v, limit in zip(points.max(axis=0), (width, height), strict=True))
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            continue
+        zone = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        hull = np.round(cv2.convexHull((points - np.array([x0, y0], np.float32)).astype(np.float32))).astype(np.int32)
+        # The hull grown by `grow`: filled, and its outline drawn 2 grow thick (round joins).
+        cv2.fillConvexPoly(zone, hull, 1)
+        cv2.polylines(zone, [hull], True, 1, thickness=2 * grow)
+        if reach == _MOUSTACHE_REACH and moustache:
+            cv2.fillPoly(zone, [np.round((local[top.outer_lips] - (x0, y0)) * 16).astype(np.int32)], 0, shift=4)
+        pieces.append((zone, (y0, y1, x0, x1)))
+    return pieces
 
 
 def match_colour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength: float) -> np.ndarray:
