@@ -724,8 +724,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
 
     mirrored = abs(head_pose(local)[0]) > mirror_yaw
     # A clean-shaven upper lip's cast shadow (under the nose) is lifted too; a moustache is kept.
-    clean = lift_shadows(clean, local, face_size, oval, occluders, mirrored,
-                         moustache=has_moustache(clean, local, face_size))
+    clean = lift_shadows(clean, local, face_size, oval, occluders, mirrored, has_moustache(clean, local, face_size))
 
     # 4. Lips towards natural lips: their chroma's departure from the skin's, scaled.
     if makeup < 1.0 and len(samples) > 20:
