@@ -99,7 +99,7 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
              smooth: Callable[[tuple[Stats, Stats]], tuple[Stats, Stats]] | None = None,
              edge: tuple | None = None, tone: float = 0.0,
              tone_memory: tuple[ToneMemory, int, float] | None = None, step: int | None = None,
-             report: dict | None = None, hair_moustache: bool = False) -> np.ndarray:
+             report: dict | None = None) -> np.ndarray:
     """`patch` with the target's colour (strength) and light (shading) over `region`.
 
     region: uint8 {0, 1} mask of the skin, at the patch's resolution or a reduced one (it is
@@ -115,9 +115,7 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
     second per face (ToneMemory) and reused in between.
     step: the reduction of the statistics and maps (default _SHADE_STEP, none for a tiny patch);
     recolour_halved passes half of it for a patch it has itself halved.
-    report: a dict that gets "lightness_gain", the transfer's contrast gain on L (1 if none).
-    hair_moustache: the face has a moustache (FaceLayer.moustache): with `edge`, its zone keeps its
-    ratio to the skin as the brows do (hair_lightness_table)."""
+    report: a dict that gets "lightness_gain", the transfer's contrast gain on L (1 if none)."""
     if strength <= 0 and shading <= 0 and edge is None and tone <= 0:
         return patch
     height, width = patch.shape[:2]
@@ -145,9 +143,6 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
         if report is not None:
             report["lightness_gain"] = float(matrix[0, 0])
         planes = _transfer_planes(lab, matrix, float(stats[0][0][0]), fine_split=full_size)
-        if edge is not None and face_size > 0:
-            _hair_lightness(planes[0], lab[:, :, 0], matrix, float(stats[0][0][0]), edge[1], edge[2], face_size,
-                            hair_moustache)
         lab_small = cv2.transform(lab_small, matrix)
         # The small picture's lightness as the full one's (the lips' tone offsets and the
         # shading are measured on it): the dark part by a gain (dark_lightness_table).
@@ -184,31 +179,9 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
     return cv2.cvtColor(lab if planes is None else cv2.merge(planes), cv2.COLOR_LAB2BGR)
 
 
-def _hair_lightness(lightness: np.ndarray, before: np.ndarray, matrix: np.ndarray, skin_lightness: float,
-                    landmarks: np.ndarray, box, face_size: float, moustache: bool) -> None:
-    """`lightness` (the transferred L plane) over the hair zones (hair_zone) taken to
-    hair_lightness_table of `before` (the L plane before the transfer), in place. The change,
-    not the picture, is blurred (HAIR_SOFT, with the zone's soft edge): the hair darkens as a
-    mass and its strands' edges keep the transfer's contrast (applied per pixel, s12's brows and
-    moustache on the soft d14 were crisper than the camera draws: sharpness over the camera's
-    1.58 -> 1.89, in process; 1.59 so)."""
-    sigma = max(0.7, float(np.hypot(HAIR_SOFT, HAIR_FEATHER)) * face_size)
-    table = None
-    for zone, (y0, y1, x0, x1) in hair_zone(landmarks, box, lightness.shape, face_size, moustache, pad=3 * sigma):
-        if table is None:
-            table = hair_lightness_table(matrix, skin_lightness)
-        part = lightness[y0:y1, x0:x1]
-        hairy = cv2.LUT(np.ascontiguousarray(before[y0:y1, x0:x1]), table)
-        change = cv2.subtract(hairy, part, dtype=cv2.CV_16S)
-        change[zone == 0] = 0
-        change = cv2.GaussianBlur(change.astype(np.float32), (0, 0), sigma)
-        part[...] = cv2.add(part, np.rint(change).astype(np.int16), dtype=cv2.CV_8U)
-
-
 def recolour_halved(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength: float,
                     shading: float, face_size: float, smooth: Callable[[tuple[Stats, Stats]], tuple[Stats, Stats]] | None,
-                    edge: tuple, tone: float, tone_memory: tuple[ToneMemory, int, float] | None,
-                    hair_moustache: bool = False) -> np.ndarray:
+                    edge: tuple, tone: float, tone_memory: tuple[ToneMemory, int, float] | None) -> np.ndarray:
     """recolour's change worked out at half resolution and added to `patch` at full resolution
     (`edge`: alpha, landmarks, box, feather as for recolour, at `patch`'s pixels).
 
@@ -221,8 +194,7 @@ def recolour_halved(patch: np.ndarray, target: np.ndarray, region: np.ndarray, s
     stay at 1/_SHADE_STEP of the full box (step _SHADE_STEP / 2 of the half one)."""
     height, width = patch.shape[:2]
     if min(height, width) < 32 * _SHADE_STEP:
-        return recolour(patch, target, region, strength, shading, face_size, smooth, edge, tone, tone_memory,
-                        hair_moustache=hair_moustache)
+        return recolour(patch, target, region, strength, shading, face_size, smooth, edge, tone, tone_memory)
     half = (width // 2, height // 2)
     alpha, landmarks, box, feather = edge
     points = landmarks.astype(np.float32, copy=True)
@@ -232,7 +204,7 @@ def recolour_halved(patch: np.ndarray, target: np.ndarray, region: np.ndarray, s
     report: dict = {}
     changed = recolour(small_patch, area_shrink(target, half), region, strength, shading, face_size * 0.5, smooth,
                        (area_shrink(alpha, half), points, (0, 0, half[0], half[1]), feather), tone, tone_memory,
-                       step=max(1, _SHADE_STEP // 2), report=report, hair_moustache=hair_moustache)
+                       step=max(1, _SHADE_STEP // 2), report=report)
     if changed is small_patch:
         return patch
     # patch + enlarged(changed - small_patch), and the transfer's lightness contrast gain g on the
@@ -341,74 +313,6 @@ def dark_lightness_table(matrix: np.ndarray, skin_lightness: float) -> np.ndarra
     at_anchor = float(matrix[0, 0]) * anchor + float(matrix[0, 3])
     table = np.where(ramp < anchor, ramp * max(at_anchor, 0.0) / anchor, affine)
     return np.clip(np.rint(table), 0, 255).astype(np.uint8)
-
-
-# Hair (the brows; a moustache where the source has one: FaceLayer.moustache) keeps its ratio to
-# the skin through the transfer: below HAIR_FROM of the skin's lightness its lightness map is the
-# skin's own gain through black (L' = L x skin after / skin before, what a change of exposure does
-# to anything the light falls on), fading into dark_lightness_table's map by HAIR_TO. Why: the
-# transfer's lightness map is fitted to the skin's spread; on a soft, brightly lit target (d14:
-# gain 0.70, offset +92 at the clamp) it lifted s12's brows from 0.31 to 0.60 of the skin (their
-# darkest quarter; the photo 0.36, d14's own brows' darkest quarter 0.55 over a far thinner brow):
-# the blind judge's "grey blocks". Only in those zones: the same map everywhere (DARK_FROM 0.55)
-# darkened the lash lines too, heavy and dotted on d14 (benchmarks/results/s21-s12).
-HAIR_FROM = 0.5
-HAIR_TO = 0.8
-# The brow zone: the brow points' hull grown by this fraction of the face (the hairs' tips), and
-# the zone's soft edge (Gaussian sigma, fraction of the face; taken together with HAIR_SOFT).
-HAIR_BROW_REACH = 0.025
-HAIR_FEATHER = 0.008
-# The lightness change over the hair is blurred by this fraction of the face (Gaussian sigma).
-HAIR_SOFT = 0.008
-
-
-def hair_lightness_table(matrix: np.ndarray, skin_lightness: float) -> np.ndarray:
-    """uint8 (256,): the transfer's lightness map for hair (HAIR_FROM): the skin's gain through
-    black below HAIR_FROM of `skin_lightness` (8-bit L of the source's skin), dark_lightness_table
-    from HAIR_TO up, a smooth step between; never decreasing."""
-    ramp = np.arange(256, dtype=np.float32)
-    base = dark_lightness_table(matrix, skin_lightness).astype(np.float32)
-    skin = max(float(skin_lightness), 1.0)
-    line = ramp * max(float(matrix[0, 0]) * skin + float(matrix[0, 3]), 0.0) / skin
-    share = np.clip((HAIR_TO * skin - ramp) / ((HAIR_TO - HAIR_FROM) * skin), 0.0, 1.0)
-    share = share * share * (3.0 - 2.0 * share)
-    table = np.clip(np.rint(share * line + (1.0 - share) * base), 0, 255)
-    return np.maximum.accumulate(table).astype(np.uint8)
-
-
-def hair_zone(landmarks: np.ndarray, box, shape: tuple[int, int], face_size: float, moustache: bool,
-              pad: float = 0.0) -> list[tuple[np.ndarray, tuple[int, int, int, int]]]:
-    """[(uint8 {0, 1} zone, (y0, y1, x0, x1))], one per brow (its points' hull grown by
-    HAIR_BROW_REACH of the face) and, with `moustache`, the moustache's zone (the nostrils' and
-    lips' hull grown as the clean texture's, the lips left out), each over its own part of the box
-    (`shape`; `landmarks` in the box's pixels plus its origin), with `pad` pixels around it."""
-    from realtime.faces.topology import topology
-    from realtime.swap.texture import _MOUSTACHE_REACH, _NOSTRILS
-
-    top = topology()
-    local = landmarks[:, :2].astype(np.float32) - np.array(box[:2], np.float32)
-    height, width = shape
-    regions: list[tuple[np.ndarray, float]] = [(local[brow], HAIR_BROW_REACH)
-                                               for brow in (top.right_eyebrow, top.left_eyebrow)]
-    if moustache:
-        regions.append((local[list(_NOSTRILS) + list(top.outer_lips)], _MOUSTACHE_REACH))
-    pieces = []
-    for points, reach in regions:
-        grow = max(1, int(round(reach * face_size)))
-        margin = grow + pad + 2
-        x0, y0 = (int(max(0, np.floor(v - margin))) for v in points.min(axis=0))
-        x1, y1 = (int(min(limit, np.ceil(v + margin))) for v, limit in zip(points.max(axis=0), (width, height), strict=True))
-        if x1 - x0 < 2 or y1 - y0 < 2:
-            continue
-        zone = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        hull = np.round(cv2.convexHull((points - np.array([x0, y0], np.float32)).astype(np.float32))).astype(np.int32)
-        # The hull grown by `grow`: filled, and its outline drawn 2 grow thick (round joins).
-        cv2.fillConvexPoly(zone, hull, 1)
-        cv2.polylines(zone, [hull], True, 1, thickness=2 * grow)
-        if reach == _MOUSTACHE_REACH and moustache:
-            cv2.fillPoly(zone, [np.round((local[top.outer_lips] - (x0, y0)) * 16).astype(np.int32)], 0, shift=4)
-        pieces.append((zone, (y0, y1, x0, x1)))
-    return pieces
 
 
 def match_colour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength: float) -> np.ndarray:

@@ -106,12 +106,11 @@ def _normalised_blur(values: np.ndarray, weights: np.ndarray, sigma: float) -> t
 
 
 def shadow_zones(shape, landmarks: np.ndarray, face_size: float,
-                 nose_sides: bool = False, moustache: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 nose_sides: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(zones, keep, sockets): uint8 {0, 1} masks of where a shadow may be lifted (eye sockets,
     nose, under the lower lip; with `nose_sides` also the sides of the nose's bridge and the
-    cheek beside each flank; without `moustache` also the upper lip and the nose's underside), of
-    what is never lifted (eye openings with the lash line, brows, lips, and with `moustache` the
-    nostrils and the upper lip) and of the eye sockets alone."""
+    cheek beside each flank), of what is never lifted (eye openings with the lash line, brows,
+    lips, nostrils, the upper lip) and of the eye sockets alone."""
     top = topology()
     zones = np.zeros(shape, np.uint8)
     sockets = np.zeros(shape, np.uint8)
@@ -123,12 +122,6 @@ def shadow_zones(shape, landmarks: np.ndarray, face_size: float,
     for side in (_BRIDGE_SIDES + _BESIDE_NOSE) if nose_sides else ():
         zones |= _hull(shape, landmarks[list(side)])
     zones |= _hull(shape, landmarks[list(_UNDER_LIP)], grow=0.01 * face_size)
-    if not moustache:
-        # A clean-shaven upper lip is skin, and the nose's underside and the lip below it carry
-        # its cast shadow (a painting lit from above and one side: s10's brown band from wing to
-        # wing under the nose, worn by every target as "a dark smudge under the nose").
-        zones |= _hull(shape, landmarks[list(_UPPER_LIP)])
-        zones |= _hull(shape, landmarks[list(_NOSTRILS)], grow=0.004 * face_size)
 
     keep = np.zeros(shape, np.uint8)
     for eye in (top.right_eye, top.left_eye):
@@ -137,9 +130,8 @@ def shadow_zones(shape, landmarks: np.ndarray, face_size: float,
     for brow in (top.right_eyebrow, top.left_eyebrow):
         keep |= _hull(shape, landmarks[brow], grow=0.012 * face_size)
     keep |= _hull(shape, landmarks[top.outer_lips], grow=0.008 * face_size)
-    if moustache:
-        keep |= _hull(shape, landmarks[list(_NOSTRILS)], grow=0.004 * face_size)
-        keep |= _hull(shape, landmarks[list(_UPPER_LIP)])
+    keep |= _hull(shape, landmarks[list(_NOSTRILS)], grow=0.004 * face_size)
+    keep |= _hull(shape, landmarks[list(_UPPER_LIP)])
     return zones, keep, sockets
 
 
@@ -166,15 +158,13 @@ def under_eyes(shape, landmarks: np.ndarray, face_size: float) -> np.ndarray:
 
 
 def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, oval: np.ndarray,
-                 exclude: np.ndarray | None = None, mirrored: bool = False, moustache: bool = True) -> np.ndarray:
+                 exclude: np.ndarray | None = None, mirrored: bool = False) -> np.ndarray:
     """`image` (BGR uint8, de-lit) with its local shadows lifted towards the skin nearby.
     `oval`: uint8 {0, 1}, the face; `exclude`: occluders already found (not skin); `mirrored`:
     the face is turned so far that the swapper wears its near half mirrored on the far one
-    (swap/mesh.MIRROR_YAW_DEG): its nose's shade is then lifted further (NOSE_DEPTH); `moustache`:
-    the face has one (faces/brows.has_moustache): its upper lip and nostrils are hair and kept,
-    without one they are skin whose cast shadow is lifted too."""
+    (swap/mesh.MIRROR_YAW_DEG): its nose's shade is then lifted further (NOSE_DEPTH)."""
     shape = image.shape[:2]
-    zones, keep, sockets = shadow_zones(shape, landmarks, face_size, nose_sides=mirrored, moustache=moustache)
+    zones, keep, sockets = shadow_zones(shape, landmarks, face_size, nose_sides=mirrored)
     zones &= oval
     if not zones.any():
         return image

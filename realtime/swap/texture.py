@@ -719,12 +719,10 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     # the near side of its nose, shaded, went down both flanks (s10 on d10: a tan column). Its
     # nose's shade is lifted further then. Not for a frontal photo: lifting a side-lit nose's
     # shade as far moved s12's identity distance by +0.01 to +0.04 on d10, d13, d14 and d20.
-    from realtime.faces.brows import has_moustache
     from realtime.faces.pose import head_pose
 
     mirrored = abs(head_pose(local)[0]) > mirror_yaw
-    # A clean-shaven upper lip's cast shadow (under the nose) is lifted too; a moustache is kept.
-    clean = lift_shadows(clean, local, face_size, oval, occluders, mirrored, has_moustache(clean, local, face_size))
+    clean = lift_shadows(clean, local, face_size, oval, occluders, mirrored)
 
     # 4. Lips towards natural lips: their chroma's departure from the skin's, scaled.
     if makeup < 1.0 and len(samples) > 20:
@@ -755,6 +753,8 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
             toned = skin_ab + makeup * (lab[..., 1:] - skin_ab)
             lab[..., 1:] = lab[..., 1:] + soft[..., None] * (toned - lab[..., 1:])
             clean = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+
+    from realtime.faces.brows import has_moustache
 
     return CleanTexture(image=clean, landmarks=local, normals=normals_full, occluders=occluders,
                         face_size=face_size, original=original, mouth_open=mouth_open,
