@@ -44,10 +44,11 @@ OUTLIER = 45.0
 # Never scaled below this: at least this fraction of the source's relief over the target's stays.
 MIN_SCALE = 0.4
 
-# MediaPipe mesh points: the nose from the brows' inner ends down to the tip (bridge, flanks,
-# wings) and each side of the bridge out to the eye's inner corner.
-_NOSE = (168, 6, 197, 195, 5, 4, 1, 19, 98, 327, 129, 358, 49, 279, 48, 278, 209, 429, 217, 437,
-         174, 399, 193, 417, 122, 351, 188, 412, 198, 420, 131, 360, 114, 343, 55, 285, 245, 465)
+# MediaPipe mesh points: the nose's bridge from between the brows down to above the tip, and its
+# upper flanks out to the eyes' inner corners: where the source's shaded plane meets its lit ridge.
+# Not the tip, the wings, nor the nostrils (their shape is the source's nose; moved towards the
+# target's they took the source's identity with them), nor the brows.
+_NOSE = (8, 168, 6, 197, 195, 5, 4, 193, 417, 122, 351, 188, 412, 196, 419, 3, 248, 51, 281, 45, 275)
 _NOSTRILS = (64, 98, 97, 2, 326, 327, 294, 278, 48, 240, 460, 75, 305, 79, 309, 20, 250)
 
 
@@ -90,6 +91,8 @@ def nose_relief(image: np.ndarray, camera: np.ndarray, points: np.ndarray, box: 
     left_out = _hull(shape, here[list(_NOSTRILS)], grow=0.004 * face_size)
     for eye in (top.right_eye, top.left_eye):
         left_out |= _hull(shape, here[eye], grow=0.012 * face_size)
+    for brow in (top.right_eyebrow, top.left_eyebrow):
+        left_out |= _hull(shape, here[brow], grow=0.012 * face_size)
     out = cv2.GaussianBlur(left_out.astype(np.float32), (0, 0), KEEP_SOFT * face_size)
     weight = cv2.GaussianBlur(zone.astype(np.float32), (0, 0), ZONE_SOFT * face_size) * (1.0 - out)
     weight *= shown[crop].astype(np.float32)
