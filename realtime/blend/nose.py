@@ -31,24 +31,25 @@ from realtime.frame import Box
 # The steepest low-frequency slope of the difference from the target (grey levels a pixel) left
 # as it is. A ramp of D that crosses zero scores about twice its slope as a seam on the written
 # file (benchmarks/realism.py: 1.5 levels/px -> 3.1): 1.2 keeps it under ~2.5 with the encoder's noise.
-MAX_SLOPE = 1.0
+MAX_SLOPE = 0.8
 # The percentile of the slope over the zone that counts as its steepest (a few stray pixels do not).
 PERCENTILE = 98.0
 # D is measured over this (Gaussian sigma, fraction of the face): the shade's edge, not its pores.
-SMOOTH = 0.008
+SMOOTH = 0.004
 # The zone's edge fades over this (sigma, fraction of the face), and what is left out over this.
 ZONE_SOFT = 0.02
 KEEP_SOFT = 0.006
 # A difference larger than this (grey levels) is not relief (a glasses pad, a strand of hair).
 OUTLIER = 45.0
 # Never scaled below this: at least this fraction of the source's relief over the target's stays.
-MIN_SCALE = 0.4
+MIN_SCALE = 0.3
 
 # MediaPipe mesh points: the nose's bridge from between the brows down to above the tip, and its
 # upper flanks out to the eyes' inner corners: where the source's shaded plane meets its lit ridge.
 # Not the tip, the wings, nor the nostrils (their shape is the source's nose; moved towards the
 # target's they took the source's identity with them), nor the brows.
-_NOSE = (8, 168, 6, 197, 195, 5, 4, 193, 417, 122, 351, 188, 412, 196, 419, 3, 248, 51, 281, 45, 275)
+_NOSE = (8, 168, 6, 197, 195, 5, 4, 193, 417, 122, 351, 188, 412, 196, 419, 3, 248, 51, 281, 45, 275,
+         174, 399, 236, 456, 114, 343, 217, 437, 198, 420, 131, 360)
 _NOSTRILS = (64, 98, 97, 2, 326, 327, 294, 278, 48, 240, 460, 75, 305, 79, 309, 20, 250)
 
 
