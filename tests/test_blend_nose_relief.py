@@ -46,10 +46,11 @@ def test_no_line_down_the_nose_of_a_side_lit_photo(tmp_path, library, d9_frame):
     output = frame.output.astype(np.float32)
     found = realism.frame_seam(output, image.astype(np.float32), face.landmarks)
     # Main: 3.2 grey levels, a vertical line down the ridge (quiet on the lit side, darker
-    # beyond); the branch 1.8.
+    # beyond); the branch 1.5 (no vertical line left).
     assert found["levels"] <= 3.0, found
-    # The shade stays (the photo's light is part of its look): the nose's right plane, beside the
-    # ridge, is still well under the lit side's level (main 21 grey levels, the branch 11).
+    # The shade stays (the photo's light is part of its look), shallower: the nose's right plane,
+    # beside the ridge, is still under the lit side's level (main 21 grey levels, the branch 7.5:
+    # this shade is steeper than any test photo's, its relief is kept at the floor, MIN_SCALE).
     points = face.landmarks
     diff = realism.grey(output) - realism.grey(image.astype(np.float32))
     ridge_x = int(round(points[6, 0]))
@@ -57,4 +58,4 @@ def test_no_line_down_the_nose_of_a_side_lit_photo(tmp_path, library, d9_frame):
     near, far = max(2, round(0.008 * face.size)), round(0.032 * face.size)
     lit = float(diff[rows, ridge_x - far:ridge_x - near].mean())
     shaded = float(diff[rows, ridge_x + near:ridge_x + far].mean())
-    assert lit - shaded > 8.0, (lit, shaded)
+    assert lit - shaded > 6.0, (lit, shaded)
