@@ -21,7 +21,6 @@ from realtime.blend.kept import kept_in_layer, union
 from realtime.blend.kernels import as_grey
 from realtime.blend.mask import skin_mask
 from realtime.blend.mouth import mouth_membrane
-from realtime.blend.nose import nose_relief
 from realtime.faces.brows import (
     erase_brows,
     feature_band,
@@ -163,11 +162,6 @@ class BlendStage:
                         settings.opacity)
             if not settings.mouth_mask:
                 image = mouth_membrane(image, target, layer.face.landmarks, layer.box, layer.face.size)
-            # The source's nose shade no steeper than the camera's picture allows (realtime/blend/nose.py),
-            # against the camera's pixels where the shape transfer moved them (under the new nose).
-            under = layer.grain if layer.grain is not None and layer.grain.shape == target.shape else target
-            image = nose_relief(image, under, layer.face.landmarks, layer.box, layer.face.size, layer.alpha,
-                                None if kept is None else _at_size(kept, target.shape[:2], target.shape[:2]))
             if settings.grain > 0:
                 # The camera's own pixels where the shape transfer moved the picture (FaceLayer.grain).
                 camera = layer.grain if layer.grain is not None and layer.grain.shape == target.shape else target
