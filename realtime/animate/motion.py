@@ -443,6 +443,21 @@ def _mouth_opens_fully(residual: np.ndarray, reference: np.ndarray, portrait: np
         residual[lower[ring, 1:-1], :2] += np.outer((extra * lower_share)[1:-1], down)
 
 
+# The nose: bridge, tip, nostrils and the wings beside them (MediaPipe's mesh). A nose keeps its
+# shape through speech and smiles (it moves with the head), but MediaPipe's mesh is one fitted shape:
+# when the lips purse, part or stretch, its nose points move along (d10's pouts and open mouth:
+# 0.5-2 px of "expression" on the tip and nostrils once the head's motion is taken out) and the warp
+# drew a nose that changed shape with every word. dlib, measured on every frame, found the animated
+# face further from the real frame than the frozen frame 0 on those frames (self-reenactment, d10
+# frames 1-29: 0.265 vs 0.216; head motion alone: 0.219; every expression but the nose's: 0.239;
+# frozen on every frame 4-29 but three). The nose's points take NOSE_EXPRESSION of the expression
+# (the head moves them whole); the skin between them and the lips stretches instead.
+NOSE = np.array([1, 2, 4, 5, 6, 19, 20, 44, 45, 48, 49, 59, 60, 64, 75, 79, 94, 97, 98, 99, 102, 115, 125, 129,
+                 141, 166, 168, 195, 197, 218, 220, 237, 238, 240, 241, 242, 250, 274, 275, 278, 279, 289, 290,
+                 294, 305, 309, 326, 327, 328, 331, 344, 354, 358, 370, 392, 438, 440, 457, 458, 460, 461, 462])
+NOSE_EXPRESSION = 0.0
+
+
 def part_weights(parts: str) -> tuple[float, np.ndarray]:
     """(head weight, per-point expression weights (478,)) for a `moving_parts` setting."""
     top = topology()
@@ -453,6 +468,7 @@ def part_weights(parts: str) -> tuple[float, np.ndarray]:
         eyes = np.concatenate([top.right_eye, top.left_eye, top.right_iris, top.left_iris,
                                np.arange(468, ALL_POINTS)])
         expression[eyes] = 1.0
+    expression[NOSE] *= NOSE_EXPRESSION
     head = 1.0 if parts in ("all", "head") else 0.0
     return head, expression
 
