@@ -224,6 +224,11 @@ EDGE_RING_FLOOR = 0.55
 EDGE_REFERENCE_FLOOR = 0.7
 # The target's eyes, grown by this much (face sizes), are never left to the target.
 EDGE_FEATURE_GROW = 0.01
+# Within EDGE_BROW_NEAR of a brow's hull (face sizes), only what is EDGE_BROW_THICK across
+# (a disc's diameter, face sizes) is left to the target: a thick brow's tail is thinner, hair broader.
+EDGE_BROW_NEAR = 0.05
+EDGE_BROW_FADE = 0.02
+EDGE_BROW_THICK = 0.05
 # Computed at 1/_EDGE_STEP of the box or less, so that the face is about EDGE_WORK_PX across
 # (the feathered band is many pixels wide: 0.08 of the face).
 _EDGE_STEP = 2
@@ -326,6 +331,28 @@ def edge_off_skin(image: np.ndarray, points: np.ndarray, box: Box, face_size: fl
     thin = max(3, int(0.03 * face_size / step) | 1)
     keep = cv2.morphologyEx(keep.astype(np.float32), cv2.MORPH_OPEN,
                             cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (thin, thin)))
+    # ... and a thick brow's tail as thick as that disc (d10's, 3% of the face) was kept whole:
+    # a notch in the new face the shape of the target's brow end, its dark tail drawn beside the
+    # new brow at the temple (issue 13, s10 -> d10 frame 45). Beside the brows (EDGE_BROW_NEAR)
+    # what is kept is as broad as EDGE_BROW_THICK at least: hair, not a brow.
+    brows = np.zeros((height, width), np.uint8)
+    for region in (top.right_eyebrow, top.left_eyebrow):
+        cv2.fillConvexPoly(brows, cv2.convexHull(np.round(local[region] * 16).astype(np.int32)), 1, shift=4)
+    # Fading out over EDGE_BROW_FADE beyond that: a lock of hair across the zone's edge is not cut.
+    distance = cv2.distanceTransform(1 - brows, cv2.DIST_L2, 3) * (step / max(face_size, 1.0))
+    beside = np.clip((EDGE_BROW_NEAR + EDGE_BROW_FADE - distance) / EDGE_BROW_FADE, 0.0, 1.0)
+    if ((beside > 0) & (keep > 0)).any():
+        # A segment across the brow (square to the eyes' line): a brow's end is short that way,
+        # a lock of hair coming down beside the eye long (a disc as wide let the new face over
+        # d6's lock beside its eye: 0.6 -> 2.4 levels there, its seam 0.77 -> 1.23).
+        thick = max(thin + 2, int(EDGE_BROW_THICK * face_size / step) | 1)
+        across = np.asarray(points[263, :2] - points[33, :2], np.float32)
+        across = np.array([-across[1], across[0]], np.float32) / max(float(np.linalg.norm(across)), 1e-6)
+        segment = np.zeros((thick, thick), np.uint8)
+        half = 0.5 * (thick - 1)
+        cv2.line(segment, tuple(int(round(half - half * v)) for v in across), tuple(int(round(half + half * v)) for v in across), 1)
+        opened = cv2.morphologyEx(keep, cv2.MORPH_OPEN, segment)
+        keep = keep + beside * (opened - keep)
     if not (keep > 0.05).any():
         return None
     keep = cv2.GaussianBlur(keep.astype(np.float32), (0, 0), 1.0)
