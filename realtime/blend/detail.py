@@ -89,7 +89,9 @@ FILL_LIMIT = 2.5
 def crossover_fill(image_low: np.ndarray, target_low: np.ndarray, weight: np.ndarray, sigma: float,
                    skin: np.ndarray | None = None) -> float:
     """How much of the target's band between `sigma` and CROSSOVER x `sigma` to add to the face
-    (0..1), from the face's energy in that band over the target's (r), over `weight` > 0.5:
+    (0..1), from the face's energy in that band over the target's (r), over `weight` > 0.5 and
+    `skin` (uint8 {0, 1} at half the pictures' size: blend/mask.py skin_mask, step 2; None: the
+    whole face), both bands limited to FILL_LIMIT x the camera's mean level there:
     all of it up to r = 1, nothing from r = FILL_UNTIL.
 
     A Gaussian split is not a sharp one: the face keeps its own band under the split attenuated
