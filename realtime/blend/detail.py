@@ -81,7 +81,12 @@ def camera_detail(image: np.ndarray, target: np.ndarray, scale: float, strength:
 
 # The crossover band's upper end, in multiples of the split sigma.
 CROSSOVER = 1.7
-FILL_UNTIL = 1.25
+# Read over the skin with the features' edges limited, the face's band is what it is: nothing
+# added from 1.1 x the camera's. At 1.25 (the margin of the whole-face reading) s12 on the soft
+# d20 (skin 1.17-1.41) got a fifth of the band over brows already crisper than the camera's:
+# 1.26 -> 1.32 of its sharpness (tests/test_swap_edges.py bounds it at 1.3); s42 and s9 on d3
+# read 0.78-0.98 and get all of it either way.
+FILL_UNTIL = 1.1
 # crossover_fill reads both bands limited to this many times the camera's mean level (|band|).
 FILL_LIMIT = 2.5
 
