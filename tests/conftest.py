@@ -116,6 +116,21 @@ def read_video(path: Path) -> list[np.ndarray]:
         return [frame_to_bgr(frame) for frame in container.decode(video=0)]
 
 
+def through_the_recorder(images: list[np.ndarray], path: Path, crf: int = 18) -> list[np.ndarray]:
+    """The pictures as facecam's recorder writes them (H.264 at `crf`, a file's timing), decoded
+    again: what a viewer of the written file sees."""
+    from realtime.frame import Frame
+    from realtime.output import OutputFormat
+    from realtime.output.recorder import VideoRecorder
+
+    recorder = VideoRecorder(path, OutputFormat(size=(images[0].shape[1], images[0].shape[0]), fps=25, live=False),
+                             crf=crf)
+    for number, image in enumerate(images):
+        recorder.write(Frame(index=number, image=image, capture_ns=0, pts=number / 25))
+    recorder.close()
+    return read_video(path)
+
+
 class ListSource:
     """A Source over pictures in memory."""
 

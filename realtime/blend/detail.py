@@ -33,7 +33,8 @@ def split_sigma(scale: float) -> float:
 
 def camera_detail(image: np.ndarray, target: np.ndarray, scale: float, strength: float = 1.0,
                   weight: np.ndarray | None = None,
-                  keep: tuple[np.ndarray, tuple[int, int, int, int]] | None = None) -> np.ndarray:
+                  keep: tuple[np.ndarray, tuple[int, int, int, int]] | None = None,
+                  skin: np.ndarray | None = None) -> np.ndarray:
     """`image` (the rendered face over the box) with its finest band replaced by `target`'s.
 
     `weight` (where the new face shows, the layer's alpha): the crossover band is filled there
@@ -47,7 +48,7 @@ def camera_detail(image: np.ndarray, target: np.ndarray, scale: float, strength:
     target_low = gaussian_u8(target, sigma)
     own = cv2.subtract(image, image_low, dtype=cv2.CV_16S)
     theirs = cv2.subtract(target, target_low, dtype=cv2.CV_16S)
-    fill = crossover_fill(image_low, target_low, weight, sigma) if weight is not None else 0.0
+    fill = crossover_fill(image_low, target_low, weight, sigma, skin) if weight is not None else 0.0
     if fill > 0.01:
         # The target's band just below the split (sigma .. CROSSOVER x sigma), as far as the
         # face lacks it: theirs then reaches down to where the face's own detail is as strong
@@ -80,12 +81,22 @@ def camera_detail(image: np.ndarray, target: np.ndarray, scale: float, strength:
 
 # The crossover band's upper end, in multiples of the split sigma.
 CROSSOVER = 1.7
-FILL_UNTIL = 1.25
+# Read over the skin with the features' edges limited, the face's band is what it is: nothing
+# added from 1.1 x the camera's. At 1.25 (the margin of the whole-face reading) s12 on the soft
+# d20 (skin 1.17-1.41) got a fifth of the band over brows already crisper than the camera's:
+# 1.26 -> 1.32 of its sharpness (tests/test_swap_edges.py bounds it at 1.3); s42 and s9 on d3
+# read 0.78-0.98 and get all of it either way.
+FILL_UNTIL = 1.1
+# crossover_fill reads both bands limited to this many times the camera's mean level (|band|).
+FILL_LIMIT = 2.5
 
 
-def crossover_fill(image_low: np.ndarray, target_low: np.ndarray, weight: np.ndarray, sigma: float) -> float:
+def crossover_fill(image_low: np.ndarray, target_low: np.ndarray, weight: np.ndarray, sigma: float,
+                   skin: np.ndarray | None = None) -> float:
     """How much of the target's band between `sigma` and CROSSOVER x `sigma` to add to the face
-    (0..1), from the face's energy in that band over the target's (r), over `weight` > 0.5:
+    (0..1), from the face's energy in that band over the target's (r), over `weight` > 0.5 and
+    `skin` (uint8 {0, 1} at half the pictures' size: blend/mask.py skin_mask, step 2; None: the
+    whole face), both bands limited to FILL_LIMIT x the camera's mean level there:
     all of it up to r = 1, nothing from r = FILL_UNTIL.
 
     A Gaussian split is not a sharp one: the face keeps its own band under the split attenuated
@@ -99,6 +110,8 @@ def crossover_fill(image_low: np.ndarray, target_low: np.ndarray, weight: np.nda
     already has that energy of its own and gets nothing added."""
     size = (max(1, image_low.shape[1] // 2), max(1, image_low.shape[0] // 2))
     where = (area_shrink(weight, size) > 0.5).astype(np.uint8)
+    if skin is not None and skin.shape == where.shape:
+        where &= skin
     if cv2.countNonZero(where) < 64:
         return 0.0
     bands = []
@@ -107,6 +120,13 @@ def crossover_fill(image_low: np.ndarray, target_low: np.ndarray, weight: np.nda
         # source_detail_gain: an energy ratio over the face does not need every pixel.
         grey = area_shrink(as_grey(picture), size).astype(np.float32)
         bands.append(grey - cv2.GaussianBlur(grey, (0, 0), 0.5 * CROSSOVER * sigma))
+    # The skin's texture decides, not the features' edges: both bands limited to a few times the
+    # camera's typical level there. Measured over the whole face unlimited, the lid lines, brows,
+    # nostrils and lips carried the band (s42 on d3: 1.68 of the camera's, s9 on d6 1.46), the
+    # fill was 0 and the waxy cheeks got the camera's grain below the split only, which the
+    # H.264 recorder takes out (benchmarks/results/s22-sharp, s23-sharp).
+    limit = max(FILL_LIMIT * cv2.mean(np.abs(bands[1]), mask=where)[0], 0.5)
+    bands = [np.clip(band, -limit, limit) for band in bands]
     own, theirs, both = (cv2.mean(a * b, mask=where)[0] for a, b in
                          ((bands[0], bands[0]), (bands[1], bands[1]), (bands[0], bands[1])))
     if theirs <= 1e-3 or own <= 1e-6:

@@ -77,7 +77,10 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
             gain = smooth("hair", gain)
         hair = (hair[0] * gain, hair[1]) if gain > 1e-3 else None
     features = merge_weights(features, hair)
-    detailed = camera_detail(detailed, grain, layer.scale, strength, layer.alpha, keep=features)
+    # The crossover band is added as far as the skin lacks it (its texture, which the clean
+    # texture took out), not the whole face: the features' edges carried it (detail.crossover_fill).
+    skin = skin_mask(layer.face.landmarks, layer.box, layer.face.size, step=2)
+    detailed = camera_detail(detailed, grain, layer.scale, strength, layer.alpha, keep=features, skin=skin)
     change = cv2.subtract(detailed, luma, dtype=cv2.CV_16S)
     return cv2.add(image, cv2.merge([change] * 3), dtype=cv2.CV_8U)
 
