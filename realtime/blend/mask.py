@@ -22,8 +22,9 @@ def _odd(value: float) -> int:
     return max(size, 1)
 
 
-# How far the eyes' soft edge is moved out of their contour, in the edge's own Gaussian sigmas.
-EYE_EDGE_OUT = 1.0
+# How far the eyes' soft edge is moved out of their contour, in the edge's own Gaussian sigmas
+# (benchmarks/results/s23-eyes).
+EYE_EDGE_OUT = 0.5
 
 
 def face_mask(points: np.ndarray, box: Box, face_size: float, settings: BlendSettings) -> np.ndarray:
@@ -83,9 +84,9 @@ def face_mask(points: np.ndarray, box: Box, face_size: float, settings: BlendSet
     # The eyes' edge lies outside their contour: the opening is wholly the target's. Centred on
     # the contour, the edge drew the source's lid half over the opening's rim, over the target's
     # own lash line and liner there (the eye looked narrower than the target's, its lash line
-    # grey: s12 -> d6 0.06 less open by MediaPipe on the written file) or beside a narrowed one
-    # (a second lid line, s42 -> d20). Grown by EYE_EDGE_OUT edge sigmas, the edge is at
-    # 1 - EYE_EDGE_OUT's normal tail on the contour, and wholly the target's inside it.
+    # grey: s12 -> d6 0.05 less open than the target's by MediaPipe on the written file, 0.04
+    # here). The eyes grown by EYE_EDGE_OUT edge sigmas (>= 1 px) before the blur, the hole is
+    # ~0.7 on the contour and whole inside it; 1 sigma (0.84) cost more identity for little more.
     grown = max(1, int(round(EYE_EDGE_OUT * narrow)))
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grown + 1, 2 * grown + 1))
     eye_rects = [(max(0, x0 - grown), max(0, y0 - grown), min(width, x1 + grown), min(height, y1 + grown))
