@@ -83,9 +83,9 @@ def face_mask(points: np.ndarray, box: Box, face_size: float, settings: BlendSet
     narrow = max(0.8, 0.006 * face_size)
     # The eyes' edge lies outside their contour: the opening is wholly the target's. Centred on
     # the contour, the edge drew the source's lid half over the opening's rim, over the target's
-    # own lash line and liner there (the eye looked narrower than the target's, its lash line
-    # grey: s12 -> d6 0.05 less open than the target's by MediaPipe on the written file, 0.04
-    # here). The eyes grown by EYE_EDGE_OUT edge sigmas (>= 1 px) before the blur, the hole is
+    # own lash line and liner there: the eye looked narrower than the target's, its lash line
+    # grey (d6's left eye under s12: 0.06 less open than hers by MediaPipe on the written file,
+    # 0.05 here). The eyes grown by EYE_EDGE_OUT edge sigmas (>= 1 px) before the blur, the hole is
     # ~0.7 on the contour and whole inside it; 1 sigma (0.84) cost more identity for little more.
     grown = max(1, int(round(EYE_EDGE_OUT * narrow)))
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grown + 1, 2 * grown + 1))
