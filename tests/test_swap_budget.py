@@ -147,7 +147,10 @@ def test_the_face_masks_holes_are_the_blur_of_the_whole_box(detector):
                 mouth = cv2.dilate(mouth, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
             narrow = max(0.8, 0.006 * face.size)
             wide = max(narrow, masks.MOUTH_FEATHER * face.size)
-            holes = cv2.max(kernels.gaussian_u8(cv2.max(eyes, mouth), narrow),
+            # The eyes' edge lies outside their contour (EYE_EDGE_OUT), the opening wholly a hole.
+            grown = max(1, int(round(masks.EYE_EDGE_OUT * narrow)))
+            eyes_out = cv2.dilate(eyes, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grown + 1,) * 2))
+            holes = cv2.max(cv2.max(kernels.gaussian_u8(cv2.max(eyes_out, mouth), narrow), eyes),
                             cv2.GaussianBlur(mouth.astype(np.float32), (0, 0), wide).round().astype(np.uint8))
             assert alpha.shape == (height, width)
             reference = outer_alpha(masks, face, box, settings) * (1.0 - holes.astype(np.float32) / 255.0)
