@@ -3,8 +3,8 @@
 d3 winks on frames 36-60 (her right eye at 0.2 of its neutral opening) while her left eye looks
 0.2 eye widths aside. The portrait's irises turned by the mean of both eyes' gaze, and the shut
 eye's iris is MediaPipe's guess: the portrait's open eye looked 0.82-0.83 as far aside as hers
-(the Girl with a Pearl Earring, s10); now 0.92-0.95. An eye narrowed below 0.6 of its opening now counts less, below 0.3 not at all
-(`motion.GAZE_EYE_OPEN`).
+(the Girl with a Pearl Earring, s10); now 0.92-0.95. An eye narrowed below 0.6 of its opening now
+counts less, below 0.3 not at all (`motion.GAZE_EYE_OPEN`).
 """
 
 from __future__ import annotations
