@@ -332,6 +332,11 @@ def _pearson(a: list[float], b: list[float]) -> float | None:
 
 def eye_openness(points: np.ndarray) -> float:
     """Mean over both eyes of the lid gap (outline's mean distance to the corner line) / eye width."""
+    return float(np.mean(_eye_openings(points)))
+
+
+def _eye_openings(points: np.ndarray) -> list[float]:
+    """Per eye (the person's right first), as `eye_openness`."""
     from realtime.faces.topology import topology
 
     top = topology()
@@ -342,14 +347,32 @@ def eye_openness(points: np.ndarray) -> float:
         width = float(np.linalg.norm(axis)) or 1.0
         normal = np.array([-axis[1], axis[0]]) / width
         values.append(float(np.abs((points[loop, :2] - (a + b) / 2) @ normal).mean() / width))
-    return float(np.mean(values))
+    return values
+
+
+# Gaze is compared on the eyes the driver shows open: an eye's iris offset counts in full from
+# GAZE_OPEN[1] of that eye's neutral opening (the driver's), not at all below GAZE_OPEN[0], and
+# the same weights are put on the output's same eye. A shut eye's iris is MediaPipe's guess: on
+# d3's wink (frames 36-60, her right eye at 0.2 of its opening, the left looking 0.2 eye widths
+# aside) the guess on the Mona-Lisa-like painting s10's drawn shut eye sat 0.33 eye widths the
+# other way, outside the eye, and the plain mean of both eyes scored s10's gaze -0.21 against d3
+# while its open eye looked where d3's did (picture: benchmarks/results/s23-animgaze).
+GAZE_OPEN = (0.3, 0.6)
+
+
+def eye_gazes(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per eye (the person's right first): (2, 2) the iris centre's offset from the middle of its
+    corners along and across the eye, in eye widths (as motion.gaze, not averaged), and (2,) the
+    lids' opening in eye widths (as `eye_openness`)."""
+    from realtime.animate.motion import eye_gazes as offsets
+
+    return offsets(points), np.array(_eye_openings(points))
 
 
 def motion_scores(driver: list, output: list) -> dict:
     """Gain, cosine, mouth / eye / gaze correlation of `output` (faces found on the animated
     portrait, or None) against `driver` (faces found on the driving frames, or None); frame 0 of
     each is the neutral reference (it must have a face)."""
-    from realtime.animate.motion import gaze
     from realtime.animate.mouth import mouth_opening
     from realtime.animate.surround import fit_similarity_2d
     from realtime.faces.topology import topology
@@ -360,7 +383,7 @@ def motion_scores(driver: list, output: list) -> dict:
     d0, o0 = driver[0].landmarks[:, :2].astype(np.float64), output[0].landmarks[:, :2].astype(np.float64)
     linear = fit_similarity_2d(d0[:MESH_POINTS], o0[:MESH_POINTS])[:, :2]
     o_size = float(output[0].size)
-    d_gaze0, o_gaze0 = gaze(d0), gaze(o0)
+    (d_gaze0, d_open0), (o_gaze0, _) = eye_gazes(d0), eye_gazes(o0)
     dot = norm = 0.0
     cosines, mouth_d, mouth_o, eyes_d, eyes_o, gaze_d, gaze_o = [], [], [], [], [], [], []
     active = measured = 0
@@ -376,8 +399,11 @@ def motion_scores(driver: list, output: list) -> dict:
         mouth_o.append(mouth_opening(o[top.inner_mouth], o_face.size))
         eyes_d.append(eye_openness(d))
         eyes_o.append(eye_openness(o))
-        gaze_d.append(gaze(d) - d_gaze0)
-        gaze_o.append(gaze(o) - o_gaze0)
+        (d_gaze, d_open), (o_gaze, _) = eye_gazes(d), eye_gazes(o)
+        weights = np.clip((d_open / np.maximum(d_open0, 1e-6) - GAZE_OPEN[0]) / (GAZE_OPEN[1] - GAZE_OPEN[0]), 0, 1)
+        if weights.sum() > 1e-6:  # both eyes shut: no gaze to compare
+            gaze_d.append(weights @ (d_gaze - d_gaze0) / weights.sum())
+            gaze_o.append(weights @ (o_gaze - o_gaze0) / weights.sum())
         if np.linalg.norm(d_move, axis=1).mean() < ACTIVE_MOTION:
             continue
         active += 1
@@ -629,7 +655,8 @@ def markdown(results: dict) -> str:
                   f"landmark motion > {ACTIVE_MOTION} face sizes); 1 = full amplitude. Cosine: mean per "
                   "active frame of the two motions' cosine. Mouth / eyes: correlation over frames of the "
                   "inner-mouth area and the lids' opening. Gaze: correlation of the irises' offset from "
-                  "the eye corners (eye widths, both axes), relative to frame 0; gaze repeat: the same "
+                  "the eye corners (eye widths, both axes), relative to frame 0, on the eyes the driver shows "
+                  "open (GAZE_OPEN: a shut eye's iris is a guess); gaze repeat: the same "
                   "correlation between the driver's gaze found afresh and the tracker's on the same frames "
                   "(what the animator follows): how much of the driver's gaze signal is above measurement "
                   "noise, about the best a portrait can score on that driver. Identity: dlib distance "

@@ -213,6 +213,13 @@ IRIS_POINTS = (np.arange(468, 473), np.arange(473, 478))
 GATE_GAZE = 0.012  # eye widths: iris jitter of a still driver
 MAX_GAZE = (0.3, 0.12)  # eye widths, along and across: the iris stays inside the eye
 GAZE_FADE = (0.15, 0.3)  # the eye's opening (of its neutral one) where the gaze is gone / whole
+# The mean over both eyes, but an eye narrowed below GAZE_EYE_OPEN[1] of its neutral opening counts
+# less, below GAZE_EYE_OPEN[0] not at all (both eyes that low: the plain mean, faded by GAZE_FADE):
+# a shut eye's iris is MediaPipe's guess. d3 winks (frames 36-60, her right eye at 0.2 of its
+# opening) while her left eye looks 0.2 eye widths aside; the guess in the shut eye moved the mean
+# by up to 0.06 eye widths (27 of her first 150 frames by more than 0.03), against a gaze that
+# moves 0.05 (std).
+GAZE_EYE_OPEN = (0.3, 0.6)
 
 # A down glance is not a blink. Looking down, the upper lids follow the irises: d3 (frames
 # 104-132) reads 0.02-0.2 of her neutral opening, as low as in her blinks (0.01-0.37, frames 48-61),
@@ -264,9 +271,9 @@ def _opening(unmoved: np.ndarray, reference: np.ndarray) -> float:
                for loop, corners in ((top.right_eye, EYE_CORNERS[0]), (top.left_eye, EYE_CORNERS[1])))
 
 
-def gaze(points: np.ndarray) -> np.ndarray:
-    """(2,) the iris centres' offset from the middle of their eye corners, along the eye axis and
-    across it, in eye widths, averaged over both eyes."""
+def eye_gazes(points: np.ndarray) -> np.ndarray:
+    """(2, 2) per eye (the person's right first), the iris centre's offset from the middle of its
+    eye corners, along the eye axis and across it, in eye widths."""
     offsets = []
     for (outer, inner), centre, sign in zip(EYE_CORNERS, IRIS_CENTRES, (1.0, -1.0), strict=True):
         a, b = points[outer, :2], points[inner, :2]
@@ -275,7 +282,25 @@ def gaze(points: np.ndarray) -> np.ndarray:
         axis = axis / width
         offset = points[centre, :2] - (a + b) / 2
         offsets.append([offset @ axis / width, offset @ np.array([-axis[1], axis[0]]) / width])
-    return np.mean(offsets, axis=0)
+    return np.array(offsets)
+
+
+def gaze(points: np.ndarray) -> np.ndarray:
+    """(2,) the iris centres' offset from the middle of their eye corners, along the eye axis and
+    across it, in eye widths, averaged over both eyes."""
+    return eye_gazes(points).mean(axis=0)
+
+
+def gaze_change(unmoved: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """(2,) the driver's gaze change from its reference, the open eyes' (GAZE_EYE_OPEN)."""
+    top = topology()
+    change = eye_gazes(unmoved) - eye_gazes(reference)
+    opening = np.array([_openness(unmoved, loop, corners) / max(_openness(reference, loop, corners), 1e-3)
+                        for loop, corners in ((top.right_eye, EYE_CORNERS[0]), (top.left_eye, EYE_CORNERS[1]))])
+    weights = np.clip((opening - GAZE_EYE_OPEN[0]) / (GAZE_EYE_OPEN[1] - GAZE_EYE_OPEN[0]), 0.0, 1.0)
+    if weights.sum() < 1e-6:
+        return change.mean(axis=0)
+    return weights @ change / weights.sum()
 
 
 def _irises(residual: np.ndarray, unmoved: np.ndarray, reference: np.ndarray, portrait: np.ndarray,
@@ -284,7 +309,7 @@ def _irises(residual: np.ndarray, unmoved: np.ndarray, reference: np.ndarray, po
     the driver's gaze (in place, on the residual, portrait frame). The warp draws them from the
     portrait's own iris (mesh.py)."""
     top = topology()
-    shift = gaze(unmoved) - gaze(reference)
+    shift = gaze_change(unmoved, reference)
     shift *= gate(np.linalg.norm(shift), GATE_GAZE)
     # A closing eye's iris landmarks are guesses: the gaze fades out as the eyes close. The more
     # open eye decides: a wink leaves the gaze to the open eye (the closed one's iris is behind
