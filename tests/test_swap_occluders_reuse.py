@@ -105,7 +105,11 @@ def test_a_change_of_the_picture_is_followed_within_a_few_frames(library, change
         region = (slice(lock[0].start - by0, lock[0].stop - by0), slice(lock[1].start - bx0, x1 - bx0 - 2))
         # The new face came over the lock's part inside the oval, and leaves it once measured.
         assert reused[0][region].max() > 0.5
-        assert reused[-1][region].mean() < 0.5 * reused[0][region].mean()
+        # 0.55, not 0.5: the face's first mesh now settles on its first frame (s23-startup), and
+        # d6's settled oval reaches ~4 px further into the lock than the detector-box mesh that
+        # this bound was set on (0.18 / 0.53 = 0.34 then). Main with its own mesh settled (as
+        # from its 4th frame on): 0.3025 / 0.6045 = 0.500, the same as this branch (0.501).
+        assert reused[-1][region].mean() < 0.55 * reused[0][region].mean()
 
 
 def test_a_blink_is_measured_afresh(library):

@@ -106,6 +106,14 @@ LOOK_SIDE = 256
 """The new-face look sees the frame with its long side this many pixels: the short-range
 detector letterboxes every picture into 128x128 anyway, so a smaller copy finds the same faces
 for less copying and converting."""
+SETTLE_PASSES = 2
+"""Video: a face the graph finds anew (its detector's box) is looked at again on the same frame
+this many times more, each pass from the last one's landmarks, as the graph looks at it on every
+later frame. The first pass's mesh, fitted in the detector's rougher box, lay 1.8 px (mean, 5.7 px
+at most, a 300-px face) off the settled one and took 3-4 frames to settle: the start of every
+call and recording, and a face that comes back, was worn with its edge out of place (s12 on d3:
+its first frames 25-27 levels lighter than the camera's shaded cheek with a steeper edge,
+benchmarks/results/s23-startup)."""
 
 
 class MediaPipeFaceMesh:
@@ -140,6 +148,8 @@ class MediaPipeFaceMesh:
         self._used: set[int] = set()
         """Capacities whose graph has run frames since it was last reset."""
         self._capacity = 1
+        self._found = 0
+        """Video: faces the graph in use found on the last frame (SETTLE_PASSES)."""
         self._looker: Any = None
         self._frame = 0
         self._quiet_looks = 0
@@ -201,6 +211,7 @@ class MediaPipeFaceMesh:
         elif capacity in self._used:
             graph.reset()  # ~1.5 ms: forget where its faces were many frames ago
         self._used.discard(capacity)
+        self._found = 0
         return graph
 
     def _hold(self, capacity: int) -> None:
@@ -269,6 +280,15 @@ class MediaPipeFaceMesh:
             result = self._mesh.process(rgb)
         if not self.static:
             self._used.add(self._capacity)
+            found = len(result.multi_face_landmarks or ())
+            if found > self._found:
+                # A face new to the graph: its mesh again from its own landmarks (SETTLE_PASSES).
+                for _ in range(SETTLE_PASSES):
+                    again = self._mesh.process(rgb)
+                    if len(again.multi_face_landmarks or ()) < found:
+                        break
+                    result = again
+            self._found = found
         faces: list[Face] = []
         for face_landmarks in result.multi_face_landmarks or ():
             landmarks = landmark_array(face_landmarks)

@@ -41,7 +41,7 @@ class OneEuroFilter:
         self.beta = beta
         self.derivative_cutoff_hz = derivative_cutoff_hz
         self._value: np.ndarray | None = None
-        self._speed = 0.0
+        self._speed: float | None = None
         self._time_s: float | None = None
 
     def set_parts(self, parts: tuple[np.ndarray, ...]) -> None:
@@ -59,7 +59,7 @@ class OneEuroFilter:
 
     def reset(self) -> None:
         self._value = None
-        self._speed = 0.0
+        self._speed = None
         self._time_s = None
 
     def __call__(self, value: np.ndarray, time_s: float, scale: float = 1.0) -> np.ndarray:
@@ -92,8 +92,14 @@ class OneEuroFilter:
             # the still face's jitter by 40 % on d9 and d13).
             part_speed = float(medians.max()) / max(scale, 1e-6) / dt
             raw_speed = max(raw_speed, part_speed - raw_speed)
-        a_d = _alpha(self.derivative_cutoff_hz, dt)
-        self._speed = a_d * raw_speed + (1.0 - a_d) * self._speed
+        if self._speed is None:
+            # The first speed measured is taken as it is, not blended from rest: a head that
+            # moves as the face is first seen (the start of a call or a recording, a face that
+            # comes back) was held at the still cutoff for its first frames, 2-3 px behind on d3.
+            self._speed = raw_speed
+        else:
+            a_d = _alpha(self.derivative_cutoff_hz, dt)
+            self._speed = a_d * raw_speed + (1.0 - a_d) * self._speed
         cutoff = self.min_cutoff_hz + self.beta * self._speed
         a = _alpha(cutoff, dt)
         self._value = a * value + (1.0 - a) * self._value
