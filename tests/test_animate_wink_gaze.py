@@ -35,5 +35,8 @@ def test_the_open_eye_looks_as_far_aside_as_the_drivers(library):
             assert driver[0] - driver0[0] > 0.15  # her open eye looks far aside
             shares.append((drawn[0] - drawn0[0]) / (driver[0] - driver0[0]))
     print("shares", np.round(shares, 3))
-    # The portrait's open eye (the mesh as drawn) turns nearly as far as hers (main: 0.82-0.83).
-    assert min(shares) > 0.88, shares
+    # The portrait's open eye (the mesh as drawn) turns nearly as far as hers: the mean of both
+    # eyes' gaze gives 0.82-0.83. 0.85, not 0.88: with the face's first mesh settled on its first
+    # frame (s23-startup), frame 0's reference moved and the open eye's share reads 0.86-0.89
+    # (0.92-0.95 on the unsettled first frame); the plain mean still reads 0.82-0.83 there.
+    assert min(shares) > 0.85, shares
