@@ -152,6 +152,8 @@ class TileWarp:
         self.drawn_x = np.zeros((self.tiles_y, self.tiles_x, CELLS + 2, CELLS + 2), dtype=np.float32)
         self.drawn_y = np.zeros_like(self.drawn_x)
         self.tiles_drawn = 0  # in the last frame (benchmarks look at it)
+        self._covered: np.ndarray | None = None  # the coarse cells inside a triangle, last computed
+        self._labels = np.zeros((0, 0), dtype=np.int32)  # ... and each cell's nearest covered one
 
     def coarse_maps(self, dst: np.ndarray, src: np.ndarray, triangles: np.ndarray,
                     depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -171,9 +173,13 @@ class TileWarp:
                 ids = np.zeros_like(ids)
             else:
                 # Cells outside every triangle (around the border) take the nearest triangle's map.
-                _, labels = cv2.distanceTransformWithLabels((~covered).astype(np.uint8), cv2.DIST_L2, 3,
-                                                            labelType=cv2.DIST_LABEL_PIXEL)
-                ids = np.take(ids[covered], labels - 1)
+                # The labels depend on the covered cells alone, which stay the same from frame to
+                # frame (the fixed border's ring): computed again only when they change.
+                if self._covered is None or not np.array_equal(self._covered, covered):
+                    _, self._labels = cv2.distanceTransformWithLabels(
+                        (~covered).astype(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL)
+                    self._covered = covered
+                ids = np.take(ids[covered], self._labels - 1)
         # Each coefficient gathered on its own from a contiguous column: the strided views of one
         # (H, W, 2, 3) gather cost twice as much.
         affines = triangle_affines(dst[:, :2], src[:, :2], triangles).reshape(-1, 6).T.copy()
@@ -229,8 +235,14 @@ class TileWarp:
         off_y = np.abs(map_y - self.grid_y[:, None])
         moved = self._window_max(np.maximum(off_x, off_y)) >= STILL
         win_x, win_y = self._windows(map_x), self._windows(map_y)
-        changed = np.maximum(np.abs(win_x - self.drawn_x), np.abs(win_y - self.drawn_y)).max(axis=(2, 3)) >= REUSE
-        redraw = moved & (changed | ~self.drawn)
+        # How far a drawn tile's map moved since its drawing matters only for the tiles that moved
+        # at all: taken over those alone (a still background costs nothing).
+        redraw = moved & ~self.drawn
+        ty, tx = np.nonzero(moved & self.drawn)
+        if len(ty):
+            changed = np.maximum(np.abs(win_x[ty, tx] - self.drawn_x[ty, tx]),
+                                 np.abs(win_y[ty, tx] - self.drawn_y[ty, tx])).max(axis=(1, 2)) >= REUSE
+            redraw[ty[changed], tx[changed]] = True
         for x0, y0, x1, y1 in always:
             redraw[max(0, y0 // TILE):max(0, (y1 - 1) // TILE) + 1, max(0, x0 // TILE):max(0, (x1 - 1) // TILE) + 1] = True
         redraw &= moved
