@@ -122,6 +122,34 @@ GATE_EYE_RATIO = 0.08  # a change of the eye's opening ratio below this is noise
 LOWER_LID = 0.25  # share of a blink the lower lid makes (the upper lid makes the rest)
 
 
+class _StillPoints:
+    """Values measured on the one landmark array that stays the same from frame to frame (the
+    driver's reference, which `transfer` holds each frame): measured once, not on every frame
+    (eight of the eyes' twenty measures per frame were the reference's). Any other array is
+    measured afresh."""
+
+    def __init__(self) -> None:
+        self._points: np.ndarray | None = None
+        self._copy: np.ndarray | None = None
+        self._values: dict[tuple, float | np.ndarray] = {}
+
+    def hold(self, points: np.ndarray) -> None:
+        if self._points is points and self._copy is not None and np.array_equal(self._copy, points):
+            return
+        self._points, self._copy, self._values = points, points.copy(), {}
+
+    def get(self, points: np.ndarray, key: tuple) -> float | np.ndarray | None:
+        return self._values.get(key) if points is self._points else None
+
+    def put(self, points: np.ndarray, key: tuple, value: float | np.ndarray) -> float | np.ndarray:
+        if points is self._points:
+            self._values[key] = value
+        return value
+
+
+_STILL = _StillPoints()
+
+
 def _eye_frame(points: np.ndarray, corners: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, float]:
     """(middle of the corners, unit normal of the corner line, eye width), in 2-D."""
     a, b = points[corners[0], :2], points[corners[1], :2]
@@ -136,14 +164,21 @@ UPPER_LIDS = ((246, 161, 160, 159, 158, 157, 173), (466, 388, 387, 386, 385, 384
 LOWER_LIDS = ((7, 163, 144, 145, 153, 154, 155), (249, 390, 373, 374, 380, 381, 382))
 
 
+_UPPER_INDEX = tuple(np.array(lid, dtype=np.intp) for lid in UPPER_LIDS)
+_LOWER_INDEX = tuple(np.array(lid, dtype=np.intp) for lid in LOWER_LIDS)
+
+
 def _openness(points: np.ndarray, loop: np.ndarray, corners: tuple[int, int]) -> float:
     """The gap between the lids, in eye widths (not the outline's spread about the corner line:
     a shut eye whose lids meet below that line kept half its "opening" by that measure)."""
-    middle, normal, width = _eye_frame(points, corners)
     eye = 0 if corners == EYE_CORNERS[0] else 1
-    upper = (points[list(UPPER_LIDS[eye]), :2] - middle) @ normal
-    lower = (points[list(LOWER_LIDS[eye]), :2] - middle) @ normal
-    return float(max(abs(lower.mean() - upper.mean()), 0.0) / width)
+    cached = _STILL.get(points, ("openness", eye))
+    if cached is not None:
+        return float(cached)
+    middle, normal, width = _eye_frame(points, corners)
+    upper = (points[_UPPER_INDEX[eye], :2] - middle) @ normal
+    lower = (points[_LOWER_INDEX[eye], :2] - middle) @ normal
+    return float(_STILL.put(points, ("openness", eye), float(max(abs(lower.mean() - upper.mean()), 0.0) / width)))
 
 
 # How far MediaPipe's eye contour follows the lids: on a widening eye a third to a half as far as the
@@ -167,6 +202,19 @@ def _eye_ratio_drawn(ratio: float) -> float:
     gain = EYE_GAIN[0] if ratio > 1.0 else EYE_GAIN[1]
     gated += (gain - 1.0) * max(0.0, change - GATE_EYE_RATIO)
     return float(np.clip(1.0 + np.sign(ratio - 1.0) * gated, 0.0, 2.0))
+
+
+_LID_MASKS: dict[tuple[int, bytes], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _lid_masks(loop: np.ndarray, eye: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which points of the eye's outline `loop` are its lower lid's and its upper lid's (found once
+    per outline: four set lookups per frame cost a tenth of the motion transfer)."""
+    key = (eye, np.asarray(loop).tobytes())
+    masks = _LID_MASKS.get(key)
+    if masks is None:
+        masks = _LID_MASKS[key] = (np.isin(loop, LOWER_LIDS[eye]), np.isin(loop, UPPER_LIDS[eye]))
+    return masks
 
 
 def _eyelids_by_ratio(residual: np.ndarray, unmoved: np.ndarray, reference: np.ndarray,
@@ -193,8 +241,7 @@ def _eyelids_by_ratio(residual: np.ndarray, unmoved: np.ndarray, reference: np.n
         # the way). Closing both lids onto the corner line drew the shut eye too high, and the
         # iris MediaPipe finds on it went up when the driver's went down.
         eye = 0 if corners == EYE_CORNERS[0] else 1
-        lower = np.isin(loop, LOWER_LIDS[eye])
-        upper = np.isin(loop, UPPER_LIDS[eye])
+        lower, upper = _lid_masks(loop, eye)
         floor = float(offsets[lower].mean()) * (1.0 - LOWER_LID)
         target = offsets.copy()  # the corners stay
         target[lower] = offsets[lower] + (ratio - 1.0) * LOWER_LID * offsets[lower]
@@ -274,6 +321,9 @@ def _opening(unmoved: np.ndarray, reference: np.ndarray) -> float:
 def eye_gazes(points: np.ndarray) -> np.ndarray:
     """(2, 2) per eye (the person's right first), the iris centre's offset from the middle of its
     eye corners, along the eye axis and across it, in eye widths."""
+    cached = _STILL.get(points, ("gazes",))
+    if isinstance(cached, np.ndarray):
+        return cached.copy()
     offsets = []
     for (outer, inner), centre, sign in zip(EYE_CORNERS, IRIS_CENTRES, (1.0, -1.0), strict=True):
         a, b = points[outer, :2], points[inner, :2]
@@ -282,7 +332,9 @@ def eye_gazes(points: np.ndarray) -> np.ndarray:
         axis = axis / width
         offset = points[centre, :2] - (a + b) / 2
         offsets.append([offset @ axis / width, offset @ np.array([-axis[1], axis[0]]) / width])
-    return np.array(offsets)
+    result = np.array(offsets)
+    _STILL.put(points, ("gazes",), result.copy())
+    return result
 
 
 def gaze(points: np.ndarray) -> np.ndarray:
@@ -607,6 +659,7 @@ def transfer(driver: np.ndarray, portrait: np.ndarray, calibration: Calibration,
     driver = driver.astype(np.float64)
     portrait = portrait.astype(np.float64)
     reference = calibration.reference
+    _STILL.hold(reference)
     head = fit_similarity(reference[RIGID_POINTS], driver[RIGID_POINTS])
     # The expression: what is left of the driver once its head motion is undone, measured in the
     # reference face's frame (driver pixels at the reference's scale).

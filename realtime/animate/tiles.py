@@ -67,12 +67,18 @@ def rasterise_ids(points: np.ndarray, triangles: np.ndarray, rank: np.ndarray,
         return ids
     # Gathers by np.take, here and below: the same values as fancy indexing at a third of its cost
     # on these flat integer indices (numpy's general indexing path costs more than the copy).
-    owner = np.repeat(np.arange(len(triangles)), counts)
-    within = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-    span_x = np.take(spans[:, 0], owner)
-    y_off, x_off = np.divmod(within, span_x)
-    x = np.take(low[:, 0], owner) + x_off
-    y = np.take(low[:, 1], owner) + y_off
+    # The cells of each box row by row (triangle, then row, then column: the order a division of
+    # each cell's running index by its box's width gives, without the division): the rows first,
+    # then each row's cells.
+    rows_of = np.where(counts > 0, spans[:, 1], 0)
+    row_owner = np.repeat(np.arange(len(triangles)), rows_of)
+    row_y = np.arange(len(row_owner)) - np.repeat(np.cumsum(rows_of) - rows_of, rows_of)
+    row_y += np.take(low[:, 1], row_owner)
+    row_width = np.take(spans[:, 0], row_owner)
+    owner = np.repeat(row_owner, row_width)
+    y = np.repeat(row_y, row_width)
+    x = np.arange(total) - np.repeat(np.cumsum(row_width) - row_width, row_width)
+    x += np.take(low[:, 0], owner)
     # Edge functions, signed so the inside is positive whatever the triangle's winding; a little
     # slack so cells on a shared edge belong to one side or the other, never to neither.
     # Each edge's normalised line equation (value = ax * x + ay * y + c) is set up once per
@@ -152,6 +158,8 @@ class TileWarp:
         self.drawn_x = np.zeros((self.tiles_y, self.tiles_x, CELLS + 2, CELLS + 2), dtype=np.float32)
         self.drawn_y = np.zeros_like(self.drawn_x)
         self.tiles_drawn = 0  # in the last frame (benchmarks look at it)
+        self._covered: np.ndarray | None = None  # the coarse cells inside a triangle, last computed
+        self._labels = np.zeros((0, 0), dtype=np.int32)  # ... and each cell's nearest covered one
 
     def coarse_maps(self, dst: np.ndarray, src: np.ndarray, triangles: np.ndarray,
                     depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -171,9 +179,13 @@ class TileWarp:
                 ids = np.zeros_like(ids)
             else:
                 # Cells outside every triangle (around the border) take the nearest triangle's map.
-                _, labels = cv2.distanceTransformWithLabels((~covered).astype(np.uint8), cv2.DIST_L2, 3,
-                                                            labelType=cv2.DIST_LABEL_PIXEL)
-                ids = np.take(ids[covered], labels - 1)
+                # The labels depend on the covered cells alone, which stay the same from frame to
+                # frame (the fixed border's ring): computed again only when they change.
+                if self._covered is None or not np.array_equal(self._covered, covered):
+                    _, self._labels = cv2.distanceTransformWithLabels(
+                        (~covered).astype(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL)
+                    self._covered = covered
+                ids = np.take(ids[covered], self._labels - 1)
         # Each coefficient gathered on its own from a contiguous column: the strided views of one
         # (H, W, 2, 3) gather cost twice as much.
         affines = triangle_affines(dst[:, :2], src[:, :2], triangles).reshape(-1, 6).T.copy()
@@ -229,8 +241,14 @@ class TileWarp:
         off_y = np.abs(map_y - self.grid_y[:, None])
         moved = self._window_max(np.maximum(off_x, off_y)) >= STILL
         win_x, win_y = self._windows(map_x), self._windows(map_y)
-        changed = np.maximum(np.abs(win_x - self.drawn_x), np.abs(win_y - self.drawn_y)).max(axis=(2, 3)) >= REUSE
-        redraw = moved & (changed | ~self.drawn)
+        # How far a drawn tile's map moved since its drawing matters only for the tiles that moved
+        # at all: taken over those alone (a still background costs nothing).
+        redraw = moved & ~self.drawn
+        ty, tx = np.nonzero(moved & self.drawn)
+        if len(ty):
+            changed = np.maximum(np.abs(win_x[ty, tx] - self.drawn_x[ty, tx]),
+                                 np.abs(win_y[ty, tx] - self.drawn_y[ty, tx])).max(axis=(1, 2)) >= REUSE
+            redraw[ty[changed], tx[changed]] = True
         for x0, y0, x1, y1 in always:
             redraw[max(0, y0 // TILE):max(0, (y1 - 1) // TILE) + 1, max(0, x0 // TILE):max(0, (x1 - 1) // TILE) + 1] = True
         redraw &= moved
