@@ -5,7 +5,8 @@ the dark of the mouth, the driver shows a band of its own lips. The drawn interi
 towards the loop as a cavity's edge (`mouth.inner_shadow`), and that band of lip, halved in light,
 came out as a brown ring round d10's open mouth ("O", talking): the mouth read as a hole as wide as
 the loop, ringed in brown, where the real one shows pink lips round a smaller hole. The shadow now
-falls on the cavity only (the driver's lip-coloured pixels keep their light).
+falls on the cavity only: the teeth, and the driver's lip-coloured pixels of a loop that holds
+much lip, keep their light.
 """
 
 from __future__ import annotations
