@@ -104,16 +104,24 @@ SHADOW_DEPTH = 0.022  # face sizes: how far in from the lips' inner edge their s
 SHADOW_FLOOR = 0.5  # the light left right at the edge (of the interior's own)
 
 
-def inner_shadow(interior: np.ndarray, alpha: np.ndarray, face_size: float) -> np.ndarray:
+def inner_shadow(interior: np.ndarray, alpha: np.ndarray, face_size: float,
+                 spared: np.ndarray | None = None) -> np.ndarray:
     """The interior darkened towards the lips' inner edge: the lips overhang the cavity and
     shade it, so a real open mouth is darkest along its outline. Without it the interior (the
     driver's teeth and tongue, lightened into the portrait's palette) met the lips with no edge:
     the mouth read as a smear of lip colour, and the face mesh read it as shut. A share of the
-    interior's own light, which starts from a shade of the lips: never a black hole."""
+    interior's own light, which starts from a shade of the lips: never a black hole.
+
+    spared: (h, w) 0-1, how much of each pixel is not the cavity (lip, teeth) and keeps its light."""
     depth = max(2.0, SHADOW_DEPTH * face_size)
     distance = cv2.distanceTransform((alpha > 127).astype(np.uint8), cv2.DIST_L2, 3)
     x = np.clip(distance / depth, 0.0, 1.0)
     light = SHADOW_FLOOR + (1.0 - SHADOW_FLOOR) * (x * x * (3.0 - 2.0 * x))
+    if spared is not None:
+        # The shadow falls on the cavity, not on the lips' own surface inside the loop (MediaPipe's
+        # inner loop runs over it) nor on the teeth: shaded, the lips' surface was a brown rim
+        # between the portrait's lips and the hole (d10's "O" and talking mouth), the teeth dim.
+        light += (1.0 - light) * spared
     return np.clip(interior.astype(np.float32) * light[..., None], 0, 255).astype(np.uint8)
 
 
@@ -121,10 +129,12 @@ LIP_LIKENESS = 14.0  # LAB units: how near the driver's lip colour a pixel of it
 LIKENESS_SIDE = 72  # px
 PURSED = (0.25, 0.45)  # share of the loop that is lip where it starts / ends being drawn as lip
 LIP_DARK = (0.6, 0.85)  # of the lips' lightness: a darker pixel is the mouth's inside / lip from here up
+SPARED = (0.2, 0.35)
+LIP_BRIGHT = (1.12, 1.25)  # of the lips' lightness: a brighter pixel is teeth / lip up to here
 
 
 def _lips_inside(interior: np.ndarray, raw: np.ndarray, driver_image: np.ndarray, driver_mouth: np.ndarray,
-                 driver_size: float, lips_colour: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+                 driver_size: float, lips_colour: np.ndarray, alpha: np.ndarray, face_size: float) -> np.ndarray:
     """The driver's lips inside its inner lip loop drawn as the portrait's lips.
 
     MediaPipe's inner lip loop follows the lips' meeting line, not the hole: on pursed lips (an
@@ -132,19 +142,22 @@ def _lips_inside(interior: np.ndarray, raw: np.ndarray, driver_image: np.ndarray
     small hole. Drawn as interior (in the portrait's palette, shaded towards the loop as a
     cavity's edge), that lip surface came out as a grey ring round the hole (d10 frames 4-13,
     85-97) and the pursed mouth read as wide and open. Pixels of the driver's lip colour (its lips
-    just outside the loop) are drawn in the portrait's lip colour with the driver's shading."""
+    just outside the loop) are drawn in the portrait's lip colour with the driver's shading.
+
+    The interior is shaded here (`inner_shadow`), from the edge of the driver's hole: the lips'
+    surface inside the loop is not the cavity's edge."""
     height, width = driver_image.shape[:2]
     pad = max(2, int(0.02 * driver_size))
     x0, y0 = np.floor(driver_mouth.min(axis=0)).astype(int) - 2 * pad
     x1, y1 = np.ceil(driver_mouth.max(axis=0)).astype(int) + 2 * pad + 1
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
     if x1 - x0 < 4 or y1 - y0 < 4:
-        return interior
+        return inner_shadow(interior, alpha, face_size)
     inside = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
     cv2.fillPoly(inside, [np.round((driver_mouth - [x0, y0]) * 16).astype(np.int32)], 255, shift=4)
     band = cv2.dilate(inside, np.ones((2 * pad + 1, 2 * pad + 1), np.uint8)) & ~inside
     if cv2.countNonZero(band) < 8:
-        return interior
+        return inner_shadow(interior, alpha, face_size)
     lip_bgr = np.array(cv2.mean(driver_image[y0:y1, x0:x1], mask=band)[:3])
     lip = cv2.cvtColor(np.clip(lip_bgr, 0, 255).astype(np.uint8)[None, None], cv2.COLOR_BGR2LAB).reshape(3)
     lip = lip.astype(np.float32)
@@ -160,16 +173,28 @@ def _lips_inside(interior: np.ndarray, raw: np.ndarray, driver_image: np.ndarray
     distance = np.sqrt(((lab[..., 1:] - lip[1:]) ** 2).sum(axis=-1) + (0.5 * (lab[..., 0] - lip[0])) ** 2)
     lit = np.clip((lab[..., 0] - LIP_DARK[0] * lip[0]) / ((LIP_DARK[1] - LIP_DARK[0]) * max(float(lip[0]), 1.0)),
                   0.0, 1.0)
-    likeness = (np.exp(-0.5 * (distance / LIP_LIKENESS) ** 2) * lit * lit * (3.0 - 2.0 * lit)).astype(np.float32)
+    # Teeth are the lips' hue in a warm light (d3: a* 147 b* 148 against her lips' 150 149), only
+    # brighter (L 103 against 79; d10: 203 against 137): brighter than LIP_BRIGHT they are not lip.
+    pale = np.clip((LIP_BRIGHT[1] * lip[0] - lab[..., 0]) / ((LIP_BRIGHT[1] - LIP_BRIGHT[0]) * max(float(lip[0]), 1.0)),
+                   0.0, 1.0)
+    pale = pale * pale * (3.0 - 2.0 * pale)
+    likeness = (np.exp(-0.5 * (distance / LIP_LIKENESS) ** 2) * lit * lit * (3.0 - 2.0 * lit) * pale).astype(np.float32)
+    teeth = (1.0 - pale).astype(np.float32)
     light = lab[..., 0]
     if half:
-        likeness = cv2.resize(likeness, (raw.shape[1], raw.shape[0]), interpolation=cv2.INTER_LINEAR)
-        light = cv2.resize(light, (raw.shape[1], raw.shape[0]), interpolation=cv2.INTER_LINEAR)
-    likeness = likeness[..., None]
+        size = (raw.shape[1], raw.shape[0])
+        likeness = cv2.resize(likeness, size, interpolation=cv2.INTER_LINEAR)
+        teeth = cv2.resize(teeth, size, interpolation=cv2.INTER_LINEAR)
+        light = cv2.resize(light, size, interpolation=cv2.INTER_LINEAR)
     # Only a loop that is mostly lip (pursed lips: 0.35-0.8 of it on d10) is redrawn; a talking
     # mouth's loop is mostly hole with a rim of lip (0.1-0.2 on d9), and that rim, shaded as the
     # cavity's edge, is what makes it read open (Einstein driven by d9 read shut with it drawn as lip).
-    share = float(cv2.mean(likeness[..., 0], mask=(alpha > 127).astype(np.uint8))[0]) if (alpha > 127).any() else 0.0
+    share = float(cv2.mean(likeness, mask=(alpha > 127).astype(np.uint8))[0]) if (alpha > 127).any() else 0.0
+    y = float(np.clip((share - SPARED[0]) / (SPARED[1] - SPARED[0]), 0.0, 1.0))
+    # Not shaded as the cavity's edge: the teeth (their light is the driver's own, shadow and all)
+    # and, once the loop holds much lip (SPARED: an "O", a pout), the lips' surface in it.
+    interior = inner_shadow(interior, alpha, face_size, np.maximum(likeness * (y * y * (3.0 - 2.0 * y)), teeth))
+    likeness = likeness[..., None]
     x = float(np.clip((share - PURSED[0]) / (PURSED[1] - PURSED[0]), 0.0, 1.0))
     if x <= 0.0:
         return interior
@@ -233,8 +258,8 @@ def draw_mouth_interior(canvas: np.ndarray, mouth: np.ndarray, face_size: float,
             interior = apply_transfer(interior, colour_matrix)
         if skin_lab is not None:
             interior = in_portrait_style(interior, lips_colour, skin_lab, face_size)
-        interior = inner_shadow(interior, alpha, face_size)
-        interior = _lips_inside(interior, raw, driver_image, driver_mouth, driver_size, lips_colour, alpha)
+        interior = _lips_inside(interior, raw, driver_image, driver_mouth, driver_size, lips_colour, alpha,
+                                face_size)
     else:
         # A cavity: a dark shade of the lips, darkest under the upper lip (it casts the shadow).
         rows = np.linspace(0.0, 1.0, y1 - y0, dtype=np.float32)[:, None, None]
