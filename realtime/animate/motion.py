@@ -15,6 +15,7 @@ projected orthographically, which is right for small angles (about ±25°).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import cv2
@@ -122,11 +123,12 @@ GATE_EYE_RATIO = 0.08  # a change of the eye's opening ratio below this is noise
 LOWER_LID = 0.25  # share of a blink the lower lid makes (the upper lid makes the rest)
 
 
-class _StillPoints:
+class _StillPoints(threading.local):
     """Values measured on the one landmark array that stays the same from frame to frame (the
     driver's reference, which `transfer` holds each frame): measured once, not on every frame
     (eight of the eyes' twenty measures per frame were the reference's). Any other array is
-    measured afresh."""
+    measured afresh. One per thread: two animators in two threads (two engines in one process)
+    each hold their own reference, and one's hold never clears the values the other is reading."""
 
     def __init__(self) -> None:
         self._points: np.ndarray | None = None
