@@ -47,29 +47,71 @@ def test_the_cells_outside_the_mesh_are_labelled_once_while_they_stay_the_same(m
     assert len(calls) == 2
 
 
+def _driver(seed: int, frames: int):
+    """(reference, portrait, calibration, driver frames, their transfer measured afresh): a random
+    face and its noisy frames; the fresh transfer takes a new copy of the reference each frame
+    (nothing kept, everything measured again)."""
+    from dataclasses import replace
+
+    from realtime.animate import motion
+
+    rng = np.random.default_rng(seed)
+    reference = rng.normal(0, 1, size=(478, 3)) * [40, 50, 10] + [320, 240, 0]
+    portrait = reference * 1.3 + [10, -5, 0]
+    calibration = motion.calibrate(reference, portrait, "relative")
+    drivers = [reference + rng.normal(0, 0.8, size=reference.shape) for _ in range(frames)]
+    fresh = [motion.transfer(driver, portrait, replace(calibration, reference=calibration.reference.copy()),
+                             lids=motion.LidWatch(), time_s=0.0) for driver in drivers]
+    return portrait, calibration, drivers, fresh
+
+
+def _count_reference_measures(monkeypatch, calibrations) -> list[int]:
+    """Per calibration, how many times an eye of its reference is measured from now on."""
+    from realtime.animate import motion
+
+    counts = [0] * len(calibrations)
+    original = motion._eye_frame
+
+    def counted(points, corners):
+        for index, calibration in enumerate(calibrations):
+            counts[index] += points is calibration.reference
+        return original(points, corners)
+
+    monkeypatch.setattr(motion, "_eye_frame", counted)
+    return counts
+
+
 def test_the_driver_s_neutral_eyes_are_measured_once_not_every_frame(monkeypatch):
     """The motion transfer measures the driver's eyes (opening, gaze) on this frame and on its
     neutral reference; the reference's stay the same until the next calibration (start: eight
     measures of the reference per frame). Over ten frames of a driver the reference's eyes are
     measured on the first frame only, and the landmarks drawn are those of a transfer that
     measures everything afresh."""
-    from dataclasses import replace
-
     from realtime.animate import motion
 
-    rng = np.random.default_rng(5)
-    reference = rng.normal(0, 1, size=(478, 3)) * [40, 50, 10] + [320, 240, 0]
-    portrait = reference * 1.3 + [10, -5, 0]
-    calibration = motion.calibrate(reference, portrait, "relative")
-    drivers = [reference + rng.normal(0, 0.8, size=reference.shape) for _ in range(10)]
-    # A new copy of the reference each frame: nothing kept, everything measured afresh.
-    fresh = [motion.transfer(driver, portrait, replace(calibration, reference=calibration.reference.copy()),
-                             lids=motion.LidWatch(), time_s=0.0) for driver in drivers]
-    measured = []
-    original = motion._eye_frame
-    monkeypatch.setattr(motion, "_eye_frame", lambda points, corners: (measured.append(points is calibration.reference),
-                                                                         original(points, corners))[1])
+    portrait, calibration, drivers, fresh = _driver(5, 10)
+    measured = _count_reference_measures(monkeypatch, [calibration])
     for driver, want in zip(drivers, fresh, strict=True):
         np.testing.assert_array_equal(motion.transfer(driver, portrait, calibration, lids=motion.LidWatch(),
                                                       time_s=0.0), want)
-    assert sum(measured) == 2  # the reference's two eyes, on the first frame only
+    assert measured == [2]  # the reference's two eyes, on the first frame only
+
+
+def test_two_drivers_animated_in_turn_each_keep_their_reference_s_measures(monkeypatch):
+    """Two animators in one process (two engines, or two portraits driven in turn) each hold a
+    calibration. The reference's measures are kept on the calibration, not in one module-wide
+    slot that the other driver's frame takes over (start: the slot swapped every frame, and each
+    reference's eyes were measured again on every frame, 2 x 10 per driver here). Driven in turn
+    over ten frames, each reference is measured once, and each driver's landmarks are those of a
+    transfer that measures everything afresh."""
+    from realtime.animate import motion
+
+    first, second = _driver(5, 10), _driver(6, 10)
+    measured = _count_reference_measures(monkeypatch, [first[1], second[1]])
+    for frame in range(10):
+        for portrait, calibration, drivers, fresh in (first, second):
+            np.testing.assert_array_equal(motion.transfer(drivers[frame], portrait, calibration,
+                                                          lids=motion.LidWatch(), time_s=0.0), fresh[frame])
+    assert measured == [2, 2]
+    assert not [name for name, value in vars(motion).items() if isinstance(value, motion.ReferenceMeasures)
+                or (isinstance(value, dict) and name.startswith("_") and not name.startswith("__"))]  # none module-wide
