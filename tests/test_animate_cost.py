@@ -47,29 +47,123 @@ def test_the_cells_outside_the_mesh_are_labelled_once_while_they_stay_the_same(m
     assert len(calls) == 2
 
 
+def _driver(seed: int, frames: int):
+    """(reference, portrait, calibration, driver frames, their transfer measured afresh): a random
+    face and its noisy frames; the fresh transfer takes a new copy of the reference each frame
+    (nothing kept, everything measured again)."""
+    from dataclasses import replace
+
+    from realtime.animate import motion
+
+    rng = np.random.default_rng(seed)
+    reference = rng.normal(0, 1, size=(478, 3)) * [40, 50, 10] + [320, 240, 0]
+    portrait = reference * 1.3 + [10, -5, 0]
+    calibration = motion.calibrate(reference, portrait, "relative")
+    drivers = [reference + rng.normal(0, 0.8, size=reference.shape) for _ in range(frames)]
+    fresh = [motion.transfer(driver, portrait, replace(calibration, reference=calibration.reference.copy()),
+                             lids=motion.LidWatch(), time_s=0.0) for driver in drivers]
+    return portrait, calibration, drivers, fresh
+
+
+def _count_reference_measures(monkeypatch, calibrations) -> list[int]:
+    """Per calibration, how many times an eye of its reference is measured from now on."""
+    from realtime.animate import motion
+
+    counts = [0] * len(calibrations)
+    original = motion._eye_frame
+
+    def counted(points, corners):
+        for index, calibration in enumerate(calibrations):
+            counts[index] += points is calibration.reference
+        return original(points, corners)
+
+    monkeypatch.setattr(motion, "_eye_frame", counted)
+    return counts
+
+
 def test_the_driver_s_neutral_eyes_are_measured_once_not_every_frame(monkeypatch):
     """The motion transfer measures the driver's eyes (opening, gaze) on this frame and on its
     neutral reference; the reference's stay the same until the next calibration (start: eight
     measures of the reference per frame). Over ten frames of a driver the reference's eyes are
     measured on the first frame only, and the landmarks drawn are those of a transfer that
     measures everything afresh."""
-    from dataclasses import replace
-
     from realtime.animate import motion
 
-    rng = np.random.default_rng(5)
-    reference = rng.normal(0, 1, size=(478, 3)) * [40, 50, 10] + [320, 240, 0]
-    portrait = reference * 1.3 + [10, -5, 0]
-    calibration = motion.calibrate(reference, portrait, "relative")
-    drivers = [reference + rng.normal(0, 0.8, size=reference.shape) for _ in range(10)]
-    # A new copy of the reference each frame: nothing kept, everything measured afresh.
-    fresh = [motion.transfer(driver, portrait, replace(calibration, reference=calibration.reference.copy()),
-                             lids=motion.LidWatch(), time_s=0.0) for driver in drivers]
-    measured = []
-    original = motion._eye_frame
-    monkeypatch.setattr(motion, "_eye_frame", lambda points, corners: (measured.append(points is calibration.reference),
-                                                                         original(points, corners))[1])
+    portrait, calibration, drivers, fresh = _driver(5, 10)
+    measured = _count_reference_measures(monkeypatch, [calibration])
     for driver, want in zip(drivers, fresh, strict=True):
         np.testing.assert_array_equal(motion.transfer(driver, portrait, calibration, lids=motion.LidWatch(),
                                                       time_s=0.0), want)
-    assert sum(measured) == 2  # the reference's two eyes, on the first frame only
+    assert measured == [2]  # the reference's two eyes, on the first frame only
+
+
+def test_two_drivers_animated_in_turn_each_keep_their_reference_s_measures(monkeypatch):
+    """Two animators in one process (two engines, or two portraits driven in turn) each hold a
+    calibration. The reference's measures are kept on the calibration, not in one module-wide
+    slot that the other driver's frame takes over (start: the slot swapped every frame, and each
+    reference's eyes were measured again on every frame, 2 x 10 per driver here). Driven in turn
+    over ten frames, each reference is measured once, and each driver's landmarks are those of a
+    transfer that measures everything afresh."""
+    from realtime.animate import motion
+
+    first, second = _driver(5, 10), _driver(6, 10)
+    measured = _count_reference_measures(monkeypatch, [first[1], second[1]])
+    for frame in range(10):
+        for portrait, calibration, drivers, fresh in (first, second):
+            np.testing.assert_array_equal(motion.transfer(drivers[frame], portrait, calibration,
+                                                          lids=motion.LidWatch(), time_s=0.0), fresh[frame])
+    assert measured == [2, 2]
+    assert not [name for name, value in vars(motion).items() if isinstance(value, motion.ReferenceMeasures)
+                or (isinstance(value, dict) and name.startswith("_") and not name.startswith("__"))]  # none module-wide
+
+
+def test_a_smooth_backdrop_keeps_its_drawing_within_two_levels_of_a_fresh_one(monkeypatch):
+    """A square portrait fitted into a 16:9 picture sits on a blurred backdrop, which the mesh's
+    surroundings carry along with the head by fractions of a pixel per frame. Where the picture
+    changes by a level or two per pixel, such a tile keeps its drawing until its map has moved
+    by LEVELS / steepness (start: redrawn whenever it moved by REUSE, 0.08 px): over twelve
+    frames of a 0.15 px per frame drift the smooth half's tiles are redrawn at most a third as
+    often as the sharp half's, and every pixel of the smooth half stays within LEVELS + 1 grey
+    levels of a fresh drawing of the same frame (+1: the drawing's own rounding)."""
+    import cv2
+
+    from realtime.animate import tiles
+
+    height, width = 256, 512
+    rng = np.random.default_rng(7)
+    picture = np.empty((height, width, 3), dtype=np.uint8)
+    ramp = np.linspace(60, 120, width // 2)[None, :, None] + np.linspace(0, 40, height)[:, None, None]
+    picture[:, :width // 2] = np.clip(ramp + cv2.GaussianBlur(rng.normal(0, 20, (height, width // 2, 3)),
+                                                              (0, 0), 12), 0, 255).astype(np.uint8)
+    picture[:, width // 2:] = rng.integers(0, 256, size=(height, width // 2, 3), dtype=np.uint8)
+    ys, xs = np.mgrid[0:height + 1:32, 0:width + 1:32]
+    dst = np.stack([np.minimum(xs, width - 1), np.minimum(ys, height - 1)], axis=-1).reshape(-1, 2).astype(np.float64)
+    rows, cols = xs.shape
+    corner = (np.arange(rows - 1)[:, None] * cols + np.arange(cols - 1)[None, :]).ravel()
+    triangles = np.concatenate([np.stack([corner, corner + 1, corner + cols], axis=1),
+                                np.stack([corner + 1, corner + cols + 1, corner + cols], axis=1)]).astype(np.int32)
+    inner = (dst[:, 0] > 0) & (dst[:, 0] < width - 1) & (dst[:, 1] > 0) & (dst[:, 1] < height - 1)
+    depth = np.zeros(len(dst))
+    frames = [dst + inner[:, None] * [0.15 * (index + 1) + 0.6, 0.1 * index] for index in range(12)]
+
+    def no_boxes(*_args) -> None:
+        return None
+
+    with monkeypatch.context() as fresh:  # every tile drawn anew from the exact maps
+        fresh.setattr(tiles, "STILL", -1.0)
+        fresh.setattr(tiles, "REUSE", -1.0)
+        exact = [tiles.TileWarp(picture).render(dst, src, triangles, depth, [], no_boxes).copy() for src in frames]
+    warp = tiles.TileWarp(picture)
+    drawn = np.zeros((warp.tiles_y, warp.tiles_x), dtype=int)
+    worst = 0
+    for src, want in zip(frames, exact, strict=True):
+        before = warp.warped.copy()
+        out = warp.render(dst, src, triangles, depth, [], no_boxes)
+        changed = np.abs(out.astype(int) - before).reshape(warp.tiles_y, tiles.TILE, warp.tiles_x, tiles.TILE, 3)
+        drawn += changed.max(axis=(1, 3, 4)) > 0
+        worst = max(worst, int(np.abs(out[:, :width // 2 - tiles.TILE].astype(int) - want[:, :width // 2 - tiles.TILE]).max()))
+    half = warp.tiles_x // 2
+    smooth, sharp = drawn[:, :half - 1].sum(), drawn[:, half:].sum()
+    assert sharp >= 12 * (warp.tiles_x - half) * warp.tiles_y - warp.tiles_y, drawn  # redrawn every frame
+    assert smooth * 3 <= sharp * (half - 1) / (warp.tiles_x - half), drawn
+    assert worst <= tiles.LEVELS + 1, worst

@@ -15,8 +15,7 @@ projected orthographically, which is right for small angles (about ±25°).
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -123,35 +122,6 @@ GATE_EYE_RATIO = 0.08  # a change of the eye's opening ratio below this is noise
 LOWER_LID = 0.25  # share of a blink the lower lid makes (the upper lid makes the rest)
 
 
-class _StillPoints(threading.local):
-    """Values measured on the one landmark array that stays the same from frame to frame (the
-    driver's reference, which `transfer` holds each frame): measured once, not on every frame
-    (eight of the eyes' twenty measures per frame were the reference's). Any other array is
-    measured afresh. One per thread: two animators in two threads (two engines in one process)
-    each hold their own reference, and one's hold never clears the values the other is reading."""
-
-    def __init__(self) -> None:
-        self._points: np.ndarray | None = None
-        self._copy: np.ndarray | None = None
-        self._values: dict[tuple, float | np.ndarray] = {}
-
-    def hold(self, points: np.ndarray) -> None:
-        if self._points is points and self._copy is not None and np.array_equal(self._copy, points):
-            return
-        self._points, self._copy, self._values = points, points.copy(), {}
-
-    def get(self, points: np.ndarray, key: tuple) -> float | np.ndarray | None:
-        return self._values.get(key) if points is self._points else None
-
-    def put(self, points: np.ndarray, key: tuple, value: float | np.ndarray) -> float | np.ndarray:
-        if points is self._points:
-            self._values[key] = value
-        return value
-
-
-_STILL = _StillPoints()
-
-
 def _eye_frame(points: np.ndarray, corners: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, float]:
     """(middle of the corners, unit normal of the corner line, eye width), in 2-D."""
     a, b = points[corners[0], :2], points[corners[1], :2]
@@ -174,13 +144,10 @@ def _openness(points: np.ndarray, loop: np.ndarray, corners: tuple[int, int]) ->
     """The gap between the lids, in eye widths (not the outline's spread about the corner line:
     a shut eye whose lids meet below that line kept half its "opening" by that measure)."""
     eye = 0 if corners == EYE_CORNERS[0] else 1
-    cached = _STILL.get(points, ("openness", eye))
-    if cached is not None:
-        return float(cached)
     middle, normal, width = _eye_frame(points, corners)
     upper = (points[_UPPER_INDEX[eye], :2] - middle) @ normal
     lower = (points[_LOWER_INDEX[eye], :2] - middle) @ normal
-    return float(_STILL.put(points, ("openness", eye), float(max(abs(lower.mean() - upper.mean()), 0.0) / width)))
+    return float(max(abs(lower.mean() - upper.mean()), 0.0) / width)
 
 
 # How far MediaPipe's eye contour follows the lids: on a widening eye a third to a half as far as the
@@ -206,20 +173,51 @@ def _eye_ratio_drawn(ratio: float) -> float:
     return float(np.clip(1.0 + np.sign(ratio - 1.0) * gated, 0.0, 2.0))
 
 
-_LID_MASKS: dict[tuple[int, bytes], tuple[np.ndarray, np.ndarray]] = {}
-
-
 def _lid_masks(loop: np.ndarray, eye: int) -> tuple[np.ndarray, np.ndarray]:
-    """Which points of the eye's outline `loop` are its lower lid's and its upper lid's (found once
-    per outline: four set lookups per frame cost a tenth of the motion transfer)."""
-    key = (eye, np.asarray(loop).tobytes())
-    masks = _LID_MASKS.get(key)
-    if masks is None:
-        masks = _LID_MASKS[key] = (np.isin(loop, LOWER_LIDS[eye]), np.isin(loop, UPPER_LIDS[eye]))
-    return masks
+    """Which points of the eye's outline `loop` are its lower lid's and its upper lid's."""
+    return np.isin(loop, LOWER_LIDS[eye]), np.isin(loop, UPPER_LIDS[eye])
 
 
-def _eyelids_by_ratio(residual: np.ndarray, unmoved: np.ndarray, reference: np.ndarray,
+class ReferenceMeasures:
+    """What the motion transfer measures on the driver's neutral reference, measured once per
+    calibration (on first use) and kept here, on the calibration that holds the reference: the
+    reference does not change until the next calibration, and eight of the eyes' twenty measures
+    per frame were the reference's. The eyes' lid masks (four set lookups per frame, a tenth of
+    the transfer) are kept here too. Nothing is kept at module level: two animators (two engines,
+    two threads) each read their own calibration's."""
+
+    def __init__(self, reference: np.ndarray) -> None:
+        self.reference = reference
+        self._openness: dict[tuple[int, int], float] = {}
+        self._gazes: np.ndarray | None = None
+        self._lid_masks: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def openness(self, loop: np.ndarray, corners: tuple[int, int]) -> float:
+        """`_openness` of the reference's eye."""
+        value = self._openness.get(corners)
+        if value is None:
+            value = self._openness[corners] = _openness(self.reference, loop, corners)
+        return value
+
+    def gazes(self) -> np.ndarray:
+        """`eye_gazes` of the reference (a copy)."""
+        if self._gazes is None:
+            self._gazes = eye_gazes(self.reference)
+        return self._gazes.copy()
+
+    def gaze(self) -> np.ndarray:
+        """`gaze` of the reference."""
+        return self.gazes().mean(axis=0)
+
+    def lid_masks(self, loop: np.ndarray, eye: int) -> tuple[np.ndarray, np.ndarray]:
+        """`_lid_masks` of the eye's outline (the topology's: the same every frame)."""
+        masks = self._lid_masks.get(eye)
+        if masks is None:
+            masks = self._lid_masks[eye] = _lid_masks(loop, eye)
+        return masks
+
+
+def _eyelids_by_ratio(residual: np.ndarray, unmoved: np.ndarray, reference: ReferenceMeasures,
                       portrait: np.ndarray, lowered: float = 0.0) -> None:
     """Eyelids move by how much the driver's eye opened or closed, as a ratio, not by the
     driver's lid displacement in face sizes: a blink then closes the portrait's eye fully
@@ -228,7 +226,7 @@ def _eyelids_by_ratio(residual: np.ndarray, unmoved: np.ndarray, reference: np.n
     lowered over a down glance, drawn no more closed than GLANCE_OPENING."""
     top = topology()
     for loop, corners in ((top.right_eye, EYE_CORNERS[0]), (top.left_eye, EYE_CORNERS[1])):
-        before = _openness(reference, loop, corners)
+        before = reference.openness(loop, corners)
         if before < 1e-3:
             continue
         ratio = min(_openness(unmoved, loop, corners) / before, 2.0)
@@ -243,7 +241,7 @@ def _eyelids_by_ratio(residual: np.ndarray, unmoved: np.ndarray, reference: np.n
         # the way). Closing both lids onto the corner line drew the shut eye too high, and the
         # iris MediaPipe finds on it went up when the driver's went down.
         eye = 0 if corners == EYE_CORNERS[0] else 1
-        lower, upper = _lid_masks(loop, eye)
+        lower, upper = reference.lid_masks(loop, eye)
         floor = float(offsets[lower].mean()) * (1.0 - LOWER_LID)
         target = offsets.copy()  # the corners stay
         target[lower] = offsets[lower] + (ratio - 1.0) * LOWER_LID * offsets[lower]
@@ -313,19 +311,16 @@ class LidWatch:
         return float(np.clip((down - GLANCE_DOWN[0]) / (GLANCE_DOWN[1] - GLANCE_DOWN[0]), 0.0, 1.0))
 
 
-def _opening(unmoved: np.ndarray, reference: np.ndarray) -> float:
+def _opening(unmoved: np.ndarray, reference: ReferenceMeasures) -> float:
     """The more open eye's opening, of its neutral one."""
     top = topology()
-    return max(_openness(unmoved, loop, corners) / max(_openness(reference, loop, corners), 1e-3)
+    return max(_openness(unmoved, loop, corners) / max(reference.openness(loop, corners), 1e-3)
                for loop, corners in ((top.right_eye, EYE_CORNERS[0]), (top.left_eye, EYE_CORNERS[1])))
 
 
 def eye_gazes(points: np.ndarray) -> np.ndarray:
     """(2, 2) per eye (the person's right first), the iris centre's offset from the middle of its
     eye corners, along the eye axis and across it, in eye widths."""
-    cached = _STILL.get(points, ("gazes",))
-    if isinstance(cached, np.ndarray):
-        return cached.copy()
     offsets = []
     for (outer, inner), centre, sign in zip(EYE_CORNERS, IRIS_CENTRES, (1.0, -1.0), strict=True):
         a, b = points[outer, :2], points[inner, :2]
@@ -334,9 +329,7 @@ def eye_gazes(points: np.ndarray) -> np.ndarray:
         axis = axis / width
         offset = points[centre, :2] - (a + b) / 2
         offsets.append([offset @ axis / width, offset @ np.array([-axis[1], axis[0]]) / width])
-    result = np.array(offsets)
-    _STILL.put(points, ("gazes",), result.copy())
-    return result
+    return np.array(offsets)
 
 
 def gaze(points: np.ndarray) -> np.ndarray:
@@ -345,11 +338,11 @@ def gaze(points: np.ndarray) -> np.ndarray:
     return eye_gazes(points).mean(axis=0)
 
 
-def gaze_change(unmoved: np.ndarray, reference: np.ndarray) -> np.ndarray:
+def gaze_change(unmoved: np.ndarray, reference: ReferenceMeasures) -> np.ndarray:
     """(2,) the driver's gaze change from its reference, the open eyes' (GAZE_EYE_OPEN)."""
     top = topology()
-    change = eye_gazes(unmoved) - eye_gazes(reference)
-    opening = np.array([_openness(unmoved, loop, corners) / max(_openness(reference, loop, corners), 1e-3)
+    change = eye_gazes(unmoved) - reference.gazes()
+    opening = np.array([_openness(unmoved, loop, corners) / max(reference.openness(loop, corners), 1e-3)
                         for loop, corners in ((top.right_eye, EYE_CORNERS[0]), (top.left_eye, EYE_CORNERS[1]))])
     weights = np.clip((opening - GAZE_EYE_OPEN[0]) / (GAZE_EYE_OPEN[1] - GAZE_EYE_OPEN[0]), 0.0, 1.0)
     if weights.sum() < 1e-6:
@@ -357,7 +350,7 @@ def gaze_change(unmoved: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return weights @ change / weights.sum()
 
 
-def _irises(residual: np.ndarray, unmoved: np.ndarray, reference: np.ndarray, portrait: np.ndarray,
+def _irises(residual: np.ndarray, unmoved: np.ndarray, reference: ReferenceMeasures, portrait: np.ndarray,
             lowered: float = 0.0) -> None:
     """The portrait's iris points follow their eye (the mean motion of its outline) and turn with
     the driver's gaze (in place, on the residual, portrait frame). The warp draws them from the
@@ -620,6 +613,12 @@ class Calibration:
     neighbours: np.ndarray
     """(478, K) int: for each point, the points within NEIGHBOURHOOD of it on the reference face
     (padded with the point itself)."""
+    measures: ReferenceMeasures = field(init=False, repr=False, compare=False)
+    """The reference's eyes as measured (once per calibration; the reference is not changed after
+    it: `calibrate` makes it read-only)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "measures", ReferenceMeasures(self.reference))
 
 
 def calibrate(driver: np.ndarray, portrait: np.ndarray, mode: str) -> Calibration:
@@ -647,6 +646,7 @@ def calibrate(driver: np.ndarray, portrait: np.ndarray, mode: str) -> Calibratio
     neighbours = np.repeat(np.arange(len(flat))[:, None], int(count.max()), axis=1)
     rows, cols = np.nonzero(near)
     neighbours[rows, np.cumsum(near, axis=1)[rows, cols] - 1] = cols
+    reference.flags.writeable = False
     return Calibration(reference=reference, to_portrait=to_portrait, size=size, neighbours=neighbours)
 
 
@@ -661,7 +661,7 @@ def transfer(driver: np.ndarray, portrait: np.ndarray, calibration: Calibration,
     driver = driver.astype(np.float64)
     portrait = portrait.astype(np.float64)
     reference = calibration.reference
-    _STILL.hold(reference)
+    measured = calibration.measures
     head = fit_similarity(reference[RIGID_POINTS], driver[RIGID_POINTS])
     # The expression: what is left of the driver once its head motion is undone, measured in the
     # reference face's frame (driver pixels at the reference's scale).
@@ -678,9 +678,9 @@ def transfer(driver: np.ndarray, portrait: np.ndarray, calibration: Calibration,
     residual_portrait = to_portrait.scale * residual @ frame_rotation.T
     lowered = 0.0
     if lids is not None:
-        lowered = lids(_opening(unmoved, reference), float(gaze(unmoved)[1] - gaze(reference)[1]), time_s)
-    _eyelids_by_ratio(residual_portrait, unmoved, reference, portrait, lowered)
-    _irises(residual_portrait, unmoved, reference, portrait, lowered)
+        lowered = lids(_opening(unmoved, measured), float(gaze(unmoved)[1] - measured.gaze()[1]), time_s)
+    _eyelids_by_ratio(residual_portrait, unmoved, measured, portrait, lowered)
+    _irises(residual_portrait, unmoved, measured, portrait, lowered)
     _mouth_opens_fully(residual_portrait, reference, portrait, calibration.size)
     amount = strength * expression_weights[:, None]
     shaped = portrait + amount * residual_portrait

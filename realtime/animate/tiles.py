@@ -14,7 +14,8 @@ another 7: over the whole animate budget on its own. Two things make it cheap:
   resampled only when its part of that grid moved by more than REUSE px since the tile was last
   drawn: hair and background far from the face move by hundredths of a pixel per frame and keep
   their last drawing. A tile whose grid does not move at all (under STILL px) shows the portrait's
-  own pixels, so a still driver leaves the portrait pixel-identical.
+  own pixels, so a still driver leaves the portrait pixel-identical. Where the picture is smooth
+  (a blurred backdrop), both thresholds grow to what keeps every pixel within LEVELS grey levels.
 
 The triangle of each grid cell is found for all triangles at once (barycentric tests over the
 cells of each triangle's bounding box, the nearest triangle wins where a turned head folds over
@@ -33,6 +34,17 @@ STILL = 0.1  # px: a tile whose map moves less than this from the identity is th
 BIG_TRIANGLE = 32  # grid cells in a triangle: filled by a call of its own
 SLIVER = 8.0  # a triangle whose map magnifies more than this (Frobenius norm) moves with its centre
 REUSE = 0.08  # px: a tile whose map moved less than this since it was drawn keeps its drawing
+# ... or less than LEVELS / its steepness, where the picture it samples is smooth: a drawing
+# sampled up to d px off the exact map differs from the exact one by at most d x the picture's
+# steepest change there (levels per px, `steepness`). A blurred backdrop (a square portrait fitted
+# into 16:9), soft hair or a cheek change by a level or two per pixel: their tiles keep their
+# drawing, or the portrait's own pixels, while the map moves by up to LEVELS / steepness (at most
+# MOST_KEPT px); sharp tiles keep REUSE and STILL. Every pixel stays within LEVELS (and the
+# drawing's own rounding) of a fresh drawing.
+LEVELS = 2.0  # grey levels
+MOST_KEPT = 1.0  # px
+BLOCK = 8  # px: the steepness is kept per block of the portrait ...
+REACH = (2, 4, 8, 16, 32, 64, 128, 256, 512)  # px: ... and per tile, for these distances around it
 
 
 def rasterise_ids(points: np.ndarray, triangles: np.ndarray, rank: np.ndarray,
@@ -159,7 +171,46 @@ class TileWarp:
         self.drawn_y = np.zeros_like(self.drawn_x)
         self.tiles_drawn = 0  # in the last frame (benchmarks look at it)
         self._covered: np.ndarray | None = None  # the coarse cells inside a triangle, last computed
-        self._labels = np.zeros((0, 0), dtype=np.int32)  # ... and each cell's nearest covered one
+        self._nearest = np.zeros((0, 0), dtype=np.intp)  # ... and each cell's nearest covered one
+        self.steep = self.steepness()
+
+    def steepness(self) -> np.ndarray:
+        """(len(REACH) + 1, tiles_y, tiles_x): how steep the doubled picture is within REACH[k] px
+        of each tile (the last: anywhere), in levels per portrait px: twice the largest step
+        between neighbours along x plus the largest along y, of any channel. A bilinear sample
+        moved by d px (either axis) changes by at most this x d."""
+        double = self.double
+        step_x = cv2.absdiff(double[:, 1:], double[:, :-1])  # (uint8, per channel)
+        step_y = cv2.absdiff(double[1:], double[:-1])
+        side = 2 * BLOCK  # doubled pixels per block
+        blocks_y, blocks_x = self.tiles_y * (TILE // BLOCK), self.tiles_x * (TILE // BLOCK)
+
+        def most(step: np.ndarray) -> np.ndarray:
+            # Each block's largest step (a step across a block's edge counts in the block above
+            # or left of it: every reach covers the blocks beside the tile's).
+            whole = np.zeros((blocks_y * side, blocks_x * side, 3), dtype=np.uint8)
+            whole[:step.shape[0], :step.shape[1]] = step
+            return whole.reshape(blocks_y, side, blocks_x, side * 3).max(axis=(1, 3)).astype(np.float32)
+
+        most_x, most_y = most(step_x), most(step_y)
+        block = (2.0 * (most_x + most_y)).astype(np.float32)
+        per_tile = TILE // BLOCK
+        steep = np.empty((len(REACH) + 1, self.tiles_y, self.tiles_x), dtype=np.float32)
+        for index, reach in enumerate(REACH):
+            around = -(-reach // BLOCK)
+            grown = cv2.dilate(block, np.ones((2 * around + 1, 2 * around + 1), np.uint8),
+                               borderType=cv2.BORDER_REPLICATE)
+            steep[index] = grown.reshape(self.tiles_y, per_tile, self.tiles_x, per_tile).max(axis=(1, 3))
+        steep[-1] = block.max()
+        return steep
+
+    def _tolerance(self, shift: np.ndarray) -> np.ndarray:
+        """(tiles_y, tiles_x) px: how far each tile's map may be from the one it is drawn with
+        (LEVELS / steepness, at most MOST_KEPT), for tiles whose map is at most `shift` px from
+        the identity: it samples the picture within shift + MOST_KEPT + 1 px of itself."""
+        index = np.searchsorted(REACH, shift + (MOST_KEPT + 1.0))
+        steep = np.take_along_axis(self.steep, index[None], axis=0)[0]
+        return np.minimum(LEVELS / np.maximum(steep, 1e-6), MOST_KEPT)
 
     def coarse_maps(self, dst: np.ndarray, src: np.ndarray, triangles: np.ndarray,
                     depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -182,10 +233,13 @@ class TileWarp:
                 # The labels depend on the covered cells alone, which stay the same from frame to
                 # frame (the fixed border's ring): computed again only when they change.
                 if self._covered is None or not np.array_equal(self._covered, covered):
-                    _, self._labels = cv2.distanceTransformWithLabels(
+                    _, labels = cv2.distanceTransformWithLabels(
                         (~covered).astype(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL)
+                    # The labels number the covered cells in row order: each cell's nearest one
+                    # as a flat index (no boolean gather of the covered cells every frame).
+                    self._nearest = np.take(np.flatnonzero(covered), labels - 1)
                     self._covered = covered
-                ids = np.take(ids[covered], self._labels - 1)
+                ids = np.take(ids, self._nearest)
         # Each coefficient gathered on its own from a contiguous column: the strided views of one
         # (H, W, 2, 3) gather cost twice as much.
         affines = triangle_affines(dst[:, :2], src[:, :2], triangles).reshape(-1, 6).T.copy()
@@ -233,24 +287,30 @@ class TileWarp:
         (the eyes, whose maps `override(x0, y0, map_x, map_y)` rewrites in place beyond the mesh;
         those maps are in the doubled picture's pixels: twice the portrait's coordinates).
         """
+        # The boxes' tiles (the eyes: their irises turn beyond the mesh) keep STILL and are
+        # redrawn whenever they moved; the others are kept within their tolerance.
+        eyes = np.zeros((self.tiles_y, self.tiles_x), dtype=bool)
+        for x0, y0, x1, y1 in always:
+            eyes[max(0, y0 // TILE):max(0, (y1 - 1) // TILE) + 1, max(0, x0 // TILE):max(0, (x1 - 1) // TILE) + 1] = True
         map_x, map_y = self.coarse_maps(dst, src, triangles, depth)
         # The doubled picture's coordinates (x -> 2x) on the coarse grid, not per pixel: the
         # linear upsampling commutes with the exact doubling, the same maps at 1/16 of the cost.
         double_x, double_y = map_x * 2.0, map_y * 2.0
         off_x = np.abs(map_x - self.grid_x[None, :])
         off_y = np.abs(map_y - self.grid_y[:, None])
-        moved = self._window_max(np.maximum(off_x, off_y)) >= STILL
+        shift = self._window_max(np.maximum(off_x, off_y))
+        tolerance = np.maximum(self._tolerance(shift), REUSE)
+        moved = shift >= np.where(eyes, STILL, np.maximum(tolerance, STILL))
         win_x, win_y = self._windows(map_x), self._windows(map_y)
         # How far a drawn tile's map moved since its drawing matters only for the tiles that moved
         # at all: taken over those alone (a still background costs nothing).
-        redraw = moved & ~self.drawn
-        ty, tx = np.nonzero(moved & self.drawn)
+        redraw = (moved & ~self.drawn) | eyes
+        ty, tx = np.nonzero(moved & self.drawn & ~eyes)
         if len(ty):
             changed = np.maximum(np.abs(win_x[ty, tx] - self.drawn_x[ty, tx]),
-                                 np.abs(win_y[ty, tx] - self.drawn_y[ty, tx])).max(axis=(1, 2)) >= REUSE
+                                 np.abs(win_y[ty, tx] - self.drawn_y[ty, tx])).max(axis=(1, 2))
+            changed = changed >= tolerance[ty, tx]
             redraw[ty[changed], tx[changed]] = True
-        for x0, y0, x1, y1 in always:
-            redraw[max(0, y0 // TILE):max(0, (y1 - 1) // TILE) + 1, max(0, x0 // TILE):max(0, (x1 - 1) // TILE) + 1] = True
         redraw &= moved
         restore = self.drawn & ~moved
         for ty, tx in zip(*np.nonzero(restore), strict=True):
