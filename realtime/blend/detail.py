@@ -18,53 +18,11 @@ from collections.abc import Hashable
 import cv2
 import numpy as np
 
-from realtime.blend.kernels import _kernel, area_shrink, as_grey, gaussian_u8, half_gaussian
+from realtime.blend.kernels import area_shrink, as_grey, gaussian_u8
 
 # The target band's amplitude limit (grey levels): grain passes, edges of its features do not.
 DETAIL_LIMIT = 18
 SPLIT_MIN = 1.5
-
-
-class HalfLuma:
-    """One layer's pictures at half resolution for the detail chain (blend/stage.py detail_on_luma):
-    each halving, the mask of where the face shows and each Gaussian made once and read by every
-    step that needs it (the detail boost's gain and its coarse blur are the same Gaussian of the
-    same halved face; its gain and the crossover fill the same mask).
-
-    Pictures are told apart by identity: hand the same array to each reader. Gaussians are
-    OpenCV's 8-bit kernel (kernels.gaussian_u8: 3 sigma each side) filtered into float32: their
-    rounding is gaussian_u8's result, bit for bit."""
-
-    def __init__(self, weight: np.ndarray, shape: tuple[int, ...]) -> None:
-        self.weight = weight
-        self.size = (max(1, shape[1] // 2), max(1, shape[0] // 2))
-        self._where: np.ndarray | None = None
-        self._halves: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self._blurs: dict[tuple[int, float], np.ndarray] = {}
-
-    def where(self) -> np.ndarray:
-        """uint8 {0, 1}: where the weight is over 0.5, at half resolution (read-only)."""
-        if self._where is None:
-            self._where = (area_shrink(self.weight, self.size) > 0.5).astype(np.uint8)
-        return self._where
-
-    def half(self, picture: np.ndarray) -> np.ndarray:
-        """area_shrink of a uint8 picture to half its size."""
-        known = self._halves.get(id(picture))
-        if known is None or known[0] is not picture:
-            known = (picture, area_shrink(picture, self.size))
-            self._halves[id(picture)] = known
-        return known[1]
-
-    def blur(self, picture: np.ndarray, sigma: float) -> np.ndarray:
-        """The half picture's Gaussian of `sigma` (half-resolution pixels), float32."""
-        key = (id(picture), round(float(sigma), 4))
-        blurred = self._blurs.get(key)
-        if blurred is None:
-            kernel = _kernel(key[1])
-            blurred = cv2.sepFilter2D(self.half(picture), cv2.CV_32F, kernel, kernel)
-            self._blurs[key] = blurred
-        return blurred
 
 
 def split_sigma(scale: float) -> float:
@@ -76,8 +34,7 @@ def split_sigma(scale: float) -> float:
 def camera_detail(image: np.ndarray, target: np.ndarray, scale: float, strength: float = 1.0,
                   weight: np.ndarray | None = None,
                   keep: tuple[np.ndarray, tuple[int, int, int, int]] | None = None,
-                  skin: np.ndarray | None = None, image_low: np.ndarray | None = None,
-                  halves: HalfLuma | None = None) -> np.ndarray:
+                  skin: np.ndarray | None = None, image_low: np.ndarray | None = None) -> np.ndarray:
     """`image` (the rendered face over the box) with its finest band replaced by `target`'s.
 
     `weight` (where the new face shows, the layer's alpha): the crossover band is filled there
@@ -85,23 +42,22 @@ def camera_detail(image: np.ndarray, target: np.ndarray, scale: float, strength:
     of the box; realtime/faces/brows.py's feature_band): where it is 1 the face keeps its own
     finest band and only gets the target's (there limited to grain) on top.
 
-    `image_low`: gaussian_u8(image, split_sigma(scale)) where the caller made it already;
-    `halves`: the layer's half-resolution pictures (HalfLuma over `weight`) shared with other steps."""
+    `image_low`: gaussian_u8(image, split_sigma(scale)) where the caller made it already (the
+    blend stage: feature_band's edge_gain reads it too)."""
     sigma = split_sigma(scale)
     # uint8/int16 OpenCV arithmetic throughout: float32 copies of two face boxes cost more
     # than the blurs themselves.
-    if image_low is None:
+    if image_low is None or image_low.shape != image.shape:
         image_low = gaussian_u8(image, sigma)
     target_low = gaussian_u8(target, sigma)
     own = cv2.subtract(image, image_low, dtype=cv2.CV_16S)
     theirs = cv2.subtract(target, target_low, dtype=cv2.CV_16S)
-    fill = crossover_fill(image_low, target_low, weight, sigma, skin, halves) if weight is not None else 0.0
+    fill = crossover_fill(image_low, target_low, weight, sigma, skin) if weight is not None else 0.0
     if fill > 0.01:
         # The target's band just below the split (sigma .. CROSSOVER x sigma), as far as the
         # face lacks it: theirs then reaches down to where the face's own detail is as strong
-        # as the camera's. Its lower end (>= 2.5 px) at half resolution (kernels.half_gaussian:
-        # 0.29 -> 0.14 ms on d13's box; within a level or two of the full-size blur, x fill).
-        wide = cv2.subtract(target_low, half_gaussian(target, CROSSOVER * sigma), dtype=cv2.CV_16S)
+        # as the camera's.
+        wide = cv2.subtract(target_low, gaussian_u8(target, CROSSOVER * sigma), dtype=cv2.CV_16S)
         theirs = cv2.scaleAdd(wide, fill, theirs) if fill < 1.0 else cv2.add(theirs, wide)
     np.clip(own, -DETAIL_LIMIT, DETAIL_LIMIT, out=own)
     np.clip(theirs, -DETAIL_LIMIT, DETAIL_LIMIT, out=theirs)
@@ -140,7 +96,7 @@ FILL_LIMIT = 2.5
 
 
 def crossover_fill(image_low: np.ndarray, target_low: np.ndarray, weight: np.ndarray, sigma: float,
-                   skin: np.ndarray | None = None, halves: HalfLuma | None = None) -> float:
+                   skin: np.ndarray | None = None) -> float:
     """How much of the target's band between `sigma` and CROSSOVER x `sigma` to add to the face
     (0..1), from the face's energy in that band over the target's (r), over `weight` > 0.5 and
     `skin` (uint8 {0, 1} at half the pictures' size: blend/mask.py skin_mask, step 2; None: the
@@ -155,22 +111,19 @@ def crossover_fill(image_low: np.ndarray, target_low: np.ndarray, weight: np.nda
     0.75). The camera's band taken down to ~1.7 sigma instead (1 - G(1.7 sigma)) keeps close to
     G(sigma)^2 + (1 - G(1.7 sigma))^2 within 0.86..1.02 of 1 over the crossover. A source as sharp as
     the camera there (r >= FILL_UNTIL: s12 on d14, s42 on d9)
-    already has that energy of its own and gets nothing added.
-
-    `halves`: the layer's HalfLuma over `weight` (its mask is shared with source_detail_gain)."""
-    if halves is None or halves.size != (max(1, image_low.shape[1] // 2), max(1, image_low.shape[0] // 2)):
-        halves = HalfLuma(weight, image_low.shape)
-    where = halves.where()
+    already has that energy of its own and gets nothing added."""
+    size = (max(1, image_low.shape[1] // 2), max(1, image_low.shape[0] // 2))
+    where = (area_shrink(weight, size) > 0.5).astype(np.uint8)
     if skin is not None and skin.shape == where.shape:
-        where = where & skin
+        where &= skin
     if cv2.countNonZero(where) < 64:
         return 0.0
     bands = []
     for picture in (image_low, target_low):
         # At half resolution (the band is then sigma/2 .. CROSSOVER sigma/2 there), like
         # source_detail_gain: an energy ratio over the face does not need every pixel.
-        grey = as_grey(picture)
-        bands.append(halves.half(grey).astype(np.float32) - halves.blur(grey, 0.5 * CROSSOVER * sigma))
+        grey = area_shrink(as_grey(picture), size).astype(np.float32)
+        bands.append(grey - cv2.GaussianBlur(grey, (0, 0), 0.5 * CROSSOVER * sigma))
     # The skin's texture decides, not the features' edges: both bands limited to a few times the
     # camera's typical level there. Measured over the whole face unlimited, the lid lines, brows,
     # nostrils and lips carried the band (s42 on d3: 1.68 of the camera's, s9 on d6 1.46), the
@@ -194,32 +147,25 @@ def crossover_fill(image_low: np.ndarray, target_low: np.ndarray, weight: np.nda
 SOURCE_GAIN_MAX = 2.0
 
 
-def source_detail_gain(image: np.ndarray, target: np.ndarray, weight: np.ndarray, sigma: float,
-                       halves: HalfLuma | None = None) -> float:
+def source_detail_gain(image: np.ndarray, target: np.ndarray, weight: np.ndarray, sigma: float) -> float:
     """How much the face's own detail band (structure between `sigma` and 3 x `sigma` target
     pixels: brows, lids, lip lines, nostrils) must be raised to carry as much energy as the
     target camera's face has in the same band, over `weight` > 0.5 (where the new face shows).
 
     A source face enlarged onto a larger target face, or a painting, has its features' edges
     spread over more pixels than the camera draws them: the face looked soft ("waxy") next to
-    the sharp hair around it even after the camera's finest band was put back.
-
-    `halves`: the layer's HalfLuma over `weight`; source_detail reads the face's coarse Gaussian
-    from it (the same one), and crossover_fill its mask."""
+    the sharp hair around it even after the camera's finest band was put back."""
     # Measured at half resolution (the band is then sigma/2 .. 3 sigma/2 there): an energy
     # ratio over the whole face does not need every pixel, and it cost 7 ms at full size.
-    # The 8-bit kernel (3 sigma each side) filtered into float: source_detail's coarse blur is
-    # this one rounded, and it costs 0.07 instead of OpenCV's float Gaussian's 0.12 ms (4 sigma).
-    if halves is None or halves.size != (max(1, image.shape[1] // 2), max(1, image.shape[0] // 2)):
-        halves = HalfLuma(weight, image.shape)
-    where = halves.where()
+    size = (max(1, image.shape[1] // 2), max(1, image.shape[0] // 2))
+    where = (area_shrink(weight, size) > 0.5).astype(np.uint8)
     if cv2.countNonZero(where) < 64:
         return 1.0
     energy = []
     for picture in (image, target):
-        grey = as_grey(picture)
-        band = cv2.subtract(halves.blur(grey, 0.5 * sigma), halves.blur(grey, 1.5 * sigma))
-        energy.append(cv2.mean(cv2.multiply(band, band), mask=where)[0])
+        grey = area_shrink(as_grey(picture), size).astype(np.float32)
+        band = cv2.GaussianBlur(grey, (0, 0), 0.5 * sigma) - cv2.GaussianBlur(grey, (0, 0), 1.5 * sigma)
+        energy.append(cv2.mean(band * band, mask=where)[0])
     if energy[0] <= 1e-3:
         return 1.0
     return float(np.clip(np.sqrt(energy[1] / energy[0]), 1.0, SOURCE_GAIN_MAX))
@@ -264,11 +210,9 @@ class GainMemory:
         self._gains.clear()
 
 
-def source_detail(image: np.ndarray, gain: float, sigma: float, halves: HalfLuma | None = None) -> np.ndarray:
+def source_detail(image: np.ndarray, gain: float, sigma: float) -> np.ndarray:
     """`image` with its band between `sigma` and 3 x `sigma` pixels raised by `gain` (an
-    unsharp mask of that band; the finest band is the camera's, put in by camera_detail).
-    `halves`: the layer's HalfLuma that source_detail_gain measured `image` with (its coarse
-    Gaussian is this one's, made once)."""
+    unsharp mask of that band; the finest band is the camera's, put in by camera_detail)."""
     if gain <= 1.0 + 1e-3:
         return image
     fine = gaussian_u8(image, sigma)
@@ -276,12 +220,9 @@ def source_detail(image: np.ndarray, gain: float, sigma: float, halves: HalfLuma
     # size was most of this function's cost. Halved by a whole-factor box average and enlarged
     # by the same factor (an odd last row or column takes its neighbour's value).
     height, width = image.shape[:2]
-    if halves is not None and image.ndim == 2 and halves.size == (max(1, width // 2), max(1, height // 2)):
-        # gaussian_u8 of the half picture: the gain's float Gaussian rounded (the same numbers).
-        small = np.rint(halves.blur(image, 1.5 * sigma)).astype(np.uint8)
-    else:
-        small = gaussian_u8(area_shrink(image, (max(1, width // 2), max(1, height // 2))), 1.5 * sigma)
-    coarse = cv2.resize(small, (2 * small.shape[1], 2 * small.shape[0]), interpolation=cv2.INTER_LINEAR)
+    half = area_shrink(image, (max(1, width // 2), max(1, height // 2)))
+    coarse = cv2.resize(gaussian_u8(half, 1.5 * sigma), (2 * half.shape[1], 2 * half.shape[0]),
+                        interpolation=cv2.INTER_LINEAR)
     if coarse.shape[:2] != image.shape[:2]:
         coarse = cv2.copyMakeBorder(coarse, 0, height - coarse.shape[0], 0, width - coarse.shape[1],
                                     cv2.BORDER_REPLICATE)
@@ -317,8 +258,8 @@ def edge_gain(target: np.ndarray, target_fine: np.ndarray, image: np.ndarray, wh
     the finest band, its coarser edges leak into it, plus the limited grain) is counted first:
     Einstein's bushy brows already carry more than the soft d20's camera has (gain 0 there).
     `image_low`: gaussian_u8(image, sigma) over the same part, where the caller has it (the blend
-    stage blurs the whole box once for camera_detail; over the zone, padded by twice the two
-    blurs' reach below, a crop of it is what this part's own blur gives).
+    stage blurs the whole box once for camera_detail). Its crop below is what the crop's own
+    blur gives over the zone: the crop reaches twice the two blurs' reach (3 sigma each) past it.
     A ratio of bands instead (the camera's fine over coarse energy against the face's, "drawn as
     sharply") kept 0.3-0.6 of Einstein's band on d20, d14 and d3: 1.26 -> 1.42, 1.21 -> 1.36,
     1.15 -> 1.39 of the camera's sharpness, crunchy lash lines.

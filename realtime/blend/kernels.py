@@ -74,31 +74,3 @@ def wide_blur(picture: np.ndarray, sigma: float) -> np.ndarray:
     blurred = cv2.resize(blurred, (factor * small[0], factor * small[1]), interpolation=cv2.INTER_LINEAR)
     return cv2.copyMakeBorder(blurred, 0, height - blurred.shape[0], 0, width - blurred.shape[1], cv2.BORDER_REPLICATE)
 
-
-# The blur the half-resolution path adds (pixels squared, at full size): a 2 x 2 box average
-# (1/4 per axis) and the enlargement by 2 with INTER_LINEAR (3/4: weights 3/4 and 1/4 at +1/2
-# and -3/2 pixels around the box's centre). half_gaussian takes it off the Gaussian it applies.
-HALF_PATH_VARIANCE = 1.0
-
-
-def half_gaussian(picture: np.ndarray, sigma: float, half: np.ndarray | None = None) -> np.ndarray:
-    """gaussian_u8(picture, sigma) of a uint8 picture, computed at half resolution (a 2 x 2 box
-    average, a Gaussian whose variance with the halving's and the enlargement's makes sigma^2,
-    enlarged by 2; an odd last row or column takes its neighbour's value). For sigma >= 2 px: a
-    Gaussian of 2 px keeps 3e-4 of the half resolution's highest frequency, so the small picture
-    holds all of it; within a grey level or two of the full-size blur (rounding twice, and the
-    box's residue of the finest band).
-
-    `half`: area_shrink(picture, (w // 2, h // 2)) where the caller has it already."""
-    height, width = picture.shape[:2]
-    size = (max(1, width // 2), max(1, height // 2))
-    if sigma * sigma <= 2.0 * HALF_PATH_VARIANCE or min(size) < 8:
-        return gaussian_u8(picture, sigma)
-    if half is None or half.shape[:2] != size[::-1]:
-        half = area_shrink(picture, size)
-    small = gaussian_u8(half, 0.5 * float(np.sqrt(sigma * sigma - HALF_PATH_VARIANCE)))
-    blurred = cv2.resize(small, (2 * size[0], 2 * size[1]), interpolation=cv2.INTER_LINEAR)
-    if blurred.shape[:2] != picture.shape[:2]:
-        blurred = cv2.copyMakeBorder(blurred, 0, height - blurred.shape[0], 0, width - blurred.shape[1],
-                                     cv2.BORDER_REPLICATE)
-    return blurred

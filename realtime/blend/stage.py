@@ -12,7 +12,6 @@ from realtime.blend.composite import composite, poisson_composite, shrink
 from realtime.blend.detail import (
     CROSSOVER,
     GainMemory,
-    HalfLuma,
     camera_detail,
     source_detail,
     source_detail_gain,
@@ -56,16 +55,14 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     detail.GainMemory per track); None: each frame's own."""
     sigma = split_sigma(layer.scale)
     luma, camera_luma = as_grey(image), as_grey(camera)
-    # Each halving, mask and Gaussian of the chain made once (issue 13's budget): the detail
-    # boost's gain and coarse blur, the crossover fill's mask (detail.HalfLuma), the face's
-    # Gaussian at the split that edge_gain and camera_detail both read.
-    halves = HalfLuma(layer.alpha, luma.shape)
-    gain = source_detail_gain(luma, camera_luma, layer.alpha, sigma, halves)
+    gain = source_detail_gain(luma, camera_luma, layer.alpha, sigma)
     if smooth is not None:
         gain = smooth("detail", gain)
     if grain_from is not None:
         camera_luma = as_grey(grain_from)
-    detailed = source_detail(luma, 1.0 + strength * (gain - 1.0), sigma, halves)
+    detailed = source_detail(luma, 1.0 + strength * (gain - 1.0), sigma)
+    # The face's Gaussian at the split, made once: feature_band's edge_gain reads it over the
+    # brows and lids, camera_detail over the whole box (issue 13's budget).
     detailed_low = gaussian_u8(detailed, sigma)
     # The target's own brows and lash lines are not grain (realtime/faces/brows.py), where the
     # camera's picture has them (FaceLayer.grain_points: unmoved by the face-shape transfer, or the
@@ -78,7 +75,7 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     hair = None if layer.moustache is False else \
         hair_weight(detailed, layer.alpha, layer.face.landmarks, layer.box, layer.face.size, layer.moustache)
     if hair is not None:
-        gain = hair_gain(detailed, camera_luma, layer.alpha, hair, sigma, halves)
+        gain = hair_gain(detailed, camera_luma, layer.alpha, hair, sigma)
         if smooth is not None:
             gain = smooth("hair", gain)
         hair = (hair[0] * gain, hair[1]) if gain > 1e-3 else None
@@ -87,7 +84,7 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     # texture took out), not the whole face: the features' edges carried it (detail.crossover_fill).
     skin = skin_mask(layer.face.landmarks, layer.box, layer.face.size, step=2)
     detailed = camera_detail(detailed, grain, layer.scale, strength, layer.alpha, keep=features, skin=skin,
-                             image_low=detailed_low, halves=halves)
+                             image_low=detailed_low)
     # The change, added to B, G and R alike: as its lighter and darker parts (8-bit saturating
     # differences, one of them 0 at each pixel), each added or taken off all three channels,
     # the same numbers as the int16 change merged into three channels and added (0.45 -> ~0.2 ms).

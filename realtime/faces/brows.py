@@ -19,8 +19,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from realtime.blend.detail import HalfLuma, edge_gain
-from realtime.blend.kernels import area_shrink, as_grey, gaussian_u8, half_gaussian
+from realtime.blend.detail import edge_gain
+from realtime.blend.kernels import area_shrink, as_grey, gaussian_u8
 from realtime.faces.topology import topology
 from realtime.frame import Box
 
@@ -92,6 +92,22 @@ def _grown(mask: np.ndarray, reach: float) -> np.ndarray:
     return out
 
 
+def _soft_drawn(mask: np.ndarray, sigma: float) -> np.ndarray:
+    """cv2.GaussianBlur(mask / 255 as float32, (0, 0), sigma), bit for bit, blurred over the drawn
+    (nonzero) rows and columns grown by the kernel's reach only: the lids and brows fill a third
+    of the box's height (0.25 -> 0.10 ms on d13's zone). Zeros further out blur to zeros, and the
+    crop's reflected border reads zeros there as the whole picture's reads them."""
+    blurred = np.zeros(mask.shape, np.float32)
+    rows, cols = np.nonzero(mask.max(axis=1))[0], np.nonzero(mask.max(axis=0))[0]
+    if not len(rows):
+        return blurred
+    reach = int(round(sigma * 4 * 2 + 1)) // 2 + 1  # OpenCV's float kernel: 4 sigma each side
+    ya, yb = max(0, rows[0] - reach), min(mask.shape[0], rows[-1] + 1 + reach)
+    xa, xb = max(0, cols[0] - reach), min(mask.shape[1], cols[-1] + 1 + reach)
+    blurred[ya:yb, xa:xb] = cv2.GaussianBlur(mask[ya:yb, xa:xb].astype(np.float32) * (1.0 / 255.0), (0, 0), sigma)
+    return blurred
+
+
 def feature_zone(points: np.ndarray, box: Box, face_size: float) -> np.ndarray:
     """(h, w) float32 in [0, 1] over `box`: 1 over the target's brows and lids, soft edge.
 
@@ -100,14 +116,10 @@ def feature_zone(points: np.ndarray, box: Box, face_size: float) -> np.ndarray:
 
 
 def feature_zones(points: np.ndarray, box: Box, face_size: float,
-                  brows: bool = True, full: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+                  brows: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """feature_zone, and the same over the brows alone (one distance transform for both; None
     with brows=False: feature_band reads the first only, and the second's blur and enlargement
-    cost ~0.6 ms per 720p face).
-
-    full=False: the zones at the 1/ZONE_STEP of the box's resolution they are drawn at
-    (-(-h // step), -(-w // step)), not enlarged (feature_band reads its weights at half
-    resolution: enlarging the zone to the box's size and shrinking it back cost ~0.3 ms on d13)."""
+    cost ~0.6 ms per 720p face)."""
     top = topology()
     x0, y0, x1, y1 = box
     height, width = y1 - y0, x1 - x0
@@ -145,27 +157,10 @@ def feature_zones(points: np.ndarray, box: Box, face_size: float,
         cv2.fillPoly(zone, [np.round(band * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
 
     def soft(mask: np.ndarray) -> np.ndarray:
-        sigma = max(0.8 / step, ZONE_FEATHER * face_size / step)
-        blurred = np.zeros(mask.shape, np.float32)
-        # Blurred over the drawn part grown by the kernel's reach only (the lids and brows are a
-        # third of the box's height): zeros further out blur to zeros, and inside it the
-        # reflected border reads zeros as the whole picture's does, so every value is the same.
-        rows, cols = np.nonzero(mask.max(axis=1))[0], np.nonzero(mask.max(axis=0))[0]
-        if len(rows):
-            reach = int(round(sigma * 4 * 2 + 1)) // 2 + 1  # OpenCV's float kernel: 4 sigma each side
-            ya, yb = max(0, rows[0] - reach), min(mask.shape[0], rows[-1] + 1 + reach)
-            xa, xb = max(0, cols[0] - reach), min(mask.shape[1], cols[-1] + 1 + reach)
-            blurred[ya:yb, xa:xb] = cv2.GaussianBlur(mask[ya:yb, xa:xb].astype(np.float32) * (1.0 / 255.0),
-                                                     (0, 0), sigma)
-        return blurred if step == 1 or not full else \
-            cv2.resize(blurred, (width, height), interpolation=cv2.INTER_LINEAR)
+        blurred = _soft_drawn(mask, max(0.8 / step, ZONE_FEATHER * face_size / step))
+        return blurred if step == 1 else cv2.resize(blurred, (width, height), interpolation=cv2.INTER_LINEAR)
 
     return soft(zone), None if brows_zone is None else soft(brows_zone)
-
-
-# An enlargement by 2 with INTER_LINEAR followed by a 2 x 2 average, per axis (feature_band), from
-# an even and from an odd pixel: centred on the zone's pixel, and halfway to the next one.
-_ROUND_TRIP = (np.array([[0.125], [0.75], [0.125]], np.float32), np.array([[0.0], [0.5], [0.5]], np.float32))
 
 
 def without_fine_features(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, points: np.ndarray,
@@ -196,20 +191,10 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
 
     `image_low`: gaussian_u8(image, sigma) over the box, where the caller has it (edge_gain reads
     a crop of it)."""
-    # The zone at the resolution it is drawn at (ZONE_STEP): the weights below are made at half
-    # resolution, and enlarging the zone to the box's size only to halve it again cost ~0.3 ms
-    # on d13. An enlargement by 2 (INTER_LINEAR) halved by a 2 x 2 average is the drawn zone
-    # filtered per axis by (1, 6, 1) / 8 (the part starting on an even row or column) or by
-    # (1, 1) / 2 (on an odd one): that filter stands in for the round trip.
-    zone, _ = feature_zones(points, box, face_size, brows=False, full=False)
-    zstep = 1 if zone.shape == target.shape[:2] else ZONE_STEP
+    zone, _ = feature_zones(points, box, face_size, brows=False)
     where = np.nonzero(zone.max(axis=1) > 0.004)[0], np.nonzero(zone.max(axis=0) > 0.004)[0]
     if not len(where[0]) or not len(where[1]):
         return target, None
-    # The rows and columns over 0.004 at the box's size (to a pixel: the part reaches 3 x wide
-    # >= 11 px beyond them, where the zone is ~1e-5).
-    where = (np.array([zstep * where[0][0], zstep * where[0][-1] + zstep - 1]),
-             np.array([zstep * where[1][0], zstep * where[1][-1] + zstep - 1]))
     band_sigma = sigma if band_sigma is None else max(sigma, band_sigma)
     # The band limited reaches BASE_WIDE times further down than camera_detail reads: the
     # target's brow merely blurred by `band_sigma` (its band there clipped) still had a band of
@@ -232,9 +217,8 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
     # stays, so the zone's soft edge makes no new edges of its own (an earlier version swapped
     # the whole picture for a blurred one there: 1.7x the camera's sharpness on d20 with s12).
     # int16 arithmetic on an 8-bit blur (kernels.gaussian_u8, within a grey level): float32
-    # copies of the box's upper half cost more than the blur. The base (wide >= 3.8 px) at half
-    # resolution (kernels.half_gaussian), from the same halved part the differ measure reads.
-    band = cv2.subtract(part, half_gaussian(part, wide, half), dtype=cv2.CV_16S)
+    # copies of the box's upper half cost more than the blur.
+    band = cv2.subtract(part, gaussian_u8(part, wide), dtype=cv2.CV_16S)
     shown_alpha = area_shrink(alpha[ya:yb, xa:xb], size)
     kept = 1.0 - shown_alpha
     # ... but the eye openings (and their narrow soft edge) are no occluder: the lash line along
@@ -267,17 +251,7 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
     differ = cv2.dilate(differ, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ring + 1, 2 * ring + 1)))
     differ = cv2.GaussianBlur(differ, (0, 0), scale)
     shown = (1.0 - kept) * differ
-    if step == zstep:
-        # With a pixel of the zone around the part where it has one (the filter's reach).
-        above, before = min(1, ya // step), min(1, xa // step)
-        near = zone[ya // step - above:ya // step + size[1] + 1, xa // step - before:xa // step + size[0] + 1]
-        if step > 1:
-            near = cv2.sepFilter2D(near, -1, _ROUND_TRIP[xa % 2], _ROUND_TRIP[ya % 2], borderType=cv2.BORDER_REPLICATE)
-        zone_part = near[above:above + size[1], before:before + size[0]]
-    else:
-        whole = cv2.resize(zone, target.shape[1::-1], interpolation=cv2.INTER_LINEAR) if zstep > 1 else zone
-        zone_part = area_shrink(whole[ya:yb, xa:xb], size)
-    weight = zone_part * shown
+    weight = area_shrink(zone[ya:yb, xa:xb], size) * shown
     keep = None
     fine = cv2.subtract(part, gaussian_u8(part, sigma), dtype=cv2.CV_16S)
     # The luma planes of the blend stage only (detail_on_luma): colour callers drop `keep`.
@@ -422,7 +396,7 @@ HAIR_SHARP_FULL = 1.1
 
 
 def hair_gain(image: np.ndarray, camera: np.ndarray, alpha: np.ndarray, hair: FeatureWeight,
-              sigma: float, halves: HalfLuma | None = None) -> float:
+              sigma: float) -> float:
     """How much of hair_weight's keep camera_detail gets (0..1): the moustache's strands are
     kept only as crisply as the target camera draws. `image`: the new face's luma over the box;
     `camera`: the target's; `hair`: hair_weight's weight; `sigma`: the split (split_sigma).
@@ -439,10 +413,7 @@ def hair_gain(image: np.ndarray, camera: np.ndarray, alpha: np.ndarray, hair: Fe
     HAIR_SHARP_FULL (d9, d13 all of it, d6 0.06-0.21). The face keeps its own band above `sigma`
     everywhere: on the soft cameras the moustache's clumps stay, drawn at the camera's blur.
     A share of the band kept "up to the camera's level" (its fine energy over the face) instead
-    still gave d20 1.45 at 0.41 of the band, 1.32 at 0.12.
-
-    `halves`: the layer's HalfLuma over `alpha` (blend/detail.py): the camera's half picture and
-    the mask of where the face shows, made once for the detail chain (the same numbers)."""
+    still gave d20 1.45 at 0.41 of the band, 1.32 at 0.12."""
     zone, (ya, yb, xa, xb) = hair
     # At half resolution or less (the bands are then sigma/step ..., sigma/step >= 0.75 px there):
     # ratios over a zone need not every pixel, like detail.crossover_fill; the camera's whole
@@ -451,12 +422,10 @@ def hair_gain(image: np.ndarray, camera: np.ndarray, alpha: np.ndarray, hair: Fe
     ratios = []
     for picture, weight in ((image[ya:yb, xa:xb], zone), (camera, alpha)):
         size = (max(1, picture.shape[1] // step), max(1, picture.shape[0] // step))
-        shared = halves is not None and picture is camera and weight is alpha and halves.weight is alpha \
-            and halves.size == size
-        where = halves.where() if shared else (area_shrink(weight, size) > 0.5).astype(np.uint8)
+        where = (area_shrink(weight, size) > 0.5).astype(np.uint8)
         if cv2.countNonZero(where) < 16:
             return 0.0  # too few pixels to tell: the camera's grain, as without a moustache
-        grey = (halves.half(picture) if shared else area_shrink(picture, size)).astype(np.float32)
+        grey = area_shrink(picture, size).astype(np.float32)
         low = cv2.GaussianBlur(grey, (0, 0), sigma / step)
         fine, coarse = grey - low, low - cv2.GaussianBlur(low, (0, 0), 2 * sigma / step)
         # Mean squares as mean^2 + variance: one pass each, no squared copies.
