@@ -257,14 +257,14 @@ def edge_gain(target: np.ndarray, target_fine: np.ndarray, image: np.ndarray, wh
     camera's. The zone's energy as it is without them (`present`: the face's base read through
     the finest band, its coarser edges leak into it, plus the limited grain) is counted first:
     Einstein's bushy brows already carry more than the soft d20's camera has (gain 0 there).
-    `image_low`: gaussian_u8(image, sigma) over the same part, where the caller has it (the blend
-    stage blurs the whole box once for camera_detail). Its crop below is what the crop's own
-    blur gives over the zone: the crop reaches twice the two blurs' reach (3 sigma each) past it.
     A ratio of bands instead (the camera's fine over coarse energy against the face's, "drawn as
     sharply") kept 0.3-0.6 of Einstein's band on d20, d14 and d3: 1.26 -> 1.42, 1.21 -> 1.36,
     1.15 -> 1.39 of the camera's sharpness, crunchy lash lines.
     target, image: the zone's part of the box (luma, uint8); target_fine: target minus its
-    Gaussian of `sigma` (int16); `grain`: the levels the target's band is limited to there."""
+    Gaussian of `sigma` (int16); `grain`: the levels the target's band is limited to there;
+    `image_low`: gaussian_u8(image, sigma) over the same part, where the caller has it (the blend
+    stage blurs the whole box once for camera_detail): its crop below is what the crop's own blur
+    gives over the zone, which the crop reaches past by twice the two blurs' reach (3 sigma each)."""
     height, width = target.shape[:2]
     # The energies are means over the zone: read on every `step`-th pixel of each axis (the
     # bands are filtered at full size), the grid `where` comes on.

@@ -73,4 +73,3 @@ def wide_blur(picture: np.ndarray, sigma: float) -> np.ndarray:
     # puts it back where it was; the last < f rows and columns take their neighbours' values.
     blurred = cv2.resize(blurred, (factor * small[0], factor * small[1]), interpolation=cv2.INTER_LINEAR)
     return cv2.copyMakeBorder(blurred, 0, height - blurred.shape[0], 0, width - blurred.shape[1], cv2.BORDER_REPLICATE)
-

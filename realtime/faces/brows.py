@@ -212,7 +212,7 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
     height, width = part.shape[:2]
     step = 2 if min(height, width) >= 32 else 1
     size = (max(1, width // step), max(1, height // step))
-    half = area_shrink(part, size) if step == 2 else None
+    half = area_shrink(part, size) if step == 2 and part.ndim == 2 else None
     # Only the finest band is exchanged (camera_detail reads nothing else): the picture's base
     # stays, so the zone's soft edge makes no new edges of its own (an earlier version swapped
     # the whole picture for a blurred one there: 1.7x the camera's sharpness on d20 with s12).
@@ -238,7 +238,7 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
     # brow where the new face has skin, or another brow shape): where the two agree (the same
     # brow, or the target blended onto itself) its edges are the new face's own and stay.
     scale = max(1.0, 2.0 * sigma) / step
-    greys = [(half if half is not None and half.ndim == 2 and picture is target else
+    greys = [(half if half is not None and picture is target else
               area_shrink(as_grey(picture[ya:yb, xa:xb]), size)).astype(np.float32) for picture in (target, image)]
     differ = cv2.absdiff(*(cv2.GaussianBlur(grey, (0, 0), scale) for grey in greys))
     differ = np.clip((differ - DIFFER_FROM) / DIFFER_FROM, 0.0, 1.0)
