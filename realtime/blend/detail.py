@@ -34,17 +34,21 @@ def split_sigma(scale: float) -> float:
 def camera_detail(image: np.ndarray, target: np.ndarray, scale: float, strength: float = 1.0,
                   weight: np.ndarray | None = None,
                   keep: tuple[np.ndarray, tuple[int, int, int, int]] | None = None,
-                  skin: np.ndarray | None = None) -> np.ndarray:
+                  skin: np.ndarray | None = None, image_low: np.ndarray | None = None) -> np.ndarray:
     """`image` (the rendered face over the box) with its finest band replaced by `target`'s.
 
     `weight` (where the new face shows, the layer's alpha): the crossover band is filled there
     as far as the face lacks it (crossover_fill). `keep` (a weight over the part (y0, y1, x0, x1)
     of the box; realtime/faces/brows.py's feature_band): where it is 1 the face keeps its own
-    finest band and only gets the target's (there limited to grain) on top."""
+    finest band and only gets the target's (there limited to grain) on top.
+
+    `image_low`: gaussian_u8(image, split_sigma(scale)) where the caller made it already (the
+    blend stage: feature_band's edge_gain reads it too)."""
     sigma = split_sigma(scale)
     # uint8/int16 OpenCV arithmetic throughout: float32 copies of two face boxes cost more
     # than the blurs themselves.
-    image_low = gaussian_u8(image, sigma)
+    if image_low is None or image_low.shape != image.shape:
+        image_low = gaussian_u8(image, sigma)
     target_low = gaussian_u8(target, sigma)
     own = cv2.subtract(image, image_low, dtype=cv2.CV_16S)
     theirs = cv2.subtract(target, target_low, dtype=cv2.CV_16S)
@@ -237,7 +241,7 @@ EDGE_WHERE = 0.5
 
 
 def edge_gain(target: np.ndarray, target_fine: np.ndarray, image: np.ndarray, where: np.ndarray,
-              sigma: float, step: int = 1, grain: float = 3.0) -> float:
+              sigma: float, step: int = 1, grain: float = 3.0, image_low: np.ndarray | None = None) -> float:
     """How much of the new face's own finest band (below `sigma`) camera_detail keeps over its
     brows and lids (0..EDGE_GAIN_MAX; 1 = as it is, more = raised): as much as brings the zone's
     finest-band energy to the camera's there, over `where` > EDGE_WHERE (a weight at 1/`step`
@@ -257,7 +261,10 @@ def edge_gain(target: np.ndarray, target_fine: np.ndarray, image: np.ndarray, wh
     sharply") kept 0.3-0.6 of Einstein's band on d20, d14 and d3: 1.26 -> 1.42, 1.21 -> 1.36,
     1.15 -> 1.39 of the camera's sharpness, crunchy lash lines.
     target, image: the zone's part of the box (luma, uint8); target_fine: target minus its
-    Gaussian of `sigma` (int16); `grain`: the levels the target's band is limited to there."""
+    Gaussian of `sigma` (int16); `grain`: the levels the target's band is limited to there;
+    `image_low`: gaussian_u8(image, sigma) over the same part, where the caller has it (the blend
+    stage blurs the whole box once for camera_detail): its crop below is what the crop's own blur
+    gives over the zone, which the crop reaches past by twice the two blurs' reach (3 sigma each)."""
     height, width = target.shape[:2]
     # The energies are means over the zone: read on every `step`-th pixel of each axis (the
     # bands are filtered at full size), the grid `where` comes on.
@@ -276,6 +283,8 @@ def edge_gain(target: np.ndarray, target_fine: np.ndarray, image: np.ndarray, wh
     ya, yb = gy0 * step, min(height, gy1 * step)
     xa, xb = gx0 * step, min(width, gx1 * step)
     image, target_fine = image[ya:yb, xa:xb], target_fine[ya:yb, xa:xb]
+    if image_low is not None:
+        image_low = image_low[ya:yb, xa:xb]
     grid = (slice(0, step * mask.shape[0], step), slice(0, step * mask.shape[1], step))
     if image[grid].shape != mask.shape:
         return 0.0
@@ -284,7 +293,7 @@ def edge_gain(target: np.ndarray, target_fine: np.ndarray, image: np.ndarray, wh
     # band (picture minus its Gaussian of `sigma`): the base's is low - G(low) plus the grain's,
     # the own band's (image - low) - (low - G(low)). 8-bit blurs and int16 differences: float
     # copies of the zone cost 2 ms on d13's 609-px face.
-    low = gaussian_u8(image, sigma)
+    low = gaussian_u8(image, sigma) if image_low is None or image_low.shape != image.shape else image_low
     coarse = cv2.subtract(low, gaussian_u8(low, sigma), dtype=cv2.CV_16S)
     own = cv2.subtract(cv2.subtract(image, low, dtype=cv2.CV_16S), coarse)
     limited = np.clip(target_fine, -grain, grain).astype(np.float32)
