@@ -548,7 +548,8 @@ def draw_shut_lids(canvas: np.ndarray, portrait: Portrait, points: np.ndarray) -
         mask = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
         outline = np.concatenate([local[:n + 2], local[lid][::-1]])
         cv2.fillPoly(mask, [np.round(outline).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
-        alpha = (cv2.GaussianBlur(mask, (0, 0), 1.0).astype(np.float32) / 255.0 * x)[..., None]
+        above = cv2.GaussianBlur(mask, (0, 0), 1.0).astype(np.float32) / 255.0  # the skin's side of the edge
+        alpha = (above * x)[..., None]
         region = canvas[y0:y1, x0:x1].astype(np.float32)
         region = alpha * skin + (1.0 - alpha) * region
         # The lashes: a soft dark line along the drawn edge, thinning out towards the corners (a
@@ -578,7 +579,6 @@ def draw_shut_lids(canvas: np.ndarray, portrait: Portrait, points: np.ndarray) -
         trace = np.full_like(mask, 255)
         cv2.polylines(trace, [np.round(edge).astype(np.int32)], False, 0, 1, lineType=cv2.LINE_8, shift=4)
         distance = cv2.distanceTransform(trace, cv2.DIST_L2, 3) / max(1.0, eye_width)
-        above = cv2.GaussianBlur(mask, (0, 0), 1.0).astype(np.float32) / 255.0
         roll = np.clip(1.0 - distance / LID_ROLL, 0.0, 1.0) ** 2 * above
         shade = np.exp(-np.square(distance / MARGIN_SHADOW)) * (1.0 - above)
         # ... between the corners only (fading in over LASH_TAPER from each, along the eye).
