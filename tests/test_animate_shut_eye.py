@@ -6,9 +6,10 @@ a thin lash line over the mesh's crack, no shadow under the lashes).
 d9 blinks on frames 11-18 (both eyes shut, 0.00-0.03 of their width, on frames 12-17). Over the
 middle of each eye, against the real frame at the same place (the drawn mesh's lids): the lid's
 skin above the lash line (0.10-0.22 eye widths up) on main is 16.5 levels (Lab L) lighter than
-his real lid (here 8.6), the band under the lashes (0.03-0.08 down) 33 lighter (here 12). The lid is now painted from the
-skin around the eye without the lashes and rims that touch it, half lit, smoothed; the lashes
-are a dark line where the lids meet, hanging a little below, with their shadow under them.
+his real lid (here 8.6), the band under the lashes (0.03-0.08 down) 33 lighter (here 12). The
+lid is now painted from the skin around the eye without the lashes and rims that touch it, half
+lit, smoothed; the lashes are a dark line where the lids meet, hanging a little below, with
+their shadow under them.
 """
 
 from __future__ import annotations
