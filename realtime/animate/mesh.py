@@ -425,7 +425,7 @@ def _lid_band(eye: int) -> tuple[np.ndarray, np.ndarray]:
 def lidded_eyes(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
     """The portrait with each eye and its lash band (up to the lid's fold) painted over with the
     skin around it (cv2.inpaint, Telea): what a shut lid shows. And each eye's lash colour (the
-    darkest quarter of the band between lid edge and fold), for the line a shut eye keeps.
+    darkest LASH_SHARE of the band between lid edge and fold), for the line a shut eye keeps.
 
     A warp closes an eye by pulling the lid band down over the opening: the band is the lashes,
     the eyeliner and the shadow under the brow, so a shut eye was drawn as a dark almond of
@@ -444,7 +444,7 @@ def lidded_eyes(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, t
         pixels = image[band > 0].astype(np.float32)
         if len(pixels) >= 4:
             light = pixels.mean(axis=1)
-            lashes.append(pixels[light <= np.percentile(light, 25)].mean(axis=0))
+            lashes.append(pixels[light <= np.percentile(light, LASH_SHARE)].mean(axis=0))
         else:
             lashes.append(np.zeros(3, dtype=np.float32))
     if not mask.any():
@@ -456,28 +456,55 @@ def lidded_eyes(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, t
     x0, y0 = max(0, xs.min() - pad), max(0, ys.min() - pad)
     x1, y1 = min(width, xs.max() + pad + 1), min(height, ys.max() + pad + 1)
     lidded = image.copy()
-    region = cv2.inpaint(image[y0:y1, x0:x1], mask[y0:y1, x0:x1], 3, cv2.INPAINT_TELEA).astype(np.float32)
-    # A lid bulges over the eye and catches the light: the skin continued inward from the socket's
-    # shadow (under the brow, the eye bags) drew a shut eye as a dark hollow that MediaPipe still
-    # read as a little open (d3's blink, frames 59-61, her right eye: 0.05-0.06 of its width, the
-    # real one 0.01-0.03; 0.025-0.035 lit). The painted lid takes the light of the lighter half of the
-    # skin around it (its own shading kept).
     inside = mask[y0:y1, x0:x1] > 0
     ring = cv2.dilate(mask, np.ones((3, 3), np.uint8), iterations=max(2, round(0.15 * eye_width)))[y0:y1, x0:x1] > 0
     ring &= ~inside
+    crop = image[y0:y1, x0:x1]
+    fill = mask[y0:y1, x0:x1].copy()
+    if ring.sum() >= 8:
+        # The fill continues the skin around the eye, not the lashes, brow hairs or a glasses' rim
+        # that touch it: Telea carried them in as a dark smear over the shut lid (d9's left eye).
+        grey = crop.astype(np.float32).mean(axis=2)
+        low, mid = np.percentile(grey[ring], (25, 50))
+        dark = ring & (grey < mid - max(LID_DARK, 2.0 * (mid - low)))
+        fill[cv2.dilate(dark.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 255
+    region = cv2.inpaint(crop, fill, 3, cv2.INPAINT_TELEA).astype(np.float32)
+    # Telea carries the outline's streaks inward (the lower lid's light rim drawn as a light bar
+    # across the shut lid of s9): the lid is smoothed inside, the outline kept.
+    depth = cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, 3) / eye_width
+    smooth = np.clip(depth / LID_SMOOTH, 0.0, 1.0)[..., None]
+    region += smooth * (cv2.GaussianBlur(region, (0, 0), LID_SMOOTH * eye_width) - region)
+    # A lid bulges over the eye and catches the light: the skin continued inward from the socket's
+    # shadow (under the brow, the eye bags) drew a shut eye as a dark hollow that MediaPipe still
+    # read as a little open (d3's blink, frames 59-61, her right eye: 0.05-0.06 of its width, the
+    # real one 0.01-0.03; 0.025-0.035 lit). The painted lid takes LID_LIGHT of the light of the
+    # lighter half of the skin around it (its own shading kept).
     if ring.sum() >= 8 and inside.any():
-        around = image[y0:y1, x0:x1][ring].astype(np.float32)
+        around = crop[ring].astype(np.float32)
         light = around.mean(axis=1)
         target = around[light >= np.median(light)].mean(axis=0)
-        soft = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), max(1.0, 0.05 * eye_width))[..., None]
-        region += soft * (target - region[inside].mean(axis=0))
+        # From nothing at the fold (the skin above it is the mesh's, unlit: a pale patch's edge
+        # showed there) to all of it LID_LIGHT_RISE further in.
+        rise = np.clip((depth - 0.04) / LID_LIGHT_RISE, 0.0, 1.0)
+        rise = (rise * rise * (3.0 - 2.0 * rise))[..., None]
+        region += LID_LIGHT * rise * (target - region[inside].mean(axis=0))
     lidded[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
     return lidded, tuple(lashes)
 
 
-LASH_WIDTH = 0.035  # eye widths: the dark line a shut eye keeps along its lid's edge
+LID_DARK = 12.0  # levels under the skin's median: lashes, brows or a rim next to the eye, not skin
+LID_LIGHT = 0.5  # share of the way the painted lid is lit up towards the lighter half of the skin around it
+LID_LIGHT_RISE = 0.1  # eye widths inside the painted lid's outline over which that light comes in
+LID_SMOOTH = 0.08  # eye widths: the painted lid's blur (and the depth inside its outline where it is whole)
+LASH_WIDTH = 0.045  # eye widths: the dark line a shut eye keeps along its lid's edge
 LASH_TAPER = 0.12  # eye widths from each corner over which the line fades in
-LASH_OPACITY = 0.85
+LASH_OPACITY = 0.95
+LASH_SHARE = 10  # percent: the lashes' colour is the darkest this share of the band between lid edge and fold
+LASH_DROP = 0.25  # of the line's width: how far below the lids' meeting the lashes' line is centred
+LID_ROLL = 0.15  # eye widths above the lash line over which the shut lid's skin rolls under (darkens)
+LID_ROLL_DEPTH = 0.25  # ... darkening at the line
+MARGIN_SHADOW = 0.12  # eye widths: the lashes' shadow on the lower lid below the line (Gaussian, 1/e)
+MARGIN_SHADOW_DEPTH = 0.35  # ... darkening next to the line
 SHUT_LIDS = (0.5, 0.9)  # share of the eye's opening closed where the skin starts / ends covering it
 
 
@@ -511,6 +538,7 @@ def draw_shut_lids(canvas: np.ndarray, portrait: Portrait, points: np.ndarray) -
         pad = 3 + int(LASH_WIDTH * eye_width)
         x0, y0 = np.floor(dest.min(axis=0)).astype(int) - pad
         x1, y1 = np.ceil(dest.max(axis=0)).astype(int) + pad + 1
+        y1 += int(2.0 * MARGIN_SHADOW * eye_width)  # the lashes' shadow below the edge
         x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
         if x1 - x0 < 3 or y1 - y0 < 3:
             continue
@@ -520,19 +548,44 @@ def draw_shut_lids(canvas: np.ndarray, portrait: Portrait, points: np.ndarray) -
         mask = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
         outline = np.concatenate([local[:n + 2], local[lid][::-1]])
         cv2.fillPoly(mask, [np.round(outline).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
-        alpha = (cv2.GaussianBlur(mask, (0, 0), 1.0).astype(np.float32) / 255.0 * x)[..., None]
+        above = cv2.GaussianBlur(mask, (0, 0), 1.0).astype(np.float32) / 255.0  # the skin's side of the edge
+        alpha = (above * x)[..., None]
         region = canvas[y0:y1, x0:x1].astype(np.float32)
         region = alpha * skin + (1.0 - alpha) * region
         # The lashes: a soft dark line along the drawn edge, thinning out towards the corners (a
         # pen-like stroke of even width ended in a hook at the outer corner).
         line = np.zeros_like(mask)
-        edge = np.concatenate([local[[0]], local[lid], local[[n + 1]]])
         thickness = max(1, round(LASH_WIDTH * eye_width))
+        # Where the lids meet: the line's middle goes down towards the lower lid by up to half its
+        # width, over the mesh's shut eye (a pixel-high crack that point-samples the iris and the
+        # lids' wet rims: a blue and pink streak under d9's lashes).
+        gap = (points[list(LOWER_LIDS[eye]), :2] - points[list(UPPER_LIDS[eye]), :2]).astype(np.float32)
+        reach = np.linalg.norm(gap, axis=1, keepdims=True)
+        meet = local[lid] + 16.0 * gap * np.minimum(0.5, 0.5 * thickness / np.maximum(reach, 1e-3))
+        # A shut eye's lashes hang below the lid's margin: the line's middle sits LASH_DROP of its
+        # width lower (face down: across the corners' line).
+        across = dest[n + 1] - dest[0]
+        down = np.array([-across[1], across[0]], dtype=np.float32) / max(1e-3, float(np.hypot(*across)))
+        down *= np.sign(down[1]) if down[1] != 0 else 1.0
+        meet += 16.0 * LASH_DROP * thickness * down
+        edge = np.concatenate([local[[0]], meet, local[[n + 1]]])
         cv2.polylines(line, [np.round(edge).astype(np.int32)], False, 255, thickness, lineType=cv2.LINE_AA, shift=4)
         line = cv2.GaussianBlur(line, (0, 0), max(0.5, 0.4 * thickness)).astype(np.float32) / 255.0
         yy, xx = np.mgrid[y0:y1, x0:x1]
         ends = np.minimum(np.hypot(xx - dest[0, 0], yy - dest[0, 1]), np.hypot(xx - dest[n + 1, 0], yy - dest[n + 1, 1]))
         taper = np.clip(ends / max(1.0, LASH_TAPER * eye_width), 0.0, 1.0)
+        # The lid's margin: its skin rolls under towards the lashes (darker over the last LID_ROLL
+        # above the line) and the lashes shade the lower lid below it (MARGIN_SHADOW).
+        trace = np.full_like(mask, 255)
+        cv2.polylines(trace, [np.round(edge).astype(np.int32)], False, 0, 1, lineType=cv2.LINE_8, shift=4)
+        distance = cv2.distanceTransform(trace, cv2.DIST_L2, 3) / max(1.0, eye_width)
+        roll = np.clip(1.0 - distance / LID_ROLL, 0.0, 1.0) ** 2 * above
+        shade = np.exp(-np.square(distance / MARGIN_SHADOW)) * (1.0 - above)
+        # ... between the corners only (fading in over LASH_TAPER from each, along the eye).
+        along = ((xx - dest[0, 0]) * across[0] + (yy - dest[0, 1]) * across[1]) / max(1e-3, float(across @ across))
+        span = np.clip(np.minimum(along, 1.0 - along) * np.hypot(*across) / max(1.0, LASH_TAPER * eye_width), 0.0, 1.0)
+        darken = 1.0 - x * span * (LID_ROLL_DEPTH * roll + MARGIN_SHADOW_DEPTH * shade)
+        region *= darken[..., None]
         beta = (LASH_OPACITY * x * line * taper)[..., None]
         region = beta * portrait.lashes[eye] + (1.0 - beta) * region
         canvas[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
