@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from realtime.animate.mesh import MeshAnimator
-from realtime.animate.motion import RIGID_POINTS, UPPER_LIDS, calibrate, fit_similarity, gaze, transfer
+from realtime.animate.motion import GAZE_GAIN, RIGID_POINTS, UPPER_LIDS, calibrate, fit_similarity, gaze, transfer
 from realtime.animate.surround import BORDER_FADE, RING_SCALES, moved_points
 from realtime.faces.topology import topology
 from realtime.frame import Face, Frame
@@ -277,8 +277,9 @@ def test_a_wink_keeps_the_gaze_of_the_open_eye(library):
     winking[468:478, 0] += 0.1 * eye_width
     out = transfer(winking, portrait, calibration)
     looked = gaze(out)[0] - gaze(portrait)[0]
-    # Both eyes averaged: the open eye's iris moved by ~0.1 eye widths (the shut one's follows too).
-    assert looked == pytest.approx(0.1, rel=0.3), looked
+    # Both eyes averaged: the open eye's iris moved by ~0.1 eye widths as read, drawn GAZE_GAIN
+    # times that (the shut one's follows too).
+    assert looked == pytest.approx(0.1 * GAZE_GAIN, rel=0.3), looked
 
 
 def test_a_repeated_frame_resamples_nothing_and_a_still_one_restores_the_portrait(library):
