@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from realtime.animate.mesh import MeshAnimator
-from realtime.animate.motion import GAZE_GAIN, RIGID_POINTS, UPPER_LIDS, calibrate, fit_similarity, gaze, transfer
+from realtime.animate.motion import RIGID_POINTS, UPPER_LIDS, calibrate, fit_similarity, gaze, transfer
 from realtime.animate.surround import BORDER_FADE, RING_SCALES, moved_points
 from realtime.faces.topology import topology
 from realtime.frame import Face, Frame
@@ -268,6 +268,8 @@ def test_a_blink_closes_the_portrait_eye_with_its_upper_lid(library):
 def test_a_wink_keeps_the_gaze_of_the_open_eye(library):
     """The driver looks aside by 0.1 of its eye width while winking: the portrait's open eye still
     looks aside (the gaze used to fade out whenever either eye closed: gone on every wink)."""
+    from realtime.animate.motion import GAZE_GAIN
+
     top = topology()
     driver = library.get(str(media("s42.jpg"))).face.landmarks.astype(np.float64)
     portrait = library.get(str(media("s9.jpg"))).face.landmarks.astype(np.float64)
