@@ -268,6 +268,8 @@ def test_a_blink_closes_the_portrait_eye_with_its_upper_lid(library):
 def test_a_wink_keeps_the_gaze_of_the_open_eye(library):
     """The driver looks aside by 0.1 of its eye width while winking: the portrait's open eye still
     looks aside (the gaze used to fade out whenever either eye closed: gone on every wink)."""
+    from realtime.animate.motion import GAZE_GAIN
+
     top = topology()
     driver = library.get(str(media("s42.jpg"))).face.landmarks.astype(np.float64)
     portrait = library.get(str(media("s9.jpg"))).face.landmarks.astype(np.float64)
@@ -277,8 +279,9 @@ def test_a_wink_keeps_the_gaze_of_the_open_eye(library):
     winking[468:478, 0] += 0.1 * eye_width
     out = transfer(winking, portrait, calibration)
     looked = gaze(out)[0] - gaze(portrait)[0]
-    # Both eyes averaged: the open eye's iris moved by ~0.1 eye widths (the shut one's follows too).
-    assert looked == pytest.approx(0.1, rel=0.3), looked
+    # Both eyes averaged: the open eye's iris moved by ~0.1 eye widths as read, drawn GAZE_GAIN
+    # times that (the shut one's follows too).
+    assert looked == pytest.approx(0.1 * GAZE_GAIN, rel=0.3), looked
 
 
 def test_a_repeated_frame_resamples_nothing_and_a_still_one_restores_the_portrait(library):
@@ -395,6 +398,8 @@ def test_narrowed_eyes_still_look_aside(library):
     0.1 of its eye width: the portrait looks aside too. The gaze used to fade out from 0.7 of the
     neutral opening, so on d3 (eyes narrowed in 108 of 150 frames) the portrait mostly looked
     ahead; only a nearly shut eye fades it now."""
+    from realtime.animate.motion import GAZE_GAIN
+
     top = topology()
     eyes = ((top.right_eye, (33, 133)), (top.left_eye, (263, 362)))
     driver = library.get(str(media("s42.jpg"))).face.landmarks.astype(np.float64)
@@ -405,7 +410,7 @@ def test_narrowed_eyes_still_look_aside(library):
     squinting[468:478, 0] += 0.1 * eye_width
     out = transfer(squinting, portrait, calibration)
     looked = gaze(out)[0] - gaze(portrait)[0]
-    assert looked == pytest.approx(0.1, rel=0.3), looked
+    assert looked == pytest.approx(0.1 * GAZE_GAIN, rel=0.3), looked  # drawn GAZE_GAIN x the reading
     # ... and a shut eye's iris guesses are still not followed.
     blinking = _blinked(driver, eyes, 0.05)
     blinking[468:478, 0] += 0.1 * eye_width
