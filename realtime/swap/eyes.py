@@ -236,8 +236,8 @@ def _lid_band(points: np.ndarray, eye: int) -> tuple[np.ndarray, float]:
 
 
 def plain_lids(image: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """The source picture with each upper lid band's thin dark lines closed (LID_CLOSE), for a
-    target eye narrower than the source's; the same picture elsewhere."""
+    """The source picture (BGR) with each upper lid band's thin dark lines closed (LID_CLOSE), for
+    a target eye narrower than the source's; the same picture elsewhere. points: its landmarks."""
     plain = image.copy()
     top = topology()
     height, width = image.shape[:2]
@@ -262,16 +262,14 @@ def plain_lids(image: np.ndarray, points: np.ndarray) -> np.ndarray:
         cv2.fillPoly(eye_hole, [np.round((points[contour, :2] - origin) * 16).astype(np.int32)], 255, shift=4)
         # The eye itself (a hole on the target) counts as lid skin: the lash line between the skin
         # and the eye is then a thin dark line like any other, closed too.
-        skin = np.percentile(region[inside > 127].reshape(-1, region.shape[2]), 75, axis=0) \
-            if np.count_nonzero(inside > 127) else region.reshape(-1, region.shape[2]).mean(axis=0)
+        lid_skin = region[inside > 127]
+        skin = np.percentile(lid_skin, 75, axis=0) if len(lid_skin) else region.reshape(-1, 3).mean(axis=0)
         filled = region.copy()
         filled[eye_hole > 0] = skin.astype(region.dtype)
         closed = cv2.morphologyEx(filled, cv2.MORPH_CLOSE, np.ones((length, 1), np.uint8))
         closed = cv2.GaussianBlur(closed, (0, 0), 0.5 * feather)
         weight = cv2.GaussianBlur(np.maximum(inside, eye_hole).astype(np.float32) * (1.0 / 255.0), (0, 0), feather)
-        if region.ndim == 3:
-            weight = weight[..., None]
-        plain[y0:y1, x0:x1] = np.clip(region + weight * (closed.astype(np.float32) - region), 0, 255).astype(image.dtype)
+        plain[y0:y1, x0:x1] = cv2.blendLinear(closed, region, weight, 1.0 - weight)
     return plain
 
 
@@ -281,15 +279,19 @@ def fade_lids(patch: np.ndarray, sample, plain: np.ndarray, points: np.ndarray, 
     in frame pixels) `amounts` of `plain` around each eye: `sample(plain, x0, y0, x1, y1)` draws the
     plain picture over that part of the patch; points: the target's landmarks (frame pixels)."""
     height, width = patch.shape[:2]
+    contours = (topology().right_eye, topology().left_eye)
     for eye, amount in enumerate(amounts):
         if amount <= 0.0:
             continue
         band, eye_width = _lid_band(points, eye)
-        local = band - np.array(origin, np.float32)
-        grow = int(np.ceil(0.2 * eye_width)) + 2
+        # Over the band and the eye (the plain picture's eye is lid skin, its soft edge reaching
+        # LID_FEATHER x 3 past the source's contour), with room for the source's and the target's
+        # eyes differing in shape.
+        local = np.concatenate([band, points[contours[eye], :2].astype(np.float32)]) - np.array(origin, np.float32)
+        grow = int(np.ceil(0.25 * eye_width)) + 2
         x0, y0 = np.floor(local.min(axis=0)).astype(int) - grow
         x1, y1 = np.ceil(local.max(axis=0)).astype(int) + grow
-        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1 + grow)
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
         if x1 - x0 < 2 or y1 - y0 < 2:
             continue
         drawn = sample(plain, x0, y0, x1, y1)
