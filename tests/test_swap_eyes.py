@@ -140,17 +140,17 @@ def lid_lines(image: np.ndarray, landmarks: np.ndarray) -> list[float]:
     return depths
 
 
-@pytest.mark.parametrize("source", ["s9.jpg", "s12.jpg"])
-def test_a_narrow_eyed_target_shows_one_upper_lid_line(library, source):
-    # Issue 13, s24: on d20 (narrow eyes, smooth lids) the source's lashes and lid crease were drawn
-    # in the lid band above d20's kept slit, a second dark lid line over it (the blind judge's
-    # "doubled lid": s42, s9 on d20 frame 45). The band must carry no more thin dark line than the
-    # target's own lid (moved by the face shape) does.
+@pytest.mark.parametrize("index", [0, 45])
+def test_a_narrow_eyed_target_shows_one_upper_lid_line(library, index):
+    # Issue 13, s24: on d20 (narrow eyes, smooth lids) the source's lashes were drawn in the lid
+    # band above d20's kept slit, a second, dotted lid line over it (the blind judge's "doubled
+    # lid"; s12 the clearest). The band must carry little more thin dark line than the target's own
+    # lid (moved by the face shape) does.
     from tests.test_swap_sharp import frame_of
 
-    image, face, output = swapped(library, frame_of("d20.mp4", 45), source)
+    image, face, output = swapped(library, frame_of("d20.mp4", index), "s12.jpg")
     excess = max(out - own for out, own in zip(lid_lines(output, face.landmarks), lid_lines(image, face.landmarks),
                                                strict=True))
-    # Main: s9 3.7, s12 3.7 grey levels over the target's, on the right eye; 1.6 and 0.7 with the
-    # source's lid band closed over a narrower eye (swap/eyes.py, plain_lids).
+    # Main: 4.3 (frame 0) and 3.7 (frame 45) grey levels over the target's, on the right eye; 0.3
+    # and 1.0 with the source's lid band closed over a narrower eye (swap/eyes.py, plain_lids).
     assert excess < 2.0, excess

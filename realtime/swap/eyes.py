@@ -207,9 +207,13 @@ def eye_zones(points: np.ndarray, box: Box, face_size: float,
 # is worn without its thin dark lines: in the picture the texture is drawn from (`plain_lids`, once
 # per photo) each upper lid band, from the lid to LID_BAND of the way up to the brow, is closed
 # (a grey closing along the vertical, LID_CLOSE eye widths long: any dark line thinner than that --
-# lashes, crease, liner -- takes the skin's level around it; shading broader than that stays), and the
-# render takes as much of it as the target's eye is narrower (`narrowing`; swap/mesh.py).
-LID_CLOSE = 0.25
+# a lash band, a drawn crease, liner -- takes the skin's level around it; shading broader than that
+# stays), and the render takes as much of it as the target's eye is narrower (`narrowing`;
+# swap/mesh.py). 0.15: s12's dotted lash arc over d20's slit goes (doubled columns 0.85 -> 0.31 on
+# the written file, benchmarks/results/s24-lid) at a dlib distance of +0.002 to +0.004; 0.25 also
+# took s42's thick lash band (0.74 -> 0.22) but cost +0.009 on s9 and s12 (their creases carry
+# identity), over the 0.005 allowed.
+LID_CLOSE = 0.15
 LID_BAND = 0.7
 LID_WIDEN = 0.15
 # The soft edge of the closed band, in eye widths (Gaussian sigma).
