@@ -198,3 +198,105 @@ def eye_zones(points: np.ndarray, box: Box, face_size: float,
                  255, lineType=cv2.LINE_AA, shift=4)
     soft = np.maximum(soft, inner.astype(np.float32) * (1.0 / 255.0))
     return (soft, (gx0, gy0)), (None if zone_soft is None else (zone_soft, (gx0, gy0)))
+
+
+# The source's upper lid band on a narrower target eye (issue 13, s24): the source's lashes and lid
+# crease, drawn on the target's lid band above its kept lash line, made a second dark lid line over
+# the slit (s42, s9 and s12 on d20; the blind judge's "doubled lid"). A target whose eye is narrower
+# than the source's shows smooth lid skin down to its own lash line, so there the source's lid band
+# is worn without its thin dark lines: in the picture the texture is drawn from (`plain_lids`, once
+# per photo) each upper lid band, from the lid to LID_BAND of the way up to the brow, is closed
+# (a grey closing along the vertical, LID_CLOSE eye widths long: any dark line thinner than that --
+# a lash band, a drawn crease, liner -- takes the skin's level around it; shading broader than that
+# stays), and the render takes as much of it as the target's eye is narrower (`narrowing`;
+# swap/mesh.py). 0.15: s12's dotted lash arc over d20's slit goes (doubled columns 0.85 -> 0.31 on
+# the written file, benchmarks/results/s24-lid) at a dlib distance of +0.002 to +0.004; 0.25 also
+# took s42's thick lash band (0.74 -> 0.22) but cost +0.009 on s9 and s12 (their creases carry
+# identity), over the 0.005 allowed.
+LID_CLOSE = 0.15
+LID_BAND = 0.7
+LID_WIDEN = 0.15
+# The soft edge of the closed band, in eye widths (Gaussian sigma).
+LID_FEATHER = 0.04
+# The upper lid (outer corner to inner) and the brow's lower edge (outer to inner) of the right and the left eye.
+UPPER_LIDS = ((33, 246, 161, 160, 159, 158, 157, 173, 133), (263, 466, 388, 387, 386, 385, 384, 398, 362))
+BROWS_LOW = ((46, 53, 52, 65, 55), (276, 283, 282, 295, 285))
+
+
+def _lid_band(points: np.ndarray, eye: int) -> tuple[np.ndarray, float]:
+    """(the polygon (N, 2) of an eye's upper lid band, from its upper lid up to LID_BAND of the way
+    to its brow's lower edge, the eye's contour below it; the eye's width)."""
+    lid, brow = points[list(UPPER_LIDS[eye]), :2], points[list(BROWS_LOW[eye]), :2]
+    width = float(np.linalg.norm(lid[-1] - lid[0]))
+    order = np.argsort(brow[:, 0])
+    brow_y = np.interp(lid[:, 0], brow[order, 0], brow[order, 1])
+    top = lid.copy()
+    top[:, 1] = lid[:, 1] + LID_BAND * (brow_y - lid[:, 1])
+    # Wider than the eye at its top (LID_WIDEN of the eye's width on each side): a crease runs on
+    # past the corners (s9's, cut at the corners' line, left a dark end above the outer corner).
+    centre = 0.5 * (lid[0] + lid[-1])
+    top[:, 0] = centre[0] + (top[:, 0] - centre[0]) * (1.0 + 2.0 * LID_WIDEN)
+    return np.concatenate([lid, top[::-1]]).astype(np.float32), width
+
+
+def plain_lids(image: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """The source picture (BGR) with each upper lid band's thin dark lines closed (LID_CLOSE), for
+    a target eye narrower than the source's; the same picture elsewhere. points: its landmarks."""
+    plain = image.copy()
+    top = topology()
+    height, width = image.shape[:2]
+    for eye, contour in enumerate((top.right_eye, top.left_eye)):
+        band, eye_width = _lid_band(points, eye)
+        if eye_width < 4.0:
+            continue
+        length = max(3, int(round(LID_CLOSE * eye_width)) | 1)
+        feather = max(0.8, LID_FEATHER * eye_width)
+        reach = length + int(3 * feather) + 2
+        outline = np.concatenate([band, points[contour, :2].astype(np.float32)])
+        x0, y0 = np.floor(outline.min(axis=0)).astype(int) - reach
+        x1, y1 = np.ceil(outline.max(axis=0)).astype(int) + reach
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            continue
+        origin = np.array([x0, y0], np.float32)
+        region = image[y0:y1, x0:x1]
+        inside = np.zeros(region.shape[:2], np.uint8)
+        cv2.fillPoly(inside, [np.round((band - origin) * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
+        eye_hole = np.zeros_like(inside)
+        cv2.fillPoly(eye_hole, [np.round((points[contour, :2] - origin) * 16).astype(np.int32)], 255, shift=4)
+        # The eye itself (a hole on the target) counts as lid skin: the lash line between the skin
+        # and the eye is then a thin dark line like any other, closed too.
+        lid_skin = region[inside > 127]
+        skin = np.percentile(lid_skin, 75, axis=0) if len(lid_skin) else region.reshape(-1, 3).mean(axis=0)
+        filled = region.copy()
+        filled[eye_hole > 0] = skin.astype(region.dtype)
+        closed = cv2.morphologyEx(filled, cv2.MORPH_CLOSE, np.ones((length, 1), np.uint8))
+        closed = cv2.GaussianBlur(closed, (0, 0), 0.5 * feather)
+        weight = cv2.GaussianBlur(np.maximum(inside, eye_hole).astype(np.float32) * (1.0 / 255.0), (0, 0), feather)
+        plain[y0:y1, x0:x1] = cv2.blendLinear(closed, region, weight, 1.0 - weight)
+    return plain
+
+
+def fade_lids(patch: np.ndarray, sample, plain: np.ndarray, points: np.ndarray, origin: tuple[int, int],
+              amounts: tuple[float, float]) -> None:
+    """Blends (in place) into `patch` (the source drawn over a box whose top-left corner is `origin`
+    in frame pixels) `amounts` of `plain` around each eye: `sample(plain, x0, y0, x1, y1)` draws the
+    plain picture over that part of the patch; points: the target's landmarks (frame pixels)."""
+    height, width = patch.shape[:2]
+    contours = (topology().right_eye, topology().left_eye)
+    for eye, amount in enumerate(amounts):
+        if amount <= 0.0:
+            continue
+        band, eye_width = _lid_band(points, eye)
+        # Over the band and the eye (the plain picture's eye is lid skin, its soft edge reaching
+        # LID_FEATHER x 3 past the source's contour), with room for the source's and the target's
+        # eyes differing in shape.
+        local = np.concatenate([band, points[contours[eye], :2].astype(np.float32)]) - np.array(origin, np.float32)
+        grow = int(np.ceil(0.25 * eye_width)) + 2
+        x0, y0 = np.floor(local.min(axis=0)).astype(int) - grow
+        x1, y1 = np.ceil(local.max(axis=0)).astype(int) + grow
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            continue
+        drawn = sample(plain, x0, y0, x1, y1)
+        patch[y0:y1, x0:x1] = cv2.addWeighted(patch[y0:y1, x0:x1], 1.0 - amount, drawn, amount, 0.0)

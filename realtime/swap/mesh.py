@@ -28,7 +28,7 @@ from realtime.faces.tracking import box_of
 from realtime.faces.warp import piecewise_affine_maps
 from realtime.frame import Face, FaceLayer, Frame
 from realtime.settings import Settings
-from realtime.swap.eyes import eye_zones
+from realtime.swap.eyes import eye_zones, fade_lids, narrowing, plain_lids
 from realtime.swap.shape import ShapeTransfer, Warp, plan, warp
 from realtime.swap.texture import NORMAL_STEP, CleanTexture, clean_texture_of
 
@@ -262,6 +262,14 @@ def source_texture(source: SourceFace, triangles: np.ndarray, clean: CleanTextur
                     light_normals)
 
 
+def _sampler(maps):
+    """Draws a picture through `maps` over a part (x0, y0, x1, y1) of their box."""
+    def sample(image: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+        return cv2.remap(image, maps.map_x[y0:y1, x0:x1], maps.map_y[y0:y1, x0:x1], cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REFLECT101)
+    return sample
+
+
 def far_half_weight(target: np.ndarray, far_triangles: np.ndarray, triangles: np.ndarray, box,
                     face_size: float) -> np.ndarray:
     """(h, w) float32 over `box`: 1 on the target's half that gets the mirrored texture, 0 on
@@ -419,6 +427,9 @@ class MeshSwapper:
         """How many times the hair and off-skin band were measured (OCCLUDERS_EVERY)."""
         self.maps_made = 0
         """How many times warp maps were computed (a still head reuses them: REUSE_PX)."""
+        self._plain: tuple[_Texture, np.ndarray, np.ndarray | None] | None = None
+        """The texture's picture (and its mirror image) with its lid bands closed (swap/eyes.py,
+        plain_lids): made on the first target eye narrower than the source's, kept per texture."""
         self._shape = ShapeTransfer()
         self._shape_still: dict[int, tuple[np.ndarray, float, Warp]] = {}
         """Per face: the landmarks, amount and Warp of the shape transfer's last fit, kept while the
@@ -443,6 +454,7 @@ class MeshSwapper:
             clean = clean_texture_of(source, self.swap_settings.makeup)
         self.clean_texture = clean
         self._texture = source_texture(source, self._triangles, clean)
+        self._plain = None
         if clean is not None and clean.mouth_open:
             log.warning("the mouth in %s is open: the target's own mouth (lips included) is shown "
                         "instead; a photo with the mouth closed works best", source.name)
@@ -780,15 +792,33 @@ class MeshSwapper:
         maps = piecewise_affine_maps(target, texture.points, self._triangles, box, depth=target[:, 2],
                                      grid_step=grid_step)
         patch = maps.remap(texture.image)
+        # The source's lid bands without their lashes and crease over a narrower target eye (swap/eyes.py).
+        amounts = narrowing(texture.points, face.landmarks)
+        plain = self._plain_lids(texture) if max(amounts) > 0.0 else None
+        if plain is not None:
+            fade_lids(patch, _sampler(maps), plain[0], face.landmarks, (box[0], box[1]), amounts)
         if texture.flipped is not None:
             # A turned source: its far half comes from the mirror image of its near half. Two
             # continuous warps blended across the midline (one warp switching between the two
             # pictures would smear whatever lies between them along the seam).
-            mirrored = piecewise_affine_maps(target, texture.flipped_points, self._triangles, box,
-                                             depth=target[:, 2], grid_step=grid_step).remap(texture.flipped)
+            flipped_maps = piecewise_affine_maps(target, texture.flipped_points, self._triangles, box,
+                                                 depth=target[:, 2], grid_step=grid_step)
+            mirrored = flipped_maps.remap(texture.flipped)
+            if plain is not None and plain[1] is not None:
+                fade_lids(mirrored, _sampler(flipped_maps), plain[1], face.landmarks, (box[0], box[1]), amounts)
             weight = far_half_weight(target, texture.far_triangles, self._triangles, box, face.size)
             patch = cv2.blendLinear(mirrored, patch, weight, 1.0 - weight)
         return maps, patch
+
+    def _plain_lids(self, texture: _Texture) -> tuple[np.ndarray, np.ndarray | None]:
+        """The texture's picture and its mirror image's with the lid bands closed (made once)."""
+        if self._plain is None or self._plain[0] is not texture:
+            plain = plain_lids(texture.image, texture.points)
+            flipped = None
+            if texture.flipped is not None and texture.flipped_points is not None:
+                flipped = plain_lids(texture.flipped, texture.flipped_points)
+            self._plain = (texture, plain, flipped)
+        return self._plain[1], self._plain[2]
 
     def _relight(self, frame: Frame, face: Face, maps, patch: np.ndarray, number: int,
                  still: _Still | None = None) -> np.ndarray:
