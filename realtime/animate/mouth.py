@@ -9,6 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from realtime.animate.motion import LOWER_LIP_RINGS, UPPER_LIP_RINGS
 from realtime.blend.color import apply_transfer, lab_statistics, transfer_matrix
 from realtime.faces.topology import topology
 from realtime.faces.warp import piecewise_affine_maps
@@ -276,3 +277,130 @@ def draw_mouth_interior(canvas: np.ndarray, mouth: np.ndarray, face_size: float,
 def driver_to_portrait_colour(driver_stats: tuple[np.ndarray, np.ndarray],
                               portrait_stats: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     return transfer_matrix(driver_stats, portrait_stats, 1.0)
+
+
+# -- the lips' shading, from the driver -------------------------------------------------------------
+
+def _lip_loops() -> np.ndarray:
+    """(4, 20) the lips as closed loops from the inner edge out (each ring's upper half corner to
+    corner, then its lower half back), point for point from loop to loop."""
+    upper, lower = np.array(UPPER_LIP_RINGS), np.array(LOWER_LIP_RINGS)
+    return np.concatenate([upper, lower[:, -2:0:-1]], axis=1)
+
+
+LIP_LOOPS = _lip_loops()
+SHADING_MARGIN = 0.04  # face sizes beyond the lips' outline the shading's mesh reaches (it takes in
+# the corners' folds, which run past the corner landmarks into the cheek)
+SHADING_BLUR = 0.004  # face sizes: the shading is the driver's light at this scale, not its texture
+SHADING_RANGE = (0.6, 1.6)  # the most the lips' light is scaled either way
+SHADING_FADE = 0.8  # of the margin: the shading fades out over this (within its mesh)
+SHADING_REACH = 0.03  # face sizes: the portrait's light round the mouth, the most a pixel is lifted to
+SHADING_STILL = 0.02  # a shading within this of 1 everywhere is left out (the lips at rest)
+
+
+def _shading_mesh(points: np.ndarray, size: float) -> np.ndarray:
+    """(100, 2) the lip loops and a loop SHADING_MARGIN face sizes outside the lips' outline."""
+    loops = points[LIP_LOOPS, :2].astype(np.float32)
+    outer = loops[-1]
+    centre = outer.mean(axis=0)
+    away = outer - centre
+    away /= np.maximum(np.linalg.norm(away, axis=1, keepdims=True), 1e-6)
+    return np.concatenate([*loops, outer + SHADING_MARGIN * size * away]).astype(np.float32)
+
+
+def _band_triangles() -> np.ndarray:
+    count = LIP_LOOPS.shape[1]
+    triangles = []
+    for ring in range(LIP_LOOPS.shape[0]):  # loop k to loop k + 1 (the last: to the margin)
+        a, b = ring * count, (ring + 1) * count
+        for i in range(count):
+            j = (i + 1) % count
+            triangles += [(a + i, a + j, b + i), (a + j, b + j, b + i)]
+    return np.array(triangles, dtype=np.int32)
+
+
+_BAND_TRIANGLES = _band_triangles()
+
+
+def _light(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32) + 1.0
+
+
+def shade_lips(canvas: np.ndarray, points: np.ndarray, face_size: float, driver: np.ndarray,
+               driver_points: np.ndarray, neutral: np.ndarray, neutral_points: np.ndarray,
+               driver_size: float, strength: float = 1.0) -> bool:
+    """The driver's change of light on its lips since its neutral face, laid on the portrait's
+    warped lips (in place; a ratio image: Liu, Shan and Zhang 2001). True when something was drawn.
+
+    The warp moves the portrait's lips but keeps their light: a pout turns the upper lip out to
+    face the light, and the portrait's resting upper lip, in its own shadow and stretched to the
+    pout's height, was drawn dull and dark (d10: L 123 against the real 136-145), with the
+    corners' dark folds stretched along the rounded corners where the real ones smoothed out. The
+    driver's light on its lips (blurred: its shading, not its texture), each pixel divided by its
+    light on the neutral face at the same place on the lips, scales the portrait's. The inside of
+    the inner loop is left to the mouth's interior; the ratio fades out beyond the outline (over
+    SHADING_FADE of SHADING_MARGIN, lifting only) and is taken relative to the skin there (a
+    camera's exposure moves both). d10's pouts (self-reenactment, frames 5-9): the upper lip's
+    light 0.89 -> 0.95 of the real one's; MediaPipe's mouth width on the output follows the real
+    one's at 0.80 of its change (0.69 before).
+
+    points: (478, 2) the portrait's landmarks as drawn; driver_points, neutral_points: the driver's
+    landmarks on `driver` (this frame) and `neutral` (its neutral face, the reference's picture);
+    strength: the motion's strength (the ratio's power)."""
+    drawn = _shading_mesh(points, face_size)
+    height, width = canvas.shape[:2]
+    x0, y0 = np.floor(drawn.min(axis=0)).astype(int) - 1
+    x1, y1 = np.ceil(drawn.max(axis=0)).astype(int) + 2
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return False
+    box = (int(x0), int(y0), int(x1), int(y1))
+    now = piecewise_affine_maps(drawn, _shading_mesh(driver_points, driver_size), _BAND_TRIANGLES, box,
+                                grid_step=2).remap(driver)
+    before = piecewise_affine_maps(drawn, _shading_mesh(neutral_points, driver_size), _BAND_TRIANGLES, box,
+                                   grid_step=2).remap(neutral)
+    local = (drawn - [x0, y0]) * 16
+    count = LIP_LOOPS.shape[1]
+    lips = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
+    cv2.fillPoly(lips, [np.round(local[3 * count:4 * count]).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
+    cv2.fillPoly(lips, [np.round(local[:count]).astype(np.int32)], 0, cv2.LINE_AA, shift=4)
+    around = np.zeros_like(lips)
+    cv2.fillPoly(around, [np.round(local[4 * count:]).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
+    skin = (around > 127) & ~(cv2.dilate(lips, np.ones((3, 3), np.uint8)) > 0)
+    cv2.fillPoly(around, [np.round(local[:count]).astype(np.int32)], 0, cv2.LINE_AA, shift=4)
+    # Blurred within the lips and the skin round them only: the mouth's opening (inside the inner
+    # loop, the driver's dark hole now, its closed lips before) would darken the inner edge.
+    sigma = max(0.8, SHADING_BLUR * face_size)
+    inside = around.astype(np.float32) / 255.0
+    cover = cv2.GaussianBlur(inside, (0, 0), sigma) + 1e-3
+    ratio = cv2.GaussianBlur(_light(now) * inside, (0, 0), sigma) / \
+        np.maximum(cv2.GaussianBlur(_light(before) * inside, (0, 0), sigma), cover)
+    if skin.sum() >= 16:
+        ratio /= max(float(np.median(ratio[skin])), 1e-3)
+    ratio = np.clip(ratio, *SHADING_RANGE) ** strength
+    # 1 on the lips, fading to 0 within the margin's loop (the distance from the lips).
+    fade = cv2.distanceTransform((lips < 128).astype(np.uint8), cv2.DIST_L2, 3)
+    band = max(1.0, SHADING_FADE * SHADING_MARGIN * face_size)
+    weight = np.clip(1.0 - fade / band, 0.0, 1.0) * (around.astype(np.float32) / 255.0)
+    weight = weight * weight * (3.0 - 2.0 * weight)
+    # Beyond the lips only lifted: the driver's dimples and smile folds on another face's skin were
+    # grey smudges (s42 by d3: a moustache's shade over the upper lip), darkened in light alone or
+    # in BGR alike; the corners' folds lifted (a pout's) are what the margin is for.
+    on_lips = np.clip(1.0 - fade / max(2.0, 0.01 * face_size), 0.0, 1.0)
+    ratio = np.where(ratio < 1.0, 1.0 - on_lips * (1.0 - ratio), ratio)
+    gain = cv2.GaussianBlur(1.0 + weight * (ratio - 1.0), (0, 0), sigma)  # no step along the outline
+    if np.abs(gain - 1.0).max() < SHADING_STILL:
+        return False
+    # Lifted: the light scaled, the colour kept (scaled in BGR, a dark lip line lifted came out
+    # orange), and no brighter than the portrait's own light round the mouth: the driver's dark
+    # there (a fold, the corner's shadow) lifted is the portrait's fold lifted where it has one, and
+    # nothing where it has none (s6's lit corner under the moustache came out a white spot).
+    # Darkened (the lips only): in BGR, a shade of their own colour.
+    region = canvas[y0:y1, x0:x1]
+    lab = cv2.cvtColor(region, cv2.COLOR_BGR2LAB)
+    light = lab[..., 0].astype(np.float32)
+    ceiling = np.maximum(light, cv2.GaussianBlur(light, (0, 0), max(1.0, SHADING_REACH * face_size)))
+    lab[..., 0] = np.clip(np.minimum(light * np.maximum(gain, 1.0), ceiling) + 0.5, 0, 255).astype(np.uint8)
+    lifted = cv2.cvtColor(lab, cv2.COLOR_LAB2BGR).astype(np.float32)
+    region[:] = np.clip(lifted * np.minimum(gain, 1.0)[..., None] + 0.5, 0, 255).astype(np.uint8)
+    return True
