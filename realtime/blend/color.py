@@ -170,10 +170,18 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
         planes[0] = lightness
     if tone > 0 and edge is not None and face_size > 0:
         offsets = tone_offsets(lab_small, target_lab, mask, edge[1], edge[2], face_size, step, tone, tone_memory)
-        if offsets is not None:
+        # The chroma as the full-size planes have it: the transfer's chroma change there is scaled
+        # by the lightness (_transfer_planes), the small picture's is not.
+        chroma_small = None if planes is None else \
+            [area_shrink(planes[c], small) if step > 1 else planes[c] for c in (1, 2)]
+        shade = shading_hue_offsets(lab_small, target_lab, mask, face_size, step, tone,
+                                    None if offsets is None else offsets[1:], chroma_small)
+        if offsets is not None or shade is not None:
             if planes is None:
                 planes = list(cv2.split(lab))
-            for channel, offset in enumerate(offsets):
+            for channel, offset in enumerate(offsets if offsets is not None else (None, None, None)):
+                if channel > 0 and shade is not None:
+                    offset = shade[channel - 1] if offset is None else offset + shade[channel - 1]
                 if offset is not None:
                     _add_enlarged(planes[channel], offset, step, lips_only=channel == 0)
     return cv2.cvtColor(lab if planes is None else cv2.merge(planes), cv2.COLOR_LAB2BGR)
@@ -643,6 +651,101 @@ def _tone_maps(patch_lab: np.ndarray, target_lab: np.ndarray, skin: np.ndarray, 
         change.append(float(np.clip(np.sign(difference) * max(abs(difference) - tolerance, 0.0), -limit, limit)))
     return maps, (change[0], change[1], change[2])
 
+
+# The skin's shading (shading_hue_offsets): the local skin mean is taken over this many face sizes
+# (Gaussian sigma); a skin pixel below SHADE_FROM of it is shading in full from SHADE_FULL down,
+# and from SHADE_HAIR[1] down to SHADE_HAIR[0] it fades out again: that dark, it is hair (a
+# moustache, lashes), a nostril or a brow's edge, which keep their own colour.
+SHADE_SIGMA = 0.08
+SHADE_FROM = 0.97
+SHADE_FULL = 0.85
+SHADE_HAIR = (0.35, 0.5)
+# ... and reaches this far (face sizes, Gaussian sigma) past the skin mask into its margin
+# around the eyes, brows and lips.
+SHADE_MARGIN = 0.02
+# The most a shading pixel's a* / b* is moved (8-bit LAB levels).
+SHADE_LIMIT = 20.0
+# Shading at r of the skin nearby's lightness has the lit skin's C*ab times r^-SHADE_Q (-1 would
+# be the lit colour darkened in linear RGB, which keeps C*ab / (L* + 16); 0 the same chroma).
+SHADE_Q = 0.3
+
+
+def _smoothstep(values: np.ndarray, edge0: float, edge1: float) -> np.ndarray:
+    t = np.clip((values - np.float32(edge0)) * np.float32(1.0 / (edge1 - edge0)), 0.0, 1.0)
+    return t * t * (np.float32(3.0) - np.float32(2.0) * t)
+
+
+def _local_skin(lab: np.ndarray, inside: np.ndarray,
+                sigma: float) -> tuple[np.ndarray, list[np.ndarray], np.ndarray, list[np.ndarray]]:
+    """(lightness over the local skin's, the local lit skin's a* and b* (float, about 0), their
+    confidence, the picture's own a* and b*) of an 8-bit LAB picture over the skin
+    `inside` (bool), averaged over `sigma` pixels: the lightness over the skin less the hair-dark
+    pixels (below TONE_DARK of the median), the chroma over the lit part of that."""
+    lightness = lab[:, :, 0].astype(np.float32)
+    chroma = [lab[:, :, c].astype(np.float32) - np.float32(128.0) for c in (1, 2)]
+    median = float(np.median(lightness[inside]))
+    kept = (inside & (lightness > TONE_DARK * median)).astype(np.float32)
+    spread = cv2.GaussianBlur(kept, (0, 0), sigma)
+    local = cv2.GaussianBlur(lightness * kept, (0, 0), sigma) / np.maximum(spread, 1e-3)
+    ratio = lightness / np.maximum(local, 1.0)
+    lit = kept * (ratio > SHADE_FROM - 0.07).astype(np.float32)
+    lit_spread = cv2.GaussianBlur(lit, (0, 0), sigma)
+    lit_chroma = [cv2.GaussianBlur(c * lit, (0, 0), sigma) / np.maximum(lit_spread, 1e-3) for c in chroma]
+    confidence = np.clip(np.minimum(spread, lit_spread) * 4.0, 0.0, 1.0)
+    return ratio, lit_chroma, confidence, chroma
+
+
+def shading_hue_offsets(patch_lab: np.ndarray, target_lab: np.ndarray, skin: np.ndarray, face_size: float,
+                        step: int, strength: float,
+                        tone: tuple[np.ndarray, np.ndarray] | None = None,
+                        chroma: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """int16 (a*, b*) offsets at the size of `patch_lab` (8-bit LAB at 1/step of the box, the
+    colour transfer's and relight's result; `tone`: tone_offsets' a*, b* offsets there, already
+    to be added; `chroma`: the a*, b* planes the picture really has there, where they differ from
+    `patch_lab`'s; `target_lab` the target there; `skin`: the uint8 skin mask there) that give the
+    skin's shading the colour the target's own skin has that much darker: the hue of the lit skin
+    around it, and its chroma scaled as the target's skin scales it (shading_chroma_exponent).
+
+    Why: the colour transfer and the tone move the lit skin's chroma to the target's and leave a
+    darker pixel's chroma more and more its own (a dark brow or moustache must not turn skin
+    coloured: _transfer_planes' weight). The source's shading kept the source's chroma: an old,
+    hand-coloured photo's grey shadows (s12) came out as grey smudges at the eye corners and
+    beside the nose on a warm target (on s12 -> d14's written file, skin at 0.5-0.7 of the skin
+    nearby had C*ab 9.4, 0.66 of the lit skin's; the person's own shading there 18.3, 1.25 of
+    it). Skin in shade keeps or gains chroma (light scattered under the skin comes out redder);
+    a grey shadow loses it. So a pixel darker than the skin nearby (below SHADE_FROM of its local
+    mean, in full below SHADE_FULL) takes the lit skin's a*, b* there scaled by r^-q, at low
+    frequency (its own finer chroma texture stays); from SHADE_HAIR[1] of the skin down it is
+    hair, a nostril or the lash line and keeps its own colour. None where there is too little
+    skin."""
+    inside = skin > 0
+    if np.count_nonzero(inside) < 16 or strength <= 0:
+        return None
+    sigma = max(1.0, SHADE_SIGMA * face_size / step)
+    if chroma is not None:
+        patch_lab = cv2.merge([patch_lab[:, :, 0], *chroma])
+    ratio, lit_chroma, confidence, chroma = _local_skin(patch_lab, inside, sigma)
+    if tone is not None:
+        # The tone offsets to come, on the picture as it will be.
+        toned = [t.astype(np.float32) for t in tone]
+        chroma = [c + t for c, t in zip(chroma, toned, strict=True)]
+        lit_chroma = [c + t for c, t in zip(lit_chroma, toned, strict=True)]
+    # Where it is shading: in the skin and up to the features' own edge (the skin mask leaves a
+    # margin of 0.04 face sizes around the eyes, brows and lips: the eye corners' shade lies in
+    # it), darker than the skin nearby, not as dark as hair.
+    reach = max(1.0, SHADE_MARGIN * face_size / step)
+    near_skin = np.minimum(cv2.GaussianBlur(inside.astype(np.float32), (0, 0), reach) * np.float32(2.0),
+                           np.float32(1.0))
+    weight = (_smoothstep(ratio, SHADE_FROM, SHADE_FULL) * _smoothstep(ratio, SHADE_HAIR[0], SHADE_HAIR[1]) *
+              near_skin * confidence * np.float32(strength))
+    if not np.any(weight > 0.02):
+        return None
+    gain = np.power(np.clip(ratio, SHADE_HAIR[0], 1.0), np.float32(-SHADE_Q))
+    offsets = []
+    for plane, theirs in zip(chroma, lit_chroma, strict=True):
+        own = cv2.GaussianBlur(plane, (0, 0), 1.0)
+        offsets.append(np.round(np.clip(theirs * gain - own, -SHADE_LIMIT, SHADE_LIMIT) * weight).astype(np.int16))
+    return offsets[0], offsets[1]
 
 # How often the tone maps are measured per face (seconds); reused in between.
 TONE_EVERY_S = 0.2
