@@ -174,7 +174,7 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
         # by the lightness (_transfer_planes), the small picture's is not.
         chroma_small = None if planes is None else \
             [area_shrink(planes[c], small) if step > 1 else planes[c] for c in (1, 2)]
-        shade = shading_hue_offsets(lab_small, target_lab, mask, face_size, step, tone,
+        shade = shading_hue_offsets(lab_small, mask, face_size, step, tone,
                                     None if offsets is None else offsets[1:], chroma_small)
         if offsets is not None or shade is not None:
             if planes is None:
@@ -666,7 +666,9 @@ SHADE_MARGIN = 0.02
 # The most a shading pixel's a* / b* is moved (8-bit LAB levels).
 SHADE_LIMIT = 20.0
 # Shading at r of the skin nearby's lightness has the lit skin's C*ab times r^-SHADE_Q (-1 would
-# be the lit colour darkened in linear RGB, which keeps C*ab / (L* + 16); 0 the same chroma).
+# be the lit colour darkened in linear RGB, which keeps C*ab / (L* + 16); 0 the same chroma). The
+# targets' own shading: d14 (evenly lit, pale) 1.16-1.25 x its lit skin's C*ab at r 0.85-0.5
+# (SHADE_Q 0.4-0.6); 0.3 gives 1.05-1.23.
 SHADE_Q = 0.3
 
 
@@ -675,61 +677,50 @@ def _smoothstep(values: np.ndarray, edge0: float, edge1: float) -> np.ndarray:
     return t * t * (np.float32(3.0) - np.float32(2.0) * t)
 
 
-def _local_skin(lab: np.ndarray, inside: np.ndarray,
-                sigma: float) -> tuple[np.ndarray, list[np.ndarray], np.ndarray, list[np.ndarray]]:
-    """(lightness over the local skin's, the local lit skin's a* and b* (float, about 0), their
-    confidence, the picture's own a* and b*) of an 8-bit LAB picture over the skin
-    `inside` (bool), averaged over `sigma` pixels: the lightness over the skin less the hair-dark
-    pixels (below TONE_DARK of the median), the chroma over the lit part of that."""
-    lightness = lab[:, :, 0].astype(np.float32)
-    chroma = [lab[:, :, c].astype(np.float32) - np.float32(128.0) for c in (1, 2)]
-    median = float(np.median(lightness[inside]))
-    kept = (inside & (lightness > TONE_DARK * median)).astype(np.float32)
-    spread = cv2.GaussianBlur(kept, (0, 0), sigma)
-    local = cv2.GaussianBlur(lightness * kept, (0, 0), sigma) / np.maximum(spread, 1e-3)
-    ratio = lightness / np.maximum(local, 1.0)
-    lit = kept * (ratio > SHADE_FROM - 0.07).astype(np.float32)
-    lit_spread = cv2.GaussianBlur(lit, (0, 0), sigma)
-    lit_chroma = [cv2.GaussianBlur(c * lit, (0, 0), sigma) / np.maximum(lit_spread, 1e-3) for c in chroma]
-    confidence = np.clip(np.minimum(spread, lit_spread) * 4.0, 0.0, 1.0)
-    return ratio, lit_chroma, confidence, chroma
-
-
-def shading_hue_offsets(patch_lab: np.ndarray, target_lab: np.ndarray, skin: np.ndarray, face_size: float,
-                        step: int, strength: float,
+def shading_hue_offsets(patch_lab: np.ndarray, skin: np.ndarray, face_size: float, step: int, strength: float,
                         tone: tuple[np.ndarray, np.ndarray] | None = None,
                         chroma: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """int16 (a*, b*) offsets at the size of `patch_lab` (8-bit LAB at 1/step of the box, the
-    colour transfer's and relight's result; `tone`: tone_offsets' a*, b* offsets there, already
-    to be added; `chroma`: the a*, b* planes the picture really has there, where they differ from
-    `patch_lab`'s; `target_lab` the target there; `skin`: the uint8 skin mask there) that give the
-    skin's shading the colour the target's own skin has that much darker: the hue of the lit skin
-    around it, and its chroma scaled as the target's skin scales it (shading_chroma_exponent).
+    colour transfer's and relight's result; `chroma`: the a*, b* planes the picture really has
+    there, where they differ from `patch_lab`'s; `tone`: tone_offsets' a*, b* offsets there, still
+    to be added; `skin`: the uint8 skin mask there) that give the skin's shading the colour of the
+    lit skin around it, as skin has it in shade: its hue, its chroma a little raised.
 
     Why: the colour transfer and the tone move the lit skin's chroma to the target's and leave a
     darker pixel's chroma more and more its own (a dark brow or moustache must not turn skin
     coloured: _transfer_planes' weight). The source's shading kept the source's chroma: an old,
     hand-coloured photo's grey shadows (s12) came out as grey smudges at the eye corners and
-    beside the nose on a warm target (on s12 -> d14's written file, skin at 0.5-0.7 of the skin
-    nearby had C*ab 9.4, 0.66 of the lit skin's; the person's own shading there 18.3, 1.25 of
-    it). Skin in shade keeps or gains chroma (light scattered under the skin comes out redder);
-    a grey shadow loses it. So a pixel darker than the skin nearby (below SHADE_FROM of its local
-    mean, in full below SHADE_FULL) takes the lit skin's a*, b* there scaled by r^-q, at low
-    frequency (its own finer chroma texture stays); from SHADE_HAIR[1] of the skin down it is
-    hair, a nostril or the lash line and keeps its own colour. None where there is too little
-    skin."""
+    beside the nose on a warm target (on s12 -> d14's written file, skin at 0.5-0.7 of the
+    lightness of the skin nearby had C*ab 9.4, 0.66 of the lit skin's; the person's own skin at
+    that depth 18.3, 1.25 of it). Skin in shade keeps or gains chroma (light scattered under the
+    skin comes out redder); a grey shadow loses it. So a pixel darker than the skin nearby (below
+    SHADE_FROM of its local mean, in full below SHADE_FULL; r its lightness over the local mean)
+    takes the lit skin's a*, b* there times r^-SHADE_Q, at low frequency (its finer chroma
+    texture stays); from SHADE_HAIR[1] of the skin down it is hair, a nostril or the lash line,
+    and keeps its own colour. None where there is too little skin or no shading.
+
+    SHADE_Q is fixed, not fitted on the target: its darker skin pixels are as often make-up,
+    eye bags, stubble or a glasses frame as shade (fitted, d10's eyeliner and lip line gave
+    -0.23 and turned s10's shaded nose olive on d10; d3's eye bags -0.48)."""
     inside = skin > 0
     if np.count_nonzero(inside) < 16 or strength <= 0:
         return None
-    sigma = max(1.0, SHADE_SIGMA * face_size / step)
-    if chroma is not None:
-        patch_lab = cv2.merge([patch_lab[:, :, 0], *chroma])
-    ratio, lit_chroma, confidence, chroma = _local_skin(patch_lab, inside, sigma)
+    lightness = patch_lab[:, :, 0].astype(np.float32)
+    planes = chroma if chroma is not None else [patch_lab[:, :, 1], patch_lab[:, :, 2]]
+    own = [plane.astype(np.float32) - np.float32(128.0) for plane in planes]
     if tone is not None:
-        # The tone offsets to come, on the picture as it will be.
-        toned = [t.astype(np.float32) for t in tone]
-        chroma = [c + t for c, t in zip(chroma, toned, strict=True)]
-        lit_chroma = [c + t for c, t in zip(lit_chroma, toned, strict=True)]
+        # The picture as it will be, the tone offsets added.
+        own = [plane + offset.astype(np.float32) for plane, offset in zip(own, tone, strict=True)]
+    sigma = max(1.0, SHADE_SIGMA * face_size / step)
+    # The local skin's lightness, over the skin less the hair-dark pixels (as tone_offsets) ...
+    median = float(np.median(lightness[inside]))
+    kept = (inside & (lightness > TONE_DARK * median)).astype(np.float32)
+    spread = cv2.GaussianBlur(kept, (0, 0), sigma)
+    ratio = lightness / np.maximum(cv2.GaussianBlur(lightness * kept, (0, 0), sigma) / np.maximum(spread, 1e-3), 1.0)
+    # ... and its chroma, over the lit part of it (the shading itself would pull it towards grey).
+    lit = kept * (ratio > SHADE_FROM - 0.07).astype(np.float32)
+    lit_spread = cv2.GaussianBlur(lit, (0, 0), sigma)
+    confidence = np.clip(np.minimum(spread, lit_spread) * 4.0, 0.0, 1.0)
     # Where it is shading: in the skin and up to the features' own edge (the skin mask leaves a
     # margin of 0.04 face sizes around the eyes, brows and lips: the eye corners' shade lies in
     # it), darker than the skin nearby, not as dark as hair.
@@ -742,10 +733,12 @@ def shading_hue_offsets(patch_lab: np.ndarray, target_lab: np.ndarray, skin: np.
         return None
     gain = np.power(np.clip(ratio, SHADE_HAIR[0], 1.0), np.float32(-SHADE_Q))
     offsets = []
-    for plane, theirs in zip(chroma, lit_chroma, strict=True):
-        own = cv2.GaussianBlur(plane, (0, 0), 1.0)
-        offsets.append(np.round(np.clip(theirs * gain - own, -SHADE_LIMIT, SHADE_LIMIT) * weight).astype(np.int16))
+    for plane in own:
+        theirs = cv2.GaussianBlur(plane * lit, (0, 0), sigma) / np.maximum(lit_spread, 1e-3)
+        change = theirs * gain - cv2.GaussianBlur(plane, (0, 0), 1.0)
+        offsets.append(np.round(np.clip(change, -SHADE_LIMIT, SHADE_LIMIT) * weight).astype(np.int16))
     return offsets[0], offsets[1]
+
 
 # How often the tone maps are measured per face (seconds); reused in between.
 TONE_EVERY_S = 0.2
