@@ -677,6 +677,18 @@ def _smoothstep(values: np.ndarray, edge0: float, edge1: float) -> np.ndarray:
     return t * t * (np.float32(3.0) - np.float32(2.0) * t)
 
 
+def _wide_blur(picture: np.ndarray, sigma: float) -> np.ndarray:
+    """cv2.GaussianBlur(picture, (0, 0), sigma) of a float picture, for a smooth map: a sigma over
+    a few pixels is worked out on the picture reduced to about 2 pixels per sigma and enlarged
+    again (a 45-tap kernel over the whole picture was most of shading_hue_offsets' cost)."""
+    factor = int(sigma / 2.0)
+    height, width = picture.shape[:2]
+    if factor < 2 or min(height, width) < 4 * factor:
+        return cv2.GaussianBlur(picture, (0, 0), sigma)
+    small = area_shrink(picture, (width // factor, height // factor))
+    return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / factor), (width, height), interpolation=cv2.INTER_LINEAR)
+
+
 def shading_hue_offsets(patch_lab: np.ndarray, skin: np.ndarray, face_size: float, step: int, strength: float,
                         tone: tuple[np.ndarray, np.ndarray] | None = None,
                         chroma: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray] | None:
@@ -706,20 +718,20 @@ def shading_hue_offsets(patch_lab: np.ndarray, skin: np.ndarray, face_size: floa
     if np.count_nonzero(inside) < 16 or strength <= 0:
         return None
     lightness = patch_lab[:, :, 0].astype(np.float32)
-    planes = chroma if chroma is not None else [patch_lab[:, :, 1], patch_lab[:, :, 2]]
-    own = [plane.astype(np.float32) - np.float32(128.0) for plane in planes]
+    # a*, b* as one two-channel picture (one blur for both).
+    own = (cv2.merge(chroma) if chroma is not None else patch_lab[:, :, 1:]).astype(np.float32) - np.float32(128.0)
     if tone is not None:
         # The picture as it will be, the tone offsets added.
-        own = [plane + offset.astype(np.float32) for plane, offset in zip(own, tone, strict=True)]
+        own += cv2.merge(tone).astype(np.float32)
     sigma = max(1.0, SHADE_SIGMA * face_size / step)
     # The local skin's lightness, over the skin less the hair-dark pixels (as tone_offsets) ...
     median = float(np.median(lightness[inside]))
     kept = (inside & (lightness > TONE_DARK * median)).astype(np.float32)
-    spread = cv2.GaussianBlur(kept, (0, 0), sigma)
-    ratio = lightness / np.maximum(cv2.GaussianBlur(lightness * kept, (0, 0), sigma) / np.maximum(spread, 1e-3), 1.0)
+    spread = _wide_blur(kept, sigma)
+    ratio = lightness / np.maximum(_wide_blur(lightness * kept, sigma) / np.maximum(spread, 1e-3), 1.0)
     # ... and its chroma, over the lit part of it (the shading itself would pull it towards grey).
     lit = kept * (ratio > SHADE_FROM - 0.07).astype(np.float32)
-    lit_spread = cv2.GaussianBlur(lit, (0, 0), sigma)
+    lit_spread = _wide_blur(lit, sigma)
     confidence = np.clip(np.minimum(spread, lit_spread) * 4.0, 0.0, 1.0)
     # Where it is shading: in the skin and up to the features' own edge (the skin mask leaves a
     # margin of 0.04 face sizes around the eyes, brows and lips: the eye corners' shade lies in
@@ -731,13 +743,11 @@ def shading_hue_offsets(patch_lab: np.ndarray, skin: np.ndarray, face_size: floa
               near_skin * confidence * np.float32(strength))
     if not np.any(weight > 0.02):
         return None
-    gain = np.power(np.clip(ratio, SHADE_HAIR[0], 1.0), np.float32(-SHADE_Q))
-    offsets = []
-    for plane in own:
-        theirs = cv2.GaussianBlur(plane * lit, (0, 0), sigma) / np.maximum(lit_spread, 1e-3)
-        change = theirs * gain - cv2.GaussianBlur(plane, (0, 0), 1.0)
-        offsets.append(np.round(np.clip(change, -SHADE_LIMIT, SHADE_LIMIT) * weight).astype(np.int16))
-    return offsets[0], offsets[1]
+    gain = np.power(np.clip(ratio, SHADE_HAIR[0], 1.0), np.float32(-SHADE_Q)) / np.maximum(lit_spread, 1e-3)
+    theirs = _wide_blur(own * lit[:, :, None], sigma) * gain[:, :, None]
+    change = np.clip(theirs - cv2.GaussianBlur(own, (0, 0), 1.0), -SHADE_LIMIT, SHADE_LIMIT) * weight[:, :, None]
+    offsets = np.round(change).astype(np.int16)
+    return offsets[:, :, 0], offsets[:, :, 1]
 
 
 # How often the tone maps are measured per face (seconds); reused in between.
