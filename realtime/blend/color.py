@@ -175,7 +175,8 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
         chroma_small = None if planes is None else \
             [area_shrink(planes[c], small) if step > 1 else planes[c] for c in (1, 2)]
         shade = shading_hue_offsets(lab_small, mask, face_size, step, tone,
-                                    None if offsets is None else offsets[1:], chroma_small)
+                                    None if offsets is None else offsets[1:], chroma_small,
+                                    _lips_weight(edge[1], edge[2], step, mask.shape, face_size))
         if offsets is not None or shade is not None:
             if planes is None:
                 planes = list(cv2.split(lab))
@@ -665,11 +666,12 @@ SHADE_HAIR = (0.35, 0.5)
 SHADE_MARGIN = 0.02
 # The most a shading pixel's a* / b* is moved (8-bit LAB levels).
 SHADE_LIMIT = 20.0
-# Shading at r of the skin nearby's lightness has the lit skin's C*ab times r^-SHADE_Q (-1 would
-# be the lit colour darkened in linear RGB, which keeps C*ab / (L* + 16); 0 the same chroma). The
-# targets' own shading: d14 (evenly lit, pale) 1.16-1.25 x its lit skin's C*ab at r 0.85-0.5
-# (SHADE_Q 0.4-0.6); 0.3 gives 1.05-1.23.
-SHADE_Q = 0.3
+# Shading at r of the skin nearby's lightness has between r^-SHADE_Q[0] and r^-SHADE_Q[1] of the
+# lit skin's C*ab (an exponent of -1 would be the lit colour darkened in linear RGB, which keeps
+# C*ab / (L* + 16); 0 the same chroma). The targets' own shading: d14 (evenly lit, pale) 1.16-1.25
+# x its lit skin's C*ab at r 0.85-0.5 (an exponent of 0.4-0.6), d9, d10, d13 0.92-1.05; at r 0.6
+# the range is 1.08-1.17.
+SHADE_Q = (0.15, 0.3)
 
 
 def _smoothstep(values: np.ndarray, edge0: float, edge1: float) -> np.ndarray:
@@ -691,12 +693,14 @@ def _wide_blur(picture: np.ndarray, sigma: float) -> np.ndarray:
 
 def shading_hue_offsets(patch_lab: np.ndarray, skin: np.ndarray, face_size: float, step: int, strength: float,
                         tone: tuple[np.ndarray, np.ndarray] | None = None,
-                        chroma: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+                        chroma: list[np.ndarray] | None = None,
+                        lips: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """int16 (a*, b*) offsets at the size of `patch_lab` (8-bit LAB at 1/step of the box, the
     colour transfer's and relight's result; `chroma`: the a*, b* planes the picture really has
     there, where they differ from `patch_lab`'s; `tone`: tone_offsets' a*, b* offsets there, still
-    to be added; `skin`: the uint8 skin mask there) that give the skin's shading the colour of the
-    lit skin around it, as skin has it in shade: its hue, its chroma a little raised.
+    to be added; `skin`: the uint8 skin mask there; `lips`: the lips' weight there, left alone)
+    that give the skin's shading the colour of the lit skin around it, as skin has it in shade: its
+    hue, and at least its chroma.
 
     Why: the colour transfer and the tone move the lit skin's chroma to the target's and leave a
     darker pixel's chroma more and more its own (a dark brow or moustache must not turn skin
@@ -707,13 +711,18 @@ def shading_hue_offsets(patch_lab: np.ndarray, skin: np.ndarray, face_size: floa
     that depth 18.3, 1.25 of it). Skin in shade keeps or gains chroma (light scattered under the
     skin comes out redder); a grey shadow loses it. So a pixel darker than the skin nearby (below
     SHADE_FROM of its local mean, in full below SHADE_FULL; r its lightness over the local mean)
-    takes the lit skin's a*, b* there times r^-SHADE_Q, at low frequency (its finer chroma
-    texture stays); from SHADE_HAIR[1] of the skin down it is hair, a nostril or the lash line,
-    and keeps its own colour. None where there is too little skin or no shading.
+    takes the hue of the lit skin there and a chroma between r^-SHADE_Q[0] and r^-SHADE_Q[1] of it
+    (its own where it lies between: a painting's warm shading stays as it is), at low frequency
+    (its finer chroma texture stays); from SHADE_HAIR[1] of the skin down it is hair, a nostril
+    or the lash line, and keeps its own colour, as do the lips. None where there is too little
+    skin or no shading.
 
-    SHADE_Q is fixed, not fitted on the target: its darker skin pixels are as often make-up,
-    eye bags, stubble or a glasses frame as shade (fitted, d10's eyeliner and lip line gave
-    -0.23 and turned s10's shaded nose olive on d10; d3's eye bags -0.48)."""
+    The range is fixed, not fitted on the target: its darker skin pixels are as often make-up,
+    eye bags, stubble or a glasses frame as shade (fitted, d10's eyeliner and lip line gave an
+    exponent of -0.23 and turned s10's shaded nose olive on d10; d3's eye bags -0.48). Taken to
+    r^-SHADE_Q[1] everywhere, s10's shading on d10 went from 0.97 of the lit skin's chroma (the
+    person's own 0.99) to 1.13, and the lips (not in the skin mask, but darker than the skin
+    beside them) lost their colour (lips dE 3.6 -> 5.1)."""
     inside = skin > 0
     if np.count_nonzero(inside) < 16 or strength <= 0:
         return None
@@ -743,9 +752,18 @@ def shading_hue_offsets(patch_lab: np.ndarray, skin: np.ndarray, face_size: floa
               near_skin * confidence * np.float32(strength))
     if not np.any(weight > 0.02):
         return None
-    gain = np.power(np.clip(ratio, SHADE_HAIR[0], 1.0), np.float32(-SHADE_Q)) / np.maximum(lit_spread, 1e-3)
-    theirs = _wide_blur(own * lit[:, :, None], sigma) * gain[:, :, None]
-    change = np.clip(theirs - cv2.GaussianBlur(own, (0, 0), 1.0), -SHADE_LIMIT, SHADE_LIMIT) * weight[:, :, None]
+    if lips is not None:
+        weight *= np.float32(1.0) - lips
+    theirs = _wide_blur(own * lit[:, :, None], sigma) / np.maximum(lit_spread, 1e-3)[:, :, None]
+    near = cv2.GaussianBlur(own, (0, 0), 1.0)
+    # The lit skin's hue; its chroma as the pixel's own where that lies between r^-SHADE_Q[0] and
+    # r^-SHADE_Q[1] of the lit skin's (a source's own, plausible shading stays), else the nearer.
+    lit_chroma = np.maximum(np.sqrt(theirs[:, :, 0] ** 2 + theirs[:, :, 1] ** 2), np.float32(0.5))
+    own_chroma = np.sqrt(near[:, :, 0] ** 2 + near[:, :, 1] ** 2)
+    depth = np.clip(ratio, SHADE_HAIR[0], 1.0)
+    scale = np.minimum(np.maximum(own_chroma / lit_chroma, np.power(depth, np.float32(-SHADE_Q[0]))),
+                       np.power(depth, np.float32(-SHADE_Q[1])))
+    change = np.clip(theirs * scale[:, :, None] - near, -SHADE_LIMIT, SHADE_LIMIT) * weight[:, :, None]
     offsets = np.round(change).astype(np.int16)
     return offsets[:, :, 0], offsets[:, :, 1]
 
