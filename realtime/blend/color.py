@@ -669,8 +669,9 @@ SHADE_LIMIT = 20.0
 # Shading at r of the skin nearby's lightness has between r^-SHADE_Q[0] and r^-SHADE_Q[1] of the
 # lit skin's C*ab (an exponent of -1 would be the lit colour darkened in linear RGB, which keeps
 # C*ab / (L* + 16); 0 the same chroma). The targets' own shading: d14 (evenly lit, pale) 1.16-1.25
-# x its lit skin's C*ab at r 0.85-0.5 (an exponent of 0.4-0.6), d9, d10, d13 0.92-1.05; at r 0.6
-# the range is 1.08-1.17.
+# x its lit skin's C*ab at r 0.85-0.5 (an exponent of 0.4-0.6), d9, d10, d13 0.92-1.05, d3 0.83-0.88;
+# at r 0.6 the range is 1.08-1.17 (-0.2..0.15, 0.90-1.08, left s12's shading nearly as grey as
+# before: 0.82 -> 0.88 of the lit skin's chroma on d14).
 SHADE_Q = (0.15, 0.3)
 
 
@@ -752,6 +753,10 @@ def shading_hue_offsets(patch_lab: np.ndarray, skin: np.ndarray, face_size: floa
               near_skin * confidence * np.float32(strength))
     if not np.any(weight > 0.02):
         return None
+    # Nor around hair-dark pixels: a moustache's or a brow's soft ends are hair over skin, not
+    # shade (given the skin's chroma, s12's moustache on d3 and d9 got a burnt orange fringe).
+    hair = (ratio < SHADE_HAIR[1]).astype(np.float32)
+    weight *= np.float32(1.0) - np.minimum(cv2.GaussianBlur(hair, (0, 0), 1.0) * np.float32(1.5), np.float32(1.0))
     if lips is not None:
         weight *= np.float32(1.0) - lips
     theirs = _wide_blur(own * lit[:, :, None], sigma) / np.maximum(lit_spread, 1e-3)[:, :, None]
