@@ -666,13 +666,13 @@ SHADE_HAIR = (0.35, 0.5)
 SHADE_MARGIN = 0.02
 # The most a shading pixel's a* / b* is moved (8-bit LAB levels).
 SHADE_LIMIT = 20.0
-# Shading at r of the skin nearby's lightness has between r^-SHADE_Q[0] and r^-SHADE_Q[1] of the
-# lit skin's C*ab (an exponent of -1 would be the lit colour darkened in linear RGB, which keeps
-# C*ab / (L* + 16); 0 the same chroma). The targets' own shading: d14 (evenly lit, pale) 1.16-1.25
-# x its lit skin's C*ab at r 0.85-0.5 (an exponent of 0.4-0.6), d9, d10, d13 0.92-1.05, d3 0.83-0.88;
-# at r 0.6 the range is 1.08-1.17 (-0.2..0.15, 0.90-1.08, left s12's shading nearly as grey as
-# before: 0.82 -> 0.88 of the lit skin's chroma on d14).
-SHADE_Q = (0.15, 0.3)
+# Shading at r of the skin nearby's lightness with less than r^SHADE_GREY of the lit skin's C*ab is
+# grey: skin in shade keeps or gains chroma (an exponent of 1 would be the lit colour darkened in
+# linear RGB, which keeps C*ab / (L* + 16)). The persons' own shading, at r 0.5-0.7: d3 0.83, d9
+# 0.95, d13 0.92, d10 1.05, d14 1.25 of the lit skin's; r^0.35 is 0.84 at r 0.6, 0.89 at r 0.7; s12's
+# grey shading is 0.65. A pixel below it is taken there, fading in over SHADE_GREY_SOFT.
+SHADE_GREY = 0.35
+SHADE_GREY_SOFT = 0.1
 
 
 def _smoothstep(values: np.ndarray, edge0: float, edge1: float) -> np.ndarray:
@@ -701,7 +701,7 @@ def shading_hue_offsets(patch_lab: np.ndarray, skin: np.ndarray, face_size: floa
     there, where they differ from `patch_lab`'s; `tone`: tone_offsets' a*, b* offsets there, still
     to be added; `skin`: the uint8 skin mask there; `lips`: the lips' weight there, left alone)
     that give the skin's shading the colour of the lit skin around it, as skin has it in shade: its
-    hue, and at least its chroma.
+    hue, and the chroma skin keeps in shade.
 
     Why: the colour transfer and the tone move the lit skin's chroma to the target's and leave a
     darker pixel's chroma more and more its own (a dark brow or moustache must not turn skin
@@ -712,18 +712,21 @@ def shading_hue_offsets(patch_lab: np.ndarray, skin: np.ndarray, face_size: floa
     that depth 18.3, 1.25 of it). Skin in shade keeps or gains chroma (light scattered under the
     skin comes out redder); a grey shadow loses it. So a pixel darker than the skin nearby (below
     SHADE_FROM of its local mean, in full below SHADE_FULL; r its lightness over the local mean)
-    takes the hue of the lit skin there and a chroma between r^-SHADE_Q[0] and r^-SHADE_Q[1] of it
-    (its own where it lies between: a painting's warm shading stays as it is), at low frequency
-    (its finer chroma texture stays); from SHADE_HAIR[1] of the skin down it is hair, a nostril
-    or the lash line, and keeps its own colour, as do the lips. None where there is too little
-    skin or no shading.
+    is grey where its chroma is under r^SHADE_GREY of the lit skin's there (less than skin in shade
+    has), and then takes the lit skin's hue at that chroma, at low frequency (its finer chroma
+    texture stays); from SHADE_HAIR[1] of the skin down it is hair, a nostril or the lash line and
+    keeps its own colour, as do the lips and a small pixel around hair (a moustache's soft ends).
+    Shading with chroma enough is left alone: a face blended onto itself does not change
+    (tests/test_blend.py), nor does a painting's warm shading. None where there is too little skin
+    or no shading.
 
-    The range is fixed, not fitted on the target: its darker skin pixels are as often make-up,
+    The bound is fixed, not fitted on the target: its darker skin pixels are as often make-up,
     eye bags, stubble or a glasses frame as shade (fitted, d10's eyeliner and lip line gave an
-    exponent of -0.23 and turned s10's shaded nose olive on d10; d3's eye bags -0.48). Taken to
-    r^-SHADE_Q[1] everywhere, s10's shading on d10 went from 0.97 of the lit skin's chroma (the
-    person's own 0.99) to 1.13, and the lips (not in the skin mask, but darker than the skin
-    beside them) lost their colour (lips dE 3.6 -> 5.1)."""
+    exponent of 0.23 and turned s10's shaded nose olive on d10). Taking all shading to a fixed
+    range (1.08-1.17 of the lit chroma at r 0.6) changed the person's own shading too (a face
+    blended onto itself: 10 levels at the 99.9th percentile), over-saturated s10's on d10 and gave
+    s12's moustache on d3 and d9 a burnt orange fringe (benchmarks/results/s24-shadowhue).
+    """
     inside = skin > 0
     if np.count_nonzero(inside) < 16 or strength <= 0:
         return None
@@ -761,14 +764,14 @@ def shading_hue_offsets(patch_lab: np.ndarray, skin: np.ndarray, face_size: floa
         weight *= np.float32(1.0) - lips
     theirs = _wide_blur(own * lit[:, :, None], sigma) / np.maximum(lit_spread, 1e-3)[:, :, None]
     near = cv2.GaussianBlur(own, (0, 0), 1.0)
-    # The lit skin's hue; its chroma as the pixel's own where that lies between r^-SHADE_Q[0] and
-    # r^-SHADE_Q[1] of the lit skin's (a source's own, plausible shading stays), else the nearer.
+    # Only shading greyer than skin in shade ever is (below r^SHADE_GREY of the lit skin's chroma)
+    # is changed, to the lit skin's hue at that chroma, fading in over SHADE_GREY_SOFT of the ratio:
+    # a face's own shading (the target blended onto itself) is left as it is.
     lit_chroma = np.maximum(np.sqrt(theirs[:, :, 0] ** 2 + theirs[:, :, 1] ** 2), np.float32(0.5))
     own_chroma = np.sqrt(near[:, :, 0] ** 2 + near[:, :, 1] ** 2)
-    depth = np.clip(ratio, SHADE_HAIR[0], 1.0)
-    scale = np.minimum(np.maximum(own_chroma / lit_chroma, np.power(depth, np.float32(-SHADE_Q[0]))),
-                       np.power(depth, np.float32(-SHADE_Q[1])))
-    change = np.clip(theirs * scale[:, :, None] - near, -SHADE_LIMIT, SHADE_LIMIT) * weight[:, :, None]
+    least = np.power(np.clip(ratio, SHADE_HAIR[0], 1.0), np.float32(SHADE_GREY))
+    grey = np.clip((least - own_chroma / lit_chroma) * np.float32(1.0 / SHADE_GREY_SOFT), 0.0, 1.0)
+    change = np.clip(theirs * least[:, :, None] - near, -SHADE_LIMIT, SHADE_LIMIT) * (weight * grey)[:, :, None]
     offsets = np.round(change).astype(np.int16)
     return offsets[:, :, 0], offsets[:, :, 1]
 
