@@ -170,19 +170,10 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
         planes[0] = lightness
     if tone > 0 and edge is not None and face_size > 0:
         offsets = tone_offsets(lab_small, target_lab, mask, edge[1], edge[2], face_size, step, tone, tone_memory)
-        # The chroma as the full-size planes have it: the transfer's chroma change there is scaled
-        # by the lightness (_transfer_planes), the small picture's is not.
-        chroma_small = None if planes is None else \
-            [area_shrink(planes[c], small) if step > 1 else planes[c] for c in (1, 2)]
-        shade = shading_hue_offsets(lab_small, mask, face_size, step, tone,
-                                    None if offsets is None else offsets[1:], chroma_small,
-                                    _lips_weight(edge[1], edge[2], step, mask.shape, face_size))
-        if offsets is not None or shade is not None:
+        if offsets is not None:
             if planes is None:
                 planes = list(cv2.split(lab))
-            for channel, offset in enumerate(offsets if offsets is not None else (None, None, None)):
-                if channel > 0 and shade is not None:
-                    offset = shade[channel - 1] if offset is None else offset + shade[channel - 1]
+            for channel, offset in enumerate(offsets):
                 if offset is not None:
                     _add_enlarged(planes[channel], offset, step, lips_only=channel == 0)
     return cv2.cvtColor(lab if planes is None else cv2.merge(planes), cv2.COLOR_LAB2BGR)
@@ -651,129 +642,6 @@ def _tone_maps(patch_lab: np.ndarray, target_lab: np.ndarray, skin: np.ndarray, 
                            patch_lab[:, :, channel][lip_region].mean(dtype=np.float64))
         change.append(float(np.clip(np.sign(difference) * max(abs(difference) - tolerance, 0.0), -limit, limit)))
     return maps, (change[0], change[1], change[2])
-
-
-# The skin's shading (shading_hue_offsets): the local skin mean is taken over this many face sizes
-# (Gaussian sigma); a skin pixel below SHADE_FROM of it is shading in full from SHADE_FULL down,
-# and from SHADE_HAIR[1] down to SHADE_HAIR[0] it fades out again: that dark, it is hair (a
-# moustache, lashes), a nostril or a brow's edge, which keep their own colour.
-SHADE_SIGMA = 0.08
-SHADE_FROM = 0.97
-SHADE_FULL = 0.85
-SHADE_HAIR = (0.35, 0.5)
-# ... and reaches this far (face sizes, Gaussian sigma) past the skin mask into its margin
-# around the eyes, brows and lips.
-SHADE_MARGIN = 0.02
-# The most a shading pixel's a* / b* is moved (8-bit LAB levels).
-SHADE_LIMIT = 20.0
-# Shading at r of the skin nearby's lightness with less than r^SHADE_GREY of the lit skin's C*ab is
-# grey: skin in shade keeps or gains chroma (an exponent of 1 would be the lit colour darkened in
-# linear RGB, which keeps C*ab / (L* + 16)). The persons' own shading, at r 0.5-0.7: d3 0.83, d9
-# 0.95, d13 0.92, d10 1.05, d14 1.25 of the lit skin's; r^0.35 is 0.84 at r 0.6, 0.89 at r 0.7; s12's
-# grey shading is 0.65. A pixel below it is taken there, fading in over SHADE_GREY_SOFT.
-SHADE_GREY = 0.35
-SHADE_GREY_SOFT = 0.1
-
-
-def _smoothstep(values: np.ndarray, edge0: float, edge1: float) -> np.ndarray:
-    t = np.clip((values - np.float32(edge0)) * np.float32(1.0 / (edge1 - edge0)), 0.0, 1.0)
-    return t * t * (np.float32(3.0) - np.float32(2.0) * t)
-
-
-def _wide_blur(picture: np.ndarray, sigma: float) -> np.ndarray:
-    """cv2.GaussianBlur(picture, (0, 0), sigma) of a float picture, for a smooth map: a sigma over
-    a few pixels is worked out on the picture reduced to about 2 pixels per sigma and enlarged
-    again (a 45-tap kernel over the whole picture was most of shading_hue_offsets' cost)."""
-    factor = int(sigma / 2.0)
-    height, width = picture.shape[:2]
-    if factor < 2 or min(height, width) < 4 * factor:
-        return cv2.GaussianBlur(picture, (0, 0), sigma)
-    small = area_shrink(picture, (width // factor, height // factor))
-    return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / factor), (width, height), interpolation=cv2.INTER_LINEAR)
-
-
-def shading_hue_offsets(patch_lab: np.ndarray, skin: np.ndarray, face_size: float, step: int, strength: float,
-                        tone: tuple[np.ndarray, np.ndarray] | None = None,
-                        chroma: list[np.ndarray] | None = None,
-                        lips: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
-    """int16 (a*, b*) offsets at the size of `patch_lab` (8-bit LAB at 1/step of the box, the
-    colour transfer's and relight's result; `chroma`: the a*, b* planes the picture really has
-    there, where they differ from `patch_lab`'s; `tone`: tone_offsets' a*, b* offsets there, still
-    to be added; `skin`: the uint8 skin mask there; `lips`: the lips' weight there, left alone)
-    that give the skin's shading the colour of the lit skin around it, as skin has it in shade: its
-    hue, and the chroma skin keeps in shade.
-
-    Why: the colour transfer and the tone move the lit skin's chroma to the target's and leave a
-    darker pixel's chroma more and more its own (a dark brow or moustache must not turn skin
-    coloured: _transfer_planes' weight). The source's shading kept the source's chroma: an old,
-    hand-coloured photo's grey shadows (s12) came out as grey smudges at the eye corners and
-    beside the nose on a warm target (on s12 -> d14's written file, skin at 0.5-0.7 of the
-    lightness of the skin nearby had C*ab 9.4, 0.66 of the lit skin's; the person's own skin at
-    that depth 18.3, 1.25 of it). Skin in shade keeps or gains chroma (light scattered under the
-    skin comes out redder); a grey shadow loses it. So a pixel darker than the skin nearby (below
-    SHADE_FROM of its local mean, in full below SHADE_FULL; r its lightness over the local mean)
-    is grey where its chroma is under r^SHADE_GREY of the lit skin's there (less than skin in shade
-    has), and then takes the lit skin's hue at that chroma, at low frequency (its finer chroma
-    texture stays); from SHADE_HAIR[1] of the skin down it is hair, a nostril or the lash line and
-    keeps its own colour, as do the lips and a small pixel around hair (a moustache's soft ends).
-    Shading with chroma enough is left alone: a face blended onto itself does not change
-    (tests/test_blend.py), nor does a painting's warm shading. None where there is too little skin
-    or no shading.
-
-    The bound is fixed, not fitted on the target: its darker skin pixels are as often make-up,
-    eye bags, stubble or a glasses frame as shade (fitted, d10's eyeliner and lip line gave an
-    exponent of 0.23 and turned s10's shaded nose olive on d10). Taking all shading to a fixed
-    range (1.08-1.17 of the lit chroma at r 0.6) changed the person's own shading too (a face
-    blended onto itself: 10 levels at the 99.9th percentile), over-saturated s10's on d10 and gave
-    s12's moustache on d3 and d9 a burnt orange fringe (benchmarks/results/s24-shadowhue).
-    """
-    inside = skin > 0
-    if np.count_nonzero(inside) < 16 or strength <= 0:
-        return None
-    lightness = patch_lab[:, :, 0].astype(np.float32)
-    # a*, b* as one two-channel picture (one blur for both).
-    own = (cv2.merge(chroma) if chroma is not None else patch_lab[:, :, 1:]).astype(np.float32) - np.float32(128.0)
-    if tone is not None:
-        # The picture as it will be, the tone offsets added.
-        own += cv2.merge(tone).astype(np.float32)
-    sigma = max(1.0, SHADE_SIGMA * face_size / step)
-    # The local skin's lightness, over the skin less the hair-dark pixels (as tone_offsets) ...
-    median = float(np.median(lightness[inside]))
-    kept = (inside & (lightness > TONE_DARK * median)).astype(np.float32)
-    spread = _wide_blur(kept, sigma)
-    ratio = lightness / np.maximum(_wide_blur(lightness * kept, sigma) / np.maximum(spread, 1e-3), 1.0)
-    # ... and its chroma, over the lit part of it (the shading itself would pull it towards grey).
-    lit = kept * (ratio > SHADE_FROM - 0.07).astype(np.float32)
-    lit_spread = _wide_blur(lit, sigma)
-    confidence = np.clip(np.minimum(spread, lit_spread) * 4.0, 0.0, 1.0)
-    # Where it is shading: in the skin and up to the features' own edge (the skin mask leaves a
-    # margin of 0.04 face sizes around the eyes, brows and lips: the eye corners' shade lies in
-    # it), darker than the skin nearby, not as dark as hair.
-    reach = max(1.0, SHADE_MARGIN * face_size / step)
-    near_skin = np.minimum(cv2.GaussianBlur(inside.astype(np.float32), (0, 0), reach) * np.float32(2.0),
-                           np.float32(1.0))
-    weight = (_smoothstep(ratio, SHADE_FROM, SHADE_FULL) * _smoothstep(ratio, SHADE_HAIR[0], SHADE_HAIR[1]) *
-              near_skin * confidence * np.float32(strength))
-    if not np.any(weight > 0.02):
-        return None
-    # Nor around hair-dark pixels: a moustache's or a brow's soft ends are hair over skin, not
-    # shade (given the skin's chroma, s12's moustache on d3 and d9 got a burnt orange fringe).
-    hair = (ratio < SHADE_HAIR[1]).astype(np.float32)
-    weight *= np.float32(1.0) - np.minimum(cv2.GaussianBlur(hair, (0, 0), 1.0) * np.float32(1.5), np.float32(1.0))
-    if lips is not None:
-        weight *= np.float32(1.0) - lips
-    theirs = _wide_blur(own * lit[:, :, None], sigma) / np.maximum(lit_spread, 1e-3)[:, :, None]
-    near = cv2.GaussianBlur(own, (0, 0), 1.0)
-    # Only shading greyer than skin in shade ever is (below r^SHADE_GREY of the lit skin's chroma)
-    # is changed, to the lit skin's hue at that chroma, fading in over SHADE_GREY_SOFT of the ratio:
-    # a face's own shading (the target blended onto itself) is left as it is.
-    lit_chroma = np.maximum(np.sqrt(theirs[:, :, 0] ** 2 + theirs[:, :, 1] ** 2), np.float32(0.5))
-    own_chroma = np.sqrt(near[:, :, 0] ** 2 + near[:, :, 1] ** 2)
-    least = np.power(np.clip(ratio, SHADE_HAIR[0], 1.0), np.float32(SHADE_GREY))
-    grey = np.clip((least - own_chroma / lit_chroma) * np.float32(1.0 / SHADE_GREY_SOFT), 0.0, 1.0)
-    change = np.clip(theirs * least[:, :, None] - near, -SHADE_LIMIT, SHADE_LIMIT) * (weight * grey)[:, :, None]
-    offsets = np.round(change).astype(np.int16)
-    return offsets[:, :, 0], offsets[:, :, 1]
 
 
 # How often the tone maps are measured per face (seconds); reused in between.
