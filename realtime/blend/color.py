@@ -149,8 +149,12 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
         # shading are measured on it): the dark part by a gain (dark_lightness_table).
         dark_table = dark_lightness_table(matrix, float(stats[0][0][0]))
         lab_small[:, :, 0] = cv2.LUT(np.ascontiguousarray(lab_small_l), dark_table)
-        if tone > 0:
-            lip_lift = cv2.LUT(np.ascontiguousarray(lab_small_l), lip_lightness_table(matrix, float(stats[0][0][0]), dark_table))
+        lift_table = lip_lightness_table(matrix, float(stats[0][0][0]), dark_table) if tone > 0 else None
+        # Within the lips' lightness tolerance the affine map is left as it is: a lift of a level or
+        # two, rounded afresh each frame, only flickers (s9 on d9: MediaPipe's landmarks on the
+        # output 1.08 -> 1.15 times as jittery with the face-shape transfer as without).
+        if lift_table is not None and int(lift_table.max()) >= LIP_TOLERANCE[0]:
+            lip_lift = cv2.LUT(np.ascontiguousarray(lab_small_l), lift_table)
     lightness = None
     if shading > 0 and face_size > 0:
         ratio = shading_ratio(lab_small[:, :, 0].astype(np.float32), target_lab[:, :, 0].astype(np.float32),
@@ -342,6 +346,8 @@ def lip_lightness_table(matrix: np.ndarray, skin_lightness: float, dark_table: n
     # is hair (s12's moustache over his upper lip, 0.25 of his skin, keeps dark_lightness_table's
     # gain) or the shadow between them.
     weight = np.clip((ramp / skin - LIP_FROM[0]) / (LIP_FROM[1] - LIP_FROM[0]), 0.0, 1.0)
+    # ... and nothing above the skin's lightness (a lip's highlight is the light's, not its colour).
+    weight[ramp > skin] = 0.0
     # A lift only: on a brighter camera (offset > 0) the gain would darken the lips below the affine
     # map, and a painted lip's darkness is the lipstick's, which the tone takes to the target's lips
     # within LIP_LIGHT_LIMIT: s42 with red lipstick on the bright d14 came out 4.6 L* under d14's
