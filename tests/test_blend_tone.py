@@ -96,8 +96,9 @@ def test_lips_keep_their_lightness_against_the_skin_on_a_darker_camera(swap_one)
     # s42 (a bright photo, lips 0.65 of her skin's lightness) on the dark d20 (its own lips 0.66 of
     # its skin): the colour transfer moved her lips by the skin's offset (8-bit L 132 -> 41 while
     # the skin went 191 -> 100), and the lips' tone lifted them by 16 levels at most: dark red,
-    # painted lips with a darker outline ("waxy lips", issue 13's blind judge). Main: the lips 0.54
-    # of the new skin, 7.0 L* under the person's own and 7.9 ΔE from them; now 0.68, 1.8 and 3.6.
+    # painted lips with a darker outline ("waxy lips", issue 13's blind judge). Main: the lips 0.52
+    # of the new skin's lightness (the person's own 0.67), 8.4 L* under his own lips and 9.1 ΔE
+    # from them; now 0.645, 3.6 L* and 4.65 ΔE.
     target, face, output = swap_one("d20.mp4", 45, "s42.jpg", moved=True)
     tone = realism.skin_tone(output, target, face.landmarks)
     assert tone["lips_de"] < 5.0, tone
