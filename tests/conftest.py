@@ -191,19 +191,26 @@ def self_reenactment(video: str, count: int):
     return frames, fps, tracked, source_face, animator
 
 
+def driven(frames, fps, tracked, animator):
+    """Drives `animator` (from self_reenactment) through frames 1.. as the app does: yields
+    (index, the tracked faces, the animated picture) per frame."""
+    from realtime.frame import Frame
+
+    for index in range(1, len(frames)):
+        faces = tracked[index]
+        yield index, faces, animator.animate(Frame(index=index, image=frames[index], capture_ns=0,
+                                                   pts=index / fps, faces=faces), faces)
+
+
 def against_the_frozen_frame(frames, fps, tracked, animator) -> dict[str, tuple[float, float]]:
     """Drives `animator` (from self_reenactment) through frames 1.. and scores each animated frame
     and the frozen frame 0 against the real frame over the face crop (benchmarks/quality_animate):
     {"psnr": (animated, frozen), "ssim": (animated, frozen)}, means over the frames."""
     from benchmarks.quality_animate import crop, crop_box, picture_scores
-    from realtime.frame import Frame
 
     animated, frozen = [], []
-    for index in range(1, len(frames)):
-        faces = tracked[index]
+    for index, faces, output in driven(frames, fps, tracked, animator):
         assert faces
-        output = animator.animate(Frame(index=index, image=frames[index], capture_ns=0, pts=index / fps,
-                                        faces=faces), faces)
         box = crop_box(max(faces, key=lambda f: f.size), frames[index])
         truth = crop(frames[index], box)
         animated.append(picture_scores(crop(output, box), truth))

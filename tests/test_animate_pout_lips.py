@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import self_reenactment
+from tests.conftest import driven, self_reenactment
 
 pytestmark = pytest.mark.media
 
@@ -32,14 +32,9 @@ def _upper_lip_light(image: np.ndarray, points: np.ndarray) -> float:
 
 
 def test_a_pouts_upper_lip_is_as_light_as_the_real_one():
-    from realtime.frame import Frame
-
     frames, fps, tracked, _, animator = self_reenactment("d10.mp4", max(POUT) + 1)
     drawn, real = [], []
-    for index in range(1, len(frames)):
-        faces = tracked[index]
-        output = animator.animate(Frame(index=index, image=frames[index], capture_ns=0, pts=index / fps,
-                                        faces=faces), faces)
+    for index, faces, output in driven(frames, fps, tracked, animator):
         if index in POUT:
             drawn.append(_upper_lip_light(output, animator._last_points))
             real.append(_upper_lip_light(frames[index], faces[0].landmarks))

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import self_reenactment
+from tests.conftest import driven, self_reenactment
 
 pytestmark = pytest.mark.media
 
@@ -53,14 +53,9 @@ def _lid_profile(image: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 
 def test_a_shut_eye_is_drawn_as_the_real_one():
-    from realtime.frame import Frame
-
     frames, fps, tracked, _source_face, animator = self_reenactment("d9.mp4", max(SHUT) + 1)
     real, drawn = [], []
-    for index in range(1, len(frames)):
-        faces = tracked[index]
-        output = animator.animate(Frame(index=index, image=frames[index], capture_ns=0, pts=index / fps,
-                                        faces=faces), faces)
+    for index, _faces, output in driven(frames, fps, tracked, animator):
         if index in SHUT:
             real.append(_lid_profile(frames[index], animator._last_points))
             drawn.append(_lid_profile(output, animator._last_points))
