@@ -594,58 +594,6 @@ def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarra
     return np.clip(blended + 0.5, 0, 255).astype(np.uint8)
 
 
-def colour_shading(clean: np.ndarray, landmarks: np.ndarray, face_size: float,
-                   oval: np.ndarray) -> np.ndarray:
-    """The photo's own shading in its lit skin's colour (issue 13). Skin darker than the skin
-    around it (0.5-0.97 of its lightness) keeps its lightness but gets the chroma of the lit skin
-    nearby, raised by how much greyer it is, its hue drawn to the lit skin's by as much: an old,
-    hand-coloured photo (s12) has grey shading (0.65 of the lit skin's chroma on the written
-    file, where a person's own shading holds 0.83-1.25) that the per-frame colour transfer
-    cannot tell from the target's own. Brows, eyes and lash lines, nostrils, lips and the
-    moustache, and hair-dark pixels are left as they are."""
-    top = topology()
-    shape = clean.shape[:2]
-    lab = cv2.cvtColor(clean.astype(np.float32) / 255.0, cv2.COLOR_BGR2LAB)
-    lightness = lab[..., 0]
-    skin = oval & (1 - _features_mask(shape, landmarks, face_size))
-    for eye in (top.right_eye, top.left_eye):
-        skin &= 1 - _polygon_mask(shape, [landmarks[eye]], dilate_px=0.04 * face_size)
-    skin &= 1 - _moustache_zone(shape, landmarks, face_size)
-    skin &= _not_hair(clean, _points_mask(shape, landmarks[relight.skin_points()]) > 0)
-    weight = skin.astype(np.float32)
-    sigma = 0.08 * face_size
-
-    def local_mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        total = cv2.GaussianBlur(weights, (0, 0), sigma)
-        return cv2.GaussianBlur(values * weights, (0, 0), sigma) / np.maximum(total, 1e-4)
-
-    mean_l = local_mean(lightness, weight)
-    ratio = lightness / np.maximum(mean_l, 1.0)
-    lit = weight * (ratio > 0.95)
-    lit_a, lit_b = local_mean(lab[..., 1], lit), local_mean(lab[..., 2], lit)
-    lit_c = np.hypot(lit_a, lit_b)
-    # Shading from 0.97 of the local lightness, in full from 0.85, fading out below 0.55 (deep
-    # creases and what is left of hair keep their colour).
-    shade = np.clip((0.97 - ratio) / 0.12, 0.0, 1.0) * np.clip((ratio - 0.45) / 0.1, 0.0, 1.0)
-    shade *= cv2.GaussianBlur(weight, (0, 0), max(1.0, 0.005 * face_size)) * weight
-    shade *= cv2.GaussianBlur(lit, (0, 0), sigma) > 0.02
-    a, b = lab[..., 1], lab[..., 2]
-    chroma = np.hypot(a, b)
-    grey = np.clip(1.0 - chroma / np.maximum(lit_c, 1e-3), 0.0, 1.0)
-    amount = shade * grey
-    if float(amount.max()) < 1e-3:
-        return clean
-    # Hue towards the lit skin's by the same amount; chroma up to the lit skin's.
-    unit_lit = np.dstack([lit_a, lit_b]) / np.maximum(lit_c, 1e-3)[..., None]
-    unit = np.dstack([a, b]) / np.maximum(chroma, 1e-3)[..., None]
-    direction = unit + amount[..., None] * (unit_lit - unit)
-    direction /= np.maximum(np.linalg.norm(direction, axis=2), 1e-3)[..., None]
-    target = chroma + shade * np.maximum(lit_c - chroma, 0.0)
-    lab[..., 1:] = np.where(amount[..., None] > 1e-3, direction * target[..., None], lab[..., 1:])
-    out = cv2.cvtColor(lab, cv2.COLOR_LAB2BGR) * np.float32(255.0)
-    return np.clip(np.round(out), 0, 255).astype(np.uint8)
-
-
 def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float = 0.4,
                        find_hands: bool = True, mirror_yaw: float = 20.0) -> CleanTexture:
     """The clean texture of the face at `landmarks` (478, 3) in `image` (BGR uint8)."""
@@ -794,8 +742,6 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
 
     mirrored = abs(head_pose(local)[0]) > mirror_yaw
     clean = lift_shadows(clean, local, face_size, oval, occluders, mirrored)
-    # 3c. The shading left (the photo's own, darker than the skin nearby) in the lit skin's colour.
-    clean = colour_shading(clean, local, face_size, oval)
 
     # 4. Lips towards natural lips: their chroma's departure from the skin's, scaled.
     if makeup < 1.0 and len(samples) > 20:
