@@ -83,11 +83,6 @@ class FaceLayer:
     mesh swapper's clean texture, CleanTexture.moustache): the blend stage keeps its hair strands
     (realtime/faces/brows.py, hair_weight), and looks for none on a clean-shaven one. None: not
     known, looked for on each frame's rendered face."""
-    shading: np.ndarray | None = None
-    """float32 (h, w) in [0, 1] at `image`'s size: where the face worn is its own skin in shade
-    (the source photo's, realtime/swap/texture.py: shading_map), warped with it: the colour
-    transfer gives those pixels the skin's full colour, not the darkness-scaled colour of a brow
-    or a moustache (realtime/blend/color.py). None: none (every pixel by its darkness)."""
 
 
 @dataclass(slots=True)

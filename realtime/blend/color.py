@@ -99,7 +99,7 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
              smooth: Callable[[tuple[Stats, Stats]], tuple[Stats, Stats]] | None = None,
              edge: tuple | None = None, tone: float = 0.0,
              tone_memory: tuple[ToneMemory, int, float] | None = None, step: int | None = None,
-             report: dict | None = None, skin_shade: np.ndarray | None = None) -> np.ndarray:
+             report: dict | None = None) -> np.ndarray:
     """`patch` with the target's colour (strength) and light (shading) over `region`.
 
     region: uint8 {0, 1} mask of the skin, at the patch's resolution or a reduced one (it is
@@ -115,9 +115,7 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
     second per face (ToneMemory) and reused in between.
     step: the reduction of the statistics and maps (default _SHADE_STEP, none for a tiny patch);
     recolour_halved passes half of it for a patch it has itself halved.
-    report: a dict that gets "lightness_gain", the transfer's contrast gain on L (1 if none).
-    skin_shade: float32 [0, 1] at the patch's size: where the patch is the source's skin in shade
-    (FaceLayer.shading): there the chroma changes in full, as on the lit skin (_transfer_planes)."""
+    report: a dict that gets "lightness_gain", the transfer's contrast gain on L (1 if none)."""
     if strength <= 0 and shading <= 0 and edge is None and tone <= 0:
         return patch
     height, width = patch.shape[:2]
@@ -145,7 +143,7 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
         lab_small_l = lab_small[:, :, 0].copy()
         if report is not None:
             report["lightness_gain"] = float(matrix[0, 0])
-        planes = _transfer_planes(lab, matrix, float(stats[0][0][0]), fine_split=full_size, skin_shade=skin_shade)
+        planes = _transfer_planes(lab, matrix, float(stats[0][0][0]), fine_split=full_size)
         lab_small = cv2.transform(lab_small, matrix)
         # The small picture's lightness as the full one's (the lips' tone offsets and the
         # shading are measured on it): the dark part by a gain (dark_lightness_table).
@@ -179,11 +177,8 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
             planes = list(cv2.split(lab))
         planes[0] = lightness
     if tone > 0 and edge is not None and face_size > 0:
-        shade_small = None
-        if skin_shade is not None:
-            shade_small = area_shrink(skin_shade, small) if skin_shade.shape[:2] != (small[1], small[0]) else skin_shade
         offsets = tone_offsets(lab_small, target_lab, mask, edge[1], edge[2], face_size, step, tone, tone_memory,
-                               lip_lift, shade_small)
+                               lip_lift)
         if offsets is not None:
             if planes is None:
                 planes = list(cv2.split(lab))
@@ -195,8 +190,7 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
 
 def recolour_halved(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength: float,
                     shading: float, face_size: float, smooth: Callable[[tuple[Stats, Stats]], tuple[Stats, Stats]] | None,
-                    edge: tuple, tone: float, tone_memory: tuple[ToneMemory, int, float] | None,
-                    skin_shade: np.ndarray | None = None) -> np.ndarray:
+                    edge: tuple, tone: float, tone_memory: tuple[ToneMemory, int, float] | None) -> np.ndarray:
     """recolour's change worked out at half resolution and added to `patch` at full resolution
     (`edge`: alpha, landmarks, box, feather as for recolour, at `patch`'s pixels).
 
@@ -206,12 +200,10 @@ def recolour_halved(patch: np.ndarray, target: np.ndarray, region: np.ndarray, s
     is a smooth map at 1/4 already, and what the tables do to the finest band (its contrast) is
     set again afterwards by the detail chain (source_detail raises the face's feature band to the
     camera's energy, camera_detail puts the camera's finest band in). The statistics and maps
-    stay at 1/_SHADE_STEP of the full box (step _SHADE_STEP / 2 of the half one). `skin_shade`:
-    as for recolour, at `patch`'s size."""
+    stay at 1/_SHADE_STEP of the full box (step _SHADE_STEP / 2 of the half one)."""
     height, width = patch.shape[:2]
     if min(height, width) < 32 * _SHADE_STEP:
-        return recolour(patch, target, region, strength, shading, face_size, smooth, edge, tone, tone_memory,
-                        skin_shade=skin_shade)
+        return recolour(patch, target, region, strength, shading, face_size, smooth, edge, tone, tone_memory)
     half = (width // 2, height // 2)
     alpha, landmarks, box, feather = edge
     points = landmarks.astype(np.float32, copy=True)
@@ -221,8 +213,7 @@ def recolour_halved(patch: np.ndarray, target: np.ndarray, region: np.ndarray, s
     report: dict = {}
     changed = recolour(small_patch, area_shrink(target, half), region, strength, shading, face_size * 0.5, smooth,
                        (area_shrink(alpha, half), points, (0, 0, half[0], half[1]), feather), tone, tone_memory,
-                       step=max(1, _SHADE_STEP // 2), report=report,
-                       skin_shade=None if skin_shade is None else area_shrink(skin_shade, half))
+                       step=max(1, _SHADE_STEP // 2), report=report)
     if changed is small_patch:
         return patch
     # patch + enlarged(changed - small_patch), and the transfer's lightness contrast gain g on the
@@ -266,7 +257,7 @@ def _add_enlarged(plane: np.ndarray, offset: np.ndarray, step: int, lips_only: b
 
 
 def _transfer_planes(lab: np.ndarray, matrix: np.ndarray, skin_lightness: float,
-                     fine_split: bool = False, skin_shade: np.ndarray | None = None) -> list[np.ndarray]:
+                     fine_split: bool = False) -> list[np.ndarray]:
     """The colour transfer (`matrix`, per channel) applied to `lab` (LAB uint8), as three
     contiguous planes, with its chroma change scaled by each pixel's lightness relative to the
     skin's: a colour cast lies on the light a surface reflects, so a dark brow, moustache or
@@ -277,13 +268,7 @@ def _transfer_planes(lab: np.ndarray, matrix: np.ndarray, skin_lightness: float,
     filled by cv2.transform itself, so the numbers are cv2.transform's), the chroma weight
     depends on the 8-bit lightness only (two more tables), and the lightness corrections that
     follow work on a plane: the same numbers as cv2.transform + a per-pixel weight + a 3-channel
-    blend, at less than half the passes over the face box.
-
-    skin_shade (float32 [0, 1] at `lab`'s size, or None): the source's skin in shade, told from its
-    dark features once per photo (realtime/swap/texture.py, shading_map): it takes the full chroma
-    change, as the lit skin does. Scaled by darkness, s12's grey shading kept 0.65 of the lit
-    skin's chroma on the written file (issue 13). A face without a map (the target blended onto
-    itself) is changed by darkness alone."""
+    blend, at less than half the passes over the face box."""
     planes = list(cv2.split(lab))
     if np.count_nonzero(matrix[:, :3] - np.diag(np.diag(matrix[:, :3]))):
         after = list(cv2.split(cv2.transform(lab, matrix)))
@@ -305,11 +290,6 @@ def _transfer_planes(lab: np.ndarray, matrix: np.ndarray, skin_lightness: float,
                         np.float32(1.0))
     weight = weight * weight
     keep, change = cv2.LUT(planes[0], np.float32(1.0) - weight), cv2.LUT(planes[0], weight)
-    if skin_shade is not None and skin_shade.shape == keep.shape:
-        # change + shade (1 - change): the skin in shade up to the full change.
-        more = cv2.multiply(skin_shade, keep)
-        change = cv2.add(change, more)
-        keep = cv2.subtract(keep, more)
     # The lightness is the transferred one everywhere; only the chroma is blended back.
     return [after[0]] + [cv2.blendLinear(after[c], planes[c], change, keep) for c in (1, 2)]
 
@@ -615,8 +595,7 @@ LIP_LIFT_REACH = 0.02
 def tone_offsets(patch_lab: np.ndarray, target_lab: np.ndarray, skin: np.ndarray, landmarks: np.ndarray, box,
                  face_size: float, step: int, strength: float,
                  memory: tuple[ToneMemory, int, float] | None = None,
-                 lip_lift: np.ndarray | None = None,
-                 skin_shade: np.ndarray | None = None) -> tuple[np.ndarray | None, np.ndarray, np.ndarray] | None:
+                 lip_lift: np.ndarray | None = None) -> tuple[np.ndarray | None, np.ndarray, np.ndarray] | None:
     """int16 (L, a*, b*) offsets (L: on the lips only, None without lips) at the size of `patch_lab`
     / `target_lab` (8-bit LAB at 1/step of the box; `skin` the uint8 skin mask there): the
     target's low-frequency skin chroma minus the patch's, so that the new face's skin has the
@@ -634,9 +613,7 @@ def tone_offsets(patch_lab: np.ndarray, target_lab: np.ndarray, skin: np.ndarray
     second per face, in between the last maps (over the box, which follows the face) and lip colour
     change are reused. `lip_lift` (int16 at the size of `patch_lab`, lip_lightness_table's): the
     lightness the lips need to keep their ratio to the skin through the colour transfer, added
-    over the lips before their change to the target's lips is measured. `skin_shade` (float32 at
-    the size of `patch_lab`): the source's skin in shade, which takes the full change
-    (_transfer_planes)."""
+    over the lips before their change to the target's lips is measured."""
     inside_small = skin > 0
     if np.count_nonzero(inside_small) < 16:
         return None
@@ -657,10 +634,7 @@ def tone_offsets(patch_lab: np.ndarray, target_lab: np.ndarray, skin: np.ndarray
     skin_lightness = float(np.median(lightness[inside_small]))
     # Full change from 70% of the skin's lightness up, as the colour transfer's chroma.
     shade = np.minimum(lightness * np.float32(1.0 / max(0.7 * skin_lightness, 1.0)), np.float32(1.0))
-    scale = shade * shade
-    if skin_shade is not None and skin_shade.shape == scale.shape:
-        scale = scale + skin_shade * (np.float32(1.0) - scale)
-    scale = scale * np.float32(strength)
+    scale = shade * shade * np.float32(strength)
     lips = _lips_weight(landmarks, box, step, lightness.shape, face_size) if lip_change is not None else None
     if lips is None or lip_change is None:
         return None, *(np.round(m * scale).astype(np.int16) for m in maps)  # type: ignore[return-value]

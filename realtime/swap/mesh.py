@@ -234,17 +234,14 @@ class _Texture:
     """The face has a moustache (faces/brows.has_moustache), handed on with each layer."""
     light_normals: np.ndarray | None = None
     """The same smoothed as the photo's light was taken out at (CleanTexture.light_normals)."""
-    shading: np.ndarray | None = None
-    """The skin's own shading in `image` (CleanTexture.shading), warped with it; None: none."""
 
 
 def source_texture(source: SourceFace, triangles: np.ndarray, clean: CleanTexture | None = None) -> _Texture:
     """The picture the swapper samples: the clean texture when given, else the raw photo."""
-    light_normals = shading = None
+    light_normals = None
     if clean is not None:
         image, points, normals = clean.image, clean.points, clean.normals
         face_size, moustache, light_normals = clean.face_size, clean.moustache, clean.light_normals
-        shading = clean.shading
     else:
         from realtime.faces.brows import has_moustache
 
@@ -252,8 +249,7 @@ def source_texture(source: SourceFace, triangles: np.ndarray, clean: CleanTextur
         face_size = source.face.size
         moustache = has_moustache(image, points, face_size)
     if abs(source.face.pose[0]) <= MIRROR_YAW_DEG:
-        return _Texture(image, points, normals, face_size, moustache=moustache, light_normals=light_normals,
-                        shading=shading)
+        return _Texture(image, points, normals, face_size, moustache=moustache, light_normals=light_normals)
     width = image.shape[1]
     flipped_points = points[MIRROR].copy()
     flipped_points[:, 0] = width - 1 - flipped_points[:, 0]
@@ -263,7 +259,7 @@ def source_texture(source: SourceFace, triangles: np.ndarray, clean: CleanTextur
     area = 0.5 * np.abs(np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]))
     far = -1.0 if area[side < 0].sum() < area[side > 0].sum() else 1.0
     return _Texture(image, points, normals, face_size, cv2.flip(image, 1), flipped_points, side == far, moustache,
-                    light_normals, shading)
+                    light_normals)
 
 
 def _sampler(maps):
@@ -333,8 +329,6 @@ class _Still:
     texture: _Texture
     maps: object
     patch: np.ndarray
-    shade: np.ndarray | None = None
-    """The texture's shading map (_Texture.shading) warped as `patch`."""
     light: np.ndarray | None = None
     shading: float = -1.0
     relit: np.ndarray | None = None
@@ -717,7 +711,7 @@ class MeshSwapper:
                 alpha *= 1.0 - hands
         scale = face.size / max(texture.face_size, 1.0) if texture.face_size else 1.0
         return FaceLayer(box=box, image=patch, alpha=alpha, face=face, relit=relit, scale=scale, kept=kept,
-                         kept_lines=kept_lines, moustache=texture.moustache, shading=still.shade)
+                         kept_lines=kept_lines, moustache=texture.moustache)
 
     def _find_glasses(self, image: np.ndarray, face: Face, box, key: int) -> tuple[np.ndarray, tuple[int, int]] | None:
         """The glasses frames over `box` of the frame `image` (full resolution), as glasses_mask
@@ -787,8 +781,7 @@ class MeshSwapper:
         return uncovered
 
     def _warp(self, face: Face, target: np.ndarray, texture: _Texture, box, full_size: bool = True):
-        """(maps, patch, shade): the source texture and its shading map (None without one) warped
-        onto the target's mesh over `box`."""
+        """(maps, patch): the source texture warped onto the target's mesh over `box`."""
         self.maps_made += 1
         # The maps are piecewise linear: on a big face a coarser grid costs less and stays within
         # a fraction of a pixel of the exact maps. At a working size (work_face_px) a finer one:
@@ -799,7 +792,6 @@ class MeshSwapper:
         maps = piecewise_affine_maps(target, texture.points, self._triangles, box, depth=target[:, 2],
                                      grid_step=grid_step)
         patch = maps.remap(texture.image)
-        shade = maps.remap(texture.shading) if texture.shading is not None else None
         # The source's lid bands without their lashes and crease over a narrower target eye (swap/eyes.py).
         amounts = narrowing(texture.points, face.landmarks)
         plain = self._plain_lids(texture) if max(amounts) > 0.0 else None
@@ -816,9 +808,7 @@ class MeshSwapper:
                 fade_lids(mirrored, _sampler(flipped_maps), plain[1], face.landmarks, (box[0], box[1]), amounts)
             weight = far_half_weight(target, texture.far_triangles, self._triangles, box, face.size)
             patch = cv2.blendLinear(mirrored, patch, weight, 1.0 - weight)
-            if shade is not None and texture.shading is not None:
-                shade = cv2.blendLinear(flipped_maps.remap(cv2.flip(texture.shading, 1)), shade, weight, 1.0 - weight)
-        return maps, patch, shade
+        return maps, patch
 
     def _plain_lids(self, texture: _Texture) -> tuple[np.ndarray, np.ndarray | None]:
         """The texture's picture and its mirror image's with the lid bands closed (made once)."""

@@ -154,10 +154,6 @@ class CleanTexture:
     """`normals` smoothed as the de-lighting smoothed them (light_normals()): the scale the photo's
     own light was taken out at, at which the swapper puts a strong target light back
     (swap/mesh.py, relight_weight)."""
-    shading: np.ndarray | None = None
-    """float32 (h, w) in [0, 1] (shading_map): where `image` is the face's own skin in shade, not a
-    dark feature; warped with the texture (FaceLayer.shading), it gives those pixels the colour
-    transfer's full skin colour (realtime/blend/color.py). None: none made."""
 
     @property
     def points(self) -> np.ndarray:
@@ -598,48 +594,6 @@ def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarra
     return np.clip(blended + 0.5, 0, 255).astype(np.uint8)
 
 
-# The skin worn (shading_map): the oval less the features, down to SHADING_DEEP of the lightness of
-# the skin around it (SHADING_SIGMA of the face), fading out below (creases, lash lines and hair keep
-# the colour transfer's darkness-scaled colour); where a moustache grows, down to SHADING_HAIR only
-# (its soft ends are lighter than its body: given the skin's full colour, they made a burnt orange
-# fringe in s24-shadowhue).
-SHADING_SIGMA = 0.08
-SHADING_DEEP = (0.45, 0.55)
-SHADING_HAIR = (0.75, 0.88)
-
-
-def _fade(ratio: np.ndarray, band: tuple[float, float]) -> np.ndarray:
-    return np.clip((ratio - band[0]) / (band[1] - band[0]), 0.0, 1.0)
-
-
-def shading_map(clean: np.ndarray, landmarks: np.ndarray, face_size: float, oval: np.ndarray) -> np.ndarray:
-    """float32 (h, w) in [0, 1]: where the clean texture is the face's skin, not a dark feature, made
-    once per photo (issue 13). The per-frame colour transfer gives a pixel darker than 0.7 of the
-    skin only (L / 0.7 L_skin)^2 of the skin's colour shift, so that a brow, a moustache or a lash
-    line does not turn skin-coloured; the worn skin in shade (beside the nose, the eye corners, under
-    the cheekbones: mostly the target's light put back on the de-lit texture by the relighting, so
-    not darker here) took as little and arrived grey on a warm target (s12 on d14: 0.72 of the lit
-    skin's chroma on the written file where the person's own shading holds 1.25). Here, where only
-    the source is seen, its skin is told from those features: the oval less the eyes, brows,
-    nostrils and lips (_features_mask), down to SHADING_DEEP of the skin around it, and where a
-    moustache grows down to SHADING_HAIR. A face's own shading (a target blended onto itself) has
-    no such map."""
-    shape = clean.shape[:2]
-    lightness = cv2.cvtColor(clean, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
-    skin = oval & (1 - _features_mask(shape, landmarks, face_size))
-    zone = _moustache_zone(shape, landmarks, face_size)
-    around = (skin & (1 - zone)).astype(np.float32)
-    sigma = SHADING_SIGMA * face_size
-    total = cv2.GaussianBlur(around, (0, 0), sigma)
-    mean = cv2.GaussianBlur(lightness * around, (0, 0), sigma) / np.maximum(total, 1e-4)
-    ratio = lightness / np.maximum(mean, 1.0)
-    shade = np.where(zone > 0, _fade(ratio, SHADING_HAIR), _fade(ratio, SHADING_DEEP))
-    # Softly inside the skin (no edge of full colour against a brow or a nostril).
-    weight = skin.astype(np.float32)
-    soft = cv2.GaussianBlur(weight, (0, 0), max(1.0, 0.005 * face_size)) * weight
-    return np.ascontiguousarray(shade * soft * (total > 0.05), dtype=np.float32)
-
-
 def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float = 0.4,
                        find_hands: bool = True, mirror_yaw: float = 20.0) -> CleanTexture:
     """The clean texture of the face at `landmarks` (478, 3) in `image` (BGR uint8)."""
@@ -823,8 +777,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
 
     return CleanTexture(image=clean, landmarks=local, normals=raw_normals, light_normals=normals,
                         occluders=occluders, face_size=face_size, original=original, mouth_open=mouth_open,
-                        origin=(x0, y0), glasses=glasses, moustache=has_moustache(clean, local, face_size),
-                        shading=shading_map(clean, local, face_size, oval))
+                        origin=(x0, y0), glasses=glasses, moustache=has_moustache(clean, local, face_size))
 
 
 def clean_texture_of(source, makeup: float = 0.4) -> CleanTexture:
