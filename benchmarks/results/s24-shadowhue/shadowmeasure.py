@@ -1,4 +1,5 @@
-"""Greyness of the skin's shading on written files (s24-shadowhue).
+"""Greyness of the skin's shading on written files (s24-shadowhue; s24-shadowtex and s24-shadowmap used it too).
+Run from the repository root; writes greyness_TAG.json in the working directory.
 
 For each pair: the target's MediaPipe landmarks (reference, on the input video), the skin region of
 benchmarks.realism.skin_regions (oval at 86% less eyes, brows, lips grown 4%, where the person's own face is
@@ -20,7 +21,7 @@ import sys
 import cv2
 import numpy as np
 
-sys.path.insert(0, "/work/wt/s24-shadowhue")
+sys.path.insert(0, ".")
 from benchmarks import realism  # noqa: E402
 from benchmarks.quality_swap import decode  # noqa: E402
 from benchmarks.quality_written import landmarks_of  # noqa: E402
@@ -98,5 +99,5 @@ if __name__ == "__main__":
         r = allres[p]
         print(p, tag, " ".join(f"{k}={v:.2f}" for k, v in r["output"].items()), flush=True)
         print(p, "target", " ".join(f"{k}={v:.2f}" for k, v in r["target"].items()), flush=True)
-    with open(f"/tmp/s24-shadowhue/m/shadow_{tag}.json", "w") as out:
+    with open(f"greyness_{tag}.json", "w") as out:
         json.dump(allres, out, indent=1)
