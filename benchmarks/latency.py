@@ -285,8 +285,8 @@ def _run_in_pipeline(engine: str, source: Source, stages: list[Stage], settings:
                         on_failure=failures.append)
     threads = ThreadCpu().start()
     cpu_start, wall_start = process_cpu(), time.monotonic()
-    pipeline.start()
     try:
+        pipeline.start()  # inside: a Ctrl-C arriving as it returns still stops the threads
         while not pipeline.join(0.1):
             if progress is not None:
                 progress(len(timings))

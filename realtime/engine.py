@@ -136,7 +136,11 @@ class Engine:
         self._pipeline = Pipeline(self.source, self._stages, self._box, self.metrics, live=self.live,
                                   max_frames=settings.capture.max_frames,
                                   on_output=self._frame_out, on_failure=self._pipeline_failed)
-        self._pipeline.start()
+        try:
+            self._pipeline.start()
+        except BaseException:  # a Ctrl-C arriving as it returns: stop as if it came a moment later
+            self.stop()
+            raise
         log.info("running: %s -> %s (%s mode)", self.source.name,
                  ", ".join(o.name for o in self._output_stage.outputs) or "nothing",
                  "live" if self.live else "file")

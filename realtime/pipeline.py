@@ -22,12 +22,14 @@ asked, reconnecting) is copied into the stats.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import logging
+import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from realtime.capture import Source
@@ -177,6 +179,35 @@ class _FrozenHeap:
 _FROZEN = _FrozenHeap()
 
 
+@contextlib.contextmanager
+def _stop_signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM that arrive during the block are held back and handed to their handlers
+    when it ends (the handler swapped for one that only notes them: a signal mask would not do,
+    the kernel hands a masked process signal to any other thread, and Python then raises it in
+    the main thread all the same). Python runs signal handlers in the main thread only, so the
+    block holds nothing back when entered from another one."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[tuple[int, object]] = []
+    previous: dict[int, object] = {}
+    for name in ("SIGINT", "SIGTERM"):
+        number = getattr(signal, name, None)
+        if number is not None and signal.getsignal(number) is not None:
+            previous[number] = signal.signal(number, lambda signum, frame: arrived.append((signum, frame)))
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)  # type: ignore[arg-type]
+        for number, frame in arrived:
+            handler = previous[number]
+            if callable(handler):
+                handler(number, frame)  # Ctrl-C's KeyboardInterrupt, facecam's stop handler
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(number)
+
+
 class Pipeline:
     """Runs a source and a chain of stages, one thread each."""
 
@@ -211,8 +242,13 @@ class Pipeline:
         is frozen out of the garbage collector's walks until the pipeline ends (_FrozenHeap)."""
         _FROZEN.enter()
         self._frozen = True
-        for thread in self._threads:
-            thread.start()
+        # All or nothing: a Ctrl-C landing between two thread starts left the first stages running
+        # and the rest never started; the caller then closed the models under the running ones
+        # (MediaPipe used after close: a crash, exit -11, seen in CI). SIGINT and SIGTERM wait
+        # until every thread runs, then arrive as usual (the caller's stop() sees a whole pipeline).
+        with _stop_signals_held():
+            for thread in self._threads:
+                thread.start()
 
     def stop(self) -> None:
         """Ask capture to stop; the frames already inside still flow out (file mode)."""

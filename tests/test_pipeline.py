@@ -149,3 +149,38 @@ def test_metrics_percentiles_match_known_delays():
     detect = stats.stages["detect"]
     assert 9.5 <= detect.p50 <= 30
     assert detect.count == 30
+
+
+def _ctrl_c_after_the_second_thread_starts(monkeypatch):
+    """Ctrl-C as a user presses it: SIGINT to this process, landing while the pipeline's
+    threads are being started (right after the second one)."""
+    import os
+    import signal
+    import threading
+
+    started = []
+    real_start = threading.Thread.start
+
+    def start(thread):
+        real_start(thread)
+        if thread.name.startswith("facecam-"):
+            started.append(thread.name)
+            if len(started) == 2:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+
+
+def test_a_ctrl_c_while_the_threads_start_leaves_no_stage_unstarted(monkeypatch):
+    # Before: the first stages ran and the rest never started, so the caller closed the models
+    # under the running ones (MediaPipe used after close: `facecam bench` crashed, exit -11).
+    stages = [SleepStage("detect", 0.001), SleepStage("swap", 0.001), Sink()]
+    pipeline = Pipeline(ListSource(frames(10000), live=False), stages, SettingsBox(Settings()),
+                        Metrics(), live=True)
+    _ctrl_c_after_the_second_thread_starts(monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.start()
+    monkeypatch.undo()
+    assert all(thread.ident is not None for thread in pipeline.threads), "a stage never started"
+    pipeline.stop()
+    assert pipeline.join(5), "the threads did not end after stop"
