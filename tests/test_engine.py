@@ -97,13 +97,11 @@ def test_stop_ends_every_thread():
     assert not leftover
 
 
-def test_a_ctrl_c_while_the_engine_starts_stops_every_thread(monkeypatch):
-    from tests.test_pipeline import _ctrl_c_after_the_second_thread_starts
+def test_a_ctrl_c_while_the_engine_starts_stops_every_thread():
+    from tests.test_pipeline import ctrl_c_after_the_second_thread_starts
 
     source = ListSource(demo_frames(1) * 10000, live=False)
     engine = Engine(Settings().replace(outputs=("null",), live=True), source=source)
-    _ctrl_c_after_the_second_thread_starts(monkeypatch)
-    with pytest.raises(KeyboardInterrupt):
+    with ctrl_c_after_the_second_thread_starts(), pytest.raises(KeyboardInterrupt):
         engine.start()
-    monkeypatch.undo()
     assert not [t for t in engine.threads if t.is_alive()], "stages kept running after Ctrl-C"

@@ -1,5 +1,9 @@
 """The pipeline's contract, with synthetic stages of known cost."""
 
+import contextlib
+import os
+import signal
+import threading
 import time
 
 import numpy as np
@@ -151,13 +155,12 @@ def test_metrics_percentiles_match_known_delays():
     assert detect.count == 30
 
 
-def _ctrl_c_after_the_second_thread_starts(monkeypatch):
+@contextlib.contextmanager
+def ctrl_c_after_the_second_thread_starts():
     """Ctrl-C as a user presses it: SIGINT to this process, landing while the pipeline's
-    threads are being started (right after the second one)."""
-    import os
-    import signal
-    import threading
-
+    threads are being started (right after the second one). With Python's own Ctrl-C handler:
+    an in-process CLI test earlier in the session may have left facecam's, which ignores a
+    signal once its run has stopped."""
     started = []
     real_start = threading.Thread.start
 
@@ -168,19 +171,23 @@ def _ctrl_c_after_the_second_thread_starts(monkeypatch):
             if len(started) == 2:
                 os.kill(os.getpid(), signal.SIGINT)
 
-    monkeypatch.setattr(threading.Thread, "start", start)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    threading.Thread.start = start  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        threading.Thread.start = real_start  # type: ignore[method-assign]
+        signal.signal(signal.SIGINT, previous)
 
 
-def test_a_ctrl_c_while_the_threads_start_leaves_no_stage_unstarted(monkeypatch):
+def test_a_ctrl_c_while_the_threads_start_leaves_no_stage_unstarted():
     # Before: the first stages ran and the rest never started, so the caller closed the models
     # under the running ones (MediaPipe used after close: `facecam bench` crashed, exit -11).
     stages = [SleepStage("detect", 0.001), SleepStage("swap", 0.001), Sink()]
     pipeline = Pipeline(ListSource(frames(10000), live=False), stages, SettingsBox(Settings()),
                         Metrics(), live=True)
-    _ctrl_c_after_the_second_thread_starts(monkeypatch)
-    with pytest.raises(KeyboardInterrupt):
+    with ctrl_c_after_the_second_thread_starts(), pytest.raises(KeyboardInterrupt):
         pipeline.start()
-    monkeypatch.undo()
     assert all(thread.ident is not None for thread in pipeline.threads), "a stage never started"
     pipeline.stop()
     assert pipeline.join(5), "the threads did not end after stop"

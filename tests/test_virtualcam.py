@@ -165,7 +165,9 @@ def test_cli_without_a_virtual_camera_exits_2_with_one_line():
 
 def test_without_a_virtual_camera_the_other_outputs_keep_running(caplog):
     images = [np.full((48, 64, 3), i, dtype=np.uint8) for i in range(5)]
-    settings = Settings().replace(mode="passthrough", outputs=("null", "vcam"),
+    # File mode (live=False): a virtual camera makes a run live, where a loaded machine may drop
+    # a frame (CI: 4 of 5 out, 'detect' dropped one); what is asserted is that the rest goes on.
+    settings = Settings().replace(mode="passthrough", outputs=("null", "vcam"), live=False,
                                   vcam_device="/dev/does-not-exist-facecam")
     with Engine(settings, source=ListSource(images)) as engine:
         assert engine.wait(30)
