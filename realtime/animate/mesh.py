@@ -35,6 +35,7 @@ from realtime.animate.mouth import (
     driver_to_portrait_colour,
     face_colour,
     interior_share,
+    moustache_over_lip,
     mouth_opening,
     shade_lips,
 )
@@ -112,6 +113,7 @@ class Portrait:
         cv2.fillPoly(lips, [np.round(points[top.outer_lips]).astype(np.int32)], 255)
         cv2.fillPoly(lips, [np.round(points[top.inner_mouth]).astype(np.int32)], 0)
         self.lips_colour = np.array(cv2.mean(image, mask=lips if cv2.countNonZero(lips) else None)[:3])
+        self.moustache = moustache_over_lip(image, self.landmarks, float(self.colour[0][0]))  # 0-1: a moustache covers the upper lip
         # Depth of every mesh point for the back-to-front drawing order: the surroundings lie
         # behind the face.
         self.depth_far = float(self.landmarks[:, 2].max() + self.face_size)
@@ -772,7 +774,7 @@ class MeshAnimator:
             matrix = driver_to_portrait_colour(face_colour(frame.image, face.landmarks), portrait.colour)
             draw_mouth_interior(canvas, mouth, portrait.face_size, portrait.lips_colour,
                                 portrait.mouth_opening, frame.image, driver_mouth, face.size, matrix,
-                                skin_lab=portrait.colour[0])
+                                skin_lab=portrait.colour[0], moustache=portrait.moustache)
         else:
             draw_mouth_interior(canvas, mouth, portrait.face_size, portrait.lips_colour,
                                 portrait.mouth_opening)

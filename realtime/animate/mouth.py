@@ -205,6 +205,73 @@ def _lips_inside(interior: np.ndarray, raw: np.ndarray, driver_image: np.ndarray
     return np.clip(likeness * lips + (1.0 - likeness) * interior.astype(np.float32) + 0.5, 0, 255).astype(np.uint8)
 
 
+# -- a moustache over the upper lip ---------------------------------------------------------------
+
+MOUSTACHE = (0.8, 0.6)  # the skin over the upper lip, of the face's light: no moustache from the first, one below the second
+MOUSTACHE_BAND = 0.035  # face sizes (the landmarks' diagonal): how far over the upper lip its skin is measured
+UNDER_MOUSTACHE = 0.6  # the interior's light under a moustache (of its own)
+GAP_ROWS = (0.45, 0.85)  # of the opening's height, down each column: the gap under the teeth darkens from / to
+GAP_FLOOR = 0.2  # the gap's light at its darkest (of the interior's own)
+GAP_HEIGHT = (14.0, 8.0)  # px: the opening's height below which the gap is drawn / drawn fully
+
+
+def moustache_over_lip(image: np.ndarray, landmarks: np.ndarray, skin_light: float) -> float:
+    """0-1: how far a moustache covers the portrait's upper lip (the skin just over the lip, darker
+    than the face's).
+
+    Over Einstein's (s12) upper lip the skin is 0.37 of his face's light (the moustache's hair);
+    over the other portraits' and the drivers' it is 0.93-1.14 (s0, s6, s9, s10, s42; d3, d6,
+    d9, d10). The lip's own light is no sign: d3's upper lip, turned down from the light, is 0.52
+    of her lower lip's, Einstein's 0.43. skin_light: the face's LAB L (`face_colour`)."""
+    points = landmarks[:, :2]
+    size = float(np.hypot(*(points.max(axis=0) - points.min(axis=0))))
+    outer = points[list(UPPER_LIP_RINGS[-1])]
+    band = np.concatenate([outer, (outer - [0.0, MOUSTACHE_BAND * size])[::-1]])
+    x0, y0 = np.floor(band.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(band.max(axis=0)).astype(int) + 1
+    height, width = image.shape[:2]
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return 0.0
+    mask = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
+    cv2.fillPoly(mask, [np.round((band - [x0, y0]) * 16).astype(np.int32)], 255, shift=4)
+    if cv2.countNonZero(mask) < 4:
+        return 0.0
+    light = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_BGR2LAB)[..., 0]
+    over = cv2.mean(light, mask=mask)[0] / max(skin_light, 1.0)
+    return float(np.clip((MOUSTACHE[0] - over) / (MOUSTACHE[0] - MOUSTACHE[1]), 0.0, 1.0))
+
+
+def gap_under_moustache(interior: np.ndarray, alpha: np.ndarray, height: float, moustache: float) -> np.ndarray:
+    """The interior shaded under a moustache, with a dark gap under the teeth on a small opening.
+
+    A moustache over the upper lip leaves nothing to show where the mouth parts but the opening
+    itself. The driver's interior in the portrait's palette was a band of teeth lighter than the
+    moustache and a shade darker than the lower lip: Einstein (s12) driven by d3 to a parted
+    smile, 4-8 px high on his 206 px face, showed a pale smear under the moustache that MediaPipe,
+    afresh on the output, read as closed lips (opening 0.1-0.5e-3 where 3-5e-3 was drawn). The
+    driver's dark line between its teeth and lower lip, a pixel or two, is lost when the interior
+    is shrunk to that size: it is drawn back (GAP_ROWS, GAP_FLOOR) on openings under GAP_HEIGHT,
+    and the whole interior lies in the moustache's shade (UNDER_MOUSTACHE: the teeth dim, below
+    the lower lip's light).
+
+    alpha: (h, w) uint8, the opening (the inner lip loop filled); height: the opening's height in
+    pixels; moustache: `moustache_over_lip`."""
+    if moustache <= 0.0:
+        return interior
+    inside = alpha > 127
+    gain = np.full(alpha.shape, 1.0 - moustache * (1.0 - UNDER_MOUSTACHE), dtype=np.float32)
+    small = float(np.clip((GAP_HEIGHT[0] - height) / (GAP_HEIGHT[0] - GAP_HEIGHT[1]), 0.0, 1.0))
+    if small > 0.0 and inside.any():
+        rows = np.arange(alpha.shape[0], dtype=np.float32)[:, None]
+        top = np.where(inside, rows, np.inf).min(axis=0)
+        bottom = np.where(inside, rows, -np.inf).max(axis=0)
+        depth = np.clip((rows - top + 0.5) / np.maximum(bottom - top + 1.0, 1.0), 0.0, 1.0)  # 0 top, 1 bottom
+        x = np.clip((depth - GAP_ROWS[0]) / (GAP_ROWS[1] - GAP_ROWS[0]), 0.0, 1.0)
+        gain *= 1.0 - moustache * small * (1.0 - GAP_FLOOR) * (x * x * (3.0 - 2.0 * x))
+    return np.clip(interior.astype(np.float32) * gain[..., None] + 0.5, 0, 255).astype(np.uint8)
+
+
 def interior_share(mouth: np.ndarray, face_size: float, own_opening: float = 0.0) -> float:
     """How much of the drawn interior covers the portrait's own (0: nothing to draw)."""
     opening = mouth_opening(mouth, face_size)
@@ -221,7 +288,8 @@ def interior_share(mouth: np.ndarray, face_size: float, own_opening: float = 0.0
 def draw_mouth_interior(canvas: np.ndarray, mouth: np.ndarray, face_size: float, lips_colour: np.ndarray,
                         own_opening: float = 0.0, driver_image: np.ndarray | None = None,
                         driver_mouth: np.ndarray | None = None, driver_size: float = 0.0,
-                        colour_matrix: np.ndarray | None = None, skin_lab: np.ndarray | None = None) -> bool:
+                        colour_matrix: np.ndarray | None = None, skin_lab: np.ndarray | None = None,
+                        moustache: float = 0.0) -> bool:
     """Fill the portrait's open mouth, in place. True when something was drawn.
 
     mouth: (20, 2) the inner lip loop in `canvas` pixels. own_opening: the portrait's own mouth
@@ -229,7 +297,8 @@ def draw_mouth_interior(canvas: np.ndarray, mouth: np.ndarray, face_size: float,
     with the rest, so the drawn one only covers what the mouth opened beyond it.
     driver_mouth: the same loop in `driver_image` (None: draw a cavity). colour_matrix: LAB
     transfer from the driver's skin to the portrait's. lips_colour: BGR of the portrait's lips
-    (the cavity is a dark shade of it).
+    (the cavity is a dark shade of it). moustache: `moustache_over_lip` of the portrait (the driver's
+    interior drawn in its shade, `gap_under_moustache`).
     """
     share = interior_share(mouth, face_size, own_opening)
     if share <= 0.0:
@@ -261,6 +330,7 @@ def draw_mouth_interior(canvas: np.ndarray, mouth: np.ndarray, face_size: float,
             interior = in_portrait_style(interior, lips_colour, skin_lab, face_size)
         interior = _lips_inside(interior, raw, driver_image, driver_mouth, driver_size, lips_colour, alpha,
                                 face_size)
+        interior = gap_under_moustache(interior, alpha, float(mouth[:, 1].max() - mouth[:, 1].min()), moustache)
     else:
         # A cavity: a dark shade of the lips, darkest under the upper lip (it casts the shadow).
         rows = np.linspace(0.0, 1.0, y1 - y0, dtype=np.float32)[:, None, None]
