@@ -32,11 +32,11 @@ _CHEEKS = ((50, 101, 118, 117, 123, 187, 205, 36), (280, 330, 347, 346, 352, 411
 GROW = 0.015
 SOFT = 0.012
 # The lightness compared: blurred over this fraction of the face (a nostril's opening is ~0.03 wide).
-NARROW = 0.02
+NARROW = 0.012
 # A pixel under this fraction of the cheek is hair or an opening: not lifted; in full from LIFT_FROM.
 HAIR = (0.3, 0.45)
 # The gain never exceeds this.
-MAX_GAIN = 1.8
+MAX_GAIN = 2.2
 
 
 def _cheek_level(luma: np.ndarray, points: np.ndarray) -> float:
