@@ -31,9 +31,11 @@ _CHEEKS = ((50, 101, 118, 117, 123, 187, 205, 36), (280, 330, 347, 346, 352, 411
 # The zone grows by this much of the face, and its edge fades over this (Gaussian sigma).
 GROW = 0.015
 SOFT = 0.012
-# The lightness compared: blurred over this fraction of the face (a nostril's opening is ~0.03 wide).
+# The lightness compared: blurred over this fraction of the face (a nostril's opening is ~0.03 wide;
+# over 0.02 the target's openings darkened the skin below them as compared and s9's shade under the
+# nose on d6 stayed at 0.85 of the cheek, d6's own 0.98; now 0.90).
 NARROW = 0.012
-# A pixel under this fraction of the cheek is hair or an opening: not lifted; in full from LIFT_FROM.
+# A pixel under this fraction of the cheek is hair or an opening: not lifted; in full from the second.
 HAIR = (0.3, 0.45)
 # The gain never exceeds this.
 MAX_GAIN = 2.2
