@@ -324,16 +324,6 @@ def dark_lightness_table(matrix: np.ndarray, skin_lightness: float) -> np.ndarra
     anchor = max(DARK_FROM * float(skin_lightness), 1.0)
     at_anchor = float(matrix[0, 0]) * anchor + float(matrix[0, 3])
     table = np.where(ramp < anchor, ramp * max(at_anchor, 0.0) / anchor, affine)
-    # On a darker target (offset < 0) nothing under the skin's lightness is made darker relative
-    # to the skin than a pure gain at the skin would make it: L' >= L (g s + o) / s below s. The
-    # affine map takes the offset off a shade as off the skin, so the darker the shade the larger
-    # its share: s9 on the dark d20 (skin L* 69 -> 47), the photo's shadow under the nose at 0.51 of
-    # the skin went to 0.31, the blind judge's "dark blob over the nostrils"
-    # (benchmarks/results/s25-nose). On a brighter target (offset > 0) the affine map and the gain
-    # above are lighter than this everywhere: unchanged.
-    skin = max(float(skin_lightness), 1.0)
-    at_skin = float(matrix[0, 0]) * skin + float(matrix[0, 3])
-    table = np.where(ramp < skin, np.maximum(table, ramp * max(at_skin, 0.0) / skin), table)
     return np.clip(np.rint(table), 0, 255).astype(np.uint8)
 
 

@@ -21,7 +21,6 @@ from realtime.blend.kept import kept_in_layer, union
 from realtime.blend.kernels import as_grey, gaussian_u8
 from realtime.blend.mask import skin_mask
 from realtime.blend.mouth import mouth_membrane
-from realtime.blend.nose import nose_underside
 from realtime.faces.brows import (
     erase_brows,
     feature_band,
@@ -168,8 +167,6 @@ class BlendStage:
                     kept_lines = (keep * under, (gx, gy))
                     kept = union(kept, kept_lines)
                     under *= 1.0 - keep
-            # The nose's underside as light as the target's own, relative to the cheek (blend/nose.py).
-            image = nose_underside(image, target, layer.face.landmarks, layer.box, layer.face.size)
             # The target's own brows out of the picture under the layer (realtime/faces/brows.py):
             # the camera's grain below and the composite read it.
             erase_brows(target, layer.alpha, layer.face.landmarks, layer.box, layer.face.size, kept, image,

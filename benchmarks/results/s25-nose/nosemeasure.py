@@ -13,7 +13,8 @@ output and the input frame; the source photo's own landmarks for the photo):
 - cheek: each cheek (hull of 50, 101, 118, 117, 123, 187, 205, 36 / mirrored), the reference.
 LAB L* (0-100). For each zone: median L* / median cheek L* ("rel"), and for the nostrils also the 10th
 percentile / cheek ("dark10", the openings) and the share of pixels under 0.6 of the cheek. Every 3rd frame of 60
-(output and input), frame 45 alone too. Source photo: once."""
+(output and input), frame 45 alone too. Source photo: once. "flicker": the mean |change| of a zone's
+relative lightness between consecutive sampled frames."""
 import json
 import sys
 
@@ -97,7 +98,11 @@ def main():
                 rows_t.append(st)
             if i == 45:
                 f45 = {"output": so, "target": st}
-        res[pair] = {"output": mean_of(rows_o), "target": mean_of(rows_t), "frame45": f45, "source": source_stats(s)}
+        res[pair] = {"output": mean_of(rows_o), "target": mean_of(rows_t), "frame45": f45, "source": source_stats(s),
+                     # flicker: mean |change| of a zone's relative lightness between the sampled frames
+                     "flicker": {name: {k: float(np.mean(np.abs(np.diff([r[k] for r in rows]))))
+                                        for k in ("tip", "nostrils", "subnasal")}
+                                 for name, rows in (("output", rows_o), ("target", rows_t))}}
         o, t, p = res[pair]["output"], res[pair]["target"], res[pair]["source"]
         print(f"{pair}: " + "  ".join(
             f"{k} out {o[k]:.3f} tgt {t[k]:.3f} src {p[k]:.3f}" for k in ("tip", "nostrils", "nostrils_dark10", "subnasal", "flanks")),

@@ -1,5 +1,6 @@
-"""Contact sheet (s25-nose): frame F of each pair, crops around the nose at 2x: target | main | branch.
-python benchmarks/results/s25-nose/nosesheet.py MAIN_DIR BRANCH_DIR OUT.png F pair...   (run from the repository root)"""
+"""Contact sheets (s25-nose): frame F of each pair, crops around the nose at 2x: target | main | branch.
+python benchmarks/results/s25-nose/nosesheet.py MAIN_DIR BRANCH_DIR OUT F pair...   (run from the repository root)
+writes OUT_<pair>.png, one per pair."""
 import sys
 
 import cv2
@@ -12,7 +13,6 @@ from benchmarks.quality_written import landmarks_of  # noqa: E402
 
 def main():
     main_dir, branch_dir, out, f, pairs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:]
-    rows = []
     for pair in pairs:
         d = pair.split("_")[1]
         tgt, _ = decode(f"/work/shared/media/{d}.mp4", f + 1)
@@ -27,9 +27,7 @@ def main():
             crops.append(decode(f"{folder}/{pair}.mp4", f + 1)[0][f][y0:y1, x0:x1])
         row = np.hstack([cv2.resize(c, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC) for c in crops])
         cv2.putText(row, pair, (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 255, 255), 1)
-        rows.append(row)
-    w = max(r.shape[1] for r in rows)
-    cv2.imwrite(out, np.vstack([np.pad(r, ((0, 2), (0, w - r.shape[1]), (0, 0))) for r in rows]))
+        cv2.imwrite(f"{out}_{pair}.png", row, [cv2.IMWRITE_PNG_COMPRESSION, 9])
 
 
 if __name__ == "__main__":
