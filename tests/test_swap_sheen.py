@@ -14,8 +14,11 @@ import cv2
 import numpy as np
 import pytest
 
+from tests import test_swap_sharp
 from tests.conftest import through_the_recorder
-from tests.test_swap_sharp import swap_one  # noqa: F401  (the fixture)
+
+swap_one = test_swap_sharp.swap_one
+"""The real swapper and blend stage on one frame (test_swap_sharp's fixture)."""
 
 
 def sheen(picture: np.ndarray, centre: np.ndarray, radius: float) -> float:
