@@ -210,67 +210,6 @@ class GainMemory:
         self._gains.clear()
 
 
-# The camera's highlights (camera_highlights): bright spots up to this radius (face sizes, the box's
-# diagonal) above the skin around them: a nose tip's, a cheekbone's or a forehead's sheen.
-HIGHLIGHT_RADIUS = 0.04
-# ... read on the lumas smoothed this much (face sizes): grain is not sheen.
-HIGHLIGHT_SMOOTH = 0.006
-# ... and added at most this many grey levels above the new face's own.
-HIGHLIGHT_LIMIT = 40
-# The face size (the box's diagonal, px) read at half resolution; a larger one at 1/4, 1/6, ...
-HIGHLIGHT_WORK = 400
-
-
-def _tophat(luma: np.ndarray, radius: int, smooth: float) -> np.ndarray:
-    """luma (uint8) smoothed, less its morphological opening with a disc of `radius` pixels: its
-    bright spots narrower than the disc, above the level around them (int16, >= 0). An opening,
-    not a blur: a dark feature (a nostril, a lash line) leaves no bright halo beside it."""
-    soft = gaussian_u8(luma, smooth)
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    return cv2.subtract(soft, cv2.morphologyEx(soft, cv2.MORPH_OPEN, disc), dtype=cv2.CV_16S)
-
-
-def camera_highlights(image: np.ndarray, camera: np.ndarray, skin: np.ndarray, face_size: float) -> np.ndarray:
-    """`image` (the new face's luma over the box) with the camera's highlights where it lacks them:
-    the target's bright spots over its skin (its top-hat: the nose tip's, cheekbones' and
-    forehead's sheen) less the new face's own at the same place, positive part only, over `skin`
-    (uint8 {0, 1} at half the box's size: blend/mask.py skin_mask, step 2: the face less eyes,
-    brows and lips), limited to HIGHLIGHT_LIMIT levels. Read and made at half resolution or less.
-
-    Why: the clean texture is the source's albedo (its own light and sheen taken out) and the
-    target's light is put back as a smooth first-order shading, so the new face had no sheen: on
-    the written files the brightest percent of a patch stood 0.26-0.39 as far above its median as
-    the target's own on the nose tip (s9 on d6 and d10, s12 on d14) and 0.3-0.65 on the cheeks
-    and forehead, a matte, waxy face next to a camera face with shine. Only the bright part is
-    taken (an opening, positive only): the target's dark features (nostrils, lines, its eyes and
-    brows lie outside `skin` anyway) never come with it, and the new face's own sheen is counted,
-    so a face that has it gets nothing."""
-    height, width = image.shape[:2]
-    if skin.shape != (max(1, height // 2), max(1, width // 2)) or cv2.countNonZero(skin) < 64:
-        return image
-    # Read at half resolution, and smaller still for a face over HIGHLIGHT_WORK px (a 609-px
-    # face's opening at half size cost 14 ms): sheen is smooth.
-    factor = 2 * max(1, round(face_size / HIGHLIGHT_WORK))
-    size = (max(1, width // factor), max(1, height // factor))
-    if factor > 2:
-        skin = (area_shrink(skin * np.uint8(255), size) > 127).astype(np.uint8)
-    if skin.shape != (size[1], size[0]):
-        return image
-    radius = max(1, round(HIGHLIGHT_RADIUS * face_size / factor))
-    smooth = max(0.5, HIGHLIGHT_SMOOTH * face_size / factor)
-    theirs = _tophat(area_shrink(as_grey(camera), size), radius, smooth)
-    own = _tophat(area_shrink(as_grey(image), size), radius, smooth)
-    lacking = np.clip(cv2.subtract(theirs, own), 0, HIGHLIGHT_LIMIT).astype(np.float32)
-    zone = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), max(0.5, 2 * HIGHLIGHT_SMOOTH * face_size / factor))
-    lacking = cv2.multiply(lacking, zone)
-    if float(lacking.max()) < 0.5:
-        return image
-    full = cv2.resize(lacking, (factor * size[0], factor * size[1]), interpolation=cv2.INTER_LINEAR)
-    if full.shape[:2] != image.shape[:2]:
-        full = cv2.copyMakeBorder(full, 0, height - full.shape[0], 0, width - full.shape[1], cv2.BORDER_REPLICATE)
-    return cv2.add(image, full, dtype=cv2.CV_8U)
-
-
 def source_detail(image: np.ndarray, gain: float, sigma: float) -> np.ndarray:
     """`image` with its band between `sigma` and 3 x `sigma` pixels raised by `gain` (an
     unsharp mask of that band; the finest band is the camera's, put in by camera_detail)."""

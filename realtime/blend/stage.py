@@ -13,7 +13,6 @@ from realtime.blend.detail import (
     CROSSOVER,
     GainMemory,
     camera_detail,
-    camera_highlights,
     source_detail,
     source_detail_gain,
     split_sigma,
@@ -62,9 +61,6 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     if grain_from is not None:
         camera_luma = as_grey(grain_from)
     detailed = source_detail(luma, 1.0 + strength * (gain - 1.0), sigma)
-    # The camera's sheen where the new face lacks it (detail.camera_highlights), over the skin.
-    skin = skin_mask(layer.face.landmarks, layer.box, layer.face.size, step=2)
-    detailed = camera_highlights(detailed, camera_luma, skin, layer.face.size)
     # The face's Gaussian at the split, made once: feature_band's edge_gain reads it over the
     # brows and lids, camera_detail over the whole box (issue 13's budget).
     detailed_low = gaussian_u8(detailed, sigma)
@@ -86,6 +82,7 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     features = merge_weights(features, hair)
     # The crossover band is added as far as the skin lacks it (its texture, which the clean
     # texture took out), not the whole face: the features' edges carried it (detail.crossover_fill).
+    skin = skin_mask(layer.face.landmarks, layer.box, layer.face.size, step=2)
     detailed = camera_detail(detailed, grain, layer.scale, strength, layer.alpha, keep=features, skin=skin,
                              image_low=detailed_low)
     # The change, added to B, G and R alike: as its lighter and darker parts (8-bit saturating
