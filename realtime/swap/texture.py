@@ -747,8 +747,10 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         if others.any():
             flat, _ = delight(others)
         if glasses is not None:
-            # Never the eyes (their whites and catchlights are lighter than the lids around).
-            eyes = _polygon_mask(shape, [local[top.right_eye], local[top.left_eye]], dilate_px=0.025 * face_size)
+            # Never the eyes and their lids (the whites and catchlights are lighter than the lids
+            # around; a margin of 2.5% of the face instead of 5% filled lid skin: identity
+            # distance on the demo +0.0066 instead of +0.0052).
+            eyes = _polygon_mask(shape, [local[top.right_eye], local[top.left_eye]], dilate_px=0.05 * face_size)
             occluders |= _glasses_leftovers(occluders, glasses.mask, original, face_size) & oval & (1 - eyes)
 
     # An open mouth: its lips, teeth and tongue must not be worn. The swapper then shows the
