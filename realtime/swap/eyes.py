@@ -19,6 +19,11 @@ eyeball", its lash lines and lid crease ringing the target's closed lid (issue 1
 eye reaching the lid crease, never the contour's flat line (a closed eye's zone with a straight
 upper edge left a step, e13ae22), and the blend stage gives the kept target pixels the new face's
 low-frequency colour (FaceLayer.kept), so the zone's edge is no seam.
+
+An open eye's outer corner is the target's own a little past MediaPipe's corner point, whatever the
+source (`_outer_corner`): the point lies short of where the lash lines and a liner's wing end, and the
+source's skin drawn there shortened each eye on its outer side, its iris then sitting further out in
+it: two irises that looked apart (issue 13, s25: "diverging gaze" on s9 -> d6).
 """
 
 from __future__ import annotations
