@@ -154,3 +154,34 @@ def test_a_narrow_eyed_target_shows_one_upper_lid_line(library, index):
     # Main: 4.3 (frame 0) and 3.7 (frame 45) grey levels over the target's, on the right eye; 0.3
     # and 1.0 with the source's lid band closed over a narrower eye (swap/eyes.py, plain_lids).
     assert excess < 2.0, excess
+
+
+def iris_offsets(image: np.ndarray, detector) -> list[float]:
+    """Per eye (right, left): where its iris sits between its corners as MediaPipe reads them on
+    `image`, in eye widths along the image's x axis (test_animate_gaze_travel's dark centroid)."""
+    from tests.test_animate_gaze_travel import _iris_along
+
+    points = detector.detect(image)[0].landmarks
+    return [_iris_along(image, points, eye) for eye in (0, 1)]
+
+
+def test_both_irises_keep_the_targets_gaze(library):
+    # Issue 13, s25: the blind judge's "diverging gaze" on s9 -> d6. The irises are the target's own
+    # (the eye holes), but the outer eye corners -- d6's liner wing and lash ends, just past
+    # MediaPipe's corner point -- were the source's skin: each eye read shorter on its outer side,
+    # its iris further out in it, the right eye's one way, the left eye's the other. Read on the
+    # output the way a viewer sees it: each iris between the corners MediaPipe finds there.
+    from realtime.faces import create_detector
+    from tests.test_swap_sharp import frame_of
+
+    detector = create_detector(FaceSettings(max_faces=1), static=True)
+    apart = []
+    for index in (15, 35, 55):
+        image, _, output = swapped(library, frame_of("d6.mp4", index), "s9.jpg")
+        out, own = iris_offsets(output, detector), iris_offsets(image, detector)
+        # The two irises' shifts apart, in eye widths (a gaze drawn apart > 0, together < 0).
+        apart.append((out[1] - own[1]) - (out[0] - own[0]))
+    detector.close()
+    # Main: 0.066, 0.083, 0.075 (mean 0.075); with the outer corners the target's 0.036, 0.065, 0.033
+    # (mean 0.045).
+    assert abs(float(np.mean(apart))) < 0.055, apart

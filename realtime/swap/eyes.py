@@ -19,6 +19,11 @@ eyeball", its lash lines and lid crease ringing the target's closed lid (issue 1
 eye reaching the lid crease, never the contour's flat line (a closed eye's zone with a straight
 upper edge left a step, e13ae22), and the blend stage gives the kept target pixels the new face's
 low-frequency colour (FaceLayer.kept), so the zone's edge is no seam.
+
+An open eye's outer corner is the target's own a little past MediaPipe's corner point, whatever the
+source (`_outer_corner`): the point lies short of where the lash lines and a liner's wing end, and the
+source's skin drawn there shortened each eye on its outer side, its iris then sitting further out in
+it: two irises that looked apart (issue 13, s25: "diverging gaze" on s9 -> d6).
 """
 
 from __future__ import annotations
@@ -60,6 +65,20 @@ CLOSING_HALF_LENGTH = 0.62
 CLOSING_UP = 0.6
 CLOSING_DOWN = 0.3
 CLOSING_FEATHER = 0.1
+# An open eye's outer corner: the target's own past its contour's corner point, over an ellipse
+# along the eye's line (corner to corner), in eye widths: its centre CORNER_SHIFT out of the corner,
+# its half length CORNER_ALONG, its half height CORNER_ACROSS; by the eye's opening (CLOSED_BELOW
+# to OPEN_FROM). MediaPipe's corner point lies short of where a lash line and liner end (d6's
+# winged liner reaches 0.15-0.25 eye widths past it); the source's skin drawn there made each eye
+# shorter on its outer side, its iris sat further out in it: the two eyes' gazes drawn apart
+# (the blind judge's "diverging gaze" on s9 -> d6, issue 13, s25: the irises, read between the
+# corners MediaPipe finds on the written file, 0.067 eye widths further apart than the target's
+# on main, 0.043 with this zone; s9 -> d20 0.046 -> 0.034; benchmarks/results/s25-eyes). A zone
+# 0.3 x 0.12 centred 0.1 out did a little more (0.036, 0.035) but let the camera's own sharpness
+# changes through over more of the face (tests/test_blend_detail_memory.py: 0.866 levels, 0.841 here).
+CORNER_SHIFT = 0.05
+CORNER_ALONG = 0.2
+CORNER_ACROSS = 0.1
 
 
 # MediaPipe's lid-to-lid and corner-to-corner points of the right and the left eye.
@@ -124,11 +143,30 @@ def _closing_zone(keep: np.ndarray, points: np.ndarray, eye: int, origin: np.nda
     np.maximum(keep, zone, out=keep)
 
 
+def _outer_corner(keep: np.ndarray, points: np.ndarray, eye: int, amount: float) -> None:
+    """Draws (max, in place) an open eye's outer-corner ellipse (CORNER_*) into `keep` (uint8,
+    255 = kept) at `amount`; points: the landmarks in `keep`'s pixels."""
+    _, _, outer, inner = _EYE_POINTS[eye]
+    corner, other = points[outer, :2], points[inner, :2]
+    width = float(np.linalg.norm(corner - other))
+    if width < 2.0:
+        return
+    out = (corner - other) / width
+    side = np.array([-out[1], out[0]], np.float32)
+    centre = corner + CORNER_SHIFT * width * out
+    angles = np.linspace(0.0, 2.0 * np.pi, 32, endpoint=False)
+    outline = (centre + np.outer(np.cos(angles) * CORNER_ALONG * width, out)
+               + np.outer(np.sin(angles) * CORNER_ACROSS * width, side))
+    zone = np.zeros_like(keep)
+    cv2.fillPoly(zone, [np.round(outline * 16).astype(np.int32)], int(round(255 * amount)), lineType=cv2.LINE_AA, shift=4)
+    np.maximum(keep, zone, out=keep)
+
+
 def eye_keep(points: np.ndarray, box: Box, face_size: float,
              source_points: np.ndarray | None = None) -> tuple[np.ndarray, tuple[int, int]] | None:
     """(keep, (x, y)): a float32 map in [0, 1] of where the target's own eyes are kept, over a
     part of `box` whose top-left corner is (x, y) in box pixels; None when there is nothing to
-    add to the mask's eye holes (target eyes as open as the source's, or none in the box).
+    add to the mask's eye holes (both eyes closed, or none in the box).
 
     points: (>=468, 2) landmarks in frame pixels; source_points: the source's (any pixels).
     """
@@ -146,16 +184,19 @@ def eye_zones(points: np.ndarray, box: Box, face_size: float,
     d20 with s9 looked darker, smudged)."""
     amounts = (1.0, 1.0) if source_points is None else narrowing(source_points, points)
     closed = closing(points)
-    if max(amounts) <= 0.0 and max(closed) <= 0.0:
+    shown = [float(np.clip((opening - CLOSED_BELOW) / (OPEN_FROM - CLOSED_BELOW), 0.0, 1.0))
+             for opening in eye_openings(points)]
+    if max(amounts) <= 0.0 and max(closed) <= 0.0 and max(shown) <= 0.0:
         return None, None
     top = topology()
     x0, y0, x1, y1 = box
     local = points[:, :2].astype(np.float32) - np.array([x0, y0], np.float32)
     eyes = [local[top.right_eye], local[top.left_eye]]
     feather = max(0.6, EYE_FEATHER * face_size)
-    reach = int(np.ceil(EYE_MARGIN_UP * face_size + 3 * feather)) + 2
+    widths = [float(np.linalg.norm(points[outer, :2] - points[inner, :2])) for _, _, outer, inner in _EYE_POINTS]
+    corner_reach = (CORNER_SHIFT + CORNER_ALONG) * max(widths)
+    reach = int(np.ceil(max(EYE_MARGIN_UP * face_size, corner_reach) + 3 * feather)) + 2
     if max(closed) > 0.0:
-        widths = [float(np.linalg.norm(points[outer, :2] - points[inner, :2])) for _, _, outer, inner in _EYE_POINTS]
         reach = max(reach, int(np.ceil(max(widths) * (CLOSING_HALF_LENGTH + 3 * CLOSING_FEATHER))) + 2)
     low = np.floor(np.min([eye.min(axis=0) for eye in eyes], axis=0)).astype(int) - reach
     high = np.ceil(np.max([eye.max(axis=0) for eye in eyes], axis=0)).astype(int) + reach
@@ -179,6 +220,9 @@ def eye_zones(points: np.ndarray, box: Box, face_size: float,
         polygon = np.concatenate([eye, grown]) - np.array([gx0, gy0], np.float32)
         hull = cv2.convexHull(np.round(polygon * 16).astype(np.int32))
         cv2.fillConvexPoly(keep, hull, 255, lineType=cv2.LINE_AA, shift=4)
+    for number, amount in enumerate(shown):
+        if amount > 0.0:
+            _outer_corner(keep, local - np.array([gx0, gy0], np.float32), number, amount)
     soft = cv2.GaussianBlur(keep, (0, 0), feather).astype(np.float32) * (1.0 / 255.0)
     zone_soft = None
     if max(closed) > 0.0:
