@@ -119,7 +119,12 @@ def scaled_rotation(rotation: np.ndarray, amount: float) -> np.ndarray:
 # Eye corners (outer, inner) of each eye, the person's right eye first.
 EYE_CORNERS = ((33, 133), (263, 362))
 GATE_EYE_RATIO = 0.08  # a change of the eye's opening ratio below this is noise
-LOWER_LID = 0.25  # share of a blink the lower lid makes (the upper lid makes the rest)
+# Share of a blink or squint the lower lid makes (the upper lid makes the rest). At 0.25 the
+# portrait's shut or squinting eye sat under a hardly risen lower lid, and the face was further from
+# the real frame than the frozen frame 0 on exactly those frames (dlib, self-reenactment: d9's shut
+# eyes, frames 13-18, +0.03; d3's squinting eye beside a wink). At 0.6: d9 every 5th frame 0.107 ->
+# 0.101 (frozen 0.104), d3 0.393 -> 0.388 (frozen 0.389); d10, d6 unchanged (s25-animident).
+LOWER_LID = 0.6
 
 
 def _eye_frame(points: np.ndarray, corners: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, float]:
