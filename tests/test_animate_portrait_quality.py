@@ -248,9 +248,11 @@ def _blinked(points: np.ndarray, eyes, closed: float) -> np.ndarray:
 
 
 def test_a_blink_closes_the_portrait_eye_with_its_upper_lid(library):
-    """A real blink brings the upper lid down onto the lower one. The portrait's shut eye does the
-    same: its upper lid travels most of the way, its lower lid barely rises (both lids used to meet
-    on the corner line, a shut eye drawn too high, its iris found higher instead of lower)."""
+    """A real blink brings the upper lid most of the way down and the lower lid part of the way up.
+    The portrait's shut eye does the same: its upper lid travels most of the way (both lids used to
+    meet on the corner line, a shut eye drawn too high, its iris found higher instead of lower), its
+    lower lid rises LOWER_LID (0.6) of the closing, where d9's real lids meet (s25-animident: at 0.25
+    the drawn lids met 0.026 eye widths below the real ones; `test_animate_shut_eye_height`)."""
     top = topology()
     eyes = ((top.right_eye, (33, 133)), (top.left_eye, (263, 362)))
     driver = library.get(str(media("s42.jpg"))).face.landmarks.astype(np.float64)
@@ -262,7 +264,7 @@ def test_a_blink_closes_the_portrait_eye_with_its_upper_lid(library):
         upper_travel = (after[upper] - before[upper]).mean() / (before[lower].mean() - before[upper].mean())
         lower_travel = (before[lower] - after[lower]).mean() / before[lower].mean()
         assert upper_travel > 0.6, upper_travel  # down by most of the eye's opening
-        assert lower_travel < 0.35, lower_travel  # the lower lid rises a little
+        assert lower_travel < 0.6, lower_travel  # the lower lid rises part of the way (0.54; main 0.23)
 
 
 def test_a_wink_keeps_the_gaze_of_the_open_eye(library):

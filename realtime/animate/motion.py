@@ -119,7 +119,13 @@ def scaled_rotation(rotation: np.ndarray, amount: float) -> np.ndarray:
 # Eye corners (outer, inner) of each eye, the person's right eye first.
 EYE_CORNERS = ((33, 133), (263, 362))
 GATE_EYE_RATIO = 0.08  # a change of the eye's opening ratio below this is noise
-LOWER_LID = 0.25  # share of a blink the lower lid makes (the upper lid makes the rest)
+# Share of a blink or squint the lower lid makes (the upper lid makes the rest). At 0.25 the
+# portrait's shut or squinting eye sat under a hardly risen lower lid, and the face was further from
+# the real frame than the frozen frame 0 on exactly those frames (dlib, self-reenactment: d9's shut
+# eyes, frames 13-18, +0.03; d3's squinting eye beside a wink). At 0.6: d9 every 5th frame 0.107 ->
+# 0.101 (frozen 0.104), d3 0.393 -> 0.388 (frozen 0.389); d10, d6 unchanged (s25-animident).
+LOWER_LID = 0.6
+GLANCE_LOWER_LID = 0.25  # ... of lids lowered over a down glance (`LidWatch`): the upper lid follows the iris
 
 
 def _eye_frame(points: np.ndarray, corners: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, float]:
@@ -237,14 +243,16 @@ def _eyelids_by_ratio(residual: np.ndarray, unmoved: np.ndarray, reference: Refe
             normal = -normal  # pointing down the face (portraits are upright within a few degrees)
         offsets = (portrait[loop, :2] - middle) @ normal
         along = residual[loop, :2] - np.outer(residual[loop, :2] @ normal, normal)
-        # A real eye closes with its upper lid: the lower lid rises only a little (LOWER_LID of
-        # the way). Closing both lids onto the corner line drew the shut eye too high, and the
-        # iris MediaPipe finds on it went up when the driver's went down.
+        # A blink or squint: the lower lid makes LOWER_LID of the closing (d9's lids meet where the
+        # real ones do). Lids lowered over a down glance: the upper lid does it (GLANCE_LOWER_LID);
+        # closing both onto the corner line there drew the eye too high, and the iris MediaPipe
+        # finds on it went up when the driver's went down.
         eye = 0 if corners == EYE_CORNERS[0] else 1
         lower, upper = reference.lid_masks(loop, eye)
-        floor = float(offsets[lower].mean()) * (1.0 - LOWER_LID)
+        share = LOWER_LID + lowered * (GLANCE_LOWER_LID - LOWER_LID)
+        floor = float(offsets[lower].mean()) * (1.0 - share)
         target = offsets.copy()  # the corners stay
-        target[lower] = offsets[lower] + (ratio - 1.0) * LOWER_LID * offsets[lower]
+        target[lower] = offsets[lower] + (ratio - 1.0) * share * offsets[lower]
         target[upper] = floor + ratio * (offsets[upper] - floor)
         if ratio > 1.0:
             target = offsets * ratio  # a wide-open eye: both lids part
