@@ -42,7 +42,7 @@ from realtime.blend import relight
 from realtime.faces.topology import MESH_POINTS, topology
 from realtime.faces.warp import piecewise_affine_maps
 from realtime.swap.fill import push_pull_fill
-from realtime.swap.shadows import lift_shadows
+from realtime.swap.shadows import lift_shadows, shadow_zones
 from realtime.swap.source_glasses import SourceGlasses, find_source_glasses
 
 log = logging.getLogger(__name__)
@@ -108,6 +108,21 @@ _GLASSES_HOLE = 0.08
 # levels, within this fraction of the face from the frames.
 _GLARE = 18
 _GLARE_REACH = 0.03
+# The fill over the glasses takes the level of the skin seen through them (_level_through_lenses):
+# pixels with rim evidence under this (LAB levels, as source_glasses._THRESHOLD), low-passed over
+# this fraction of the face, by a gain of at most _LENS_GAIN either way (1.15 cost +0.017 identity
+# distance to her photo, which wears the glasses; 1.10: under-eye -12.3 -> -10.5 L* vs the demo's
+# own, identity within run-to-run noise, benchmarks/results/s25-hopper2).
+_LENS_SEEN = 8.0
+_LENS_LEVEL_BLUR = 0.04
+_LENS_GAIN = 1.10
+# Creases (_soften_creases): a thin dark line (a black-hat over _CREASE_WIDTH of the face) in the
+# lower face that reaches _CREASE_BLACK grey levels below the skin beside it has what is deeper
+# than _CREASE_DEPTH spread as shading over _CREASE_SPREAD of the face.
+_CREASE_WIDTH = 0.04
+_CREASE_DEPTH = 30.0
+_CREASE_BLACK = 60.0
+_CREASE_SPREAD = 0.012
 # How far (fraction of the face) beyond the nostrils and lips a dark patch is a moustache, kept
 # (_moustache_zone): s12's ends reach about 0.05 past his mouth's corners.
 _MOUSTACHE_REACH = 0.07
@@ -628,6 +643,89 @@ def _glasses_leftovers(occluders: np.ndarray, glasses: np.ndarray, original: np.
     return occluders | (small & near)[labels].astype(np.uint8)
 
 
+def _level_through_lenses(clean: np.ndarray, flat: np.ndarray, original: np.ndarray,
+                          occluders: np.ndarray, glasses: SourceGlasses, face_size: float) -> np.ndarray:
+    """`clean` with the lightness of its fill over the glasses taken to the level of the skin
+    seen through them: the membrane is made from the skin around the frames (the cheeks below
+    the rims' shadow, the temples) and came out 5-6 L* darker than Hopper's skin under her
+    lenses (a grey-brown patch under each eye, her lit nose ridge left as a pale triangle
+    between them). The level is the photo's own (de-lit) skin between the rims and creases
+    (pixels without rim evidence, not glare), low-passed over _LENS_LEVEL_BLUR of the face;
+    only the lightness, as a gain limited to _LENS_GAIN either way, the fill's detail kept."""
+    from realtime.swap.source_glasses import rim_evidence
+
+    region = (occluders > 0) & (cv2.dilate(glasses.mask, np.ones((5, 5), np.uint8)) > 0)
+    if not region.any():
+        return clean
+    grey = cv2.cvtColor(original, cv2.COLOR_BGR2GRAY)
+    window = max(3, int(0.07 * face_size) | 1)
+    lighter = grey.astype(np.int16) - cv2.medianBlur(grey, window).astype(np.int16)
+    seen = region & (rim_evidence(original, face_size) < _LENS_SEEN) & (lighter < _GLARE)
+    sigma = max(2.0, _LENS_LEVEL_BLUR * face_size)
+    weight = seen.astype(np.float32)
+    support = cv2.GaussianBlur(weight, (0, 0), sigma)
+    flat_l = cv2.cvtColor(flat, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
+    clean_l = cv2.cvtColor(clean, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
+    target = cv2.GaussianBlur(flat_l * weight, (0, 0), sigma) / np.maximum(support, 1e-4)
+    area = region.astype(np.float32)
+    current = cv2.GaussianBlur(clean_l * area, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(area, (0, 0), sigma), 1e-4)
+    gain = np.clip(target / np.maximum(current, 1.0), 1.0 / _LENS_GAIN, _LENS_GAIN)
+    # Where too little skin is seen nearby, nothing; faded in over the region's edge.
+    trust = np.clip(support / 0.2, 0.0, 1.0)
+    soft = cv2.GaussianBlur(area, (0, 0), max(1.0, 0.01 * face_size)) * trust
+    gain = 1.0 + soft * (gain - 1.0)
+    return np.clip(clean.astype(np.float32) * gain[..., None] + 0.5, 0, 255).astype(np.uint8)
+
+
+def _soften_creases(clean: np.ndarray, local: np.ndarray, face_size: float,
+                    oval: np.ndarray) -> np.ndarray:
+    """`clean` with the lower face's creases deeper than a real fold's softened to shading.
+
+    An old face's nasolabial folds and marionette lines (Hopper's) are soft shading with fine
+    wrinkles in the photo; the denoising (non-local means, strength 8.6 on her JPEG) flattened
+    the shading and kept each fold's edge, a 1-2 px line 85-124 grey levels under the skin
+    beside it (a black-hat over 4% of the face), worn as black cut lines from the nose to the
+    chin (the colour transfer then stretched them further: 32 -> 44 L* on the demo). What is
+    deeper than _CREASE_DEPTH is taken off the line and put back spread over _CREASE_SPREAD of
+    the face: the same darkness, as a groove's shading. Below the eyes only; not the lips,
+    nostrils, upper lip or nose (their dark edges are the face's own), nor a face with a
+    moustache."""
+    from realtime.faces.brows import has_moustache
+
+    # Not on a face with facial hair: the dark edges of s12's moustache and beard are 60-100
+    # deep (the hair test, _not_hair, also takes Hopper's folds for hair: not usable here).
+    if has_moustache(clean, local, face_size):
+        return clean
+    grey = cv2.cvtColor(clean, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    size = max(3, int(_CREASE_WIDTH * face_size) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    shape = grey.shape
+    top = topology()
+    _, keep, _ = shadow_zones(shape, local, face_size)
+    below = np.arange(shape[0])[:, None] > local[np.concatenate([top.right_eye, top.left_eye]), 1].max() + 0.05 * face_size
+    zone = (cv2.erode(oval, kernel) > 0) & (keep == 0) & below
+    if not zone.any():
+        return clean
+    zone &= _polygon_mask(shape, [local[list(_NOSE_ZONE)]], dilate_px=0.02 * face_size) == 0
+    depth = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, kernel)
+    excess = np.where(zone, np.maximum(depth - _CREASE_DEPTH, 0.0), 0.0).astype(np.float32)
+    # Only the lines that reach _CREASE_BLACK somewhere (hysteresis): a freckle, a nose rim, a
+    # beard's edge or a mouth corner's shade on the other photos (s7, s9, s10, s12: 30-60 deep)
+    # are the face's own.
+    count, labels = cv2.connectedComponents((excess > 0).astype(np.uint8), connectivity=8)
+    if count < 2:
+        return clean
+    black = np.unique(labels[zone & (depth > _CREASE_BLACK)])
+    excess *= np.isin(labels, black[black > 0])
+    if not excess.any():
+        return clean
+    spread = cv2.GaussianBlur(excess, (0, 0), max(1.0, _CREASE_SPREAD * face_size))
+    # Added to B, G and R alike (a gain on a line at a third of the skin's grey tripled its red:
+    # red lines beside the nose on the demo).
+    change = (excess - spread)[..., None]
+    return np.clip(clean.astype(np.float32) + change + 0.5, 0, 255).astype(np.uint8)
+
+
 def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float = 0.4,
                        find_hands: bool = True, mirror_yaw: float = 20.0) -> CleanTexture:
     """The clean texture of the face at `landmarks` (478, 3) in `image` (BGR uint8)."""
@@ -771,6 +869,8 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
                          dilate_px=0.02 * face_size)
     clean = fill_occluders(flat, local, occluders, oval, mouth, face_size, mirror_yaw, skin_like,
                            lips & (1 - mouth))
+    if glasses is not None:
+        clean = _level_through_lenses(clean, flat, original, occluders, glasses, face_size)
 
     # 3b. The photo's local cast shadows (eye sockets, beside and under the nose, under the lower
     # lip), which the smooth de-lighting cannot take out, lifted towards the skin nearby.
@@ -782,6 +882,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
 
     mirrored = abs(head_pose(local)[0]) > mirror_yaw
     clean = lift_shadows(clean, local, face_size, oval, occluders, mirrored)
+    clean = _soften_creases(clean, local, face_size, oval)
 
     # 4. Lips towards natural lips: their chroma's departure from the skin's, scaled.
     if makeup < 1.0 and len(samples) > 20:
