@@ -52,8 +52,9 @@ def test_a_dark_moustache_stays_dark_hair_on_a_pale_brightly_lit_target(swap_one
 def test_the_dark_lightness_map_is_a_gain_through_black_meeting_the_affine_one():
     from realtime.blend.color import DARK_FROM, dark_lightness_table
 
-    # A brighter target (gain 0.7, offset +92 as s12 -> d14), a darker one (gain 1.3, offset -60).
-    for gain, offset in ((0.7, 92.4), (1.3, -60.0), (1.0, 0.0)):
+    # A brighter target (gain 0.7, offset +92 as s12 -> d14), none. (A darker one lifts the shades
+    # over the affine map: tests/test_blend_shade_ratio.py; it meets it at the skin's lightness.)
+    for gain, offset in ((0.7, 92.4), (1.0, 0.0)):
         matrix = np.array([[gain, 0, 0, offset], [0, 1, 0, 0], [0, 0, 1, 0]], np.float32)
         table = dark_lightness_table(matrix, 160.0).astype(np.float32)
         ramp = np.arange(256, dtype=np.float32)
@@ -65,6 +66,10 @@ def test_the_dark_lightness_map_is_a_gain_through_black_meeting_the_affine_one()
         # Continuous where the two meet: within the rounding and one step of the steeper map.
         steeper = max(gain, (gain * DARK_FROM * 160.0 + offset) / (DARK_FROM * 160.0))
         assert abs(float(table[anchor - 1]) - float(affine[anchor - 1])) <= 0.5 + steeper
+    darker = np.array([[1.3, 0, 0, -60.0], [0, 1, 0, 0], [0, 0, 1, 0]], np.float32)
+    table = dark_lightness_table(darker, 160.0).astype(np.float32)
+    assert np.all(np.diff(table) >= 0)
+    np.testing.assert_allclose(table[160:], np.clip(1.3 * np.arange(160, 256) - 60.0, 0, 255), atol=0.5)
     # The identity map stays the identity.
     identity = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]], np.float32)
     np.testing.assert_array_equal(dark_lightness_table(identity, 160.0), np.arange(256))
