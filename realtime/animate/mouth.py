@@ -103,21 +103,41 @@ def in_portrait_style(interior: np.ndarray, lips_colour: np.ndarray, skin_lab: n
 
 SHADOW_DEPTH = 0.022  # face sizes: how far in from the lips' inner edge their shadow reaches
 SHADOW_FLOOR = 0.5  # the light left right at the edge (of the interior's own)
+# A narrow opening (lips parted over the teeth) is shaded deeper, to black at the edge: s6 (a
+# carved face whose lips have painted dark outlines) driven by d3's parted smile (4-10 px on its
+# 246 px face) showed pale teeth as light as its lower lip with no dark edge between them, and
+# MediaPipe afresh read the dark line over them as the lips' meeting line (read 0.28 of the opening
+# drawn; mouth r 0.77 -> 0.83). Wide openings keep SHADOW_FLOOR: on the Pearl Earring (s10) driven by
+# d9, a black rim round its wide-open mouth read smaller (mouth r 0.73 -> 0.65). Not under a
+# moustache (s12): its gap is drawn by `gap_under_moustache`, and the two together left the opening
+# at L 24 (a near-black slit; 33 with the gap alone).
+NARROW = (0.04, 0.06)  # face sizes: the opening's tallest column, shaded as narrow below / as wide above
+NARROW_DEPTH = 0.04  # face sizes: the shadow's reach in a narrow opening
+NARROW_FLOOR = 0.0  # the light left at a narrow opening's edge (of the interior's own)
 
 
 def inner_shadow(interior: np.ndarray, alpha: np.ndarray, face_size: float,
-                 spared: np.ndarray | None = None) -> np.ndarray:
+                 spared: np.ndarray | None = None, narrow: float = 1.0) -> np.ndarray:
     """The interior darkened towards the lips' inner edge: the lips overhang the cavity and
     shade it, so a real open mouth is darkest along its outline. Without it the interior (the
     driver's teeth and tongue, lightened into the portrait's palette) met the lips with no edge:
     the mouth read as a smear of lip colour, and the face mesh read it as shut. A share of the
-    interior's own light, which starts from a shade of the lips: never a black hole.
+    interior's own light, which starts from a shade of the lips: never a black hole. A narrow
+    opening (NARROW) is shaded deeper, to black at the lips' edge (NARROW_DEPTH, NARROW_FLOOR): the
+    dark rim round the teeth is what tells them from a pale lower lip.
 
-    spared: (h, w) 0-1, how much of each pixel is not the cavity (lip, teeth) and keeps its light."""
-    depth = max(2.0, SHADOW_DEPTH * face_size)
-    distance = cv2.distanceTransform((alpha > 127).astype(np.uint8), cv2.DIST_L2, 3)
+    spared: (h, w) 0-1, how much of each pixel is not the cavity (lip, teeth) and keeps its light.
+    narrow: 0-1, how much of the narrow opening's shading applies (0 under a moustache, whose dark
+    gap `gap_under_moustache` draws)."""
+    inside = (alpha > 127).astype(np.uint8)
+    tall = float(inside.sum(axis=0).max()) / max(face_size, 1.0) if inside.any() else 1.0
+    t = float(np.clip((NARROW[1] - tall) / (NARROW[1] - NARROW[0]), 0.0, 1.0))
+    t = narrow * t * t * (3.0 - 2.0 * t)
+    depth = max(2.0, (SHADOW_DEPTH + t * (NARROW_DEPTH - SHADOW_DEPTH)) * face_size)
+    floor = SHADOW_FLOOR + t * (NARROW_FLOOR - SHADOW_FLOOR)
+    distance = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
     x = np.clip(distance / depth, 0.0, 1.0)
-    light = SHADOW_FLOOR + (1.0 - SHADOW_FLOOR) * (x * x * (3.0 - 2.0 * x))
+    light = floor + (1.0 - floor) * (x * x * (3.0 - 2.0 * x))
     if spared is not None:
         # The shadow falls on the cavity, not on the lips' own surface inside the loop (MediaPipe's
         # inner loop runs over it) nor on the teeth: shaded, the lips' surface was a brown rim
@@ -135,7 +155,8 @@ LIP_BRIGHT = (1.12, 1.25)  # of the lips' lightness: a brighter pixel is teeth /
 
 
 def _lips_inside(interior: np.ndarray, raw: np.ndarray, driver_image: np.ndarray, driver_mouth: np.ndarray,
-                 driver_size: float, lips_colour: np.ndarray, alpha: np.ndarray, face_size: float) -> np.ndarray:
+                 driver_size: float, lips_colour: np.ndarray, alpha: np.ndarray, face_size: float,
+                 narrow: float = 1.0) -> np.ndarray:
     """The driver's lips inside its inner lip loop drawn as the portrait's lips.
 
     MediaPipe's inner lip loop follows the lips' meeting line, not the hole: on pursed lips (an
@@ -153,12 +174,12 @@ def _lips_inside(interior: np.ndarray, raw: np.ndarray, driver_image: np.ndarray
     x1, y1 = np.ceil(driver_mouth.max(axis=0)).astype(int) + 2 * pad + 1
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
     if x1 - x0 < 4 or y1 - y0 < 4:
-        return inner_shadow(interior, alpha, face_size)
+        return inner_shadow(interior, alpha, face_size, narrow=narrow)
     inside = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
     cv2.fillPoly(inside, [np.round((driver_mouth - [x0, y0]) * 16).astype(np.int32)], 255, shift=4)
     band = cv2.dilate(inside, np.ones((2 * pad + 1, 2 * pad + 1), np.uint8)) & ~inside
     if cv2.countNonZero(band) < 8:
-        return inner_shadow(interior, alpha, face_size)
+        return inner_shadow(interior, alpha, face_size, narrow=narrow)
     lip_bgr = np.array(cv2.mean(driver_image[y0:y1, x0:x1], mask=band)[:3])
     lip = cv2.cvtColor(np.clip(lip_bgr, 0, 255).astype(np.uint8)[None, None], cv2.COLOR_BGR2LAB).reshape(3)
     lip = lip.astype(np.float32)
@@ -194,7 +215,8 @@ def _lips_inside(interior: np.ndarray, raw: np.ndarray, driver_image: np.ndarray
     y = float(np.clip((share - SPARED[0]) / (SPARED[1] - SPARED[0]), 0.0, 1.0))
     # Not shaded as the cavity's edge: the teeth (their light is the driver's own, shadow and all)
     # and, once the loop holds much lip (SPARED: an "O", a pout), the lips' surface in it.
-    interior = inner_shadow(interior, alpha, face_size, np.maximum(likeness * (y * y * (3.0 - 2.0 * y)), teeth))
+    interior = inner_shadow(interior, alpha, face_size, np.maximum(likeness * (y * y * (3.0 - 2.0 * y)), teeth),
+                            narrow)
     likeness = likeness[..., None]
     x = float(np.clip((share - PURSED[0]) / (PURSED[1] - PURSED[0]), 0.0, 1.0))
     if x <= 0.0:
@@ -329,7 +351,7 @@ def draw_mouth_interior(canvas: np.ndarray, mouth: np.ndarray, face_size: float,
         if skin_lab is not None:
             interior = in_portrait_style(interior, lips_colour, skin_lab, face_size)
         interior = _lips_inside(interior, raw, driver_image, driver_mouth, driver_size, lips_colour, alpha,
-                                face_size)
+                                face_size, 1.0 - moustache)
         interior = gap_under_moustache(interior, alpha, float(mouth[:, 1].max() - mouth[:, 1].min()), moustache)
     else:
         # A cavity: a dark shade of the lips, darkest under the upper lip (it casts the shadow).
