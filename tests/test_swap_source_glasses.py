@@ -34,6 +34,17 @@ def _dark_thin(image: np.ndarray, face_size: float) -> np.ndarray:
     return cv2.morphologyEx(_grey(image), cv2.MORPH_BLACKHAT, kernel).astype(np.float32)
 
 
+def _eyes_and_around(texture) -> tuple[np.ndarray, np.ndarray]:
+    """The eyes (widened by 3% of the face) and the zone around eye and brow (8%): where glasses sit."""
+    top = topology()
+    landmarks, size = texture.landmarks, texture.face_size
+    shape = texture.image.shape[:2]
+    eyes = _hull(shape, landmarks[top.right_eye], 0.03 * size) | _hull(shape, landmarks[top.left_eye], 0.03 * size)
+    around = _hull(shape, landmarks[np.concatenate([top.right_eye, top.right_eyebrow])], 0.08 * size) | \
+        _hull(shape, landmarks[np.concatenate([top.left_eye, top.left_eyebrow])], 0.08 * size)
+    return eyes, around
+
+
 @pytest.fixture(scope="module")
 def hopper(library):
     source = library.get(str(builtin_source_path()))
@@ -42,12 +53,9 @@ def hopper(library):
 
 def test_the_built_in_sources_glasses_are_taken_out_of_the_worn_face(hopper):
     _, texture = hopper
-    top = topology()
     landmarks, size = texture.landmarks, texture.face_size
     shape = texture.image.shape[:2]
-    eyes = _hull(shape, landmarks[top.right_eye], 0.03 * size) | _hull(shape, landmarks[top.left_eye], 0.03 * size)
-    around = _hull(shape, landmarks[np.concatenate([top.right_eye, top.right_eyebrow])], 0.08 * size) | \
-        _hull(shape, landmarks[np.concatenate([top.left_eye, top.left_eyebrow])], 0.08 * size)
+    eyes, around = _eyes_and_around(texture)
     zone = around & ~eyes
     before, after = _dark_thin(texture.original, size), _dark_thin(texture.image, size)
     rims = zone & (before > 40)
@@ -71,12 +79,8 @@ def test_no_glare_specks_are_left_in_the_fill_of_the_built_in_face(hopper):
     on every frame of the demo. Measured as spots lighter than their neighbourhood's median
     (7% of the face) around the frames, the eyes left out."""
     _, texture = hopper
-    top = topology()
-    landmarks, size = texture.landmarks, texture.face_size
-    shape = texture.image.shape[:2]
-    eyes = _hull(shape, landmarks[top.right_eye], 0.03 * size) | _hull(shape, landmarks[top.left_eye], 0.03 * size)
-    around = _hull(shape, landmarks[np.concatenate([top.right_eye, top.right_eyebrow])], 0.08 * size) | \
-        _hull(shape, landmarks[np.concatenate([top.left_eye, top.left_eyebrow])], 0.08 * size)
+    size = texture.face_size
+    eyes, around = _eyes_and_around(texture)
     grey = _grey(texture.image)
     lighter = grey.astype(np.int16) - cv2.medianBlur(grey, int(0.07 * size) | 1).astype(np.int16)
     # The filled area with the holes it encloses (the specks were holes in it).
