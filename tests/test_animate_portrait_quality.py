@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from realtime.animate.mesh import MeshAnimator
-from realtime.animate.motion import RIGID_POINTS, UPPER_LIDS, calibrate, fit_similarity, gaze, transfer
+from realtime.animate.motion import RIGID_POINTS, calibrate, fit_similarity, gaze, transfer
 from realtime.animate.surround import BORDER_FADE, RING_SCALES, moved_points
-from realtime.faces.topology import topology
+from realtime.faces.topology import LID_INNER, UPPER_LIDS, topology
 from realtime.frame import Face, Frame
 from realtime.settings import FaceSettings, Settings
 from tests.conftest import media, read_video
@@ -240,7 +240,7 @@ def _blinked(points: np.ndarray, eyes, closed: float) -> np.ndarray:
         down = np.array([-axis[1], axis[0]])
         down = down if down[1] > 0 else -down
         offsets = _lid_offsets(points, loop, corners)
-        upper = np.isin(loop, UPPER_LIDS)  # the upper lid comes down, corners and lower lid stay
+        upper = np.isin(loop, [lid[LID_INNER] for lid in UPPER_LIDS])  # the upper lid comes down, corners and lower lid stay
         floor = offsets[offsets > 0.5].mean()
         target = np.where(upper, floor + closed * (offsets - floor), offsets)
         out[loop, :2] += np.outer(target - offsets, down)

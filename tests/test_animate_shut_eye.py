@@ -28,14 +28,15 @@ SHUT = range(12, 18)  # d9: both eyes shut on the real frames
 def _lid_profile(image: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Per eye, over the columns of its middle 40 %: (lid skin, lash line, under the lashes) as
     Lab lightness means; the lash line is each column's darkest pixel near where the lids meet."""
-    from realtime.animate.motion import EYE_CORNERS, LOWER_LIDS, UPPER_LIDS
+    from realtime.animate.motion import EYE_CORNERS
+    from realtime.faces.topology import LID_INNER, LOWER_LIDS, UPPER_LIDS
 
     lightness = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float64)
     profile = []
     for eye in (0, 1):
         outer, inner = points[list(EYE_CORNERS[eye]), :2]
         width = float(np.linalg.norm(outer - inner))
-        meet = (points[list(UPPER_LIDS[eye]), :2] + points[list(LOWER_LIDS[eye]), :2]) / 2
+        meet = (points[list(UPPER_LIDS[eye][LID_INNER]), :2] + points[list(LOWER_LIDS[eye][LID_INNER]), :2]) / 2
         order = np.argsort(meet[:, 0])
         left, right = min(outer[0], inner[0]), max(outer[0], inner[0])
         columns = []

@@ -22,7 +22,8 @@ SHUT = (12, 13, 14, 15)  # d9: both eyes shut (found afresh on the real frames)
 
 def _meeting_heights(points: np.ndarray) -> list[float]:
     """Per eye: where the lids meet, below the line between the eye's corners, in eye widths."""
-    from realtime.animate.motion import EYE_CORNERS, LOWER_LIDS, UPPER_LIDS
+    from realtime.animate.motion import EYE_CORNERS
+    from realtime.faces.topology import LID_INNER, LOWER_LIDS, UPPER_LIDS
 
     heights = []
     for eye, (outer, inner) in enumerate(EYE_CORNERS):
@@ -31,7 +32,7 @@ def _meeting_heights(points: np.ndarray) -> list[float]:
         normal = np.array([-(b - a)[1], (b - a)[0]]) / width
         if normal[1] < 0:
             normal = -normal  # down the face
-        meet = (points[list(UPPER_LIDS[eye]), :2] + points[list(LOWER_LIDS[eye]), :2]) / 2
+        meet = (points[list(UPPER_LIDS[eye][LID_INNER]), :2] + points[list(LOWER_LIDS[eye][LID_INNER]), :2]) / 2
         heights.append(float(((meet - (a + b) / 2) @ normal).mean() / width))
     return heights
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from realtime.blend.stage import BlendStage
-from realtime.faces.topology import topology
+from realtime.faces.topology import UPPER_LIDS, topology
 from realtime.frame import Frame
 from realtime.settings import FaceSettings, Settings
 from realtime.swap.mesh import MeshSwapper
@@ -124,8 +124,7 @@ def lid_lines(image: np.ndarray, landmarks: np.ndarray) -> list[float]:
     shading broader than the element does not."""
     light = lightness(image)
     depths = []
-    for lid_ids, brow_ids in (((33, 246, 161, 160, 159, 158, 157, 173, 133), (46, 53, 52, 65, 55)),
-                              ((263, 466, 388, 387, 386, 385, 384, 398, 362), (276, 283, 282, 295, 285))):
+    for lid_ids, brow_ids in zip(UPPER_LIDS, ((46, 53, 52, 65, 55), (276, 283, 282, 295, 285)), strict=True):
         lid, brow = landmarks[list(lid_ids), :2], landmarks[list(brow_ids), :2]
         width = float(np.linalg.norm(lid[-1] - lid[0]))
         hat = cv2.morphologyEx(light, cv2.MORPH_BLACKHAT, np.ones((int(round(0.3 * width)) | 1, 1), np.uint8))

@@ -2,7 +2,7 @@ from collections import Counter
 
 import numpy as np
 
-from realtime.faces.topology import MESH_POINTS, five_points, topology
+from realtime.faces.topology import LID_INNER, LOWER_LIDS, MESH_POINTS, UPPER_LIDS, five_points, topology
 
 
 def test_triangles_form_a_surface():
@@ -43,3 +43,19 @@ def test_five_points_order():
     points = five_points(landmarks)
     assert points.shape == (5, 2)
     assert points[0, 0] < points[1, 0] and points[3, 0] < points[4, 0]
+
+
+def test_lid_tables_run_along_each_eye_contour():
+    """The one lid table: each lid goes corner to corner along MediaPipe's eye contour, the two
+    lids of an eye share only their corners and together make the whole contour."""
+    top = topology()
+    for eye, loop in enumerate((top.right_eye, top.left_eye)):
+        ring = loop.tolist()
+        steps = {frozenset((a, b)) for a, b in zip(ring, ring[1:] + ring[:1], strict=True)}
+        upper, lower = UPPER_LIDS[eye], LOWER_LIDS[eye]
+        for lid in (upper, lower):
+            assert all(frozenset(pair) in steps for pair in zip(lid, lid[1:], strict=False))
+            assert len(lid[LID_INNER]) == 7
+        assert (upper[0], upper[-1]) == (lower[0], lower[-1])
+        assert not set(upper[LID_INNER]) & set(lower[LID_INNER])
+        assert set(upper) | set(lower) == set(ring)

@@ -18,10 +18,8 @@ import numpy as np
 
 from realtime.animate.motion import (
     EYE_CORNERS,
-    LOWER_LIDS,
     MOUTH_CORNERS,
     POUT_NARROWING,
-    UPPER_LIDS,
     Calibration,
     LidWatch,
     _openness,
@@ -46,7 +44,10 @@ from realtime.faces.source import SourceFace
 from realtime.faces.topology import (
     ALL_POINTS,
     LEFT_IRIS_CENTRE,
+    LID_INNER,
+    LOWER_LIDS,
     RIGHT_IRIS_CENTRE,
+    UPPER_LIDS,
     topology,
 )
 from realtime.faces.tracking import smoothing_parameters
@@ -125,7 +126,7 @@ class Portrait:
                                   for loop, corners in zip((top.right_eye, top.left_eye), EYE_CORNERS, strict=True))
 
 
-# Each upper lid's fold: MediaPipe's ring of points just above the lid (UPPER_LIDS, point for point,
+# Each upper lid's fold: MediaPipe's ring of points just above the lid (UPPER_LIDS[eye][LID_INNER], point for point,
 # outer to inner), the person's right eye first.
 LID_FOLDS = ((247, 30, 29, 27, 28, 56, 190), (467, 260, 259, 257, 258, 286, 414))
 LID_CLOSING = (0.4, 0.9)  # share of the eye's opening closed where the lid's source starts / ends moving
@@ -150,7 +151,7 @@ def _lid_sources(portrait: Portrait, points: np.ndarray) -> np.ndarray:
     top = topology()
     moved: np.ndarray | None = None
     for loop, corners, upper, fold, centre, before in zip(
-            (top.right_eye, top.left_eye), EYE_CORNERS, UPPER_LIDS, LID_FOLDS, (RIGHT_IRIS_CENTRE, LEFT_IRIS_CENTRE),
+            (top.right_eye, top.left_eye), EYE_CORNERS, (lid[LID_INNER] for lid in UPPER_LIDS), LID_FOLDS, (RIGHT_IRIS_CENTRE, LEFT_IRIS_CENTRE),
             portrait.eye_openness, strict=True):
         if before < 1e-3:
             continue
@@ -416,7 +417,7 @@ def _lid_band(eye: int) -> tuple[np.ndarray, np.ndarray]:
     """(points, triangles) of an upper lid's band: the outer corner, the fold outer to inner, the
     inner corner, the lid's edge outer to inner (indices into the landmarks); a strip between
     the fold and the edge."""
-    (outer, inner), fold, lid = EYE_CORNERS[eye], LID_FOLDS[eye], UPPER_LIDS[eye]
+    (outer, inner), fold, lid = EYE_CORNERS[eye], LID_FOLDS[eye], UPPER_LIDS[eye][LID_INNER]
     points = np.array([outer, *fold, inner, *lid])
     n = len(fold)
     f = 1 + np.arange(n)  # fold positions in `points`
@@ -441,10 +442,10 @@ def lidded_eyes(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, t
     mask = np.zeros((height, width), dtype=np.uint8)
     lashes = []
     for eye in (0, 1):
-        outline = np.array([EYE_CORNERS[eye][0], *LID_FOLDS[eye], EYE_CORNERS[eye][1], *LOWER_LIDS[eye][::-1]])
+        outline = np.array([EYE_CORNERS[eye][0], *LID_FOLDS[eye], EYE_CORNERS[eye][1], *LOWER_LIDS[eye][LID_INNER][::-1]])
         cv2.fillPoly(mask, [np.round(points[outline] * 16).astype(np.int32)], 255, shift=4)
         band = np.zeros_like(mask)
-        band_outline = np.array([EYE_CORNERS[eye][0], *LID_FOLDS[eye], EYE_CORNERS[eye][1], *UPPER_LIDS[eye][::-1]])
+        band_outline = np.array([EYE_CORNERS[eye][0], *LID_FOLDS[eye], EYE_CORNERS[eye][1], *UPPER_LIDS[eye][LID_INNER][::-1]])
         cv2.fillPoly(band, [np.round(points[band_outline] * 16).astype(np.int32)], 255, shift=4)
         pixels = image[band > 0].astype(np.float32)
         if len(pixels) >= 4:
@@ -538,7 +539,7 @@ def draw_shut_lids(canvas: np.ndarray, portrait: Portrait, points: np.ndarray) -
         n = len(LID_FOLDS[eye])
         lid = slice(n + 2, 2 * n + 2)
         # The edge samples the lidded eye as far down as the eye has closed (towards the lower lid).
-        src[lid] += closed * (source[list(LOWER_LIDS[eye])] - source[list(UPPER_LIDS[eye])]).astype(np.float32)
+        src[lid] += closed * (source[list(LOWER_LIDS[eye][LID_INNER])] - source[list(UPPER_LIDS[eye][LID_INNER])]).astype(np.float32)
         eye_width = float(np.linalg.norm(points[corners[0], :2] - points[corners[1], :2]))
         pad = 3 + int(LASH_WIDTH * eye_width)
         x0, y0 = np.floor(dest.min(axis=0)).astype(int) - pad
@@ -564,7 +565,7 @@ def draw_shut_lids(canvas: np.ndarray, portrait: Portrait, points: np.ndarray) -
         # Where the lids meet: the line's middle goes down towards the lower lid by up to half its
         # width, over the mesh's shut eye (a pixel-high crack that point-samples the iris and the
         # lids' wet rims: a blue and pink streak under d9's lashes).
-        gap = (points[list(LOWER_LIDS[eye]), :2] - points[list(UPPER_LIDS[eye]), :2]).astype(np.float32)
+        gap = (points[list(LOWER_LIDS[eye][LID_INNER]), :2] - points[list(UPPER_LIDS[eye][LID_INNER]), :2]).astype(np.float32)
         reach = np.linalg.norm(gap, axis=1, keepdims=True)
         meet = local[lid] + 16.0 * gap * np.minimum(0.5, 0.5 * thickness / np.maximum(reach, 1e-3))
         # A shut eye's lashes hang below the lid's margin: the line's middle sits LASH_DROP of its

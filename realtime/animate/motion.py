@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from realtime.faces.topology import ALL_POINTS, topology
+from realtime.faces.topology import ALL_POINTS, LID_INNER, LOWER_LIDS, UPPER_LIDS, topology
 
 # Points that move with the skull and (nearly) not with expressions: nose bridge and tip, eye
 # corners, cheekbones, temples, forehead (after MediaPipe's own Procrustes basis, less the jaw and
@@ -137,13 +137,9 @@ def _eye_frame(points: np.ndarray, corners: tuple[int, int]) -> tuple[np.ndarray
     return (a + b) / 2, np.array([-axis[1], axis[0]]), width
 
 
-# The lids of each eye without their corners (MediaPipe's eye contours), the person's right first.
-UPPER_LIDS = ((246, 161, 160, 159, 158, 157, 173), (466, 388, 387, 386, 385, 384, 398))
-LOWER_LIDS = ((7, 163, 144, 145, 153, 154, 155), (249, 390, 373, 374, 380, 381, 382))
-
-
-_UPPER_INDEX = tuple(np.array(lid, dtype=np.intp) for lid in UPPER_LIDS)
-_LOWER_INDEX = tuple(np.array(lid, dtype=np.intp) for lid in LOWER_LIDS)
+# The lids of each eye without their corners (topology's lid tables), the person's right first.
+_UPPER_INDEX = tuple(np.array(lid[LID_INNER], dtype=np.intp) for lid in UPPER_LIDS)
+_LOWER_INDEX = tuple(np.array(lid[LID_INNER], dtype=np.intp) for lid in LOWER_LIDS)
 
 
 def _openness(points: np.ndarray, loop: np.ndarray, corners: tuple[int, int]) -> float:
@@ -181,7 +177,7 @@ def _eye_ratio_drawn(ratio: float) -> float:
 
 def _lid_masks(loop: np.ndarray, eye: int) -> tuple[np.ndarray, np.ndarray]:
     """Which points of the eye's outline `loop` are its lower lid's and its upper lid's."""
-    return np.isin(loop, LOWER_LIDS[eye]), np.isin(loop, UPPER_LIDS[eye])
+    return np.isin(loop, LOWER_LIDS[eye][LID_INNER]), np.isin(loop, UPPER_LIDS[eye][LID_INNER])
 
 
 class ReferenceMeasures:

@@ -33,6 +33,14 @@ LEFT_IRIS_CENTRE = 473
 FOREHEAD_TOP = 10
 CHIN_BOTTOM = 152
 
+# The lids of each eye along MediaPipe's eye contour (FACEMESH_RIGHT_EYE / _LEFT_EYE), corner to
+# corner: the outer corner first, the inner corner last; the person's right eye first, then the left.
+# The one table of the lids: every user reads it from here.
+UPPER_LIDS = ((33, 246, 161, 160, 159, 158, 157, 173, 133), (263, 466, 388, 387, 386, 385, 384, 398, 362))
+LOWER_LIDS = ((33, 7, 163, 144, 145, 153, 154, 155, 133), (263, 249, 390, 373, 374, 380, 381, 382, 362))
+LID_INNER = slice(1, -1)
+"""A lid's points between its corners, outer to inner (7 a lid): `UPPER_LIDS[eye][LID_INNER]`."""
+
 
 def _connections_module() -> ModuleType:
     """MediaPipe's face_mesh_connections module, loaded without importing all of mediapipe

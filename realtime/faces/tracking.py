@@ -14,6 +14,7 @@ import numpy as np
 
 from realtime.faces.one_euro import OneEuroFilter
 from realtime.faces.pose import head_pose
+from realtime.faces.topology import LID_INNER, UPPER_LIDS
 from realtime.frame import Box, Face
 from realtime.settings import FaceSettings
 
@@ -36,10 +37,10 @@ def smoothing_parameters(smoothing: float) -> tuple[float, float, float]:
 
 # Parts of MediaPipe's mesh that move on their own, fast (OneEuroFilter `parts`): each eye's upper
 # lid (a blink), the inner lips' upper and lower edges and the mouth's corners (speech, a smile),
-# each brow, each iris (a glance). Indices as realtime/animate/motion.py's UPPER_LIDS, lip rings
-# and BROWS.
+# each brow, each iris (a glance). The lids are topology's UPPER_LIDS without their corners; lip
+# rings and brows as realtime/animate/motion.py's.
 EXPRESSION_PARTS = tuple(np.array(part, dtype=np.int32) for part in (
-    (246, 161, 160, 159, 158, 157, 173), (466, 388, 387, 386, 385, 384, 398),
+    *(lid[LID_INNER] for lid in UPPER_LIDS),
     (191, 80, 81, 82, 13, 312, 311, 310, 415), (95, 88, 178, 87, 14, 317, 402, 318, 324),
     (61, 78, 62, 76, 291, 308, 292, 306),
     (70, 63, 105, 66, 107, 55, 65, 52, 53, 46), (300, 293, 334, 296, 336, 285, 295, 282, 283, 276),

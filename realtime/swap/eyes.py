@@ -31,7 +31,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from realtime.faces.topology import topology
+from realtime.faces.topology import UPPER_LIDS, topology
 from realtime.frame import Box
 
 # How far past the eye's contour the target's eye is kept, as a fraction of the face size:
@@ -262,8 +262,8 @@ LID_BAND = 0.7
 LID_WIDEN = 0.15
 # The soft edge of the closed band, in eye widths (Gaussian sigma).
 LID_FEATHER = 0.04
-# The upper lid (outer corner to inner) and the brow's lower edge (outer to inner) of the right and the left eye.
-UPPER_LIDS = ((33, 246, 161, 160, 159, 158, 157, 173, 133), (263, 466, 388, 387, 386, 385, 384, 398, 362))
+# The brow's lower edge (outer to inner) of the right and the left eye (the upper lid, outer corner to
+# inner: topology's UPPER_LIDS).
 BROWS_LOW = ((46, 53, 52, 65, 55), (276, 283, 282, 295, 285))
 
 
