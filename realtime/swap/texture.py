@@ -616,6 +616,13 @@ def fill_occluders(flat: np.ndarray, landmarks: np.ndarray, occluders: np.ndarra
     return np.clip(blended + 0.5, 0, 255).astype(np.uint8)
 
 
+def _lighter_than_around(image: np.ndarray, face_size: float) -> np.ndarray:
+    """int16: each pixel's grey level above its neighbourhood's median (7% of the face): glare."""
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    window = max(3, int(0.07 * face_size) | 1)
+    return grey.astype(np.int16) - cv2.medianBlur(grey, window).astype(np.int16)
+
+
 def _glasses_leftovers(occluders: np.ndarray, glasses: np.ndarray, original: np.ndarray,
                        face_size: float) -> np.ndarray:
     """uint8 {0, 1}: what the fill around the photo's glasses left as it was: the lenses' glare
@@ -625,10 +632,7 @@ def _glasses_leftovers(occluders: np.ndarray, glasses: np.ndarray, original: np.
     specks 26-50 grey levels above it below her eyes."""
     grow = max(3, int(_GLARE_REACH * face_size) | 1)
     reach = cv2.dilate(glasses, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
-    grey = cv2.cvtColor(original, cv2.COLOR_BGR2GRAY)
-    window = max(3, int(0.07 * face_size) | 1)
-    lighter = grey.astype(np.int16) - cv2.medianBlur(grey, window).astype(np.int16)
-    spots = ((lighter > _GLARE) & (reach > 0)).astype(np.uint8)
+    spots = ((_lighter_than_around(original, face_size) > _GLARE) & (reach > 0)).astype(np.uint8)
     spot_grow = max(3, int(0.012 * face_size) | 1)
     occluders = occluders | cv2.dilate(spots, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (spot_grow, spot_grow)))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(1 - occluders, connectivity=4)
@@ -637,8 +641,7 @@ def _glasses_leftovers(occluders: np.ndarray, glasses: np.ndarray, original: np.
     small = (stats[:, cv2.CC_STAT_AREA] < (_GLASSES_HOLE * face_size) ** 2) & (x > 0) & (y > 0) & \
         (x + stats[:, cv2.CC_STAT_WIDTH] < width) & (y + stats[:, cv2.CC_STAT_HEIGHT] < height)
     near = np.zeros(count, bool)
-    grow = max(3, int(0.03 * face_size) | 1)
-    near[np.unique(labels[cv2.dilate(glasses, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))) > 0])] = True
+    near[np.unique(labels[reach > 0])] = True
     small[0] = False
     return occluders | (small & near)[labels].astype(np.uint8)
 
@@ -657,10 +660,8 @@ def _level_through_lenses(clean: np.ndarray, flat: np.ndarray, original: np.ndar
     region = (occluders > 0) & (cv2.dilate(glasses.mask, np.ones((5, 5), np.uint8)) > 0)
     if not region.any():
         return clean
-    grey = cv2.cvtColor(original, cv2.COLOR_BGR2GRAY)
-    window = max(3, int(0.07 * face_size) | 1)
-    lighter = grey.astype(np.int16) - cv2.medianBlur(grey, window).astype(np.int16)
-    seen = region & (rim_evidence(original, face_size) < _LENS_SEEN) & (lighter < _GLARE)
+    seen = region & (rim_evidence(original, face_size) < _LENS_SEEN) & \
+        (_lighter_than_around(original, face_size) < _GLARE)
     sigma = max(2.0, _LENS_LEVEL_BLUR * face_size)
     weight = seen.astype(np.float32)
     support = cv2.GaussianBlur(weight, (0, 0), sigma)
