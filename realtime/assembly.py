@@ -49,6 +49,7 @@ class ModeStage:
         self._stages: dict[str, Stage] = {}
         self._prepare_lock = threading.Lock()
         self._current: Stage | None = None
+        self._drawn_through = float("-inf")  # the presentation time of the last frame processed
         self.name = settings.mode
         self.configure(settings)
 
@@ -79,15 +80,28 @@ class ModeStage:
             self._current.configure(settings)
 
     def process(self, frame: Frame) -> Frame:
-        if self._current is None:
-            return frame
-        return self._current.process(frame)
+        try:
+            if self._current is None:
+                return frame
+            return self._current.process(frame)
+        finally:
+            # Read by a batch chunk's capture thread (settled_after); a failed frame counts too.
+            self._drawn_through = frame.pts if frame.pts is not None else float("inf")
 
     def settled(self) -> bool:
         """What the current stage takes from a run's first frames and keeps is final (the
         animator's neutral reference; a swap keeps nothing of the kind: True)."""
         settled = getattr(self._current, "settled", None)
         return bool(settled()) if callable(settled) else True
+
+    def settled_after(self, pts: float) -> bool | None:
+        """`settled()` once the frame at `pts` (seconds) has been through this stage; None while
+        it has not (a stage that keeps nothing from the first frames: True at once)."""
+        if not callable(getattr(self._current, "settled", None)):
+            return True
+        if self._drawn_through < pts - 1e-6:
+            return None
+        return self.settled()
 
     def model_sessions(self) -> list:
         """The ONNX Runtime sessions of the current swapper or animator (none for mesh)."""

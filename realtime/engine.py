@@ -190,12 +190,18 @@ class Engine:
     def threads(self) -> list[threading.Thread]:
         return self._pipeline.threads if self._pipeline is not None else []
 
-    def settled(self) -> bool:
-        """True once what this run takes from its first frames and keeps is final (animate: the
-        neutral reference, ModeStage.settled); False before start. A batch chunk's source reads
-        the video's start until then, so its engine keeps what one run's engine keeps."""
+    def settled_after(self, pts: float) -> bool | None:
+        """Whether what this run takes from its first frames and keeps (animate: the neutral
+        reference, ModeStage.settled) is final once the frame at `pts` (seconds) has been drawn;
+        None while that frame is still on its way (True once the run stops). A batch chunk's
+        source reads the video's start frame by frame until True, so its engine keeps what one
+        run's engine keeps, from the same frames on every run (realtime/batch/chunks.py)."""
+        if self._pipeline is None:
+            return False
+        if self._stopped.is_set() or self._pipeline.stopping:
+            return True
         mode_stage = next((stage for stage in self._stages if isinstance(stage, ModeStage)), None)
-        return mode_stage.settled() if mode_stage is not None else self._pipeline is not None
+        return mode_stage.settled_after(pts) if mode_stage is not None else True
 
     # -- live changes --------------------------------------------------------------------------
     def update(self, **changes) -> Settings:

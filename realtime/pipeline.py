@@ -273,6 +273,11 @@ class Pipeline:
         return not any(thread.is_alive() for thread in self._threads)
 
     @property
+    def stopping(self) -> bool:
+        """Asked to stop, or a stage failed: the threads are ending."""
+        return self._stop.is_set()
+
+    @property
     def threads(self) -> list[threading.Thread]:
         return list(self._threads)
 

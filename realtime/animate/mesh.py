@@ -682,12 +682,16 @@ class MeshAnimator:
     def _render(self, frame: Frame, face: Face, portrait: Portrait) -> np.ndarray:
         settings = self._settings
         if self._reference is None:
-            self._reference = face.landmarks.astype(np.float64).copy()
-            self._anchor = self._reference
+            # The countdown first: a batch chunk's capture thread asks `settled()` while this runs,
+            # and a reference seen before its countdown read as settled (the chunk then skipped to
+            # its overlap after 6 frames of the video's start and settled on other frames: 31 dB
+            # against one run, tests/test_batch_animate.py).
+            self._settling = SETTLE_FRAMES
+            self._anchor = face.landmarks.astype(np.float64).copy()
             # The lips' light on the neutral face (`shade_lips`): the picture of the first landmarks,
             # whose lips the settling reference keeps (`settled_reference`).
             self._neutral = (frame.image.copy(), face.landmarks[:, :2].astype(np.float32), float(face.size))
-            self._settling = SETTLE_FRAMES
+            self._reference = self._anchor
         elif self._settling > 0:
             # The tracker's first landmarks (a fresh detection) sit a little off the ones it
             # settles on over the next frames (about 1 % in scale, half a degree, 9 % in the eyes'
@@ -698,11 +702,11 @@ class MeshAnimator:
             # her brows raised 8 px by frame 4; every later frame's brows were drawn 4 px low).
             # The brows do not settle at all (`settled_reference`): a raise started within what
             # passes as "near" the first landmarks still became neutral.
-            self._settling -= 1
             anchor = self._anchor if self._anchor is not None else self._reference
             if near(face.landmarks, anchor):
                 self._reference = settled_reference(anchor, face.landmarks)
                 self._calibration = None
+            self._settling -= 1  # last: `settled()` is read on another thread
         if self._calibration is None:
             self._calibration = calibrate(self._reference, portrait.landmarks, settings.motion_mode)
         time_s = frame.pts if frame.pts is not None else frame.capture_ns / 1e9

@@ -11,6 +11,7 @@ into it whole, and it is C2PA-signed once joined.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -24,6 +25,9 @@ from realtime.capture.video import VideoFileSource
 from realtime.frame import Frame
 
 log = logging.getLogger(__name__)
+
+SETTLE_WAIT_S = 30.0
+"""How long a chunk's source waits for the engine to draw a frame of the video's start."""
 
 
 @dataclass(frozen=True)
@@ -76,16 +80,20 @@ class ChunkSource(VideoFileSource):
 
     What a run takes from the video's first frames and keeps (animate: the driver's neutral
     reference, taken from its first face and settled over the next ones) is not in the overlap:
-    until `settled()` says it is final, the source reads the video from its start (a prelude,
-    never written: its frames are before the chunk's start), then seeks to the overlap. A chunk's
-    engine so takes the reference one run takes; the overlap then runs tracking and smoothing on.
-    `settled` is set by the worker once the engine exists (Engine.settled); None: no prelude."""
+    until `settled(pts)` says it is final once the frame at pts is drawn, the source reads the
+    video from its start (a prelude, never written: its frames are before the chunk's start),
+    then seeks to the overlap. A chunk's engine so takes the reference one run takes; the overlap
+    then runs tracking and smoothing on. The prelude goes frame by frame (each frame drawn before
+    the next is read): read ahead, it ended wherever the reading stood when the reference
+    settled, 13 to 24 frames, and a chunk's file changed from run to run (one frame 40.9 dB
+    against one run, tests/test_batch_animate.py). `settled` is set by the worker once the engine
+    exists (Engine.settled_after); None: no prelude."""
 
     def __init__(self, path: str | Path, settings, chunk: Chunk) -> None:
         self.chunk = chunk
         super().__init__(path, settings)
         self.name = f"{self.path.name} chunk {chunk.number}"
-        self.settled: Callable[[], bool] | None = None
+        self.settled: Callable[[float], bool | None] | None = None
         # Decided at the first read (the engine's stages exist by then); the first chunk needs none.
         self._prelude = chunk.read_from > float("-inf")
         self._read_to = float("-inf")  # the last prelude frame's presentation time
@@ -100,9 +108,23 @@ class ChunkSource(VideoFileSource):
         self._decoded.clear()
         self._pending = None
 
+    def _settled(self) -> bool:
+        """Waits until the engine has drawn the last prelude frame read, then says whether the
+        reference is final (after SETTLE_WAIT_S: as it stands, with a warning)."""
+        if self.settled is None:
+            return True
+        deadline = time.monotonic() + SETTLE_WAIT_S
+        while (answer := self.settled(self._read_to)) is None:
+            if time.monotonic() > deadline:
+                log.warning("%s: the engine drew no frame of the video's start in %.0f s; the chunk "
+                            "goes on from its overlap and may differ from one run", self.name, SETTLE_WAIT_S)
+                return True
+            time.sleep(0.001)
+        return answer
+
     def read(self) -> Captured | None:
         while True:
-            if self._prelude and (self.settled is None or self.settled()):
+            if self._prelude and self._settled():
                 # The state is final (a frame or two later than the engine's reading, which only
                 # reads a little more of the start): on to the overlap.
                 self._prelude = False

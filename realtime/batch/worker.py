@@ -38,7 +38,7 @@ def _chunk_engine(job: Job, chunk: Chunk, settings: Settings) -> tuple[Engine, W
     written = WrittenFrom(VideoRecorder(Path(job.partial), stream), chunk.start)
     engine = Engine(settings.replace(outputs=("null",)), source=source, outputs=[written],
                     provenance_session=job.session, provenance_key_fps=float(source.fps))
-    source.settled = engine.settled  # the video's start is read until the run's reference is final
+    source.settled = engine.settled_after  # the video's start is read until the run's reference is final
     return engine, written, source
 
 
