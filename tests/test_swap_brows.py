@@ -93,9 +93,11 @@ def test_no_second_lash_line_on_a_narrow_eyed_target(swapped):
         (rows >= eyes_top - 0.04 * face.size)
     # Enough lid pixels to judge by (51 with the full-size zone, 50 with the half-size one; 40 at
     # the moved eyes with face_shape 0.75: s9's proportions give d20's lid line a shorter stretch
-    # where the new face is drawn and the target's is not kept). The floor only guards against an
-    # empty zone: the echo below is a regression slope, as meaningful over 30 lid pixels.
-    assert lids.sum() > 30
+    # where the new face is drawn and the target's is not kept; 66 on 8188412, 30 with the open eye's
+    # wider kept margin, swap/eyes.py EYE_MARGIN_UP_OPEN: more of d20's own lid line is kept, echo
+    # 0.247 -> 0.269). The floor only guards against an empty zone: the echo below is a regression
+    # slope, as meaningful over 20 lid pixels.
+    assert lids.sum() > 20
     assert echo(image, output, lids) < 0.48  # 0.54 before (0.40 after): a second lash line
 
 

@@ -38,6 +38,21 @@ from realtime.frame import Box
 # above the eye (lashes, the lid margin) and below it (the lower lash line).
 EYE_MARGIN_UP = 0.012
 EYE_MARGIN_DOWN = 0.006
+# Above an eye as open as it gets (its open state: `open_states`), more: EYE_MARGIN_UP_OPEN. On d20's
+# narrow, open eyes the source's lash band stayed over the slit's upper edge at 0.012: s42 -> d20's lids
+# lopsided (issue 13), the left lid's edge 0.73 of the target's sharpness on the written file, the
+# right's 0.98; 0.91 / 0.80 with this (s9 -> d20 0.85 / 0.91 -> 0.98 / 1.07; benchmarks/results/s26-lids).
+# 0.036 did a little more (0.90 / 0.84) but cost s9 -> d20 +0.008 in identity (its lids carry it).
+# A squint (d3: 0.20-0.23 against its open 0.39) keeps EYE_MARGIN_UP: a wider margin there moved the
+# iris read between the lids (d3's divergence median 0.035 -> 0.047 with 0.036 everywhere, s25-lids).
+# Fully from SQUINT_FROM of the eye's open state, none at SQUINT_FULL or less (d20's eyes: 0.81-1.0 of
+# theirs; d3's squint 0.5-0.6).
+EYE_MARGIN_UP_OPEN = 0.024
+SQUINT_FULL = 0.7
+SQUINT_FROM = 0.85
+# An eye's open state: the widest opening seen on the face, falling back by OPEN_DECAY a frame (a
+# wrongly wide frame is forgotten within seconds; a squint of a second lowers it by 0.03).
+OPEN_DECAY = 0.001
 # The soft edge's Gaussian sigma, fraction of the face size (wide enough that the kept zone's
 # upper edge, a lid's curve, fades over the lid's skin instead of stepping).
 EYE_FEATHER = 0.009
@@ -97,6 +112,25 @@ def eye_openings(points: np.ndarray) -> tuple[float, float]:
 def openness(points: np.ndarray) -> float:
     """The eyes' mean opening (`eye_openings`)."""
     return float(np.mean(eye_openings(points)))
+
+
+def open_states(points: np.ndarray, before: np.ndarray | None) -> np.ndarray:
+    """Each eye's open state (right, left) after this frame's landmarks `points`: the widest
+    opening seen, less OPEN_DECAY a frame; `before`: the state after the face's last frame, if any."""
+    now = np.array(eye_openings(points), np.float64)
+    return now if before is None else np.maximum(now, before - OPEN_DECAY)
+
+
+def open_margins(points: np.ndarray, states: np.ndarray | None) -> tuple[float, float]:
+    """Each eye's margin above its contour (right, left), a fraction of the face size:
+    EYE_MARGIN_UP_OPEN on an eye as open as its open state (`states`; None: as open as it gets),
+    EYE_MARGIN_UP on a squint (SQUINT_FULL of it or less)."""
+    margins = []
+    for number, opening in enumerate(eye_openings(points)):
+        relative = 1.0 if states is None else opening / max(float(states[number]), 1e-3)
+        amount = float(np.clip((relative - SQUINT_FULL) / (SQUINT_FROM - SQUINT_FULL), 0.0, 1.0))
+        margins.append(EYE_MARGIN_UP + amount * (EYE_MARGIN_UP_OPEN - EYE_MARGIN_UP))
+    return margins[0], margins[1]
 
 
 def narrowing(source_points: np.ndarray, target_points: np.ndarray) -> tuple[float, float]:
@@ -162,22 +196,23 @@ def _outer_corner(keep: np.ndarray, points: np.ndarray, eye: int, amount: float)
     np.maximum(keep, zone, out=keep)
 
 
-def eye_keep(points: np.ndarray, box: Box, face_size: float,
-             source_points: np.ndarray | None = None) -> tuple[np.ndarray, tuple[int, int]] | None:
+def eye_keep(points: np.ndarray, box: Box, face_size: float, source_points: np.ndarray | None = None,
+             states: np.ndarray | None = None) -> tuple[np.ndarray, tuple[int, int]] | None:
     """(keep, (x, y)): a float32 map in [0, 1] of where the target's own eyes are kept, over a
     part of `box` whose top-left corner is (x, y) in box pixels; None when there is nothing to
     add to the mask's eye holes (both eyes closed, or none in the box).
 
-    points: (>=468, 2) landmarks in frame pixels; source_points: the source's (any pixels).
+    points: (>=468, 2) landmarks in frame pixels; source_points: the source's (any pixels);
+    states: the eyes' open states (`open_states`; None: each eye as open as it gets).
     """
-    return eye_zones(points, box, face_size, source_points)[0]
+    return eye_zones(points, box, face_size, source_points, states)[0]
 
 
 Piece = tuple[np.ndarray, tuple[int, int]]
 
 
-def eye_zones(points: np.ndarray, box: Box, face_size: float,
-              source_points: np.ndarray | None = None) -> tuple[Piece | None, Piece | None]:
+def eye_zones(points: np.ndarray, box: Box, face_size: float, source_points: np.ndarray | None = None,
+              states: np.ndarray | None = None) -> tuple[Piece | None, Piece | None]:
     """(eye_keep's map, the closing eyes' zones alone over the same part of the box, or None):
     the blend stage gives the closing zones the new face's colour (FaceLayer.kept), not the
     open eyes' lash lines (their whites and irises would take the source's dark eye sockets:
@@ -195,7 +230,8 @@ def eye_zones(points: np.ndarray, box: Box, face_size: float,
     feather = max(0.6, EYE_FEATHER * face_size)
     widths = [float(np.linalg.norm(points[outer, :2] - points[inner, :2])) for _, _, outer, inner in _EYE_POINTS]
     corner_reach = (CORNER_SHIFT + CORNER_ALONG) * max(widths)
-    reach = int(np.ceil(max(EYE_MARGIN_UP * face_size, corner_reach) + 3 * feather)) + 2
+    margins = open_margins(points, states)
+    reach = int(np.ceil(max(max(margins) * face_size, corner_reach) + 3 * feather)) + 2
     if max(closed) > 0.0:
         reach = max(reach, int(np.ceil(max(widths) * (CLOSING_HALF_LENGTH + 3 * CLOSING_FEATHER))) + 2)
     low = np.floor(np.min([eye.min(axis=0) for eye in eyes], axis=0)).astype(int) - reach
@@ -205,10 +241,10 @@ def eye_zones(points: np.ndarray, box: Box, face_size: float,
     if gx1 - gx0 < 2 or gy1 - gy0 < 2:
         return None, None
     keep = np.zeros((gy1 - gy0, gx1 - gx0), np.uint8)
-    for eye, amount in zip(eyes, amounts, strict=True):
+    for eye, amount, margin in zip(eyes, amounts, margins, strict=True):
         if amount <= 0.0:
             continue
-        up, down = amount * EYE_MARGIN_UP * face_size, amount * EYE_MARGIN_DOWN * face_size
+        up, down = amount * margin * face_size, amount * EYE_MARGIN_DOWN * face_size
         # Each contour point pushed away from the eye's centre line: up for the upper lid, down
         # for the lower (the lid margins' lashes point that way), the corners outwards a little.
         centre = eye.mean(axis=0)

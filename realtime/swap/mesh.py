@@ -28,7 +28,7 @@ from realtime.faces.tracking import box_of
 from realtime.faces.warp import piecewise_affine_maps
 from realtime.frame import Face, FaceLayer, Frame
 from realtime.settings import Settings
-from realtime.swap.eyes import eye_zones, fade_lids, narrowing, plain_lids
+from realtime.swap.eyes import eye_zones, fade_lids, narrowing, open_states, plain_lids
 from realtime.swap.shape import ShapeTransfer, Warp, plan, warp
 from realtime.swap.texture import NORMAL_STEP, CleanTexture, clean_texture_of
 
@@ -411,6 +411,8 @@ class MeshSwapper:
         self._hand_outlines: list = []
         self._still: dict[int, _Still] = {}
         self._still_seen: set[int] = set()
+        self._eyes_open: dict[int, np.ndarray] = {}
+        """Per face: its eyes' open states (swap/eyes.py: open_states)."""
         self._no_glasses: dict[int, int] = {}
         """Per face: frames since a glasses search found none (GLASSES_RECHECK)."""
         self._unmoved: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -460,6 +462,7 @@ class MeshSwapper:
                         "instead; a photo with the mouth closed works best", source.name)
         self._light.reset()
         self._still.clear()
+        self._eyes_open.clear()
         self._no_glasses.clear()
         self._glasses.clear()
         self._shape.set_source(source.face.landmarks)
@@ -502,6 +505,8 @@ class MeshSwapper:
             del self._still[key]  # a face not seen in this frame starts afresh
         for key in set(self._no_glasses) - self._still_seen:
             del self._no_glasses[key]
+        for key in set(self._eyes_open) - self._still_seen:
+            del self._eyes_open[key]
         for key in set(self._shape_still) - self._still_seen:
             del self._shape_still[key]
         for key in set(self._occluders) - self._still_seen:
@@ -665,6 +670,7 @@ class MeshSwapper:
         texture = self._texture
         key = face.track_id if face.track_id >= 0 else -1 - number
         self._still_seen.add(key)
+        self._eyes_open[key] = open_states(face.landmarks, self._eyes_open.get(key))
         still = self._still.get(key)
         if still is None or not still.holds(face.landmarks, box, texture):
             still = _Still(face.landmarks.copy(), tuple(box), texture,
@@ -683,7 +689,7 @@ class MeshSwapper:
         if still.mask is None or still.mask_settings != blend:
             still.mask, still.mask_settings = face_mask(face.landmarks, box, face.size, blend), blend
             # The target's own lash lines on narrower eyes, its lids on a closing eye (swap/eyes.py).
-            eyes, still.eyes = eye_zones(face.landmarks, box, face.size, texture.points)
+            eyes, still.eyes = eye_zones(face.landmarks, box, face.size, texture.points, self._eyes_open[key])
             if eyes is not None:
                 keep, (ex, ey) = eyes
                 still.mask[ey:ey + keep.shape[0], ex:ex + keep.shape[1]] *= 1.0 - keep
@@ -856,6 +862,7 @@ class MeshSwapper:
         self.clean_texture = None
         self._light.reset()
         self._still.clear()
+        self._eyes_open.clear()
         self._no_glasses.clear()
         self._glasses.clear()
         self._shape.reset()
