@@ -589,3 +589,65 @@ def _fill_with_grain(part: np.ndarray, weight: np.ndarray, filled: np.ndarray) -
     blended = cv2.add(cv2.multiply(change, w), part, dtype=cv2.CV_32F)
     np.clip(blended, 0, 255, out=blended)
     part[:] = blended.astype(np.uint8).reshape(part.shape)
+
+
+# The new face's brows keep their darkness relative to the skin around them through the colour
+# transfer (keep_brow_darkness): read against the skin within this disc (fraction of the face
+# size; a brow is 2-5% of the face thick) ...
+BROW_SKIN_DISC = 0.07
+# ... for pixels this dark relative to that skin (fully from the second value down): hair, not
+# the skin's own shading.
+BROW_HAIR_RATIO = (0.85, 0.75)
+# Not this near the eyes (fraction of the face size past their contours), fully from the second
+# value: the lid crease and lash line are the eye's, and darkened with the brow they came out as a
+# dotted line over s12's lids.
+BROW_EYE_CLEAR = (0.025, 0.045)
+
+
+def keep_brow_darkness(rendered: np.ndarray, recoloured: np.ndarray, points: np.ndarray, box: Box,
+                       face_size: float) -> np.ndarray:
+    """`recoloured` with the new face's brow hairs as dark relative to the skin around them as
+    they are in `rendered` (the layer before the colour transfer), where the transfer left them
+    lighter: darkened in all three channels alike (their hue stays the transfer's).
+
+    points, box, face_size: at `rendered`'s pixels (box (0, 0, w, h) at a layer's working size)."""
+    _, brows = feature_zones(points, box, face_size)
+    if brows is None or brows.shape != rendered.shape[:2]:
+        return recoloured
+    rows, cols = np.nonzero(brows.max(axis=1) > 0.01)[0], np.nonzero(brows.max(axis=0) > 0.01)[0]
+    if not len(rows) or not len(cols):
+        return recoloured
+    reach = int(round(0.5 * BROW_SKIN_DISC * face_size))
+    ya, yb = max(0, rows[0] - reach), min(brows.shape[0], rows[-1] + 1 + reach)
+    xa, xb = max(0, cols[0] - reach), min(brows.shape[1], cols[-1] + 1 + reach)
+    greys = [as_grey(picture[ya:yb, xa:xb]) for picture in (rendered, recoloured)]
+    # The skin's grey (a closing: the brow's hairs filled from the skin around them) is smooth:
+    # made at half resolution (uint8) and enlarged (the float closings at full size cost 6 ms of
+    # a 700-px face).
+    height, width = greys[0].shape
+    step = 2 if min(height, width) >= 32 else 1
+    radius = max(1, int(round(reach / step)))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    skins = []
+    for grey in greys:
+        small = area_shrink(grey, (width // step, height // step)) if step > 1 else grey
+        skin = cv2.morphologyEx(small, cv2.MORPH_CLOSE, disc)
+        skins.append(cv2.resize(skin, (width, height), interpolation=cv2.INTER_LINEAR).astype(np.float32) + 1.0
+                     if step > 1 else skin.astype(np.float32) + 1.0)
+    before, after = (grey.astype(np.float32) + 1.0 for grey in greys)
+    skin_before, skin_after = skins
+    ratio = before / skin_before
+    hair = np.clip((BROW_HAIR_RATIO[0] - ratio) / (BROW_HAIR_RATIO[0] - BROW_HAIR_RATIO[1]), 0.0, 1.0)
+    factor = np.minimum(ratio * skin_after / after, 1.0)
+    eyes = np.zeros((yb - ya, xb - xa), np.uint8)
+    top = topology()
+    origin = np.array([box[0] + xa, box[1] + ya], np.float32)
+    for eye in (top.right_eye, top.left_eye):
+        cv2.fillConvexPoly(eyes, cv2.convexHull(np.round(points[eye, :2] - origin).astype(np.int32)), 255)
+    near, far = (reach * face_size for reach in BROW_EYE_CLEAR)
+    clear = np.clip((cv2.distanceTransform(255 - eyes, cv2.DIST_L2, 3) - near) / (far - near), 0.0, 1.0)
+    factor = 1.0 + brows[ya:yb, xa:xb] * clear * hair * (factor - 1.0)
+    out = recoloured.copy()
+    part = out[ya:yb, xa:xb]
+    out[ya:yb, xa:xb] = np.clip(part.astype(np.float32) * factor[..., None], 0, 255).astype(np.uint8)
+    return out
