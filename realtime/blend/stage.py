@@ -26,7 +26,6 @@ from realtime.faces.brows import (
     feature_band,
     hair_gain,
     hair_weight,
-    keep_brow_darkness,
     merge_weights,
 )
 from realtime.frame import FaceLayer, Frame
@@ -150,10 +149,6 @@ class BlendStage:
                                     lambda stats, key=track: self._smoother.update(key, stats, time_s),
                                     (shown, edge_points, edge_box, settings.feather), settings.skin_tone,
                                     (self._tone, track, time_s))
-            # The transfer's lightness map lifts a dark brow with the skin (its offset): s12's
-            # near-black brows on the pale d14 came out grey (0.40 -> 0.69 of the skin around them,
-            # issue 13's "faded, grey brows"). They keep the photo's darkness relative to the skin.
-            image = keep_brow_darkness(layer.image, image, edge_points, edge_box, face_size)
             kept, kept_lines = layer.kept, layer.kept_lines
             if reduced:
                 # Enlarged only now, so the camera's grain below is the target's own, at full
