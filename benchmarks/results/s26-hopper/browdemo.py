@@ -1,13 +1,18 @@
 """browdemo.py OUT.mp4 TAG: brow band (brow points raised 2% of the face) darkness under the forehead, grey levels, on the written demo"""
-import sys, json
-import cv2, numpy as np
+import json
+import sys
+
+import cv2
+import numpy as np
+
 sys.path.insert(0, '.')
 from benchmarks.quality_swap import decode
 from benchmarks.quality_written import landmarks_of
 from realtime.capture.demo import DemoSource
-from realtime.settings import CaptureSettings
 from realtime.faces.topology import topology
+from realtime.settings import CaptureSettings
 from tests.test_swap_shadows import _hull
+
 out, _ = decode(sys.argv[1], 45)
 demo = DemoSource(CaptureSettings(size=(1280, 720)))
 idx = list(range(0, len(out), 3))

@@ -1,10 +1,15 @@
 """ident.py OUT.mp4 [every]: mean dlib distance of the written frames to grace_hopper.jpg"""
-import sys, json
-import cv2, numpy as np
+import json
+import sys
+
+import cv2
+import numpy as np
+
 sys.path.insert(0, '.')
 from benchmarks.identity import IdentityModel
 from benchmarks.quality_swap import decode
 from realtime.capture.builtin import builtin_source_path
+
 out, _ = decode(sys.argv[1], 60)
 every = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 idm = IdentityModel()
