@@ -116,6 +116,16 @@ _GLARE_REACH = 0.03
 _LENS_SEEN = 8.0
 _LENS_LEVEL_BLUR = 0.04
 _LENS_GAIN = 1.10
+# The brows above the glasses' upper rims are kept (_brows_above_rims): the brow points widened by
+# _BROW_REACH of the face; the rim darker than _RIM_DARK of the skin's median lightness, widened by
+# _RIM_EDGE of the face.
+_BROW_REACH = 0.04
+_RIM_DARK = 0.45
+_RIM_EDGE = 0.008
+# The kept brows get back the hairs the denoising washed out (_hairs_back): only what the photo
+# has darker than its denoised copy, at most this factor darker (her light hair highlights, put
+# back too, read as pale scratches on d6's darker skin).
+_HAIRS_DARKEST = 0.5
 # Creases (_soften_creases): a thin dark line (a black-hat over _CREASE_WIDTH of the face) in the
 # lower face that reaches _CREASE_BLACK grey levels below the skin beside it has what is deeper
 # than _CREASE_DEPTH spread as shading over _CREASE_SPREAD of the face.
@@ -727,6 +737,44 @@ def _soften_creases(clean: np.ndarray, local: np.ndarray, face_size: float,
     return np.clip(clean.astype(np.float32) + change + 0.5, 0, 255).astype(np.uint8)
 
 
+def _brows_above_rims(original: np.ndarray, landmarks: np.ndarray, face_size: float,
+                      skin: np.ndarray) -> np.ndarray:
+    """uint8 {0, 1}: the brows that show above the upper rims of the photo's glasses. The frame
+    search takes the brow hairs for a rim's edge (they depart from the skin around as much as an
+    amber rim), so the fill used to cover them: Hopper's face was worn without brows. Here, in the
+    brow zone (the brow points widened by _BROW_REACH of the face), the rim is what is much darker
+    than the skin (under _RIM_DARK of its median lightness: her black rims 17-73 of 255, her brow
+    hairs 105-170, her skin 190-210), widened by _RIM_EDGE of the face (its anti-aliased edge);
+    what lies above it in the same column is kept. `skin`: LAB samples of the photo's skin."""
+    top = topology()
+    shape = original.shape[:2]
+    zone = _polygon_mask(shape, [landmarks[top.right_eyebrow, :2]], dilate_px=_BROW_REACH * face_size) | \
+        _polygon_mask(shape, [landmarks[top.left_eyebrow, :2]], dilate_px=_BROW_REACH * face_size)
+    if len(skin) < 20 or not zone.any():
+        return np.zeros(shape, np.uint8)
+    lightness = cv2.cvtColor(original, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
+    rim = ((lightness < _RIM_DARK * float(np.median(skin[:, 0]))) & (zone > 0)).astype(np.uint8)
+    edge = max(3, int(2 * _RIM_EDGE * face_size) | 1)
+    rim = cv2.dilate(rim, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (edge, edge)))
+    # Above the rim: the rows over each column's first rim pixel (columns without a rim: none).
+    rows = np.arange(shape[0])[:, None]
+    first = np.where(rim.any(axis=0), rim.argmax(axis=0), -1)[None, :]
+    return (zone & (rows < first)).astype(np.uint8)
+
+
+def _hairs_back(clean: np.ndarray, denoised: np.ndarray, original: np.ndarray, region: np.ndarray,
+                face_size: float) -> np.ndarray:
+    """`clean` with the dark fine detail (hairs) that the denoising took out put back in `region`
+    (uint8 {0, 1}; faded over its edge): the lightness ratio of the photo to its denoised copy,
+    where the photo is darker (down to _HAIRS_DARKEST)."""
+    grey = cv2.cvtColor(original, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    smooth = cv2.cvtColor(denoised, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    gain = np.clip((grey + 1.0) / (smooth + 1.0), _HAIRS_DARKEST, 1.0)
+    soft = cv2.GaussianBlur(region.astype(np.float32), (0, 0), max(1.0, 0.004 * face_size))
+    gain = 1.0 + soft * (gain - 1.0)
+    return np.clip(clean.astype(np.float32) * gain[..., None] + 0.5, 0, 255).astype(np.uint8)
+
+
 def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float = 0.4,
                        find_hands: bool = True, mirror_yaw: float = 20.0) -> CleanTexture:
     """The clean texture of the face at `landmarks` (478, 3) in `image` (BGR uint8)."""
@@ -833,6 +881,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
             strong = np.unique(labels[(mismatch | occluders) > 0])
             mismatch |= (np.isin(labels, strong[strong > 0]) & (weak > 0)).astype(np.uint8)
         occluders |= mismatch
+    brows = np.zeros(shape, np.uint8)
     if occluders.any():
         grow = max(3, int(0.015 * face_size) | 1)
         occluders = cv2.dilate(occluders, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))) & oval
@@ -851,6 +900,9 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
             # distance on the demo +0.0066 instead of +0.0052).
             eyes = _polygon_mask(shape, [local[top.right_eye], local[top.left_eye]], dilate_px=0.05 * face_size)
             occluders |= _glasses_leftovers(occluders, glasses.mask, original, face_size) & oval & (1 - eyes)
+            # Her brows are hers: what of them shows above the upper rims is kept, not filled.
+            brows = _brows_above_rims(original, local, face_size, samples)
+            occluders &= 1 - brows
 
     # An open mouth: its lips, teeth and tongue must not be worn. The swapper then shows the
     # target's own mouth (lips included); here the mouth is filled with skin so that nothing
@@ -868,10 +920,17 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         skin_like = 1 - skin_mismatch(lab, samples, oval, _FILL_SKIN_DISTANCE)
     lips = _polygon_mask(shape, [np.concatenate([local[list(_NOSTRILS)], local[top.outer_lips]])],
                          dilate_px=0.02 * face_size)
+    # The fill's soft edge stays out of the lips and nostrils, and out of the brows kept above
+    # glasses' rims (it covered their lower half with skin: a pale band between brow and rim).
+    keep = (lips & (1 - mouth)) | brows
     clean = fill_occluders(flat, local, occluders, oval, mouth, face_size, mirror_yaw, skin_like,
-                           lips & (1 - mouth))
+                           keep)
     if glasses is not None:
         clean = _level_through_lenses(clean, flat, original, occluders, glasses, face_size)
+        if brows.any():
+            # Their hairs as the photo has them: the denoising (strength 8.6 on her JPEG) had
+            # washed her sparse, light-brown hairs out to a faint smudge.
+            clean = _hairs_back(clean, crop, original, brows, face_size)
 
     # 3b. The photo's local cast shadows (eye sockets, beside and under the nose, under the lower
     # lip), which the smooth de-lighting cannot take out, lifted towards the skin nearby.
@@ -937,8 +996,8 @@ def clean_texture_of(source, makeup: float = 0.4) -> CleanTexture:
                 not source.memo.get("glasses_warned"):
             source.memo["glasses_warned"] = True
             log.warning("the face in %s wears glasses whose frames hide its brows: the frames are "
-                        "taken out of the worn face, but the brows behind them cannot be recovered "
-                        "and will look faint or missing; a photo without glasses works better",
+                        "taken out of the worn face, but only the part of the brows above them is kept: "
+                        "the brows will look thin; a photo without glasses works better",
                         getattr(source, "name", "the source photo"))
     return texture
 
