@@ -218,7 +218,9 @@ def test_open_mouth_is_drawn_in_the_portrait_palette(library, detector):
     lips_light = float(cv2.cvtColor(np.clip(portrait.lips_colour, 0, 255).astype(np.uint8)[None, None],
                                     cv2.COLOR_BGR2LAB)[0, 0, 0])
     assert np.percentile(light, 99) <= skin_light + 0.3 * (255 - skin_light)
-    assert np.percentile(light, 1) >= 0.25 * lips_light
+    # 0.2: the darks are squeezed, no longer also lifted (s26-d10): the darkest 1 % is L 29 (was 33),
+    # within the painting's own darks (its face's darkest 1 %: L 30), a brown shade, not black.
+    assert np.percentile(light, 1) >= 0.2 * lips_light
 
 
 def _lid_offsets(points: np.ndarray, loop: np.ndarray, corners: tuple[int, int]) -> np.ndarray:

@@ -91,9 +91,12 @@ def in_portrait_style(interior: np.ndarray, lips_colour: np.ndarray, skin_lab: n
     low = 0.35 * float(lips_lab[0])
     high = max(float(skin[0]) + 0.25 * (255.0 - float(skin[0])), low + 8.0)
     light = lab[..., 0] / 255.0
-    # The darks lifted as the whole range rescaled onto (low, high) lifts them (the cavity a shade
-    # of the lips, its shadow never black), the rest kept where the portrait's range holds it.
-    lab[..., 0] = np.maximum(squeeze_light(lab[..., 0], low, high), low + (high - low) * light)
+    # Only squeezed: the cavity is never darker than `low` (a shade of the lips, never black). The
+    # darks were also lifted as the whole range rescaled onto (low, high) lifts them: a
+    # photograph's dark cavity and tongue came out a greyish brown shade of the lips round dimmed
+    # teeth, the mouth of another face (d10 driving its own frame 0: dlib's distance to the real
+    # frames 0.2531, the frozen frame's 0.2270; 0.2466 without the lift).
+    lab[..., 0] = squeeze_light(lab[..., 0], low, high)
     # Dark -> the lips' hue, bright -> the skin's; half of the driver's own colour kept.
     tint = (1.0 - light)[..., None] * lips_lab[1:] + light[..., None] * skin[1:]
     lab[..., 1:] = 0.5 * lab[..., 1:] + 0.5 * tint
