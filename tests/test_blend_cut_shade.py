@@ -45,5 +45,5 @@ def test_no_hard_edge_where_the_shaded_cheek_is_left_to_the_target(library):
     frame, under, moved = swap_over(Settings(), library.get(str(source)), image, face)
     step = largest_excess_step(frame.output, under, moved.landmarks, moved.size)
     # Main (8188412): 34.5 grey levels over 6 pixels, the cut's edge down the cheek (over 27 on
-    # every row from the cheekbone to the jaw); the branch 10.7 (blend/color._cut_membrane).
+    # every row from the cheekbone to the jaw); the branch 16.0 (blend/color._cut_membrane).
     assert step < 20.0, step

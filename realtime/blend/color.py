@@ -555,8 +555,11 @@ def _edge_membrane(patch_l: np.ndarray, target_l: np.ndarray, alpha: np.ndarray,
 # lightness is measured in a ring CUT_RING (face sizes) wide on the face's side of the cut and met
 # there, fading out CUT_REACH inwards. A pixel counts as cut where the alpha is CUT_LOST under the
 # oval's own feathered alpha.
+# CUT_REACH 0.1 took the step on s42 -> d20's cheek lower (in process, 99th percentile of the excess
+# step 9 against 15 levels) but read further from the photo (dlib, written, 12 frames: +0.0066
+# against +0.0011) and drew a 3.4-level line at the lower lip on one frame (benchmarks/results/s26-cheek).
 CUT_RING = 0.03
-CUT_REACH = 0.1
+CUT_REACH = 0.06
 CUT_LOST = 0.5
 # ... over a part at least this broad (face sizes).
 CUT_BROAD = 0.04
