@@ -511,10 +511,13 @@ def _edge_membrane(patch_l: np.ndarray, target_l: np.ndarray, alpha: np.ndarray,
     if skin_like is not None:
         band &= skin_like
     mouth = _mouth_membrane(diff, alpha_small, landmarks, box, face_size, step)
+    cut = _cut_membrane(diff, alpha_small, inside, landmarks, box, face_size, feather, step)
     if cv2.countNonZero(band.astype(np.uint8)) < 8:
-        if mouth is None:
+        if mouth is None and cut is None:
             return None
-        membrane = mouth
+        membrane = np.zeros(diff.shape, np.float32)
+        if mouth is not None:
+            membrane += mouth
     else:
         weight = band.astype(np.float32)
         sigma = max(1.0, 0.05 * face_size / step)
@@ -535,12 +538,110 @@ def _edge_membrane(patch_l: np.ndarray, target_l: np.ndarray, alpha: np.ndarray,
                 membrane -= np.float32(np.clip(shift, -EDGE_BALANCE, EDGE_BALANCE)) * rest
         if mouth is not None:
             membrane += mouth
+    if cut is not None:
+        # Measured on what is left once the oval's edge and the mouth are met (the oval's
+        # correction already reaches part way into a cut near the oval).
+        membrane += cut(membrane)
     # Whole grey levels in int16, added with saturation: float copies of the face box cost more
     # than the rest of this function.
     membrane = np.round(membrane).astype(np.int16)
     if step > 1:
         membrane = cv2.resize(membrane, size, interpolation=cv2.INTER_LINEAR)
     return membrane
+
+
+# Where the layer's alpha is cut inside the oval (the target's hair or a side too dark to be read as
+# skin left to the target: swap/mesh.py's occluders, blend/mask.py edge_off_skin), the new face's
+# lightness is measured in a ring CUT_RING (face sizes) wide on the face's side of the cut and met
+# there, fading out CUT_REACH inwards. A pixel counts as cut where the alpha is CUT_LOST under the
+# oval's own feathered alpha.
+# CUT_REACH 0.1 took the step on s42 -> d20's cheek lower (in process, 99th percentile of the excess
+# step 9 against 15 levels) but read further from the photo (dlib, written, 12 frames: +0.0066
+# against +0.0011) and drew a 3.4-level line at the lower lip on one frame (benchmarks/results/s26-cheek).
+CUT_RING = 0.03
+CUT_REACH = 0.06
+CUT_LOST = 0.5
+# ... over a part at least this broad (face sizes).
+CUT_BROAD = 0.04
+CUT_BELOW = 0.05
+
+
+def _cut_membrane(diff: np.ndarray, alpha_small: np.ndarray, inside: np.ndarray, landmarks: np.ndarray, box,
+                  face_size: float, feather: float, step: int) -> Callable[[np.ndarray], np.ndarray] | None:
+    """float32 at 1/step, as a function of the membrane found so far (whose correction is taken
+    off `diff` first): the lightness correction that takes the new face to the target's along a
+    cut in its alpha inside the oval; None when the alpha has no such cut.
+
+    Why: d20 is lit from one side; as its head turns (frames 100-149) its left cheek falls to
+    0.35-0.4 of the lit cheek's lightness towards the ear, too dark for edge_off_skin's skin
+    reference, so that side is left to the target from 0.08 of the face inside the oval. The
+    relit new face falls off far less (the target's light fitted with low-order spherical
+    harmonics: 180 -> 146 where the target goes 111 -> 38), and the colour transfer keeps that:
+    the new face at 76-84 grey levels met the target's shaded cheek at 34-42 across the cut's
+    8 pixels, a hard brown edge from the eye to the jaw (s42 -> d20, session 25's contact sheet).
+    The oval's membrane does not see it: the cut's pixels are far off the skin's mean lightness
+    (_skin_like) and it fades out from the oval, not from the cut."""
+    from realtime.faces.topology import topology
+
+    scale = step / max(face_size, 1.0)
+    # The oval's own alpha (blend/mask.py face_mask: a smoothstep over twice the feather, erosion 0).
+    ramp = np.clip((inside - scale) / max(2.0 * feather, 1e-3), 0.0, 1.0)
+    expected = ramp * ramp * (3.0 - 2.0 * ramp)
+    # A cut comes in from the outline (the target's hair, a side left to it): where the new face is
+    # under half shown, a part as broad as CUT_BROAD at least joined to the outside of the oval. The
+    # glasses' rims (cut from the alpha by swap/mesh.py) are thin lines, their lenses (partly the
+    # target's) and the eyes' and mouth's holes islands: the skin beside the rims, met, brought the
+    # target's relief under the lenses onto the new face.
+    broad = max(3, int(CUT_BROAD / scale) | 1)
+    under_half = cv2.morphologyEx((alpha_small < 1.0 - CUT_LOST).astype(np.uint8), cv2.MORPH_OPEN,
+                                  cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (broad, broad)))
+    _, labels = cv2.connectedComponents(under_half, connectivity=4)
+    outside = np.unique(labels[(inside <= 0) & (under_half > 0)])
+    joined = np.isin(labels, outside[outside > 0])
+    cut = (joined & ((expected - alpha_small) > CUT_LOST)).astype(np.uint8)
+    if cv2.countNonZero(cut) < 4:
+        return None
+    # The eyes' and the mouth's holes are features, not cuts (the mouth has its own membrane).
+    top = topology()
+    features = np.zeros(cut.shape, np.uint8)
+    origin = np.array(box[:2], np.float32)
+    for region in (top.right_eye, top.left_eye, top.outer_lips):
+        hull = cv2.convexHull(np.round((landmarks[region, :2] - origin) / step * 16).astype(np.int32))
+        cv2.fillConvexPoly(features, hull, 1, shift=4)
+    grow = max(3, int(2 * CUT_RING / scale) | 1)
+    features = cv2.dilate(features, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    cut &= 1 - features
+    if cv2.countNonZero(cut) < 4:
+        return None
+    distance = cv2.distanceTransform(1 - cut, cv2.DIST_L2, 5) * scale
+    # The ring: the face's side of the cut (the new face whole), where the target is still skin.
+    ring = ((distance > 0) & (distance <= CUT_RING) & (alpha_small > 0.9) & (features == 0)).astype(np.float32)
+    if cv2.countNonZero(ring) < 4:
+        return None
+    sigma = max(1.0, CUT_RING / scale)
+    spread = cv2.GaussianBlur(ring, (0, 0), sigma)
+    fade = np.clip(1.0 - distance / CUT_REACH, 0.0, 1.0)
+    fade = fade * fade * (3.0 - 2.0 * fade) * np.clip(spread * 4.0, 0.0, 1.0)
+    # Below the eyes only (fading in over CUT_BELOW): at the temples and the forehead a cut is the
+    # target's hair or fringe, and the skin next to it in its shadow (met, d9's temple by the brow
+    # tail turned dark under s12); a side in shade is the cheek's.
+    down = np.asarray(landmarks[152, :2] - landmarks[10, :2], np.float32)
+    down /= max(float(np.linalg.norm(down)), 1e-6)
+    eyes = (0.5 * (landmarks[33, :2] + landmarks[263, :2]) - origin) / step
+    xs = np.arange(cut.shape[1], dtype=np.float32)[None, :]
+    ys = np.arange(cut.shape[0], dtype=np.float32)[:, None]
+    fade *= np.clip(((xs - eyes[0]) * down[0] + (ys - eyes[1]) * down[1]) * scale / CUT_BELOW, 0.0, 1.0)
+
+    def correction(membrane: np.ndarray) -> np.ndarray:
+        left = diff - membrane
+        usable = ring * (np.abs(left) < EDGE_OUTLIER)
+        measured = cv2.GaussianBlur(left * usable, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(usable, (0, 0), sigma), 1e-3)
+        # Down only: what is left to the target there is darker than the skin (its hair, its
+        # shaded side); a lighter part next to a cut was the target's skin seen through its glasses
+        # at the temples (d9), not a side in light.
+        return np.minimum(measured, 0.0) * fade
+
+    return correction
 
 
 # The open mouth's edge: the lips are measured from MOUTH_RING[0] to MOUTH_RING[1] (face sizes)
