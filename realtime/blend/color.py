@@ -298,6 +298,10 @@ _RAMP = np.repeat(np.arange(256, dtype=np.uint8)[:, None, None], 3, axis=2)
 # Below this fraction of the skin's lightness the transfer's lightness change is a gain, not an
 # offset (dark_lightness_table).
 DARK_FROM = 0.4
+# Where that gain is under DARK_COLLAPSE[0] of the transfer's gain at the skin (the affine map has
+# sent the darks to black), the darks take the skin's gain instead, fading out to DARK_COLLAPSE[1]
+# (dark_lightness_table).
+DARK_COLLAPSE = (0.2, 0.3)
 # On a darker target a shade keeps its ratio to the skin between SHADE_BAND[1] and SHADE_BAND[2] of
 # the skin's lightness, fading out to SHADE_BAND[0] below and SHADE_BAND[3] above (dark_lightness_table).
 SHADE_BAND = (0.35, 0.5, 0.8, 0.95)
@@ -326,7 +330,23 @@ def dark_lightness_table(matrix: np.ndarray, skin_lightness: float) -> np.ndarra
     affine = matrix[0, 0] * ramp + matrix[0, 3]
     anchor = max(DARK_FROM * float(skin_lightness), 1.0)
     at_anchor = float(matrix[0, 0]) * anchor + float(matrix[0, 3])
-    table = np.where(ramp < anchor, ramp * max(at_anchor, 0.0) / anchor, affine)
+    skin = max(float(skin_lightness), 1.0)
+    at_skin = float(matrix[0, 0]) * skin + float(matrix[0, 3])
+    dark_gain, skin_gain = max(at_anchor, 0.0) / anchor, max(at_skin, 0.0) / skin
+    table = np.where(ramp < anchor, ramp * dark_gain, affine)
+    # On a much darker target the affine map is at or near 0 at the anchor, and every pixel under
+    # it went to black. s42 (a bright photo, skin L 193) on the dark d20 (skin 102): gain 1.0,
+    # offset -91, so L < 71 was 0: the end of her brow, where hair strands cross it (0.3 of her
+    # skin), a pitch-black blob (L 7 against the new skin's 83, 0.08; d20's own brow 0.33). There
+    # the darks take the skin's gain (an exposure's), up to SHADE_BAND[1] of the skin where the
+    # shades' lift below is full: 0.33 (benchmarks/results/s27-browend). Only there: where the
+    # dark gain is 0.38 (s9 -> d20) or 0.58 (s42 -> d13) of the skin's, the darks lifted to it
+    # (lashes, nostrils) cost dlib's distance to the photo +0.006 on the written files.
+    low, high = DARK_COLLAPSE
+    collapsed = float(np.clip((high - dark_gain / max(skin_gain, 1e-6)) / (high - low), 0.0, 1.0))
+    if collapsed > 0.0:
+        lifted = np.maximum(table, ramp * (collapsed * skin_gain))
+        table = np.where(ramp < SHADE_BAND[1] * skin, lifted, table)
     # On a darker target (offset o < 0) a shade between SHADE_BAND[1] and SHADE_BAND[2] of the
     # skin's lightness s ends no darker relative to the skin than it was: L' >= L (g s + o) / s (a
     # pure gain at the skin, as an exposure). The affine map takes as much off a shade as off the
@@ -339,8 +359,6 @@ def dark_lightness_table(matrix: np.ndarray, skin_lightness: float) -> np.ndarra
     # the affine map, so the skin's mean stays at the target's (lifted up to s, the face came out
     # lighter than the camera's: tone 0.42 -> 0.68 dE). A lift only: on a brighter target (o > 0)
     # the map above is lighter than the gain everywhere under the skin, and is kept as it is.
-    skin = max(float(skin_lightness), 1.0)
-    at_skin = float(matrix[0, 0]) * skin + float(matrix[0, 3])
     low, full, high, top = SHADE_BAND
     share = ramp / skin
     weight = np.clip(np.minimum((share - low) / (full - low), (top - share) / (top - high)), 0.0, 1.0)
