@@ -13,6 +13,8 @@ from realtime.blend.detail import (
     CROSSOVER,
     GainMemory,
     camera_detail,
+    fine_band_scaled,
+    fine_match_gain,
     source_detail,
     source_detail_gain,
     split_sigma,
@@ -55,6 +57,7 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     detail.GainMemory per track); None: each frame's own."""
     sigma = split_sigma(layer.scale)
     luma, camera_luma = as_grey(image), as_grey(camera)
+    whole_camera = camera_luma
     gain = source_detail_gain(luma, camera_luma, layer.alpha, sigma)
     if smooth is not None:
         gain = smooth("detail", gain)
@@ -85,6 +88,13 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     skin = skin_mask(layer.face.landmarks, layer.box, layer.face.size, step=2)
     detailed = camera_detail(detailed, grain, layer.scale, strength, layer.alpha, keep=features, skin=skin,
                              image_low=detailed_low)
+    # The sum of the steps above, its finest band within reach of the camera's own over the face
+    # (detail.fine_match_gain): read against the camera's whole picture, brows and lashes included,
+    # as a viewer compares them.
+    match = fine_match_gain(detailed, whole_camera, layer.alpha)
+    if smooth is not None:
+        match = smooth("match", match)
+    detailed = fine_band_scaled(detailed, 1.0 + strength * (match - 1.0))
     # The change, added to B, G and R alike: as its lighter and darker parts (8-bit saturating
     # differences, one of them 0 at each pixel), each added or taken off all three channels,
     # the same numbers as the int16 change merged into three channels and added (0.45 -> ~0.2 ms).
