@@ -68,7 +68,8 @@ def test_the_face_is_blurred_at_the_split_once_and_the_zone_over_its_brows_and_l
     """The Gaussians of the split (sigma 1.5 px here: 11 taps) over 8-bit pictures: the face's,
     the camera's, the feature band's part; the face's once (start: twice more, edge_gain's crop
     and its blur again: 6), and the zone's soft edge blurred over its drawn rows (a third of the
-    half-size box; start: all of it)."""
+    half-size box; start: all of it). One more since s27-sharp: the finished face's own, once, for
+    the finest band's match to the camera's (detail.fine_match_gain and fine_band_scaled share it)."""
     image, camera, layer, strength, grain_from = chain_inputs
     split_taps, zone_share = [], []
     real_sep, real_gauss = cv2.sepFilter2D, cv2.GaussianBlur
@@ -91,7 +92,7 @@ def test_the_face_is_blurred_at_the_split_once_and_the_zone_over_its_brows_and_l
     assert len(zone_share) == 1 and zone_share[0] < 0.5, zone_share
     split_taps.clear()
     stage.detail_on_luma(image, camera, layer, strength, grain_from)
-    assert len(split_taps) == 5, split_taps
+    assert len(split_taps) == 6, split_taps
 
 
 def test_the_shared_blur_leaves_the_picture_bit_for_bit(chain_inputs, monkeypatch):

@@ -70,6 +70,19 @@ def test_the_face_is_as_sharp_and_grainy_as_the_camera_draws_it(swap_one):
         assert 0.8 <= ratio <= 1.25, (video, ratio)  # d13 0.62, d9 0.76 before
 
 
+@pytest.mark.parametrize("video,index,source,low,high,before", [
+    # Einstein's photo (film grain, stubble, lid wrinkles, a moustache in strands) on d14's
+    # beauty-filtered camera, which draws next to no skin texture: grainier than the camera's skin.
+    ("d14.mp4", 22, "s12.jpg", 0.8, 1.25, 1.45),
+    # The painting s9 (a varnish-smooth skin) on d10 (long lashes and liner): softer than the camera.
+    ("d10.mp4", 22, "s9.jpg", 0.85, 1.25, 0.78),
+])
+def test_the_face_is_no_grainier_or_softer_than_the_cameras_own(swap_one, video, index, source, low, high, before):
+    image, face, output = swap_one(video, index, source)
+    ratio = realism.sharpness_match(output.astype(np.float32), image.astype(np.float32), face.landmarks)
+    assert low <= ratio <= high, (ratio, before)
+
+
 def test_d9s_glasses_keep_their_upper_rims_and_nose_pads(swap_one):
     # d9's upper rims run along the brows' lower edge (under MediaPipe's brow points) and were
     # taken for brows; its nose pads' metal arms lay in the region kept free for the nose.

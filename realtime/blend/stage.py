@@ -11,8 +11,11 @@ from realtime.blend.color import ColourSmoother, ToneMemory, recolour_halved
 from realtime.blend.composite import composite, poisson_composite, shrink
 from realtime.blend.detail import (
     CROSSOVER,
+    MATCH_SCALE_SIGMA,
     GainMemory,
     camera_detail,
+    fine_band_scaled,
+    fine_match_gain,
     source_detail,
     source_detail_gain,
     split_sigma,
@@ -55,6 +58,7 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     detail.GainMemory per track); None: each frame's own."""
     sigma = split_sigma(layer.scale)
     luma, camera_luma = as_grey(image), as_grey(camera)
+    whole_camera = camera_luma
     gain = source_detail_gain(luma, camera_luma, layer.alpha, sigma)
     if smooth is not None:
         gain = smooth("detail", gain)
@@ -85,6 +89,14 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     skin = skin_mask(layer.face.landmarks, layer.box, layer.face.size, step=2)
     detailed = camera_detail(detailed, grain, layer.scale, strength, layer.alpha, keep=features, skin=skin,
                              image_low=detailed_low)
+    # The sum of the steps above, its finest band within reach of the camera's own over the face
+    # (detail.fine_match_gain): read against the camera's whole picture, brows and lashes included,
+    # as a viewer compares them.
+    match_low = gaussian_u8(detailed, MATCH_SCALE_SIGMA)
+    match = fine_match_gain(detailed, whole_camera, layer.alpha, match_low)
+    if smooth is not None:
+        match = smooth("match", match)
+    detailed = fine_band_scaled(detailed, 1.0 + strength * (match - 1.0), match_low)
     # The change, added to B, G and R alike: as its lighter and darker parts (8-bit saturating
     # differences, one of them 0 at each pixel), each added or taken off all three channels,
     # the same numbers as the int16 change merged into three channels and added (0.45 -> ~0.2 ms).
