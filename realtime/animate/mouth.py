@@ -423,7 +423,7 @@ def _light(image: np.ndarray) -> np.ndarray:
 
 def shade_lips(canvas: np.ndarray, points: np.ndarray, face_size: float, driver: np.ndarray,
                driver_points: np.ndarray, neutral: np.ndarray, neutral_points: np.ndarray,
-               driver_size: float, strength: float = 1.0) -> bool:
+               driver_size: float, strength: float = 1.0, darken: float = 1.0) -> bool:
     """The driver's change of light on its lips since its neutral face, laid on the portrait's
     warped lips (in place; a ratio image: Liu, Shan and Zhang 2001). True when something was drawn.
 
@@ -441,7 +441,8 @@ def shade_lips(canvas: np.ndarray, points: np.ndarray, face_size: float, driver:
 
     points: (478, 2) the portrait's landmarks as drawn; driver_points, neutral_points: the driver's
     landmarks on `driver` (this frame) and `neutral` (its neutral face, the reference's picture);
-    strength: the motion's strength (the ratio's power)."""
+    strength: the motion's strength (the ratio's power); darken: 0-1, how much of the darkening
+    (ratio under 1, on the lips) is applied (the lifting always is)."""
     drawn = _shading_mesh(points, face_size)
     height, width = canvas.shape[:2]
     x0, y0 = np.floor(drawn.min(axis=0)).astype(int) - 1
@@ -497,5 +498,6 @@ def shade_lips(canvas: np.ndarray, points: np.ndarray, face_size: float, driver:
     ceiling = np.maximum(light, cv2.GaussianBlur(light, (0, 0), max(1.0, SHADING_REACH * face_size)))
     lab[..., 0] = np.clip(np.minimum(light * np.maximum(gain, 1.0), ceiling) + 0.5, 0, 255).astype(np.uint8)
     lifted = cv2.cvtColor(lab, cv2.COLOR_LAB2BGR).astype(np.float32)
-    region[:] = np.clip(lifted * np.minimum(gain, 1.0)[..., None] + 0.5, 0, 255).astype(np.uint8)
+    darkened = 1.0 - darken * (1.0 - np.minimum(gain, 1.0))
+    region[:] = np.clip(lifted * darkened[..., None] + 0.5, 0, 255).astype(np.uint8)
     return True
