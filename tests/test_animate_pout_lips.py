@@ -58,5 +58,5 @@ def test_a_talking_mouths_upper_lip_is_as_light_as_the_real_one():
             errors.append(_upper_lip_light(output, faces[0].landmarks)
                           - _upper_lip_light(frames[index], faces[0].landmarks))
     print("upper lip lightness, drawn - real", np.round(errors, 1))
-    # b2d41fd: 3.7 levels on average, darker on 11 of the 12 frames (up to 7.9); now 1.8.
+    # b2d41fd: 3.7 levels on average, darker on 11 of the 12 frames (up to 7.9); now 1.4.
     assert float(np.mean(np.abs(errors))) < 2.5, errors

@@ -625,9 +625,11 @@ def _lips_lit(portrait: Portrait, points: np.ndarray, pout: float) -> float:
     open, unpouted frames 14-23, 28, 29: the upper lip 3.7 LAB levels off the real one's on average,
     darker on 11 of 12 frames; pasting the real frame's upper lip in, light and all, took dlib's
     distance to the real frames from 0.2365 to 0.2255, the most of any part of the mouth). Lifted
-    by the driver's light, 1.8 levels; the distance 0.2331 (every frame; the frozen frame's 0.2163),
-    every 5th frame 0.2466 -> 0.2450. An open mouth's lips are only lifted: darkened as well, the
-    cross-reenactment's mouth correlation fell 0.903 -> 0.898 (s10 by d9 0.730 -> 0.696). On every
+    by the driver's light, 1.4 levels; the distance 0.2339 (every frame; the frozen frame's 0.2163),
+    every 5th frame 0.2466 -> 0.2448. An open mouth's lips are only lifted: darkened as well, the
+    cross-reenactment's mouth correlation fell 0.903 -> 0.898 (s10 by d9 0.730 -> 0.696). Their
+    inner rim is not lifted: the carved s6's painted dark line over d3's teeth came out grey (up to
+    35 levels) and the mouth read less open (mouth r 0.831 -> 0.817; whole tree 0.9004, now 0.9022). On every
     mouth, a closed one included, d9 driving its own frame lost to the frozen frame (0.1010 ->
     0.1083, s27-d10anim): a closed mouth (opening under 0.002) is left as it was."""
     opened = mouth_opening(points[topology().inner_mouth, :2], portrait.face_size) - portrait.mouth_opening
@@ -749,9 +751,10 @@ class MeshAnimator:
         if self._neutral is not None and settings.moving_parts in ("all", "expression") and \
                 settings.motion_strength * lit > 0:
             neutral, neutral_points, neutral_size = self._neutral
-            # An open mouth's lips are only lifted (`_lips_lit`), a pout's also darkened.
+            # An open mouth's lips are only lifted, and not along their inner edge (`_lips_lit`).
             shade_lips(canvas, points[:ALL_POINTS], portrait.face_size, frame.image, face.landmarks[:, :2],
-                       neutral, neutral_points, neutral_size, settings.motion_strength * lit, pout / lit)
+                       neutral, neutral_points, neutral_size, settings.motion_strength * lit, pout / lit,
+                       pout / lit)
         self._fill_mouth(canvas, frame, face, portrait, points)
         return canvas
 
