@@ -235,6 +235,7 @@ def self_reenactment(path: Path, frames_limit: int, settings, still_detector, id
     per_method = {m: {"l1": [], "psnr": [], "ssim": [], "akd": [], "identity": [], "identity_real": []}
                   for m in METHODS}
     truth_identity = []  # the real frames' own distance to frame 0: what a perfect output scores
+    per_frame: list[dict] = []  # identity to the real frame per measured frame and method (where it sinks)
     missing = {m: 0 for m in METHODS}
     timings = []
     features0 = drawn_features(source_face.landmarks)
@@ -293,6 +294,9 @@ def self_reenactment(path: Path, frames_limit: int, settings, still_detector, id
                 per_method[method]["identity_real"].append(
                     None if embedding is None or truth_embedding is None
                     else identity.distance(embedding, truth_embedding))
+                if method == "mesh":
+                    per_frame.append({"frame": index})
+                per_frame[-1][method] = per_method[method]["identity_real"][-1]
     if bar is not None:
         bar.close()
     measured = len(per_method["mesh"]["ssim"])
@@ -305,6 +309,7 @@ def self_reenactment(path: Path, frames_limit: int, settings, still_detector, id
             "identity": _summary(values["identity"]), "identity_real": _summary(values["identity_real"]),
         }
     result["truth_identity"] = _summary(truth_identity)
+    result["identity_real_per_frame"] = per_frame
     result["amplitude"] = amplitude_gains(real_change, drawn_change)
     kept = [(r, i) for r, i in zip(real_change, intended_change, strict=True) if i is not None]
     result["amplitude_intended"] = amplitude_gains([r for r, _ in kept], [i for _, i in kept])

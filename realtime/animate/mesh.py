@@ -599,7 +599,8 @@ def draw_shut_lids(canvas: np.ndarray, portrait: Portrait, points: np.ndarray) -
 
 def _pouting(portrait: Portrait, points: np.ndarray) -> float:
     """0-1: how far the drawn mouth has narrowed into a pout (POUT_NARROWING, as the cheeks follow
-    it): the lips' light is taken from the driver's (`shade_lips`) on a pout only. On every mouth,
+    it): the lips' light is taken from the driver's (`shade_lips`) on a pout and an open mouth
+    (`_lips_lit`), not on a closed one. On every mouth,
     d10's distance to the real frames went down further (dlib, every frame: 0.244 -> 0.238; on a
     pout only: 0.241), but a talking or smiling driver's light on another face's lips moved the
     distance to the still portrait up by up to 0.007 (s9 by d3, s42 by d9) for no visible gain."""
@@ -609,6 +610,31 @@ def _pouting(portrait: Portrait, points: np.ndarray) -> float:
     narrowed = 1.0 - float(np.linalg.norm(points[MOUTH_CORNERS[0], :2] - points[MOUTH_CORNERS[1], :2])) / width
     x = float(np.clip((narrowed - POUT_NARROWING[0]) / (POUT_NARROWING[1] - POUT_NARROWING[0]), 0.0, 1.0))
     return x * x * (3.0 - 2.0 * x)
+
+
+LIPS_LIT_OPENING = (0.002, 0.006)  # the mouth's opening beyond the portrait's (area / face size squared)
+# where the driver's light on the lips starts / ends being laid on them (`shade_lips`)
+
+
+def _lips_lit(portrait: Portrait, points: np.ndarray, pout: float) -> float:
+    """0-1: how much of the driver's light on its lips is laid on the drawn ones (`shade_lips`): on a
+    pout (`_pouting`: `pout`) and on a mouth opened (LIPS_LIT_OPENING) beyond the portrait's own.
+
+    Opening the mouth rolls the upper lip up into the light; the warp stretched the portrait's
+    resting upper lip, in its own shadow, over the talking mouth's (d10 driving its own frame 0, its
+    open, unpouted frames 14-23, 28, 29: the upper lip 3.7 LAB levels off the real one's on average,
+    darker on 11 of 12 frames; pasting the real frame's upper lip in, light and all, took dlib's
+    distance to the real frames from 0.2365 to 0.2255, the most of any part of the mouth). Lifted
+    by the driver's light, 1.4 levels; the distance 0.2339 (every frame; the frozen frame's 0.2163),
+    every 5th frame 0.2466 -> 0.2448. An open mouth's lips are only lifted: darkened as well, the
+    cross-reenactment's mouth correlation fell 0.903 -> 0.898 (s10 by d9 0.730 -> 0.696). Their
+    inner rim is not lifted: the carved s6's painted dark line over d3's teeth came out grey (up to
+    35 levels) and the mouth read less open (mouth r 0.831 -> 0.817; whole tree 0.9004, now 0.9022). On every
+    mouth, a closed one included, d9 driving its own frame lost to the frozen frame (0.1010 ->
+    0.1083, s27-d10anim): a closed mouth (opening under 0.002) is left as it was."""
+    opened = mouth_opening(points[topology().inner_mouth, :2], portrait.face_size) - portrait.mouth_opening
+    x = float(np.clip((opened - LIPS_LIT_OPENING[0]) / (LIPS_LIT_OPENING[1] - LIPS_LIT_OPENING[0]), 0.0, 1.0))
+    return max(pout, x * x * (3.0 - 2.0 * x))
 
 
 class MeshAnimator:
@@ -721,11 +747,14 @@ class MeshAnimator:
         self._last_points = points  # the mesh as drawn (tests and benchmarks look at it)
         canvas = self._warp(portrait, points, landmarks[:, 2])
         pout = _pouting(portrait, points)
+        lit = _lips_lit(portrait, points, pout)
         if self._neutral is not None and settings.moving_parts in ("all", "expression") and \
-                settings.motion_strength * pout > 0:
+                settings.motion_strength * lit > 0:
             neutral, neutral_points, neutral_size = self._neutral
+            # An open mouth's lips are only lifted, and not along their inner edge (`_lips_lit`).
             shade_lips(canvas, points[:ALL_POINTS], portrait.face_size, frame.image, face.landmarks[:, :2],
-                       neutral, neutral_points, neutral_size, settings.motion_strength * pout)
+                       neutral, neutral_points, neutral_size, settings.motion_strength * lit, pout / lit,
+                       pout / lit)
         self._fill_mouth(canvas, frame, face, portrait, points)
         return canvas
 
