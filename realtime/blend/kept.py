@@ -32,12 +32,6 @@ LINE_FROM = 4.0
 # Grey levels (any channel) beyond which the new face and the target differ by a feature, not by
 # colour and light (the tone map and EDGE_BALANCE move skin by up to ~12 levels).
 SKIN_APART = 32.0
-# A line's shift counts as making it weaker in full from this many grey levels (the shift's three
-# channels summed) against its contrast, in proportion below: a step at zero made a rim pixel jump
-# between the target's and the shifted colour when the new face differed from the target in hue
-# alone (d9 under s42: the shift (-16, -2, +19), sum +1; a fraction of a level elsewhere -- the
-# reduced blurs, a wider eye zone -- moved single rim pixels by 16-19 levels; s27-gaze).
-WEAKER_FULL = 6.0
 # Kept pixels below this weight are left as they are (the soft edge's faint tail: a grey level).
 KEPT_FROM = 0.04
 # A pixel counts as the new face's skin where the layer shows it this much and keeps nothing.
@@ -139,8 +133,7 @@ def kept_in_layer(target: np.ndarray, image: np.ndarray, alpha: np.ndarray,
     # (Column by column, not a matrix product: BLAS wakes its threads for it, which spin: the
     # process's CPU time went up by a half on d13 for the same wall time.)
     line = pixels[:, 0] * np.float32(0.114) + pixels[:, 1] * np.float32(0.587) + pixels[:, 2] * np.float32(0.299) - around
-    weaker = np.clip(np.copysign(shift[:, 0] + shift[:, 1] + shift[:, 2], line) * np.float32(-1.0 / WEAKER_FULL),
-                     0.0, 1.0)
+    weaker = (line * (shift[:, 0] + shift[:, 1] + shift[:, 2])) < 0
     lineness = np.clip((np.abs(line) - LINE_FROM) * (1.0 / LINE_FROM), 0.0, 1.0)
     # Only on the glasses: a closing eye's lash line kept darker than its shifted lid was a
     # straight line of difference along it (a 4.3-level "seam" on s9 -> d14's blink).

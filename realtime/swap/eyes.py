@@ -53,15 +53,6 @@ SQUINT_FROM = 0.85
 # An eye's open state: the widest opening seen on the face, falling back by OPEN_DECAY a frame (a
 # wrongly wide frame is forgotten within seconds; a squint of a second lowers it by 0.03).
 OPEN_DECAY = 0.001
-# Above an open eye as open as the source's (no narrowing margins there, NARROW_FROM), the target's
-# own upper lash line is kept this far past the contour (fraction of the face size; by the eye's
-# opening, CLOSED_BELOW to OPEN_FROM). On d6 the lash line and liner lie above MediaPipe's contour:
-# the source's pale lid drawn down to the contour took them, the eye read lidless and bulging, the
-# left one narrower than the right (the blind judge's "bulging, cross-eyed stare" on s9 -> d6,
-# issue 13, s26: left eye opening 0.35 against the target's 0.41 on the written file, 0.38 with
-# this; its lid band 27 grey levels lighter than the skin above it, 2 with this, the target's 21
-# darker). 0.024 did more (0.40) but cost +0.005 dlib distance on s42 -> d13 (s26-gaze, s27-gaze).
-LASH_KEEP = 0.018
 # The soft edge's Gaussian sigma, fraction of the face size (wide enough that the kept zone's
 # upper edge, a lid's curve, fades over the lid's skin instead of stepping).
 EYE_FEATHER = 0.009
@@ -240,7 +231,7 @@ def eye_zones(points: np.ndarray, box: Box, face_size: float, source_points: np.
     widths = [float(np.linalg.norm(points[outer, :2] - points[inner, :2])) for _, _, outer, inner in _EYE_POINTS]
     corner_reach = (CORNER_SHIFT + CORNER_ALONG) * max(widths)
     margins = open_margins(points, states)
-    reach = int(np.ceil(max(max(*margins, LASH_KEEP) * face_size, corner_reach) + 3 * feather)) + 2
+    reach = int(np.ceil(max(max(margins) * face_size, corner_reach) + 3 * feather)) + 2
     if max(closed) > 0.0:
         reach = max(reach, int(np.ceil(max(widths) * (CLOSING_HALF_LENGTH + 3 * CLOSING_FEATHER))) + 2)
     low = np.floor(np.min([eye.min(axis=0) for eye in eyes], axis=0)).astype(int) - reach
@@ -250,12 +241,10 @@ def eye_zones(points: np.ndarray, box: Box, face_size: float, source_points: np.
     if gx1 - gx0 < 2 or gy1 - gy0 < 2:
         return None, None
     keep = np.zeros((gy1 - gy0, gx1 - gx0), np.uint8)
-    for eye, amount, margin, open_amount in zip(eyes, amounts, margins, shown, strict=True):
-        # A narrower eye's margin goes over to an open eye's own lash line (LASH_KEEP).
-        up = (amount * margin + (1.0 - amount) * LASH_KEEP * open_amount) * face_size
-        down = amount * EYE_MARGIN_DOWN * face_size
-        if up <= 0.0:
+    for eye, amount, margin in zip(eyes, amounts, margins, strict=True):
+        if amount <= 0.0:
             continue
+        up, down = amount * margin * face_size, amount * EYE_MARGIN_DOWN * face_size
         # Each contour point pushed away from the eye's centre line: up for the upper lid, down
         # for the lower (the lid margins' lashes point that way), the corners outwards a little.
         centre = eye.mean(axis=0)
