@@ -77,9 +77,5 @@ def test_the_face_shape_adds_no_jitter_on_a_still_head_with_glasses(library):
     # 0.00657 (1.10x); with the target's own outer eye corners (swap/eyes.py, _outer_corner) the
     # shape-off output is steadier (0.00634: MediaPipe finds the corners on the target's own liner
     # and lash ends) and the shape-on one as steady as before (0.00729): 1.15x
-    # (benchmarks/results/s25-eyes). s27 (the open eye's own upper lash line kept, s27-gaze, with the
-    # dark hair's warmth, s27-moustache): the shape-on output as before (0.00731 -> 0.00734) and the
-    # shape-off one steadier again (0.00628 -> 0.00614): 1.164 -> 1.195x. The ratio's bound follows
-    # the steadier reference; the shape-on output's own jitter is held where it was.
-    assert on <= 1.21 * off, f"the shape transfer made the face jitter: {on:.5f} against {off:.5f} without"
-    assert on <= 0.0076, f"the swapped face jitters more than before: {on:.5f} (0.00731-0.00734 measured)"
+    # (benchmarks/results/s25-eyes).
+    assert on <= 1.17 * off, f"the shape transfer made the face jitter: {on:.5f} against {off:.5f} without"
