@@ -85,8 +85,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-realism", dest="realism", action="store_false",
                         help="leave out the hand clip and the leak sources")
     parser.add_argument("--sheet-size", type=int, default=128, help="tile size of the contact sheets (px)")
-    parser.add_argument("--leak-frames", type=int, default=20,
-                        help="first N frames of each target for the leak sources (a leak shows in any frame)")
+    parser.add_argument("--leak-frames", type=_frame_count, default=20,
+                        help="first N frames of each target for the leak sources (a leak shows in any frame; "
+                             "--no-realism leaves them out)")
+
+
+def _frame_count(text: str) -> int:
+    """argparse type: a count of frames, 1 or more (0 reached facecam run's own check and ended the
+    benchmark with a traceback after the pairs had been written)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} frames: 1 or more (--no-realism leaves the leak sources out)")
+    return value
 
 
 # -- writing -------------------------------------------------------------------------------------

@@ -19,3 +19,18 @@ def test_written_files_are_made_by_this_checkouts_code(tmp_path):
     found = subprocess.run(probe, capture_output=True, text=True, cwd=tmp_path, env=quality_written.facecam_env(),
                            check=True).stdout
     assert Path(found).resolve().parent.parent == ROOT
+
+
+def test_a_leak_frame_count_of_zero_is_refused_before_anything_is_written(tmp_path, capsys):
+    # It reached `facecam run --max-frames 0` after every pair had been written: a traceback.
+    import pytest
+
+    from benchmarks import quality_swap
+
+    with pytest.raises(SystemExit) as stop:
+        quality_swap.main(["--written", "--leak-frames", "0", "--work", str(tmp_path / "w"),
+                           "--out", str(tmp_path / "o")])
+    assert stop.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert error[-1].endswith("--leak-frames: 0 frames: 1 or more (--no-realism leaves the leak sources out)"), error
+    assert not (tmp_path / "w").exists()
