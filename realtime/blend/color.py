@@ -143,7 +143,11 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
         lab_small_l = lab_small[:, :, 0].copy()
         if report is not None:
             report["lightness_gain"] = float(matrix[0, 0])
-        planes = _transfer_planes(lab, matrix, float(stats[0][0][0]), fine_split=full_size)
+        shade_zone = None
+        if edge is not None and face_size > 0:
+            points = edge[1][:, :2] - np.array(edge[2][:2], np.float32)
+            shade_zone = nose_shade_zone((height, width), points, face_size)
+        planes = _transfer_planes(lab, matrix, float(stats[0][0][0]), fine_split=full_size, shade_zone=shade_zone)
         lab_small = cv2.transform(lab_small, matrix)
         # The small picture's lightness as the full one's (the lips' tone offsets and the
         # shading are measured on it): the dark part by a gain (dark_lightness_table).
@@ -257,7 +261,7 @@ def _add_enlarged(plane: np.ndarray, offset: np.ndarray, step: int, lips_only: b
 
 
 def _transfer_planes(lab: np.ndarray, matrix: np.ndarray, skin_lightness: float,
-                     fine_split: bool = False) -> list[np.ndarray]:
+                     fine_split: bool = False, shade_zone: tuple | None = None) -> list[np.ndarray]:
     """The colour transfer (`matrix`, per channel) applied to `lab` (LAB uint8), as three
     contiguous planes, with its chroma change scaled by each pixel's lightness relative to the
     skin's: a colour cast lies on the light a surface reflects, so a dark brow, moustache or
@@ -269,7 +273,10 @@ def _transfer_planes(lab: np.ndarray, matrix: np.ndarray, skin_lightness: float,
     filled by cv2.transform itself, so the numbers are cv2.transform's), the chroma weight
     depends on the 8-bit lightness only (two more tables), and the lightness corrections that
     follow work on a plane: the same numbers as cv2.transform + a per-pixel weight + a 3-channel
-    blend, at less than half the passes over the face box."""
+    blend, at less than half the passes over the face box.
+
+    shade_zone: (x0, y0, weight) from nose_shade_zone: there the skin's shade takes the full change
+    (_full_cast_on_shade)."""
     planes = list(cv2.split(lab))
     if np.count_nonzero(matrix[:, :3] - np.diag(np.diag(matrix[:, :3]))):
         after = list(cv2.split(cv2.transform(lab, matrix)))
@@ -299,8 +306,70 @@ def _transfer_planes(lab: np.ndarray, matrix: np.ndarray, skin_lightness: float,
     weight = np.minimum(ramp * np.float32(1.0 / max(0.7 * skin_lightness, 1.0)), np.float32(1.0))
     weight = np.maximum(weight * weight, np.minimum(ramp * np.float32(1.0 / max(skin_lightness, 1.0)), np.float32(1.0)))
     keep, change = cv2.LUT(planes[0], np.float32(1.0) - weight), cv2.LUT(planes[0], weight)
+    if shade_zone is not None:
+        _full_cast_on_shade(change, keep, planes[0], skin_lightness, *shade_zone)
     # The lightness is the transferred one everywhere; only the chroma is blended back.
     return [after[0]] + [cv2.blendLinear(after[c], planes[c], change, keep) for c in (1, 2)]
+
+
+# Over the nose and the skin beside it (nose_shade_zone) a pixel lighter than SHADE_CAST[1] of the
+# skin's lightness takes the colour transfer's full chroma change, as the skin does, fading to
+# _transfer_planes' rule at SHADE_CAST[0] (_full_cast_on_shade). There a dark pixel is the skin in
+# shade, not hair: the clean texture keeps the photo's own shade down the flank of a side-lit nose
+# (swap/shadows.py; lifting it costs dlib's distance to the photo, benchmarks/results/s26-greypatch),
+# as deep as 0.3 of the skin's lightness. s12 (lit from the viewer's right) on the pale, pink d14
+# (~90 levels brighter): by the lightness rule the shade's darker part took half of d14's pink and
+# stayed grey, a grey-blue smudge from the inner eye corner to the nostril that read as dirt (the
+# shade under 0.75 of the cheek's L* kept 0.70 of the cheek's chroma; d14's own darker skin keeps
+# 0.83-0.99 of it); now 0.84-0.90, in the skin's hue, the lightness unchanged (tests/
+# test_blend_nose_shade.py, benchmarks/results/s28-nosegrey). Full from 0.35: the smudge's darkest
+# blotches are at 0.3-0.45 of the photo's skin (full from 0.55 only: the shade's chroma 0.89 -> 0.91
+# of the cheek's, nothing seen).
+# The nostrils and the upper lip (a moustache, the openings) are out of the zone.
+SHADE_CAST = (0.2, 0.35)
+
+
+def nose_shade_zone(shape: tuple[int, int], landmarks: np.ndarray, face_size: float) -> tuple | None:
+    """(x0, y0, float32 weight) over the rectangle from (x0, y0): the nose, the sides of its bridge
+    and the cheek beside each flank (the zones where the clean texture keeps the photo's own shade,
+    realtime/swap/shadows.py), less the nostrils and the upper lip (hair and openings), soft-edged.
+    `landmarks` in the picture's pixels; None when the zone misses the picture."""
+    from realtime.swap import shadows
+
+    height, width = shape
+    inside = list(shadows._NOSE) + [point for side in shadows._BRIDGE_SIDES + shadows._BESIDE_NOSE for point in side]
+    # Worked on the rectangle around the zone only (a tenth of the face box) ...
+    sigma = max(0.01 * face_size, 0.5)
+    pad = 0.02 * face_size + 3 * sigma + 2
+    low, high = landmarks[inside, :2].min(axis=0) - pad, landmarks[inside, :2].max(axis=0) + pad
+    x0, y0 = max(0, int(low[0])), max(0, int(low[1]))
+    x1, y1 = min(width, int(np.ceil(high[0])) + 1), min(height, int(np.ceil(high[1])) + 1)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    # ... at half its resolution (the weight is soft over 1% of the face), enlarged.
+    points = (landmarks[:, :2] - np.array([x0, y0], np.float32)) * 0.5
+    size = 0.5 * face_size
+    rect = ((y1 - y0 + 1) // 2, (x1 - x0 + 1) // 2)
+    zone = shadows._hull(rect, points[list(shadows._NOSE)], grow=0.02 * size)
+    for side in shadows._BRIDGE_SIDES + shadows._BESIDE_NOSE:
+        zone |= shadows._hull(rect, points[list(side)])
+    zone &= 1 - shadows._hull(rect, points[list(shadows._NOSTRILS) + list(shadows._UPPER_LIP)], grow=0.01 * size)
+    soft = cv2.GaussianBlur(zone.astype(np.float32), (0, 0), max(0.5 * sigma, 0.5))
+    return x0, y0, cv2.resize(soft, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+
+
+def _full_cast_on_shade(change: np.ndarray, keep: np.ndarray, lightness: np.ndarray, skin_lightness: float,
+                        x0: int, y0: int, zone: np.ndarray) -> None:
+    """`change` (and `keep` = 1 - change), _transfer_planes' chroma weights, raised in place over
+    `zone` (from x0, y0) to the full change for pixels lighter than SHADE_CAST[1] of the skin."""
+    ramp = np.arange(256, dtype=np.float32) / max(float(skin_lightness), 1.0)
+    low, full = SHADE_CAST
+    shade = np.clip((ramp - low) / (full - low), 0.0, 1.0).astype(np.float32)
+    y1, x1 = y0 + zone.shape[0], x0 + zone.shape[1]
+    part = change[y0:y1, x0:x1]
+    raised = np.maximum(part, zone * cv2.LUT(lightness[y0:y1, x0:x1], shade))
+    change[y0:y1, x0:x1] = raised
+    keep[y0:y1, x0:x1] = np.float32(1.0) - raised
 
 
 _RAMP = np.repeat(np.arange(256, dtype=np.uint8)[:, None, None], 3, axis=2)
