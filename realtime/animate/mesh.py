@@ -753,8 +753,7 @@ class MeshAnimator:
             neutral, neutral_points, neutral_size = self._neutral
             # An open mouth's lips are only lifted, and not along their inner edge (`_lips_lit`).
             shade_lips(canvas, points[:ALL_POINTS], portrait.face_size, frame.image, face.landmarks[:, :2],
-                       neutral, neutral_points, neutral_size, settings.motion_strength * lit, pout / lit,
-                       pout / lit)
+                       neutral, neutral_points, neutral_size, settings.motion_strength * lit, pout / lit)
         self._fill_mouth(canvas, frame, face, portrait, points)
         return canvas
 

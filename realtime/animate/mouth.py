@@ -423,7 +423,7 @@ def _light(image: np.ndarray) -> np.ndarray:
 
 def shade_lips(canvas: np.ndarray, points: np.ndarray, face_size: float, driver: np.ndarray,
                driver_points: np.ndarray, neutral: np.ndarray, neutral_points: np.ndarray,
-               driver_size: float, strength: float = 1.0, darken: float = 1.0, rim: float = 1.0) -> bool:
+               driver_size: float, strength: float = 1.0, pouted: float = 1.0) -> bool:
     """The driver's change of light on its lips since its neutral face, laid on the portrait's
     warped lips (in place; a ratio image: Liu, Shan and Zhang 2001). True when something was drawn.
 
@@ -441,9 +441,10 @@ def shade_lips(canvas: np.ndarray, points: np.ndarray, face_size: float, driver:
 
     points: (478, 2) the portrait's landmarks as drawn; driver_points, neutral_points: the driver's
     landmarks on `driver` (this frame) and `neutral` (its neutral face, the reference's picture);
-    strength: the motion's strength (the ratio's power); darken: 0-1, how much of the darkening
-    (ratio under 1, on the lips) is applied (the lifting always is); rim: 0-1, how much of the
-    lifting applies on the lips' inner rim (their inner loop to the next one)."""
+    strength: the motion's strength (the ratio's power); pouted: 0-1, the pout's share of the
+    shading (1: a pout, drawn in full; 0: an open mouth, not pouting): how much of the darkening
+    (ratio under 1, on the lips) is applied (the lifting always is), and how much of the lifting
+    applies on the lips' inner rim (their inner loop to the next one)."""
     drawn = _shading_mesh(points, face_size)
     height, width = canvas.shape[:2]
     x0, y0 = np.floor(drawn.min(axis=0)).astype(int) - 1
@@ -485,10 +486,10 @@ def shade_lips(canvas: np.ndarray, points: np.ndarray, face_size: float, driver:
     # in BGR alike; the corners' folds lifted (a pout's) are what the margin is for.
     on_lips = np.clip(1.0 - fade / max(2.0, 0.01 * face_size), 0.0, 1.0)
     ratio = np.where(ratio < 1.0, 1.0 - on_lips * (1.0 - ratio), ratio)
-    if rim < 1.0:
+    if pouted < 1.0:
         inner = np.zeros_like(lips)
         cv2.fillPoly(inner, [np.round(local[count:2 * count]).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
-        kept = 1.0 - (1.0 - rim) * (inner.astype(np.float32) / 255.0)
+        kept = 1.0 - (1.0 - pouted) * (inner.astype(np.float32) / 255.0)
         weight = np.where(ratio > 1.0, weight * kept, weight)
     gain = cv2.GaussianBlur(1.0 + weight * (ratio - 1.0), (0, 0), sigma)  # no step along the outline
     if np.abs(gain - 1.0).max() < SHADING_STILL:
@@ -504,6 +505,6 @@ def shade_lips(canvas: np.ndarray, points: np.ndarray, face_size: float, driver:
     ceiling = np.maximum(light, cv2.GaussianBlur(light, (0, 0), max(1.0, SHADING_REACH * face_size)))
     lab[..., 0] = np.clip(np.minimum(light * np.maximum(gain, 1.0), ceiling) + 0.5, 0, 255).astype(np.uint8)
     lifted = cv2.cvtColor(lab, cv2.COLOR_LAB2BGR).astype(np.float32)
-    darkened = 1.0 - darken * (1.0 - np.minimum(gain, 1.0))
+    darkened = 1.0 - pouted * (1.0 - np.minimum(gain, 1.0))
     region[:] = np.clip(lifted * darkened[..., None] + 0.5, 0, 255).astype(np.uint8)
     return True
