@@ -59,8 +59,8 @@ def test_only_a_mirrored_sources_nose_is_lifted_further(library, monkeypatch):
     monkeypatch.setattr(texture_module, "lift_shadows", spy)
     texture = make_clean_texture(s12.image, s12.face.landmarks, find_hands=False)
     image, args, kwargs = seen["call"]
-    # Worn as it is: the same as the lift without `mirrored`.
-    assert np.array_equal(seen["result"], shadows.lift_shadows(image, *args[:4]))
-    mirrored = shadows.lift_shadows(image, *args[:4], mirrored=True)
+    # Worn as it is: the same as the lift without `mirrored` (s12's side light kept: args[5]).
+    assert np.array_equal(seen["result"], shadows.lift_shadows(image, *args[:4], side=args[5]))
+    mirrored = shadows.lift_shadows(image, *args[:4], mirrored=True, side=args[5])
     difference = flank_minus_cheek(mirrored, texture.landmarks, texture.face_size)
     assert difference[:, 0].min() > -50, difference

@@ -93,3 +93,38 @@ def test_an_evenly_lit_photo_is_left_almost_as_it_is(library, monkeypatch, name)
     oval = _hull(texture.image.shape[:2], texture.landmarks[topology().face_oval])
     change = np.abs(texture.image.astype(np.float32) - before.image.astype(np.float32)).mean(axis=2)
     assert change[oval].mean() < 2.0
+
+
+# Lines across the worn face's right cheek (the person's right: image left), from its outer part
+# (the temple beside the eye, the rim, the side below the cheekbone) to the cheek's front.
+_ACROSS_RIGHT_CHEEK = ((143, 50), (116, 50), (123, 205), (111, 205))
+
+
+def split_across_cheek(picture: np.ndarray, camera: np.ndarray, landmarks: np.ndarray, face_size: float) -> float:
+    """How much steeper the lightness changes across the right cheek in `picture` than in the
+    camera's own frame: along each of _ACROSS_RIGHT_CHEEK (L*, a local mean over 1.5% of the face),
+    the largest change over a fifth of the line, minus the camera's on the same line, averaged."""
+    def steepest(image, a, b):
+        lightness = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32) * (100 / 255)
+        lightness = cv2.GaussianBlur(lightness, (0, 0), max(1.0, 0.015 * face_size))
+        t = np.linspace(0, 1, 11)[:, None]
+        points = (landmarks[a, :2] + t * (landmarks[b, :2] - landmarks[a, :2])).astype(np.float32)
+        values = cv2.remap(lightness, points[:, :1], points[:, 1:], cv2.INTER_LINEAR)[:, 0]
+        return float(np.abs(values[2:] - values[:-2]).max())
+    return float(np.mean([steepest(picture, a, b) - steepest(camera, a, b) for a, b in _ACROSS_RIGHT_CHEEK]))
+
+
+def test_a_side_lit_photos_far_cheek_is_worn_as_evenly_as_the_targets(library):
+    # s42 is lit from her left (side term 0.32): her right cheek's front is lit, beyond the
+    # cheekbone it falls into shade along a sharp diagonal from the eye's outer corner to the
+    # jaw, a fall the de-lighting's first-order light does not follow. Worn on d6's even light,
+    # a light/dark split across the cheek at every moment of the contact sheets (session 27).
+    # 60bac94: 3.0 L* steeper than d6's own cheek (frame 24); lifted, 1.6.
+    from realtime.settings import Settings
+    from tests.test_blend_seam_shade import _face
+    from tests.test_swap_realism import swap_over
+
+    image, face = _face("d6.mp4", 24)
+    frame, _, _ = swap_over(Settings(), library.get(str(media("s42.jpg"))), image, face)
+    split = split_across_cheek(frame.output, image, face.landmarks, face.size)
+    assert split < 2.0, split

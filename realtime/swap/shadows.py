@@ -77,6 +77,29 @@ _BESIDE_NOSE = ((188, 114, 47, 100, 36, 203, 129, 209, 49, 131, 198),
 # Below each eye: the lower lid's shade and the socket's inner corner beside the nose's bridge.
 _UNDER_RIGHT_EYE = (111, 117, 118, 119, 120, 121, 128, 245, 193)
 _UNDER_LEFT_EYE = (340, 346, 347, 348, 349, 350, 357, 465, 417)
+# The outer cheek on each side (the person's right, then left): from the eye's outer corner and the
+# temple down the side of the face to the jaw, beside the cheek's front.
+_OUTER_CHEEKS = ((226, 31, 111, 116, 143, 34, 227, 137, 93, 234, 123, 147, 177, 132, 215, 213, 187, 50, 117),
+                 (446, 261, 340, 345, 372, 264, 447, 366, 323, 454, 352, 376, 401, 361, 435, 433, 411, 280, 346))
+# A side-lit photo's far outer cheek is lifted to this depth under the skin nearby instead of
+# SHADOW_DEPTH (0: to the skin's level), with its own lightness taken over UNDER_NARROW: the
+# first-order light the de-lighting divides out falls off linearly in the normal and its fit
+# leaves out the rim (texture.fit_photo_light: hair and background reach in there), so the real
+# light's steeper fall beyond the cheekbone stays in the texture. s42 (side term 0.32): her right
+# cheek's rim at 0.72 of its lit front, with a sharp diagonal edge from the eye's outer corner
+# down to the jaw, worn on d6's even light as a light/dark split across the cheek; the largest
+# change across it 2.8 L* steeper than d6's own, 1.6 with this (without the fade at the outline
+# below 1.2, and 1.5 with a depth of 0.03; written, benchmarks/results/s28-cheek).
+FAR_DEPTH = 0.0
+# ... in full from this side term (over the even light) up, fading in from FAR_FROM: a photo lit
+# from the front keeps its outer cheeks' relief at SHADOW_DEPTH.
+FAR_FROM, FAR_FULL = 0.15, 0.3
+# ... fading in from the face's outline over this fraction of the face: the outline's own fall is
+# where the worn face meets the target's side (the blend's feather, its edge membrane); lifted up
+# to it, s12's and s42's far side stood a level lighter than d6's there (a vertical seam, 2.1 ->
+# 3.1 levels on s12 > d6, written).
+FAR_EDGE = 0.05
+
 # The upper lip (a moustache is hair, the person's own): nostrils' base to the lips.
 _UPPER_LIP = (2, 97, 326, 98, 327, 61, 291, 0, 37, 267, 39, 269, 40, 270, 185, 409, 164, 167,
               393, 165, 391, 92, 322)
@@ -157,16 +180,32 @@ def under_eyes(shape, landmarks: np.ndarray, face_size: float) -> np.ndarray:
     return mask
 
 
+def far_cheek(shape, landmarks: np.ndarray, side: float) -> tuple[np.ndarray, float]:
+    """(uint8 {0, 1} mask, strength 0-1): the outer cheek on the side a photo's side light
+    (`side`: texture.fit_photo_light's x term, positive towards the face's left eye) falls away
+    from, and how far its lift goes to FAR_DEPTH (FAR_FROM, FAR_FULL)."""
+    strength = float(np.clip((abs(side) - FAR_FROM) / (FAR_FULL - FAR_FROM), 0.0, 1.0))
+    if strength <= 0.0:
+        return np.zeros(shape, np.uint8), 0.0
+    # x grows towards the face's left eye: a light from there leaves its right side (the first
+    # of _OUTER_CHEEKS) in the shade.
+    points = _OUTER_CHEEKS[0] if side > 0 else _OUTER_CHEEKS[1]
+    return _hull(shape, landmarks[list(points)]), strength
+
+
 def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, oval: np.ndarray,
-                 exclude: np.ndarray | None = None, mirrored: bool = False) -> np.ndarray:
+                 exclude: np.ndarray | None = None, mirrored: bool = False, side: float = 0.0) -> np.ndarray:
     """`image` (BGR uint8, de-lit) with its local shadows lifted towards the skin nearby.
     `oval`: uint8 {0, 1}, the face; `exclude`: occluders already found (not skin); `mirrored`:
     the face is turned so far that the swapper wears its near half mirrored on the far one
-    (swap/mesh.MIRROR_YAW_DEG): its nose's shade is then lifted further (NOSE_DEPTH)."""
+    (swap/mesh.MIRROR_YAW_DEG): its nose's shade is then lifted further (NOSE_DEPTH); `side`:
+    the photo's side light (texture.fit_photo_light's x term): its far outer cheek is lifted
+    further (FAR_DEPTH, far_cheek)."""
     shape = image.shape[:2]
     zones, keep, sockets = shadow_zones(shape, landmarks, face_size, nose_sides=mirrored)
+    far, far_strength = far_cheek(shape, landmarks, side)
     zones &= oval
-    if not zones.any():
+    if not zones.any() and far_strength <= 0.0:
         return image
     # Grey (linear in the BGR values, unlike LAB's L) so that a gain on the three channels
     # moves it by exactly that factor.
@@ -217,21 +256,26 @@ def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, ova
     # 206 px face: gain 1.04-1.10 where the shade was 0.55-0.65 of the skin nearby; worn on the
     # pale d14 and on d9, the blind judge's "grey blotches under the eyes"). Its darkest tenth
     # 0.46 -> 0.54 of the cheek.
-    under = _grown_soft(under_eyes(shape, landmarks, face_size) & (oval > 0), max(1.0, ZONE_SOFT * face_size))
+    under = _grown_soft((under_eyes(shape, landmarks, face_size) | far) & (oval > 0), max(1.0, ZONE_SOFT * face_size))
     local_under, _ = _normalised_blur(lightness, skin.astype(np.float32), max(1.0, UNDER_NARROW * face_size))
     local = local + under * (local_under - local)
     # Darkness down to SHADOW_DEPTH under the skin nearby is the face's own relief and stays;
     # only what is deeper is lifted, to that depth: the gain starts at 1 where the depth is
     # reached, so a shadow's edge fades in without an outline. Bounded by MAX_GAIN.
     nose = None
+    depth: np.ndarray | float = SHADOW_DEPTH
+    far_weight: np.ndarray | float = 0.0
+    if far_strength > 0.0:
+        inside = cv2.distanceTransform(oval.astype(np.uint8), cv2.DIST_L2, 3)
+        far_weight = _grown_soft(far & oval, max(1.0, ZONE_SOFT * face_size)) * \
+            np.clip(inside / max(1.0, FAR_EDGE * face_size), 0.0, 1.0)
+        depth = depth + (FAR_DEPTH - SHADOW_DEPTH) * far_strength * far_weight
     if nose_zone.any():
         nose = _grown_soft(nose_zone & oval, max(1.0, ZONE_SOFT * face_size))
-        depth = SHADOW_DEPTH + (NOSE_DEPTH - SHADOW_DEPTH) * nose
+        depth = depth + (NOSE_DEPTH - depth) * nose
         local_nose, _ = _normalised_blur(lightness, skin.astype(np.float32), max(1.0, NOSE_NARROW * face_size))
         local = local + nose * (local_nose - local)
-        wanted = (1 - LIFT * depth) * np.maximum(around, 1.0) / np.maximum(local, 1.0)
-    else:
-        wanted = (1 - LIFT * SHADOW_DEPTH) * np.maximum(around, 1.0) / np.maximum(local, 1.0)
+    wanted = (1 - LIFT * depth) * np.maximum(around, 1.0) / np.maximum(local, 1.0)
     gain = np.clip(wanted, 1, MAX_GAIN)
     # Only where the estimate had skin to go on, inside the zones, never on what is kept. Each
     # of these masks soft: full strength up to the zone's edge (a socket is only a few pixels
@@ -240,7 +284,7 @@ def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, ova
     # the lift ended in straight, hard edges: a lighter triangle beside s10's nose and a dark
     # stripe left standing beside s12's, worn by every target.)
     soft = max(1.0, ZONE_SOFT * face_size)
-    where = _grown_soft(zones & (oval > 0), soft) * np.clip(support / 0.3, 0, 1)
+    where = np.maximum(_grown_soft(zones & (oval > 0), soft), far_weight) * np.clip(support / 0.3, 0, 1)
     # What is kept fades in over a shorter distance, from its own outline (grown, it took a
     # socket's lift away: a socket is only a few pixels high between lid and brow).
     where *= 1.0 - cv2.GaussianBlur(keep.astype(np.float32), (0, 0), KEEP_SOFT * soft)

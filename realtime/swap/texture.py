@@ -830,7 +830,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         flat = np.clip(flat, 0, 255).astype(np.uint8)
         return flat, coeffs
 
-    flat, _ = delight(None)
+    flat, light = delight(None)
 
     # 2. Occluders: the photo's own glasses, hands, then whatever is not skin-coloured. The
     # glasses are searched apart: their upper rims lie in the brow band, which the skin test
@@ -893,7 +893,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))
         others = occluders if glasses is None else occluders & (1 - cv2.dilate(glasses.mask, kernel))
         if others.any():
-            flat, _ = delight(others)
+            flat, light = delight(others)
         if glasses is not None:
             # Never the eyes and their lids (the whites and catchlights are lighter than the lids
             # around; a margin of 2.5% of the face instead of 5% filled lid skin: identity
@@ -941,7 +941,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     from realtime.faces.pose import head_pose
 
     mirrored = abs(head_pose(local)[0]) > mirror_yaw
-    clean = lift_shadows(clean, local, face_size, oval, occluders, mirrored)
+    clean = lift_shadows(clean, local, face_size, oval, occluders, mirrored, float(light[0]))
     clean = _soften_creases(clean, local, face_size, oval)
 
     # 4. Lips towards natural lips: their chroma's departure from the skin's, scaled.
