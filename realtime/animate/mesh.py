@@ -589,7 +589,7 @@ def draw_shut_lids(canvas: np.ndarray, portrait: Portrait, points: np.ndarray,
         edge = np.concatenate([local[[0]], meet, local[[n + 1]]])
         cv2.polylines(line, [np.round(edge).astype(np.int32)], False, 255, thickness, lineType=cv2.LINE_AA, shift=4)
         line = cv2.GaussianBlur(line, (0, 0), max(0.5, 0.4 * thickness)).astype(np.float32) / 255.0
-        yy, xx = np.mgrid[y0:y1, x0:x1]
+        yy, xx = np.ogrid[y0:y1, x0:x1]  # (broadcast: the same values as a full grid)
         ends = np.minimum(np.hypot(xx - dest[0, 0], yy - dest[0, 1]), np.hypot(xx - dest[n + 1, 0], yy - dest[n + 1, 1]))
         taper = np.clip(ends / max(1.0, LASH_TAPER * eye_width), 0.0, 1.0)
         # The lid's margin: its skin rolls under towards the lashes (darker over the last LID_ROLL
