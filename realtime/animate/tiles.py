@@ -84,8 +84,12 @@ def rasterise_ids(points: np.ndarray, triangles: np.ndarray, rank: np.ndarray,
     # The cells of each box row by row (triangle, then row, then column: the order a division of
     # each cell's running index by its box's width gives, without the division): the rows first,
     # then each row's cells.
-    rows_of = np.where(counts > 0, spans[:, 1], 0)
-    row_owner = np.repeat(np.arange(len(triangles)), rows_of)
+    # ... taken in ascending rank (a permutation's inverse, by a scatter), so that every cell's
+    # candidates come in rank order and the last one written to it is the highest-ranked (below).
+    by_rank = np.empty_like(rank)
+    by_rank[rank] = np.arange(len(rank))
+    rows_of = np.take(np.where(counts > 0, spans[:, 1], 0), by_rank)
+    row_owner = np.repeat(by_rank, rows_of)
     row_y = np.arange(len(row_owner)) - np.repeat(np.cumsum(rows_of) - rows_of, rows_of)
     row_y += np.take(low[:, 1], row_owner)
     row_width = np.take(spans[:, 0], row_owner)
@@ -114,12 +118,10 @@ def rasterise_ids(points: np.ndarray, triangles: np.ndarray, rank: np.ndarray,
     owner, cell = owner[inside], (y * width + x)[inside]
     if len(cell) == 0:
         return ids
-    # Highest rank last, then one write per cell: cells grouped in ascending rank by one sort of a
-    # combined key (ranks are a permutation: the keys are unique), the last of each group kept.
-    order = np.argsort(cell * len(triangles) + np.take(rank, owner))
-    cell, owner = np.take(cell, order), np.take(owner, order)
-    last = np.r_[cell[1:] != cell[:-1], True]
-    cell, owner = cell[last], owner[last]
+    # The candidates that beat the big triangle under them (if any) written in ascending rank: where
+    # several cover a cell, the highest-ranked is written last and stays (an integer-indexed
+    # assignment writes in index order). No sort of the cells (a combined-key argsort and a pass
+    # keeping each group's last: 0.2 ms on s42's 18 k candidate cells).
     flat = ids.reshape(-1)
     under = np.take(flat, cell)
     wins = (under < 0) | (np.take(rank, owner) > np.take(rank, np.maximum(under, 0)))

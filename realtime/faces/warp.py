@@ -117,7 +117,7 @@ def rasterise_ids(points: np.ndarray, triangles: np.ndarray, order: np.ndarray,
     # One call per triangle: the loop's own overhead (indexing, int()) is most of the cost.
     fill = cv2.fillConvexPoly
     for polygon, index in zip(corners, order.tolist(), strict=True):
-        fill(ids, polygon, index, lineType=cv2.LINE_8, shift=4)
+        fill(ids, polygon, index, cv2.LINE_8, 4)  # positional: a fifth less per call than keywords
     return ids
 
 
