@@ -141,9 +141,10 @@ def _eyes_closed(portrait: Portrait, points: np.ndarray) -> tuple[float | None, 
     eye has closed (1 - openness / the portrait's; may be below 0 for a widened eye); None for an
     eye the portrait shows shut. Measured once per frame for `_lid_sources` and `draw_shut_lids`."""
     top = topology()
-    return tuple(None if before < 1e-3 else 1.0 - _openness(points, loop, corners) / before  # type: ignore[return-value]
-                 for loop, corners, before in zip((top.right_eye, top.left_eye), EYE_CORNERS,
-                                                  portrait.eye_openness, strict=True))
+    closed = [None if before < 1e-3 else 1.0 - _openness(points, loop, corners) / before
+              for loop, corners, before in zip((top.right_eye, top.left_eye), EYE_CORNERS,
+                                               portrait.eye_openness, strict=True)]
+    return closed[0], closed[1]
 
 
 def _lid_sources(portrait: Portrait, points: np.ndarray,
