@@ -50,7 +50,8 @@ REACH = (2, 4, 8, 16, 32, 64, 128, 256, 512)  # px: ... and per tile, for these 
 def rasterise_ids(points: np.ndarray, triangles: np.ndarray, rank: np.ndarray,
                   shape: tuple[int, int]) -> np.ndarray:
     """int32 map (shape) of the triangle covering each cell centre (cell (i, j) at point (j, i)),
-    -1 where none; where several cover a cell, the one of highest `rank` (T,) wins."""
+    -1 where none; where several cover a cell, the one of highest `rank` (T,: a permutation of
+    0 .. T - 1) wins."""
     height, width = shape
     corners = points[triangles].astype(np.float64)  # (T, 3, 2)
     # Element-wise over the three corners: a reduction along a length-3 axis costs more.
