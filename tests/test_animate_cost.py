@@ -167,3 +167,161 @@ def test_a_smooth_backdrop_keeps_its_drawing_within_two_levels_of_a_fresh_one(mo
     assert sharp >= 12 * (warp.tiles_x - half) * warp.tiles_y - warp.tiles_y, drawn  # redrawn every frame
     assert smooth * 3 <= sharp * (half - 1) / (warp.tiles_x - half), drawn
     assert worst <= tiles.LEVELS + 1, worst
+
+
+def _talking_lips(d9_frame):
+    """d9's frame 0 as the portrait and the neutral driver, and a driver whose mouth opened a little
+    with its lips lit up (their light 1.3 times): what `mouth.shade_lips` lays on the portrait."""
+    import cv2
+
+    from realtime.animate.motion import LOWER_LIP_RINGS, UPPER_LIP_RINGS
+
+    image, face = d9_frame
+    points = face.landmarks[:, :2].astype(np.float32)
+    driver_points = points.copy()
+    driver_points[np.ravel(LOWER_LIP_RINGS)] += [0.0, 4.0]
+    lips = np.zeros(image.shape[:2], dtype=np.uint8)
+    outline = np.concatenate([points[list(UPPER_LIP_RINGS[-1])], points[list(LOWER_LIP_RINGS[-1])][::-1]])
+    cv2.fillPoly(lips, [np.round(outline * 16).astype(np.int32)], 255, shift=4)
+    lit = cv2.GaussianBlur(lips, (0, 0), 3).astype(np.float32)[..., None] / 255.0
+    driver = np.clip(image * (1.0 + 0.3 * lit), 0, 255).astype(np.uint8)
+    size = float(np.hypot(*(points.max(axis=0) - points.min(axis=0))))
+    return image, points, driver, driver_points, size
+
+
+def test_the_lips_shading_warps_both_faces_through_one_rasterised_mesh(d9_frame, monkeypatch):
+    """The lips' light (`mouth.shade_lips`) warps the driver's lips now and on its neutral face
+    through the same drawn mesh: its 160 triangles are rasterised once, not once per face (start:
+    twice, a third of the function's time), and the lips drawn are those of two separate warps to
+    the bit."""
+    from realtime.animate import mouth
+    from realtime.faces import warp
+
+    image, points, driver, driver_points, size = _talking_lips(d9_frame)
+
+    def separately(dst, sources, triangles, box, depth=None, grid_step=4):
+        return [warp.piecewise_affine_maps(dst, src, triangles, box, depth, grid_step) for src in sources]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(mouth, "piecewise_affine_maps_from", separately)
+        want = image.copy()
+        assert mouth.shade_lips(want, points, size, driver, driver_points, image, points, size)
+    calls = []
+    original = warp.rasterise_ids
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(warp, "rasterise_ids", counted)
+    drawn = image.copy()
+    assert mouth.shade_lips(drawn, points, size, driver, driver_points, image, points, size)
+    assert len(calls) == 1
+    np.testing.assert_array_equal(drawn, want)
+    assert np.abs(drawn.astype(int) - image).max() > 10  # the lips were lit
+
+
+def test_the_lips_light_ceiling_blurred_at_a_reduced_size_draws_what_the_full_blur_draws(d9_frame, monkeypatch):
+    """The ceiling a lit lip may reach (the portrait's light round the mouth, a blur of 0.03 face
+    sizes: 11 px on d9's 380 px face, 21 px on a 720p portrait's) is blurred at a reduced size
+    (`kernels.wide_blur`): the lips drawn stay within a grey level of those the full-size blur
+    draws, and the lifted lips are the same to within a level on 99.9 % of their pixels."""
+    import cv2
+
+    from realtime.animate import mouth
+
+    image, points, driver, driver_points, size = _talking_lips(d9_frame)
+    with monkeypatch.context() as patch:
+        patch.setattr(mouth, "wide_blur", lambda picture, sigma: cv2.GaussianBlur(picture, (0, 0), sigma))
+        want = image.copy()
+        mouth.shade_lips(want, points, size, driver, driver_points, image, points, size)
+    drawn = image.copy()
+    mouth.shade_lips(drawn, points, size, driver, driver_points, image, points, size)
+    difference = np.abs(drawn.astype(int) - want)
+    assert np.abs(want.astype(int) - image).max() > 10
+    assert difference.max() <= 2, difference.max()
+    assert np.percentile(difference, 99.9) <= 1
+
+
+def test_the_driver_s_skin_colour_from_a_whole_factor_shrink_is_the_fractional_one_s(d9_frame):
+    """The driver's skin colour (`mouth.face_colour`: LAB mean and spread inside the face oval, on
+    the face shrunk to at most 96 px) is taken on a whole-factor shrink, a box average (start: a
+    fractional INTER_AREA to exactly 96 px, 0.45 of its 0.6 ms on a 720p face): on d9's face at
+    its own size and enlarged to a 720p face's, the mean stays within half a level and the spread
+    within a level of the fractional shrink's, so the mouth's colour match does not move."""
+    import cv2
+
+    from realtime.animate import mouth
+    from realtime.blend.color import lab_statistics
+    from realtime.faces.topology import topology
+
+    image, face = d9_frame
+    top = topology()
+    for scale in (1.0, 1.27):
+        picture = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+        points = face.landmarks[:, :2] * scale
+        x0, y0 = np.floor(points.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(points.max(axis=0)).astype(int) + 1
+        factor = min(1.0, 96 / max(x1 - x0, y1 - y0))
+        crop = cv2.resize(picture[y0:y1, x0:x1], None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+        local = ((points - [x0, y0]) * factor * 16).astype(np.int32)
+        region = np.zeros(crop.shape[:2], dtype=np.uint8)
+        cv2.fillPoly(region, [local[top.face_oval]], 255, shift=4)
+        cv2.fillPoly(region, [local[top.outer_lips], local[top.right_eye], local[top.left_eye]], 0, shift=4)
+        want_mean, want_spread = lab_statistics(crop, region)
+        mean, spread = mouth.face_colour(picture, face.landmarks * scale)
+        assert np.abs(mean - want_mean).max() < 0.5, (scale, mean, want_mean)
+        assert np.abs(spread - want_spread).max() < 1.0, (scale, spread, want_spread)
+
+
+def test_the_driver_s_eyes_are_measured_once_per_frame(monkeypatch):
+    """The lid watch, the lids, the gaze and the gaze's fade each measured the driver's eyes'
+    opening on this frame again (start: 8 eye measures of the driver per frame, 2 distinct): now
+    once per eye, and the landmarks are those of a transfer that measures everything afresh."""
+    from realtime.animate import motion
+
+    portrait, calibration, drivers, fresh = _driver(11, 4)
+    motion.transfer(drivers[0], portrait, calibration, lids=motion.LidWatch(), time_s=0.0)  # the reference measured
+    counts = []
+    original = motion._openness
+
+    def counted(points, loop, corners):
+        counts[-1] += 1
+        return original(points, loop, corners)
+
+    monkeypatch.setattr(motion, "_openness", counted)
+    for driver, want in zip(drivers, fresh, strict=True):
+        counts.append(0)
+        np.testing.assert_array_equal(motion.transfer(driver, portrait, calibration, lids=motion.LidWatch(),
+                                                      time_s=0.0), want)
+    assert counts == [2] * len(drivers), counts
+
+
+def test_the_tiles_affines_take_each_triangle_onto_its_source():
+    """The tile warp's per-triangle affines, computed coefficient by coefficient (`tiles.affine_columns`,
+    half the time of the batched matrix form): each maps its triangle's corners onto the source's
+    corners (within a thousandth of a pixel), and a flat triangle or a sliver (magnifying more than
+    SLIVER) moves with its centre, unscaled."""
+    from realtime.animate import tiles
+
+    rng = np.random.default_rng(3)
+    dst = rng.uniform(0, 400, size=(90, 2))
+    src = dst + rng.normal(0, 3.0, size=dst.shape)
+    triangles = rng.permutation(90).reshape(-1, 3).astype(np.int32)
+    dst[triangles[0, 2]] = dst[triangles[0, 0]]  # flat
+    dst[triangles[1, 2]] = dst[triangles[1, 0]] + dst[triangles[1, 1]] - dst[triangles[1, 0]] + 0.01  # a sliver
+    columns = tiles.affine_columns(dst, src, triangles)
+    assert columns.shape == (6, len(triangles)) and columns.dtype == np.float32
+    linear = np.stack([columns[[0, 1]], columns[[3, 4]]], axis=1).transpose(2, 1, 0)  # (T, 2, 2): rows
+    offset = columns[[2, 5]].T
+    mapped = np.einsum("tij,tkj->tki", linear, dst[triangles]) + offset[:, None]
+    gain = np.sqrt((linear.astype(np.float64) ** 2).sum(axis=(1, 2)))
+    regular = np.ones(len(triangles), dtype=bool)
+    regular[:2] = False
+    assert gain[regular].max() <= tiles.SLIVER
+    np.testing.assert_allclose(mapped[regular], src[triangles][regular], atol=1e-3)
+    for index in (0, 1):
+        np.testing.assert_allclose(linear[index], np.eye(2))
+        np.testing.assert_allclose(offset[index], src[triangles[index]].mean(axis=0) - dst[triangles[index]].mean(axis=0),
+                                   atol=1e-4)
+    np.testing.assert_array_equal(tiles.triangle_affines(dst, src, triangles), columns.T.reshape(-1, 2, 3))

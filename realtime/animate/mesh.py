@@ -136,7 +136,19 @@ WIDENED = 1.06  # an eye opened wider than this (area, of the portrait's) keeps 
 LID_CENTRE = (0.75, 0.95)  # closed share where the eye's centre starts / ends sampling the lid's edge
 
 
-def _lid_sources(portrait: Portrait, points: np.ndarray) -> np.ndarray:
+def _eyes_closed(portrait: Portrait, points: np.ndarray) -> tuple[float | None, float | None]:
+    """Per eye (the person's right first), the share of the portrait's own opening that the drawn
+    eye has closed (1 - openness / the portrait's; may be below 0 for a widened eye); None for an
+    eye the portrait shows shut. Measured once per frame for `_lid_sources` and `draw_shut_lids`."""
+    top = topology()
+    closed = [None if before < 1e-3 else 1.0 - _openness(points, loop, corners) / before
+              for loop, corners, before in zip((top.right_eye, top.left_eye), EYE_CORNERS,
+                                               portrait.eye_openness, strict=True)]
+    return closed[0], closed[1]
+
+
+def _lid_sources(portrait: Portrait, points: np.ndarray,
+                 closed_eyes: tuple[float | None, float | None] | None = None) -> np.ndarray:
     """The mesh's source points, the upper lids of closing eyes moved up towards their folds.
 
     A warp closes an eye by squeezing its opening to nothing and stretching the lid above it
@@ -148,14 +160,14 @@ def _lid_sources(portrait: Portrait, points: np.ndarray) -> np.ndarray:
     samples the portrait from up to LID_SHIFT of the way to the fold: the lash band shrinks into
     the closed opening (drawn with no area) and the lid above it shows the fold's skin."""
     source = portrait.mesh.points
-    top = topology()
     moved: np.ndarray | None = None
-    for loop, corners, upper, fold, centre, before in zip(
-            (top.right_eye, top.left_eye), EYE_CORNERS, (lid[LID_INNER] for lid in UPPER_LIDS), LID_FOLDS, (RIGHT_IRIS_CENTRE, LEFT_IRIS_CENTRE),
-            portrait.eye_openness, strict=True):
-        if before < 1e-3:
+    if closed_eyes is None:
+        closed_eyes = _eyes_closed(portrait, points)
+    for upper, fold, centre, closed in zip(
+            (lid[LID_INNER] for lid in UPPER_LIDS), LID_FOLDS, (RIGHT_IRIS_CENTRE, LEFT_IRIS_CENTRE),
+            closed_eyes, strict=True):
+        if closed is None:
             continue
-        closed = 1.0 - _openness(points, loop, corners) / before
         x = float(np.clip((closed - LID_CLOSING[0]) / (LID_CLOSING[1] - LID_CLOSING[0]), 0.0, 1.0))
         if x <= 0.0:
             continue
@@ -514,21 +526,22 @@ MARGIN_SHADOW_DEPTH = 0.35  # ... darkening next to the line
 SHUT_LIDS = (0.5, 0.9)  # share of the eye's opening closed where the skin starts / ends covering it
 
 
-def draw_shut_lids(canvas: np.ndarray, portrait: Portrait, points: np.ndarray) -> None:
+def draw_shut_lids(canvas: np.ndarray, portrait: Portrait, points: np.ndarray,
+                   closed_eyes: tuple[float | None, float | None] | None = None) -> None:
     """Closing eyes' upper lids drawn as skin over the eye, in place: between the drawn fold and
     the drawn lid's edge, the lidded portrait (`lidded_eyes`), its lid edge sampled from as far
     down the eye as the eye has closed, so the skin unfolds over it; a dark lash line along the
     edge. Faded in as the eye closes (SHUT_LIDS): an open eye, an eye narrowed to half its
     opening (its iris still shows) and a still driver are the mesh's alone; a deep squint is
     partly covered."""
-    top = topology()
     height, width = canvas.shape[:2]
     source = portrait.landmarks[:, :2]
-    for eye, (loop, corners, before) in enumerate(zip((top.right_eye, top.left_eye), EYE_CORNERS,
-                                                      portrait.eye_openness, strict=True)):
-        if before < 1e-3:
+    if closed_eyes is None:
+        closed_eyes = _eyes_closed(portrait, points)
+    for eye, (corners, closed_share) in enumerate(zip(EYE_CORNERS, closed_eyes, strict=True)):
+        if closed_share is None:
             continue
-        closed = float(np.clip(1.0 - _openness(points, loop, corners) / before, 0.0, 1.0))
+        closed = float(np.clip(closed_share, 0.0, 1.0))
         x = float(np.clip((closed - SHUT_LIDS[0]) / (SHUT_LIDS[1] - SHUT_LIDS[0]), 0.0, 1.0))
         if x <= 0.0:
             continue
@@ -577,7 +590,7 @@ def draw_shut_lids(canvas: np.ndarray, portrait: Portrait, points: np.ndarray) -
         edge = np.concatenate([local[[0]], meet, local[[n + 1]]])
         cv2.polylines(line, [np.round(edge).astype(np.int32)], False, 255, thickness, lineType=cv2.LINE_AA, shift=4)
         line = cv2.GaussianBlur(line, (0, 0), max(0.5, 0.4 * thickness)).astype(np.float32) / 255.0
-        yy, xx = np.mgrid[y0:y1, x0:x1]
+        yy, xx = np.ogrid[y0:y1, x0:x1]  # (broadcast: the same values as a full grid)
         ends = np.minimum(np.hypot(xx - dest[0, 0], yy - dest[0, 1]), np.hypot(xx - dest[n + 1, 0], yy - dest[n + 1, 1]))
         taper = np.clip(ends / max(1.0, LASH_TAPER * eye_width), 0.0, 1.0)
         # The lid's margin: its skin rolls under towards the lashes (darker over the last LID_ROLL
@@ -765,7 +778,8 @@ class MeshAnimator:
         depth = np.full(len(points), portrait.depth_far, dtype=np.float64)
         depth[:ALL_POINTS] = face_depth
         depth[MOUTH_CENTRE] = face_depth[topology().inner_mouth].mean()
-        sources = _lid_sources(portrait, points)
+        closed_eyes = _eyes_closed(portrait, points)
+        sources = _lid_sources(portrait, points, closed_eyes)
         # The turned iris is drawn from the portrait's own iris centre (only the outline must
         # meet the mesh's sources).
         iris_sources = sources
@@ -793,7 +807,7 @@ class MeshAnimator:
         canvas = warped.copy()
         if IRISES_SLIDE:
             draw_irises(canvas, portrait, eyes)
-        draw_shut_lids(canvas, portrait, points)
+        draw_shut_lids(canvas, portrait, points, closed_eyes)
         return canvas
 
     def _fill_mouth(self, canvas: np.ndarray, frame: Frame, face: Face, portrait: Portrait,

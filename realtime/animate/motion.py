@@ -219,19 +219,30 @@ class ReferenceMeasures:
         return masks
 
 
+def _eyes_openness(points: np.ndarray) -> tuple[float, float]:
+    """`_openness` of both eyes (the person's right first): measured once per frame for the
+    lids, the gaze and the lid watch, which each measured it again."""
+    top = topology()
+    return _openness(points, top.right_eye, EYE_CORNERS[0]), _openness(points, top.left_eye, EYE_CORNERS[1])
+
+
 def _eyelids_by_ratio(residual: np.ndarray, unmoved: np.ndarray, reference: ReferenceMeasures,
-                      portrait: np.ndarray, lowered: float = 0.0) -> None:
+                      portrait: np.ndarray, lowered: float = 0.0,
+                      opened: tuple[float, float] | None = None) -> None:
     """Eyelids move by how much the driver's eye opened or closed, as a ratio, not by the
     driver's lid displacement in face sizes: a blink then closes the portrait's eye fully
     whatever the size of its eye (big painted eyes only half-closed otherwise). In place, on the
     residual of the eye outline points (portrait frame). `lowered` (0-1, `LidWatch`): the lids are
-    lowered over a down glance, drawn no more closed than GLANCE_OPENING."""
+    lowered over a down glance, drawn no more closed than GLANCE_OPENING. `opened`:
+    `_eyes_openness(unmoved)` when already measured."""
     top = topology()
-    for loop, corners in ((top.right_eye, EYE_CORNERS[0]), (top.left_eye, EYE_CORNERS[1])):
+    if opened is None:
+        opened = _eyes_openness(unmoved)
+    for loop, corners, now in ((top.right_eye, EYE_CORNERS[0], opened[0]), (top.left_eye, EYE_CORNERS[1], opened[1])):
         before = reference.openness(loop, corners)
         if before < 1e-3:
             continue
-        ratio = min(_openness(unmoved, loop, corners) / before, 2.0)
+        ratio = min(now / before, 2.0)
         ratio = _eye_ratio_drawn(ratio)
         ratio += lowered * max(0.0, GLANCE_OPENING - ratio)
         middle, normal, _ = _eye_frame(portrait, corners)
@@ -321,11 +332,13 @@ class LidWatch:
         return float(np.clip((down - GLANCE_DOWN[0]) / (GLANCE_DOWN[1] - GLANCE_DOWN[0]), 0.0, 1.0))
 
 
-def _opening(unmoved: np.ndarray, reference: ReferenceMeasures) -> float:
-    """The more open eye's opening, of its neutral one."""
+def _opening(unmoved: np.ndarray, reference: ReferenceMeasures, opened: tuple[float, float] | None = None) -> float:
+    """The more open eye's opening, of its neutral one (`opened`: `_eyes_openness(unmoved)`)."""
     top = topology()
-    return max(_openness(unmoved, loop, corners) / max(reference.openness(loop, corners), 1e-3)
-               for loop, corners in ((top.right_eye, EYE_CORNERS[0]), (top.left_eye, EYE_CORNERS[1])))
+    if opened is None:
+        opened = _eyes_openness(unmoved)
+    return max(now / max(reference.openness(loop, corners), 1e-3)
+               for loop, corners, now in ((top.right_eye, EYE_CORNERS[0], opened[0]), (top.left_eye, EYE_CORNERS[1], opened[1])))
 
 
 def eye_gazes(points: np.ndarray) -> np.ndarray:
@@ -348,12 +361,17 @@ def gaze(points: np.ndarray) -> np.ndarray:
     return eye_gazes(points).mean(axis=0)
 
 
-def gaze_change(unmoved: np.ndarray, reference: ReferenceMeasures) -> np.ndarray:
-    """(2,) the driver's gaze change from its reference, the open eyes' (GAZE_EYE_OPEN)."""
+def gaze_change(unmoved: np.ndarray, reference: ReferenceMeasures,
+                opened: tuple[float, float] | None = None) -> np.ndarray:
+    """(2,) the driver's gaze change from its reference, the open eyes' (GAZE_EYE_OPEN).
+    `opened`: `_eyes_openness(unmoved)` when already measured."""
     top = topology()
     change = eye_gazes(unmoved) - reference.gazes()
-    opening = np.array([_openness(unmoved, loop, corners) / max(reference.openness(loop, corners), 1e-3)
-                        for loop, corners in ((top.right_eye, EYE_CORNERS[0]), (top.left_eye, EYE_CORNERS[1]))])
+    if opened is None:
+        opened = _eyes_openness(unmoved)
+    opening = np.array([now / max(reference.openness(loop, corners), 1e-3)
+                        for loop, corners, now in ((top.right_eye, EYE_CORNERS[0], opened[0]),
+                                                   (top.left_eye, EYE_CORNERS[1], opened[1]))])
     weights = np.clip((opening - GAZE_EYE_OPEN[0]) / (GAZE_EYE_OPEN[1] - GAZE_EYE_OPEN[0]), 0.0, 1.0)
     if weights.sum() < 1e-6:
         return change.mean(axis=0)
@@ -361,12 +379,14 @@ def gaze_change(unmoved: np.ndarray, reference: ReferenceMeasures) -> np.ndarray
 
 
 def _irises(residual: np.ndarray, unmoved: np.ndarray, reference: ReferenceMeasures, portrait: np.ndarray,
-            lowered: float = 0.0) -> None:
+            lowered: float = 0.0, opened: tuple[float, float] | None = None) -> None:
     """The portrait's iris points follow their eye (the mean motion of its outline) and turn with
     the driver's gaze (in place, on the residual, portrait frame). The warp draws them from the
     portrait's own iris (mesh.py)."""
     top = topology()
-    shift = gaze_change(unmoved, reference)
+    if opened is None:
+        opened = _eyes_openness(unmoved)
+    shift = gaze_change(unmoved, reference, opened)
     shift *= gate(np.linalg.norm(shift), GATE_GAZE)
     shift[0] *= GAZE_GAIN
     # A closing eye's iris landmarks are guesses: the gaze fades out as the eyes close. The more
@@ -377,7 +397,7 @@ def _irises(residual: np.ndarray, unmoved: np.ndarray, reference: ReferenceMeasu
     # look where they look; fading from 0.7 dropped the gaze there (d3: the portrait's gaze
     # correlated 0.34 with the driver's before it was even drawn, 0.57 with this fade).
     # Lids lowered in a down glance (`lowered`) are drawn open: the gaze stays.
-    opening = _opening(unmoved, reference)
+    opening = _opening(unmoved, reference, opened)
     opening += lowered * max(0.0, GLANCE_OPENING - opening)
     shift *= float(np.clip((opening - GAZE_FADE[0]) / (GAZE_FADE[1] - GAZE_FADE[0]), 0.0, 1.0))
     shift = np.clip(shift, -np.array(MAX_GAZE), np.array(MAX_GAZE))
@@ -688,10 +708,11 @@ def transfer(driver: np.ndarray, portrait: np.ndarray, calibration: Calibration,
     frame_rotation = to_portrait.rotation
     residual_portrait = to_portrait.scale * residual @ frame_rotation.T
     lowered = 0.0
+    opened = _eyes_openness(unmoved)  # the driver's eyes, measured once for the lids, gaze and watch
     if lids is not None:
-        lowered = lids(_opening(unmoved, measured), float(gaze(unmoved)[1] - measured.gaze()[1]), time_s)
-    _eyelids_by_ratio(residual_portrait, unmoved, measured, portrait, lowered)
-    _irises(residual_portrait, unmoved, measured, portrait, lowered)
+        lowered = lids(_opening(unmoved, measured, opened), float(gaze(unmoved)[1] - measured.gaze()[1]), time_s)
+    _eyelids_by_ratio(residual_portrait, unmoved, measured, portrait, lowered, opened)
+    _irises(residual_portrait, unmoved, measured, portrait, lowered, opened)
     _mouth_opens_fully(residual_portrait, reference, portrait, calibration.size)
     amount = strength * expression_weights[:, None]
     shaped = portrait + amount * residual_portrait

@@ -50,7 +50,8 @@ REACH = (2, 4, 8, 16, 32, 64, 128, 256, 512)  # px: ... and per tile, for these 
 def rasterise_ids(points: np.ndarray, triangles: np.ndarray, rank: np.ndarray,
                   shape: tuple[int, int]) -> np.ndarray:
     """int32 map (shape) of the triangle covering each cell centre (cell (i, j) at point (j, i)),
-    -1 where none; where several cover a cell, the one of highest `rank` (T,) wins."""
+    -1 where none; where several cover a cell, the one of highest `rank` (T,: a permutation of
+    0 .. T - 1) wins."""
     height, width = shape
     corners = points[triangles].astype(np.float64)  # (T, 3, 2)
     # Element-wise over the three corners: a reduction along a length-3 axis costs more.
@@ -71,8 +72,10 @@ def rasterise_ids(points: np.ndarray, triangles: np.ndarray, rank: np.ndarray,
                         - (corners[:, 1, 1] - corners[:, 0, 1]) * (corners[:, 2, 0] - corners[:, 0, 0]))
     big = np.nonzero(twice_area > 2 * BIG_TRIANGLE)[0]
     fixed = np.round(corners * 16).astype(np.int32)
-    for index in big[np.argsort(rank[big], kind="stable")]:
-        cv2.fillConvexPoly(ids, fixed[index], int(index), lineType=cv2.LINE_8, shift=4)
+    order = big[np.argsort(rank[big], kind="stable")]
+    fill = cv2.fillConvexPoly  # positional arguments, one gather: a fifth less per call
+    for polygon, index in zip(fixed[order], order.tolist(), strict=True):
+        fill(ids, polygon, index, cv2.LINE_8, 4)
     counts[big] = 0
     total = int(counts.sum())
     if total == 0:
@@ -82,8 +85,12 @@ def rasterise_ids(points: np.ndarray, triangles: np.ndarray, rank: np.ndarray,
     # The cells of each box row by row (triangle, then row, then column: the order a division of
     # each cell's running index by its box's width gives, without the division): the rows first,
     # then each row's cells.
-    rows_of = np.where(counts > 0, spans[:, 1], 0)
-    row_owner = np.repeat(np.arange(len(triangles)), rows_of)
+    # ... taken in ascending rank (a permutation's inverse, by a scatter), so that every cell's
+    # candidates come in rank order and the last one written to it is the highest-ranked (below).
+    by_rank = np.empty_like(rank)
+    by_rank[rank] = np.arange(len(rank))
+    rows_of = np.take(np.where(counts > 0, spans[:, 1], 0), by_rank)
+    row_owner = np.repeat(by_rank, rows_of)
     row_y = np.arange(len(row_owner)) - np.repeat(np.cumsum(rows_of) - rows_of, rows_of)
     row_y += np.take(low[:, 1], row_owner)
     row_width = np.take(spans[:, 0], row_owner)
@@ -112,12 +119,10 @@ def rasterise_ids(points: np.ndarray, triangles: np.ndarray, rank: np.ndarray,
     owner, cell = owner[inside], (y * width + x)[inside]
     if len(cell) == 0:
         return ids
-    # Highest rank last, then one write per cell: cells grouped in ascending rank by one sort of a
-    # combined key (ranks are a permutation: the keys are unique), the last of each group kept.
-    order = np.argsort(cell * len(triangles) + np.take(rank, owner))
-    cell, owner = np.take(cell, order), np.take(owner, order)
-    last = np.r_[cell[1:] != cell[:-1], True]
-    cell, owner = cell[last], owner[last]
+    # The candidates that beat the big triangle under them (if any) written in ascending rank: where
+    # several cover a cell, the highest-ranked is written last and stays (an integer-indexed
+    # assignment writes in index order). No sort of the cells (a combined-key argsort and a pass
+    # keeping each group's last: 0.2 ms on s42's 18 k candidate cells).
     flat = ids.reshape(-1)
     under = np.take(flat, cell)
     wins = (under < 0) | (np.take(rank, owner) > np.take(rank, np.maximum(under, 0)))
@@ -128,26 +133,44 @@ def rasterise_ids(points: np.ndarray, triangles: np.ndarray, rank: np.ndarray,
 def triangle_affines(dst: np.ndarray, src: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     """(T, 2, 3) affine maps taking each triangle's dst corners to its src corners (a flat
     triangle moves with its centre)."""
+    return affine_columns(dst, src, triangles).T.reshape(-1, 2, 3)
+
+
+def affine_columns(dst: np.ndarray, src: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """`triangle_affines` as six contiguous float32 rows (a00, a01, a02, a10, a11, a12; one column
+    per triangle), the layout the per-cell gathers read.
+
+    Element-wise on each coefficient (the inverse of [d1 d2] in closed form): the same numbers as
+    the batched stack, matmul and einsum it replaced (bit for bit on s42's 1152 triangles), in
+    about half the time (0.28 -> 0.16 ms)."""
     d = dst[triangles].astype(np.float64)
     s = src[triangles].astype(np.float64)
-    d1, d2 = d[:, 1] - d[:, 0], d[:, 2] - d[:, 0]
-    s1, s2 = s[:, 1] - s[:, 0], s[:, 2] - s[:, 0]
-    det = d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]
+    d0x, d0y = d[:, 0, 0], d[:, 0, 1]
+    d1x, d1y = d[:, 1, 0] - d0x, d[:, 1, 1] - d0y
+    d2x, d2y = d[:, 2, 0] - d0x, d[:, 2, 1] - d0y
+    s1x, s1y = s[:, 1, 0] - s[:, 0, 0], s[:, 1, 1] - s[:, 0, 1]
+    s2x, s2y = s[:, 2, 0] - s[:, 0, 0], s[:, 2, 1] - s[:, 0, 1]
+    det = d1x * d2y - d1y * d2x
     flat = np.abs(det) < 1e-3
     det = np.where(flat, 1.0, det)
-    # Columns of the inverse of [d1 d2] times [s1 s2].
-    inv = np.stack([np.stack([d2[:, 1], -d2[:, 0]], axis=1), np.stack([-d1[:, 1], d1[:, 0]], axis=1)],
-                   axis=1) / det[:, None, None]  # (T, 2, 2) rows
-    src_m = np.stack([s1, s2], axis=2)  # (T, 2, 2): columns s1, s2
-    linear = src_m @ inv
+    # Rows of the inverse of [d1 d2] (columns), then [s1 s2] times it.
+    i00, i01, i10, i11 = d2y / det, -d2x / det, -d1y / det, d1x / det
+    a00, a01 = s1x * i00 + s2x * i10, s1x * i01 + s2x * i11
+    a10, a11 = s1y * i00 + s2y * i10, s1y * i01 + s2y * i11
     # A triangle squeezed to a sliver (the far cheek on a turn) has an affine that magnifies
     # tenfold and more: the grid cells its outline touches just outside it sampled the dark
     # background beyond the cheek (round black dots along the jaw). It moves with its centre.
-    flat |= np.sqrt((linear ** 2).sum(axis=(1, 2))) > SLIVER
-    linear[flat] = np.eye(2)
-    offset = s[:, 0] - np.einsum("tij,tj->ti", linear, d[:, 0])
-    offset[flat] = s[flat].mean(axis=1) - d[flat].mean(axis=1)
-    return np.concatenate([linear, offset[:, :, None]], axis=2).astype(np.float32)
+    flat |= np.sqrt(a00 * a00 + a01 * a01 + a10 * a10 + a11 * a11) > SLIVER
+    a00, a01 = np.where(flat, 1.0, a00), np.where(flat, 0.0, a01)
+    a10, a11 = np.where(flat, 0.0, a10), np.where(flat, 1.0, a11)
+    columns = np.empty((6, len(triangles)), dtype=np.float32)
+    columns[0], columns[1], columns[3], columns[4] = a00, a01, a10, a11
+    columns[2] = s[:, 0, 0] - (a00 * d0x + a01 * d0y)
+    columns[5] = s[:, 0, 1] - (a10 * d0x + a11 * d0y)
+    if flat.any():
+        columns[2, flat] = s[flat, :, 0].mean(axis=1) - d[flat, :, 0].mean(axis=1)
+        columns[5, flat] = s[flat, :, 1].mean(axis=1) - d[flat, :, 1].mean(axis=1)
+    return columns
 
 
 class TileWarp:
@@ -242,7 +265,7 @@ class TileWarp:
                 ids = np.take(ids, self._nearest)
         # Each coefficient gathered on its own from a contiguous column: the strided views of one
         # (H, W, 2, 3) gather cost twice as much.
-        affines = triangle_affines(dst[:, :2], src[:, :2], triangles).reshape(-1, 6).T.copy()
+        affines = affine_columns(dst[:, :2], src[:, :2], triangles)
         gx, gy = self.grid_x[None, :], self.grid_y[:, None]
         map_x = np.take(affines[0], ids) * gx
         map_x += np.take(affines[1], ids) * gy

@@ -117,7 +117,7 @@ def rasterise_ids(points: np.ndarray, triangles: np.ndarray, order: np.ndarray,
     # One call per triangle: the loop's own overhead (indexing, int()) is most of the cost.
     fill = cv2.fillConvexPoly
     for polygon, index in zip(corners, order.tolist(), strict=True):
-        fill(ids, polygon, index, lineType=cv2.LINE_8, shift=4)
+        fill(ids, polygon, index, cv2.LINE_8, 4)  # positional: a fifth less per call than keywords
     return ids
 
 
@@ -148,6 +148,14 @@ def piecewise_affine_maps(dst_points: np.ndarray, src_points: np.ndarray, triang
     depth: per-point depth of the destination mesh (smaller = nearer); triangles are drawn far
     to near so that the nearest wins. grid_step: one evaluated cell per this many pixels.
     """
+    return piecewise_affine_maps_from(dst_points, [src_points], triangles, box, depth, grid_step)[0]
+
+
+def piecewise_affine_maps_from(dst_points: np.ndarray, sources: list[np.ndarray], triangles: np.ndarray,
+                               box: Box, depth: np.ndarray | None = None, grid_step: int = 4) -> list[WarpMaps]:
+    """`piecewise_affine_maps` of one destination mesh for each source mesh in `sources`, the
+    same maps to the bit: the triangles are rasterised once for all of them (the rasterising,
+    one fill call per triangle, is most of the cost on a small mesh)."""
     x0, y0, x1, y1 = box
     width, height = x1 - x0, y1 - y0
     step = grid_step
@@ -182,13 +190,16 @@ def piecewise_affine_maps(dst_points: np.ndarray, src_points: np.ndarray, triang
             _, labels = cv2.distanceTransformWithLabels(
                 (~covered).astype(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL)
             filled = ids[covered][labels - 1]
-    affines = triangle_affines(dst_points[:, :2], src_points[:, :2], triangles)
-    cell = affines[filled]  # (gh, gw, 2, 3)
     gx = grid_x[None, :]
     gy = grid_y[:, None]
-    coarse_x = cell[..., 0, 0] * gx + cell[..., 0, 1] * gy + cell[..., 0, 2]
-    coarse_y = cell[..., 1, 0] * gx + cell[..., 1, 1] * gy + cell[..., 1, 2]
     full = (grid_w * step, grid_h * step)
-    map_x = cv2.resize(coarse_x, full, interpolation=cv2.INTER_LINEAR)[step:step + height, step:step + width]
-    map_y = cv2.resize(coarse_y, full, interpolation=cv2.INTER_LINEAR)[step:step + height, step:step + width]
-    return WarpMaps(box=box, map_x=map_x, map_y=map_y, triangle_ids=ids)
+    result = []
+    for src_points in sources:
+        affines = triangle_affines(dst_points[:, :2], src_points[:, :2], triangles)
+        cell = affines[filled]  # (gh, gw, 2, 3)
+        coarse_x = cell[..., 0, 0] * gx + cell[..., 0, 1] * gy + cell[..., 0, 2]
+        coarse_y = cell[..., 1, 0] * gx + cell[..., 1, 1] * gy + cell[..., 1, 2]
+        map_x = cv2.resize(coarse_x, full, interpolation=cv2.INTER_LINEAR)[step:step + height, step:step + width]
+        map_y = cv2.resize(coarse_y, full, interpolation=cv2.INTER_LINEAR)[step:step + height, step:step + width]
+        result.append(WarpMaps(box=box, map_x=map_x, map_y=map_y, triangle_ids=ids))
+    return result
