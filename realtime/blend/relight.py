@@ -236,6 +236,9 @@ class LightTracker:
         self.order = order
         self.time_constant_s = time_constant_s
         self._tracks: dict[int, tuple[np.ndarray, np.ndarray, float, int]] = {}
+        # Per track: the camera's band between brow and lid over its forehead, per eye
+        # (camera_bands), measured with each fit and smoothed alike.
+        self._bands: dict[int, np.ndarray] = {}
 
     def light(self, track: int, image: np.ndarray, landmarks: np.ndarray, face_size: float,
               time_s: float, exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -253,20 +256,34 @@ class LightTracker:
         weights = None if exclude is None else (~exclude[skin]).astype(np.float32)
         coeffs = fit_light(normals[skin], colours, weights, order=self.order)
         mean = (sh_basis(normals[skin]) @ coeffs).mean(axis=0)
+        bands = camera_bands(image, landmarks)
+        old_bands = self._bands.get(track)
         if previous is not None and self.time_constant_s > 0:
             old_coeffs, old_mean, old_time, _ = previous
             # `every` frames passed since the last fit: follow by that much time.
             mix = 1.0 - np.exp(-max(time_s - old_time, 1e-3) * self.every / self.time_constant_s)
             coeffs = old_coeffs + mix * (coeffs - old_coeffs)
             mean = old_mean + mix * (mean - old_mean)
+            if old_bands is not None:
+                # An eye not measured this time keeps its value (and one never measured takes this one).
+                bands = np.where(np.isnan(bands), old_bands,
+                                 np.where(np.isnan(old_bands), bands, old_bands + mix * (bands - old_bands)))
         count = 0 if previous is None else previous[3]
         self._tracks[track] = (coeffs, mean, time_s, count + 1)
+        self._bands[track] = bands
         for key in [k for k, v in self._tracks.items() if time_s - v[2] > 1.0]:
             del self._tracks[key]
+            self._bands.pop(key, None)
         return coeffs, mean
+
+    def bands(self, track: int) -> np.ndarray | None:
+        """(2,) the camera's band over its forehead per eye (camera_bands), smoothed as the light
+        is; None before the track's first fit."""
+        return self._bands.get(track)
 
     def reset(self) -> None:
         self._tracks.clear()
+        self._bands.clear()
 
 
 # The band between each brow and its upper lid (the brow's lower line and the upper lid over its
@@ -310,14 +327,35 @@ def _mean_in(picture: np.ndarray, polygon: np.ndarray) -> np.ndarray | None:
 _LUMA_BGR = np.array([0.114, 0.587, 0.299], np.float32)
 
 
-def brow_band_floor(gain: np.ndarray, picture: np.ndarray, patch: np.ndarray, landmarks: np.ndarray,
-                    origin: tuple[int, int], step: int) -> np.ndarray:
+def _band_over_forehead(picture: np.ndarray, landmarks: np.ndarray, eye: tuple, offset: np.ndarray) -> float:
+    """The mean luma of `picture` over one eye's band (_BROW_BANDS) over its forehead strip's, at
+    landmarks - offset; NaN where either is (nearly) outside the picture or black."""
+    brow_low, lid, brow_high, above = eye
+    band = _mean_in(picture, _strip(landmarks, brow_low, lid, BAND_SPAN) - offset)
+    forehead = _mean_in(picture, _strip(landmarks, brow_high, above, FOREHEAD_SPAN) - offset)
+    if band is None or forehead is None:
+        return float("nan")
+    band_luma, forehead_luma = float(_LUMA_BGR @ band), float(_LUMA_BGR @ forehead)
+    return band_luma / forehead_luma if min(band_luma, forehead_luma) >= 1.0 else float("nan")
+
+
+def camera_bands(picture: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """(2,) float32: per eye (the face's left, then its right), the band between brow and upper lid
+    over the forehead above it in `picture` (mean luma); NaN where not measured."""
+    zero = np.zeros(2, np.float32)
+    return np.array([_band_over_forehead(picture, landmarks, eye, zero) for eye in _BROW_BANDS], np.float32)
+
+
+def brow_band_floor(gain: np.ndarray, camera: np.ndarray, patch: np.ndarray, landmarks: np.ndarray,
+                    origin: tuple[int, int], step: int, strength: float) -> np.ndarray:
     """The relight's `gain` ((h, w, 3) at 1/step of `patch`, the unlit new face, whose top-left is
-    `origin` in `picture`, the camera's; `landmarks` in `picture`) lifted over the band between
+    `origin` in the camera's picture; `landmarks` in that picture) lifted over the band between
     each brow and its upper lid so that it darkens the band against the forehead above it no more
-    than the camera shows: the gain on the forehead times the band's luma over the forehead's in
-    `picture`, divided by the same in `patch` (the new face's own socket shade, which stays). A
-    lift only, and at most as far above the forehead's gain as the fit put the band under it.
+    than the camera shows: the gain on the forehead times the camera's band over its forehead
+    (`camera`: camera_bands, smoothed over time by LightTracker), divided by the same in `patch`
+    (the new face's own socket shade, which stays). A lift only, at most as far above the
+    forehead's gain as the fit put the band under it, and only as far as `strength` (0-1: how
+    strong the directional light is, swap/mesh.py relight_weight).
 
     Why: the first-order light is fitted on the target's skin with the eyes and brows left out,
     and the mesh's normals between brow and lid face down, so under a hard light from above the
@@ -330,7 +368,10 @@ def brow_band_floor(gain: np.ndarray, picture: np.ndarray, patch: np.ndarray, la
     offset = np.array(origin, np.float32)
     # In the gain map's pixels: patch pixel x at (x + 0.5) / step - 0.5.
     shift = offset + np.float32(0.5 * (step - 1))
-    for brow_low, lid, brow_high, above in _BROW_BANDS:
+    for eye, seen in zip(_BROW_BANDS, camera, strict=True):
+        brow_low, lid, brow_high, above = eye
+        if not np.isfinite(seen):
+            continue
         band, forehead = _strip(landmarks, brow_low, lid, BAND_SPAN), _strip(landmarks, brow_high, above, FOREHEAD_SPAN)
         on_band, on_forehead = _mean_in(gain, (band - shift) / step), _mean_in(gain, (forehead - shift) / step)
         if on_band is None or on_forehead is None or float(on_forehead.min()) <= 0.0:
@@ -339,17 +380,13 @@ def brow_band_floor(gain: np.ndarray, picture: np.ndarray, patch: np.ndarray, la
         shaded = float((on_band / on_forehead).mean())
         if shaded >= 1.0:
             continue
-        means = [_mean_in(picture, band), _mean_in(picture, forehead), _mean_in(patch, band - offset),
-                 _mean_in(patch, forehead - offset)]
-        if any(mean is None for mean in means):
-            continue
-        camera_band, camera_forehead, own_band, own_forehead = (float(_LUMA_BGR @ mean) for mean in means)
-        if min(camera_forehead, own_band, own_forehead) < 1.0:
+        own = _band_over_forehead(patch, landmarks, eye, offset)
+        if not np.isfinite(own):
             continue
         # ... and the camera's band against the forehead relative to the new face's own, at most
         # as far above 1 as the fit darkens it below (a lid the fit calls shaded is lit brighter
         # than the forehead by about as much: d20). A band the fit does not darken is left alone.
-        light = min((camera_band / camera_forehead) / (own_band / own_forehead), 2.0 - shaded)
+        light = min(float(seen) / own, 2.0 - shaded)
         floor = on_forehead * np.float32(light)
         # Lifted over the band, faded over BAND_SOFT of its height, within a window around it.
         reach = float(np.linalg.norm(landmarks[list(lid), :2] - landmarks[list(brow_low), :2], axis=1).mean())
@@ -366,5 +403,5 @@ def brow_band_floor(gain: np.ndarray, picture: np.ndarray, patch: np.ndarray, la
         if out is gain:
             out = gain.copy()
         window = out[y0:y1, x0:x1]
-        window += np.maximum(floor[None, None, :] - window, 0.0) * weight[..., None]
+        window += np.maximum(floor[None, None, :] - window, 0.0) * (weight[..., None] * np.float32(strength))
     return out

@@ -849,8 +849,9 @@ class MeshSwapper:
             smoothed = cv2.remap(texture.light_normals, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             normals = cv2.addWeighted(normals, 1.0 - weight, smoothed, weight, 0.0)
         gain = _side_gain(normals, coeffs, self.blend.shading)
-        if box is not None:
-            gain = relight.brow_band_floor(gain, frame.image, patch, face.landmarks, box[:2], step)
+        bands = self._light.bands(track)
+        if box is not None and bands is not None:
+            gain = relight.brow_band_floor(gain, bands, patch, face.landmarks, box[:2], step, relight_weight(coeffs))
         gain = cv2.resize(gain, (patch.shape[1], patch.shape[0]), interpolation=cv2.INTER_LINEAR)
         relit = cv2.multiply(patch, gain, dtype=cv2.CV_8U)
         if still is not None:
