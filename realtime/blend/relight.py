@@ -236,6 +236,9 @@ class LightTracker:
         self.order = order
         self.time_constant_s = time_constant_s
         self._tracks: dict[int, tuple[np.ndarray, np.ndarray, float, int]] = {}
+        # Per track: the camera's band between brow and lid over its forehead, per eye
+        # (camera_bands), measured with each fit and smoothed alike.
+        self._bands: dict[int, np.ndarray] = {}
 
     def light(self, track: int, image: np.ndarray, landmarks: np.ndarray, face_size: float,
               time_s: float, exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -253,17 +256,152 @@ class LightTracker:
         weights = None if exclude is None else (~exclude[skin]).astype(np.float32)
         coeffs = fit_light(normals[skin], colours, weights, order=self.order)
         mean = (sh_basis(normals[skin]) @ coeffs).mean(axis=0)
+        bands = camera_bands(image, landmarks)
+        old_bands = self._bands.get(track)
         if previous is not None and self.time_constant_s > 0:
             old_coeffs, old_mean, old_time, _ = previous
             # `every` frames passed since the last fit: follow by that much time.
             mix = 1.0 - np.exp(-max(time_s - old_time, 1e-3) * self.every / self.time_constant_s)
             coeffs = old_coeffs + mix * (coeffs - old_coeffs)
             mean = old_mean + mix * (mean - old_mean)
+            if old_bands is not None:
+                # An eye not measured this time keeps its value (and one never measured takes this one).
+                bands = np.where(np.isnan(bands), old_bands,
+                                 np.where(np.isnan(old_bands), bands, old_bands + mix * (bands - old_bands)))
         count = 0 if previous is None else previous[3]
         self._tracks[track] = (coeffs, mean, time_s, count + 1)
+        self._bands[track] = bands
         for key in [k for k, v in self._tracks.items() if time_s - v[2] > 1.0]:
             del self._tracks[key]
+            self._bands.pop(key, None)
         return coeffs, mean
+
+    def bands(self, track: int) -> np.ndarray | None:
+        """(2,) the camera's band over its forehead per eye (camera_bands), smoothed as the light
+        is; None before the track's first fit."""
+        return self._bands.get(track)
 
     def reset(self) -> None:
         self._tracks.clear()
+        self._bands.clear()
+
+
+# The band between each brow and its upper lid (the brow's lower line and the upper lid over its
+# middle), the brow's upper line there and the forehead's points above it, per eye (the face's
+# left, then its right): MediaPipe's face mesh.
+_BROW_BANDS = (
+    ((283, 282, 295), (387, 386, 385), (293, 334, 296), (333, 299, 337)),
+    ((53, 52, 65), (160, 159, 158), (63, 105, 66), (104, 69, 108)),
+)
+# The band from this to that fraction of the way from the brow's lower line down to the lid (the
+# brow's hair above, the lash line below mostly left out) ...
+BAND_SPAN = (0.35, 0.8)
+# ... and the forehead from this to that fraction of the way from the brow's upper line up to the
+# forehead's points (above the brow's hair, under the hairline).
+FOREHEAD_SPAN = (0.5, 1.0)
+# The lift fades out over this fraction of the brow-to-lid distance (Gaussian sigma).
+BAND_SOFT = 0.25
+
+
+def _strip(landmarks: np.ndarray, start: tuple[int, ...], end: tuple[int, ...], span: tuple[float, float]) -> np.ndarray:
+    """float32 polygon: the strip from span[0] to span[1] of the way from the points `start` to `end`."""
+    a, b = landmarks[list(start), :2].astype(np.float32), landmarks[list(end), :2].astype(np.float32)
+    return np.concatenate([a + span[0] * (b - a), (a + span[1] * (b - a))[::-1]])
+
+
+def _mean_in(picture: np.ndarray, polygon: np.ndarray) -> np.ndarray | None:
+    """(3,) the mean of `picture`'s channels inside `polygon` (pixel coordinates); None if under
+    4 of its pixels are in the picture."""
+    corners = np.round(polygon).astype(np.int32)
+    x0, y0 = np.maximum(corners.min(axis=0), 0)
+    x1, y1 = np.minimum(corners.max(axis=0) + 1, (picture.shape[1], picture.shape[0]))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillPoly(mask, [corners - np.array([x0, y0], np.int32)], 1)
+    if cv2.countNonZero(mask) < 4:
+        return None
+    return np.array(cv2.mean(picture[y0:y1, x0:x1], mask)[:3], np.float32)
+
+
+_LUMA_BGR = np.array([0.114, 0.587, 0.299], np.float32)
+
+
+def _band_over_forehead(picture: np.ndarray, landmarks: np.ndarray, eye: tuple, offset: np.ndarray) -> float:
+    """The mean luma of `picture` over one eye's band (_BROW_BANDS) over its forehead strip's, at
+    landmarks - offset; NaN where either is (nearly) outside the picture or black."""
+    brow_low, lid, brow_high, above = eye
+    band = _mean_in(picture, _strip(landmarks, brow_low, lid, BAND_SPAN) - offset)
+    forehead = _mean_in(picture, _strip(landmarks, brow_high, above, FOREHEAD_SPAN) - offset)
+    if band is None or forehead is None:
+        return float("nan")
+    band_luma, forehead_luma = float(_LUMA_BGR @ band), float(_LUMA_BGR @ forehead)
+    return band_luma / forehead_luma if min(band_luma, forehead_luma) >= 1.0 else float("nan")
+
+
+def camera_bands(picture: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """(2,) float32: per eye (the face's left, then its right), the band between brow and upper lid
+    over the forehead above it in `picture` (mean luma); NaN where not measured."""
+    zero = np.zeros(2, np.float32)
+    return np.array([_band_over_forehead(picture, landmarks, eye, zero) for eye in _BROW_BANDS], np.float32)
+
+
+def brow_band_floor(gain: np.ndarray, camera: np.ndarray, patch: np.ndarray, landmarks: np.ndarray,
+                    origin: tuple[int, int], step: int, strength: float) -> np.ndarray:
+    """The relight's `gain` ((h, w, 3) at 1/step of `patch`, the unlit new face, whose top-left is
+    `origin` in the camera's picture; `landmarks` in that picture) lifted over the band between
+    each brow and its upper lid so that it darkens the band against the forehead above it no more
+    than the camera shows: the gain on the forehead times the camera's band over its forehead
+    (`camera`: camera_bands, smoothed over time by LightTracker), divided by the same in `patch`
+    (the new face's own socket shade, which stays). A lift only, at most as far above the
+    forehead's gain as the fit put the band under it, and only as far as `strength` (0-1: how
+    strong the directional light is, swap/mesh.py relight_weight).
+
+    Why: the first-order light is fitted on the target's skin with the eyes and brows left out,
+    and the mesh's normals between brow and lid face down, so under a hard light from above the
+    fit calls that band a fifth darker than the forehead. d20 (lit hard from above) has its brow
+    bone and upper lids as bright as its forehead: the relight's gain was 0.90 there and 1.05 on
+    the forehead, and s42 wore a band over the eye 15-30 levels darker against the forehead than
+    d20's own (benchmarks/results/s28-d20band). A band the fit does not darken (a flat or a side
+    light) or that the camera shows as shaded as the fit says is left as it was."""
+    out = gain
+    offset = np.array(origin, np.float32)
+    # In the gain map's pixels: patch pixel x at (x + 0.5) / step - 0.5.
+    shift = offset + np.float32(0.5 * (step - 1))
+    for eye, seen in zip(_BROW_BANDS, camera, strict=True):
+        brow_low, lid, brow_high, above = eye
+        if not np.isfinite(seen):
+            continue
+        band, forehead = _strip(landmarks, brow_low, lid, BAND_SPAN), _strip(landmarks, brow_high, above, FOREHEAD_SPAN)
+        on_band, on_forehead = _mean_in(gain, (band - shift) / step), _mean_in(gain, (forehead - shift) / step)
+        if on_band is None or on_forehead is None or float(on_forehead.min()) <= 0.0:
+            continue
+        # How much the light as fitted darkens the band against the forehead (1: not at all) ...
+        shaded = float((on_band / on_forehead).mean())
+        if shaded >= 1.0:
+            continue
+        own = _band_over_forehead(patch, landmarks, eye, offset)
+        if not np.isfinite(own):
+            continue
+        # ... and the camera's band against the forehead relative to the new face's own, at most
+        # as far above 1 as the fit darkens it below (a lid the fit calls shaded is lit brighter
+        # than the forehead by about as much: d20). A band the fit does not darken is left alone.
+        light = min(float(seen) / own, 2.0 - shaded)
+        floor = on_forehead * np.float32(light)
+        # Lifted over the band, faded over BAND_SOFT of its height, within a window around it.
+        reach = float(np.linalg.norm(landmarks[list(lid), :2] - landmarks[list(brow_low), :2], axis=1).mean())
+        sigma = max(0.5, BAND_SOFT * reach / step)
+        zone = (band - shift) / step
+        margin = int(3 * sigma) + 1
+        x0, y0 = np.maximum(np.floor(zone.min(axis=0)).astype(int) - margin, 0)
+        x1, y1 = np.minimum(np.ceil(zone.max(axis=0)).astype(int) + margin + 1, (gain.shape[1], gain.shape[0]))
+        if x1 <= x0 or y1 <= y0:
+            continue
+        weight = np.zeros((y1 - y0, x1 - x0), np.float32)
+        cv2.fillPoly(weight, [np.round(zone - np.array([x0, y0], np.float32)).astype(np.int32)], 1.0)
+        weight = cv2.GaussianBlur(weight, (0, 0), sigma)
+        if out is gain:
+            out = gain.copy()
+        window = out[y0:y1, x0:x1]
+        window += np.maximum(floor[None, None, :] - window, 0.0) * (weight[..., None] * np.float32(strength))
+    return out

@@ -679,7 +679,7 @@ class MeshSwapper:
         maps, patch = still.maps, still.patch
         relit = False
         if texture.normals is not None and self.blend.shading > 0:
-            patch = self._relight(frame, face, maps, patch, number, still)
+            patch = self._relight(frame, face, maps, patch, number, still, box)
             relit = True
         else:
             patch = patch.copy()  # the layer is the blend stage's to change
@@ -827,7 +827,7 @@ class MeshSwapper:
         return self._plain[1], self._plain[2]
 
     def _relight(self, frame: Frame, face: Face, maps, patch: np.ndarray, number: int,
-                 still: _Still | None = None) -> np.ndarray:
+                 still: _Still | None = None, box: tuple | None = None) -> np.ndarray:
         """The clean (flat-lit) patch under the target's light: the target's SH light, fitted
         on its own skin a few times a second, evaluated at the source normals warped with the
         texture, as a per-channel gain (so coloured and side light come along)."""
@@ -849,6 +849,9 @@ class MeshSwapper:
             smoothed = cv2.remap(texture.light_normals, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             normals = cv2.addWeighted(normals, 1.0 - weight, smoothed, weight, 0.0)
         gain = _side_gain(normals, coeffs, self.blend.shading)
+        bands = self._light.bands(track)
+        if box is not None and bands is not None:
+            gain = relight.brow_band_floor(gain, bands, patch, face.landmarks, box[:2], step, relight_weight(coeffs))
         gain = cv2.resize(gain, (patch.shape[1], patch.shape[0]), interpolation=cv2.INTER_LINEAR)
         relit = cv2.multiply(patch, gain, dtype=cv2.CV_8U)
         if still is not None:
