@@ -359,8 +359,8 @@ def fine_match_gain(image: np.ndarray, camera: np.ndarray, weight: np.ndarray, l
     # Everything below is read on the face only: worked over the face's bounding box grown by
     # the band's Gaussian reach (from an even pixel, so the read grid stays the box's), the same
     # numbers bit for bit (a Gaussian's pixel reads only its reach; at the box's own edge the
-    # crop's reflected border is the box's). The box's margins, the neck and the hair are a third
-    # of d13's box (issue 13, benchmarks/results/s28-swapcost).
+    # crop's reflected border is the box's). The box's margins, the neck and the hair are a
+    # quarter of d13's box (issue 13, benchmarks/results/s28-swapcost).
     ya, yb, xa, xb = _face_crop(inside, image.shape[:2])
     inside = inside[ya // 2:(yb + 1) // 2, xa // 2:(xb + 1) // 2]
     image, camera, low, weight = (picture[ya:yb, xa:xb] for picture in (image, camera, low, weight))
