@@ -468,7 +468,7 @@ ERASE_GRAIN_SIGMA = 1.0
 
 def erase_brows(target: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: Box, face_size: float,
                 kept: tuple[np.ndarray, tuple[int, int]] | None = None, image: np.ndarray | None = None,
-                amount: float = 1.0) -> None:
+                amount: float = 1.0, whole_steps: bool = True) -> None:
     """`target` (the picture under the layer, the box's pixels), in place, with its own brows
     filled from the skin around them (push-pull, realtime/swap/fill.py) where the new face
     (`alpha`, the layer's) shows.
@@ -482,7 +482,9 @@ def erase_brows(target: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: 
     brow where the new face (`image`, over the box) has a brow of its own: there its hairs' edges
     are the new brow's crispness through the camera detail (d13 under s42: 0.83 of the camera's
     sharpness, 0.81 with that part erased too). `amount`: the blend's opacity (at 0 the picture
-    is the camera's, untouched)."""
+    is the camera's, untouched). `whole_steps`: each brow's region cut to a whole number of
+    working steps (see below); False: as found (the blend stage's erase of the picture that gives
+    the face its grain)."""
     if amount <= 0:
         return
     from realtime.swap.fill import push_pull_fill
@@ -501,9 +503,10 @@ def erase_brows(target: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: 
         step = max(1, int(face_size // ERASE_PX))
         # The region a whole number of steps wide and tall (its far side moved in by under a
         # step, at twice the brow's reach, where `near` is 0 from 1.5): OpenCV's INTER_AREA
-        # takes its integer-factor path, a third of the cost of the fractional one for the four
+        # takes its integer-factor path, a third of the cost of the fractional one for the
         # reductions per brow (issue 13, benchmarks/results/s28-swapcost).
-        xb, yb = _whole_steps(xa, xb, step), _whole_steps(ya, yb, step)
+        if whole_steps:
+            xb, yb = _whole_steps(xa, xb, step), _whole_steps(ya, yb, step)
         if xb - xa < 4 or yb - ya < 4:
             continue
         part = target[ya:yb, xa:xb]
