@@ -105,6 +105,42 @@ def test_the_shared_blur_leaves_the_picture_bit_for_bit(chain_inputs, monkeypatc
     assert np.array_equal(shared, own)
 
 
+def test_the_finest_band_match_over_the_faces_crop_is_the_whole_boxs(chain_inputs, monkeypatch):
+    """detail.fine_match_gain reads the face only (alpha over 0.5, its holes closed): it works over
+    the face's bounding box grown by its Gaussian's reach (issue 13's budget, benchmarks/results/
+    s28-swapcost), and the chain's picture is the whole box's bit for bit: on d13 under s42, and
+    on faces cut by the box's edges (where the crop's border is the box's)."""
+    from realtime.blend import detail
+
+    image, camera, layer, strength, grain_from = chain_inputs
+    crops = []
+    real_crop = detail._face_crop
+
+    def recorded(inside, shape):
+        crops.append((real_crop(inside, shape), shape))
+        return crops[-1][0]
+
+    monkeypatch.setattr(detail, "_face_crop", recorded)
+    cropped = stage.detail_on_luma(image, camera, copy.deepcopy(layer), strength, grain_from)
+    (y0, y1, x0, x1), (height, width) = crops[0]
+    assert (y1 - y0) * (x1 - x0) < 0.9 * height * width  # a crop, not the box
+    monkeypatch.setattr(detail, "_face_crop", lambda inside, shape: (0, shape[0], 0, shape[1]))
+    whole = stage.detail_on_luma(image, camera, copy.deepcopy(layer), strength, grain_from)
+    assert np.array_equal(cropped, whole)
+    rng = np.random.default_rng(5)
+    for _ in range(12):
+        height, width = (int(v) for v in rng.integers(90, 160, size=2))
+        face = rng.integers(60, 200, size=(height, width)).astype(np.uint8)
+        seen = rng.integers(60, 200, size=(height, width)).astype(np.uint8)
+        weight = np.zeros((height, width), np.float32)
+        centre = (int(rng.integers(-20, width + 20)), int(rng.integers(-20, height + 20)))
+        cv2.ellipse(weight, centre, (int(rng.integers(25, 70)), int(rng.integers(25, 70))), 0, 0, 360, 1.0, -1)
+        monkeypatch.setattr(detail, "_face_crop", real_crop)
+        gain = detail.fine_match_gain(face, seen, weight)
+        monkeypatch.setattr(detail, "_face_crop", lambda inside, shape: (0, shape[0], 0, shape[1]))
+        assert detail.fine_match_gain(face, seen, weight) == gain
+
+
 @pytest.mark.parametrize("sigma", [0.8, 3.6, 9.0])
 def test_the_zone_blurred_over_its_drawn_rows_is_the_whole_pictures_blur(sigma):
     rng = np.random.default_rng(int(sigma * 10))

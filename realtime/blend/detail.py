@@ -354,6 +354,16 @@ def fine_match_gain(image: np.ndarray, camera: np.ndarray, weight: np.ndarray, l
     # and leaves a straight outline where it was (a morphological closing cost 0.8 ms).
     reach = max(3, int(0.2 * shown.shape[1]) | 1)
     inside = cv2.blur(inside.astype(np.float32), (reach, reach)) > 0.5
+    if low is None or low.shape != image.shape:
+        low = gaussian_u8(image, MATCH_SCALE_SIGMA)
+    # Everything below is read on the face only: worked over the face's bounding box grown by
+    # the band's Gaussian reach (from an even pixel, so the read grid stays the box's), the same
+    # numbers bit for bit (a Gaussian's pixel reads only its reach; at the box's own edge the
+    # crop's reflected border is the box's). The box's margins, the neck and the hair are a
+    # quarter of d13's box (issue 13, benchmarks/results/s28-swapcost).
+    ya, yb, xa, xb = _face_crop(inside, image.shape[:2])
+    inside = inside[ya // 2:(yb + 1) // 2, xa // 2:(xb + 1) // 2]
+    image, camera, low, weight = (picture[ya:yb, xa:xb] for picture in (image, camera, low, weight))
     # The frame as composited with the band at 0 and at 1 (8-bit blends: float copies of the box
     # cost three times as much); the finest band is linear in the gain g: base + g change.
     alpha = weight if weight.dtype == np.float32 else weight.astype(np.float32)
@@ -363,8 +373,6 @@ def fine_match_gain(image: np.ndarray, camera: np.ndarray, weight: np.ndarray, l
         band = cv2.subtract(picture, gaussian_u8(picture, MATCH_SIGMA), dtype=cv2.CV_16S)
         return band[::2, ::2].astype(np.float32)
 
-    if low is None or low.shape != image.shape:
-        low = gaussian_u8(image, MATCH_SCALE_SIGMA)
     own = finest(camera)
     base = finest(cv2.blendLinear(low, camera, alpha, rest))
     change = finest(cv2.blendLinear(image, camera, alpha, rest)) - base
@@ -382,6 +390,18 @@ def fine_match_gain(image: np.ndarray, camera: np.ndarray, weight: np.ndarray, l
     root = bc * bc - cc * (bb - wanted)
     gain = (np.sqrt(root) - bc) / cc if root > 0 else -bc / cc
     return float(np.clip(gain, *MATCH_GAIN))
+
+
+def _face_crop(inside: np.ndarray, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(y0, y1, x0, x1) of a picture of `shape` (h, w) that fine_match_gain works over: the
+    bounding box of `inside` (at half size, every other pixel) grown by gaussian_u8's reach at
+    MATCH_SIGMA, from an even row and column."""
+    rows, cols = np.nonzero(inside.any(axis=1))[0], np.nonzero(inside.any(axis=0))[0]
+    if not len(rows):
+        return 0, shape[0], 0, shape[1]
+    reach = max(1, int(round(MATCH_SIGMA * 6 + 1)) | 1) // 2  # kernels._kernel's size, each side
+    y0, x0 = max(0, 2 * int(rows[0]) - reach) & ~1, max(0, 2 * int(cols[0]) - reach) & ~1
+    return y0, min(shape[0], 2 * int(rows[-1]) + 1 + reach), x0, min(shape[1], 2 * int(cols[-1]) + 1 + reach)
 
 
 def fine_band_scaled(image: np.ndarray, gain: float, low: np.ndarray | None = None) -> np.ndarray:

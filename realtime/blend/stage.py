@@ -203,8 +203,12 @@ class BlendStage:
                     # The camera's luma is made once here and handed on (as_grey keeps a luma).
                     camera = as_grey(camera)
                     grain_from = camera.copy()
+                    # Its brows' regions as found, not cut to whole working steps (erase_brows): that
+                    # picture's grain is the face's over the brows, and cut, the face's features
+                    # band changed 0.85 -> 0.88 levels a frame on a camera whose sharpness alternates
+                    # (s9 on d14, tests/test_blend_detail_memory.py; benchmarks/results/s28-swapcost).
                     erase_brows(grain_from, layer.alpha, layer.grain_points, layer.box, layer.face.size, kept, image,
-                                settings.opacity)
+                                settings.opacity, whole_steps=False)
                 image = detail_on_luma(image, camera, layer, settings.grain, grain_from,
                                        lambda which, gain, key=track: self._gains.update((which, key), gain, time_s))
             # The target's kept features (glasses frames, a closing eye) on the new face's colour,

@@ -468,7 +468,7 @@ ERASE_GRAIN_SIGMA = 1.0
 
 def erase_brows(target: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: Box, face_size: float,
                 kept: tuple[np.ndarray, tuple[int, int]] | None = None, image: np.ndarray | None = None,
-                amount: float = 1.0) -> None:
+                amount: float = 1.0, whole_steps: bool = True) -> None:
     """`target` (the picture under the layer, the box's pixels), in place, with its own brows
     filled from the skin around them (push-pull, realtime/swap/fill.py) where the new face
     (`alpha`, the layer's) shows.
@@ -482,7 +482,9 @@ def erase_brows(target: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: 
     brow where the new face (`image`, over the box) has a brow of its own: there its hairs' edges
     are the new brow's crispness through the camera detail (d13 under s42: 0.83 of the camera's
     sharpness, 0.81 with that part erased too). `amount`: the blend's opacity (at 0 the picture
-    is the camera's, untouched)."""
+    is the camera's, untouched). `whole_steps`: each brow's region cut to a whole number of
+    working steps (see below); False: as found (the blend stage's erase of the picture that gives
+    the face its grain)."""
     if amount <= 0:
         return
     from realtime.swap.fill import push_pull_fill
@@ -497,6 +499,14 @@ def erase_brows(target: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: 
         xa, ya = np.floor(corners.min(axis=0) - 2 * reach).astype(int)
         xb, yb = np.ceil(corners.max(axis=0) + 2 * reach).astype(int)
         xa, ya, xb, yb = max(0, xa), max(0, ya), min(width, xb), min(height, yb)
+        # The mask and the fill are smooth at a brow's scale: found at ~ERASE_PX per face.
+        step = max(1, int(face_size // ERASE_PX))
+        # The region a whole number of steps wide and tall (its far side moved in by under a
+        # step, at twice the brow's reach, where `near` is 0 from 1.5): OpenCV's INTER_AREA
+        # takes its integer-factor path, a third of the cost of the fractional one for the
+        # reductions per brow (issue 13, benchmarks/results/s28-swapcost).
+        if whole_steps:
+            xb, yb = _whole_steps(xa, xb, step), _whole_steps(ya, yb, step)
         if xb - xa < 4 or yb - ya < 4:
             continue
         part = target[ya:yb, xa:xb]
@@ -510,8 +520,6 @@ def erase_brows(target: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: 
             if sx1 > sx0 and sy1 > sy0:
                 held[sy0 - ya:sy1 - ya, sx0 - xa:sx1 - xa] = keep[sy0 - ky:sy1 - ky, sx0 - kx:sx1 - kx]
                 anything_held = bool(held.any())
-        # The mask and the fill are smooth at a brow's scale: found at ~ERASE_PX per face.
-        step = max(1, int(face_size // ERASE_PX))
         size = (max(1, (xb - xa) // step), max(1, (yb - ya) // step))
         work = part if step == 1 else cv2.resize(part, size, interpolation=cv2.INTER_AREA)
         if step > 1:
@@ -559,6 +567,11 @@ def erase_brows(target: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: 
             weight = cv2.resize(weight, full, interpolation=cv2.INTER_LINEAR)
             filled = cv2.resize(filled, full, interpolation=cv2.INTER_LINEAR)
         _fill_with_grain(part, weight, filled)
+
+
+def _whole_steps(start: int, end: int, step: int) -> int:
+    """`end` moved in so that end - start is a whole number of `step`s."""
+    return end - (end - start) % step
 
 
 def _fill_with_grain(part: np.ndarray, weight: np.ndarray, filled: np.ndarray) -> None:
