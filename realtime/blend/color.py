@@ -146,6 +146,9 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
         shade_zone = None
         if edge is not None and face_size > 0:
             points = edge[1][:, :2] - np.array(edge[2][:2], np.float32)
+            # (Imported here: realtime.swap imports the blend stage's modules at its top.)
+            from realtime.swap.shadows import nose_shade_zone
+
             shade_zone = nose_shade_zone((height, width), points, face_size)
         planes = _transfer_planes(lab, matrix, float(stats[0][0][0]), fine_split=full_size, shade_zone=shade_zone)
         lab_small = cv2.transform(lab_small, matrix)
@@ -275,7 +278,7 @@ def _transfer_planes(lab: np.ndarray, matrix: np.ndarray, skin_lightness: float,
     follow work on a plane: the same numbers as cv2.transform + a per-pixel weight + a 3-channel
     blend, at less than half the passes over the face box.
 
-    shade_zone: (x0, y0, weight) from nose_shade_zone: there the skin's shade takes the full change
+    shade_zone: (x0, y0, weight) from swap/shadows.nose_shade_zone: there the skin's shade takes the full change
     (_full_cast_on_shade)."""
     planes = list(cv2.split(lab))
     if np.count_nonzero(matrix[:, :3] - np.diag(np.diag(matrix[:, :3]))):
@@ -312,7 +315,7 @@ def _transfer_planes(lab: np.ndarray, matrix: np.ndarray, skin_lightness: float,
     return [after[0]] + [cv2.blendLinear(after[c], planes[c], change, keep) for c in (1, 2)]
 
 
-# Over the nose and the skin beside it (nose_shade_zone) a pixel lighter than SHADE_CAST[1] of the
+# Over the nose and the skin beside it (swap/shadows.nose_shade_zone) a pixel lighter than SHADE_CAST[1] of the
 # skin's lightness takes the colour transfer's full chroma change, as the skin does, fading to
 # _transfer_planes' rule at SHADE_CAST[0] (_full_cast_on_shade). There a dark pixel is the skin in
 # shade, not hair: the clean texture keeps the photo's own shade down the flank of a side-lit nose
@@ -327,35 +330,6 @@ def _transfer_planes(lab: np.ndarray, matrix: np.ndarray, skin_lightness: float,
 # of the cheek's, nothing seen).
 # The nostrils and the upper lip (a moustache, the openings) are out of the zone.
 SHADE_CAST = (0.2, 0.35)
-
-
-def nose_shade_zone(shape: tuple[int, int], landmarks: np.ndarray, face_size: float) -> tuple | None:
-    """(x0, y0, float32 weight) over the rectangle from (x0, y0): the nose, the sides of its bridge
-    and the cheek beside each flank (the zones where the clean texture keeps the photo's own shade,
-    realtime/swap/shadows.py), less the nostrils and the upper lip (hair and openings), soft-edged.
-    `landmarks` in the picture's pixels; None when the zone misses the picture."""
-    from realtime.swap import shadows
-
-    height, width = shape
-    inside = list(shadows._NOSE) + [point for side in shadows._BRIDGE_SIDES + shadows._BESIDE_NOSE for point in side]
-    # Worked on the rectangle around the zone only (a tenth of the face box) ...
-    sigma = max(0.01 * face_size, 0.5)
-    pad = 0.02 * face_size + 3 * sigma + 2
-    low, high = landmarks[inside, :2].min(axis=0) - pad, landmarks[inside, :2].max(axis=0) + pad
-    x0, y0 = max(0, int(low[0])), max(0, int(low[1]))
-    x1, y1 = min(width, int(np.ceil(high[0])) + 1), min(height, int(np.ceil(high[1])) + 1)
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        return None
-    # ... at half its resolution (the weight is soft over 1% of the face), enlarged.
-    points = (landmarks[:, :2] - np.array([x0, y0], np.float32)) * 0.5
-    size = 0.5 * face_size
-    rect = ((y1 - y0 + 1) // 2, (x1 - x0 + 1) // 2)
-    zone = shadows._hull(rect, points[list(shadows._NOSE)], grow=0.02 * size)
-    for side in shadows._BRIDGE_SIDES + shadows._BESIDE_NOSE:
-        zone |= shadows._hull(rect, points[list(side)])
-    zone &= 1 - shadows._hull(rect, points[list(shadows._NOSTRILS) + list(shadows._UPPER_LIP)], grow=0.01 * size)
-    soft = cv2.GaussianBlur(zone.astype(np.float32), (0, 0), max(0.5 * sigma, 0.5))
-    return x0, y0, cv2.resize(soft, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
 
 
 def _full_cast_on_shade(change: np.ndarray, keep: np.ndarray, lightness: np.ndarray, skin_lightness: float,

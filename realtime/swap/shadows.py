@@ -193,6 +193,33 @@ def far_cheek(shape, landmarks: np.ndarray, side: float) -> tuple[np.ndarray, fl
     return _hull(shape, landmarks[list(points)]), strength
 
 
+def nose_shade_zone(shape: tuple[int, int], landmarks: np.ndarray, face_size: float) -> tuple | None:
+    """(x0, y0, float32 weight) over the rectangle from (x0, y0): the nose, the sides of its bridge
+    and the cheek beside each flank (the zones where the clean texture keeps the photo's own shade,
+    lift_shadows), less the nostrils and the upper lip (hair and openings), soft-edged.
+    `landmarks` in the picture's pixels; None when the zone misses the picture."""
+    height, width = shape
+    inside = list(_NOSE) + [point for side in _BRIDGE_SIDES + _BESIDE_NOSE for point in side]
+    # Worked on the rectangle around the zone only (a tenth of the face box) ...
+    sigma = max(0.01 * face_size, 0.5)
+    pad = 0.02 * face_size + 3 * sigma + 2
+    low, high = landmarks[inside, :2].min(axis=0) - pad, landmarks[inside, :2].max(axis=0) + pad
+    x0, y0 = max(0, int(low[0])), max(0, int(low[1]))
+    x1, y1 = min(width, int(np.ceil(high[0])) + 1), min(height, int(np.ceil(high[1])) + 1)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    # ... at half its resolution (the weight is soft over 1% of the face), enlarged.
+    points = (landmarks[:, :2] - np.array([x0, y0], np.float32)) * 0.5
+    size = 0.5 * face_size
+    rect = ((y1 - y0 + 1) // 2, (x1 - x0 + 1) // 2)
+    zone = _hull(rect, points[list(_NOSE)], grow=0.02 * size)
+    for side in _BRIDGE_SIDES + _BESIDE_NOSE:
+        zone |= _hull(rect, points[list(side)])
+    zone &= 1 - _hull(rect, points[list(_NOSTRILS) + list(_UPPER_LIP)], grow=0.01 * size)
+    soft = cv2.GaussianBlur(zone.astype(np.float32), (0, 0), max(0.5 * sigma, 0.5))
+    return x0, y0, cv2.resize(soft, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+
+
 def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, oval: np.ndarray,
                  exclude: np.ndarray | None = None, mirrored: bool = False, side: float = 0.0) -> np.ndarray:
     """`image` (BGR uint8, de-lit) with its local shadows lifted towards the skin nearby.
