@@ -236,7 +236,7 @@ class LightTracker:
         self.order = order
         self.time_constant_s = time_constant_s
         self._tracks: dict[int, tuple[np.ndarray, np.ndarray, float, int]] = {}
-        # Per track: the camera's band between brow and lid over its forehead, per eye
+        # Per track: the camera's band between brow and lid and its cheekbones over its forehead
         # (camera_bands), measured with each fit and smoothed alike.
         self._bands: dict[int, np.ndarray] = {}
 
@@ -277,8 +277,8 @@ class LightTracker:
         return coeffs, mean
 
     def bands(self, track: int) -> np.ndarray | None:
-        """(2,) the camera's band over its forehead per eye (camera_bands), smoothed as the light
-        is; None before the track's first fit."""
+        """(4,) the camera's bands and cheekbones over its forehead (camera_bands), smoothed as the
+        light is; None before the track's first fit."""
         return self._bands.get(track)
 
     def reset(self) -> None:
@@ -293,13 +293,27 @@ _BROW_BANDS = (
     ((283, 282, 295), (387, 386, 385), (293, 334, 296), (333, 299, 337)),
     ((53, 52, 65), (160, 159, 158), (63, 105, 66), (104, 69, 108)),
 )
+# The cheekbone under each eye: from the lower lid (outer, middle, inner) down to the cheekbone's
+# points below it, per side (the face's left, then its right), measured against the same forehead
+# strip as that eye's band.
+_CHEEKBONES = (
+    ((373, 374, 380), (346, 347, 330), (293, 334, 296), (333, 299, 337)),
+    ((144, 145, 153), (117, 118, 101), (63, 105, 66), (104, 69, 108)),
+)
 # The band from this to that fraction of the way from the brow's lower line down to the lid (the
 # brow's hair above, the lash line below mostly left out) ...
 BAND_SPAN = (0.35, 0.8)
+# ... the cheekbone from this to that fraction of the way from the lower lid down to its points
+# (the lash line and the dark under the lid left out) ...
+CHEEK_SPAN = (0.45, 1.0)
 # ... and the forehead from this to that fraction of the way from the brow's upper line up to the
 # forehead's points (above the brow's hair, under the hairline).
 FOREHEAD_SPAN = (0.5, 1.0)
-# The lift fades out over this fraction of the brow-to-lid distance (Gaussian sigma).
+# Per zone (camera_bands' order): the zone's points, span and the power of the light's strength it
+# is lifted by: a cheekbone only under a hard light (d13, 0.2 of d20's strength: the band a fifth
+# of its lift, the cheekbones a 25th).
+_ZONES = tuple((eye, BAND_SPAN, 1) for eye in _BROW_BANDS) + tuple((side, CHEEK_SPAN, 2) for side in _CHEEKBONES)
+# The lift fades out over this fraction of the zone's height (Gaussian sigma).
 BAND_SOFT = 0.25
 
 
@@ -327,11 +341,13 @@ def _mean_in(picture: np.ndarray, polygon: np.ndarray) -> np.ndarray | None:
 _LUMA_BGR = np.array([0.114, 0.587, 0.299], np.float32)
 
 
-def _band_over_forehead(picture: np.ndarray, landmarks: np.ndarray, eye: tuple, offset: np.ndarray) -> float:
-    """The mean luma of `picture` over one eye's band (_BROW_BANDS) over its forehead strip's, at
-    landmarks - offset; NaN where either is (nearly) outside the picture or black."""
+def _band_over_forehead(picture: np.ndarray, landmarks: np.ndarray, eye: tuple, offset: np.ndarray,
+                        span: tuple[float, float] = BAND_SPAN) -> float:
+    """The mean luma of `picture` over one zone (_BROW_BANDS, _CHEEKBONES; `span` of the way from its
+    first points to its second) over its forehead strip's, at landmarks - offset; NaN where either
+    is (nearly) outside the picture or black."""
     brow_low, lid, brow_high, above = eye
-    band = _mean_in(picture, _strip(landmarks, brow_low, lid, BAND_SPAN) - offset)
+    band = _mean_in(picture, _strip(landmarks, brow_low, lid, span) - offset)
     forehead = _mean_in(picture, _strip(landmarks, brow_high, above, FOREHEAD_SPAN) - offset)
     if band is None or forehead is None:
         return float("nan")
@@ -340,10 +356,11 @@ def _band_over_forehead(picture: np.ndarray, landmarks: np.ndarray, eye: tuple, 
 
 
 def camera_bands(picture: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """(2,) float32: per eye (the face's left, then its right), the band between brow and upper lid
-    over the forehead above it in `picture` (mean luma); NaN where not measured."""
+    """(4,) float32: per eye (the face's left, then its right), the band between brow and upper lid
+    over the forehead above it in `picture` (mean luma), then per side the cheekbone under the eye
+    over the same forehead strip (_ZONES); NaN where not measured."""
     zero = np.zeros(2, np.float32)
-    return np.array([_band_over_forehead(picture, landmarks, eye, zero) for eye in _BROW_BANDS], np.float32)
+    return np.array([_band_over_forehead(picture, landmarks, eye, zero, span) for eye, span, _ in _ZONES], np.float32)
 
 
 def brow_band_floor(gain: np.ndarray, camera: np.ndarray, patch: np.ndarray, landmarks: np.ndarray,
@@ -363,16 +380,24 @@ def brow_band_floor(gain: np.ndarray, camera: np.ndarray, patch: np.ndarray, lan
     bone and upper lids as bright as its forehead: the relight's gain was 0.90 there and 1.05 on
     the forehead, and s42 wore a band over the eye 15-30 levels darker against the forehead than
     d20's own (benchmarks/results/s28-d20band). A band the fit does not darken (a flat or a side
-    light) or that the camera shows as shaded as the fit says is left as it was."""
+    light) or that the camera shows as shaded as the fit says is left as it was.
+
+    The cheekbone under each eye (_CHEEKBONES) is lifted the same way, by the square of
+    `strength`: d20's cheekbone under its left eye catches the light inside a shaded side (as
+    bright as its forehead, with the cheek below and the temple in shade). The cheekbone's points
+    are in the fit, at first or second order alike, but a light linear in the mesh's smooth
+    normals cannot draw a lit spot there (it calls it 0.97 of the forehead), and the colour
+    transfer stretched that: s42's cheekbone came out 16-18 levels too dark against her forehead,
+    now 11-14 (benchmarks/results/s28-d20cheek)."""
     out = gain
     offset = np.array(origin, np.float32)
     # In the gain map's pixels: patch pixel x at (x + 0.5) / step - 0.5.
     shift = offset + np.float32(0.5 * (step - 1))
-    for eye, seen in zip(_BROW_BANDS, camera, strict=True):
+    for (eye, span, power), seen in zip(_ZONES, camera, strict=True):
         brow_low, lid, brow_high, above = eye
         if not np.isfinite(seen):
             continue
-        band, forehead = _strip(landmarks, brow_low, lid, BAND_SPAN), _strip(landmarks, brow_high, above, FOREHEAD_SPAN)
+        band, forehead = _strip(landmarks, brow_low, lid, span), _strip(landmarks, brow_high, above, FOREHEAD_SPAN)
         on_band, on_forehead = _mean_in(gain, (band - shift) / step), _mean_in(gain, (forehead - shift) / step)
         if on_band is None or on_forehead is None or float(on_forehead.min()) <= 0.0:
             continue
@@ -380,7 +405,7 @@ def brow_band_floor(gain: np.ndarray, camera: np.ndarray, patch: np.ndarray, lan
         shaded = float((on_band / on_forehead).mean())
         if shaded >= 1.0:
             continue
-        own = _band_over_forehead(patch, landmarks, eye, offset)
+        own = _band_over_forehead(patch, landmarks, eye, offset, span)
         if not np.isfinite(own):
             continue
         # ... and the camera's band against the forehead relative to the new face's own, at most
@@ -388,7 +413,7 @@ def brow_band_floor(gain: np.ndarray, camera: np.ndarray, patch: np.ndarray, lan
         # than the forehead by about as much: d20). A band the fit does not darken is left alone.
         light = min(float(seen) / own, 2.0 - shaded)
         floor = on_forehead * np.float32(light)
-        # Lifted over the band, faded over BAND_SOFT of its height, within a window around it.
+        # Lifted over the zone, faded over BAND_SOFT of its height, within a window around it.
         reach = float(np.linalg.norm(landmarks[list(lid), :2] - landmarks[list(brow_low), :2], axis=1).mean())
         sigma = max(0.5, BAND_SOFT * reach / step)
         zone = (band - shift) / step
@@ -403,5 +428,5 @@ def brow_band_floor(gain: np.ndarray, camera: np.ndarray, patch: np.ndarray, lan
         if out is gain:
             out = gain.copy()
         window = out[y0:y1, x0:x1]
-        window += np.maximum(floor[None, None, :] - window, 0.0) * (weight[..., None] * np.float32(strength))
+        window += np.maximum(floor[None, None, :] - window, 0.0) * (weight[..., None] * np.float32(strength ** power))
     return out
