@@ -395,7 +395,9 @@ def brow_band_floor(gain: np.ndarray, camera: np.ndarray, patch: np.ndarray, lan
     shift = offset + np.float32(0.5 * (step - 1))
     for (eye, span, power), seen in zip(_ZONES, camera, strict=True):
         brow_low, lid, brow_high, above = eye
-        if not np.isfinite(seen):
+        lift = np.float32(strength ** power)
+        # (A flat or soft light, strength 0, lifts nothing: no zone is measured on the hot path.)
+        if lift <= 0.0 or not np.isfinite(seen):
             continue
         band, forehead = _strip(landmarks, brow_low, lid, span), _strip(landmarks, brow_high, above, FOREHEAD_SPAN)
         on_band, on_forehead = _mean_in(gain, (band - shift) / step), _mean_in(gain, (forehead - shift) / step)
@@ -428,5 +430,5 @@ def brow_band_floor(gain: np.ndarray, camera: np.ndarray, patch: np.ndarray, lan
         if out is gain:
             out = gain.copy()
         window = out[y0:y1, x0:x1]
-        window += np.maximum(floor[None, None, :] - window, 0.0) * (weight[..., None] * np.float32(strength ** power))
+        window += np.maximum(floor[None, None, :] - window, 0.0) * (weight[..., None] * lift)
     return out
