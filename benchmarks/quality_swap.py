@@ -64,6 +64,8 @@ POINTS_68 = np.array([
     71, 63, 105, 66, 107, 336, 296, 334, 293, 301, 168, 197, 5, 4, 75, 97, 2, 326, 305,
     33, 160, 158, 133, 153, 144, 362, 385, 387, 263, 373, 380,
     61, 39, 37, 0, 267, 269, 291, 405, 314, 17, 84, 181, 78, 82, 13, 312, 308, 317, 14, 87])
+# The mouth's 20 of them (300-W points 48-67).
+MOUTH_68 = POINTS_68[48:68]
 # Outer eye corners (300-W points 36 and 45): the usual inter-ocular normalisation.
 RIGHT_EYE_OUTER, LEFT_EYE_OUTER = 33, 263
 
@@ -209,13 +211,14 @@ def background_mask(landmarks: np.ndarray, shape) -> np.ndarray:
     return inside == 0
 
 
-def jitter(track: list[np.ndarray | None]) -> float:
-    """Mean normalised second difference of landmarks over consecutive detected triples."""
+def jitter(track: list[np.ndarray | None], points: np.ndarray = POINTS_68) -> float:
+    """Mean normalised second difference of landmarks (the 68 points, or a group of them such as
+    MOUTH_68) over consecutive detected triples."""
     values = []
     for a, b, c in zip(track, track[1:], track[2:], strict=False):
         if a is None or b is None or c is None:
             continue
-        second = c[POINTS_68, :2] - 2 * b[POINTS_68, :2] + a[POINTS_68, :2]
+        second = c[points, :2] - 2 * b[points, :2] + a[points, :2]
         values.append(float(np.linalg.norm(second, axis=1).mean()) / max(inter_ocular(b), 1.0))
     return float(np.mean(values)) if values else float("nan")
 

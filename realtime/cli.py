@@ -122,6 +122,7 @@ def _progress_bar(total: int | None, enabled: bool):
 def command_run(args: argparse.Namespace) -> int:
     from realtime.engine import Engine
     from realtime.output.window import WindowOutput
+    from realtime.provenance import session_from_environment
     from realtime.settings import require_outputs
 
     settings = settings_from_args(args)
@@ -136,7 +137,7 @@ def command_run(args: argparse.Namespace) -> int:
     def stats():
         return engine.stats()
 
-    engine = Engine(settings, output_options={"stats": stats})
+    engine = Engine(settings, output_options={"stats": stats}, provenance_session=session_from_environment())
     interactive = sys.stderr.isatty() and not args.json
     engine.start()
     assert engine.source is not None  # opened by start()

@@ -9,7 +9,11 @@ off; realtime/swap/mesh.py, _mouth_grain; benchmarks/results/s20-jitter).
 
 Measured as quality_swap measures it (static MediaPipe on the output frames, the mean normalised
 second difference of the 68 points), on the swap and blend stages in-process with video-mode
-landmarks (as the app runs): deterministic.
+landmarks (as the app runs): deterministic. The mouth's 20 points are bounded on their own: the
+doubled lip line shows there (with the s20 fix taken out, on 2f65cc0: the mouth 1.56x the
+shape-off output's, the whole face only 1.11x), while the whole face's ratio over these 40 frames
+swings 1.11-1.17 with changes that do not touch the shape (80 frames read 1.04: the eyes and jaw
+points of a few frames make the difference; benchmarks/results/s29-lead).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import av
 import cv2
 import numpy as np
 
-from benchmarks.quality_swap import jitter
+from benchmarks.quality_swap import MOUTH_68, jitter
 from realtime.blend.stage import BlendStage
 from realtime.frame import Frame
 from realtime.settings import FaceSettings, Settings
@@ -38,7 +42,7 @@ def _pictures(video: str) -> list[np.ndarray]:
     return pictures
 
 
-def _output_jitter(library, pictures: list[np.ndarray], faces: list, face_shape: float) -> float:
+def _output_track(library, pictures: list[np.ndarray], faces: list, face_shape: float) -> list[np.ndarray | None]:
     from realtime.faces import create_detector
 
     settings = Settings().replace(source=str(media("s9.jpg")), face_shape=face_shape)
@@ -57,7 +61,7 @@ def _output_jitter(library, pictures: list[np.ndarray], faces: list, face_shape:
         swap.close()
         static.close()
     assert sum(landmarks is not None for landmarks in track) >= FRAMES - 2
-    return jitter(track)
+    return track
 
 
 def test_the_face_shape_adds_no_jitter_on_a_still_head_with_glasses(library):
@@ -71,14 +75,15 @@ def test_the_face_shape_adds_no_jitter_on_a_still_head_with_glasses(library):
     finally:
         video.close()
     assert all(faces)
-    off = _output_jitter(library, pictures, faces, 0.0)
-    on = _output_jitter(library, pictures, faces, 0.75)
-    # Main: 0.00794 against 0.00657 (1.21x); fixed: 0.00690 (1.05x). s25 (e0df0ad): 0.00721 against
-    # 0.00657 (1.10x); with the target's own outer eye corners (swap/eyes.py, _outer_corner) the
-    # shape-off output is steadier (0.00634: MediaPipe finds the corners on the target's own liner
-    # and lash ends) and the shape-on one as steady as before (0.00729): 1.15x
-    # (benchmarks/results/s25-eyes). 60bac94: 0.00734 against 0.00633 (1.159x); with the nose's
-    # shade taking the target's full colour cast (blend/color.py, SHADE_CAST) the shape-on output as
-    # steady as before (0.00734) and the shape-off one steadier (0.00626): 1.174x
-    # (benchmarks/results/s28-nosegrey).
-    assert on <= 1.18 * off, f"the shape transfer made the face jitter: {on:.5f} against {off:.5f} without"
+    off = _output_track(library, pictures, faces, 0.0)
+    on = _output_track(library, pictures, faces, 0.75)
+    # The mouth: 2f65cc0 1.057x (4.36e-3 -> 4.61e-3); without _mouth_grain's fix 1.559x.
+    mouth_off, mouth_on = jitter(off, MOUTH_68), jitter(on, MOUTH_68)
+    assert mouth_on <= 1.25 * mouth_off, (
+        f"the shape transfer made the lips jitter: {mouth_on:.5f} against {mouth_off:.5f} without")
+    # The whole face: main 0.00794 against 0.00657 (1.21x) before the s20 fix; 60bac94 1.159x;
+    # 2f65cc0 0.00738 against 0.00645 (1.143x). The bound sits above this probe's swing (1.11-1.17
+    # with changes that do not touch the shape); the mouth's bound above is the sharp one.
+    whole_off, whole_on = jitter(off), jitter(on)
+    assert whole_on <= 1.20 * whole_off, (
+        f"the shape transfer made the face jitter: {whole_on:.5f} against {whole_off:.5f} without")

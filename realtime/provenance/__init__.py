@@ -14,13 +14,15 @@ the preview and the recordings all get the marked picture.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
 
+from realtime.errors import SettingsError
 from realtime.frame import Frame
 from realtime.provenance.label import Label
 from realtime.provenance.watermark import SESSION_BITS, Watermarker
@@ -29,8 +31,30 @@ from realtime.settings import Settings
 log = logging.getLogger(__name__)
 
 
+MARK_SESSION_VARIABLE = "FACECAM_MARK_SESSION"
+
+
 def new_session_id() -> int:
     return secrets.randbelow(1 << SESSION_BITS)
+
+
+def session_from_environment(environ: Mapping[str, str] = os.environ) -> int | None:
+    """The invisible mark's session id from FACECAM_MARK_SESSION (hexadecimal, 0 to ffff), or None
+    (a new random one) when it is unset. For measurements: with a new id on every run the mark's
+    pattern changes and the encoder's choices with it, so two runs of the same code wrote files up
+    to 25 levels apart and the identity distance of one pair moved by 0.004 (session 29), as much
+    as the changes it was measuring. The mark is there either way; only its id is fixed."""
+    text = environ.get(MARK_SESSION_VARIABLE, "").strip()
+    if not text:
+        return None
+    try:
+        session = int(text, 16)
+    except ValueError:
+        session = -1
+    if not 0 <= session < 1 << SESSION_BITS:
+        raise SettingsError(f"{MARK_SESSION_VARIABLE}={text!r}: a mark session id is 1 to 4 hexadecimal digits (0 to "
+                         f"{(1 << SESSION_BITS) - 1:x})")
+    return session
 
 
 class Provenance:
