@@ -112,17 +112,24 @@ def facecam_command() -> list[str]:
     return [sys.executable, "-m", "realtime.cli"]
 
 
-# The invisible mark's session id for every written file (realtime/provenance, FACECAM_MARK_SESSION):
-# with a new random id per run, two runs of the same code wrote files up to 25 levels apart and a
-# pair's identity distance moved by 0.004, as much as the before/after changes being measured.
-MARK_SESSION = "5a29"
+def mark_session(path: Path) -> str:
+    """The invisible mark's session id for a written file (FACECAM_MARK_SESSION, realtime/provenance):
+    fixed by the file's name, so the same code writes the same file on every run. With a new random
+    id per run, two runs of the same code wrote files up to 25 levels apart and a pair's identity
+    distance moved by 0.004, as much as the before/after changes being measured. Each file keeps an
+    id of its own, as separate runs had: the second passthrough run, the floor of every metric, still
+    differs from the first by what the output stage (mark and encoder) alone does."""
+    import zlib
+
+    return f"{zlib.crc32(path.name.encode()) & 0xFFFF:04x}"
 
 
-def facecam_env() -> dict[str, str]:
-    """The environment for `facecam_command`: this checkout first on the import path, and one
-    mark session id, so the same code writes the same file on every run."""
+def facecam_env(session: str | None = None) -> dict[str, str]:
+    """The environment for `facecam_command`: this checkout first on the import path, and the mark's
+    session id when given."""
     env = dict(os.environ)
-    env.setdefault("FACECAM_MARK_SESSION", MARK_SESSION)
+    if session is not None:
+        env["FACECAM_MARK_SESSION"] = session
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     return env
 
@@ -157,7 +164,7 @@ def write(source: Path | None, target: Path, path: Path, frames: int, config: Pa
     command += ["--mode", "passthrough"] if source is None else ["--source", str(source)]
     if config is not None:
         command += ["--config", str(config)]
-    result = subprocess.run(command, capture_output=True, text=True, env=facecam_env())
+    result = subprocess.run(command, capture_output=True, text=True, env=facecam_env(mark_session(path)))
     if result.returncode != 0:
         raise RuntimeError(f"facecam run failed ({result.returncode}): {' '.join(command)}\n"
                            f"{result.stderr.strip()[-2000:]}")

@@ -40,24 +40,24 @@ def test_the_same_code_writes_the_same_file_on_every_run(tmp_path):
     # The invisible mark took a new random session id on every run, and the encoder's choices
     # changed with it: two runs of the same code wrote files up to 25 levels apart, and a pair's
     # identity distance moved by 0.004 between runs, as much as the changes a before/after run
-    # measures. The benchmark now fixes the id (FACECAM_MARK_SESSION); the mark is still there.
+    # measures. The benchmark now fixes each file's id (FACECAM_MARK_SESSION, from the file's
+    # name); the mark is still there.
     import av
     import numpy as np
 
-    from realtime.provenance import watermark
     from tests.conftest import media
 
     target, source = media("d6.mp4"), media("s42.jpg")
     pictures = []
     for run in ("first", "second"):
-        path = tmp_path / f"{run}.mp4"
+        path = tmp_path / run / "pair.mp4"
         quality_written.write(source, target, path, 4, None, reuse=False)
         with av.open(str(path)) as container:
             pictures.append([frame.to_ndarray(format="bgr24") for frame in container.decode(video=0)])
     assert len(pictures[0]) == len(pictures[1]) == 4
     for first, second in zip(*pictures, strict=True):
         assert np.array_equal(first, second)
-    assert int(quality_written.MARK_SESSION, 16) < 1 << watermark.SESSION_BITS
+    assert quality_written.mark_session(tmp_path / "a.mp4") != quality_written.mark_session(tmp_path / "b.mp4")
 
 
 def test_a_mark_session_that_is_not_an_id_is_refused_in_one_line(tmp_path):
