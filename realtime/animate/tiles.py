@@ -117,7 +117,7 @@ def rasterise_ids(points: np.ndarray, triangles: np.ndarray, rank: np.ndarray,
         value += np.take(ex / length, owner) * y_cell
         value += np.take((ey * p[:, 0] - ex * p[:, 1]) / length, owner)
         inside &= value >= -1e-3
-    owner, cell = owner[inside], y[inside] * width + x[inside]
+    owner, cell = owner[inside], (y * width + x)[inside]
     if len(cell) == 0:
         return ids
     # The candidates that beat the big triangle under them (if any) written in ascending rank: where
