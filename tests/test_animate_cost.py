@@ -117,6 +117,23 @@ def test_two_drivers_animated_in_turn_each_keep_their_reference_s_measures(monke
                 or (isinstance(value, dict) and name.startswith("_") and not name.startswith("__"))]  # none module-wide
 
 
+def _grid_mesh(height: int, width: int, spacing: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """(points, triangles): a regular triangulated grid over a height x width picture, its last
+    row and column on the picture's edge."""
+    ys, xs = np.mgrid[0:height + 1:spacing, 0:width + 1:spacing]
+    points = np.stack([np.minimum(xs, width - 1), np.minimum(ys, height - 1)], axis=-1).reshape(-1, 2).astype(np.float64)
+    rows, cols = xs.shape
+    corner = (np.arange(rows - 1)[:, None] * cols + np.arange(cols - 1)[None, :]).ravel()
+    triangles = np.concatenate([np.stack([corner, corner + 1, corner + cols], axis=1),
+                                np.stack([corner + 1, corner + cols + 1, corner + cols], axis=1)]).astype(np.int32)
+    return points, triangles
+
+
+def no_boxes(*_args) -> None:
+    """No eye box overrides the tile warp's maps."""
+    return None
+
+
 def test_a_smooth_backdrop_keeps_its_drawing_within_two_levels_of_a_fresh_one(monkeypatch):
     """A square portrait fitted into a 16:9 picture sits on a blurred backdrop, which the mesh's
     surroundings carry along with the head by fractions of a pixel per frame. Where the picture
@@ -136,18 +153,10 @@ def test_a_smooth_backdrop_keeps_its_drawing_within_two_levels_of_a_fresh_one(mo
     picture[:, :width // 2] = np.clip(ramp + cv2.GaussianBlur(rng.normal(0, 20, (height, width // 2, 3)),
                                                               (0, 0), 12), 0, 255).astype(np.uint8)
     picture[:, width // 2:] = rng.integers(0, 256, size=(height, width // 2, 3), dtype=np.uint8)
-    ys, xs = np.mgrid[0:height + 1:32, 0:width + 1:32]
-    dst = np.stack([np.minimum(xs, width - 1), np.minimum(ys, height - 1)], axis=-1).reshape(-1, 2).astype(np.float64)
-    rows, cols = xs.shape
-    corner = (np.arange(rows - 1)[:, None] * cols + np.arange(cols - 1)[None, :]).ravel()
-    triangles = np.concatenate([np.stack([corner, corner + 1, corner + cols], axis=1),
-                                np.stack([corner + 1, corner + cols + 1, corner + cols], axis=1)]).astype(np.int32)
+    dst, triangles = _grid_mesh(height, width)
     inner = (dst[:, 0] > 0) & (dst[:, 0] < width - 1) & (dst[:, 1] > 0) & (dst[:, 1] < height - 1)
     depth = np.zeros(len(dst))
     frames = [dst + inner[:, None] * [0.15 * (index + 1) + 0.6, 0.1 * index] for index in range(12)]
-
-    def no_boxes(*_args) -> None:
-        return None
 
     with monkeypatch.context() as fresh:  # every tile drawn anew from the exact maps
         fresh.setattr(tiles, "STILL", -1.0)
@@ -325,3 +334,47 @@ def test_the_tiles_affines_take_each_triangle_onto_its_source():
         np.testing.assert_allclose(offset[index], src[triangles[index]].mean(axis=0) - dst[triangles[index]].mean(axis=0),
                                    atol=1e-4)
     np.testing.assert_array_equal(tiles.triangle_affines(dst, src, triangles), columns.T.reshape(-1, 2, 3))
+
+
+def test_only_the_tiles_the_motion_reaches_are_drawn_and_a_still_driver_leaves_the_portrait(monkeypatch):
+    """The tile warp draws a tile anew only where its map moved; everywhere else the picture is
+    the portrait's own pixels, to the bit, and a driver back at rest leaves the whole portrait as
+    it was. A sharp picture whose height is no multiple of a tile (a last tile row of 8 rows, less
+    than the rows resampled per call) and a mesh whose vertices move in one patch only (a wink:
+    0.6 px more each frame), then back at rest: the tiles the patch's triangles do not reach are
+    the portrait's own in every frame, every tile the motion moves is exactly what a warp that draws
+    every tile afresh draws, the short last row included, and the last frame is the portrait."""
+    from realtime.animate import tiles
+
+    height, width = 200, 320
+    picture = np.random.default_rng(11).integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+    dst, triangles = _grid_mesh(height, width, spacing=40)
+    patch = (np.abs(dst[:, 0] - 160) <= 40) & (np.abs(dst[:, 1] - 150) <= 30)  # x 120-200, y 120-160
+    depth = np.zeros(len(dst))
+    frames = [dst + patch[:, None] * [0.6 * index, -0.4 * index] for index in range(1, 6)] + [dst.copy()]
+    with monkeypatch.context() as fresh:  # every tile drawn anew from the exact maps
+        fresh.setattr(tiles, "STILL", -1.0)
+        fresh.setattr(tiles, "REUSE", -1.0)
+        exact = [tiles.TileWarp(picture).render(dst, src, triangles, depth, [], no_boxes).copy() for src in frames]
+    warp = tiles.TileWarp(picture)
+    tile = tiles.TILE
+    # The patch's triangles reach 40 px beyond its vertices (x 80-240, y 80 to the bottom edge):
+    # the tiles from x 64 to 256, y 64 to the last row.
+    far = np.ones((height, width), dtype=bool)
+    far[64:, 64:256] = False
+    drawn = []
+    for src, want in zip(frames, exact, strict=True):
+        out = warp.render(dst, src, triangles, depth, [], no_boxes)
+        np.testing.assert_array_equal(out[far], picture[far])
+        for ty in range(warp.tiles_y):
+            for tx in range(warp.tiles_x):
+                part = np.s_[ty * tile:(ty + 1) * tile, tx * tile:(tx + 1) * tile]
+                # (0.6 px more per frame at the patch: every tile it moves is drawn every frame.)
+                if not np.array_equal(want[part], picture[part]):
+                    np.testing.assert_array_equal(out[part], want[part], err_msg=str((ty, tx)))
+        drawn.append(warp.tiles_drawn)
+        if warp.tiles_drawn:  # the short last row moves with the rest
+            assert np.abs(out[192:, 64:256].astype(int) - picture[192:, 64:256]).max() > 0
+    assert min(drawn[:-1]) >= 4, drawn  # the wink's tiles are drawn every frame ...
+    assert drawn[-1] == 0  # ... and at rest none is
+    np.testing.assert_array_equal(out, picture)

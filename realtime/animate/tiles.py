@@ -45,6 +45,7 @@ LEVELS = 2.0  # grey levels
 MOST_KEPT = 1.0  # px
 BLOCK = 8  # px: the steepness is kept per block of the portrait ...
 REACH = (2, 4, 8, 16, 32, 64, 128, 256, 512)  # px: ... and per tile, for these distances around it
+BAND = 16  # rows of the drawing resampled per remap call (`_draw`)
 
 
 def rasterise_ids(points: np.ndarray, triangles: np.ndarray, rank: np.ndarray,
@@ -319,9 +320,11 @@ class TileWarp:
         # The doubled picture's coordinates (x -> 2x) on the coarse grid, not per pixel: the
         # linear upsampling commutes with the exact doubling, the same maps at 1/16 of the cost.
         double_x, double_y = map_x * 2.0, map_y * 2.0
-        off_x = np.abs(map_x - self.grid_x[None, :])
-        off_y = np.abs(map_y - self.grid_y[:, None])
-        shift = self._window_max(np.maximum(off_x, off_y))
+        off = np.subtract(map_x, self.grid_x[None, :])
+        np.abs(off, out=off)
+        off_y = np.subtract(map_y, self.grid_y[:, None])
+        np.abs(off_y, out=off_y)
+        shift = self._window_max(np.maximum(off, off_y, out=off))
         tolerance = np.maximum(self._tolerance(shift), REUSE)
         moved = shift >= np.where(eyes, STILL, np.maximum(tolerance, STILL))
         win_x, win_y = self._windows(map_x), self._windows(map_y)
@@ -330,9 +333,15 @@ class TileWarp:
         redraw = (moved & ~self.drawn) | eyes
         ty, tx = np.nonzero(moved & self.drawn & ~eyes)
         if len(ty):
-            changed = np.maximum(np.abs(win_x[ty, tx] - self.drawn_x[ty, tx]),
-                                 np.abs(win_y[ty, tx] - self.drawn_y[ty, tx])).max(axis=(1, 2))
-            changed = changed >= tolerance[ty, tx]
+            # In place on the gathered windows (no temporaries of their size).
+            off = win_x[ty, tx]
+            off -= self.drawn_x[ty, tx]
+            np.abs(off, out=off)
+            other = win_y[ty, tx]
+            other -= self.drawn_y[ty, tx]
+            np.abs(other, out=other)
+            np.maximum(off, other, out=off)
+            changed = off.reshape(len(ty), -1).max(axis=1) >= tolerance[ty, tx]
             redraw[ty[changed], tx[changed]] = True
         redraw &= moved
         restore = self.drawn & ~moved
@@ -350,10 +359,12 @@ class TileWarp:
         ends_x = np.nonzero(step == -1)[1]
         for ty, tx0, tx1 in zip(starts_y.tolist(), starts_x.tolist(), ends_x.tolist(), strict=True):
             self._draw(ty, tx0, tx1, double_x, double_y, override)
-            self.drawn_x[ty, tx0:tx1] = win_x[ty, tx0:tx1]
-            self.drawn_y[ty, tx0:tx1] = win_y[ty, tx0:tx1]
-            self.drawn[ty, tx0:tx1] = True
-        self.tiles_drawn = int(redraw.sum())
+        # The drawn tiles' windows kept in one gather each (a slice assignment per run cost more).
+        ty, tx = np.nonzero(redraw)
+        self.drawn_x[ty, tx] = win_x[ty, tx]
+        self.drawn_y[ty, tx] = win_y[ty, tx]
+        self.drawn |= redraw
+        self.tiles_drawn = len(ty)
         return self.warped
 
     def _draw(self, ty: int, tx0: int, tx1: int, map_x: np.ndarray, map_y: np.ndarray, override) -> None:
@@ -374,6 +385,13 @@ class TileWarp:
             fine_x[:, 0], fine_y[:, 0] = 0.0, np.arange(2 * y0, 2 * (y0 + h), 2, dtype=np.float32)
         if x0 + w == self.width:
             fine_x[:, -1], fine_y[:, -1] = 2.0 * (self.width - 1), np.arange(2 * y0, 2 * (y0 + h), 2, dtype=np.float32)
-        # Written in place (a view of the drawing: no temporary picture and copy).
-        cv2.remap(self.double, fine_x, fine_y, cv2.INTER_LINEAR, dst=self.warped[y0:y0 + h, x0:x0 + w],
-                  borderMode=cv2.BORDER_REFLECT101)
+        # Written in place (a view of the drawing: no temporary picture and copy), BAND rows a call:
+        # the same pixels (each one reads only its own map entry), in 12 % less time than the
+        # tiles' 64 rows in one call (32 rows: 7 %, 8 rows: 10 %; s42 by d3, replayed strips).
+        # OpenCV remaps a call by blocks of up to 128 rows and 16 k pixels: 64 rows are read as
+        # blocks of 64 x 256 pixels, each sampling 128 rows of the doubled picture 7.5 kB apart,
+        # 16 rows as blocks of 16 x up to 1024, each sampling 32 rows four times as long.
+        for top in range(0, h, BAND):
+            bottom = min(h, top + BAND)
+            cv2.remap(self.double, fine_x[top:bottom], fine_y[top:bottom], cv2.INTER_LINEAR,
+                      dst=self.warped[y0 + top:y0 + bottom, x0:x0 + w], borderMode=cv2.BORDER_REFLECT101)
