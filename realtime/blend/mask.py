@@ -6,7 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from realtime.blend.kernels import area_shrink, bounds, gaussian_u8, wide_blur
+from realtime.blend.kernels import area_shrink, gaussian_u8, wide_blur
 from realtime.faces.topology import topology
 from realtime.frame import Box
 from realtime.settings import BlendSettings
@@ -219,17 +219,7 @@ def skin_mask(points: np.ndarray, box: Box, face_size: float, alpha: np.ndarray 
                  for brow in (top.right_eyebrow, top.left_eyebrow)]
     cv2.fillPoly(features, polygons, 1, shift=4)
     grow = _odd(0.04 * face_size * float(scale.mean()))
-    # Dilated over the features' bounding box grown by the disc's radius only: a pixel further
-    # out has no feature pixel under the disc and stays 0 (dilate's border adds nothing), so
-    # the mask is the whole picture's dilation bit for bit, over the eyes-to-lips part of the box
-    # (issue 13, benchmarks/results/s29-swapcost).
-    found = bounds(features)
-    if found is not None:
-        reach = grow // 2
-        ya, yb = max(0, found[0] - reach), min(height, found[1] + reach)
-        xa, xb = max(0, found[2] - reach), min(width, found[3] + reach)
-        part = features[ya:yb, xa:xb]
-        part[:] = cv2.dilate(part, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    features = cv2.dilate(features, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
     skin &= 1 - features
     if alpha is not None:
         if alpha.shape != skin.shape:
