@@ -96,6 +96,12 @@ PARTS = [
     ("realtime.swap.mesh", "warp", "shape warp"),
     ("realtime.swap.mesh", "MeshSwapper._glasses_unmoved", "shape: glasses unmoved"),
     ("realtime.swap.mesh", "_mouth_grain", "shape: mouth grain"),
+    # Sessions 22-28's parts (issue 13, benchmarks/results/s29-swapcost).
+    ("realtime.blend.stage", "detail_on_luma", "luma detail chain (all)"),
+    ("realtime.blend.stage", "fine_match_gain", "finest-band match"),
+    ("realtime.blend.relight", "brow_band_floor", "brow-band floor"),
+    ("realtime.swap.shadows", "nose_shade_zone", "nose shade zone"),
+    ("realtime.swap.mesh", "eye_zones", "eye zones"),
 ]
 
 

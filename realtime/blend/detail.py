@@ -34,7 +34,8 @@ def split_sigma(scale: float) -> float:
 def camera_detail(image: np.ndarray, target: np.ndarray, scale: float, strength: float = 1.0,
                   weight: np.ndarray | None = None,
                   keep: tuple[np.ndarray, tuple[int, int, int, int]] | None = None,
-                  skin: np.ndarray | None = None, image_low: np.ndarray | None = None) -> np.ndarray:
+                  skin: np.ndarray | None = None, image_low: np.ndarray | None = None,
+                  shown: np.ndarray | None = None) -> np.ndarray:
     """`image` (the rendered face over the box) with its finest band replaced by `target`'s.
 
     `weight` (where the new face shows, the layer's alpha): the crossover band is filled there
@@ -43,7 +44,8 @@ def camera_detail(image: np.ndarray, target: np.ndarray, scale: float, strength:
     finest band and only gets the target's (there limited to grain) on top.
 
     `image_low`: gaussian_u8(image, split_sigma(scale)) where the caller made it already (the
-    blend stage: feature_band's edge_gain reads it too)."""
+    blend stage: feature_band's edge_gain reads it too). `shown`: half_shown(weight, half the
+    box), where the caller made it (crossover_fill's mask)."""
     sigma = split_sigma(scale)
     # uint8/int16 OpenCV arithmetic throughout: float32 copies of two face boxes cost more
     # than the blurs themselves.
@@ -52,7 +54,7 @@ def camera_detail(image: np.ndarray, target: np.ndarray, scale: float, strength:
     target_low = gaussian_u8(target, sigma)
     own = cv2.subtract(image, image_low, dtype=cv2.CV_16S)
     theirs = cv2.subtract(target, target_low, dtype=cv2.CV_16S)
-    fill = crossover_fill(image_low, target_low, weight, sigma, skin) if weight is not None else 0.0
+    fill = crossover_fill(image_low, target_low, weight, sigma, skin, shown) if weight is not None else 0.0
     if fill > 0.01:
         # The target's band just below the split (sigma .. CROSSOVER x sigma), as far as the
         # face lacks it: theirs then reaches down to where the face's own detail is as strong
@@ -96,7 +98,7 @@ FILL_LIMIT = 2.5
 
 
 def crossover_fill(image_low: np.ndarray, target_low: np.ndarray, weight: np.ndarray, sigma: float,
-                   skin: np.ndarray | None = None) -> float:
+                   skin: np.ndarray | None = None, shown: np.ndarray | None = None) -> float:
     """How much of the target's band between `sigma` and CROSSOVER x `sigma` to add to the face
     (0..1), from the face's energy in that band over the target's (r), over `weight` > 0.5 and
     `skin` (uint8 {0, 1} at half the pictures' size: blend/mask.py skin_mask, step 2; None: the
@@ -111,9 +113,10 @@ def crossover_fill(image_low: np.ndarray, target_low: np.ndarray, weight: np.nda
     0.75). The camera's band taken down to ~1.7 sigma instead (1 - G(1.7 sigma)) keeps close to
     G(sigma)^2 + (1 - G(1.7 sigma))^2 within 0.86..1.02 of 1 over the crossover. A source as sharp as
     the camera there (r >= FILL_UNTIL: s12 on d14, s42 on d9)
-    already has that energy of its own and gets nothing added."""
+    already has that energy of its own and gets nothing added. `shown`: half_shown's mask of
+    `weight`, where the caller made it."""
     size = (max(1, image_low.shape[1] // 2), max(1, image_low.shape[0] // 2))
-    where = (area_shrink(weight, size) > 0.5).astype(np.uint8)
+    where = half_shown(weight, size, shown)
     if skin is not None and skin.shape == where.shape:
         where &= skin
     if cv2.countNonZero(where) < 64:
@@ -147,18 +150,31 @@ def crossover_fill(image_low: np.ndarray, target_low: np.ndarray, weight: np.nda
 SOURCE_GAIN_MAX = 2.0
 
 
-def source_detail_gain(image: np.ndarray, target: np.ndarray, weight: np.ndarray, sigma: float) -> float:
+def half_shown(weight: np.ndarray, size: tuple[int, int], shown: np.ndarray | None = None) -> np.ndarray:
+    """uint8 {0, 1} at `size` (w, h), half the box's: where `weight` (the layer's alpha over the
+    box) averages over 0.5, the pixels source_detail_gain and crossover_fill measure over.
+    `shown`: this mask where the caller made it already (the blend stage makes it once for both:
+    the same alpha at the same size; issue 13, benchmarks/results/s29-swapcost); a copy, since
+    crossover_fill narrows it in place."""
+    if shown is not None and shown.shape == (size[1], size[0]):
+        return shown.copy()
+    return (area_shrink(weight, size) > 0.5).astype(np.uint8)
+
+
+def source_detail_gain(image: np.ndarray, target: np.ndarray, weight: np.ndarray, sigma: float,
+                       shown: np.ndarray | None = None) -> float:
     """How much the face's own detail band (structure between `sigma` and 3 x `sigma` target
     pixels: brows, lids, lip lines, nostrils) must be raised to carry as much energy as the
     target camera's face has in the same band, over `weight` > 0.5 (where the new face shows).
 
     A source face enlarged onto a larger target face, or a painting, has its features' edges
     spread over more pixels than the camera draws them: the face looked soft ("waxy") next to
-    the sharp hair around it even after the camera's finest band was put back."""
+    the sharp hair around it even after the camera's finest band was put back. `shown`:
+    half_shown's mask, where the caller made it."""
     # Measured at half resolution (the band is then sigma/2 .. 3 sigma/2 there): an energy
     # ratio over the whole face does not need every pixel, and it cost 7 ms at full size.
     size = (max(1, image.shape[1] // 2), max(1, image.shape[0] // 2))
-    where = (area_shrink(weight, size) > 0.5).astype(np.uint8)
+    where = half_shown(weight, size, shown)
     if cv2.countNonZero(where) < 64:
         return 1.0
     energy = []
@@ -370,8 +386,9 @@ def fine_match_gain(image: np.ndarray, camera: np.ndarray, weight: np.ndarray, l
     rest = 1.0 - alpha
 
     def finest(picture: np.ndarray) -> np.ndarray:
-        band = cv2.subtract(picture, gaussian_u8(picture, MATCH_SIGMA), dtype=cv2.CV_16S)
-        return band[::2, ::2].astype(np.float32)
+        # The difference taken on the read grid only (every other pixel): the same integers, a
+        # quarter of the subtraction and no int16 copy of the crop (issue 13, s29-swapcost).
+        return np.subtract(picture[::2, ::2], gaussian_u8(picture, MATCH_SIGMA)[::2, ::2], dtype=np.float32)
 
     own = finest(camera)
     base = finest(cv2.blendLinear(low, camera, alpha, rest))

@@ -16,6 +16,7 @@ from realtime.blend.detail import (
     camera_detail,
     fine_band_scaled,
     fine_match_gain,
+    half_shown,
     source_detail,
     source_detail_gain,
     split_sigma,
@@ -59,7 +60,10 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     sigma = split_sigma(layer.scale)
     luma, camera_luma = as_grey(image), as_grey(camera)
     whole_camera = camera_luma
-    gain = source_detail_gain(luma, camera_luma, layer.alpha, sigma)
+    # Where the new face shows, at half the box's size: both the detail boost's and the crossover
+    # fill's measures read it (made once; issue 13, benchmarks/results/s29-swapcost).
+    shown = half_shown(layer.alpha, (max(1, luma.shape[1] // 2), max(1, luma.shape[0] // 2)))
+    gain = source_detail_gain(luma, camera_luma, layer.alpha, sigma, shown)
     if smooth is not None:
         gain = smooth("detail", gain)
     if grain_from is not None:
@@ -88,7 +92,7 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     # texture took out), not the whole face: the features' edges carried it (detail.crossover_fill).
     skin = skin_mask(layer.face.landmarks, layer.box, layer.face.size, step=2)
     detailed = camera_detail(detailed, grain, layer.scale, strength, layer.alpha, keep=features, skin=skin,
-                             image_low=detailed_low)
+                             image_low=detailed_low, shown=shown)
     # The sum of the steps above, its finest band within reach of the camera's own over the face
     # (detail.fine_match_gain): read against the camera's whole picture, brows and lashes included,
     # as a viewer compares them.

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from realtime.blend.detail import edge_gain
-from realtime.blend.kernels import area_shrink, as_grey, gaussian_u8
+from realtime.blend.kernels import area_shrink, as_grey, bounds, gaussian_u8
 from realtime.faces.topology import topology
 from realtime.frame import Box
 
@@ -81,12 +81,12 @@ def _grown(mask: np.ndarray, reach: float) -> np.ndarray:
     is exact, so the zone is that of a transform over the whole box (tests/test_blend_brows_budget.py)
     at a fifth of its cost on d13 (the whole box's transform and threshold: ~0.4 ms per frame)."""
     out = np.zeros_like(mask)
-    cols, rows = np.nonzero(mask.max(axis=0) == 255)[0], np.nonzero(mask.max(axis=1) == 255)[0]
-    if not len(cols):
+    found = bounds(mask, 254)
+    if found is None:
         return out
     grow = int(np.ceil(reach)) + 1
-    ya, yb = max(0, rows[0] - grow), min(mask.shape[0], rows[-1] + 1 + grow)
-    xa, xb = max(0, cols[0] - grow), min(mask.shape[1], cols[-1] + 1 + grow)
+    ya, yb = max(0, found[0] - grow), min(mask.shape[0], found[1] + grow)
+    xa, xb = max(0, found[2] - grow), min(mask.shape[1], found[3] + grow)
     distance = cv2.distanceTransform(255 - mask[ya:yb, xa:xb], cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     out[ya:yb, xa:xb] = cv2.compare(distance, float(reach), cv2.CMP_LE)
     return out
@@ -98,12 +98,12 @@ def _soft_drawn(mask: np.ndarray, sigma: float) -> np.ndarray:
     of the box's height (0.25 -> 0.10 ms on d13's zone). Zeros further out blur to zeros, and the
     crop's reflected border reads zeros there as the whole picture's reads them."""
     blurred = np.zeros(mask.shape, np.float32)
-    rows, cols = np.nonzero(mask.max(axis=1))[0], np.nonzero(mask.max(axis=0))[0]
-    if not len(rows):
+    found = bounds(mask)
+    if found is None:
         return blurred
     reach = int(round(sigma * 4 * 2 + 1)) // 2 + 1  # OpenCV's float kernel: 4 sigma each side
-    ya, yb = max(0, rows[0] - reach), min(mask.shape[0], rows[-1] + 1 + reach)
-    xa, xb = max(0, cols[0] - reach), min(mask.shape[1], cols[-1] + 1 + reach)
+    ya, yb = max(0, found[0] - reach), min(mask.shape[0], found[1] + reach)
+    xa, xb = max(0, found[2] - reach), min(mask.shape[1], found[3] + reach)
     blurred[ya:yb, xa:xb] = cv2.GaussianBlur(mask[ya:yb, xa:xb].astype(np.float32) * (1.0 / 255.0), (0, 0), sigma)
     return blurred
 
@@ -192,8 +192,8 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
     `image_low`: gaussian_u8(image, sigma) over the box, where the caller has it (edge_gain reads
     a crop of it)."""
     zone, _ = feature_zones(points, box, face_size, brows=False)
-    where = np.nonzero(zone.max(axis=1) > 0.004)[0], np.nonzero(zone.max(axis=0) > 0.004)[0]
-    if not len(where[0]) or not len(where[1]):
+    where = bounds(zone, 0.004)
+    if where is None:
         return target, None
     band_sigma = sigma if band_sigma is None else max(sigma, band_sigma)
     # The band limited reaches BASE_WIDE times further down than camera_detail reads: the
@@ -205,8 +205,8 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
     # of its own along the zone's soft edge (d20 under s12, a line along the brow's top).
     wide = BASE_WIDE * band_sigma
     pad = int(np.ceil(3 * wide))
-    ya, yb = max(0, where[0][0] - pad), min(target.shape[0], where[0][-1] + 1 + pad)
-    xa, xb = max(0, where[1][0] - pad), min(target.shape[1], where[1][-1] + 1 + pad)
+    ya, yb = max(0, where[0] - pad), min(target.shape[0], where[1] + pad)
+    xa, xb = max(0, where[2] - pad), min(target.shape[1], where[3] + pad)
     part = target[ya:yb, xa:xb]
     # The weights are smooth (blurred over 2 sigma and more): computed at half resolution.
     height, width = part.shape[:2]
@@ -583,12 +583,12 @@ def _fill_with_grain(part: np.ndarray, weight: np.ndarray, filled: np.ndarray) -
     erasure reaches only (where weight is 0 a pixel stays as it is), grown by the grain blur's
     reach so that the grain there is that of the whole part: the same pixels, bit for bit
     (tests/test_blend_brows_budget.py)."""
-    rows, cols = np.nonzero(weight.max(axis=1) > 0)[0], np.nonzero(weight.max(axis=0) > 0)[0]
-    if not len(rows):
+    found = bounds(weight)
+    if found is None:
         return
     pad = int(np.ceil(3 * ERASE_GRAIN_SIGMA)) + 1
-    ra, rb = max(0, rows[0] - pad), min(part.shape[0], rows[-1] + 1 + pad)
-    ca, cb = max(0, cols[0] - pad), min(part.shape[1], cols[-1] + 1 + pad)
+    ra, rb = max(0, found[0] - pad), min(part.shape[0], found[1] + pad)
+    ca, cb = max(0, found[2] - pad), min(part.shape[1], found[3] + pad)
     part, weight, filled = part[ra:rb, ca:cb], weight[ra:rb, ca:cb], filled[ra:rb, ca:cb]
     grain = cv2.subtract(part, gaussian_u8(part, ERASE_GRAIN_SIGMA), dtype=cv2.CV_32F)
     np.clip(grain, -GRAIN_LIMIT, GRAIN_LIMIT, out=grain)

@@ -382,8 +382,9 @@ class _Glasses:
     shape: tuple
     age: int = 1
     soft: tuple | None = None
-    """The shape transfer's soft restore mask made from these frames (_glasses_unmoved): (key, mask),
-    key = (grow, frame x, frame y, size); it is a pure function of the key while the frames are held."""
+    """The shape transfer's soft restore mask made from these frames (_glasses_unmoved): (key, mask,
+    1 - mask), key = (grow, frame x, frame y, size); it is a pure function of the key while the frames
+    are held."""
 
     def holds(self, image: np.ndarray) -> bool:
         """Whether the frames are still where they were found in `image` (GLASSES_STILL)."""
@@ -598,7 +599,7 @@ class MeshSwapper:
         memory = self._glasses.get(key)
         made = (grow, found[1], keep.shape)
         if memory is not None and memory.soft is not None and memory.soft[0] == made:
-            keep = memory.soft[1]
+            keep, rest = memory.soft[1], memory.soft[2]
         else:
             found_px = (keep > RESTORE_FROM).astype(np.uint8)
             small = cv2.dilate(found_px, np.ones((2, 2), np.uint8))[::2, ::2]
@@ -606,14 +607,16 @@ class MeshSwapper:
             small = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * half + 1, 2 * half + 1)))
             small = cv2.GaussianBlur(small.astype(np.float32), (0, 0), max(0.5, 0.25 * grow))
             keep = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+            # ... and its complement, the moved patch's weight (held frames reuse both).
+            rest = 1.0 - keep
             if memory is not None:
-                memory.soft = (made, keep)
+                memory.soft = (made, keep, rest)
                 self.glasses_softened += 1
         x0, y0 = box[0], box[1]
         # In place: the caller's patch is its own (warp's, or the hands' blend of it), not a copy to keep.
         region = patch[gy:gy + height, gx:gx + width]
         unmoved = picture[y0 + gy:y0 + gy + height, x0 + gx:x0 + gx + width]
-        patch[gy:gy + height, gx:gx + width] = cv2.blendLinear(unmoved, region, keep, 1.0 - keep)
+        patch[gy:gy + height, gx:gx + width] = cv2.blendLinear(unmoved, region, keep, rest)
         return patch, found
 
     def _swap_one(self, frame: Frame, face: Face, number: int = 0) -> FaceLayer | None:
