@@ -28,7 +28,7 @@ from realtime.faces.tracking import box_of
 from realtime.faces.warp import piecewise_affine_maps
 from realtime.frame import Face, FaceLayer, Frame
 from realtime.settings import Settings
-from realtime.swap.eyes import eye_zones, fade_lids, narrowing, open_states, plain_lids
+from realtime.swap.eyes import eye_zones, fade_lids, open_states, plain_amounts, plain_lids
 from realtime.swap.shape import ShapeTransfer, Warp, plan, warp
 from realtime.swap.texture import NORMAL_STEP, CleanTexture, clean_texture_of
 
@@ -798,8 +798,9 @@ class MeshSwapper:
         maps = piecewise_affine_maps(target, texture.points, self._triangles, box, depth=target[:, 2],
                                      grid_step=grid_step)
         patch = maps.remap(texture.image)
-        # The source's lid bands without their lashes and crease over a narrower target eye (swap/eyes.py).
-        amounts = narrowing(texture.points, face.landmarks)
+        # The source's lid bands without their lashes and crease over a narrower or a closing target
+        # eye (swap/eyes.py).
+        amounts = plain_amounts(texture.points, face.landmarks)
         plain = self._plain_lids(texture) if max(amounts) > 0.0 else None
         if plain is not None:
             fade_lids(patch, _sampler(maps), plain[0], face.landmarks, (box[0], box[1]), amounts)
