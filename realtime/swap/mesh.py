@@ -653,6 +653,16 @@ class MeshSwapper:
                      min(width, int(round((fx1 - bx0) * sx))), min(height, int(round((fy1 - by0) * sy))))
         small_face = replace(face, landmarks=landmarks, box=small_box)
         small_frame = Frame(index=frame.index, image=picture, capture_ns=frame.capture_ns, pts=frame.pts)
+        seen = self._unmoved.get(key)
+        if seen is not None:
+            # The hair and the off-skin band are found on the unmoved picture (_transfer_shape),
+            # in the working box's pixels as the render reads them: found in frame pixels, the
+            # face's own jaw-side band (d3's hair beside her cheek) was laid over the middle of the
+            # working face, a hole from the nostril to the chin where the target's moved picture
+            # showed through (the "tone break beside the nose" on s42 -> d3, issue 13, s29).
+            unmoved = to_work(seen[1])
+            unmoved[:, 2] = seen[1][:, 2] * np.float32(0.5 * (sx + sy))
+            self._unmoved[key] = (shrink(seen[0][by0:by1, bx0:bx1], (width, height)), unmoved)
         hands = [to_work(outline) for outline in self._hand_outlines]
         layer = self._render(small_frame, small_face, (0, 0, width, height), number, hands, full_size=False)
         if layer is None:
