@@ -16,9 +16,12 @@ A closing eye (a blink, a wink) is the target's own, lids and lashes, over a rou
 (`closing`): the source's open lids squeezed onto a closed eye drew "an eye with a skin-coloured
 eyeball", its lash lines and lid crease ringing the target's closed lid (issue 13's blind judge:
 "grey smeared lids" on s12 -> d14's wink, s12 -> d9's blink). The zone is an ellipse around the
-eye reaching the lid crease, never the contour's flat line (a closed eye's zone with a straight
-upper edge left a step, e13ae22), and the blend stage gives the kept target pixels the new face's
-low-frequency colour (FaceLayer.kept), so the zone's edge is no seam.
+eye reaching the closed lid's lash line and margin, never the contour's flat line (a closed eye's
+zone with a straight upper edge left a step, e13ae22), and the blend stage gives the kept target
+pixels the new face's low-frequency colour (FaceLayer.kept), so the zone's edge is no seam. Above it
+the source's lid is worn with its lashes and crease closed (`plain_amounts`, `plain_lids`): a zone
+up to the crease kept the target's whole lid and socket, and the wink read as the target's person
+(s42 -> d3, issue 13, s29).
 
 An open eye's outer corner is the target's own a little past MediaPipe's corner point, whatever the
 source (`_outer_corner`): the point lies short of where the lash lines and a liner's wing end, and the
