@@ -28,7 +28,7 @@ from realtime.faces.tracking import box_of
 from realtime.faces.warp import piecewise_affine_maps
 from realtime.frame import Face, FaceLayer, Frame
 from realtime.settings import Settings
-from realtime.swap.eyes import eye_zones, fade_lids, narrowing, open_states, plain_lids
+from realtime.swap.eyes import eye_zones, fade_lids, open_states, plain_amounts, plain_lids
 from realtime.swap.shape import ShapeTransfer, Warp, plan, warp
 from realtime.swap.texture import NORMAL_STEP, CleanTexture, clean_texture_of
 
@@ -656,6 +656,16 @@ class MeshSwapper:
                      min(width, int(round((fx1 - bx0) * sx))), min(height, int(round((fy1 - by0) * sy))))
         small_face = replace(face, landmarks=landmarks, box=small_box)
         small_frame = Frame(index=frame.index, image=picture, capture_ns=frame.capture_ns, pts=frame.pts)
+        seen = self._unmoved.get(key)
+        if seen is not None:
+            # The hair and the off-skin band are found on the unmoved picture (_transfer_shape),
+            # in the working box's pixels as the render reads them: found in frame pixels, the
+            # face's own jaw-side band (d3's hair beside her cheek) was laid over the middle of the
+            # working face, a hole from the nostril to the chin where the target's moved picture
+            # showed through (the "tone break beside the nose" on s42 -> d3, issue 13, s29).
+            unmoved = to_work(seen[1])
+            unmoved[:, 2] = seen[1][:, 2] * np.float32(0.5 * (sx + sy))
+            self._unmoved[key] = (shrink(seen[0][by0:by1, bx0:bx1], (width, height)), unmoved)
         hands = [to_work(outline) for outline in self._hand_outlines]
         layer = self._render(small_frame, small_face, (0, 0, width, height), number, hands, full_size=False)
         if layer is None:
@@ -801,8 +811,9 @@ class MeshSwapper:
         maps = piecewise_affine_maps(target, texture.points, self._triangles, box, depth=target[:, 2],
                                      grid_step=grid_step)
         patch = maps.remap(texture.image)
-        # The source's lid bands without their lashes and crease over a narrower target eye (swap/eyes.py).
-        amounts = narrowing(texture.points, face.landmarks)
+        # The source's lid bands without their lashes and crease over a narrower or a closing target
+        # eye (swap/eyes.py).
+        amounts = plain_amounts(texture.points, face.landmarks)
         plain = self._plain_lids(texture) if max(amounts) > 0.0 else None
         if plain is not None:
             fade_lids(patch, _sampler(maps), plain[0], face.landmarks, (box[0], box[1]), amounts)
