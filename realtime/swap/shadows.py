@@ -62,8 +62,9 @@ UNDER_NARROW = 0.015
 # near half on both sides: two dark-brown blobs beside the nose's tip on every target (s10 on
 # d10: "a dark nose with a dark tip", the fake a blind judge found at 95%). Lifted to 0.12 under
 # the skin nearby (0.74 of the cheek), dlib's distance to the photo on the written files moved
-# d9 -0.032, d13 -0.028, d14 -0.013, d10 +0.005..+0.007 (+0.003 on 20 frames). Not the upper lip's keep as well: lifted too,
-# d10 +0.023 and d14 +0.017. At 0.15: d10 +0.007 (benchmarks/results/s29-s10brow).
+# d9 -0.032, d13 -0.028, d14 -0.013, d10 +0.005..+0.007 (+0.003 on 20 frames). Not the upper
+# lip's keep as well: lifted too, d10 +0.023 and d14 +0.017. At 0.15: d10 +0.007
+# (benchmarks/results/s29-s10brow).
 NOSTRIL_DEPTH = 0.12
 
 # The lift's masks (zones, what is kept, hair) fade over this fraction of the face (sigma).
