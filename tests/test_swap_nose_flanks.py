@@ -64,3 +64,24 @@ def test_only_a_mirrored_sources_nose_is_lifted_further(library, monkeypatch):
     mirrored = shadows.lift_shadows(image, *args[:4], mirrored=True, side=args[5])
     difference = flank_minus_cheek(mirrored, texture.landmarks, texture.face_size)
     assert difference[:, 0].min() > -50, difference
+
+
+# The nostril and the wing around it, per side (the subject's right, then its left).
+_NOSTRIL_SIDES = ((98, 64, 48, 97, 240, 75, 79, 20), (327, 294, 278, 326, 460, 305, 309, 250))
+
+
+def test_a_turned_paintings_near_nostril_shade_is_not_worn_as_two_dark_blobs(library):
+    """s10's near nostril and the shade its tip casts beside it were kept as they are (the
+    nostrils' keep), and the swapper wears that near half on both sides: two dark-brown blobs
+    beside the nose's tip on every target (s10 on d10, "a dark nose with a dark tip")."""
+    s10 = library.get(str(media("s10.jpg")))
+    texture = make_clean_texture(s10.image, s10.face.landmarks, find_hands=False)
+    lightness = cv2.cvtColor(texture.image, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
+    cheek = float(np.median(relight.sample_points(lightness[..., None], texture.landmarks[list(_CHEEKS[0] + _CHEEKS[1])],
+                                                  0.5 * texture.face_size)))
+    sides = [float(np.median(lightness[shadows._hull(lightness.shape, texture.landmarks[list(side)]) > 0])) / cheek
+             for side in _NOSTRIL_SIDES]
+    # Main: the near side's median at 0.50 of the cheek's L (the far, lit side 1.02); now 0.75.
+    assert min(sides) > 0.65, sides
+    # Still a nose's base in some shade, not flattened to the cheek.
+    assert min(sides) < 0.95, sides
