@@ -559,6 +559,24 @@ NOSE = np.array([1, 2, 4, 5, 6, 19, 20, 44, 45, 48, 49, 59, 60, 64, 75, 79, 94, 
                  141, 166, 168, 195, 197, 218, 220, 237, 238, 240, 241, 242, 250, 274, 275, 278, 279, 289, 290,
                  294, 305, 309, 326, 327, 328, 331, 344, 354, 358, 370, 392, 438, 440, 457, 458, 460, 461, 462])
 NOSE_EXPRESSION = 0.0
+# The head's pitch is the least sure part of its fit (the forehead rises with the brows, the cheeks
+# move with the mouth), and the nose's tip, the point furthest out in depth, turns a pitch into the
+# largest vertical swing of the face: 54 px of depth on d10's 373 px face, 6 px for 6 degrees. On d10
+# the fitted pitch while she talks and raises her brows (5-7 degrees up; the still detector reads
+# 3-5) swung the drawn nose up over her lips: matched in the pixels, the drawn tip sat 4-9 px above
+# the real one on frames 5-13 and 24-28 while the eyes and the bridge sat within 1-2 px, and the
+# real tip stayed with the bridge (its swing 0.5-3 px down, the drawn 3-5 px up). Pasting the real
+# nose into those frames took back more than any other part (d10 every frame 0.2334 -> 0.2064,
+# the lips and the skin round them 0.2101, the cheeks 0.2163, the eyes 0.2383; issue 22). The nose's
+# points swing up or down with the pitch by NOSE_PITCH_DEPTH of their depth; the sideways swing of
+# a turn (yaw) keeps the whole depth (d3 turns 15 degrees: without the nose's depth in yaw too,
+# 0.3869 -> 0.3955, behind the frozen frame). dlib distance to the real frames, every 5th frame
+# (frozen), 1.0 -> 0.5: d10 0.2446 -> 0.2246 (0.2270), d3 0.3869 -> 0.3872 (0.3894), d6 0.2205 ->
+# 0.2191, d9 0.1010 -> 0.1027 (0.1036: at most 4 levels on 0.1 px a frame change); at 0: d10
+# 0.2182, but d3 0.3887 and d9 0.1037 (behind the frozen frame): d3's real tip does swing with her
+# pitch. Cross-reenactment: mouth r 0.9026 -> 0.9003 (s10 by d6 / d9 -0.022 / -0.025), gaze r 0.620 ->
+# 0.623, gain 0.910 -> 0.908 (s29-d10anim).
+NOSE_PITCH_DEPTH = 0.5
 
 
 def part_weights(parts: str) -> tuple[float, np.ndarray]:
@@ -732,4 +750,8 @@ def transfer(driver: np.ndarray, portrait: np.ndarray, calibration: Calibration,
     shift_portrait = to_portrait.scale * shift @ frame_rotation.T
     shift_portrait[2] = 0.0
     centre = to_portrait.target_centre
-    return scale * (shaped - centre) @ rotation.T + centre + head_amount * shift_portrait
+    moved = scale * (shaped - centre) @ rotation.T + centre + head_amount * shift_portrait
+    # The nose's vertical swing with depth (the pitch's lever) is NOSE_PITCH_DEPTH of its own.
+    depth = shaped[NOSE, 2] - float(portrait[RIGID_POINTS, 2].mean())
+    moved[NOSE, 1] -= (1.0 - NOSE_PITCH_DEPTH) * scale * rotation[1, 2] * depth
+    return moved
