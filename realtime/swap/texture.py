@@ -96,6 +96,11 @@ DENOISE_MAX = 10.0
 # and fringe) taking the photo's own pixels back. At 0.008 the blotches went entirely, but dlib's
 # distance to the photo rose +0.011 on s9 > d6 and +0.006 on s12 > d13 (0.005: +0.004, +0.001).
 NOSE_SMOOTH = 0.005
+# Both only where the denoiser ran this strong (its `h`) or stronger: the clumps are its own. s12
+# (6.7) and s10 (10) wore dark dashes or a mottled ridge; on s9 (5.5) the nose's smoothing changed
+# 54 texture pixels by more than 8 levels and still cost +0.0075 of dlib's distance on d6; s6
+# (2.7: next to no clumps) passes the moustache test before de-lighting (its sculpted one).
+UNBLOTCH_FROM = 6.0
 HAIR_GROW = 0.012
 # Lips apart by more than this fraction of the mouth's width: an open mouth (a slight parting
 # of the lips, 0.1-0.2, is a closed mouth's look).
@@ -483,6 +488,7 @@ def denoise(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.nd
 def unblotch(denoised: np.ndarray, original: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.ndarray:
     """`denoised` (denoise's output for `original`) without the clumps non-local means leaves
     in two places of a grainy photo:
+    Only where the denoiser ran at UNBLOTCH_FROM or stronger.
     - down the sides of the nose (shadows.nose_shade_zone): a soft side-lit shade with the
       photo's grain on it came out as a chain of dark dashes (the denoiser averages a patch
       only with patches like it, so the grain's darker runs stay darker), which the de-lighting
@@ -499,6 +505,8 @@ def unblotch(denoised: np.ndarray, original: np.ndarray, landmarks: np.ndarray, 
         return denoised
     shape = original.shape[:2]
     out = denoised.astype(np.float32)
+    if min(DENOISE_MAX, DENOISE_GAIN * skin_noise(original, landmarks)) < UNBLOTCH_FROM:
+        return denoised
     zone = nose_shade_zone(shape, landmarks, face_size)
     if zone is not None:
         x0, y0, weight = zone
