@@ -487,8 +487,7 @@ def denoise(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.nd
 
 def unblotch(denoised: np.ndarray, original: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.ndarray:
     """`denoised` (denoise's output for `original`) without the clumps non-local means leaves
-    in two places of a grainy photo:
-    Only where the denoiser ran at UNBLOTCH_FROM or stronger.
+    in two places of a grainy photo (where it ran at UNBLOTCH_FROM or stronger):
     - down the sides of the nose (shadows.nose_shade_zone): a soft side-lit shade with the
       photo's grain on it came out as a chain of dark dashes (the denoiser averages a patch
       only with patches like it, so the grain's darker runs stay darker), which the de-lighting
@@ -501,12 +500,10 @@ def unblotch(denoised: np.ndarray, original: np.ndarray, landmarks: np.ndarray, 
       its strands are its finest band, which the worn face keeps over the hair
       (brows.hair_weight) while the skin beside it takes the camera's grain (blend/detail.py).
     benchmarks/results/s29-s12nose."""
-    if denoised is original:
+    if denoised is original or min(DENOISE_MAX, DENOISE_GAIN * skin_noise(original, landmarks)) < UNBLOTCH_FROM:
         return denoised
     shape = original.shape[:2]
     out = denoised.astype(np.float32)
-    if min(DENOISE_MAX, DENOISE_GAIN * skin_noise(original, landmarks)) < UNBLOTCH_FROM:
-        return denoised
     zone = nose_shade_zone(shape, landmarks, face_size)
     if zone is not None:
         x0, y0, weight = zone
