@@ -27,10 +27,9 @@ swap_one = test_swap_sharp.swap_one
 _SKIN = (50, 280, 118, 347, 101, 330, 205, 425)
 
 
-def _shade_and_skin(image: np.ndarray, landmarks: np.ndarray, size: float):
-    """(L*, chroma, hue) of the darker part of the shade beside the nose on the face's right (the
-    viewer's left; under 0.75 of the skin's L*) and of the lit skin, CIE LAB."""
-    shape = image.shape[:2]
+def near_flank(shape: tuple[int, int], landmarks: np.ndarray, size: float) -> tuple[np.ndarray, np.ndarray]:
+    """(bool, uint8 {0, 1}): the nose and the cheek beside it on the face's right (the viewer's
+    left, s12's shaded side) less the nostrils and the upper lip; the lit skin it is read against."""
     zone = shadows._hull(shape, landmarks[list(shadows._NOSE)], grow=0.02 * size)
     zone |= shadows._hull(shape, landmarks[list(shadows._BESIDE_NOSE[0])])
     zone &= 1 - shadows._hull(shape, landmarks[list(shadows._NOSTRILS) + list(shadows._UPPER_LIP)],
@@ -41,6 +40,13 @@ def _shade_and_skin(image: np.ndarray, landmarks: np.ndarray, size: float):
     skin = np.zeros(shape, np.uint8)
     for point in _SKIN:
         cv2.circle(skin, tuple(int(v) for v in np.round(landmarks[point, :2])), max(2, int(0.025 * size)), 1, -1)
+    return zone, skin
+
+
+def _shade_and_skin(image: np.ndarray, landmarks: np.ndarray, size: float):
+    """(L*, chroma, hue) of the darker part of the shade beside the nose on the face's right (the
+    viewer's left; under 0.75 of the skin's L*) and of the lit skin, CIE LAB."""
+    zone, skin = near_flank(image.shape[:2], landmarks, size)
     lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_BGR2LAB)
     lightness = lab[..., 0]
     shade = zone & (lightness < 0.75 * float(np.median(lightness[skin > 0])))

@@ -69,7 +69,9 @@ def test_the_deep_eye_sockets_of_an_old_photo_are_lifted_not_worn(library, monke
     change = np.abs(_grey(texture.image) - _grey(before.image))
     # The moustache is hair, not shadow; the brows and the lips are left as they are.
     upper_lip = _hull(shape, texture.landmarks[[2, 97, 326, 98, 327, 61, 291, 0, 37, 267, 164]])
-    assert change[upper_lip].mean() < 1.0
+    # (Mean 0.93 levels, max 4 on 2f65cc0; 1.05, max 5 since the moustache keeps the photo's own
+    # pixels instead of the denoiser's clumps, texture.unblotch: benchmarks/results/s29-s12nose.)
+    assert change[upper_lip].mean() < 1.1
     brows = _hull(shape, texture.landmarks[top.right_eyebrow]) | _hull(shape, texture.landmarks[top.left_eyebrow])
     assert change[brows].mean() < 6.0
     # No change of hue: the lifted socket's chroma stays the skin's (within 2 LAB units).

@@ -42,7 +42,7 @@ from realtime.blend import relight
 from realtime.faces.topology import MESH_POINTS, topology
 from realtime.faces.warp import piecewise_affine_maps
 from realtime.swap.fill import push_pull_fill
-from realtime.swap.shadows import lift_shadows, shadow_zones
+from realtime.swap.shadows import lift_shadows, nose_shade_zone, shadow_zones
 from realtime.swap.source_glasses import SourceGlasses, find_source_glasses
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,17 @@ _LUMA = np.array([0.114, 0.587, 0.299])
 NOISE_FLOOR = 2.0
 DENOISE_GAIN = 1.2
 DENOISE_MAX = 10.0
+# unblotch: the denoised picture smoothed over this fraction of the face (Gaussian sigma) down the
+# nose's sides, and a moustache's dark pixels grown by HAIR_GROW of it (the strands' light gaps
+# and fringe) taking the photo's own pixels back. At 0.008 the blotches went entirely, but dlib's
+# distance to the photo rose +0.011 on s9 > d6 and +0.006 on s12 > d13 (0.005: +0.004, +0.001).
+NOSE_SMOOTH = 0.005
+# Both only where the denoiser ran this strong (its `h`) or stronger: the clumps are its own. s12
+# (6.7) and s10 (10) wore dark dashes or a mottled ridge; on s9 (5.5) the nose's smoothing changed
+# 54 texture pixels by more than 8 levels and still cost +0.0075 of dlib's distance on d6; s6
+# (2.7: next to no clumps) passes the moustache test before de-lighting (its sculpted one).
+UNBLOTCH_FROM = 6.0
+HAIR_GROW = 0.012
 # Lips apart by more than this fraction of the mouth's width: an open mouth (a slight parting
 # of the lips, 0.1-0.2, is a closed mouth's look).
 OPEN_MOUTH = 0.3
@@ -474,6 +485,48 @@ def denoise(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.nd
     return cv2.fastNlMeansDenoisingColored(image, None, strength, strength, 5, window)
 
 
+def unblotch(denoised: np.ndarray, original: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.ndarray:
+    """`denoised` (denoise's output for `original`) without the clumps non-local means leaves
+    in two places of a grainy photo (where it ran at UNBLOTCH_FROM or stronger):
+    - down the sides of the nose (shadows.nose_shade_zone): a soft side-lit shade with the
+      photo's grain on it came out as a chain of dark dashes (the denoiser averages a patch
+      only with patches like it, so the grain's darker runs stay darker), which the de-lighting
+      then set off against a lighter cheek: "a dark, blotchy smudge up the side of the nose",
+      s12 on d9, d13, d14. There the denoised picture is smoothed over NOSE_SMOOTH of the face:
+      the shade's lightness stays, its blotches go;
+    - over a moustache's hair (faces/brows.has_moustache; its dark pixels in _moustache_zone,
+      grown by HAIR_GROW): the strands, which look like one another, were averaged into dark
+      clumps with a speckled rim, "a solid pasted patch". There the photo's own pixels come back:
+      its strands are its finest band, which the worn face keeps over the hair
+      (brows.hair_weight) while the skin beside it takes the camera's grain (blend/detail.py).
+    benchmarks/results/s29-s12nose."""
+    if denoised is original or min(DENOISE_MAX, DENOISE_GAIN * skin_noise(original, landmarks)) < UNBLOTCH_FROM:
+        return denoised
+    shape = original.shape[:2]
+    out = denoised.astype(np.float32)
+    zone = nose_shade_zone(shape, landmarks, face_size)
+    if zone is not None:
+        x0, y0, weight = zone
+        y1, x1 = y0 + weight.shape[0], x0 + weight.shape[1]
+        # Blurred over the zone's rectangle grown by three sigmas (no edge effect inside it).
+        sigma = max(0.8, NOSE_SMOOTH * face_size)
+        pad = int(np.ceil(3 * sigma))
+        ya, yb, xa, xb = max(0, y0 - pad), min(shape[0], y1 + pad), max(0, x0 - pad), min(shape[1], x1 + pad)
+        smooth = cv2.GaussianBlur(out[ya:yb, xa:xb], (0, 0), sigma)[y0 - ya:y1 - ya, x0 - xa:x1 - xa]
+        part = out[y0:y1, x0:x1]
+        part += weight[..., None] * (smooth - part)
+    from realtime.faces.brows import has_moustache
+
+    if has_moustache(denoised, landmarks, face_size):
+        skin = _points_mask(shape, landmarks[relight.skin_points()]) > 0
+        hair = _moustache_zone(shape, landmarks, face_size) & (1 - _not_hair(denoised, skin))
+        grow = max(1, int(round(HAIR_GROW * face_size)))
+        hair = cv2.dilate(hair, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+        weight = cv2.GaussianBlur(hair.astype(np.float32), (0, 0), max(1.0, 0.5 * grow))[..., None]
+        out += weight * (original.astype(np.float32) - out)
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
 def _match_border(flat: np.ndarray, fill: np.ndarray, region: np.ndarray, known: np.ndarray,
                   face_size: float) -> np.ndarray:
     """`fill` (float32) plus a smooth correction membrane: the difference between `flat` and
@@ -792,7 +845,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     local[:, 1] -= y0
     shape = crop.shape[:2]
     original = crop
-    crop = denoise(crop, local, face_size)
+    crop = unblotch(denoise(crop, local, face_size), original, local, face_size)
 
     raw_normals = relight.normal_map(local, shape, step=NORMAL_STEP)
     normals = light_normals(raw_normals, face_size)
