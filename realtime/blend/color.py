@@ -651,6 +651,11 @@ CUT_BELOW = 0.05
 # benchmarks/results/s29-temple).
 TEMPLE_SIGMA = 0.015
 TEMPLE_REACH = 0.12
+# ... at the sides only: fading in from this to that fraction of the way from the eyes' middle out to
+# their outer corners (along the eyes' line). At the forehead a cut is the hairline, and the skin
+# under it met pixel by pixel took on the hair's shadow: a dark band along the fringe, a horizontal
+# seam of 4-5 levels on s42 and s12 > d20 (in process, frames 39-41).
+TEMPLE_SIDE = (0.8, 1.0)
 
 
 def _cut_membrane(diff: np.ndarray, alpha_small: np.ndarray, inside: np.ndarray, landmarks: np.ndarray, box,
@@ -726,10 +731,15 @@ def _cut_membrane(diff: np.ndarray, alpha_small: np.ndarray, inside: np.ndarray,
     fade *= below
     temple = None
     if hard_light > 0:
-        # Under a hard light, above the eyes (where `below` leaves off): the target's shade beside
-        # the cut, within TEMPLE_REACH of it, outside the eyes.
+        # Under a hard light, above the eyes (where `below` leaves off) and at the sides (TEMPLE_SIDE):
+        # the target's shade beside the cut, within TEMPLE_REACH of it, outside the eyes.
+        across = np.asarray(landmarks[263, :2] - landmarks[33, :2], np.float32)
+        half = max(0.5 * float(np.linalg.norm(across)), 1e-6)
+        lateral = np.abs((xs - eyes[0]) * across[0] + (ys - eyes[1]) * across[1]) * (0.5 * step / half ** 2)
+        side = np.clip((lateral - TEMPLE_SIDE[0]) / (TEMPLE_SIDE[1] - TEMPLE_SIDE[0]), 0.0, 1.0)
         temple = np.clip(1.0 - distance / TEMPLE_REACH, 0.0, 1.0)
-        temple = temple * temple * (3.0 - 2.0 * temple) * (1.0 - below) * np.float32(hard_light) * (features == 0)
+        temple = temple * temple * (3.0 - 2.0 * temple) * (1.0 - below) * side * np.float32(hard_light) * \
+            (features == 0)
         near = (temple > 0).astype(np.float32)
         temple_sigma = max(1.0, TEMPLE_SIGMA / scale)
 
