@@ -738,18 +738,21 @@ def _cut_membrane(diff: np.ndarray, alpha_small: np.ndarray, inside: np.ndarray,
         lateral = np.abs((xs - eyes[0]) * across[0] + (ys - eyes[1]) * across[1]) * (0.5 * step / half ** 2)
         side = np.clip((lateral - TEMPLE_SIDE[0]) / (TEMPLE_SIDE[1] - TEMPLE_SIDE[0]), 0.0, 1.0)
         temple = np.clip(1.0 - distance / TEMPLE_REACH, 0.0, 1.0)
-        # The brows left out (their hulls; grown as the eyes are, 0.06 of the face, they took the
-        # temple beside the brow's tail with them): the target's brow tail, a few pixels off the
-        # cut, met pixel by pixel, blackened the new face's (s42 > d20 frame 100: its darkest 1%
-        # 0.33 -> 0.18 of the skin, tests/test_blend_dark_hair.py; 0.36 now, the camera's 0.33).
+        # The brows left out of the measure (their hulls) and faded out over them at the term's own
+        # scale: the target's brow tail, a few pixels off the cut, met pixel by pixel, blackened the
+        # new face's (s42 > d20 frame 100: its darkest 1% 0.33 -> 0.18 of the skin,
+        # tests/test_blend_dark_hair.py; now 0.31, the camera's 0.33). Cut out whole, the hull was a
+        # pale island in the darkened temple; grown as the eyes are (0.06 of the face), it took the
+        # temple beside the brow's tail with it.
         brows = np.zeros(cut.shape, np.uint8)
         for region in (top.left_eyebrow, top.right_eyebrow):
             hull = cv2.convexHull(np.round((landmarks[region, :2] - origin) / step * 16).astype(np.int32))
             cv2.fillConvexPoly(brows, hull, 1, shift=4)
-        temple = temple * temple * (3.0 - 2.0 * temple) * (1.0 - below) * side * np.float32(hard_light) * \
-            ((features | brows) == 0)
-        near = (temple > 0).astype(np.float32)
         temple_sigma = max(1.0, TEMPLE_SIGMA / scale)
+        temple = temple * temple * (3.0 - 2.0 * temple) * (1.0 - below) * side * np.float32(hard_light) * \
+            (features == 0)
+        near = ((temple > 0) & (brows == 0)).astype(np.float32)
+        temple *= 1.0 - np.minimum(cv2.GaussianBlur(brows.astype(np.float32), (0, 0), temple_sigma), 1.0)
 
     def correction(membrane: np.ndarray) -> np.ndarray:
         left = diff - membrane
