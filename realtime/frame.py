@@ -83,6 +83,11 @@ class FaceLayer:
     mesh swapper's clean texture, CleanTexture.moustache): the blend stage keeps its hair strands
     (realtime/faces/brows.py, hair_weight), and looks for none on a clean-shaven one. None: not
     known, looked for on each frame's rendered face."""
+    hard_light: float = 0.0
+    """0-1: how hard the target's directional light is, where the swapper fitted it (the mesh
+    swapper: the square of swap/mesh.py relight_weight; d20 and d3 1, d13 0.04, a flat or soft
+    light 0). The blend stage meets the new face to the target's shade beside a cut in its alpha
+    at the temples as far as this (realtime/blend/color.py _cut_membrane). 0: not at all."""
 
 
 @dataclass(slots=True)

@@ -127,3 +127,35 @@ def test_a_cheekbone_lit_by_a_hard_light_is_worn_lit(swap_one):
     assert worn[0] - camera[0] >= -14.0, (worn, camera)
     # The lit side (its right) is left as it was (9 over the camera's, on both), not lifted further.
     assert worn[1] - camera[1] <= 10.0, (worn, camera)
+
+
+def _temple_line(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """The lightness (8-bit L, 3x3 mean) along the face's left temple, per pixel: from above the eye's
+    outer corner (mesh point 342) out through the oval's temple point (389), from 0.3 of that
+    distance inside it to 0.3 beyond, across the mask's edge."""
+    lightness = cv2.blur(cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32), (3, 3))
+    a, b = landmarks[342, :2].astype(np.float32), landmarks[389, :2].astype(np.float32)
+    t = np.linspace(-0.3, 1.3, int(np.linalg.norm(b - a) * 1.6) + 1, dtype=np.float32)
+    points = a[None] + t[:, None] * (b - a)[None]
+    return cv2.remap(lightness, points[:, :1], points[:, 1:], cv2.INTER_LINEAR)[:, 0]
+
+
+@pytest.mark.parametrize("index", [25, 55])
+def test_the_temple_in_a_hard_lights_shade_does_not_step_at_the_masks_edge(swap_one, index):
+    # d20's left temple (the image's right) falls into the hard light's shade from 51 to 28 levels
+    # within 0.05 of the face of the eye's outer corner; the mask is cut in that fall (a side too
+    # dark to be read as skin is left to the target). The relight's gain there is 0.87 (its light,
+    # linear in the mesh's smooth normals, draws no terminator; SIDE_LIMITS' 0.6 is not reached),
+    # and the cut's membrane met the new face to the target below the eyes only: s42 stayed a flat
+    # 80 to the cut and stepped about 40 levels over 8 pixels into d20's shade there.
+    under, face, output = swap_one("d20.mp4", index, "s42.jpg", moved=True)
+    camera, worn = _temple_line(under, face.landmarks), _temple_line(output, face.landmarks)
+    k = 8
+    drop = worn[:-k] - worn[k:]
+    at = int(np.argmax(drop))
+    step = drop[at] - (camera[at] - camera[at + k])
+    # 2f65cc0: 48 and 47 levels over the camera's own fall; now 12 and 9.
+    assert step <= 24.0, (index, step, worn[::4].round(), camera[::4].round())
+    # Taken down to the target's shade, not below it.
+    inner = slice(0, len(worn) // 2)
+    assert float((worn - camera)[inner].mean()) >= -4.0, (index, worn[::4].round(), camera[::4].round())

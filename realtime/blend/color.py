@@ -99,7 +99,7 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
              smooth: Callable[[tuple[Stats, Stats]], tuple[Stats, Stats]] | None = None,
              edge: tuple | None = None, tone: float = 0.0,
              tone_memory: tuple[ToneMemory, int, float] | None = None, step: int | None = None,
-             report: dict | None = None) -> np.ndarray:
+             report: dict | None = None, hard_light: float = 0.0) -> np.ndarray:
     """`patch` with the target's colour (strength) and light (shading) over `region`.
 
     region: uint8 {0, 1} mask of the skin, at the patch's resolution or a reduced one (it is
@@ -115,7 +115,9 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
     second per face (ToneMemory) and reused in between.
     step: the reduction of the statistics and maps (default _SHADE_STEP, none for a tiny patch);
     recolour_halved passes half of it for a patch it has itself halved.
-    report: a dict that gets "lightness_gain", the transfer's contrast gain on L (1 if none)."""
+    report: a dict that gets "lightness_gain", the transfer's contrast gain on L (1 if none).
+    hard_light: how strong the target's directional light is, 0-1 (FaceLayer.hard_light; see
+    _cut_membrane)."""
     if strength <= 0 and shading <= 0 and edge is None and tone <= 0:
         return patch
     height, width = patch.shape[:2]
@@ -174,7 +176,8 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
     if edge is not None and face_size > 0:
         alpha, landmarks, box, feather = edge
         membrane = _edge_membrane(lab_small[:, :, 0], target_lab[:, :, 0], alpha, landmarks, box, face_size,
-                                  feather, step, (width, height), skin_like=_skin_like(target_lab, mask), skin=mask)
+                                  feather, step, (width, height), skin_like=_skin_like(target_lab, mask), skin=mask,
+                                  hard_light=hard_light)
         if membrane is not None:
             if lightness is None:
                 lightness = lab[:, :, 0] if planes is None else planes[0]
@@ -197,9 +200,11 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
 
 def recolour_halved(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength: float,
                     shading: float, face_size: float, smooth: Callable[[tuple[Stats, Stats]], tuple[Stats, Stats]] | None,
-                    edge: tuple, tone: float, tone_memory: tuple[ToneMemory, int, float] | None) -> np.ndarray:
+                    edge: tuple, tone: float, tone_memory: tuple[ToneMemory, int, float] | None,
+                    hard_light: float = 0.0) -> np.ndarray:
     """recolour's change worked out at half resolution and added to `patch` at full resolution
-    (`edge`: alpha, landmarks, box, feather as for recolour, at `patch`'s pixels).
+    (`edge`: alpha, landmarks, box, feather as for recolour, at `patch`'s pixels; `hard_light` as
+    for recolour).
 
     Why: the two whole-box LAB conversions, the per-channel tables and blends were 5 ms of a
     720p face (benchmarks/swap_cost.py); at half size they are a quarter of that. What a 2 x 2
@@ -210,7 +215,8 @@ def recolour_halved(patch: np.ndarray, target: np.ndarray, region: np.ndarray, s
     stay at 1/_SHADE_STEP of the full box (step _SHADE_STEP / 2 of the half one)."""
     height, width = patch.shape[:2]
     if min(height, width) < 32 * _SHADE_STEP:
-        return recolour(patch, target, region, strength, shading, face_size, smooth, edge, tone, tone_memory)
+        return recolour(patch, target, region, strength, shading, face_size, smooth, edge, tone, tone_memory,
+                        hard_light=hard_light)
     half = (width // 2, height // 2)
     alpha, landmarks, box, feather = edge
     points = landmarks.astype(np.float32, copy=True)
@@ -220,7 +226,7 @@ def recolour_halved(patch: np.ndarray, target: np.ndarray, region: np.ndarray, s
     report: dict = {}
     changed = recolour(small_patch, area_shrink(target, half), region, strength, shading, face_size * 0.5, smooth,
                        (area_shrink(alpha, half), points, (0, 0, half[0], half[1]), feather), tone, tone_memory,
-                       step=max(1, _SHADE_STEP // 2), report=report)
+                       step=max(1, _SHADE_STEP // 2), report=report, hard_light=hard_light)
     if changed is small_patch:
         return patch
     # patch + enlarged(changed - small_patch), and the transfer's lightness contrast gain g on the
@@ -551,7 +557,8 @@ EDGE_SKIN_LIGHT = 0.3
 
 def _edge_membrane(patch_l: np.ndarray, target_l: np.ndarray, alpha: np.ndarray, landmarks: np.ndarray, box,
                    face_size: float, feather: float, step: int, size: tuple[int, int],
-                   skin_like: np.ndarray | None = None, skin: np.ndarray | None = None) -> np.ndarray | None:
+                   skin_like: np.ndarray | None = None, skin: np.ndarray | None = None,
+                   hard_light: float = 0.0) -> np.ndarray | None:
     """The lightness correction of edge_membrane, int16 at full size (`size` = (w, h)), from
     the patch's and the target's lightness at 1/step; None when there is no band to measure.
 
@@ -563,7 +570,8 @@ def _edge_membrane(patch_l: np.ndarray, target_l: np.ndarray, alpha: np.ndarray,
     membrane is balanced so that the skin's mean lightness stays the one the colour transfer
     matched (EDGE_BALANCE): a source brighter in the middle than at its sides (a front-lit photo
     on a flatly lit target, s42 on d13) got its sides lifted to the target's and kept its bright
-    middle, the whole face 2-3 L* lighter than the person's cheeks: the "pale" face of the judge."""
+    middle, the whole face 2-3 L* lighter than the person's cheeks: the "pale" face of the judge.
+    hard_light: as for _cut_membrane."""
     from realtime.faces.topology import topology
 
     small = (patch_l.shape[1], patch_l.shape[0])
@@ -581,7 +589,7 @@ def _edge_membrane(patch_l: np.ndarray, target_l: np.ndarray, alpha: np.ndarray,
     if skin_like is not None:
         band &= skin_like
     mouth = _mouth_membrane(diff, alpha_small, landmarks, box, face_size, step)
-    cut = _cut_membrane(diff, alpha_small, inside, landmarks, box, face_size, feather, step)
+    cut = _cut_membrane(diff, alpha_small, inside, landmarks, box, face_size, feather, step, hard_light)
     if cv2.countNonZero(band.astype(np.uint8)) < 8:
         if mouth is None and cut is None:
             return None
@@ -634,10 +642,25 @@ CUT_LOST = 0.5
 # ... over a part at least this broad (face sizes).
 CUT_BROAD = 0.04
 CUT_BELOW = 0.05
+# Above the eyes, under a hard light (`hard_light`), the new face beside a cut is taken down to the
+# target's own shade pixel by pixel at this scale (Gaussian sigma, face sizes), fading out
+# TEMPLE_REACH inwards from the cut: d20's temple falls from 51 to 28 levels within 0.05 of the face
+# of the eye's outer corner, and the cut (edge_off_skin: a side too dark to be read as skin) lies in
+# that fall. One value measured in the ring, as below the eyes, is the mean of the fall: the new face
+# stayed a flat 80 to the cut and stepped 45 levels across its 8 pixels (s42 -> d20,
+# benchmarks/results/s29-temple).
+TEMPLE_SIGMA = 0.015
+TEMPLE_REACH = 0.12
+# ... at the sides only: fading in from this to that fraction of the way from the eyes' middle out to
+# their outer corners (along the eyes' line). At the forehead a cut is the hairline, and the skin
+# under it met pixel by pixel took on the hair's shadow: a dark band along the fringe, a horizontal
+# seam of 4-5 levels on s42 and s12 > d20 (in process, frames 39-41).
+TEMPLE_SIDE = (0.8, 1.0)
 
 
 def _cut_membrane(diff: np.ndarray, alpha_small: np.ndarray, inside: np.ndarray, landmarks: np.ndarray, box,
-                  face_size: float, feather: float, step: int) -> Callable[[np.ndarray], np.ndarray] | None:
+                  face_size: float, feather: float, step: int,
+                  hard_light: float = 0.0) -> Callable[[np.ndarray], np.ndarray] | None:
     """float32 at 1/step, as a function of the membrane found so far (whose correction is taken
     off `diff` first): the lightness correction that takes the new face to the target's along a
     cut in its alpha inside the oval; None when the alpha has no such cut.
@@ -650,7 +673,11 @@ def _cut_membrane(diff: np.ndarray, alpha_small: np.ndarray, inside: np.ndarray,
     the new face at 76-84 grey levels met the target's shaded cheek at 34-42 across the cut's
     8 pixels, a hard brown edge from the eye to the jaw (s42 -> d20, session 25's contact sheet).
     The oval's membrane does not see it: the cut's pixels are far off the skin's mean lightness
-    (_skin_like) and it fades out from the oval, not from the cut."""
+    (_skin_like) and it fades out from the oval, not from the cut.
+
+    hard_light (0-1: how strong the target's directional light is, FaceLayer.hard_light): above the
+    eyes the cut is met too, as far as this, and pixel by pixel (TEMPLE_SIGMA): under a hard light
+    the skin beside a cut at the temple is the target's shade falling off, not its hair's shadow."""
     from realtime.faces.topology import topology
 
     scale = step / max(face_size, 1.0)
@@ -700,7 +727,32 @@ def _cut_membrane(diff: np.ndarray, alpha_small: np.ndarray, inside: np.ndarray,
     eyes = (0.5 * (landmarks[33, :2] + landmarks[263, :2]) - origin) / step
     xs = np.arange(cut.shape[1], dtype=np.float32)[None, :]
     ys = np.arange(cut.shape[0], dtype=np.float32)[:, None]
-    fade *= np.clip(((xs - eyes[0]) * down[0] + (ys - eyes[1]) * down[1]) * scale / CUT_BELOW, 0.0, 1.0)
+    below = np.clip(((xs - eyes[0]) * down[0] + (ys - eyes[1]) * down[1]) * scale / CUT_BELOW, 0.0, 1.0)
+    fade *= below
+    temple = None
+    if hard_light > 0:
+        # Under a hard light, above the eyes (where `below` leaves off) and at the sides (TEMPLE_SIDE):
+        # the target's shade beside the cut, within TEMPLE_REACH of it, outside the eyes.
+        across = np.asarray(landmarks[263, :2] - landmarks[33, :2], np.float32)
+        half = max(0.5 * float(np.linalg.norm(across)), 1e-6)
+        lateral = np.abs((xs - eyes[0]) * across[0] + (ys - eyes[1]) * across[1]) * (0.5 * step / half ** 2)
+        side = np.clip((lateral - TEMPLE_SIDE[0]) / (TEMPLE_SIDE[1] - TEMPLE_SIDE[0]), 0.0, 1.0)
+        temple = np.clip(1.0 - distance / TEMPLE_REACH, 0.0, 1.0)
+        # The brows left out of the measure (their hulls) and faded out over them at the term's own
+        # scale: the target's brow tail, a few pixels off the cut, met pixel by pixel, blackened the
+        # new face's (s42 > d20 frame 100: its darkest 1% 0.33 -> 0.18 of the skin,
+        # tests/test_blend_dark_hair.py; now 0.31, the camera's 0.33). Cut out whole, the hull was a
+        # pale island in the darkened temple; grown as the eyes are (0.06 of the face), it took the
+        # temple beside the brow's tail with it.
+        brows = np.zeros(cut.shape, np.uint8)
+        for region in (top.left_eyebrow, top.right_eyebrow):
+            hull = cv2.convexHull(np.round((landmarks[region, :2] - origin) / step * 16).astype(np.int32))
+            cv2.fillConvexPoly(brows, hull, 1, shift=4)
+        temple_sigma = max(1.0, TEMPLE_SIGMA / scale)
+        temple = temple * temple * (3.0 - 2.0 * temple) * (1.0 - below) * side * np.float32(hard_light) * \
+            (features == 0)
+        near = ((temple > 0) & (brows == 0)).astype(np.float32)
+        temple *= 1.0 - np.minimum(cv2.GaussianBlur(brows.astype(np.float32), (0, 0), temple_sigma), 1.0)
 
     def correction(membrane: np.ndarray) -> np.ndarray:
         left = diff - membrane
@@ -709,7 +761,14 @@ def _cut_membrane(diff: np.ndarray, alpha_small: np.ndarray, inside: np.ndarray,
         # Down only: what is left to the target there is darker than the skin (its hair, its
         # shaded side); a lighter part next to a cut was the target's skin seen through its glasses
         # at the temples (d9), not a side in light.
-        return np.minimum(measured, 0.0) * fade
+        result = np.minimum(measured, 0.0) * fade
+        if temple is not None:
+            # The target's shade at each pixel (its hair, an outlier, left out), down only.
+            shade = near * (np.abs(left) < EDGE_OUTLIER)
+            local = cv2.GaussianBlur(left * shade, (0, 0), temple_sigma) / \
+                np.maximum(cv2.GaussianBlur(shade, (0, 0), temple_sigma), 1e-3)
+            result += np.minimum(local, 0.0) * temple
+        return result
 
     return correction
 

@@ -164,7 +164,7 @@ class BlendStage:
             image = recolour_halved(layer.image, work_target, region, settings.color_transfer, shading, face_size,
                                     lambda stats, key=track: self._smoother.update(key, stats, time_s),
                                     (shown, edge_points, edge_box, settings.feather), settings.skin_tone,
-                                    (self._tone, track, time_s))
+                                    (self._tone, track, time_s), layer.hard_light)
             kept, kept_lines = layer.kept, layer.kept_lines
             if reduced:
                 # Enlarged only now, so the camera's grain below is the target's own, at full

@@ -690,9 +690,9 @@ class MeshSwapper:
                            *self._warp(face, target, texture, box, full_size))
             self._still[key] = still
         maps, patch = still.maps, still.patch
-        relit = False
+        relit, hard_light = False, 0.0
         if texture.normals is not None and self.blend.shading > 0:
-            patch = self._relight(frame, face, maps, patch, number, still, box)
+            patch, hard_light = self._relight(frame, face, maps, patch, number, still, box)
             relit = True
         else:
             patch = patch.copy()  # the layer is the blend stage's to change
@@ -730,7 +730,7 @@ class MeshSwapper:
                 alpha *= 1.0 - hands
         scale = face.size / max(texture.face_size, 1.0) if texture.face_size else 1.0
         return FaceLayer(box=box, image=patch, alpha=alpha, face=face, relit=relit, scale=scale, kept=kept,
-                         kept_lines=kept_lines, moustache=texture.moustache)
+                         kept_lines=kept_lines, moustache=texture.moustache, hard_light=hard_light)
 
     def _find_glasses(self, image: np.ndarray, face: Face, box, key: int) -> tuple[np.ndarray, tuple[int, int]] | None:
         """The glasses frames over `box` of the frame `image` (full resolution), as glasses_mask
@@ -841,17 +841,19 @@ class MeshSwapper:
         return self._plain[1], self._plain[2]
 
     def _relight(self, frame: Frame, face: Face, maps, patch: np.ndarray, number: int,
-                 still: _Still | None = None, box: tuple | None = None) -> np.ndarray:
+                 still: _Still | None = None, box: tuple | None = None) -> tuple[np.ndarray, float]:
         """The clean (flat-lit) patch under the target's light: the target's SH light, fitted
         on its own skin a few times a second, evaluated at the source normals warped with the
-        texture, as a per-channel gain (so coloured and side light come along)."""
+        texture, as a per-channel gain (so coloured and side light come along); and how hard that
+        light is (FaceLayer.hard_light: relight_weight squared, as the cheekbones' lift)."""
         texture = self._texture
         time_s = frame.pts if frame.pts is not None else frame.capture_ns / 1e9
         track = face.track_id if face.track_id >= 0 else -1 - number
         coeffs, mean = self._light.light(track, frame.image, face.landmarks, face.size, time_s)
+        hard_light = relight_weight(coeffs) ** 2
         if still is not None and still.relit is not None and still.shading == self.blend.shading and \
                 float(np.abs(coeffs - still.light).max()) <= LIGHT_REUSE:
-            return still.relit.copy()  # a still head under the same light
+            return still.relit.copy(), hard_light  # a still head under the same light
         step = _LIGHT_STEP if min(patch.shape[:2]) >= 8 * _LIGHT_STEP else 1
         # The normal map sits at 1/NORMAL_STEP of the texture: its pixel centres are there.
         map_x = (maps.map_x[step // 2::step, step // 2::step] + 0.5) / NORMAL_STEP - 0.5
@@ -870,8 +872,8 @@ class MeshSwapper:
         relit = cv2.multiply(patch, gain, dtype=cv2.CV_8U)
         if still is not None:
             still.light, still.shading, still.relit = np.array(coeffs, copy=True), self.blend.shading, relit
-            return relit.copy()
-        return relit
+            return relit.copy(), hard_light
+        return relit, hard_light
 
     def close(self) -> None:
         self._source = None
