@@ -251,10 +251,9 @@ def wing_darkness(image: np.ndarray, landmarks: np.ndarray) -> float:
 @pytest.mark.parametrize("index", [25, 45])
 def test_a_faint_lashed_source_does_not_wear_the_targets_winged_liner(library, index):
     # Issue 13, s29: s9 (the Mona Lisa: no lash line of her own) on d10 (black winged liner, heavy
-    # lashes) read as d10: the outer-corner zone kept d10's wings (swap/eyes.py, `_outer_corner`)
-    # and the camera's grain drew its lash lines over the painting's lids. The zone stays (the
-    # target's corners: no diverging gaze), its dark lines lifted as far as the source has none
-    # of its own; s42 (real lashes) keeps them.
+    # lashes) read as d10: the outer-corner zone kept d10's wings (swap/eyes.py, `_outer_corner`).
+    # The zone stays (the target's corners: no diverging gaze), its dark lines lifted as far as the
+    # source has none of its own; s42 (real lashes) keeps them.
     from tests.test_swap_sharp import frame_of
 
     picture = frame_of("d10.mp4", index)
@@ -262,6 +261,7 @@ def test_a_faint_lashed_source_does_not_wear_the_targets_winged_liner(library, i
     for source in ("s9.jpg", "s42.jpg"):
         _, face, output = swapped(library, picture, source)
         worn[source] = wing_darkness(output, face.landmarks) / wing_darkness(picture, face.landmarks)
-    # Of d10's own wings: s9 1.17 before this change (frames 25, 45), 0.95 with it; s42 1.17.
-    assert worn["s9.jpg"] < 1.05, worn
+    # Of d10's own wings' darkness: s9 1.22 and 1.20 before this change (frames 25, 45), 0.99 and
+    # 0.99 with it; s42 1.27 and 1.15 (its lashes real: unchanged).
+    assert worn["s9.jpg"] < 1.1, worn
     assert worn["s42.jpg"] > 1.1, worn

@@ -385,20 +385,27 @@ def fade_lids(patch: np.ndarray, sample, plain: np.ndarray, points: np.ndarray, 
 
 # The target's lash lines and liner, lightened for a source with faint lashes of its own (issue 13,
 # s29: s9, the Mona Lisa, on d10 read as d10 on 12 of 12 identity frames: d10's black lash lines and
-# winged liner, kept at the eyes' outer corners (`_outer_corner`) and at the contour, and carried by
-# the camera's grain over the source's lids). The zones keep their geometry (the target's corners:
-# no diverging gaze); only the dark lines in them are lifted. Around each eye, LASH_BAND face sizes
-# past its contour (above; LASH_BAND_DOWN below) and along its line to LASH_WING eye widths past its
-# outer corner (d10's wing), the target's picture is closed with a round kernel LASH_CLOSE eye widths
-# across (a lash line, a liner's line and its wing take the level of the skin beside them; the eye's
-# opening counts as skin there and itself stays the target's). 0.28 / 0.45: at 0.2 / 0.3 a grey smear
-# of d10's thick wing root stayed beside its right eye; a vertical kernel left the band's edges as
-# light vertical lines (benchmarks/results/s29-lashes).
+# winged liner, kept at the eyes' outer corners (`_outer_corner`) and along the contour). The zones
+# keep their geometry (the target's corners: no diverging gaze); only the dark lines in them are
+# lifted, in the picture under the layer (the camera's grain keeps them: lightened there too, the
+# face read softer than the camera's). Around each eye, LASH_BAND face sizes past its contour (above;
+# LASH_BAND_DOWN below) and along its line to LASH_WING eye widths past its outer corner (d10's
+# wing), the picture is closed with a round kernel LASH_CLOSE eye widths across (a lash line, a
+# liner's line and its wing take the level of the skin beside them; the eye's opening counts as skin
+# there and itself stays the target's). s9 -> d10 on the written file: dlib distance to d10 0.471 ->
+# 0.530, to s9 0.558 -> 0.555, 2 of 12 frames nearer s9 (0 before). 0.28 / 0.45: at 0.2 / 0.3 a grey
+# smear of d10's thick wing root stayed beside its right eye; a vertical kernel left the band's
+# edges as light vertical lines (benchmarks/results/s29-lashes).
 LASH_BAND = 0.035
 LASH_BAND_DOWN = 0.02
 LASH_WING = 0.45
 LASH_CLOSE = 0.28
 LASH_FEATHER = 0.006
+# Only the eye's outer part is lightened: from LASH_FROM of its width (from the inner corner) on, in
+# full LASH_RAMP further. Around the whole eye (0), d20's narrow slits lost their lids' soft shading
+# and read as cut-outs; d10's upper lash line along the inner part is worn (a lid's, not a liner's).
+LASH_FROM = 0.7
+LASH_RAMP = 0.15
 # The source's own lash lines (`lash_strength`, over the clean texture): the target's are lightened
 # in full at LASH_FAINT or less, not at all from LASH_REAL. s9 (the Mona Lisa) 16.7; s6 16.6; s10
 # 19.3 (its far eye, turned away, reads low); s7 25.6; s0 27.0; s12 33.9; s42 37.0.
@@ -452,6 +459,11 @@ def _lash_pieces(picture: np.ndarray, points: np.ndarray, face_size: float, orig
         closed = cv2.morphologyEx(filled, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (length, length)))
         weight = cv2.GaussianBlur(band, (0, 0), feather).astype(np.float32) * (1.0 / 255.0)
         weight *= 1.0 - cv2.GaussianBlur(hole, (0, 0), 0.6).astype(np.float32) * (1.0 / 255.0)
+        # Only the eye's outer part (LASH_FROM): along its line from the inner corner.
+        out = (local[outer] - local[inner]) / eye_width
+        ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        along = ((xs - local[inner, 0]) * out[0] + (ys - local[inner, 1]) * out[1]) / eye_width
+        weight *= np.clip((along - LASH_FROM) / LASH_RAMP, 0.0, 1.0)
         yield y0, y1, x0, x1, closed, weight, hole, skin
 
 

@@ -532,16 +532,15 @@ class MeshSwapper:
 
     def _lighten_lashes(self, frame: Frame, layers: list[FaceLayer]) -> None:
         """The target's lash lines and liner lightened (swap/eyes.py, lighten_lashes: a source with
-        faint lashes) in the picture the blend stage composites onto (frame.output: the target's
-        eyes kept in the layer's holes show there) and in the camera's grain it gives the face."""
+        faint lashes) in the picture the blend stage composites onto (frame.output): the target's
+        eyes kept in the layer's holes and outer corners show there. Not in the camera's grain
+        (FaceLayer.grain): lightened there too, the face read softer than the camera draws it
+        (tests/test_swap_sharp.py: s9 on d10 frame 22 0.78, 0.87 without), at no gain in identity
+        (benchmarks/results/s29-lashes)."""
         if frame.output is None:
             frame.output = frame.image.copy()
         for layer in layers:
             lighten_lashes(frame.output, layer.face.landmarks, layer.face.size, self._lash_lift)
-            if layer.grain is not None and layer.grain_points is not None:
-                layer.grain = layer.grain.copy()
-                lighten_lashes(layer.grain, layer.grain_points, layer.face.size, self._lash_lift,
-                               (layer.box[0], layer.box[1]))
 
     def _shape_amount(self) -> float:
         """How much of the source's face shape the target's face takes: face_shape, times the
