@@ -393,7 +393,8 @@ def fade_lids(patch: np.ndarray, sample, plain: np.ndarray, points: np.ndarray, 
 # wing), the picture is closed with a round kernel LASH_CLOSE eye widths across (a lash line, a
 # liner's line and its wing take the level of the skin beside them; the eye's opening counts as skin
 # there and itself stays the target's). s9 -> d10 on the written file: dlib distance to d10 0.471 ->
-# 0.530, to s9 0.558 -> 0.555, 2 of 12 frames nearer s9 (0 before). 0.28 / 0.45: at 0.2 / 0.3 a grey
+# 0.518, to s9 0.558 -> 0.550, 2 of 12 frames nearer s9 (0 before); s9 -> d6 / d3 and s10 -> d10
+# nearer their source by 0.010 / 0.008 / 0.027. 0.28 / 0.45: at 0.2 / 0.3 a grey
 # smear of d10's thick wing root stayed beside its right eye; a vertical kernel left the band's
 # edges as light vertical lines (benchmarks/results/s29-lashes).
 LASH_BAND = 0.035
