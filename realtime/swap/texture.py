@@ -845,7 +845,14 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     local[:, 1] -= y0
     shape = crop.shape[:2]
     original = crop
-    crop = unblotch(denoise(crop, local, face_size), original, local, face_size)
+    crop = denoise(crop, local, face_size)
+    from realtime.faces.pose import head_pose
+
+    if abs(head_pose(local)[0]) <= mirror_yaw:
+        # Not for a source the swapper wears mirrored (turned beyond mirror_yaw, swap/mesh.py): on
+        # s10 the smoothed nose side left the edge of its bridge's shade column a straight step on
+        # d10 (seam 3.2 -> 4.2, on the hand clip 2.8 -> 4.9 in 10 frames; session 29, s29-lead).
+        crop = unblotch(crop, original, local, face_size)
 
     raw_normals = relight.normal_map(local, shape, step=NORMAL_STEP)
     normals = light_normals(raw_normals, face_size)
