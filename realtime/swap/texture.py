@@ -97,7 +97,8 @@ DENOISE_MAX = 10.0
 # distance to the photo rose +0.011 on s9 > d6 and +0.006 on s12 > d13 (0.005: +0.004, +0.001).
 NOSE_SMOOTH = 0.005
 # Both only where the denoiser ran this strong (its `h`) or stronger: the clumps are its own. s12
-# (6.7) and s10 (10) wore dark dashes or a mottled ridge; on s9 (5.5) the nose's smoothing changed
+# (6.7) and s10 (10) wore dark dashes or a mottled ridge (s10, worn mirrored, is left as it is:
+# make_clean_texture); on s9 (5.5) the nose's smoothing changed
 # 54 texture pixels by more than 8 levels and still cost +0.0075 of dlib's distance on d6; s6
 # (2.7: next to no clumps) passes the moustache test before de-lighting (its sculpted one).
 UNBLOTCH_FROM = 6.0
@@ -848,7 +849,9 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     crop = denoise(crop, local, face_size)
     from realtime.faces.pose import head_pose
 
-    if abs(head_pose(local)[0]) <= mirror_yaw:
+    # Turned beyond mirror_yaw: the swapper wears its near half mirrored on the far one (swap/mesh.py).
+    mirrored = abs(head_pose(local)[0]) > mirror_yaw
+    if not mirrored:
         # Not for a source the swapper wears mirrored (turned beyond mirror_yaw, swap/mesh.py): on
         # s10 the smoothed nose side left the edge of its bridge's shade column a straight step on
         # d10 (seam 3.2 -> 4.2, on the hand clip 2.8 -> 4.9 in 10 frames; session 29, s29-lead).
@@ -998,9 +1001,6 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     # the near side of its nose, shaded, went down both flanks (s10 on d10: a tan column). Its
     # nose's shade is lifted further then. Not for a frontal photo: lifting a side-lit nose's
     # shade as far moved s12's identity distance by +0.01 to +0.04 on d10, d13, d14 and d20.
-    from realtime.faces.pose import head_pose
-
-    mirrored = abs(head_pose(local)[0]) > mirror_yaw
     clean = lift_shadows(clean, local, face_size, oval, occluders, mirrored, float(light[0]))
     clean = _soften_creases(clean, local, face_size, oval)
 
