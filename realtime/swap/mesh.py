@@ -30,7 +30,7 @@ from realtime.frame import Face, FaceLayer, Frame
 from realtime.settings import Settings
 from realtime.swap.eyes import eye_zones, fade_lids, open_states, plain_amounts, plain_lids
 from realtime.swap.shape import ShapeTransfer, Warp, plan, warp
-from realtime.swap.texture import NORMAL_STEP, CleanTexture, clean_texture_of
+from realtime.swap.texture import NORMAL_STEP, CleanTexture, clean_texture_of, moustache_hair
 
 log = logging.getLogger(__name__)
 
@@ -234,6 +234,8 @@ class _Texture:
     """The face has a moustache (faces/brows.has_moustache), handed on with each layer."""
     light_normals: np.ndarray | None = None
     """The same smoothed as the photo's light was taken out at (CleanTexture.light_normals)."""
+    hair: np.ndarray | None = None
+    """float32 over `image`: its moustache's hair (texture.moustache_hair), drawn sharper (_draw_hair)."""
 
 
 def source_texture(source: SourceFace, triangles: np.ndarray, clean: CleanTexture | None = None) -> _Texture:
@@ -248,8 +250,13 @@ def source_texture(source: SourceFace, triangles: np.ndarray, clean: CleanTextur
         image, points, normals = source.image, source.face.landmarks[:MESH_POINTS, :2].astype(np.float32), None
         face_size = source.face.size
         moustache = has_moustache(image, points, face_size)
+    hair = None
+    if moustache and clean is not None:
+        hair = moustache_hair(image, clean.landmarks, face_size)
+        hair = hair if float(hair.max()) > 0.0 else None
     if abs(source.face.pose[0]) <= MIRROR_YAW_DEG:
-        return _Texture(image, points, normals, face_size, moustache=moustache, light_normals=light_normals)
+        return _Texture(image, points, normals, face_size, moustache=moustache, light_normals=light_normals,
+                        hair=hair)
     width = image.shape[1]
     flipped_points = points[MIRROR].copy()
     flipped_points[:, 0] = width - 1 - flipped_points[:, 0]
@@ -259,7 +266,37 @@ def source_texture(source: SourceFace, triangles: np.ndarray, clean: CleanTextur
     area = 0.5 * np.abs(np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]))
     far = -1.0 if area[side < 0].sum() < area[side > 0].sum() else 1.0
     return _Texture(image, points, normals, face_size, cv2.flip(image, 1), flipped_points, side == far, moustache,
-                    light_normals)
+                    light_normals, hair)
+
+
+# A moustache's hair is drawn through the maps with a bicubic kernel (the rest of the face bilinear):
+# s12's strands are 1-2 photo pixels, enlarged 1.9-2.9x onto the targets. A bilinear enlargement
+# kept 0.79 of the strands' band (the photo's band below 1 photo pixel, against the photo resampled
+# with Lanczos over the upper lip, s12 on d9 frame 20), bicubic 0.96; the rest of the chain (relight,
+# colour, camera detail, encoder) took it to 0.55 on the written file: "a blurry smeared moustache
+# with no hair detail" (issue 13, benchmarks/results/s30-moustache).
+def _draw_hair(patch: np.ndarray, maps, image: np.ndarray, hair: np.ndarray, target: np.ndarray,
+               origin: tuple[int, int]) -> None:
+    """`patch` (maps.remap(image), bilinear) with the hair (`hair`, a weight over `image`) drawn
+    bicubic, in place, over the box around the mouth (`target`: the landmarks, `origin`: the box's
+    top-left in their pixels) where a moustache can be."""
+    from realtime.swap.texture import _MOUSTACHE_REACH, _NOSTRILS, HAIR_GROW
+
+    points = target[:MESH_POINTS, :2]
+    size = float(np.hypot(*(points.max(axis=0) - points.min(axis=0))))
+    around = target[list(_NOSTRILS) + list(topology().outer_lips), :2] - np.array(origin, np.float32)
+    pad = (_MOUSTACHE_REACH + 3 * HAIR_GROW) * size + 2
+    xa, ya = np.maximum(np.floor(around.min(axis=0) - pad).astype(int), 0)
+    xb, yb = np.ceil(around.max(axis=0) + pad).astype(int)
+    xb, yb = min(patch.shape[1], int(xb)), min(patch.shape[0], int(yb))
+    if xb - xa < 2 or yb - ya < 2:
+        return
+    map_x, map_y = maps.map_x[ya:yb, xa:xb], maps.map_y[ya:yb, xa:xb]
+    weight = cv2.remap(hair, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    if float(weight.max()) <= 1e-3:
+        return
+    sharp = cv2.remap(image, map_x, map_y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT101)
+    patch[ya:yb, xa:xb] = cv2.blendLinear(sharp, patch[ya:yb, xa:xb], weight, 1.0 - weight)
 
 
 def _sampler(maps):
@@ -811,6 +848,8 @@ class MeshSwapper:
         maps = piecewise_affine_maps(target, texture.points, self._triangles, box, depth=target[:, 2],
                                      grid_step=grid_step)
         patch = maps.remap(texture.image)
+        if texture.hair is not None:
+            _draw_hair(patch, maps, texture.image, texture.hair, target, (box[0], box[1]))
         # The source's lid bands without their lashes and crease over a narrower or a closing target
         # eye (swap/eyes.py).
         amounts = plain_amounts(texture.points, face.landmarks)
@@ -824,6 +863,8 @@ class MeshSwapper:
             flipped_maps = piecewise_affine_maps(target, texture.flipped_points, self._triangles, box,
                                                  depth=target[:, 2], grid_step=grid_step)
             mirrored = flipped_maps.remap(texture.flipped)
+            if texture.hair is not None:
+                _draw_hair(mirrored, flipped_maps, texture.flipped, cv2.flip(texture.hair, 1), target, (box[0], box[1]))
             if plain is not None and plain[1] is not None:
                 fade_lids(mirrored, _sampler(flipped_maps), plain[1], face.landmarks, (box[0], box[1]), amounts)
             weight = far_half_weight(target, texture.far_triangles, self._triangles, box, face.size)

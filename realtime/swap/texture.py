@@ -519,13 +519,21 @@ def unblotch(denoised: np.ndarray, original: np.ndarray, landmarks: np.ndarray, 
     from realtime.faces.brows import has_moustache
 
     if has_moustache(denoised, landmarks, face_size):
-        skin = _points_mask(shape, landmarks[relight.skin_points()]) > 0
-        hair = _moustache_zone(shape, landmarks, face_size) & (1 - _not_hair(denoised, skin))
-        grow = max(1, int(round(HAIR_GROW * face_size)))
-        hair = cv2.dilate(hair, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
-        weight = cv2.GaussianBlur(hair.astype(np.float32), (0, 0), max(1.0, 0.5 * grow))[..., None]
+        weight = moustache_hair(denoised, landmarks, face_size)[..., None]
         out += weight * (original.astype(np.float32) - out)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def moustache_hair(picture: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.ndarray:
+    """float32 (h, w) 0..1 over `picture` (BGR, a source photo or its clean texture; `landmarks` in
+    its pixels): its moustache's hair, the pixels in _moustache_zone darker than the skin
+    (_not_hair), grown by HAIR_GROW of the face (the strands' light gaps and fringe) and faded."""
+    shape = picture.shape[:2]
+    skin = _points_mask(shape, landmarks[relight.skin_points()]) > 0
+    hair = _moustache_zone(shape, landmarks, face_size) & (1 - _not_hair(picture, skin))
+    grow = max(1, int(round(HAIR_GROW * face_size)))
+    hair = cv2.dilate(hair, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+    return cv2.GaussianBlur(hair.astype(np.float32), (0, 0), max(1.0, 0.5 * grow))
 
 
 def _match_border(flat: np.ndarray, fill: np.ndarray, region: np.ndarray, known: np.ndarray,
