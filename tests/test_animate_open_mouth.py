@@ -20,6 +20,7 @@ pytestmark = pytest.mark.media
 LAUGH = (12, 13, 14, 15, 16, 17, 18)  # d3: mouth wide open
 # d3: a smile opening and closing, lips parted over the teeth (5-10 px on s6's 246 px face)
 PARTED = (36, 37, 38, 39, 40, 48, 49, 50, 51, 52)
+TALKING = (38, 39, 40, 41, 42, 43, 44, 45, 46)  # d3: talking, a row of upper teeth showing
 
 
 def _openings(library, portrait: str, wanted) -> tuple[list[float], list[float], list[float], object]:
@@ -77,3 +78,17 @@ def test_lips_parted_over_the_teeth_read_open_on_a_carved_face(library):
     ratio = float(np.mean(read) / np.mean(drawn))
     # Start: 0.10; branch: 0.73.
     assert ratio > 0.5, (ratio, read, drawn)
+
+
+def test_a_talking_mouth_opens_a_closed_painting_as_the_driver_shows_it(library):
+    """The Mona Lisa (s9, lips closed) driven by d3 talking (frames 38-46, a row of teeth showing,
+    lips parted 2x their rest gap): opened only by the linear gain beyond d3's parted rest, her mouth
+    was a black slit with a broken white line in it, and MediaPipe afresh read a third of the driver's
+    opening. Once past the driver's rest by what the portrait lacks there, the portrait's gap is the
+    driver's (`motion.OPEN_RAMP`), never more."""
+    real, read, drawn, _ = _openings(library, "s9.jpg", TALKING)
+    ratio = float(np.mean(read) / np.mean(real))
+    # Start: 0.337; branch: 0.544.
+    assert ratio > 0.45, (ratio, read, real)
+    # Not opened past the driver's own mouth.
+    assert max(d / r for d, r in zip(drawn, real, strict=True)) < 1.0, (drawn, real)
