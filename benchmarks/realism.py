@@ -13,7 +13,8 @@ runs differ by the encoder's noise and, away from the faces, by the two marks.
 Definitions (also in the README, "How real it looks"):
 - seam: the largest straight step in D = grey(output) - grey(passthrough): across a horizontal or
   vertical line at least a quarter of the face wide, with one side unaltered (mean |D| <= QUIET
-  over the SIDE pixels next to the line), the jump of D from the STEP_ROWS pixels on the quiet
+  over the SIDE pixels next to the line, and flat beyond them, FLAT: not the zero crossing of a
+  ramp between two altered sides), the jump of D from the STEP_ROWS pixels on the quiet
   side to the STEP_ROWS pixels on the other, which must also hold over the SIDE pixels after
   those (the smaller of the two counts) and along the whole line (its weakest eighth counts).
   A feathered mask edge rises from 0 gradually and scores about twice its slope per pixel; a cut
@@ -48,6 +49,17 @@ QUIET = 2.5
 footage differs by ~0.8 on average, up to ~2 on hair and texture."""
 SIDE = 4
 """Pixels on the unaltered side over which it must be quiet."""
+FLAT = 0.4
+"""... and it is flat there: from those SIDE pixels to the SIDE pixels beyond them its D (mean)
+moves by at most this fraction of the step's (D's mean over the SIDE pixels after the jump,
+against the quiet side's next to the line; both along the whole line). An unaltered side may sit a
+level or two off as a whole and drift by a level or two: s9 on d9, the lit side of the nose's
+ridge (+2.5 over 12 px) next to the painting's shaded nose plane (a fall of 18 levels within
+8 px), drifts by 0.09-0.26 of the step on its 22 written frames over 3. The middle of a shade
+ramp that crosses zero between two altered sides goes on at about the step's own slope: s42 on
+d14 beside the nose (D -26 .. +13 over 24 px, quiet over the 4 px of the crossing only, +7 in
+the next 4) drifts by 0.52-0.65 on its 3 frames over 3; a straight ramp by 0.8. That is not a
+side left unaltered. 0.4: midway (benchmarks/results/s30-seam)."""
 STEP_ROWS = 2
 """Pixels averaged on each side right next to the line to measure the jump."""
 OWN_EDGE = 12.0
@@ -213,7 +225,9 @@ def _row_steps(diff: np.ndarray, length: int, picture: np.ndarray | None = None)
     `sign` +1 when the altered side's D is higher than the quiet side's (the output lighter there
     than the target, relative to the quiet side), -1 when lower, 0 when nothing was found.
 
-    One side of the line must be unaltered (mean |D| <= QUIET over the SIDE rows next to it); on
+    One side of the line must be unaltered (mean |D| <= QUIET over the SIDE rows next to it, and
+    D moving from them to the SIDE rows beyond by at most FLAT of the step's `stay`: not the zero
+    crossing of a ramp); on
     the other side D must jump at once (the STEP_ROWS rows next to the line, against the quiet
     side's STEP_ROWS rows next to it, so that a ramp scores about twice its slope per pixel and a
     step its full height) and stay there (the SIDE rows after those): the step is the smaller of
@@ -223,7 +237,7 @@ def _row_steps(diff: np.ndarray, length: int, picture: np.ndarray | None = None)
     OWN_EDGE (a hairline, the edge of a wall) are left out: two encodes of such an edge differ
     along it, and a step there hides in the picture's own edge."""
     height, width = diff.shape
-    reach = STEP_ROWS + SIDE
+    reach = max(STEP_ROWS + SIDE, 2 * SIDE)
     if height < 2 * reach + 2 or width < length:
         return 0.0, -1, -1, -1, 0
     window = length // PARTS * PARTS
@@ -232,17 +246,23 @@ def _row_steps(diff: np.ndarray, length: int, picture: np.ndarray | None = None)
     signed, absolute = _bands(diff), _bands(np.abs(diff))
     own = _bands(picture) if picture is not None else None
     best = (0.0, -1, -1, -1, 0)
-    # (quiet rows start, level rows start, near rows start, far rows start), relative to y0:
-    # altered below the line (quiet above), then altered above it (quiet below).
-    layouts = ((1 - SIDE, 1 - STEP_ROWS, 1, 1 + STEP_ROWS),
-               (1, 1, 1 - STEP_ROWS, 1 - reach))
-    for side, (quiet_at, level_at, near_at, far_at) in enumerate(layouts):
+    # (quiet rows start, level rows start, near rows start, far rows start, start of the SIDE rows
+    # beyond the quiet ones), relative to y0: altered below the line (quiet above), then altered
+    # above it (quiet below).
+    layouts = ((1 - SIDE, 1 - STEP_ROWS, 1, 1 + STEP_ROWS, 1 - 2 * SIDE),
+               (1, 1, 1 - STEP_ROWS, 1 - STEP_ROWS - SIDE, 1 + SIDE))
+    for side, (quiet_at, level_at, near_at, far_at, beyond_at) in enumerate(layouts):
         level = signed(y0 + level_at, STEP_ROWS, n)
         quiet = _window_mean(absolute(y0 + quiet_at, SIDE, n), window)
         jump = _held_along(signed(y0 + near_at, STEP_ROWS, n) - level, length)
-        stay = _held_along(signed(y0 + far_at, SIDE, n) - level, length)
+        away = signed(y0 + far_at, SIDE, n) - level
+        stay = _held_along(away, length)
+        # How far the quiet side moves beyond its SIDE rows, as a fraction of the step (FLAT).
+        drift = np.abs(_window_mean(signed(y0 + beyond_at, SIDE, n) - signed(y0 + quiet_at, SIDE, n), window))
+        drift = drift / np.maximum(np.abs(_window_mean(away, window)), 1e-3)
         step = np.where(jump * stay > 0, np.minimum(np.abs(jump), np.abs(stay)), 0.0)
-        step = np.where(quiet[:, :step.shape[1]] <= QUIET, step, 0.0)
+        unaltered = (quiet[:, :step.shape[1]] <= QUIET) & (drift[:, :step.shape[1]] <= FLAT)
+        step = np.where(unaltered, step, 0.0)
         if own is not None:
             edge = _window_mean(own(y0 + near_at, STEP_ROWS, n) - own(y0 + level_at, STEP_ROWS, n), window)
             step = np.where(np.abs(edge[:, :step.shape[1]]) <= OWN_EDGE, step, 0.0)
@@ -328,7 +348,7 @@ def inner_seam(output: np.ndarray, target: np.ndarray, landmarks: np.ndarray) ->
     from the eye to the jaw. output, target: unmarked float pictures; landmarks: the target's.
     Returns levels, the depth of that curve inside the oval (pixels) and where it starts along it."""
     width = face_width(landmarks)
-    depth = max(2 * (STEP_ROWS + SIDE) + 3, int(INNER_DEPTH * width))
+    depth = max(2 * max(STEP_ROWS + SIDE, 2 * SIDE) + 3, int(INNER_DEPTH * width))
     picture = grey(target)
     diff, own = _oval_strip([grey(output) - picture, picture], landmarks, depth)
     length = max(8, int(round(MIN_LENGTH_OF_FACE * width)))

@@ -51,14 +51,27 @@ def test_a_seam_says_which_side_is_unaltered_and_which_way_it_steps():
     diff[:90, :] += 6.0
     found = realism.seam(diff, FACE)
     assert (found["orientation"], found["quiet"], found["sign"]) == ("horizontal", "below", 1)
-    # A shade's edge that the target does not have, crossing zero at 2 levels per pixel (the new
-    # face lighter than the target before it, darker after), is a seam by the same rule: about
-    # twice its slope, wherever its middle is quiet enough.
-    edge = noisy(6)
-    edge[:, 100:140] += np.linspace(-40, 40, 40, dtype=np.float32)[None, :]
-    edge[:, :100] -= 40
-    edge[:, 140:] += 40
-    assert realism.seam(edge, FACE)["levels"] > realism.SEAM_GOAL
+
+
+def test_a_shade_edge_from_an_unaltered_side_is_a_seam_one_between_two_altered_sides_is_not():
+    # s9 on d9's nose ridge (written, session 30): the lit side as the target (D +1..+2.5 over
+    # 12 px), then the painting's shaded nose plane falls 18 levels within 8 px and stays there.
+    # A straight step with one side unaltered: a seam, about twice its slope.
+    edge = noisy(6) + 1.5
+    edge[:, 130:138] += np.linspace(0, -20, 8, dtype=np.float32)[None, :]
+    edge[:, 138:] -= 20
+    found = realism.seam(edge, FACE)
+    assert found["levels"] > realism.SEAM_GOAL
+    assert (found["orientation"], found["quiet"], found["sign"]) == ("vertical", "left", -1)
+    # s42 on d14 beside the nose (written, session 30, frames 25, 30, 34: 3.0-4.1): one smooth ramp
+    # of D from -26 to +13 over 24 px, neither side unaltered; only the 4 px where it crosses zero
+    # are quiet, and D goes on rising beyond them. Not a seam by the definition ("one side
+    # unaltered"): this one scored 3.4 while those 4 px counted as a side.
+    ramp = noisy(7)
+    ramp[:, 100:124] += np.linspace(-26, 13, 24, dtype=np.float32)[None, :]
+    ramp[:, :100] -= 26
+    ramp[:, 124:] += 13
+    assert realism.seam(ramp, FACE)["levels"] < 1.5
 
 
 def test_a_smooth_ramp_and_a_feathered_layer_are_not_seams():
