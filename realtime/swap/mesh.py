@@ -28,7 +28,15 @@ from realtime.faces.tracking import box_of
 from realtime.faces.warp import piecewise_affine_maps
 from realtime.frame import Face, FaceLayer, Frame
 from realtime.settings import Settings
-from realtime.swap.eyes import eye_zones, fade_lids, open_states, plain_amounts, plain_lids
+from realtime.swap.eyes import (
+    eye_zones,
+    fade_lids,
+    lash_lift,
+    lighten_lashes,
+    open_states,
+    plain_amounts,
+    plain_lids,
+)
 from realtime.swap.shape import ShapeTransfer, Warp, plan, warp
 from realtime.swap.texture import NORMAL_STEP, CleanTexture, clean_texture_of
 
@@ -433,6 +441,9 @@ class MeshSwapper:
         self._plain: tuple[_Texture, np.ndarray, np.ndarray | None] | None = None
         """The texture's picture (and its mirror image) with its lid bands closed (swap/eyes.py,
         plain_lids): made on the first target eye narrower than the source's, kept per texture."""
+        self._lash_lift = 0.0
+        """How much of the target's lash lines and liner is lightened for this source (swap/eyes.py,
+        lash_lift: a source with faint lashes of its own)."""
         self._shape = ShapeTransfer()
         self._shape_still: dict[int, tuple[np.ndarray, float, Warp]] = {}
         """Per face: the landmarks, amount and Warp of the shape transfer's last fit, kept while the
@@ -457,6 +468,7 @@ class MeshSwapper:
             clean = clean_texture_of(source, self.swap_settings.makeup)
         self.clean_texture = clean
         self._texture = source_texture(source, self._triangles, clean)
+        self._lash_lift = lash_lift(self._texture.image, self._texture.points)
         self._plain = None
         if clean is not None and clean.mouth_open:
             log.warning("the mouth in %s is open: the target's own mouth (lips included) is shown "
@@ -483,7 +495,7 @@ class MeshSwapper:
         self._still_seen = set()
         self._moved_glasses = {}
         self._unmoved = {}
-        unmoved, found = None, faces
+        unmoved, found, given = None, faces, frame
         if self._shape_amount() > 0 and faces:
             unmoved = frame.image
             frame, faces = self._transfer_shape(frame, faces)
@@ -502,6 +514,8 @@ class MeshSwapper:
                 layer.grain = _mouth_grain(unmoved[y0:y1, x0:x1], frame.image[y0:y1, x0:x1], layer.face.landmarks,
                                            before.landmarks, layer.box)
                 layer.grain_points = before.landmarks
+        if self._lash_lift > 0.0 and layers:
+            self._lighten_lashes(given, layers)
         for key in set(self._still) - self._still_seen:
             del self._still[key]  # a face not seen in this frame starts afresh
         for key in set(self._no_glasses) - self._still_seen:
@@ -515,6 +529,18 @@ class MeshSwapper:
         for key in set(self._glasses) - self._still_seen:
             del self._glasses[key]
         return layers
+
+    def _lighten_lashes(self, frame: Frame, layers: list[FaceLayer]) -> None:
+        """The target's lash lines and liner lightened (swap/eyes.py, lighten_lashes: a source with
+        faint lashes) in the picture the blend stage composites onto (frame.output): the target's
+        eyes kept in the layer's holes and outer corners show there. Not in the camera's grain
+        (FaceLayer.grain): lightened there too, the face read softer than the camera draws it
+        (tests/test_swap_sharp.py: s9 on d10 frame 22 0.78, 0.87 without), at no gain in identity
+        (benchmarks/results/s29-lashes)."""
+        if frame.output is None:
+            frame.output = frame.image.copy()
+        for layer in layers:
+            lighten_lashes(frame.output, layer.face.landmarks, layer.face.size, self._lash_lift)
 
     def _shape_amount(self) -> float:
         """How much of the source's face shape the target's face takes: face_shape, times the
