@@ -431,6 +431,11 @@ LASH_REAL = 26.0
 LASH_SCALE = 60.0
 LASH_MARGIN = 0.1
 LASH_LINE = 0.12
+# The target's glasses frames and hands (as the swapper found them) are never lightened: d13's thin
+# dark rim crosses the outer part of each eye's band, and lightened it broke into a whitish streak
+# (s9 and s10 on d13: the written sharpness match 0.905 -> 0.75; s29, reverted). Every pixel they
+# keep at all, grown by this many px (the rim's anti-aliased edge), is left as the camera has it.
+LASH_SPARE_GROW = 2
 
 
 def _lash_pieces(picture: np.ndarray, points: np.ndarray, face_size: float, origin: tuple[int, int]):
@@ -484,15 +489,45 @@ def _lash_pieces(picture: np.ndarray, points: np.ndarray, face_size: float, orig
         yield y0, y1, x0, x1, closed, weight, hole, skin
 
 
+def _spared(pieces: list[tuple[np.ndarray, tuple[int, int]]], y0: int, y1: int, x0: int, x1: int) -> np.ndarray | None:
+    """Over the picture's rows y0:y1 and columns x0:x1: 1 where a spared piece (keep, (x, y): a
+    glasses frame, a hand, as the swapper finds them) keeps anything at all, grown by
+    LASH_SPARE_GROW px, then fading out over as many more; None where no piece reaches there."""
+    spare: np.ndarray | None = None
+    for keep, (px, py) in pieces:
+        ax, ay, bx, by = max(x0, px), max(y0, py), min(x1, px + keep.shape[1]), min(y1, py + keep.shape[0])
+        if bx <= ax or by <= ay:
+            continue
+        part = keep[ay - py:by - py, ax - px:bx - px] > 0.0
+        if not part.any():
+            continue
+        if spare is None:
+            spare = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        spare[ay - y0:by - y0, ax - x0:bx - x0] |= part.astype(np.uint8)
+    if spare is None:
+        return None
+    size = 2 * LASH_SPARE_GROW + 1
+    spare = cv2.dilate(spare, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    # Outside the grown piece the lightening comes back over LASH_SPARE_GROW px (no hard step).
+    distance = cv2.distanceTransform(1 - spare, cv2.DIST_L2, 3)
+    return np.clip(1.0 - distance * np.float32(1.0 / (LASH_SPARE_GROW + 1)), 0.0, 1.0).astype(np.float32)
+
+
 def lighten_lashes(picture: np.ndarray, points: np.ndarray, face_size: float, amount: float,
-                   origin: tuple[int, int] = (0, 0)) -> None:
+                   origin: tuple[int, int] = (0, 0),
+                   spare: list[tuple[np.ndarray, tuple[int, int]]] | None = None) -> None:
     """Lightens (in place) `amount` of the thin dark lines (lashes, liner and its wing) around each
-    eye of `picture` (BGR; its top-left corner at `origin` in the landmarks' pixels)."""
+    eye of `picture` (BGR; its top-left corner at `origin` in the landmarks' pixels). Every pixel of
+    the `spare` pieces ((keep, (x, y)) in the picture's pixels: the target's glasses frames, its
+    hands) is left exactly as it is, and the lightening fades in beside them (`_spared`)."""
     if amount <= 0.0:
         return
     for y0, y1, x0, x1, closed, weight, _, _ in list(_lash_pieces(picture, points, face_size, origin)):
         region = picture[y0:y1, x0:x1]
         weight = weight * amount
+        kept = _spared(spare, y0, y1, x0, x1) if spare else None
+        if kept is not None:
+            weight *= 1.0 - kept
         region[:] = cv2.blendLinear(closed, region, weight, 1.0 - weight)
 
 

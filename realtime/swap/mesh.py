@@ -428,6 +428,9 @@ class MeshSwapper:
         """Per face, this frame: the picture and landmarks before the shape transfer moved them."""
         self._moved_glasses: dict[int, tuple | None] = {}
         """Per face, this frame: the glasses found before the shape transfer moved the face."""
+        self._frame_glasses: dict[int, tuple[np.ndarray, tuple[int, int]]] = {}
+        """Per face, this frame: the glasses frames the layer keeps (_find_glasses), in frame pixels:
+        the lash lightening leaves them as they are (_lighten_lashes)."""
         self._occluders: dict[int, _Occluders] = {}
         self._glasses: dict[int, _Glasses] = {}
         self.glasses_searched = 0
@@ -494,14 +497,15 @@ class MeshSwapper:
             self._hand_outlines = self._hand_tracker.update(frame.image)
         self._still_seen = set()
         self._moved_glasses = {}
+        self._frame_glasses = {}
         self._unmoved = {}
         unmoved, found, given = None, faces, frame
         if self._shape_amount() > 0 and faces:
             unmoved = frame.image
             frame, faces = self._transfer_shape(frame, faces)
-        drawn = [(layer, before) for number, (face, before) in enumerate(zip(faces, found, strict=True))
+        drawn = [(layer, before, number) for number, (face, before) in enumerate(zip(faces, found, strict=True))
                  if (layer := self._swap_one(frame, face, number)) is not None]
-        layers = [layer for layer, _ in drawn]
+        layers = [layer for layer, _, _ in drawn]
         if unmoved is not None:
             # The camera's grain from its own, unmoved pixels: resampled, the picture under the
             # layer has lost some of it, and a glasses rim the search kept only in part would
@@ -509,13 +513,13 @@ class MeshSwapper:
             # Its brows and lash lines are where the camera has them (grain_points): the blend
             # limits them there, or the target's unmoved brow came back through the grain as a
             # ghost arc beside the moved one (s9 -> d6, tests/test_swap_brows.py).
-            for layer, before in drawn:
+            for layer, before, _ in drawn:
                 x0, y0, x1, y1 = layer.box
                 layer.grain = _mouth_grain(unmoved[y0:y1, x0:x1], frame.image[y0:y1, x0:x1], layer.face.landmarks,
                                            before.landmarks, layer.box)
                 layer.grain_points = before.landmarks
         if self._lash_lift > 0.0 and layers:
-            self._lighten_lashes(given, layers)
+            self._lighten_lashes(given, [(layer, number) for layer, _, number in drawn])
         for key in set(self._still) - self._still_seen:
             del self._still[key]  # a face not seen in this frame starts afresh
         for key in set(self._no_glasses) - self._still_seen:
@@ -530,17 +534,25 @@ class MeshSwapper:
             del self._glasses[key]
         return layers
 
-    def _lighten_lashes(self, frame: Frame, layers: list[FaceLayer]) -> None:
+    def _lighten_lashes(self, frame: Frame, layers: list[tuple[FaceLayer, int]]) -> None:
         """The target's lash lines and liner lightened (swap/eyes.py, lighten_lashes: a source with
         faint lashes) in the picture the blend stage composites onto (frame.output): the target's
         eyes kept in the layer's holes and outer corners show there. Not in the camera's grain
         (FaceLayer.grain): lightened there too, the face read softer than the camera draws it
         (tests/test_swap_sharp.py: s9 on d10 frame 22 0.78, 0.87 without), at no gain in identity
-        (benchmarks/results/s29-lashes)."""
+        (benchmarks/results/s29-lashes). The target's glasses frames and hands are left exactly as
+        the camera has them (a lightened rim broke into a whitish streak on d13, s29;
+        benchmarks/results/s30-lashes2)."""
         if frame.output is None:
             frame.output = frame.image.copy()
-        for layer in layers:
-            lighten_lashes(frame.output, layer.face.landmarks, layer.face.size, self._lash_lift)
+        for layer, number in layers:
+            key = layer.face.track_id if layer.face.track_id >= 0 else -1 - number
+            spare = [self._frame_glasses[key]] if key in self._frame_glasses else []
+            if self._hand_outlines:
+                hands = self._hand_tracker.mask(self._hand_outlines, layer.box)
+                if hands is not None:
+                    spare.append((hands, (layer.box[0], layer.box[1])))
+            lighten_lashes(frame.output, layer.face.landmarks, layer.face.size, self._lash_lift, spare=spare)
 
     def _shape_amount(self) -> float:
         """How much of the source's face shape the target's face takes: face_shape, times the
@@ -770,6 +782,8 @@ class MeshSwapper:
             glasses = self._glasses_of(image, face, box, key)
             since = 0
         self._no_glasses[key] = since + 1 if glasses is None else GLASSES_RECHECK
+        if glasses is not None:
+            self._frame_glasses[key] = (glasses[0], (box[0] + glasses[1][0], box[1] + glasses[1][1]))
         return glasses
 
     def _glasses_of(self, image: np.ndarray, face: Face, box, key: int) -> tuple[np.ndarray, tuple[int, int]] | None:
