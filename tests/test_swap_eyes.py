@@ -272,7 +272,7 @@ def test_a_faint_lashed_source_leaves_the_targets_glasses_rim_dark(library, inde
     # Issue 13, s30: the target's lash lines lightened for s9 (above) lightened d13's thin dark
     # glasses rim too, where it crosses the outer part of each eye's band: the top rim broke into
     # a whitish streak (the written sharpness match of s9 and s10 on d13 0.905 -> 0.75; reverted in
-    # s29). The glasses frames the swapper finds are left as the camera has them.
+    # s29). A face wearing glasses (frames found) keeps its eyes' bands as the camera has them.
     from realtime.faces import create_detector
     from realtime.faces.occluders import glasses_mask
     from tests.test_swap_sharp import frame_of
@@ -294,5 +294,7 @@ def test_a_faint_lashed_source_leaves_the_targets_glasses_rim_dark(library, inde
     _, _, output = swapped(library, picture, "s9.jpg")
     lighter = float((lightness(output)[rim] - lightness(picture)[rim]).mean())
     # Lightness levels the rim gained (frames 0, 30): without the lash lightening -3.2 / -4.3 (the
-    # new face's colour); lightened with it +26.4 / +24.7 (s29, reverted); spared -3.3 / -4.1.
+    # new face's colour); lightened with it +26.4 / +24.7 (s29, reverted); the frames' pixels spared
+    # -3.3 / -4.1 (but the ring's lid edges still went: not kept); a face with glasses left alone
+    # -3.2 / -4.3.
     assert lighter < 2.0, lighter

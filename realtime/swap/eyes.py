@@ -431,10 +431,9 @@ LASH_REAL = 26.0
 LASH_SCALE = 60.0
 LASH_MARGIN = 0.1
 LASH_LINE = 0.12
-# The target's glasses frames and hands (as the swapper found them) are never lightened: d13's thin
-# dark rim crosses the outer part of each eye's band, and lightened it broke into a whitish streak
-# (s9 and s10 on d13: the written sharpness match 0.905 -> 0.75; s29, reverted). Every pixel they
-# keep at all, grown by this many px (the rim's anti-aliased edge), is left as the camera has it.
+# What lies in front of the face (a hand, as the swapper finds it) is never lightened: every pixel
+# it keeps at all, grown by this many px (an anti-aliased edge), is left as the camera has it. (A
+# face wearing glasses is not lightened at all: swap/mesh.py, MeshSwapper._lighten_lashes.)
 LASH_SPARE_GROW = 2
 
 
@@ -518,8 +517,8 @@ def lighten_lashes(picture: np.ndarray, points: np.ndarray, face_size: float, am
                    spare: list[tuple[np.ndarray, tuple[int, int]]] | None = None) -> None:
     """Lightens (in place) `amount` of the thin dark lines (lashes, liner and its wing) around each
     eye of `picture` (BGR; its top-left corner at `origin` in the landmarks' pixels). Every pixel of
-    the `spare` pieces ((keep, (x, y)) in the picture's pixels: the target's glasses frames, its
-    hands) is left exactly as it is, and the lightening fades in beside them (`_spared`)."""
+    the `spare` pieces ((keep, (x, y)) in the picture's pixels: what is in front of the face, the
+    target's hands) is left exactly as it is, and the lightening fades in beside them (`_spared`)."""
     if amount <= 0.0:
         return
     for y0, y1, x0, x1, closed, weight, _, _ in list(_lash_pieces(picture, points, face_size, origin)):

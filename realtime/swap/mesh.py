@@ -540,18 +540,25 @@ class MeshSwapper:
         eyes kept in the layer's holes and outer corners show there. Not in the camera's grain
         (FaceLayer.grain): lightened there too, the face read softer than the camera draws it
         (tests/test_swap_sharp.py: s9 on d10 frame 22 0.78, 0.87 without), at no gain in identity
-        (benchmarks/results/s29-lashes). The target's glasses frames and hands are left exactly as
-        the camera has them (a lightened rim broke into a whitish streak on d13, s29;
-        benchmarks/results/s30-lashes2)."""
-        if frame.output is None:
-            frame.output = frame.image.copy()
+        (benchmarks/results/s29-lashes).
+
+        A face wearing glasses (frames found this frame: _find_glasses) is left as it is: its rim
+        crosses the outer part of each eye's band, and lightened there it broke into a whitish
+        streak (s9 and s10 on d13: the written sharpness match 0.905 -> 0.75, s29, reverted). With
+        the frames' own pixels spared, the sharpness came back but the lid crease and lash ends under
+        the rim still went, and the glasses' ring lost 0.02-0.03 of its edges (realism.glasses_kept on
+        d9 and d13; benchmarks/results/s30-lashes2). A hand is spared pixel for pixel (lighten_lashes)."""
         for layer, number in layers:
             key = layer.face.track_id if layer.face.track_id >= 0 else -1 - number
-            spare = [self._frame_glasses[key]] if key in self._frame_glasses else []
-            if self._hand_outlines:
+            if key in self._frame_glasses:
+                continue
+            spare = []
+            if self._hand_outlines and self._hand_tracker is not None:
                 hands = self._hand_tracker.mask(self._hand_outlines, layer.box)
                 if hands is not None:
                     spare.append((hands, (layer.box[0], layer.box[1])))
+            if frame.output is None:
+                frame.output = frame.image.copy()
             lighten_lashes(frame.output, layer.face.landmarks, layer.face.size, self._lash_lift, spare=spare)
 
     def _shape_amount(self) -> float:
