@@ -396,3 +396,179 @@ def fade_lids(patch: np.ndarray, sample, plain: np.ndarray, points: np.ndarray, 
             continue
         drawn = sample(plain, x0, y0, x1, y1)
         patch[y0:y1, x0:x1] = cv2.addWeighted(patch[y0:y1, x0:x1], 1.0 - amount, drawn, amount, 0.0)
+
+
+
+# The target's lash lines and liner, lightened for a source with faint lashes of its own (issue 13,
+# s29: s9, the Mona Lisa, on d10 read as d10 on 12 of 12 identity frames: d10's black lash lines and
+# winged liner, kept at the eyes' outer corners (`_outer_corner`) and along the contour). The zones
+# keep their geometry (the target's corners: no diverging gaze); only the dark lines in them are
+# lifted, in the picture under the layer (the camera's grain keeps them: lightened there too, the
+# face read softer than the camera's). Around each eye, LASH_BAND face sizes past its contour (above;
+# LASH_BAND_DOWN below) and along its line to LASH_WING eye widths past its outer corner (d10's
+# wing), the picture is closed with a round kernel LASH_CLOSE eye widths across (a lash line, a
+# liner's line and its wing take the level of the skin beside them; the eye's opening counts as skin
+# there and itself stays the target's). s9 -> d10 on the written file: dlib distance to d10 0.471 ->
+# 0.518, to s9 0.558 -> 0.550, 2 of 12 frames nearer s9 (0 before); s9 -> d6 / d3 and s10 -> d10
+# nearer their source by 0.010 / 0.008 / 0.027. 0.28 / 0.45: at 0.2 / 0.3 a grey
+# smear of d10's thick wing root stayed beside its right eye; a vertical kernel left the band's
+# edges as light vertical lines (benchmarks/results/s29-lashes).
+LASH_BAND = 0.035
+LASH_BAND_DOWN = 0.02
+LASH_WING = 0.45
+LASH_CLOSE = 0.28
+LASH_FEATHER = 0.006
+# Only the eye's outer part is lightened: from LASH_FROM of its width (from the inner corner) on, in
+# full LASH_RAMP further. Around the whole eye (0), d20's narrow slits lost their lids' soft shading
+# and read as cut-outs; d10's upper lash line along the inner part is worn (a lid's, not a liner's).
+LASH_FROM = 0.7
+LASH_RAMP = 0.15
+# The source's own lash lines (`lash_strength`, over the clean texture): the target's are lightened
+# in full at LASH_FAINT or less, not at all from LASH_REAL. s9 (the Mona Lisa) 16.7; s6 16.6; s10
+# 19.3 (its far eye, turned away, reads low); s7 25.6; s0 27.0; s12 33.9; s42 37.0.
+LASH_FAINT = 18.0
+LASH_REAL = 26.0
+LASH_SCALE = 60.0
+LASH_MARGIN = 0.1
+LASH_LINE = 0.12
+# What lies in front of the face (a hand, as the swapper finds it) is never lightened: every pixel
+# it keeps at all, grown by this many px (an anti-aliased edge), is left as the camera has it. (A
+# face wearing glasses is not lightened at all: swap/mesh.py, MeshSwapper._lighten_lashes.)
+LASH_SPARE_GROW = 2
+
+
+def _lash_pieces(picture: np.ndarray, points: np.ndarray, face_size: float, origin: tuple[int, int]):
+    """For each eye of `picture`: (y0, y1, x0, x1, closed, band weight in [0, 1] (outside the
+    opening), the opening's mask (uint8), skin level) with its thin dark lines closed."""
+    top = topology()
+    height, width = picture.shape[:2]
+    local = points[:, :2].astype(np.float32) - np.array(origin, np.float32)
+    for number, contour in enumerate((top.right_eye, top.left_eye)):
+        _, _, outer, inner = _EYE_POINTS[number]
+        eye_width = float(np.linalg.norm(local[outer] - local[inner]))
+        if eye_width < 4.0:
+            continue
+        eye = local[contour]
+        up, down = LASH_BAND * face_size, LASH_BAND_DOWN * face_size
+        offset = eye - eye.mean(axis=0)
+        grown = eye.copy()
+        grown[:, 1] += np.where(offset[:, 1] < 0, -up, down)
+        grown[:, 0] += np.sign(offset[:, 0]) * up
+        wing = local[outer] + LASH_WING * (local[outer] - local[inner])
+        both = np.concatenate([eye, grown, [wing + [0.0, -up], wing + [0.0, 0.5 * down]]]).astype(np.float32)
+        length = max(3, int(round(LASH_CLOSE * eye_width)) | 1)
+        feather = max(0.6, LASH_FEATHER * face_size)
+        reach = length + int(3 * feather) + 2
+        x0, y0 = np.floor(both.min(axis=0)).astype(int) - reach
+        x1, y1 = np.ceil(both.max(axis=0)).astype(int) + reach
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            continue
+        at = np.array([x0, y0], np.float32)
+        region = picture[y0:y1, x0:x1]
+        band = np.zeros(region.shape[:2], np.uint8)
+        cv2.fillConvexPoly(band, cv2.convexHull(np.round((both - at) * 16).astype(np.int32)), 255,
+                           lineType=cv2.LINE_AA, shift=4)
+        hole = np.zeros_like(band)
+        cv2.fillPoly(hole, [np.round((eye - at) * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
+        skin_px = region[(band > 127) & (hole == 0)]
+        if len(skin_px) < 8:
+            continue
+        skin = np.percentile(skin_px, 75, axis=0)
+        filled = region.copy()
+        filled[hole > 0] = skin.astype(region.dtype)
+        closed = cv2.morphologyEx(filled, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (length, length)))
+        weight = cv2.GaussianBlur(band, (0, 0), feather).astype(np.float32) * (1.0 / 255.0)
+        weight *= 1.0 - cv2.GaussianBlur(hole, (0, 0), 0.6).astype(np.float32) * (1.0 / 255.0)
+        # Only the eye's outer part (LASH_FROM): along its line from the inner corner.
+        out = (local[outer] - local[inner]) / eye_width
+        ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        along = ((xs - local[inner, 0]) * out[0] + (ys - local[inner, 1]) * out[1]) / eye_width
+        weight *= np.clip((along - LASH_FROM) / LASH_RAMP, 0.0, 1.0)
+        yield y0, y1, x0, x1, closed, weight, hole, skin
+
+
+def _spared(pieces: list[tuple[np.ndarray, tuple[int, int]]], y0: int, y1: int, x0: int, x1: int) -> np.ndarray | None:
+    """Over the picture's rows y0:y1 and columns x0:x1: 1 where a spared piece (keep, (x, y): a
+    glasses frame, a hand, as the swapper finds them) keeps anything at all, grown by
+    LASH_SPARE_GROW px, then fading out over as many more; None where no piece reaches there."""
+    spare: np.ndarray | None = None
+    for keep, (px, py) in pieces:
+        ax, ay, bx, by = max(x0, px), max(y0, py), min(x1, px + keep.shape[1]), min(y1, py + keep.shape[0])
+        if bx <= ax or by <= ay:
+            continue
+        part = keep[ay - py:by - py, ax - px:bx - px] > 0.0
+        if not part.any():
+            continue
+        if spare is None:
+            spare = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        spare[ay - y0:by - y0, ax - x0:bx - x0] |= part.astype(np.uint8)
+    if spare is None:
+        return None
+    size = 2 * LASH_SPARE_GROW + 1
+    spare = cv2.dilate(spare, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    # Outside the grown piece the lightening comes back over LASH_SPARE_GROW px (no hard step).
+    distance = cv2.distanceTransform(1 - spare, cv2.DIST_L2, 3)
+    return np.clip(1.0 - distance * np.float32(1.0 / (LASH_SPARE_GROW + 1)), 0.0, 1.0).astype(np.float32)
+
+
+def lighten_lashes(picture: np.ndarray, points: np.ndarray, face_size: float, amount: float,
+                   origin: tuple[int, int] = (0, 0),
+                   spare: list[tuple[np.ndarray, tuple[int, int]]] | None = None) -> None:
+    """Lightens (in place) `amount` of the thin dark lines (lashes, liner and its wing) around each
+    eye of `picture` (BGR; its top-left corner at `origin` in the landmarks' pixels). Every pixel of
+    the `spare` pieces ((keep, (x, y)) in the picture's pixels: what is in front of the face, the
+    target's hands) is left exactly as it is, and the lightening fades in beside them (`_spared`)."""
+    if amount <= 0.0:
+        return
+    for y0, y1, x0, x1, closed, weight, _, _ in list(_lash_pieces(picture, points, face_size, origin)):
+        region = picture[y0:y1, x0:x1]
+        weight = weight * amount
+        kept = _spared(spare, y0, y1, x0, x1) if spare else None
+        if kept is not None:
+            weight *= 1.0 - kept
+        region[:] = cv2.blendLinear(closed, region, weight, 1.0 - weight)
+
+
+
+def lash_strength(image: np.ndarray, points: np.ndarray) -> float:
+    """How dark and thin the picture's own upper lash lines are: over each upper lid's margin (from
+    its contour to LASH_MARGIN eye widths above it, at LASH_SCALE pixels an eye width), the 75th
+    percentile of a round closing's lift (LASH_LINE eye widths across: lines thinner than that; a
+    painted lid's soft shadow is broader), in percent of the lid skin's level; the eyes' mean."""
+    top = topology()
+    strengths = []
+    for number, contour in enumerate((top.right_eye, top.left_eye)):
+        lid = points[list(UPPER_LIDS[number]), :2].astype(np.float32)
+        width = float(np.linalg.norm(lid[-1] - lid[0]))
+        if width < 4.0:
+            continue
+        scale = LASH_SCALE / width
+        at = np.array([lid[:, 0].min() - 0.3 * width, lid[:, 1].min() - 0.5 * width], np.float32)
+        move = np.float32([[scale, 0, -at[0] * scale], [0, scale, -at[1] * scale]])
+        size = (int(1.6 * LASH_SCALE), int(LASH_SCALE))
+        grey = cv2.cvtColor(cv2.warpAffine(image, move, size, flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC,
+                                           borderMode=cv2.BORDER_REPLICATE), cv2.COLOR_BGR2GRAY).astype(np.float32)
+        upper = (lid - at) * scale
+        hole = np.zeros(grey.shape, np.uint8)
+        cv2.fillPoly(hole, [np.round((points[contour, :2] - at) * scale).astype(np.int32)], 1)
+        band = np.zeros_like(hole)
+        margin = np.concatenate([upper + [0.0, 2.0], (upper - [0.0, LASH_MARGIN * LASH_SCALE])[::-1]])
+        cv2.fillPoly(band, [np.round(margin).astype(np.int32)], 1)
+        inside = (band > 0) & (hole == 0)
+        if inside.sum() < 8:
+            continue
+        skin = float(np.percentile(grey[inside], 75))
+        grey[hole > 0] = skin  # the eye counts as lid skin: a lash line beside it is a thin line
+        across = max(3, int(round(LASH_LINE * LASH_SCALE)) | 1)
+        lift = cv2.morphologyEx(grey, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (across, across))) - grey
+        strengths.append(100.0 * float(np.percentile(lift[inside], 75)) / max(skin, 1.0))
+    return float(np.mean(strengths)) if strengths else LASH_REAL
+
+
+def lash_lift(image: np.ndarray, points: np.ndarray) -> float:
+    """0..1: how much of the target's lash lines and liner to lighten (`lighten_lashes`) for a
+    source picture (BGR) with landmarks `points`: 1 for faint lashes (LASH_FAINT or less), 0 for
+    real ones (LASH_REAL or more)."""
+    strength = lash_strength(image, points)
+    return float(np.clip((LASH_REAL - strength) / (LASH_REAL - LASH_FAINT), 0.0, 1.0))

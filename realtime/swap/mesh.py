@@ -28,7 +28,15 @@ from realtime.faces.tracking import box_of
 from realtime.faces.warp import piecewise_affine_maps
 from realtime.frame import Face, FaceLayer, Frame
 from realtime.settings import Settings
-from realtime.swap.eyes import eye_zones, fade_lids, open_states, plain_amounts, plain_lids
+from realtime.swap.eyes import (
+    eye_zones,
+    fade_lids,
+    lash_lift,
+    lighten_lashes,
+    open_states,
+    plain_amounts,
+    plain_lids,
+)
 from realtime.swap.shape import ShapeTransfer, Warp, plan, warp
 from realtime.swap.texture import NORMAL_STEP, CleanTexture, clean_texture_of, moustache_hair
 
@@ -457,6 +465,9 @@ class MeshSwapper:
         """Per face, this frame: the picture and landmarks before the shape transfer moved them."""
         self._moved_glasses: dict[int, tuple | None] = {}
         """Per face, this frame: the glasses found before the shape transfer moved the face."""
+        self._frame_glasses: dict[int, tuple[np.ndarray, tuple[int, int]]] = {}
+        """Per face, this frame: the glasses frames the layer keeps (_find_glasses), in frame pixels:
+        the lash lightening leaves them as they are (_lighten_lashes)."""
         self._occluders: dict[int, _Occluders] = {}
         self._glasses: dict[int, _Glasses] = {}
         self.glasses_searched = 0
@@ -470,6 +481,9 @@ class MeshSwapper:
         self._plain: tuple[_Texture, np.ndarray, np.ndarray | None] | None = None
         """The texture's picture (and its mirror image) with its lid bands closed (swap/eyes.py,
         plain_lids): made on the first target eye narrower than the source's, kept per texture."""
+        self._lash_lift = 0.0
+        """How much of the target's lash lines and liner is lightened for this source (swap/eyes.py,
+        lash_lift: a source with faint lashes of its own)."""
         self._shape = ShapeTransfer()
         self._shape_still: dict[int, tuple[np.ndarray, float, Warp]] = {}
         """Per face: the landmarks, amount and Warp of the shape transfer's last fit, kept while the
@@ -494,6 +508,7 @@ class MeshSwapper:
             clean = clean_texture_of(source, self.swap_settings.makeup)
         self.clean_texture = clean
         self._texture = source_texture(source, self._triangles, clean)
+        self._lash_lift = lash_lift(self._texture.image, self._texture.points)
         self._plain = None
         if clean is not None and clean.mouth_open:
             log.warning("the mouth in %s is open: the target's own mouth (lips included) is shown "
@@ -519,14 +534,15 @@ class MeshSwapper:
             self._hand_outlines = self._hand_tracker.update(frame.image)
         self._still_seen = set()
         self._moved_glasses = {}
+        self._frame_glasses = {}
         self._unmoved = {}
-        unmoved, found = None, faces
+        unmoved, found, given = None, faces, frame
         if self._shape_amount() > 0 and faces:
             unmoved = frame.image
             frame, faces = self._transfer_shape(frame, faces)
-        drawn = [(layer, before) for number, (face, before) in enumerate(zip(faces, found, strict=True))
+        drawn = [(layer, before, number) for number, (face, before) in enumerate(zip(faces, found, strict=True))
                  if (layer := self._swap_one(frame, face, number)) is not None]
-        layers = [layer for layer, _ in drawn]
+        layers = [layer for layer, _, _ in drawn]
         if unmoved is not None:
             # The camera's grain from its own, unmoved pixels: resampled, the picture under the
             # layer has lost some of it, and a glasses rim the search kept only in part would
@@ -534,11 +550,13 @@ class MeshSwapper:
             # Its brows and lash lines are where the camera has them (grain_points): the blend
             # limits them there, or the target's unmoved brow came back through the grain as a
             # ghost arc beside the moved one (s9 -> d6, tests/test_swap_brows.py).
-            for layer, before in drawn:
+            for layer, before, _ in drawn:
                 x0, y0, x1, y1 = layer.box
                 layer.grain = _mouth_grain(unmoved[y0:y1, x0:x1], frame.image[y0:y1, x0:x1], layer.face.landmarks,
                                            before.landmarks, layer.box)
                 layer.grain_points = before.landmarks
+        if self._lash_lift > 0.0 and layers:
+            self._lighten_lashes(given, [(layer, number) for layer, _, number in drawn])
         for key in set(self._still) - self._still_seen:
             del self._still[key]  # a face not seen in this frame starts afresh
         for key in set(self._no_glasses) - self._still_seen:
@@ -552,6 +570,33 @@ class MeshSwapper:
         for key in set(self._glasses) - self._still_seen:
             del self._glasses[key]
         return layers
+
+    def _lighten_lashes(self, frame: Frame, layers: list[tuple[FaceLayer, int]]) -> None:
+        """The target's lash lines and liner lightened (swap/eyes.py, lighten_lashes: a source with
+        faint lashes) in the picture the blend stage composites onto (frame.output): the target's
+        eyes kept in the layer's holes and outer corners show there. Not in the camera's grain
+        (FaceLayer.grain): lightened there too, the face read softer than the camera draws it
+        (tests/test_swap_sharp.py: s9 on d10 frame 22 0.78, 0.87 without), at no gain in identity
+        (benchmarks/results/s29-lashes).
+
+        A face wearing glasses (frames found this frame: _find_glasses) is left as it is: its rim
+        crosses the outer part of each eye's band, and lightened there it broke into a whitish
+        streak (s9 and s10 on d13: the written sharpness match 0.905 -> 0.75, s29, reverted). With
+        the frames' own pixels spared, the sharpness came back but the lid crease and lash ends under
+        the rim still went, and the glasses' ring lost 0.02-0.03 of its edges (realism.glasses_kept on
+        d9 and d13; benchmarks/results/s30-lashes2). A hand is spared pixel for pixel (lighten_lashes)."""
+        for layer, number in layers:
+            key = layer.face.track_id if layer.face.track_id >= 0 else -1 - number
+            if key in self._frame_glasses:
+                continue
+            spare = []
+            if self._hand_outlines and self._hand_tracker is not None:
+                hands = self._hand_tracker.mask(self._hand_outlines, layer.box)
+                if hands is not None:
+                    spare.append((hands, (layer.box[0], layer.box[1])))
+            if frame.output is None:
+                frame.output = frame.image.copy()
+            lighten_lashes(frame.output, layer.face.landmarks, layer.face.size, self._lash_lift, spare=spare)
 
     def _shape_amount(self) -> float:
         """How much of the source's face shape the target's face takes: face_shape, times the
@@ -781,6 +826,8 @@ class MeshSwapper:
             glasses = self._glasses_of(image, face, box, key)
             since = 0
         self._no_glasses[key] = since + 1 if glasses is None else GLASSES_RECHECK
+        if glasses is not None:
+            self._frame_glasses[key] = (glasses[0], (box[0] + glasses[1][0], box[1] + glasses[1][1]))
         return glasses
 
     def _glasses_of(self, image: np.ndarray, face: Face, box, key: int) -> tuple[np.ndarray, tuple[int, int]] | None:
