@@ -32,12 +32,6 @@ LINE_FROM = 4.0
 # Grey levels (any channel) beyond which the new face and the target differ by a feature, not by
 # colour and light (the tone map and EDGE_BALANCE move skin by up to ~12 levels).
 SKIN_APART = 32.0
-# The glasses' lines take the new face's difference nearer to them, over a Gaussian of this
-# fraction of the face size (where there is skin that near): a bridge lies on the nose's ridge
-# between its shaded sides, and KEPT_SIGMA's difference averaged the two (s12 on d9: the ridge
-# +10..+17 levels, the sides -20..-29, at the bridge +1.5), so a light bridge kept the camera's
-# level on a ridge 10 levels lighter and melted into the nose (issue 13, s30-bridge).
-LINE_NEAR_SIGMA = 0.015
 # Kept pixels below this weight are left as they are (the soft edge's faint tail: a grey level).
 KEPT_FROM = 0.04
 # A pixel counts as the new face's skin where the layer shows it this much and keeps nothing.
@@ -119,9 +113,15 @@ def kept_in_layer(target: np.ndarray, image: np.ndarray, alpha: np.ndarray,
         inside = (xs >= lx) & (xs < lx + piece.shape[1]) & (ys >= ly) & (ys < ly + piece.shape[0])
         guard[inside] = np.minimum(piece[ys[inside] - ly, xs[inside] - lx] * 4.0, 1.0)
     if lines is not None and guard.any():
-        # On the glasses the difference of the skin nearest them (LINE_NEAR_SIGMA, on a finer
-        # grid), the wide one where there is little skin that near; as far as they are guarded.
-        near_sigma = LINE_NEAR_SIGMA * face_size
+        # On the glasses the new face's difference over the skin nearest them, on a finer grid:
+        # over LINE_SIGMA, the scale of the target's own level the line is measured against (the
+        # wide one where there is no skin that near), as far as they are guarded. A bridge lies
+        # on the nose's ridge between its shaded sides, and KEPT_SIGMA's difference averaged the
+        # two (s12 on d9: the ridge +10..+17 levels, its sides -20..-29, at the bridge +1.5): a
+        # light bridge kept the camera's level on a ridge 10-20 levels lighter and melted into
+        # the nose (issue 13, benchmarks/results/s30-bridge: its contrast 19 of the camera's
+        # 36 levels, 29 so).
+        near_sigma = LINE_SIGMA * face_size
         near_step = max(1, min(step, int(near_sigma / 2.0)))
         near, _ = _skin_difference(target, image, alpha, xs, ys, (x0, y0, x1, y1), near_step, near_sigma,
                                    (difference, step))
