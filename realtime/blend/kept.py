@@ -83,7 +83,10 @@ def kept_in_layer(target: np.ndarray, image: np.ndarray, alpha: np.ndarray,
     if min(y1 - y0, x1 - x0) < 8 * step:
         step = 1
     region = (x0, y0, x1, y1)
-    difference, theirs = _skin_difference(target, image, alpha, xs, ys, region, step, sigma)
+    difference, sure, theirs = _skin_difference(target, image, alpha, xs, ys, region, step, sigma)
+    # No skin near (a kept zone wider than the blur): no evidence, no change.
+    difference *= sure[:, :, None]
+    np.clip(difference, -KEPT_LIMIT, KEPT_LIMIT, out=difference)
     # The target's own level around each kept pixel (its skin beside a rim), as a fourth plane.
     level = cv2.GaussianBlur(cv2.cvtColor(theirs, cv2.COLOR_BGR2GRAY), (0, 0), max(0.7, LINE_SIGMA * face_size / step))
     read = _read_at(cv2.merge([*cv2.split(difference), level]), xs, ys, region, step)
@@ -122,10 +125,14 @@ def kept_in_layer(target: np.ndarray, image: np.ndarray, alpha: np.ndarray,
         # the nose (issue 13, benchmarks/results/s30-bridge: its contrast 19 of the camera's
         # 36 levels, 29 so).
         near_sigma = LINE_SIGMA * face_size
-        near_step = max(1, min(step, int(near_sigma / 2.0)))
-        near, _ = _skin_difference(target, image, alpha, xs, ys, (x0, y0, x1, y1), near_step, near_sigma,
-                                   (difference, step))
-        shift += (_read_at(near, xs, ys, (x0, y0, x1, y1), near_step) - shift) * guard[:, None]
+        near_step = max(1, min(step, int(round(near_sigma / 2.0))))
+        reach = int(np.ceil(2.0 * near_sigma)) + near_step
+        around_lines = (max(0, int(xs.min()) - reach), max(0, int(ys.min()) - reach),
+                        min(width, int(xs.max()) + 1 + reach), min(height, int(ys.max()) + 1 + reach))
+        near, sure, _ = _skin_difference(target, image, alpha, xs, ys, around_lines, near_step, near_sigma)
+        near_read = _read_at(cv2.merge([*cv2.split(near), sure]), xs, ys, around_lines, near_step)
+        towards = np.clip(near_read[:, :3], -KEPT_LIMIT, KEPT_LIMIT) - shift
+        shift += towards * (near_read[:, 3] * guard)[:, None]
     weaker = (line * (shift[:, 0] + shift[:, 1] + shift[:, 2])) < 0
     kept_weight = np.minimum(amount, np.float32(1.0))
     amount = amount * (1.0 - lineness * weaker * guard)
@@ -151,13 +158,12 @@ def kept_in_layer(target: np.ndarray, image: np.ndarray, alpha: np.ndarray,
 
 
 def _skin_difference(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, xs: np.ndarray, ys: np.ndarray,
-                     region: tuple[int, int, int, int], step: int, sigma: float,
-                     wide: tuple[np.ndarray, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                     region: tuple[int, int, int, int], step: int,
+                     sigma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The new face's (`image`) difference from the target over `region` of the box, on a grid
     of `step` pixels: a normalised Gaussian (`sigma` pixels) over its skin (shown fully, no kept
-    pixel, at `xs`, `ys`, in the grid's pixel, within SKIN_APART), float32 (h, w, 3), at most
-    KEPT_LIMIT; where there is no skin near, none (or `wide`'s: (difference, step), a coarser
-    grid's over the region). Also the target's shrunk picture (float32)."""
+    pixel, at `xs`, `ys`, in the grid's pixel, within SKIN_APART), float32 (h, w, 3); how sure
+    it is (0-1: how much skin is near); the target's shrunk picture (float32)."""
     x0, y0, x1, y1 = region
     small = (max(1, (x1 - x0) // step), max(1, (y1 - y0) // step))
     part, picture = target[y0:y1, x0:x1], image[y0:y1, x0:x1]
@@ -180,17 +186,9 @@ def _skin_difference(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, x
     s = max(0.7, sigma / step)
     spread = cv2.GaussianBlur(weight, (0, 0), s)
     difference = cv2.GaussianBlur((ours - theirs) * weight[:, :, None], (0, 0), s) / np.maximum(spread, 1e-3)[:, :, None]
-    # No skin near (a kept zone wider than the blur): no evidence, no change (or the wide one's).
-    sure = np.clip(spread * 4.0, 0.0, 1.0)[:, :, None]
-    if wide is None:
-        difference *= sure
-    else:
-        wide_map, wide_step = wide
-        grid = [(np.arange(n, dtype=np.float32) + 0.5) * (step / wide_step) - 0.5 for n in small]
-        under = cv2.remap(wide_map, *np.meshgrid(*grid), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        difference = sure * difference + (1.0 - sure) * under
-    np.clip(difference, -KEPT_LIMIT, KEPT_LIMIT, out=difference)
-    return difference, theirs
+    # How sure: 1 with enough skin near (a kept zone wider than the blur: no evidence).
+    sure = np.clip(spread * 4.0, 0.0, 1.0)
+    return difference, sure, theirs
 
 
 def _read_at(planes: np.ndarray, xs: np.ndarray, ys: np.ndarray, region: tuple[int, int, int, int],
