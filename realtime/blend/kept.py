@@ -82,43 +82,14 @@ def kept_in_layer(target: np.ndarray, image: np.ndarray, alpha: np.ndarray,
     step = int(min(max(sigma / 3.0, 1), KEPT_STEP))
     if min(y1 - y0, x1 - x0) < 8 * step:
         step = 1
-    small = (max(1, (x1 - x0) // step), max(1, (y1 - y0) // step))
-    part, picture = target[y0:y1, x0:x1], image[y0:y1, x0:x1]
-    if step > 1:
-        shown = area_shrink(alpha[y0:y1, x0:x1], small)
-        theirs_u8, ours_u8 = area_shrink(part, small), area_shrink(picture, small)
-    else:
-        shown = alpha[y0:y1, x0:x1]
-        theirs_u8, ours_u8 = part, picture
-    theirs, ours = theirs_u8.astype(np.float32), ours_u8.astype(np.float32)
-    # Small pixels holding a kept pixel (area_shrink leaves out the last step - 1 rows and columns).
-    near = np.zeros((small[1], small[0]), np.uint8)
-    near[np.minimum((ys - y0) // step, small[1] - 1), np.minimum((xs - x0) // step, small[0] - 1)] = 1
-    # The skin: the new face fully there, no kept feature in the (shrunk) pixel, and the two
-    # pictures within SKIN_APART of each other: a colour and light difference, not a feature of
-    # one of them (the source's brow over d13's upper rims darkened them into the brow).
-    blue, green, red = cv2.split(cv2.absdiff(ours_u8, theirs_u8))
-    apart = cv2.max(cv2.max(blue, green), red)
-    weight = ((shown >= SHOWN_FROM) & (near == 0) & (apart <= SKIN_APART)).astype(np.float32)
-    s = max(0.7, sigma / step)
-    spread = cv2.GaussianBlur(weight, (0, 0), s)
-    difference = cv2.GaussianBlur((ours - theirs) * weight[:, :, None], (0, 0), s) / np.maximum(spread, 1e-3)[:, :, None]
+    region = (x0, y0, x1, y1)
+    difference, sure, theirs = _skin_difference(target, image, alpha, xs, ys, region, step, sigma)
     # No skin near (a kept zone wider than the blur): no evidence, no change.
-    difference *= np.clip(spread * 4.0, 0.0, 1.0)[:, :, None]
+    difference *= sure[:, :, None]
     np.clip(difference, -KEPT_LIMIT, KEPT_LIMIT, out=difference)
     # The target's own level around each kept pixel (its skin beside a rim), as a fourth plane.
-    level = cv2.GaussianBlur(cv2.cvtColor(np.ascontiguousarray(theirs), cv2.COLOR_BGR2GRAY), (0, 0),
-                             max(0.7, LINE_SIGMA * face_size / step))
-    planes = cv2.merge([*cv2.split(difference), level])
-    # Read at the kept pixels (bilinear; pixel centres: box pixel x is small (x + 0.5) / step - 0.5).
-    # The maps as rows of 256 (remap takes at most 32767 rows: a huge face has more kept pixels).
-    count = len(xs)
-    rows = -(-count // 256)
-    maps = np.zeros((2, rows * 256), np.float32)
-    maps[0, :count] = (xs - x0 + 0.5) / step - 0.5
-    maps[1, :count] = (ys - y0 + 0.5) / step - 0.5
-    read = cv2.remap(planes, maps[0].reshape(rows, 256), maps[1].reshape(rows, 256), cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE).reshape(-1, 4)[:count]
+    level = cv2.GaussianBlur(cv2.cvtColor(theirs, cv2.COLOR_BGR2GRAY), (0, 0), max(0.7, LINE_SIGMA * face_size / step))
+    read = _read_at(cv2.merge([*cv2.split(difference), level]), xs, ys, region, step)
     shift, around = np.ascontiguousarray(read[:, :3]), read[:, 3]
     # Flat pixel indices (numpy's 2-D fancy indexing of a 3-channel picture costs several times
     # more): read straight from the canvas under `target` when it is a row-strided view of one.
@@ -133,10 +104,10 @@ def kept_in_layer(target: np.ndarray, image: np.ndarray, alpha: np.ndarray,
     # (Column by column, not a matrix product: BLAS wakes its threads for it, which spin: the
     # process's CPU time went up by a half on d13 for the same wall time.)
     line = pixels[:, 0] * np.float32(0.114) + pixels[:, 1] * np.float32(0.587) + pixels[:, 2] * np.float32(0.299) - around
-    weaker = (line * (shift[:, 0] + shift[:, 1] + shift[:, 2])) < 0
     lineness = np.clip((np.abs(line) - LINE_FROM) * (1.0 / LINE_FROM), 0.0, 1.0)
     # Only on the glasses: a closing eye's lash line kept darker than its shifted lid was a
     # straight line of difference along it (a 4.3-level "seam" on s9 -> d14's blink).
+    count = len(xs)
     guard = np.zeros(count, np.float32)
     if lines is kept:  # the glasses alone
         guard = np.minimum(amount * 4.0, 1.0)
@@ -144,6 +115,25 @@ def kept_in_layer(target: np.ndarray, image: np.ndarray, alpha: np.ndarray,
         piece, (lx, ly) = lines
         inside = (xs >= lx) & (xs < lx + piece.shape[1]) & (ys >= ly) & (ys < ly + piece.shape[0])
         guard[inside] = np.minimum(piece[ys[inside] - ly, xs[inside] - lx] * 4.0, 1.0)
+    if lines is not None and guard.any():
+        # On the glasses the new face's difference over the skin nearest them, on a finer grid:
+        # over LINE_SIGMA, the scale of the target's own level the line is measured against (the
+        # wide one where there is no skin that near), as far as they are guarded. A bridge lies
+        # on the nose's ridge between its shaded sides, and KEPT_SIGMA's difference averaged the
+        # two (s12 on d9: the ridge +10..+17 levels, its sides -20..-29, at the bridge +1.5): a
+        # light bridge kept the camera's level on a ridge 10-20 levels lighter and melted into
+        # the nose (issue 13, benchmarks/results/s30-bridge: its contrast 19 of the camera's
+        # 36 levels, 29 so).
+        near_sigma = LINE_SIGMA * face_size
+        near_step = max(1, min(step, int(round(near_sigma / 2.0))))
+        reach = int(np.ceil(2.0 * near_sigma)) + near_step
+        around_lines = (max(0, int(xs.min()) - reach), max(0, int(ys.min()) - reach),
+                        min(width, int(xs.max()) + 1 + reach), min(height, int(ys.max()) + 1 + reach))
+        near, sure, _ = _skin_difference(target, image, alpha, xs, ys, around_lines, near_step, near_sigma)
+        near_read = _read_at(cv2.merge([*cv2.split(near), sure]), xs, ys, around_lines, near_step)
+        towards = np.clip(near_read[:, :3], -KEPT_LIMIT, KEPT_LIMIT) - shift
+        shift += towards * (near_read[:, 3] * guard)[:, None]
+    weaker = (line * (shift[:, 0] + shift[:, 1] + shift[:, 2])) < 0
     kept_weight = np.minimum(amount, np.float32(1.0))
     amount = amount * (1.0 - lineness * weaker * guard)
     # Into the layer (see above): the frame drawn is a I + (1 - a) (t + m s), m = `amount`: the
@@ -165,6 +155,55 @@ def kept_in_layer(target: np.ndarray, image: np.ndarray, alpha: np.ndarray,
     alpha = np.array(alpha, np.float32, order="C", copy=True)
     alpha.reshape(-1)[flat] = weight_after
     return alpha
+
+
+def _skin_difference(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, xs: np.ndarray, ys: np.ndarray,
+                     region: tuple[int, int, int, int], step: int,
+                     sigma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The new face's (`image`) difference from the target over `region` of the box, on a grid
+    of `step` pixels: a normalised Gaussian (`sigma` pixels) over its skin (shown fully, no kept
+    pixel, at `xs`, `ys`, in the grid's pixel, within SKIN_APART), float32 (h, w, 3); how sure
+    it is (0-1: how much skin is near); the target's shrunk picture (float32)."""
+    x0, y0, x1, y1 = region
+    small = (max(1, (x1 - x0) // step), max(1, (y1 - y0) // step))
+    part, picture = target[y0:y1, x0:x1], image[y0:y1, x0:x1]
+    if step > 1:
+        shown = area_shrink(alpha[y0:y1, x0:x1], small)
+        theirs_u8, ours_u8 = area_shrink(part, small), area_shrink(picture, small)
+    else:
+        shown = alpha[y0:y1, x0:x1]
+        theirs_u8, ours_u8 = part, picture
+    theirs, ours = theirs_u8.astype(np.float32), ours_u8.astype(np.float32)
+    # Small pixels holding a kept pixel (area_shrink leaves out the last step - 1 rows and columns).
+    near = np.zeros((small[1], small[0]), np.uint8)
+    near[np.minimum((ys - y0) // step, small[1] - 1), np.minimum((xs - x0) // step, small[0] - 1)] = 1
+    # The skin: the new face fully there, no kept feature in the (shrunk) pixel, and the two
+    # pictures within SKIN_APART of each other: a colour and light difference, not a feature of
+    # one of them (the source's brow over d13's upper rims darkened them into the brow).
+    blue, green, red = cv2.split(cv2.absdiff(ours_u8, theirs_u8))
+    apart = cv2.max(cv2.max(blue, green), red)
+    weight = ((shown >= SHOWN_FROM) & (near == 0) & (apart <= SKIN_APART)).astype(np.float32)
+    s = max(0.7, sigma / step)
+    spread = cv2.GaussianBlur(weight, (0, 0), s)
+    difference = cv2.GaussianBlur((ours - theirs) * weight[:, :, None], (0, 0), s) / np.maximum(spread, 1e-3)[:, :, None]
+    # How sure: 1 with enough skin near (a kept zone wider than the blur: no evidence).
+    sure = np.clip(spread * 4.0, 0.0, 1.0)
+    return difference, sure, theirs
+
+
+def _read_at(planes: np.ndarray, xs: np.ndarray, ys: np.ndarray, region: tuple[int, int, int, int],
+             step: int) -> np.ndarray:
+    """`planes` (a grid of `step` pixels over `region`) read at the box pixels `xs`, `ys`
+    (bilinear; pixel centres: box pixel x is small (x - x0 + 0.5) / step - 0.5), (n, channels)."""
+    # The maps as rows of 256 (remap takes at most 32767 rows: a huge face has more kept pixels).
+    count = len(xs)
+    rows = -(-count // 256)
+    maps = np.zeros((2, rows * 256), np.float32)
+    maps[0, :count] = (xs - region[0] + 0.5) / step - 0.5
+    maps[1, :count] = (ys - region[1] + 0.5) / step - 0.5
+    read = cv2.remap(planes, maps[0].reshape(rows, 256), maps[1].reshape(rows, 256), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)
+    return read.reshape(rows * 256, -1)[:count]
 
 
 def _pixels(picture: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
