@@ -16,7 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from realtime.blend.kernels import wide_blur
+from realtime.blend.kernels import as_grey, wide_blur
 from realtime.faces.topology import topology
 from realtime.frame import Box
 
@@ -80,3 +80,94 @@ def mouth_membrane(image: np.ndarray, target: np.ndarray, points: np.ndarray, bo
     out = image.copy()
     out[crop] = cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
     return out
+
+
+# The lips under a hard light (issue 13, benchmarks/results/s30-d20). d20 is lit hard from above:
+# its upper lip, facing down, is in shade (L* 18-21) and its lower lip, facing up, is lit (32-34),
+# with the glossy lip's bright specular glints on it. The new face's lips are the photo's,
+# recoloured and relit as a whole: s42's came out an even, matte crimson, the lower lip as dark
+# as the upper one or darker (23-28 against 21-28), the blind judge's "painted-looking red lips".
+# So under a hard light (FaceLayer.hard_light) the new face's lips take the camera's lips' light:
+# their lightness relative to the lips' mean at the scale of a lip's half (a gain), then the
+# camera's glints above that where the new face's lips have none of their own.
+# The light's scale: a Gaussian normalised over the lips, this many face sizes (finer than a
+# lip's height, 0.03-0.05 face, wider than the lips' lines).
+LIGHT_SIGMA = 0.012
+# The gain's range: the light, not the lips' colour.
+LIGHT_GAIN = (0.5, 2.0)
+# Grey levels over the light's level which are the lips' own lines and grain, not a glint.
+GLINT_CORE = 4.0
+# The lips' outline where nothing changes (face sizes): the inner lip line meets the camera's
+# teeth, the outer one its skin.
+LIGHT_INSET = 0.004
+
+
+def lip_light(image: np.ndarray, target: np.ndarray, points: np.ndarray, box: Box, face_size: float,
+              hard_light: float) -> np.ndarray:
+    """`image` (the new face over `box`) with its lips lit as the camera's lips are (in `target`,
+    the box's pixels, at `points`, the frame's landmarks), as far as `hard_light` (0-1,
+    FaceLayer.hard_light; 0: `image` itself): each lip pixel is multiplied (B, G and R alike: the
+    light, not the colour) by the camera lips' level there over their mean, divided by the new face
+    lips' own, and lightened by how far the camera's glint stands over that level beyond the new
+    face's own (a lift only)."""
+    if hard_light < 0.01:
+        return image
+    found = _lips_crop(target, points, box, face_size)
+    if found is None:
+        return image
+    crop, lips = found
+    inside = lips > 0
+    theirs = as_grey(target[crop]).astype(np.float32)
+    picture = image[crop].astype(np.float32)
+    own = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY)
+    their_level, own_level = _lips_level(theirs, lips, face_size), _lips_level(own, lips, face_size)
+    their_mean = max(float(theirs[inside].mean()), 1.0)
+    own_mean = max(float(own[inside].mean()), 1.0)
+    gain = (their_level / their_mean) / np.maximum(own_level / own_mean, 1e-3)
+    np.clip(gain, LIGHT_GAIN[0], LIGHT_GAIN[1], out=gain)
+    # Inside the lips only, off their outline.
+    inset = max(1, int(round(LIGHT_INSET * face_size)))
+    weight = cv2.erode(lips, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * inset + 1, 2 * inset + 1)))
+    weight = cv2.GaussianBlur(weight.astype(np.float32), (0, 0), max(0.6, 0.5 * inset)) * np.float32(hard_light)
+    gain = 1.0 + weight * (gain - 1.0)
+    lit = own * gain
+    # The glints: over the light's level, beyond GLINT_CORE, where the new face has none as high.
+    glint = np.maximum(theirs - their_level - np.float32(GLINT_CORE), 0.0)
+    present = np.maximum(lit - own_level * gain - np.float32(GLINT_CORE), 0.0)
+    lift = np.maximum(glint - present, 0.0) * weight
+    out = image.copy()
+    out[crop] = np.clip(picture * gain[:, :, None] + lift[:, :, None] + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
+def _lips_crop(picture: np.ndarray, points: np.ndarray, box: Box,
+               face_size: float) -> tuple[tuple[slice, slice], np.ndarray] | None:
+    """(the crop of the box around the lips, their mask there: uint8 {0, 1}, the outer lip line
+    less the inner mouth), or None where there are none."""
+    if face_size <= 0:
+        return None
+    top = topology()
+    origin = np.array(box[:2], np.float32)
+    outer = points[top.outer_lips, :2] - origin
+    pad = 3.0 * LIGHT_SIGMA * face_size + 2.0
+    height, width = picture.shape[:2]
+    cx0, cy0 = np.floor(outer.min(axis=0) - pad).astype(int)
+    cx1, cy1 = np.ceil(outer.max(axis=0) + pad).astype(int)
+    cx0, cy0, cx1, cy1 = max(cx0, 0), max(cy0, 0), min(cx1, width), min(cy1, height)
+    if cx1 - cx0 < 8 or cy1 - cy0 < 8:
+        return None
+    lips = np.zeros((cy1 - cy0, cx1 - cx0), np.uint8)
+    corner = np.array([cx0, cy0], np.float32)
+    cv2.fillPoly(lips, [np.round((outer - corner) * 16).astype(np.int32)], 1, shift=4)
+    cv2.fillPoly(lips, [np.round((points[top.inner_mouth, :2] - origin - corner) * 16).astype(np.int32)], 0, shift=4)
+    if cv2.countNonZero(lips) < 20:
+        return None
+    return np.s_[cy0:cy1, cx0:cx1], lips
+
+
+def _lips_level(luma: np.ndarray, lips: np.ndarray, face_size: float) -> np.ndarray:
+    """The lips' light (float32): `luma` averaged over `lips` by a Gaussian of LIGHT_SIGMA face sizes."""
+    sigma = max(0.8, LIGHT_SIGMA * face_size)
+    inside = lips.astype(np.float32)
+    spread = cv2.GaussianBlur(inside, (0, 0), sigma)
+    return cv2.GaussianBlur(luma * inside, (0, 0), sigma) / np.maximum(spread, 1e-3)
