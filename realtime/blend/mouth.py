@@ -101,6 +101,10 @@ GLINT_CORE = 4.0
 # (a moustache, left as it is), from the second on lip: lit, s12's moustache took d20's lip line
 # in light along its edge.
 LIP_HAIR = (0.45, 0.65)
+# The hardness of the light (FaceLayer.hard_light) below which the lips are left as they are: d20
+# and d3 read 1, d13 0.04 (there a glint at 0.04 moved at most 2 levels on a few lip pixels, and the
+# encoder spread that over 32 of 60 written frames), flat-lit targets 0.
+GLINT_LIGHT = 0.5
 # The lips' outline where nothing is added (face sizes): the inner lip line meets the camera's
 # teeth, the outer one its skin.
 GLINT_INSET = 0.004
@@ -109,11 +113,11 @@ GLINT_INSET = 0.004
 def lip_glints(image: np.ndarray, target: np.ndarray, points: np.ndarray, box: Box, face_size: float,
                hard_light: float) -> np.ndarray:
     """`image` (the new face over `box`) with the camera's lip glints (in `target`, the box's
-    pixels, at `points`, the frame's landmarks) as far as `hard_light` (0-1,
-    FaceLayer.hard_light; 0: `image` itself): each lip pixel is lightened (B, G and R alike: a
-    glint is the light's colour) by how far the camera's lips stand there over their level beyond
+    pixels, at `points`, the frame's landmarks) as far as `hard_light` (0-1, FaceLayer.hard_light;
+    under GLINT_LIGHT: `image` itself): each lip pixel is lightened (B, G and R alike: a glint is
+    the light's colour) by how far the camera's lips stand there over their level beyond
     GLINT_CORE, less how far the new face's own lips stand over theirs (a lift only)."""
-    if hard_light < 0.01:
+    if hard_light < GLINT_LIGHT:
         return image
     found = _lips_crop(target, points, box, face_size)
     if found is None:
