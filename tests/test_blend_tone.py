@@ -103,3 +103,27 @@ def test_lips_keep_their_lightness_against_the_skin_on_a_darker_camera(swap_one)
     tone = realism.skin_tone(output, target, face.landmarks)
     assert tone["lips_de"] < 5.0, tone
     assert _lips_over_skin(output, face.landmarks) > 0.6, tone
+
+
+def _lower_lip_glints(picture, landmarks):
+    """The lower lip's glints: its 98th percentile of L* over its median (the lips split at the
+    middle of the mouth, points 13 and 14)."""
+    lightness = realism.lab(picture)[:, :, 0]
+    lips = realism.lips_mask(landmarks, picture.shape)
+    rows = np.arange(picture.shape[0])[:, None]
+    lower = lightness[lips & (rows >= 0.5 * (landmarks[13, 1] + landmarks[14, 1]))]
+    return float(np.percentile(lower, 98) - np.median(lower))
+
+
+@pytest.mark.parametrize("index", [5, 25])
+def test_glossy_lips_under_a_hard_light_keep_their_glints(swap_one, index):
+    # d20 is lit hard from above and its glossy lips throw bright glints on the lower lip. s42's
+    # lips, recoloured as a whole, came out an even, matte crimson: the blind judge's
+    # "painted-looking red lips" (session 29). At the moved lips, 994cdd4: glints 9.7 / 8.0 L*
+    # against the camera's 31.1 / 22.7; now (realtime/blend/mouth.py lip_glints)
+    # 18.4 / 13.2.
+    target, face, output = swap_one("d20.mp4", index, "s42.jpg", moved=True)
+    camera, worn = _lower_lip_glints(target, face.landmarks), _lower_lip_glints(output, face.landmarks)
+    assert worn >= 0.5 * camera, (worn, camera)
+    # ... without taking the lips away from the person's own colour (the test above: lips_de < 5).
+    assert realism.skin_tone(output, target, face.landmarks)["lips_de"] < 5.0

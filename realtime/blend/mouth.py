@@ -16,7 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from realtime.blend.kernels import wide_blur
+from realtime.blend.kernels import as_grey, wide_blur
 from realtime.faces.topology import topology
 from realtime.frame import Box
 
@@ -80,3 +80,101 @@ def mouth_membrane(image: np.ndarray, target: np.ndarray, points: np.ndarray, bo
     out = image.copy()
     out[crop] = cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
     return out
+
+
+# The lips' glints under a hard light (issue 13, benchmarks/results/s30-d20). d20 is lit hard from
+# above, and its glossy lips throw bright specular glints on the lower lip: there its 98th
+# percentile stands 15-35 L* over its median. The new face's lips are the photo's, recoloured and
+# relit as a whole: s42's came out an even, matte crimson (the lower lip's 98th percentile 6-14 L*
+# over its median), the blind judge's "painted-looking red lips". So under a hard light
+# (FaceLayer.hard_light) the camera's glints are put on the new face's lips where it has none as
+# bright. Only the glints: the camera's whole light over the lips (a gain map at the scale of a lip's
+# half) also matched the upper lip's shade to the lower lip's light, but carried d20's lips into
+# the face (dlib distance to the source +0.0049 / +0.0057 on s42 / s12 on d20, to the target
+# -0.008 on s42); the glints alone cost +0.0012 / +0.0015.
+# The lips' level the glints stand over: a Gaussian normalised over the lips, this many face sizes
+# (wider than a glint, finer than a lip's height, 0.03-0.05 face).
+GLINT_SIGMA = 0.012
+# Grey levels over that level which are the lips' own lines and grain, not a glint.
+GLINT_CORE = 4.0
+# The new face's lip pixels darker than the first fraction of its lips' median lightness are hair
+# (a moustache, left as it is), from the second on lip: lit, s12's moustache took d20's lip line
+# in light along its edge.
+LIP_HAIR = (0.45, 0.65)
+# The hardness of the light (FaceLayer.hard_light) below which the lips are left as they are: d20
+# and d3 read 1, d13 0.04 (there a glint at 0.04 moved at most 2 levels on a few lip pixels, and the
+# encoder spread that over 32 of 60 written frames), flat-lit targets 0.
+GLINT_LIGHT = 0.5
+# The lips' outline where nothing is added (face sizes): the inner lip line meets the camera's
+# teeth, the outer one its skin.
+GLINT_INSET = 0.004
+
+
+def lip_glints(image: np.ndarray, target: np.ndarray, points: np.ndarray, box: Box, face_size: float,
+               hard_light: float) -> np.ndarray:
+    """`image` (the new face over `box`) with the camera's lip glints (in `target`, the box's
+    pixels, at `points`, the frame's landmarks) as far as `hard_light` (0-1, FaceLayer.hard_light;
+    under GLINT_LIGHT: `image` itself): each lip pixel is lightened (B, G and R alike: a glint is
+    the light's colour) by how far the camera's lips stand there over their level beyond
+    GLINT_CORE, less how far the new face's own lips stand over theirs (a lift only)."""
+    if hard_light < GLINT_LIGHT:
+        return image
+    found = _lips_crop(target, points, box, face_size)
+    if found is None:
+        return image
+    crop, lips = found
+    inside = lips > 0
+    theirs = as_grey(target[crop]).astype(np.float32)
+    picture = image[crop].astype(np.float32)
+    own = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY)
+    median = max(float(np.median(own[inside])), 1.0)
+    lip = np.clip((own / np.float32(median) - LIP_HAIR[0]) / (LIP_HAIR[1] - LIP_HAIR[0]), 0.0, 1.0)
+    lip *= lips
+    if float(lip.sum()) < 20.0:
+        return image
+    their_level, own_level = _lips_level(theirs, lips, face_size), _lips_level(own, lip, face_size)
+    # Inside the lips only, off their outline, and off the new face's hair.
+    inset = max(1, int(round(GLINT_INSET * face_size)))
+    weight = cv2.erode(lips, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * inset + 1, 2 * inset + 1)))
+    weight = cv2.GaussianBlur(weight.astype(np.float32), (0, 0), max(0.6, 0.5 * inset)) * np.float32(hard_light)
+    weight *= cv2.GaussianBlur(lip, (0, 0), 0.8)
+    glint = np.maximum(theirs - their_level - np.float32(GLINT_CORE), 0.0)
+    present = np.maximum(own - own_level - np.float32(GLINT_CORE), 0.0)
+    lift = np.maximum(glint - present, 0.0) * weight
+    out = image.copy()
+    out[crop] = np.clip(picture + lift[:, :, None] + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
+def _lips_crop(picture: np.ndarray, points: np.ndarray, box: Box,
+               face_size: float) -> tuple[tuple[slice, slice], np.ndarray] | None:
+    """(the crop of the box around the lips, their mask there: uint8 {0, 1}, the outer lip line
+    less the inner mouth), or None where there are none."""
+    if face_size <= 0:
+        return None
+    top = topology()
+    origin = np.array(box[:2], np.float32)
+    outer = points[top.outer_lips, :2] - origin
+    pad = 3.0 * GLINT_SIGMA * face_size + 2.0
+    height, width = picture.shape[:2]
+    cx0, cy0 = np.floor(outer.min(axis=0) - pad).astype(int)
+    cx1, cy1 = np.ceil(outer.max(axis=0) + pad).astype(int)
+    cx0, cy0, cx1, cy1 = max(cx0, 0), max(cy0, 0), min(cx1, width), min(cy1, height)
+    if cx1 - cx0 < 8 or cy1 - cy0 < 8:
+        return None
+    lips = np.zeros((cy1 - cy0, cx1 - cx0), np.uint8)
+    corner = np.array([cx0, cy0], np.float32)
+    cv2.fillPoly(lips, [np.round((outer - corner) * 16).astype(np.int32)], 1, shift=4)
+    cv2.fillPoly(lips, [np.round((points[top.inner_mouth, :2] - origin - corner) * 16).astype(np.int32)], 0, shift=4)
+    if cv2.countNonZero(lips) < 20:
+        return None
+    return np.s_[cy0:cy1, cx0:cx1], lips
+
+
+def _lips_level(luma: np.ndarray, lips: np.ndarray, face_size: float) -> np.ndarray:
+    """The lips' level (float32): `luma` averaged over `lips` (a weight) by a Gaussian of GLINT_SIGMA
+    face sizes."""
+    sigma = max(0.8, GLINT_SIGMA * face_size)
+    inside = lips.astype(np.float32)
+    spread = cv2.GaussianBlur(inside, (0, 0), sigma)
+    return cv2.GaussianBlur(luma * inside, (0, 0), sigma) / np.maximum(spread, 1e-3)

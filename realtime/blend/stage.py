@@ -24,7 +24,7 @@ from realtime.blend.detail import (
 from realtime.blend.kept import kept_in_layer, union
 from realtime.blend.kernels import as_grey, gaussian_u8
 from realtime.blend.mask import skin_mask
-from realtime.blend.mouth import mouth_membrane
+from realtime.blend.mouth import lip_glints, mouth_membrane
 from realtime.faces.brows import (
     erase_brows,
     feature_band,
@@ -215,6 +215,9 @@ class BlendStage:
                                 settings.opacity, whole_steps=False)
                 image = detail_on_luma(image, camera, layer, settings.grain, grain_from,
                                        lambda which, gain, key=track: self._gains.update((which, key), gain, time_s))
+            # Under a hard light the camera's glints on the new face's lips, which the photo's lips,
+            # recoloured as a whole, do not have: a matte, painted red (realtime/blend/mouth.py).
+            image = lip_glints(image, target, layer.face.landmarks, layer.box, layer.face.size, layer.hard_light)
             # The target's kept features (glasses frames, a closing eye) on the new face's colour,
             # as part of the layer (its image and alpha): the composite is the frame's one writer.
             layer.alpha = kept_in_layer(target, image, layer.alpha, kept, layer.face.size, kept_lines)
