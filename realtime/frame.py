@@ -88,6 +88,10 @@ class FaceLayer:
     swapper: the square of swap/mesh.py relight_weight; d20 and d3 1, d13 0.04, a flat or soft
     light 0). The blend stage meets the new face to the target's shade beside a cut in its alpha
     at the temples as far as this (realtime/blend/color.py _cut_membrane). 0: not at all."""
+    source_detail: float | None = None
+    """How strong the worn face's own fine detail is (blend/detail.py source_fine_detail of the
+    source photo's clean texture, grey levels RMS), read once per photo by the swapper: a faint one
+    is aimed higher at the camera's sharpness (detail.match_aim). None: not known (MATCH_RANGE)."""
 
 
 @dataclass(slots=True)

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from realtime.blend.kernels import area_shrink, as_grey, gaussian_u8
+from realtime.blend.mask import skin_mask
 
 # The target band's amplitude limit (grey levels): grain passes, edges of its features do not.
 DETAIL_LIMIT = 18
@@ -345,12 +346,49 @@ MATCH_RANGE = (0.9, 1.0)
 # At most halved (Einstein on d14: 0.50-0.69) or raised by half (s9 on d10: 1.5, the limit; its
 # lashes are the camera's make-up, not the face's band).
 MATCH_GAIN = (0.5, 1.5)
+# A source photo whose own skin detail is faint (its clean texture's finest band over the skin,
+# source_fine_detail: s42 1.2, the paintings s9/s10 1.2-1.4 grey levels RMS; Einstein, s12, 4.6)
+# loses it in the encoder: its band is not the camera's own pixels, and at under a grey level a
+# pixel x264 quantises it away (s42 on d3 kept 60% of the face's skin band written, the camera
+# 87% of its own; written 0.797 of the camera's sharpness, at the aim). Such a face is aimed at
+# FAINT_AIM instead: fully below FAINT_DETAIL[0] RMS, not at all above FAINT_DETAIL[1], in between
+# by the share. A face with large fine detail of its own (s12) keeps MATCH_RANGE: it survives the
+# encoder, and raised it went out of range on a smooth camera (s12 on d14: 1.33;
+# benchmarks/results/s30-sharp, s30-sharp2, s30-sharp3).
+FAINT_DETAIL = (2.0, 3.0)
+FAINT_AIM = (1.2, 1.3)
 
 
-def fine_match_gain(image: np.ndarray, camera: np.ndarray, weight: np.ndarray, low: np.ndarray | None = None) -> float:
+def source_fine_detail(image: np.ndarray, points: np.ndarray, face_size: float) -> float:
+    """The RMS (grey levels) of `image`'s finest band (its luma less its Gaussian of MATCH_SIGMA)
+    over the face's skin (blend.mask.skin_mask of the mesh `points`, less 2 px at its rim): how
+    strong the source photo's own fine detail is, read once per photo; 0 where too little skin."""
+    height, width = image.shape[:2]
+    skin = cv2.erode(skin_mask(points, (0, 0, width, height), face_size), np.ones((5, 5), np.uint8))
+    if int(skin.sum()) < 64:
+        return 0.0
+    grey = as_grey(image).astype(np.float32)
+    band = (grey - cv2.GaussianBlur(grey, (0, 0), MATCH_SIGMA))[skin > 0]
+    return float(np.sqrt(np.dot(band, band) / band.size))
+
+
+def match_aim(fine_detail: float | None) -> tuple[float, float]:
+    """The range fine_match_gain aims at for a face whose source photo's fine detail
+    (source_fine_detail) is `fine_detail`: MATCH_RANGE, raised towards FAINT_AIM where it is faint;
+    None or 0 (not known): MATCH_RANGE."""
+    if not fine_detail:
+        return MATCH_RANGE
+    share = float(np.clip((FAINT_DETAIL[1] - fine_detail) / (FAINT_DETAIL[1] - FAINT_DETAIL[0]), 0.0, 1.0))
+    return (MATCH_RANGE[0] + share * (FAINT_AIM[0] - MATCH_RANGE[0]),
+            MATCH_RANGE[1] + share * (FAINT_AIM[1] - MATCH_RANGE[1]))
+
+
+def fine_match_gain(image: np.ndarray, camera: np.ndarray, weight: np.ndarray, low: np.ndarray | None = None,
+                    aim: tuple[float, float] = MATCH_RANGE) -> float:
     """The gain on `image`'s finest band (below a Gaussian of MATCH_SIGMA) that brings the finest
-    band of `image` composited over `camera` by `weight` (the layer's alpha) within MATCH_RANGE of
-    `camera`'s own energy over the face (1 inside the range).
+    band of `image` composited over `camera` by `weight` (the layer's alpha) within `aim`
+    (MATCH_RANGE, or match_aim's for a face of faint fine detail) of `camera`'s own energy over the
+    face (1 inside the range).
 
     Why: each step of the detail chain matches its own band or zone (the camera's grain below the
     split, the features' band, the lids and brows, the moustache), and their sum was off where
@@ -400,7 +438,7 @@ def fine_match_gain(image: np.ndarray, camera: np.ndarray, weight: np.ndarray, l
     present = bb + 2.0 * bc + cc
     if wanted_of <= 1e-3 or cc <= 1e-3:
         return 1.0
-    wanted = min(max(present / wanted_of, MATCH_RANGE[0]), MATCH_RANGE[1]) * wanted_of
+    wanted = min(max(present / wanted_of, aim[0]), aim[1]) * wanted_of
     if wanted == present:
         return 1.0
     # bb + 2 g bc + g^2 cc = wanted, the larger root (g = 1 gives present).

@@ -17,6 +17,7 @@ from realtime.blend.detail import (
     fine_band_scaled,
     fine_match_gain,
     half_shown,
+    match_aim,
     source_detail,
     source_detail_gain,
     split_sigma,
@@ -97,7 +98,9 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     # (detail.fine_match_gain): read against the camera's whole picture, brows and lashes included,
     # as a viewer compares them.
     match_low = gaussian_u8(detailed, MATCH_SCALE_SIGMA)
-    match = fine_match_gain(detailed, whole_camera, layer.alpha, match_low)
+    # ... aimed higher for a face whose own fine detail is faint (detail.match_aim, read once per
+    # source photo): the recorder keeps the camera's grain but strips such a face's band (s42 on d3).
+    match = fine_match_gain(detailed, whole_camera, layer.alpha, match_low, match_aim(layer.source_detail))
     if smooth is not None:
         match = smooth("match", match)
     detailed = fine_band_scaled(detailed, 1.0 + strength * (match - 1.0), match_low)

@@ -19,6 +19,7 @@ import numpy as np
 
 from realtime.blend import relight
 from realtime.blend.composite import shrink
+from realtime.blend.detail import source_fine_detail
 from realtime.blend.kept import union as _union
 from realtime.blend.mask import edge_off_skin, face_mask
 from realtime.faces.occluders import HandOccluder, glasses_mask, hair_mask
@@ -244,6 +245,9 @@ class _Texture:
     """The same smoothed as the photo's light was taken out at (CleanTexture.light_normals)."""
     hair: np.ndarray | None = None
     """float32 over `image`: its moustache's hair (texture.moustache_hair), drawn sharper (_draw_hair)."""
+    fine_detail: float = 0.0
+    """How strong the picture's own fine detail is over the skin (detail.source_fine_detail),
+    handed on with each layer (FaceLayer.source_detail)."""
 
 
 def source_texture(source: SourceFace, triangles: np.ndarray, clean: CleanTexture | None = None) -> _Texture:
@@ -262,9 +266,10 @@ def source_texture(source: SourceFace, triangles: np.ndarray, clean: CleanTextur
     if moustache and clean is not None:
         hair = moustache_hair(image, clean.landmarks, face_size)
         hair = hair if float(hair.max()) > 0.0 else None
+    fine_detail = source_fine_detail(image, points, face_size)
     if abs(source.face.pose[0]) <= MIRROR_YAW_DEG:
         return _Texture(image, points, normals, face_size, moustache=moustache, light_normals=light_normals,
-                        hair=hair)
+                        hair=hair, fine_detail=fine_detail)
     width = image.shape[1]
     flipped_points = points[MIRROR].copy()
     flipped_points[:, 0] = width - 1 - flipped_points[:, 0]
@@ -274,7 +279,7 @@ def source_texture(source: SourceFace, triangles: np.ndarray, clean: CleanTextur
     area = 0.5 * np.abs(np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]))
     far = -1.0 if area[side < 0].sum() < area[side > 0].sum() else 1.0
     return _Texture(image, points, normals, face_size, cv2.flip(image, 1), flipped_points, side == far, moustache,
-                    light_normals, hair)
+                    light_normals, hair, fine_detail)
 
 
 # A moustache's hair is drawn through the maps with a bicubic kernel (the rest of the face bilinear):
@@ -812,7 +817,8 @@ class MeshSwapper:
                 alpha *= 1.0 - hands
         scale = face.size / max(texture.face_size, 1.0) if texture.face_size else 1.0
         return FaceLayer(box=box, image=patch, alpha=alpha, face=face, relit=relit, scale=scale, kept=kept,
-                         kept_lines=kept_lines, moustache=texture.moustache, hard_light=hard_light)
+                         kept_lines=kept_lines, moustache=texture.moustache, hard_light=hard_light,
+                         source_detail=texture.fine_detail)
 
     def _find_glasses(self, image: np.ndarray, face: Face, box, key: int) -> tuple[np.ndarray, tuple[int, int]] | None:
         """The glasses frames over `box` of the frame `image` (full resolution), as glasses_mask
