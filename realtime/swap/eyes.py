@@ -335,6 +335,17 @@ def _lid_band(points: np.ndarray, eye: int) -> tuple[np.ndarray, float]:
     return np.concatenate([lid, top[::-1]]).astype(np.float32), width
 
 
+def _box_around(outline: np.ndarray, reach: int, width: int, height: int) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1): `outline`'s bounds grown by `reach` pixels, inside a picture `width` x
+    `height`; None where under 4 pixels remain either way."""
+    x0, y0 = np.floor(outline.min(axis=0)).astype(int) - reach
+    x1, y1 = np.ceil(outline.max(axis=0)).astype(int) + reach
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return None
+    return int(x0), int(y0), int(x1), int(y1)
+
+
 def plain_lids(image: np.ndarray, points: np.ndarray) -> np.ndarray:
     """The source picture (BGR) with each upper lid band's thin dark lines closed (LID_CLOSE), for
     a target eye narrower than the source's; the same picture elsewhere. points: its landmarks."""
@@ -348,12 +359,10 @@ def plain_lids(image: np.ndarray, points: np.ndarray) -> np.ndarray:
         length = max(3, int(round(LID_CLOSE * eye_width)) | 1)
         feather = max(0.8, LID_FEATHER * eye_width)
         reach = length + int(3 * feather) + 2
-        outline = np.concatenate([band, points[contour, :2].astype(np.float32)])
-        x0, y0 = np.floor(outline.min(axis=0)).astype(int) - reach
-        x1, y1 = np.ceil(outline.max(axis=0)).astype(int) + reach
-        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
-        if x1 - x0 < 4 or y1 - y0 < 4:
+        found = _box_around(np.concatenate([band, points[contour, :2].astype(np.float32)]), reach, width, height)
+        if found is None:
             continue
+        x0, y0, x1, y1 = found
         origin = np.array([x0, y0], np.float32)
         region = image[y0:y1, x0:x1]
         inside = np.zeros(region.shape[:2], np.uint8)
@@ -398,7 +407,6 @@ def fade_lids(patch: np.ndarray, sample, plain: np.ndarray, points: np.ndarray, 
         patch[y0:y1, x0:x1] = cv2.addWeighted(patch[y0:y1, x0:x1], 1.0 - amount, drawn, amount, 0.0)
 
 
-
 # The target's lash lines and liner, lightened for a source with faint lashes of its own (issue 13,
 # s29: s9, the Mona Lisa, on d10 read as d10 on 12 of 12 identity frames: d10's black lash lines and
 # winged liner, kept at the eyes' outer corners (`_outer_corner`) and along the contour). The zones
@@ -438,8 +446,8 @@ LASH_SPARE_GROW = 2
 
 
 def _lash_pieces(picture: np.ndarray, points: np.ndarray, face_size: float, origin: tuple[int, int]):
-    """For each eye of `picture`: (y0, y1, x0, x1, closed, band weight in [0, 1] (outside the
-    opening), the opening's mask (uint8), skin level) with its thin dark lines closed."""
+    """For each eye of `picture`: (y0, y1, x0, x1, the region with its thin dark lines closed, the
+    band's weight in [0, 1], outside the opening)."""
     top = topology()
     height, width = picture.shape[:2]
     local = points[:, :2].astype(np.float32) - np.array(origin, np.float32)
@@ -459,11 +467,10 @@ def _lash_pieces(picture: np.ndarray, points: np.ndarray, face_size: float, orig
         length = max(3, int(round(LASH_CLOSE * eye_width)) | 1)
         feather = max(0.6, LASH_FEATHER * face_size)
         reach = length + int(3 * feather) + 2
-        x0, y0 = np.floor(both.min(axis=0)).astype(int) - reach
-        x1, y1 = np.ceil(both.max(axis=0)).astype(int) + reach
-        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
-        if x1 - x0 < 4 or y1 - y0 < 4:
+        found = _box_around(both, reach, width, height)
+        if found is None:
             continue
+        x0, y0, x1, y1 = found
         at = np.array([x0, y0], np.float32)
         region = picture[y0:y1, x0:x1]
         band = np.zeros(region.shape[:2], np.uint8)
@@ -485,7 +492,7 @@ def _lash_pieces(picture: np.ndarray, points: np.ndarray, face_size: float, orig
         ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
         along = ((xs - local[inner, 0]) * out[0] + (ys - local[inner, 1]) * out[1]) / eye_width
         weight *= np.clip((along - LASH_FROM) / LASH_RAMP, 0.0, 1.0)
-        yield y0, y1, x0, x1, closed, weight, hole, skin
+        yield y0, y1, x0, x1, closed, weight
 
 
 def _spared(pieces: list[tuple[np.ndarray, tuple[int, int]]], y0: int, y1: int, x0: int, x1: int) -> np.ndarray | None:
@@ -521,14 +528,13 @@ def lighten_lashes(picture: np.ndarray, points: np.ndarray, face_size: float, am
     target's hands) is left exactly as it is, and the lightening fades in beside them (`_spared`)."""
     if amount <= 0.0:
         return
-    for y0, y1, x0, x1, closed, weight, _, _ in list(_lash_pieces(picture, points, face_size, origin)):
+    for y0, y1, x0, x1, closed, weight in list(_lash_pieces(picture, points, face_size, origin)):
         region = picture[y0:y1, x0:x1]
         weight = weight * amount
         kept = _spared(spare, y0, y1, x0, x1) if spare else None
         if kept is not None:
             weight *= 1.0 - kept
         region[:] = cv2.blendLinear(closed, region, weight, 1.0 - weight)
-
 
 
 def lash_strength(image: np.ndarray, points: np.ndarray) -> float:

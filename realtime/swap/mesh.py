@@ -39,7 +39,15 @@ from realtime.swap.eyes import (
     plain_lids,
 )
 from realtime.swap.shape import ShapeTransfer, Warp, plan, warp
-from realtime.swap.texture import NORMAL_STEP, CleanTexture, clean_texture_of, moustache_hair
+from realtime.swap.texture import (
+    _MOUSTACHE_REACH,
+    _NOSTRILS,
+    HAIR_GROW,
+    NORMAL_STEP,
+    CleanTexture,
+    clean_texture_of,
+    moustache_hair,
+)
 
 log = logging.getLogger(__name__)
 
@@ -293,8 +301,6 @@ def _draw_hair(patch: np.ndarray, maps, image: np.ndarray, hair: np.ndarray, tar
     """`patch` (maps.remap(image), bilinear) with the hair (`hair`, a weight over `image`) drawn
     bicubic, in place, over the box around the mouth (`target`: the landmarks, `origin`: the box's
     top-left in their pixels) where a moustache can be."""
-    from realtime.swap.texture import _MOUSTACHE_REACH, _NOSTRILS, HAIR_GROW
-
     points = target[:MESH_POINTS, :2]
     size = float(np.hypot(*(points.max(axis=0) - points.min(axis=0))))
     around = target[list(_NOSTRILS) + list(topology().outer_lips), :2] - np.array(origin, np.float32)
@@ -470,9 +476,9 @@ class MeshSwapper:
         """Per face, this frame: the picture and landmarks before the shape transfer moved them."""
         self._moved_glasses: dict[int, tuple | None] = {}
         """Per face, this frame: the glasses found before the shape transfer moved the face."""
-        self._frame_glasses: dict[int, tuple[np.ndarray, tuple[int, int]]] = {}
-        """Per face, this frame: the glasses frames the layer keeps (_find_glasses), in frame pixels:
-        the lash lightening leaves them as they are (_lighten_lashes)."""
+        self._frame_glasses: set[int] = set()
+        """The faces found wearing glasses this frame (_find_glasses): the lash lightening leaves
+        them as they are (_lighten_lashes)."""
         self._occluders: dict[int, _Occluders] = {}
         self._glasses: dict[int, _Glasses] = {}
         self.glasses_searched = 0
@@ -539,7 +545,7 @@ class MeshSwapper:
             self._hand_outlines = self._hand_tracker.update(frame.image)
         self._still_seen = set()
         self._moved_glasses = {}
-        self._frame_glasses = {}
+        self._frame_glasses = set()
         self._unmoved = {}
         unmoved, found, given = None, faces, frame
         if self._shape_amount() > 0 and faces:
@@ -833,7 +839,7 @@ class MeshSwapper:
             since = 0
         self._no_glasses[key] = since + 1 if glasses is None else GLASSES_RECHECK
         if glasses is not None:
-            self._frame_glasses[key] = (glasses[0], (box[0] + glasses[1][0], box[1] + glasses[1][1]))
+            self._frame_glasses.add(key)
         return glasses
 
     def _glasses_of(self, image: np.ndarray, face: Face, box, key: int) -> tuple[np.ndarray, tuple[int, int]] | None:
