@@ -21,7 +21,7 @@ import numpy as np
 
 from realtime.blend.detail import edge_gain
 from realtime.blend.kernels import area_shrink, as_grey, bounds, gaussian_u8
-from realtime.faces.topology import topology
+from realtime.faces.topology import UPPER_LIDS, topology
 from realtime.frame import Box
 
 # How far the brow zone reaches past the convex hull of MediaPipe's brow points (fraction of the
@@ -602,3 +602,64 @@ def _fill_with_grain(part: np.ndarray, weight: np.ndarray, filled: np.ndarray) -
     blended = cv2.add(cv2.multiply(change, w), part, dtype=cv2.CV_32F)
     np.clip(blended, 0, 255, out=blended)
     part[:] = blended.astype(np.uint8).reshape(part.shape)
+
+
+# The swapper's brow-to-lid band (brow_band_to_source): the mesh points' heights over each upper
+# lid, up to the brow, are scaled by (the source's band / the target's) ** this (0: the target's
+# band, 1: about the source's). Half: a target that raises its brows still raises the new face's
+# (by the square root of its own ratio), and a browless painting's short band is not stretched
+# over a tall one (s10's, 0.11 of her nose's length, over d6's 0.2-0.33 and d10's 0.37-0.44: "a
+# smeared, lumpy pinkish/khaki wedge" where d6's brows were; benchmarks/results/s31-brows).
+# A source worn mirrored (turned past the swapper's mirror yaw) only: swap/mesh.py, _Texture.brow_gaps.
+BAND_TOWARD_SOURCE = 0.5
+# Above the brow the mesh's points come back to where they were over this many of the eye's width:
+# the forehead above takes up the band's change (smooth skin; no fold at the brow's top).
+BAND_EASE = 0.5
+# The band's top: this many eye widths above the brow's upper line.
+BAND_ABOVE_BROW = 0.05
+# The nose's length (its bridge between the eyes to its base) the band's height is measured
+# against: vertical, so a turned face's (s10's -34 degrees) foreshortened eye width does not enter.
+_NOSE_TOP, _NOSE_BASE = 168, 2
+
+
+def brow_gaps(points: np.ndarray) -> np.ndarray:
+    """(2,) float: each eye's (the right, then the left) brow-to-lid band height (its upper lid's
+    highest point to its brow's lower line, vertical) over the nose's length. points: (>=468, 2+)."""
+    from realtime.swap.eyes import BROWS_LOW
+
+    nose = max(abs(float(points[_NOSE_BASE, 1] - points[_NOSE_TOP, 1])), 1e-3)
+    return np.array([(float(points[list(UPPER_LIDS[eye]), 1].min()) - float(points[list(BROWS_LOW[eye]), 1].mean())) / nose
+                     for eye in (0, 1)])
+
+
+def brow_band_to_source(target: np.ndarray, source_gaps: np.ndarray) -> np.ndarray:
+    """`target` (the mesh's points the texture is drawn on, (N, 2+), frame pixels) with each brow-
+    to-lid band lowered toward the source's height (brow_gaps; BAND_TOWARD_SOURCE of the way in log
+    space, never raised): the points between the upper lid and BAND_ABOVE_BROW above the brow come
+    down in proportion to their height over the lid, those up to BAND_EASE eye widths higher come
+    back to where they were. Only the texture's mapping: the target's own brows (the blend stage's
+    landmarks) stay where the camera has them, erased under the new face (erase_brows)."""
+    gaps = brow_gaps(target)
+    out = target.copy()
+    top = topology()
+    for eye, brow in ((0, top.right_eyebrow), (1, top.left_eyebrow)):
+        if gaps[eye] <= 0 or source_gaps[eye] <= 0:
+            continue
+        factor = min(1.0, float(source_gaps[eye] / gaps[eye]) ** BAND_TOWARD_SOURCE)
+        if factor >= 0.999:
+            continue
+        lid = target[list(UPPER_LIDS[eye]), :2]
+        width = float(np.linalg.norm(lid[-1] - lid[0]))
+        lid = lid[np.argsort(lid[:, 0])]
+        hairs = target[brow, :2]
+        x, y = target[:, 0], target[:, 1]
+        inside = (x >= hairs[:, 0].min() - 0.1 * width) & (x <= hairs[:, 0].max() + 0.1 * width)
+        lid_y = np.interp(x, lid[:, 0], lid[:, 1])
+        band = np.maximum(lid_y - (float(hairs[:, 1].min()) - BAND_ABOVE_BROW * width), 1e-3)
+        ease = BAND_EASE * width
+        height = lid_y - y
+        lowered = np.where(height <= band, height * factor,
+                           band * factor + (height - band) * (band + ease - band * factor) / ease)
+        move = inside & (height > 0) & (height < band + ease)
+        out[move, 1] = (lid_y - lowered)[move]
+    return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -22,6 +22,7 @@ from realtime.blend.composite import shrink
 from realtime.blend.detail import source_fine_detail
 from realtime.blend.kept import union as _union
 from realtime.blend.mask import edge_off_skin, face_mask
+from realtime.faces.brows import brow_band_to_source, brow_gaps
 from realtime.faces.occluders import HandOccluder, glasses_mask, hair_mask
 from realtime.faces.source import SourceFace
 from realtime.faces.topology import MESH_POINTS, topology
@@ -256,6 +257,12 @@ class _Texture:
     fine_detail: float = 0.0
     """How strong the picture's own fine detail is over the skin (detail.source_fine_detail),
     handed on with each layer (FaceLayer.source_detail)."""
+    brow_gaps: np.ndarray = field(default_factory=lambda: np.zeros(2))
+    """Its brow-to-lid bands' heights (faces/brows.brow_gaps), each eye's the lower of the picture's
+    and the mirror image's (the far eye is drawn from the near one's mirror image), for a mirrored
+    face only; 0 (a face worn as it is): the target's bands are kept. Not for those: on d6, s9's
+    distance to the photo rose +0.010 and s12's +0.0044 with their bands lowered too, s42's
+    +0.0008, where s10's fell -0.009 (written, benchmarks/results/s31-brows)."""
 
 
 def source_texture(source: SourceFace, triangles: np.ndarray, clean: CleanTexture | None = None) -> _Texture:
@@ -287,7 +294,7 @@ def source_texture(source: SourceFace, triangles: np.ndarray, clean: CleanTextur
     area = 0.5 * np.abs(np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]))
     far = -1.0 if area[side < 0].sum() < area[side > 0].sum() else 1.0
     return _Texture(image, points, normals, face_size, cv2.flip(image, 1), flipped_points, side == far, moustache,
-                    light_normals, hair, fine_detail)
+                    light_normals, hair, fine_detail, np.minimum(brow_gaps(points), brow_gaps(flipped_points)))
 
 
 # A moustache's hair is drawn through the maps with a bicubic kernel (the rest of the face bilinear):
@@ -904,6 +911,9 @@ class MeshSwapper:
         # with the layer, and at 4 working pixels one showed as a dark 5-px spot beside d13's
         # nostril (frame 16 with s12; tests/test_swap_work_size.py); 3 costs ~0.1 ms more.
         grid_step = (8 if face.size > 500 else 4) if full_size else 3
+        # A turned source's brow-to-lid bands toward its own height (faces/brows.py): its short
+        # painted band stretched over a tall one was a lumpy khaki wedge (s10 on d6, d10).
+        target = brow_band_to_source(target, texture.brow_gaps)
         maps = piecewise_affine_maps(target, texture.points, self._triangles, box, depth=target[:, 2],
                                      grid_step=grid_step)
         patch = maps.remap(texture.image)
