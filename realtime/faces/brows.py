@@ -639,6 +639,8 @@ def brow_band_to_source(target: np.ndarray, source_gaps: np.ndarray) -> np.ndarr
     down in proportion to their height over the lid, those up to BAND_EASE eye widths higher come
     back to where they were. Only the texture's mapping: the target's own brows (the blend stage's
     landmarks) stay where the camera has them, erased under the new face (erase_brows)."""
+    if not source_gaps.any():
+        return target  # a source worn as it is (swap/mesh.py, _Texture.brow_gaps)
     gaps = brow_gaps(target)
     out = target.copy()
     top = topology()
