@@ -51,6 +51,14 @@ _CHEEKS = (50, 280, 118, 347, 101, 330)
 _EYES = ((468, 469, 471, 159, 145, 33, 133), (473, 474, 476, 386, 374, 263, 362))
 
 
+def _darkest(values: np.ndarray) -> float:
+    """The DARKEST percentile of `values` (a k-th smallest: np.percentile's generic path was
+    a third of this module's time)."""
+    flat = values.ravel()
+    k = int(DARKEST / 100.0 * (flat.size - 1))
+    return float(np.partition(flat, k)[k])
+
+
 def _cheeks(grey: np.ndarray, local: np.ndarray) -> float | None:
     """The cheeks' median grey; None when fewer than three cheek points are in the picture."""
     height, width = grey.shape
@@ -67,13 +75,15 @@ def camera_darkness(camera: np.ndarray, points: np.ndarray, box) -> float | None
     open eye or no iris points."""
     if points.shape[0] < 478:
         return None
-    grey = as_grey(camera)
     local = points[:, :2].astype(np.float32) - np.array(box[:2], np.float32)
-    skin = _cheeks(grey, local)
-    if skin is None:
+    height, width = camera.shape[:2]
+    # The grey of the cheek points and the pupils' patches only (not the whole box: 0.4 ms on d14).
+    cheeks = np.round(local[list(_CHEEKS)]).astype(int)
+    inside = (cheeks[:, 0] >= 0) & (cheeks[:, 0] < width) & (cheeks[:, 1] >= 0) & (cheeks[:, 1] < height)
+    if inside.sum() < 3:
         return None
+    skin = float(np.median(as_grey(camera[cheeks[inside, 1], cheeks[inside, 0]][None])))
     pupils = []
-    height, width = grey.shape
     for centre, edge_a, edge_b, upper, lower, outer, inner in _EYES:
         across = float(np.linalg.norm(local[edge_a] - local[edge_b]))
         if np.linalg.norm(local[upper] - local[lower]) < EYE_OPEN * np.linalg.norm(local[outer] - local[inner]):
@@ -84,10 +94,10 @@ def camera_darkness(camera: np.ndarray, points: np.ndarray, box) -> float | None
             continue
         disc = np.zeros((2 * radius + 1, 2 * radius + 1), np.uint8)
         cv2.circle(disc, (radius, radius), radius, 1, -1)
-        pupils.append(grey[y - radius:y + radius + 1, x - radius:x + radius + 1][disc > 0])
+        pupils.append(as_grey(camera[y - radius:y + radius + 1, x - radius:x + radius + 1])[disc > 0])
     if not pupils:
         return None
-    return skin / max(float(np.percentile(np.concatenate(pupils), DARKEST)), 1.0)
+    return skin / max(_darkest(np.concatenate(pupils)), 1.0)
 
 
 def hair_darkness(image: np.ndarray, alpha: np.ndarray, points: np.ndarray, box,
@@ -104,14 +114,15 @@ def hair_darkness(image: np.ndarray, alpha: np.ndarray, points: np.ndarray, box,
     if skin is None:
         return None
     weight, (ya, yb, xa, xb) = hair
-    around = cv2.GaussianBlur(grey[ya:yb, xa:xb], (0, 0), max(HAIR_LOCAL_SIGMA * face_size, 0.7))
-    dark = np.clip((HAIR_LOCAL[1] * skin - around.astype(np.float32)) / ((HAIR_LOCAL[1] - HAIR_LOCAL[0]) * skin),
-                   0.0, 1.0)
-    body = weight * dark
-    core = grey[ya:yb, xa:xb][body > 0.5]
+    part = grey[ya:yb, xa:xb]
+    around = cv2.GaussianBlur(part, (0, 0), max(HAIR_LOCAL_SIGMA * face_size, 0.7))
+    ramp = np.clip((HAIR_LOCAL[1] * skin - np.arange(256, dtype=np.float32)) /
+                   ((HAIR_LOCAL[1] - HAIR_LOCAL[0]) * skin), 0.0, 1.0).astype(np.float32)
+    body = cv2.multiply(weight, cv2.LUT(around, ramp))
+    core = part[body > 0.5]
     if core.size < 32:
         return None
-    return skin / max(float(np.percentile(core, DARKEST)), 1.0), body, (ya, yb, xa, xb), skin
+    return skin / max(_darkest(core), 1.0), body, (ya, yb, xa, xb), skin
 
 
 def hair_tone_gain(now: float, before: float | None, camera: float | None) -> float | None:
