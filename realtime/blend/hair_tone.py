@@ -30,7 +30,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from realtime.blend.kernels import as_grey
+from realtime.blend.kernels import area_shrink, as_grey
 from realtime.faces.brows import hair_weight
 
 # The darkest share of the hair compared (its strands' cores), and of the pupils.
@@ -118,7 +118,12 @@ def hair_darkness(image: np.ndarray, alpha: np.ndarray, points: np.ndarray, box,
         return None
     weight, (ya, yb, xa, xb) = hair
     part = grey[ya:yb, xa:xb]
-    around = cv2.GaussianBlur(part, (0, 0), max(HAIR_LOCAL_SIGMA * face_size, 0.7))
+    # The local lightness is smooth: blurred at a quarter of the size and enlarged (a Gaussian of
+    # ~8 px at full size was 2.1 ms on s12 -> d14, 0.2 ms this way).
+    sigma = max(HAIR_LOCAL_SIGMA * face_size, 0.7)
+    step = max(1, min(4, int(sigma / 1.5), part.shape[0] // 4, part.shape[1] // 4))
+    small = area_shrink(part, (part.shape[1] // step, part.shape[0] // step))
+    around = cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / step), part.shape[::-1], interpolation=cv2.INTER_LINEAR)
     ramp = np.clip((HAIR_LOCAL[1] * skin - np.arange(256, dtype=np.float32)) /
                    ((HAIR_LOCAL[1] - HAIR_LOCAL[0]) * skin), 0.0, 1.0).astype(np.float32)
     body = cv2.multiply(weight, cv2.LUT(around, ramp))
