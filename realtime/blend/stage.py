@@ -22,6 +22,7 @@ from realtime.blend.detail import (
     source_detail_gain,
     split_sigma,
 )
+from realtime.blend.hair_tone import camera_darkness, darken_hair, hair_darkness, hair_tone_gain
 from realtime.blend.kept import kept_in_layer, union
 from realtime.blend.kernels import as_grey, gaussian_u8
 from realtime.blend.mask import skin_mask
@@ -112,6 +113,11 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     return cv2.subtract(out, cv2.cvtColor(darker, cv2.COLOR_GRAY2BGR), dst=out)
 
 
+# The moustache's darkness before the colour transfer is the photo's own, relit: read again after
+# this long (media seconds) per face, not every frame (0.9 ms of hair_weight on s12 -> d14).
+HAIR_BEFORE_EVERY_S = 1.0
+
+
 class BlendStage:
     name = "blend"
 
@@ -119,6 +125,10 @@ class BlendStage:
         self._smoother = ColourSmoother()
         self._tone = ToneMemory()
         self._gains = GainMemory()
+        self._hair_tones: dict[int, float] = {}
+        """track -> the last gain on its moustache's hair (hair_tone), held through a blink."""
+        self._hair_before: dict[int, tuple[float | None, float]] = {}
+        """track -> (its moustache's darkness before the colour transfer, media time it was read)."""
         self.configure(settings)
 
     def configure(self, settings: Settings) -> None:
@@ -164,6 +174,17 @@ class BlendStage:
                 edge_points = layer.face.landmarks.astype(np.float32, copy=True)
                 edge_points[:, :2] = (edge_points[:, :2] - np.array(layer.box[:2], np.float32)) * scale
                 edge_box = (0, 0, layer.image.shape[1], layer.image.shape[0])
+            # The moustache's darkness against the skin before the colour transfer (hair_tone's
+            # bound): the photo's own, relit; read once a second per face (HAIR_BEFORE_EVERY_S).
+            before = None
+            if layer.moustache:
+                kept_before = self._hair_before.get(track)
+                if kept_before is not None and 0 <= time_s - kept_before[1] < HAIR_BEFORE_EVERY_S:
+                    before = kept_before[0]
+                else:
+                    found = hair_darkness(layer.image, layer.alpha, edge_points, edge_box, face_size)
+                    before = None if found is None else found[0]
+                    self._hair_before[track] = (before, time_s)
             image = recolour_halved(layer.image, work_target, region, settings.color_transfer, shading, face_size,
                                     lambda stats, key=track: self._smoother.update(key, stats, time_s),
                                     (shown, edge_points, edge_box, settings.feather), settings.skin_tone,
@@ -218,6 +239,8 @@ class BlendStage:
                                 settings.opacity, whole_steps=False)
                 image = detail_on_luma(image, camera, layer, settings.grain, grain_from,
                                        lambda which, gain, key=track: self._gains.update((which, key), gain, time_s))
+            if layer.moustache:
+                image = self._hair_toned(image, target, layer, before, track, time_s)
             # Under a hard light the camera's glints on the new face's lips, which the photo's lips,
             # recoloured as a whole, do not have: a matte, painted red (realtime/blend/mouth.py).
             image = lip_glints(image, target, layer.face.landmarks, layer.box, layer.face.size, layer.hard_light)
@@ -231,10 +254,31 @@ class BlendStage:
         frame.output = canvas
         return frame
 
+    def _hair_toned(self, image: np.ndarray, target: np.ndarray, layer: FaceLayer, before: float | None,
+                    track: int, time_s: float) -> np.ndarray:
+        """`image` (the finished face over the box) with its moustache's hair as dark against the
+        skin as the camera's pupils (realtime/blend/hair_tone.py); `before`: the hair's ratio to the
+        skin before the colour transfer. Read on the camera's own picture and points (as the
+        detail's grain: unmoved by the face-shape transfer)."""
+        found = hair_darkness(image, layer.alpha, layer.face.landmarks, layer.box, layer.face.size)
+        if found is None:
+            return image
+        now, body, part, _ = found
+        camera = layer.grain if layer.grain is not None and layer.grain.shape == target.shape else target
+        points = layer.face.landmarks if layer.grain_points is None else layer.grain_points
+        measured = hair_tone_gain(now, before, camera_darkness(camera, points, layer.box))
+        # A blink (no open eye to read) keeps the last gain; a new track starts from its own.
+        gain = self._hair_tones.get(track, 1.0) if measured is None else \
+            self._gains.update(("hair_tone", track), measured, time_s)
+        self._hair_tones[track] = gain
+        return darken_hair(image, body, part, gain)
+
     def close(self) -> None:
         self._smoother.reset()
         self._tone.reset()
         self._gains.reset()
+        self._hair_tones.clear()
+        self._hair_before.clear()
 
 
 def _enlarged(piece: tuple[np.ndarray, tuple[int, int]] | None, factor: float) -> tuple[np.ndarray, tuple[int, int]] | None:
