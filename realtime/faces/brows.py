@@ -163,6 +163,38 @@ def feature_zones(points: np.ndarray, box: Box, face_size: float,
     return soft(zone), None if brows_zone is None else soft(brows_zone)
 
 
+# The nose's underside (nostrils, alar creases, the tip's outline; swap/texture.py's _NOSTRILS hull)
+# is a feature zone too: camera_detail drew the camera's own nostrils and nose-tip edge there at
+# +-11..14 grey levels over the source's nose, a ghost of the target's nose that issue 13's blind
+# judge called "a dark smear on the nose" (s9 on d20; benchmarks/results/s31-crisp). The hull is
+# grown this far (fraction of the face size): d20's nostril rims lie up to ~2.5% of the face
+# outside s9's nostril points.
+NOSE_REACH = 0.03
+# How much of the new face's own finest band camera_detail keeps over the nose zone (a constant,
+# never edge_gain's raise): all of it (1) kept the painting's light specks in s9's dark nostrils,
+# a glitter at 3x; none (0) left the nostrils a soft blob (finest band 1.25 against d20's 1.8);
+# half keeps their outline without the specks (s9 on d20, frames 0-8 in process,
+# benchmarks/results/s31-nosegrain/probe.py.txt).
+NOSE_KEEP = 0.5
+
+
+def nose_zone(points: np.ndarray, box: Box, face_size: float) -> np.ndarray:
+    """(h, w) float32 in [0, 1] over `box`: 1 over the target's nostrils, alar creases and nose
+    tip (the hull of their mesh points grown by NOSE_REACH), a soft edge of ZONE_FEATHER."""
+    from realtime.swap.texture import _NOSTRILS
+
+    x0, y0, x1, y1 = box
+    height, width = y1 - y0, x1 - x0
+    step = ZONE_STEP if min(height, width) >= 16 * ZONE_STEP else 1
+    local = (points[list(_NOSTRILS), :2].astype(np.float32) - np.array([x0, y0], np.float32) + 0.5) / step - 0.5
+    zone = np.zeros((-(-height // step), -(-width // step)), np.uint8)
+    cv2.fillConvexPoly(zone, cv2.convexHull(np.round(local * 16).astype(np.int32)), 255,
+                       lineType=cv2.LINE_AA, shift=4)
+    blurred = _soft_drawn(_grown(zone, NOSE_REACH * face_size / step),
+                          max(0.8 / step, ZONE_FEATHER * face_size / step))
+    return blurred if step == 1 else cv2.resize(blurred, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
 def without_fine_features(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, points: np.ndarray,
                           box: Box, face_size: float, sigma: float, band_sigma: float | None = None) -> np.ndarray:
     """`target` with its brows' and lids' finest band limited (see feature_band)."""
@@ -192,7 +224,8 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
     `image_low`: gaussian_u8(image, sigma) over the box, where the caller has it (edge_gain reads
     a crop of it)."""
     zone, _ = feature_zones(points, box, face_size, brows=False)
-    where = bounds(zone, 0.004)
+    nose = nose_zone(points, box, face_size)
+    where = bounds(np.maximum(zone, nose), 0.004)
     if where is None:
         return target, None
     band_sigma = sigma if band_sigma is None else max(sigma, band_sigma)
@@ -252,14 +285,18 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
     differ = cv2.GaussianBlur(differ, (0, 0), scale)
     shown = (1.0 - kept) * differ
     weight = area_shrink(zone[ya:yb, xa:xb], size) * shown
+    nose_weight = area_shrink(nose[ya:yb, xa:xb], size) * shown
     keep = None
     fine = cv2.subtract(part, gaussian_u8(part, sigma), dtype=cv2.CV_16S)
     # The luma planes of the blend stage only (detail_on_luma): colour callers drop `keep`.
     gain = 0.0 if part.ndim != 2 else edge_gain(part, fine, image[ya:yb, xa:xb], shown_alpha * weight, sigma, step,
                                                 GRAIN_LIMIT, None if image_low is None else image_low[ya:yb, xa:xb])
     keep_box = (ya, yb, xa, xb)
-    if gain > 0.05:
-        keep = gain * weight
+    # The brows' and lids' gain is measured over them alone (the nose's own band is kept at
+    # NOSE_KEEP, not matched to the camera's energy there); the nose is limited and kept as they are.
+    keep_nose = part.ndim == 2 and float(nose_weight.max()) > 0.002
+    if gain > 0.05 or keep_nose:
+        keep = np.maximum(gain * weight, NOSE_KEEP * nose_weight) if keep_nose else gain * weight
         # Handed on over its own bounding box only (camera_detail's pass over it is per pixel).
         kx, ky, kw, kh = cv2.boundingRect((keep > 0.002).astype(np.uint8))
         if step > 1:
@@ -269,6 +306,7 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
             kx0, kx1 = max(0, (kx - 1) * step), min(width, (kx + kw + 1) * step)
             keep = keep[ky0:ky1, kx0:kx1]
             keep_box = (ya + ky0, ya + ky1, xa + kx0, xa + kx1)
+    weight = np.maximum(weight, nose_weight)
     if step > 1:
         weight = cv2.resize(weight, (width, height), interpolation=cv2.INTER_LINEAR)
     # The band limited to GRAIN_LIMIT where weight is 1: band + weight * (clip(band) - band).
