@@ -176,6 +176,12 @@ NOSE_REACH = 0.03
 # half keeps their outline without the specks (s9 on d20, frames 0-8 in process,
 # benchmarks/results/s31-nosegrain/probe.py.txt).
 NOSE_KEEP = 0.5
+# Over the nose the band limited reaches this many times further down than BASE_WIDE's: the
+# nostrils are a dark blob wider than a brow hair, and the camera's picture limited only down to
+# BASE_WIDE x its band still handed crossover_fill (a soft face lacks that band and gets the
+# camera's) the blob's blurred outline: a plain nose over d20's frame 8 still got its nostrils at
+# -6.7 grey levels (-15.9 on main); at 2x, -2.9 (tests/test_blend_nose_ghost.py).
+NOSE_WIDE = 2.0
 
 
 def nose_zone(points: np.ndarray, box: Box, face_size: float) -> np.ndarray:
@@ -193,6 +199,25 @@ def nose_zone(points: np.ndarray, box: Box, face_size: float) -> np.ndarray:
     blurred = _soft_drawn(_grown(zone, NOSE_REACH * face_size / step),
                           max(0.8 / step, ZONE_FEATHER * face_size / step))
     return blurred if step == 1 else cv2.resize(blurred, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def _nose_reaches_further(excess: np.ndarray, part: np.ndarray, fine: np.ndarray, nose_weight: np.ndarray,
+                          step: int, wide: float) -> None:
+    """`excess` (feature_band's limited band minus the band) over the nose zone (`nose_weight` > 0,
+    full size) with the band reaching down to `wide` (NOSE_WIDE): blurred over the zone's
+    bounding box padded by the blur's reach only (the nose is a tenth of the features' part)."""
+    found = bounds(nose_weight, 0.002)
+    if found is None:
+        return
+    pad = int(np.ceil(3 * wide))
+    ya, yb = max(0, found[0] - pad), min(part.shape[0], found[1] + pad)
+    xa, xb = max(0, found[2] - pad), min(part.shape[1], found[3] + pad)
+    piece = part[ya:yb, xa:xb]
+    band = cv2.subtract(piece, gaussian_u8(piece, wide), dtype=cv2.CV_16S)
+    further = cv2.subtract(np.clip(fine[ya:yb, xa:xb], -GRAIN_LIMIT, GRAIN_LIMIT), band, dtype=cv2.CV_32F)
+    # Where the nose's weight is, its own reading; elsewhere (the brows' and lids') as it was.
+    inside = (nose_weight[ya:yb, xa:xb] > 0.002)[..., None] if excess.ndim == 3 else nose_weight[ya:yb, xa:xb] > 0.002
+    excess[ya:yb, xa:xb] = np.where(inside, further, excess[ya:yb, xa:xb])
 
 
 def without_fine_features(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, points: np.ndarray,
@@ -306,15 +331,17 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
             kx0, kx1 = max(0, (kx - 1) * step), min(width, (kx + kw + 1) * step)
             keep = keep[ky0:ky1, kx0:kx1]
             keep_box = (ya + ky0, ya + ky1, xa + kx0, xa + kx1)
-    weight = np.maximum(weight, nose_weight)
     if step > 1:
         weight = cv2.resize(weight, (width, height), interpolation=cv2.INTER_LINEAR)
+        nose_weight = cv2.resize(nose_weight, (width, height), interpolation=cv2.INTER_LINEAR)
+    weight = np.maximum(weight, nose_weight)
     # The band limited to GRAIN_LIMIT where weight is 1: band + weight * (clip(band) - band).
     # ... and only the band finest of all (below `sigma`, the grain's) is kept, limited: the
     # target's brow clipped over the whole band reached camera_detail as a coherent line of
     # GRAIN_LIMIT levels along the brow, 4 to 6 px wide, the thin ghost brow still seen over s9's
     # soft brow on d6. Its edges in the finest band alone, limited, are a line a pixel wide.
     excess = cv2.subtract(np.clip(fine, -GRAIN_LIMIT, GRAIN_LIMIT), band, dtype=cv2.CV_32F)
+    _nose_reaches_further(excess, part, fine, nose_weight, step, NOSE_WIDE * wide)
     change = cv2.multiply(excess, weight if excess.ndim == 2 else cv2.merge([weight] * 3), dtype=cv2.CV_32F)
     out = target.copy()
     out[ya:yb, xa:xb] = cv2.add(part, np.rint(change).astype(np.int16), dtype=cv2.CV_8U)
