@@ -167,8 +167,8 @@ def feature_zones(points: np.ndarray, box: Box, face_size: float,
 # is a feature zone too: camera_detail drew the camera's own nostrils and nose-tip edge there at
 # +-11..14 grey levels over the source's nose, a ghost of the target's nose that issue 13's blind
 # judge called "a dark smear on the nose" (s9 on d20; benchmarks/results/s31-crisp). The hull is
-# grown this far (fraction of the face size): d20's nostril rims lie up to ~2.5% of the face
-# outside s9's nostril points.
+# grown this far (fraction of the face size), s31-crisp's diagnostic's reach: it holds the camera's
+# nostril rims and alar creases (s9 on d20 and d6, 3x crops in benchmarks/results/s31-nosegrain).
 NOSE_REACH = 0.03
 # How much of the new face's own finest band camera_detail keeps over the nose zone (a constant,
 # never edge_gain's raise): all of it (1) kept the painting's light specks in s9's dark nostrils,
@@ -180,7 +180,7 @@ NOSE_KEEP = 0.5
 # nostrils are a dark blob wider than a brow hair, and the camera's picture limited only down to
 # BASE_WIDE x its band still handed crossover_fill (a soft face lacks that band and gets the
 # camera's) the blob's blurred outline: a plain nose over d20's frame 8 still got its nostrils at
-# -6.7 grey levels (-15.9 on main); at 2x, -2.9 (tests/test_blend_nose_ghost.py).
+# -6.7 grey levels (-15.9 on main); at 2x, -2.8 (tests/test_blend_nose_ghost.py).
 NOSE_WIDE = 2.0
 
 
