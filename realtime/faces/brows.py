@@ -163,6 +163,63 @@ def feature_zones(points: np.ndarray, box: Box, face_size: float,
     return soft(zone), None if brows_zone is None else soft(brows_zone)
 
 
+# The nose's underside (nostrils, alar creases, the tip's outline; swap/texture.py's _NOSTRILS hull)
+# is a feature zone too: camera_detail drew the camera's own nostrils and nose-tip edge there at
+# +-11..14 grey levels over the source's nose, a ghost of the target's nose that issue 13's blind
+# judge called "a dark smear on the nose" (s9 on d20; benchmarks/results/s31-crisp). The hull is
+# grown this far (fraction of the face size), s31-crisp's diagnostic's reach: it holds the camera's
+# nostril rims and alar creases (s9 on d20 and d6, 3x crops in benchmarks/results/s31-nosegrain).
+NOSE_REACH = 0.03
+# How much of the new face's own finest band camera_detail keeps over the nose zone (a constant,
+# never edge_gain's raise): all of it (1) kept the painting's light specks in s9's dark nostrils,
+# a glitter at 3x; none (0) left the nostrils a soft blob (finest band 1.25 against d20's 1.8);
+# half keeps their outline without the specks (s9 on d20, frames 0-8 in process,
+# benchmarks/results/s31-nosegrain/probe.py.txt).
+NOSE_KEEP = 0.5
+# Over the nose the band limited reaches this many times further down than BASE_WIDE's: the
+# nostrils are a dark blob wider than a brow hair, and the camera's picture limited only down to
+# BASE_WIDE x its band still handed crossover_fill (a soft face lacks that band and gets the
+# camera's) the blob's blurred outline: a plain nose over d20's frame 8 still got its nostrils at
+# -6.7 grey levels (-15.9 on main); at 2x, -2.8 (tests/test_blend_nose_ghost.py).
+NOSE_WIDE = 2.0
+
+
+def nose_zone(points: np.ndarray, box: Box, face_size: float) -> np.ndarray:
+    """(h, w) float32 in [0, 1] over `box`: 1 over the target's nostrils, alar creases and nose
+    tip (the hull of their mesh points grown by NOSE_REACH), a soft edge of ZONE_FEATHER."""
+    from realtime.swap.texture import _NOSTRILS
+
+    x0, y0, x1, y1 = box
+    height, width = y1 - y0, x1 - x0
+    step = ZONE_STEP if min(height, width) >= 16 * ZONE_STEP else 1
+    local = (points[list(_NOSTRILS), :2].astype(np.float32) - np.array([x0, y0], np.float32) + 0.5) / step - 0.5
+    zone = np.zeros((-(-height // step), -(-width // step)), np.uint8)
+    cv2.fillConvexPoly(zone, cv2.convexHull(np.round(local * 16).astype(np.int32)), 255,
+                       lineType=cv2.LINE_AA, shift=4)
+    blurred = _soft_drawn(_grown(zone, NOSE_REACH * face_size / step),
+                          max(0.8 / step, ZONE_FEATHER * face_size / step))
+    return blurred if step == 1 else cv2.resize(blurred, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def _nose_reaches_further(excess: np.ndarray, part: np.ndarray, fine: np.ndarray, nose_weight: np.ndarray,
+                          step: int, wide: float) -> None:
+    """`excess` (feature_band's limited band minus the band) over the nose zone (`nose_weight` > 0,
+    full size) with the band reaching down to `wide` (NOSE_WIDE): blurred over the zone's
+    bounding box padded by the blur's reach only (the nose is a tenth of the features' part)."""
+    found = bounds(nose_weight, 0.002)
+    if found is None:
+        return
+    pad = int(np.ceil(3 * wide))
+    ya, yb = max(0, found[0] - pad), min(part.shape[0], found[1] + pad)
+    xa, xb = max(0, found[2] - pad), min(part.shape[1], found[3] + pad)
+    piece = part[ya:yb, xa:xb]
+    band = cv2.subtract(piece, gaussian_u8(piece, wide), dtype=cv2.CV_16S)
+    further = cv2.subtract(np.clip(fine[ya:yb, xa:xb], -GRAIN_LIMIT, GRAIN_LIMIT), band, dtype=cv2.CV_32F)
+    # Where the nose's weight is, its own reading; elsewhere (the brows' and lids') as it was.
+    inside = (nose_weight[ya:yb, xa:xb] > 0.002)[..., None] if excess.ndim == 3 else nose_weight[ya:yb, xa:xb] > 0.002
+    excess[ya:yb, xa:xb] = np.where(inside, further, excess[ya:yb, xa:xb])
+
+
 def without_fine_features(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, points: np.ndarray,
                           box: Box, face_size: float, sigma: float, band_sigma: float | None = None) -> np.ndarray:
     """`target` with its brows' and lids' finest band limited (see feature_band)."""
@@ -192,7 +249,8 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
     `image_low`: gaussian_u8(image, sigma) over the box, where the caller has it (edge_gain reads
     a crop of it)."""
     zone, _ = feature_zones(points, box, face_size, brows=False)
-    where = bounds(zone, 0.004)
+    nose = nose_zone(points, box, face_size)
+    where = bounds(np.maximum(zone, nose), 0.004)
     if where is None:
         return target, None
     band_sigma = sigma if band_sigma is None else max(sigma, band_sigma)
@@ -252,14 +310,18 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
     differ = cv2.GaussianBlur(differ, (0, 0), scale)
     shown = (1.0 - kept) * differ
     weight = area_shrink(zone[ya:yb, xa:xb], size) * shown
+    nose_weight = area_shrink(nose[ya:yb, xa:xb], size) * shown
     keep = None
     fine = cv2.subtract(part, gaussian_u8(part, sigma), dtype=cv2.CV_16S)
     # The luma planes of the blend stage only (detail_on_luma): colour callers drop `keep`.
     gain = 0.0 if part.ndim != 2 else edge_gain(part, fine, image[ya:yb, xa:xb], shown_alpha * weight, sigma, step,
                                                 GRAIN_LIMIT, None if image_low is None else image_low[ya:yb, xa:xb])
     keep_box = (ya, yb, xa, xb)
-    if gain > 0.05:
-        keep = gain * weight
+    # The brows' and lids' gain is measured over them alone (the nose's own band is kept at
+    # NOSE_KEEP, not matched to the camera's energy there); the nose is limited and kept as they are.
+    keep_nose = part.ndim == 2 and float(nose_weight.max()) > 0.002
+    if gain > 0.05 or keep_nose:
+        keep = np.maximum(gain * weight, NOSE_KEEP * nose_weight) if keep_nose else gain * weight
         # Handed on over its own bounding box only (camera_detail's pass over it is per pixel).
         kx, ky, kw, kh = cv2.boundingRect((keep > 0.002).astype(np.uint8))
         if step > 1:
@@ -271,12 +333,15 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
             keep_box = (ya + ky0, ya + ky1, xa + kx0, xa + kx1)
     if step > 1:
         weight = cv2.resize(weight, (width, height), interpolation=cv2.INTER_LINEAR)
+        nose_weight = cv2.resize(nose_weight, (width, height), interpolation=cv2.INTER_LINEAR)
+    weight = np.maximum(weight, nose_weight)
     # The band limited to GRAIN_LIMIT where weight is 1: band + weight * (clip(band) - band).
     # ... and only the band finest of all (below `sigma`, the grain's) is kept, limited: the
     # target's brow clipped over the whole band reached camera_detail as a coherent line of
     # GRAIN_LIMIT levels along the brow, 4 to 6 px wide, the thin ghost brow still seen over s9's
     # soft brow on d6. Its edges in the finest band alone, limited, are a line a pixel wide.
     excess = cv2.subtract(np.clip(fine, -GRAIN_LIMIT, GRAIN_LIMIT), band, dtype=cv2.CV_32F)
+    _nose_reaches_further(excess, part, fine, nose_weight, step, NOSE_WIDE * wide)
     change = cv2.multiply(excess, weight if excess.ndim == 2 else cv2.merge([weight] * 3), dtype=cv2.CV_32F)
     out = target.copy()
     out[ya:yb, xa:xb] = cv2.add(part, np.rint(change).astype(np.int16), dtype=cv2.CV_8U)
