@@ -371,6 +371,16 @@ HAIR_GAIN = 1.0
 _CHEEKS = (50, 280, 118, 347, 101, 330)
 
 
+def cheek_pixels(local: np.ndarray, height: int, width: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(rows, columns) of the _CHEEKS points (`local`: landmarks in the picture's pixels) that lie
+    in a picture of `height` x `width`, to index it with; None when fewer than three do."""
+    cheeks = np.round(local[list(_CHEEKS)]).astype(int)
+    inside = (cheeks[:, 0] >= 0) & (cheeks[:, 0] < width) & (cheeks[:, 1] >= 0) & (cheeks[:, 1] < height)
+    if inside.sum() < 3:
+        return None
+    return cheeks[inside, 1], cheeks[inside, 0]
+
+
 def hair_weight(image: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: Box,
                 face_size: float, moustache: bool | None = None) -> FeatureWeight | None:
     """How much of the new face's own finest band camera_detail keeps over its facial hair (a
@@ -390,11 +400,10 @@ def hair_weight(image: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: B
     height, width = image.shape
     top = topology()
     local = points[:, :2].astype(np.float32) - np.array([box[0], box[1]], np.float32)
-    cheeks = np.round(local[list(_CHEEKS)]).astype(int)
-    inside = (cheeks[:, 0] >= 0) & (cheeks[:, 0] < width) & (cheeks[:, 1] >= 0) & (cheeks[:, 1] < height)
-    if inside.sum() < 3:
+    cheeks = cheek_pixels(local, height, width)
+    if cheeks is None:
         return None
-    skin = float(np.median(image[cheeks[inside, 1], cheeks[inside, 0]]))
+    skin = float(np.median(image[cheeks]))
     # Only around the mouth: the zone's bounding box (its reach and the weight's growth included).
     around = local[list(_NOSTRILS) + list(top.outer_lips)]
     pad = (_MOUSTACHE_REACH + 3 * HAIR_GROW) * face_size + 2
