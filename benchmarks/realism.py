@@ -19,7 +19,8 @@ Definitions (also in the README, "How real it looks"):
   those (the smaller of the two counts) and along the whole line (its weakest eighth counts).
   A feathered mask edge rises from 0 gradually and scores about twice its slope per pixel; a cut
   across the layer box scores the full jump. Lines along the target's own strong edges (over
-  OWN_EDGE) are left out. Grey levels, per frame; two passthrough runs score 0.8-1.6.
+  OWN_EDGE, on the line or within the step's span beyond it) are left out. Grey levels, per frame;
+  two passthrough runs score 0.8-1.6.
 - sharpness match: high-frequency energy (the picture minus its Gaussian blur, sigma 1 px, squared)
   inside the face oval over the same in the ring just outside it; output ratio / target ratio.
   1 = the face is as sharp, relative to the hair and background around it, as the target's own.
@@ -63,7 +64,11 @@ side left unaltered. 0.4: midway (benchmarks/results/s30-seam)."""
 STEP_ROWS = 2
 """Pixels averaged on each side right next to the line to measure the jump."""
 OWN_EDGE = 12.0
-"""Grey levels: a line along which the target itself steps by more than this is not searched."""
+"""Grey levels: a line along which the target itself steps by more than this is not searched: from
+the quiet side's STEP_ROWS next to the line to the STEP_ROWS after it, or to the SIDE rows after
+those where the step must stay (a soft edge, d10's hair or brow, that begins a pixel or two past the
+line: the output's face beside it is lighter than the camera's and D rises with the target's edge,
+but the output has no step of its own there, benchmarks/results/s32-seam)."""
 MIN_LENGTH_OF_FACE = 0.25
 """A seam is at least this fraction of the face's width long."""
 PARTS = 8
@@ -235,7 +240,9 @@ def _row_steps(diff: np.ndarray, length: int, picture: np.ndarray | None = None)
     the picture, where two encodes place the edge a fraction of a pixel apart (D is then a thin
     ridge, not a step). Lines along which the target `picture` itself steps by more than
     OWN_EDGE (a hairline, the edge of a wall) are left out: two encodes of such an edge differ
-    along it, and a step there hides in the picture's own edge."""
+    along it, and a step there hides in the picture's own edge. The target's step is read over the
+    step's whole span (to the near rows and to the far rows), so an edge that begins a pixel or two
+    past the line counts too."""
     height, width = diff.shape
     reach = max(STEP_ROWS + SIDE, 2 * SIDE)
     if height < 2 * reach + 2 or width < length:
@@ -264,8 +271,14 @@ def _row_steps(diff: np.ndarray, length: int, picture: np.ndarray | None = None)
         unaltered = (quiet[:, :step.shape[1]] <= QUIET) & (drift[:, :step.shape[1]] <= FLAT)
         step = np.where(unaltered, step, 0.0)
         if own is not None:
-            edge = _window_mean(own(y0 + near_at, STEP_ROWS, n) - own(y0 + level_at, STEP_ROWS, n), window)
-            step = np.where(np.abs(edge[:, :step.shape[1]]) <= OWN_EDGE, step, 0.0)
+            # The target's own step over the step's whole span: from the quiet side's STEP_ROWS
+            # next to the line to the near rows (an edge on the line) and to the far rows where
+            # the step must stay (an edge that begins a pixel or two past the line: the soft edge
+            # of d10's hair or brow, which the output does not have, s32-seam).
+            base = own(y0 + level_at, STEP_ROWS, n)
+            edge = np.maximum(np.abs(_window_mean(own(y0 + near_at, STEP_ROWS, n) - base, window)),
+                              np.abs(_window_mean(own(y0 + far_at, SIDE, n) - base, window)))
+            step = np.where(edge[:, :step.shape[1]] <= OWN_EDGE, step, 0.0)
         index = int(np.argmax(step))
         if step.flat[index] > best[0]:
             row, x0 = divmod(index, step.shape[1])
