@@ -105,20 +105,40 @@ def read_frames(path: Path, limit: int) -> tuple[list[np.ndarray], float]:
     return frames, fps
 
 
+class Tracking:
+    """Driving faces as the live pipeline sees them, a frame at a time: video-mode detection,
+    tracking, smoothing. Each frame's faces depend on the frames before it only, so the faces of a
+    clip's first n frames are those of any longer run's first n (tests share one run per clip)."""
+
+    def __init__(self, fps: float) -> None:
+        from realtime.faces import create_detector
+        from realtime.faces.tracking import FaceTracker
+        from realtime.settings import FaceSettings
+
+        settings = FaceSettings()
+        self.fps = fps
+        self.count = 0
+        self._detector = create_detector(settings, static=False)
+        self._tracker = FaceTracker(settings, expressions=True)  # as the detect stage in animate mode
+
+    def add(self, image: np.ndarray) -> list:
+        """The next frame's faces."""
+        faces = self._tracker.update(self._detector.detect(image), self.count / self.fps,
+                                     image.shape[1], image.shape[0])
+        self.count += 1
+        return faces
+
+    def close(self) -> None:
+        self._detector.close()
+
+
 def track(frames: list[np.ndarray], fps: float) -> list[list]:
     """Driving faces as the live pipeline sees them: video-mode detection, tracking, smoothing."""
-    from realtime.faces import create_detector
-    from realtime.faces.tracking import FaceTracker
-    from realtime.settings import FaceSettings
-
-    settings = FaceSettings()
-    detector = create_detector(settings, static=False)
-    tracker = FaceTracker(settings, expressions=True)  # as the detect stage in animate mode
+    tracking = Tracking(fps)
     try:
-        return [tracker.update(detector.detect(image), index / fps, image.shape[1], image.shape[0])
-                for index, image in enumerate(frames)]
+        return [tracking.add(image) for image in frames]
     finally:
-        detector.close()
+        tracking.close()
 
 
 def crop_box(face, image: np.ndarray) -> tuple[int, int, int, int]:

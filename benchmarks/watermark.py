@@ -46,13 +46,19 @@ MEDIA = ROOT.parent / "shared" / "media"
 
 
 # -- helpers -----------------------------------------------------------------------------------
-def read_frames(path: Path) -> tuple[list[np.ndarray], float]:
+def read_frames(path: Path, limit: int = 0) -> tuple[list[np.ndarray], float]:
+    """The video's frames (its first `limit` only when limit > 0) and its frame rate."""
     from realtime.capture.video import frame_to_bgr
 
+    frames = []
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         fps = float(stream.average_rate or 30)
-        return [frame_to_bgr(f) for f in container.decode(video=0)], fps
+        for frame in container.decode(video=0):
+            frames.append(frame_to_bgr(frame))
+            if limit and len(frames) >= limit:
+                break
+    return frames, fps
 
 
 def encode(frames: list[np.ndarray], path: Path, codec: str = "libx264", crf: int = 23,

@@ -3,10 +3,12 @@ sources and stages, and a way to run the CLI in-process."""
 
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -168,24 +170,146 @@ def library():
     library.close()
 
 
+# Setup shared by the whole session (test after test tracked the same clips and detected the same
+# frames again): still-picture detectors per settings, each clip's frames with their tracked faces,
+# and still-picture detections of single frames.
+_STILL_DETECTORS: dict[Any, Any] = {}
+_CLIPS: dict[Path, Any] = {}
+_STILL_FACES: dict[tuple, list] = {}
+_FRAMES: dict[tuple[str, int], np.ndarray] = {}
+
+
+def still_detector(settings=None):
+    """A still-picture (static) MediaPipe detector for `settings` (FaceSettings() when None), one
+    per settings for the whole session: a still picture's faces do not depend on the pictures
+    detected before it. Callers never close it."""
+    from realtime.faces import create_detector
+    from realtime.settings import FaceSettings
+
+    settings = FaceSettings() if settings is None else settings
+    if settings not in _STILL_DETECTORS:
+        _STILL_DETECTORS[settings] = create_detector(settings, static=True)
+    return _STILL_DETECTORS[settings]
+
+
+class _Clip:
+    """A video's frames and its faces tracked as the app tracks them (benchmarks/quality_animate
+    Tracking), read and tracked once per session and extended as far as a test asks."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.frames: list[np.ndarray] = []
+        self.tracked: list[list] = []
+        self.fps = 30.0
+        self.tracking: Any = None
+
+    def first(self, count: int) -> tuple[list[np.ndarray], float, list[list]]:
+        from benchmarks.quality_animate import Tracking, read_frames
+
+        if count > len(self.frames):
+            frames, self.fps = read_frames(self.path, count)
+            if self.tracking is None:
+                self.tracking = Tracking(self.fps)
+            for image in frames[len(self.frames):]:
+                image.flags.writeable = False  # shared by every test that reads the clip
+                self.frames.append(image)
+                self.tracked.append(self.tracking.add(image))
+        return list(self.frames[:count]), self.fps, copy.deepcopy(self.tracked[:count])
+
+    def close(self) -> None:
+        if self.tracking is not None:
+            self.tracking.close()
+
+
+def tracked_clip(video: str, count: int) -> tuple[list[np.ndarray], float, list[list]]:
+    """The first `count` frames of a video of ../shared/media (read-only: shared), its fps and its
+    faces per frame tracked as the app tracks them (video mode, benchmarks/quality_animate.track;
+    the caller's own copies): exactly what read_frames and track give for those frames, from one
+    tracking run per clip for the whole session."""
+    path = media(video)
+    if path not in _CLIPS:
+        _CLIPS[path] = _Clip(path)
+    return _CLIPS[path].first(count)
+
+
+def frame_of(video: str, index: int) -> np.ndarray:
+    """Frame `index` of a video of ../shared/media as PyAV's bgr24 gives it (the caller's copy)."""
+    import av
+
+    key = (video, index)
+    if key not in _FRAMES:
+        with av.open(str(media(video))) as container:
+            for number, picture in enumerate(container.decode(video=0)):
+                if number == index:
+                    _FRAMES[key] = picture.to_ndarray(format="bgr24")
+                    break
+            else:
+                raise AssertionError(f"{video} has no frame {index}")
+    return _FRAMES[key].copy()
+
+
+def still_faces(video: str, index: int, settings=None) -> list:
+    """The faces of frame_of(video, index) found as a still picture by still_detector(settings),
+    detected once per session (the caller's copies)."""
+    key = (video, index, settings)
+    if key not in _STILL_FACES:
+        _STILL_FACES[key] = still_detector(settings).detect(frame_of(video, index))
+    return copy.deepcopy(_STILL_FACES[key])
+
+
+def pytest_sessionfinish(session, exitstatus):
+    for clip in _CLIPS.values():
+        clip.close()
+    for detector in _STILL_DETECTORS.values():
+        detector.close()
+
+
+@pytest.fixture(scope="module")
+def swap_one(library):
+    """swap_one(target video, frame index, source photo) -> (target picture, face, output): the
+    real swapper and blend stage (default settings) on a real frame, its face found as a still
+    picture (MediaPipe, one face). With moved=True the target picture and face as the new face is
+    drawn over them (moved to the source's proportions by the face-shape transfer, face_shape):
+    where the target's own features are. With layer=True a fourth item: the FaceLayer as the
+    swapper drew it (before the blend stage, which changes it)."""
+    from realtime.blend.stage import BlendStage
+    from realtime.frame import Frame
+    from realtime.settings import FaceSettings, Settings
+    from realtime.swap.mesh import MeshSwapper
+
+    def swap(video: str, index: int, source: str, moved: bool = False, layer: bool = False):
+        image = frame_of(video, index)
+        faces = still_faces(video, index, FaceSettings(max_faces=1))
+        assert faces
+        settings = Settings()
+        swapper = MeshSwapper(settings)
+        try:
+            swapper.set_source(library.get(str(media(source))))
+            frame = Frame(index=0, image=image, capture_ns=0, pts=0.0)
+            frame.faces = faces
+            frame.layers = swapper.swap(frame, faces)
+            under = frame.output.copy() if frame.output is not None else image
+            drawn = copy.deepcopy(frame.layers[0]) if layer else None  # the blend stage changes it
+            output = BlendStage(settings).process(frame).output
+        finally:
+            swapper.close()
+        shot = (under, frame.layers[0].face, output) if moved else (image, faces[0], output)
+        return (*shot, drawn) if layer else shot
+
+    return swap
+
+
 def self_reenactment(video: str, count: int):
     """Self-reenactment on the first `count` frames of a video of ../shared/media: its faces tracked
     as the app tracks them (video mode, benchmarks/quality_animate.track) and a mesh animator whose
     portrait is the video's own frame 0 (the driver's frame i is what the portrait should show).
     Returns (frames, fps, tracked faces per frame, the portrait's face, animator)."""
-    from benchmarks.quality_animate import read_frames, track
     from realtime.animate.mesh import MeshAnimator
-    from realtime.faces import create_detector
     from realtime.faces.source import SourceFace
-    from realtime.settings import FaceSettings, Settings
+    from realtime.settings import Settings
 
-    frames, fps = read_frames(media(video), count)
-    tracked = track(frames, fps)
-    detector = create_detector(FaceSettings(), static=True)
-    try:
-        source_face = max(detector.detect(frames[0]), key=lambda f: f.size)
-    finally:
-        detector.close()
+    frames, fps, tracked = tracked_clip(video, count)
+    source_face = max(still_detector().detect(frames[0]), key=lambda f: f.size)
     animator = MeshAnimator(Settings(mode="animate"))
     animator.set_source(SourceFace(path=f"{video}#0", image=frames[0], face=source_face, faces=(source_face,)))
     return frames, fps, tracked, source_face, animator

@@ -13,7 +13,7 @@ import pytest
 
 from realtime.faces.source import SourceFace
 from realtime.faces.topology import topology
-from tests.conftest import media, self_reenactment
+from tests.conftest import media, self_reenactment, still_detector, tracked_clip
 
 pytestmark = pytest.mark.media
 
@@ -22,15 +22,12 @@ pytestmark = pytest.mark.media
 def d3_run():
     """d3's first 21 frames driven by themselves (the portrait is frame 0): the outputs, the
     animator's drawn mesh per frame and the faces found afresh on the real frames."""
-    from benchmarks.quality_animate import read_frames, track
     from realtime.animate.mesh import MeshAnimator
-    from realtime.faces import create_detector
     from realtime.frame import Frame
     from realtime.settings import FaceSettings, Settings
 
-    frames, fps = read_frames(media("d3.mp4"), 21)
-    tracked = track(frames, fps)
-    detector = create_detector(FaceSettings(min_confidence=0.3), static=True)
+    frames, fps, tracked = tracked_clip("d3.mp4", 21)
+    detector = still_detector(FaceSettings(min_confidence=0.3))
     source_face = max(detector.detect(frames[0]), key=lambda f: f.size)
     animator = MeshAnimator(Settings(mode="animate"))
     animator.set_source(SourceFace(path="d3.mp4#0", image=frames[0], face=source_face, faces=(source_face,)))
@@ -40,8 +37,7 @@ def d3_run():
         outputs[index] = animator.animate(Frame(index=index, image=frames[index], capture_ns=0,
                                                 pts=index / fps, faces=faces), faces)
         drawn[index] = animator._last_points[:478].copy()
-    yield frames, outputs, drawn, detector, source_face
-    detector.close()
+    return frames, outputs, drawn, detector, source_face
 
 
 def _inside(image: np.ndarray, loop: np.ndarray) -> np.ndarray:
@@ -139,30 +135,25 @@ def test_a_brow_raise_is_drawn_at_the_real_height():
     frames) rise 0.56 as far as the real ones (main: 0.49: the tracker's forehead points, which
     rise with the brows, weighed in the head's fit like the nose, so a share of each raise moved
     the head; now they weigh half)."""
-    from benchmarks.quality_animate import read_frames, track
     from realtime.animate.mesh import MeshAnimator
-    from realtime.faces import create_detector
     from realtime.frame import Frame
     from realtime.settings import FaceSettings, Settings
 
-    frames, fps = read_frames(media("d6.mp4"), 130)
-    tracked = track(frames, fps)
-    detector = create_detector(FaceSettings(min_confidence=0.3), static=True)
-    try:
-        def found(image: np.ndarray) -> np.ndarray:
-            return max(detector.detect(image), key=lambda f: f.size).landmarks
+    frames, fps, tracked = tracked_clip("d6.mp4", 130)
+    detector = still_detector(FaceSettings(min_confidence=0.3))
 
-        source_face = max(detector.detect(frames[0]), key=lambda f: f.size)
-        animator = MeshAnimator(Settings(mode="animate"))
-        animator.set_source(SourceFace(path="d6.mp4#0", image=frames[0], face=source_face,
-                                       faces=(source_face,)))
-        outputs = [animator.animate(Frame(index=i, image=image, capture_ns=0, pts=i / fps, faces=faces), faces)
-                   for i, (image, faces) in enumerate(zip(frames, tracked, strict=True))]
-        real0, ours0 = found(frames[0]), found(outputs[0])
-        real = np.array([_brow_raise(real0, found(frames[i])) for i in range(60, 130, 2)])
-        ours = np.array([_brow_raise(ours0, found(outputs[i])) for i in range(60, 130, 2)])
-    finally:
-        detector.close()
+    def found(image: np.ndarray) -> np.ndarray:
+        return max(detector.detect(image), key=lambda f: f.size).landmarks
+
+    source_face = max(detector.detect(frames[0]), key=lambda f: f.size)
+    animator = MeshAnimator(Settings(mode="animate"))
+    animator.set_source(SourceFace(path="d6.mp4#0", image=frames[0], face=source_face,
+                                   faces=(source_face,)))
+    outputs = [animator.animate(Frame(index=i, image=image, capture_ns=0, pts=i / fps, faces=faces), faces)
+               for i, (image, faces) in enumerate(zip(frames, tracked, strict=True))]
+    real0, ours0 = found(frames[0]), found(outputs[0])
+    real = np.array([_brow_raise(real0, found(frames[i])) for i in range(60, 130, 2)])
+    ours = np.array([_brow_raise(ours0, found(outputs[i])) for i in range(60, 130, 2)])
     assert np.percentile(np.abs(real), 95) > 0.025  # she does raise them
     slope = float(ours @ real / (real @ real))
     assert slope > 0.53, slope

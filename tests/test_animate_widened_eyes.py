@@ -15,7 +15,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from tests.conftest import media
+from tests.conftest import still_detector, tracked_clip
 
 pytestmark = pytest.mark.media
 
@@ -23,39 +23,34 @@ WIDE = tuple(range(70, 78))  # d10: both eyes widened (as found afresh on the re
 
 
 def test_widened_eyes_are_drawn_as_open_as_the_real_ones():
-    from benchmarks.quality_animate import drawn_features, read_frames, track
+    from benchmarks.quality_animate import drawn_features
     from realtime.animate.mesh import MeshAnimator
-    from realtime.faces import create_detector
     from realtime.faces.source import SourceFace
     from realtime.frame import Frame
-    from realtime.settings import FaceSettings, Settings
+    from realtime.settings import Settings
 
-    frames, fps = read_frames(media("d10.mp4"), max(WIDE) + 1)
-    tracked = track(frames, fps)
-    detector = create_detector(FaceSettings(), static=True)
-    try:
-        source_face = max(detector.detect(frames[0]), key=lambda f: f.size)
-        neutral = drawn_features(source_face.landmarks)[0]
-        real = [drawn_features(max(detector.detect(frames[i]), key=lambda f: f.size).landmarks)[0] - neutral
-                for i in WIDE]
-        seen, meant = [], {}
-        for strength in (1.0, 0.5):
-            settings = Settings(mode="animate")
-            settings = replace(settings, animate=replace(settings.animate, motion_strength=strength))
-            animator = MeshAnimator(settings)
-            animator.set_source(SourceFace(path="d10.mp4#0", image=frames[0], face=source_face,
-                                           faces=(source_face,)))
-            meant[strength] = []
-            for index in range(1, len(frames)):
-                output = animator.animate(Frame(index=index, image=frames[index], capture_ns=0, pts=index / fps,
-                                                faces=tracked[index]), tracked[index])
-                if index in WIDE:
-                    meant[strength].append(drawn_features(animator._last_points)[0] - neutral)
-                    if strength == 1.0:
-                        found = max(detector.detect(output), key=lambda f: f.size).landmarks
-                        seen.append(drawn_features(found)[0] - neutral)
-    finally:
-        detector.close()
+    frames, fps, tracked = tracked_clip("d10.mp4", max(WIDE) + 1)
+    detector = still_detector()
+    source_face = max(detector.detect(frames[0]), key=lambda f: f.size)
+    neutral = drawn_features(source_face.landmarks)[0]
+    real = [drawn_features(max(detector.detect(frames[i]), key=lambda f: f.size).landmarks)[0] - neutral
+            for i in WIDE]
+    seen, meant = [], {}
+    for strength in (1.0, 0.5):
+        settings = Settings(mode="animate")
+        settings = replace(settings, animate=replace(settings.animate, motion_strength=strength))
+        animator = MeshAnimator(settings)
+        animator.set_source(SourceFace(path="d10.mp4#0", image=frames[0], face=source_face,
+                                       faces=(source_face,)))
+        meant[strength] = []
+        for index in range(1, len(frames)):
+            output = animator.animate(Frame(index=index, image=frames[index], capture_ns=0, pts=index / fps,
+                                            faces=tracked[index]), tracked[index])
+            if index in WIDE:
+                meant[strength].append(drawn_features(animator._last_points)[0] - neutral)
+                if strength == 1.0:
+                    found = max(detector.detect(output), key=lambda f: f.size).landmarks
+                    seen.append(drawn_features(found)[0] - neutral)
     real_arr = np.asarray(real)
     assert real_arr.min() > 0.025  # her eyes are widened on all of these frames
     gain = float(real_arr @ np.asarray(seen) / (real_arr @ real_arr))

@@ -17,7 +17,7 @@ import pytest
 from realtime.faces import brows
 from realtime.faces.topology import topology
 from realtime.settings import FaceSettings
-from tests.test_swap_sharp import frame_of
+from tests.conftest import frame_of
 
 
 def whole_box(mask: np.ndarray, reach: float) -> np.ndarray:

@@ -24,8 +24,7 @@ from realtime.blend.stage import detail_on_luma
 from realtime.frame import Frame
 from realtime.settings import FaceSettings, Settings
 from realtime.swap.mesh import MeshSwapper
-from tests.conftest import media
-from tests.test_swap_sharp import frame_of
+from tests.conftest import frame_of, media
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ the blind judge's "grey stubble patch on the upper lip". The dark part of the tr
 lightness is a gain now (dark_lightness_table): the moustache keeps about its ratio to the skin.
 On a warm-lit target it takes the light's warmth as dark hair does, not the photo's grey.
 
-Real frames of ../shared/media, MediaPipe, the real swapper and blend stage (tests/test_swap_sharp.py's
+Real frames of ../shared/media, MediaPipe, the real swapper and blend stage (tests/conftest.py's swap_one
 fixture). Each number in a comment is main's before this work.
 """
 
@@ -15,10 +15,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-
-from tests import test_swap_sharp
-
-swap_one = test_swap_sharp.swap_one
 
 # Mesh points on s12's moustache (the photo's darkest hair beside the philtrum and over the
 # upper lip's middle) and on the skin (both cheeks, under both eyes).

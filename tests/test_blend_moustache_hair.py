@@ -8,7 +8,7 @@ smooth dark mass, "a painted patch". Now the new face's facial hair keeps its ow
 (realtime/faces/brows.py, hair_weight); a clean-shaven source has none. Only as crisply as the
 camera draws (brows.hair_gain): on the soft d14 and d20 none of the finest band is kept.
 
-Real frames of ../shared/media, MediaPipe, the real swapper and blend stage (tests/test_swap_sharp.py's
+Real frames of ../shared/media, MediaPipe, the real swapper and blend stage (tests/conftest.py's swap_one
 fixture). Each number in a comment is the branch start's (the session's integrate tree).
 """
 
@@ -20,9 +20,8 @@ import numpy as np
 from benchmarks import realism
 from realtime.faces.topology import topology
 from realtime.swap.texture import _NOSTRILS
-from tests import test_swap_sharp
+from tests.conftest import frame_of
 
-swap_one = test_swap_sharp.swap_one
 _CHEEKS = (50, 280, 118, 347)
 
 
@@ -101,7 +100,7 @@ def test_a_clean_shaven_upper_lip_keeps_the_cameras_grain(swap_one, library):
     from realtime.swap.mesh import MeshSwapper
     from tests.conftest import media
 
-    image = test_swap_sharp.frame_of("d14.mp4", 12)
+    image = frame_of("d14.mp4", 12)
     detector = create_detector(FaceSettings(max_faces=1), static=True)
     faces = detector.detect(image)
     detector.close()
@@ -177,7 +176,7 @@ def alternating_sharpness(library, video: str, source: str) -> tuple[list[np.nda
     from realtime.faces import create_detector
     from realtime.settings import FaceSettings
 
-    crisp = test_swap_sharp.frame_of(video, 12)
+    crisp = frame_of(video, 12)
     soft = cv2.GaussianBlur(crisp, (0, 0), 1.5)
     detector = create_detector(FaceSettings(max_faces=1), static=True)
     face = detector.detect(crisp)[0]
@@ -224,7 +223,7 @@ def test_a_clean_shaven_source_pays_for_no_hair_search(library, monkeypatch):
         return hair_weight(*args, **kwargs)
 
     monkeypatch.setattr(stage, "hair_weight", counted)
-    pictures = [test_swap_sharp.frame_of("d14.mp4", index) for index in (10, 11, 12)]
+    pictures = [frame_of("d14.mp4", index) for index in (10, 11, 12)]
     detector = create_detector(FaceSettings(max_faces=1), static=True)
     faces = [detector.detect(picture)[0] for picture in pictures]
     detector.close()

@@ -23,20 +23,14 @@ from realtime.blend.kernels import gaussian_u8
 from realtime.faces.brows import feature_band
 from realtime.settings import FaceSettings
 from realtime.swap.texture import _NOSTRILS
-from tests.test_swap_sharp import frame_of
+from tests.conftest import frame_of, still_faces
 
 
 @pytest.fixture(scope="module")
 def plain_nose_on_d20():
     """(output, plain new face, camera luma, nose mask): all over the face's box, luma."""
-    from realtime.faces import create_detector
-
     camera = frame_of("d20.mp4", 8)
-    detector = create_detector(FaceSettings(max_faces=1), static=True)
-    try:
-        face = detector.detect(camera)[0]
-    finally:
-        detector.close()
+    face = still_faces("d20.mp4", 8, FaceSettings(max_faces=1))[0]
     x0, y0, x1, y1 = face.box
     target = cv2.cvtColor(camera, cv2.COLOR_BGR2GRAY)[y0:y1, x0:x1]
     noise = np.random.default_rng(13).normal(0.0, 1.5, target.shape)

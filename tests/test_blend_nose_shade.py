@@ -9,7 +9,7 @@ shade's darker part took half of d14's pink and stayed grey: a grey-blue smudge 
 corner to the nostril that reads as dirt. Over the nose and the skin beside it the shade now takes
 the full cast, as the skin does; its lightness is the photo's, as before.
 
-Real frames of ../shared/media, MediaPipe, the real swapper and blend stage (tests/test_swap_sharp.py's
+Real frames of ../shared/media, MediaPipe, the real swapper and blend stage (tests/conftest.py's swap_one
 fixture). Each number in a comment is main's before this work.
 """
 
@@ -19,9 +19,6 @@ import cv2
 import numpy as np
 
 from realtime.swap import shadows
-from tests import test_swap_sharp
-
-swap_one = test_swap_sharp.swap_one
 
 # Mesh points on both cheeks and under both eyes (the lit skin the shade is read against).
 _SKIN = (50, 280, 118, 347, 101, 330, 205, 425)

@@ -19,8 +19,7 @@ import pytest
 from realtime.blend.mask import edge_off_skin
 from realtime.faces.topology import topology
 from realtime.settings import FaceSettings, Settings
-from tests.conftest import media
-from tests.test_swap_sharp import frame_of
+from tests.conftest import frame_of, media
 
 
 def _face(video: str, index: int):

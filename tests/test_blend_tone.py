@@ -17,11 +17,7 @@ import pytest
 
 from benchmarks import realism
 from realtime.faces.topology import topology
-from tests import test_swap_sharp
 from tests.conftest import media
-
-# The real swapper and blend stage on one frame (tests/test_swap_sharp.py's fixture).
-swap_one = test_swap_sharp.swap_one
 
 
 @pytest.mark.parametrize("video,index,source,bound", [("d6.mp4", 10, "s9.jpg", 3.0), ("d13.mp4", 10, "s42.jpg", 4.2)])

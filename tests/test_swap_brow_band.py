@@ -13,14 +13,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from realtime.blend.stage import BlendStage
 from realtime.faces.topology import UPPER_LIDS, topology
-from realtime.frame import Frame
-from realtime.settings import FaceSettings, Settings
-from realtime.swap.mesh import MeshSwapper
 from realtime.swap.shadows import _hull
 from tests.conftest import media
-from tests.test_swap_sharp import frame_of
 
 
 def lumps(output: np.ndarray, points: np.ndarray, face_size: float, shown: np.ndarray) -> list[float]:
@@ -40,31 +35,14 @@ def lumps(output: np.ndarray, points: np.ndarray, face_size: float, shown: np.nd
     return values
 
 
-def test_a_browless_paintings_brow_zone_is_no_lumpy_wedge_on_raised_brows(library):
-    from realtime.faces import create_detector
-
-    image = frame_of("d6.mp4", 47)
-    detector = create_detector(FaceSettings(max_faces=1), static=True)
-    try:
-        face = detector.detect(image)[0]
-    finally:
-        detector.close()
-    settings = Settings()
-    swapper = MeshSwapper(settings)
-    try:
-        swapper.set_source(library.get(str(media("s10.jpg"))))
-        frame = Frame(index=0, image=image, capture_ns=0, pts=0.0, faces=[face])
-        frame.layers = swapper.swap(frame, [face])
-        layer = frame.layers[0]
-        x0, y0, x1, y1 = layer.box
-        shown = np.zeros(image.shape[:2], np.uint8)
-        shown[y0:y1, x0:x1] = layer.alpha > 0.97
-        # Off the layer's soft edge (d6's hair at the temples beside the brows' tails).
-        reach = int(0.04 * face.size) | 1
-        shown = cv2.erode(shown, np.ones((reach, reach), np.uint8)) > 0
-        output = BlendStage(settings).process(frame).output
-    finally:
-        swapper.close()
+def test_a_browless_paintings_brow_zone_is_no_lumpy_wedge_on_raised_brows(swap_one):
+    image, face, output, layer = swap_one("d6.mp4", 47, "s10.jpg", layer=True)
+    x0, y0, x1, y1 = layer.box
+    shown = np.zeros(image.shape[:2], np.uint8)
+    shown[y0:y1, x0:x1] = layer.alpha > 0.97
+    # Off the layer's soft edge (d6's hair at the temples beside the brows' tails).
+    reach = int(0.04 * face.size) | 1
+    shown = cv2.erode(shown, np.ones((reach, reach), np.uint8)) > 0
     values = lumps(output, face.landmarks[:, :2], face.size, shown)
     # main (781bc04): 11.2 over d6's right eye (the dark wedge and the lit lump's outline above
     # it), 6.0 over the left; with the brow-to-lid bands lowered toward s10's (brow_band_to_source)

@@ -19,8 +19,7 @@ from realtime.faces.topology import topology
 from realtime.frame import Frame
 from realtime.settings import FaceSettings, Settings
 from realtime.swap.mesh import MeshSwapper
-from tests.conftest import media
-from tests.test_swap_sharp import frame_of
+from tests.conftest import frame_of, media
 
 
 def fine(image: np.ndarray) -> np.ndarray:

@@ -17,11 +17,10 @@ from benchmarks import realism
 from realtime.blend import detail
 from realtime.blend.detail import CROSSOVER, camera_detail, crossover_fill
 from tests.conftest import through_the_recorder
-from tests.test_swap_sharp import frame_of, swap_one  # noqa: F401  (the fixture)
 
 
 @pytest.mark.parametrize("index", [10, 29])
-def test_a_painted_face_is_as_sharp_as_the_camera_draws_it(swap_one, monkeypatch, index):  # noqa: F811
+def test_a_painted_face_is_as_sharp_as_the_camera_draws_it(swap_one, monkeypatch, index):
     def sharpness() -> float:
         image, face, output = swap_one("d6.mp4", index, "s9.jpg")
         return realism.sharpness_match(output.astype(np.float32), image.astype(np.float32), face.landmarks)

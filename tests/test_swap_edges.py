@@ -13,10 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from benchmarks import realism
-from tests.test_swap_sharp import swap_one  # noqa: F401  (the fixture)
 
 
-def test_the_eyes_and_brows_are_as_crisp_as_the_crisp_cameras(swap_one):  # noqa: F811
+def test_the_eyes_and_brows_are_as_crisp_as_the_crisp_cameras(swap_one):
     for source in ("s42.jpg", "s12.jpg"):
         image, face, output = swap_one("d6.mp4", 15, source)
         ratio = realism.sharpness_match(output.astype(np.float32), image.astype(np.float32), face.landmarks)
@@ -27,7 +26,7 @@ def test_the_eyes_and_brows_are_as_crisp_as_the_crisp_cameras(swap_one):  # noqa
         assert 0.8 <= ratio <= 1.3, (source, ratio)
 
 
-def test_bushy_brows_are_not_sharpened_on_a_soft_camera(swap_one):  # noqa: F811
+def test_bushy_brows_are_not_sharpened_on_a_soft_camera(swap_one):
     # Einstein's brows already carry more fine detail than the soft d20 draws: nothing is added
     # (a fixed share of the face's own band kept there gave 1.4-1.6x the camera's sharpness).
     image, face, output = swap_one("d20.mp4", 15, "s12.jpg")
@@ -76,7 +75,7 @@ def _lower_lash_band(points: np.ndarray, size: float, shape) -> np.ndarray:
     return mask > 0
 
 
-def test_the_targets_lashes_do_not_come_back_under_the_new_eyes(swap_one):  # noqa: F811
+def test_the_targets_lashes_do_not_come_back_under_the_new_eyes(swap_one):
     # d10's mascara lashes came back through the camera detail under s9's lower lids (brown
     # streaks, a doubled lash line) and as light streaks above s42's: the lid zone that limits
     # the target's band reached 3 % of the face above the upper lid only.

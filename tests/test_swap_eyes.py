@@ -100,7 +100,7 @@ def test_an_open_eye_shows_all_of_its_opening(library, video, index, source):
     # target's own lash line and liner greyed, the eye looked narrower than the target's (MediaPipe
     # on the written s12 -> d6: 0.06 less open on her left eye; s9 -> d3: Mona Lisa's pink lid over
     # the top of the iris).
-    from tests.test_swap_sharp import frame_of
+    from tests.conftest import frame_of
 
     image, face, output = swapped(library, frame_of(video, index), source)
     # The opening's rim: the eye's contour to 1.2 % of the face inside it, the target's own there.
@@ -145,7 +145,7 @@ def test_a_narrow_eyed_target_shows_one_upper_lid_line(library, index):
     # band above d20's kept slit, a second, dotted lid line over it (the blind judge's "doubled
     # lid"; s12 the clearest). The band must carry little more thin dark line than the target's own
     # lid (moved by the face shape) does.
-    from tests.test_swap_sharp import frame_of
+    from tests.conftest import frame_of
 
     image, face, output = swapped(library, frame_of("d20.mp4", index), "s12.jpg")
     excess = max(out - own for out, own in zip(lid_lines(output, face.landmarks), lid_lines(image, face.landmarks),
@@ -171,7 +171,7 @@ def test_both_irises_keep_the_targets_gaze(library):
     # its iris further out in it, the right eye's one way, the left eye's the other. Read on the
     # output the way a viewer sees it: each iris between the corners MediaPipe finds there.
     from realtime.faces import create_detector
-    from tests.test_swap_sharp import frame_of
+    from tests.conftest import frame_of
 
     detector = create_detector(FaceSettings(max_faces=1), static=True)
     apart = []
@@ -219,7 +219,7 @@ def test_a_narrow_eyed_targets_lids_are_as_sharp_as_its_own(library, source):
     # Issue 13, s25/s26: on d20's narrow, open eyes the source's lash band stayed over the slit's upper
     # edge past the kept lash line, softening one lid more than the other: s42's left lid 0.56 of the
     # target's sharpness on the written file against 0.95 for its right (lopsided lids), s9's right 0.84.
-    from tests.test_swap_sharp import frame_of
+    from tests.conftest import frame_of
 
     image, face, output = swapped(library, frame_of("d20.mp4", 0), source)
     ratios = [out / own for out, own in zip(lid_edges(output, face.landmarks), lid_edges(image, face.landmarks),
@@ -254,7 +254,7 @@ def test_a_faint_lashed_source_does_not_wear_the_targets_winged_liner(library, i
     # lashes) read as d10: the outer-corner zone kept d10's wings (swap/eyes.py, `_outer_corner`).
     # The zone stays (the target's corners: no diverging gaze), its dark lines lifted as far as the
     # source has none of its own; s42 (real lashes) keeps them.
-    from tests.test_swap_sharp import frame_of
+    from tests.conftest import frame_of
 
     picture = frame_of("d10.mp4", index)
     worn = {}
@@ -275,7 +275,7 @@ def test_a_faint_lashed_source_leaves_the_targets_glasses_rim_dark(library, inde
     # s29). A face wearing glasses (frames found) keeps its eyes' bands as the camera has them.
     from realtime.faces import create_detector
     from realtime.faces.occluders import glasses_mask
-    from tests.test_swap_sharp import frame_of
+    from tests.conftest import frame_of
 
     picture = frame_of("d13.mp4", index)
     detector = create_detector(FaceSettings(max_faces=1), static=True)

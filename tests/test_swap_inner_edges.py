@@ -19,7 +19,7 @@ from benchmarks import realism
 from realtime.blend.mask import edge_off_skin
 from realtime.faces.topology import topology
 from realtime.settings import FaceSettings, Settings
-from tests.test_swap_sharp import frame_of, swap_one  # noqa: F401  (the fixture)
+from tests.conftest import frame_of
 
 
 def _hull(shape, points: np.ndarray, grow: float) -> np.ndarray:
@@ -65,7 +65,7 @@ def _without_camera_detail(video: str, index: int, source: str) -> np.ndarray:
     return output
 
 
-def test_no_light_outline_around_the_targets_brows(swap_one):  # noqa: F811
+def test_no_light_outline_around_the_targets_brows(swap_one):
     # At d14's brows where the face-shape transfer moved them (face_shape), in the moved picture.
     image, face, output = swap_one("d14.mp4", 0, "s10.jpg", moved=True)
     top = topology()

@@ -7,7 +7,7 @@ it into a row of dark dashes, which the de-lighting set off against a lighter ch
 texture now smooths the denoised picture down the nose's sides (texture.unblotch): the shade's
 lightness stays (lifting it costs identity, benchmarks/results/s26-greypatch), its blotches go.
 
-Real frames of ../shared/media, MediaPipe, the real swapper and blend stage (tests/test_swap_sharp.py's
+Real frames of ../shared/media, MediaPipe, the real swapper and blend stage (tests/conftest.py's swap_one
 fixture). The numbers in comments are main's (2f65cc0) before this work.
 """
 
@@ -16,10 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from tests import test_swap_sharp
 from tests.test_blend_nose_shade import near_flank
-
-swap_one = test_swap_sharp.swap_one
 
 
 def blotches(image: np.ndarray, landmarks: np.ndarray, size: float) -> float:

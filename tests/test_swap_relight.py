@@ -19,12 +19,8 @@ import pytest
 from realtime.frame import Frame
 from realtime.settings import FaceSettings, Settings
 from realtime.swap.mesh import MeshSwapper
-from tests import test_swap_sharp
-from tests.conftest import media
+from tests.conftest import frame_of, media
 from tests.test_swap_shadows import socket_to_cheek
-from tests.test_swap_sharp import frame_of
-
-swap_one = test_swap_sharp.swap_one
 
 
 @pytest.fixture(scope="module")

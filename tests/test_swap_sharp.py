@@ -10,55 +10,13 @@ every face, the real swapper and blend stage. Each number in a comment is main's
 
 from __future__ import annotations
 
-import av
 import cv2
 import numpy as np
 import pytest
 
 from benchmarks import realism
-from realtime.blend.stage import BlendStage
-from realtime.frame import Frame
-from realtime.settings import FaceSettings, Settings
-from realtime.swap.mesh import MeshSwapper
-from tests.conftest import media, through_the_recorder
-
-
-def frame_of(video: str, index: int) -> np.ndarray:
-    with av.open(str(media(video))) as container:
-        for number, picture in enumerate(container.decode(video=0)):
-            if number == index:
-                return picture.to_ndarray(format="bgr24")
-    raise AssertionError(f"{video} has no frame {index}")
-
-
-@pytest.fixture(scope="module")
-def swap_one(library):
-    """swap_one(target video, frame index, source photo) -> (target picture, face, output);
-    with moved=True the target picture and face as the new face is drawn over them (moved to the
-    source's proportions by the face-shape transfer, face_shape): where the target's own features are."""
-    from realtime.faces import create_detector
-
-    detector = create_detector(FaceSettings(max_faces=1), static=True)
-
-    def swap(video: str, index: int, source: str, moved: bool = False):
-        image = frame_of(video, index)
-        faces = detector.detect(image)
-        assert faces
-        settings = Settings()
-        swapper = MeshSwapper(settings)
-        swapper.set_source(library.get(str(media(source))))
-        frame = Frame(index=0, image=image, capture_ns=0, pts=0.0)
-        frame.faces = faces
-        frame.layers = swapper.swap(frame, faces)
-        under = frame.output.copy() if frame.output is not None else image
-        output = BlendStage(settings).process(frame).output
-        swapper.close()
-        if moved:
-            return under, frame.layers[0].face, output
-        return image, faces[0], output
-
-    yield swap
-    detector.close()
+from realtime.settings import FaceSettings
+from tests.conftest import frame_of, still_faces, through_the_recorder
 
 
 def test_the_face_is_as_sharp_and_grainy_as_the_camera_draws_it(swap_one):
@@ -135,12 +93,9 @@ def test_the_lips_meet_the_open_mouth_without_a_line(swap_one, video, index, sou
 def test_a_closed_mouth_is_left_alone():
     # The mouth's correction acts only on an open mouth: a closed one has no opening to meet.
     from realtime.blend.mouth import mouth_membrane
-    from realtime.faces import create_detector
 
     image = frame_of("d9.mp4", 0)
-    detector = create_detector(FaceSettings(max_faces=1), static=True)
-    face = detector.detect(image)[0]
-    detector.close()
+    face = still_faces("d9.mp4", 0, FaceSettings(max_faces=1))[0]
     x0, y0, x1, y1 = face.box
     target = image[y0:y1, x0:x1]
     darker = cv2.subtract(target, np.full_like(target, 30))

@@ -69,8 +69,7 @@ def test_the_shape_transfers_eyes_and_mouth_are_resampled_as_with_float_maps(lib
     from realtime.settings import FaceSettings
     from realtime.swap.shape import ShapeTransfer, plan
     from realtime.swap.shape import warp as shape_warp
-    from tests.conftest import media
-    from tests.test_swap_sharp import frame_of
+    from tests.conftest import frame_of, media
 
     image = frame_of("d9.mp4", 0)
     detector = create_detector(FaceSettings(max_faces=1), static=True)

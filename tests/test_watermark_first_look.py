@@ -68,7 +68,7 @@ def test_a_tracker_starting_on_any_marked_frame_sees_the_unmarked_face():
     and through it the landmarks by 0.0005 of the eye distance (0.0011 through tracking)."""
     from benchmarks.watermark import read_frames
 
-    frames, _ = read_frames(media("d13.mp4"))
+    frames, _ = read_frames(media("d13.mp4"), 150)
     clip = frames[90:150:10]
     marked, faces = finished(clip)
     assert all(faces) and all((m != c).any() for m, c in zip(marked, clip, strict=True))
@@ -99,7 +99,7 @@ def test_a_face_filled_frame_marks_less_of_the_tracking_crop_and_survives_a_crop
     from realtime.provenance.verify import Verdict, verify_pictures
     from tests.test_watermark_keep_out import _tracking_crop
 
-    frames, fps = read_frames(media("d10.mp4"))
+    frames, fps = read_frames(media("d10.mp4"), 150)
     clip = frames[90:150]
     marked, faces = finished(clip)
     shares = [float((m != p).any(axis=2)[_tracking_crop(f[0].points, p.shape)].mean())

@@ -70,7 +70,7 @@ def test_the_tracking_crop_sees_the_unmarked_picture():
     the eye distance even for a tracker whose first look saw the unmarked frame (now 0)."""
     from benchmarks.watermark import read_frames
 
-    frames, _ = read_frames(media("d13.mp4"))
+    frames, _ = read_frames(media("d13.mp4"), 150)
     clip = frames[90:150:10]
     changed = []
     for picture, marked, found in zip(clip, *finished(clip), strict=True):
@@ -91,7 +91,7 @@ def test_a_face_filled_clip_is_found_after_a_crop(tmp_path):
     from benchmarks.watermark import crop, encode, read_frames
     from realtime.provenance.verify import Verdict, verify_pictures
 
-    frames, fps = read_frames(media("d20.mp4"))
+    frames, fps = read_frames(media("d20.mp4"), 50)
     clip = frames[:50]
     marked, _ = finished(clip)
     changed = encode(crop(marked), tmp_path / "clip.mp4", crf=23, fps=fps)

@@ -17,7 +17,7 @@ def face_filled():
     (faces kept out, label on), and the same frames unmarked."""
     from benchmarks.watermark import finish_clip, read_frames, track_faces
 
-    frames, fps = read_frames(media("d3.mp4"))
+    frames, fps = read_frames(media("d3.mp4"), 60)
     clip = frames[:60]
     return clip, finish_clip(clip, track_faces(clip, static=False), session=0x0A5C), fps
 
