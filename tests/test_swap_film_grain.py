@@ -28,7 +28,7 @@ from realtime.frame import Frame
 from realtime.settings import FaceSettings, Settings
 from realtime.swap.mesh import MeshSwapper
 from tests.conftest import media
-from tests.test_swap_sharp import frame_of
+from tests.conftest import frame_of
 
 
 def _film_grain(image: np.ndarray, clump: float, level: float, seed: int = 1) -> np.ndarray:
