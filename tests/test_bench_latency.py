@@ -282,6 +282,25 @@ def test_bench_missing_input_is_one_line(tmp_path):
     assert "input not found" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("name, content", [("nope.mp4", None), ("broken.mp4", b"not a video")])
+def test_bench_refuses_a_bad_input_before_starting_any_engine(tmp_path, monkeypatch, name, content):
+    # The user waited 49 s of engine start-up for the one line "input not found" (s32-tests).
+    from benchmarks import bench_cli, latency
+    from realtime.cli import build_parser
+    from realtime.errors import FacecamError
+
+    def no_engine(*args, **kwargs):
+        raise AssertionError("an engine was started before the input was checked")
+
+    monkeypatch.setattr(latency, "Benchmark", no_engine)
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    args = build_parser().parse_args(["bench", "--input", str(path), "--no-save"])
+    with pytest.raises(FacecamError):
+        bench_cli.run_latency(args)
+
+
 def test_pooled_runs_count_every_frame_and_skip_the_gap_between_runs():
     from benchmarks.latency import pool
 

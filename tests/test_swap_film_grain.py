@@ -27,8 +27,7 @@ from realtime.faces.source import SourceLibrary
 from realtime.frame import Frame
 from realtime.settings import FaceSettings, Settings
 from realtime.swap.mesh import MeshSwapper
-from tests.conftest import media
-from tests.conftest import frame_of
+from tests.conftest import frame_of, media
 
 
 def _film_grain(image: np.ndarray, clump: float, level: float, seed: int = 1) -> np.ndarray:
