@@ -91,6 +91,13 @@ _LUMA = np.array([0.114, 0.587, 0.299])
 NOISE_FLOOR = 2.0
 DENOISE_GAIN = 1.2
 DENOISE_MAX = 10.0
+# The denoiser's change is kept only below this scale (Gaussian sigma, pixels of the photo): above
+# it the photo's own picture comes back. Non-local means at s12's strength (6.7) also averaged away
+# the face's soft modelling (the cheeks' and lids' relief, the brows' and forehead's texture: a
+# waxy face) that the grain, a pixel or two wide, does not need taken: dlib's distance to the photo
+# rose 0.010 over s12 > d3, d6, d14 (benchmarks/results/s32-distance: its ablation map put the loss
+# on the cheeks, brows, lids and forehead, not on one feature).
+DENOISE_KEEP_ABOVE = 1.5
 # unblotch: the denoised picture smoothed over this fraction of the face (Gaussian sigma) down the
 # nose's sides, and a moustache's dark pixels grown by HAIR_GROW of it (the strands' light gaps
 # and fringe) taking the photo's own pixels back. At 0.008 the blotches went entirely, but dlib's
@@ -476,14 +483,19 @@ def denoise(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.nd
     strength from the noise measured on its skin). The worn face gets the target camera's
     finest band instead (blend/detail.py); the source's grain, enlarged onto a bigger face,
     read as grey speckles (an old photo) or cracks (a painting). A clean photo (noise under
-    NOISE_FLOOR levels) is left as it is."""
+    NOISE_FLOOR levels) is left as it is. Only the denoiser's change below DENOISE_KEEP_ABOVE
+    is kept: the photo's relief above the grain's scale is the photo's own."""
     noise = skin_noise(image, landmarks)
     if noise < NOISE_FLOOR:
         return image
     strength = float(min(DENOISE_MAX, DENOISE_GAIN * noise))
     # Search window in proportion to the face: about 5% of it, at least the default 21 px.
     window = max(21, int(0.05 * face_size) | 1)
-    return cv2.fastNlMeansDenoisingColored(image, None, strength, strength, 5, window)
+    denoised = cv2.fastNlMeansDenoisingColored(image, None, strength, strength, 5, window)
+    # Its grain taken, not its relief: the photo above DENOISE_KEEP_ABOVE, the denoised below.
+    original, clean = image.astype(np.float32), denoised.astype(np.float32)
+    kept = cv2.GaussianBlur(original - clean, (0, 0), DENOISE_KEEP_ABOVE)
+    return np.clip(clean + kept + 0.5, 0, 255).astype(np.uint8)
 
 
 def unblotch(denoised: np.ndarray, original: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.ndarray:
