@@ -97,7 +97,7 @@ DENOISE_MAX = 10.0
 # waxy face) that the grain, a pixel or two wide, does not need taken: dlib's distance to the photo
 # rose 0.010 over s12 > d3, d6, d14 (benchmarks/results/s32-distance: its ablation map put the loss
 # on the cheeks, brows, lids and forehead, not on one feature).
-DENOISE_KEEP_ABOVE = 1.5
+DENOISE_KEEP_ABOVE = 0.0073
 # unblotch: the denoised picture smoothed over this fraction of the face (Gaussian sigma) down the
 # nose's sides, and a moustache's dark pixels grown by HAIR_GROW of it (the strands' light gaps
 # and fringe) taking the photo's own pixels back. At 0.008 the blotches went entirely, but dlib's
@@ -494,7 +494,7 @@ def denoise(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.nd
     denoised = cv2.fastNlMeansDenoisingColored(image, None, strength, strength, 5, window)
     # Its grain taken, not its relief: the photo above DENOISE_KEEP_ABOVE, the denoised below.
     original, clean = image.astype(np.float32), denoised.astype(np.float32)
-    kept = cv2.GaussianBlur(original - clean, (0, 0), DENOISE_KEEP_ABOVE)
+    kept = cv2.GaussianBlur(original - clean, (0, 0), max(1.0, DENOISE_KEEP_ABOVE * face_size))
     return np.clip(clean + kept + 0.5, 0, 255).astype(np.uint8)
 
 
