@@ -61,6 +61,35 @@ def test_the_source_photos_grain_is_taken_out_of_the_texture(library):
     assert skin_noise(clean.image, clean.landmarks) > 0.8 * skin_noise(clean.original, clean.landmarks)
 
 
+# The cheeks' mesh points (beside the nose, under the eyes, down to the jaw), each side.
+_CHEEKS = ((116, 117, 118, 119, 100, 126, 142, 36, 205, 187, 123, 50, 101, 147, 192, 207, 213, 177, 137, 227),
+           (345, 346, 347, 348, 329, 355, 371, 266, 425, 411, 352, 280, 330, 376, 416, 427, 433, 401, 366, 447))
+
+
+def test_an_old_photo_keeps_its_relief_when_its_grain_is_taken_out(library):
+    # Einstein's photo (s12: film grain, denoised at strength 6.7). Non-local means took the face's
+    # soft relief with the grain (the cheeks' modelling, the lids, the forehead): a waxy face, and
+    # dlib's distance to the photo 0.009 further on d3, d6, d14 (benchmarks/results/s32-distance).
+    from realtime.swap.texture import skin_noise
+
+    s12 = library.get(str(media("s12.jpg")))
+    texture = make_clean_texture(s12.image, s12.face.landmarks, find_hands=False)
+    cheeks = np.zeros(texture.image.shape[:2], np.uint8)
+    for side in _CHEEKS:
+        hull = cv2.convexHull(np.round(texture.landmarks[list(side), :2]).astype(np.int32))
+        cv2.fillConvexPoly(cheeks, hull, 1)
+
+    def relief(picture: np.ndarray) -> float:
+        # The band between 1.5 and 4 px of the photo (its face is 206 px): above the grain's scale.
+        band = cv2.GaussianBlur(grey(picture), (0, 0), 1.5) - cv2.GaussianBlur(grey(picture), (0, 0), 4.0)
+        values = band[cheeks > 0]
+        return float(np.median(np.abs(values - np.median(values))))
+
+    assert relief(texture.image) >= 0.75 * relief(texture.original)  # 0.61 before (0.80 of 1.32)
+    # ... and its grain is still taken out.
+    assert skin_noise(texture.image, texture.landmarks) < 0.5 * skin_noise(texture.original, texture.landmarks)
+
+
 def test_a_dark_brow_keeps_its_hue_and_darkness_on_a_warm_target():
     # A warm target's skin tint, added evenly in LAB, turned a grey brow orange; the lightness
     # spread of a smooth target pressed a moustache to a grey smudge.
