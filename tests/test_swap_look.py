@@ -35,8 +35,11 @@ def test_a_frontally_lit_photo_keeps_its_light_in_the_clean_texture(library, mon
     points = texture.landmarks[:, :2]
 
     def at(picture, indices):
+        # The light at each point, not its pixel: her photo's grain alone moved the single pixels'
+        # ratio by 0.060 on main (a blur of 2 px: 0.006) and by 0.074 once the denoiser kept her
+        # relief above the grain (s32-distance; 0.016 with the blur).
         xy = np.round(points[list(indices)]).astype(int)
-        return grey(picture)[xy[:, 1], xy[:, 0]].mean()
+        return cv2.GaussianBlur(grey(picture), (0, 0), 2.0)[xy[:, 1], xy[:, 0]].mean()
 
     forehead, cheeks = (10, 109, 338, 67, 297), (50, 280, 101, 330)
     before = at(texture.original, forehead) / at(texture.original, cheeks)
