@@ -3,7 +3,8 @@
 Moving the photo's pixels onto the target brings along everything the photo had besides the
 face: its light, a hand on the cheek, hair strands, glasses, lipstick. So, once per photo:
 0. its own grain, film noise or craquelure is taken out (non-local means, from the noise
-   measured on its skin; a clean photo is left alone): the target camera's grain replaces it;
+   measured on its skin, its change kept below ~0.7% of the face: the relief above that is the
+   photo's; a clean photo is left alone): the target camera's grain replaces it;
 1. its light is fitted (first order over the mesh normals, in luminance, weighted towards
    skin-coloured points away from the rim, reweighted against outliers from several starts:
    fit_photo_light) and its directional part (side and top/bottom light) divided out through a
@@ -96,7 +97,9 @@ DENOISE_MAX = 10.0
 # the face's soft modelling (the cheeks' and lids' relief, the brows' and forehead's texture: a
 # waxy face) that the grain, a pixel or two wide, does not need taken: dlib's distance to the photo
 # rose 0.010 over s12 > d3, d6, d14 (benchmarks/results/s32-distance: its ablation map put the loss
-# on the cheeks, brows, lids and forehead, not on one feature).
+# on the cheeks, brows, lids and forehead, not on one feature); with this, s12's six written pairs
+# 0.500 -> 0.495. A fraction of the face (s12 1.5 px, s9 2.2, s10 3.6): at a fixed 1.5 px s10's
+# craquelure, wider in pixels on its bigger face, came back on its cheeks.
 DENOISE_KEEP_ABOVE = 0.0073
 # unblotch: the denoised picture smoothed over this fraction of the face (Gaussian sigma) down the
 # nose's sides, and a moustache's dark pixels grown by HAIR_GROW of it (the strands' light gaps
