@@ -92,7 +92,7 @@ _LUMA = np.array([0.114, 0.587, 0.299])
 NOISE_FLOOR = 2.0
 DENOISE_GAIN = 1.2
 DENOISE_MAX = 10.0
-# The denoiser's change is kept only below this scale (Gaussian sigma, pixels of the photo): above
+# The denoiser's change is kept only below this scale (Gaussian sigma, fraction of the face): above
 # it the photo's own picture comes back. Non-local means at s12's strength (6.7) also averaged away
 # the face's soft modelling (the cheeks' and lids' relief, the brows' and forehead's texture: a
 # waxy face) that the grain, a pixel or two wide, does not need taken: dlib's distance to the photo
