@@ -505,10 +505,6 @@ class ColourSmoother:
 # hair or a hand over the oval, not the face's light, and does not count.
 EDGE_REACH = 0.22
 EDGE_OUTLIER = 60.0
-# A band pixel over EDGE_OUTLIER darker in the new face than in the camera, where the camera is
-# skin-coloured and the new face shows (alpha over EDGE_STUBBLE_ALPHA), is the source's stubble or
-# beard (s12), what the viewer sees at the jaw: it counts (issue 13, benchmarks/results/s32-stubble).
-EDGE_STUBBLE_ALPHA = 0.5
 # The most (8-bit lightness levels) by which the middle of the face is moved to keep the skin's
 # mean lightness where the colour transfer put it (see _edge_membrane's `skin`).
 EDGE_BALANCE = 12.0
@@ -588,15 +584,10 @@ def _edge_membrane(patch_l: np.ndarray, target_l: np.ndarray, alpha: np.ndarray,
         (step / max(face_size, 1.0))
     alpha_small = area_shrink(alpha, small) if step > 1 else alpha
     diff = target_l.astype(np.float32) - patch_l.astype(np.float32)
-    band = (inside > 0) & (inside <= max(2.0 * feather, 0.02)) & (alpha_small > 0.02)
-    outlier = np.abs(diff) >= EDGE_OUTLIER
+    band = (inside > 0) & (inside <= max(2.0 * feather, 0.02)) & (alpha_small > 0.02) & \
+        (np.abs(diff) < EDGE_OUTLIER)
     if skin_like is not None:
         band &= skin_like
-        # Dark in the new face where the camera shows its skin: the source's own beard or stubble,
-        # not the camera's hair over the oval (dark in the target: not skin-like). Left out, the
-        # skin between the stubble was measured alone and the jaw stayed greyer than the neck.
-        outlier &= ~((diff > 0) & (alpha_small > EDGE_STUBBLE_ALPHA))
-    band &= ~outlier
     mouth = _mouth_membrane(diff, alpha_small, landmarks, box, face_size, step)
     cut = _cut_membrane(diff, alpha_small, inside, landmarks, box, face_size, feather, step, hard_light)
     if cv2.countNonZero(band.astype(np.uint8)) < 8:
