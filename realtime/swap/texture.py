@@ -225,8 +225,6 @@ def _lip_highlight_out(image: np.ndarray, landmarks: np.ndarray, face_size: floa
     """`image` with the lower lip's broad highlight filled from the lip around it."""
     lip = np.zeros(image.shape[:2], np.uint8)
     cv2.fillPoly(lip, [np.round(landmarks[list(_LOWER_LIP_LOOP), :2] * 16).astype(np.int32)], 1, shift=4)
-    edge = int(0.01 * face_size) | 1
-    lip = cv2.dilate(lip, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (edge, edge)))
     if int(lip.sum()) < 50:
         return image
     lightness = cv2.GaussianBlur(cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32),
@@ -236,7 +234,9 @@ def _lip_highlight_out(image: np.ndarray, landmarks: np.ndarray, face_size: floa
     if not light.any():
         return image
     grow = max(1, int(round(0.006 * face_size)))
-    light = cv2.dilate(light, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+    # Grown over the highlight's soft edge, but not past the lip's outline (its edge against the
+    # skin is kept as sharp as it is).
+    light = cv2.dilate(light, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))) & lip
     return cv2.inpaint(image, light, max(2.0, 0.02 * face_size), cv2.INPAINT_TELEA)
 
 
