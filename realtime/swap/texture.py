@@ -183,7 +183,9 @@ _SEAM_CONTINUE = 0.5
 # The lower lip's outline of the source moved down to its red's edge (_lower_lip_to_its_red):
 # walked at most _LIP_EDGE_REACH of the face below each lower outer-lip point, to where a* falls
 # halfway from the lip's to the skin's below; moved only when the edge lies more than
-# _LIP_EDGE_SLACK of the face below the point (s10, a painting: 1-2.5%; photos fit within it).
+# _LIP_EDGE_SLACK of the face below the point (s10's near half: 1.6-2.6%). Only for a source worn
+# mirrored: on frontal photos the lip's reddish shade under it would move points too (s7, s0),
+# unmeasured (benchmarks/results/s32-lipband).
 _LIP_EDGE_REACH = 0.035
 _LIP_EDGE_SLACK = 0.01
 _LOWER_LIP = (146, 91, 181, 84, 17, 314, 405, 321, 375)
@@ -1152,6 +1154,9 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
 
     from realtime.faces.brows import has_moustache
 
+    # 5. A turned source's closed lips, worn mirrored: its lower lip's red worn inside the target's
+    # lower lip, not below it, and its broad highlight not mirrored into a pale blob in its middle
+    # (s10 on d6, d9, d10: "a reddish band round the lips"; d(source) -0.0001 to -0.021 on six targets).
     if mirrored and not mouth_open:
         local = _lower_lip_to_its_red(clean, local, face_size)
         clean = _lip_highlight_out(clean, local, face_size)
