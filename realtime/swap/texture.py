@@ -169,6 +169,68 @@ _SEAM_DETAIL = 0.02
 _SEAM_CONTINUE = 0.5
 
 
+# The lower lip's outline of the source moved down to its red's edge (_lower_lip_to_its_red):
+# walked at most _LIP_EDGE_REACH of the face below each lower outer-lip point, to where a* falls
+# halfway from the lip's to the skin's below; moved only when the edge lies more than
+# _LIP_EDGE_SLACK of the face below the point (s10's near half: 1.6-2.6%). Only for a source worn
+# mirrored: on frontal photos the lip's reddish shade under it would move points too (s7, s0),
+# unmeasured (benchmarks/results/s32-lipband).
+_LIP_EDGE_REACH = 0.035
+_LIP_EDGE_SLACK = 0.01
+_LOWER_LIP = (146, 91, 181, 84, 17, 314, 405, 321, 375)
+
+
+def _lower_lip_to_its_red(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.ndarray:
+    """`landmarks` with the lower lip's outer points moved down to the edge of the lip's red where
+    it lies well below them: left where it is, the red beyond the outline is worn below the
+    target's lower lip (s10 on d6, d10: a red band round the lips)."""
+    a = cv2.GaussianBlur(cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[..., 1].astype(np.float32),
+                         (0, 0), max(1.0, 0.004 * face_size))
+    height, width = a.shape
+    reach = int(round(_LIP_EDGE_REACH * face_size))
+    moved = landmarks.copy()
+    for index in _LOWER_LIP:
+        x, y = (int(round(v)) for v in landmarks[index, :2])
+        if not (0 <= x < width and y >= 3 and y + 2 * reach < height):
+            continue
+        lip = float(np.median(a[max(0, y - reach // 3):y + 1, x]))
+        skin = float(np.median(a[y + reach + reach // 2:y + 2 * reach, x]))
+        if lip - skin < 6.0:
+            continue
+        below = np.nonzero(a[y:y + reach + 1, x] < 0.5 * (lip + skin))[0]
+        step = int(below[0]) if len(below) else reach
+        if step > _LIP_EDGE_SLACK * face_size:
+            moved[index, 1] = y + step
+    return moved
+
+
+# A turned painting's lower lip carries a broad painted highlight across its middle (s10): worn
+# mirrored, it became a pale blob in the middle of a red lip. Lighter than the lower lip's median
+# by this many L levels (of 255): filled from the lip around it (_lip_highlight_out).
+_LIP_HIGHLIGHT = 14.0
+_LOWER_LIP_LOOP = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291,
+                   308, 324, 318, 402, 317, 14, 87, 178, 88, 95, 78)
+
+
+def _lip_highlight_out(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.ndarray:
+    """`image` with the lower lip's broad highlight filled from the lip around it."""
+    lip = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(lip, [np.round(landmarks[list(_LOWER_LIP_LOOP), :2] * 16).astype(np.int32)], 1, shift=4)
+    if int(lip.sum()) < 50:
+        return image
+    lightness = cv2.GaussianBlur(cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32),
+                                 (0, 0), max(1.0, 0.003 * face_size))
+    level = float(np.median(lightness[lip > 0]))
+    light = ((lightness > level + _LIP_HIGHLIGHT) & (lip > 0)).astype(np.uint8)
+    if not light.any():
+        return image
+    grow = max(1, int(round(0.006 * face_size)))
+    # Grown over the highlight's soft edge, but not past the lip's outline (its edge against the
+    # skin is kept as sharp as it is).
+    light = cv2.dilate(light, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))) & lip
+    return cv2.inpaint(image, light, max(2.0, 0.02 * face_size), cv2.INPAINT_TELEA)
+
+
 def _mouth_opening(landmarks: np.ndarray) -> float:
     """The gap between the inner lips (points 13, 14) over the mouth's width (61, 291)."""
     points = landmarks[:, :2]
@@ -1080,6 +1142,12 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
 
     from realtime.faces.brows import has_moustache
 
+    # 5. A turned source's closed lips, worn mirrored: its lower lip's red worn inside the target's
+    # lower lip, not below it, and its broad highlight not mirrored into a pale blob in its middle
+    # (s10 on d6, d9, d10: "a reddish band round the lips"; d(source) -0.0001 to -0.021 on six targets).
+    if mirrored and not mouth_open:
+        local = _lower_lip_to_its_red(clean, local, face_size)
+        clean = _lip_highlight_out(clean, local, face_size)
     return CleanTexture(image=clean, landmarks=local, normals=raw_normals, light_normals=normals,
                         occluders=occluders, face_size=face_size, original=original, mouth_open=mouth_open,
                         origin=(x0, y0), glasses=glasses, moustache=has_moustache(clean, local, face_size))
