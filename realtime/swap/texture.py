@@ -91,16 +91,6 @@ _LUMA = np.array([0.114, 0.587, 0.299])
 NOISE_FLOOR = 2.0
 DENOISE_GAIN = 1.2
 DENOISE_MAX = 10.0
-# From this strength (non-local means `h`, 1.2x the skin's noise, at most DENOISE_MAX) on, the noise
-# is taken for craquelure: its thin lines are filled first (fill_thin_lines, lines CRACK_STEP grey
-# levels darker or lighter than the closing or opening beside them), then non-local means runs at
-# the strength that the noise left over asks for, at least CRACKS_MIN_H. Only a photo whose noise
-# reaches the strength's ceiling comes here: s10 (noise 9.2); the built-in Grace Hopper photo's film
-# grain (7.2, h 8.7) is denoised as before (at 8 it came here and her face swapped onto itself fell
-# to 28.6 dB, under tests/test_swap.py's 29.5), as are s12 (5.6), s9 (4.6), s0 and s6 (benchmarks/results/s32-denoise).
-CRACKS_FROM = 10.0
-CRACK_STEP = 4.0
-CRACKS_MIN_H = 4.0
 # unblotch: the denoised picture smoothed over this fraction of the face (Gaussian sigma) down the
 # nose's sides, and a moustache's dark pixels grown by HAIR_GROW of it (the strands' light gaps
 # and fringe) taking the photo's own pixels back. At 0.008 the blotches went entirely, but dlib's
@@ -555,35 +545,11 @@ def denoise(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.nd
     strength = float(min(DENOISE_MAX, DENOISE_GAIN * noise))
     # Search window in proportion to the face: about 5% of it, at least the default 21 px.
     window = max(21, int(0.05 * face_size) | 1)
-    if strength >= CRACKS_FROM:
-        # Craquelure: its thin lines filled first, then non-local means only as strong as the
-        # noise left over asks, at least CRACKS_MIN_H (s10: 9.2 levels -> 2.1, h 10 -> 4). At h 10
-        # alone it made the lips' and nostrils' outlines wobbly clumps and left the cracks'
-        # crossings as dark specks in the iris, the nostrils and the lips' corners.
-        image = fill_thin_lines(image)
-        strength = float(min(DENOISE_MAX, max(CRACKS_MIN_H, DENOISE_GAIN * skin_noise(image, landmarks))))
-        return cv2.fastNlMeansDenoisingColored(image, None, strength, strength, 5, window)
-    # s32-distance kept the photo's relief above 0.0073 of the face (the denoiser's change only
-    # below it): s12's six written pairs -0.005 in dlib distance, but s12 on d6's jaw side and s9
-    # on d9's nose plane came to 3.08 and 3.10 seam levels (2 and 4 frames over 3, from 2.56 and
-    # 3.00): left out until the seam is answered (benchmarks/results/s32-distance, s32-lead).
+    # Tried and left out in session 32: the photo's relief kept above 0.0073 of the face
+    # (s32-distance: s12 -0.005 in dlib distance, but s12 on d6 and s9 on d9 over 3 seam levels);
+    # a painting's cracks filled first and h 4 (s32-denoise: no specks in the nostrils, but her
+    # cheeks' paint patches came back with edges on d10 and d14, sharpness on d14 1.32).
     return cv2.fastNlMeansDenoisingColored(image, None, strength, strength, 5, window)
-
-
-def fill_thin_lines(image: np.ndarray) -> np.ndarray:
-    """`image` (BGR uint8) with its lines and specks up to 2 px wide (a painting's cracks, dark
-    or light) replaced by the level beside them: where the luma's closing (3x3) is CRACK_STEP
-    levels above the pixel, the closing's colour; then where the opening is as far below it,
-    the opening's. Edges between wider areas (a lid, a lip's rim, a nostril) are left where they
-    are, unlike non-local means at full strength."""
-    kernel = np.ones((3, 3), np.uint8)
-    out = image
-    for operation, sign in ((cv2.MORPH_CLOSE, 1.0), (cv2.MORPH_OPEN, -1.0)):
-        grey = cv2.cvtColor(out, cv2.COLOR_BGR2GRAY).astype(np.float32)
-        filled = cv2.morphologyEx(out, operation, kernel)
-        line = sign * (cv2.cvtColor(filled, cv2.COLOR_BGR2GRAY).astype(np.float32) - grey) > CRACK_STEP
-        out = np.where(line[..., None], filled, out)
-    return np.ascontiguousarray(out)
 
 
 def unblotch(denoised: np.ndarray, original: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.ndarray:
