@@ -264,6 +264,26 @@ def pytest_sessionfinish(session, exitstatus):
         detector.close()
 
 
+def swapped_picture(library, image: np.ndarray, faces, source: str = "s42.jpg") -> np.ndarray:
+    """The real swapper and blend stage (default settings) wearing `source` over `faces` of any
+    picture (a frame the test altered, e.g. with grain added or at another size): the output."""
+    from realtime.blend.stage import BlendStage
+    from realtime.frame import Frame
+    from realtime.settings import Settings
+    from realtime.swap.mesh import MeshSwapper
+
+    settings = Settings()
+    swapper = MeshSwapper(settings)
+    try:
+        swapper.set_source(library.get(str(media(source))))
+        frame = Frame(index=0, image=image, capture_ns=0, pts=0.0)
+        frame.faces = faces
+        frame.layers = swapper.swap(frame, faces)
+        return BlendStage(settings).process(frame).output
+    finally:
+        swapper.close()
+
+
 @pytest.fixture(scope="module")
 def swap_one(library):
     """swap_one(target video, frame index, source photo) -> (target picture, face, output): the

@@ -21,11 +21,10 @@ import pytest
 
 from realtime.blend import kernels
 from realtime.blend.mouth import OPEN, mouth_opening
-from realtime.blend.stage import BlendStage
 from realtime.frame import Frame
 from realtime.settings import FaceSettings, Settings
 from realtime.swap.mesh import MeshSwapper
-from tests.conftest import media
+from tests.conftest import media, swapped_picture
 
 # Every module that calls the two helpers by their own name.
 USERS = ["realtime.blend.color", "realtime.blend.mask", "realtime.blend.detail", "realtime.blend.mouth",
@@ -47,18 +46,6 @@ def detector():
     found = create_detector(FaceSettings(max_faces=1), static=True)
     yield found
     found.close()
-
-
-def swap(library, image: np.ndarray, faces) -> np.ndarray:
-    settings = Settings()
-    swapper = MeshSwapper(settings)
-    swapper.set_source(library.get(str(media("s42.jpg"))))
-    frame = Frame(index=0, image=image, capture_ns=0, pts=0.0)
-    frame.faces = faces
-    frame.layers = swapper.swap(frame, faces)
-    output = BlendStage(settings).process(frame).output
-    swapper.close()
-    return output
 
 
 def exact(monkeypatch) -> list[str]:
@@ -93,9 +80,9 @@ def test_the_cheaper_swap_draws_the_face_the_exact_one_draws(library, detector, 
     if video == "d13.mp4":
         # The open mouth: its membrane and the mask's wide outward edge take the reduced blurs.
         assert mouth_opening(face.landmarks) >= OPEN
-    shipped = swap(library, image, faces)
+    shipped = swapped_picture(library, image, faces)
     calls = exact(monkeypatch)
-    full = swap(library, image, faces)
+    full = swapped_picture(library, image, faces)
     assert "area_shrink" in calls and (video != "d13.mp4" or "wide_blur" in calls)
     x0, y0, x1, y1 = face.box
     a = shipped[y0:y1, x0:x1].astype(np.float64)

@@ -22,12 +22,9 @@ import numpy as np
 import pytest
 
 from benchmarks import realism
-from realtime.blend.stage import BlendStage
 from realtime.faces.source import SourceLibrary
-from realtime.frame import Frame
-from realtime.settings import FaceSettings, Settings
-from realtime.swap.mesh import MeshSwapper
-from tests.conftest import frame_of, media
+from realtime.settings import FaceSettings
+from tests.conftest import frame_of, swapped_picture
 
 
 def _film_grain(image: np.ndarray, clump: float, level: float, seed: int = 1) -> np.ndarray:
@@ -45,18 +42,6 @@ def _bands(grey: np.ndarray, mask: np.ndarray) -> list[float]:
     return [float(np.sqrt(np.mean((blurs[k] - blurs[k + 1])[mask] ** 2))) for k in range(3)]
 
 
-def _swapped(image: np.ndarray, faces, library: SourceLibrary) -> np.ndarray:
-    settings = Settings()
-    swapper = MeshSwapper(settings)
-    swapper.set_source(library.get(str(media("s42.jpg"))))
-    frame = Frame(index=0, image=image, capture_ns=0, pts=0.0)
-    frame.faces = faces
-    frame.layers = swapper.swap(frame, faces)
-    output = BlendStage(settings).process(frame).output
-    swapper.close()
-    return output
-
-
 @pytest.fixture(scope="module")
 def grainy_swap():
     """(clean frame, grainy frame, face, output on the clean frame, output on the grainy one): the face
@@ -70,7 +55,7 @@ def grainy_swap():
     try:
         faces = detector.detect(clean)
         assert faces
-        outputs = [_swapped(picture, faces, library) for picture in (clean, image)]
+        outputs = [swapped_picture(library, picture, faces) for picture in (clean, image)]
     finally:
         detector.close()
         library.close()
