@@ -1112,7 +1112,8 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
 
     # 5. A turned source's closed lips, worn mirrored: its lower lip's red worn inside the target's
     # lower lip, not below it, and its broad highlight not mirrored into a pale blob in its middle
-    # (s10 on d6, d9, d10: "a reddish band round the lips"; d(source) -0.0001 to -0.021 on six targets).
+    # (s10 on d6, d9, d10: "a reddish band round the lips"; written d(source) against main a7a8702:
+    # d10 -0.017, d6 -0.016, d14 -0.011, d9 +0.002, benchmarks/results/s32-lead/quality_swap_s10_stop.json).
     if mirrored and not mouth_open:
         local = _lower_lip_to_its_red(clean, local, face_size)
         clean = _lip_highlight_out(clean, local, face_size)
