@@ -15,8 +15,7 @@ from realtime.blend.stage import BlendStage
 from realtime.frame import Frame
 from realtime.settings import FaceSettings, Settings
 from realtime.swap.mesh import MeshSwapper
-from tests.conftest import media
-from tests.test_swap_budget import frame_of
+from tests.conftest import frame_of, media
 
 
 @pytest.fixture(scope="module")

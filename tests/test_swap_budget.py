@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib
 
-import av
 import cv2
 import numpy as np
 import pytest
@@ -24,19 +23,11 @@ from realtime.blend.mouth import OPEN, mouth_opening
 from realtime.frame import Frame
 from realtime.settings import FaceSettings, Settings
 from realtime.swap.mesh import MeshSwapper
-from tests.conftest import media, swapped_picture
+from tests.conftest import frame_of, media, swapped_picture
 
 # Every module that calls the two helpers by their own name.
 USERS = ["realtime.blend.color", "realtime.blend.mask", "realtime.blend.detail", "realtime.blend.mouth",
          "realtime.faces.occluders", "realtime.blend.kernels"]
-
-
-def frame_of(video: str, index: int) -> np.ndarray:
-    with av.open(str(media(video))) as container:
-        for number, picture in enumerate(container.decode(video=0)):
-            if number == index:
-                return picture.to_ndarray(format="bgr24")
-    raise AssertionError(f"{video} has no frame {index}")
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,7 @@ from realtime.frame import Frame
 from realtime.settings import FaceSettings, Settings
 from realtime.swap import mesh
 from realtime.swap.mesh import MeshSwapper
-from tests.conftest import media
-from tests.test_swap_budget import frame_of
+from tests.conftest import frame_of, media
 
 
 def _alphas(library, pictures: list[np.ndarray], every: int | None = None,

@@ -14,8 +14,7 @@ import numpy as np
 from realtime.frame import Frame
 from realtime.settings import FaceSettings, Settings
 from realtime.swap.mesh import MeshSwapper
-from tests.conftest import media
-from tests.test_swap_budget import frame_of
+from tests.conftest import frame_of, media
 
 
 def _outputs(library, pictures: list[np.ndarray], faces: list, fresh: bool) -> tuple[list[np.ndarray], int]:

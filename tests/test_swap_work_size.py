@@ -16,9 +16,8 @@ import pytest
 
 import realtime.swap.mesh as mesh
 from realtime.settings import FaceSettings, Settings
-from tests.conftest import media, psnr
+from tests.conftest import frame_of, media, psnr
 from tests.test_huge_face import sharpness, swap
-from tests.test_swap_budget import frame_of
 
 
 @pytest.fixture(scope="module")
