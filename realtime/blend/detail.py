@@ -200,8 +200,8 @@ GAIN_TIME_S = 0.3
 # ... and is measured afresh this often (media seconds, a third of GAIN_TIME_S: every 3rd frame at
 # 25-30 fps), the smoothing following the last measurement in between (GainMemory.follow): a
 # measurement held a tenth of a second moves what the smoothing shows by a few hundredths of a
-# step, while the measuring was 2.1 ms a frame of a 720p face (source_detail_gain 0.64,
-# fine_match_gain 1.46; issue 13, benchmarks/results/s33-measure).
+# step, while measuring every frame cost 1.7 ms p50 of d13 + s42's 720p face (source_detail_gain
+# 0.51, fine_match_gain 1.18; swap + blend p50 -0.7 ms; issue 13, benchmarks/results/s33-measure).
 MEASURE_EVERY_S = 0.1
 # A face whose box moved or changed size by more than this fraction of its width since the last
 # measurement is measured afresh at once (a jump, a cut the tracker kept on its track).

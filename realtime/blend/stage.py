@@ -66,6 +66,7 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     # Where the new face shows, at half the box's size: both the detail boost's and the crossover
     # fill's measures read it (made once; issue 13, benchmarks/results/s29-swapcost).
     shown = half_shown(layer.alpha, (max(1, luma.shape[1] // 2), max(1, luma.shape[0] // 2)))
+
     def measured(which: str, measure: Callable[[], float]) -> float:
         return measure() if smooth is None else smooth(which, measure)
 
