@@ -13,7 +13,7 @@ is unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 import cv2
 import numpy as np
@@ -197,6 +197,15 @@ def source_detail_gain(image: np.ndarray, target: np.ndarray, weight: np.ndarray
 # statistics' smoothing (blend.color_smoothing, 0.25 s): at 30 fps a frame moves a gain by at
 # most a tenth of a step.
 GAIN_TIME_S = 0.3
+# ... and is measured afresh this often (media seconds, a third of GAIN_TIME_S: every 3rd frame at
+# 25-30 fps), the smoothing following the last measurement in between (GainMemory.follow): a
+# measurement held a tenth of a second moves what the smoothing shows by a few hundredths of a
+# step, while measuring every frame cost 1.7 ms p50 of d13 + s42's 720p face (source_detail_gain
+# 0.51, fine_match_gain 1.18; swap + blend p50 -0.7 ms; issue 13, benchmarks/results/s33-measure).
+MEASURE_EVERY_S = 0.1
+# A face whose box moved or changed size by more than this fraction of its width since the last
+# measurement is measured afresh at once (a jump, a cut the tracker kept on its track).
+MEASURE_BOX_CHANGE = 0.1
 
 
 class GainMemory:
@@ -210,8 +219,27 @@ class GainMemory:
     def __init__(self, time_constant_s: float = GAIN_TIME_S, forget_after_s: float = 1.0) -> None:
         self.time_constant_s = time_constant_s
         self.forget_after_s = forget_after_s
+        self.measure_every_s = MEASURE_EVERY_S
         self._gains: dict[Hashable, tuple[float, float]] = {}
         """key -> (gain, media time of its last update)."""
+        self._measured: dict[Hashable, tuple[float, float, tuple]] = {}
+        """key -> (the last measured gain, its media time, the face's box then) (follow)."""
+
+    def follow(self, key: Hashable, measure: Callable[[], float], time_s: float, box: tuple) -> float:
+        """update(key, measure(), time_s), with `measure` called only every `measure_every_s` of
+        media time per key: in between the smoothing follows the last measured gain (so what it
+        returns still moves every frame, without steps). Measured afresh at once for a key not
+        measured before (a new track), after time went back (a new input, a seek), and when the
+        face's `box` (x0, y0, x1, y1) moved or changed size by MEASURE_BOX_CHANGE of its width."""
+        held = self._measured.get(key)
+        if held is None or not 0 <= time_s - held[1] < self.measure_every_s - 1e-6 or _box_changed(held[2], box):
+            gain = measure()
+            self._measured[key] = (gain, time_s, tuple(box))
+        else:
+            gain = held[0]
+        for old in [old for old, (_, seen, _) in self._measured.items() if not 0 <= time_s - seen <= self.forget_after_s]:
+            del self._measured[old]
+        return self.update(key, gain, time_s)
 
     def update(self, key: Hashable, gain: float, time_s: float) -> float:
         previous = self._gains.get(key)
@@ -225,6 +253,14 @@ class GainMemory:
 
     def reset(self) -> None:
         self._gains.clear()
+        self._measured.clear()
+
+
+def _box_changed(before: tuple, now: tuple) -> bool:
+    """Whether a face's box (x0, y0, x1, y1) moved or changed size by more than MEASURE_BOX_CHANGE
+    of its width."""
+    limit = MEASURE_BOX_CHANGE * max(1.0, float(before[2] - before[0]))
+    return max(abs(float(a) - float(b)) for a, b in zip(before, now, strict=True)) > limit
 
 
 def source_detail(image: np.ndarray, gain: float, sigma: float) -> np.ndarray:

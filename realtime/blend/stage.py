@@ -40,7 +40,7 @@ from realtime.settings import Settings
 
 def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, strength: float,
                    grain_from: np.ndarray | None = None,
-                   smooth: Callable[[str, float], float] | None = None) -> np.ndarray:
+                   smooth: Callable[[str, Callable[[], float]], float] | None = None) -> np.ndarray:
     """`image` (the recoloured face over the box) with its own features' band raised to the
     camera's crispness and its finest band the camera's (`camera`: the target's pixels), both on
     the luma alone.
@@ -56,18 +56,21 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     camera's with the target's brows erased; the face's own detail is still raised to `camera`'s
     crispness (its brows' edges counted, as they were before they were erased there).
 
-    `smooth(which, gain)`: a gain measured on this frame over time ("detail": the face's own
-    detail boost, source_detail_gain; "hair": its moustache's, brows.hair_gain; BlendStage: a
-    detail.GainMemory per track); None: each frame's own."""
+    `smooth(which, measure)`: the gain to use, given `measure` (which measures it on this frame),
+    smoothed over time ("detail": the face's own detail boost, source_detail_gain; "hair": its
+    moustache's, brows.hair_gain; "match": fine_match_gain; BlendStage: detail.GainMemory.follow
+    per track, which measures a few times a second); None: each frame's own, measured."""
     sigma = split_sigma(layer.scale)
     luma, camera_luma = as_grey(image), as_grey(camera)
     whole_camera = camera_luma
     # Where the new face shows, at half the box's size: both the detail boost's and the crossover
     # fill's measures read it (made once; issue 13, benchmarks/results/s29-swapcost).
     shown = half_shown(layer.alpha, (max(1, luma.shape[1] // 2), max(1, luma.shape[0] // 2)))
-    gain = source_detail_gain(luma, camera_luma, layer.alpha, sigma, shown)
-    if smooth is not None:
-        gain = smooth("detail", gain)
+
+    def measured(which: str, measure: Callable[[], float]) -> float:
+        return measure() if smooth is None else smooth(which, measure)
+
+    gain = measured("detail", lambda: source_detail_gain(luma, camera_luma, layer.alpha, sigma, shown))
     if grain_from is not None:
         camera_luma = as_grey(grain_from)
     detailed = source_detail(luma, 1.0 + strength * (gain - 1.0), sigma)
@@ -85,9 +88,8 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     hair = None if layer.moustache is False else \
         hair_weight(detailed, layer.alpha, layer.face.landmarks, layer.box, layer.face.size, layer.moustache)
     if hair is not None:
-        gain = hair_gain(detailed, camera_luma, layer.alpha, hair, sigma)
-        if smooth is not None:
-            gain = smooth("hair", gain)
+        zone = hair
+        gain = measured("hair", lambda: hair_gain(detailed, camera_luma, layer.alpha, zone, sigma))
         hair = (hair[0] * gain, hair[1]) if gain > 1e-3 else None
     features = merge_weights(features, hair)
     # The crossover band is added as far as the skin lacks it (its texture, which the clean
@@ -98,13 +100,21 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     # The sum of the steps above, its finest band within reach of the camera's own over the face
     # (detail.fine_match_gain): read against the camera's whole picture, brows and lashes included,
     # as a viewer compares them.
-    match_low = gaussian_u8(detailed, MATCH_SCALE_SIGMA)
+    # (Made only where it is read: the measurement, a few times a second, or a gain to apply.)
+    lows: list[np.ndarray] = []
+
+    def match_low() -> np.ndarray:
+        if not lows:
+            lows.append(gaussian_u8(detailed, MATCH_SCALE_SIGMA))
+        return lows[0]
+
     # ... aimed higher for a face whose own fine detail is faint (detail.match_aim, read once per
     # source photo): the recorder keeps the camera's grain but strips such a face's band (s42 on d3).
-    match = fine_match_gain(detailed, whole_camera, layer.alpha, match_low, match_aim(layer.source_detail))
-    if smooth is not None:
-        match = smooth("match", match)
-    detailed = fine_band_scaled(detailed, 1.0 + strength * (match - 1.0), match_low)
+    match = measured("match", lambda: fine_match_gain(detailed, whole_camera, layer.alpha, match_low(),
+                                                      match_aim(layer.source_detail)))
+    match = 1.0 + strength * (match - 1.0)
+    if abs(match - 1.0) >= 1e-3:
+        detailed = fine_band_scaled(detailed, match, match_low())
     # The change, added to B, G and R alike: as its lighter and darker parts (8-bit saturating
     # differences, one of them 0 at each pixel), each added or taken off all three channels,
     # the same numbers as the int16 change merged into three channels and added (0.45 -> ~0.2 ms).
@@ -238,7 +248,8 @@ class BlendStage:
                     erase_brows(grain_from, layer.alpha, layer.grain_points, layer.box, layer.face.size, kept, image,
                                 settings.opacity, whole_steps=False)
                 image = detail_on_luma(image, camera, layer, settings.grain, grain_from,
-                                       lambda which, gain, key=track: self._gains.update((which, key), gain, time_s))
+                                       lambda which, measure, key=track, box=layer.box:
+                                       self._gains.follow((which, key), measure, time_s, box))
             if layer.moustache:
                 image = self._hair_toned(image, target, layer, before, track, time_s)
             # Under a hard light the camera's glints on the new face's lips, which the photo's lips,
