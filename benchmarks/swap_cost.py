@@ -71,6 +71,7 @@ def frames(path: str, count: int) -> list[np.ndarray]:
 # (benchmarks/swap_parts.py times older checkouts with this list).
 PARTS = [
     ("realtime.swap.mesh", "piecewise_affine_maps", "warp maps"),
+    ("realtime.swap.mesh", "piecewise_affine_maps_from", "warp maps"),  # one rasterisation for both of a turned source's maps (s33)
     ("realtime.faces.warp", "WarpMaps.remap", "remap (texture)"),
     ("realtime.swap.mesh", "MeshSwapper._relight", "relight"),
     ("realtime.swap.mesh", "face_mask", "face mask"),
