@@ -315,6 +315,9 @@ FOREHEAD_SPAN = (0.5, 1.0)
 _ZONES = tuple((eye, BAND_SPAN, 1) for eye in _BROW_BANDS) + tuple((side, CHEEK_SPAN, 2) for side in _CHEEKBONES)
 # The lift fades out over this fraction of the zone's height (Gaussian sigma).
 BAND_SOFT = 0.25
+# A zone whose lift (strength ** its power) is under this is left as it is: it lifts the gain by
+# under this fraction of its gap to the floor.
+LIFT_MIN = 0.01
 
 
 def _strip(landmarks: np.ndarray, start: tuple[int, ...], end: tuple[int, ...], span: tuple[float, float]) -> np.ndarray:
@@ -397,7 +400,10 @@ def brow_band_floor(gain: np.ndarray, camera: np.ndarray, patch: np.ndarray, lan
         brow_low, lid, brow_high, above = eye
         lift = np.float32(strength ** power)
         # (A flat or soft light, strength 0, lifts nothing: no zone is measured on the hot path.)
-        if lift <= 0.0 or not np.isfinite(seen):
+        # Nor does a lift under LIFT_MIN, not measured either: d13's cheekbones (strength 0.04, their
+        # lift 0.0017) moved the gain by under 0.0005 (a tenth of a level) for ~0.5 ms a frame of
+        # their measures (issue 13's budget, benchmarks/results/s33-browband).
+        if lift < LIFT_MIN or not np.isfinite(seen):
             continue
         band, forehead = _strip(landmarks, brow_low, lid, span), _strip(landmarks, brow_high, above, FOREHEAD_SPAN)
         on_band, on_forehead = _mean_in(gain, (band - shift) / step), _mean_in(gain, (forehead - shift) / step)
