@@ -277,7 +277,7 @@ class LightTracker:
         return coeffs, mean
 
     def bands(self, track: int) -> np.ndarray | None:
-        """(5,) the camera's bands, cheekbones and brow bone over its forehead (camera_bands), smoothed as the
+        """(4,) the camera's bands and cheekbones over its forehead (camera_bands), smoothed as the
         light is; None before the track's first fit."""
         return self._bands.get(track)
 
@@ -309,24 +309,10 @@ CHEEK_SPAN = (0.45, 1.0)
 # ... and the forehead from this to that fraction of the way from the brow's upper line up to the
 # forehead's points (above the brow's hair, under the hairline).
 FOREHEAD_SPAN = (0.5, 1.0)
-# The brow bone over both brows and between them: from BONE_SPAN[0] of the way from the brows'
-# upper line (and the glabella's middle) up to the forehead's points above it, measured against the
-# forehead higher up (BONE_FOREHEAD_SPAN of the way from those points to the oval's top). Under a
-# hard light from above the camera's brow bone is a lit strip 10-14 grey levels over the forehead
-# (d20), which the mesh's smooth normals do not have: the relit new face was flat there, and the
-# strip's upper edge, where the mask's band reaches 1 on d20's short forehead, scored as a straight
-# step of 2.4-3.1 levels over frames 17-25 (s10; tests/test_blend_seam_shade.py,
-# benchmarks/results/s33-forehead).
-_BROW_BONE = ((63, 105, 66, 107, 9, 336, 296, 334), (68, 104, 69, 108, 151, 337, 299, 333),
-              (68, 104, 69, 108, 151, 337, 299, 333), (54, 103, 67, 109, 10, 338, 297, 332))
-BONE_SPAN = (0.3, 1.0)
-BONE_FOREHEAD_SPAN = (0.3, 0.8)
 # Per zone (camera_bands' order): the zone's points, span and the power of the light's strength it
 # is lifted by: a cheekbone only under a hard light (d13, 0.2 of d20's strength: the band a fifth
 # of its lift, the cheekbones a 25th).
-_ZONES = tuple((eye, BAND_SPAN, FOREHEAD_SPAN, 1) for eye in _BROW_BANDS) + \
-    tuple((side, CHEEK_SPAN, FOREHEAD_SPAN, 2) for side in _CHEEKBONES) + \
-    ((_BROW_BONE, BONE_SPAN, BONE_FOREHEAD_SPAN, 1),)
+_ZONES = tuple((eye, BAND_SPAN, 1) for eye in _BROW_BANDS) + tuple((side, CHEEK_SPAN, 2) for side in _CHEEKBONES)
 # The lift fades out over this fraction of the zone's height (Gaussian sigma).
 BAND_SOFT = 0.25
 
@@ -356,15 +342,13 @@ _LUMA_BGR = np.array([0.114, 0.587, 0.299], np.float32)
 
 
 def _band_over_forehead(picture: np.ndarray, landmarks: np.ndarray, eye: tuple, offset: np.ndarray,
-                        span: tuple[float, float] = BAND_SPAN,
-                        forehead_span: tuple[float, float] = FOREHEAD_SPAN) -> float:
-    """The mean luma of `picture` over one zone (_BROW_BANDS, _CHEEKBONES, _BROW_BONE; `span` of the
-    way from its first points to its second) over its forehead strip's (`forehead_span` of the way
-    from its third points to its fourth), at landmarks - offset; NaN where either is (nearly)
-    outside the picture or black."""
+                        span: tuple[float, float] = BAND_SPAN) -> float:
+    """The mean luma of `picture` over one zone (_BROW_BANDS, _CHEEKBONES; `span` of the way from its
+    first points to its second) over its forehead strip's, at landmarks - offset; NaN where either
+    is (nearly) outside the picture or black."""
     brow_low, lid, brow_high, above = eye
     band = _mean_in(picture, _strip(landmarks, brow_low, lid, span) - offset)
-    forehead = _mean_in(picture, _strip(landmarks, brow_high, above, forehead_span) - offset)
+    forehead = _mean_in(picture, _strip(landmarks, brow_high, above, FOREHEAD_SPAN) - offset)
     if band is None or forehead is None:
         return float("nan")
     band_luma, forehead_luma = float(_LUMA_BGR @ band), float(_LUMA_BGR @ forehead)
@@ -372,13 +356,11 @@ def _band_over_forehead(picture: np.ndarray, landmarks: np.ndarray, eye: tuple, 
 
 
 def camera_bands(picture: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """(5,) float32: per eye (the face's left, then its right), the band between brow and upper lid
+    """(4,) float32: per eye (the face's left, then its right), the band between brow and upper lid
     over the forehead above it in `picture` (mean luma), then per side the cheekbone under the eye
-    over the same forehead strip, then the brow bone over the forehead above it (_ZONES); NaN where
-    not measured."""
+    over the same forehead strip (_ZONES); NaN where not measured."""
     zero = np.zeros(2, np.float32)
-    return np.array([_band_over_forehead(picture, landmarks, eye, zero, span, above)
-                     for eye, span, above, _ in _ZONES], np.float32)
+    return np.array([_band_over_forehead(picture, landmarks, eye, zero, span) for eye, span, _ in _ZONES], np.float32)
 
 
 def brow_band_floor(gain: np.ndarray, camera: np.ndarray, patch: np.ndarray, landmarks: np.ndarray,
@@ -406,23 +388,18 @@ def brow_band_floor(gain: np.ndarray, camera: np.ndarray, patch: np.ndarray, lan
     are in the fit, at first or second order alike, but a light linear in the mesh's smooth
     normals cannot draw a lit spot there (it calls it 0.97 of the forehead), and the colour
     transfer stretched that: s42's cheekbone came out 16-18 levels too dark against her forehead,
-    now 11-14 (benchmarks/results/s28-d20cheek).
-
-    The brow bone above the brows (_BROW_BONE) is lifted as the bands are: under d20's light from
-    above it is a lit strip over the forehead, which the fit leaves a little under the forehead's
-    gain; s10's flat forehead met the camera's strip where the mask's band ends, a straight step
-    across it (benchmarks/results/s33-forehead)."""
+    now 11-14 (benchmarks/results/s28-d20cheek)."""
     out = gain
     offset = np.array(origin, np.float32)
     # In the gain map's pixels: patch pixel x at (x + 0.5) / step - 0.5.
     shift = offset + np.float32(0.5 * (step - 1))
-    for (eye, span, forehead_span, power), seen in zip(_ZONES, camera, strict=True):
+    for (eye, span, power), seen in zip(_ZONES, camera, strict=True):
         brow_low, lid, brow_high, above = eye
         lift = np.float32(strength ** power)
         # (A flat or soft light, strength 0, lifts nothing: no zone is measured on the hot path.)
         if lift <= 0.0 or not np.isfinite(seen):
             continue
-        band, forehead = _strip(landmarks, brow_low, lid, span), _strip(landmarks, brow_high, above, forehead_span)
+        band, forehead = _strip(landmarks, brow_low, lid, span), _strip(landmarks, brow_high, above, FOREHEAD_SPAN)
         on_band, on_forehead = _mean_in(gain, (band - shift) / step), _mean_in(gain, (forehead - shift) / step)
         if on_band is None or on_forehead is None or float(on_forehead.min()) <= 0.0:
             continue
@@ -430,7 +407,7 @@ def brow_band_floor(gain: np.ndarray, camera: np.ndarray, patch: np.ndarray, lan
         shaded = float((on_band / on_forehead).mean())
         if shaded >= 1.0:
             continue
-        own = _band_over_forehead(patch, landmarks, eye, offset, span, forehead_span)
+        own = _band_over_forehead(patch, landmarks, eye, offset, span)
         if not np.isfinite(own):
             continue
         # ... and the camera's band against the forehead relative to the new face's own, at most
