@@ -42,7 +42,7 @@ from realtime.blend import relight
 from realtime.faces.topology import MESH_POINTS, topology
 from realtime.faces.warp import piecewise_affine_maps
 from realtime.swap.fill import push_pull_fill
-from realtime.swap.shadows import lift_shadows, nose_shade_zone, shadow_zones
+from realtime.swap.shadows import lift_shadows, nose_shade_zone, shadow_zones, soften_nose_planes
 from realtime.swap.source_glasses import SourceGlasses, find_source_glasses
 
 log = logging.getLogger(__name__)
@@ -1077,6 +1077,9 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     # shade as far moved s12's identity distance by +0.01 to +0.04 on d10, d13, d14 and d20.
     clean = lift_shadows(clean, local, face_size, oval, occluders, mirrored, float(light[0]))
     clean = _soften_creases(clean, local, face_size, oval)
+    if mirrored:
+        # ... and its nose planes' painted edges, worn down both flanks, softened (shadows.NOSE_PLANES).
+        clean = soften_nose_planes(clean, local, face_size, oval, occluders)
 
     # 4. Lips towards natural lips: their chroma's departure from the skin's, scaled.
     if makeup < 1.0 and len(samples) > 20:
