@@ -3,7 +3,8 @@
 Moving the photo's pixels onto the target brings along everything the photo had besides the
 face: its light, a hand on the cheek, hair strands, glasses, lipstick. So, once per photo:
 0. its own grain, film noise or craquelure is taken out (non-local means, from the noise
-   measured on its skin; a clean photo is left alone): the target camera's grain replaces it;
+   measured on its skin, its change kept below ~0.7% of the face: the relief above that is the
+   photo's; a clean photo is left alone): the target camera's grain replaces it;
 1. its light is fitted (first order over the mesh normals, in luminance, weighted towards
    skin-coloured points away from the rim, reweighted against outliers from several starts:
    fit_photo_light) and its directional part (side and top/bottom light) divided out through a
@@ -91,6 +92,15 @@ _LUMA = np.array([0.114, 0.587, 0.299])
 NOISE_FLOOR = 2.0
 DENOISE_GAIN = 1.2
 DENOISE_MAX = 10.0
+# The denoiser's change is kept only below this scale (Gaussian sigma, fraction of the face): above
+# it the photo's own picture comes back. Non-local means at s12's strength (6.7) also averaged away
+# the face's soft modelling (the cheeks' and lids' relief, the brows' and forehead's texture: a
+# waxy face) that the grain, a pixel or two wide, does not need taken: dlib's distance to the photo
+# rose 0.010 over s12 > d3, d6, d14 (benchmarks/results/s32-distance: its ablation map put the loss
+# on the cheeks, brows, lids and forehead, not on one feature); with this, s12's six written pairs
+# 0.500 -> 0.495. A fraction of the face (s12 1.5 px, s9 2.2, s10 3.6): at a fixed 1.5 px s10's
+# craquelure, wider in pixels on its bigger face, came back on its cheeks.
+DENOISE_KEEP_ABOVE = 0.0073
 # unblotch: the denoised picture smoothed over this fraction of the face (Gaussian sigma) down the
 # nose's sides, and a moustache's dark pixels grown by HAIR_GROW of it (the strands' light gaps
 # and fringe) taking the photo's own pixels back. At 0.008 the blotches went entirely, but dlib's
@@ -538,18 +548,22 @@ def denoise(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.nd
     strength from the noise measured on its skin). The worn face gets the target camera's
     finest band instead (blend/detail.py); the source's grain, enlarged onto a bigger face,
     read as grey speckles (an old photo) or cracks (a painting). A clean photo (noise under
-    NOISE_FLOOR levels) is left as it is."""
+    NOISE_FLOOR levels) is left as it is. Only the denoiser's change below DENOISE_KEEP_ABOVE
+    is kept: the photo's relief above the grain's scale is the photo's own."""
     noise = skin_noise(image, landmarks)
     if noise < NOISE_FLOOR:
         return image
     strength = float(min(DENOISE_MAX, DENOISE_GAIN * noise))
     # Search window in proportion to the face: about 5% of it, at least the default 21 px.
     window = max(21, int(0.05 * face_size) | 1)
-    # Tried and left out in session 32: the photo's relief kept above 0.0073 of the face
-    # (s32-distance: s12 -0.005 in dlib distance, but s12 on d6 and s9 on d9 over 3 seam levels);
-    # a painting's cracks filled first and h 4 (s32-denoise: no specks in the nostrils, but her
-    # cheeks' paint patches came back with edges on d10 and d14, sharpness on d14 1.32).
-    return cv2.fastNlMeansDenoisingColored(image, None, strength, strength, 5, window)
+    # Tried and left out in session 32: a painting's cracks filled first and h 4 (s32-denoise: no
+    # specks in the nostrils, but her cheeks' paint patches came back with edges on d10 and d14,
+    # sharpness on d14 1.32).
+    denoised = cv2.fastNlMeansDenoisingColored(image, None, strength, strength, 5, window)
+    # Its grain taken, not its relief: the photo above DENOISE_KEEP_ABOVE, the denoised below.
+    original, clean = image.astype(np.float32), denoised.astype(np.float32)
+    kept = cv2.GaussianBlur(original - clean, (0, 0), max(1.0, DENOISE_KEEP_ABOVE * face_size))
+    return np.clip(clean + kept + 0.5, 0, 255).astype(np.uint8)
 
 
 def unblotch(denoised: np.ndarray, original: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.ndarray:
