@@ -3,8 +3,8 @@
 Moving the photo's pixels onto the target brings along everything the photo had besides the
 face: its light, a hand on the cheek, hair strands, glasses, lipstick. So, once per photo:
 0. its own grain, film noise or craquelure is taken out (non-local means, from the noise
-   measured on its skin; a clean photo is left alone): the target camera's grain replaces it; what
-   it took above ~0.7% of the face, the face's relief, goes back on the finished texture (3a);
+   measured on its skin, its change kept below ~0.7% of the face: the relief above that is the
+   photo's; a clean photo is left alone): the target camera's grain replaces it;
 1. its light is fitted (first order over the mesh normals, in luminance, weighted towards
    skin-coloured points away from the rim, reweighted against outliers from several starts:
    fit_photo_light) and its directional part (side and top/bottom light) divided out through a
@@ -93,7 +93,7 @@ NOISE_FLOOR = 2.0
 DENOISE_GAIN = 1.2
 DENOISE_MAX = 10.0
 # The denoiser's change is kept only below this scale (Gaussian sigma, fraction of the face): above
-# it the photo's own picture comes back (photo_relief, put back by make_clean_texture's step 3a). Non-local means at s12's strength (6.7) also averaged away
+# it the photo's own picture comes back. Non-local means at s12's strength (6.7) also averaged away
 # the face's soft modelling (the cheeks' and lids' relief, the brows' and forehead's texture: a
 # waxy face) that the grain, a pixel or two wide, does not need taken: dlib's distance to the photo
 # rose 0.010 over s12 > d3, d6, d14 (benchmarks/results/s32-distance: its ablation map put the loss
@@ -101,13 +101,16 @@ DENOISE_MAX = 10.0
 # 0.500 -> 0.495. A fraction of the face (s12 1.5 px, s9 2.2, s10 3.6): at a fixed 1.5 px s10's
 # craquelure, wider in pixels on its bigger face, came back on its cheeks.
 DENOISE_KEEP_ABOVE = 0.0073
-# ... put back on the finished clean texture (after its occluders were found and filled, on the
-# pixels worn as the photo's own), faded in over this fraction of the face inside its oval. Kept in
-# the denoiser's output (s32-distance) it also reached the face's edge, where the blend's feather
-# meets the camera's face (s12 on d6: the jaw side's ramp a little lighter and steeper, seam 2.56 ->
-# 3.08, 2 frames over 3), and it changed what the occluder search found on s9 (her hair over the
-# cheek: 5% fewer pixels, the fill 4 levels darker, seam on d9 3.00 -> 3.10, 4 frames over 3).
-RELIEF_EDGE = 0.08
+# ... inside the face oval only, faded in over this fraction of the face from its edge: kept out to
+# the oval, the relief made s12's jaw side on d6 a little lighter and steeper where the blend's
+# feather meets the camera's face (seam 2.56 -> 3.08, 2 frames over 3; s33-relief).
+RELIEF_EDGE = 0.05
+# ... and only where the denoiser ran at least this strong (film grain: s12 6.7, Hopper 8.7, s10 10):
+# s9 (5.5) kept it unchanged. With it, her painted nose's shaded flank beside its lit ridge stepped
+# harder on d9 (seam 3.00 -> 3.10, 4 frames over 3) and the fill of her hair over the cheek came
+# out 4 levels darker (the occluder search found 5% fewer pixels); put back after the fill and out
+# of the nose instead, s12 kept a third of the distance gained and s9 on d9 rose to 3.66 (s33-relief).
+RELIEF_FROM = 6.0
 # unblotch: the denoised picture smoothed over this fraction of the face (Gaussian sigma) down the
 # nose's sides, and a moustache's dark pixels grown by HAIR_GROW of it (the strands' light gaps
 # and fringe) taking the photo's own pixels back. At 0.008 the blotches went entirely, but dlib's
@@ -555,8 +558,8 @@ def denoise(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.nd
     strength from the noise measured on its skin). The worn face gets the target camera's
     finest band instead (blend/detail.py); the source's grain, enlarged onto a bigger face,
     read as grey speckles (an old photo) or cracks (a painting). A clean photo (noise under
-    NOISE_FLOOR levels) is left as it is. What it takes above the grain's scale, the face's soft
-    relief, is put back later on the skin worn as the photo's own (photo_relief, relief_weight)."""
+    NOISE_FLOOR levels) is left as it is. Only the denoiser's change below DENOISE_KEEP_ABOVE
+    is kept: the photo's relief above the grain's scale is the photo's own."""
     noise = skin_noise(image, landmarks)
     if noise < NOISE_FLOOR:
         return image
@@ -566,51 +569,18 @@ def denoise(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.nd
     # Tried and left out in session 32: a painting's cracks filled first and h 4 (s32-denoise: no
     # specks in the nostrils, but her cheeks' paint patches came back with edges on d10 and d14,
     # sharpness on d14 1.32).
-    return cv2.fastNlMeansDenoisingColored(image, None, strength, strength, 5, window)
-
-
-def photo_relief(original: np.ndarray, denoised: np.ndarray, face_size: float) -> np.ndarray | None:
-    """float32 (h, w, 3): what `denoise` took from the photo above DENOISE_KEEP_ABOVE of the face
-    (its change blurred at that scale): the face's soft relief, not its grain. None when the photo
-    was not denoised."""
-    if denoised is original:
-        return None
-    return cv2.GaussianBlur(original.astype(np.float32) - denoised.astype(np.float32), (0, 0),
-                            max(1.0, DENOISE_KEEP_ABOVE * face_size))
-
-
-def relief_weight(face_size: float, oval: np.ndarray, left_out: np.ndarray, smoothed: np.ndarray) -> np.ndarray:
-    """float32 (h, w) 0..1: where the photo's relief (photo_relief) is put back on the clean
-    texture: inside the face oval, faded in over its outer RELIEF_EDGE (where the blend's feather
-    and edge membrane meet the camera's face), not on `left_out` (uint8 {0, 1}: what was filled or
-    taken back from the photo as it is), grown by 2% of the face and faded, and less by `smoothed`
-    (float32 0..1: unblotch's weights)."""
-    depth = cv2.distanceTransform(oval.astype(np.uint8), cv2.DIST_L2, 5) / max(RELIEF_EDGE * face_size, 1.0)
+    denoised = cv2.fastNlMeansDenoisingColored(image, None, strength, strength, 5, window)
+    if strength < RELIEF_FROM:
+        return denoised
+    # Its grain taken, not its relief: the photo above DENOISE_KEEP_ABOVE, the denoised below,
+    # inside the face oval, faded in over its outer RELIEF_EDGE.
+    original, clean = image.astype(np.float32), denoised.astype(np.float32)
+    kept = cv2.GaussianBlur(original - clean, (0, 0), max(1.0, DENOISE_KEEP_ABOVE * face_size))
+    oval = _fill_poly(image.shape[:2], landmarks[topology().face_oval])
+    depth = cv2.distanceTransform(oval, cv2.DIST_L2, 5) / max(RELIEF_EDGE * face_size, 1.0)
     weight = np.clip(depth, 0.0, 1.0).astype(np.float32)
-    weight = weight * weight * (3 - 2 * weight)
-    if left_out.any():
-        grow = max(3, int(0.02 * face_size) | 1)
-        out = cv2.dilate(left_out.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
-        weight *= 1 - cv2.GaussianBlur(out.astype(np.float32), (0, 0), max(1.0, 0.01 * face_size))
-    return weight * (1 - smoothed)
-
-
-def _unblotched(shape: tuple[int, int], denoised: np.ndarray, original: np.ndarray, landmarks: np.ndarray,
-                face_size: float) -> np.ndarray:
-    """float32 (h, w) 0..1: how far `unblotch` replaces the denoised picture (its nose-side zone
-    smoothed, a moustache's hair taken from the photo as it is)."""
-    where = np.zeros(shape, np.float32)
-    if denoised is original or min(DENOISE_MAX, DENOISE_GAIN * skin_noise(original, landmarks)) < UNBLOTCH_FROM:
-        return where
-    zone = nose_shade_zone(shape, landmarks, face_size)
-    if zone is not None:
-        x0, y0, weight = zone
-        where[y0:y0 + weight.shape[0], x0:x0 + weight.shape[1]] = weight
-    from realtime.faces.brows import has_moustache
-
-    if has_moustache(denoised, landmarks, face_size):
-        where = np.maximum(where, moustache_hair(denoised, landmarks, face_size))
-    return where
+    kept *= (weight * weight * (3 - 2 * weight))[..., None]
+    return np.clip(clean + kept + 0.5, 0, 255).astype(np.uint8)
 
 
 def unblotch(denoised: np.ndarray, original: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.ndarray:
@@ -982,8 +952,6 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     shape = crop.shape[:2]
     original = crop
     crop = denoise(crop, local, face_size)
-    relief = photo_relief(original, crop, face_size)
-    smoothed = np.zeros(shape, np.float32)
     from realtime.faces.pose import head_pose
 
     # Turned beyond mirror_yaw: the swapper wears its near half mirrored on the far one (swap/mesh.py).
@@ -992,8 +960,6 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         # Not for a source the swapper wears mirrored (turned beyond mirror_yaw, swap/mesh.py): on
         # s10 the smoothed nose side left the edge of its bridge's shade column a straight step on
         # d10 (seam 3.2 -> 4.2, on the hand clip 2.8 -> 4.9 in 10 frames; session 29, s29-lead).
-        if relief is not None:
-            smoothed = _unblotched(shape, crop, original, local, face_size)
         crop = unblotch(crop, original, local, face_size)
 
     raw_normals = relight.normal_map(local, shape, step=NORMAL_STEP)
@@ -1007,8 +973,6 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     candidates = inner & (1 - features)
 
     # 1. Light, first pass (robust), and the de-lit picture.
-    shading: dict[str, np.ndarray] = {}
-
     def delight(exclude: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         colours = relight.sample_points(crop, local[skin], face_size)
         weights = None if exclude is None else (1 - exclude[np.clip(np.round(local[skin, 1]).astype(int), 0, shape[0] - 1),
@@ -1027,7 +991,6 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         # left a bright band across the top of the forehead (the light from above taken out
         # below the band, not in it). The directional ratio is continuous over the whole crop
         # (the normal map extends past the oval) and the mask fades the face out anyway.
-        shading["ratio"] = ratio
         flat = crop.astype(np.float32) / ratio
         # 1b. The light and tint that differ between the sides (balance_sides).
         hidden = features if exclude is None else features | exclude
@@ -1136,17 +1099,6 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
             # Their hairs as the photo has them: the denoising (strength 8.6 on her JPEG) had
             # washed her sparse, light-brown hairs out to a faint smudge.
             clean = _hairs_back(clean, crop, original, brows, face_size)
-    if relief is not None:
-        # 3a. The photo's relief above its grain, de-lit as the rest, on the skin worn as the
-        # photo's own (not on what was filled or taken back from the photo, faded in from the
-        # face's edge): RELIEF_EDGE.
-        # Not down the nose either: its relief there is the shade planes of its sides (s9's
-        # painted nose, a lit ridge beside a shaded flank, made a straight step on d9: seam 3.00 ->
-        # 3.10), and it brought nothing back of who he is (s12, s32-distance: +0.001).
-        nose = _polygon_mask(shape, [local[list(_NOSE_ZONE)]])
-        weight = relief_weight(face_size, oval, occluders | brows | nose, smoothed)
-        clean = np.clip(clean.astype(np.float32) + weight[..., None] * relief / shading["ratio"] + 0.5,
-                        0, 255).astype(np.uint8)
 
     # 3b. The photo's local cast shadows (eye sockets, beside and under the nose, under the lower
     # lip), which the smooth de-lighting cannot take out, lifted towards the skin nearby.
