@@ -3,8 +3,9 @@
 Moving the photo's pixels onto the target brings along everything the photo had besides the
 face: its light, a hand on the cheek, hair strands, glasses, lipstick. So, once per photo:
 0. its own grain, film noise or craquelure is taken out (non-local means, from the noise
-   measured on its skin, its change kept below ~0.7% of the face: the relief above that is the
-   photo's; a clean photo is left alone): the target camera's grain replaces it;
+   measured on its skin, its change kept below ~0.7% of the face inside the face oval when it ran
+   on film grain: the relief above that is the photo's; a clean photo is left alone): the target
+   camera's grain replaces it;
 1. its light is fitted (first order over the mesh normals, in luminance, weighted towards
    skin-coloured points away from the rim, reweighted against outliers from several starts:
    fit_photo_light) and its directional part (side and top/bottom light) divided out through a
@@ -105,11 +106,14 @@ DENOISE_KEEP_ABOVE = 0.0073
 # the oval, the relief made s12's jaw side on d6 a little lighter and steeper where the blend's
 # feather meets the camera's face (seam 2.56 -> 3.08, 2 frames over 3; s33-relief).
 RELIEF_EDGE = 0.05
-# ... and only where the denoiser ran at least this strong (film grain: s12 6.7, Hopper 8.7, s10 10):
-# s9 (5.5) kept it unchanged. With it, her painted nose's shaded flank beside its lit ridge stepped
-# harder on d9 (seam 3.00 -> 3.10, 4 frames over 3) and the fill of her hair over the cheek came
-# out 4 levels darker (the occluder search found 5% fewer pixels); put back after the fill and out
-# of the nose instead, s12 kept a third of the distance gained and s9 on d9 rose to 3.66 (s33-relief).
+# ... and only where the denoiser ran at least this strong and under its ceiling (film grain: s12
+# 6.7, Hopper 8.7). Not at the ceiling (DENOISE_MAX: s10's craquelure, h 10): with it s10 went
+# 0.4359 -> 0.4562 on d6 and 0.4924 -> 0.5099 on d14, its sharpness on d14 1.250 -> 1.285 (written,
+# s33-relief). Not under RELIEF_FROM: s9 (5.5) kept it unchanged. With it, her painted nose's
+# shaded flank beside its lit ridge stepped harder on d9 (seam 3.00 -> 3.10, 4 frames over 3) and
+# the fill of her hair over the cheek came out 4 levels darker (the occluder search found 5% fewer
+# pixels); put back after the fill and out of the nose instead, s12 kept a third of the distance
+# gained and s9 on d9 rose to 3.66 (s33-relief).
 RELIEF_FROM = 6.0
 # unblotch: the denoised picture smoothed over this fraction of the face (Gaussian sigma) down the
 # nose's sides, and a moustache's dark pixels grown by HAIR_GROW of it (the strands' light gaps
@@ -558,8 +562,9 @@ def denoise(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.nd
     strength from the noise measured on its skin). The worn face gets the target camera's
     finest band instead (blend/detail.py); the source's grain, enlarged onto a bigger face,
     read as grey speckles (an old photo) or cracks (a painting). A clean photo (noise under
-    NOISE_FLOOR levels) is left as it is. Only the denoiser's change below DENOISE_KEEP_ABOVE
-    is kept: the photo's relief above the grain's scale is the photo's own."""
+    NOISE_FLOOR levels) is left as it is. At strengths from RELIEF_FROM to under DENOISE_MAX (film
+    grain), only the denoiser's change below DENOISE_KEEP_ABOVE is kept inside the face oval
+    (faded in over RELIEF_EDGE): the photo's relief above the grain's scale is the photo's own."""
     noise = skin_noise(image, landmarks)
     if noise < NOISE_FLOOR:
         return image
@@ -570,7 +575,7 @@ def denoise(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.nd
     # specks in the nostrils, but her cheeks' paint patches came back with edges on d10 and d14,
     # sharpness on d14 1.32).
     denoised = cv2.fastNlMeansDenoisingColored(image, None, strength, strength, 5, window)
-    if strength < RELIEF_FROM:
+    if not RELIEF_FROM <= strength < DENOISE_MAX:
         return denoised
     # Its grain taken, not its relief: the photo above DENOISE_KEEP_ABOVE, the denoised below,
     # inside the face oval, faded in over its outer RELIEF_EDGE.
