@@ -558,7 +558,13 @@ def skin_noise(image: np.ndarray, landmarks: np.ndarray) -> float:
 
 
 def denoise(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.ndarray:
-    """The source's own grain, film noise, halftone or craquelure taken out (non-local means,
+    """denoise_with_relief's picture with the relief (see there)."""
+    return denoise_with_relief(image, landmarks, face_size)[1]
+
+
+def denoise_with_relief(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> tuple[np.ndarray, np.ndarray]:
+    """(denoised, denoised with the photo's relief kept: the same object when none is kept).
+    The source's own grain, film noise, halftone or craquelure taken out (non-local means,
     strength from the noise measured on its skin). The worn face gets the target camera's
     finest band instead (blend/detail.py); the source's grain, enlarged onto a bigger face,
     read as grey speckles (an old photo) or cracks (a painting). A clean photo (noise under
@@ -567,7 +573,7 @@ def denoise(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.nd
     (faded in over RELIEF_EDGE): the photo's relief above the grain's scale is the photo's own."""
     noise = skin_noise(image, landmarks)
     if noise < NOISE_FLOOR:
-        return image
+        return image, image
     strength = float(min(DENOISE_MAX, DENOISE_GAIN * noise))
     # Search window in proportion to the face: about 5% of it, at least the default 21 px.
     window = max(21, int(0.05 * face_size) | 1)
@@ -576,7 +582,7 @@ def denoise(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.nd
     # sharpness on d14 1.32).
     denoised = cv2.fastNlMeansDenoisingColored(image, None, strength, strength, 5, window)
     if not RELIEF_FROM <= strength < DENOISE_MAX:
-        return denoised
+        return denoised, denoised
     # Its grain taken, not its relief: the photo above DENOISE_KEEP_ABOVE, the denoised below,
     # inside the face oval, faded in over its outer RELIEF_EDGE.
     original, clean = image.astype(np.float32), denoised.astype(np.float32)
@@ -585,7 +591,7 @@ def denoise(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.nd
     depth = cv2.distanceTransform(oval, cv2.DIST_L2, 5) / max(RELIEF_EDGE * face_size, 1.0)
     weight = np.clip(depth, 0.0, 1.0).astype(np.float32)
     kept *= (weight * weight * (3 - 2 * weight))[..., None]
-    return np.clip(clean + kept + 0.5, 0, 255).astype(np.uint8)
+    return denoised, np.clip(clean + kept + 0.5, 0, 255).astype(np.uint8)
 
 
 def unblotch(denoised: np.ndarray, original: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.ndarray:
@@ -956,7 +962,11 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     local[:, 1] -= y0
     shape = crop.shape[:2]
     original = crop
-    crop = denoise(crop, local, face_size)
+    # The worn picture keeps the photo's relief; the occluder search looks at the one without it
+    # (`plain`): the relief's wrinkles and modelling read as "not skin" there (Hopper's forehead
+    # and brow bridge filled, 24% more occluder pixels: her brows only 9 levels under her forehead
+    # instead of 17-23; s9's hair over her cheek 5% fewer pixels, its fill 4 levels darker).
+    plain, crop = denoise_with_relief(crop, local, face_size)
     from realtime.faces.pose import head_pose
 
     # Turned beyond mirror_yaw: the swapper wears its near half mirrored on the far one (swap/mesh.py).
@@ -965,7 +975,9 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         # Not for a source the swapper wears mirrored (turned beyond mirror_yaw, swap/mesh.py): on
         # s10 the smoothed nose side left the edge of its bridge's shade column a straight step on
         # d10 (seam 3.2 -> 4.2, on the hand clip 2.8 -> 4.9 in 10 frames; session 29, s29-lead).
-        crop = unblotch(crop, original, local, face_size)
+        unblotched = unblotch(crop, original, local, face_size)
+        plain = unblotched if plain is crop else unblotch(plain, original, local, face_size)
+        crop = unblotched
 
     raw_normals = relight.normal_map(local, shape, step=NORMAL_STEP)
     normals = light_normals(raw_normals, face_size)
@@ -978,8 +990,9 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     candidates = inner & (1 - features)
 
     # 1. Light, first pass (robust), and the de-lit picture.
-    def delight(exclude: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        colours = relight.sample_points(crop, local[skin], face_size)
+    def delight(exclude: np.ndarray | None, picture: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        picture = crop if picture is None else picture
+        colours = relight.sample_points(picture, local[skin], face_size)
         weights = None if exclude is None else (1 - exclude[np.clip(np.round(local[skin, 1]).astype(int), 0, shape[0] - 1),
                                                             np.clip(np.round(local[skin, 0]).astype(int), 0, shape[1] - 1)]).astype(np.float32)
         # First order only for the photo: a directional light plus ambient is what can be told
@@ -996,7 +1009,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         # left a bright band across the top of the forehead (the light from above taken out
         # below the band, not in it). The directional ratio is continuous over the whole crop
         # (the normal map extends past the oval) and the mask fades the face out anyway.
-        flat = crop.astype(np.float32) / ratio
+        flat = picture.astype(np.float32) / ratio
         # 1b. The light and tint that differ between the sides (balance_sides).
         hidden = features if exclude is None else features | exclude
         flat = balance_sides(flat, local, face_size, oval, hidden)
@@ -1004,6 +1017,8 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         return flat, coeffs
 
     flat, light = delight(None)
+    # What the occluder search reads: the de-lit picture without the relief.
+    search = flat if plain is crop else delight(None, plain)[0]
 
     # 2. Occluders: the photo's own glasses, hands, then whatever is not skin-coloured. The
     # glasses are searched apart: their upper rims lie in the brow band, which the skin test
@@ -1016,16 +1031,20 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         occluders |= glasses.mask
     if find_hands:
         try:
-            occluders |= hand_mask(crop, face_size) & oval
+            occluders |= hand_mask(plain, face_size) & oval
         except Exception as error:  # noqa: BLE001 - hands are a refinement; say so, go on
             log.warning("could not look for hands in the source photo (%s); a hand on the face "
                         "would be worn", error)
-    lab = cv2.cvtColor(cv2.GaussianBlur(flat, (0, 0), max(0.8, 0.004 * face_size)), cv2.COLOR_BGR2LAB)
+    lab = cv2.cvtColor(cv2.GaussianBlur(search, (0, 0), max(0.8, 0.004 * face_size)), cv2.COLOR_BGR2LAB)
     xy = np.round(local[skin, :2]).astype(int)
     xy[:, 0] = np.clip(xy[:, 0], 0, shape[1] - 1)
     xy[:, 1] = np.clip(xy[:, 1], 0, shape[0] - 1)
     samples = lab[xy[:, 1], xy[:, 0]].astype(np.float32)
     samples = samples[occluders[xy[:, 1], xy[:, 0]] == 0]
+    # The skin's chroma for the lips and lids (steps 4, 5) read off the worn picture.
+    worn_lab = lab if search is flat else \
+        cv2.cvtColor(cv2.GaussianBlur(flat, (0, 0), max(0.8, 0.004 * face_size)), cv2.COLOR_BGR2LAB)
+    tone_samples = worn_lab[xy[:, 1], xy[:, 0]].astype(np.float32)[occluders[xy[:, 1], xy[:, 0]] == 0]
     if len(samples) > 20:
         mismatch = skin_mismatch(lab, samples, candidates)
         small = max(3, int(0.01 * face_size) | 1)
@@ -1035,7 +1054,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         # pixels beside the mouth are hair, not an occluder (s12's moustache end drooping past
         # his mouth's corner was filled with cheek: a square-cut dark block on every target).
         moustache = _moustache_zone(shape, local, face_size) & \
-            (1 - _not_hair(flat, _points_mask(shape, local[skin]) > 0))
+            (1 - _not_hair(search, _points_mask(shape, local[skin]) > 0))
         mismatch &= 1 - moustache
         # Hysteresis (as Canny's edges): what is only a little off the skin's colour (within
         # _SKIN_DISTANCE but beyond _FILL_SKIN_DISTANCE) is an occluder too where it is joined
@@ -1067,6 +1086,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         others = occluders if glasses is None else occluders & (1 - cv2.dilate(glasses.mask, kernel))
         if others.any():
             flat, light = delight(others)
+            search = flat if plain is crop else delight(others, plain)[0]
         if glasses is not None:
             # Never the eyes and their lids (the whites and catchlights are lighter than the lids
             # around; a margin of 2.5% of the face instead of 5% filled lid skin: identity
@@ -1086,10 +1106,20 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         mouth = _polygon_mask(shape, [local[top.outer_lips]], dilate_px=0.04 * face_size) & oval
         occluders |= mouth
 
+    # 2b. No relief in and around what is filled, nor in the holes it encloses: the skin and glare
+    # between Hopper's rims' pieces came back as a light speck (28 levels) in the fill below her eye.
+    if plain is not crop and occluders.any():
+        near = cv2.morphologyEx(occluders, cv2.MORPH_CLOSE,
+                                cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(0.06 * face_size) | 1,) * 2))
+        grow = max(3, int(0.02 * face_size) | 1)
+        near = cv2.dilate(near, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+        away = cv2.GaussianBlur(near.astype(np.float32), (0, 0), max(1.0, 0.01 * face_size))[..., None]
+        flat = np.clip(flat + away * (search.astype(np.float32) - flat) + 0.5, 0, 255).astype(np.uint8)
+
     # 3. Fill: the mirror image where the other side is clean, a smooth membrane elsewhere.
     skin_like = None
     if len(samples) > 20 and occluders.any():
-        lab = cv2.cvtColor(cv2.GaussianBlur(flat, (0, 0), max(0.8, 0.004 * face_size)), cv2.COLOR_BGR2LAB)
+        lab = cv2.cvtColor(cv2.GaussianBlur(search, (0, 0), max(0.8, 0.004 * face_size)), cv2.COLOR_BGR2LAB)
         skin_like = 1 - skin_mismatch(lab, samples, oval, _FILL_SKIN_DISTANCE)
     lips = _polygon_mask(shape, [np.concatenate([local[list(_NOSTRILS)], local[top.outer_lips]])],
                          dilate_px=0.02 * face_size)
@@ -1120,7 +1150,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         if lips.any():
             soft = cv2.GaussianBlur(lips.astype(np.float32), (0, 0), max(1.0, 0.005 * face_size))
             lab = cv2.cvtColor(clean, cv2.COLOR_BGR2LAB).astype(np.float32)
-            skin_ab = np.median(samples[:, 1:], axis=0)
+            skin_ab = np.median(tone_samples[:, 1:], axis=0)
             # Natural lips sit a little redder than the skin: keep that much at least.
             natural = skin_ab + np.array([10.0, 3.0])
             toned = natural + makeup * (lab[..., 1:] - natural)
@@ -1139,7 +1169,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         if lids.any():
             soft = cv2.GaussianBlur(lids.astype(np.float32), (0, 0), max(1.0, 0.01 * face_size))
             lab = cv2.cvtColor(clean, cv2.COLOR_BGR2LAB).astype(np.float32)
-            skin_ab = np.median(samples[:, 1:], axis=0)
+            skin_ab = np.median(tone_samples[:, 1:], axis=0)
             toned = skin_ab + makeup * (lab[..., 1:] - skin_ab)
             lab[..., 1:] = lab[..., 1:] + soft[..., None] * (toned - lab[..., 1:])
             clean = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
