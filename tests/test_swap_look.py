@@ -88,7 +88,7 @@ def test_an_old_photo_keeps_its_relief_when_its_grain_is_taken_out(library):
         values = band[cheeks > 0]
         return float(np.median(np.abs(values - np.median(values))))
 
-    assert relief(texture.image) >= 0.75 * relief(texture.original)  # 0.61 before (0.80 of 1.32)
+    assert relief(texture.image) >= 0.75 * relief(texture.original)  # main 0.61 (0.80 of 1.32), 0.81 with it
     # ... and its grain is still taken out.
     assert skin_noise(texture.image, texture.landmarks) < 0.5 * skin_noise(texture.original, texture.landmarks)
 
