@@ -3,7 +3,9 @@
 Moving the photo's pixels onto the target brings along everything the photo had besides the
 face: its light, a hand on the cheek, hair strands, glasses, lipstick. So, once per photo:
 0. its own grain, film noise or craquelure is taken out (non-local means, from the noise
-   measured on its skin; a clean photo is left alone): the target camera's grain replaces it;
+   measured on its skin, its change kept below ~0.7% of the face inside the face oval when it ran
+   on film grain: the relief above that is the photo's; a clean photo is left alone): the target
+   camera's grain replaces it;
 1. its light is fitted (first order over the mesh normals, in luminance, weighted towards
    skin-coloured points away from the rim, reweighted against outliers from several starts:
    fit_photo_light) and its directional part (side and top/bottom light) divided out through a
@@ -91,6 +93,28 @@ _LUMA = np.array([0.114, 0.587, 0.299])
 NOISE_FLOOR = 2.0
 DENOISE_GAIN = 1.2
 DENOISE_MAX = 10.0
+# The denoiser's change is kept only below this scale (Gaussian sigma, fraction of the face): above
+# it the photo's own picture comes back. Non-local means at s12's strength (6.7) also averaged away
+# the face's soft modelling (the cheeks' and lids' relief, the brows' and forehead's texture: a
+# waxy face) that the grain, a pixel or two wide, does not need taken: dlib's distance to the photo
+# rose 0.010 over s12 > d3, d6, d14 (benchmarks/results/s32-distance: its ablation map put the loss
+# on the cheeks, brows, lids and forehead, not on one feature); with this, s12's six written pairs
+# 0.500 -> 0.495. A fraction of the face (s12 1.5 px, s9 2.2, s10 3.6): at a fixed 1.5 px s10's
+# craquelure, wider in pixels on its bigger face, came back on its cheeks.
+DENOISE_KEEP_ABOVE = 0.0073
+# ... inside the face oval only, faded in over this fraction of the face from its edge: kept out to
+# the oval, the relief made s12's jaw side on d6 a little lighter and steeper where the blend's
+# feather meets the camera's face (seam 2.56 -> 3.08, 2 frames over 3; s33-relief).
+RELIEF_EDGE = 0.05
+# ... and only where the denoiser ran at least this strong and under its ceiling (film grain: s12
+# 6.7, Hopper 8.7). Not at the ceiling (DENOISE_MAX: s10's craquelure, h 10): with it s10 went
+# 0.4359 -> 0.4562 on d6 and 0.4924 -> 0.5099 on d14, its sharpness on d14 1.250 -> 1.285 (written,
+# s33-relief). Not under RELIEF_FROM: s9 (5.5) kept it unchanged. With it, her painted nose's
+# shaded flank beside its lit ridge stepped harder on d9 (seam 3.00 -> 3.10, 4 frames over 3) and
+# the fill of her hair over the cheek came out 4 levels darker (the occluder search found 5% fewer
+# pixels); put back after the fill and out of the nose instead, s12 kept a third of the distance
+# gained and s9 on d9 rose to 3.66 (s33-relief).
+RELIEF_FROM = 6.0
 # unblotch: the denoised picture smoothed over this fraction of the face (Gaussian sigma) down the
 # nose's sides, and a moustache's dark pixels grown by HAIR_GROW of it (the strands' light gaps
 # and fringe) taking the photo's own pixels back. At 0.008 the blotches went entirely, but dlib's
@@ -534,22 +558,40 @@ def skin_noise(image: np.ndarray, landmarks: np.ndarray) -> float:
 
 
 def denoise(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.ndarray:
-    """The source's own grain, film noise, halftone or craquelure taken out (non-local means,
+    """denoise_with_relief's picture with the relief (see there)."""
+    return denoise_with_relief(image, landmarks, face_size)[1]
+
+
+def denoise_with_relief(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> tuple[np.ndarray, np.ndarray]:
+    """(denoised, denoised with the photo's relief kept: the same object when none is kept).
+    The source's own grain, film noise, halftone or craquelure taken out (non-local means,
     strength from the noise measured on its skin). The worn face gets the target camera's
     finest band instead (blend/detail.py); the source's grain, enlarged onto a bigger face,
     read as grey speckles (an old photo) or cracks (a painting). A clean photo (noise under
-    NOISE_FLOOR levels) is left as it is."""
+    NOISE_FLOOR levels) is left as it is. At strengths from RELIEF_FROM to under DENOISE_MAX (film
+    grain), only the denoiser's change below DENOISE_KEEP_ABOVE is kept inside the face oval
+    (faded in over RELIEF_EDGE): the photo's relief above the grain's scale is the photo's own."""
     noise = skin_noise(image, landmarks)
     if noise < NOISE_FLOOR:
-        return image
+        return image, image
     strength = float(min(DENOISE_MAX, DENOISE_GAIN * noise))
     # Search window in proportion to the face: about 5% of it, at least the default 21 px.
     window = max(21, int(0.05 * face_size) | 1)
-    # Tried and left out in session 32: the photo's relief kept above 0.0073 of the face
-    # (s32-distance: s12 -0.005 in dlib distance, but s12 on d6 and s9 on d9 over 3 seam levels);
-    # a painting's cracks filled first and h 4 (s32-denoise: no specks in the nostrils, but her
-    # cheeks' paint patches came back with edges on d10 and d14, sharpness on d14 1.32).
-    return cv2.fastNlMeansDenoisingColored(image, None, strength, strength, 5, window)
+    # Tried and left out in session 32: a painting's cracks filled first and h 4 (s32-denoise: no
+    # specks in the nostrils, but her cheeks' paint patches came back with edges on d10 and d14,
+    # sharpness on d14 1.32).
+    denoised = cv2.fastNlMeansDenoisingColored(image, None, strength, strength, 5, window)
+    if not RELIEF_FROM <= strength < DENOISE_MAX:
+        return denoised, denoised
+    # Its grain taken, not its relief: the photo above DENOISE_KEEP_ABOVE, the denoised below,
+    # inside the face oval, faded in over its outer RELIEF_EDGE.
+    original, clean = image.astype(np.float32), denoised.astype(np.float32)
+    kept = cv2.GaussianBlur(original - clean, (0, 0), max(1.0, DENOISE_KEEP_ABOVE * face_size))
+    oval = _fill_poly(image.shape[:2], landmarks[topology().face_oval])
+    depth = cv2.distanceTransform(oval, cv2.DIST_L2, 5) / max(RELIEF_EDGE * face_size, 1.0)
+    weight = np.clip(depth, 0.0, 1.0).astype(np.float32)
+    kept *= (weight * weight * (3 - 2 * weight))[..., None]
+    return denoised, np.clip(clean + kept + 0.5, 0, 255).astype(np.uint8)
 
 
 def unblotch(denoised: np.ndarray, original: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.ndarray:
@@ -920,7 +962,11 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     local[:, 1] -= y0
     shape = crop.shape[:2]
     original = crop
-    crop = denoise(crop, local, face_size)
+    # The worn picture keeps the photo's relief; the occluder search looks at the one without it
+    # (`plain`): the relief's wrinkles and modelling read as "not skin" there (Hopper's forehead
+    # and brow bridge filled, 24% more occluder pixels: her brows only 9 levels under her forehead
+    # instead of 17-23; s9's hair over her cheek 5% fewer pixels, its fill 4 levels darker).
+    plain, crop = denoise_with_relief(crop, local, face_size)
     from realtime.faces.pose import head_pose
 
     # Turned beyond mirror_yaw: the swapper wears its near half mirrored on the far one (swap/mesh.py).
@@ -929,7 +975,9 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         # Not for a source the swapper wears mirrored (turned beyond mirror_yaw, swap/mesh.py): on
         # s10 the smoothed nose side left the edge of its bridge's shade column a straight step on
         # d10 (seam 3.2 -> 4.2, on the hand clip 2.8 -> 4.9 in 10 frames; session 29, s29-lead).
-        crop = unblotch(crop, original, local, face_size)
+        unblotched = unblotch(crop, original, local, face_size)
+        plain = unblotched if plain is crop else unblotch(plain, original, local, face_size)
+        crop = unblotched
 
     raw_normals = relight.normal_map(local, shape, step=NORMAL_STEP)
     normals = light_normals(raw_normals, face_size)
@@ -942,8 +990,9 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     candidates = inner & (1 - features)
 
     # 1. Light, first pass (robust), and the de-lit picture.
-    def delight(exclude: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        colours = relight.sample_points(crop, local[skin], face_size)
+    def delight(exclude: np.ndarray | None, picture: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        picture = crop if picture is None else picture
+        colours = relight.sample_points(picture, local[skin], face_size)
         weights = None if exclude is None else (1 - exclude[np.clip(np.round(local[skin, 1]).astype(int), 0, shape[0] - 1),
                                                             np.clip(np.round(local[skin, 0]).astype(int), 0, shape[1] - 1)]).astype(np.float32)
         # First order only for the photo: a directional light plus ambient is what can be told
@@ -960,7 +1009,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         # left a bright band across the top of the forehead (the light from above taken out
         # below the band, not in it). The directional ratio is continuous over the whole crop
         # (the normal map extends past the oval) and the mask fades the face out anyway.
-        flat = crop.astype(np.float32) / ratio
+        flat = picture.astype(np.float32) / ratio
         # 1b. The light and tint that differ between the sides (balance_sides).
         hidden = features if exclude is None else features | exclude
         flat = balance_sides(flat, local, face_size, oval, hidden)
@@ -968,6 +1017,8 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         return flat, coeffs
 
     flat, light = delight(None)
+    # What the occluder search reads: the de-lit picture without the relief.
+    search = flat if plain is crop else delight(None, plain)[0]
 
     # 2. Occluders: the photo's own glasses, hands, then whatever is not skin-coloured. The
     # glasses are searched apart: their upper rims lie in the brow band, which the skin test
@@ -980,16 +1031,20 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         occluders |= glasses.mask
     if find_hands:
         try:
-            occluders |= hand_mask(crop, face_size) & oval
+            occluders |= hand_mask(plain, face_size) & oval
         except Exception as error:  # noqa: BLE001 - hands are a refinement; say so, go on
             log.warning("could not look for hands in the source photo (%s); a hand on the face "
                         "would be worn", error)
-    lab = cv2.cvtColor(cv2.GaussianBlur(flat, (0, 0), max(0.8, 0.004 * face_size)), cv2.COLOR_BGR2LAB)
+    lab = cv2.cvtColor(cv2.GaussianBlur(search, (0, 0), max(0.8, 0.004 * face_size)), cv2.COLOR_BGR2LAB)
     xy = np.round(local[skin, :2]).astype(int)
     xy[:, 0] = np.clip(xy[:, 0], 0, shape[1] - 1)
     xy[:, 1] = np.clip(xy[:, 1], 0, shape[0] - 1)
     samples = lab[xy[:, 1], xy[:, 0]].astype(np.float32)
     samples = samples[occluders[xy[:, 1], xy[:, 0]] == 0]
+    # The skin's chroma for the lips and lids (steps 4, 5) read off the worn picture.
+    worn_lab = lab if search is flat else \
+        cv2.cvtColor(cv2.GaussianBlur(flat, (0, 0), max(0.8, 0.004 * face_size)), cv2.COLOR_BGR2LAB)
+    tone_samples = worn_lab[xy[:, 1], xy[:, 0]].astype(np.float32)[occluders[xy[:, 1], xy[:, 0]] == 0]
     if len(samples) > 20:
         mismatch = skin_mismatch(lab, samples, candidates)
         small = max(3, int(0.01 * face_size) | 1)
@@ -999,7 +1054,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         # pixels beside the mouth are hair, not an occluder (s12's moustache end drooping past
         # his mouth's corner was filled with cheek: a square-cut dark block on every target).
         moustache = _moustache_zone(shape, local, face_size) & \
-            (1 - _not_hair(flat, _points_mask(shape, local[skin]) > 0))
+            (1 - _not_hair(search, _points_mask(shape, local[skin]) > 0))
         mismatch &= 1 - moustache
         # Hysteresis (as Canny's edges): what is only a little off the skin's colour (within
         # _SKIN_DISTANCE but beyond _FILL_SKIN_DISTANCE) is an occluder too where it is joined
@@ -1031,6 +1086,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         others = occluders if glasses is None else occluders & (1 - cv2.dilate(glasses.mask, kernel))
         if others.any():
             flat, light = delight(others)
+            search = flat if plain is crop else delight(others, plain)[0]
         if glasses is not None:
             # Never the eyes and their lids (the whites and catchlights are lighter than the lids
             # around; a margin of 2.5% of the face instead of 5% filled lid skin: identity
@@ -1050,10 +1106,20 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         mouth = _polygon_mask(shape, [local[top.outer_lips]], dilate_px=0.04 * face_size) & oval
         occluders |= mouth
 
+    # 2b. No relief in and around what is filled, nor in the holes it encloses: the skin and glare
+    # between Hopper's rims' pieces came back as a light speck (28 levels) in the fill below her eye.
+    if plain is not crop and occluders.any():
+        near = cv2.morphologyEx(occluders, cv2.MORPH_CLOSE,
+                                cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(0.06 * face_size) | 1,) * 2))
+        grow = max(3, int(0.02 * face_size) | 1)
+        near = cv2.dilate(near, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+        away = cv2.GaussianBlur(near.astype(np.float32), (0, 0), max(1.0, 0.01 * face_size))[..., None]
+        flat = np.clip(flat + away * (search.astype(np.float32) - flat) + 0.5, 0, 255).astype(np.uint8)
+
     # 3. Fill: the mirror image where the other side is clean, a smooth membrane elsewhere.
     skin_like = None
     if len(samples) > 20 and occluders.any():
-        lab = cv2.cvtColor(cv2.GaussianBlur(flat, (0, 0), max(0.8, 0.004 * face_size)), cv2.COLOR_BGR2LAB)
+        lab = cv2.cvtColor(cv2.GaussianBlur(search, (0, 0), max(0.8, 0.004 * face_size)), cv2.COLOR_BGR2LAB)
         skin_like = 1 - skin_mismatch(lab, samples, oval, _FILL_SKIN_DISTANCE)
     lips = _polygon_mask(shape, [np.concatenate([local[list(_NOSTRILS)], local[top.outer_lips]])],
                          dilate_px=0.02 * face_size)
@@ -1087,7 +1153,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         if lips.any():
             soft = cv2.GaussianBlur(lips.astype(np.float32), (0, 0), max(1.0, 0.005 * face_size))
             lab = cv2.cvtColor(clean, cv2.COLOR_BGR2LAB).astype(np.float32)
-            skin_ab = np.median(samples[:, 1:], axis=0)
+            skin_ab = np.median(tone_samples[:, 1:], axis=0)
             # Natural lips sit a little redder than the skin: keep that much at least.
             natural = skin_ab + np.array([10.0, 3.0])
             toned = natural + makeup * (lab[..., 1:] - natural)
@@ -1106,7 +1172,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
         if lids.any():
             soft = cv2.GaussianBlur(lids.astype(np.float32), (0, 0), max(1.0, 0.01 * face_size))
             lab = cv2.cvtColor(clean, cv2.COLOR_BGR2LAB).astype(np.float32)
-            skin_ab = np.median(samples[:, 1:], axis=0)
+            skin_ab = np.median(tone_samples[:, 1:], axis=0)
             toned = skin_ab + makeup * (lab[..., 1:] - skin_ab)
             lab[..., 1:] = lab[..., 1:] + soft[..., None] * (toned - lab[..., 1:])
             clean = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
