@@ -75,24 +75,6 @@ def wide_blur(picture: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.copyMakeBorder(blurred, 0, height - blurred.shape[0], 0, width - blurred.shape[1], cv2.BORDER_REPLICATE)
 
 
-def halved_gaussian_u8(picture: np.ndarray, sigma: float, shrunk: np.ndarray | None = None) -> np.ndarray:
-    """gaussian_u8(picture, sigma) for a uint8 picture and a sigma of 3 px or more, computed at half
-    size (`shrunk`: area_shrink(picture, (w // 2, h // 2)) where the caller has it): a 2x2 box
-    average, a blur at half the sigma less what the box and the linear enlargement add (1 px^2 in
-    all), enlarged back by exactly 2 (the last odd row and column take their neighbours'). Within
-    a grey level (99.9th percentile; 2-3 at a few pixels of the sharpest edges) of the full-size
-    blur away from the picture's border, at 0.25 of its cost for sigma ~4 (the brows' band,
-    realtime/faces/brows.py; issue 13's budget, benchmarks/results/s33-browband)."""
-    height, width = picture.shape[:2]
-    if sigma < 3.0 or min(height, width) < 16:
-        return gaussian_u8(picture, sigma)
-    if shrunk is None:
-        shrunk = area_shrink(picture, (width // 2, height // 2))
-    blurred = gaussian_u8(shrunk, float(np.sqrt(sigma * sigma - 1.0)) / 2.0)
-    blurred = cv2.resize(blurred, (2 * shrunk.shape[1], 2 * shrunk.shape[0]), interpolation=cv2.INTER_LINEAR)
-    return cv2.copyMakeBorder(blurred, 0, height - blurred.shape[0], 0, width - blurred.shape[1], cv2.BORDER_REPLICATE)
-
-
 def bounds(mask: np.ndarray, above: float = 0.0) -> tuple[int, int, int, int] | None:
     """(y0, y1, x0, x1): the rows and columns (end exclusive) holding `mask`'s pixels over `above`
     (a single-channel uint8 or float32 picture), or None where there is none. The same bounds as

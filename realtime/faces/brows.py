@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from realtime.blend.detail import edge_gain
-from realtime.blend.kernels import area_shrink, as_grey, bounds, gaussian_u8, halved_gaussian_u8
+from realtime.blend.kernels import area_shrink, as_grey, bounds, gaussian_u8
 from realtime.faces.topology import UPPER_LIDS, topology
 from realtime.frame import Box
 
@@ -213,7 +213,7 @@ def _nose_reaches_further(excess: np.ndarray, part: np.ndarray, fine: np.ndarray
     ya, yb = max(0, found[0] - pad), min(part.shape[0], found[1] + pad)
     xa, xb = max(0, found[2] - pad), min(part.shape[1], found[3] + pad)
     piece = part[ya:yb, xa:xb]
-    band = cv2.subtract(piece, halved_gaussian_u8(piece, wide), dtype=cv2.CV_16S)
+    band = cv2.subtract(piece, gaussian_u8(piece, wide), dtype=cv2.CV_16S)
     further = cv2.subtract(np.clip(fine[ya:yb, xa:xb], -GRAIN_LIMIT, GRAIN_LIMIT), band, dtype=cv2.CV_32F)
     # Where the nose's weight is, its own reading; elsewhere (the brows' and lids') as it was.
     inside = (nose_weight[ya:yb, xa:xb] > 0.002)[..., None] if excess.ndim == 3 else nose_weight[ya:yb, xa:xb] > 0.002
@@ -276,9 +276,7 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
     # the whole picture for a blurred one there: 1.7x the camera's sharpness on d20 with s12).
     # int16 arithmetic on an 8-bit blur (kernels.gaussian_u8, within a grey level): float32
     # copies of the box's upper half cost more than the blur.
-    # The band's base, a wide blur (3.8 px on d13), at half size (within a level; 0.57 -> 0.25 ms
-    # over d13's box; issue 13's budget, benchmarks/results/s33-browband).
-    band = cv2.subtract(part, halved_gaussian_u8(part, wide, half), dtype=cv2.CV_16S)
+    band = cv2.subtract(part, gaussian_u8(part, wide), dtype=cv2.CV_16S)
     shown_alpha = area_shrink(alpha[ya:yb, xa:xb], size)
     kept = 1.0 - shown_alpha
     # ... but the eye openings (and their narrow soft edge) are no occluder: the lash line along
