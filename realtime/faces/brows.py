@@ -556,7 +556,7 @@ def erase_brows(target: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: 
     brow where the new face (`image`, over the box) has a brow of its own: there its hairs' edges
     are the new brow's crispness through the camera detail (d13 under s42: 0.83 of the camera's
     sharpness, 0.81 with that part erased too). `amount`: the blend's opacity (at 0 the picture
-    is the camera's, untouched). `whole_steps`: the brows' region cut to a whole number of
+    is the camera's, untouched). `whole_steps`: each brow's region cut to a whole number of
     working steps (see below); False: as found (the blend stage's erase of the picture that gives
     the face its grain)."""
     if amount <= 0:
@@ -568,26 +568,17 @@ def erase_brows(target: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: 
     height, width = target.shape[:2]
     reach = BROW_REACH * face_size
     local = points[:, :2].astype(np.float32) - np.array([x0, y0], np.float32)
-    # Both brows in one region (the two brows' regions, each twice the reach around its points,
-    # and the glabella between them): each pass below is one OpenCV or numpy call over a small
-    # patch, whose fixed cost per call was most of the erase's (issue 13's budget, ~25 calls per
-    # brow; benchmarks/results/s33-browband).
-    # ... the grain picture's (whole_steps False) brow by brow, blended in float32 as before: its
-    # erase is the face's features' grain, and one region blended in 8 bits moved the features'
-    # band 0.84 -> 0.865 levels a frame on d14's alternating sharpness (tests/test_blend_detail_memory.py).
-    both_brows = (top.right_eyebrow, top.left_eyebrow)
-    groups = [[local[brow] for brow in both_brows]] if whole_steps else [[local[brow]] for brow in both_brows]
-    for hulls in groups:
-        both = np.concatenate(hulls)
-        xa, ya = np.floor(both.min(axis=0) - 2 * reach).astype(int)
-        xb, yb = np.ceil(both.max(axis=0) + 2 * reach).astype(int)
+    for brow in (top.right_eyebrow, top.left_eyebrow):
+        corners = local[brow]
+        xa, ya = np.floor(corners.min(axis=0) - 2 * reach).astype(int)
+        xb, yb = np.ceil(corners.max(axis=0) + 2 * reach).astype(int)
         xa, ya, xb, yb = max(0, xa), max(0, ya), min(width, xb), min(height, yb)
         # The mask and the fill are smooth at a brow's scale: found at ~ERASE_PX per face.
         step = max(1, int(face_size // ERASE_PX))
         # The region a whole number of steps wide and tall (its far side moved in by under a
         # step, at twice the brow's reach, where `near` is 0 from 1.5): OpenCV's INTER_AREA
         # takes its integer-factor path, a third of the cost of the fractional one for the
-        # reductions (issue 13, benchmarks/results/s28-swapcost).
+        # reductions per brow (issue 13, benchmarks/results/s28-swapcost).
         if whole_steps:
             xb, yb = _whole_steps(xa, xb, step), _whole_steps(ya, yb, step)
         if xb - xa < 4 or yb - ya < 4:
@@ -607,14 +598,13 @@ def erase_brows(target: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: 
         work = part if step == 1 else cv2.resize(part, size, interpolation=cv2.INTER_AREA)
         if step > 1:
             shown = cv2.resize(shown, size, interpolation=cv2.INTER_AREA)
-            # Nothing kept over the brows (no glasses, or frames elsewhere): zeros at any size.
+            # Nothing kept over this brow (no glasses, or frames elsewhere): zeros at any size.
             held = cv2.resize(held, size, interpolation=cv2.INTER_AREA) if anything_held else \
                 np.zeros(shown.shape, np.float32)
         scale = work.shape[1] / part.shape[1]
         zone = np.zeros(work.shape[:2], np.uint8)
-        for corners in hulls:
-            hull = cv2.convexHull(np.round((corners - (xa, ya)) * scale * 16).astype(np.int32))
-            cv2.fillConvexPoly(zone, hull, 255, lineType=cv2.LINE_AA, shift=4)
+        hull = cv2.convexHull(np.round((corners - (xa, ya)) * scale * 16).astype(np.int32))
+        cv2.fillConvexPoly(zone, hull, 255, lineType=cv2.LINE_AA, shift=4)
         distance = cv2.distanceTransform(255 - zone, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
         near = np.clip(1.5 - distance / max(reach * scale, 1.0), 0.0, 1.0)  # 1 to half the reach, 0 past 1.5x
         grey = as_grey(work)
@@ -650,7 +640,7 @@ def erase_brows(target: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: 
             full = (xb - xa, yb - ya)
             weight = cv2.resize(weight, full, interpolation=cv2.INTER_LINEAR)
             filled = cv2.resize(filled, full, interpolation=cv2.INTER_LINEAR)
-        _fill_with_grain(part, weight, filled, rounded=whole_steps)
+        _fill_with_grain(part, weight, filled)
 
 
 def _whole_steps(start: int, end: int, step: int) -> int:
@@ -658,7 +648,7 @@ def _whole_steps(start: int, end: int, step: int) -> int:
     return end - (end - start) % step
 
 
-def _fill_with_grain(part: np.ndarray, weight: np.ndarray, filled: np.ndarray, rounded: bool = True) -> None:
+def _fill_with_grain(part: np.ndarray, weight: np.ndarray, filled: np.ndarray) -> None:
     """`part` (in place) towards `filled` by `weight`, the camera's grain kept on the fill.
 
     The camera's grain stays on the fill (its finest band, limited like the brows' band in
@@ -670,26 +660,10 @@ def _fill_with_grain(part: np.ndarray, weight: np.ndarray, filled: np.ndarray, r
     found = bounds(weight)
     if found is None:
         return
-    # `rounded` False: the float32 blend, truncated (_fill_with_grain_float; the grain picture's).
     pad = int(np.ceil(3 * ERASE_GRAIN_SIGMA)) + 1
     ra, rb = max(0, found[0] - pad), min(part.shape[0], found[1] + pad)
     ca, cb = max(0, found[2] - pad), min(part.shape[1], found[3] + pad)
     part, weight, filled = part[ra:rb, ca:cb], weight[ra:rb, ca:cb], filled[ra:rb, ca:cb]
-    if not rounded:
-        _fill_with_grain_float(part, weight, filled)
-        return
-    grain = cv2.subtract(part, gaussian_u8(part, ERASE_GRAIN_SIGMA), dtype=cv2.CV_16S)
-    np.clip(grain, -GRAIN_LIMIT, GRAIN_LIMIT, out=grain)
-    # part + w * (filled + grain - part), in 8-bit passes: the fill plus the grain rounded and
-    # saturated to 8 bits, then OpenCV's per-pixel weighted mean of the two (blendLinear, rounded).
-    # Within a level of the float32 expression (which truncated: a half level darker on average);
-    # 0.77 -> 0.40 ms a call on d13's brows (issue 13's budget, benchmarks/results/s33-browband).
-    aim = cv2.add(filled, grain, dtype=cv2.CV_8U).reshape(part.shape)
-    part[:] = cv2.blendLinear(part, aim, 1.0 - weight, weight)
-
-
-def _fill_with_grain_float(part: np.ndarray, weight: np.ndarray, filled: np.ndarray) -> None:
-    """_fill_with_grain's blend in float32, truncated (before session 33; the grain picture's erase)."""
     grain = cv2.subtract(part, gaussian_u8(part, ERASE_GRAIN_SIGMA), dtype=cv2.CV_32F)
     np.clip(grain, -GRAIN_LIMIT, GRAIN_LIMIT, out=grain)
     # part + w * (filled + grain - part) in float32, clipped and truncated: the same float32
@@ -702,6 +676,7 @@ def _fill_with_grain_float(part: np.ndarray, weight: np.ndarray, filled: np.ndar
     blended = cv2.add(cv2.multiply(change, w), part, dtype=cv2.CV_32F)
     np.clip(blended, 0, 255, out=blended)
     part[:] = blended.astype(np.uint8).reshape(part.shape)
+
 
 # The swapper's brow-to-lid band (brow_band_to_source): the mesh points' heights over each upper
 # lid, up to the brow, are scaled by (the source's band / the target's) ** this (0: the target's
