@@ -3,6 +3,7 @@ sources and stages, and a way to run the CLI in-process."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import subprocess
@@ -268,6 +269,16 @@ def swapped_picture(library, image: np.ndarray, faces, source: str = "s42.jpg") 
     """The real swapper and blend stage (default settings) wearing `source` over `faces` of any
     picture (a frame the test altered, e.g. with grain added or at another size): the output."""
     from realtime.blend.stage import BlendStage
+
+    with _swapped(library, image, faces, source) as (frame, settings):
+        return BlendStage(settings).process(frame).output
+
+
+@contextlib.contextmanager
+def _swapped(library, image: np.ndarray, faces, source: str):
+    """The real swapper (default settings) wearing `source` over `faces` of `image`: yields the
+    frame with its layers drawn (before the blend stage) and the settings; the swapper is closed
+    on leaving."""
     from realtime.frame import Frame
     from realtime.settings import Settings
     from realtime.swap.mesh import MeshSwapper
@@ -279,7 +290,7 @@ def swapped_picture(library, image: np.ndarray, faces, source: str = "s42.jpg") 
         frame = Frame(index=0, image=image, capture_ns=0, pts=0.0)
         frame.faces = faces
         frame.layers = swapper.swap(frame, faces)
-        return BlendStage(settings).process(frame).output
+        yield frame, settings
     finally:
         swapper.close()
 
@@ -293,26 +304,16 @@ def swap_one(library):
     where the target's own features are. With layer=True a fourth item: the FaceLayer as the
     swapper drew it (before the blend stage, which changes it)."""
     from realtime.blend.stage import BlendStage
-    from realtime.frame import Frame
-    from realtime.settings import FaceSettings, Settings
-    from realtime.swap.mesh import MeshSwapper
+    from realtime.settings import FaceSettings
 
     def swap(video: str, index: int, source: str, moved: bool = False, layer: bool = False):
         image = frame_of(video, index)
         faces = still_faces(video, index, FaceSettings(max_faces=1))
         assert faces
-        settings = Settings()
-        swapper = MeshSwapper(settings)
-        try:
-            swapper.set_source(library.get(str(media(source))))
-            frame = Frame(index=0, image=image, capture_ns=0, pts=0.0)
-            frame.faces = faces
-            frame.layers = swapper.swap(frame, faces)
+        with _swapped(library, image, faces, source) as (frame, settings):
             under = frame.output.copy() if frame.output is not None else image
             drawn = copy.deepcopy(frame.layers[0]) if layer else None  # the blend stage changes it
             output = BlendStage(settings).process(frame).output
-        finally:
-            swapper.close()
         shot = (under, frame.layers[0].face, output) if moved else (image, faces[0], output)
         return (*shot, drawn) if layer else shot
 
