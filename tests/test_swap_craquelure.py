@@ -5,7 +5,7 @@ the skin) was cleaned by non-local means at full strength (h 10). That averaged 
 away, but where cracks cross the features (the iris, the nostrils, the lips' corners) it kept
 their crossings as clusters of dark specks, and it made the lips' and nostrils' outlines wobbly
 clumps. The denoiser now fills the cracks' thin lines first (texture.fill_thin_lines) and runs
-non-local means at h 4 on what is left (texture.denoise, benchmarks/results/s32-denoise).
+non-local means at h 4 on what is left (texture.denoise_with_relief, benchmarks/results/s32-denoise).
 
 Real photo from ../shared/media, MediaPipe. The numbers in comments are main's (a7a8702).
 """

@@ -401,7 +401,7 @@ def brow_band_floor(gain: np.ndarray, camera: np.ndarray, patch: np.ndarray, lan
         lift = np.float32(strength ** power)
         # (A flat or soft light, strength 0, lifts nothing: no zone is measured on the hot path.)
         # Nor does a lift under LIFT_MIN, not measured either: d13's cheekbones (strength 0.04, their
-        # lift 0.0017) moved the gain by under 0.0005 (a tenth of a level) for ~0.5 ms a frame of
+        # lift 0.0017) moved the gain by under 0.0005 (a tenth of a level) for ~0.3 ms a frame of
         # their measures (issue 13's budget, benchmarks/results/s33-browband).
         if lift < LIFT_MIN or not np.isfinite(seen):
             continue

@@ -557,11 +557,6 @@ def skin_noise(image: np.ndarray, landmarks: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(values - np.median(values))))
 
 
-def denoise(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.ndarray:
-    """denoise_with_relief's picture with the relief (see there)."""
-    return denoise_with_relief(image, landmarks, face_size)[1]
-
-
 def denoise_with_relief(image: np.ndarray, landmarks: np.ndarray, face_size: float) -> tuple[np.ndarray, np.ndarray]:
     """(denoised, denoised with the photo's relief kept: the same object when none is kept).
     The source's own grain, film noise, halftone or craquelure taken out (non-local means,
