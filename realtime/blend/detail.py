@@ -70,14 +70,18 @@ def camera_detail(image: np.ndarray, target: np.ndarray, scale: float, strength:
         # under the target's crisp outline). Kept, the brow is as crisp as the source draws it.
         zone, (ya, yb, xa, xb) = keep
         part = own[ya:yb, xa:xb]
-        kept = cv2.multiply(part, 1.0 - np.minimum(zone, 1.0), dtype=cv2.CV_32F)
+        # (Each last pass rounds its float32 result to int16 itself, half to even as np.rint:
+        # the same numbers without a float copy and two passes; issue 13's budget.)
         if float(zone.max()) > 1.0:
             # Above 1 (blend/detail.py edge_gain) the face's own edges are raised, past EDGE_CORE
             # levels only: a painting's brush and craquelure residue, raised as much as the lid
             # line, glittered on s9's lids on d6 (gain 3 uncored).
+            kept = cv2.multiply(part, 1.0 - np.minimum(zone, 1.0), dtype=cv2.CV_32F)
             cored = cv2.subtract(part, np.clip(part, -EDGE_CORE, EDGE_CORE), dtype=cv2.CV_32F)
-            kept = cv2.subtract(kept, cv2.multiply(cored, np.maximum(zone - 1.0, 0.0), dtype=cv2.CV_32F))
-        own[ya:yb, xa:xb] = np.rint(kept).astype(np.int16)
+            own[ya:yb, xa:xb] = cv2.subtract(kept, cv2.multiply(cored, np.maximum(zone - 1.0, 0.0), dtype=cv2.CV_32F),
+                                             dtype=cv2.CV_16S)
+        else:
+            own[ya:yb, xa:xb] = cv2.multiply(part, 1.0 - np.minimum(zone, 1.0), dtype=cv2.CV_16S)
     change = cv2.subtract(theirs, own)
     if strength < 1.0:
         change = (change * strength).astype(np.int16)

@@ -342,9 +342,12 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
     # soft brow on d6. Its edges in the finest band alone, limited, are a line a pixel wide.
     excess = cv2.subtract(np.clip(fine, -GRAIN_LIMIT, GRAIN_LIMIT), band, dtype=cv2.CV_32F)
     _nose_reaches_further(excess, part, fine, nose_weight, step, NOSE_WIDE * wide)
-    change = cv2.multiply(excess, weight if excess.ndim == 2 else cv2.merge([weight] * 3), dtype=cv2.CV_32F)
+    # The float32 product rounded to int16 in the multiply's own pass: OpenCV's conversion rounds
+    # half to even, as np.rint does, so these are the same numbers as np.rint(product).astype(int16)
+    # without the float copy and two passes over the part (issue 13's budget; tests/test_blend_budget.py).
+    change = cv2.multiply(excess, weight if excess.ndim == 2 else cv2.merge([weight] * 3), dtype=cv2.CV_16S)
     out = target.copy()
-    out[ya:yb, xa:xb] = cv2.add(part, np.rint(change).astype(np.int16), dtype=cv2.CV_8U)
+    out[ya:yb, xa:xb] = cv2.add(part, change, dtype=cv2.CV_8U)
     return out, None if keep is None else (keep, keep_box)
 
 
@@ -664,18 +667,20 @@ def _fill_with_grain(part: np.ndarray, weight: np.ndarray, filled: np.ndarray) -
     ra, rb = max(0, found[0] - pad), min(part.shape[0], found[1] + pad)
     ca, cb = max(0, found[2] - pad), min(part.shape[1], found[3] + pad)
     part, weight, filled = part[ra:rb, ca:cb], weight[ra:rb, ca:cb], filled[ra:rb, ca:cb]
-    grain = cv2.subtract(part, gaussian_u8(part, ERASE_GRAIN_SIGMA), dtype=cv2.CV_32F)
+    # The grain as int16 (whole grey levels, limited: the same values as in float32, at half the
+    # bytes per pass); the add below reads it as float32.
+    grain = cv2.subtract(part, gaussian_u8(part, ERASE_GRAIN_SIGMA), dtype=cv2.CV_16S)
     np.clip(grain, -GRAIN_LIMIT, GRAIN_LIMIT, out=grain)
     # part + w * (filled + grain - part) in float32, clipped and truncated: the same float32
     # operations in the same order as numpy's broadcasting expression, in OpenCV's passes
     # without numpy's temporaries (0.53 -> 0.45 ms a call on d13, four calls a frame; issue 13,
     # benchmarks/results/s23-budget).
-    change = cv2.subtract(cv2.add(filled, grain), part, dtype=cv2.CV_32F)
+    change = cv2.subtract(cv2.add(filled, grain, dtype=cv2.CV_32F), part, dtype=cv2.CV_32F)
     w = cv2.merge([weight] * part.shape[2]) if part.ndim == 3 and part.shape[2] > 1 else \
         weight.reshape(change.shape)
     blended = cv2.add(cv2.multiply(change, w), part, dtype=cv2.CV_32F)
     np.clip(blended, 0, 255, out=blended)
-    part[:] = blended.astype(np.uint8).reshape(part.shape)
+    np.copyto(part, blended.reshape(part.shape), casting="unsafe")  # truncated, as astype(np.uint8)
 
 
 # The swapper's brow-to-lid band (brow_band_to_source): the mesh points' heights over each upper
