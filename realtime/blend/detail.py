@@ -54,14 +54,19 @@ def camera_detail(image: np.ndarray, target: np.ndarray, scale: float, strength:
         image_low = gaussian_u8(image, sigma)
     target_low = gaussian_u8(target, sigma)
     own = cv2.subtract(image, image_low, dtype=cv2.CV_16S)
-    theirs = cv2.subtract(target, target_low, dtype=cv2.CV_16S)
     fill = crossover_fill(image_low, target_low, weight, sigma, skin, shown) if weight is not None else 0.0
-    if fill > 0.01:
+    if fill >= 1.0:
+        # The whole band down to CROSSOVER x sigma: (target - low) + (low - G), in one int16 pass
+        # (whole grey levels, exact: the same numbers as the two differences added).
+        theirs = cv2.subtract(target, gaussian_u8(target, CROSSOVER * sigma), dtype=cv2.CV_16S)
+    else:
+        theirs = cv2.subtract(target, target_low, dtype=cv2.CV_16S)
+    if 0.01 < fill < 1.0:
         # The target's band just below the split (sigma .. CROSSOVER x sigma), as far as the
         # face lacks it: theirs then reaches down to where the face's own detail is as strong
         # as the camera's.
         wide = cv2.subtract(target_low, gaussian_u8(target, CROSSOVER * sigma), dtype=cv2.CV_16S)
-        theirs = cv2.scaleAdd(wide, fill, theirs) if fill < 1.0 else cv2.add(theirs, wide)
+        theirs = cv2.scaleAdd(wide, fill, theirs)
     np.clip(own, -DETAIL_LIMIT, DETAIL_LIMIT, out=own)
     np.clip(theirs, -DETAIL_LIMIT, DETAIL_LIMIT, out=theirs)
     if keep is not None:
