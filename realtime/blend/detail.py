@@ -54,14 +54,19 @@ def camera_detail(image: np.ndarray, target: np.ndarray, scale: float, strength:
         image_low = gaussian_u8(image, sigma)
     target_low = gaussian_u8(target, sigma)
     own = cv2.subtract(image, image_low, dtype=cv2.CV_16S)
-    theirs = cv2.subtract(target, target_low, dtype=cv2.CV_16S)
     fill = crossover_fill(image_low, target_low, weight, sigma, skin, shown) if weight is not None else 0.0
-    if fill > 0.01:
+    if fill >= 1.0:
+        # The whole band down to CROSSOVER x sigma: (target - low) + (low - G), in one int16 pass
+        # (whole grey levels, exact: the same numbers as the two differences added).
+        theirs = cv2.subtract(target, gaussian_u8(target, CROSSOVER * sigma), dtype=cv2.CV_16S)
+    else:
+        theirs = cv2.subtract(target, target_low, dtype=cv2.CV_16S)
+    if 0.01 < fill < 1.0:
         # The target's band just below the split (sigma .. CROSSOVER x sigma), as far as the
         # face lacks it: theirs then reaches down to where the face's own detail is as strong
         # as the camera's.
         wide = cv2.subtract(target_low, gaussian_u8(target, CROSSOVER * sigma), dtype=cv2.CV_16S)
-        theirs = cv2.scaleAdd(wide, fill, theirs) if fill < 1.0 else cv2.add(theirs, wide)
+        theirs = cv2.scaleAdd(wide, fill, theirs)
     np.clip(own, -DETAIL_LIMIT, DETAIL_LIMIT, out=own)
     np.clip(theirs, -DETAIL_LIMIT, DETAIL_LIMIT, out=theirs)
     if keep is not None:
@@ -70,14 +75,18 @@ def camera_detail(image: np.ndarray, target: np.ndarray, scale: float, strength:
         # under the target's crisp outline). Kept, the brow is as crisp as the source draws it.
         zone, (ya, yb, xa, xb) = keep
         part = own[ya:yb, xa:xb]
-        kept = cv2.multiply(part, 1.0 - np.minimum(zone, 1.0), dtype=cv2.CV_32F)
+        # (Each last pass rounds its float32 result to int16 itself, half to even as np.rint:
+        # the same numbers without a float copy and two passes; issue 13's budget.)
         if float(zone.max()) > 1.0:
             # Above 1 (blend/detail.py edge_gain) the face's own edges are raised, past EDGE_CORE
             # levels only: a painting's brush and craquelure residue, raised as much as the lid
             # line, glittered on s9's lids on d6 (gain 3 uncored).
+            kept = cv2.multiply(part, 1.0 - np.minimum(zone, 1.0), dtype=cv2.CV_32F)
             cored = cv2.subtract(part, np.clip(part, -EDGE_CORE, EDGE_CORE), dtype=cv2.CV_32F)
-            kept = cv2.subtract(kept, cv2.multiply(cored, np.maximum(zone - 1.0, 0.0), dtype=cv2.CV_32F))
-        own[ya:yb, xa:xb] = np.rint(kept).astype(np.int16)
+            own[ya:yb, xa:xb] = cv2.subtract(kept, cv2.multiply(cored, np.maximum(zone - 1.0, 0.0), dtype=cv2.CV_32F),
+                                             dtype=cv2.CV_16S)
+        else:
+            own[ya:yb, xa:xb] = cv2.multiply(part, 1.0 - np.minimum(zone, 1.0), dtype=cv2.CV_16S)
     change = cv2.subtract(theirs, own)
     if strength < 1.0:
         change = (change * strength).astype(np.int16)
@@ -346,13 +355,15 @@ def edge_gain(target: np.ndarray, target_fine: np.ndarray, image: np.ndarray, wh
     # band (picture minus its Gaussian of `sigma`): the base's is low - G(low) plus the grain's,
     # the own band's (image - low) - (low - G(low)). 8-bit blurs and int16 differences: float
     # copies of the zone cost 2 ms on d13's 609-px face.
+    # (Per-pixel differences taken on the grid's pixels only, after the blurs: the same values
+    # as the whole part's, read on the grid, at a quarter of the passes; issue 13's budget.)
     low = gaussian_u8(image, sigma) if image_low is None or image_low.shape != image.shape else image_low
-    coarse = cv2.subtract(low, gaussian_u8(low, sigma), dtype=cv2.CV_16S)
-    own = cv2.subtract(cv2.subtract(image, low, dtype=cv2.CV_16S), coarse)
+    coarse = cv2.subtract(low[grid], gaussian_u8(low, sigma)[grid], dtype=cv2.CV_16S)
+    own = cv2.subtract(cv2.subtract(image[grid], low[grid], dtype=cv2.CV_16S), coarse)
     limited = np.clip(target_fine, -grain, grain).astype(np.float32)
-    base = cv2.add(coarse[grid], cv2.subtract(limited, cv2.GaussianBlur(limited, (0, 0), sigma))[grid],
+    base = cv2.add(coarse, cv2.subtract(limited[grid], cv2.GaussianBlur(limited, (0, 0), sigma)[grid]),
                    dtype=cv2.CV_32F)
-    own = own[grid].astype(np.float32)
+    own = own.astype(np.float32)
     camera = np.clip(target_fine[grid], -DETAIL_LIMIT, DETAIL_LIMIT).astype(np.float32)
     wanted, present, offered, both = (cv2.mean(a * b, mask=mask)[0] for a, b in
                                       ((camera, camera), (base, base), (own, own), (base, own)))

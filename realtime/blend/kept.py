@@ -176,7 +176,8 @@ def _skin_difference(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, x
     theirs, ours = theirs_u8.astype(np.float32), ours_u8.astype(np.float32)
     # Small pixels holding a kept pixel (area_shrink leaves out the last step - 1 rows and columns).
     near = np.zeros((small[1], small[0]), np.uint8)
-    near[np.minimum((ys - y0) // step, small[1] - 1), np.minimum((xs - x0) // step, small[0] - 1)] = 1
+    # (Flat indices: numpy's 2-D fancy assignment costs several times more.)
+    near.reshape(-1)[np.minimum((ys - y0) // step, small[1] - 1) * small[0] + np.minimum((xs - x0) // step, small[0] - 1)] = 1
     # The skin: the new face fully there, no kept feature in the (shrunk) pixel, and the two
     # pictures within SKIN_APART of each other: a colour and light difference, not a feature of
     # one of them (the source's brow over d13's upper rims darkened them into the brow).

@@ -202,19 +202,23 @@ def nose_zone(points: np.ndarray, box: Box, face_size: float) -> np.ndarray:
 
 
 def _nose_reaches_further(excess: np.ndarray, part: np.ndarray, fine: np.ndarray, nose_weight: np.ndarray,
-                          step: int, wide: float) -> None:
+                          step: int, wide: float, around: tuple[int, int, int, int] | None = None) -> None:
     """`excess` (feature_band's limited band minus the band) over the nose zone (`nose_weight` > 0,
     full size) with the band reaching down to `wide` (NOSE_WIDE): blurred over the zone's
-    bounding box padded by the blur's reach only (the nose is a tenth of the features' part)."""
-    found = bounds(nose_weight, 0.002)
+    bounding box padded by the blur's reach only (the nose is a tenth of the features' part).
+    `around` (y0, y1, x0, x1): rows and columns outside which `nose_weight` is 0, where the caller
+    knows them (the zone's bounds are then looked for there only)."""
+    ry, rx = (0, 0) if around is None else (around[0], around[2])
+    found = bounds(nose_weight if around is None else nose_weight[around[0]:around[1], around[2]:around[3]], 0.002)
     if found is None:
         return
+    found = (found[0] + ry, found[1] + ry, found[2] + rx, found[3] + rx)
     pad = int(np.ceil(3 * wide))
     ya, yb = max(0, found[0] - pad), min(part.shape[0], found[1] + pad)
     xa, xb = max(0, found[2] - pad), min(part.shape[1], found[3] + pad)
     piece = part[ya:yb, xa:xb]
     band = cv2.subtract(piece, gaussian_u8(piece, wide), dtype=cv2.CV_16S)
-    further = cv2.subtract(np.clip(fine[ya:yb, xa:xb], -GRAIN_LIMIT, GRAIN_LIMIT), band, dtype=cv2.CV_32F)
+    further = cv2.subtract(np.clip(fine[ya:yb, xa:xb], -GRAIN_LIMIT, GRAIN_LIMIT), band)
     # Where the nose's weight is, its own reading; elsewhere (the brows' and lids') as it was.
     inside = (nose_weight[ya:yb, xa:xb] > 0.002)[..., None] if excess.ndim == 3 else nose_weight[ya:yb, xa:xb] > 0.002
     excess[ya:yb, xa:xb] = np.where(inside, further, excess[ya:yb, xa:xb])
@@ -331,20 +335,33 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
             kx0, kx1 = max(0, (kx - 1) * step), min(width, (kx + kw + 1) * step)
             keep = keep[ky0:ky1, kx0:kx1]
             keep_box = (ya + ky0, ya + ky1, xa + kx0, xa + kx1)
+    # The nose's weight is 0 outside its own rows and columns (at half size, grown by the
+    # enlargement's reach): the two weights' maximum is taken there only (weights are >= 0).
+    nose_at = bounds(nose_weight)
+    if nose_at is not None and step > 1:
+        nose_at = (max(0, (nose_at[0] - 1) * step), min(height, (nose_at[1] + 1) * step),
+                   max(0, (nose_at[2] - 1) * step), min(width, (nose_at[3] + 1) * step))
     if step > 1:
         weight = cv2.resize(weight, (width, height), interpolation=cv2.INTER_LINEAR)
         nose_weight = cv2.resize(nose_weight, (width, height), interpolation=cv2.INTER_LINEAR)
-    weight = np.maximum(weight, nose_weight)
+    if nose_at is not None:
+        piece = weight[nose_at[0]:nose_at[1], nose_at[2]:nose_at[3]]
+        np.maximum(piece, nose_weight[nose_at[0]:nose_at[1], nose_at[2]:nose_at[3]], out=piece)
     # The band limited to GRAIN_LIMIT where weight is 1: band + weight * (clip(band) - band).
     # ... and only the band finest of all (below `sigma`, the grain's) is kept, limited: the
     # target's brow clipped over the whole band reached camera_detail as a coherent line of
     # GRAIN_LIMIT levels along the brow, 4 to 6 px wide, the thin ghost brow still seen over s9's
     # soft brow on d6. Its edges in the finest band alone, limited, are a line a pixel wide.
-    excess = cv2.subtract(np.clip(fine, -GRAIN_LIMIT, GRAIN_LIMIT), band, dtype=cv2.CV_32F)
-    _nose_reaches_further(excess, part, fine, nose_weight, step, NOSE_WIDE * wide)
-    change = cv2.multiply(excess, weight if excess.ndim == 2 else cv2.merge([weight] * 3), dtype=cv2.CV_32F)
+    # (In int16: whole grey levels, the same numbers the float32 multiply below reads.)
+    excess = cv2.subtract(np.clip(fine, -GRAIN_LIMIT, GRAIN_LIMIT), band)
+    if nose_at is not None:
+        _nose_reaches_further(excess, part, fine, nose_weight, step, NOSE_WIDE * wide, nose_at)
+    # The float32 product rounded to int16 in the multiply's own pass: OpenCV's conversion rounds
+    # half to even, as np.rint does, so these are the same numbers as np.rint(product).astype(int16)
+    # without the float copy and two passes over the part (issue 13's budget; tests/test_blend_budget.py).
+    change = cv2.multiply(excess, weight if excess.ndim == 2 else cv2.merge([weight] * 3), dtype=cv2.CV_16S)
     out = target.copy()
-    out[ya:yb, xa:xb] = cv2.add(part, np.rint(change).astype(np.int16), dtype=cv2.CV_8U)
+    out[ya:yb, xa:xb] = cv2.add(part, change, dtype=cv2.CV_8U)
     return out, None if keep is None else (keep, keep_box)
 
 
@@ -664,18 +681,20 @@ def _fill_with_grain(part: np.ndarray, weight: np.ndarray, filled: np.ndarray) -
     ra, rb = max(0, found[0] - pad), min(part.shape[0], found[1] + pad)
     ca, cb = max(0, found[2] - pad), min(part.shape[1], found[3] + pad)
     part, weight, filled = part[ra:rb, ca:cb], weight[ra:rb, ca:cb], filled[ra:rb, ca:cb]
-    grain = cv2.subtract(part, gaussian_u8(part, ERASE_GRAIN_SIGMA), dtype=cv2.CV_32F)
+    # The grain as int16 (whole grey levels, limited: the same values as in float32, at half the
+    # bytes per pass); the add below reads it as float32.
+    grain = cv2.subtract(part, gaussian_u8(part, ERASE_GRAIN_SIGMA), dtype=cv2.CV_16S)
     np.clip(grain, -GRAIN_LIMIT, GRAIN_LIMIT, out=grain)
     # part + w * (filled + grain - part) in float32, clipped and truncated: the same float32
     # operations in the same order as numpy's broadcasting expression, in OpenCV's passes
     # without numpy's temporaries (0.53 -> 0.45 ms a call on d13, four calls a frame; issue 13,
     # benchmarks/results/s23-budget).
-    change = cv2.subtract(cv2.add(filled, grain), part, dtype=cv2.CV_32F)
+    change = cv2.subtract(cv2.add(filled, grain, dtype=cv2.CV_32F), part, dtype=cv2.CV_32F)
     w = cv2.merge([weight] * part.shape[2]) if part.ndim == 3 and part.shape[2] > 1 else \
         weight.reshape(change.shape)
     blended = cv2.add(cv2.multiply(change, w), part, dtype=cv2.CV_32F)
     np.clip(blended, 0, 255, out=blended)
-    part[:] = blended.astype(np.uint8).reshape(part.shape)
+    np.copyto(part, blended.reshape(part.shape), casting="unsafe")  # truncated, as astype(np.uint8)
 
 
 # The swapper's brow-to-lid band (brow_band_to_source): the mesh points' heights over each upper

@@ -47,13 +47,13 @@ def push_pull_fill(image: np.ndarray, known: np.ndarray) -> np.ndarray:
         own = colour / np.maximum(mass, 1e-6)[..., None]
         if filled is None:
             average = colour.reshape(-1, colour.shape[-1]).sum(0) / max(float(mass.sum()), 1e-6)
-            filled = np.where(mass[..., None] > 1e-6, own, average).astype(np.float32)
+            filled = np.where(mass[..., None] > 1e-6, own, average).astype(np.float32, copy=False)
             continue
         up = cv2.pyrUp(filled, dstsize=(mass.shape[1], mass.shape[0]))
         if up.ndim == 2:
             up = up[..., None]
         trust = np.clip(mass / _CONFIDENT, 0.0, 1.0)[..., None]
-        filled = (up + trust * (own - up)).astype(np.float32)
+        filled = (up + trust * (own - up)).astype(np.float32, copy=False)
     assert filled is not None
     # The known pixels stay exactly as they were.
     return np.where(weight[..., None] > 0, values, filled)
