@@ -22,6 +22,7 @@ from realtime.blend.detail import (
     source_detail_gain,
     split_sigma,
 )
+from realtime.blend.edge_band import clean_rim
 from realtime.blend.hair_tone import camera_darkness, darken_hair, hair_darkness, hair_tone_gain
 from realtime.blend.kept import kept_in_layer, union
 from realtime.blend.kernels import as_grey, gaussian_u8
@@ -255,6 +256,10 @@ class BlendStage:
             # Under a hard light the camera's glints on the new face's lips, which the photo's lips,
             # recoloured as a whole, do not have: a matte, painted red (realtime/blend/mouth.py).
             image = lip_glints(image, target, layer.face.landmarks, layer.box, layer.face.size, layer.hard_light)
+            # The photo's own edge (its hair, its jaw's shadow) not drawn at the mask's faint rim
+            # (realtime/blend/edge_band.py): a dark line along the jaw of s12 on d6.
+            image = clean_rim(image, target, layer.alpha, layer.face.landmarks, layer.box, layer.face.size,
+                              settings.feather, settings.erosion)
             # The target's kept features (glasses frames, a closing eye) on the new face's colour,
             # as part of the layer (its image and alpha): the composite is the frame's one writer.
             layer.alpha = kept_in_layer(target, image, layer.alpha, kept, layer.face.size, kept_lines)
