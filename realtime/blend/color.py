@@ -55,11 +55,12 @@ def skin_only(lab: np.ndarray, region: np.ndarray) -> np.ndarray:
     Why: the face oval less the eyes, brows and lips still holds a moustache, the nostrils and a
     side-lit nose's shade. s12 (young Einstein, a near-black moustache): 10-12% of his skin region
     under 0.6 of its median, its lightness spread 45 where the skin's own is 26 (the targets' 15-21,
-    of which 1% or less is that dark). The transfer's gain (the spreads' ratio) then sat on its floor
-    (0.7) on every target, and the mean it takes to the target's skin was the hair's and the skin's
-    together: the worn skin came out 8-9 grey levels lighter than the camera's skin, and dlib's
-    distance to his photo 0.013 further (in process, 9 frames of d6, d10, d14;
-    benchmarks/results/s34-s12id)."""
+    of which 1% or less is that dark). The mean the transfer takes to the camera's skin was the
+    hair's and the skin's together, so the worn skin came out lighter than the camera's (written,
+    s12 on d6: +2.4 L over the skin off the hair) and the moustache and features shallower against
+    it; and the gain (the spreads' ratio) sat on its floor (0.7) on every target. dlib's distance to
+    his photo: -0.017 in process (6 frames of d6, d10, d14), nearly all of it the mean's
+    (benchmarks/results/s34-s12id)."""
     lightness = lab[:, :, 0]
     histogram = cv2.calcHist([lightness], [0], region, [256], [0, 256]).ravel()
     total = float(histogram.sum())
@@ -166,8 +167,10 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
     planes = None
     lip_lift: np.ndarray | None = None
     if strength > 0:
-        stats = (_lab_statistics(lab_small, skin_only(lab_small, mask)),
-                 _lab_statistics(target_lab, skin_only(target_lab, mask)))
+        # The source's statistics over its skin only (skin_only: not its moustache); the target's over
+        # the whole region, its shades included (they are the camera's light: left out, s42's brow on
+        # the side-lit d20 went pitch black, 0.14 of the skin against d20's own 0.33).
+        stats = (_lab_statistics(lab_small, skin_only(lab_small, mask)), _lab_statistics(target_lab, mask))
         if smooth is not None:
             stats = smooth(stats)
         matrix = transfer_matrix(stats[0], stats[1], strength)
