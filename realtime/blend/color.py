@@ -42,33 +42,54 @@ def _lab_statistics(lab: np.ndarray, region: np.ndarray) -> Stats:
     return mean.ravel(), np.maximum(std.ravel(), 1.0)
 
 
-# The transfer's statistics are the skin's: what in the skin region is darker than SKIN_DARKEST of
-# its median lightness is hair (a moustache, a beard, stubble), nostrils or a deep shade, not skin
-# (skin_only).
+# The transfer's statistics are the skin's: what in the source's skin region is darker than
+# SKIN_DARKEST of its median lightness is hair (a moustache, a beard), nostrils or a deep shade, not
+# skin. Left out as far as it is more of the region than DARK_SHARE[0], fully from DARK_SHARE[1]
+# (skin_statistics): a clean-shaven face's nostrils (s42: 0.5%, s9 2.3-2.7%) change nothing.
 SKIN_DARKEST = 0.6
+DARK_SHARE = (0.03, 0.06)
 
 
-def skin_only(lab: np.ndarray, region: np.ndarray) -> np.ndarray:
-    """`region` (uint8 {0, 1}) less its pixels darker than SKIN_DARKEST of its median lightness
-    (`lab`'s L); `region` itself when that would leave fewer than 16 pixels.
+def skin_statistics(source_lab: np.ndarray, target_lab: np.ndarray,
+                    region: np.ndarray) -> tuple[Stats, Stats]:
+    """(source's, target's) LAB statistics over `region` (uint8 {0, 1}), less the pixels where the
+    source is darker than SKIN_DARKEST of its median lightness there, as far as those are more of it
+    than DARK_SHARE[0] (statistics blended over DARK_SHARE). Both over the same pixels: a face worn
+    over itself stays itself.
 
-    Why: the face oval less the eyes, brows and lips still holds a moustache, the nostrils and a
-    side-lit nose's shade. s12 (young Einstein, a near-black moustache): 10-12% of his skin region
-    under 0.6 of its median, its lightness spread 45 where the skin's own is 26 (the targets' 15-21,
-    of which 1% or less is that dark). The mean the transfer takes to the camera's skin was the
-    hair's and the skin's together, so the worn skin came out lighter than the camera's (written,
-    s12 on d6: +2.4 L over the skin off the hair) and the moustache and features shallower against
-    it; and the gain (the spreads' ratio) sat on its floor (0.7) on every target. dlib's distance to
-    his photo: -0.017 in process (6 frames of d6, d10, d14), nearly all of it the mean's
-    (benchmarks/results/s34-s12id)."""
-    lightness = lab[:, :, 0]
+    Why: the face oval less the eyes, brows and lips still holds a moustache. s12 (young Einstein,
+    a near-black moustache): 10-12% of his skin region under 0.6 of its median, its lightness spread
+    45 where the skin's own is 26 (the targets' 15-21). The mean the transfer takes to the camera's
+    skin was the hair's and the skin's together, so the worn skin came out lighter than the camera's
+    (written, s12 on d6: +2.4 L over the skin off the hair) and the moustache and features shallower
+    against it; the gain (the spreads' ratio) sat on its floor (0.7) on every target. dlib's distance
+    to his photo: -0.017 in process (6 frames of d6, d10, d14), nearly all of it the mean's
+    (benchmarks/results/s34-s12id). Not the target's own dark pixels: they are its light (left out,
+    s42's brow on the side-lit d20 went pitch black, 0.14 of the skin against d20's own 0.33)."""
+    full = (_lab_statistics(source_lab, region), _lab_statistics(target_lab, region))
+    lightness = source_lab[:, :, 0]
     histogram = cv2.calcHist([lightness], [0], region, [256], [0, 256]).ravel()
     total = float(histogram.sum())
     if total < 16:
-        return region
+        return full
     median = int(np.searchsorted(np.cumsum(histogram), 0.5 * total))
-    skin = cv2.bitwise_and(region, (lightness > SKIN_DARKEST * median).astype(np.uint8))
-    return skin if cv2.countNonZero(skin) >= 16 else region
+    cut = int(np.floor(SKIN_DARKEST * median)) + 1  # the skin: lightness > SKIN_DARKEST * median
+    share = float(histogram[:cut].sum()) / total
+    weight = float(np.clip((share - DARK_SHARE[0]) / (DARK_SHARE[1] - DARK_SHARE[0]), 0.0, 1.0))
+    if weight <= 0.0:
+        return full
+    skin = cv2.bitwise_and(region, (lightness >= cut).astype(np.uint8))
+    if cv2.countNonZero(skin) < 16:
+        return full
+    part = (_lab_statistics(source_lab, skin), _lab_statistics(target_lab, skin))
+    if weight >= 1.0:
+        return part
+    (source_mean, source_std), (target_mean, target_std) = full
+    (skin_source_mean, skin_source_std), (skin_target_mean, skin_target_std) = part
+    return ((source_mean + weight * (skin_source_mean - source_mean),
+             source_std + weight * (skin_source_std - source_std)),
+            (target_mean + weight * (skin_target_mean - target_mean),
+             target_std + weight * (skin_target_std - target_std)))
 
 
 def transfer_matrix(source_stats: Stats, target_stats: Stats, strength: float) -> np.ndarray:
@@ -167,10 +188,8 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
     planes = None
     lip_lift: np.ndarray | None = None
     if strength > 0:
-        # The source's statistics over its skin only (skin_only: not its moustache); the target's over
-        # the whole region, its shades included (they are the camera's light: left out, s42's brow on
-        # the side-lit d20 went pitch black, 0.14 of the skin against d20's own 0.33).
-        stats = (_lab_statistics(lab_small, skin_only(lab_small, mask)), _lab_statistics(target_lab, mask))
+        # Over the skin, not a moustache (skin_statistics).
+        stats = skin_statistics(lab_small, target_lab, mask)
         if smooth is not None:
             stats = smooth(stats)
         matrix = transfer_matrix(stats[0], stats[1], strength)
