@@ -38,16 +38,6 @@ from realtime.frame import FaceLayer, Frame
 from realtime.settings import Settings
 
 
-def _without(alpha: np.ndarray, zone: tuple[np.ndarray, tuple[int, int, int, int]] | None) -> np.ndarray:
-    """`alpha` less a feature weight over its part of the box (brows.FeatureWeight): alpha * (1 - weight)."""
-    if zone is None:
-        return alpha
-    weight, (y0, y1, x0, x1) = zone
-    out = alpha.astype(np.float32, copy=True)
-    out[y0:y1, x0:x1] *= 1.0 - np.clip(weight, 0.0, 1.0)
-    return out
-
-
 def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, strength: float,
                    grain_from: np.ndarray | None = None,
                    smooth: Callable[[str, Callable[[], float]], float] | None = None) -> np.ndarray:
@@ -97,8 +87,8 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     # for on a face the swapper says has no moustache (decided once per photo, FaceLayer.moustache).
     hair = None if layer.moustache is False else \
         hair_weight(detailed, layer.alpha, layer.face.landmarks, layer.box, layer.face.size, layer.moustache)
-    zone = hair
     if hair is not None:
+        zone = hair
         gain = measured("hair", lambda: hair_gain(detailed, camera_luma, layer.alpha, zone, sigma))
         hair = (hair[0] * gain, hair[1]) if gain > 1e-3 else None
     features = merge_weights(features, hair)
@@ -120,12 +110,8 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
 
     # ... aimed higher for a face whose own fine detail is faint (detail.match_aim, read once per
     # source photo): the recorder keeps the camera's grain but strips such a face's band (s42 on d3).
-    # Read without the moustache's hair (the camera has none there to compare with): read with it, a
-    # moustache worn deeper against the skin (color.skin_statistics) lowered the whole face's finest
-    # band, its strands included (s12 on d9: the gain 0.97 -> 0.91, the strands 0.94 -> 0.86 of the
-    # photo's; benchmarks/results/s34-s12id).
-    match = measured("match", lambda: fine_match_gain(detailed, whole_camera, _without(layer.alpha, zone),
-                                                      match_low(), match_aim(layer.source_detail)))
+    match = measured("match", lambda: fine_match_gain(detailed, whole_camera, layer.alpha, match_low(),
+                                                      match_aim(layer.source_detail)))
     match = 1.0 + strength * (match - 1.0)
     if abs(match - 1.0) >= 1e-3:
         detailed = fine_band_scaled(detailed, match, match_low())
