@@ -47,12 +47,14 @@ def _without(alpha: np.ndarray, zone: FeatureWeight) -> np.ndarray:
     return out
 
 
-def _over_hair(skin: np.ndarray, hair: np.ndarray, zone: FeatureWeight) -> np.ndarray:
-    """`skin` with `hair`'s pixels over the hair `zone` (brows.FeatureWeight), by its weight."""
+def _over_hair(skin: np.ndarray, image: np.ndarray, low: np.ndarray, gain: float, zone: FeatureWeight) -> np.ndarray:
+    """`skin` with, over the hair `zone` (brows.FeatureWeight) by its weight, `image` with its band
+    above `low` (its Gaussian) times `gain`: detail.fine_band_scaled's pixels, made over the zone only."""
     weight, (y0, y1, x0, x1) = zone
     keep = np.clip(weight, 0.0, 1.0).astype(np.float32)
+    hair = cv2.addWeighted(image[y0:y1, x0:x1], gain, low[y0:y1, x0:x1], 1.0 - gain, 0.0)
     part = skin[y0:y1, x0:x1]
-    part[...] = cv2.blendLinear(hair[y0:y1, x0:x1], part, keep, 1.0 - keep)
+    part[...] = cv2.blendLinear(hair, part, keep, 1.0 - keep)
     return skin
 
 
@@ -143,7 +145,8 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     if abs(match - 1.0) >= 1e-3 or abs(hair_match - match) >= 1e-3:
         scaled = fine_band_scaled(detailed, match, match_low())
         if zone is not None and abs(hair_match - match) >= 1e-3:
-            scaled = _over_hair(scaled, fine_band_scaled(detailed, hair_match, match_low()), zone)
+            scaled = scaled.copy() if scaled is detailed else scaled
+            scaled = _over_hair(scaled, detailed, match_low(), hair_match, zone)
         detailed = scaled
     # The change, added to B, G and R alike: as its lighter and darker parts (8-bit saturating
     # differences, one of them 0 at each pixel), each added or taken off all three channels,
