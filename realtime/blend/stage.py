@@ -107,8 +107,8 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     # for on a face the swapper says has no moustache (decided once per photo, FaceLayer.moustache).
     hair = None if layer.moustache is False else \
         hair_weight(detailed, layer.alpha, layer.face.landmarks, layer.box, layer.face.size, layer.moustache)
-    zone = hair
     if hair is not None:
+        zone = hair
         gain = measured("hair", lambda: hair_gain(detailed, camera_luma, layer.alpha, zone, sigma))
         hair = (hair[0] * gain, hair[1]) if gain > 1e-3 else None
     features = merge_weights(features, hair)
@@ -133,20 +133,22 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     match = measured("match", lambda: fine_match_gain(detailed, whole_camera, layer.alpha, match_low(),
                                                       match_aim(layer.source_detail)))
     match = 1.0 + strength * (match - 1.0)
-    # The moustache's strands at the gain read without them (the camera has no hair there to compare
-    # with): read with them, a moustache worn deeper against the skin (color.skin_statistics) took
-    # the whole face's finest band down, its own strands included (s12 on d9: 0.94 -> 0.86 of the
-    # photo's at that size, "a flat black mass"). The skin keeps the gain read with them, which
-    # holds s12 on the soft d14 within the sharpness goal (benchmarks/results/s34-strands).
+    # The moustache's strands (as far as camera_detail keeps them: brows.hair_gain, none on a soft
+    # camera) at the gain read without them, the camera having no hair there to compare with. Read
+    # with them, a moustache worn deeper against the skin (color.skin_statistics) took the whole
+    # face's finest band down, its own strands included (s12 on d9: 0.94 -> 0.86 of the photo's at
+    # that size, "a flat black mass"). The skin keeps the gain read with them, which holds s12 on
+    # the soft d14 within the sharpness goal (benchmarks/results/s34-strands).
     hair_match = match
-    if zone is not None:
+    if hair is not None:
+        kept = hair
         hair_match = 1.0 + strength * (measured("match_hair", lambda: fine_match_gain(
-            detailed, whole_camera, _without(layer.alpha, zone), match_low(), match_aim(layer.source_detail))) - 1.0)
+            detailed, whole_camera, _without(layer.alpha, kept), match_low(), match_aim(layer.source_detail))) - 1.0)
     if abs(match - 1.0) >= 1e-3 or abs(hair_match - match) >= 1e-3:
         scaled = fine_band_scaled(detailed, match, match_low())
-        if zone is not None and abs(hair_match - match) >= 1e-3:
+        if hair is not None and abs(hair_match - match) >= 1e-3:
             scaled = scaled.copy() if scaled is detailed else scaled
-            scaled = _over_hair(scaled, detailed, match_low(), hair_match, zone)
+            scaled = _over_hair(scaled, detailed, match_low(), hair_match, hair)
         detailed = scaled
     # The change, added to B, G and R alike: as its lighter and darker parts (8-bit saturating
     # differences, one of them 0 at each pixel), each added or taken off all three channels,
