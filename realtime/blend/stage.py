@@ -140,10 +140,14 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     # that size, "a flat black mass"). The skin keeps the gain read with them, which holds s12 on
     # the soft d14 within the sharpness goal (benchmarks/results/s34-strands).
     hair_match = match
-    if hair is not None:
+    if hair is not None and match < 1.0 - 1e-3:
         kept = hair
         hair_match = 1.0 + strength * (measured("match_hair", lambda: fine_match_gain(
             detailed, whole_camera, _without(layer.alpha, kept), match_low(), match_aim(layer.source_detail))) - 1.0)
+        # Spared a cut, never raised: strands already drawn at the camera's crispness, raised on a
+        # grainy camera (s12 on d13: 1.34-1.5 read without them, the skin's 1.2-1.39 with) would
+        # be a crisper patch on the face (read only where the skin's is a cut).
+        hair_match = max(match, min(hair_match, 1.0))
     if abs(match - 1.0) >= 1e-3 or abs(hair_match - match) >= 1e-3:
         scaled = fine_band_scaled(detailed, match, match_low())
         if hair is not None and abs(hair_match - match) >= 1e-3:
