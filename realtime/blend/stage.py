@@ -29,6 +29,7 @@ from realtime.blend.kernels import as_grey, gaussian_u8
 from realtime.blend.mask import skin_mask
 from realtime.blend.mouth import lip_glints, mouth_membrane
 from realtime.faces.brows import (
+    FeatureWeight,
     erase_brows,
     feature_band,
     hair_gain,
@@ -37,6 +38,25 @@ from realtime.faces.brows import (
 )
 from realtime.frame import FaceLayer, Frame
 from realtime.settings import Settings
+
+
+def _without(alpha: np.ndarray, zone: FeatureWeight) -> np.ndarray:
+    """`alpha` less a feature weight over its part of the box (brows.FeatureWeight): alpha * (1 - weight)."""
+    weight, (y0, y1, x0, x1) = zone
+    out = alpha.astype(np.float32, copy=True)
+    out[y0:y1, x0:x1] *= 1.0 - np.clip(weight, 0.0, 1.0)
+    return out
+
+
+def _over_hair(skin: np.ndarray, image: np.ndarray, low: np.ndarray, gain: float, zone: FeatureWeight) -> np.ndarray:
+    """`skin` with, over the hair `zone` (brows.FeatureWeight) by its weight, `image` with its band
+    above `low` (its Gaussian) times `gain`: detail.fine_band_scaled's pixels, made over the zone only."""
+    weight, (y0, y1, x0, x1) = zone
+    keep = np.clip(weight, 0.0, 1.0).astype(np.float32)
+    hair = cv2.addWeighted(image[y0:y1, x0:x1], gain, low[y0:y1, x0:x1], 1.0 - gain, 0.0)
+    part = skin[y0:y1, x0:x1]
+    part[...] = cv2.blendLinear(hair, part, keep, 1.0 - keep)
+    return skin
 
 
 def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, strength: float,
@@ -114,8 +134,27 @@ def detail_on_luma(image: np.ndarray, camera: np.ndarray, layer: FaceLayer, stre
     match = measured("match", lambda: fine_match_gain(detailed, whole_camera, layer.alpha, match_low(),
                                                       match_aim(layer.source_detail)))
     match = 1.0 + strength * (match - 1.0)
-    if abs(match - 1.0) >= 1e-3:
-        detailed = fine_band_scaled(detailed, match, match_low())
+    # The moustache's strands (as far as camera_detail keeps them: brows.hair_gain, none on a soft
+    # camera) at the gain read without them, the camera having no hair there to compare with. Read
+    # with them, a moustache worn deeper against the skin (color.skin_statistics) took the whole
+    # face's finest band down, its own strands included (s12 on d9: 0.94 -> 0.86 of the photo's at
+    # that size, "a flat black mass"). The skin keeps the gain read with them, which holds s12 on
+    # the soft d14 within the sharpness goal (benchmarks/results/s34-strands).
+    hair_match = match
+    if hair is not None and match < 1.0 - 1e-3:
+        kept = hair
+        hair_match = 1.0 + strength * (measured("match_hair", lambda: fine_match_gain(
+            detailed, whole_camera, _without(layer.alpha, kept), match_low(), match_aim(layer.source_detail))) - 1.0)
+        # Spared a cut, never raised: strands already drawn at the camera's crispness, raised on a
+        # grainy camera (s12 on d13: 1.34-1.5 read without them, the skin's 1.2-1.39 with) would
+        # be a crisper patch on the face (read only where the skin's is a cut).
+        hair_match = max(match, min(hair_match, 1.0))
+    if abs(match - 1.0) >= 1e-3 or abs(hair_match - match) >= 1e-3:
+        scaled = fine_band_scaled(detailed, match, match_low())
+        if hair is not None and abs(hair_match - match) >= 1e-3:
+            scaled = scaled.copy() if scaled is detailed else scaled
+            scaled = _over_hair(scaled, detailed, match_low(), hair_match, hair)
+        detailed = scaled
     # The change, added to B, G and R alike: as its lighter and darker parts (8-bit saturating
     # differences, one of them 0 at each pixel), each added or taken off all three channels,
     # the same numbers as the int16 change merged into three channels and added (0.45 -> ~0.2 ms).
