@@ -65,17 +65,22 @@ def test_a_moustache_keeps_its_hair_strands_on_the_target(swap_one, library):
     assert kept >= 0.75, kept
 
 
+def _strands_kept(swap_one, library, frame: int) -> float:
+    """s12 worn on d9's `frame`: the moustache's band below 1 photo pixel over the photo's own at that size."""
+    from tests.conftest import media
+
+    photo = library.get(str(media("s12.jpg")))
+    _, face, output = swap_one("d9.mp4", frame, "s12.jpg", moved=True)
+    scale = face.size / photo.face.size
+    return _hair_texture(output, face.landmarks, scale) / _hair_texture(photo.image, photo.face.landmarks, 1.0)
+
+
 def test_a_moustache_is_worn_with_the_strands_its_photo_has_at_that_size(swap_one, library):
     # s12's strands are 1-2 photo pixels, enlarged 1.86x onto d9: drawn through the mesh bilinear,
     # the band below 1 photo pixel (over the hair's contrast) came out 0.80 of the photo's own,
     # "a blurry smeared moustache with no hair detail" (the blind judge, session 29); the hair is
     # drawn bicubic now (swap/mesh.py, _draw_hair): 0.94 (benchmarks/results/s30-moustache).
-    from tests.conftest import media
-
-    photo = library.get(str(media("s12.jpg")))
-    _, face, output = swap_one("d9.mp4", 12, "s12.jpg", moved=True)
-    scale = face.size / photo.face.size
-    kept = _hair_texture(output, face.landmarks, scale) / _hair_texture(photo.image, photo.face.landmarks, 1.0)
+    kept = _strands_kept(swap_one, library, 12)
     assert kept >= 0.88, kept
 
 
@@ -85,12 +90,7 @@ def test_a_moustache_worn_deeper_keeps_its_strands_later_in_the_clip(swap_one, l
     # whole face (detail.fine_match_gain) read as more fine detail and took down, strands
     # included: 0.796 of the photo's (s34-lead 0.869), a flatter dark mass. Now the hair is
     # matched at the gain read without it, the skin as before: 0.851 (benchmarks/results/s34-strands).
-    from tests.conftest import media
-
-    photo = library.get(str(media("s12.jpg")))
-    _, face, output = swap_one("d9.mp4", 40, "s12.jpg", moved=True)
-    scale = face.size / photo.face.size
-    kept = _hair_texture(output, face.landmarks, scale) / _hair_texture(photo.image, photo.face.landmarks, 1.0)
+    kept = _strands_kept(swap_one, library, 40)
     assert kept >= 0.83, kept
 
 
