@@ -81,6 +81,17 @@ NOSTRIL_DEPTH = 0.12
 # more but cost d3 +0.005 (benchmarks/results/s33-s10edge).
 NOSE_PLANES = (0.006, 0.03)
 
+# A frontal source's nose (even_nose_sides): the light that differs between its two sides is taken
+# out at this share (1: both sides to their mean), at the scale of the nose's planes (Gaussian
+# sigma, fraction of the face), the lightness by at most this log-ratio either way and the chroma
+# by this many LAB units; in full for a fitted side light (texture.fit_photo_light's x term) up to
+# NOSE_EVEN_SIDE[0], none from NOSE_EVEN_SIDE[1].
+NOSE_EVEN = 1.0
+NOSE_EVEN_SIGMA = 0.015
+NOSE_EVEN_MAX = 0.4
+NOSE_EVEN_TINT = 10.0
+NOSE_EVEN_SIDE = (0.2, 0.3)
+
 # The lift's masks (zones, what is kept, hair) fade over this fraction of the face (sigma).
 ZONE_SOFT = 0.01
 # ... what is never lifted over this fraction of that.
@@ -393,3 +404,48 @@ def soften_nose_planes(image: np.ndarray, landmarks: np.ndarray, face_size: floa
     # Only where there is skin (the kept features' own pixels are never changed).
     full *= cv2.GaussianBlur(weights, (0, 0), max(1.0, 0.004 * face_size))
     return np.clip(picture + full[..., None] * (wide - fine) + 0.5, 0, 255).astype(np.uint8)
+
+
+def even_nose_sides(image: np.ndarray, landmarks: np.ndarray, face_size: float, oval: np.ndarray,
+                    side: float, exclude: np.ndarray | None = None) -> np.ndarray:
+    """`image` (BGR uint8, a frontal source's clean texture) with the light that differs between
+    its nose's two sides taken out (NOSE_EVEN): over nose_shade_zone, each pixel's lightness and
+    chroma at the scale of the nose's planes (NOSE_EVEN_SIGMA, on skin only) brought to the mean
+    of its own and its mirror partner's (the same mesh point across the midline), limited.
+    The nose's even relief (both flanks' mean shade, the ridge) and its finer detail stay; nil on
+    the midline, fading out with the zone: no step. Only for a source whose fitted side light
+    (`side`, texture.fit_photo_light's x term) is weak (NOSE_EVEN_SIDE)."""
+    strength = NOSE_EVEN * float(np.clip((NOSE_EVEN_SIDE[1] - abs(side)) /
+                                         (NOSE_EVEN_SIDE[1] - NOSE_EVEN_SIDE[0]), 0.0, 1.0))
+    if strength <= 0.0:
+        return image
+    shape = image.shape[:2]
+    zone = nose_shade_zone(shape, landmarks, face_size)
+    if zone is None:
+        return image
+    from realtime.swap.texture import _mirror
+
+    x0, y0, weight = zone
+    full = np.zeros(shape, np.float32)
+    full[y0:y0 + weight.shape[0], x0:x0 + weight.shape[1]] = weight
+    _, keep, _ = shadow_zones(shape, landmarks, face_size)
+    skin = (oval > 0) & (keep == 0)
+    if exclude is not None:
+        skin &= exclude == 0
+    weights = skin.astype(np.float32)
+    lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_BGR2LAB)
+    channels = np.dstack([np.log(np.maximum(lab[..., 0], 1.0)), lab[..., 1], lab[..., 2]])
+    sigma = max(1.0, NOSE_EVEN_SIGMA * face_size)
+    low, _ = _normalised_blur(channels, cv2.merge([weights] * 3), sigma)
+    shift = 0.5 * (_mirror(low, landmarks) - low)
+    shift[..., 0] = np.clip(shift[..., 0], -NOSE_EVEN_MAX, NOSE_EVEN_MAX)
+    shift[..., 1:] = np.clip(shift[..., 1:], -NOSE_EVEN_TINT, NOSE_EVEN_TINT)
+    # Where both the pixel and its partner had skin to go on (the kept features' pixels stay).
+    support = cv2.GaussianBlur(weights, (0, 0), sigma)
+    full *= strength * np.clip(np.minimum(support, _mirror(support, landmarks)) / 0.3, 0.0, 1.0)
+    lab[..., 0] *= np.exp(full * shift[..., 0])
+    lab[..., 1:] += full[..., None] * shift[..., 1:]
+    evened = cv2.cvtColor(lab, cv2.COLOR_LAB2BGR) * 255.0
+    out = np.clip(evened + 0.5, 0, 255).astype(np.uint8)
+    # Elsewhere the pixels stay as they were (no LAB round trip's rounding).
+    return np.where((full > 1e-3)[..., None], out, image)

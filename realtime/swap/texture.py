@@ -44,7 +44,13 @@ from realtime.blend import relight
 from realtime.faces.topology import MESH_POINTS, topology
 from realtime.faces.warp import piecewise_affine_maps
 from realtime.swap.fill import push_pull_fill
-from realtime.swap.shadows import lift_shadows, nose_shade_zone, shadow_zones, soften_nose_planes
+from realtime.swap.shadows import (
+    even_nose_sides,
+    lift_shadows,
+    nose_shade_zone,
+    shadow_zones,
+    soften_nose_planes,
+)
 from realtime.swap.source_glasses import SourceGlasses, find_source_glasses
 
 log = logging.getLogger(__name__)
@@ -1141,6 +1147,9 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     if mirrored:
         # ... and its nose planes' painted edges, worn down both flanks, softened (shadows.NOSE_PLANES).
         clean = soften_nose_planes(clean, local, face_size, oval, occluders)
+    else:
+        # A frontal source's nose: the light that differs between its two sides (shadows.even_nose_sides).
+        clean = even_nose_sides(clean, local, face_size, oval, float(light[0]), occluders)
 
     # 4. Lips towards natural lips: their chroma's departure from the skin's, scaled.
     if makeup < 1.0 and len(samples) > 20:
