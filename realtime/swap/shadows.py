@@ -83,12 +83,14 @@ NOSE_PLANES = (0.006, 0.03)
 
 # A frontal source's nose (even_nose_sides): the light that differs between its two sides is taken
 # out at this share (1: both sides to their mean), at the scale of the nose's planes (Gaussian
-# sigma, fraction of the face), the lightness by at most this log-ratio either way and the chroma
-# by this many LAB units; in full for a fitted side light (texture.fit_photo_light's x term) up to
+# sigma, fraction of the face), in full where the sides' half log-ratio of lightness (L*) is under
+# NOSE_EVEN_MAX[0], not at all from NOSE_EVEN_MAX[1] (s9's nose: at most 0.14; Hopper with a dark band
+# painted down one side of her nose, tests/test_swap_delight.py: 0.27 on average), the chroma by at
+# most this many LAB units; in full for a fitted side light (texture.fit_photo_light's x term) up to
 # NOSE_EVEN_SIDE[0], none from NOSE_EVEN_SIDE[1].
 NOSE_EVEN = 1.0
 NOSE_EVEN_SIGMA = 0.015
-NOSE_EVEN_MAX = 0.4
+NOSE_EVEN_MAX = (0.15, 0.25)
 NOSE_EVEN_TINT = 10.0
 NOSE_EVEN_SIDE = (0.2, 0.3)
 
@@ -438,8 +440,12 @@ def even_nose_sides(image: np.ndarray, landmarks: np.ndarray, face_size: float, 
     sigma = max(1.0, NOSE_EVEN_SIGMA * face_size)
     low, _ = _normalised_blur(channels, cv2.merge([weights] * 3), sigma)
     shift = 0.5 * (_mirror(low, landmarks) - low)
-    shift[..., 0] = np.clip(shift[..., 0], -NOSE_EVEN_MAX, NOSE_EVEN_MAX)
+    # A difference beyond NOSE_EVEN_MAX[0] fades out by NOSE_EVEN_MAX[1]: that is not light on a
+    # nose but a dark thing over one side of it (a lock of hair, a cast shadow), whose mean with the
+    # clean side would put half of it on that side.
+    taper = np.clip((NOSE_EVEN_MAX[1] - np.abs(shift[..., 0])) / (NOSE_EVEN_MAX[1] - NOSE_EVEN_MAX[0]), 0.0, 1.0)
     shift[..., 1:] = np.clip(shift[..., 1:], -NOSE_EVEN_TINT, NOSE_EVEN_TINT)
+    shift *= taper[..., None]
     # Where both the pixel and its partner had skin to go on (the kept features' pixels stay).
     support = cv2.GaussianBlur(weights, (0, 0), sigma)
     full *= strength * np.clip(np.minimum(support, _mirror(support, landmarks)) / 0.3, 0.0, 1.0)
