@@ -89,7 +89,7 @@ NOSE_PLANES = (0.006, 0.03)
 # most this many LAB units; in full for a fitted side light (texture.fit_photo_light's x term) up to
 # NOSE_EVEN_SIDE[0], none from NOSE_EVEN_SIDE[1].
 NOSE_EVEN = 1.0
-NOSE_EVEN_SIGMA = 0.015
+NOSE_EVEN_SIGMA = 0.04
 NOSE_EVEN_MAX = (0.15, 0.25)
 NOSE_EVEN_TINT = 10.0
 NOSE_EVEN_SIDE = (0.2, 0.3)
