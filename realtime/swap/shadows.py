@@ -22,6 +22,9 @@ nostrils are not kept as they are there but lifted to NOSTRIL_DEPTH: the near no
 worn on both sides, made two dark-brown blobs beside the nose's tip. Its nose planes' painted
 edges are then softened (soften_nose_planes, NOSE_PLANES): worn down both flanks, they were hard
 vertical lines.
+A frontal source whose fitted side light is weak (a painting) has the light that differs between
+its nose's two sides taken out (even_nose_sides, NOSE_EVEN): the Mona Lisa's shaded left flank was
+worn against the camera's light.
 An evenly lit photo has no zone that far under its skin and is left (almost) as it is.
 """
 
@@ -87,7 +90,13 @@ NOSE_PLANES = (0.006, 0.03)
 # NOSE_EVEN_MAX[0], not at all from NOSE_EVEN_MAX[1] (s9's nose: at most 0.14; Hopper with a dark band
 # painted down one side of her nose, tests/test_swap_delight.py: 0.27 on average), the chroma by at
 # most this many LAB units; in full for a fitted side light (texture.fit_photo_light's x term) up to
-# NOSE_EVEN_SIDE[0], none from NOSE_EVEN_SIDE[1].
+# NOSE_EVEN_SIDE[0], none from NOSE_EVEN_SIDE[1]. s9 (the Mona Lisa, side term -0.13): her left flank
+# 6.8 L* under her right in the clean texture, worn against the camera's light (d9: a broad dark
+# side down the nose); with this 4.5, the written s9 pairs' dlib distance 0.5594 -> 0.5525 (all six
+# better), s9 > d9's seam 4.12 -> 3.70. At 1.5% of the face s9 > d9's seam went under 3 (2.36) but
+# her lit ridge, evened that finely, became a narrow stripe: s9 > d14 2.15 -> 4.09, 12 frames over 3
+# (benchmarks/results/s35-s9nose). Photos lit hard from one side (s12 0.44, s42 0.32) keep their
+# flank: lifted, it cost them identity (s26-greypatch, s31-nose).
 NOSE_EVEN = 1.0
 NOSE_EVEN_SIGMA = 0.04
 NOSE_EVEN_MAX = (0.15, 0.25)
