@@ -333,7 +333,8 @@ def measure_pair(target: Target, output: Written, identity, source_embedding, id
         "background_changed_pct": 100.0 * changed / max(compared_pixels, 1),
         # Skin colour against the person's own (realism.skin_tone), every third frame.
         **{key: _mean([t[key] for t in tones if not math.isnan(t[key])])
-           for key in ("chroma_map_de", "tone_de", "edge_de", "edge_de_target", "lips_de", "grain_ratio")},
+           for key in ("chroma_map_de", "tone_de", "edge_de", "edge_de_target", "lips_de", "grain_ratio",
+                       "sheen_ratio")},
         "swap_ms_p50": float(stages.get("swap", {}).get("p50", float("nan"))),
         "blend_ms_p50": float(stages.get("blend", {}).get("p50", float("nan"))),
     }

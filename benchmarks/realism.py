@@ -405,6 +405,8 @@ def sharpness_match(output: np.ndarray, target: np.ndarray, landmarks: np.ndarra
 
 
 # -- skin tone -----------------------------------------------------------------------------------
+SHEEN_WIDTH = 0.11
+"""Face widths: the structuring element's diameter of skin_tone's sheen (0.08 of a face box's diagonal)."""
 TONE_BLUR = 0.04
 """Face widths: the Gaussian over which skin colour counts as tone (blotches), not texture."""
 TONE_GATE = (8.0, 10.0)
@@ -474,6 +476,12 @@ def skin_tone(output: np.ndarray, target: np.ndarray, landmarks: np.ndarray) -> 
       over the skin: make-up patches, varnish, a painting's brush colour;
     - grain_ratio: std of the finest band (lightness minus its 1 px Gaussian) over the skin, output
       over target (below 1: smoother than the camera's skin);
+    - sheen_ratio: the mean white top-hat of the luma (blurred by 1 px; bright spots narrower than
+      SHEEN_WIDTH face widths over the level around them) over the skin, output over target (below 1:
+      more matte than the camera's skin, the light on its nose, cheekbones and forehead missing). The
+      sharpness match and grain_ratio are energies of a band, blind to its sign: a painting's dark
+      shadows scored as the camera's bright sheen (s9 on d20: sharpness 1.06, grain 1.0, a "plastic"
+      face to the blind judge; benchmarks/results/s35-s9skin);
     - lips_de / lips_da: the output's lips vs the target's own lips (lipstick travelling with the source).
     NaN where a region is empty."""
     output, target, landmarks = _around_face(output, target, landmarks)
@@ -482,7 +490,7 @@ def skin_tone(output: np.ndarray, target: np.ndarray, landmarks: np.ndarray) -> 
     skin, band, outside = regions["skin"], regions["band"], regions["outside"]
     nan = float("nan")
     result = dict.fromkeys(("tone_de", "tone_dl", "tone_da", "tone_db", "edge_de", "edge_de_target", "blotch",
-                            "blotch_target", "chroma_map_de", "grain_ratio", "lips_de", "lips_da"), nan)
+                            "blotch_target", "chroma_map_de", "grain_ratio", "sheen_ratio", "lips_de", "lips_da"), nan)
     if skin.sum() < 50:
         return result
     diff = out_lab[skin].mean(axis=0) - tgt_lab[skin].mean(axis=0)
@@ -514,6 +522,14 @@ def skin_tone(output: np.ndarray, target: np.ndarray, landmarks: np.ndarray) -> 
         return float((lightness - cv2.GaussianBlur(lightness, (0, 0), HF_SIGMA))[skin].std())
 
     result["grain_ratio"] = grain(out_lab) / max(grain(tgt_lab), 1e-6)
+    size = max(3, int(SHEEN_WIDTH * face_width(landmarks)) | 1)
+    element = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+
+    def sheen(picture: np.ndarray) -> float:
+        hat = cv2.morphologyEx(cv2.GaussianBlur(grey(picture), (0, 0), 1.0), cv2.MORPH_TOPHAT, element)
+        return float(hat[skin].mean())
+
+    result["sheen_ratio"] = sheen(output) / max(sheen(target), 1e-6)
     lips = lips_mask(landmarks, output.shape)
     if lips.sum() >= 20:
         lip_diff = out_lab[lips].mean(axis=0) - tgt_lab[lips].mean(axis=0)
