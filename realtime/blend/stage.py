@@ -31,6 +31,7 @@ from realtime.blend.mouth import lip_glints, mouth_membrane
 from realtime.faces.brows import (
     FeatureWeight,
     erase_brows,
+    erase_lashes,
     feature_band,
     hair_gain,
     hair_weight,
@@ -261,6 +262,9 @@ class BlendStage:
             # the camera's grain below and the composite read it.
             erase_brows(target, layer.alpha, layer.face.landmarks, layer.box, layer.face.size, kept, image,
                         settings.opacity)
+            # ... and its long lashes' tips past the kept eye, over the new face's lids (brows.erase_lashes).
+            erase_lashes(target, layer.alpha, layer.face.landmarks, layer.box, layer.face.size, kept, image,
+                         settings.opacity)
             if not settings.mouth_mask:
                 image = mouth_membrane(image, target, layer.face.landmarks, layer.box, layer.face.size)
             if settings.grain > 0:
@@ -287,6 +291,8 @@ class BlendStage:
                     # (s9 on d14, tests/test_blend_detail_memory.py; benchmarks/results/s28-swapcost).
                     erase_brows(grain_from, layer.alpha, layer.grain_points, layer.box, layer.face.size, kept, image,
                                 settings.opacity, whole_steps=False)
+                    erase_lashes(grain_from, layer.alpha, layer.grain_points, layer.box, layer.face.size, kept, image,
+                                 settings.opacity, whole_steps=False)
                 image = detail_on_luma(image, camera, layer, settings.grain, grain_from,
                                        lambda which, measure, key=track, box=layer.box:
                                        self._gains.follow((which, key), measure, time_s, box))

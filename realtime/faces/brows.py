@@ -660,6 +660,106 @@ def erase_brows(target: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: 
         _fill_with_grain(part, weight, filled)
 
 
+# The target's upper lashes past its kept eye (issue 13, s35-s10d10). The eye zone keeps the target's
+# eye and its lid margin (swap/eyes.py, EYE_MARGIN_UP(_OPEN): 0.012-0.024 of the face above the
+# contour) with a soft edge; long lashes (d10's mascara, 0.05 of the face) reach past it, and their
+# tips were drawn over the new face's lid, under the mask's soft edge and through the camera detail
+# (the limited band's residue where the layer's alpha is partial): a hairy arc over each eye that,
+# under a painting's faint brow, read as a second, lower brow ("ghosted double eyebrows", s10 on d10,
+# blind check seed 43). They are filled with the lid's skin between them (a grey closing) where the new
+# face shows, from above the upper lid's contour up to LASH_UP of the face and LASH_SIDE past its
+# corners; the kept eye (the layer's alpha under ERASE_SHOWN) keeps its lash line as it is.
+LASH_UP = 0.06
+LASH_SIDE = 0.02
+# The closing's disc (fraction of the face size): wider than a lash (2-3 px on a 380-px face), narrower
+# than the eye opening (its dark iris and lid margin are not filled).
+LASH_DISC = 0.025
+# Found and filled at about this many pixels per face size: a lash is 2-3 px wide on a 380-px face,
+# and at erase_brows' ERASE_PX it blurred into the skin below the closing's threshold.
+LASH_PX = 300
+# A lash is this many grey levels darker than the closing (fully from twice that): its thin tips
+# fade to a few levels (erase_brows' ERASE_FROM, 6, left the outer half of d10's lashes).
+LASH_FROM = 4.0
+
+
+def erase_lashes(target: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: Box, face_size: float,
+                 kept: tuple[np.ndarray, tuple[int, int]] | None = None, image: np.ndarray | None = None,
+                 amount: float = 1.0, whole_steps: bool = True) -> None:
+    """`target` (the picture under the layer, the box's pixels; BGR or luma), in place, with its
+    upper lashes past the kept eye filled with the lid's skin between them (a grey closing) where
+    the new face (`alpha`, the layer's) shows: erase_brows for the lashes (its arguments, its
+    working size and its rules: kept occluders and the new face's own dark lines stay)."""
+    if amount <= 0:
+        return
+    x0, y0 = box[0], box[1]
+    height, width = target.shape[:2]
+    local = points[:, :2].astype(np.float32) - np.array([x0, y0], np.float32)
+    up, side = LASH_UP * face_size, LASH_SIDE * face_size
+    step = max(1, int(face_size // LASH_PX))
+    pad = int(np.ceil(LASH_DISC * face_size)) + 2 * step
+    for lids in UPPER_LIDS:
+        lid = local[list(lids)]
+        lid = lid[np.argsort(lid[:, 0])]
+        xa, ya = np.floor(lid.min(axis=0) - (side + pad, up + pad)).astype(int)
+        xb, yb = np.ceil(lid.max(axis=0) + (side + pad, pad)).astype(int)
+        xa, ya, xb, yb = max(0, xa), max(0, ya), min(width, xb), min(height, yb)
+        if whole_steps:
+            xb, yb = _whole_steps(xa, xb, step), _whole_steps(ya, yb, step)
+        if xb - xa < 4 or yb - ya < 4:
+            continue
+        part = target[ya:yb, xa:xb]
+        size = (max(1, (xb - xa) // step), max(1, (yb - ya) // step))
+        work = part if step == 1 else cv2.resize(part, size, interpolation=cv2.INTER_AREA)
+        shown = alpha[ya:yb, xa:xb]
+        shown = shown if step == 1 else cv2.resize(shown, size, interpolation=cv2.INTER_AREA)
+        scale = work.shape[1] / part.shape[1]
+        # The band: the lid's contour (a little past each corner) up to LASH_UP above it, soft-edged.
+        ends = np.array([[lid[0, 0] - side, lid[0, 1]], [lid[-1, 0] + side, lid[-1, 1]]], np.float32)
+        arc = np.concatenate([ends[:1], lid, ends[1:]])
+        band = np.concatenate([arc, (arc - (0.0, up))[::-1]]) - (xa, ya)
+        zone = np.zeros(work.shape[:2], np.uint8)
+        cv2.fillPoly(zone, [np.round(band * scale * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
+        zone = cv2.GaussianBlur(zone.astype(np.float32) * (1.0 / 255.0), (0, 0), max(0.6, ZONE_FEATHER * face_size * scale))
+        disc_px = max(3, int(round(LASH_DISC * face_size * scale)) | 1)
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (disc_px, disc_px))
+        closed = cv2.morphologyEx(work, cv2.MORPH_CLOSE, disc)
+        grey = as_grey(work)
+        dark = cv2.subtract(as_grey(closed), grey).astype(np.float32)
+        lash = np.clip((dark - LASH_FROM) / LASH_FROM, 0.0, 1.0)
+        grow = max(1, int(round(0.004 * face_size * scale)))
+        lash = cv2.GaussianBlur(cv2.dilate(lash, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2)),
+                                (0, 0), grow)
+        weight = lash * zone * np.clip((shown - ERASE_SHOWN[0]) / (ERASE_SHOWN[1] - ERASE_SHOWN[0]), 0.0, 1.0) \
+            * min(1.0, amount)
+        if image is not None:
+            # Only where the new face differs from the target there (feature_band's test, at the
+            # lashes' scale): the target blended onto itself is unchanged, and a source drawing
+            # lashes where the target has them keeps them. (erase_brows' "the new face's own dark
+            # lines" kept half of them: a painting's lid crease and its light lid's rim are such lines.)
+            new = image[ya:yb, xa:xb]
+            new = as_grey(new if step == 1 else cv2.resize(new, size, interpolation=cv2.INTER_AREA))
+            differ = cv2.absdiff(cv2.GaussianBlur(new, (0, 0), 1.0), cv2.GaussianBlur(grey, (0, 0), 1.0)).astype(np.float32)
+            weight *= np.clip((differ - DIFFER_FROM) / DIFFER_FROM, 0.0, 1.0)
+        if kept is not None:
+            keep, (kx, ky) = kept
+            held = np.zeros(part.shape[:2], np.float32)
+            sx0, sy0 = max(xa, kx), max(ya, ky)
+            sx1, sy1 = min(xb, kx + keep.shape[1]), min(yb, ky + keep.shape[0])
+            if sx1 > sx0 and sy1 > sy0:
+                held[sy0 - ya:sy1 - ya, sx0 - xa:sx1 - xa] = keep[sy0 - ky:sy1 - ky, sx0 - kx:sx1 - kx]
+            if held.any():
+                held = held if step == 1 else cv2.resize(held, size, interpolation=cv2.INTER_AREA)
+                weight *= 1.0 - np.clip(cv2.dilate(held, disc) * 2.0, 0.0, 1.0)
+        if float(weight.max()) < 0.02:
+            continue
+        filled = closed.astype(np.float32)
+        if step > 1:
+            full = (xb - xa, yb - ya)
+            weight = cv2.resize(weight, full, interpolation=cv2.INTER_LINEAR)
+            filled = cv2.resize(filled, full, interpolation=cv2.INTER_LINEAR)
+        _fill_with_grain(part, weight, filled)
+
+
 def _whole_steps(start: int, end: int, step: int) -> int:
     """`end` moved in so that end - start is a whole number of `step`s."""
     return end - (end - start) % step
