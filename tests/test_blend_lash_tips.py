@@ -4,8 +4,8 @@ The eye zone keeps the target's eye and its lid margin (swap/eyes.py) with a sof
 mascara lashes reach about 0.05 of the face above the lid, past it. Their tips came through the
 mask's soft edge and the camera detail onto the new face's lid: a hairy arc over each eye that,
 under the Vermeer's faint painted brow, read as a second, lower brow (the blind judge's "ghosted
-double eyebrows" on s10 -> d10, seed 43). The blend stage fills them with the lid's skin where the
-new face shows (realtime/faces/brows.py, erase_lashes).
+double eyebrows" on s10 -> d10, seed 43). The blend stage fills them with the lid's skin, where the
+new face shows, in the picture the camera detail reads (realtime/faces/brows.py, erase_lashes).
 
 Real photo and frame (../shared/media), MediaPipe, the real swapper and blend stage.
 """
@@ -45,7 +45,7 @@ def test_the_targets_long_lashes_are_not_drawn_over_a_paintings_lids(swap_one):
     alpha[y0:y1, x0:x1] = layer.alpha
     hairs = lid_hairs(output, alpha, face.landmarks, face.size)
     # main (b0ae4e6): 8.1 grey levels (the camera's own lids there: 11.3); with the lash tips
-    # erased 6.3 (frame 45: 6.4 -> 5.1, the camera 5.4).
+    # erased from the camera detail's picture 6.0 (frame 45: 6.4 -> 5.5, the camera 5.4).
     assert hairs < 7.3, hairs
 
 

@@ -262,9 +262,6 @@ class BlendStage:
             # the camera's grain below and the composite read it.
             erase_brows(target, layer.alpha, layer.face.landmarks, layer.box, layer.face.size, kept, image,
                         settings.opacity)
-            # ... and its long lashes' tips past the kept eye, over the new face's lids (brows.erase_lashes).
-            erase_lashes(target, layer.alpha, layer.face.landmarks, layer.box, layer.face.size, kept, image,
-                         settings.opacity)
             if not settings.mouth_mask:
                 image = mouth_membrane(image, target, layer.face.landmarks, layer.box, layer.face.size)
             if settings.grain > 0:
@@ -291,6 +288,12 @@ class BlendStage:
                     # (s9 on d14, tests/test_blend_detail_memory.py; benchmarks/results/s28-swapcost).
                     erase_brows(grain_from, layer.alpha, layer.grain_points, layer.box, layer.face.size, kept, image,
                                 settings.opacity, whole_steps=False)
+                    # ... and its long lashes' tips past the kept eye (brows.erase_lashes): through the
+                    # camera detail they were drawn over the new face's lids, a hairy arc that read as a
+                    # second brow under a painting's faint one (s10 -> d10, blind check seed 43). Here only:
+                    # erased from the picture under the layer too (the mask's soft edge over the kept eye),
+                    # they did little more for the look and took the written sharpness on d10 under its
+                    # goal (s12 0.987 -> 0.786; benchmarks/results/s35-s10d10).
                     erase_lashes(grain_from, layer.alpha, layer.grain_points, layer.box, layer.face.size, kept, image,
                                  settings.opacity, whole_steps=False)
                 image = detail_on_luma(image, camera, layer, settings.grain, grain_from,
