@@ -89,6 +89,7 @@ PARTS = [
     ("realtime.blend.stage", "composite", "composite"),
     # Sessions 18-21's finer parts (before: copied into each benchmarks/results/s1x-budget/parts.py).
     ("realtime.blend.stage", "erase_brows", "brow erase"),
+    ("realtime.blend.stage", "erase_lashes", "lash erase"),
     ("realtime.blend.stage", "feature_band", "feature band (brows, lids)"),
     ("realtime.blend.stage", "kept_in_layer", "kept features' shift"),
     ("realtime.swap.mesh", "edge_off_skin", "edge off skin"),

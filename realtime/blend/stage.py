@@ -31,6 +31,7 @@ from realtime.blend.mouth import lip_glints, mouth_membrane
 from realtime.faces.brows import (
     FeatureWeight,
     erase_brows,
+    erase_lashes,
     feature_band,
     hair_gain,
     hair_weight,
@@ -287,6 +288,14 @@ class BlendStage:
                     # (s9 on d14, tests/test_blend_detail_memory.py; benchmarks/results/s28-swapcost).
                     erase_brows(grain_from, layer.alpha, layer.grain_points, layer.box, layer.face.size, kept, image,
                                 settings.opacity, whole_steps=False)
+                    # ... and its long lashes' tips past the kept eye (brows.erase_lashes): through the
+                    # camera detail they were drawn over the new face's lids, a hairy arc that read as a
+                    # second brow under a painting's faint one (s10 -> d10, blind check seed 43). Here only:
+                    # erased from the picture under the layer too (the mask's soft edge over the kept eye),
+                    # they did little more for the look and took the written sharpness on d10 under its
+                    # goal (s12 0.987 -> 0.786; benchmarks/results/s35-s10d10).
+                    erase_lashes(grain_from, layer.alpha, layer.grain_points, layer.box, layer.face.size, kept, image,
+                                 settings.opacity, whole_steps=False)
                 image = detail_on_luma(image, camera, layer, settings.grain, grain_from,
                                        lambda which, measure, key=track, box=layer.box:
                                        self._gains.follow((which, key), measure, time_s, box))
