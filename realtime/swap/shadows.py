@@ -71,6 +71,15 @@ UNDER_NARROW = 0.015
 # lip's keep as well: lifted too, d10 +0.023 and d14 +0.017. At 0.15: d10 +0.007
 # (benchmarks/results/s29-s10brow).
 NOSTRIL_DEPTH = 0.12
+# Under the eyes of a source the swapper wears mirrored (lift_shadows' `mirrored`: under_eyes, the
+# lower lid's outer half down to the _UNDER_*_EYE points) a shadow is lifted to this depth instead
+# of SHADOW_DEPTH, its own lightness taken over EYE_NARROW of the face. A turned head lit from one
+# side keeps the shade under its near eye's lower lid (s10: 151 grey in a band a few percent of the
+# face high, 0.72 of the cheek, while over UNDER_NARROW it averaged 0.84 of the skin nearby, within
+# SHADOW_DEPTH, and was hardly lifted); worn mirrored on both eyes and darkened by the colour
+# transfer on a darker target it was a grey-brown smudge under both eyes (d9, d13: "bruised").
+EYE_DEPTH = 0.05
+EYE_NARROW = 0.008
 # On such a mirrored source the nose's planes (nose_shade_zone: the bridge's sides, the flanks and
 # the cheek beside them) keep their detail finer than NOSE_PLANES[0] of the face (Gaussian sigma)
 # but take their lightness and colour between that and NOSE_PLANES[1] from the skin around, spread
@@ -337,6 +346,11 @@ def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, ova
     under = _grown_soft((under_eyes(shape, landmarks, face_size) | far) & (oval > 0), max(1.0, ZONE_SOFT * face_size))
     local_under, _ = _normalised_blur(lightness, skin.astype(np.float32), max(1.0, UNDER_NARROW * face_size))
     local = local + under * (local_under - local)
+    eyes = None
+    if mirrored:
+        eyes = _grown_soft(under_eyes(shape, landmarks, face_size) & (oval > 0), max(1.0, ZONE_SOFT * face_size))
+        local_eyes, _ = _normalised_blur(lightness, skin.astype(np.float32), max(1.0, EYE_NARROW * face_size))
+        local = local + eyes * (local_eyes - local)
     # Darkness down to SHADOW_DEPTH under the skin nearby is the face's own relief and stays;
     # only what is deeper is lifted, to that depth: the gain starts at 1 where the depth is
     # reached, so a shadow's edge fades in without an outline. Bounded by MAX_GAIN.
@@ -348,6 +362,8 @@ def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, ova
         far_weight = _grown_soft(far & oval, max(1.0, ZONE_SOFT * face_size)) * \
             np.clip(inside / max(1.0, FAR_EDGE * face_size), 0.0, 1.0)
         depth = depth + (FAR_DEPTH - SHADOW_DEPTH) * far_strength * far_weight
+    if eyes is not None:
+        depth = depth + (EYE_DEPTH - depth) * eyes
     if nose_zone.any():
         nose = _grown_soft(nose_zone & oval, max(1.0, ZONE_SOFT * face_size))
         depth = depth + (NOSE_DEPTH - depth) * nose
