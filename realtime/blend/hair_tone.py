@@ -33,8 +33,15 @@ import numpy as np
 from realtime.blend.kernels import area_shrink, as_grey
 from realtime.faces.brows import cheek_pixels, hair_weight
 
-# The darkest share of the hair compared (its strands' cores), and of the pupils.
+# The darkest share of the hair compared (its strands' cores).
 DARKEST = 10.0  # percentile
+# ... and of the pupils' discs (PUPIL_DISC): a smaller share, the pupil being smaller than the disc
+# in a light iris under a bright light. d10 (light grey eyes, a ring light: a pupil of ~0.2 of the
+# iris, with a catchlight in it) read its darkest tenth in the iris: 1/3.2-1/4.0 of its cheeks, where
+# its pupils' cores are 1/7-1/10; s12's near-black moustache (the photo's 1/7.0) was left a mid-grey,
+# at L* 36 on skin at 76, that read green-grey on her pink face (issue 13). A pupil that fills its
+# disc's darkest tenth reads about the same at the twentieth: d14 1/5.3 -> 1/5.6, d9 3.3 -> 3.5.
+PUPIL_DARKEST = 5.0  # percentile
 # The hair's gain is full where its local lightness (a Gaussian of HAIR_LOCAL_SIGMA of the face)
 # is under HAIR_LOCAL[0] of the cheeks' and none from HAIR_LOCAL[1]: the hair's dark body, not the
 # skin around it nor its lighter, thinner ends (brows.hair_weight grows and blurs the hair by 1.2%
@@ -52,11 +59,11 @@ EYE_OPEN = 0.12
 _EYES = ((468, 469, 471, 159, 145, 33, 133), (473, 474, 476, 386, 374, 263, 362))
 
 
-def _darkest(values: np.ndarray) -> float:
-    """The DARKEST percentile of `values` (a k-th smallest: np.percentile's generic path was
+def _darkest(values: np.ndarray, share: float = DARKEST) -> float:
+    """The `share` percentile of `values` (a k-th smallest: np.percentile's generic path was
     a third of this module's time)."""
     flat = values.ravel()
-    k = int(DARKEST / 100.0 * (flat.size - 1))
+    k = int(share / 100.0 * (flat.size - 1))
     return float(np.partition(flat, k)[k])
 
 
@@ -67,7 +74,7 @@ def _cheeks(grey: np.ndarray, local: np.ndarray) -> float | None:
 
 
 def camera_darkness(camera: np.ndarray, points: np.ndarray, box) -> float | None:
-    """The camera's cheeks' grey over its pupils' darkest tenth (`camera`: its picture over the
+    """The camera's cheeks' grey over its pupils' darkest twentieth (PUPIL_DARKEST) (`camera`: its picture over the
     box, BGR or grey; `points`: its landmarks in frame pixels, iris points included); None with no
     open eye or no iris points."""
     if points.shape[0] < 478:
@@ -93,7 +100,7 @@ def camera_darkness(camera: np.ndarray, points: np.ndarray, box) -> float | None
         pupils.append(as_grey(camera[y - radius:y + radius + 1, x - radius:x + radius + 1])[disc > 0])
     if not pupils:
         return None
-    return skin / max(_darkest(np.concatenate(pupils)), 1.0)
+    return skin / max(_darkest(np.concatenate(pupils), PUPIL_DARKEST), 1.0)
 
 
 def hair_darkness(image: np.ndarray, alpha: np.ndarray, points: np.ndarray, box,
