@@ -35,13 +35,16 @@ from realtime.faces.brows import cheek_pixels, hair_weight
 
 # The darkest share of the hair compared (its strands' cores).
 DARKEST = 10.0  # percentile
-# ... and of the pupils' discs (PUPIL_DISC): a smaller share, the pupil being smaller than the disc
-# in a light iris under a bright light. d10 (light grey eyes, a ring light: a pupil of ~0.2 of the
-# iris, with a catchlight in it) read its darkest tenth in the iris: 1/3.2-1/4.0 of its cheeks, where
-# its pupils' cores are 1/7-1/10; s12's near-black moustache (the photo's 1/7.0) was left a mid-grey,
-# at L* 36 on skin at 76, that read green-grey on her pink face (issue 13). A pupil that fills its
-# disc's darkest tenth reads about the same at the twentieth: d14 1/5.3 -> 1/5.6, d9 3.3 -> 3.5.
+# The pupils' discs (PUPIL_DISC) are read at their darkest tenth too, unless that tenth reaches into
+# the iris: a pupil under a tenth of the disc (a light iris under a bright light), seen as a darkest
+# twentieth (PUPIL_DARKEST) under 1/PUPIL_SMALL of the tenth. d10 (light grey eyes, a ring light: a
+# pupil of ~0.2 of the iris, a catchlight in it) read its iris: 1/3.2-1/4.0 of its cheeks where its
+# pupils' cores are 1/7-1/10; s12's near-black moustache (the photo's 1/7.0) was left a mid-grey, L*
+# 27 on skin at 75 on the written file, read green-grey on her pink face (issue 13). Read at the
+# twentieth everywhere, s12 on d6 (a pupil that fills its tenth, 1.2x darker at the twentieth) took
+# a darker moustache too and dlib's distance to the photo +0.0037 lossless (benchmarks/results/s35-d10).
 PUPIL_DARKEST = 5.0  # percentile
+PUPIL_SMALL = 1.5
 # The hair's gain is full where its local lightness (a Gaussian of HAIR_LOCAL_SIGMA of the face)
 # is under HAIR_LOCAL[0] of the cheeks' and none from HAIR_LOCAL[1]: the hair's dark body, not the
 # skin around it nor its lighter, thinner ends (brows.hair_weight grows and blurs the hair by 1.2%
@@ -74,7 +77,8 @@ def _cheeks(grey: np.ndarray, local: np.ndarray) -> float | None:
 
 
 def camera_darkness(camera: np.ndarray, points: np.ndarray, box) -> float | None:
-    """The camera's cheeks' grey over its pupils' darkest twentieth (PUPIL_DARKEST) (`camera`: its picture over the
+    """The camera's cheeks' grey over its pupils' darkest tenth (a twentieth for small pupils:
+    PUPIL_SMALL) (`camera`: its picture over the
     box, BGR or grey; `points`: its landmarks in frame pixels, iris points included); None with no
     open eye or no iris points."""
     if points.shape[0] < 478:
@@ -100,7 +104,9 @@ def camera_darkness(camera: np.ndarray, points: np.ndarray, box) -> float | None
         pupils.append(as_grey(camera[y - radius:y + radius + 1, x - radius:x + radius + 1])[disc > 0])
     if not pupils:
         return None
-    return skin / max(_darkest(np.concatenate(pupils), PUPIL_DARKEST), 1.0)
+    values = np.concatenate(pupils)
+    tenth, twentieth = _darkest(values), _darkest(values, PUPIL_DARKEST)
+    return skin / max(twentieth if tenth > PUPIL_SMALL * twentieth else tenth, 1.0)
 
 
 def hair_darkness(image: np.ndarray, alpha: np.ndarray, points: np.ndarray, box,
