@@ -78,9 +78,8 @@ def _cheeks(grey: np.ndarray, local: np.ndarray) -> float | None:
 
 def camera_darkness(camera: np.ndarray, points: np.ndarray, box) -> float | None:
     """The camera's cheeks' grey over its pupils' darkest tenth (a twentieth for small pupils:
-    PUPIL_SMALL) (`camera`: its picture over the
-    box, BGR or grey; `points`: its landmarks in frame pixels, iris points included); None with no
-    open eye or no iris points."""
+    PUPIL_SMALL) (`camera`: its picture over the box, BGR or grey; `points`: its landmarks in frame
+    pixels, iris points included); None with no open eye or no iris points."""
     if points.shape[0] < 478:
         return None
     local = points[:, :2].astype(np.float32) - np.array(box[:2], np.float32)
