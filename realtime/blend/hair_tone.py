@@ -33,8 +33,18 @@ import numpy as np
 from realtime.blend.kernels import area_shrink, as_grey
 from realtime.faces.brows import cheek_pixels, hair_weight
 
-# The darkest share of the hair compared (its strands' cores), and of the pupils.
+# The darkest share of the hair compared (its strands' cores).
 DARKEST = 10.0  # percentile
+# The pupils' discs (PUPIL_DISC) are read at their darkest tenth too, unless that tenth reaches into
+# the iris: a pupil under a tenth of the disc (a light iris under a bright light), seen as a darkest
+# twentieth (PUPIL_DARKEST) under 1/PUPIL_SMALL of the tenth. d10 (light grey eyes, a ring light: a
+# pupil of ~0.2 of the iris, a catchlight in it) read its iris: 1/3.2-1/4.0 of its cheeks where its
+# pupils' cores are 1/7-1/10; s12's near-black moustache (the photo's 1/7.0) was left a mid-grey, L*
+# 27 on skin at 75 on the written file, read green-grey on her pink face (issue 13). Read at the
+# twentieth everywhere, s12 on d6 (a pupil that fills its tenth, 1.2x darker at the twentieth) took
+# a darker moustache too and dlib's distance to the photo +0.0037 lossless (benchmarks/results/s35-d10).
+PUPIL_DARKEST = 5.0  # percentile
+PUPIL_SMALL = 1.5
 # The hair's gain is full where its local lightness (a Gaussian of HAIR_LOCAL_SIGMA of the face)
 # is under HAIR_LOCAL[0] of the cheeks' and none from HAIR_LOCAL[1]: the hair's dark body, not the
 # skin around it nor its lighter, thinner ends (brows.hair_weight grows and blurs the hair by 1.2%
@@ -52,11 +62,11 @@ EYE_OPEN = 0.12
 _EYES = ((468, 469, 471, 159, 145, 33, 133), (473, 474, 476, 386, 374, 263, 362))
 
 
-def _darkest(values: np.ndarray) -> float:
-    """The DARKEST percentile of `values` (a k-th smallest: np.percentile's generic path was
+def _darkest(values: np.ndarray, share: float = DARKEST) -> float:
+    """The `share` percentile of `values` (a k-th smallest: np.percentile's generic path was
     a third of this module's time)."""
     flat = values.ravel()
-    k = int(DARKEST / 100.0 * (flat.size - 1))
+    k = int(share / 100.0 * (flat.size - 1))
     return float(np.partition(flat, k)[k])
 
 
@@ -67,9 +77,9 @@ def _cheeks(grey: np.ndarray, local: np.ndarray) -> float | None:
 
 
 def camera_darkness(camera: np.ndarray, points: np.ndarray, box) -> float | None:
-    """The camera's cheeks' grey over its pupils' darkest tenth (`camera`: its picture over the
-    box, BGR or grey; `points`: its landmarks in frame pixels, iris points included); None with no
-    open eye or no iris points."""
+    """The camera's cheeks' grey over its pupils' darkest tenth (a twentieth for small pupils:
+    PUPIL_SMALL) (`camera`: its picture over the box, BGR or grey; `points`: its landmarks in frame
+    pixels, iris points included); None with no open eye or no iris points."""
     if points.shape[0] < 478:
         return None
     local = points[:, :2].astype(np.float32) - np.array(box[:2], np.float32)
@@ -93,7 +103,9 @@ def camera_darkness(camera: np.ndarray, points: np.ndarray, box) -> float | None
         pupils.append(as_grey(camera[y - radius:y + radius + 1, x - radius:x + radius + 1])[disc > 0])
     if not pupils:
         return None
-    return skin / max(_darkest(np.concatenate(pupils)), 1.0)
+    values = np.concatenate(pupils)
+    tenth, twentieth = _darkest(values), _darkest(values, PUPIL_DARKEST)
+    return skin / max(twentieth if tenth > PUPIL_SMALL * twentieth else tenth, 1.0)
 
 
 def hair_darkness(image: np.ndarray, alpha: np.ndarray, points: np.ndarray, box,
