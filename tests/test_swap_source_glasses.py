@@ -203,3 +203,34 @@ def test_the_built_in_faces_folds_are_shading_not_black_lines(hopper):
     zone = lower & inside & ~_hull(shape, points[top.outer_lips, :2], 0.03 * size) & ~_hull(shape, points[_NOSE, :2], 0.01 * size)
     depth = _dark_thin(texture.image, size)[zone]
     assert (depth > 80).sum() == 0, f"{int((depth > 80).sum())} px of lines up to {depth.max():.0f} levels deep"
+
+
+def test_the_demo_wears_no_pale_wedge_down_the_nose(library):
+    """`make run`'s first picture: Hopper worn on the demo clip. The bare ridge of her nose between
+    her tinted lenses carries the photo flash's highlight (10-12 L* over the fill of the lenses
+    beside it, half its chroma): worn as a pale grey wedge from between the eyes down the nose,
+    6.6 chroma greyer than the skin beside the nose on the written demo (the clip's own: 1.0
+    redder). The ridge now takes the tint of the fill beside it (its lightness kept): a lit
+    ridge, not a grey patch.
+    Measured on the worn picture, at the target's landmarks (ridge 197/195/5 against the skin under
+    the eyes and beside the nose)."""
+    from realtime.capture.demo import DemoSource
+    from realtime.settings import CaptureSettings
+    from tests.conftest import still_detector, swapped_picture
+
+    image = DemoSource(CaptureSettings(input="demo")).frame(0)
+    faces = still_detector().detect(image)
+    assert faces
+    output = swapped_picture(library, image, faces[:1], source=str(builtin_source_path()))
+    points = faces[0].landmarks[:, :2]
+    lab = cv2.cvtColor(output, cv2.COLOR_BGR2LAB).astype(np.float32)
+    lightness, chroma = lab[..., 0] / 2.55, np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
+
+    def mean_at(channel: np.ndarray, indices: list[int]) -> float:
+        return float(np.mean([channel[int(y) - 3:int(y) + 4, int(x) - 3:int(x) + 4].mean()
+                              for x, y in points[indices]]))
+
+    ridge, beside = [197, 195, 5], [119, 348, 126, 355]
+    step = mean_at(lightness, ridge) - mean_at(lightness, beside)
+    grey = mean_at(chroma, beside) - mean_at(chroma, ridge)
+    assert grey < 3.0, f"the nose ridge is {grey:.1f} chroma greyer than the skin beside it ({step:+.1f} L*)"

@@ -158,6 +158,13 @@ _GLARE_REACH = 0.03
 _LENS_SEEN = 8.0
 _LENS_LEVEL_BLUR = 0.04
 _LENS_GAIN = 1.10
+# The nose ridge between the glasses' lenses, kept as the photo has it, takes the tint of the fill
+# over the lenses beside it (_ridge_between_lenses): a flash's highlight on a bare ridge between two
+# tinted lenses (Hopper's: 10-12 L* over the fill, half its chroma) was worn as a pale grey wedge
+# down the nose (the demo: -6.6 chroma vs the skin beside it -> -0.6). Its lightness stays: taken
+# to the fill's level as well (+12.8 -> +4.7 L*) it looked flatter but cost +0.018 of her dlib
+# distance on the demo (18/18 frames worse); the tint alone: -0.004 (benchmarks/results/s35-demo).
+_RIDGE_TINT = 1.0
 # The brows above the glasses' upper rims are kept (_brows_above_rims): the brow points widened by
 # _BROW_REACH of the face; the rim darker than _RIM_DARK of the skin's median lightness, widened by
 # _RIM_EDGE of the face.
@@ -859,6 +866,47 @@ def _level_through_lenses(clean: np.ndarray, flat: np.ndarray, original: np.ndar
     return np.clip(clean.astype(np.float32) * gain[..., None] + 0.5, 0, 255).astype(np.uint8)
 
 
+def _ridge_between_lenses(clean: np.ndarray, occluders: np.ndarray, glasses: SourceGlasses,
+                          landmarks: np.ndarray, face_size: float) -> np.ndarray:
+    """`clean` with the kept skin of the nose ridge between the glasses' lenses given the tint
+    of the fill over the lenses on either side (_RIDGE_TINT; its lightness kept). Weighted by how
+    much fill lies on both sides (the ridge between the lenses, fading down the nose), within a
+    band along the ridge (168 -> 4) as wide as 60% of the inner eye corners' gap; the ridge's
+    finer detail is kept (its tint's low frequencies only are moved)."""
+    region = ((occluders > 0) & (cv2.dilate(glasses.mask, np.ones((5, 5), np.uint8)) > 0)).astype(np.float32)
+    if not region.any():
+        return clean
+    shape = clean.shape[:2]
+    top, tip = landmarks[168, :2], landmarks[4, :2]
+    gap = float(np.linalg.norm(landmarks[133, :2] - landmarks[362, :2]))
+    band = np.zeros(shape, np.uint8)
+    cv2.line(band, tuple(int(round(v)) for v in top), tuple(int(round(v)) for v in tip), 1,
+             max(1, int(round(0.6 * gap))))
+    kept = (band > 0) & (occluders == 0)
+    if not kept.any():
+        return clean
+    lab = cv2.cvtColor(clean.astype(np.float32) / 255.0, cv2.COLOR_BGR2LAB)
+    sigma = max(2.0, 0.05 * face_size)
+    support = cv2.GaussianBlur(region, (0, 0), sigma)
+    fill = cv2.GaussianBlur(lab * region[..., None], (0, 0), sigma) / np.maximum(support, 1e-4)[..., None]
+    ridge_w = kept.astype(np.float32)
+    ridge_support = cv2.GaussianBlur(ridge_w, (0, 0), 0.5 * sigma)
+    ridge = cv2.GaussianBlur(lab * ridge_w[..., None], (0, 0), 0.5 * sigma) / \
+        np.maximum(ridge_support, 1e-4)[..., None]
+    # Both lenses near: the fill around the pixel on its left and on its right.
+    half = max(3, int(gap))
+    left = cv2.GaussianBlur(np.roll(region, half // 2, axis=1), (0, 0), sigma)
+    right = cv2.GaussianBlur(np.roll(region, -(half // 2), axis=1), (0, 0), sigma)
+    weight = np.clip(np.minimum(left, right) / 0.25, 0.0, 1.0)
+    soft = cv2.GaussianBlur(kept.astype(np.float32), (0, 0), max(1.0, 0.01 * face_size)) * kept
+    weight *= _RIDGE_TINT * soft
+    shift = fill - ridge
+    shift[..., 0] = 0.0
+    lab += weight[..., None] * shift
+    out = np.clip(cv2.cvtColor(lab, cv2.COLOR_LAB2BGR) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return np.where((weight > 1e-3)[..., None], out, clean)
+
+
 def _soften_creases(clean: np.ndarray, local: np.ndarray, face_size: float,
                     oval: np.ndarray) -> np.ndarray:
     """`clean` with the lower face's creases deeper than a real fold's softened to shading.
@@ -1131,6 +1179,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
                            keep)
     if glasses is not None:
         clean = _level_through_lenses(clean, flat, original, occluders, glasses, face_size)
+        clean = _ridge_between_lenses(clean, occluders, glasses, local, face_size)
         if brows.any():
             # Their hairs as the photo has them: the denoising (strength 8.6 on her JPEG) had
             # washed her sparse, light-brown hairs out to a faint smudge.
