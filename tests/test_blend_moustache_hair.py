@@ -266,6 +266,16 @@ def _pupils(shape: tuple[int, ...], points: np.ndarray) -> np.ndarray:
     return discs > 0
 
 
+def _worn_hair_ratio(output: np.ndarray, points: np.ndarray) -> float:
+    """The worn moustache's darkness: the cheeks over the darkest tenth of the upper lip's pixels
+    under 0.6 of the cheeks' grey (at least 300 of them)."""
+    grey = cv2.cvtColor(output, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    skin = float(np.median([grey[int(points[p, 1]), int(points[p, 0])] for p in _CHEEKS]))
+    hair = _upper_lip(output.shape, points) & (grey < 0.6 * skin)
+    assert hair.sum() > 300, hair.sum()
+    return _darkest_ratio(output, points, hair)
+
+
 def test_a_moustache_is_as_dark_as_the_camera_draws_its_darkest(swap_one):
     # s12's near-black moustache (the photo's cheeks 7.3x its hair's darkest tenth) on the pale,
     # brightly lit d14: the colour transfer's dark gain lifted it to 3.4x, a mid-grey felt mass on a
@@ -275,13 +285,8 @@ def test_a_moustache_is_as_dark_as_the_camera_draws_its_darkest(swap_one):
     # (benchmarks/results/s31-moustache).
     image, face, output = swap_one("d14.mp4", 12, "s12.jpg", moved=True)
     points = face.landmarks
-    grey = cv2.cvtColor(output, cv2.COLOR_BGR2GRAY).astype(np.float32)
-    zone = _upper_lip(output.shape, points)
-    skin = float(np.median([grey[int(points[p, 1]), int(points[p, 0])] for p in _CHEEKS]))
-    hair = zone & (grey < 0.6 * skin)
-    assert hair.sum() > 300, hair.sum()
     camera = _darkest_ratio(image, points, _pupils(image.shape, points))
-    worn = _darkest_ratio(output, points, hair)
+    worn = _worn_hair_ratio(output, points)
     assert 4.5 < camera < 6.0, camera
     assert worn >= 0.8 * camera, (worn, camera)  # 0.88 of it; 0.59 before
     # ... and no darker than the photo's own hair against its skin.
@@ -296,14 +301,8 @@ def test_a_moustache_stays_dark_on_a_camera_with_light_eyes(swap_one):
     # blind judge of session 35, issue 13). Now a pupil under a tenth of its disc is read at the
     # disc's darkest twentieth (hair_tone.PUPIL_SMALL): the hair is near the photo's ratio. Here
     # 3.8 on s35-lead, 6.4 now.
-    image, face, output = swap_one("d10.mp4", 45, "s12.jpg", moved=True)
-    points = face.landmarks
-    grey = cv2.cvtColor(output, cv2.COLOR_BGR2GRAY).astype(np.float32)
-    zone = _upper_lip(output.shape, points)
-    skin = float(np.median([grey[int(points[p, 1]), int(points[p, 0])] for p in _CHEEKS]))
-    hair = zone & (grey < 0.6 * skin)
-    assert hair.sum() > 300, hair.sum()
-    worn = _darkest_ratio(output, points, hair)
+    _, face, output = swap_one("d10.mp4", 45, "s12.jpg", moved=True)
+    worn = _worn_hair_ratio(output, face.landmarks)
     assert worn >= 5.0, worn
     # ... and no darker than the photo's own hair against its skin.
     assert worn <= 7.5, worn
