@@ -211,7 +211,7 @@ class BlendStage:
                 if layer.glasses is not None:
                     # The colour is matched where the new face shows, as at full size: off the
                     # glasses frames (cut from the layer's own alpha only once it is enlarged).
-                    shown = _off_glasses(layer.alpha, layer.glasses, target.shape[:2])
+                    shown = layer.alpha * (1.0 - _at_size(layer.glasses, target.shape[:2], layer.alpha.shape))
             # Colour statistics and shading are averages: a quarter-resolution skin mask will do.
             region = skin_mask(layer.face.landmarks, layer.box, layer.face.size, shown, step=4)
             track = layer.face.track_id if layer.face.track_id >= 0 else -1 - number
@@ -367,21 +367,3 @@ def _at_size(piece: tuple[np.ndarray, tuple[int, int]], box_shape: tuple[int, in
     whole = np.zeros(shape, np.float32)
     whole[y0:y0 + height, x0:x0 + width] = cv2.resize(keep, (width, height), interpolation=cv2.INTER_LINEAR)
     return whole
-
-
-def _off_glasses(alpha: np.ndarray, glasses: tuple[np.ndarray, tuple[int, int]],
-                 box_shape: tuple[int, int]) -> np.ndarray:
-    """alpha * (1.0 - _at_size(glasses, box_shape, alpha.shape)): a layer's alpha at its working size
-    off the glasses frames found at full size, worked over the frames' own rectangle only (elsewhere
-    the factor is 1.0 - 0.0 and alpha stays as it is): the same numbers without two passes and a
-    temporary over the whole box (issue 13's budget, benchmarks/results/s36-speed)."""
-    keep, (kx, ky) = glasses
-    shape = alpha.shape[:2]
-    fx, fy = shape[1] / box_shape[1], shape[0] / box_shape[0]
-    x0, y0 = min(round(kx * fx), shape[1] - 1), min(round(ky * fy), shape[0] - 1)
-    width = max(1, min(round(keep.shape[1] * fx), shape[1] - x0))
-    height = max(1, min(round(keep.shape[0] * fy), shape[0] - y0))
-    shown = alpha.copy()
-    part = shown[y0:y0 + height, x0:x0 + width]
-    part *= 1.0 - cv2.resize(keep, (width, height), interpolation=cv2.INTER_LINEAR)
-    return shown

@@ -224,14 +224,6 @@ def _nose_reaches_further(excess: np.ndarray, part: np.ndarray, fine: np.ndarray
     excess[ya:yb, xa:xb] = np.where(inside, further, excess[ya:yb, xa:xb])
 
 
-def _union_bounds(first: tuple[int, int, int, int] | None,
-                  second: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:
-    """The (y0, y1, x0, x1) bounds (kernels.bounds) of two masks' union, from each one's."""
-    if first is None or second is None:
-        return first if second is None else second
-    return min(first[0], second[0]), max(first[1], second[1]), min(first[2], second[2]), max(first[3], second[3])
-
-
 def without_fine_features(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, points: np.ndarray,
                           box: Box, face_size: float, sigma: float, band_sigma: float | None = None) -> np.ndarray:
     """`target` with its brows' and lids' finest band limited (see feature_band)."""
@@ -262,9 +254,7 @@ def feature_band(target: np.ndarray, image: np.ndarray, alpha: np.ndarray, point
     a crop of it)."""
     zone, _ = feature_zones(points, box, face_size, brows=False)
     nose = nose_zone(points, box, face_size)
-    # The rows and columns where either zone is over 0.004: the union of each one's (the same as their
-    # maximum's, without a maximum over the whole box).
-    where = _union_bounds(bounds(zone, 0.004), bounds(nose, 0.004))
+    where = bounds(np.maximum(zone, nose), 0.004)
     if where is None:
         return target, None
     band_sigma = sigma if band_sigma is None else max(sigma, band_sigma)
