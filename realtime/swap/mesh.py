@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import cv2
@@ -479,8 +480,9 @@ class MeshSwapper:
         """Per face: its eyes' open states (swap/eyes.py: open_states)."""
         self._no_glasses: dict[int, int] = {}
         """Per face: frames since a glasses search found none (GLASSES_RECHECK)."""
-        self._unmoved: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        """Per face, this frame: the picture and landmarks before the shape transfer moved them."""
+        self._unmoved: dict[int, tuple[np.ndarray | Callable[[], np.ndarray], np.ndarray]] = {}
+        """Per face, this frame: the picture (or what makes it: a working size's shrink) and landmarks
+        before the shape transfer moved them."""
         self._moved_glasses: dict[int, tuple | None] = {}
         """Per face, this frame: the glasses found before the shape transfer moved the face."""
         self._frame_glasses: set[int] = set()
@@ -765,7 +767,10 @@ class MeshSwapper:
             # showed through (the "tone break beside the nose" on s42 -> d3, issue 13, s29).
             unmoved = to_work(seen[1])
             unmoved[:, 2] = seen[1][:, 2] * np.float32(0.5 * (sx + sy))
-            self._unmoved[key] = (shrink(seen[0][by0:by1, bx0:bx1], (width, height)), unmoved)
+            # Shrunk only when _uncovered measures the hair again (every OCCLUDERS_EVERY frames; in
+            # between it shifts what it measured and reads no pixels): the same picture, made a third
+            # as often (issue 13's budget, benchmarks/results/s36-speed).
+            self._unmoved[key] = (functools.partial(shrink, seen[0][by0:by1, bx0:bx1], (width, height)), unmoved)
         hands = [to_work(outline) for outline in self._hand_outlines]
         layer = self._render(small_frame, small_face, (0, 0, width, height), number, hands, full_size=False)
         if layer is None:
@@ -869,7 +874,7 @@ class MeshSwapper:
         self._glasses[key] = _Glasses((keep, (box[0] + gx, box[1] + gy)), flat, _grey_at(image, flat), image.shape)
         return glasses
 
-    def _uncovered(self, image: np.ndarray, face: Face, box, key: int) -> np.ndarray | None:
+    def _uncovered(self, image: np.ndarray | Callable[[], np.ndarray], face: Face, box, key: int) -> np.ndarray | None:
         """float32 (h, w) over `box`: the factor on the layer's alpha that leaves the target's hair
         over the oval and what is not skin in the feathered band to the target; None for none.
         Measured every OCCLUDERS_EVERY frames of a face, shifted with it in between."""
@@ -891,6 +896,8 @@ class MeshSwapper:
             return cv2.warpAffine(memory.open, np.float32([[1, 0, dx], [0, 1, dy]]), (box[2] - box[0], box[3] - box[1]),
                                   flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         self.occluders_made += 1
+        if callable(image):
+            image = image()
         uncovered = None
         hair = hair_mask(image, face.landmarks, box, face.size)
         if hair is not None:
