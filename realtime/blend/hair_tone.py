@@ -170,11 +170,19 @@ def off_the_nose(body: np.ndarray, points: np.ndarray, box, part: tuple[int, int
     drew. The hair under the nose's base, its tuft included, is toned as before."""
     ya, yb, xa, xb = part
     local = points[list(_NOSE_BASE), :2].astype(np.float32) - np.array((box[0] + xa, box[1] + ya), np.float32)
-    nose = np.zeros(body.shape, np.uint8)
-    cv2.fillPoly(nose, [np.round(local * 4).astype(np.int32)], 255, cv2.LINE_AA, 2)
     sigma = max(NOSE_FEATHER * face_size, 0.7)
+    # Only over the nose's bounds and its fade (0.3 -> ~0.05 ms on s12 -> d14).
+    pad = int(np.ceil(3 * sigma))
+    x0, y0 = np.maximum(np.floor(local.min(axis=0)).astype(int) - pad, 0)
+    x1, y1 = np.minimum(np.ceil(local.max(axis=0)).astype(int) + pad + 1, body.shape[::-1])
+    if x1 <= x0 or y1 <= y0:
+        return body
+    nose = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillPoly(nose, [np.round((local - (x0, y0)) * 4).astype(np.int32)], 255, cv2.LINE_AA, 2)
     off = cv2.GaussianBlur(nose, (0, 0), sigma).astype(np.float32) * (1.0 / 255.0)
-    return cv2.multiply(body, 1.0 - off)
+    out = body.copy()
+    out[y0:y1, x0:x1] = cv2.multiply(body[y0:y1, x0:x1], 1.0 - off)
+    return out
 
 
 def darken_hair(image: np.ndarray, body: np.ndarray, part: tuple[int, int, int, int], gain: float) -> np.ndarray:
