@@ -23,7 +23,7 @@ from realtime.blend.detail import (
     split_sigma,
 )
 from realtime.blend.edge_band import clean_rim
-from realtime.blend.hair_tone import camera_darkness, darken_hair, hair_darkness, hair_tone_gain
+from realtime.blend.hair_tone import camera_darkness, darken_hair, hair_darkness, hair_tone_gain, off_the_nose
 from realtime.blend.kept import kept_in_layer, union
 from realtime.blend.kernels import as_grey, gaussian_u8
 from realtime.blend.mask import skin_mask
@@ -335,7 +335,10 @@ class BlendStage:
         gain = self._hair_tones.get(track, 1.0) if measured is None else \
             self._gains.update(("hair_tone", track), measured, time_s)
         self._hair_tones[track] = gain
-        return darken_hair(image, body, part, gain)
+        if gain >= 1.0 - 1e-3:
+            return image
+        # The gain read over the whole body, as before; applied off the nose (off_the_nose).
+        return darken_hair(image, off_the_nose(body, layer.face.landmarks, layer.box, part, layer.face.size), part, gain)
 
     def close(self) -> None:
         self._smoother.reset()
