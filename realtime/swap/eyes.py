@@ -674,46 +674,65 @@ def even_rims(image: np.ndarray, points: np.ndarray) -> np.ndarray:
     return moved
 
 
-# With the rims even, the lids around them too: over each eye's surround (its contour grown
-# SURROUND_UP eye widths up towards the brow, SURROUND_DOWN down, SURROUND_OUT out at the corners;
-# soft edge SURROUND_FEATHER) the picture is mixed half and half with its mirror image drawn on the
-# face's own mesh (each point where its mirror partner is), so both eyes wear the same lid: s9's
-# left lid has a pale highlight 0.04-0.12 eye widths over its contour that the right lacks (a pale
-# pink band over one opening only).
+# With the rims even, the lids around them and the lips too: over each eye's surround (its contour
+# grown SURROUND_UP eye widths up towards the brow, SURROUND_DOWN down, SURROUND_OUT out at the
+# corners) and the lips' (their outline grown MOUTH_GROW mouth widths), with a soft edge
+# (SURROUND_FEATHER of the eye's or the mouth's width), the picture is mixed half and half with its
+# mirror image drawn on the face's own mesh (each point where its mirror partner is): both eyes
+# wear the same lid and the mouth's two halves are alike. s9's left lid has a pale highlight
+# 0.04-0.12 eye widths over its contour that the right lacks (a pale pink band over one opening
+# only), and her painted lip line, turned with her face, is twice as dark on its left half (image
+# left: 54 grey levels deep, the right 37) with the smile's corner 0.06 mouth widths higher on the
+# right: worn frontal, "a blurred mouth shifted sideways" (MediaPipe on the output: the mouth's centre
+# 0.036 eye distances off the face's midline, the camera's 0.007). A mouth alone is no evidence of
+# a picture drawn unevenly on its mesh (a photo's lips are as uneven: s42's lip line 52 / 68 levels);
+# the eyes' rims are, so they gate both.
 SURROUND_UP = 0.3
 SURROUND_DOWN = 0.2
 SURROUND_OUT = 0.1
 SURROUND_FEATHER = 0.06
+MOUTH_GROW = 0.12
 
 
 def even_surrounds(image: np.ndarray, points: np.ndarray, mirrored: np.ndarray, amount: float) -> np.ndarray:
-    """`image` with each eye's surround mixed with `mirrored` (the image's mirror drawn on its own
-    mesh, same size) at half `amount`."""
+    """`image` with each eye's surround and the lips' mixed with `mirrored` (the image's mirror drawn
+    on its own mesh, same size) at half `amount`."""
     top = topology()
     weight = np.zeros(image.shape[:2], np.float32)
-    feather = 0.0
     for eye, contour in enumerate((top.right_eye, top.left_eye)):
         down, width = _lid_normal(points, eye)
         outline = points[contour, :2].astype(np.float64)
-        centre = outline.mean(axis=0)
-        offset = outline - centre
+        offset = outline - outline.mean(axis=0)
         across = offset @ down
         grown = outline + np.where(across < 0, -SURROUND_UP, SURROUND_DOWN)[:, None] * width * down[None, :]
         along = np.array([down[1], -down[0]])
         grown += (offset @ along / max(0.5 * width, 1e-6))[:, None] * SURROUND_OUT * width * along[None, :]
-        hull = cv2.convexHull(np.round(np.concatenate([outline, grown]) * 16).astype(np.int32))
-        cv2.fillConvexPoly(weight, hull, 1.0, lineType=cv2.LINE_AA, shift=4)
-        feather = max(feather, SURROUND_FEATHER * width)
-    weight = cv2.GaussianBlur(weight, (0, 0), max(feather, 0.5)) * (0.5 * amount)
+        _soft_fill(weight, np.concatenate([outline, grown]), SURROUND_FEATHER * width)
+    lips = points[top.outer_lips, :2].astype(np.float64)
+    width = float(np.linalg.norm(points[291, :2] - points[61, :2]))
+    centre = lips.mean(axis=0)
+    offset = lips - centre
+    grown = lips + offset / np.maximum(np.linalg.norm(offset, axis=1, keepdims=True), 1e-6) * MOUTH_GROW * width
+    _soft_fill(weight, np.concatenate([lips, grown]), SURROUND_FEATHER * width)
+    weight *= 0.5 * amount
     mixed = image.astype(np.float32) + weight[..., None] * (mirrored.astype(np.float32) - image.astype(np.float32))
     return np.clip(np.rint(mixed), 0, 255).astype(image.dtype)
 
 
+def _soft_fill(weight: np.ndarray, polygon: np.ndarray, feather: float) -> None:
+    """The convex hull of `polygon` drawn into `weight` (max, in place) with a soft edge of
+    Gaussian sigma `feather` pixels."""
+    zone = np.zeros_like(weight)
+    cv2.fillConvexPoly(zone, cv2.convexHull(np.round(polygon * 16).astype(np.int32)), 1.0, lineType=cv2.LINE_AA,
+                       shift=4)
+    np.maximum(weight, cv2.GaussianBlur(zone, (0, 0), max(feather, 0.5)), out=weight)
+
+
 def even_eyes(image: np.ndarray, points: np.ndarray, mirror_of) -> tuple[np.ndarray, np.ndarray]:
     """(image, points) of a source picture whose two eyes' upper rims lie at different distances
-    from their contours (RIM_EVEN_*): the rims evened (`even_rims`), then the surrounds
-    (`even_surrounds`); `mirror_of(image, points)` draws the image's mirror on its mesh. The same
-    arrays when the rims already nearly agree."""
+    from their contours (RIM_EVEN_*): the rims evened (`even_rims`), then the eyes' and the lips'
+    surrounds (`even_surrounds`); `mirror_of(image, points)` draws the image's mirror on its mesh.
+    The same arrays when the rims already nearly agree."""
     amount = _rim_amount(rim_offsets(image, points))
     if amount <= 0.0:
         return image, points
