@@ -578,3 +578,163 @@ def lash_lift(image: np.ndarray, points: np.ndarray) -> float:
     real ones (LASH_REAL or more)."""
     strength = lash_strength(image, points)
     return float(np.clip((LASH_REAL - strength) / (LASH_REAL - LASH_FAINT), 0.0, 1.0))
+
+
+# Two upper rims drawn alike (issue 13, s36: the Mona Lisa on d6 "eyes of different shapes", on d20
+# "faint uneven eyes"). The painted lid's dark edge -- lash line, the iris' top -- does not sit where
+# MediaPipe puts the contour in both eyes alike: in s9's texture it lies 0.054 eye widths above the
+# right eye's contour and 0.026 below the left's, under a pale lid highlight. Worn over the target's
+# opening, whose contour is the target's, the right eye got a dark rim over its opening and the left
+# a pale pink band down to it: one round framed eye, one narrow heavy-lidded one (MediaPipe on the
+# written s9 > d6 file: openings 0.395 / 0.360 at frame 45, the camera's 0.394 / 0.396). Where the two
+# upper rims' offsets from their contours differ by more than RIM_EVEN_FROM eye widths (photos
+# measured 0.012-0.056; s9 0.080), each upper contour is moved in the picture the texture is drawn
+# from, by half the difference, so that both rims lie the same distance from their contours (the
+# mean of the two): the eyes' opening and its frame then follow the target's on both sides. In
+# full from RIM_EVEN_FULL. A mirrored source (its far eye drawn from the near one's mirror image)
+# is left as it is.
+RIM_EVEN_FROM = 0.065
+RIM_EVEN_FULL = 0.075
+# The profile across each upper lid, in eye widths along the lid's normal (positive: into the eye):
+# the skin's level is its median over RIM_SKIN, the eye's its darkest over RIM_DARK; the rim is
+# where the profile, from the skin inwards, first falls halfway; with less than RIM_CONTRAST grey
+# levels between them there is no rim to measure.
+RIM_SKIN = (-0.25, -0.12)
+RIM_DARK = (-0.08, 0.15)
+RIM_STEP = 0.01
+RIM_CONTRAST = 12.0
+# How much of its move each interior point of the upper lid takes, outer to inner (the corners stay).
+_RIM_TAPER = np.sin(np.pi * np.arange(1, 8) / 8.0)
+
+
+def _lid_normal(points: np.ndarray, eye: int) -> tuple[np.ndarray, float]:
+    """(unit vector into the eye across its upper lid, the eye's width) of `points` (>=468, 2)."""
+    outer, inner = UPPER_LIDS[eye][0], UPPER_LIDS[eye][-1]
+    along = (points[inner, :2] - points[outer, :2]).astype(np.float64)
+    width = float(np.linalg.norm(along))
+    along /= max(width, 1e-6)
+    down = np.array([-along[1], along[0]])
+    return (down if down[1] >= 0 else -down), width
+
+
+def rim_offsets(image: np.ndarray, points: np.ndarray) -> tuple[float, float] | None:
+    """Each eye's upper rim (right, left): how far its dark edge lies inside its contour, in eye
+    widths (negative: above it), from the mean profile across the lid's five middle points; None
+    where an eye is too small or shows no rim."""
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    steps = np.arange(RIM_SKIN[0] - 0.05, RIM_DARK[1] + 0.5 * RIM_STEP, RIM_STEP)
+    offsets = []
+    for eye in range(2):
+        down, width = _lid_normal(points, eye)
+        if width < 8.0:
+            return None
+        at = points[list(UPPER_LIDS[eye][2:7]), :2].astype(np.float64)
+        xy = at[:, None, :] + steps[None, :, None] * width * down[None, None, :]
+        samples = cv2.remap(grey, xy[..., 0].astype(np.float32), xy[..., 1].astype(np.float32), cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REPLICATE)
+        profile = samples.mean(axis=0)
+        skin = float(np.median(profile[(steps >= RIM_SKIN[0]) & (steps <= RIM_SKIN[1])]))
+        dark_at = np.flatnonzero((steps >= RIM_DARK[0]) & (steps <= RIM_DARK[1]))
+        darkest = int(dark_at[np.argmin(profile[dark_at])])
+        if skin - float(profile[darkest]) < RIM_CONTRAST:
+            return None
+        half = 0.5 * (skin + float(profile[darkest]))
+        start = int(np.flatnonzero(steps >= RIM_SKIN[1])[0])
+        below = [i for i in range(start, darkest + 1) if profile[i] <= half]
+        if not below or below[0] == 0:
+            return None
+        i = below[0]
+        share = float((profile[i - 1] - half) / max(float(profile[i - 1] - profile[i]), 1e-6))
+        offsets.append(float(steps[i - 1] + share * RIM_STEP))
+    return offsets[0], offsets[1]
+
+
+def _rim_amount(offsets: tuple[float, float] | None) -> float:
+    if offsets is None:
+        return 0.0
+    return float(np.clip((abs(offsets[1] - offsets[0]) - RIM_EVEN_FROM) / (RIM_EVEN_FULL - RIM_EVEN_FROM), 0.0, 1.0))
+
+
+def even_rims(image: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """`points` (>=468, 2) with each upper lid's contour moved so that the two upper rims lie the
+    same distance from their contours (RIM_EVEN_*); the same array when they already nearly do."""
+    offsets = rim_offsets(image, points)
+    amount = _rim_amount(offsets)
+    if offsets is None or amount <= 0.0:
+        return points
+    mean = 0.5 * (offsets[0] + offsets[1])
+    moved = points.copy()
+    for eye in range(2):
+        down, width = _lid_normal(points, eye)
+        # The contour moves by the rim's offset from the mean: a rim inside it by more than the
+        # other's is then reached by the contour moving in.
+        shift = amount * (offsets[eye] - mean) * width
+        ids = list(UPPER_LIDS[eye][1:8])
+        moved[ids, :2] = points[ids, :2] + (_RIM_TAPER[:, None] * shift * down[None, :]).astype(points.dtype)
+    return moved
+
+
+# With the rims even, the lids around them and the lips too: over each eye's surround (its contour
+# grown SURROUND_UP eye widths up towards the brow, SURROUND_DOWN down, SURROUND_OUT out at the
+# corners) and the lips' (their outline grown MOUTH_GROW mouth widths), with a soft edge
+# (SURROUND_FEATHER of the eye's or the mouth's width), the picture is mixed half and half with its
+# mirror image drawn on the face's own mesh (each point where its mirror partner is): both eyes
+# wear the same lid and the mouth's two halves are alike. s9's left lid has a pale highlight
+# 0.04-0.12 eye widths over its contour that the right lacks (a pale pink band over one opening
+# only), and her painted lip line, turned with her face, is twice as dark on its left half (image
+# left: 54 grey levels deep, the right 37) with the smile's corner 0.06 mouth widths higher on the
+# right: worn frontal, "a blurred mouth shifted sideways" (MediaPipe on the output: the mouth's centre
+# 0.036 eye distances off the face's midline, the camera's 0.007). A mouth alone is no evidence of
+# a picture drawn unevenly on its mesh (a photo's lips are as uneven: s42's lip line 52 / 68 levels);
+# the eyes' rims are, so they gate both.
+SURROUND_UP = 0.3
+SURROUND_DOWN = 0.2
+SURROUND_OUT = 0.1
+SURROUND_FEATHER = 0.06
+MOUTH_GROW = 0.12
+
+
+def even_surrounds(image: np.ndarray, points: np.ndarray, mirrored: np.ndarray, amount: float) -> np.ndarray:
+    """`image` with each eye's surround and the lips' mixed with `mirrored` (the image's mirror drawn
+    on its own mesh, same size) at half `amount`."""
+    top = topology()
+    weight = np.zeros(image.shape[:2], np.float32)
+    for eye, contour in enumerate((top.right_eye, top.left_eye)):
+        down, width = _lid_normal(points, eye)
+        outline = points[contour, :2].astype(np.float64)
+        offset = outline - outline.mean(axis=0)
+        across = offset @ down
+        grown = outline + np.where(across < 0, -SURROUND_UP, SURROUND_DOWN)[:, None] * width * down[None, :]
+        along = np.array([down[1], -down[0]])
+        grown += (offset @ along / max(0.5 * width, 1e-6))[:, None] * SURROUND_OUT * width * along[None, :]
+        _soft_fill(weight, np.concatenate([outline, grown]), SURROUND_FEATHER * width)
+    lips = points[top.outer_lips, :2].astype(np.float64)
+    width = float(np.linalg.norm(points[291, :2] - points[61, :2]))
+    centre = lips.mean(axis=0)
+    offset = lips - centre
+    grown = lips + offset / np.maximum(np.linalg.norm(offset, axis=1, keepdims=True), 1e-6) * MOUTH_GROW * width
+    _soft_fill(weight, np.concatenate([lips, grown]), SURROUND_FEATHER * width)
+    weight *= 0.5 * amount
+    mixed = image.astype(np.float32) + weight[..., None] * (mirrored.astype(np.float32) - image.astype(np.float32))
+    return np.clip(np.rint(mixed), 0, 255).astype(image.dtype)
+
+
+def _soft_fill(weight: np.ndarray, polygon: np.ndarray, feather: float) -> None:
+    """The convex hull of `polygon` drawn into `weight` (max, in place) with a soft edge of
+    Gaussian sigma `feather` pixels."""
+    zone = np.zeros_like(weight)
+    cv2.fillConvexPoly(zone, cv2.convexHull(np.round(polygon * 16).astype(np.int32)), 1.0, lineType=cv2.LINE_AA,
+                       shift=4)
+    np.maximum(weight, cv2.GaussianBlur(zone, (0, 0), max(feather, 0.5)), out=weight)
+
+
+def even_eyes(image: np.ndarray, points: np.ndarray, mirror_of) -> tuple[np.ndarray, np.ndarray]:
+    """(image, points) of a source picture whose two eyes' upper rims lie at different distances
+    from their contours (RIM_EVEN_*): the rims evened (`even_rims`), then the eyes' and the lips'
+    surrounds (`even_surrounds`); `mirror_of(image, points)` draws the image's mirror on its mesh.
+    The same arrays when the rims already nearly agree."""
+    amount = _rim_amount(rim_offsets(image, points))
+    if amount <= 0.0:
+        return image, points
+    points = even_rims(image, points)
+    return even_surrounds(image, points, mirror_of(image, points), amount), points

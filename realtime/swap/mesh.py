@@ -32,6 +32,7 @@ from realtime.faces.warp import piecewise_affine_maps_from
 from realtime.frame import Face, FaceLayer, Frame
 from realtime.settings import Settings
 from realtime.swap.eyes import (
+    even_eyes,
     eye_zones,
     fade_lids,
     lash_lift,
@@ -266,6 +267,15 @@ class _Texture:
     +0.0008, where s10's fell -0.009 (written, benchmarks/results/s31-brows)."""
 
 
+def _mirror_on_mesh(image: np.ndarray, points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """The picture's mirror image drawn on its own mesh: each mesh point shows its mirror partner."""
+    height, width = image.shape[:2]
+    flipped = points[MIRROR].copy()
+    flipped[:, 0] = width - 1 - flipped[:, 0]
+    maps = piecewise_affine_maps_from(points, [flipped], triangles, (0, 0, width, height), grid_step=1)[0]
+    return maps.remap(cv2.flip(image, 1))
+
+
 def source_texture(source: SourceFace, triangles: np.ndarray, clean: CleanTexture | None = None) -> _Texture:
     """The picture the swapper samples: the clean texture when given, else the raw photo."""
     light_normals = None
@@ -284,6 +294,8 @@ def source_texture(source: SourceFace, triangles: np.ndarray, clean: CleanTextur
         hair = hair if float(hair.max()) > 0.0 else None
     fine_detail = source_fine_detail(image, points, face_size)
     if abs(source.face.pose[0]) <= MIRROR_YAW_DEG:
+        # Its two upper rims the same distance from their contours, its lids alike (swap/eyes.py).
+        image, points = even_eyes(image, points, functools.partial(_mirror_on_mesh, triangles=triangles))
         return _Texture(image, points, normals, face_size, moustache=moustache, light_normals=light_normals,
                         hair=hair, fine_detail=fine_detail)
     width = image.shape[1]
