@@ -281,7 +281,8 @@ def nose_shade_zone(shape: tuple[int, int], landmarks: np.ndarray, face_size: fl
 
 
 def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, oval: np.ndarray,
-                 exclude: np.ndarray | None = None, mirrored: bool = False, side: float = 0.0) -> np.ndarray:
+                 exclude: np.ndarray | None = None, mirrored: bool = False, side: float = 0.0,
+                 lenses: np.ndarray | None = None) -> np.ndarray:
     """`image` (BGR uint8, de-lit) with its local shadows lifted towards the skin nearby.
     `oval`: uint8 {0, 1}, the face; `exclude`: occluders already found (not skin); `mirrored`:
     the face is turned so far that the swapper wears its near half mirrored on the far one
@@ -386,6 +387,8 @@ def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, ova
     # socket's lift away: a socket is only a few pixels high between lid and brow).
     where *= 1.0 - cv2.GaussianBlur(keep.astype(np.float32), (0, 0), KEEP_SOFT * soft)
     where *= 1.0 - cv2.GaussianBlur(hair.astype(np.float32), (0, 0), 0.5 * soft)
+    if lenses is not None and lenses.any():
+        where *= 1.0 - cv2.GaussianBlur(lenses.astype(np.float32), (0, 0), soft) * (lenses > 0)
     gain = 1 + where * (gain - 1)
     gain = cv2.GaussianBlur(gain, (0, 0), max(1.0, 0.006 * face_size))
     # No pixel lifted above the skin's level nearby: a light fold of the lid inside a dark
