@@ -165,6 +165,17 @@ _LENS_GAIN = 1.10
 # to the fill's level as well (+12.8 -> +4.7 L*) it looked flatter but cost +0.018 of her dlib
 # distance on the demo (18/18 frames worse); the tint alone: -0.004 (benchmarks/results/s35-demo).
 _RIDGE_TINT = 1.0
+# The fill over the glasses' lenses is lifted where it is darker than _LENS_FILL_DEPTH under the
+# kept skin's level around the face (_fill_to_skin_level; that level over _LENS_FILL_AROUND of the
+# face, the fill's own over _LENS_FILL_OWN), by a gain of at most _LENS_FILL_MAX; and the shadow
+# lift leaves the fill alone (shadows.lift_shadows' `lenses`). Below each eye the membrane took the
+# lower lid's and the rim shadow's darkness (Hopper's fill 8-10 L* under her cheek there) and the
+# shadow lift, from the few lid pixels beside it, raised pale crescents in it: dark under-eyes
+# ringed by light arcs below each eye, on every frame of the demo and of d6. Now the band under her
+# lower lids is as much lighter than her upper cheeks as the demo's own (+2.0 L*, the clip +2.1;
+# before -0.6). dlib's distance to her photo (which wears the glasses) rose: demo 0.5243 -> 0.5266,
+# written 60 frames d13 0.480 -> 0.485, d6 0.591 -> 0.605; the rings alone left (levelled, lifted
+# as before) d6 +0.007 in process; at a depth of 0 the demo +0.021 (benchmarks/results/s36-demo).
 _LENS_FILL_DEPTH = 0.06
 _LENS_FILL_MAX = 1.3
 _LENS_FILL_AROUND = 0.10
