@@ -234,3 +234,46 @@ def test_the_demo_wears_no_pale_wedge_down_the_nose(library):
     step = mean_at(lightness, ridge) - mean_at(lightness, beside)
     grey = mean_at(chroma, beside) - mean_at(chroma, ridge)
     assert grey < 3.0, f"the nose ridge is {grey:.1f} chroma greyer than the skin beside it ({step:+.1f} L*)"
+
+
+# Rings of mesh points under each eye (right eye, then left): the lower lid's outer ring, the
+# ring below it, the top of the cheek and the cheek beside the nose's wing.
+_UNDER_LID = ([226, 31, 228, 229, 230, 231, 232, 233], [446, 261, 448, 449, 450, 451, 452, 453])
+_BELOW_LID = ([111, 117, 118, 119, 120, 121, 128], [340, 346, 347, 348, 349, 350, 357])
+_CHEEK_TOP = ([116, 123, 50, 101, 100, 47, 114], [345, 352, 280, 330, 329, 277, 343])
+_CHEEK_MID = ([137, 147, 187, 205, 36, 142, 126], [366, 376, 411, 425, 266, 371, 355])
+
+
+def _between_rings(shape, points: np.ndarray, upper: tuple, lower: tuple) -> np.ndarray:
+    mask = np.zeros(shape, np.uint8)
+    for side in (0, 1):
+        ring = np.concatenate([points[upper[side]], points[lower[side]][::-1]])
+        cv2.fillPoly(mask, [np.round(ring).astype(np.int32)], 1)
+    return mask > 0
+
+
+def test_the_demo_wears_no_dark_under_eyes(library):
+    """`make run`'s first picture: Hopper worn on the demo clip. The fill over her glasses took its
+    level below each eye from the lower lid and the rims' shadow (8-10 L* under her cheek), and the
+    shadow lift raised a pale crescent in its lower half: dark under-eyes with a light arc below
+    each eye. Measured on the worn picture at the target's landmarks: the band just under the lower
+    lids against the top of the cheeks below, beside the clip's own. s36 main: 0.6 L* darker than
+    the cheeks where the clip's is 2.1 lighter (2.8 short); now 2.0 lighter (0.2 short)."""
+    from realtime.capture.demo import DemoSource
+    from realtime.settings import CaptureSettings
+    from tests.conftest import still_detector, swapped_picture
+
+    image = DemoSource(CaptureSettings(input="demo")).frame(0)
+    faces = still_detector().detect(image)
+    assert faces
+    output = swapped_picture(library, image, faces[:1], source=str(builtin_source_path()))
+    points = faces[0].landmarks[:, :2]
+    lid = _between_rings(image.shape[:2], points, _UNDER_LID, _BELOW_LID)
+    cheek = _between_rings(image.shape[:2], points, _CHEEK_TOP, _CHEEK_MID)
+
+    def step(picture: np.ndarray) -> float:
+        lightness = cv2.cvtColor(picture, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32) / 2.55
+        return float(lightness[lid].mean() - lightness[cheek].mean())
+
+    short = step(image) - step(output)
+    assert short < 1.5, f"under her lower lids the worn face is {short:.1f} L* darker against her cheeks than the clip's own"

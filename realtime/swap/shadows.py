@@ -281,13 +281,17 @@ def nose_shade_zone(shape: tuple[int, int], landmarks: np.ndarray, face_size: fl
 
 
 def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, oval: np.ndarray,
-                 exclude: np.ndarray | None = None, mirrored: bool = False, side: float = 0.0) -> np.ndarray:
+                 exclude: np.ndarray | None = None, mirrored: bool = False, side: float = 0.0,
+                 lenses: np.ndarray | None = None) -> np.ndarray:
     """`image` (BGR uint8, de-lit) with its local shadows lifted towards the skin nearby.
     `oval`: uint8 {0, 1}, the face; `exclude`: occluders already found (not skin); `mirrored`:
     the face is turned so far that the swapper wears its near half mirrored on the far one
     (swap/mesh.MIRROR_YAW_DEG): its nose's shade is then lifted further (NOSE_DEPTH); `side`:
     the photo's side light (texture.fit_photo_light's x term): its far outer cheek is lifted
-    further (FAR_DEPTH, far_cheek)."""
+    further (FAR_DEPTH, far_cheek); `lenses`: uint8 {0, 1}, the fill over the photo's own glasses,
+    never lifted (a made-up membrane, levelled by texture._fill_to_skin_level: it has no cast
+    shadow, and the few dark lid pixels beside it raised a pale crescent in it under both of
+    Hopper's eyes)."""
     shape = image.shape[:2]
     zones, keep, sockets = shadow_zones(shape, landmarks, face_size, nose_sides=mirrored)
     far, far_strength = far_cheek(shape, landmarks, side)
@@ -386,6 +390,9 @@ def lift_shadows(image: np.ndarray, landmarks: np.ndarray, face_size: float, ova
     # socket's lift away: a socket is only a few pixels high between lid and brow).
     where *= 1.0 - cv2.GaussianBlur(keep.astype(np.float32), (0, 0), KEEP_SOFT * soft)
     where *= 1.0 - cv2.GaussianBlur(hair.astype(np.float32), (0, 0), 0.5 * soft)
+    if lenses is not None and lenses.any():
+        # Not over the fill of the photo's own glasses (see `lenses`), faded over its edge inside it.
+        where *= 1.0 - cv2.GaussianBlur(lenses.astype(np.float32), (0, 0), soft) * (lenses > 0)
     gain = 1 + where * (gain - 1)
     gain = cv2.GaussianBlur(gain, (0, 0), max(1.0, 0.006 * face_size))
     # No pixel lifted above the skin's level nearby: a light fold of the lid inside a dark

@@ -165,6 +165,21 @@ _LENS_GAIN = 1.10
 # to the fill's level as well (+12.8 -> +4.7 L*) it looked flatter but cost +0.018 of her dlib
 # distance on the demo (18/18 frames worse); the tint alone: -0.004 (benchmarks/results/s35-demo).
 _RIDGE_TINT = 1.0
+# The fill over the glasses' lenses is lifted where it is darker than _LENS_FILL_DEPTH under the
+# kept skin's level around the face (_fill_to_skin_level; that level over _LENS_FILL_AROUND of the
+# face, the fill's own over _LENS_FILL_OWN), by a gain of at most _LENS_FILL_MAX; and the shadow
+# lift leaves the fill alone (shadows.lift_shadows' `lenses`). Below each eye the membrane took the
+# lower lid's and the rim shadow's darkness (Hopper's fill 8-10 L* under her cheek there) and the
+# shadow lift, from the few lid pixels beside it, raised pale crescents in it: dark under-eyes
+# ringed by light arcs below each eye, on every frame of the demo and of d6. Now the band under her
+# lower lids is as much lighter than her upper cheeks as the demo's own (+2.0 L*, the clip +2.1;
+# before -0.6). dlib's distance to her photo (which wears the glasses) rose: demo 0.5243 -> 0.5266,
+# written 60 frames d13 0.480 -> 0.485, d6 0.591 -> 0.605; the rings alone left (levelled, lifted
+# as before) d6 +0.007 in process; at a depth of 0 the demo +0.021 (benchmarks/results/s36-demo).
+_LENS_FILL_DEPTH = 0.06
+_LENS_FILL_MAX = 1.3
+_LENS_FILL_AROUND = 0.10
+_LENS_FILL_OWN = 0.03
 # The brows above the glasses' upper rims are kept (_brows_above_rims): the brow points widened by
 # _BROW_REACH of the face; the rim darker than _RIM_DARK of the skin's median lightness, widened by
 # _RIM_EDGE of the face.
@@ -907,6 +922,36 @@ def _ridge_between_lenses(clean: np.ndarray, occluders: np.ndarray, glasses: Sou
     return np.where((weight > 1e-3)[..., None], out, clean)
 
 
+def _fill_to_skin_level(clean: np.ndarray, occluders: np.ndarray, glasses: SourceGlasses, oval: np.ndarray,
+                        features: np.ndarray, face_size: float) -> np.ndarray:
+    """`clean` with the fill over the glasses' lenses lifted where it is darker than the skin
+    around the face (_LENS_FILL_DEPTH under its level, a gain of at most _LENS_FILL_MAX; never
+    darkened). The membrane takes its level from the fill's border, which below each eye is the
+    lower lid and the rim's shadow: Hopper's fill was 8-10 L* darker there than her cheek below
+    it, worn as dark under-eyes (9-13 L* darker than the demo's own). The skin's level: the kept
+    skin (not filled, not eyes, brows, lips or nostrils, without its darker outliers) over
+    _LENS_FILL_AROUND of the face; the fill's own over _LENS_FILL_OWN. Its detail is kept (a gain)."""
+    region = ((occluders > 0) & (cv2.dilate(glasses.mask, np.ones((5, 5), np.uint8)) > 0)).astype(np.float32)
+    skin = (oval > 0) & (occluders == 0) & (features == 0)
+    if not region.any() or skin.sum() < 100:
+        return clean
+    grey = cv2.cvtColor(clean, cv2.COLOR_BGR2GRAY).astype(np.float32)
+
+    def level(weights: np.ndarray, sigma: float) -> np.ndarray:
+        return cv2.GaussianBlur(grey * weights, (0, 0), sigma) / \
+            np.maximum(cv2.GaussianBlur(weights, (0, 0), sigma), 1e-4)
+
+    wide = max(3.0, _LENS_FILL_AROUND * face_size)
+    around = level(skin.astype(np.float32), wide)
+    around = level((skin & (grey > (1.0 - 0.15) * around)).astype(np.float32), wide)
+    own = level(region, max(1.5, _LENS_FILL_OWN * face_size))
+    gain = np.clip((1.0 - _LENS_FILL_DEPTH) * around / np.maximum(own, 1.0), 1.0, _LENS_FILL_MAX)
+    soft = cv2.GaussianBlur(region, (0, 0), max(1.0, 0.01 * face_size)) * region
+    gain = 1.0 + soft * (gain - 1.0)
+    gain = cv2.GaussianBlur(gain, (0, 0), max(1.0, 0.006 * face_size))
+    return np.clip(clean.astype(np.float32) * gain[..., None] + 0.5, 0, 255).astype(np.uint8)
+
+
 def _soften_creases(clean: np.ndarray, local: np.ndarray, face_size: float,
                     oval: np.ndarray) -> np.ndarray:
     """`clean` with the lower face's creases deeper than a real fold's softened to shading.
@@ -1180,6 +1225,7 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     if glasses is not None:
         clean = _level_through_lenses(clean, flat, original, occluders, glasses, face_size)
         clean = _ridge_between_lenses(clean, occluders, glasses, local, face_size)
+        clean = _fill_to_skin_level(clean, occluders, glasses, oval, features, face_size)
         if brows.any():
             # Their hairs as the photo has them: the denoising (strength 8.6 on her JPEG) had
             # washed her sparse, light-brown hairs out to a faint smudge.
@@ -1191,7 +1237,9 @@ def make_clean_texture(image: np.ndarray, landmarks: np.ndarray, makeup: float =
     # the near side of its nose, shaded, went down both flanks (s10 on d10: a tan column). Its
     # nose's shade is lifted further then. Not for a frontal photo: lifting a side-lit nose's
     # shade as far moved s12's identity distance by +0.01 to +0.04 on d10, d13, d14 and d20.
-    clean = lift_shadows(clean, local, face_size, oval, occluders, mirrored, float(light[0]))
+    lenses = None if glasses is None else \
+        occluders & (cv2.dilate(glasses.mask, np.ones((5, 5), np.uint8)) > 0).astype(np.uint8)
+    clean = lift_shadows(clean, local, face_size, oval, occluders, mirrored, float(light[0]), lenses)
     clean = _soften_creases(clean, local, face_size, oval)
     if mirrored:
         # ... and its nose planes' painted edges, worn down both flanks, softened (shadows.NOSE_PLANES).
