@@ -59,8 +59,24 @@ MAX_PORTRAIT_SIDE = 1280
 """Portraits larger than this (long side) are shrunk unless a portrait size is asked for: the
 warp costs in proportion to the pixels that move."""
 SETTLE_FRAMES = 12  # frames after a calibration (0.4 s at 30 fps) in which the reference settles
+ENLARGE = cv2.INTER_CUBIC  # what moved in a portrait animated at its own size (`Portrait.to_output`) is enlarged so:
+# as sharp as main's output-size warp (a rigid head move on s42: Laplacian energy over the face 1.0x the still
+# portrait's, main 0.98x; bilinear 0.74x); the rest is the portrait as `fit_picture` enlarges it, to the pixel
+LEAST_ENLARGEMENT = 1.2  # an output that enlarges the portrait less is animated at the output size: the enlargement
+# costs ~1.5 ms a frame, more than a slightly smaller picture saves (s0, 1.02x, by d3: 9.3 -> 11.0 ms; s42, 1.41x:
+# 14.8 -> 12.7 ms)
+CHANGED_BLOCK = 8  # px of the portrait: what moved is found per block of this side (and the blocks around it)
 _STILL = 0.1  # pixels: a mesh point that moved less than this has not moved (the far rings' last
 # fraction of a pixel is not worth warping the whole picture for)
+
+
+def _placement(shape: tuple[int, ...], size: tuple[int, int]) -> tuple[float, int, int, int, int]:
+    """Where `fit_picture` puts a picture of `shape` in `size` (width, height): the factor, the
+    fitted width and height, the left and top offsets."""
+    height, width = shape[:2]
+    factor = min(size[0] / width, size[1] / height)
+    fitted_w, fitted_h = max(1, round(width * factor)), max(1, round(height * factor))
+    return factor, fitted_w, fitted_h, (size[0] - fitted_w) // 2, (size[1] - fitted_h) // 2
 
 
 def fit_picture(image: np.ndarray, landmarks: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -68,11 +84,9 @@ def fit_picture(image: np.ndarray, landmarks: np.ndarray, size: tuple[int, int])
     picture of another shape is fitted inside, the rest filled with a blurred, darker copy of it
     (a tall painting in a 16:9 camera picture)."""
     height, width = image.shape[:2]
-    factor = min(size[0] / width, size[1] / height)
-    fitted_w, fitted_h = max(1, round(width * factor)), max(1, round(height * factor))
+    factor, fitted_w, fitted_h, left, top = _placement(image.shape, size)
     interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
     fitted = cv2.resize(image, (fitted_w, fitted_h), interpolation=interpolation)
-    left, top = (size[0] - fitted_w) // 2, (size[1] - fitted_h) // 2
     if (fitted_w, fitted_h) == tuple(size):
         canvas = fitted
     else:
@@ -91,7 +105,9 @@ def fit_picture(image: np.ndarray, landmarks: np.ndarray, size: tuple[int, int])
 
 
 class Portrait:
-    """The portrait prepared for animation at its output size: picture, landmarks, mesh, colours."""
+    """The portrait prepared for animation: picture, landmarks, mesh, colours. At its output size,
+    or, where the output enlarges it, at its own size: animated there and enlarged once per frame
+    (`to_output`), as `fit_picture` enlarges it."""
 
     def __init__(self, source: SourceFace, size: tuple[int, int] | None) -> None:
         image = source.image
@@ -100,11 +116,23 @@ class Portrait:
         if size is None:
             factor = min(1.0, MAX_PORTRAIT_SIDE / max(width, height))
             size = (max(16, round(width * factor)), max(16, round(height * factor)))
+        # Where the output enlarges the portrait (s42, 512 px, in a 1280x720 output: 1.41x), it is
+        # animated at its own size, half the pixels to move, and the finished frame enlarged once
+        # (LEAST_ENLARGEMENT).
+        # The portrait as fitted to the output: a still driver's output, and the backdrop around
+        # the enlarged frame.
+        self.fitted: np.ndarray | None = None
+        self.placement: tuple[float, int, int, int, int] | None = None
         if size != (width, height):
-            image, landmarks = fit_picture(image, landmarks, size)
+            placement = _placement(image.shape, size)
+            if placement[0] >= LEAST_ENLARGEMENT:
+                self.fitted = fit_picture(image, landmarks, size)[0]
+                self.placement = placement
+            else:
+                image, landmarks = fit_picture(image, landmarks, size)
         self.image = image
         self.landmarks = landmarks
-        self.mesh: PortraitMesh = build_mesh(self.landmarks, size[0], size[1])
+        self.mesh: PortraitMesh = build_mesh(self.landmarks, image.shape[1], image.shape[0])
         points = self.landmarks[:, :2]
         self.face_size = float(np.hypot(*(points.max(axis=0) - points.min(axis=0))))
         self.colour = face_colour(image, self.landmarks)
@@ -124,6 +152,44 @@ class Portrait:
         self.tiles = TileWarp(image)  # the picture doubled once; the last drawing, by tiles
         self.eye_openness = tuple(_openness(self.landmarks, loop, corners)
                                   for loop, corners in zip((top.right_eye, top.left_eye), EYE_CORNERS, strict=True))
+
+    def to_output(self, canvas: np.ndarray) -> np.ndarray:
+        """A frame drawn on the portrait's picture at the output size: the fitted portrait (`fit_picture`), where
+        the frame differs from the portrait (by blocks, one block around), the frame enlarged (ENLARGE). A still
+        frame gives the fitted portrait exactly."""
+        if self.placement is None or self.fitted is None:
+            return canvas
+        _factor, width, height, left, top = self.placement
+        output = self.fitted.copy()
+        # The blocks that differ: the largest difference per block (a dilation read at the blocks' centres; OpenCV
+        # calls, a numpy comparison and masked copy of these sizes cost 6 ms).
+        block = CHANGED_BLOCK
+        rows, cols = -(-canvas.shape[0] // block), -(-canvas.shape[1] // block)
+        difference = cv2.absdiff(canvas, self.image)
+        difference = cv2.copyMakeBorder(difference, 0, rows * block - canvas.shape[0], 0,
+                                        cols * block - canvas.shape[1], cv2.BORDER_CONSTANT, value=0)
+        channels = difference.shape[2]
+        largest = cv2.dilate(difference.reshape(rows * block, cols * block * channels),
+                             np.ones((block, block * channels), np.uint8))
+        changed = largest[block // 2::block, block * channels // 2::block * channels]
+        if not changed.any():
+            return output
+        # One block around: the enlargement's reach (2 px) and the block grid's rounding at the output size.
+        changed = cv2.dilate((changed > 0).astype(np.uint8), np.ones((3, 3), np.uint8))
+        mask = cv2.resize(changed, (width, height), interpolation=cv2.INTER_NEAREST)
+        enlarged = cv2.resize(canvas, (width, height), interpolation=ENLARGE)
+        cv2.copyTo(enlarged, mask, output[top:top + height, left:left + width])
+        return output
+
+    def output_points(self, points: np.ndarray) -> np.ndarray:
+        """Points (N, >=2) on the portrait's picture, in the output's pixels (`to_output`)."""
+        if self.placement is None:
+            return points
+        factor, _width, _height, left, top = self.placement
+        moved = points * factor
+        moved[:, 0] += left
+        moved[:, 1] += top
+        return moved
 
 
 # Each upper lid's fold: MediaPipe's ring of points just above the lid (UPPER_LIDS[eye][LID_INNER], point for point,
@@ -712,9 +778,9 @@ class MeshAnimator:
         face = max(faces, key=lambda f: f.size) if faces else None
         if face is None:
             # No driver: hold the last pose rather than jump back to the still portrait.
-            canvas = self._last if self._last is not None else portrait.image
+            canvas = self._last if self._last is not None else portrait.to_output(portrait.image)
         else:
-            canvas = self._render(frame, face, portrait)
+            canvas = portrait.to_output(self._render(frame, face, portrait))
             self._last = canvas
         return self._compose(canvas, frame.image)
 
@@ -757,7 +823,8 @@ class MeshAnimator:
             landmarks = self._filter(landmarks, time_s, scale=portrait.face_size).astype(np.float64)
         points = moved_points(portrait.mesh, landmarks)
         _keep_iris_inside(points)
-        self._last_points = points  # the mesh as drawn (tests and benchmarks look at it)
+        self._last_points = portrait.output_points(points)  # the mesh as drawn, in the output's pixels (tests and
+        # benchmarks look at it)
         canvas = self._warp(portrait, points, landmarks[:, 2])
         pout = _pouting(portrait, points)
         lit = _lips_lit(portrait, points, pout)
