@@ -157,3 +157,155 @@ def darken_hair(image: np.ndarray, body: np.ndarray, part: tuple[int, int, int, 
     scale = 1.0 - body * (1.0 - gain)
     out[ya:yb, xa:xb] = cv2.multiply(out[ya:yb, xa:xb], cv2.merge([scale] * 3), dtype=cv2.CV_8U)
     return out
+
+
+# The worn brows (issue 13). They are the photo's, recoloured with the skin: the colour transfer's
+# lightness map lifts a dark brow far more than the skin on a bright camera, and its a*/b* shift,
+# fitted on the skin, leaves the hair less red than the skin around it. s12 on d10 (a pale pink
+# face): the brows' darkest tenth came to 1/2.8 of the cheeks' grey (the photo's 1/5.6, the clean
+# texture's 1/3.8), and at hue 47-52 against the skin's 36-40 (the camera's own brows: 17-22, hair
+# redder than the skin), a grey-olive felt on the forehead (the lead's crops, s35-lead). The same
+# exposure as the moustache's, per face: over the brows' hair (brow_hair), a pure gain that takes
+# their darkest tenth to their own ratio to the cheeks before the colour transfer (the photo's,
+# relit), never darker than the camera's pupils draw (camera_darkness); then the hair's hue turned
+# no yellower than the skin's (brow_hue): a dark brown or the photo's, never an olive.
+# A brow pixel is hair from BROW_DARK[0] darker than the skin around it (its grey closing with a disc
+# of BROW_DISC of the face: wider than a brow is thick), fully from BROW_DARK[1].
+BROW_DARK = (0.08, 0.2)
+BROW_DISC = 0.06
+# ... within this far of the hull of MediaPipe's brow points (fraction of the face; full to half of
+# it, none past 1.5x: brows.erase_brows' zone), and not this near the eye's contour (the lash line).
+BROW_NEAR = 0.035
+BROW_EYE = 0.02
+# The brows are found at ~BROW_PX per face (the weight is smooth at a brow's scale).
+BROW_PX = 150
+# The largest lightening gain (worn brows darker, against the cheeks, than the photo's own): an
+# exposure past this would wash a bold brow to a grey smudge.
+BROW_LIGHTEN = 1.3
+
+
+def brow_hair(image: np.ndarray, alpha: np.ndarray, points: np.ndarray, box,
+              face_size: float) -> tuple[float, list[tuple[np.ndarray, tuple[int, int, int, int]]], float] | None:
+    """(cheeks' grey over the brows' darkest tenth, [(each brow's hair weight, its part (ya, yb,
+    xa, xb) of the box)], the cheeks' grey) of the new face (`image` over the box, BGR or grey;
+    `points` its landmarks in frame pixels); None: no cheeks or no brow hair found."""
+    from realtime.faces.topology import topology
+
+    grey = as_grey(image)
+    local = points[:, :2].astype(np.float32) - np.array(box[:2], np.float32)
+    skin = _cheeks(grey, local)
+    if skin is None:
+        return None
+    top = topology()
+    height, width = grey.shape
+    reach = BROW_NEAR * face_size
+    step = max(1, int(face_size // BROW_PX))
+    pieces: list[tuple[np.ndarray, tuple[int, int, int, int]]] = []
+    cores = []
+    for brow, eye in ((top.right_eyebrow, top.right_eye), (top.left_eyebrow, top.left_eye)):
+        corners = local[brow]
+        xa, ya = np.floor(corners.min(axis=0) - 1.5 * reach).astype(int)
+        xb, yb = np.ceil(corners.max(axis=0) + 1.5 * reach).astype(int)
+        xa, ya, xb, yb = max(0, int(xa)), max(0, int(ya)), min(width, int(xb)), min(height, int(yb))
+        if xb - xa < 4 * step or yb - ya < 4 * step:
+            continue
+        part = grey[ya:yb, xa:xb]
+        size = ((xb - xa) // step, (yb - ya) // step)
+        work = part if step == 1 else area_shrink(part, size)
+        scale = work.shape[1] / part.shape[1]
+        zone = np.zeros(work.shape, np.uint8)
+        cv2.fillConvexPoly(zone, cv2.convexHull(np.round((corners - (xa, ya)) * scale * 16).astype(np.int32)), 255,
+                           lineType=cv2.LINE_AA, shift=4)
+        distance = cv2.distanceTransform(255 - zone, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+        near = np.clip(1.5 - distance / max(reach * scale, 1.0), 0.0, 1.0)
+        lids = np.zeros(work.shape, np.uint8)
+        cv2.fillPoly(lids, [np.round((local[eye] - (xa, ya)) * scale * 16).astype(np.int32)], 255, shift=4)
+        if lids.any():
+            off_eye = cv2.distanceTransform(255 - lids, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+            near *= np.clip(off_eye / max(BROW_EYE * face_size * scale, 1.0) - 1.0, 0.0, 1.0)
+        disc_px = max(3, int(round(BROW_DISC * face_size * scale)) | 1)
+        closed = cv2.morphologyEx(work, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (disc_px,) * 2))
+        dark = 1.0 - work.astype(np.float32) / np.maximum(closed.astype(np.float32), 1.0)
+        weight = np.clip((dark - BROW_DARK[0]) / (BROW_DARK[1] - BROW_DARK[0]), 0.0, 1.0) * near
+        weight = cv2.GaussianBlur(weight, (0, 0), 0.8)
+        if step > 1:
+            weight = cv2.resize(weight, (size[0] * step, size[1] * step), interpolation=cv2.INTER_LINEAR)
+        yb, xb = ya + weight.shape[0], xa + weight.shape[1]
+        weight *= alpha[ya:yb, xa:xb]
+        core = grey[ya:yb, xa:xb][weight > 0.5]
+        if core.size < 16:
+            continue
+        pieces.append((weight.astype(np.float32), (ya, yb, xa, xb)))
+        cores.append(core)
+    if not cores or sum(core.size for core in cores) < 32:
+        return None
+    return skin / max(_darkest(np.concatenate(cores)), 1.0), pieces, skin
+
+
+def brow_tone_gain(now: float, before: float | None, camera: float | None) -> float | None:
+    """The gain on the brows' hair that takes their darkest tenth's ratio to the cheeks from `now`
+    to their own before the colour transfer (`before`), never darker than the camera's pupils
+    (`camera`); under BROW_LIGHTEN where they came out darker; None: nothing to go by (no open
+    eye: the camera's bound unknown, as for the moustache)."""
+    if before is None or camera is None:
+        return None
+    aim = min(before, camera)
+    return float(min(BROW_LIGHTEN, now / max(aim, 1e-6)))
+
+
+def brow_toned(image: np.ndarray, pieces: list[tuple[np.ndarray, tuple[int, int, int, int]]], gain: float,
+               hue: tuple[float, float] | None) -> np.ndarray:
+    """`image` (BGR over the box) with its brows' hair (`pieces`, brow_hair's) times `gain`, and
+    their hue turned no yellower than `hue` (a*, b* as OpenCV's 8-bit Lab, 128 neutral: the camera's
+    own brows', hair_hue; None: left as it is); a copy where anything changes."""
+    if abs(gain - 1.0) < 1e-3 and hue is None:
+        return image
+    out = image.copy()
+    for weight, (ya, yb, xa, xb) in pieces:
+        part = out[ya:yb, xa:xb]
+        if abs(gain - 1.0) >= 1e-3:
+            scale = 1.0 - weight * (1.0 - gain)
+            part = cv2.multiply(part, cv2.merge([scale] * 3), dtype=cv2.CV_8U)
+        if hue is not None:
+            part = _hue_no_yellower(part, np.minimum(2.0 * weight, 1.0), hue)
+        out[ya:yb, xa:xb] = part
+    return out
+
+
+def _hue_no_yellower(part: np.ndarray, weight: np.ndarray, hue: tuple[float, float]) -> np.ndarray:
+    """`part` (BGR) with its hair's (`weight`) a*, b* turned, at the same chroma, to `hue`'s hue
+    angle where they are yellower (a hue angle past it, towards green)."""
+    sa, sb = hue[0] - 128.0, hue[1] - 128.0
+    norm = float(np.hypot(sa, sb))
+    if norm < 2.0:
+        return part
+    ux, uy = sa / norm, sb / norm
+    lab = cv2.cvtColor(part, cv2.COLOR_BGR2LAB)
+    a = lab[..., 1].astype(np.float32) - 128.0
+    b = lab[..., 2].astype(np.float32) - 128.0
+    # The hair's chroma across the hue (positive: yellower, towards green) and along it.
+    across = a * -uy + b * ux
+    along = a * ux + b * uy
+    yellower = (across > 0) & (along > -abs(across))
+    chroma = np.sqrt(a * a + b * b)
+    take = np.where(yellower, weight, 0.0).astype(np.float32)
+    if not take.any():
+        return part
+    lab[..., 1] = np.clip(128.0 + a + take * (chroma * ux - a) + 0.5, 0, 255).astype(np.uint8)
+    lab[..., 2] = np.clip(128.0 + b + take * (chroma * uy - b) + 0.5, 0, 255).astype(np.uint8)
+    return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
+
+
+def hair_hue(image: np.ndarray, pieces: list[tuple[np.ndarray, tuple[int, int, int, int]]]) -> tuple[float, float] | None:
+    """The a*, b* (OpenCV's 8-bit Lab, 128 neutral) of the darkest fifth of the brows' hair
+    (`pieces`, brow_hair's weights over `image`, BGR over the box); None: too little hair."""
+    if image.ndim != 3:
+        return None
+    hair = [image[ya:yb, xa:xb][weight > 0.5] for weight, (ya, yb, xa, xb) in pieces]
+    pixels = np.concatenate(hair) if hair else np.zeros((0, 3), np.uint8)
+    if pixels.shape[0] < 32:
+        return None
+    grey = pixels.astype(np.float32) @ np.array([0.114, 0.587, 0.299], np.float32)
+    darkest = pixels[grey <= np.percentile(grey, 20)]
+    lab = cv2.cvtColor(darkest[None], cv2.COLOR_BGR2LAB)[0].astype(np.float32)
+    return float(lab[:, 1].mean()), float(lab[:, 2].mean())
