@@ -256,44 +256,42 @@ def brow_tone_gain(now: float, before: float | None, camera: float | None) -> fl
 def brow_toned(image: np.ndarray, pieces: list[tuple[np.ndarray, tuple[int, int, int, int]]], gain: float,
                hue: tuple[float, float] | None) -> np.ndarray:
     """`image` (BGR over the box) with its brows' hair (`pieces`, brow_hair's) times `gain`, and
-    their hue turned no yellower than `hue` (a*, b* as OpenCV's 8-bit Lab, 128 neutral: the camera's
-    own brows', hair_hue; None: left as it is); a copy where anything changes."""
-    if abs(gain - 1.0) < 1e-3 and hue is None:
-        return image
-    out = image.copy()
-    for weight, (ya, yb, xa, xb) in pieces:
-        part = out[ya:yb, xa:xb]
-        if abs(gain - 1.0) >= 1e-3:
+    its hue turned no yellower than `hue` (a*, b* as OpenCV's 8-bit Lab, 128 neutral: the camera's
+    own brows' darkest hair, hair_hue; None: left as it is); a copy where anything changes."""
+    out = image
+    if abs(gain - 1.0) >= 1e-3:
+        out = image.copy()
+        for weight, (ya, yb, xa, xb) in pieces:
             scale = 1.0 - weight * (1.0 - gain)
-            part = cv2.multiply(part, cv2.merge([scale] * 3), dtype=cv2.CV_8U)
-        if hue is not None:
-            part = _hue_no_yellower(part, np.minimum(2.0 * weight, 1.0), hue)
-        out[ya:yb, xa:xb] = part
+            out[ya:yb, xa:xb] = cv2.multiply(out[ya:yb, xa:xb], cv2.merge([scale] * 3), dtype=cv2.CV_8U)
+    turn = _yellower_by(hair_hue(out, pieces), hue)
+    if turn <= 0.0:
+        return out
+    out = out.copy() if out is image else out
+    cos, sin = float(np.cos(turn)), float(np.sin(turn))
+    for weight, (ya, yb, xa, xb) in pieces:
+        # The hue turn over the brow's fringe too (its lighter hairs, half weight and up).
+        take = np.minimum(2.0 * weight, 1.0)
+        lab = cv2.cvtColor(out[ya:yb, xa:xb], cv2.COLOR_BGR2LAB)
+        a = lab[..., 1].astype(np.float32) - 128.0
+        b = lab[..., 2].astype(np.float32) - 128.0
+        # Turned back (clockwise in a*b*: towards red) by `turn`, in proportion to the hair's weight.
+        lab[..., 1] = np.clip(128.5 + a + take * (a * cos + b * sin - a), 0, 255).astype(np.uint8)
+        lab[..., 2] = np.clip(128.5 + b + take * (b * cos - a * sin - b), 0, 255).astype(np.uint8)
+        out[ya:yb, xa:xb] = cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
     return out
 
 
-def _hue_no_yellower(part: np.ndarray, weight: np.ndarray, hue: tuple[float, float]) -> np.ndarray:
-    """`part` (BGR) with its hair's (`weight`) a*, b* turned, at the same chroma, to `hue`'s hue
-    angle where they are yellower (a hue angle past it, towards green)."""
-    sa, sb = hue[0] - 128.0, hue[1] - 128.0
-    norm = float(np.hypot(sa, sb))
-    if norm < 2.0:
-        return part
-    ux, uy = sa / norm, sb / norm
-    lab = cv2.cvtColor(part, cv2.COLOR_BGR2LAB)
-    a = lab[..., 1].astype(np.float32) - 128.0
-    b = lab[..., 2].astype(np.float32) - 128.0
-    # The hair's chroma across the hue (positive: yellower, towards green) and along it.
-    across = a * -uy + b * ux
-    along = a * ux + b * uy
-    yellower = (across > 0) & (along > -abs(across))
-    chroma = np.sqrt(a * a + b * b)
-    take = np.where(yellower, weight, 0.0).astype(np.float32)
-    if not take.any():
-        return part
-    lab[..., 1] = np.clip(128.0 + a + take * (chroma * ux - a) + 0.5, 0, 255).astype(np.uint8)
-    lab[..., 2] = np.clip(128.0 + b + take * (chroma * uy - b) + 0.5, 0, 255).astype(np.uint8)
-    return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
+def _yellower_by(hair: tuple[float, float] | None, hue: tuple[float, float] | None) -> float:
+    """How far (radians) the hue angle of `hair` (a*, b*, 8-bit Lab) is past `hue`'s towards yellow
+    and green; 0 where it is not, or where either is too grey to have a hue (chroma under 2)."""
+    if hair is None or hue is None:
+        return 0.0
+    ha, hb, ca, cb = hair[0] - 128.0, hair[1] - 128.0, hue[0] - 128.0, hue[1] - 128.0
+    if np.hypot(ha, hb) < 2.0 or np.hypot(ca, cb) < 2.0:
+        return 0.0
+    turn = float(np.arctan2(ca * hb - cb * ha, ca * ha + cb * hb))
+    return max(0.0, min(turn, np.pi / 2))
 
 
 def hair_hue(image: np.ndarray, pieces: list[tuple[np.ndarray, tuple[int, int, int, int]]]) -> tuple[float, float] | None:
