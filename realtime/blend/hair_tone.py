@@ -268,16 +268,19 @@ def brow_toned(image: np.ndarray, pieces: list[tuple[np.ndarray, tuple[int, int,
     if turn <= 0.0:
         return out
     out = out.copy() if out is image else out
-    cos, sin = float(np.cos(turn)), float(np.sin(turn))
+    ca, cb = hue[0] - 128.0, hue[1] - 128.0  # type: ignore[index]
     for weight, (ya, yb, xa, xb) in pieces:
-        # The hue turn over the brow's fringe too (its lighter hairs, half weight and up).
-        take = np.minimum(2.0 * weight, 1.0)
         lab = cv2.cvtColor(out[ya:yb, xa:xb], cv2.COLOR_BGR2LAB)
         a = lab[..., 1].astype(np.float32) - 128.0
         b = lab[..., 2].astype(np.float32) - 128.0
-        # Turned back (clockwise in a*b*: towards red) by `turn`, in proportion to the hair's weight.
-        lab[..., 1] = np.clip(128.5 + a + take * (a * cos + b * sin - a), 0, 255).astype(np.uint8)
-        lab[..., 2] = np.clip(128.5 + b + take * (b * cos - a * sin - b), 0, 255).astype(np.uint8)
+        # Each pixel turned back (clockwise in a*b*: towards red) by `turn`, but not past the camera's
+        # hair hue (a pixel already as red or as cool is left: a cooler one turned would be blue), in
+        # proportion to the hair's weight (the skin between the hairs keeps its hue).
+        past = np.arctan2(ca * b - cb * a, ca * a + cb * b)
+        angle = np.clip(past, 0.0, turn) * weight
+        cos, sin = np.cos(angle), np.sin(angle)
+        lab[..., 1] = np.clip(128.5 + a * cos + b * sin, 0, 255).astype(np.uint8)
+        lab[..., 2] = np.clip(128.5 + b * cos - a * sin, 0, 255).astype(np.uint8)
         out[ya:yb, xa:xb] = cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
     return out
 
