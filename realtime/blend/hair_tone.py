@@ -182,6 +182,12 @@ BROW_PX = 150
 # The largest lightening gain (worn brows darker, against the cheeks, than the photo's own): an
 # exposure past this would wash a bold brow to a grey smudge.
 BROW_LIGHTEN = 1.3
+# ... and the smallest gain: the brows are not darkened. Taken back to their ratio before the
+# transfer (s12: gain 0.59 on d14, 0.75 on d6, 0.67 on d10) they were near-black bold bars, and
+# dlib's distance to the photo rose +0.035 on d14, +0.028 on d6, +0.015 on d10 (written, 60 frames,
+# benchmarks/results/s36-brows): the photo's lighter brow (s12's left, 1/2.9 of the cheeks against
+# the right's 1/5.6) darkened with the other.
+BROW_DARKEN = 1.0
 
 
 def brow_hair(image: np.ndarray, alpha: np.ndarray, points: np.ndarray, box,
@@ -245,12 +251,13 @@ def brow_hair(image: np.ndarray, alpha: np.ndarray, points: np.ndarray, box,
 def brow_tone_gain(now: float, before: float | None, camera: float | None) -> float | None:
     """The gain on the brows' hair that takes their darkest tenth's ratio to the cheeks from `now`
     to their own before the colour transfer (`before`), never darker than the camera's pupils
-    (`camera`); under BROW_LIGHTEN where they came out darker; None: nothing to go by (no open
+    (`camera`); under BROW_LIGHTEN where they came out darker, and not under BROW_DARKEN (1: never
+    darker than the transfer leaves them); None: nothing to go by (no open
     eye: the camera's bound unknown, as for the moustache)."""
     if before is None or camera is None:
         return None
     aim = min(before, camera)
-    return float(min(BROW_LIGHTEN, now / max(aim, 1e-6)))
+    return float(np.clip(now / max(aim, 1e-6), BROW_DARKEN, BROW_LIGHTEN))
 
 
 def brow_toned(image: np.ndarray, pieces: list[tuple[np.ndarray, tuple[int, int, int, int]]], gain: float,
