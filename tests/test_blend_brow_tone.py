@@ -4,9 +4,10 @@ The worn brows are the photo's, recoloured with the skin by the colour transfer.
 brightly lit camera the transfer's lightness map lifted s12's (young Einstein's) dark brows far more
 than the skin and its a*/b* shift, fitted on the skin, left them yellower than it: on d10 a
 grey-olive felt on the forehead (the lead's crops, benchmarks/results/s35-lead/s12_d10_f45_output_camera.png)
-where d10's own brows are a dark mauve-brown. The blend stage now takes the brows' darkest tenth back
-to their ratio to the cheeks before the colour transfer (never past the camera's pupils) and turns
-their hue no yellower than the camera's own brows' (realtime/blend/hair_tone.py, brow_hair).
+where d10's own brows are a dark mauve-brown. The blend stage now turns the brows' hue no yellower
+than the camera's own brows' and lightens brows that came out darker against the skin than the
+photo's (realtime/blend/hair_tone.py, brow_hair); it does not darken them (dlib's distance to the
+photo rose, benchmarks/results/s36-brows).
 
 Real frames of ../shared/media, MediaPipe, the real swapper and blend stage (tests/conftest.py's
 swap_one fixture), measured here on the picture with the face's landmarks only. Each number in a
@@ -19,7 +20,6 @@ import cv2
 import numpy as np
 
 from realtime.faces.topology import topology
-from tests.conftest import media
 
 _CHEEKS = ((205, 50, 101, 36), (425, 280, 330, 266))
 
@@ -42,17 +42,15 @@ def _brows(image: np.ndarray, landmarks: np.ndarray) -> tuple[float, float]:
     return ratio, float(np.degrees(np.arctan2(hair[:, 2].mean() - 128.0, hair[:, 1].mean() - 128.0)))
 
 
-def test_dark_brows_stay_dark_brown_hair_on_a_pale_pink_target(swap_one, library):
+def test_dark_brows_are_worn_in_the_cameras_hair_hue_not_olive_on_a_pale_pink_target(swap_one):
     # s12 on d10, frame 45 (a pale pink face under a ring light, dark mauve-brown brows).
-    photo = library.get(str(media("s12.jpg")))
     under, face, output = swap_one("d10.mp4", 45, "s12.jpg", moved=True)
-    own, _ = _brows(photo.image, photo.face.landmarks)
-    _, camera_hue = _brows(under, face.landmarks)
+    camera, camera_hue = _brows(under, face.landmarks)
     worn, worn_hue = _brows(output, face.landmarks)
-    # The photo's brows: darkest tenth at 1/4.70 of the cheeks. Worn: main 1/2.46 (0.52 of the photo's
-    # ratio, lighter than d10's own brows, 1/2.59); now 1/3.17 (0.67; the clean texture's, relit, is
-    # 1/3.7: the photo's strongest shadow is not kept).
-    assert worn >= 0.6 * own, (worn, own)
-    # Hue of the darkest fifth: d10's own brows 15 degrees; worn main 38 (yellower: an olive grey on
-    # the pink skin); now 11.
+    print(f"camera {camera:.2f} h{camera_hue:.0f} worn {worn:.2f} h{worn_hue:.0f}")
+    # Hue of the brows' darkest fifth: d10's own brows 15 degrees; worn, main 38 (yellower than
+    # the skin around them, 36-40: an olive grey on the pink face); now within 10 degrees.
     assert worn_hue <= camera_hue + 10.0, (worn_hue, camera_hue)
+    # ... still dark hair, as dark as main drew it (their darkest tenth 1/2.46 of the cheeks, d10's
+    # own 1/2.59): turned, not lightened or greyed.
+    assert worn >= 2.3, worn
