@@ -160,15 +160,18 @@ def darken_hair(image: np.ndarray, body: np.ndarray, part: tuple[int, int, int, 
 
 
 # The worn brows (issue 13). They are the photo's, recoloured with the skin: the colour transfer's
-# lightness map lifts a dark brow far more than the skin on a bright camera, and its a*/b* shift,
-# fitted on the skin, leaves the hair less red than the skin around it. s12 on d10 (a pale pink
-# face): the brows' darkest tenth came to 1/2.8 of the cheeks' grey (the photo's 1/5.6, the clean
-# texture's 1/3.8), and at hue 47-52 against the skin's 36-40 (the camera's own brows: 17-22, hair
-# redder than the skin), a grey-olive felt on the forehead (the lead's crops, s35-lead). The same
-# exposure as the moustache's, per face: over the brows' hair (brow_hair), a pure gain that takes
-# their darkest tenth to their own ratio to the cheeks before the colour transfer (the photo's,
-# relit), never darker than the camera's pupils draw (camera_darkness); then the hair's hue turned
-# no yellower than the skin's (brow_hue): a dark brown or the photo's, never an olive.
+# a*/b* shift, fitted on the skin, leaves dark hair yellower than the skin around it on a pink
+# camera, and its lightness map lifts a dark brow more than the skin on a bright one. s12 on d10 (a
+# pale pink face, ring light): the brows' darkest fifth at hue 47-52 against the skin's 36-40 and d10's
+# own brows' 14 (hair redder than the skin), a grey-olive felt on the forehead (the lead's crops,
+# s35-lead/s12_d10_f45_output_camera.png). Over the brows' hair (brow_hair, found as erase_brows finds
+# a brow: darker than its grey closing), after the camera detail (as the moustache's tone):
+# - the hue (brow_toned): turned, at the same chroma, back to the camera's own brows' hue where the
+#   worn hair's darkest fifth is yellower (hair_hue, read on the camera before its brows are erased):
+#   the hair the camera draws in this light; a pixel already as red or cooler is left;
+# - the darkness (brow_tone_gain): a pure gain towards the brows' own ratio to the cheeks before the
+#   transfer (the photo's, relit), bounded by the camera's pupils, but only lightening (BROW_DARKEN):
+#   darkened, dlib's distance to the photo rose (see BROW_DARKEN); lightened on d3 (1.24).
 # A brow pixel is hair from BROW_DARK[0] darker than the skin around it (its grey closing with a disc
 # of BROW_DISC of the face: wider than a brow is thick), fully from BROW_DARK[1].
 BROW_DARK = (0.08, 0.2)

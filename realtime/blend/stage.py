@@ -382,9 +382,9 @@ class BlendStage:
 
     def _brows_toned(self, image: np.ndarray, target: np.ndarray, layer: FaceLayer, before: float | None,
                      camera_brows: tuple[float, float] | None, track: int, time_s: float) -> np.ndarray:
-        """`image` (the finished face over the box) with its brows' hair as dark against the skin as
-        before the colour transfer (`before`), never darker than the camera's pupils, and no yellower
-        than the camera draws its own brows' hair (`camera_brows`; realtime/blend/hair_tone.py, brow_hair)."""
+        """`image` (the finished face over the box) with its brows' hair no yellower than the camera
+        draws its own brows' hair (`camera_brows`), and lightened where it came out darker against
+        the skin than before the colour transfer (`before`; realtime/blend/hair_tone.py, brow_hair)."""
         found = brow_hair(image, layer.alpha, layer.face.landmarks, layer.box, layer.face.size)
         if found is None:
             return image
