@@ -182,6 +182,10 @@ BROW_NEAR = 0.035
 BROW_EYE = 0.02
 # The brows are found at ~BROW_PX per face (the weight is smooth at a brow's scale).
 BROW_PX = 150
+# The worn hair's hue within this of the camera's brows' (degrees) is left: a hair hue already. Turned
+# by all of it (s42 8-11 degrees on d6 and d14, s10 11 on d3), dlib's distance to the photo rose
+# +0.003 to +0.005 (written, 60 frames); s12 on d10 is 38 degrees past, s42 34, s10 30.
+BROW_HUE_SLACK = 15.0
 # The largest lightening gain (worn brows darker, against the cheeks, than the photo's own): an
 # exposure past this would wash a bold brow to a grey smudge.
 BROW_LIGHTEN = 1.3
@@ -287,7 +291,7 @@ def brow_toned(image: np.ndarray, pieces: list[tuple[np.ndarray, tuple[int, int,
         # hair hue (a pixel already as red or as cool is left: a cooler one turned would be blue), in
         # proportion to the hair's weight (the skin between the hairs keeps its hue).
         past = np.arctan2(ca * b - cb * a, ca * a + cb * b)
-        angle = np.clip(past, 0.0, turn) * weight
+        angle = np.clip(past - np.radians(BROW_HUE_SLACK), 0.0, turn) * weight
         cos, sin = np.cos(angle), np.sin(angle)
         lab[..., 1] = np.clip(128.5 + a * cos + b * sin, 0, 255).astype(np.uint8)
         lab[..., 2] = np.clip(128.5 + b * cos - a * sin, 0, 255).astype(np.uint8)
@@ -297,13 +301,14 @@ def brow_toned(image: np.ndarray, pieces: list[tuple[np.ndarray, tuple[int, int,
 
 def _yellower_by(hair: tuple[float, float] | None, hue: tuple[float, float] | None) -> float:
     """How far (radians) the hue angle of `hair` (a*, b*, 8-bit Lab) is past `hue`'s towards yellow
-    and green; 0 where it is not, or where either is too grey to have a hue (chroma under 2)."""
+    and green, less BROW_HUE_SLACK; 0 where it is not, or where either is too grey to have a hue
+    (chroma under 2)."""
     if hair is None or hue is None:
         return 0.0
     ha, hb, ca, cb = hair[0] - 128.0, hair[1] - 128.0, hue[0] - 128.0, hue[1] - 128.0
     if np.hypot(ha, hb) < 2.0 or np.hypot(ca, cb) < 2.0:
         return 0.0
-    turn = float(np.arctan2(ca * hb - cb * ha, ca * ha + cb * hb))
+    turn = float(np.arctan2(ca * hb - cb * ha, ca * ha + cb * hb)) - np.radians(BROW_HUE_SLACK)
     return max(0.0, min(turn, np.pi / 2))
 
 
