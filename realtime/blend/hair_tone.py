@@ -186,6 +186,11 @@ BROW_PX = 150
 # by all of it (s42 8-11 degrees on d6 and d14, s10 11 on d3), dlib's distance to the photo rose
 # +0.003 to +0.005 (written, 60 frames); s12 on d10 is 38 degrees past, s42 34, s10 30.
 BROW_HUE_SLACK = 15.0
+# ... and turned only for dark hair: in full where the worn hair's darkest fifth is under
+# BROW_HUE_DARK[0] of the cheeks' grey, none from BROW_HUE_DARK[1]. Olive is a dark yellow: a light
+# brow turned to a dark brow's hue reads pink (s42 on d10, 0.53 of the cheeks: rose brows, turned
+# 19 degrees); s12 on d10 is at 0.39, on d6 0.33, on d14 0.43.
+BROW_HUE_DARK = (0.4, 0.6)
 # The largest lightening gain (worn brows darker, against the cheeks, than the photo's own): an
 # exposure past this would wash a bold brow to a grey smudge.
 BROW_LIGHTEN = 1.3
@@ -268,17 +273,20 @@ def brow_tone_gain(now: float, before: float | None, camera: float | None) -> fl
 
 
 def brow_toned(image: np.ndarray, pieces: list[tuple[np.ndarray, tuple[int, int, int, int]]], gain: float,
-               hue: tuple[float, float] | None) -> np.ndarray:
+               hue: tuple[float, float] | None, skin: float) -> np.ndarray:
     """`image` (BGR over the box) with its brows' hair (`pieces`, brow_hair's) times `gain`, and
     its hue turned no yellower than `hue` (a*, b* as OpenCV's 8-bit Lab, 128 neutral: the camera's
-    own brows' darkest hair, hair_hue; None: left as it is); a copy where anything changes."""
+    own brows' darkest hair, hair_hue; None: left as it is) where the hair is dark against the
+    cheeks' grey `skin` (BROW_HUE_DARK); a copy where anything changes."""
     out = image
     if abs(gain - 1.0) >= 1e-3:
         out = image.copy()
         for weight, (ya, yb, xa, xb) in pieces:
             scale = 1.0 - weight * (1.0 - gain)
             out[ya:yb, xa:xb] = cv2.multiply(out[ya:yb, xa:xb], cv2.merge([scale] * 3), dtype=cv2.CV_8U)
-    turn = _yellower_by(hair_hue(out, pieces), hue)
+    hair = hair_hue(out, pieces)
+    turn = 0.0 if hair is None else _yellower_by(hair[:2], hue) * float(np.clip(
+        (BROW_HUE_DARK[1] - hair[2] / max(skin, 1.0)) / (BROW_HUE_DARK[1] - BROW_HUE_DARK[0]), 0.0, 1.0))
     if turn <= 0.0:
         return out
     out = out.copy() if out is image else out
@@ -299,7 +307,7 @@ def brow_toned(image: np.ndarray, pieces: list[tuple[np.ndarray, tuple[int, int,
     return out
 
 
-def _yellower_by(hair: tuple[float, float] | None, hue: tuple[float, float] | None) -> float:
+def _yellower_by(hair: tuple[float, ...] | None, hue: tuple[float, ...] | None) -> float:
     """How far (radians) the hue angle of `hair` (a*, b*, 8-bit Lab) is past `hue`'s towards yellow
     and green, less BROW_HUE_SLACK; 0 where it is not, or where either is too grey to have a hue
     (chroma under 2)."""
@@ -312,9 +320,10 @@ def _yellower_by(hair: tuple[float, float] | None, hue: tuple[float, float] | No
     return max(0.0, min(turn, np.pi / 2))
 
 
-def hair_hue(image: np.ndarray, pieces: list[tuple[np.ndarray, tuple[int, int, int, int]]]) -> tuple[float, float] | None:
-    """The a*, b* (OpenCV's 8-bit Lab, 128 neutral) of the darkest fifth of the brows' hair
-    (`pieces`, brow_hair's weights over `image`, BGR over the box); None: too little hair."""
+def hair_hue(image: np.ndarray,
+             pieces: list[tuple[np.ndarray, tuple[int, int, int, int]]]) -> tuple[float, float, float] | None:
+    """The a*, b* (OpenCV's 8-bit Lab, 128 neutral) and the grey of the darkest fifth of the brows'
+    hair (`pieces`, brow_hair's weights over `image`, BGR over the box); None: too little hair."""
     if image.ndim != 3:
         return None
     hair = [image[ya:yb, xa:xb][weight > 0.5] for weight, (ya, yb, xa, xb) in pieces]
@@ -322,6 +331,6 @@ def hair_hue(image: np.ndarray, pieces: list[tuple[np.ndarray, tuple[int, int, i
     if pixels.shape[0] < 32:
         return None
     grey = pixels.astype(np.float32) @ np.array([0.114, 0.587, 0.299], np.float32)
-    darkest = pixels[grey <= np.percentile(grey, 20)]
-    lab = cv2.cvtColor(darkest[None], cv2.COLOR_BGR2LAB)[0].astype(np.float32)
-    return float(lab[:, 1].mean()), float(lab[:, 2].mean())
+    fifth = grey <= np.percentile(grey, 20)
+    lab = cv2.cvtColor(pixels[fifth][None], cv2.COLOR_BGR2LAB)[0].astype(np.float32)
+    return float(lab[:, 1].mean()), float(lab[:, 2].mean()), float(grey[fifth].mean())

@@ -193,7 +193,7 @@ class BlendStage:
         """track -> the last gain on its brows' hair (hair_tone.brow_tone_gain), held through a blink."""
         self._brow_before: dict[int, tuple[float | None, float]] = {}
         """track -> (its brows' darkness before the colour transfer, media time it was read)."""
-        self._camera_brows: dict[int, tuple[tuple[float, float] | None, float]] = {}
+        self._camera_brows: dict[int, tuple[tuple[float, float, float] | None, float]] = {}
         """track -> (the camera's own brows' hair hue, hair_tone.hair_hue; media time it was read)."""
         self.configure(settings)
 
@@ -368,7 +368,7 @@ class BlendStage:
         return before
 
     def _camera_brow_hue(self, target: np.ndarray, layer: FaceLayer, track: int,
-                         time_s: float) -> tuple[float, float] | None:
+                         time_s: float) -> tuple[float, float, float] | None:
         """The hue of the camera's own brows' hair (`target`: the camera's picture under the box,
         before its brows are erased), read once a second per face (HAIR_BEFORE_EVERY_S)."""
         kept = self._camera_brows.get(track)
@@ -381,21 +381,21 @@ class BlendStage:
         return hue
 
     def _brows_toned(self, image: np.ndarray, target: np.ndarray, layer: FaceLayer, before: float | None,
-                     camera_brows: tuple[float, float] | None, track: int, time_s: float) -> np.ndarray:
+                     camera_brows: tuple[float, float, float] | None, track: int, time_s: float) -> np.ndarray:
         """`image` (the finished face over the box) with its brows' hair no yellower than the camera
         draws its own brows' hair (`camera_brows`), and lightened where it came out darker against
         the skin than before the colour transfer (`before`; realtime/blend/hair_tone.py, brow_hair)."""
         found = brow_hair(image, layer.alpha, layer.face.landmarks, layer.box, layer.face.size)
         if found is None:
             return image
-        now, pieces, _ = found
+        now, pieces, skin = found
         camera = layer.grain if layer.grain is not None and layer.grain.shape == target.shape else target
         points = layer.face.landmarks if layer.grain_points is None else layer.grain_points
         measured = brow_tone_gain(now, before, camera_darkness(camera, points, layer.box))
         gain = self._brow_tones.get(track, 1.0) if measured is None else \
             self._gains.update(("brow_tone", track), measured, time_s)
         self._brow_tones[track] = gain
-        return brow_toned(image, pieces, gain, camera_brows)
+        return brow_toned(image, pieces, gain, None if camera_brows is None else camera_brows[:2], skin)
 
     def close(self) -> None:
         self._smoother.reset()
