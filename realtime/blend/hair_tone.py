@@ -189,8 +189,9 @@ BROW_HUE_SLACK = 15.0
 # ... and turned only for dark hair: in full where the worn hair's darkest fifth is under
 # BROW_HUE_DARK[0] of the cheeks' grey, none from BROW_HUE_DARK[1]. Olive is a dark yellow: a light
 # brow turned to a dark brow's hue reads pink (s42 on d10, 0.53 of the cheeks: rose brows, turned
-# 19 degrees); s12 on d10 is at 0.39, on d6 0.33, on d14 0.43.
-BROW_HUE_DARK = (0.4, 0.6)
+# 19 degrees; a third of that, (0.4, 0.6), still moved its d(source) +0.008); s12 on d10 is at 0.39,
+# on d6 0.33, on d14 0.43.
+BROW_HUE_DARK = (0.35, 0.5)
 # The largest lightening gain (worn brows darker, against the cheeks, than the photo's own): an
 # exposure past this would wash a bold brow to a grey smudge.
 BROW_LIGHTEN = 1.3
