@@ -50,7 +50,7 @@ def test_dark_brows_are_worn_in_the_cameras_hair_hue_not_olive_on_a_pale_pink_ta
     worn, worn_hue = _brows(output, face.landmarks)
     print(f"camera {camera:.2f} h{camera_hue:.0f} worn {worn:.2f} h{worn_hue:.0f}")
     # Hue of the brows' darkest fifth: d10's own brows 15 degrees; worn, main 38 (yellower than
-    # the skin around them, 36-40: an olive grey on the pink face); now 24, within the slack left.
+    # the skin around them, 36-40: an olive grey on the pink face); now 27, within the slack left.
     assert worn_hue <= camera_hue + BROW_HUE_SLACK, (worn_hue, camera_hue)
     # ... still dark hair, as dark as main drew it (their darkest tenth 1/2.46 of the cheeks, d10's
     # own 1/2.59): turned, not lightened or greyed.
