@@ -23,17 +23,7 @@ from realtime.blend.detail import (
     split_sigma,
 )
 from realtime.blend.edge_band import clean_rim
-from realtime.blend.hair_tone import (
-    brow_hair,
-    brow_tone_gain,
-    brow_toned,
-    camera_darkness,
-    darken_hair,
-    hair_darkness,
-    hair_hue,
-    hair_tone_gain,
-    off_the_nose,
-)
+from realtime.blend.hair_tone import camera_darkness, darken_hair, hair_darkness, hair_tone_gain, off_the_nose
 from realtime.blend.kept import kept_in_layer, union
 from realtime.blend.kernels import as_grey, gaussian_u8
 from realtime.blend.mask import skin_mask
@@ -190,12 +180,6 @@ class BlendStage:
         """track -> the last gain on its moustache's hair (hair_tone), held through a blink."""
         self._hair_before: dict[int, tuple[float | None, float]] = {}
         """track -> (its moustache's darkness before the colour transfer, media time it was read)."""
-        self._brow_tones: dict[int, float] = {}
-        """track -> the last gain on its brows' hair (hair_tone.brow_tone_gain), held through a blink."""
-        self._brow_before: dict[int, tuple[float | None, float]] = {}
-        """track -> (its brows' darkness before the colour transfer, media time it was read)."""
-        self._camera_brows: dict[int, tuple[tuple[float, float, float] | None, float]] = {}
-        """track -> (the camera's own brows' hair hue, hair_tone.hair_hue; media time it was read)."""
         self.configure(settings)
 
     def configure(self, settings: Settings) -> None:
@@ -252,7 +236,6 @@ class BlendStage:
                     found = hair_darkness(layer.image, layer.alpha, edge_points, edge_box, face_size)
                     before = None if found is None else found[0]
                     self._hair_before[track] = (before, time_s)
-            brows_before = self._brows_before(layer, edge_points, edge_box, face_size, track, time_s)
             image = recolour_halved(layer.image, work_target, region, settings.color_transfer, shading, face_size,
                                     lambda stats, key=track: self._smoother.update(key, stats, time_s),
                                     (shown, edge_points, edge_box, settings.feather), settings.skin_tone,
@@ -275,7 +258,6 @@ class BlendStage:
                     kept_lines = (keep * under, (gx, gy))
                     kept = union(kept, kept_lines)
                     under *= 1.0 - keep
-            camera_brows = self._camera_brow_hue(target, layer, track, time_s)
             # The target's own brows out of the picture under the layer (realtime/faces/brows.py):
             # the camera's grain below and the composite read it.
             erase_brows(target, layer.alpha, layer.face.landmarks, layer.box, layer.face.size, kept, image,
@@ -319,7 +301,6 @@ class BlendStage:
                                        self._gains.follow((which, key), measure, time_s, box))
             if layer.moustache:
                 image = self._hair_toned(image, target, layer, before, track, time_s)
-            image = self._brows_toned(image, target, layer, brows_before, camera_brows, track, time_s)
             # Under a hard light the camera's glints on the new face's lips, which the photo's lips,
             # recoloured as a whole, do not have: a matte, painted red (realtime/blend/mouth.py).
             image = lip_glints(image, target, layer.face.landmarks, layer.box, layer.face.size, layer.hard_light)
@@ -359,57 +340,12 @@ class BlendStage:
         # The gain read over the whole body, as before; applied off the nose (off_the_nose).
         return darken_hair(image, off_the_nose(body, layer.face.landmarks, layer.box, part, layer.face.size), part, gain)
 
-    def _brows_before(self, layer: FaceLayer, points: np.ndarray, box, face_size: float, track: int,
-                      time_s: float) -> float | None:
-        """The brows' darkness against the skin before the colour transfer (the photo's own, relit;
-        hair_tone.brow_hair), read once a second per face (HAIR_BEFORE_EVERY_S)."""
-        kept = self._brow_before.get(track)
-        if kept is not None and 0 <= time_s - kept[1] < HAIR_BEFORE_EVERY_S:
-            return kept[0]
-        found = brow_hair(layer.image, layer.alpha, points, box, face_size)
-        before = None if found is None else found[0]
-        self._brow_before[track] = (before, time_s)
-        return before
-
-    def _camera_brow_hue(self, target: np.ndarray, layer: FaceLayer, track: int,
-                         time_s: float) -> tuple[float, float, float] | None:
-        """The hue of the camera's own brows' hair (`target`: the camera's picture under the box,
-        before its brows are erased), read once a second per face (HAIR_BEFORE_EVERY_S)."""
-        kept = self._camera_brows.get(track)
-        if kept is not None and 0 <= time_s - kept[1] < HAIR_BEFORE_EVERY_S:
-            return kept[0]
-        found = brow_hair(target, np.ones(target.shape[:2], np.float32), layer.face.landmarks, layer.box,
-                          layer.face.size)
-        hue = None if found is None else hair_hue(target, found[1])
-        self._camera_brows[track] = (hue, time_s)
-        return hue
-
-    def _brows_toned(self, image: np.ndarray, target: np.ndarray, layer: FaceLayer, before: float | None,
-                     camera_brows: tuple[float, float, float] | None, track: int, time_s: float) -> np.ndarray:
-        """`image` (the finished face over the box) with its brows' hair no yellower than the camera
-        draws its own brows' hair (`camera_brows`), and lightened where it came out darker against
-        the skin than before the colour transfer (`before`; realtime/blend/hair_tone.py, brow_hair)."""
-        found = brow_hair(image, layer.alpha, layer.face.landmarks, layer.box, layer.face.size)
-        if found is None:
-            return image
-        now, pieces, skin = found
-        camera = layer.grain if layer.grain is not None and layer.grain.shape == target.shape else target
-        points = layer.face.landmarks if layer.grain_points is None else layer.grain_points
-        measured = brow_tone_gain(now, before, camera_darkness(camera, points, layer.box))
-        gain = self._brow_tones.get(track, 1.0) if measured is None else \
-            self._gains.update(("brow_tone", track), measured, time_s)
-        self._brow_tones[track] = gain
-        return brow_toned(image, pieces, gain, None if camera_brows is None else camera_brows[:2], skin)
-
     def close(self) -> None:
         self._smoother.reset()
         self._tone.reset()
         self._gains.reset()
         self._hair_tones.clear()
         self._hair_before.clear()
-        self._brow_tones.clear()
-        self._brow_before.clear()
-        self._camera_brows.clear()
 
 
 def _enlarged(piece: tuple[np.ndarray, tuple[int, int]] | None, factor: float) -> tuple[np.ndarray, tuple[int, int]] | None:
