@@ -655,10 +655,11 @@ def _rim_amount(offsets: tuple[float, float] | None) -> float:
     return float(np.clip((abs(offsets[1] - offsets[0]) - RIM_EVEN_FROM) / (RIM_EVEN_FULL - RIM_EVEN_FROM), 0.0, 1.0))
 
 
-def even_rims(image: np.ndarray, points: np.ndarray) -> np.ndarray:
+def even_rims(image: np.ndarray, points: np.ndarray, offsets: tuple[float, float] | None = None) -> np.ndarray:
     """`points` (>=468, 2) with each upper lid's contour moved so that the two upper rims lie the
-    same distance from their contours (RIM_EVEN_*); the same array when they already nearly do."""
-    offsets = rim_offsets(image, points)
+    same distance from their contours (RIM_EVEN_*); the same array when they already nearly do.
+    `offsets`: rim_offsets(image, points) when already measured."""
+    offsets = rim_offsets(image, points) if offsets is None else offsets
     amount = _rim_amount(offsets)
     if offsets is None or amount <= 0.0:
         return points
@@ -733,8 +734,9 @@ def even_eyes(image: np.ndarray, points: np.ndarray, mirror_of) -> tuple[np.ndar
     from their contours (RIM_EVEN_*): the rims evened (`even_rims`), then the eyes' and the lips'
     surrounds (`even_surrounds`); `mirror_of(image, points)` draws the image's mirror on its mesh.
     The same arrays when the rims already nearly agree."""
-    amount = _rim_amount(rim_offsets(image, points))
+    offsets = rim_offsets(image, points)
+    amount = _rim_amount(offsets)
     if amount <= 0.0:
         return image, points
-    points = even_rims(image, points)
+    points = even_rims(image, points, offsets)
     return even_surrounds(image, points, mirror_of(image, points), amount), points

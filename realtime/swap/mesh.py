@@ -48,6 +48,7 @@ from realtime.swap.texture import (
     HAIR_GROW,
     NORMAL_STEP,
     CleanTexture,
+    _mirror,
     clean_texture_of,
     moustache_hair,
 )
@@ -267,15 +268,6 @@ class _Texture:
     +0.0008, where s10's fell -0.009 (written, benchmarks/results/s31-brows)."""
 
 
-def _mirror_on_mesh(image: np.ndarray, points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
-    """The picture's mirror image drawn on its own mesh: each mesh point shows its mirror partner."""
-    height, width = image.shape[:2]
-    flipped = points[MIRROR].copy()
-    flipped[:, 0] = width - 1 - flipped[:, 0]
-    maps = piecewise_affine_maps_from(points, [flipped], triangles, (0, 0, width, height), grid_step=1)[0]
-    return maps.remap(cv2.flip(image, 1))
-
-
 def source_texture(source: SourceFace, triangles: np.ndarray, clean: CleanTexture | None = None) -> _Texture:
     """The picture the swapper samples: the clean texture when given, else the raw photo."""
     light_normals = None
@@ -295,7 +287,7 @@ def source_texture(source: SourceFace, triangles: np.ndarray, clean: CleanTextur
     fine_detail = source_fine_detail(image, points, face_size)
     if abs(source.face.pose[0]) <= MIRROR_YAW_DEG:
         # Its two upper rims the same distance from their contours, its lids alike (swap/eyes.py).
-        image, points = even_eyes(image, points, functools.partial(_mirror_on_mesh, triangles=triangles))
+        image, points = even_eyes(image, points, functools.partial(_mirror, grid_step=1))
         return _Texture(image, points, normals, face_size, moustache=moustache, light_normals=light_normals,
                         hair=hair, fine_detail=fine_detail)
     width = image.shape[1]

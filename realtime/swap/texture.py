@@ -408,16 +408,18 @@ def skin_mismatch(lab: np.ndarray, samples: np.ndarray, candidates: np.ndarray,
     return ((distance > distance_limit) & (candidates > 0)).astype(np.uint8)
 
 
-def _mirror(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+def _mirror(image: np.ndarray, landmarks: np.ndarray, grid_step: int = 4) -> np.ndarray:
     """`image` with each point of the face replaced by its mirror partner's pixel (the same
-    mesh point across the midline), over the whole picture."""
+    mesh point across the midline), over the whole picture; the warp evaluated every `grid_step`
+    pixels (swap/eyes.even_eyes draws it at every pixel)."""
     from realtime.swap.mesh import MIRROR
 
     height, width = image.shape[:2]
     points = landmarks[:MESH_POINTS, :2].astype(np.float32)
     flipped_points = points[MIRROR].copy()
     flipped_points[:, 0] = width - 1 - flipped_points[:, 0]
-    maps = piecewise_affine_maps(points, flipped_points, topology().triangles, (0, 0, width, height))
+    maps = piecewise_affine_maps(points, flipped_points, topology().triangles, (0, 0, width, height),
+                                 grid_step=grid_step)
     return maps.remap(cv2.flip(image, 1))
 
 
