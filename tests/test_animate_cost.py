@@ -4,6 +4,7 @@ change from frame to frame is not computed again, and the pictures stay the same
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 
 def _mesh(rng: np.random.Generator):
@@ -378,3 +379,115 @@ def test_only_the_tiles_the_motion_reaches_are_drawn_and_a_still_driver_leaves_t
     assert min(drawn[:-1]) >= 4, drawn  # the wink's tiles are drawn every frame ...
     assert drawn[-1] == 0  # ... and at rest none is
     np.testing.assert_array_equal(out, picture)
+
+
+def _masked_to_output(portrait, canvas: np.ndarray) -> np.ndarray:
+    """`Portrait.to_output` as session 36 wrote it (the reference): the largest difference per 8 px block (a dilation
+    of the whole picture's differences read at the blocks' centres), one block around, that block mask enlarged to
+    the output (INTER_NEAREST) and the enlarged frame copied through it onto the fitted portrait."""
+    import cv2
+
+    from realtime.animate.mesh import CHANGED_BLOCK, ENLARGE
+
+    _factor, width, height, left, top = portrait.placement
+    output = portrait.fitted.copy()
+    block = CHANGED_BLOCK
+    rows, cols = -(-canvas.shape[0] // block), -(-canvas.shape[1] // block)
+    difference = cv2.absdiff(canvas, portrait.image)
+    difference = cv2.copyMakeBorder(difference, 0, rows * block - canvas.shape[0], 0,
+                                    cols * block - canvas.shape[1], cv2.BORDER_CONSTANT, value=0)
+    channels = difference.shape[2]
+    largest = cv2.dilate(difference.reshape(rows * block, cols * block * channels),
+                         np.ones((block, block * channels), np.uint8))
+    changed = largest[block // 2::block, block * channels // 2::block * channels]
+    if not changed.any():
+        return output
+    changed = cv2.dilate((changed > 0).astype(np.uint8), np.ones((3, 3), np.uint8))
+    mask = cv2.resize(changed, (width, height), interpolation=cv2.INTER_NEAREST)
+    enlarged = cv2.resize(canvas, (width, height), interpolation=ENLARGE)
+    cv2.copyTo(enlarged, mask, output[top:top + height, left:left + width])
+    return output
+
+
+def _changed_canvases(image: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
+    """The portrait's own picture, then pictures changed as an animated frame changes it: a single value by one
+    level (a block's corner, the last row and column: a block cut short where the side is not a multiple of 8), a
+    few pixels, patches of a moved face."""
+    height, width = image.shape[:2]
+    canvases = [image.copy()]
+    for y, x, channel in ((0, 0, 0), (7, 7, 2), (8, 15, 1), (height - 1, width - 1, 2), (height - 1, 0, 0),
+                          (height // 2, width - 1, 1)):
+        canvas = image.copy()
+        canvas[y, x, channel] = canvas[y, x, channel] ^ 1
+        canvases.append(canvas)
+    for _ in range(6):
+        canvas = image.copy()
+        for _ in range(int(rng.integers(1, 6))):
+            y, x = int(rng.integers(0, height)), int(rng.integers(0, width))
+            h, w = int(rng.integers(1, 90)), int(rng.integers(1, 90))
+            patch = canvas[y:y + h, x:x + w]
+            patch[:] = np.clip(patch.astype(int) + rng.integers(-3, 4, size=patch.shape), 0, 255).astype(np.uint8)
+        canvases.append(canvas)
+    return canvases
+
+
+@pytest.mark.media
+@pytest.mark.parametrize("name", ["s42.jpg", "s12.jpg"])
+def test_the_enlarged_frame_is_pieced_together_without_a_mask_of_the_output_s_size(library, monkeypatch, name):
+    """A portrait the output enlarges (s42, 512 px, and s12, 375x500, in 1280x720) is animated at its own size and
+    what moved is enlarged over the fitted portrait (`Portrait.to_output`). The blocks that moved were found by
+    dilating the whole picture's differences, and copied through a block mask enlarged to the output: three
+    passes over full-size pictures (with the padding, four) beside the enlargement itself, about 1 ms of the
+    frame on s42 (start). Now the blocks come from the picture's comparison halved down to one value per block,
+    and the enlarged blocks are copied as rectangles: no dilation or masked copy of a full-size picture. Every
+    frame, unchanged, changed by a single level anywhere or by patches, is the masked composition to the bit."""
+    import cv2
+
+    from realtime.animate.mesh import Portrait
+    from tests.conftest import media
+
+    portrait = Portrait(library.get(str(media(name))), (1280, 720))
+    assert portrait.placement is not None  # animated at its own size, enlarged once
+    canvases = _changed_canvases(portrait.image, np.random.default_rng(11))
+    expected = [_masked_to_output(portrait, canvas) for canvas in canvases]
+    full = portrait.image.shape[0] * portrait.image.shape[1]
+    passes = []
+    for function in ("dilate", "copyTo", "absdiff"):
+        original = getattr(cv2, function)
+
+        def counted(picture, *args, _original=original, _name=function, **kwargs):
+            if picture.size >= full:
+                passes.append(_name)
+            return _original(picture, *args, **kwargs)
+
+        monkeypatch.setattr(cv2, function, counted)
+    for canvas, want in zip(canvases, expected, strict=True):
+        np.testing.assert_array_equal(portrait.to_output(canvas), want)
+    assert passes == []
+
+
+def test_the_portrait_s_eyes_and_mouth_are_measured_once_per_calibration(monkeypatch):
+    """The motion transfer reads the portrait's own landmarks every frame: its eyes' frames and their lids'
+    offsets, its irises' axes, its mouth's direction and its lips' gaps at rest (and the reference's, for the
+    opening's gain). None of it changes until the next calibration or portrait (start: measured again every frame,
+    two eyes' frames of the portrait per frame, sixty small numpy calls). Over ten frames of a driver the portrait's
+    eyes are measured on the first frame only, for a second portrait once more, and the landmarks drawn are those
+    of a transfer that measures everything afresh."""
+    from realtime.animate import motion
+
+    portrait, calibration, drivers, fresh = _driver(5, 10)
+    counts = [0]
+    original = motion._eye_frame
+
+    def counted(points, corners):
+        counts[0] += bool(np.array_equal(points, portrait))
+        return original(points, corners)
+
+    monkeypatch.setattr(motion, "_eye_frame", counted)
+    for driver, want in zip(drivers, fresh, strict=True):
+        np.testing.assert_array_equal(motion.transfer(driver, portrait, calibration, lids=motion.LidWatch(),
+                                                      time_s=0.0), want)
+    assert counts == [2]  # the portrait's two eyes, on the first frame only
+    other = portrait.copy()  # another portrait's landmarks with the same calibration: measured for it
+    motion.transfer(drivers[0], other, calibration, lids=motion.LidWatch(), time_s=0.0)
+    assert counts == [4]

@@ -15,6 +15,7 @@ projected orthographically, which is right for small angles (about ±25°).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import cv2
@@ -193,6 +194,7 @@ class ReferenceMeasures:
         self._openness: dict[tuple[int, int], float] = {}
         self._gazes: np.ndarray | None = None
         self._lid_masks: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._portrait: PortraitMeasures | None = None
 
     def openness(self, loop: np.ndarray, corners: tuple[int, int]) -> float:
         """`_openness` of the reference's eye."""
@@ -218,6 +220,48 @@ class ReferenceMeasures:
             masks = self._lid_masks[eye] = _lid_masks(loop, eye)
         return masks
 
+    def portrait(self, portrait: np.ndarray, size: float) -> PortraitMeasures:
+        """`PortraitMeasures` of `portrait` (the landmarks array `transfer` is given: the same object every frame;
+        measured again for another one) with this reference and its face size."""
+        kept = self._portrait
+        if kept is None or kept.source is not portrait or kept.size != size:
+            kept = self._portrait = PortraitMeasures(portrait, self, size)
+        return kept
+
+
+class PortraitMeasures:
+    """What the transfer reads of the portrait's landmarks (and the reference's) every frame that does not change
+    between two calibrations: the portrait's eyes' frames and lid offsets, the irises' axes, the mouth's down
+    direction, its lips' gaps and the opening's gain, the nose's depth. Measured once, by the same operations as
+    before (the same numbers): sixty small numpy calls a frame, about a sixth of the transfer."""
+
+    def __init__(self, portrait: np.ndarray, reference: ReferenceMeasures, size: float) -> None:
+        self.source = portrait  # the array measured (kept: its identity is the key)
+        self.size = size
+        points = portrait.astype(np.float64)
+        points.flags.writeable = False
+        self.points = points
+        top = topology()
+        self.eyes = []
+        for loop, corners in ((top.right_eye, EYE_CORNERS[0]), (top.left_eye, EYE_CORNERS[1])):
+            middle, normal, _ = _eye_frame(points, corners)
+            if normal[1] < 0:
+                normal = -normal  # pointing down the face (portraits are upright within a few degrees)
+            offsets = (points[loop, :2] - middle) @ normal
+            lower, upper = reference.lid_masks(loop, 0 if corners == EYE_CORNERS[0] else 1)
+            self.eyes.append((normal, offsets, lower, upper, float(offsets[lower].mean()), offsets[lower], offsets[upper]))
+        self.iris_axes = []
+        for (outer, inner), sign in zip(EYE_CORNERS, (1.0, -1.0), strict=True):
+            axis = (points[inner, :2] - points[outer, :2]) * sign
+            self.iris_axes.append((axis, np.array([-axis[1], axis[0]])))
+        self.down = _mouth_down(points)
+        self.lips_floor = np.minimum(0.0, (points[_LOWER_RINGS[0], :2] - points[_UPPER_RINGS[0], :2]) @ self.down)
+        self.opening = _mouth_gain(reference.reference, points, size, self.down)
+        corners = [MOUTH_CORNERS[0], MOUTH_CORNERS[1]]
+        self.mouth_middle = points[corners, :2].mean(axis=0)
+        self.mouth_width = float(np.linalg.norm(points[corners[0], :2] - points[corners[1], :2])) or 1.0
+        self.nose_depth = float(points[RIGID_POINTS, 2].mean())
+
 
 def _eyes_openness(points: np.ndarray) -> tuple[float, float]:
     """`_openness` of both eyes (the person's right first): measured once per frame for the
@@ -228,41 +272,41 @@ def _eyes_openness(points: np.ndarray) -> tuple[float, float]:
 
 def _eyelids_by_ratio(residual: np.ndarray, unmoved: np.ndarray, reference: ReferenceMeasures,
                       portrait: np.ndarray, lowered: float = 0.0,
-                      opened: tuple[float, float] | None = None) -> None:
+                      opened: tuple[float, float] | None = None, fixed: PortraitMeasures | None = None) -> None:
     """Eyelids move by how much the driver's eye opened or closed, as a ratio, not by the
     driver's lid displacement in face sizes: a blink then closes the portrait's eye fully
     whatever the size of its eye (big painted eyes only half-closed otherwise). In place, on the
     residual of the eye outline points (portrait frame). `lowered` (0-1, `LidWatch`): the lids are
     lowered over a down glance, drawn no more closed than GLANCE_OPENING. `opened`:
-    `_eyes_openness(unmoved)` when already measured."""
+    `_eyes_openness(unmoved)` when already measured. `fixed`: the portrait's measures (`PortraitMeasures`)."""
     top = topology()
     if opened is None:
         opened = _eyes_openness(unmoved)
-    for loop, corners, now in ((top.right_eye, EYE_CORNERS[0], opened[0]), (top.left_eye, EYE_CORNERS[1], opened[1])):
+    if fixed is None:
+        fixed = PortraitMeasures(portrait, reference, 1.0)
+    for loop, corners, now, eye in ((top.right_eye, EYE_CORNERS[0], opened[0], fixed.eyes[0]),
+                                    (top.left_eye, EYE_CORNERS[1], opened[1], fixed.eyes[1])):
         before = reference.openness(loop, corners)
         if before < 1e-3:
             continue
         ratio = min(now / before, 2.0)
         ratio = _eye_ratio_drawn(ratio)
         ratio += lowered * max(0.0, GLANCE_OPENING - ratio)
-        middle, normal, _ = _eye_frame(portrait, corners)
-        if normal[1] < 0:
-            normal = -normal  # pointing down the face (portraits are upright within a few degrees)
-        offsets = (portrait[loop, :2] - middle) @ normal
+        # The portrait's eye: its normal (down the face), each outline point's offset along it.
+        normal, offsets, lower, upper, lower_mean, offsets_lower, offsets_upper = eye
         along = residual[loop, :2] - np.outer(residual[loop, :2] @ normal, normal)
         # A blink or squint: the lower lid makes LOWER_LID of the closing (d9's lids meet where the
         # real ones do). Lids lowered over a down glance: the upper lid does it (GLANCE_LOWER_LID);
         # closing both onto the corner line there drew the eye too high, and the iris MediaPipe
         # finds on it went up when the driver's went down.
-        eye = 0 if corners == EYE_CORNERS[0] else 1
-        lower, upper = reference.lid_masks(loop, eye)
-        share = LOWER_LID + lowered * (GLANCE_LOWER_LID - LOWER_LID)
-        floor = float(offsets[lower].mean()) * (1.0 - share)
-        target = offsets.copy()  # the corners stay
-        target[lower] = offsets[lower] + (ratio - 1.0) * share * offsets[lower]
-        target[upper] = floor + ratio * (offsets[upper] - floor)
         if ratio > 1.0:
             target = offsets * ratio  # a wide-open eye: both lids part
+        else:
+            share = LOWER_LID + lowered * (GLANCE_LOWER_LID - LOWER_LID)
+            floor = lower_mean * (1.0 - share)
+            target = offsets.copy()  # the corners stay
+            target[lower] = offsets_lower + (ratio - 1.0) * share * offsets_lower
+            target[upper] = floor + ratio * (offsets_upper - floor)
         residual[loop, :2] = along + np.outer(target - offsets, normal)
 
 
@@ -379,7 +423,8 @@ def gaze_change(unmoved: np.ndarray, reference: ReferenceMeasures,
 
 
 def _irises(residual: np.ndarray, unmoved: np.ndarray, reference: ReferenceMeasures, portrait: np.ndarray,
-            lowered: float = 0.0, opened: tuple[float, float] | None = None) -> None:
+            lowered: float = 0.0, opened: tuple[float, float] | None = None,
+            fixed: PortraitMeasures | None = None) -> None:
     """The portrait's iris points follow their eye (the mean motion of its outline) and turn with
     the driver's gaze (in place, on the residual, portrait frame). The warp draws them from the
     portrait's own iris (mesh.py)."""
@@ -399,12 +444,11 @@ def _irises(residual: np.ndarray, unmoved: np.ndarray, reference: ReferenceMeasu
     # Lids lowered in a down glance (`lowered`) are drawn open: the gaze stays.
     opening = _opening(unmoved, reference, opened)
     opening += lowered * max(0.0, GLANCE_OPENING - opening)
-    shift *= float(np.clip((opening - GAZE_FADE[0]) / (GAZE_FADE[1] - GAZE_FADE[0]), 0.0, 1.0))
+    shift *= float(min(max((opening - GAZE_FADE[0]) / (GAZE_FADE[1] - GAZE_FADE[0]), 0.0), 1.0))
     shift = np.clip(shift, -np.array(MAX_GAZE), np.array(MAX_GAZE))
-    for loop, (outer, inner), iris, sign in zip((top.right_eye, top.left_eye), EYE_CORNERS, IRIS_POINTS,
-                                                (1.0, -1.0), strict=True):
-        axis = (portrait[inner, :2] - portrait[outer, :2]) * sign
-        normal = np.array([-axis[1], axis[0]])
+    if fixed is None:
+        fixed = PortraitMeasures(portrait, reference, 1.0)
+    for loop, (axis, normal), iris in zip((top.right_eye, top.left_eye), fixed.iris_axes, IRIS_POINTS, strict=True):
         residual[iris, :] = residual[loop].mean(axis=0)
         residual[iris, :2] += shift[0] * axis + shift[1] * normal
 
@@ -420,12 +464,24 @@ LOWER_LIP_RINGS = ((78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308),
                    (62, 96, 89, 179, 86, 15, 316, 403, 319, 325, 292),
                    (76, 77, 90, 180, 85, 16, 315, 404, 320, 307, 306),
                    (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291))
+_UPPER_RINGS, _LOWER_RINGS = np.array(UPPER_LIP_RINGS), np.array(LOWER_LIP_RINGS)
+_UPPER_RINGS.flags.writeable = False
+_LOWER_RINGS.flags.writeable = False
 # How much of the inner edge's correction each ring takes: pressed lips flatten, the outline
 # beside the skin barely moves.
 LIP_RING_SHARE = (1.0, 0.85, 0.6, 0.3)
 
 
-def _lips_meet(points: np.ndarray, portrait: np.ndarray) -> None:
+def _mouth_down(portrait: np.ndarray) -> np.ndarray:
+    """(2,) the unit vector across the portrait's mouth corners, pointing to its chin."""
+    corners = portrait[MOUTH_CORNERS[1], :2] - portrait[MOUTH_CORNERS[0], :2]
+    down = np.array([-corners[1], corners[0]]) / (float(np.linalg.norm(corners)) or 1.0)
+    if down @ (portrait[CHIN, :2] - portrait[MOUTH_CORNERS[0], :2]) < 0:
+        down = -down
+    return down
+
+
+def _lips_meet(points: np.ndarray, portrait: np.ndarray, fixed: PortraitMeasures | None = None) -> None:
     """The lips close onto each other, never through each other (in place, portrait frame).
 
     The expression is added to the portrait's own mouth: a driver whose neutral lips are parted
@@ -433,15 +489,15 @@ def _lips_meet(points: np.ndarray, portrait: np.ndarray) -> None:
     lip through the lower one (up to 2 % of the face on d3): the lips folded over each other and the
     crossed outline read as an opening, while the driver's mouth was shut. Where the inner edges
     would cross, each column of both lips is moved back apart by half the overlap each."""
-    corners = portrait[MOUTH_CORNERS[1], :2] - portrait[MOUTH_CORNERS[0], :2]
-    down = np.array([-corners[1], corners[0]]) / (float(np.linalg.norm(corners)) or 1.0)
-    if down @ (portrait[CHIN, :2] - portrait[MOUTH_CORNERS[0], :2]) < 0:
-        down = -down
-    upper, lower = np.array(UPPER_LIP_RINGS), np.array(LOWER_LIP_RINGS)
+    upper, lower = _UPPER_RINGS, _LOWER_RINGS
+    if fixed is None:
+        down = _mouth_down(portrait)
+        # The portrait's own lips as they are at rest (a shut mouth's landmarks can overlap a little):
+        # only what the motion adds beyond that is undone.
+        floor = np.minimum(0.0, (portrait[lower[0], :2] - portrait[upper[0], :2]) @ down)
+    else:
+        down, floor = fixed.down, fixed.lips_floor
     gap = (points[lower[0], :2] - points[upper[0], :2]) @ down
-    # The portrait's own lips as they are at rest (a shut mouth's landmarks can overlap a little):
-    # only what the motion adds beyond that is undone.
-    floor = np.minimum(0.0, (portrait[lower[0], :2] - portrait[upper[0], :2]) @ down)
     overlap = np.maximum(0.0, floor - gap)
     overlap[[0, -1]] = 0.0  # the corners are shared
     if not overlap.any():
@@ -461,7 +517,7 @@ CHEEK_CARRY = 1.3  # how far they move in (at least), as a share of their corner
 POUT_NARROWING = (0.06, 0.2)  # the mouth's narrowing (share of its width) where they start / end following
 
 
-def _cheeks_follow_a_pout(points: np.ndarray, portrait: np.ndarray) -> None:
+def _cheeks_follow_a_pout(points: np.ndarray, portrait: np.ndarray, fixed: PortraitMeasures | None = None) -> None:
     """A narrowing mouth takes the skin just outside its corners along (in place, portrait frame).
 
     A mouth's corner (the dark fold where the lips meet) runs past MediaPipe's corner landmark into
@@ -476,14 +532,17 @@ def _cheeks_follow_a_pout(points: np.ndarray, portrait: np.ndarray) -> None:
     Taking the fold in by the mesh's sources instead (its corners sampling the portrait past their
     folds) narrowed as well but drew s42's corner as a pale notch."""
     corners = [MOUTH_CORNERS[0], MOUTH_CORNERS[1]]
-    middle_before = portrait[corners, :2].mean(axis=0)
-    middle_after = points[corners, :2].mean(axis=0)
-    width = float(np.linalg.norm(portrait[corners[0], :2] - portrait[corners[1], :2])) or 1.0
+    if fixed is None:
+        middle_before = portrait[corners, :2].mean(axis=0)
+        width = float(np.linalg.norm(portrait[corners[0], :2] - portrait[corners[1], :2])) or 1.0
+    else:
+        middle_before, width = fixed.mouth_middle, fixed.mouth_width
     narrowed = 1.0 - float(np.linalg.norm(points[corners[0], :2] - points[corners[1], :2])) / width
-    x = float(np.clip((narrowed - POUT_NARROWING[0]) / (POUT_NARROWING[1] - POUT_NARROWING[0]), 0.0, 1.0))
+    x = float(min(max((narrowed - POUT_NARROWING[0]) / (POUT_NARROWING[1] - POUT_NARROWING[0]), 0.0), 1.0))
     carry = CHEEK_CARRY * x * x * (3.0 - 2.0 * x)
     if carry <= 0.0:
         return
+    middle_after = points[corners, :2].mean(axis=0)
     for corner, cheeks in zip(corners, CORNER_CHEEKS, strict=True):
         outward = portrait[corner, :2] - middle_before
         half = float(np.linalg.norm(outward)) or 1.0
@@ -515,7 +574,27 @@ MIDDLE_COLUMNS = slice(3, 8)  # of the lip rings: the mouth's middle (the corner
 OPEN_RAMP = 1.0
 
 
-def _mouth_opens_fully(residual: np.ndarray, reference: np.ndarray, portrait: np.ndarray, size: float) -> None:
+def _mouth_gain(reference: np.ndarray, portrait: np.ndarray, size: float,
+                down: np.ndarray) -> tuple[float, np.ndarray | None]:
+    """`_mouth_opens_fully`'s gain and each column's deficit (None without OPEN_RAMP): the reference's and the
+    portrait's lips at rest alone, the same every frame."""
+    upper, lower = _UPPER_RINGS, _LOWER_RINGS
+    portrait_size = max(1.0, float(np.hypot(*(portrait[:, :2].max(axis=0) - portrait[:, :2].min(axis=0)))))
+    driver_gap = float(np.linalg.norm(reference[upper[0, MIDDLE_COLUMNS], :2]
+                                      - reference[lower[0, MIDDLE_COLUMNS], :2], axis=1).mean()) / size
+    own_gap = float(np.maximum(0.0, (portrait[lower[0, MIDDLE_COLUMNS], :2]
+                                     - portrait[upper[0, MIDDLE_COLUMNS], :2]) @ down).mean()) / portrait_size
+    gain = min(MOUTH_GAIN_MAX, (WIDE_OPEN - own_gap) / max(WIDE_OPEN - driver_gap, 1e-6))
+    if gain <= 1.0 or OPEN_RAMP <= 0:
+        return gain, None
+    # Each column's deficit: the driver's gap at rest beyond the portrait's, in portrait pixels.
+    driver_columns = np.linalg.norm(reference[upper[0], :2] - reference[lower[0], :2], axis=1) / size
+    own_columns = np.maximum(0.0, (portrait[lower[0], :2] - portrait[upper[0], :2]) @ down) / portrait_size
+    return gain, np.maximum(0.0, driver_columns - own_columns) * portrait_size
+
+
+def _mouth_opens_fully(residual: np.ndarray, reference: np.ndarray, portrait: np.ndarray, size: float,
+                       fixed: PortraitMeasures | None = None) -> None:
     """The portrait's lips part as wide as the driver's, in face sizes, when the driver's lips
     at rest were parted and the portrait's were not (in place, on the gated residual in the
     portrait's frame; `size`: the driver's face size in its pixels).
@@ -529,17 +608,12 @@ def _mouth_opens_fully(residual: np.ndarray, reference: np.ndarray, portrait: np
     wide as the driver's, the neutral face is unchanged, closing takes no gain, and a portrait as
     parted as its driver (or more) moves as before. The extra gap is shared between the lips as the
     driver's own opening shares it (the jaw's drop mostly moves the lower lip), the whole lip moving."""
-    upper, lower = np.array(UPPER_LIP_RINGS), np.array(LOWER_LIP_RINGS)
-    corners = portrait[MOUTH_CORNERS[1], :2] - portrait[MOUTH_CORNERS[0], :2]
-    down = np.array([-corners[1], corners[0]]) / (float(np.linalg.norm(corners)) or 1.0)
-    if down @ (portrait[CHIN, :2] - portrait[MOUTH_CORNERS[0], :2]) < 0:
-        down = -down
-    portrait_size = max(1.0, float(np.hypot(*(portrait[:, :2].max(axis=0) - portrait[:, :2].min(axis=0)))))
-    driver_gap = float(np.linalg.norm(reference[upper[0, MIDDLE_COLUMNS], :2]
-                                      - reference[lower[0, MIDDLE_COLUMNS], :2], axis=1).mean()) / size
-    own_gap = float(np.maximum(0.0, (portrait[lower[0, MIDDLE_COLUMNS], :2]
-                                     - portrait[upper[0, MIDDLE_COLUMNS], :2]) @ down).mean()) / portrait_size
-    gain = min(MOUTH_GAIN_MAX, (WIDE_OPEN - own_gap) / max(WIDE_OPEN - driver_gap, 1e-6))
+    upper, lower = _UPPER_RINGS, _LOWER_RINGS
+    if fixed is None:
+        down = _mouth_down(portrait)
+        gain, deficit = _mouth_gain(reference, portrait, size, down)
+    else:
+        down, (gain, deficit) = fixed.down, fixed.opening
     if gain <= 1.0:
         return
     moved_up = -(residual[upper[0], :2] @ down)  # each column's upper inner lip, up
@@ -550,12 +624,9 @@ def _mouth_opens_fully(residual: np.ndarray, reference: np.ndarray, portrait: np
         return
     lower_share = np.clip(moved_down / np.maximum(opened, 1e-9), 0.0, 1.0)
     extra = (gain - 1.0) * opened
-    if OPEN_RAMP > 0:
-        # Each column's deficit: the driver's gap at rest beyond the portrait's, in portrait pixels;
-        # the portrait's gap, own + opened + extra, then never passes the driver's, rest + opened.
-        driver_columns = np.linalg.norm(reference[upper[0], :2] - reference[lower[0], :2], axis=1) / size
-        own_columns = np.maximum(0.0, (portrait[lower[0], :2] - portrait[upper[0], :2]) @ down) / portrait_size
-        deficit = np.maximum(0.0, driver_columns - own_columns) * portrait_size
+    if deficit is not None:
+        # Each column's deficit (`_mouth_gain`): the portrait's gap, own + opened + extra, then never passes the
+        # driver's, rest + opened.
         x = np.clip(opened / np.maximum(OPEN_RAMP * deficit, 1e-9), 0.0, 1.0)
         extra = np.maximum(extra, deficit * x * x * (3.0 - 2.0 * x))
     for ring in range(len(upper)):
@@ -608,6 +679,15 @@ def part_weights(parts: str) -> tuple[float, np.ndarray]:
         expression[eyes] = 1.0
     expression[NOSE] *= NOSE_EXPRESSION
     head = 1.0 if parts in ("all", "head") else 0.0
+    return head, expression
+
+
+@functools.lru_cache(maxsize=8)
+def _part_weights(parts: str) -> tuple[float, np.ndarray]:
+    """`part_weights`, made once per setting (constants of the setting alone; read-only: the transfer only reads
+    them)."""
+    head, expression = part_weights(parts)
+    expression.flags.writeable = False
     return head, expression
 
 
@@ -725,9 +805,10 @@ def transfer(driver: np.ndarray, portrait: np.ndarray, calibration: Calibration,
     lids, time_s: the driver's lid watch (a down glance told from a blink) and this frame's time.
     """
     driver = driver.astype(np.float64)
-    portrait = portrait.astype(np.float64)
     reference = calibration.reference
     measured = calibration.measures
+    fixed = measured.portrait(portrait, calibration.size)
+    portrait = fixed.points
     head = fit_similarity(reference[RIGID_POINTS], driver[RIGID_POINTS])
     # The expression: what is left of the driver once its head motion is undone, measured in the
     # reference face's frame (driver pixels at the reference's scale).
@@ -736,7 +817,7 @@ def transfer(driver: np.ndarray, portrait: np.ndarray, calibration: Calibration,
     moved = np.linalg.norm(residual[:, :2], axis=1) / calibration.size
     activity = moved[calibration.neighbours].max(axis=1)
     residual *= gate(activity, GATE_RESIDUAL)[:, None]
-    head_weight, expression_weights = part_weights(parts)
+    head_weight, expression_weights = _part_weights(parts)
 
     # Into the portrait's frame: rotate by the reference->portrait rotation, scale to its size.
     to_portrait = calibration.to_portrait
@@ -746,13 +827,13 @@ def transfer(driver: np.ndarray, portrait: np.ndarray, calibration: Calibration,
     opened = _eyes_openness(unmoved)  # the driver's eyes, measured once for the lids, gaze and watch
     if lids is not None:
         lowered = lids(_opening(unmoved, measured, opened), float(gaze(unmoved)[1] - measured.gaze()[1]), time_s)
-    _eyelids_by_ratio(residual_portrait, unmoved, measured, portrait, lowered, opened)
-    _irises(residual_portrait, unmoved, measured, portrait, lowered, opened)
-    _mouth_opens_fully(residual_portrait, reference, portrait, calibration.size)
+    _eyelids_by_ratio(residual_portrait, unmoved, measured, portrait, lowered, opened, fixed)
+    _irises(residual_portrait, unmoved, measured, portrait, lowered, opened, fixed)
+    _mouth_opens_fully(residual_portrait, reference, portrait, calibration.size, fixed)
     amount = strength * expression_weights[:, None]
     shaped = portrait + amount * residual_portrait
-    _lips_meet(shaped, portrait)
-    _cheeks_follow_a_pout(shaped, portrait)
+    _lips_meet(shaped, portrait, fixed)
+    _cheeks_follow_a_pout(shaped, portrait, fixed)
 
     vector, _ = cv2.Rodrigues(np.ascontiguousarray(head.rotation))
     shift = head.target_centre - head.source_centre
@@ -769,6 +850,6 @@ def transfer(driver: np.ndarray, portrait: np.ndarray, calibration: Calibration,
     centre = to_portrait.target_centre
     moved = scale * (shaped - centre) @ rotation.T + centre + head_amount * shift_portrait
     # The nose's vertical swing with depth (the pitch's lever) is NOSE_PITCH_DEPTH of its own.
-    depth = shaped[NOSE, 2] - float(portrait[RIGID_POINTS, 2].mean())
+    depth = shaped[NOSE, 2] - fixed.nose_depth
     moved[NOSE, 1] -= (1.0 - NOSE_PITCH_DEPTH) * scale * rotation[1, 2] * depth
     return moved

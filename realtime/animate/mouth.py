@@ -477,7 +477,7 @@ def shade_lips(canvas: np.ndarray, points: np.ndarray, face_size: float, driver:
     cover = cv2.GaussianBlur(inside, (0, 0), sigma) + 1e-3
     ratio = cv2.GaussianBlur(_light(now) * inside, (0, 0), sigma) / \
         np.maximum(cv2.GaussianBlur(_light(before) * inside, (0, 0), sigma), cover)
-    if skin.sum() >= 16:
+    if np.count_nonzero(skin) >= 16:
         ratio /= max(float(np.median(ratio[skin])), 1e-3)
     ratio = np.clip(ratio, *SHADING_RANGE) ** strength
     # 1 on the lips, fading to 0 within the margin's loop (the distance from the lips).

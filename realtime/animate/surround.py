@@ -177,58 +177,110 @@ def _smooth(x: np.ndarray | float) -> np.ndarray:
 def fit_similarity_2d(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     """(2, 3) least-squares similarity taking source (N, 2) onto target (N, 2) (closed form:
     deterministic, unlike OpenCV's robust estimators)."""
+    return _fit_similarity_2d(_centred(source), target)
+
+
+def _centred(source: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """`fit_similarity_2d`'s source side: (centre, centred points, their variance), float64."""
     source = source.astype(np.float64)
-    target = target.astype(np.float64)
     source_centre = source.mean(axis=0)
-    target_centre = target.mean(axis=0)
     a = source - source_centre
+    return source_centre, a, float((a ** 2).sum())
+
+
+def _fit_similarity_2d(centred: tuple[np.ndarray, np.ndarray, float], target: np.ndarray) -> np.ndarray:
+    """`fit_similarity_2d` from its source side measured once (`_centred`: a portrait's fixed points)."""
+    source_centre, a, variance = centred
+    target = target.astype(np.float64)
+    target_centre = target.mean(axis=0)
     b = target - target_centre
-    variance = float((a ** 2).sum())
     if variance < 1e-9:
-        return np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]) + np.c_[np.zeros((2, 2)), target_centre - source_centre]
+        return np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]) + \
+            np.column_stack((np.zeros((2, 2)), target_centre - source_centre))
     # In complex numbers, the similarity is z -> c * z: c = sum(conj(a) b) / sum(|a|^2).
     dot = float((a * b).sum())
     cross = float((a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]).sum())
     re, im = dot / variance, cross / variance
     linear = np.array([[re, -im], [im, re]])
     offset = target_centre - linear @ source_centre
-    return np.c_[linear, offset]
+    # (np.column_stack: np.c_'s columns, without its index-trick parsing, 10-20 us a call.)
+    return np.column_stack((linear, offset))
+
+
+class _Fixed:
+    """What `moved_points` and `head_swing` read of a portrait's mesh every frame that never changes (its rings,
+    the face oval's points and their frame), measured on the first frame and kept on the mesh (`_fixed`): the same
+    arrays, the same numbers."""
+
+    def __init__(self, mesh: PortraitMesh) -> None:
+        top = topology()
+        self.oval = np.asarray(top.face_oval)
+        self.oval_centred = _centred(mesh.points[top.face_oval])
+        self.rings = slice(mesh.ring_slices[0].start, mesh.border.start)
+        self.original = mesh.points[self.rings].astype(np.float64)
+        self.centre = mesh.centre.astype(np.float64)
+        self.follow = mesh.follow[self.rings]
+        self.ring_swing = None if mesh.swing is None else mesh.swing[self.rings, None]
+        self.source = mesh.oval_source[self.rings]
+        self.oval_before = mesh.points[self.source].astype(np.float64)
+        self.own = mesh.own[self.rings, None]
+        self.swing_frame: tuple[np.ndarray, np.ndarray, np.ndarray, float] | None = None
+        if mesh.depth is not None:
+            before = np.column_stack((mesh.points[self.oval].astype(np.float64), mesh.depth[self.oval]))
+            centre = before.mean(axis=0)
+            width = float(np.ptp(before[:, 0]))
+            height = float(np.ptp(before[:, 1]))
+            arm = np.array([0.0, -PIVOT_DOWN * height, -PIVOT_BACK * width])  # centre - pivot
+            # (before - before.mean(axis=0): `_rotation_3d`'s centred source, the same array as before - centre.)
+            centred = before - centre
+            self.swing_frame = (centred, arm, centre, max(float(np.linalg.norm(centred)), 1e-9))
+
+
+def _fixed(mesh: PortraitMesh) -> _Fixed:
+    fixed = mesh.__dict__.get("_fixed")
+    if fixed is None:
+        fixed = _Fixed(mesh)
+        object.__setattr__(mesh, "_fixed", fixed)  # a frozen dataclass: kept beside its fields
+    return fixed
 
 
 def moved_points(mesh: PortraitMesh, face: np.ndarray) -> np.ndarray:
     """All mesh points for the face's new landmarks `face` (478, >=2): the rings follow the face
     oval's similarity motion by their share, RING_LAG px less, the border stays."""
     top = topology()
+    fixed = _fixed(mesh)
     points = mesh.points.copy()
     points[:ALL_POINTS] = face[:, :2]
     points[MOUTH_CENTRE] = face[top.inner_mouth, :2].mean(axis=0)
-    motion = fit_similarity_2d(mesh.points[top.face_oval], face[top.face_oval, :2])
-    rings = slice(mesh.ring_slices[0].start, mesh.border.start)
-    original = mesh.points[rings].astype(np.float64)
-    centre = mesh.centre.astype(np.float64)
+    motion = _fit_similarity_2d(fixed.oval_centred, face[top.face_oval, :2])
+    rings = fixed.rings
+    original = fixed.original
+    centre = fixed.centre
     # Around the oval's centre: its shift, then its rotation and scale, each by its own share.
     shift = motion[:, :2] @ centre + motion[:, 2] - centre
     swing = head_swing(mesh, face)
     turn = (original - centre) @ (motion[:, :2] - np.eye(2)).T
-    follow = mesh.follow[rings]
+    follow = fixed.follow
     points[rings] = original + follow[:, :1] * (shift - swing) + follow[:, 1:] * turn
-    if mesh.swing is not None:
-        points[rings] += mesh.swing[rings, None] * swing
+    if fixed.ring_swing is not None:
+        points[rings] += fixed.ring_swing * swing
     moved = points[rings] - original
     length = np.linalg.norm(moved, axis=1, keepdims=True)
     points[rings] = original + moved * np.maximum(0.0, 1.0 - RING_LAG / np.maximum(length, 1e-9))
     # ... plus a fading share of the nearest oval point's own motion beyond the similarity.
-    source = mesh.oval_source[rings]
-    oval_before = mesh.points[source].astype(np.float64)
-    beyond = face[source, :2] - (oval_before @ motion[:, :2].T + motion[:, 2])
-    points[rings] += mesh.own[rings, None] * beyond
+    beyond = face[fixed.source, :2] - (fixed.oval_before @ motion[:, :2].T + motion[:, 2])
+    points[rings] += fixed.own * beyond
     return points
 
 
 def _rotation_3d(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     """(3, 3) the least-squares rotation taking source (N, 3) onto target (N, 3) about their
     centroids (Kabsch; scale left out)."""
-    a = source - source.mean(axis=0)
+    return _rotation_3d_centred(source - source.mean(axis=0), target)
+
+
+def _rotation_3d_centred(a: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """`_rotation_3d` from its source already centred (`a`)."""
     b = target - target.mean(axis=0)
     u, _, vt = np.linalg.svd(a.T @ b)
     d = np.sign(np.linalg.det(vt.T @ u.T))
@@ -240,19 +292,15 @@ def head_swing(mesh: PortraitMesh, face: np.ndarray) -> np.ndarray:
     the neck (out of plane: the roll stays with the similarity's rotation)."""
     if mesh.depth is None or face.shape[1] < 3:
         return np.zeros(2)
-    top = topology()
-    oval = np.asarray(top.face_oval)
-    before = np.c_[mesh.points[oval].astype(np.float64), mesh.depth[oval]]
-    after = face[oval, :3].astype(np.float64)
-    rotation = _rotation_3d(before, after)
+    fixed = _fixed(mesh)
+    assert fixed.swing_frame is not None
+    centred, arm, _centre, spread = fixed.swing_frame  # the oval before: centred, its arm to the pivot, its spread
+    after = face[fixed.oval, :3].astype(np.float64)
+    rotation = _rotation_3d_centred(centred, after)
     # Out of plane only: the rotation vector's component about the view axis removed.
     vector, _ = cv2.Rodrigues(rotation)
     vector[2] = 0.0
     vector[0] *= PITCH_SHARE
     out_of_plane, _ = cv2.Rodrigues(vector)
-    centre = before.mean(axis=0)
-    width = float(np.ptp(before[:, 0]))
-    height = float(np.ptp(before[:, 1]))
-    arm = np.array([0.0, -PIVOT_DOWN * height, -PIVOT_BACK * width])  # centre - pivot
-    scale = float(np.linalg.norm(after - after.mean(axis=0)) / max(np.linalg.norm(before - centre), 1e-9))
+    scale = float(np.linalg.norm(after - after.mean(axis=0)) / spread)
     return scale * ((out_of_plane - np.eye(3)) @ arm)[:2]
