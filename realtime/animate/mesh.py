@@ -110,7 +110,7 @@ def changed_blocks(picture: np.ndarray, other: np.ndarray, block: int) -> np.nda
 
     255 where a value differs (cv2.compare), then halved (INTER_AREA by 2, OpenCV's vectorised 2 x 2 box average,
     (a + b + c + d + 2) >> 2) down to one value per block: a single 255 becomes 64, 16, 4, 1 (8 px blocks: 4), never 0
-    within four halvings; the channels' largest. A fifth of the cost of the largest absolute difference per block
+    within four halvings; the channels' largest. About a sixth of the cost of the largest absolute difference per block
     (a dilation read at the blocks' centres), the same blocks."""
     height, width = picture.shape[:2]
     halvings = block.bit_length() - 1
