@@ -456,6 +456,54 @@ class Warp:
     through the mesh's holes: resampled bicubic there."""
     maps: np.ndarray
     moved: np.ndarray
+    moving: list[tuple[int, int, int, int]] | None = None
+    """Boxes (in the patch) outside which the backward map is the identity to the bit (the field is
+    zero there: the oval's corners, the window's ring inside the outline): the pixels there are the
+    picture's own, copied, not resampled (None: the whole patch is resampled)."""
+
+
+# A cv2.remap call's fixed cost, in pixels of bilinear resampling: bands of rows whose moving spans
+# differ are merged while the pixels that merging resamples in vain cost less than a call.
+CALL_PX = 3000
+
+
+def _moving_boxes(still: np.ndarray, step: int, height: int, width: int) -> list[tuple[int, int, int, int]]:
+    """Boxes (x0, y0, x1, y1) in a height x width patch outside which the enlarged backward map is
+    the identity: `still` (grid rows, grid columns) tells which coarse grid points the inverse left
+    where they are (coarse == grid, exactly: the field read there is 0). Patch pixel (r, c) is read by
+    the INTER_LINEAR enlargement (an integer factor `step`, cropped at `step`) from grid rows and
+    columns floor((r + 0.5) / step + 0.5) and the next; where all four grid points are still, the
+    enlarged map is the affine grid itself (pixel (c, r) exactly, after convertMaps' rounding), and
+    remap reads the picture's own pixel there. One box per band of rows, merged (CALL_PX)."""
+    moving = ~still
+    # Each grid point with its next row and column: what a pixel reading it from the top left needs.
+    near = moving.copy()
+    near[:-1] |= moving[1:]
+    near[:, :-1] |= near[:, 1:]
+    rows = np.minimum((np.arange(height) + 0.5) / step + 0.5, near.shape[0] - 1).astype(np.intp)
+    cols = np.minimum((np.arange(width) + 0.5) / step + 0.5, near.shape[1] - 1).astype(np.intp)
+    # Each grid row's first and last moving grid column, then the patch columns that read them
+    # (cols is sorted): on the grid, not on the patch's pixels.
+    any_ = near.any(axis=1).tolist()
+    lefts = np.searchsorted(cols, np.argmax(near, axis=1), side="left").tolist()
+    rights = np.searchsorted(cols, near.shape[1] - 1 - np.argmax(near[:, ::-1], axis=1), side="right").tolist()
+    # The patch rows read from the top left by each grid row: a band of `step` rows (rows is sorted).
+    starts = [0, *(np.flatnonzero(np.diff(rows)) + 1).tolist()]
+    ends = [*starts[1:], height]
+    boxes: list[list[int]] = []  # x0, y0, x1, y1 and the pixels of its bands' own spans
+    for first, last, g in zip(starts, ends, rows[starts].tolist(), strict=True):
+        if not any_[g]:
+            continue
+        c0, c1 = lefts[g], rights[g]
+        need = (c1 - c0) * (last - first)
+        if boxes and boxes[-1][3] == first:
+            bx0, by0, bx1, _, inside = boxes[-1]
+            merged = [min(bx0, c0), by0, max(bx1, c1), last, inside + need]
+            if (merged[2] - merged[0]) * (last - by0) - merged[4] < CALL_PX:
+                boxes[-1] = merged
+                continue
+        boxes.append([c0, first, c1, last, need])
+    return [(b[0], b[1], b[2], b[3]) for b in boxes]
 
 
 def _hole_boxes(moved: np.ndarray, box: tuple[int, int, int, int]) -> list[tuple[int, int, int, int]]:
@@ -514,7 +562,8 @@ def plan(field: ShapeField, landmarks: np.ndarray, size: tuple[int, int]) -> War
     maps = cv2.resize(np.ascontiguousarray(coarse), full, interpolation=cv2.INTER_LINEAR)[step:step + h, step:step + w]
     map1, map2 = cv2.convertMaps(maps, None, cv2.CV_16SC2)
     box = (x0, y0, x1, y1)
-    return Warp(box, map1, map2, _hole_boxes(moved, box), maps, moved)
+    moving = _moving_boxes((coarse == grid).all(axis=-1), step, h, w)
+    return Warp(box, map1, map2, _hole_boxes(moved, box), maps, moved, moving)
 
 
 def _around(holes: list[tuple[int, int, int, int]], height: int, width: int) -> list[tuple[int, int, int, int]]:
@@ -541,8 +590,19 @@ def warp(image: np.ndarray, move: Warp) -> np.ndarray:
     new face the blend stage reads the grain from the unmoved picture (realtime/swap/mesh.py)."""
     # Bilinear only outside the holes (a quarter of d13's box, resampled bicubic below anyway): each
     # pixel of remap's output reads only its own map entries, so the patch is the same to the bit.
-    patch = np.empty(move.map1.shape[:2] + image.shape[2:], image.dtype)
-    for rx0, ry0, rx1, ry1 in _around(move.holes, *move.map1.shape[:2]):
+    height, width = move.map1.shape[:2]
+    parts = _around(move.holes, height, width)
+    if move.moving is None:
+        patch = np.empty((height, width) + image.shape[2:], image.dtype)
+    else:
+        # Where the map is the identity (28-31% of the box: the oval's corners, the window's ring),
+        # remap would read each pixel's own value: a copy is the same to the bit (Warp.moving).
+        x0, y0 = move.box[0], move.box[1]
+        patch = image[y0:y0 + height, x0:x0 + width].copy()
+        parts = [(max(ax0, mx0), max(ay0, my0), min(ax1, mx1), min(ay1, my1))
+                 for mx0, my0, mx1, my1 in move.moving for ax0, ay0, ax1, ay1 in parts
+                 if max(ax0, mx0) < min(ax1, mx1) and max(ay0, my0) < min(ay1, my1)]
+    for rx0, ry0, rx1, ry1 in parts:
         patch[ry0:ry1, rx0:rx1] = cv2.remap(image, move.map1[ry0:ry1, rx0:rx1], move.map2[ry0:ry1, rx0:rx1],
                                             cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     for hx0, hy0, hx1, hy1 in move.holes:
