@@ -463,9 +463,9 @@ class Warp:
     picture's own, copied, not resampled (None: the whole patch is resampled)."""
 
 
-# A cv2.remap call's fixed cost, in pixels of bilinear resampling: bands of rows whose moving spans
-# differ are merged while the pixels that merging resamples in vain cost less than a call.
-CALL_PX = 3000
+# The moving part of the box is cut into this many bands of rows (more bands fit the oval's
+# corners closer, and cost a remap call each per box around the holes).
+MOVING_BANDS = 6
 
 
 def _moving_boxes(still: np.ndarray, step: int, height: int, width: int) -> list[tuple[int, int, int, int]]:
@@ -475,36 +475,36 @@ def _moving_boxes(still: np.ndarray, step: int, height: int, width: int) -> list
     the INTER_LINEAR enlargement (an integer factor `step`, cropped at `step`) from grid rows and
     columns floor((r + 0.5) / step + 0.5) and the next; where all four grid points are still, the
     enlarged map is the affine grid itself (pixel (c, r) exactly, after convertMaps' rounding), and
-    remap reads the picture's own pixel there. One box per band of rows, merged (CALL_PX)."""
+    remap reads the picture's own pixel there. On the grid, not per pixel: MOVING_BANDS boxes."""
     moving = ~still
     # Each grid point with its next row and column: what a pixel reading it from the top left needs.
     near = moving.copy()
     near[:-1] |= moving[1:]
     near[:, :-1] |= near[:, 1:]
-    rows = np.minimum((np.arange(height) + 0.5) / step + 0.5, near.shape[0] - 1).astype(np.intp)
-    cols = np.minimum((np.arange(width) + 0.5) / step + 0.5, near.shape[1] - 1).astype(np.intp)
-    # Each grid row's first and last moving grid column, then the patch columns that read them
-    # (cols is sorted): on the grid, not on the patch's pixels.
-    any_ = near.any(axis=1).tolist()
-    lefts = np.searchsorted(cols, np.argmax(near, axis=1), side="left").tolist()
-    rights = np.searchsorted(cols, near.shape[1] - 1 - np.argmax(near[:, ::-1], axis=1), side="right").tolist()
-    # The patch rows read from the top left by each grid row: a band of `step` rows (rows is sorted).
-    starts = [0, *(np.flatnonzero(np.diff(rows)) + 1).tolist()]
-    ends = [*starts[1:], height]
-    boxes: list[list[int]] = []  # x0, y0, x1, y1 and the pixels of its bands' own spans
-    for first, last, g in zip(starts, ends, rows[starts].tolist(), strict=True):
-        if not any_[g]:
-            continue
-        c0, c1 = lefts[g], rights[g]
-        need = (c1 - c0) * (last - first)
-        if boxes and boxes[-1][3] == first:
-            bx0, by0, bx1, _, inside = boxes[-1]
-            merged = [min(bx0, c0), by0, max(bx1, c1), last, inside + need]
-            if (merged[2] - merged[0]) * (last - by0) - merged[4] < CALL_PX:
-                boxes[-1] = merged
-                continue
-        boxes.append([c0, first, c1, last, need])
-    return [(b[0], b[1], b[2], b[3]) for b in boxes]
+    any_row = near.any(axis=1)
+    rows = np.flatnonzero(any_row)
+    if not len(rows):
+        return []
+    count = near.shape[1]
+    lefts = np.where(any_row, np.argmax(near, axis=1), count)
+    rights = np.where(any_row, count - np.argmax(near[:, ::-1], axis=1), 0)  # exclusive
+    g0, g1 = int(rows[0]), int(rows[-1]) + 1
+    edges = sorted({g0 + round(i * (g1 - g0) / MOVING_BANDS) for i in range(MOVING_BANDS + 1)})
+    starts = [edge - g0 for edge in edges[:-1]]
+    bands_left = np.minimum.reduceat(lefts[g0:g1], starts).tolist()
+    bands_right = np.maximum.reduceat(rights[g0:g1], starts).tolist()
+
+    def first(grid_index: int, limit: int) -> int:
+        # The first patch pixel that reads grid index g from the top left: ceil((g - 0.5) step - 0.5).
+        return min(max(math.ceil((grid_index - 0.5) * step - 0.5), 0), limit)
+
+    ys = [first(edge, height) for edge in edges]
+    boxes = []
+    for band, (left, right) in enumerate(zip(bands_left, bands_right, strict=True)):
+        x0, x1 = first(left, width), first(right, width)
+        if x1 > x0 and ys[band + 1] > ys[band]:
+            boxes.append((x0, ys[band], x1, ys[band + 1]))
+    return boxes
 
 
 def _hole_boxes(moved: np.ndarray, box: tuple[int, int, int, int]) -> list[tuple[int, int, int, int]]:
