@@ -86,7 +86,6 @@ EYE_OPEN = 0.04
 # Displacement field grid: one value per this many pixels (at least), upsampled bilinearly.
 GRID_PX = 8
 INVERSE_STEPS = 4  # fixed-point steps of the backward map (the field's slope stays well under 1)
-HOLE_GROW = 0.1  # the bicubic boxes over the eyes and lips: their points' box grown by this share of its size + 4 px
 
 
 @dataclass(frozen=True)
@@ -516,7 +515,7 @@ def _hole_boxes(moved: np.ndarray, box: tuple[int, int, int, int]) -> list[tuple
     for ids in (top.right_eye, top.left_eye, top.outer_lips):
         points = moved[ids, :2]
         (px0, py0), (px1, py1) = points.min(axis=0), points.max(axis=0)
-        grow = HOLE_GROW * max(px1 - px0, py1 - py0) + 4
+        grow = 0.25 * max(px1 - px0, py1 - py0) + 4
         bx0, by0 = max(x0, int(px0 - grow)), max(y0, int(py0 - grow))
         bx1, by1 = min(x1, int(math.ceil(px1 + grow))), min(y1, int(math.ceil(py1 + grow)))
         if bx1 > bx0 and by1 > by0:
