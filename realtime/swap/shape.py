@@ -476,33 +476,33 @@ def _moving_boxes(still: np.ndarray, step: int, height: int, width: int) -> list
     enlarged map is the affine grid itself (pixel (c, r) exactly, after convertMaps' rounding), and
     remap reads the picture's own pixel there. On the grid, not per pixel: MOVING_BANDS boxes."""
     moving = ~still
-    # Each grid point with its next row and column: what a pixel reading it from the top left needs.
-    near = moving.copy()
-    near[:-1] |= moving[1:]
-    near[:, :-1] |= near[:, 1:]
-    any_row = near.any(axis=1)
-    rows = np.flatnonzero(any_row)
-    if not len(rows):
+    count = moving.shape[1]
+    # Each grid row's first and last moving column (end exclusive), as lists: a few dozen rows.
+    any_row = moving.any(axis=1).tolist()
+    if not any(any_row):
         return []
-    count = near.shape[1]
-    lefts = np.where(any_row, np.argmax(near, axis=1), count)
-    rights = np.where(any_row, count - np.argmax(near[:, ::-1], axis=1), 0)  # exclusive
-    g0, g1 = int(rows[0]), int(rows[-1]) + 1
+    lefts = np.argmax(moving, axis=1).tolist()
+    rights = (count - np.argmax(moving[:, ::-1], axis=1)).tolist()
+    moved_rows = [g for g, moved in enumerate(any_row) if moved]
+    # A pixel reading grid row g from the top left reads row g + 1 too (columns alike): the rows
+    # from one above the first moving row, each band's span over its rows and the row below, one
+    # column further left.
+    g0, g1 = max(moved_rows[0] - 1, 0), moved_rows[-1] + 1
     edges = sorted({g0 + round(i * (g1 - g0) / MOVING_BANDS) for i in range(MOVING_BANDS + 1)})
-    starts = [edge - g0 for edge in edges[:-1]]
-    bands_left = np.minimum.reduceat(lefts[g0:g1], starts).tolist()
-    bands_right = np.maximum.reduceat(rights[g0:g1], starts).tolist()
 
     def first(grid_index: int, limit: int) -> int:
         # The first patch pixel that reads grid index g from the top left: ceil((g - 0.5) step - 0.5).
         return min(max(math.ceil((grid_index - 0.5) * step - 0.5), 0), limit)
 
-    ys = [first(edge, height) for edge in edges]
     boxes = []
-    for band, (left, right) in enumerate(zip(bands_left, bands_right, strict=True)):
-        x0, x1 = first(left, width), first(right, width)
-        if x1 > x0 and ys[band + 1] > ys[band]:
-            boxes.append((x0, ys[band], x1, ys[band + 1]))
+    for top, bottom in zip(edges, edges[1:], strict=False):
+        band = [g for g in range(top, min(bottom + 1, len(any_row))) if any_row[g]]
+        if not band:
+            continue
+        x0, x1 = first(min(lefts[g] for g in band) - 1, width), first(max(rights[g] for g in band), width)
+        y0, y1 = first(top, height), first(bottom, height)
+        if x1 > x0 and y1 > y0:
+            boxes.append((x0, y0, x1, y1))
     return boxes
 
 
