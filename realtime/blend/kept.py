@@ -40,13 +40,14 @@ SHOWN_FROM = 0.9
 
 def kept_in_layer(target: np.ndarray, image: np.ndarray, alpha: np.ndarray,
                   kept: tuple[np.ndarray, tuple[int, int]] | None, face_size: float,
-                  lines: tuple[np.ndarray, tuple[int, int]] | None = None) -> np.ndarray:
+                  lines: tuple[np.ndarray, tuple[int, int]] | None = None, own: bool = False) -> np.ndarray:
     """The layer's alpha with the kept features (the target's pixels, `target`: the box's) moved
     by the new face's (`image`, over the box) low-frequency difference from it, put into the layer:
     `image` at those pixels (in place) and the returned alpha (a new array; `alpha` itself when
     nothing is kept) become what the composite draws there. The layer's `alpha` says where the new
     face shows; `lines` (as `kept`): where a line is never made weaker than the camera draws it
-    (the glasses frames).
+    (the glasses frames). `own`: `alpha` is the caller's own fresh float32 array, written in place
+    and returned (no copy of the whole box: issue 13, benchmarks/results/s37-shape).
 
     Into the layer, so the composite is the only writer of the frame (the shift used to be written
     into the canvas under the layer, a second path): at a kept pixel with weight m the layer shows
@@ -152,7 +153,8 @@ def kept_in_layer(target: np.ndarray, image: np.ndarray, alpha: np.ndarray,
         image.reshape(-1, 3)[flat] = mixed_u8
     else:
         image[ys, xs] = mixed_u8
-    alpha = np.array(alpha, np.float32, order="C", copy=True)
+    if not (own and alpha.dtype == np.float32 and alpha.flags.c_contiguous and alpha.flags.writeable):
+        alpha = np.array(alpha, np.float32, order="C", copy=True)
     alpha.reshape(-1)[flat] = weight_after
     return alpha
 

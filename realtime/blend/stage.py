@@ -310,7 +310,8 @@ class BlendStage:
                               settings.feather, settings.erosion)
             # The target's kept features (glasses frames, a closing eye) on the new face's colour,
             # as part of the layer (its image and alpha): the composite is the frame's one writer.
-            layer.alpha = kept_in_layer(target, image, layer.alpha, kept, layer.face.size, kept_lines)
+            # (Enlarged above, the alpha is this stage's own: written in place, no copy of the box.)
+            layer.alpha = kept_in_layer(target, image, layer.alpha, kept, layer.face.size, kept_lines, own=reduced)
             if settings.poisson:
                 poisson_composite(canvas, layer, image, settings.opacity)
             else:

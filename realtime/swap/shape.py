@@ -456,6 +456,54 @@ class Warp:
     through the mesh's holes: resampled bicubic there."""
     maps: np.ndarray
     moved: np.ndarray
+    moving: list[tuple[int, int, int, int]] | None = None
+    """Boxes (in the patch) outside which the backward map is the identity to the bit (the field is
+    zero there: the oval's corners, the window's ring inside the outline): the pixels there are the
+    picture's own, copied, not resampled (None: the whole patch is resampled)."""
+
+
+# The moving part of the box is cut into this many bands of rows (more bands fit the oval's
+# corners closer, and cost a remap call each per box around the holes).
+MOVING_BANDS = 6
+
+
+def _moving_boxes(still: np.ndarray, step: int, height: int, width: int) -> list[tuple[int, int, int, int]]:
+    """Boxes (x0, y0, x1, y1) in a height x width patch outside which the enlarged backward map is
+    the identity: `still` (grid rows, grid columns) tells which coarse grid points the inverse left
+    where they are (coarse == grid, exactly: the field read there is 0). Patch pixel (r, c) is read by
+    the INTER_LINEAR enlargement (an integer factor `step`, cropped at `step`) from grid rows and
+    columns floor((r + 0.5) / step + 0.5) and the next; where all four grid points are still, the
+    enlarged map is the affine grid itself (pixel (c, r) exactly, after convertMaps' rounding), and
+    remap reads the picture's own pixel there. On the grid, not per pixel: MOVING_BANDS boxes."""
+    moving = ~still
+    count = moving.shape[1]
+    # Each grid row's first and last moving column (end exclusive), as lists: a few dozen rows.
+    any_row = moving.any(axis=1).tolist()
+    if not any(any_row):
+        return []
+    lefts = np.argmax(moving, axis=1).tolist()
+    rights = (count - np.argmax(moving[:, ::-1], axis=1)).tolist()
+    moved_rows = [g for g, moved in enumerate(any_row) if moved]
+    # A pixel reading grid row g from the top left reads row g + 1 too (columns alike): the rows
+    # from one above the first moving row, each band's span over its rows and the row below, one
+    # column further left.
+    g0, g1 = max(moved_rows[0] - 1, 0), moved_rows[-1] + 1
+    edges = sorted({g0 + round(i * (g1 - g0) / MOVING_BANDS) for i in range(MOVING_BANDS + 1)})
+
+    def first(grid_index: int, limit: int) -> int:
+        # The first patch pixel that reads grid index g from the top left: ceil((g - 0.5) step - 0.5).
+        return min(max(math.ceil((grid_index - 0.5) * step - 0.5), 0), limit)
+
+    boxes = []
+    for top, bottom in zip(edges, edges[1:], strict=False):
+        band = [g for g in range(top, min(bottom + 1, len(any_row))) if any_row[g]]
+        if not band:
+            continue
+        x0, x1 = first(min(lefts[g] for g in band) - 1, width), first(max(rights[g] for g in band), width)
+        y0, y1 = first(top, height), first(bottom, height)
+        if x1 > x0 and y1 > y0:
+            boxes.append((x0, y0, x1, y1))
+    return boxes
 
 
 def _hole_boxes(moved: np.ndarray, box: tuple[int, int, int, int]) -> list[tuple[int, int, int, int]]:
@@ -514,7 +562,11 @@ def plan(field: ShapeField, landmarks: np.ndarray, size: tuple[int, int]) -> War
     maps = cv2.resize(np.ascontiguousarray(coarse), full, interpolation=cv2.INTER_LINEAR)[step:step + h, step:step + w]
     map1, map2 = cv2.convertMaps(maps, None, cv2.CV_16SC2)
     box = (x0, y0, x1, y1)
-    return Warp(box, map1, map2, _hole_boxes(moved, box), maps, moved)
+    # Still grid points: both coordinates the grid's to the bit (one 64-bit compare per point, a
+    # seventh of numpy's all() over the pair; a -0 for a 0 counts as moved: only resampled).
+    still = (np.ascontiguousarray(coarse).view(np.uint64) == np.ascontiguousarray(grid).view(np.uint64))[..., 0]
+    moving = _moving_boxes(still, step, h, w)
+    return Warp(box, map1, map2, _hole_boxes(moved, box), maps, moved, moving)
 
 
 def _around(holes: list[tuple[int, int, int, int]], height: int, width: int) -> list[tuple[int, int, int, int]]:
@@ -541,8 +593,19 @@ def warp(image: np.ndarray, move: Warp) -> np.ndarray:
     new face the blend stage reads the grain from the unmoved picture (realtime/swap/mesh.py)."""
     # Bilinear only outside the holes (a quarter of d13's box, resampled bicubic below anyway): each
     # pixel of remap's output reads only its own map entries, so the patch is the same to the bit.
-    patch = np.empty(move.map1.shape[:2] + image.shape[2:], image.dtype)
-    for rx0, ry0, rx1, ry1 in _around(move.holes, *move.map1.shape[:2]):
+    height, width = move.map1.shape[:2]
+    parts = _around(move.holes, height, width)
+    if move.moving is None:
+        patch = np.empty((height, width) + image.shape[2:], image.dtype)
+    else:
+        # Where the map is the identity (28-31% of the box: the oval's corners, the window's ring),
+        # remap would read each pixel's own value: a copy is the same to the bit (Warp.moving).
+        x0, y0 = move.box[0], move.box[1]
+        patch = image[y0:y0 + height, x0:x0 + width].copy()
+        parts = [(max(ax0, mx0), max(ay0, my0), min(ax1, mx1), min(ay1, my1))
+                 for mx0, my0, mx1, my1 in move.moving for ax0, ay0, ax1, ay1 in parts
+                 if max(ax0, mx0) < min(ax1, mx1) and max(ay0, my0) < min(ay1, my1)]
+    for rx0, ry0, rx1, ry1 in parts:
         patch[ry0:ry1, rx0:rx1] = cv2.remap(image, move.map1[ry0:ry1, rx0:rx1], move.map2[ry0:ry1, rx0:rx1],
                                             cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     for hx0, hy0, hx1, hy1 in move.holes:
