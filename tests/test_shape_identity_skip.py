@@ -19,19 +19,13 @@ import pytest
 
 from realtime.settings import FaceSettings
 from realtime.swap.shape import ShapeTransfer, plan, warp
-from tests.conftest import frame_of, media
+from tests.conftest import frame_of, media, still_faces
 
 
 @pytest.mark.parametrize(("video", "index"), [("d13.mp4", 20), ("d9.mp4", 0), ("d6.mp4", 12)])
 def test_the_shape_warp_copies_the_unmoved_part_and_gives_the_whole_resampled_patch(library, video, index):
-    from realtime.faces import create_detector
-
     image = frame_of(video, index)
-    detector = create_detector(FaceSettings(max_faces=1), static=True)
-    try:
-        face = detector.detect(image)[0]
-    finally:
-        detector.close()
+    face = still_faces(video, index, FaceSettings(max_faces=1))[0]
     transfer = ShapeTransfer()
     transfer.set_source(library.get(str(media("s42.jpg"))).face.landmarks)
     move = plan(transfer.field(face.landmarks, 1.0, 0, 0.0), face.landmarks, image.shape[:2])
