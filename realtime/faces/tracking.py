@@ -85,11 +85,10 @@ class FaceTracker:
         animate mode, where the expression is the output. Swap mode does not take them all: there
         they raised the output's jitter over the input's (s9 on d9: 31 % -> 37 %, d3: 11 -> 14 %,
         60 frames) for a landmark error 1 % lower, and the distance to the source (s37-wink).
-        brows: the brows' own speed (BROW_PARTS) opens it; swap mode's (see `brows` below)."""
+        brows: the brows' own speed (BROW_PARTS) opens it; swap mode's: the worn brows are drawn on
+        them, and at the still face's cutoff they followed half of d6's brow raises (s37-wink)."""
         self.expressions = expressions
         self.brows = brows
-        """brows: the brows' own speed (BROW_PARTS) opens the smoothing; swap mode's (the worn brows
-        are drawn on them: at the still face's cutoff they followed half of d6's brow raises)."""
         self._tracks: list[_Track] = []
         self._next_id = 0
         self._fixed_parameters = parameters
