@@ -111,11 +111,11 @@ def measure(args: argparse.Namespace) -> dict:
         frame.stamps["swap"] = (0, 0)
         provenance(pictures[i].copy(), frame)
 
-    tracker = [FaceTracker(tracker_settings, brows=True)]  # as swap mode's DetectStage
+    tracker = [FaceTracker(tracker_settings)]
 
     def track(i: int) -> None:
         if i == 0:
-            tracker[0] = FaceTracker(tracker_settings, brows=True)
+            tracker[0] = FaceTracker(tracker_settings)
         tracker[0].update(list(faces[i]), i / 30.0, width, height)
 
     parts: dict[str, Callable[[int], object]] = {

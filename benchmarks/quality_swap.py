@@ -403,7 +403,7 @@ def run(args: argparse.Namespace) -> int:
             if candidate[0] > moments_seen.get(index, (-math.inf,))[0]:
                 moments_seen[index] = candidate
         # Faces as each method's pipeline sees them: tracked and One-Euro smoothed.
-        tracked = _track(raw, FaceTracker(settings.faces, brows=True), fps, images)  # as swap mode's DetectStage
+        tracked = _track(raw, FaceTracker(settings.faces), fps, images)
         skeleton_tracked = _track(raw, FaceTracker(settings.faces, parameters=skeleton_parameters()),
                                   fps, images)
 

@@ -14,15 +14,13 @@ class DetectStage:
     def __init__(self, settings: Settings) -> None:
         self.detector = create_detector(settings, static=False)
         # Animate mode: the driver's expression is the output, so fast expressions open the smoothing.
-        # Swap mode: the brows' own speed does (the worn brows are drawn on the tracked landmarks).
-        self.tracker = FaceTracker(settings.faces, expressions=settings.mode == "animate",
-                                   brows=settings.mode == "swap")
+        self.tracker = FaceTracker(settings.faces, expressions=settings.mode == "animate")
         self.min_face_size = settings.faces.min_face_size
 
     def configure(self, settings: Settings) -> None:
         self.detector.configure(settings)
         self.tracker.configure(settings.faces)
-        self.tracker.set_expressions(settings.mode == "animate", brows=settings.mode == "swap")
+        self.tracker.set_expressions(settings.mode == "animate")
         self.min_face_size = settings.faces.min_face_size
 
     def process(self, frame: Frame) -> Frame:

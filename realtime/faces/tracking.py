@@ -45,10 +45,6 @@ EXPRESSION_PARTS = tuple(np.array(part, dtype=np.int32) for part in (
     (61, 78, 62, 76, 291, 308, 292, 306),
     (70, 63, 105, 66, 107, 55, 65, 52, 53, 46), (300, 293, 334, 296, 336, 285, 295, 282, 283, 276),
     (468, 469, 470, 471, 472), (473, 474, 475, 476, 477)))
-# Swap mode's: the brows only (the worn brows are drawn on them; a wink or a frown moves them while
-# the head holds still). All of EXPRESSION_PARTS in swap mode raised the written files' distance to
-# the source by up to +0.007 (s42 on d10) and the jitter by up to 14 points (s37-wink).
-BROW_PARTS = EXPRESSION_PARTS[5:7]
 
 
 def box_of(landmarks: np.ndarray, width: int, height: int) -> Box:
@@ -77,18 +73,14 @@ class FaceTracker:
     """Match this frame's detections to last frame's tracks; smooth; hold lost faces briefly."""
 
     def __init__(self, settings: FaceSettings,
-                 parameters: tuple[float, float, float] | None = None, expressions: bool = False,
-                 brows: bool = False) -> None:
+                 parameters: tuple[float, float, float] | None = None, expressions: bool = False) -> None:
         """parameters: fixed (min_cutoff_hz, beta, derivative_cutoff_hz) instead of those of
         the smoothing setting (the quality benchmark replays earlier tunings with it).
         expressions: a fast expression (EXPRESSION_PARTS) opens the smoothing too; on for
-        animate mode, where the expression is the output. Swap mode does not take them all: there
-        they raised the output's jitter over the input's (s9 on d9: 31 % -> 37 %, d3: 11 -> 14 %,
-        60 frames) for a landmark error 1 % lower, and the distance to the source (s37-wink).
-        brows: the brows' own speed (BROW_PARTS) opens it; swap mode's: the worn brows are drawn on
-        them, and at the still face's cutoff they followed half of d6's brow raises (s37-wink)."""
+        animate mode, where the expression is the output. Swap mode keeps the face's speed only:
+        there it raised the output's jitter over the input's (s9 on d9: 31 % -> 37 %, d3: 11 -> 14 %,
+        60 frames) for a landmark error 1 % lower."""
         self.expressions = expressions
-        self.brows = brows
         self._tracks: list[_Track] = []
         self._next_id = 0
         self._fixed_parameters = parameters
@@ -107,14 +99,13 @@ class FaceTracker:
             track.filter.beta = beta
             track.filter.derivative_cutoff_hz = derivative_cutoff
 
-    def set_expressions(self, expressions: bool, brows: bool = False) -> None:
+    def set_expressions(self, expressions: bool) -> None:
         self.expressions = expressions
-        self.brows = brows
         for track in self._tracks:
             track.filter.set_parts(self._parts())
 
     def _parts(self) -> tuple[np.ndarray, ...]:
-        return EXPRESSION_PARTS if self.expressions else BROW_PARTS if self.brows else ()
+        return EXPRESSION_PARTS if self.expressions else ()
 
     def reset(self) -> None:
         self._tracks.clear()
