@@ -249,6 +249,24 @@ def frame_of(video: str, index: int) -> np.ndarray:
     return _FRAMES[key].copy()
 
 
+def detect_one(detector, image: np.ndarray):
+    """The largest face `detector` finds in `image` (the test fails when there is none)."""
+    faces = detector.detect(image)
+    assert faces, "no face found"
+    return max(faces, key=lambda face: face.size)
+
+
+def head_moved(image: np.ndarray, face, degrees: float, scale: float = 1.0, shift: float = 0.0) -> np.ndarray:
+    """`image` turned by `degrees` and scaled by `scale` about `face`'s centre and moved right by `shift`
+    of its size (a synthetic head move, no expression), the border replicated."""
+    import cv2
+
+    centre = face.points.mean(axis=0)
+    matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), degrees, scale)
+    matrix[0, 2] += shift * face.size
+    return cv2.warpAffine(image, matrix, (image.shape[1], image.shape[0]), borderMode=cv2.BORDER_REPLICATE)
+
+
 def still_faces(video: str, index: int, settings=None) -> list:
     """The faces of frame_of(video, index) found as a still picture by still_detector(settings),
     detected once per session (the caller's copies)."""

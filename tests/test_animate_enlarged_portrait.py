@@ -10,19 +10,13 @@ import numpy as np
 import pytest
 
 from realtime.animate.mesh import MeshAnimator, fit_picture
-from realtime.frame import Face, Frame
+from realtime.frame import Frame
 from realtime.settings import FaceSettings, Settings
-from tests.conftest import media, read_video
+from tests.conftest import detect_one, head_moved, media, read_video
 
 pytestmark = pytest.mark.media
 
 SIZE = (1280, 720)
-
-
-def _detect(detector, image: np.ndarray) -> Face:
-    faces = detector.detect(image)
-    assert faces, "no face found"
-    return max(faces, key=lambda face: face.size)
 
 
 def _laplacian(image: np.ndarray) -> float:
@@ -38,12 +32,9 @@ def driven(library):
     detector = create_detector(FaceSettings(min_confidence=0.3), static=True)
     try:
         still = read_video(media("d9.mp4"))[0]
-        reference = _detect(detector, still)
-        centre = reference.points.mean(axis=0)
-        matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), 8.0, 1.0)
-        matrix[0, 2] += 0.1 * reference.size
-        moved = cv2.warpAffine(still, matrix, (still.shape[1], still.shape[0]), borderMode=cv2.BORDER_REPLICATE)
-        moved_face = _detect(detector, moved)
+        reference = detect_one(detector, still)
+        moved = head_moved(still, reference, 8.0, 1.0, 0.1)
+        moved_face = detect_one(detector, moved)
     finally:
         detector.close()
     source = library.get(str(media("s42.jpg")))

@@ -16,7 +16,7 @@ from realtime.animate.surround import fit_similarity_2d
 from realtime.faces.topology import topology
 from realtime.frame import Face, Frame
 from realtime.settings import FaceSettings, Settings
-from tests.conftest import media, psnr, read_video, run_cli
+from tests.conftest import detect_one, head_moved, media, psnr, read_video, run_cli
 
 pytestmark = pytest.mark.media
 
@@ -36,12 +36,6 @@ def detector():
 def driver_frames():
     frames = read_video(media("d9.mp4"))
     return frames[0], frames[OPEN_MOUTH_FRAME]
-
-
-def detect_one(detector, image: np.ndarray) -> Face:
-    faces = detector.detect(image)
-    assert faces, "no face found"
-    return max(faces, key=lambda face: face.size)
 
 
 def animator_for(library, portrait: str, **changes) -> MeshAnimator:
@@ -88,10 +82,7 @@ def test_moved_driver_moves_the_portrait_in_its_own_frame(library, detector, dri
     the portrait's face, detected again on the output, does the same at its own scale."""
     still = driver_frames[0]
     reference = detect_one(detector, still)
-    centre = reference.points.mean(axis=0)
-    matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), 12.0, 1.1)
-    matrix[0, 2] += 0.1 * reference.size
-    moved = cv2.warpAffine(still, matrix, (still.shape[1], still.shape[0]), borderMode=cv2.BORDER_REPLICATE)
+    moved = head_moved(still, reference, 12.0, 1.1, 0.1)
     moved_face = detect_one(detector, moved)
     rigid = np.array([33, 133, 263, 362, 1, 6, 168, 10, 234, 454])
     driver_angle, driver_scale, driver_shift = similarity_parts(reference.points[rigid], moved_face.points[rigid])
@@ -136,9 +127,7 @@ def test_open_mouth_opens_the_portrait_mouth(library, detector, driver_frames, i
 def test_calibration_takes_the_next_face_as_neutral(library, detector, driver_frames):
     still = driver_frames[0]
     reference = detect_one(detector, still)
-    centre = reference.points.mean(axis=0)
-    matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), -10.0, 1.0)
-    tilted = cv2.warpAffine(still, matrix, (still.shape[1], still.shape[0]), borderMode=cv2.BORDER_REPLICATE)
+    tilted = head_moved(still, reference, -10.0)
     tilted_face = detect_one(detector, tilted)
     settings = Settings(mode="animate")
     animator = animator_for(library, "s42.jpg")
