@@ -73,7 +73,11 @@ def test_swapping_a_face_onto_itself_reproduces_it(hopper, monkeypatch):
     # Session 36: 31.04 dB before, 29.50 with swap/eyes.even_eyes (s36-s9eyes): with her glasses not
     # taken out (above), her lens rims beside her lids read as two upper rims at different heights and
     # evening them moves her lids; with the default glasses search she is byte-identical.
-    assert psnr(frame.output[y0:y1, x0:x1], hopper.image[y0:y1, x0:x1], inside) > 29.5
+    # Session 38: the same code reads 29.5036 dB on session 37's machine and 29.4686 on an AMD EPYC
+    # (AVX2, no AVX-512): OpenCV's and MediaPipe's SIMD paths differ in the last bits, and the
+    # landmarks with them. The bound sits 0.2 dB under the lower reading: the changes this test is
+    # here to catch moved her 0.4-1.5 dB.
+    assert psnr(frame.output[y0:y1, x0:x1], hopper.image[y0:y1, x0:x1], inside) > 29.25
 
 
 def open_mouth(face, amount):
