@@ -491,3 +491,111 @@ def test_the_portrait_s_eyes_and_mouth_are_measured_once_per_calibration(monkeyp
     other = portrait.copy()  # another portrait's landmarks with the same calibration: measured for it
     motion.transfer(drivers[0], other, calibration, lids=motion.LidWatch(), time_s=0.0)
     assert counts == [4]
+
+
+def _opened_mouth(face, opening: float):
+    """The face's landmarks with its mouth opened by `opening` px (the lower lip's rings moved down)."""
+    from realtime.animate.motion import LOWER_LIP_RINGS
+
+    landmarks = face.landmarks.astype(np.float32).copy()
+    landmarks[np.ravel(LOWER_LIP_RINGS), 1] += opening
+    return landmarks
+
+
+def test_the_driver_s_skin_colour_is_measured_again_only_once_it_is_a_tenth_of_a_second_old(d9_frame, monkeypatch):
+    """The mouth interior's colour transfer reads the driver's skin colour (`mouth.face_colour`, 0.3 ms of a 720p
+    frame, start: on every frame with an open mouth). It moves by a fraction of a LAB level from frame to frame, so
+    a measure is kept for DRIVER_COLOUR_AGE (every 3rd frame at 30 fps): a light change shows in the mouth within
+    0.1 s. Measured afresh after a recalibration and when the clock goes back (another clip)."""
+    from dataclasses import replace
+
+    from realtime.animate import mesh
+    from realtime.faces.source import SourceFace
+    from realtime.frame import Frame
+    from realtime.settings import Settings
+
+    image, face = d9_frame
+    animator = mesh.MeshAnimator(Settings())
+    animator.set_source(SourceFace(path="d9", image=image, face=face, faces=(face,)))
+    measured = []
+    original = mesh.face_colour
+
+    def counted(picture, landmarks):
+        measured.append(float(picture[0, 0, 0]))  # which frame's picture (its first value tells them apart)
+        return original(picture, landmarks)
+
+    monkeypatch.setattr(mesh, "face_colour", counted)
+    opened = replace(face, landmarks=_opened_mouth(face, 0.12 * face.size))
+
+    def frame(index: int, time_s: float, driver, brightness: int = 0):
+        picture = image.copy()
+        picture[0, 0, 0] = index  # tells the frames apart
+        if brightness:
+            picture = cv2.add(picture, np.full_like(picture, brightness))
+            picture[0, 0, 0] = index
+        return animator.animate(Frame(index=index, image=picture, capture_ns=0, pts=time_s, faces=[driver]),
+                                [driver])
+
+    import cv2
+
+    frame(0, 0.0, face)  # the neutral reference: a closed mouth, nothing measured
+    assert measured == []
+    for index in range(1, 11):
+        frame(index, index / 30, opened)
+    assert measured == [1, 4, 7, 10], measured  # start: every frame, 1 .. 10
+    # A light change: the next measure is at most DRIVER_COLOUR_AGE later, of the brighter picture.
+    frame(11, 11 / 30, opened, brightness=40)
+    frame(12, 12 / 30, opened, brightness=40)
+    assert measured[-1] == 10
+    frame(13, 13 / 30, opened, brightness=40)
+    assert measured[-1] == 13
+    # The clock goes back (another clip): measured at once; so after a recalibration.
+    frame(14, 0.5 / 30, opened)
+    assert measured[-1] == 14
+    animator.recalibrate()
+    frame(15, 1.0 / 30, face)
+    frame(16, 1.5 / 30, opened)
+    assert measured[-1] == 16, measured
+
+
+@pytest.mark.media
+@pytest.mark.parametrize("name", ["s42.jpg", "s12.jpg"])
+def test_a_frame_that_mostly_moved_is_enlarged_straight_into_the_output(library, monkeypatch, name):
+    """A talking head moves most of the portrait (0.94 of s42's blocks by d3): `Portrait.to_output` then enlarges the
+    frame straight into the output picture (cv2.resize writing into its view) and copies the fitted portrait back
+    over the blocks that did not change and around the picture, instead of enlarging into a picture of its own and
+    copying most of it over a copy of the fitted portrait (start). Every frame, mostly or a little changed, is the
+    masked composition of session 36 to the bit."""
+    import cv2
+
+    from realtime.animate.mesh import Portrait
+    from tests.conftest import media
+
+    portrait = Portrait(library.get(str(media(name))), (1280, 720))
+    assert portrait.placement is not None
+    rng = np.random.default_rng(5)
+    image = portrait.image
+    height, width = image.shape[:2]
+    canvases = []
+    for keep in ((0, 0, 40, 40), (height // 2, width // 3, 70, 90), (height - 30, width - 50, 30, 50)):
+        canvas = np.clip(image.astype(int) + rng.integers(-2, 3, size=image.shape), 0, 255).astype(np.uint8)
+        y, x, h, w = keep
+        canvas[y:y + h, x:x + w] = image[y:y + h, x:x + w]  # a still patch inside a moved picture
+        canvases.append(canvas)
+    canvases += _changed_canvases(image, np.random.default_rng(11))[1:4]  # a single value changed: a little moved
+    expected = [_masked_to_output(portrait, canvas) for canvas in canvases]
+    enlarged = portrait.placement[1:3]
+    into = []
+    original = cv2.resize
+
+    def spied(picture, size, *args, dst=None, **kwargs):
+        if tuple(size) == enlarged:  # the enlargement (not the halvings that find the changed blocks)
+            into.append(dst is not None)
+        if dst is None:
+            return original(picture, size, *args, **kwargs)
+        return original(picture, size, *args, dst=dst, **kwargs)
+
+    monkeypatch.setattr(cv2, "resize", spied)
+    for canvas, want in zip(canvases, expected, strict=True):
+        np.testing.assert_array_equal(portrait.to_output(canvas), want)
+    assert into == [True, True, True, False, False, False], into

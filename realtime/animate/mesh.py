@@ -205,32 +205,57 @@ class Portrait:
         if self.placement is None or self.fitted is None:
             return canvas
         _factor, width, height, left, top = self.placement
-        output = self.fitted.copy()
         changed = changed_blocks(canvas, self.image, CHANGED_BLOCK)
         if not changed.any():
-            return output
+            return self.fitted.copy()
         # One block around: the enlargement's reach (2 px) and the block grid's rounding at the output size.
         changed = cv2.dilate((changed > 0).astype(np.uint8), np.ones((3, 3), np.uint8))
-        enlarged = cv2.resize(canvas, (width, height), interpolation=ENLARGE)
-        # Copied a run of changed blocks at a time, over the output pixels that the
-        # blocks' mask enlarged (INTER_NEAREST) would cover (`_block_edges`): the same pixels as a masked copy,
-        # without the mask (its enlargement and the masked copy cost three times as much).
-        # Consecutive block rows that changed alike are copied as one.
-        ys, xs = self._block_edges
+        fitted = self.fitted
+        if 2 * cv2.countNonZero(changed) <= changed.size:
+            # Little moved: the fitted portrait, the enlarged frame copied over it where it changed.
+            output = fitted.copy()
+            picture = output[top:top + height, left:left + width]
+            enlarged = cv2.resize(canvas, (width, height), interpolation=ENLARGE)
+            for y0, y1, x0, x1 in self._rectangles(changed):
+                picture[y0:y1, x0:x1] = enlarged[y0:y1, x0:x1]
+            return output
+        # Most of it moved (a talking head: 0.9 of s42's blocks on d3): the frame enlarged straight into the
+        # output (cv2.resize writes into the view), the fitted portrait copied back where nothing changed and
+        # around the picture. The same pixels as above, without copying most of the picture twice.
+        output = np.empty_like(fitted)
+        if top > 0:
+            output[:top] = fitted[:top]
+        if top + height < output.shape[0]:
+            output[top + height:] = fitted[top + height:]
+        if left > 0:
+            output[top:top + height, :left] = fitted[top:top + height, :left]
+        if left + width < output.shape[1]:
+            output[top:top + height, left + width:] = fitted[top:top + height, left + width:]
         picture = output[top:top + height, left:left + width]
-        differs = np.ones(changed.shape[0], dtype=bool)
-        differs[1:] = (changed[1:] != changed[:-1]).any(axis=1)
+        cv2.resize(canvas, (width, height), dst=picture, interpolation=ENLARGE)
+        still = fitted[top:top + height, left:left + width]
+        for y0, y1, x0, x1 in self._rectangles(1 - changed):
+            picture[y0:y1, x0:x1] = still[y0:y1, x0:x1]
+        return output
+
+    def _rectangles(self, blocks: np.ndarray) -> list[tuple[int, int, int, int]]:
+        """The output pixels (y0, y1, x0, x1, within the fitted picture) of the non-zero `blocks` (0/1, one per
+        CHANGED_BLOCK block of the portrait): runs of blocks per block row, consecutive rows that are alike merged,
+        over the output pixels that the blocks' mask enlarged (INTER_NEAREST) would cover (`_block_edges`): the
+        same pixels as a masked copy, without the mask (its enlargement and the masked copy cost three times as
+        much). The blocks' rectangles partition the picture."""
+        ys, xs = self._block_edges
+        differs = np.ones(blocks.shape[0], dtype=bool)
+        differs[1:] = (blocks[1:] != blocks[:-1]).any(axis=1)
         first = np.flatnonzero(differs).tolist()  # each group's first row
-        last = first[1:] + [changed.shape[0]]
-        padded = np.zeros((len(first), changed.shape[1] + 2), dtype=np.int8)
-        padded[:, 1:-1] = changed[first]
+        last = first[1:] + [blocks.shape[0]]
+        padded = np.zeros((len(first), blocks.shape[1] + 2), dtype=np.int8)
+        padded[:, 1:-1] = blocks[first]
         step = np.diff(padded, axis=1)
         groups, starts = np.nonzero(step == 1)
         ends = np.nonzero(step == -1)[1]
-        for group, start, end in zip(groups.tolist(), starts.tolist(), ends.tolist(), strict=True):
-            y0, y1, x0, x1 = ys[first[group]], ys[last[group]], xs[start], xs[end]
-            picture[y0:y1, x0:x1] = enlarged[y0:y1, x0:x1]
-        return output
+        return [(ys[first[group]], ys[last[group]], xs[start], xs[end])
+                for group, start, end in zip(groups.tolist(), starts.tolist(), ends.tolist(), strict=True)]
 
     def output_points(self, points: np.ndarray) -> np.ndarray:
         """Points (N, >=2) on the portrait's picture, in the output's pixels (`to_output`)."""
@@ -751,6 +776,11 @@ def _pouting(portrait: Portrait, points: np.ndarray) -> float:
     return x * x * (3.0 - 2.0 * x)
 
 
+DRIVER_COLOUR_AGE = 0.09  # s: the driver's skin colour (`face_colour` of the camera picture, the mouth interior's
+# colour transfer: about 0.3 ms of a 720p frame with an open mouth, s37) is measured again after this long (every
+# 3rd frame at 30 fps); between, the last measure. Held over 3 frames it is at most 1.4 LAB levels off each frame's
+# own (d3; d6 1.9), within what it moves from one frame to the next (d3 up to 1.0, d6 3.0; s38-anim).
+
 LIPS_LIT_OPENING = (0.002, 0.006)  # the mouth's opening beyond the portrait's (area / face size squared)
 # where the driver's light on the lips starts / ends being laid on them (`shade_lips`)
 
@@ -794,6 +824,7 @@ class MeshAnimator:
         self._last_points: np.ndarray | None = None
         self._eye_boxes: list[tuple[int, int, int, int]] = []
         self._lids = LidWatch()  # the driver's lids: a down glance told from a blink
+        self._driver_colour: tuple[float, tuple[np.ndarray, np.ndarray]] | None = None  # (when, `face_colour`)
         self.configure(settings)
 
     # -- settings --------------------------------------------------------------------------------
@@ -818,6 +849,7 @@ class MeshAnimator:
         self._calibration = None
         self._filter = None
         self._lids = LidWatch()
+        self._driver_colour = None
 
     def settled(self) -> bool:
         """The reference is taken and has settled (SETTLE_FRAMES driving faces after the first)."""
@@ -945,13 +977,23 @@ class MeshAnimator:
             return  # a closed mouth: nothing to draw, and the driver's colour is not needed
         if self._settings.mouth_interior == "driver":
             driver_mouth = face.landmarks[top.inner_mouth, :2].astype(np.float32)
-            matrix = driver_to_portrait_colour(face_colour(frame.image, face.landmarks), portrait.colour)
+            matrix = driver_to_portrait_colour(self._driver_skin(frame, face), portrait.colour)
             draw_mouth_interior(canvas, mouth, portrait.face_size, portrait.lips_colour,
                                 portrait.mouth_opening, frame.image, driver_mouth, face.size, matrix,
                                 skin_lab=portrait.colour[0], moustache=portrait.moustache)
         else:
             draw_mouth_interior(canvas, mouth, portrait.face_size, portrait.lips_colour,
                                 portrait.mouth_opening)
+
+    def _driver_skin(self, frame: Frame, face: Face) -> tuple[np.ndarray, np.ndarray]:
+        """The driver's skin colour (`face_colour`: the mouth interior's colour transfer), measured again once
+        DRIVER_COLOUR_AGE has passed since it last was (or the clock went back), else the last measure."""
+        now = frame.pts if frame.pts is not None else frame.capture_ns / 1e9
+        last = self._driver_colour
+        if last is None or not 0.0 <= now - last[0] < DRIVER_COLOUR_AGE:
+            last = (now, face_colour(frame.image, face.landmarks))
+            self._driver_colour = last
+        return last[1]
 
     def _compose(self, canvas: np.ndarray, driver: np.ndarray) -> np.ndarray:
         if not self._settings.side_by_side:
