@@ -17,6 +17,7 @@ animate mode only (realtime/faces/tracking.py).
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
 import numpy as np
 
@@ -24,6 +25,22 @@ import numpy as np
 def _alpha(cutoff_hz: float, dt_s: float) -> float:
     tau = 1.0 / (2.0 * math.pi * cutoff_hz)
     return 1.0 / (1.0 + tau / dt_s)
+
+
+class LocalGate(Protocol):
+    """A region that may open its own cutoff (realtime/faces/tracking.py's BrowGate)."""
+
+    weights: np.ndarray
+    """Per point, 0..1: how much of the local speed each point's cutoff takes."""
+
+    def update(self, value: np.ndarray, scale: float, dt_s: float | None,
+               derivative_cutoff_hz: float) -> float:
+        """The region's speed (face sizes per second) after this sample; dt_s None: the first."""
+        ...
+
+    def reset(self) -> None:
+        """Forget the samples seen."""
+        ...
 
 
 class OneEuroFilter:
@@ -35,8 +52,10 @@ class OneEuroFilter:
     """
 
     def __init__(self, min_cutoff_hz: float = 1.0, beta: float = 1.0,
-                 derivative_cutoff_hz: float = 1.0, parts: tuple[np.ndarray, ...] = ()) -> None:
+                 derivative_cutoff_hz: float = 1.0, parts: tuple[np.ndarray, ...] = (),
+                 local: LocalGate | None = None) -> None:
         self.set_parts(parts)
+        self.local = local
         self.min_cutoff_hz = min_cutoff_hz
         self.beta = beta
         self.derivative_cutoff_hz = derivative_cutoff_hz
@@ -61,13 +80,18 @@ class OneEuroFilter:
         self._value = None
         self._speed = None
         self._time_s = None
+        if self.local is not None:
+            self.local.reset()
 
     def __call__(self, value: np.ndarray, time_s: float, scale: float = 1.0) -> np.ndarray:
         """Filter one sample. `scale` converts coordinates to face sizes (speed is per size)."""
         value = np.asarray(value, dtype=np.float32)
+        local = self.local if self.local is not None and len(self.local.weights) == len(value) else None
         if self._value is None or self._time_s is None:
             self._value = value.copy()
             self._time_s = time_s
+            if local is not None:
+                local.update(value, scale, None, self.derivative_cutoff_hz)
             return value.copy()
         if time_s <= self._time_s:  # time did not advance (a repeated frame): nothing new
             return self._value.copy()
@@ -100,7 +124,17 @@ class OneEuroFilter:
         else:
             a_d = _alpha(self.derivative_cutoff_hz, dt)
             self._speed = a_d * raw_speed + (1.0 - a_d) * self._speed
+        local_speed = local.update(value, scale, dt, self.derivative_cutoff_hz) if local is not None else 0.0
         cutoff = self.min_cutoff_hz + self.beta * self._speed
         a = _alpha(cutoff, dt)
-        self._value = a * value + (1.0 - a) * self._value
+        previous = self._value
+        self._value = a * value + (1.0 - a) * previous
+        if local is not None and local_speed > self._speed:
+            # The region's points take the local speed (by their weight), the others keep the
+            # face's (the same arithmetic as without the region).
+            region = np.flatnonzero(local.weights * local_speed > self._speed)
+            speeds = local.weights[region] * local_speed
+            tau = 1.0 / (2.0 * math.pi * (self.min_cutoff_hz + self.beta * speeds))
+            a_points = (1.0 / (1.0 + tau / dt)).astype(np.float32).reshape(-1, *([1] * (value.ndim - 1)))
+            self._value[region] = a_points * value[region] + (1.0 - a_points) * previous[region]
         return self._value.copy()

@@ -8,13 +8,16 @@ counts them). After that `lost_face` decides: 'passthrough' forgets it (the real
 
 from __future__ import annotations
 
+import math
+from collections import deque
 from dataclasses import dataclass, replace
+from functools import cache
 
 import numpy as np
 
 from realtime.faces.one_euro import OneEuroFilter
 from realtime.faces.pose import head_pose
-from realtime.faces.topology import LID_INNER, UPPER_LIDS
+from realtime.faces.topology import ALL_POINTS, LID_INNER, UPPER_LIDS, topology
 from realtime.frame import Box, Face
 from realtime.settings import FaceSettings
 
@@ -45,6 +48,81 @@ EXPRESSION_PARTS = tuple(np.array(part, dtype=np.int32) for part in (
     (61, 78, 62, 76, 291, 308, 292, 306),
     (70, 63, 105, 66, 107, 55, 65, 52, 53, 46), (300, 293, 334, 296, 336, 285, 295, 282, 283, 276),
     (468, 469, 470, 471, 472), (473, 474, 475, 476, 477)))
+
+
+BROW_PARTS = EXPRESSION_PARTS[5:7]
+"""The right and the left brow (MediaPipe's brow points)."""
+EYE_CORNERS = ((33, 133), (263, 362))
+"""(outer, inner) corners of the eye under each brow of BROW_PARTS."""
+BROW_NOISE = 0.0028
+"""Brow height change per frame (face sizes) taken as landmark noise: above the largest that d9's
+and d13's still, bespectacled brows show in 60 frames, below d6's raises (0.005-0.02)."""
+BROW_GAIN = 4.0
+"""The brow region's speed per unit of brow height speed above the noise (the cutoff it opens)."""
+BROW_SPAN = 2
+"""Frames over which the brow height's change is taken: a one-frame spike of noise cancels."""
+BROW_RING_WEIGHTS = (1.0, 1.0, 0.5)
+"""Weight of the local speed on the brow points, their mesh neighbours, and the ring beyond."""
+
+
+@cache
+def brow_region() -> np.ndarray:
+    """Per point (ALL_POINTS) the weight BROW_RING_WEIGHTS gives its ring of the mesh around the
+    brows: the brow points, the points one triangle edge away, two."""
+    neighbours: list[set[int]] = [set() for _ in range(ALL_POINTS)]
+    for a, b, c in topology().triangles:
+        for x, y in ((a, b), (b, c), (a, c)):
+            neighbours[int(x)].add(int(y))
+            neighbours[int(y)].add(int(x))
+    weights = np.zeros(ALL_POINTS, dtype=np.float64)
+    seen = {int(i) for part in BROW_PARTS for i in part}
+    ring = sorted(seen)
+    for level in BROW_RING_WEIGHTS:
+        weights[ring] = level
+        ring = sorted({j for i in ring for j in neighbours[i]} - seen)
+        seen.update(ring)
+    weights.setflags(write=False)
+    return weights
+
+
+def brow_heights(landmarks: np.ndarray, scale: float) -> np.ndarray:
+    """Each brow's height over its eye (its points' mean above the eye corners' midpoint, along
+    the face's vertical: perpendicular to the outer corners' line), in face sizes."""
+    right, left = landmarks[EYE_CORNERS[0][0], :2], landmarks[EYE_CORNERS[1][0], :2]
+    across = (left - right) / max(float(np.linalg.norm(left - right)), 1e-6)
+    down = np.array([-across[1], across[0]])
+    return np.array([-float((landmarks[brow, :2].mean(axis=0)
+                             - 0.5 * (landmarks[outer, :2] + landmarks[inner, :2])) @ down)
+                     for brow, (outer, inner) in zip(BROW_PARTS, EYE_CORNERS, strict=True)]) / max(scale, 1e-6)
+
+
+class BrowGate:
+    """Swap mode's brows (OneEuroFilter's `local`): a still head that raises its brows fast was
+    filtered at the still cutoff, and the worn brows followed half of d6's raises (s37-wink). The
+    brows' height over the eyes (not their points' speed: on d9, behind glasses, that is mostly
+    noise, and opening the face's smoothing with it raised the paintings' jitter), its change over
+    BROW_SPAN frames less BROW_NOISE, opens the cutoff of the brows and the mesh around them only."""
+
+    def __init__(self) -> None:
+        self.weights = brow_region()
+        self._heights: deque[np.ndarray] = deque(maxlen=BROW_SPAN + 1)
+        self._speed = 0.0
+
+    def reset(self) -> None:
+        self._heights.clear()
+        self._speed = 0.0
+
+    def update(self, value: np.ndarray, scale: float, dt_s: float | None,
+               derivative_cutoff_hz: float) -> float:
+        self._heights.append(brow_heights(value, scale))
+        if dt_s is None or len(self._heights) < 2:
+            return self._speed
+        span = len(self._heights) - 1
+        move = float(np.abs(self._heights[-1] - self._heights[0]).max()) / span
+        raw = max(0.0, move - BROW_NOISE) * BROW_GAIN / dt_s
+        a = 1.0 / (1.0 + 1.0 / (2.0 * math.pi * derivative_cutoff_hz * dt_s))
+        self._speed = a * raw + (1.0 - a) * self._speed
+        return self._speed
 
 
 def box_of(landmarks: np.ndarray, width: int, height: int) -> Box:
@@ -79,7 +157,8 @@ class FaceTracker:
         expressions: a fast expression (EXPRESSION_PARTS) opens the smoothing too; on for
         animate mode, where the expression is the output. Swap mode keeps the face's speed only:
         there it raised the output's jitter over the input's (s9 on d9: 31 % -> 37 %, d3: 11 -> 14 %,
-        60 frames) for a landmark error 1 % lower."""
+        60 frames) for a landmark error 1 % lower. Without expressions (swap mode) a BrowGate
+        opens the brows' own smoothing on a fast brow raise."""
         self.expressions = expressions
         self._tracks: list[_Track] = []
         self._next_id = 0
@@ -100,12 +179,18 @@ class FaceTracker:
             track.filter.derivative_cutoff_hz = derivative_cutoff
 
     def set_expressions(self, expressions: bool) -> None:
+        changed = expressions != self.expressions
         self.expressions = expressions
         for track in self._tracks:
             track.filter.set_parts(self._parts())
+            if changed:
+                track.filter.local = self._local()
 
     def _parts(self) -> tuple[np.ndarray, ...]:
         return EXPRESSION_PARTS if self.expressions else ()
+
+    def _local(self) -> BrowGate | None:
+        return None if self.expressions else BrowGate()
 
     def reset(self) -> None:
         self._tracks.clear()
@@ -140,7 +225,8 @@ class FaceTracker:
                 kept.append(track)
         parameters = self._parameters()
         for d_index in unmatched:
-            track = _Track(self._next_id, detections[d_index], OneEuroFilter(*parameters, parts=self._parts()))
+            track = _Track(self._next_id, detections[d_index], OneEuroFilter(*parameters, parts=self._parts(),
+                                                                     local=self._local()))
             self._next_id += 1
             track.face = self._smoothed(track, detections[d_index], time_s, width, height)
             kept.append(track)
