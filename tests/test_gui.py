@@ -113,11 +113,14 @@ def test_choosing_a_source_photo_changes_the_output(open_window, qtbot, tmp_path
     drop_file(window, media("s42.jpg"))
     qtbot.waitUntil(lambda: "s42.jpg" in window.windowTitle(), timeout=WAIT_MS)
     kept = collect_frames(window)
-    qtbot.waitUntil(lambda: len(kept) >= 6, timeout=WAIT_MS)  # past the frames already in flight
+    qtbot.waitUntil(lambda: len(kept) >= 10, timeout=WAIT_MS)  # past the frames already in flight
     qtbot.waitUntil(lambda: window.preview.picture is kept[-1].output, timeout=WAIT_MS)
     after = window.preview.picture[y0:y1, x0:x1].astype(int)
-    again = kept[-2].output[y0:y1, x0:x1].astype(int)
-    noise = np.abs(after - again).mean()  # same input, same source: the same face
+    # Same input, same source: the same face. The median over the last four frame pairs (0.01
+    # here): one pair read 2.66 once on a loaded machine (session 38's clean clone of main),
+    # a frame caught while the tracker or the occluders still settled after the switch.
+    faces = [frame.output[y0:y1, x0:x1].astype(int) for frame in kept[-5:]]
+    noise = float(np.median([np.abs(a - b).mean() for a, b in zip(faces[1:], faces[:-1], strict=True)]))
     change = np.abs(after - before).mean()  # another source photo: another face
     print(f"\nmean difference in the face box: {change:.2f} between sources, {noise:.2f} within one")
     assert noise < 2 and change > 5 * max(noise, 0.5)

@@ -69,5 +69,8 @@ def test_animates_relative_to_reference_and_features_once(tmp_path, source):
     np.testing.assert_array_equal(animator.animate(Frame(3, brighter, 0), []), moved)
     # recalibration: the brighter frame becomes neutral
     animator.configure(Settings().replace(calibration=1))
-    np.testing.assert_array_equal(animator.animate(Frame(4, brighter, 0), [face]), first)
+    # (To the last bit on session 37's machine; on an AMD EPYC without AVX-512, ONNX Runtime's
+    # kernels round 40 of 921600 values 1 level apart: neutral again is what is asserted.)
+    neutral = np.abs(animator.animate(Frame(4, brighter, 0), [face]).astype(np.int16) - first)
+    assert neutral.max() <= 1 and (neutral > 0).mean() < 0.001
     assert len(calls) == 1  # appearance features once per portrait
