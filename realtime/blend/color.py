@@ -236,7 +236,7 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
     if edge is not None and face_size > 0:
         alpha, landmarks, box, feather = edge
         membrane = _edge_membrane(lab_small[:, :, 0], target_lab[:, :, 0], alpha, landmarks, box, face_size,
-                                  feather, step, (width, height), skin_like=_skin_like(target_lab, mask), skin=mask,
+                                  feather, step, (width, height), skin_like=_skin_like(target_lab, mask, hard_light), skin=mask,
                                   hard_light=hard_light)
         if membrane is not None:
             if lightness is None:
@@ -248,7 +248,7 @@ def recolour(patch: np.ndarray, target: np.ndarray, region: np.ndarray, strength
         planes[0] = lightness
     if tone > 0 and edge is not None and face_size > 0:
         offsets = tone_offsets(lab_small, target_lab, mask, edge[1], edge[2], face_size, step, tone, tone_memory,
-                               lip_lift)
+                               lip_lift, hard_light)
         if offsets is not None:
             if planes is None:
                 planes = list(cv2.split(lab))
@@ -600,12 +600,14 @@ def edge_membrane(patch: np.ndarray, target: np.ndarray, alpha: np.ndarray, land
     return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
 
 
-def _skin_like(target_lab: np.ndarray, skin: np.ndarray) -> np.ndarray:
+def _skin_like(target_lab: np.ndarray, skin: np.ndarray, hard_light: float = 0.0) -> np.ndarray:
     """bool, same size as `target_lab` (8-bit LAB): where the target is coloured like its own skin
     (`skin`: uint8 mask of the face's skin there): chroma within TONE_GATE of the skin's mean,
-    lightness within EDGE_SKIN_LIGHT of it."""
+    lightness within EDGE_SKIN_LIGHT of it, down to SHADE_SKIN_LIGHT further under a hard light
+    (`hard_light`, 0-1, FaceLayer.hard_light): there the skin's shade is its light."""
     centre = cv2.mean(target_lab, mask=skin)[:3]
-    low = np.array([centre[0] * (1 - EDGE_SKIN_LIGHT), centre[1] - TONE_GATE, centre[2] - TONE_GATE])
+    low = np.array([centre[0] * (1 - EDGE_SKIN_LIGHT - SHADE_SKIN_LIGHT * float(np.clip(hard_light, 0.0, 1.0))),
+                    centre[1] - TONE_GATE, centre[2] - TONE_GATE])
     high = np.array([centre[0] * (1 + EDGE_SKIN_LIGHT), centre[1] + TONE_GATE, centre[2] + TONE_GATE])
     return cv2.inRange(target_lab, np.clip(low, 0, 255), np.clip(high, 0, 255)) > 0
 
@@ -613,6 +615,15 @@ def _skin_like(target_lab: np.ndarray, skin: np.ndarray) -> np.ndarray:
 # A band pixel whose lightness is off the target's skin mean by more than this fraction is not
 # the face's light (as realtime/blend/mask.py's EDGE_OFF_SKIN).
 EDGE_SKIN_LIGHT = 0.3
+# ... nor, darker, by this much more under a hard light (FaceLayer.hard_light 1: d20, d3; 0 on the
+# flat-lit webcams d6, d9, d10, d14, 0.04 on d13, so nothing changes there), where the skin's shade
+# is the face's light. d20 is lit from one side through an old film's tone curve: its shadowed jaw
+# and cheek sit at 0.45-0.55 of the skin's mean lightness (L* 20 against 42), under the gate at 0.7,
+# so the membrane had no evidence on that side and took the lit side's; the new face's shadowed jaw
+# stayed 1.5-1.9 L* lighter than the camera's, a soft light edge along it (s42, s12 on d20, in
+# process, frames 11 / 20 / 40; benchmarks/results/s39-d20tone). Dark hair is kept out by the chroma gate
+# and EDGE_OUTLIER as before.
+SHADE_SKIN_LIGHT = 0.25
 
 
 def _edge_membrane(patch_l: np.ndarray, target_l: np.ndarray, alpha: np.ndarray, landmarks: np.ndarray, box,
@@ -885,6 +896,13 @@ TONE_SIGMA = 0.07
 # or a shadowed hole, not skin tone: left out of both averages.
 TONE_GATE = 14.0
 TONE_DARK = 0.6
+# ... the target's skin down to TONE_SHADE under a hard light (FaceLayer.hard_light 1; in between, in
+# proportion): there the dark skin is the skin in shade, whose chroma is the light's (an old film's
+# shadows lose chroma: d20's shadowed jaw C* 15.7 against 21 on its lit cheek). Left out, the shadowed
+# side took the tone of the lit side: the new face's shadowed jaw 0.9 a* and 0.9 b* over the camera's
+# (s42 on d20; benchmarks/results/s39-d20tone). The new face's own dark pixels are still left out
+# (hair, a moustache, nostrils).
+TONE_SHADE = 0.4
 # The tone change is limited to this many levels of a* / b* (a red lipstick patch, a deep shadow).
 TONE_LIMIT = 14.0
 # Lipstick against natural lips differs by 20-30 levels of a* (and darkens them): the lips' colour
@@ -908,7 +926,8 @@ LIP_LIFT_REACH = 0.02
 def tone_offsets(patch_lab: np.ndarray, target_lab: np.ndarray, skin: np.ndarray, landmarks: np.ndarray, box,
                  face_size: float, step: int, strength: float,
                  memory: tuple[ToneMemory, int, float] | None = None,
-                 lip_lift: np.ndarray | None = None) -> tuple[np.ndarray | None, np.ndarray, np.ndarray] | None:
+                 lip_lift: np.ndarray | None = None,
+                 hard_light: float = 0.0) -> tuple[np.ndarray | None, np.ndarray, np.ndarray] | None:
     """int16 (L, a*, b*) offsets (L: on the lips only, None without lips) at the size of `patch_lab`
     / `target_lab` (8-bit LAB at 1/step of the box; `skin` the uint8 skin mask there): the
     target's low-frequency skin chroma minus the patch's, so that the new face's skin has the
@@ -927,14 +946,15 @@ def tone_offsets(patch_lab: np.ndarray, target_lab: np.ndarray, skin: np.ndarray
     second per face, in between the last maps (over the box, which follows the face) and lip colour
     change are reused. `lip_lift` (int16 at the size of `patch_lab`, lip_lightness_table's): the
     lightness the lips need to keep their ratio to the skin through the colour transfer, added
-    over the lips before their change to the target's lips is measured."""
+    over the lips before their change to the target's lips is measured. `hard_light` (0-1,
+    FaceLayer.hard_light): how far the target's shaded skin counts as skin (TONE_SHADE)."""
     inside_small = skin > 0
     if np.count_nonzero(inside_small) < 16:
         return None
     size = (patch_lab.shape[1], patch_lab.shape[0])
     remembered = memory[0].get(memory[1], memory[2]) if memory is not None else None
     if remembered is None:
-        measured = _tone_maps(patch_lab, target_lab, skin, landmarks, box, face_size, step, lip_lift)
+        measured = _tone_maps(patch_lab, target_lab, skin, landmarks, box, face_size, step, lip_lift, hard_light)
         if measured is None:
             return None
         if memory is not None:
@@ -966,8 +986,8 @@ def tone_offsets(patch_lab: np.ndarray, target_lab: np.ndarray, skin: np.ndarray
 
 
 def _tone_maps(patch_lab: np.ndarray, target_lab: np.ndarray, skin: np.ndarray, landmarks: np.ndarray, box,
-               face_size: float, step: int,
-               lip_lift: np.ndarray | None = None) -> tuple[list[np.ndarray], tuple[float, float, float] | None] | None:
+               face_size: float, step: int, lip_lift: np.ndarray | None = None,
+               hard_light: float = 0.0) -> tuple[list[np.ndarray], tuple[float, float, float] | None] | None:
     """tone_offsets' measurement: the (a*, b*) maps (target minus patch, float32, coarse) and the
     lips' (L, a*, b*) change (None without lips), at full strength."""
     inside_small = skin > 0
@@ -983,14 +1003,15 @@ def _tone_maps(patch_lab: np.ndarray, target_lab: np.ndarray, skin: np.ndarray, 
     else:
         patch, target, inside = patch_lab.astype(np.float32), target_lab.astype(np.float32), inside_small
 
-    def kept(picture: np.ndarray) -> np.ndarray:
+    def kept(picture: np.ndarray, dark: float = TONE_DARK) -> np.ndarray:
         median = np.median(picture[inside], axis=0)
         near = (np.abs(picture[:, :, 1] - median[1]) < TONE_GATE) & \
-            (np.abs(picture[:, :, 2] - median[2]) < TONE_GATE) & (picture[:, :, 0] > TONE_DARK * median[0])
+            (np.abs(picture[:, :, 2] - median[2]) < TONE_GATE) & (picture[:, :, 0] > dark * median[0])
         return (inside & near).astype(np.float32)
 
     sigma = max(0.7, TONE_SIGMA * face_size / (step * coarse))
-    patch_weight, target_weight = kept(patch), kept(target)
+    shade = float(np.clip(hard_light, 0.0, 1.0))
+    patch_weight, target_weight = kept(patch), kept(target, TONE_DARK + shade * (TONE_SHADE - TONE_DARK))
     patch_spread = cv2.GaussianBlur(patch_weight, (0, 0), sigma)
     target_spread = cv2.GaussianBlur(target_weight, (0, 0), sigma)
     confidence = np.clip(np.minimum(patch_spread, target_spread) * 4.0, 0.0, 1.0)
