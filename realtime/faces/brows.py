@@ -631,17 +631,23 @@ def erase_brows(target: np.ndarray, alpha: np.ndarray, points: np.ndarray, box: 
         brow_mask = np.clip((dark - ERASE_FROM) / ERASE_FROM, 0.0, 1.0)
         # A pixel or two around: a brow's soft outer hairs are not darker by ERASE_FROM.
         grow = max(1, int(round(0.006 * face_size * scale)))
-        brow_mask = cv2.dilate(brow_mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+        ring = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2)
+        brow_mask = cv2.dilate(brow_mask, ring)
         brow_mask = cv2.GaussianBlur(brow_mask, (0, 0), grow)
         weight = brow_mask * near * np.clip((shown - ERASE_SHOWN[0]) / (ERASE_SHOWN[1] - ERASE_SHOWN[0]), 0.0, 1.0) * min(1.0, amount)
         if image is not None:
             new = image[ya:yb, xa:xb]
             new = as_grey(new if step == 1 else cv2.resize(new, size, interpolation=cv2.INTER_AREA))
             own = cv2.subtract(cv2.morphologyEx(new, cv2.MORPH_CLOSE, disc), new).astype(np.float32)
-            # ... grown as the target's brow was: the target blended onto itself is unchanged.
-            own = cv2.dilate(np.clip((own - ERASE_FROM) / ERASE_FROM, 0.0, 1.0),
-                             cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
-            weight *= 1.0 - cv2.GaussianBlur(own, (0, 0), grow)
+            # The target's brow is kept as far as the new face's own brow is as dark there (both
+            # grown alike: the target blended onto itself is unchanged): the target's darkness
+            # beyond the new brow's is erased. A faint new brow (s42's, lifted by the colour
+            # transfer on d14) kept all of a dark target brow that it overlapped, and that brow's
+            # arch came back above the new one (the layer's soft edge at the tails, and its edges
+            # through the camera detail): "doubled brows" (issue 13, blind check seed 48).
+            own = cv2.GaussianBlur(cv2.dilate(own, ring), (0, 0), grow)
+            theirs = cv2.GaussianBlur(cv2.dilate(dark, ring), (0, 0), grow)
+            weight *= 1.0 - np.clip(own / np.maximum(theirs, 1e-3), 0.0, 1.0)
         if anything_held and held.any():
             # The disc at half its sampling; a 3-px disc's corners are all 0 (an empty kernel:
             # OpenCV's dilate then gives -FLT_MAX, and the kept frames went unprotected on a small face).
