@@ -228,14 +228,15 @@ def _facing_camera(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
 
 
 def piecewise_affine_maps(dst_points: np.ndarray, src_points: np.ndarray, triangles: np.ndarray,
-                          box: Box, depth: np.ndarray | None = None, grid_step: int = 4) -> WarpMaps:
+                          box: Box, depth: np.ndarray | None = None, grid_step: int = 4,
+                          tame_outside: bool = False) -> WarpMaps:
     """Maps that warp the mesh at `src_points` (source picture) onto `dst_points` (frame),
     over `box` of the frame.
 
     depth: per-point depth of the destination mesh (smaller = nearer); triangles are drawn far
     to near so that the nearest wins. grid_step: one evaluated cell per this many pixels.
     """
-    return piecewise_affine_maps_from(dst_points, [src_points], triangles, box, depth, grid_step)[0]
+    return piecewise_affine_maps_from(dst_points, [src_points], triangles, box, depth, grid_step, tame_outside)[0]
 
 
 def piecewise_affine_maps_from(dst_points: np.ndarray, sources: list[np.ndarray], triangles: np.ndarray,
