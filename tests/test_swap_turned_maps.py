@@ -50,8 +50,8 @@ def test_a_turned_source_is_drawn_from_one_rasterised_target_mesh(library, monke
         finally:
             swapper.close()
 
-    def separately(dst, sources, triangles, box, depth=None, grid_step=4):
-        return [warp.piecewise_affine_maps(dst, src, triangles, box, depth, grid_step) for src in sources]
+    def separately(dst, sources, triangles, box, depth=None, grid_step=4, tame_outside=False):
+        return [warp.piecewise_affine_maps(dst, src, triangles, box, depth, grid_step, tame_outside) for src in sources]
 
     monkeypatch.setattr(warp, "rasterise_ids", counted)
     with monkeypatch.context() as patch:

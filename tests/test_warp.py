@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 
 from realtime.faces.topology import topology
-from realtime.faces.warp import piecewise_affine_maps, triangle_affines
+from realtime.faces.warp import piecewise_affine_maps, piecewise_affine_maps_from, triangle_affines
 
 
 def grid_mesh(width, height, step):
@@ -116,3 +116,42 @@ def test_a_triangle_turned_away_from_the_camera_is_not_drawn():
     dst_towards = np.concatenate([flat, towards])
     maps = piecewise_affine_maps(dst_towards, src, triangles_all, (0, 0, 100, 100), depth=dst_towards[:, 2])
     assert (maps.triangle_ids == len(triangles)).any()
+
+
+def test_a_magnifying_triangle_is_read_beyond_its_edge_only_where_asked():
+    # A small triangle whose map magnifies 10 times the even mesh's (a nose wing's fold squeezed by
+    # the shape transfer) wins the grid cells its outline touches, also cells whose point lies
+    # outside it. Read there, its map goes on magnifying: the sample lands beyond anything the
+    # triangle itself shows (the speck beside the nostril, benchmarks/results/s38-flicker). With
+    # tame_outside (the swap's per-frame warp) such a cell reads the triangle's map at its nearest
+    # point and the mesh's overall map from there: no further off than the triangle's own corners.
+    # Without it (the still warps that build the source texture) the maps stay the plain ones: the
+    # texture changed by 1-2 levels everywhere and MediaPipe's lips jittered more (s39-nosewing).
+    points, triangles = grid_mesh(200, 160, 20)
+
+    def even(xy):
+        return xy * 1.5 + 10
+
+    small = np.array([[50.3, 50.2], [53.1, 50.4], [51.2, 52.6]], dtype=np.float32)
+    centre = small.mean(axis=0)
+    small_src = even(centre) + 15.0 * (small - centre)  # 10x the mesh's 1.5
+    n = len(points)
+    dst = np.concatenate([points, small])
+    src = np.concatenate([even(points), small_src])
+    triangles_all = np.concatenate([triangles, np.array([[n, n + 1, n + 2]], dtype=np.int32)])
+    depth = np.zeros(len(dst), np.float32)
+    depth[n:] = -1  # drawn last, on top
+    own = float(np.hypot(*(small_src - even(small)).T).max())  # the triangle's own corners' reach
+    expected_x = np.arange(200, dtype=np.float32)[None, :] * 1.5 + 10
+    expected_y = np.arange(160, dtype=np.float32)[:, None] * 1.5 + 10
+    errors = {}
+    for tame in (False, True):
+        maps = piecewise_affine_maps_from(dst, [src], triangles_all, (0, 0, 200, 160), depth=depth,
+                                          tame_outside=tame)[0]
+        assert (maps.triangle_ids == len(triangles)).any()  # the small triangle was drawn
+        errors[tame] = float(np.hypot(maps.map_x - expected_x, maps.map_y - expected_y).max())
+    assert errors[True] <= own + 0.5, (errors, own)
+    assert errors[False] > own + 2.0, (errors, own)  # as before (33 px against 23): the plain maps
+    # The default (piecewise_affine_maps, as the texture's mirror image uses it) is the plain one.
+    plain = piecewise_affine_maps(dst, src, triangles_all, (0, 0, 200, 160), depth=depth)
+    assert float(np.hypot(plain.map_x - expected_x, plain.map_y - expected_y).max()) == errors[False]

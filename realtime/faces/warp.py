@@ -76,6 +76,74 @@ Measured on d3 and d10 worn by s42 (60 frames each): every triangle over 8 times
 of the frame (median 0.1); the demo face's jittered nostril triangles reach 100 to 10000 times."""
 
 
+OUTSIDE_FROM, OUTSIDE_FULL = 4.0, 8.0
+"""A grid cell that a triangle wins without holding the cell's point (the rasteriser gives a small
+triangle every cell its outline touches) reads the triangle's map beyond its corners. For a triangle
+that magnifies more than OUTSIDE_FROM times the mesh's typical one (a nostril wing's fold squeezed
+by the shape transfer), that read lands several source pixels away, on the nostril's or the
+moustache's dark: a dark or light speck that came and went from frame to frame as the triangle
+shrank and grew (s12 on d13, s10 on d9; benchmarks/results/s38-flicker). Such a cell reads the
+triangle's map at the nearest point of the triangle instead (barycentric coordinates clamped) and
+goes on from there with the mesh's overall linear map: the same value on the triangle's edge, so
+nothing jumps as an edge crosses a cell's point, and fully so from OUTSIDE_FULL times (in between,
+a blend: no jump as the triangle's magnification crosses a bound either). From 4: a self-swap's
+most magnifying triangles (brow bands, lids) reach 3.1 times (tests/test_swap.py's Hopper: from 2
+her PSNR fell 29.50 -> 29.47 dB); the nostril wing's speck came at 8-12.
+
+Only where the caller asks (piecewise_affine_maps_from's tame_outside: the swap's per-frame warp of
+the source texture onto the target's mesh, where the speck flickered). The still warps that build
+the source texture (swap/texture.py's mirror image, swap/eyes.py's even eyes) keep the plain
+rasterised maps: changed there too, the whole texture moved by 1-2 levels in every frame of every
+pair, and MediaPipe's re-detected lips in tests/test_swap_shape_jitter.py's glasses case read 1.29x
+the shape-off output's (bound 1.25; main 1.13, the per-frame warp alone 1.14: s39-nosewing)."""
+
+
+def _tame_outside_cells(coarse_x: np.ndarray, coarse_y: np.ndarray, ids: np.ndarray, grid_x: np.ndarray,
+                        grid_y: np.ndarray, dst_points: np.ndarray, src_points: np.ndarray, triangles: np.ndarray,
+                        affines: np.ndarray) -> None:
+    """OUTSIDE_FROM: the coarse maps (in place) at the cells a magnifying triangle won but does
+    not hold."""
+    linear = affines[:, :, :2].astype(np.float64)
+    gain = np.sqrt(np.einsum("tij,tij->t", linear, linear))
+    typical = _median(gain[gain > 0]) if (gain > 0).any() else 0.0
+    if typical <= 0:
+        return
+    weight = np.clip((gain / typical - OUTSIDE_FROM) / (OUTSIDE_FULL - OUTSIDE_FROM), 0.0, 1.0)
+    if not weight.any():
+        return
+    cells = np.flatnonzero(np.take(weight, np.maximum(ids, 0)).reshape(-1) * (ids.reshape(-1) >= 0) > 0)
+    if len(cells) == 0:
+        return
+    which = ids.reshape(-1)[cells]
+    row, col = np.divmod(cells, ids.shape[1])
+    px, py = grid_x[col].astype(np.float64), grid_y[row].astype(np.float64)
+    corners = dst_points[triangles[which], :2].astype(np.float64)  # (n, 3, 2)
+    (ax, ay), (bx, by), (cx, cy) = corners[:, 0].T, corners[:, 1].T, corners[:, 2].T
+    det = (by - cy) * (ax - cx) + (cx - bx) * (ay - cy)
+    usable = np.abs(det) > 1e-9
+    det = np.where(usable, det, 1.0)
+    l0 = ((by - cy) * (px - cx) + (cx - bx) * (py - cy)) / det
+    l1 = ((cy - ay) * (px - cx) + (ax - cx) * (py - cy)) / det
+    bary = np.clip(np.stack([l0, l1, 1.0 - l0 - l1], axis=1), 0.0, None)
+    bary /= np.maximum(bary.sum(axis=1, keepdims=True), 1e-12)
+    qx = bary[:, 0] * ax + bary[:, 1] * bx + bary[:, 2] * cx
+    qy = bary[:, 0] * ay + bary[:, 1] * by + bary[:, 2] * cy
+    dx, dy = px - qx, py - qy
+    outside = usable & ((dx != 0) | (dy != 0))
+    if not outside.any():
+        return
+    overall = _overall_linear(dst_points[:, :2].astype(np.float64), src_points[:, :2].astype(np.float64))
+    a = affines[which].astype(np.float64)  # (n, 2, 3): src = a[:, :, 0] x + a[:, :, 1] y + a[:, :, 2]
+    w = weight[which] * outside
+    # The triangle's own map at p is its map at q plus its linear part times (p - q); here that
+    # linear part is replaced (by w) with the overall one: the change is -(A - L)(p - q).
+    fix_x = w * ((a[:, 0, 0] - overall[0, 0]) * dx + (a[:, 0, 1] - overall[1, 0]) * dy)
+    fix_y = w * ((a[:, 1, 0] - overall[0, 1]) * dx + (a[:, 1, 1] - overall[1, 1]) * dy)
+    flat_x, flat_y = coarse_x.reshape(-1), coarse_y.reshape(-1)
+    flat_x[cells] -= fix_x.astype(flat_x.dtype)
+    flat_y[cells] -= fix_y.astype(flat_y.dtype)
+
+
 def _median(values: np.ndarray) -> float:
     """np.median of a 1-D float64 array without NaNs, the same number (the middle value, or the
     mean of the two middle ones added then halved, as np.mean does for two) without np.median's
@@ -160,21 +228,26 @@ def _facing_camera(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
 
 
 def piecewise_affine_maps(dst_points: np.ndarray, src_points: np.ndarray, triangles: np.ndarray,
-                          box: Box, depth: np.ndarray | None = None, grid_step: int = 4) -> WarpMaps:
+                          box: Box, depth: np.ndarray | None = None, grid_step: int = 4,
+                          tame_outside: bool = False) -> WarpMaps:
     """Maps that warp the mesh at `src_points` (source picture) onto `dst_points` (frame),
     over `box` of the frame.
 
     depth: per-point depth of the destination mesh (smaller = nearer); triangles are drawn far
     to near so that the nearest wins. grid_step: one evaluated cell per this many pixels.
     """
-    return piecewise_affine_maps_from(dst_points, [src_points], triangles, box, depth, grid_step)[0]
+    return piecewise_affine_maps_from(dst_points, [src_points], triangles, box, depth, grid_step, tame_outside)[0]
 
 
 def piecewise_affine_maps_from(dst_points: np.ndarray, sources: list[np.ndarray], triangles: np.ndarray,
-                               box: Box, depth: np.ndarray | None = None, grid_step: int = 4) -> list[WarpMaps]:
+                               box: Box, depth: np.ndarray | None = None, grid_step: int = 4,
+                               tame_outside: bool = False) -> list[WarpMaps]:
     """`piecewise_affine_maps` of one destination mesh for each source mesh in `sources`, the
     same maps to the bit: the triangles are rasterised once for all of them (the rasterising,
-    one fill call per triangle, is most of the cost on a small mesh)."""
+    one fill call per triangle, is most of the cost on a small mesh).
+
+    tame_outside: the cells that a strongly magnifying triangle wins without holding their point
+    read its map from its nearest point on (OUTSIDE_FROM; for a per-frame warp onto a live mesh)."""
     x0, y0, x1, y1 = box
     width, height = x1 - x0, y1 - y0
     step = grid_step
@@ -222,6 +295,8 @@ def piecewise_affine_maps_from(dst_points: np.ndarray, sources: list[np.ndarray]
         rows = np.ascontiguousarray(affines.reshape(len(affines), 6).T)
         coarse_x = np.take(rows[0], filled) * gx + np.take(rows[1], filled) * gy + np.take(rows[2], filled)
         coarse_y = np.take(rows[3], filled) * gx + np.take(rows[4], filled) * gy + np.take(rows[5], filled)
+        if tame_outside:
+            _tame_outside_cells(coarse_x, coarse_y, ids, grid_x, grid_y, dst_points, src_points, triangles, affines)
         map_x = cv2.resize(coarse_x, full, interpolation=cv2.INTER_LINEAR)[step:step + height, step:step + width]
         map_y = cv2.resize(coarse_y, full, interpolation=cv2.INTER_LINEAR)[step:step + height, step:step + width]
         result.append(WarpMaps(box=box, map_x=map_x, map_y=map_y, triangle_ids=ids))

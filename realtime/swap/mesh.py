@@ -927,10 +927,12 @@ class MeshSwapper:
         target = brow_band_to_source(target, texture.brow_gaps)
         # A turned source's mirror image has its own maps onto the same target mesh: both from one
         # rasterisation of the target's triangles (piecewise_affine_maps_from: the same maps to the
-        # bit; the rasterising is a third of a map build, ~0.7 ms on d13's working face).
+        # bit; the rasterising is a third of a map build, ~0.7 ms on d13's working face). Cells that a
+        # folded nose wing's triangle wins outside itself read from its edge on (warp.py OUTSIDE_FROM):
+        # read beyond it, its 6-16x map put a speck beside the nostril for a few frames.
         sources = [texture.points] if texture.flipped is None else [texture.points, texture.flipped_points]
         maps, *flipped = piecewise_affine_maps_from(target, sources, self._triangles, box, depth=target[:, 2],
-                                                    grid_step=grid_step)
+                                                    grid_step=grid_step, tame_outside=True)
         patch = maps.remap(texture.image)
         if texture.hair is not None:
             _draw_hair(patch, maps, texture.image, texture.hair, target, (box[0], box[1]))
