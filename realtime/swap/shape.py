@@ -28,7 +28,11 @@ becomes one smooth displacement field (Gaussian radial basis functions centred o
 fitted by weighted ridge least squares on about 200 mesh points each frame; the Gaussians are
 separable, so evaluating the field on a coarse grid costs two small matrix products) that moves
 only the inner face: it is zero on the face's outline and beyond (INNER_BAND), so the jaw, chin,
-cheeks' edge, hair, glasses temples and background stay the target's, pixel for pixel. The moved
+cheeks' edge, hair, glasses temples and background stay the target's, pixel for pixel. Above the
+eyes the outline runs close to the brows' ends, and a head that turns brings it closer on the far
+side: what the turn takes off the far side's window (TURN_WINDOW_S) the near side gives up too, so
+the two brows keep the share of their difference they had and the target's one-sided brow motion
+(a wink, one brow raised) passes as the camera has it while the head turns. The moved
 landmarks are the landmarks displaced by this field, and the target's own pixels inside the face
 are warped by the same field (bicubic: the camera grain survives), as the live-portrait stage warps
 a portrait's surroundings (realtime/animate/surround.py): the target's eyes and mouth sit in the
@@ -81,6 +85,26 @@ OUTLINE_SHARE = 0.0
 # face's shape stepped at the cut: tests/test_batch.py). 4 s holds the shape as still as that
 # mean did (a box of 2x the time constant has the same noise).
 NEUTRAL_WINDOW_S = 4.0
+# Above the eyes (the brows, the forehead, the temples) the window falls to 0 over the brows' outer
+# ends, which sit a band's width inside the outline on a frontal face and inside its margin on the
+# far side of a head turned 12 degrees (d3): the far brow lost up to a third of its lift as the head
+# turned, and on d3, whose head turns as it winks, the brows' right-minus-left motion passed
+# 0.74-0.85 (benchmarks/results/s38-neutral). There a point gives up what the turn took off its
+# mirror point's window beyond its own. The turn's part of a window: the window of the target's
+# neutral shape in the pose's mean over the last TURN_WINDOW_S seconds (_TurnWindow) less its window
+# in this frame's pose. The mean pose, so a face's own asymmetry and a pose it holds change
+# nothing; the neutral, so an expression (a raised brow coming near the outline) is not taken for a
+# turn; a window of media time as long as the neutral's, over the pose alone (the neutral is
+# today's in both), so a batch chunk read that long before its cut gets one run's field.
+# Giving both the smaller of the two windows in every frame (s38-neutral's first form) took a
+# third of a brow's shape off d6, whose brows sit unevenly in its outline, and read +0.013 on
+# s12>d6's identity distance (benchmarks/results/s39-window).
+TURN_WINDOW_S = 4.0
+# The fit asks the Gaussians for (window - cut) / window of the difference at such a point (the
+# window of the neutral shape in this frame's pose), the window read as at least this much: a point
+# nearer the outline gives up less (never a steep field; a point outside the window keeps its whole
+# difference in the fit).
+UPPER_FLOOR = 0.3
 CLOSED_GAP = 0.01  # the inner lips' gap of a closed mouth, in the same units
 EYE_OPEN = 0.04
 # Displacement field grid: one value per this many pixels (at least), upsampled bilinearly.
@@ -104,6 +128,14 @@ class _Regions:
     weights: np.ndarray
     """Weight of each of `fit` in the field's fit: the eyes and lips count more (their opening
     must stay the target's; the fit would otherwise let a brow's move open an eye)."""
+    upper: np.ndarray
+    """The points of `fit` above the eyes' corners on the frontal face, the eyes' own points left out
+    (each eye keeps one shift): they give up what a turn takes off their mirror point
+    (TURN_WINDOW_S)."""
+    paired: np.ndarray
+    """`upper` and their mirror points (MIRROR), each once; `upper_at` and `mirror_at` index it."""
+    upper_at: np.ndarray
+    mirror_at: np.ndarray
 
 
 def spread_points(points: np.ndarray, count: int) -> np.ndarray:
@@ -129,9 +161,19 @@ def _regions(frontal: np.ndarray | None = None) -> _Regions:
     weights = np.where(np.isin(fit, features), FEATURE_WEIGHT, 1.0)
     # The upper half of the outer lip line (and the corners): its points above the corners' line
     # on a neutral face (MediaPipe's order: 0 is the upper lip's top, 17 the lower lip's bottom).
-    upper = np.array([61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291], dtype=np.int32)
+    upper_lip = np.array([61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291], dtype=np.int32)
+    if frontal is None:
+        above = np.zeros(0, dtype=np.int32)
+    else:
+        corners = float(frontal[[33, 133, 263, 362], 1].mean())
+        # Only the fitted points' wanted shifts count (fit_field).
+        above = np.intersect1d(np.setdiff1d(np.flatnonzero(frontal[:MESH_POINTS, 1] < corners),
+                                            np.concatenate([top.right_eye, top.left_eye])), fit).astype(np.int32)
+    mirror = _mirror()
+    paired = np.union1d(above, mirror[above]).astype(np.int32)
     return _Regions(oval=top.face_oval, eyes=(top.right_eye, top.left_eye), lips=lips, centres=centres,
-                    upper_lip=upper, anchors=anchors, fit=fit, weights=weights)
+                    upper_lip=upper_lip, anchors=anchors, fit=fit, weights=weights, upper=above, paired=paired,
+                    upper_at=np.searchsorted(paired, above), mirror_at=np.searchsorted(paired, mirror[above]))
 
 
 def similarity_3d(points: np.ndarray, reference: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
@@ -267,9 +309,7 @@ class ShapeField:
     outline to move."""
 
     def _window(self, points: np.ndarray) -> np.ndarray:
-        flat = points.reshape(-1, 2).astype(np.float64)
-        window = _smooth((_inside_distance(flat, self.outline) - self.margin) / max(self.band, 1e-6))
-        return window.reshape(points.shape[:-1])
+        return _window_at(points, self.outline, self.margin, self.band)
 
     def at(self, points: np.ndarray) -> np.ndarray:
         """(N, 2) displacement at frame points (N, 2)."""
@@ -316,6 +356,24 @@ class ShapeField:
         return float(x0), float(y0), float(x1), float(y1)
 
 
+def _rms(outline: np.ndarray) -> float:
+    return math.sqrt(((outline - outline.mean(axis=0)) ** 2).sum(axis=1).mean())
+
+
+def _window_size(outline: np.ndarray) -> tuple[float, float]:
+    """The window's margin and band (ShapeField) for a face outline (M, 2) in frame pixels."""
+    (x0, y0), (x1, y1) = outline.min(axis=0), outline.max(axis=0)
+    return 1.5 * grid_step(x1 - x0 + 3, y1 - y0 + 3), INNER_BAND * _rms(outline)
+
+
+def _window_at(points: np.ndarray, outline: np.ndarray, margin: float, band: float) -> np.ndarray:
+    """The field's window (ShapeField) at points (..., 2): 0 on and beyond the outline and `margin`
+    inside it, 1 from `band` further in."""
+    flat = points.reshape(-1, 2).astype(np.float64)
+    window = _smooth((_inside_distance(flat, outline) - margin) / max(band, 1e-6))
+    return window.reshape(points.shape[:-1])
+
+
 def _basis(points: np.ndarray, centres: np.ndarray, sigma: float) -> np.ndarray:
     """(N, K) Gaussians of the centres at the points, as the product of their x and y parts (no
     (N, K, 2) temporary)."""
@@ -327,15 +385,20 @@ def _basis(points: np.ndarray, centres: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def fit_field(points: np.ndarray, displacement: np.ndarray, oval: np.ndarray,
-              centre_ids: np.ndarray, fit: np.ndarray | None = None, weights: np.ndarray | None = None) -> ShapeField:
+              centre_ids: np.ndarray, fit: np.ndarray | None = None, weights: np.ndarray | None = None,
+              upper: np.ndarray | None = None, share: np.ndarray | None = None) -> ShapeField:
     """The smooth field whose values at `points[fit]` come nearest `displacement[fit]` (points and
-    displacement (468, 2); fit: default all)."""
+    displacement (468, 2); fit: default all), times the window; at `upper` (some of `fit`), the
+    displacement times `share` (one per point of `upper`)."""
     points = points.astype(np.float64)
     outline = points[oval]
-    rms = math.sqrt(((outline - outline.mean(axis=0)) ** 2).sum(axis=1).mean())
-    sigma = SIGMA * rms
+    sigma = SIGMA * _rms(outline)
     centres = points[centre_ids]
     fit = np.arange(len(points)) if fit is None else fit
+    margin, band = _window_size(outline)
+    if upper is not None and share is not None and len(upper):
+        displacement = np.array(displacement, dtype=np.float64, copy=True)
+        displacement[upper] *= share[:, None]
     basis = _basis(points[fit], centres, sigma)
     # OpenCV's products and Cholesky solve, not numpy's: these matrices are small (about 350 x 72),
     # and numpy hands them to a multi-threaded BLAS whose spinning workers made this fit's CPU
@@ -347,9 +410,7 @@ def fit_field(points: np.ndarray, displacement: np.ndarray, oval: np.ndarray,
     rhs = cv2.gemm(scaled, np.ascontiguousarray(displacement[fit] * root, dtype=np.float64), 1.0, None, 0.0,
                    flags=cv2.GEMM_1_T)
     _, coeffs = cv2.solve(gram, rhs, flags=cv2.DECOMP_CHOLESKY)
-    (x0, y0), (x1, y1) = outline.min(axis=0), outline.max(axis=0)
-    margin = 1.5 * grid_step(x1 - x0 + 3, y1 - y0 + 3)
-    return ShapeField(centres, coeffs, sigma, outline, INNER_BAND * rms, margin)
+    return ShapeField(centres, coeffs, sigma, outline, band, margin)
 
 
 class _Window:
@@ -383,6 +444,27 @@ class _Window:
         return self._sum / len(self._shapes)
 
 
+class _TurnWindow(_Window):
+    """The mean of the values (a face's pose) fed over the last `seconds` of media time, every frame
+    fed; until it has been fed that long, the time before its first frame counts as that frame's
+    value (a turn in a face's first second is measured from where it started, not from the mean of
+    the turn)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self._first: np.ndarray | None = None
+        self._start = 0.0
+        self._last = -math.inf
+
+    def add(self, value: np.ndarray, time_s: float, feed: bool = True) -> np.ndarray:
+        if self._first is None or time_s < self._last:
+            self._first, self._start = np.array(value, dtype=np.float64, copy=True), time_s
+        self._last = time_s
+        mean = super().add(value, time_s, True)
+        seen = (time_s - self._start) / self.seconds
+        return mean if seen >= 1.0 else seen * mean + (1.0 - seen) * self._first
+
+
 class ShapeTransfer:
     """Per source photo: moves each target face's landmarks towards the source's face shape and warps
     the target's pixels alike. Keeps each track's neutral shape between frames."""
@@ -392,12 +474,14 @@ class ShapeTransfer:
         self._source: np.ndarray | None = None
         self._landmarks: np.ndarray | None = None
         self._neutral: dict[int, _Window] = {}
+        self._turn: dict[int, _TurnWindow] = {}
 
     def set_source(self, landmarks: np.ndarray) -> None:
         # Measured on first use: with face_shape at 0 a photo costs nothing here.
         self._landmarks = np.array(landmarks, dtype=np.float32, copy=True)
         self._source = None
         self._neutral.clear()
+        self._turn.clear()
 
     def _prepare(self) -> np.ndarray | None:
         if self._source is None and self._landmarks is not None:
@@ -407,6 +491,7 @@ class ShapeTransfer:
 
     def reset(self) -> None:
         self._neutral.clear()
+        self._turn.clear()
 
     def _update_neutral(self, track: int, shape: np.ndarray, time_s: float) -> np.ndarray:
         window = self._neutral.setdefault(track, _Window(NEUTRAL_WINDOW_S))
@@ -432,8 +517,22 @@ class ShapeTransfer:
         # Back into the picture: the inverse rotation and scale (rows: delta @ rotation / scale).
         picture = (delta @ rotation / scale)[:, :2]
         regions = self._regions
-        return fit_field(landmarks[:MESH_POINTS, :2], picture, regions.oval, regions.centres, regions.fit,
-                         regions.weights)
+        points = landmarks[:MESH_POINTS, :2]
+        # The neutral shape in this frame's pose and in the pose's mean over the last TURN_WINDOW_S
+        # seconds: their windows differ by the turn alone.
+        pose = np.concatenate([(rotation / scale).ravel(), mean_p])
+        held = self._turn.setdefault(track, _TurnWindow(TURN_WINDOW_S)).add(pose, time_s)
+        margin, band = _window_size(points[regions.oval].astype(np.float64))
+        windows = []
+        for turn, shift in ((held[:9], held[9:]), (pose[:9], pose[9:])):
+            posed = ((neutral - mean_r) @ turn.reshape(3, 3) + shift)[:, :2]
+            windows.append(_window_at(posed[regions.paired], posed[regions.oval], margin, band))
+        lost = windows[0] - windows[1]
+        window = windows[1][regions.upper_at]
+        cut = np.minimum(np.maximum(0.0, lost[regions.mirror_at] - lost[regions.upper_at]), window)
+        share = 1.0 - cut / np.maximum(window, UPPER_FLOOR)
+        return fit_field(points, picture, regions.oval, regions.centres, regions.fit, regions.weights, regions.upper,
+                         share)
 
 
 def grid_step(width: float, height: float) -> int:
